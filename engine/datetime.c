@@ -1,0 +1,1 @@
+/* datetime.c — being written */

@@ -1,0 +1,430 @@
+/*
+ * internal.h — declarations shared by the engine's files; nothing here is public.
+ * Internal names carry the cf__ prefix. Each section names the file that owns it.
+ */
+#ifndef CF_INTERNAL_H
+#define CF_INTERNAL_H
+
+#include "certflow/certflow.h"
+
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdarg.h>
+#include <stdbool.h>
+
+#define CF__HASH_HEX 65 /* 64 hex digits + NUL */
+#define CF__MSG_MAX 2048
+
+#if defined(__GNUC__)
+#define CF__PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define CF__PRINTF(a, b)
+#endif
+
+/* ===== util.c: errors, buffers, files, hashing ===== */
+
+/* Where a failing internal call writes its message. */
+typedef struct cf__err {
+    char msg[CF__MSG_MAX];
+} cf__err;
+
+/* Write a formatted message into err (if non-NULL) and return rc. */
+int cf__fail(cf__err *err, int rc, const char *fmt, ...) CF__PRINTF(3, 4);
+/* Prefix the message already in err with formatted text + ": ". */
+void cf__err_prefix(cf__err *err, const char *fmt, ...) CF__PRINTF(2, 3);
+
+/* A growable NUL-terminated byte buffer. Zero-initialise; free with cf__buf_free. */
+typedef struct cf__buf {
+    char *data;
+    size_t len;
+    size_t cap;
+    bool oom; /* set once an append failed; later appends do nothing */
+} cf__buf;
+
+void cf__buf_append(cf__buf *b, const char *s, size_t n);
+void cf__buf_puts(cf__buf *b, const char *s);
+void cf__buf_printf(cf__buf *b, const char *fmt, ...) CF__PRINTF(2, 3);
+void cf__buf_free(cf__buf *b);
+
+/* strdup that returns NULL for NULL. */
+char *cf__strdup(const char *s);
+
+/* Read a whole file into a malloc'd NUL-terminated buffer. CF_EIO with a message. */
+int cf__read_file(const char *path, char **out, size_t *len, cf__err *err);
+
+/* SHA-256 of data as lowercase hex into out (CF__HASH_HEX bytes). */
+void cf__sha256_hex(const void *data, size_t len, char out[CF__HASH_HEX]);
+
+/* Incremental SHA-256 (wraps libcrypto's EVP interface). */
+typedef struct cf__sha256 cf__sha256;
+cf__sha256 *cf__sha256_new(void);
+void cf__sha256_update(cf__sha256 *h, const void *data, size_t len);
+/* Finishes and frees h. */
+void cf__sha256_final(cf__sha256 *h, char out[CF__HASH_HEX]);
+
+/* Sorted list of regular files in dir whose names end in suffix (".lua").
+ * *names is a malloc'd array of malloc'd full paths; free with cf__free_list.
+ * A missing dir is CF_EIO. */
+int cf__list_dir(const char *dir, const char *suffix, char ***names, size_t *count, cf__err *err);
+void cf__free_list(char **names, size_t count);
+
+/* Edit distance, for "did you mean" hints. */
+size_t cf__edit_distance(const char *a, const char *b);
+/* The candidate closest to name (distance <= 3), or NULL. */
+const char *cf__closest(const char *name, const char *const *candidates, size_t n);
+
+/* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
+
+/* A calendar date. */
+typedef struct cf__date {
+    int year, month, day; /* month 1..12, day 1..31 */
+} cf__date;
+
+/* Days since 1970-01-01 for a valid date (proleptic Gregorian). */
+int64_t cf__days_from_civil(cf__date d);
+cf__date cf__civil_from_days(int64_t days);
+bool cf__date_valid(cf__date d);
+int cf__days_in_month(int year, int month);
+/* Parse exactly "YYYY-MM-DD"; false if malformed or not a real date. */
+bool cf__date_parse(const char *s, cf__date *out);
+/* Format as "YYYY-MM-DD" into buf (at least 11 bytes). */
+void cf__date_format(cf__date d, char *buf);
+cf__date cf__date_add_days(cf__date d, int64_t n);
+/* Add months/years clamping the day to the month's end (Jan 31 + 1 month = Feb 28/29). */
+cf__date cf__date_add_months(cf__date d, int64_t n);
+cf__date cf__date_add_years(cf__date d, int64_t n);
+int cf__date_weekday(cf__date d); /* 0 = Sunday .. 6 = Saturday */
+
+/* A parsed POSIX TZ rule ("PST8PDT,M3.2.0,M11.1.0"). Fixed size, no heap. */
+typedef struct cf__tz {
+    int std_offset; /* seconds east of UTC in standard time (-28800 for PST) */
+    int dst_offset; /* seconds east of UTC in daylight time */
+    bool has_dst;
+    /* rule: month (1-12), week (1-5, 5 = last), weekday (0-6), seconds after local midnight */
+    int start_month, start_week, start_wday, start_time;
+    int end_month, end_week, end_wday, end_time;
+} cf__tz;
+
+/* Parse a POSIX TZ string of the form STDoffset[DST[offset],Mm.w.d[/time],Mm.w.d[/time]]. */
+int cf__tz_parse(const char *spec, cf__tz *out, cf__err *err);
+/* Offset (seconds east of UTC) in force at instant t. */
+int cf__tz_offset_at(const cf__tz *tz, cf_time t);
+/* Local calendar date of instant t. */
+cf__date cf__tz_local_date(const cf__tz *tz, cf_time t);
+/* The instant of local midnight starting date d. */
+cf_time cf__tz_midnight(const cf__tz *tz, cf__date d);
+/* Parse a date or date-time as a policy returns it: "YYYY-MM-DD" means local
+ * midnight at the start of that date in tz; a date-time with Z or an offset is
+ * exact; a date-time without one is local time in tz. */
+int cf__tz_parse_instant(const cf__tz *tz, const char *iso, cf_time *out);
+
+/* ===== policy.c: the Lua host for policies ===== */
+
+/* What a policy function is for. Names live in separate tables of the policy:
+ * guards, assigns (return a data patch), deadlines (compute a timer's due time). */
+typedef enum cf__role { CF__ROLE_GUARD = 0, CF__ROLE_ASSIGN = 1, CF__ROLE_DEADLINE = 2 } cf__role;
+
+typedef struct cf__policy cf__policy;
+
+typedef struct cf__policy_config {
+    const char *dir;            /* holds policy/state.lua and counties/<name>.lua; NULL = empty policy */
+    uint64_t instruction_budget; /* per call */
+    size_t memory_cap;           /* bytes per call */
+    const cf__tz *tz;            /* copied */
+} cf__policy_config;
+
+/* Load the state policy and every county overlay. A broken file, or an overlay
+ * that overrides a parameter the state policy does not declare overridable,
+ * fails with a message naming the file and the parameter. */
+int cf__policy_open(const cf__policy_config *cfg, cf__policy **out, cf__err *err);
+void cf__policy_close(cf__policy *p);
+
+/* Index of the function `name` in the table for `role`, or -1. */
+int cf__policy_find(const cf__policy *p, cf__role role, const char *name);
+/* Sorted names of the functions for a role (for hints). Owned by p. */
+const char *const *cf__policy_names(const cf__policy *p, cf__role role, size_t *count);
+/* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
+ * Counties without an overlay use the state policy alone. Owned by p. */
+const char *cf__policy_hash(cf__policy *p, const char *county);
+/* True when a county overlay file exists for county. */
+bool cf__policy_has_county(const cf__policy *p, const char *county);
+
+/* Everything a policy call may look at. Pointers are borrowed for the call. */
+typedef struct cf__call {
+    const char *county;
+    const char *instance_id;
+    const char *workflow;
+    const char *state;
+    json_t *data;        /* instance data (object), read-only for policies */
+    const char *event;   /* NULL for deadline calls */
+    json_t *event_data;  /* object or NULL */
+    const char *actor;
+    cf_time now;         /* the effective time of the event */
+} cf__call;
+
+/* Run guard `fn`. *ok gets the verdict; *reason (malloc'd, may be NULL) the
+ * reason given. A Lua error or limit is CF_EPOLICY / CF_ELIMIT, naming the guard. */
+int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char **reason, cf__err *err);
+/* Run assign `fn`; *patch gets a new reference to a JSON object (merge patch), or NULL for none. */
+int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patch, cf__err *err);
+/* Run deadline `fn`; *has_due = false when it returned nil (no timer). */
+int cf__policy_deadline(cf__policy *p, int fn, const cf__call *call, bool *has_due, cf_time *due,
+                        cf__err *err);
+/* A parameter's value for a county as JSON (new reference), CF_ENOTFOUND if none. */
+int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t **value, cf__err *err);
+
+/* Validate a policy directory without keeping it: for cf_check. Calls fn for
+ * each problem (file, message); returns the number of problems via *problems. */
+int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems);
+
+/* ===== workflow.c: loading, validating and compiling workflow definitions ===== */
+
+/* Where a guard or action name resolves to. */
+typedef enum cf__fn_kind { CF__FN_POLICY = 0, CF__FN_PLUGIN = 1, CF__FN_BUILTIN = 2 } cf__fn_kind;
+
+typedef struct cf__fnref {
+    cf__fn_kind kind;
+    int index;        /* into the policy's table for the role, the plugin registry, or builtins */
+    const char *name; /* owned by the workflow */
+} cf__fnref;
+
+/* Resolve a name used in a workflow for a role. Returns true and fills *out if
+ * something defines it. */
+typedef bool (*cf__resolve_fn)(void *ud, cf__role role, const char *name, cf__fnref *out);
+
+typedef struct cf__timer_def {
+    const char *name;   /* unique within the state */
+    cf__fnref after;    /* a deadline function: computes the due time */
+    int event;          /* index of the event it fires */
+} cf__timer_def;
+
+typedef struct cf__send_def {
+    int link;           /* index into links */
+    const char *event;  /* event name in the target workflow */
+} cf__send_def;
+
+typedef struct cf__transition {
+    int from, event, to;
+    bool reenter;       /* to == from: run exit/entry and reset timers */
+    cf__fnref *guards;  /* all must pass */
+    int nguards;
+    cf__fnref *actions; /* run in order */
+    int nactions;
+    cf__send_def *sends;
+    int nsends;
+    int next;           /* next candidate for the same (from, event), or -1 */
+} cf__transition;
+
+typedef struct cf__state {
+    const char *name;
+    bool terminal;
+    cf__fnref *on_enter; int non_enter;
+    cf__fnref *on_exit;  int non_exit;
+    cf__timer_def *timers; int ntimers;
+} cf__state;
+
+typedef struct cf__link {
+    const char *name;
+    const char *workflow; /* target workflow name */
+    const char *field;    /* data field with the target id (string) or ids (array) */
+} cf__link;
+
+typedef struct cf__workflow {
+    char *name;
+    char *path;                 /* file it came from ("(database)" for stored versions) */
+    char *source;               /* the file's text */
+    char hash[CF__HASH_HEX];    /* SHA-256 of source */
+    const char *description;
+    cf__state *states; int nstates;
+    int initial;
+    const char **events; int nevents;
+    cf__transition *trans; int ntrans;
+    int *first;                 /* [state * nevents + event] -> first transition or -1 */
+    cf__link *links; int nlinks;
+    void *arena;                /* owns every string and array above except name/path/source */
+} cf__workflow;
+
+/* Load, validate and compile one workflow from source text. `path` is used in
+ * messages. Limits bound the loading Lua state. On failure err says
+ * "<path>: <path in table>: <problem> (hint: ...)". */
+int cf__workflow_compile(const char *path, const char *source, size_t len, cf__resolve_fn resolve,
+                         void *resolve_ud, cf__workflow **out, cf__err *err);
+/* Same, reading the file. */
+int cf__workflow_load_file(const char *path, cf__resolve_fn resolve, void *resolve_ud,
+                           cf__workflow **out, cf__err *err);
+void cf__workflow_free(cf__workflow *wf);
+
+int cf__workflow_state(const cf__workflow *wf, const char *name); /* index or -1 */
+int cf__workflow_event(const cf__workflow *wf, const char *name); /* index or -1 */
+int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1 */
+
+/* Graphviz DOT text (malloc'd) of the workflow. */
+int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err);
+
+/* ===== store.c: SQLite schema, migrations, statements, transactions ===== */
+
+typedef struct cf__store cf__store;
+
+/* Open or create the database, set WAL, foreign keys and the busy timeout,
+ * migrate the schema. A file that is not certflow's, or a schema newer than this
+ * program knows (CF_ESCHEMA), is refused without changing it. */
+int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
+void cf__store_close(cf__store *s);
+sqlite3 *cf__store_db(cf__store *s);
+
+/* BEGIN IMMEDIATE (waits for the busy timeout), COMMIT, ROLLBACK. */
+int cf__store_begin(cf__store *s, cf__err *err);
+int cf__store_commit(cf__store *s, cf__err *err);
+void cf__store_rollback(cf__store *s);
+
+/* Map an SQLite failure to a result code and message naming `what`. */
+int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
+
+typedef struct cf__instance_row {
+    char id[37];
+    char *workflow;
+    char *def_hash;
+    char *county;
+    char *state;
+    char *data;     /* JSON object text */
+    cf_time created_at;
+    cf_time updated_at;
+    int64_t version; /* history rows so far */
+} cf__instance_row;
+
+/* Frees the strings of a row (not the row). */
+void cf__instance_row_clear(cf__instance_row *row);
+
+int cf__store_def_put(cf__store *s, const char *hash, const char *name, const char *source, cf_time now,
+                      cf__err *err);
+/* *source is malloc'd. CF_ENOTFOUND if absent. */
+int cf__store_def_get(cf__store *s, const char *hash, char **name, char **source, cf__err *err);
+
+int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* CF_ENOTFOUND if absent; strings malloc'd (clear with cf__instance_row_clear). */
+int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, cf__err *err);
+int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* Rows valid only during the callback. */
+typedef int (*cf__instance_row_fn)(void *ud, const cf__instance_row *row);
+int cf__store_instance_list(cf__store *s, const char *workflow, const char *state, const char *county,
+                            cf__instance_row_fn fn, void *ud, cf__err *err);
+
+typedef struct cf__timer_row {
+    int64_t id;
+    char instance_id[37];
+    char *state;
+    char *name;
+    char *event;
+    cf_time due;
+} cf__timer_row;
+
+void cf__timer_row_clear(cf__timer_row *row);
+int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state, const char *name,
+                        const char *event, cf_time due, cf__err *err);
+/* Delete the instance's timers scheduled by `state`. */
+int cf__store_timer_cancel(cf__store *s, const char *instance_id, const char *state, cf__err *err);
+/* The earliest timer with due <= now (ties by id); CF_ENOTFOUND if none. */
+int cf__store_timer_next(cf__store *s, cf_time now, cf__timer_row *row, cf__err *err);
+int cf__store_timer_delete(cf__store *s, int64_t id, cf__err *err);
+/* Timers with from <= due <= to in due order, joined with their instance. */
+typedef int (*cf__timer_row_fn)(void *ud, const cf__timer_row *timer, const char *workflow,
+                                const char *county);
+int cf__store_timer_list(cf__store *s, cf_time from, cf_time to, cf__timer_row_fn fn, void *ud,
+                         cf__err *err);
+
+typedef struct cf__outbox_row {
+    int64_t id;
+    char source_id[37];
+    char *target_id;
+    char *event;
+    char *data;
+} cf__outbox_row;
+
+void cf__outbox_row_clear(cf__outbox_row *row);
+int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target_id, const char *event,
+                         const char *data, cf_time now, cf__err *err);
+/* The oldest queued event; CF_ENOTFOUND if none. */
+int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
+int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);
+
+/* ===== audit.c: the append-only, hash-chained history ===== */
+
+typedef struct cf__history_row {
+    int64_t seq;             /* filled by append */
+    int64_t number;          /* per instance, 1-based */
+    const char *instance_id;
+    cf_time at;
+    cf_time effective_at;
+    const char *actor;
+    const char *event;       /* "" for creation */
+    const char *data;        /* JSON text */
+    const char *outcome;     /* "created" | "applied" | "rejected" */
+    const char *from_state;  /* "" for creation */
+    const char *to_state;
+    const char *reasons;     /* JSON array text */
+    const char *policy_hash;
+    const char *def_hash;
+    const char *idem_key;    /* may be NULL */
+    char prev_hash[CF__HASH_HEX]; /* filled by append */
+    char hash[CF__HASH_HEX];      /* filled by append */
+} cf__history_row;
+
+/* Append a row inside the caller's transaction: links it to the last row's hash. */
+int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err);
+/* The row an idempotency key recorded for an instance; CF_ENOTFOUND if none.
+ * Strings point into storage owned by `keep` (free with cf__buf_free). */
+int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, cf__history_row *row,
+                       cf__buf *keep, cf__err *err);
+/* Rows of one instance, oldest first; valid only during the callback. */
+typedef int (*cf__history_row_fn)(void *ud, const cf__history_row *row);
+int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+/* Walk the whole chain. *rows = rows checked, *first_bad = seq of the first
+ * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
+int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
+
+/* ===== engine.c / instance.c / timer.c: the engine handle ===== */
+
+typedef struct cf__defcache {
+    cf__workflow **items; /* current workflows (from files) then stored versions */
+    size_t count, cap;
+    size_t ncurrent;      /* the first ncurrent items are the files' workflows, sorted by name */
+} cf__defcache;
+
+struct cf_engine {
+    cf_options opts;      /* copy; strings below are owned copies */
+    char *workflow_dir, *policy_dir, *plugin_dir, *time_zone;
+    cf__tz tz;
+    cf__err err;          /* last message; "" after success */
+    cf__store *store;
+    cf__policy *policy;
+    cf__defcache defs;
+    /* scratch returned through the public API, valid until the next call */
+    cf__instance_row row;
+    char *scratch_reasons;
+    char *scratch_from, *scratch_to;
+};
+
+/* Reset the message at the start of a public call. */
+void cf__engine_begin_call(cf_engine *e);
+/* The workflow currently loaded from files under this name, or NULL. */
+cf__workflow *cf__engine_workflow(cf_engine *e, const char *name);
+/* The workflow definition with this hash (current or stored; compiled on first use). */
+int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out);
+/* Resolver for workflow names: policy functions, then plugins, then builtins. */
+bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *out);
+
+/* instance.c: one transition inside an open transaction (used by fire, tick and delivery). */
+typedef struct cf__fire_in {
+    const char *id;
+    const char *event;
+    json_t *event_data;   /* object, borrowed */
+    const char *event_text; /* canonical text of event_data */
+    const char *actor;
+    const char *idem_key;
+    cf_time at, effective_at;
+} cf__fire_in;
+
+/* Deliver queued linked events, each in its own transaction. */
+int cf__engine_deliver(cf_engine *e);
+
+#endif /* CF_INTERNAL_H */

@@ -1,0 +1,303 @@
+/*
+ * util.c — small pieces every engine file needs: error messages, a growable
+ * buffer, reading files and folders, SHA-256, and "did you mean" hints.
+ */
+#include "internal.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int cf__fail(cf__err *err, int rc, const char *fmt, ...)
+{
+    if (err) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+        va_end(ap);
+    }
+    return rc;
+}
+
+void cf__err_prefix(cf__err *err, const char *fmt, ...)
+{
+    if (!err)
+        return;
+    char prefix[CF__MSG_MAX];
+    char old[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    memcpy(old, err->msg, sizeof old);
+    cf__buf b = {0};
+    cf__buf_printf(&b, "%s: %s", prefix, old);
+    if (b.data) {
+        size_t n = b.len < sizeof err->msg - 1 ? b.len : sizeof err->msg - 1;
+        memcpy(err->msg, b.data, n);
+        err->msg[n] = '\0';
+    }
+    cf__buf_free(&b);
+}
+
+void cf__buf_append(cf__buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 64;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->data, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->data = p;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+void cf__buf_puts(cf__buf *b, const char *s)
+{
+    cf__buf_append(b, s, strlen(s));
+}
+
+void cf__buf_printf(cf__buf *b, const char *fmt, ...)
+{
+    char small[256];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        cf__buf_append(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->oom = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    cf__buf_append(b, big, (size_t)n);
+    free(big);
+}
+
+void cf__buf_free(cf__buf *b)
+{
+    free(b->data);
+    memset(b, 0, sizeof *b);
+}
+
+char *cf__strdup(const char *s)
+{
+    if (!s)
+        return NULL;
+    size_t n = strlen(s) + 1;
+    char *p = malloc(n);
+    if (p)
+        memcpy(p, s, n);
+    return p;
+}
+
+int cf__read_file(const char *path, char **out, size_t *len, cf__err *err)
+{
+    *out = NULL;
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return cf__fail(err, CF_EIO, "cannot open %s: %s (check the path and its permissions)", path,
+                        strerror(errno));
+    cf__buf b = {0};
+    char chunk[8192];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        cf__buf_append(&b, chunk, n);
+    int failed = ferror(f);
+    fclose(f);
+    if (failed) {
+        cf__buf_free(&b);
+        return cf__fail(err, CF_EIO, "cannot read %s", path);
+    }
+    if (b.oom) {
+        cf__buf_free(&b);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading %s", path);
+    }
+    if (!b.data)
+        cf__buf_append(&b, "", 0);
+    if (b.oom) {
+        cf__buf_free(&b);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading %s", path);
+    }
+    if (len)
+        *len = b.len;
+    *out = b.data;
+    return CF_OK;
+}
+
+void cf__sha256_hex(const void *data, size_t len, char out[CF__HASH_HEX])
+{
+    cf__sha256 *h = cf__sha256_new();
+    cf__sha256_update(h, data, len);
+    cf__sha256_final(h, out);
+}
+
+struct cf__sha256 {
+    EVP_MD_CTX *ctx;
+};
+
+cf__sha256 *cf__sha256_new(void)
+{
+    cf__sha256 *h = malloc(sizeof *h);
+    if (!h)
+        return NULL;
+    h->ctx = EVP_MD_CTX_new();
+    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+        return NULL;
+    }
+    return h;
+}
+
+void cf__sha256_update(cf__sha256 *h, const void *data, size_t len)
+{
+    if (h && len)
+        EVP_DigestUpdate(h->ctx, data, len);
+}
+
+void cf__sha256_final(cf__sha256 *h, char out[CF__HASH_HEX])
+{
+    static const char hex[] = "0123456789abcdef";
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    if (!h || EVP_DigestFinal_ex(h->ctx, md, &n) != 1 || n != 32) {
+        /* Only reachable when memory ran out: an all-'x' hash never verifies. */
+        memset(out, 'x', CF__HASH_HEX - 1);
+        out[CF__HASH_HEX - 1] = '\0';
+    } else {
+        for (unsigned i = 0; i < 32; i++) {
+            out[2 * i] = hex[md[i] >> 4];
+            out[2 * i + 1] = hex[md[i] & 15];
+        }
+        out[64] = '\0';
+    }
+    if (h) {
+        EVP_MD_CTX_free(h->ctx);
+        free(h);
+    }
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int cf__list_dir(const char *dir, const char *suffix, char ***names, size_t *count, cf__err *err)
+{
+    *names = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return cf__fail(err, CF_EIO, "cannot open folder %s: %s (check the path given in the options)", dir,
+                        strerror(errno));
+    char **list = NULL;
+    size_t n = 0, cap = 0;
+    size_t slen = strlen(suffix);
+    struct dirent *ent;
+    int rc = CF_OK;
+    while ((ent = readdir(d)) != NULL) {
+        size_t len = strlen(ent->d_name);
+        if (ent->d_name[0] == '.' || len <= slen || strcmp(ent->d_name + len - slen, suffix) != 0)
+            continue;
+        size_t plen = strlen(dir) + 1 + len + 1;
+        char *path = malloc(plen);
+        if (!path) {
+            rc = CF_ENOMEM;
+            break;
+        }
+        snprintf(path, plen, "%s/%s", dir, ent->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0 || !S_ISREG(st.st_mode)) {
+            free(path);
+            continue;
+        }
+        if (n == cap) {
+            size_t ncap = cap ? cap * 2 : 16;
+            char **p = realloc(list, ncap * sizeof *p);
+            if (!p) {
+                free(path);
+                rc = CF_ENOMEM;
+                break;
+            }
+            list = p;
+            cap = ncap;
+        }
+        list[n++] = path;
+    }
+    closedir(d);
+    if (rc != CF_OK) {
+        cf__free_list(list, n);
+        return cf__fail(err, rc, "out of memory listing %s", dir);
+    }
+    if (n)
+        qsort(list, n, sizeof *list, cmp_str);
+    *names = list;
+    *count = n;
+    return CF_OK;
+}
+
+void cf__free_list(char **names, size_t count)
+{
+    for (size_t i = 0; i < count; i++)
+        free(names[i]);
+    free(names);
+}
+
+size_t cf__edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 64 || lb > 64)
+        return (size_t)-1;
+    size_t prev[65], cur[65];
+    for (size_t j = 0; j <= lb; j++)
+        prev[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        cur[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
+            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
+            size_t m = sub < del ? sub : del;
+            cur[j] = m < ins ? m : ins;
+        }
+        memcpy(prev, cur, sizeof(size_t) * (lb + 1));
+    }
+    return prev[lb];
+}
+
+const char *cf__closest(const char *name, const char *const *candidates, size_t n)
+{
+    const char *best = NULL;
+    size_t best_d = 4;
+    for (size_t i = 0; i < n; i++) {
+        size_t d = cf__edit_distance(name, candidates[i]);
+        if (d < best_d) {
+            best_d = d;
+            best = candidates[i];
+        }
+    }
+    return best;
+}

@@ -1,0 +1,289 @@
+/*
+ * certflow.h — the embedding API of certflow, an engine that runs certification
+ * lifecycles as declarative state machines with Lua policies, kept in SQLite.
+ *
+ * Conventions (they hold for every function below):
+ * - Every function returns a result code from CF_RESULT_TABLE; CF_OK is 0.
+ *   On any other code, cf_errmsg(engine) says what went wrong and what to do.
+ * - Strings are UTF-8 and NUL-terminated. Times are cf_time: whole seconds since
+ *   1970-01-01T00:00:00Z. Dates and times cross this API as ISO 8601 text.
+ * - Pointers the engine returns (inside cf_instance_info, cf_fire_result,
+ *   cf_history_entry, ...) are owned by the engine and stay valid until the next
+ *   call on the same engine handle, unless the comment says otherwise. Copy what
+ *   you keep. Pointers you pass in are only read during the call.
+ * - Callbacks (cf_*_fn) receive rows that are valid only during the callback;
+ *   a callback returns 0 to continue or non-zero to stop (the call then returns
+ *   CF_OK). A callback must not call the engine it was called from.
+ * - Threading: an engine handle is not thread-safe; use one handle per thread.
+ *   Several handles, in one process or several, may share one database file.
+ * - When a call that changes data fails, it changes nothing.
+ */
+#ifndef CERTFLOW_H
+#define CERTFLOW_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(CF_BUILDING_LIBRARY) && defined(__GNUC__)
+#define CF_API __attribute__((visibility("default")))
+#else
+#define CF_API
+#endif
+
+#define CF_VERSION_MAJOR 0
+#define CF_VERSION_MINOR 1
+#define CF_VERSION_PATCH 0
+#define CF_VERSION_STRING "0.1.0"
+
+/* Result codes: X(NAME, value, static description). cf_strerror() and
+ * cf_result_name() read the same table. New codes are only ever appended. */
+#define CF_RESULT_TABLE(X)                                                        \
+    X(CF_OK, 0, "success")                                                        \
+    X(CF_REJECTED, 1, "event rejected: no transition allowed it (recorded)")      \
+    X(CF_EINVAL, 2, "invalid argument")                                           \
+    X(CF_ENOMEM, 3, "out of memory")                                              \
+    X(CF_ENOTFOUND, 4, "no such instance, workflow or record")                    \
+    X(CF_EEVENT, 5, "unknown event for this workflow")                            \
+    X(CF_EJSON, 6, "malformed JSON")                                              \
+    X(CF_EWORKFLOW, 7, "invalid workflow definition")                             \
+    X(CF_EPOLICY, 8, "policy error")                                              \
+    X(CF_ELIMIT, 9, "a limit was exceeded (instructions, memory or count)")       \
+    X(CF_EPLUGIN, 10, "plugin error")                                             \
+    X(CF_ESTORE, 11, "database error")                                            \
+    X(CF_EBUSY, 12, "database busy: another process held it past the timeout")   \
+    X(CF_ECONFLICT, 13, "idempotency key already used for a different event")     \
+    X(CF_ECORRUPT, 14, "history hash chain broken")                               \
+    X(CF_ESCHEMA, 15, "database schema not usable by this version")               \
+    X(CF_EIO, 16, "file could not be read or written")                            \
+    X(CF_EREADONLY, 17, "database is read-only")                                  \
+    X(CF_EFULL, 18, "disk or database full")                                      \
+    X(CF_EACTION, 19, "an action failed; the transition was rolled back")
+
+typedef enum cf_result {
+#define CF__RESULT_ENUM(name, value, text) name = value,
+    CF_RESULT_TABLE(CF__RESULT_ENUM)
+#undef CF__RESULT_ENUM
+} cf_result;
+
+/* Static description of a result code; never NULL. */
+CF_API const char *cf_strerror(int rc);
+/* Static name of a result code ("CF_EJSON"); "CF_UNKNOWN" for other values. */
+CF_API const char *cf_result_name(int rc);
+
+typedef int64_t cf_time;
+
+/* Parse ISO 8601: "2025-03-01" (midnight UTC), "2025-03-01T08:00:00Z",
+ * "2025-03-01T08:00:00-08:00" or "2025-03-01T08:00" (UTC). CF_EINVAL if not. */
+CF_API int cf_time_parse(const char *iso, cf_time *out);
+/* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 32 bytes). */
+CF_API int cf_time_format(cf_time t, char *buf, size_t size);
+
+/* The clock: returns the current time. Replace it to run on a virtual clock. */
+typedef cf_time (*cf_clock_fn)(void *ud);
+
+typedef struct cf_engine cf_engine;
+
+/* Options for cf_engine_open. Start from CF_OPTIONS_INIT; fields are only ever
+ * added at the end, and `size` tells the engine which ones you know of. */
+typedef struct cf_options {
+    size_t size;
+    /* Folder of workflow definitions (*.lua). NULL: no workflows. */
+    const char *workflow_dir;
+    /* Folder holding policy/state.lua and counties/<county>.lua. NULL: none. */
+    const char *policy_dir;
+    /* Folder of plugins (*.so) loaded at open. NULL: none. */
+    const char *plugin_dir;
+    /* Lua VM instructions one policy call may run; 0 = default (1,000,000). */
+    uint64_t lua_instruction_budget;
+    /* Bytes one policy call may allocate; 0 = default (16 MiB). */
+    size_t lua_memory_cap;
+    /* Clock; NULL = the system clock. */
+    cf_clock_fn clock;
+    void *clock_ud;
+    /* How long to wait for another process's lock, in ms; 0 = default (5000). */
+    int busy_timeout_ms;
+    /* POSIX TZ rule of the program's time zone; NULL = "PST8PDT,M3.2.0,M11.1.0"
+     * (America/Los_Angeles). Dates in policies are local to this zone. */
+    const char *time_zone;
+    /* Most timers one cf_engine_tick may fire; 0 = default (1,000,000). */
+    uint64_t max_tick_fires;
+} cf_options;
+
+#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0}
+
+/* Open (creating if needed) the database at `path` (a file, or ":memory:"),
+ * migrate its schema, load policies, plugins and workflows. *out is set even on
+ * failure (unless memory ran out) so that cf_errmsg can explain; close it always. */
+CF_API int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out);
+/* Close and free the engine; NULL is allowed. */
+CF_API int cf_engine_close(cf_engine *engine);
+/* The message of the last failed call on this handle ("" after success).
+ * Owned by the engine; valid until the next call on it. Never NULL. */
+CF_API const char *cf_errmsg(const cf_engine *engine);
+/* The engine's current time (its clock). */
+CF_API cf_time cf_engine_now(const cf_engine *engine);
+
+/* ---- Instances ---- */
+
+/* Create an instance of `workflow` for `county` with initial data (a JSON
+ * object text, or NULL for {}). Runs the initial state's entry actions and
+ * schedules its timers. Writes the new id (a UUID, 36 chars + NUL) into id_out. */
+CF_API int cf_instance_create(cf_engine *engine, const char *workflow, const char *county,
+                              const char *data_json, const char *actor, char id_out[37]);
+
+/* What happened when an event was fired. Strings are owned by the engine. */
+typedef struct cf_fire_result {
+    size_t size;          /* set by the caller: sizeof(cf_fire_result) */
+    int applied;          /* 1 applied, 0 rejected */
+    int replayed;         /* 1 if this is the stored outcome of an earlier fire with the same key */
+    const char *from_state;
+    const char *to_state; /* equals from_state when rejected */
+    const char *reasons;  /* JSON array of strings: why guards refused ("[]" if applied) */
+    int64_t seq;          /* the history row that records this event */
+} cf_fire_result;
+
+#define CF_FIRE_RESULT_INIT {sizeof(cf_fire_result), 0, 0, NULL, NULL, NULL, 0}
+
+/* Fire `event` at instance `id` with event data (JSON object text or NULL),
+ * by `actor`, under an optional idempotency key (NULL for none).
+ * Returns CF_OK when applied, CF_REJECTED when no transition allowed it (the
+ * rejection and its reasons are recorded), or an error (nothing recorded).
+ * Firing a key again returns the first outcome with replayed = 1; the same key
+ * with a different event or data is CF_ECONFLICT. `out` may be NULL. */
+CF_API int cf_instance_fire(cf_engine *engine, const char *id, const char *event,
+                            const char *data_json, const char *actor, const char *idem_key,
+                            cf_fire_result *out);
+
+typedef struct cf_instance_info {
+    size_t size; /* set by the caller: sizeof(cf_instance_info) */
+    const char *id;
+    const char *workflow;
+    const char *county;
+    const char *state;
+    const char *data;        /* JSON object text */
+    const char *definition;  /* SHA-256 (hex) of the workflow definition it runs on */
+    cf_time created_at;
+    cf_time updated_at;
+    int64_t version;         /* number of history rows of this instance */
+    int terminal;            /* 1 if the state is terminal */
+} cf_instance_info;
+
+#define CF_INSTANCE_INFO_INIT {sizeof(cf_instance_info), NULL, NULL, NULL, NULL, NULL, NULL, 0, 0, 0, 0}
+
+/* Read one instance. CF_ENOTFOUND if there is no such id. */
+CF_API int cf_instance_get(cf_engine *engine, const char *id, cf_instance_info *out);
+
+/* Filter for cf_instance_list: NULL fields match everything. */
+typedef struct cf_instance_filter {
+    size_t size;
+    const char *workflow;
+    const char *state;
+    const char *county;
+} cf_instance_filter;
+
+#define CF_INSTANCE_FILTER_INIT {sizeof(cf_instance_filter), NULL, NULL, NULL}
+
+typedef int (*cf_instance_fn)(void *ud, const cf_instance_info *info);
+/* Call fn for each matching instance, ordered by creation time then id. */
+CF_API int cf_instance_list(cf_engine *engine, const cf_instance_filter *filter,
+                            cf_instance_fn fn, void *ud);
+
+/* One row of an instance's history (applied, rejected or created). */
+typedef struct cf_history_entry {
+    size_t size;
+    int64_t seq;             /* position in the database-wide hash chain */
+    int64_t number;          /* 1, 2, ... within the instance */
+    const char *instance_id;
+    cf_time at;              /* when it was recorded (engine clock) */
+    cf_time effective_at;    /* the time policies saw (a timer's due time) */
+    const char *actor;
+    const char *event;       /* "" for the creation row */
+    const char *data;        /* event data, JSON */
+    const char *outcome;     /* "created", "applied" or "rejected" */
+    const char *from_state;  /* "" for the creation row */
+    const char *to_state;
+    const char *reasons;     /* JSON array */
+    const char *policy_hash; /* SHA-256 of the policy text used */
+    const char *definition;  /* workflow definition hash */
+    const char *idem_key;    /* NULL if none */
+    const char *hash;        /* this row's chain hash */
+} cf_history_entry;
+
+typedef int (*cf_history_fn)(void *ud, const cf_history_entry *entry);
+/* Call fn for each history row of instance `id`, oldest first. */
+CF_API int cf_instance_history(cf_engine *engine, const char *id, cf_history_fn fn, void *ud);
+
+/* ---- Timers ---- */
+
+/* Fire every timer due at or before `now`, in due order, each as its own
+ * transition whose policies see the timer's due time. Timers that those
+ * transitions schedule at or before `now` fire in the same call, so after
+ * downtime one tick catches up. Also delivers queued linked events.
+ * *fired (may be NULL) gets the number of timers fired. */
+CF_API int cf_engine_tick(cf_engine *engine, cf_time now, uint64_t *fired);
+
+typedef struct cf_timer_info {
+    size_t size;
+    int64_t id;
+    const char *instance_id;
+    const char *workflow;
+    const char *county;
+    const char *state;   /* the state that scheduled it */
+    const char *name;
+    const char *event;   /* the event it fires */
+    cf_time due;
+} cf_timer_info;
+
+typedef int (*cf_timer_fn)(void *ud, const cf_timer_info *timer);
+/* Call fn for each pending timer with from <= due <= to, in due order. */
+CF_API int cf_timer_list(cf_engine *engine, cf_time from, cf_time to, cf_timer_fn fn, void *ud);
+
+/* ---- Audit ---- */
+
+typedef struct cf_verify_report {
+    size_t size;
+    int64_t rows;        /* rows checked */
+    int64_t first_bad;   /* seq of the first broken row, 0 if none */
+} cf_verify_report;
+
+#define CF_VERIFY_REPORT_INIT {sizeof(cf_verify_report), 0, 0}
+
+/* Walk the history hash chain. CF_OK if intact; CF_ECORRUPT naming the first
+ * broken row (also in report->first_bad) otherwise. */
+CF_API int cf_engine_verify(cf_engine *engine, cf_verify_report *report);
+
+/* ---- Definitions ---- */
+
+typedef int (*cf_name_fn)(void *ud, const char *name);
+/* Call fn with the name of each loaded workflow, sorted. */
+CF_API int cf_workflow_names(cf_engine *engine, cf_name_fn fn, void *ud);
+
+/* Render workflow `name` as Graphviz DOT into *dot_out, which the caller frees
+ * with cf_free. */
+CF_API int cf_workflow_dot(cf_engine *engine, const char *name, char **dot_out);
+
+/* One problem found by cf_check. */
+typedef struct cf_diagnostic {
+    size_t size;
+    const char *file;    /* the file at fault */
+    const char *message; /* what is wrong, where in the file, and a hint */
+} cf_diagnostic;
+
+typedef int (*cf_diagnostic_fn)(void *ud, const cf_diagnostic *diag);
+/* Validate every workflow, the state policy and every county overlay named by
+ * opts, without opening a database; call fn for each problem. *problems gets the
+ * count. Returns CF_OK when there are none, CF_EWORKFLOW or CF_EPOLICY otherwise. */
+CF_API int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problems);
+
+/* Free memory the engine handed to the caller (cf_workflow_dot). */
+CF_API void cf_free(void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* CERTFLOW_H */

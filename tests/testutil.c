@@ -1,0 +1,102 @@
+#define _XOPEN_SOURCE 700
+/* testutil.c — helpers shared by the tests (see testutil.h). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+cf_time cft_clock_now(void *ud)
+{
+    return ((cft_clock *)ud)->now;
+}
+
+cf_time cft_time(const char *iso)
+{
+    cf_time t = 0;
+    int rc = cf_time_parse(iso, &t);
+    if (rc != CF_OK)
+        fail_msg("bad time in test: %s", iso);
+    return t;
+}
+
+char *cft_tmpdir(void)
+{
+    const char *base = getenv("TMPDIR");
+    if (!base || !*base)
+        base = "/tmp";
+    char *path = malloc(strlen(base) + 32);
+    assert_non_null(path);
+    sprintf(path, "%s/certflow-test-XXXXXX", base);
+    assert_non_null(mkdtemp(path));
+    return path;
+}
+
+static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
+{
+    (void)st;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+void cft_rmtree(char *path)
+{
+    if (!path)
+        return;
+    nftw(path, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+    free(path);
+}
+
+char *cft_path(const char *dir, const char *name)
+{
+    char *p = malloc(strlen(dir) + strlen(name) + 2);
+    assert_non_null(p);
+    sprintf(p, "%s/%s", dir, name);
+    return p;
+}
+
+char *cft_write(const char *dir, const char *name, const char *text)
+{
+    char *path = cft_path(dir, name);
+    for (char *s = path + strlen(dir) + 1; *s; s++) {
+        if (*s == '/') {
+            *s = '\0';
+            if (mkdir(path, 0777) != 0 && errno != EEXIST)
+                fail_msg("mkdir %s: %s", path, strerror(errno));
+            *s = '/';
+        }
+    }
+    FILE *f = fopen(path, "wb");
+    if (!f)
+        fail_msg("cannot write %s: %s", path, strerror(errno));
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+char *cft_slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        fail_msg("cannot read %s: %s", path, strerror(errno));
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *buf = malloc((size_t)n + 1);
+    assert_non_null(buf);
+    size_t got = fread(buf, 1, (size_t)n, f);
+    buf[got] = '\0';
+    fclose(f);
+    return buf;
+}

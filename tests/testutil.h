@@ -1,0 +1,35 @@
+/*
+ * testutil.h — helpers shared by the cmocka tests: temporary folders, files,
+ * a virtual clock. Include after <setjmp.h>, <stdarg.h>, <stddef.h> and <cmocka.h>.
+ */
+#ifndef CF_TESTUTIL_H
+#define CF_TESTUTIL_H
+
+#include "certflow/certflow.h"
+
+#include <stdbool.h>
+
+/* A virtual clock: pass cft_clock_now as options.clock and the struct as clock_ud. */
+typedef struct cft_clock {
+    cf_time now;
+} cft_clock;
+
+cf_time cft_clock_now(void *ud);
+
+/* Parse an ISO 8601 time or fail the test. */
+cf_time cft_time(const char *iso);
+
+/* A fresh folder under $TMPDIR (malloc'd path); cft_rmtree removes it and frees the path. */
+char *cft_tmpdir(void);
+void cft_rmtree(char *path);
+
+/* Write text to dir/name (creating sub-folders of name); returns the malloc'd path. */
+char *cft_write(const char *dir, const char *name, const char *text);
+
+/* Join two path parts into a malloc'd string. */
+char *cft_path(const char *dir, const char *name);
+
+/* Copy a whole file's text (malloc'd) or fail the test. */
+char *cft_slurp(const char *path);
+
+#endif
