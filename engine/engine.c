@@ -1,1 +1,507 @@
-/* engine.c — being written */
+/*
+ * engine.c — the engine handle: opening and closing, options and their
+ * defaults, wiring the store, the policy host and the workflow definitions
+ * together, result codes, and validation without a database (cf_check).
+ */
+#include "internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define DEFAULT_TZ "PST8PDT,M3.2.0,M11.1.0"
+
+static const struct {
+    int code;
+    const char *name;
+    const char *text;
+} result_table[] = {
+#define CF__RESULT_ROW(name, value, text) {value, #name, text},
+    CF_RESULT_TABLE(CF__RESULT_ROW)
+#undef CF__RESULT_ROW
+};
+
+const char *cf_strerror(int rc)
+{
+    for (size_t i = 0; i < sizeof result_table / sizeof result_table[0]; i++)
+        if (result_table[i].code == rc)
+            return result_table[i].text;
+    return "unknown result code";
+}
+
+const char *cf_result_name(int rc)
+{
+    for (size_t i = 0; i < sizeof result_table / sizeof result_table[0]; i++)
+        if (result_table[i].code == rc)
+            return result_table[i].name;
+    return "CF_UNKNOWN";
+}
+
+void cf_free(void *ptr)
+{
+    free(ptr);
+}
+
+const char *cf_errmsg(const cf_engine *engine)
+{
+    if (!engine)
+        return "no engine handle (cf_engine_open failed for lack of memory, or NULL was passed)";
+    return engine->err.msg;
+}
+
+void cf__engine_begin_call(cf_engine *e)
+{
+    e->err.msg[0] = '\0';
+}
+
+cf_time cf_engine_now(const cf_engine *engine)
+{
+    if (engine && engine->opts.clock)
+        return engine->opts.clock(engine->opts.clock_ud);
+    return (cf_time)time(NULL);
+}
+
+/* Copy the fields the caller's struct has (it may come from an older header). */
+static void copy_options(cf_options *dst, const cf_options *src)
+{
+    cf_options defaults = CF_OPTIONS_INIT;
+    *dst = defaults;
+    if (!src)
+        return;
+    size_t n = src->size < sizeof *dst ? src->size : sizeof *dst;
+    if (n > sizeof(size_t))
+        memcpy((char *)dst + sizeof(size_t), (const char *)src + sizeof(size_t), n - sizeof(size_t));
+    dst->size = sizeof *dst;
+}
+
+static int apply_defaults(cf_engine *e, const cf_options *opts)
+{
+    copy_options(&e->opts, opts);
+    e->workflow_dir = cf__strdup(e->opts.workflow_dir);
+    e->policy_dir = cf__strdup(e->opts.policy_dir);
+    e->plugin_dir = cf__strdup(e->opts.plugin_dir);
+    e->time_zone = cf__strdup(e->opts.time_zone ? e->opts.time_zone : DEFAULT_TZ);
+    if ((e->opts.workflow_dir && !e->workflow_dir) || (e->opts.policy_dir && !e->policy_dir) ||
+        (e->opts.plugin_dir && !e->plugin_dir) || !e->time_zone)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory copying the options");
+    e->opts.workflow_dir = e->workflow_dir;
+    e->opts.policy_dir = e->policy_dir;
+    e->opts.plugin_dir = e->plugin_dir;
+    e->opts.time_zone = e->time_zone;
+    if (e->opts.lua_instruction_budget == 0)
+        e->opts.lua_instruction_budget = 1000000;
+    if (e->opts.lua_memory_cap == 0)
+        e->opts.lua_memory_cap = 16u << 20;
+    if (e->opts.busy_timeout_ms <= 0)
+        e->opts.busy_timeout_ms = 5000;
+    if (e->opts.max_tick_fires == 0)
+        e->opts.max_tick_fires = 1000000;
+    int rc = cf__tz_parse(e->time_zone, &e->tz, &e->err);
+    if (rc != CF_OK)
+        cf__err_prefix(&e->err, "options.time_zone");
+    return rc;
+}
+
+static int defcache_push(cf__defcache *c, cf__workflow *wf)
+{
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 8;
+        cf__workflow **p = realloc(c->items, cap * sizeof *p);
+        if (!p)
+            return CF_ENOMEM;
+        c->items = p;
+        c->cap = cap;
+    }
+    c->items[c->count++] = wf;
+    return CF_OK;
+}
+
+static void defcache_free(cf__defcache *c)
+{
+    for (size_t i = 0; i < c->count; i++)
+        cf__workflow_free(c->items[i]);
+    free(c->items);
+    memset(c, 0, sizeof *c);
+}
+
+bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *out)
+{
+    cf__policy *policy = ud;
+    int idx = policy ? cf__policy_find(policy, role, name) : -1;
+    if (idx >= 0) {
+        out->kind = CF__FN_POLICY;
+        out->index = idx;
+        return true;
+    }
+    return false;
+}
+
+static int cmp_workflow(const void *a, const void *b)
+{
+    return strcmp((*(cf__workflow *const *)a)->name, (*(cf__workflow *const *)b)->name);
+}
+
+/* Links name other workflows and events in them: check them once all are loaded. */
+static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, void *ud, int *problems,
+                       cf__err *err)
+{
+    int rc = CF_OK;
+    for (size_t i = 0; i < n; i++) {
+        const cf__workflow *wf = wfs[i];
+        for (int l = 0; l < wf->nlinks; l++) {
+            const cf__link *link = &wf->links[l];
+            const cf__workflow *target = NULL;
+            for (size_t j = 0; j < n; j++)
+                if (strcmp(wfs[j]->name, link->workflow) == 0)
+                    target = wfs[j];
+            if (!target) {
+                rc = cf__fail(err, CF_EWORKFLOW,
+                              "%s: links.%s.workflow: no workflow named '%s' is loaded (hint: add "
+                              "workflows/%s.lua or correct the name)",
+                              wf->path, link->name, link->workflow, link->workflow);
+                if (!fn)
+                    return rc;
+                cf_diagnostic d = {sizeof d, wf->path, err->msg};
+                ++*problems;
+                if (fn(ud, &d))
+                    return rc;
+                continue;
+            }
+            for (int t = 0; t < wf->ntrans; t++) {
+                for (int s = 0; s < wf->trans[t].nsends; s++) {
+                    const cf__send_def *send = &wf->trans[t].sends[s];
+                    if (send->link != l || cf__workflow_event(target, send->event) >= 0)
+                        continue;
+                    rc = cf__fail(err, CF_EWORKFLOW,
+                                  "%s: transition %s --%s--> %s sends '%s' over link '%s', but "
+                                  "workflow '%s' declares no such event (hint: add it to its events)",
+                                  wf->path, wf->states[wf->trans[t].from].name,
+                                  wf->events[wf->trans[t].event], wf->states[wf->trans[t].to].name,
+                                  send->event, link->name, target->name);
+                    if (!fn)
+                        return rc;
+                    cf_diagnostic d = {sizeof d, wf->path, err->msg};
+                    ++*problems;
+                    if (fn(ud, &d))
+                        return rc;
+                }
+            }
+        }
+    }
+    return rc;
+}
+
+static int load_workflows(cf_engine *e)
+{
+    if (!e->workflow_dir)
+        return CF_OK;
+    char **files = NULL;
+    size_t nfiles = 0;
+    int rc = cf__list_dir(e->workflow_dir, ".lua", &files, &nfiles, &e->err);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err, "loading workflows");
+        return rc;
+    }
+    for (size_t i = 0; i < nfiles && rc == CF_OK; i++) {
+        cf__workflow *wf = NULL;
+        rc = cf__workflow_load_file(files[i], cf__engine_resolve, e->policy, &wf, &e->err);
+        if (rc != CF_OK)
+            break;
+        if (cf__engine_workflow(e, wf->name)) {
+            rc = cf__fail(&e->err, CF_EWORKFLOW,
+                          "%s: name: workflow '%s' is already defined by another file in %s (hint: "
+                          "give each workflow its own name)",
+                          files[i], wf->name, e->workflow_dir);
+            cf__workflow_free(wf);
+            break;
+        }
+        if (defcache_push(&e->defs, wf) != CF_OK) {
+            cf__workflow_free(wf);
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory loading %s", files[i]);
+            break;
+        }
+        e->defs.ncurrent = e->defs.count;
+        qsort(e->defs.items, e->defs.ncurrent, sizeof *e->defs.items, cmp_workflow);
+    }
+    cf__free_list(files, nfiles);
+    if (rc == CF_OK)
+        rc = check_links(e->defs.items, e->defs.ncurrent, NULL, NULL, NULL, &e->err);
+    return rc;
+}
+
+/* Record every loaded definition by its hash, so instances keep the version they began on. */
+static int store_definitions(cf_engine *e)
+{
+    if (e->defs.ncurrent == 0)
+        return CF_OK;
+    cf_time now = cf_engine_now(e);
+    int rc = cf__store_begin(e->store, &e->err);
+    for (size_t i = 0; rc == CF_OK && i < e->defs.ncurrent; i++) {
+        cf__workflow *wf = e->defs.items[i];
+        rc = cf__store_def_put(e->store, wf->hash, wf->name, wf->source, now, &e->err);
+    }
+    if (rc == CF_OK)
+        return cf__store_commit(e->store, &e->err);
+    cf__store_rollback(e->store);
+    return rc;
+}
+
+int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
+{
+    if (!out)
+        return CF_EINVAL;
+    cf_engine *e = calloc(1, sizeof *e);
+    *out = e;
+    if (!e)
+        return CF_ENOMEM;
+    if (!path)
+        return cf__fail(&e->err, CF_EINVAL, "no database path given (pass a file name, or \":memory:\")");
+    if (opts && opts->size < sizeof(size_t))
+        return cf__fail(&e->err, CF_EINVAL, "options.size is not set (start from CF_OPTIONS_INIT)");
+    int rc = apply_defaults(e, opts);
+    if (rc != CF_OK)
+        goto fail;
+    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz};
+    rc = cf__policy_open(&pc, &e->policy, &e->err);
+    if (rc != CF_OK)
+        goto fail;
+    rc = load_workflows(e);
+    if (rc != CF_OK)
+        goto fail;
+    rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    if (rc != CF_OK)
+        goto fail;
+    rc = store_definitions(e);
+    if (rc != CF_OK)
+        goto fail;
+    e->open_rc = CF_OK;
+    return CF_OK;
+fail:
+    e->open_rc = rc;
+    return rc;
+}
+
+int cf__engine_usable(cf_engine *e)
+{
+    if (!e)
+        return CF_EINVAL;
+    if (e->open_rc != CF_OK) {
+        /* Keep the open failure's message: it says what to fix. */
+        return e->open_rc;
+    }
+    cf__engine_begin_call(e);
+    return CF_OK;
+}
+
+int cf_engine_close(cf_engine *e)
+{
+    if (!e)
+        return CF_OK;
+    cf__store_close(e->store);
+    cf__policy_close(e->policy);
+    defcache_free(&e->defs);
+    cf__instance_row_clear(&e->row);
+    free(e->scratch_reasons);
+    free(e->scratch_from);
+    free(e->scratch_to);
+    free(e->workflow_dir);
+    free(e->policy_dir);
+    free(e->plugin_dir);
+    free(e->time_zone);
+    free(e);
+    return CF_OK;
+}
+
+cf__workflow *cf__engine_workflow(cf_engine *e, const char *name)
+{
+    size_t lo = 0, hi = e->defs.ncurrent;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, e->defs.items[mid]->name);
+        if (c == 0)
+            return e->defs.items[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
+{
+    for (size_t i = 0; i < e->defs.count; i++) {
+        if (strcmp(e->defs.items[i]->hash, hash) == 0) {
+            *out = e->defs.items[i];
+            return CF_OK;
+        }
+    }
+    char *name = NULL, *source = NULL;
+    int rc = cf__store_def_get(e->store, hash, &name, &source, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    char label[128];
+    snprintf(label, sizeof label, "(stored definition of %s, %.12s)", name, hash);
+    cf__workflow *wf = NULL;
+    rc = cf__workflow_compile(label, source, strlen(source), cf__engine_resolve, e->policy, &wf, &e->err);
+    free(name);
+    free(source);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err,
+                       "an instance runs on an older workflow definition that no longer loads "
+                       "against the current policy (migrate the instance to the current definition)");
+        return rc;
+    }
+    if (defcache_push(&e->defs, wf) != CF_OK) {
+        cf__workflow_free(wf);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory compiling a stored definition");
+    }
+    *out = wf;
+    return CF_OK;
+}
+
+int cf_workflow_names(cf_engine *e, cf_name_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_names: no callback given");
+    for (size_t i = 0; i < e->defs.ncurrent; i++)
+        if (fn(ud, e->defs.items[i]->name))
+            break;
+    return CF_OK;
+}
+
+static const char *loaded_names(cf_engine *e, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->defs.ncurrent && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", e->defs.items[i]->name);
+    if (!e->defs.ncurrent)
+        snprintf(buf, size, "none: check options.workflow_dir");
+    return buf;
+}
+
+int cf__engine_unknown_workflow(cf_engine *e, const char *name)
+{
+    char names[512];
+    const char *hint = NULL;
+    const char *cands[64];
+    size_t n = 0;
+    for (size_t i = 0; i < e->defs.ncurrent && n < 64; i++)
+        cands[n++] = e->defs.items[i]->name;
+    hint = cf__closest(name, cands, n);
+    return cf__fail(&e->err, CF_ENOTFOUND, "no workflow named '%s'%s%s%s (loaded: %s)", name,
+                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                    loaded_names(e, names, sizeof names));
+}
+
+int cf_workflow_dot(cf_engine *e, const char *name, char **dot_out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!name || !dot_out)
+        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_dot: name and dot_out are required");
+    *dot_out = NULL;
+    cf__workflow *wf = cf__engine_workflow(e, name);
+    if (!wf)
+        return cf__engine_unknown_workflow(e, name);
+    return cf__workflow_dot(wf, dot_out, &e->err);
+}
+
+/* Counts problems and forwards them to the caller's callback. */
+typedef struct check_sink {
+    cf_diagnostic_fn fn;
+    void *ud;
+    int count;
+    bool stop;
+} check_sink;
+
+static int sink_report(void *ud, const cf_diagnostic *d)
+{
+    check_sink *k = ud;
+    k->count++;
+    if (k->fn && !k->stop && k->fn(k->ud, d))
+        k->stop = true;
+    return 0;
+}
+
+static void sink_msg(check_sink *k, const char *file, const char *msg)
+{
+    cf_diagnostic d = {sizeof d, file, msg};
+    sink_report(k, &d);
+}
+
+int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problems)
+{
+    check_sink sink = {fn, ud, 0, false};
+    int workflow_problems = 0;
+    cf_engine probe;
+    memset(&probe, 0, sizeof probe);
+    cf__err err;
+    err.msg[0] = '\0';
+    if (opts && opts->size < sizeof(size_t)) {
+        sink_msg(&sink, "(options)", "options.size is not set (start from CF_OPTIONS_INIT)");
+        goto done;
+    }
+    if (apply_defaults(&probe, opts) != CF_OK) {
+        sink_msg(&sink, "(options)", probe.err.msg);
+        goto done;
+    }
+    cf__policy_config pc = {probe.policy_dir, probe.opts.lua_instruction_budget, probe.opts.lua_memory_cap,
+                            &probe.tz};
+    int policy_problems = 0;
+    cf__policy_check(&pc, sink_report, &sink, &policy_problems);
+    /* Workflows resolve names against the policy; without one that loads they are checked bare. */
+    cf__policy *policy = NULL;
+    if (cf__policy_open(&pc, &policy, &err) != CF_OK)
+        policy = NULL;
+    if (probe.workflow_dir) {
+        int before = sink.count;
+        char **files = NULL;
+        size_t nfiles = 0;
+        if (cf__list_dir(probe.workflow_dir, ".lua", &files, &nfiles, &err) != CF_OK)
+            sink_msg(&sink, probe.workflow_dir, err.msg);
+        cf__workflow **wfs = calloc(nfiles ? nfiles : 1, sizeof *wfs);
+        size_t nwfs = 0;
+        if (!wfs)
+            sink_msg(&sink, probe.workflow_dir, "out of memory");
+        for (size_t i = 0; wfs && i < nfiles; i++) {
+            cf__workflow *wf = NULL;
+            if (cf__workflow_load_file(files[i], cf__engine_resolve, policy, &wf, &err) != CF_OK) {
+                sink_msg(&sink, files[i], err.msg);
+                continue;
+            }
+            for (size_t j = 0; j < nwfs; j++) {
+                if (strcmp(wfs[j]->name, wf->name) == 0) {
+                    cf__fail(&err, CF_EWORKFLOW, "%s: name: workflow '%s' is also defined by %s", files[i],
+                             wf->name, wfs[j]->path);
+                    sink_msg(&sink, files[i], err.msg);
+                }
+            }
+            wfs[nwfs++] = wf;
+        }
+        int link_problems = 0;
+        check_links(wfs, nwfs, sink_report, &sink, &link_problems, &err);
+        workflow_problems = sink.count - before;
+        for (size_t i = 0; i < nwfs; i++)
+            cf__workflow_free(wfs[i]);
+        free(wfs);
+        cf__free_list(files, nfiles);
+    }
+    cf__policy_close(policy);
+done:
+    free(probe.workflow_dir);
+    free(probe.policy_dir);
+    free(probe.plugin_dir);
+    free(probe.time_zone);
+    if (problems)
+        *problems = sink.count;
+    if (sink.count == 0)
+        return CF_OK;
+    return workflow_problems ? CF_EWORKFLOW : CF_EPOLICY;
+}

@@ -1,1 +1,687 @@
-/* instance.c — being written */
+/*
+ * instance.c — creating instances and firing events at them: one
+ * run-to-completion transition per transaction (guards, exit/transition/entry
+ * actions, timers, linked events, history), plus the read-side queries.
+ */
+#include "internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uuid/uuid.h>
+
+/* Parse caller JSON: NULL means {}; anything but an object is refused. */
+static int parse_object(cf_engine *e, const char *text, const char *what, json_t **out)
+{
+    *out = NULL;
+    if (!text || !*text) {
+        *out = json_object();
+        return *out ? CF_OK : cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v)
+        return cf__fail(&e->err, CF_EJSON,
+                        "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
+                        "{\"hours\": 20}",
+                        what, jerr.text, jerr.line, jerr.column);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return cf__fail(&e->err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what,
+                        json_is_array(v) ? "an array" : "a single value");
+    }
+    *out = v;
+    return CF_OK;
+}
+
+static char *canonical(json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+/* RFC 7386 JSON merge patch of patch into target (an object). */
+static int merge_patch(json_t *target, json_t *patch)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(patch, key, value)
+    {
+        if (json_is_null(value)) {
+            json_object_del(target, key);
+        } else if (json_is_object(value)) {
+            json_t *cur = json_object_get(target, key);
+            if (!json_is_object(cur)) {
+                cur = json_object();
+                if (!cur || json_object_set_new(target, key, cur) != 0)
+                    return CF_ENOMEM;
+            }
+            int rc = merge_patch(cur, value);
+            if (rc != CF_OK)
+                return rc;
+        } else if (json_object_set_new(target, key, json_deep_copy(value)) != 0) {
+            return CF_ENOMEM;
+        }
+    }
+    return CF_OK;
+}
+
+static bool valid_county(const char *s)
+{
+    if (!s || !islower((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n <= 64;
+}
+
+/* The per-transition working set. */
+typedef struct transit {
+    cf_engine *e;
+    const cf__workflow *wf;
+    cf__instance_row *row;
+    json_t *data; /* the instance data as it evolves */
+    const cf__fire_in *in;
+    const char *state; /* state name the policies see */
+} transit;
+
+static void fill_call(const transit *t, cf__call *call)
+{
+    call->county = t->row->county;
+    call->instance_id = t->row->id;
+    call->workflow = t->wf->name;
+    call->state = t->state;
+    call->data = t->data;
+    call->event = t->in ? t->in->event : NULL;
+    call->event_data = t->in ? t->in->event_data : NULL;
+    call->actor = t->in ? t->in->actor : NULL;
+    call->now = t->in ? t->in->effective_at : t->row->created_at;
+}
+
+static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
+{
+    cf__call call;
+    fill_call(t, &call);
+    if (fn->kind == CF__FN_POLICY)
+        return cf__policy_guard(t->e->policy, fn->index, &call, ok, reason, &t->e->err);
+    return cf__fail(&t->e->err, CF_EPLUGIN, "guard '%s' is provided by no loaded policy or plugin", fn->name);
+}
+
+static int run_action(transit *t, const cf__fnref *fn)
+{
+    cf__call call;
+    fill_call(t, &call);
+    if (fn->kind != CF__FN_POLICY)
+        return cf__fail(&t->e->err, CF_EPLUGIN, "action '%s' is provided by no loaded policy or plugin",
+                        fn->name);
+    json_t *patch = NULL;
+    int rc = cf__policy_assign(t->e->policy, fn->index, &call, &patch, &t->e->err);
+    if (rc != CF_OK)
+        return rc;
+    if (patch) {
+        rc = merge_patch(t->data, patch);
+        json_decref(patch);
+        if (rc != CF_OK)
+            return cf__fail(&t->e->err, rc, "out of memory applying the patch of action '%s'", fn->name);
+    }
+    return CF_OK;
+}
+
+static int run_actions(transit *t, const cf__fnref *fns, int n)
+{
+    for (int i = 0; i < n; i++) {
+        int rc = run_action(t, &fns[i]);
+        if (rc != CF_OK)
+            return rc;
+    }
+    return CF_OK;
+}
+
+/* Schedule the timers of state s for the data as it is now. */
+static int schedule_timers(transit *t, int s)
+{
+    const cf__state *st = &t->wf->states[s];
+    for (int i = 0; i < st->ntimers; i++) {
+        const cf__timer_def *td = &st->timers[i];
+        cf__call call;
+        fill_call(t, &call);
+        call.event = NULL;
+        call.event_data = NULL;
+        bool has_due = false;
+        cf_time due = 0;
+        int rc = cf__policy_deadline(t->e->policy, td->after.index, &call, &has_due, &due, &t->e->err);
+        if (rc != CF_OK)
+            return rc;
+        if (!has_due)
+            continue;
+        rc = cf__store_timer_add(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event], due,
+                                 &t->e->err);
+        if (rc != CF_OK)
+            return rc;
+    }
+    return CF_OK;
+}
+
+/* Queue the events a transition sends over its links. */
+static int queue_sends(transit *t, const cf__transition *tr)
+{
+    for (int i = 0; i < tr->nsends; i++) {
+        const cf__send_def *sd = &tr->sends[i];
+        const cf__link *link = &t->wf->links[sd->link];
+        json_t *ref = json_object_get(t->data, link->field);
+        size_t n = json_is_array(ref) ? json_array_size(ref) : (ref ? 1 : 0);
+        if (n == 0)
+            return cf__fail(&t->e->err, CF_EACTION,
+                            "transition %s --%s--> %s sends '%s' over link '%s', but the instance data "
+                            "has no '%s' (record the linked instance's id there first)",
+                            t->wf->states[tr->from].name, t->wf->events[tr->event], t->wf->states[tr->to].name,
+                            sd->event, link->name, link->field);
+        json_t *msg = json_pack("{s:s, s:s, s:s}", "from", t->row->id, "from_workflow", t->wf->name,
+                                "from_state", t->wf->states[tr->to].name);
+        char *text = msg ? canonical(msg) : NULL;
+        json_decref(msg);
+        if (!text)
+            return cf__fail(&t->e->err, CF_ENOMEM, "out of memory queueing a linked event");
+        int rc = CF_OK;
+        for (size_t k = 0; k < n && rc == CF_OK; k++) {
+            json_t *idv = json_is_array(ref) ? json_array_get(ref, k) : ref;
+            if (!json_is_string(idv)) {
+                rc = cf__fail(&t->e->err, CF_EACTION, "link '%s': data field '%s' must hold an instance id string",
+                              link->name, link->field);
+                break;
+            }
+            const char *target_id = json_string_value(idv);
+            cf__instance_row target = {0};
+            rc = cf__store_instance_get(t->e->store, target_id, &target, &t->e->err);
+            if (rc == CF_OK && strcmp(target.workflow, link->workflow) != 0)
+                rc = cf__fail(&t->e->err, CF_EACTION,
+                              "link '%s' expects a '%s' instance, but %s is a '%s' instance (fix data field '%s')",
+                              link->name, link->workflow, target_id, target.workflow, link->field);
+            else if (rc == CF_ENOTFOUND)
+                rc = cf__fail(&t->e->err, CF_EACTION,
+                              "link '%s': data field '%s' names instance %s, which does not exist", link->name,
+                              link->field, target_id);
+            cf__instance_row_clear(&target);
+            if (rc == CF_OK)
+                rc = cf__store_outbox_add(t->e->store, t->row->id, target_id, sd->event, text,
+                                          t->in ? t->in->at : t->row->updated_at, &t->e->err);
+        }
+        free(text);
+        if (rc != CF_OK)
+            return rc;
+    }
+    return CF_OK;
+}
+
+static int set_scratch(cf_engine *e, const char *from, const char *to, const char *reasons)
+{
+    free(e->scratch_from);
+    free(e->scratch_to);
+    free(e->scratch_reasons);
+    e->scratch_from = cf__strdup(from);
+    e->scratch_to = cf__strdup(to);
+    e->scratch_reasons = cf__strdup(reasons);
+    if (!e->scratch_from || !e->scratch_to || !e->scratch_reasons)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    return CF_OK;
+}
+
+static void fill_result(cf_engine *e, cf_fire_result *out, int applied, int replayed, int64_t seq)
+{
+    if (!out || out->size < sizeof(size_t))
+        return;
+    cf_fire_result r = {sizeof r, applied, replayed, e->scratch_from, e->scratch_to, e->scratch_reasons, seq};
+    size_t n = out->size < sizeof r ? out->size : sizeof r;
+    memcpy((char *)out + sizeof(size_t), (char *)&r + sizeof(size_t), n - sizeof(size_t));
+}
+
+static int append_history(transit *t, const char *outcome, const char *from, const char *to, const char *reasons,
+                          int64_t *seq)
+{
+    cf__history_row h;
+    memset(&h, 0, sizeof h);
+    h.number = t->row->version + 1;
+    h.instance_id = t->row->id;
+    h.at = t->in->at;
+    h.effective_at = t->in->effective_at;
+    h.actor = t->in->actor;
+    h.event = t->in->event;
+    h.data = t->in->event_text;
+    h.outcome = outcome;
+    h.from_state = from;
+    h.to_state = to;
+    h.reasons = reasons;
+    h.policy_hash = cf__policy_hash(t->e->policy, t->row->county);
+    h.def_hash = t->wf->hash;
+    h.idem_key = t->in->idem_key;
+    int rc = cf__audit_append(t->e->store, &h, &t->e->err);
+    if (rc == CF_OK) {
+        t->row->version = h.number;
+        *seq = h.seq;
+    }
+    return rc;
+}
+
+/* Replay or refuse a fire whose idempotency key was seen before. */
+static int replay(cf_engine *e, const cf__fire_in *in, cf_fire_result *out, bool *done)
+{
+    *done = false;
+    if (!in->idem_key)
+        return CF_OK;
+    cf__history_row prev;
+    cf__buf keep = {0};
+    int rc = cf__audit_find_key(e->store, in->id, in->idem_key, &prev, &keep, &e->err);
+    if (rc == CF_ENOTFOUND) {
+        cf__buf_free(&keep);
+        e->err.msg[0] = '\0';
+        return CF_OK;
+    }
+    if (rc != CF_OK) {
+        cf__buf_free(&keep);
+        return rc;
+    }
+    *done = true;
+    if (strcmp(prev.event, in->event) != 0 || strcmp(prev.data, in->event_text) != 0) {
+        rc = cf__fail(&e->err, CF_ECONFLICT,
+                      "idempotency key '%s' was already used on instance %s for event '%s' with data %s "
+                      "(history row %lld); a new event needs a new key",
+                      in->idem_key, in->id, prev.event, prev.data, (long long)prev.seq);
+    } else {
+        bool applied = strcmp(prev.outcome, "applied") == 0;
+        rc = set_scratch(e, prev.from_state, prev.to_state, prev.reasons);
+        if (rc == CF_OK) {
+            fill_result(e, out, applied, 1, prev.seq);
+            rc = applied ? CF_OK : CF_REJECTED;
+        }
+    }
+    cf__buf_free(&keep);
+    return rc;
+}
+
+/* The reasons array when no transition exists for (state, event). */
+static json_t *no_transition_reason(const cf__workflow *wf, int s, int ev)
+{
+    cf__buf b = {0};
+    if (wf->states[s].terminal) {
+        cf__buf_printf(&b, "'%s' is a final state: no event moves it", wf->states[s].name);
+    } else {
+        cf__buf_printf(&b, "event '%s' does not apply in state '%s' (events that do:", wf->events[ev],
+                       wf->states[s].name);
+        int listed = 0;
+        for (int k = 0; k < wf->nevents; k++) {
+            if (wf->first[s * wf->nevents + k] >= 0) {
+                cf__buf_printf(&b, " %s", wf->events[k]);
+                listed++;
+            }
+        }
+        cf__buf_puts(&b, listed ? ")" : " none)");
+    }
+    json_t *arr = json_array();
+    if (arr && b.data)
+        json_array_append_new(arr, json_string(b.data));
+    cf__buf_free(&b);
+    return arr;
+}
+
+int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
+{
+    bool done = false;
+    int rc = replay(e, in, out, &done);
+    if (done || rc != CF_OK)
+        return rc;
+
+    cf__instance_row row = {0};
+    rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    cf__workflow *wf = NULL;
+    rc = cf__engine_definition(e, row.def_hash, &wf);
+    if (rc != CF_OK)
+        goto out_row;
+    int ev = cf__workflow_event(wf, in->event);
+    if (ev < 0) {
+        const char *hint = cf__closest(in->event, wf->events, (size_t)wf->nevents);
+        rc = cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
+                      wf->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                      wf->name);
+        goto out_row;
+    }
+    int s = cf__workflow_state(wf, row.state);
+    if (s < 0) {
+        rc = cf__fail(&e->err, CF_EWORKFLOW,
+                      "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row.id,
+                      row.state, wf->name, wf->hash);
+        goto out_row;
+    }
+    json_t *data = NULL;
+    rc = parse_object(e, row.data, "stored instance data", &data);
+    if (rc != CF_OK)
+        goto out_row;
+
+    transit t = {e, wf, &row, data, in, row.state};
+    json_t *reasons = json_array();
+    if (!reasons) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        goto out_data;
+    }
+    const cf__transition *chosen = NULL;
+    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
+        const cf__transition *tr = &wf->trans[i];
+        bool all = true;
+        for (int g = 0; g < tr->nguards; g++) {
+            bool ok = false;
+            char *reason = NULL;
+            rc = run_guard(&t, &tr->guards[g], &ok, &reason);
+            if (rc != CF_OK) {
+                free(reason);
+                goto out_reasons;
+            }
+            if (!ok) {
+                all = false;
+                json_array_append_new(reasons, json_string(reason ? reason : tr->guards[g].name));
+            }
+            free(reason);
+        }
+        if (all)
+            chosen = tr;
+    }
+    int64_t seq = 0;
+    if (!chosen) {
+        if (json_array_size(reasons) == 0) {
+            json_decref(reasons);
+            reasons = no_transition_reason(wf, s, ev);
+        }
+        char *rtext = reasons ? canonical(reasons) : NULL;
+        if (!rtext) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            goto out_reasons;
+        }
+        rc = append_history(&t, "rejected", row.state, row.state, rtext, &seq);
+        if (rc == CF_OK)
+            rc = cf__store_instance_update(e->store, &row, &e->err);
+        if (rc == CF_OK)
+            rc = set_scratch(e, row.state, row.state, rtext);
+        free(rtext);
+        if (rc == CF_OK) {
+            fill_result(e, out, 0, 0, seq);
+            rc = CF_REJECTED;
+        }
+        goto out_reasons;
+    }
+
+    bool moves = chosen->to != chosen->from || chosen->reenter;
+    const char *from_name = wf->states[chosen->from].name;
+    const char *to_name = wf->states[chosen->to].name;
+    if (moves) {
+        rc = run_actions(&t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
+        if (rc == CF_OK)
+            rc = cf__store_timer_cancel(e->store, row.id, from_name, &e->err);
+    }
+    if (rc == CF_OK)
+        rc = run_actions(&t, chosen->actions, chosen->nactions);
+    t.state = to_name;
+    if (rc == CF_OK && moves)
+        rc = run_actions(&t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
+    if (rc == CF_OK && moves)
+        rc = schedule_timers(&t, chosen->to);
+    if (rc == CF_OK)
+        rc = queue_sends(&t, chosen);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row.id,
+                       from_name, in->event, to_name);
+        goto out_reasons;
+    }
+    char *dtext = canonical(data);
+    if (!dtext) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        goto out_reasons;
+    }
+    free(row.state);
+    row.state = cf__strdup(to_name);
+    free(row.data);
+    row.data = dtext;
+    row.updated_at = in->at;
+    if (!row.state) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        goto out_reasons;
+    }
+    rc = append_history(&t, "applied", from_name, to_name, "[]", &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, &row, &e->err);
+    if (rc == CF_OK)
+        rc = set_scratch(e, from_name, to_name, "[]");
+    if (rc == CF_OK)
+        fill_result(e, out, 1, 0, seq);
+out_reasons:
+    json_decref(reasons);
+out_data:
+    json_decref(data);
+out_row:
+    cf__instance_row_clear(&row);
+    return rc;
+}
+
+int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char *data_json, const char *actor,
+                     const char *idem_key, cf_fire_result *out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!id || !event || !*event)
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_fire: an instance id and an event name are required");
+    if (idem_key && !*idem_key)
+        return cf__fail(&e->err, CF_EINVAL, "an empty idempotency key is not allowed; pass NULL for none");
+    json_t *data = NULL;
+    rc = parse_object(e, data_json, "event data", &data);
+    if (rc != CF_OK)
+        return rc;
+    char *text = canonical(data);
+    if (!text) {
+        json_decref(data);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    cf_time now = cf_engine_now(e);
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now};
+    rc = cf__store_begin(e->store, &e->err);
+    if (rc == CF_OK) {
+        rc = cf__fire_locked(e, &in, out);
+        if (rc == CF_OK || rc == CF_REJECTED) {
+            int crc = cf__store_commit(e->store, &e->err);
+            if (crc != CF_OK)
+                rc = crc;
+        } else {
+            cf__store_rollback(e->store);
+        }
+    }
+    free(text);
+    json_decref(data);
+    if (rc == CF_OK) {
+        /* The event is committed; linked events still queued are retried by the next tick. */
+        char saved[CF__MSG_MAX];
+        memcpy(saved, e->err.msg, sizeof saved);
+        cf__engine_deliver(e);
+        memcpy(e->err.msg, saved, sizeof saved);
+    }
+    return rc;
+}
+
+int cf_instance_create(cf_engine *e, const char *workflow, const char *county, const char *data_json,
+                       const char *actor, char id_out[37])
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!workflow || !county || !id_out)
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_create: workflow, county and id_out are required");
+    id_out[0] = '\0';
+    if (!valid_county(county))
+        return cf__fail(&e->err, CF_EINVAL,
+                        "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. "
+                        "san_diego)",
+                        county);
+    cf__workflow *wf = cf__engine_workflow(e, workflow);
+    if (!wf)
+        return cf__engine_unknown_workflow(e, workflow);
+    json_t *data = NULL;
+    rc = parse_object(e, data_json, "instance data", &data);
+    if (rc != CF_OK)
+        return rc;
+    uuid_t uu;
+    uuid_generate_random(uu);
+    cf__instance_row row = {0};
+    uuid_unparse_lower(uu, row.id);
+    cf_time now = cf_engine_now(e);
+    json_t *empty = json_object();
+    char *empty_text = empty ? canonical(empty) : NULL;
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now};
+    row.workflow = wf->name;
+    row.def_hash = wf->hash;
+    row.county = (char *)county;
+    row.state = wf->states[wf->initial].name ? (char *)wf->states[wf->initial].name : NULL;
+    row.created_at = row.updated_at = now;
+    row.version = 0;
+    transit t = {e, wf, &row, data, &in, row.state};
+    char *dtext = NULL;
+    if (!empty_text) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        goto out;
+    }
+    rc = cf__store_begin(e->store, &e->err);
+    if (rc != CF_OK)
+        goto out;
+    rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
+    if (rc == CF_OK) {
+        dtext = canonical(data);
+        row.data = dtext;
+        rc = dtext ? cf__store_instance_insert(e->store, &row, &e->err) : CF_ENOMEM;
+    }
+    /* Timers refer to the instance row, so they come after it. */
+    if (rc == CF_OK)
+        rc = schedule_timers(&t, wf->initial);
+    int64_t seq = 0;
+    if (rc == CF_OK)
+        rc = append_history(&t, "created", "", row.state, "[]", &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, &row, &e->err);
+    if (rc == CF_OK)
+        rc = cf__store_commit(e->store, &e->err);
+    else {
+        cf__err_prefix(&e->err, "creating a '%s' instance", workflow);
+        cf__store_rollback(e->store);
+    }
+    if (rc == CF_OK)
+        memcpy(id_out, row.id, 37);
+out:
+    free(dtext);
+    free(empty_text);
+    json_decref(empty);
+    json_decref(data);
+    return rc;
+}
+
+static void info_from_row(cf_engine *e, const cf__instance_row *row, cf_instance_info *out)
+{
+    cf__workflow *wf = NULL;
+    int terminal = 0;
+    if (cf__engine_definition(e, row->def_hash, &wf) == CF_OK) {
+        int s = cf__workflow_state(wf, row->state);
+        terminal = s >= 0 && wf->states[s].terminal;
+    }
+    cf_instance_info info = {sizeof info, row->id,       row->workflow,   row->county,     row->state,
+                             row->data,   row->def_hash, row->created_at, row->updated_at, row->version,
+                             terminal};
+    size_t n = out->size < sizeof info ? out->size : sizeof info;
+    memcpy((char *)out + sizeof(size_t), (char *)&info + sizeof(size_t), n - sizeof(size_t));
+}
+
+int cf_instance_get(cf_engine *e, const char *id, cf_instance_info *out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!id || !out || out->size < sizeof(size_t))
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_get: id and out (with out->size set) are required");
+    cf__instance_row_clear(&e->row);
+    rc = cf__store_instance_get(e->store, id, &e->row, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    info_from_row(e, &e->row, out);
+    return CF_OK;
+}
+
+typedef struct list_ctx {
+    cf_engine *e;
+    cf_instance_fn fn;
+    void *ud;
+} list_ctx;
+
+static int list_row(void *ud, const cf__instance_row *row)
+{
+    list_ctx *c = ud;
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    info_from_row(c->e, row, &info);
+    return c->fn(c->ud, &info);
+}
+
+int cf_instance_list(cf_engine *e, const cf_instance_filter *filter, cf_instance_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_list: no callback given");
+    cf_instance_filter f = CF_INSTANCE_FILTER_INIT;
+    if (filter && filter->size >= sizeof(size_t)) {
+        size_t n = filter->size < sizeof f ? filter->size : sizeof f;
+        memcpy((char *)&f + sizeof(size_t), (const char *)filter + sizeof(size_t), n - sizeof(size_t));
+    }
+    list_ctx c = {e, fn, ud};
+    return cf__store_instance_list(e->store, f.workflow, f.state, f.county, list_row, &c, &e->err);
+}
+
+typedef struct history_ctx {
+    cf_history_fn fn;
+    void *ud;
+} history_ctx;
+
+static int history_row(void *ud, const cf__history_row *h)
+{
+    history_ctx *c = ud;
+    cf_history_entry entry = {sizeof entry, h->seq,      h->number,      h->instance_id, h->at,
+                              h->effective_at, h->actor, h->event,       h->data,        h->outcome,
+                              h->from_state,   h->to_state, h->reasons,  h->policy_hash, h->def_hash,
+                              h->idem_key,     h->hash};
+    return c->fn(c->ud, &entry);
+}
+
+int cf_instance_history(cf_engine *e, const char *id, cf_history_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!id || !fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_history: id and a callback are required");
+    cf__instance_row row = {0};
+    rc = cf__store_instance_get(e->store, id, &row, &e->err);
+    cf__instance_row_clear(&row);
+    if (rc != CF_OK)
+        return rc;
+    history_ctx c = {fn, ud};
+    return cf__audit_each(e->store, id, history_row, &c, &e->err);
+}
+
+int cf_engine_verify(cf_engine *e, cf_verify_report *report)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    int64_t rows = 0, bad = 0;
+    rc = cf__audit_verify(e->store, &rows, &bad, &e->err);
+    if (report && report->size >= sizeof(cf_verify_report)) {
+        report->rows = rows;
+        report->first_bad = bad;
+    }
+    return rc;
+}

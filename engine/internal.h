@@ -395,6 +395,7 @@ struct cf_engine {
     char *workflow_dir, *policy_dir, *plugin_dir, *time_zone;
     cf__tz tz;
     cf__err err;          /* last message; "" after success */
+    int open_rc;          /* CF_OK once cf_engine_open succeeded; every call refuses otherwise */
     cf__store *store;
     cf__policy *policy;
     cf__defcache defs;
@@ -406,6 +407,10 @@ struct cf_engine {
 
 /* Reset the message at the start of a public call. */
 void cf__engine_begin_call(cf_engine *e);
+/* Start a public call: CF_OK, or the reason the handle cannot be used. */
+int cf__engine_usable(cf_engine *e);
+/* CF_ENOTFOUND naming the unknown workflow, the closest name and those loaded. */
+int cf__engine_unknown_workflow(cf_engine *e, const char *name);
 /* The workflow currently loaded from files under this name, or NULL. */
 cf__workflow *cf__engine_workflow(cf_engine *e, const char *name);
 /* The workflow definition with this hash (current or stored; compiled on first use). */
@@ -417,12 +422,17 @@ bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *ou
 typedef struct cf__fire_in {
     const char *id;
     const char *event;
-    json_t *event_data;   /* object, borrowed */
+    json_t *event_data;     /* object, borrowed */
     const char *event_text; /* canonical text of event_data */
     const char *actor;
-    const char *idem_key;
+    const char *idem_key;   /* may be NULL */
     cf_time at, effective_at;
 } cf__fire_in;
+
+/* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
+ * rejection is appended to the history) fill the engine's scratch results;
+ * any other code means the caller must roll back. */
+int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out);
 
 /* Deliver queued linked events, each in its own transaction. */
 int cf__engine_deliver(cf_engine *e);

@@ -1,0 +1,67 @@
+-- workflows/certification.lua — one person's Peer Support Specialist certification:
+-- application, review, the 12-month window, training, exam attempts, certification,
+-- renewal, expiry and reinstatement. Decisions live in lua/policy/state.lua.
+return {
+  name = "certification",
+  description = "Medi-Cal Peer Support Specialist certification (initial pathway)",
+  initial = "draft",
+  events = {
+    "submit", "approve", "deny", "review_overdue", "record_training", "exam_result",
+    "window_expired", "renewal_window_open", "renew", "expire", "reinstate",
+    "reinstatement_lapsed", "suspend", "restore", "revoke", "withdraw",
+  },
+  states = {
+    draft = {},
+    submitted = {
+      timers = { { name = "review_sla", after = "review_due", event = "review_overdue" } },
+    },
+    approved = {
+      timers = { { name = "application_window", after = "window_end", event = "window_expired" } },
+    },
+    certified = {
+      timers = {
+        { name = "renewal_window", after = "renewal_window_opens", event = "renewal_window_open" },
+        { name = "expiry", after = "expiry", event = "expire" },
+      },
+    },
+    expired = {
+      timers = { { name = "reinstatement_limit", after = "reinstatement_limit", event = "reinstatement_lapsed" } },
+    },
+    suspended = {},
+    denied = { terminal = true },
+    window_closed = { terminal = true },
+    exhausted = { terminal = true },
+    lapsed = { terminal = true },
+    revoked = { terminal = true },
+    withdrawn = { terminal = true },
+  },
+  transitions = {
+    { from = "draft", event = "submit", to = "submitted",
+      guard = { "is_adult", "has_education", "has_lived_experience", "ethics_signed" },
+      actions = { "record_submission" } },
+    { from = "submitted", event = "review_overdue", to = "submitted", actions = { "mark_review_overdue" } },
+    { from = "submitted", event = "approve", to = "approved", actions = { "record_approval" } },
+    { from = "submitted", event = "deny", to = "denied" },
+    { from = "approved", event = "record_training", to = "approved",
+      guard = "training_counts", actions = { "record_training" } },
+    { from = "approved", event = "exam_result", to = "certified",
+      guard = { "attempt_allowed", "training_complete", "exam_passed" },
+      actions = { "record_attempt", "issue_certificate" } },
+    { from = "approved", event = "exam_result", to = "exhausted",
+      guard = { "attempt_allowed", "exam_failed", "last_attempt" }, actions = { "record_attempt" } },
+    { from = "approved", event = "exam_result", to = "approved",
+      guard = { "attempt_allowed", "exam_failed" }, actions = { "record_attempt" } },
+    { from = "approved", event = "window_expired", to = "window_closed" },
+    { from = "certified", event = "renewal_window_open", to = "certified", actions = { "mark_renewal_open" } },
+    { from = "certified", event = "renew", to = "certified", reenter = true,
+      guard = { "in_renewal_window", "ce_hours_met" }, actions = { "record_renewal" } },
+    { from = "certified", event = "expire", to = "expired" },
+    { from = "expired", event = "reinstate", to = "certified",
+      guard = "ce_hours_met", actions = { "record_reinstatement" } },
+    { from = "expired", event = "reinstatement_lapsed", to = "lapsed" },
+    { from = "certified", event = "suspend", to = "suspended" },
+    { from = "suspended", event = "restore", to = "certified" },
+    { from = { "certified", "suspended", "expired" }, event = "revoke", to = "revoked" },
+    { from = { "draft", "submitted", "approved" }, event = "withdraw", to = "withdrawn" },
+  },
+}
