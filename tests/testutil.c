@@ -100,3 +100,69 @@ char *cft_slurp(const char *path)
     fclose(f);
     return buf;
 }
+
+cf_engine *cft_open_fixture(const char *db, cft_clock *clock)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_TEST_FIXTURES "/engine/workflows";
+    o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = clock;
+    cf_engine *e = NULL;
+    int rc = cf_engine_open(db, &o, &e);
+    if (rc != CF_OK)
+        fail_msg("cf_engine_open(%s): %s: %s", db, cf_result_name(rc), cf_errmsg(e));
+    return e;
+}
+
+void cft_fire(cf_engine *e, const char *id, const char *event, const char *data, int expect)
+{
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    int rc = cf_instance_fire(e, id, event, data, "test", NULL, &r);
+    if (rc != expect)
+        fail_msg("fire %s on %s: got %s, expected %s: %s", event, id, cf_result_name(rc), cf_result_name(expect),
+                 cf_errmsg(e));
+}
+
+static int count_row(void *ud, const cf_history_entry *h)
+{
+    (void)h;
+    ++*(int *)ud;
+    return 0;
+}
+
+int cft_history_count(cf_engine *e, const char *id)
+{
+    int n = 0;
+    int rc = cf_instance_history(e, id, count_row, &n);
+    if (rc != CF_OK)
+        fail_msg("history %s: %s", id, cf_errmsg(e));
+    return n;
+}
+
+const char *cft_state(cf_engine *e, const char *id)
+{
+    static char buf[128];
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    int rc = cf_instance_get(e, id, &info);
+    if (rc != CF_OK)
+        fail_msg("get %s: %s", id, cf_errmsg(e));
+    snprintf(buf, sizeof buf, "%s", info.state);
+    return buf;
+}
+
+static int count_timer(void *ud, const cf_timer_info *t)
+{
+    (void)t;
+    ++*(int *)ud;
+    return 0;
+}
+
+int cft_timer_count(cf_engine *e, cf_time to)
+{
+    int n = 0;
+    int rc = cf_timer_list(e, INT64_MIN / 2, to, count_timer, &n);
+    if (rc != CF_OK)
+        fail_msg("timer list: %s", cf_errmsg(e));
+    return n;
+}

@@ -32,4 +32,20 @@ char *cft_path(const char *dir, const char *name);
 /* Copy a whole file's text (malloc'd) or fail the test. */
 char *cft_slurp(const char *path);
 
+/* Open an engine on db with the engine fixtures (tests/fixtures/engine) and a
+ * virtual clock; fails the test if it does not open. */
+cf_engine *cft_open_fixture(const char *db, cft_clock *clock);
+
+/* Fire and assert the result code, printing cf_errmsg on mismatch. */
+void cft_fire(cf_engine *e, const char *id, const char *event, const char *data, int expect);
+
+/* Count history rows of an instance. */
+int cft_history_count(cf_engine *e, const char *id);
+
+/* The current state of an instance (copied into a static buffer). */
+const char *cft_state(cf_engine *e, const char *id);
+
+/* Count pending timers of all instances with due <= to. */
+int cft_timer_count(cf_engine *e, cf_time to);
+
 #endif

@@ -1,0 +1,396 @@
+/* test_instance.c — creating instances and firing events: guards, actions,
+ * rejections, idempotency, rollback, links, queries, and two processes at once. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+typedef struct fixture {
+    char *dir;
+    char *db;
+    cft_clock clock;
+    cf_engine *e;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = cft_tmpdir();
+    f->db = cft_path(f->dir, "test.db");
+    f->clock.now = cft_time("2025-01-06T17:00:00Z");
+    f->e = cft_open_fixture(f->db, &f->clock);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    cf_engine_close(f->e);
+    free(f->db);
+    cft_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+static void create(fixture *f, const char *wf, const char *data, char id[37])
+{
+    int rc = cf_instance_create(f->e, wf, "alameda", data, "tester", id);
+    if (rc != CF_OK)
+        fail_msg("create %s: %s", wf, cf_errmsg(f->e));
+}
+
+static json_t *data_of(fixture *f, const char *id)
+{
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(f->e, id, &info), CF_OK);
+    json_t *v = json_loads(info.data, 0, NULL);
+    assert_non_null(v);
+    return v;
+}
+
+static void test_create_and_get(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", "{\"holder\":\"Ana\"}", id);
+    assert_int_equal(strlen(id), 36);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(f->e, id, &info), CF_OK);
+    assert_string_equal(info.workflow, "permit");
+    assert_string_equal(info.county, "alameda");
+    assert_string_equal(info.state, "pending");
+    assert_int_equal(info.version, 1);
+    assert_int_equal(info.terminal, 0);
+    assert_int_equal(strlen(info.definition), 64);
+    assert_int_equal(info.created_at, f->clock.now);
+    assert_non_null(strstr(info.data, "\"holder\":\"Ana\""));
+    assert_int_equal(cft_history_count(f->e, id), 1);
+    /* The county overlay sets pending_days = 45: the auto-deny timer is 45 days out. */
+    assert_int_equal(cft_timer_count(f->e, cft_time("2025-02-19T07:59:59Z")), 0);
+    assert_int_equal(cft_timer_count(f->e, cft_time("2025-02-20T08:00:00Z")), 1);
+}
+
+static void test_applied_transition_runs_actions(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", "{\"reviewer\":\"rosa\"}", "rosa", NULL, &r), CF_OK);
+    assert_int_equal(r.applied, 1);
+    assert_int_equal(r.replayed, 0);
+    assert_string_equal(r.from_state, "pending");
+    assert_string_equal(r.to_state, "active");
+    assert_string_equal(r.reasons, "[]");
+    json_t *d = data_of(f, id);
+    assert_string_equal(json_string_value(json_object_get(d, "approved_by")), "rosa");
+    assert_string_equal(json_string_value(json_object_get(d, "approved_on")), "2025-01-06");
+    assert_string_equal(json_string_value(json_object_get(d, "until")), "2026-01-06");
+    assert_string_equal(json_string_value(json_object_get(d, "active_since")), "2025-01-06");
+    json_decref(d);
+    /* pending's timer was cancelled; active's expiry timer replaced it. */
+    assert_int_equal(cft_timer_count(f->e, cft_time("2025-12-31T00:00:00Z")), 0);
+    assert_int_equal(cft_timer_count(f->e, cft_time("2030-01-01T00:00:00Z")), 1);
+}
+
+static void test_rejection_is_recorded_with_reasons(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", "{}", "rosa", NULL, &r), CF_REJECTED);
+    assert_int_equal(r.applied, 0);
+    assert_string_equal(r.to_state, "pending");
+    assert_string_equal(r.reasons, "[\"no reviewer named\"]");
+    assert_string_equal(cft_state(f->e, id), "pending");
+    assert_int_equal(cft_history_count(f->e, id), 2);
+    /* An event that does not apply in this state is also a recorded rejection. */
+    assert_int_equal(cf_instance_fire(f->e, id, "expire", NULL, "rosa", NULL, &r), CF_REJECTED);
+    assert_non_null(strstr(r.reasons, "does not apply in state 'pending'"));
+    assert_int_equal(cft_history_count(f->e, id), 3);
+}
+
+static void test_unknown_instance_workflow_event(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    assert_int_equal(cf_instance_create(f->e, "permt", "alameda", NULL, "t", id), CF_ENOTFOUND);
+    assert_non_null(strstr(cf_errmsg(f->e), "no workflow named 'permt'; did you mean 'permit'?"));
+    assert_int_equal(cf_instance_fire(f->e, "00000000-0000-0000-0000-000000000000", "approve", NULL, "t", NULL, NULL),
+                     CF_ENOTFOUND);
+    assert_non_null(strstr(cf_errmsg(f->e), "no instance '00000000-0000-0000-0000-000000000000'"));
+    create(f, "permit", NULL, id);
+    assert_int_equal(cf_instance_fire(f->e, id, "aprove", NULL, "t", NULL, NULL), CF_EEVENT);
+    assert_non_null(strstr(cf_errmsg(f->e), "workflow 'permit' has no event 'aprove'; did you mean 'approve'?"));
+    /* None of these left a trace. */
+    assert_int_equal(cft_history_count(f->e, id), 1);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(f->e, "nope", &info), CF_ENOTFOUND);
+    assert_int_equal(cf_instance_create(f->e, "permit", "San Diego", NULL, "t", id), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "not a county name"));
+}
+
+static void test_malformed_json_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", "{\"reviewer\": ", "t", NULL, NULL), CF_EJSON);
+    assert_non_null(strstr(cf_errmsg(f->e), "event data is not valid JSON"));
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", "[1,2]", "t", NULL, NULL), CF_EJSON);
+    assert_non_null(strstr(cf_errmsg(f->e), "must be a JSON object"));
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", "{\"a\":1,\"a\":2}", "t", NULL, NULL), CF_EJSON);
+    char id2[37];
+    assert_int_equal(cf_instance_create(f->e, "permit", "alameda", "{oops}", "t", id2), CF_EJSON);
+    assert_non_null(strstr(cf_errmsg(f->e), "instance data is not valid JSON"));
+    assert_int_equal(cft_history_count(f->e, id), 1);
+    assert_string_equal(cft_state(f->e, id), "pending");
+    int n = 0;
+    cf_instance_filter flt = CF_INSTANCE_FILTER_INIT;
+    flt.workflow = "permit";
+    assert_int_equal(cf_instance_list(f->e, &flt, NULL, &n), CF_EINVAL);
+}
+
+static void test_idempotency_key_replays_and_conflicts(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(f->e, id, "bump", "{\"n\":1}", "t", "k-1", &r), CF_OK);
+    int64_t seq = r.seq;
+    assert_int_equal(cf_instance_fire(f->e, id, "bump", "{\"n\":1}", "t", "k-1", &r), CF_OK);
+    assert_int_equal(r.replayed, 1);
+    assert_int_equal(r.seq, seq);
+    json_t *d = data_of(f, id);
+    assert_int_equal(json_integer_value(json_object_get(d, "count")), 1);
+    json_decref(d);
+    /* Same key, other data: refused, nothing recorded. */
+    assert_int_equal(cf_instance_fire(f->e, id, "bump", "{\"n\":2}", "t", "k-1", &r), CF_ECONFLICT);
+    assert_non_null(strstr(cf_errmsg(f->e), "idempotency key 'k-1' was already used"));
+    assert_int_equal(cft_history_count(f->e, id), 2);
+    /* A rejected outcome replays as rejected. */
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", NULL, "t", "k-2", &r), CF_REJECTED);
+    assert_int_equal(cf_instance_fire(f->e, id, "approve", NULL, "t", "k-2", &r), CF_REJECTED);
+    assert_int_equal(r.replayed, 1);
+    assert_string_equal(r.reasons, "[\"no reviewer named\"]");
+    assert_int_equal(cft_history_count(f->e, id), 3);
+    /* Keys are per instance. */
+    char other[37];
+    create(f, "permit", NULL, other);
+    assert_int_equal(cf_instance_fire(f->e, other, "bump", "{\"n\":9}", "t", "k-1", &r), CF_OK);
+    assert_int_equal(r.replayed, 0);
+}
+
+static void test_action_failure_rolls_back_everything(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", "{\"count\":5}", id);
+    int timers_before = cft_timer_count(f->e, INT64_MAX / 2);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(f->e, id, &info), CF_OK);
+    char *data_before = strdup(info.data);
+    int rc = cf_instance_fire(f->e, id, "explode", NULL, "t", "boom", NULL);
+    assert_int_equal(rc, CF_EPOLICY);
+    const char *msg = cf_errmsg(f->e);
+    assert_non_null(strstr(msg, "rolled back"));
+    assert_non_null(strstr(msg, "fail_action"));
+    assert_non_null(strstr(msg, "the fee service is down"));
+    assert_int_equal(cf_instance_get(f->e, id, &info), CF_OK);
+    assert_string_equal(info.state, "pending");
+    assert_string_equal(info.data, data_before);
+    assert_int_equal(info.version, 1);
+    assert_int_equal(cft_history_count(f->e, id), 1);
+    assert_int_equal(cft_timer_count(f->e, INT64_MAX / 2), timers_before);
+    /* The key was not consumed: after the failure the same key may be used again. */
+    assert_int_equal(cf_instance_fire(f->e, id, "bump", NULL, "t", "boom", NULL), CF_OK);
+    free(data_before);
+}
+
+static void test_runaway_guard_is_stopped(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    assert_int_equal(cf_instance_fire(f->e, id, "spin", NULL, "t", NULL, NULL), CF_ELIMIT);
+    assert_non_null(strstr(cf_errmsg(f->e), "spin_forever"));
+    assert_non_null(strstr(cf_errmsg(f->e), "instruction budget"));
+    assert_int_equal(cft_history_count(f->e, id), 1);
+    /* The engine keeps serving. */
+    cft_fire(f->e, id, "bump", NULL, CF_OK);
+}
+
+static void test_linked_events_are_delivered_in_order(void **state)
+{
+    fixture *f = *state;
+    char ledger[37], a[37], b[37];
+    create(f, "ledger", NULL, ledger);
+    char data[128];
+    snprintf(data, sizeof data, "{\"ledger_id\":\"%s\"}", ledger);
+    create(f, "permit", data, a);
+    create(f, "permit", data, b);
+    cft_fire(f->e, a, "post", NULL, CF_OK);
+    cft_fire(f->e, b, "post", NULL, CF_OK);
+    cft_fire(f->e, a, "post", NULL, CF_OK);
+    json_t *d = data_of(f, ledger);
+    assert_int_equal(json_integer_value(json_object_get(d, "entries")), 3);
+    assert_string_equal(json_string_value(json_object_get(d, "last_from")), a);
+    json_decref(d);
+    assert_int_equal(cft_history_count(f->e, ledger), 4);
+    /* Without a ledger id the sending transition fails whole. */
+    char lonely[37];
+    create(f, "permit", NULL, lonely);
+    assert_int_equal(cf_instance_fire(f->e, lonely, "post", NULL, "t", NULL, NULL), CF_EACTION);
+    assert_non_null(strstr(cf_errmsg(f->e), "has no 'ledger_id'"));
+    assert_int_equal(cft_history_count(f->e, lonely), 1);
+}
+
+static int collect_states(void *ud, const cf_instance_info *info)
+{
+    char *buf = ud;
+    strcat(buf, info->state);
+    strcat(buf, ",");
+    return 0;
+}
+
+static void test_list_filters(void **state)
+{
+    fixture *f = *state;
+    char a[37], b[37], c[37];
+    create(f, "permit", NULL, a);
+    create(f, "permit", NULL, b);
+    create(f, "ledger", NULL, c);
+    cft_fire(f->e, b, "approve", "{\"reviewer\":\"x\"}", CF_OK);
+    char buf[256] = "";
+    cf_instance_filter flt = CF_INSTANCE_FILTER_INIT;
+    flt.workflow = "permit";
+    assert_int_equal(cf_instance_list(f->e, &flt, collect_states, buf), CF_OK);
+    assert_string_equal(buf, "pending,active,");
+    buf[0] = '\0';
+    flt.state = "active";
+    assert_int_equal(cf_instance_list(f->e, &flt, collect_states, buf), CF_OK);
+    assert_string_equal(buf, "active,");
+    buf[0] = '\0';
+    flt.workflow = NULL;
+    flt.state = NULL;
+    flt.county = "alameda";
+    assert_int_equal(cf_instance_list(f->e, &flt, collect_states, buf), CF_OK);
+    assert_string_equal(buf, "pending,active,open,");
+    buf[0] = '\0';
+    flt.county = "kern";
+    assert_int_equal(cf_instance_list(f->e, &flt, collect_states, buf), CF_OK);
+    assert_string_equal(buf, "");
+}
+
+typedef struct hist {
+    int rows;
+    char last_event[32];
+    char last_outcome[16];
+    char policy_hash[65];
+} hist;
+
+static int collect_history(void *ud, const cf_history_entry *h)
+{
+    hist *c = ud;
+    c->rows++;
+    snprintf(c->last_event, sizeof c->last_event, "%s", h->event);
+    snprintf(c->last_outcome, sizeof c->last_outcome, "%s", h->outcome);
+    snprintf(c->policy_hash, sizeof c->policy_hash, "%s", h->policy_hash);
+    assert_int_equal(h->number, c->rows);
+    return 0;
+}
+
+static void test_history_records_policy_hash(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    cft_fire(f->e, id, "approve", NULL, CF_REJECTED);
+    hist h = {0};
+    assert_int_equal(cf_instance_history(f->e, id, collect_history, &h), CF_OK);
+    assert_int_equal(h.rows, 2);
+    assert_string_equal(h.last_event, "approve");
+    assert_string_equal(h.last_outcome, "rejected");
+    assert_int_equal(strlen(h.policy_hash), 64);
+    assert_int_equal(cf_instance_history(f->e, "missing", collect_history, &h), CF_ENOTFOUND);
+}
+
+/* Two processes bump the same instance; every bump must count (no lost update). */
+static void test_two_processes_no_lost_update(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    enum { PER_CHILD = 60 };
+    pid_t kids[2];
+    for (int k = 0; k < 2; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            cft_clock clock = {cft_time("2025-01-07T00:00:00Z")};
+            cf_options o = CF_OPTIONS_INIT;
+            o.workflow_dir = CF_TEST_FIXTURES "/engine/workflows";
+            o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
+            o.clock = cft_clock_now;
+            o.clock_ud = &clock;
+            o.busy_timeout_ms = 20000;
+            cf_engine *e = NULL;
+            if (cf_engine_open(f->db, &o, &e) != CF_OK)
+                _exit(10);
+            for (int i = 0; i < PER_CHILD; i++) {
+                char key[32];
+                snprintf(key, sizeof key, "child%d-%d", k, i);
+                if (cf_instance_fire(e, id, "bump", NULL, "child", key, NULL) != CF_OK) {
+                    fprintf(stderr, "child %d: %s\n", k, cf_errmsg(e));
+                    _exit(11);
+                }
+            }
+            cf_engine_close(e);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        int status = 0;
+        assert_int_equal(waitpid(kids[k], &status, 0), kids[k]);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+    }
+    json_t *d = data_of(f, id);
+    assert_int_equal(json_integer_value(json_object_get(d, "count")), 2 * PER_CHILD);
+    json_decref(d);
+    assert_int_equal(cft_history_count(f->e, id), 1 + 2 * PER_CHILD);
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(cf_engine_verify(f->e, &rep), CF_OK);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_create_and_get, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_applied_transition_runs_actions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rejection_is_recorded_with_reasons, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_instance_workflow_event, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_json_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_key_replays_and_conflicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_action_failure_rolls_back_everything, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_runaway_guard_is_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_linked_events_are_delivered_in_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_records_policy_hash, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_two_processes_no_lost_update, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
