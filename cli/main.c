@@ -1,1 +1,688 @@
-int main(void){return 0;}
+/*
+ * main.c — the certflow command: resolves the database and the folders, opens
+ * an engine through the public API only, runs one command, and maps the result
+ * to a documented exit code. The command line is parsed in args.c.
+ */
+#include "cli.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#ifndef CERTFLOW_DATADIR
+#define CERTFLOW_DATADIR "/usr/local/share/certflow"
+#endif
+#ifndef CERTFLOW_SOURCE_DIR
+#define CERTFLOW_SOURCE_DIR "."
+#endif
+
+/* Everything one run needs; lives on main's stack (no global state). */
+typedef struct cli_run {
+    const cli_args *a;
+    FILE *out, *err;
+    const char *db;
+    const char *actor;
+    char workflows[CLI_MAX_PATH + 32];
+    char policies[CLI_MAX_PATH + 32];
+    const char *plugins;
+    cf_time fixed_now; /* the --now clock */
+    int has_now;
+    cf_time until; /* tick --until */
+    int has_until;
+    int64_t within; /* due --within, seconds */
+    cf_options opts;
+    cf_engine *e;
+} cli_run;
+
+static cf_time fixed_clock(void *ud)
+{
+    return *(const cf_time *)ud;
+}
+
+static int is_dir(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* Default folder: option, env, ./local, installed, source tree. */
+static void resolve_dir(const char *given, const char *env, const char *local, char *buf, size_t size)
+{
+    const char *v = given;
+    if (!v || !*v) {
+        v = getenv(env);
+        if (v && strnlen(v, CLI_MAX_PATH + 1) > CLI_MAX_PATH)
+            v = NULL;
+    }
+    if (v && *v) {
+        snprintf(buf, size, "%s", v);
+        return;
+    }
+    snprintf(buf, size, "./%s", local);
+    if (is_dir(buf))
+        return;
+    snprintf(buf, size, "%s/%s", CERTFLOW_DATADIR, local);
+    if (is_dir(buf))
+        return;
+    snprintf(buf, size, "%s/%s", CERTFLOW_SOURCE_DIR, local);
+}
+
+static const char *bounded_env(const char *name, size_t max)
+{
+    const char *v = getenv(name);
+    if (!v || !*v || strnlen(v, max + 1) > max)
+        return NULL;
+    return v;
+}
+
+/* Print a usage problem the way every command does, and return exit code 2. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+static int usage(cli_run *r, cli_cmd c, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("certflow: ", r->err);
+    vfprintf(r->err, fmt, ap);
+    va_end(ap);
+    fputc('\n', r->err);
+    cli_print_usage(r->err, c);
+    return CLI_EXIT_USAGE;
+}
+
+/* Report a failed engine call and return its exit code. */
+static int fail(cli_run *r, int rc)
+{
+    const char *msg = r->e ? cf_errmsg(r->e) : "";
+    if (!msg || !*msg)
+        msg = cf_strerror(rc);
+    fprintf(r->err, "certflow: %s\n", msg);
+    return cli_exit_code(rc);
+}
+
+static int setup(cli_run *r)
+{
+    const cli_args *a = r->a;
+    r->db = a->opt[CLI_OPT_DB];
+    if (!r->db)
+        r->db = bounded_env("CERTFLOW_DB", CLI_MAX_PATH);
+    if (!r->db)
+        r->db = "./certflow.db";
+    r->actor = a->opt[CLI_OPT_ACTOR];
+    if (!r->actor)
+        r->actor = bounded_env("USER", CLI_MAX_NAME);
+    if (!r->actor)
+        r->actor = "cli";
+    resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", r->workflows, sizeof r->workflows);
+    resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", r->policies, sizeof r->policies);
+    r->plugins = a->opt[CLI_OPT_PLUGINS];
+    if (!r->plugins)
+        r->plugins = bounded_env("CERTFLOW_PLUGINS", CLI_MAX_PATH);
+    cf_options init = CF_OPTIONS_INIT;
+    r->opts = init;
+    r->opts.workflow_dir = r->workflows;
+    r->opts.policy_dir = r->policies;
+    r->opts.plugin_dir = r->plugins;
+    if (a->opt[CLI_OPT_NOW]) {
+        if (cf_time_parse(a->opt[CLI_OPT_NOW], &r->fixed_now) != CF_OK)
+            return usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",
+                         a->opt[CLI_OPT_NOW]);
+        r->has_now = 1;
+        r->opts.clock = fixed_clock;
+        r->opts.clock_ud = &r->fixed_now;
+    }
+    /* Check every value before the database is touched. */
+    const char *u = a->opt[CLI_OPT_UNTIL];
+    if (u) {
+        if (cf_time_parse(u, &r->until) != CF_OK)
+            return usage(r, a->cmd, "--until '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)", u);
+        r->has_until = 1;
+    }
+    r->within = 30 * 86400;
+    const char *w = a->opt[CLI_OPT_WITHIN];
+    if (w && cli_parse_duration(w, &r->within) != 0)
+        return usage(r, a->cmd, "--within '%.60s' is not a duration (e.g. 30d, 12h, 2w, 90m, 45s)", w);
+    return 0;
+}
+
+static int open_engine(cli_run *r, const char *path)
+{
+    int rc = cf_engine_open(path, &r->opts, &r->e);
+    if (rc != CF_OK)
+        return fail(r, rc);
+    return 0;
+}
+
+/* --data: inline JSON, @FILE, or @- for stdin. *buf is malloc'd when read from a file. */
+static int load_data(cli_run *r, const char **data, char **buf)
+{
+    const char *v = r->a->opt[CLI_OPT_DATA];
+    *data = v;
+    *buf = NULL;
+    if (!v || v[0] != '@')
+        return 0;
+    const char *path = v + 1;
+    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    if (!f) {
+        fprintf(r->err, "certflow: cannot read --data file '%.200s': %s (give a readable file, or inline JSON)\n", path,
+                strerror(errno));
+        return CLI_EXIT_INVALID;
+    }
+    char *b = malloc(CLI_MAX_DATA + 1);
+    size_t n = b ? fread(b, 1, CLI_MAX_DATA + 1, f) : 0;
+    int bad = !b || ferror(f);
+    if (f != stdin)
+        fclose(f);
+    if (bad || n > CLI_MAX_DATA) {
+        free(b);
+        fprintf(r->err, "certflow: --data file '%.200s' %s\n", path,
+                bad ? "could not be read" : "is larger than 1 MiB (keep event data small)");
+        return CLI_EXIT_INVALID;
+    }
+    b[n] = '\0';
+    *data = b;
+    *buf = b;
+    return 0;
+}
+
+/* ---- Commands ---- */
+
+static int collect_name(void *ud, const char *name)
+{
+    json_t *arr = ud;
+    json_array_append_new(arr, json_string(name));
+    return 0;
+}
+
+static int cmd_init(cli_run *r)
+{
+    json_t *names = json_array();
+    int rc = cf_workflow_names(r->e, collect_name, names);
+    if (rc != CF_OK) {
+        json_decref(names);
+        return fail(r, rc);
+    }
+    if (r->a->opt[CLI_OPT_JSON]) {
+        json_t *o = json_object();
+        json_object_set_new(o, "database", json_string(r->db));
+        json_object_set_new(o, "workflow_dir", json_string(r->workflows));
+        json_object_set_new(o, "policy_dir", json_string(r->policies));
+        json_object_set_new(o, "workflows", names);
+        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
+    }
+    fprintf(r->out, "database:  %s\n", r->db);
+    fprintf(r->out, "workflows: ");
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) fprintf(r->out, "%s%s", i ? ", " : "", json_string_value(v));
+    fprintf(r->out, "%s (from %s)\n", json_array_size(names) ? "" : "none", r->workflows);
+    fprintf(r->out, "policies:  %s\n", r->policies);
+    json_decref(names);
+    return 0;
+}
+
+static int print_instance(cli_run *r, const char *id)
+{
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    int rc = cf_instance_get(r->e, id, &info);
+    if (rc != CF_OK)
+        return fail(r, rc);
+    if (r->a->opt[CLI_OPT_JSON])
+        return cli_json_print(r->out, cli_json_instance(&info)) ? CLI_EXIT_OTHER : 0;
+    cli_print_instance(r->out, &info);
+    return 0;
+}
+
+static int cmd_new(cli_run *r)
+{
+    const char *data;
+    char *buf;
+    int x = load_data(r, &data, &buf);
+    if (x)
+        return x;
+    char id[37];
+    int rc = cf_instance_create(r->e, r->a->pos[0], r->a->opt[CLI_OPT_COUNTY], data, r->actor, id);
+    free(buf);
+    if (rc != CF_OK)
+        return fail(r, rc);
+    if (r->a->opt[CLI_OPT_JSON])
+        return print_instance(r, id);
+    fprintf(r->out, "%s\n", id);
+    return 0;
+}
+
+static int cmd_fire(cli_run *r)
+{
+    const char *data;
+    char *buf;
+    int x = load_data(r, &data, &buf);
+    if (x)
+        return x;
+    const char *id = r->a->pos[0], *event = r->a->pos[1], *key = r->a->opt[CLI_OPT_KEY];
+    cf_fire_result res = CF_FIRE_RESULT_INIT;
+    int rc = cf_instance_fire(r->e, id, event, data, r->actor, key, &res);
+    free(buf);
+    if (rc != CF_OK && rc != CF_REJECTED)
+        return fail(r, rc);
+    if (r->a->opt[CLI_OPT_JSON]) {
+        if (cli_json_print(r->out, cli_json_fire(&res, id, event)))
+            return CLI_EXIT_OTHER;
+        return cli_exit_code(rc);
+    }
+    const char *from = res.from_state ? res.from_state : "?", *to = res.to_state ? res.to_state : "?";
+    if (rc == CF_OK) {
+        fprintf(r->out, "applied: %s -> %s\n", from, to);
+    } else {
+        json_t *reasons = cli_json_text(res.reasons);
+        size_t i, shown = 0;
+        json_t *v;
+        if (json_is_array(reasons)) {
+            json_array_foreach(reasons, i, v)
+            {
+                if (json_is_string(v)) {
+                    fprintf(r->out, "rejected: %s\n", json_string_value(v));
+                    shown++;
+                }
+            }
+        }
+        if (!shown)
+            fprintf(r->out, "rejected: no transition from %s on %s\n", from, event);
+        json_decref(reasons);
+    }
+    if (res.replayed)
+        fprintf(r->out, "replayed: key '%s' was fired before; this is its recorded outcome (nothing changed)\n",
+                key ? key : "");
+    return cli_exit_code(rc);
+}
+
+static int cmd_show(cli_run *r)
+{
+    return print_instance(r, r->a->pos[0]);
+}
+
+/* Rows collected from callbacks: either a JSON array or a text table. */
+typedef struct collect {
+    json_t *arr;
+    cli_table *table;
+    int oom;
+} collect;
+
+static void collect_add(collect *c, json_t *item, const char *const *cells)
+{
+    if (c->arr) {
+        if (!item || json_array_append_new(c->arr, item) != 0)
+            c->oom = 1;
+    } else {
+        json_decref(item);
+        if (cli_table_add(c->table, cells) != 0)
+            c->oom = 1;
+    }
+}
+
+static int finish(cli_run *r, collect *c, int rc, const char *empty_note)
+{
+    if (rc == CF_OK && c->oom) {
+        fprintf(r->err, "certflow: out of memory while collecting rows\n");
+        rc = CF_ENOMEM;
+    } else if (rc != CF_OK) {
+        fail(r, rc);
+    }
+    if (rc == CF_OK) {
+        if (c->arr) {
+            json_incref(c->arr);
+            if (cli_json_print(r->out, c->arr))
+                rc = CF_ENOMEM;
+        } else if (cli_table_rows(c->table) == 0 && empty_note) {
+            fprintf(r->out, "%s\n", empty_note);
+        } else {
+            cli_table_print(r->out, c->table);
+        }
+    }
+    json_decref(c->arr);
+    cli_table_free(c->table);
+    return cli_exit_code(rc);
+}
+
+static int init_collect(cli_run *r, collect *c, size_t ncols, const char *const *headers)
+{
+    memset(c, 0, sizeof *c);
+    if (r->a->opt[CLI_OPT_JSON])
+        c->arr = json_array();
+    else
+        c->table = cli_table_new(ncols, headers);
+    if (!c->arr && !c->table) {
+        fprintf(r->err, "certflow: out of memory\n");
+        return CLI_EXIT_OTHER;
+    }
+    return 0;
+}
+
+static int history_row(void *ud, const cf_history_entry *h)
+{
+    collect *c = ud;
+    if (c->arr) {
+        collect_add(c, cli_json_history(h), NULL);
+        return 0;
+    }
+    char num[24], when[32], move[2 * CLI_MAX_NAME + 8];
+    snprintf(num, sizeof num, "%lld", (long long)h->number);
+    cli_time(h->effective_at, when);
+    if (h->from_state && *h->from_state)
+        snprintf(move, sizeof move, "%.256s -> %.256s", h->from_state, h->to_state ? h->to_state : "");
+    else
+        snprintf(move, sizeof move, "-> %.256s", h->to_state ? h->to_state : "");
+    char *reasons = cli_reasons_join(h->reasons, "; ");
+    const char *event = h->event && *h->event ? h->event : "(created)";
+    const char *cells[] = {num, when, h->actor, event, h->outcome, move, reasons ? reasons : ""};
+    collect_add(c, NULL, cells);
+    free(reasons);
+    return 0;
+}
+
+static int cmd_history(cli_run *r)
+{
+    static const char *const headers[] = {"#", "time", "actor", "event", "outcome", "from -> to", "reasons"};
+    collect c;
+    int x = init_collect(r, &c, 7, headers);
+    if (x)
+        return x;
+    int rc = cf_instance_history(r->e, r->a->pos[0], history_row, &c);
+    return finish(r, &c, rc, NULL);
+}
+
+static int list_row(void *ud, const cf_instance_info *info)
+{
+    collect *c = ud;
+    if (c->arr) {
+        collect_add(c, cli_json_instance(info), NULL);
+        return 0;
+    }
+    char updated[32];
+    cli_time(info->updated_at, updated);
+    const char *cells[] = {info->id, info->workflow, info->county, info->state, updated};
+    collect_add(c, NULL, cells);
+    return 0;
+}
+
+static int cmd_list(cli_run *r)
+{
+    static const char *const headers[] = {"id", "workflow", "county", "state", "updated"};
+    collect c;
+    int x = init_collect(r, &c, 5, headers);
+    if (x)
+        return x;
+    cf_instance_filter filter = CF_INSTANCE_FILTER_INIT;
+    filter.workflow = r->a->opt[CLI_OPT_WORKFLOW];
+    filter.state = r->a->opt[CLI_OPT_STATE];
+    filter.county = r->a->opt[CLI_OPT_COUNTY];
+    int rc = cf_instance_list(r->e, &filter, list_row, &c);
+    return finish(r, &c, rc, "no instances");
+}
+
+static int cmd_tick(cli_run *r)
+{
+    cf_time until = r->has_until ? r->until : cf_engine_now(r->e);
+    uint64_t fired = 0;
+    int rc = cf_engine_tick(r->e, until, &fired);
+    if (rc != CF_OK) {
+        if (fired)
+            fprintf(r->err, "certflow: %llu timer%s fired before the failure below\n", (unsigned long long)fired,
+                    fired == 1 ? "" : "s");
+        return fail(r, rc);
+    }
+    char when[32];
+    cli_time(until, when);
+    if (r->a->opt[CLI_OPT_JSON]) {
+        json_t *o = json_object();
+        json_object_set_new(o, "until", json_string(when));
+        json_object_set_new(o, "fired", json_integer((json_int_t)fired));
+        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
+    }
+    fprintf(r->out, "fired %llu timer%s due by %s\n", (unsigned long long)fired, fired == 1 ? "" : "s", when);
+    return 0;
+}
+
+static int timer_row(void *ud, const cf_timer_info *t)
+{
+    collect *c = ud;
+    if (c->arr) {
+        collect_add(c, cli_json_timer(t), NULL);
+        return 0;
+    }
+    char due[32];
+    cli_time(t->due, due);
+    const char *cells[] = {due, t->instance_id, t->workflow, t->county, t->state, t->name, t->event};
+    collect_add(c, NULL, cells);
+    return 0;
+}
+
+static int cmd_due(cli_run *r)
+{
+    static const char *const headers[] = {"due", "instance", "workflow", "county", "state", "timer", "event"};
+    collect c;
+    int x = init_collect(r, &c, 7, headers);
+    if (x)
+        return x;
+    cf_time now = cf_engine_now(r->e);
+    int rc = cf_timer_list(r->e, now, now + r->within, timer_row, &c);
+    return finish(r, &c, rc, "no timers due");
+}
+
+static int cmd_graph(cli_run *r)
+{
+    char *dot = NULL;
+    int rc = cf_workflow_dot(r->e, r->a->pos[0], &dot);
+    if (rc != CF_OK)
+        return fail(r, rc);
+    if (r->a->opt[CLI_OPT_JSON]) {
+        json_t *o = json_object();
+        json_object_set_new(o, "workflow", json_string(r->a->pos[0]));
+        json_object_set_new(o, "dot", json_string(dot ? dot : ""));
+        cf_free(dot);
+        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
+    }
+    fputs(dot ? dot : "", r->out);
+    if (dot && *dot && dot[strlen(dot) - 1] != '\n')
+        fputc('\n', r->out);
+    cf_free(dot);
+    return 0;
+}
+
+static int cmd_verify(cli_run *r)
+{
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    int rc = cf_engine_verify(r->e, &rep);
+    if (rc != CF_OK && rc != CF_ECORRUPT)
+        return fail(r, rc);
+    if (r->a->opt[CLI_OPT_JSON]) {
+        json_t *o = json_object();
+        json_object_set_new(o, "ok", json_boolean(rc == CF_OK));
+        json_object_set_new(o, "rows", json_integer(rep.rows));
+        json_object_set_new(o, "first_bad", json_integer(rep.first_bad));
+        if (rc != CF_OK)
+            json_object_set_new(o, "message", json_string(cf_errmsg(r->e)));
+        if (cli_json_print(r->out, o))
+            return CLI_EXIT_OTHER;
+        return cli_exit_code(rc);
+    }
+    if (rc == CF_OK) {
+        fprintf(r->out, "ok: %lld history row%s checked, the hash chain is intact\n", (long long)rep.rows,
+                rep.rows == 1 ? "" : "s");
+        return 0;
+    }
+    fprintf(r->out, "broken: the hash chain breaks at history row %lld\n", (long long)rep.first_bad);
+    return fail(r, rc);
+}
+
+/* ---- check: no database ---- */
+
+/* Sorted names (without ".lua") of the *.lua files in dir, as a JSON array. */
+static json_t *lua_names(const char *dir)
+{
+    json_t *arr = json_array();
+    DIR *d = opendir(dir);
+    if (!d)
+        return arr;
+    struct dirent *ent;
+    while ((ent = readdir(d)) != NULL) {
+        size_t n = strnlen(ent->d_name, 256);
+        if (n > 4 && ent->d_name[0] != '.' && strcmp(ent->d_name + n - 4, ".lua") == 0)
+            json_array_append_new(arr, json_stringn(ent->d_name, n - 4));
+    }
+    closedir(d);
+    /* insertion sort: folders hold a handful of files */
+    size_t count = json_array_size(arr);
+    for (size_t i = 1; i < count; i++) {
+        for (size_t j = i; j > 0; j--) {
+            json_t *x = json_array_get(arr, j - 1), *y = json_array_get(arr, j);
+            if (strcmp(json_string_value(x), json_string_value(y)) <= 0)
+                break;
+            json_incref(x);
+            json_array_set(arr, j - 1, y);
+            json_array_set_new(arr, j, x);
+        }
+    }
+    return arr;
+}
+
+typedef struct check_out {
+    cli_run *r;
+    json_t *problems;
+} check_out;
+
+static int check_problem(void *ud, const cf_diagnostic *d)
+{
+    check_out *c = ud;
+    const char *file = d->file ? d->file : "";
+    const char *msg = d->message ? d->message : "";
+    if (c->problems) {
+        json_t *o = json_object();
+        json_object_set_new(o, "file", json_string(file));
+        json_object_set_new(o, "message", json_string(msg));
+        json_array_append_new(c->problems, o);
+        return 0;
+    }
+    size_t n = strlen(file);
+    /* The engine's messages often start with the file already. */
+    if (n && strncmp(msg, file, n) == 0)
+        fprintf(c->r->out, "%s\n", msg);
+    else
+        fprintf(c->r->out, "%s: %s\n", file, msg);
+    return 0;
+}
+
+static void join_names(FILE *f, json_t *names)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(names, i, v) fprintf(f, "%s%s", i ? ", " : "", json_string_value(v));
+}
+
+static int cmd_check(cli_run *r)
+{
+    int json = r->a->opt[CLI_OPT_JSON] != NULL;
+    check_out c = {r, json ? json_array() : NULL};
+    int problems = 0;
+    int rc = cf_check(&r->opts, check_problem, &c, &problems);
+    char counties_dir[sizeof r->policies + 16];
+    snprintf(counties_dir, sizeof counties_dir, "%s/counties", r->policies);
+    json_t *workflows = lua_names(r->workflows), *counties = lua_names(counties_dir);
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "ok", json_boolean(rc == CF_OK));
+        json_object_set_new(o, "problems", c.problems);
+        json_object_set_new(o, "workflow_dir", json_string(r->workflows));
+        json_object_set_new(o, "policy_dir", json_string(r->policies));
+        json_object_set_new(o, "workflows", workflows);
+        json_object_set_new(o, "counties", counties);
+        if (cli_json_print(r->out, o))
+            return CLI_EXIT_OTHER;
+    } else if (rc == CF_OK) {
+        size_t nw = json_array_size(workflows), nc = json_array_size(counties);
+        fprintf(r->out, "ok: %zu workflow%s (", nw, nw == 1 ? "" : "s");
+        join_names(r->out, workflows);
+        fprintf(r->out, "), the state policy and %zu count%s (", nc, nc == 1 ? "y" : "ies");
+        join_names(r->out, counties);
+        fputs(")\n", r->out);
+        json_decref(workflows);
+        json_decref(counties);
+    } else {
+        json_decref(workflows);
+        json_decref(counties);
+        fprintf(r->err, "certflow: check found %d problem%s in %s and %s (fix them and run certflow check again)\n",
+                problems, problems == 1 ? "" : "s", r->workflows, r->policies);
+    }
+    return cli_exit_code(rc);
+}
+
+/* ---- Dispatch ---- */
+
+typedef int (*cmd_fn)(cli_run *r);
+
+static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
+    [CLI_CMD_INIT] = cmd_init,       [CLI_CMD_NEW] = cmd_new,     [CLI_CMD_FIRE] = cmd_fire,
+    [CLI_CMD_SHOW] = cmd_show,       [CLI_CMD_HISTORY] = cmd_history, [CLI_CMD_LIST] = cmd_list,
+    [CLI_CMD_TICK] = cmd_tick,       [CLI_CMD_DUE] = cmd_due,     [CLI_CMD_CHECK] = cmd_check,
+    [CLI_CMD_GRAPH] = cmd_graph,     [CLI_CMD_VERIFY] = cmd_verify,
+};
+
+static int run(cli_run *r)
+{
+    const cli_args *a = r->a;
+    if (a->opt[CLI_OPT_HELP]) {
+        cli_print_help(r->out, a->cmd);
+        return 0;
+    }
+    if (a->opt[CLI_OPT_VERSION]) {
+        fprintf(r->out, "certflow %s\n", CF_VERSION_STRING);
+        return 0;
+    }
+    if (a->cmd == CLI_CMD_HELP) {
+        cli_cmd c = CLI_CMD_NONE;
+        if (a->npos > 0) {
+            c = cli_cmd_find(a->pos[0]);
+            if (c == CLI_CMD_NONE)
+                return usage(r, CLI_CMD_HELP, "unknown command '%.60s'", a->pos[0]);
+        }
+        cli_print_help(r->out, c);
+        return 0;
+    }
+    int x = setup(r);
+    if (x)
+        return x;
+    const cli_cmd_spec *spec = cli_cmd_get(a->cmd);
+    if (a->cmd != CLI_CMD_CHECK) {
+        /* graph reads definitions only: an in-memory database leaves no file behind. */
+        x = open_engine(r, spec->needs_db ? r->db : ":memory:");
+        if (x)
+            return x;
+    }
+    return HANDLERS[a->cmd](r);
+}
+
+int main(int argc, char **argv)
+{
+    cli_args args;
+    cli_run r;
+    memset(&r, 0, sizeof r);
+    r.a = &args;
+    r.out = stdout;
+    r.err = stderr;
+    int code = cli_parse(argc, argv, &args);
+    if (code != 0) {
+        fprintf(stderr, "certflow: %s\n", args.err);
+        cli_print_usage(stderr, args.cmd);
+        return code;
+    }
+    code = run(&r);
+    cf_engine_close(r.e);
+    if (fflush(stdout) != 0 && code == 0) {
+        fprintf(stderr, "certflow: could not write the output: %s\n", strerror(errno));
+        code = CLI_EXIT_OTHER;
+    }
+    return code;
+}

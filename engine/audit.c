@@ -1,1 +1,339 @@
-/* audit.c — being written */
+/*
+ * audit.c — the history: an append-only table of every event, each row chained
+ * to the one before it by SHA-256 so that `verify` finds any change made outside
+ * certflow.
+ *
+ * The audit format (changing it breaks every existing chain, so don't):
+ *
+ *   hash(row) = lowercase hex SHA-256 of the bytes
+ *       prev_hash                      64 lowercase hex digits, as text, no framing
+ *       then, each as a netstring "<decimal length>:<bytes>,":
+ *       seq, number, instance_id, at, effective_at, actor, event, data, outcome,
+ *       from_state, to_state, reasons, policy_hash, def_hash, idem_key
+ *
+ *   Integers (seq, number, at, effective_at) are their decimal text ("-5", "17").
+ *   Text is its UTF-8 bytes exactly as stored. A NULL idem_key is "~," (which no
+ *   netstring can be). prev_hash is the hash of the row with the next lower seq,
+ *   or 64 '0' for the first row of the database.
+ *
+ * Example: seq 1, number 1, instance_id "a", ... is hashed as
+ *   "0000...0000" "1:1," "1:1," "1:a," ...
+ *
+ * Seq is database-wide, so the chain also orders rows across instances: removing,
+ * inserting or reordering a row breaks the link of the row after it, and editing
+ * any field breaks the row's own hash. (Removing the newest rows leaves a shorter
+ * valid chain; compare the row count with an external copy to catch that.)
+ */
+#include "store_private.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char genesis[CF__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
+
+#define HISTORY_COLS                                                                                  \
+    "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \
+    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash"
+
+static const char *const audit_sql[CF__AUDIT_NSTMT] = {
+    [CF__AUDIT_LAST] = "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
+    [CF__AUDIT_INSERT] = "INSERT INTO history(" HISTORY_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+    [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
+    [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
+    [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
+};
+
+int cf__audit_prepare(cf__store *s, cf__err *err)
+{
+    for (int i = 0; i < CF__AUDIT_NSTMT; i++) {
+        int rc = sqlite3_prepare_v3(s->db, audit_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->audit[i], NULL);
+        if (rc != SQLITE_OK)
+            return cf__store_fail(s, rc, "preparing the history's statements", err);
+    }
+    return CF_OK;
+}
+
+/* ---- the hash ---- */
+
+/* The text fields in hash order, after seq/number/instance_id/at/effective_at. */
+enum { F_INSTANCE, F_ACTOR, F_EVENT, F_DATA, F_OUTCOME, F_FROM, F_TO, F_REASONS, F_POLICY, F_DEF, F_KEY, F_COUNT };
+
+static void text_fields(const cf__history_row *row, const char *f[F_COUNT])
+{
+    f[F_INSTANCE] = row->instance_id;
+    f[F_ACTOR] = row->actor;
+    f[F_EVENT] = row->event;
+    f[F_DATA] = row->data;
+    f[F_OUTCOME] = row->outcome;
+    f[F_FROM] = row->from_state;
+    f[F_TO] = row->to_state;
+    f[F_REASONS] = row->reasons;
+    f[F_POLICY] = row->policy_hash;
+    f[F_DEF] = row->def_hash;
+    f[F_KEY] = row->idem_key;
+}
+
+static void put_bytes(cf__sha256 *h, const char *p, size_t n)
+{
+    char len[32];
+    if (!p) {
+        cf__sha256_update(h, "~,", 2);
+        return;
+    }
+    int k = snprintf(len, sizeof len, "%zu:", n);
+    cf__sha256_update(h, len, (size_t)k);
+    cf__sha256_update(h, p, n);
+    cf__sha256_update(h, ",", 1);
+}
+
+static void put_int(cf__sha256 *h, int64_t v)
+{
+    char num[32];
+    int k = snprintf(num, sizeof num, "%" PRId64, v);
+    put_bytes(h, num, (size_t)k);
+}
+
+/* Hash row (with its prev_hash) into out. lens gives each text field's length as
+ * stored (NULL: use strlen), so bytes after an embedded NUL count too. */
+static int hash_row(const cf__history_row *row, const size_t *lens, char out[CF__HASH_HEX])
+{
+    cf__sha256 *h = cf__sha256_new();
+    if (!h)
+        return CF_ENOMEM;
+    const char *f[F_COUNT];
+    text_fields(row, f);
+    cf__sha256_update(h, row->prev_hash, strlen(row->prev_hash));
+    put_int(h, row->seq);
+    put_int(h, row->number);
+#define PUT(i) put_bytes(h, f[i], f[i] ? (lens ? lens[i] : strlen(f[i])) : 0)
+    PUT(F_INSTANCE);
+    put_int(h, row->at);
+    put_int(h, row->effective_at);
+    for (int i = F_ACTOR; i < F_COUNT; i++)
+        PUT(i);
+#undef PUT
+    cf__sha256_final(h, out);
+    return CF_OK;
+}
+
+/* ---- reading rows ---- */
+
+/* Point row at the current result of a HISTORY_COLS statement; lens (may be
+ * NULL) gets the stored length of each text field. */
+static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COUNT])
+{
+    static const int col[F_COUNT] = {2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    const char *f[F_COUNT];
+    size_t n[F_COUNT];
+    for (int i = 0; i < F_COUNT; i++) {
+        f[i] = (const char *)sqlite3_column_text(st, col[i]);
+        n[i] = (size_t)sqlite3_column_bytes(st, col[i]);
+    }
+    memset(row, 0, sizeof *row);
+    row->seq = sqlite3_column_int64(st, 0);
+    row->number = sqlite3_column_int64(st, 1);
+    row->at = sqlite3_column_int64(st, 3);
+    row->effective_at = sqlite3_column_int64(st, 4);
+    row->instance_id = f[F_INSTANCE];
+    row->actor = f[F_ACTOR];
+    row->event = f[F_EVENT];
+    row->data = f[F_DATA];
+    row->outcome = f[F_OUTCOME];
+    row->from_state = f[F_FROM];
+    row->to_state = f[F_TO];
+    row->reasons = f[F_REASONS];
+    row->policy_hash = f[F_POLICY];
+    row->def_hash = f[F_DEF];
+    row->idem_key = f[F_KEY];
+    const char *prev = (const char *)sqlite3_column_text(st, 15);
+    const char *hash = (const char *)sqlite3_column_text(st, 16);
+    snprintf(row->prev_hash, sizeof row->prev_hash, "%s", prev ? prev : "");
+    snprintf(row->hash, sizeof row->hash, "%s", hash ? hash : "");
+    if (lens)
+        memcpy(lens, n, sizeof n);
+}
+
+/* ---- append ---- */
+
+int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
+    int64_t last = 0;
+    memcpy(row->prev_hash, genesis, sizeof genesis);
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        last = sqlite3_column_int64(st, 0);
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+        snprintf(row->prev_hash, sizeof row->prev_hash, "%s", h ? h : "");
+    } else if (rc != SQLITE_DONE) {
+        int r = cf__store_fail(s, rc, "reading the last history row", err);
+        cf__store_done(st);
+        return r;
+    }
+    cf__store_done(st);
+    row->seq = last + 1;
+    if (hash_row(row, NULL, row->hash) != CF_OK)
+        return cf__fail(err, CF_ENOMEM, "out of memory hashing a history row");
+
+    st = s->audit[CF__AUDIT_INSERT];
+    const char *f[F_COUNT];
+    text_fields(row, f);
+    rc = SQLITE_OK;
+    int64_t ints[] = {row->seq, row->number};
+    for (int i = 0; i < 2 && rc == SQLITE_OK; i++)
+        rc = sqlite3_bind_int64(st, i + 1, ints[i]);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 3, f[F_INSTANCE], -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 4, row->at);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 5, row->effective_at);
+    for (int i = F_ACTOR; i < F_COUNT && rc == SQLITE_OK; i++)
+        rc = sqlite3_bind_text(st, 6 + (i - F_ACTOR), f[i], -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 16, row->prev_hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 17, row->hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return CF_OK;
+    }
+    int r;
+    if (rc == SQLITE_CONSTRAINT_UNIQUE && row->idem_key && strstr(sqlite3_errmsg(s->db), "idem_key")) {
+        r = cf__fail(err, CF_ECONFLICT,
+                     "idempotency key '%s' was already used for instance %s; use a new key for a new event",
+                     row->idem_key, row->instance_id);
+    } else {
+        char what[128];
+        snprintf(what, sizeof what, "recording event '%s' in the history of instance %s", row->event ? row->event : "",
+                 row->instance_id ? row->instance_id : "");
+        r = cf__store_fail(s, rc, what, err);
+    }
+    cf__store_done(st);
+    return r;
+}
+
+/* ---- queries ---- */
+
+int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, cf__history_row *row,
+                       cf__buf *keep, cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_FIND_KEY];
+    int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return cf__fail(err, CF_ENOTFOUND, "idempotency key '%s' has not been used for instance %s", key,
+                        instance_id);
+    }
+    if (rc != SQLITE_ROW) {
+        int r = cf__store_fail(s, rc, "looking up an idempotency key", err);
+        cf__store_done(st);
+        return r;
+    }
+    size_t lens[F_COUNT];
+    row_borrow(st, row, lens);
+    const char *f[F_COUNT];
+    text_fields(row, f);
+    /* Appending may move keep->data: record offsets now, make pointers after. */
+    size_t off[F_COUNT];
+    for (int i = 0; i < F_COUNT; i++) {
+        off[i] = keep->len;
+        if (f[i])
+            cf__buf_append(keep, f[i], lens[i] + 1); /* with its NUL */
+    }
+    cf__store_done(st);
+    if (keep->oom || !keep->data)
+        return cf__fail(err, CF_ENOMEM, "out of memory reading the history of instance %s", instance_id);
+    const char *p[F_COUNT];
+    for (int i = 0; i < F_COUNT; i++)
+        p[i] = f[i] ? keep->data + off[i] : NULL;
+    row->instance_id = p[F_INSTANCE];
+    row->actor = p[F_ACTOR];
+    row->event = p[F_EVENT];
+    row->data = p[F_DATA];
+    row->outcome = p[F_OUTCOME];
+    row->from_state = p[F_FROM];
+    row->to_state = p[F_TO];
+    row->reasons = p[F_REASONS];
+    row->policy_hash = p[F_POLICY];
+    row->def_hash = p[F_DEF];
+    row->idem_key = p[F_KEY];
+    return CF_OK;
+}
+
+int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_EACH];
+    int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__history_row row;
+        row_borrow(st, &row, NULL);
+        rc = fn(ud, &row) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    int r = CF_OK;
+    if (rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, "reading the history", err);
+    cf__store_done(st);
+    return r;
+}
+
+int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_ALL];
+    char expect[CF__HASH_HEX];
+    memcpy(expect, genesis, sizeof genesis);
+    int64_t prev_seq = 0, count = 0;
+    *rows = 0;
+    *first_bad = 0;
+    int rc, r = CF_OK;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__history_row row;
+        size_t lens[F_COUNT];
+        row_borrow(st, &row, lens);
+        count++;
+        char again[CF__HASH_HEX];
+        if (strcmp(row.prev_hash, expect) != 0) {
+            *first_bad = row.seq;
+            if (prev_seq)
+                r = cf__fail(err, CF_ECORRUPT,
+                             "history row %" PRId64 " does not follow row %" PRId64
+                             ": a row was removed or inserted outside certflow; restore the database from a "
+                             "backup; the rows before %" PRId64 " are intact",
+                             row.seq, prev_seq, row.seq);
+            else
+                r = cf__fail(err, CF_ECORRUPT,
+                             "history row %" PRId64 " does not follow the start of the chain: a row was removed "
+                             "or inserted outside certflow; restore the database from a backup",
+                             row.seq);
+            break;
+        }
+        if (hash_row(&row, lens, again) != CF_OK) {
+            r = cf__fail(err, CF_ENOMEM, "out of memory verifying the history");
+            break;
+        }
+        if (strcmp(again, row.hash) != 0) {
+            *first_bad = row.seq;
+            r = cf__fail(err, CF_ECORRUPT,
+                         "history row %" PRId64 " (instance %s, event '%s') does not match its hash: it was "
+                         "changed outside certflow; restore the database from a backup; the rows before %" PRId64
+                         " are intact",
+                         row.seq, row.instance_id ? row.instance_id : "?", row.event ? row.event : "?", row.seq);
+            break;
+        }
+        memcpy(expect, row.hash, sizeof expect);
+        prev_seq = row.seq;
+    }
+    if (r == CF_OK && rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, "reading the history to verify it", err);
+    cf__store_done(st);
+    *rows = count;
+    return r;
+}

@@ -255,11 +255,16 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     *out = e;
     if (!e)
         return CF_ENOMEM;
-    if (!path)
-        return cf__fail(&e->err, CF_EINVAL, "no database path given (pass a file name, or \":memory:\")");
-    if (opts && opts->size < sizeof(size_t))
-        return cf__fail(&e->err, CF_EINVAL, "options.size is not set (start from CF_OPTIONS_INIT)");
-    int rc = apply_defaults(e, opts);
+    int rc;
+    if (!path) {
+        rc = cf__fail(&e->err, CF_EINVAL, "no database path given (pass a file name, or \":memory:\")");
+        goto fail;
+    }
+    if (opts && opts->size < sizeof(size_t)) {
+        rc = cf__fail(&e->err, CF_EINVAL, "options.size is not set (start from CF_OPTIONS_INIT)");
+        goto fail;
+    }
+    rc = apply_defaults(e, opts);
     if (rc != CF_OK)
         goto fail;
     cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz};

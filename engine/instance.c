@@ -27,9 +27,9 @@ static int parse_object(cf_engine *e, const char *text, const char *what, json_t
                         "{\"hours\": 20}",
                         what, jerr.text, jerr.line, jerr.column);
     if (!json_is_object(v)) {
+        const char *got = json_is_array(v) ? "an array" : "a single value";
         json_decref(v);
-        return cf__fail(&e->err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what,
-                        json_is_array(v) ? "an array" : "a single value");
+        return cf__fail(&e->err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what, got);
     }
     *out = v;
     return CF_OK;

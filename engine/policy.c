@@ -1,1 +1,1962 @@
-/* policy.c — being written */
+/*
+ * policy.c — the Lua host for policies: a sandbox with read-only libraries, a
+ * per-call instruction budget and memory cap, county overlays of parameters, and
+ * calls that hand policies lazy read-only views of JSON instead of copies.
+ *
+ * The host enters Lua only through lua_pcall: everything that may allocate in
+ * the Lua state (building the sandbox, loading files, filling the per-call
+ * tables) runs inside a protected C function, so a Lua error or an exhausted
+ * cap comes back as a status code and never longjmps through engine code.
+ */
+#include "internal.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define DEFAULT_BUDGET 1000000u
+#define DEFAULT_CAP ((size_t)16 << 20)
+#define LOAD_CAP ((size_t)64 << 20)    /* the whole state while loading files */
+#define LOAD_BUDGET 50000000u          /* instructions to run one file's top level */
+#define MAX_DEPTH 64                   /* nesting of a returned patch */
+#define LIMIT_INSTR 1u
+#define LIMIT_MEM 2u
+
+static const char *const ROLE_NAMES[3] = {"guard", "assign", "deadline"};
+static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
+static const char *const STATE_KEYS[] = {"description", "params", "overridable", "guards", "assigns", "deadlines"};
+static const char *const COUNTY_KEYS[] = {"description", "params"};
+
+/* Upvalues of the per-call runner closure (hot values, no registry look-ups). */
+enum {
+    UV_P = 1,
+    UV_GUARDS,   /* UV_GUARDS + role: array of functions in name order */
+    UV_ASSIGNS,
+    UV_DEADLINES,
+    UV_INST,     /* backing tables the host writes; policies see read-only proxies */
+    UV_EV,
+    UV_CTX,
+    UV_INST_P,
+    UV_EV_P,
+    UV_CTX_P,
+    UV_ENV,      /* backing table of the globals: the host sets `params` in it */
+    UV_PARAMS,   /* [i + 1] = params proxy of county i, [ncounties + 1] = defaults */
+    UV_COUNT = UV_PARAMS
+};
+
+/* What sits permanently at the bottom of the main thread's stack once the
+ * policies are loaded, so that a call pushes it without a table look-up. */
+enum { HOT_RUNNER = 1, HOT_GUARDS, HOT_ASSIGNS, HOT_DEADLINES, HOT_INST_P, HOT_EV_P, HOT_CTX_P, HOT_COUNT = HOT_CTX_P };
+
+/* A string field of a per-call table and what it holds now, so that an
+ * unchanged value costs a strcmp instead of interning a string. */
+typedef struct slot {
+    bool known;
+    bool is_nil;
+    char text[56];
+} slot;
+
+typedef struct county_entry {
+    char *name;
+    char hash[CF__HASH_HEX];
+} county_entry;
+
+struct cf__policy {
+    lua_State *L;
+    cf__tz tz;
+    uint64_t budget;
+    size_t cap;
+    /* allocator accounting */
+    size_t used, limit;
+    unsigned limit_hit;
+    /* instruction budget: the hook fires every hook_chunk instructions */
+    uint64_t instr_used, instr_budget;
+    int hook_chunk;
+    /* views made in call number gen are valid only while gen is current */
+    uint64_t gen;
+    int runner_ref, params_ref, view_mt_ref;
+    int hot_ref[HOT_COUNT];  /* registry refs of what stays on the main stack */
+    int data_ref[2];         /* registry slots caching this call's inst.data / ev.data view */
+    char **names[3];
+    size_t nnames[3];
+    char **overridable; /* sorted */
+    size_t noverridable;
+    county_entry *counties; /* sorted by name */
+    size_t ncounties;
+    char state_hash[CF__HASH_HEX];
+    /* the call in progress */
+    const cf__call *call;
+    int role, fn, nres;
+    slot s_id, s_workflow, s_county, s_state, s_event, s_actor;
+    bool now_known;
+    cf_time now;
+    long params_index; /* index into UV_PARAMS that `params` holds, 0 = unknown */
+};
+
+/* ---- allocator and limits ---- */
+
+static void *policy_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    cf__policy *p = ud;
+    size_t old = ptr ? osize : 0; /* with ptr NULL, osize is the kind of object */
+    if (nsize == 0) {
+        free(ptr);
+        p->used -= old;
+        return NULL;
+    }
+    if (nsize > old && p->used - old + nsize > p->limit) {
+        p->limit_hit |= LIMIT_MEM;
+        return NULL;
+    }
+    void *q = realloc(ptr, nsize);
+    if (!q)
+        return nsize <= old ? ptr : NULL; /* Lua assumes shrinking never fails */
+    p->used = p->used - old + nsize;
+    return q;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    void *ud;
+    lua_getallocf(L, &ud);
+    cf__policy *p = ud;
+    p->instr_used += (uint64_t)p->hook_chunk;
+    if (p->instr_used < p->instr_budget)
+        return;
+    p->limit_hit |= LIMIT_INSTR;
+    /* From now on every instruction raises, so a policy's own pcall cannot
+     * swallow the error and carry on. */
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
+    luaL_error(L, "instruction budget exhausted");
+}
+
+static void limits_arm(cf__policy *p, uint64_t budget, size_t cap, bool relative)
+{
+    p->limit_hit = 0;
+    p->instr_used = 0;
+    p->instr_budget = budget;
+    p->hook_chunk = budget < (uint64_t)INT_MAX ? (int)budget : 1 << 24;
+    lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, p->hook_chunk);
+    size_t base = relative ? p->used : 0;
+    p->limit = base > SIZE_MAX - cap ? SIZE_MAX : base + cap;
+}
+
+/* The hook stays installed: no Lua runs between calls (finalizers are refused),
+ * and the next call re-arms the count. */
+static void limits_disarm(cf__policy *p)
+{
+    p->limit = SIZE_MAX;
+}
+
+/* ---- read-only proxies ---- */
+
+static int ro_newindex(lua_State *L)
+{
+    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
+}
+
+static int ro_next(lua_State *L)
+{
+    lua_settop(L, 2);
+    if (!lua_getmetatable(L, 1) || lua_getfield(L, -1, "__index") != LUA_TTABLE)
+        return 0;
+    lua_pushvalue(L, 2);
+    if (!lua_next(L, -2))
+        return 0;
+    return 2;
+}
+
+static int ro_pairs(lua_State *L)
+{
+    lua_pushcfunction(L, ro_next);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int ro_len(lua_State *L)
+{
+    if (!lua_getmetatable(L, 1) || lua_getfield(L, -1, "__index") != LUA_TTABLE)
+        return 0;
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
+    return 1;
+}
+
+/* Push an empty table whose reads go to the table at real and whose writes
+ * raise `refusal`. The metatable is locked against getmetatable/setmetatable. */
+static void push_ro_proxy(lua_State *L, int real, const char *refusal)
+{
+    real = lua_absindex(L, real);
+    lua_newtable(L);
+    lua_createtable(L, 0, 6);
+    lua_pushvalue(L, real);
+    lua_setfield(L, -2, "__index");
+    lua_pushstring(L, refusal);
+    lua_pushcclosure(L, ro_newindex, 1);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushcfunction(L, ro_pairs);
+    lua_setfield(L, -2, "__pairs");
+    lua_pushcfunction(L, ro_len);
+    lua_setfield(L, -2, "__len");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+}
+
+/* setmetatable without __gc: a finalizer would run outside any call's limits
+ * (at the latest when the host closes). */
+static int safe_setmetatable(lua_State *L)
+{
+    if (lua_type(L, 2) == LUA_TTABLE) {
+        lua_pushliteral(L, "__gc");
+        if (lua_rawget(L, 2) != LUA_TNIL)
+            return luaL_error(L, "policies cannot set __gc finalizers");
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    lua_call(L, lua_gettop(L) - 1, 1);
+    return 1;
+}
+
+static int global_write(lua_State *L)
+{
+    return luaL_error(L, "policies cannot write global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+/* ---- JSON views ---- */
+
+typedef struct view {
+    json_t *j;    /* borrowed from the call */
+    uint64_t gen; /* the call it belongs to */
+} view;
+
+static view *check_view(lua_State *L, int idx)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
+    view *v = lua_touserdata(L, idx);
+    if (v->gen != p->gen)
+        luaL_error(L, "instance data was kept past the policy call it was given to; copy the values "
+                      "you need during the call");
+    return v;
+}
+
+/* Push a view of j carrying the metatable at mt. */
+static void push_view(lua_State *L, json_t *j, uint64_t gen, int mt)
+{
+    mt = lua_absindex(L, mt);
+    view *v = lua_newuserdatauv(L, sizeof *v, 0);
+    v->j = j;
+    v->gen = gen;
+    lua_pushvalue(L, mt);
+    lua_setmetatable(L, -2);
+}
+
+/* Push j as a Lua value; objects and arrays become views sharing the metatable
+ * of the view at parent. */
+static void push_json(lua_State *L, json_t *j, uint64_t gen, int parent)
+{
+    switch (json_typeof(j)) {
+    case JSON_STRING:
+        lua_pushlstring(L, json_string_value(j), json_string_length(j));
+        break;
+    case JSON_INTEGER:
+        lua_pushinteger(L, (lua_Integer)json_integer_value(j));
+        break;
+    case JSON_REAL:
+        lua_pushnumber(L, json_real_value(j));
+        break;
+    case JSON_TRUE:
+        lua_pushboolean(L, 1);
+        break;
+    case JSON_FALSE:
+        lua_pushboolean(L, 0);
+        break;
+    case JSON_OBJECT:
+    case JSON_ARRAY:
+        lua_getmetatable(L, parent);
+        push_view(L, j, gen, -1);
+        lua_remove(L, -2);
+        break;
+    default:
+        lua_pushnil(L);
+    }
+}
+
+/* An array index from a Lua key: 1-based integer, or -1. */
+static lua_Integer array_index(lua_State *L, int idx)
+{
+    int isnum = 0;
+    lua_Integer k = lua_tointegerx(L, idx, &isnum);
+    return isnum && k >= 1 ? k - 1 : -1;
+}
+
+static int view_index(lua_State *L)
+{
+    view *v = check_view(L, 1);
+    json_t *child = NULL;
+    if (json_is_object(v->j) && lua_type(L, 2) == LUA_TSTRING) {
+        child = json_object_get(v->j, lua_tostring(L, 2));
+    } else if (json_is_array(v->j)) {
+        lua_Integer i = array_index(L, 2);
+        if (i >= 0)
+            child = json_array_get(v->j, (size_t)i);
+    }
+    if (!child)
+        return lua_pushnil(L), 1;
+    push_json(L, child, v->gen, 1);
+    return 1;
+}
+
+static int view_newindex(lua_State *L)
+{
+    return luaL_error(L, "instance data is read-only; return a patch from an assign");
+}
+
+static int view_len(lua_State *L)
+{
+    view *v = check_view(L, 1);
+    lua_pushinteger(L, json_is_array(v->j) ? (lua_Integer)json_array_size(v->j) : 0);
+    return 1;
+}
+
+/* Iteration over a view; JSON nulls are skipped, as absent keys are nil. */
+static int view_next(lua_State *L)
+{
+    view *v = check_view(L, 1);
+    lua_settop(L, 2);
+    if (json_is_object(v->j)) {
+        void *it;
+        if (lua_isnil(L, 2))
+            it = json_object_iter(v->j);
+        else if (lua_type(L, 2) == LUA_TSTRING && (it = json_object_iter_at(v->j, lua_tostring(L, 2))) != NULL)
+            it = json_object_iter_next(v->j, it);
+        else
+            return luaL_error(L, "invalid key to 'next' over instance data");
+        for (; it; it = json_object_iter_next(v->j, it)) {
+            json_t *val = json_object_iter_value(it);
+            if (json_is_null(val))
+                continue;
+            lua_pushstring(L, json_object_iter_key(it));
+            push_json(L, val, v->gen, 1);
+            return 2;
+        }
+        return 0;
+    }
+    if (json_is_array(v->j)) {
+        lua_Integer prev = lua_isnil(L, 2) ? -1 : array_index(L, 2);
+        if (!lua_isnil(L, 2) && prev < 0)
+            return luaL_error(L, "invalid key to 'next' over instance data");
+        for (size_t i = (size_t)(prev + 1); i < json_array_size(v->j); i++) {
+            json_t *val = json_array_get(v->j, i);
+            if (json_is_null(val))
+                continue;
+            lua_pushinteger(L, (lua_Integer)i + 1);
+            push_json(L, val, v->gen, 1);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static int view_pairs(lua_State *L)
+{
+    check_view(L, 1);
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_pushcclosure(L, view_next, 1);
+    lua_pushvalue(L, 1);
+    lua_pushnil(L);
+    return 3;
+}
+
+static int view_tostring(lua_State *L)
+{
+    view *v = check_view(L, 1);
+    lua_pushstring(L, json_is_array(v->j) ? "instance data (array)" : "instance data (object)");
+    return 1;
+}
+
+/* inst.data / ev.data are made on first use in a call and cached for the rest
+ * of it in a registry slot: a call that never looks at the data pays nothing,
+ * and nothing needs clearing between calls. Upvalues: p, view metatable,
+ * which (0 inst, 1 ev). */
+static int lazy_data(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
+    int ev = lua_toboolean(L, lua_upvalueindex(3));
+    if (!p->call || lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "data") != 0)
+        return 0;
+    json_t *j = ev ? p->call->event_data : p->call->data;
+    if (!j || !(json_is_object(j) || json_is_array(j)))
+        return 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->data_ref[ev]);
+    view *v = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
+    if (v && v->gen == p->gen && v->j == j)
+        return 1;
+    lua_pop(L, 1);
+    push_view(L, j, p->gen, lua_upvalueindex(2));
+    lua_pushvalue(L, -1);
+    lua_rawseti(L, LUA_REGISTRYINDEX, p->data_ref[ev]);
+    return 1;
+}
+
+/* ---- the date library ---- */
+
+static int date_error(lua_State *L, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    luaL_where(L, 1); /* the policy line that called the library */
+    lua_pushstring(L, msg);
+    lua_concat(L, 2);
+    return lua_error(L);
+}
+
+/* What an argument looked like, for messages. */
+static const char *arg_repr(lua_State *L, int idx, char *buf, size_t size)
+{
+    if (lua_type(L, idx) == LUA_TSTRING)
+        snprintf(buf, size, "\"%.40s\"", lua_tostring(L, idx));
+    else if (lua_type(L, idx) == LUA_TNUMBER)
+        snprintf(buf, size, "%.14g", lua_tonumber(L, idx));
+    else
+        snprintf(buf, size, "a %s", luaL_typename(L, idx));
+    return buf;
+}
+
+static cf__date arg_date(lua_State *L, int idx, const char *fn)
+{
+    cf__date d;
+    if (lua_type(L, idx) != LUA_TSTRING || !cf__date_parse(lua_tostring(L, idx), &d)) {
+        char b[64];
+        date_error(L, "date.%s: argument %d must be a date \"YYYY-MM-DD\" (got %s)", fn, idx,
+                   arg_repr(L, idx, b, sizeof b));
+    }
+    return d;
+}
+
+static int64_t arg_int(lua_State *L, int idx, const char *fn, const char *what, int64_t lo, int64_t hi)
+{
+    int isint = 0;
+    lua_Integer n = lua_tointegerx(L, idx, &isint);
+    if (!isint || lua_type(L, idx) != LUA_TNUMBER || n < lo || n > hi) {
+        char b[64];
+        date_error(L, "date.%s: argument %d must be a whole number of %s between %lld and %lld (got %s)", fn,
+                   idx, what, (long long)lo, (long long)hi, arg_repr(L, idx, b, sizeof b));
+    }
+    return n;
+}
+
+static cf__policy *date_host(lua_State *L)
+{
+    return lua_touserdata(L, lua_upvalueindex(1));
+}
+
+/* A date-time argument as an instant (a bare date means local midnight). */
+static cf_time arg_instant(lua_State *L, int idx, const char *fn)
+{
+    cf_time t;
+    if (lua_type(L, idx) != LUA_TSTRING || cf__tz_parse_instant(&date_host(L)->tz, lua_tostring(L, idx), &t)) {
+        char b[64];
+        date_error(L, "date.%s: argument %d must be a date-time \"YYYY-MM-DDTHH:MM:SSZ\" (got %s)", fn, idx,
+                   arg_repr(L, idx, b, sizeof b));
+    }
+    return t;
+}
+
+static int push_date(lua_State *L, cf__date d, const char *fn)
+{
+    if (!cf__date_valid(d))
+        return date_error(L, "date.%s: the result is outside the years 1 to 9999", fn);
+    char buf[11];
+    cf__date_format(d, buf);
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static int d_valid(lua_State *L)
+{
+    cf__date d;
+    lua_pushboolean(L, lua_type(L, 1) == LUA_TSTRING && cf__date_parse(lua_tostring(L, 1), &d));
+    return 1;
+}
+
+static int d_add_days(lua_State *L)
+{
+    cf__date d = arg_date(L, 1, "add_days");
+    return push_date(L, cf__date_add_days(d, arg_int(L, 2, "add_days", "days", -3700000, 3700000)), "add_days");
+}
+
+static int d_add_months(lua_State *L)
+{
+    cf__date d = arg_date(L, 1, "add_months");
+    return push_date(L, cf__date_add_months(d, arg_int(L, 2, "add_months", "months", -120000, 120000)),
+                     "add_months");
+}
+
+static int d_add_years(lua_State *L)
+{
+    cf__date d = arg_date(L, 1, "add_years");
+    return push_date(L, cf__date_add_years(d, arg_int(L, 2, "add_years", "years", -10000, 10000)), "add_years");
+}
+
+static int d_add_business_days(lua_State *L)
+{
+    cf__date d = arg_date(L, 1, "add_business_days");
+    int64_t n = arg_int(L, 2, "add_business_days", "days", 0, 2600000);
+    if (n == 0)
+        return push_date(L, d, "add_business_days");
+    /* From a weekend, count as from the Friday before: the same weekdays follow. */
+    int wd = cf__date_weekday(d);
+    int64_t day = cf__days_from_civil(d) - (wd == 6 ? 1 : wd == 0 ? 2 : 0);
+    day += (n / 5) * 7;
+    for (int64_t left = n % 5; left > 0;) {
+        day++;
+        wd = cf__date_weekday(cf__civil_from_days(day));
+        if (wd != 0 && wd != 6)
+            left--;
+    }
+    return push_date(L, cf__civil_from_days(day), "add_business_days");
+}
+
+static int d_days_between(lua_State *L)
+{
+    cf__date a = arg_date(L, 1, "days_between"), b = arg_date(L, 2, "days_between");
+    lua_pushinteger(L, (lua_Integer)(cf__days_from_civil(b) - cf__days_from_civil(a)));
+    return 1;
+}
+
+static bool is_plain_date(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TSTRING && lua_rawlen(L, idx) == 10;
+}
+
+static int d_compare(lua_State *L)
+{
+    int64_t a, b;
+    bool da = is_plain_date(L, 1), db = is_plain_date(L, 2);
+    if (da != db)
+        return date_error(L, "date.compare: compare two dates or two date-times, not one of each");
+    if (da) {
+        a = cf__days_from_civil(arg_date(L, 1, "compare"));
+        b = cf__days_from_civil(arg_date(L, 2, "compare"));
+    } else {
+        a = arg_instant(L, 1, "compare");
+        b = arg_instant(L, 2, "compare");
+    }
+    lua_pushinteger(L, a < b ? -1 : a > b ? 1 : 0);
+    return 1;
+}
+
+static int d_age(lua_State *L)
+{
+    cf__date b = arg_date(L, 1, "age"), on = arg_date(L, 2, "age");
+    if (cf__days_from_civil(on) < cf__days_from_civil(b))
+        return date_error(L, "date.age: the date %s is before the birth date %s", lua_tostring(L, 2),
+                          lua_tostring(L, 1));
+    /* Full years: a 29 February birthday comes round on 1 March in other years. */
+    int years = on.year - b.year;
+    if (on.month < b.month || (on.month == b.month && on.day < b.day))
+        years--;
+    lua_pushinteger(L, years);
+    return 1;
+}
+
+static int d_weekday(lua_State *L)
+{
+    lua_pushinteger(L, cf__date_weekday(arg_date(L, 1, "weekday")));
+    return 1;
+}
+
+static int d_is_leap(lua_State *L)
+{
+    int64_t y = arg_int(L, 1, "is_leap", "years", 1, 9999);
+    lua_pushboolean(L, cf__days_in_month((int)y, 2) == 29);
+    return 1;
+}
+
+static int d_end_of_month(lua_State *L)
+{
+    cf__date d = arg_date(L, 1, "end_of_month");
+    d.day = cf__days_in_month(d.year, d.month);
+    return push_date(L, d, "end_of_month");
+}
+
+static int d_of(lua_State *L)
+{
+    cf__policy *p = date_host(L);
+    return push_date(L, cf__tz_local_date(&p->tz, arg_instant(L, 1, "of")), "of");
+}
+
+static int d_add_hours(lua_State *L)
+{
+    cf_time t = arg_instant(L, 1, "add_hours");
+    if (lua_type(L, 2) != LUA_TNUMBER || !isfinite(lua_tonumber(L, 2)) || fabs(lua_tonumber(L, 2)) > 8.0e7) {
+        char b[64];
+        return date_error(L, "date.add_hours: argument 2 must be a number of hours (got %s)",
+                          arg_repr(L, 2, b, sizeof b));
+    }
+    char buf[32];
+    if (cf_time_format(t + (cf_time)llround(lua_tonumber(L, 2) * 3600.0), buf, sizeof buf) != CF_OK)
+        return date_error(L, "date.add_hours: the result is outside the years 1 to 9999");
+    lua_pushstring(L, buf);
+    return 1;
+}
+
+static int d_hours_between(lua_State *L)
+{
+    cf_time a = arg_instant(L, 1, "hours_between"), b = arg_instant(L, 2, "hours_between");
+    lua_pushnumber(L, (lua_Number)(b - a) / 3600.0);
+    return 1;
+}
+
+static const luaL_Reg DATE_FUNCS[] = {
+    {"valid", d_valid},
+    {"add_days", d_add_days},
+    {"add_months", d_add_months},
+    {"add_years", d_add_years},
+    {"add_business_days", d_add_business_days},
+    {"days_between", d_days_between},
+    {"compare", d_compare},
+    {"age", d_age},
+    {"weekday", d_weekday},
+    {"is_leap", d_is_leap},
+    {"end_of_month", d_end_of_month},
+    {"of", d_of},
+    {"add_hours", d_add_hours},
+    {"hours_between", d_hours_between},
+    {NULL, NULL},
+};
+
+static int null_tostring(lua_State *L)
+{
+    lua_pushliteral(L, "null");
+    return 1;
+}
+
+/* ---- messages ---- */
+
+static const char *county_label(const char *county, char *buf, size_t size)
+{
+    if (county && *county)
+        snprintf(buf, size, "county %s", county);
+    else
+        snprintf(buf, size, "no county");
+    return buf;
+}
+
+/* "policy guard 'is_adult' (county los_angeles) <rest>" */
+static int call_fail(cf__policy *p, cf__err *err, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
+static int call_fail(cf__policy *p, cf__err *err, int rc, const char *fmt, ...)
+{
+    char rest[CF__MSG_MAX], cl[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    return cf__fail(err, rc, "policy %s '%s' (%s) %s", ROLE_NAMES[p->role], p->names[p->role][p->fn],
+                    county_label(p->call ? p->call->county : NULL, cl, sizeof cl), rest);
+}
+
+/* ---- the per-call runner ---- */
+
+static bool slot_matches(const slot *s, const char *value)
+{
+    return s->known && (value ? !s->is_nil && strcmp(s->text, value) == 0 : s->is_nil);
+}
+
+static void slot_store(slot *s, const char *value)
+{
+    s->is_nil = value == NULL;
+    s->known = !value || strlen(value) < sizeof s->text;
+    if (value && s->known)
+        memcpy(s->text, value, strlen(value) + 1);
+}
+
+/* Set table[key] = value unless the slot says it already holds it. */
+static void put_field(lua_State *L, int table, const char *key, slot *s, const char *value)
+{
+    if (slot_matches(s, value))
+        return;
+    s->known = false; /* until the store below has surely happened */
+    if (value)
+        lua_pushstring(L, value);
+    else
+        lua_pushnil(L);
+    lua_setfield(L, table, key);
+    slot_store(s, value);
+}
+
+static int county_index(const cf__policy *p, const char *name)
+{
+    size_t lo = 0, hi = p->ncounties;
+    while (name && lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, p->counties[mid].name);
+        if (c == 0)
+            return (int)mid;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+/* Runs inside lua_pcall: refresh inst/ev/ctx and `params`, then call the policy. */
+static int run_call(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(UV_P));
+    const cf__call *c = p->call;
+    int inst = lua_upvalueindex(UV_INST), ev = lua_upvalueindex(UV_EV), ctx = lua_upvalueindex(UV_CTX);
+
+    if (!p->params_index || !slot_matches(&p->s_county, c->county)) {
+        int ci = county_index(p, c->county);
+        long idx = ci < 0 ? (long)p->ncounties + 1 : ci + 1;
+        p->s_county.known = false;
+        if (idx != p->params_index) {
+            p->params_index = 0;
+            lua_rawgeti(L, lua_upvalueindex(UV_PARAMS), idx);
+            lua_setfield(L, lua_upvalueindex(UV_ENV), "params");
+            p->params_index = idx;
+        }
+        if (c->county)
+            lua_pushstring(L, c->county);
+        else
+            lua_pushnil(L);
+        lua_pushvalue(L, -1);
+        lua_setfield(L, inst, "county");
+        lua_setfield(L, ctx, "county");
+        slot_store(&p->s_county, c->county);
+    }
+    put_field(L, inst, "id", &p->s_id, c->instance_id);
+    put_field(L, inst, "workflow", &p->s_workflow, c->workflow);
+    put_field(L, inst, "state", &p->s_state, c->state);
+    if (!p->now_known || p->now != c->now) {
+        p->now_known = false;
+        char buf[32];
+        if (cf_time_format(c->now, buf, sizeof buf) != CF_OK)
+            return luaL_error(L, "the time of the call is outside the years 1 to 9999");
+        lua_pushstring(L, buf);
+        lua_setfield(L, ctx, "now");
+        cf__date_format(cf__tz_local_date(&p->tz, c->now), buf);
+        lua_pushstring(L, buf);
+        lua_setfield(L, ctx, "today");
+        p->now = c->now;
+        p->now_known = true;
+    }
+
+    lua_rawgeti(L, lua_upvalueindex(UV_GUARDS + p->role), p->fn + 1);
+    lua_pushvalue(L, lua_upvalueindex(UV_INST_P));
+    int nargs = 2;
+    if (p->role != CF__ROLE_DEADLINE) {
+        put_field(L, ev, "name", &p->s_event, c->event);
+        put_field(L, ev, "actor", &p->s_actor, c->actor);
+        lua_pushvalue(L, lua_upvalueindex(UV_EV_P));
+        nargs++;
+    }
+    lua_pushvalue(L, lua_upvalueindex(UV_CTX_P));
+    lua_call(L, nargs, p->nres);
+    return p->nres;
+}
+
+/* True when the per-call tables already describe this call. */
+static bool unchanged(const cf__policy *p, const cf__call *c, int role)
+{
+    return p->params_index && p->now_known && p->now == c->now && slot_matches(&p->s_county, c->county) &&
+           slot_matches(&p->s_id, c->instance_id) && slot_matches(&p->s_state, c->state) &&
+           slot_matches(&p->s_workflow, c->workflow) &&
+           (role == CF__ROLE_DEADLINE ||
+            (slot_matches(&p->s_event, c->event) && slot_matches(&p->s_actor, c->actor)));
+}
+
+static void call_end(cf__policy *p, int base)
+{
+    lua_settop(p->L, base);
+    p->gen++; /* views handed out in this call are stale from now on */
+    p->call = NULL;
+}
+
+/* Run the current function; on CF_OK its nres results are on the stack above
+ * *base. On failure the stack is back at *base and err says why. */
+static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *call, int *base, cf__err *err)
+{
+    lua_State *L = p->L;
+    if (!call)
+        return cf__fail(err, CF_EINVAL, "policy call without a call description");
+    if (fn < 0 || (size_t)fn >= p->nnames[role])
+        return cf__fail(err, CF_EINVAL, "no policy %s with index %d (%zu defined)", ROLE_NAMES[role], fn,
+                        p->nnames[role]);
+    *base = lua_gettop(L);
+    p->call = call;
+    p->role = role;
+    p->fn = fn;
+    p->nres = nres;
+    int status;
+    if (unchanged(p, call, role)) {
+        /* Fast path: the tables already hold these values, nothing allocates
+         * before the protected call. */
+        lua_rawgeti(L, HOT_GUARDS + role, fn + 1);
+        lua_pushvalue(L, HOT_INST_P);
+        if (role != CF__ROLE_DEADLINE)
+            lua_pushvalue(L, HOT_EV_P);
+        lua_pushvalue(L, HOT_CTX_P);
+        limits_arm(p, p->budget, p->cap, true);
+        status = lua_pcall(L, role != CF__ROLE_DEADLINE ? 3 : 2, nres, 0);
+    } else {
+        lua_pushvalue(L, HOT_RUNNER);
+        limits_arm(p, p->budget, p->cap, true);
+        status = lua_pcall(L, 0, nres, 0);
+    }
+    limits_disarm(p);
+    if (status == LUA_OK && !p->limit_hit)
+        return CF_OK;
+    int rc;
+    if (p->limit_hit & LIMIT_INSTR) {
+        rc = call_fail(p, err, CF_ELIMIT,
+                       "ran past its instruction budget of %llu (an endless loop? raise "
+                       "lua_instruction_budget if the work is legitimate)",
+                       (unsigned long long)p->budget);
+    } else if (p->limit_hit & LIMIT_MEM) {
+        rc = call_fail(p, err, CF_ELIMIT,
+                       "exceeded its memory cap of %zu bytes (raise lua_memory_cap if the work is legitimate)",
+                       p->cap);
+    } else if (status == LUA_ERRMEM) {
+        rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory");
+    } else {
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (msg)
+            rc = call_fail(p, err, CF_EPOLICY, "failed: %s", msg);
+        else
+            rc = call_fail(p, err, CF_EPOLICY, "failed: raised an error value of type %s", luaL_typename(L, -1));
+    }
+    call_end(p, *base);
+    return rc;
+}
+
+int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char **reason, cf__err *err)
+{
+    *ok = false;
+    *reason = NULL;
+    int base;
+    int rc = call_run(p, CF__ROLE_GUARD, fn, 2, call, &base, err);
+    if (rc != CF_OK)
+        return rc;
+    lua_State *L = p->L;
+    if (lua_type(L, -2) != LUA_TBOOLEAN) {
+        rc = call_fail(p, err, CF_EPOLICY, "returned %s; return true, or false and a reason", luaL_typename(L, -2));
+    } else if (lua_toboolean(L, -2)) {
+        *ok = true;
+    } else {
+        char fallback[256];
+        const char *why = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        if (!why) {
+            snprintf(fallback, sizeof fallback, "%s said no", p->names[CF__ROLE_GUARD][fn]);
+            why = fallback;
+        }
+        *reason = cf__strdup(why);
+        if (!*reason)
+            rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory copying its reason");
+    }
+    call_end(p, base);
+    return rc;
+}
+
+/* ---- Lua values to JSON (for assign patches) ---- */
+
+typedef struct conv {
+    cf__policy *p;
+    cf__err *err;
+    char path[512];
+} conv;
+
+static int conv_fail(conv *cv, const char *problem)
+{
+    return call_fail(cv->p, cv->err, CF_EPOLICY, "returned %s at %s", problem, cv->path);
+}
+
+static size_t path_push(conv *cv, lua_State *L, int key)
+{
+    size_t len = strlen(cv->path);
+    if (lua_type(L, key) == LUA_TSTRING)
+        snprintf(cv->path + len, sizeof cv->path - len, ".%s", lua_tostring(L, key));
+    else
+        snprintf(cv->path + len, sizeof cv->path - len, "[%lld]", (long long)lua_tointeger(L, key));
+    return len;
+}
+
+static bool is_view(cf__policy *p, lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
+        return false;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->view_mt_ref);
+    bool same = lua_rawequal(L, -1, -2);
+    lua_pop(L, 2);
+    return same;
+}
+
+static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t **out);
+
+static int table_to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t **out)
+{
+    if (depth > MAX_DEPTH)
+        return conv_fail(cv, "tables nested too deeply (a table that contains itself?)");
+    if (!lua_checkstack(L, 4))
+        return call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
+    size_t count = 0, strings = 0;
+    lua_Integer max = 0;
+    lua_pushnil(L);
+    while (lua_next(L, idx)) {
+        lua_pop(L, 1);
+        count++;
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            strings++;
+        } else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1) {
+            if (lua_tointeger(L, -1) > max)
+                max = lua_tointeger(L, -1);
+        } else {
+            char what[64];
+            snprintf(what, sizeof what, "a table with a %s key", luaL_typename(L, -1));
+            lua_pop(L, 1);
+            return conv_fail(cv, what);
+        }
+    }
+    bool array = count > 0 && strings == 0;
+    if (array && (size_t)max != count)
+        return conv_fail(cv, "an array with holes (keys must be 1..n)");
+    if (strings && strings != count)
+        return conv_fail(cv, "a table mixing names and positions as keys");
+    if (top && array)
+        return conv_fail(cv, "an array; an assign returns a table of names (a patch), or nil");
+    json_t *j = (array || (count == 0 && !top)) ? json_array() : json_object();
+    if (!j)
+        return call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
+    int rc = CF_OK;
+    if (array) {
+        for (lua_Integer i = 1; i <= max && rc == CF_OK; i++) {
+            lua_pushinteger(L, i);
+            size_t len = path_push(cv, L, lua_gettop(L));
+            lua_pop(L, 1);
+            lua_rawgeti(L, idx, i);
+            json_t *v = NULL;
+            rc = to_json(cv, L, lua_gettop(L), depth + 1, false, &v);
+            lua_pop(L, 1);
+            if (rc == CF_OK && json_array_append_new(j, v) != 0)
+                rc = call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
+            cv->path[len] = '\0';
+        }
+    } else {
+        lua_pushnil(L);
+        while (rc == CF_OK && lua_next(L, idx)) {
+            size_t len = path_push(cv, L, -2);
+            json_t *v = NULL;
+            rc = to_json(cv, L, lua_gettop(L), depth + 1, false, &v);
+            if (rc == CF_OK && json_object_set_new(j, lua_tostring(L, -2), v) != 0)
+                rc = conv_fail(cv, "a key that is not valid UTF-8");
+            lua_pop(L, 1);
+            cv->path[len] = '\0';
+        }
+        if (rc != CF_OK)
+            lua_pop(L, 1); /* the key lua_next left */
+    }
+    if (rc != CF_OK) {
+        json_decref(j);
+        return rc;
+    }
+    *out = j;
+    return CF_OK;
+}
+
+static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t **out)
+{
+    json_t *j = NULL;
+    char what[64];
+    switch (lua_type(L, idx)) {
+    case LUA_TTABLE:
+        return table_to_json(cv, L, idx, depth, top, out);
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        j = json_stringn(s, len);
+        if (!j)
+            return conv_fail(cv, "text that is not valid UTF-8");
+        break;
+    }
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx)) {
+            j = json_integer((json_int_t)lua_tointeger(L, idx));
+        } else {
+            double d = lua_tonumber(L, idx);
+            if (!isfinite(d))
+                return conv_fail(cv, "a number that is not finite (NaN or infinity)");
+            j = json_real(d);
+        }
+        break;
+    case LUA_TBOOLEAN:
+        j = json_boolean(lua_toboolean(L, idx));
+        break;
+    case LUA_TLIGHTUSERDATA:
+        if (lua_touserdata(L, idx) != cv->p)
+            return conv_fail(cv, "a light userdata");
+        j = json_null();
+        break;
+    case LUA_TUSERDATA:
+        if (!is_view(cv->p, L, idx))
+            return conv_fail(cv, "a userdata");
+        view *v = lua_touserdata(L, idx);
+        if (v->gen != cv->p->gen)
+            return conv_fail(cv, "instance data kept from an earlier call");
+        if (top && !json_is_object(v->j))
+            return conv_fail(cv, "an array; an assign returns a table of names (a patch), or nil");
+        j = json_deep_copy(v->j);
+        break;
+    default:
+        snprintf(what, sizeof what, "a %s (only tables, strings, numbers, booleans and null fit)",
+                 luaL_typename(L, idx));
+        return conv_fail(cv, what);
+    }
+    if (!j)
+        return call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
+    *out = j;
+    return CF_OK;
+}
+
+int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patch, cf__err *err)
+{
+    *patch = NULL;
+    int base;
+    int rc = call_run(p, CF__ROLE_ASSIGN, fn, 1, call, &base, err);
+    if (rc != CF_OK)
+        return rc;
+    lua_State *L = p->L;
+    int t = lua_type(L, -1);
+    if (t == LUA_TTABLE || (t == LUA_TUSERDATA && is_view(p, L, -1))) {
+        conv cv = {p, err, "patch"};
+        rc = to_json(&cv, L, lua_gettop(L), 0, true, patch);
+    } else if (t != LUA_TNIL) {
+        rc = call_fail(p, err, CF_EPOLICY, "returned %s; return a table of changes (a patch), or nil",
+                       luaL_typename(L, -1));
+    }
+    call_end(p, base);
+    return rc;
+}
+
+int cf__policy_deadline(cf__policy *p, int fn, const cf__call *call, bool *has_due, cf_time *due, cf__err *err)
+{
+    *has_due = false;
+    int base;
+    int rc = call_run(p, CF__ROLE_DEADLINE, fn, 1, call, &base, err);
+    if (rc != CF_OK)
+        return rc;
+    lua_State *L = p->L;
+    if (lua_type(L, -1) == LUA_TSTRING) {
+        if (cf__tz_parse_instant(&p->tz, lua_tostring(L, -1), due) == CF_OK)
+            *has_due = true;
+        else
+            rc = call_fail(p, err, CF_EPOLICY,
+                           "returned \"%.80s\", which is not a date \"YYYY-MM-DD\" or a date-time "
+                           "\"YYYY-MM-DDTHH:MM:SSZ\"",
+                           lua_tostring(L, -1));
+    } else if (!lua_isnil(L, -1)) {
+        rc = call_fail(p, err, CF_EPOLICY, "returned %s; return a date, a date-time, or nil for no deadline",
+                       luaL_typename(L, -1));
+    }
+    call_end(p, base);
+    return rc;
+}
+
+/* ---- loading ---- */
+
+typedef struct source {
+    char *path;  /* full path */
+    char *label; /* "policy/state.lua", "counties/<name>.lua" */
+    char *name;  /* county name (overlays) */
+    char *text;
+    size_t len;
+} source;
+
+typedef struct loader {
+    cf__policy *p;
+    cf__err *err;
+    cf_diagnostic_fn diag; /* check mode: report and go on */
+    void *diag_ud;
+    int problems;
+    bool stop;
+    int rc;
+    source state;
+    bool has_state;
+    bool state_ok;
+    source *overlays;
+    size_t noverlays;
+} loader;
+
+/* Stack slots inside load_all. */
+enum {
+    S_ARG = 1,
+    S_ENV,       /* backing of the globals */
+    S_ENV_P,     /* the globals the state policy sees */
+    S_ENV_MT,
+    S_OVL_P,     /* the globals overlays see: always read-only */
+    S_GUARDS,
+    S_ASSIGNS,
+    S_DEADLINES,
+    S_PARAMS,
+    S_INST,
+    S_EV,
+    S_CTX,
+    S_INST_P,
+    S_EV_P,
+    S_CTX_P,
+    S_VIEW_MT,
+    S_DEFAULTS,  /* the state's params, copied */
+    S_COUNT = S_DEFAULTS
+};
+
+static int problem(loader *ld, const source *src, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
+static int problem(loader *ld, const source *src, int rc, const char *fmt, ...)
+{
+    char msg[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ld->diag) {
+        ld->problems++;
+        cf_diagnostic d = {sizeof d, src ? src->path : "", msg};
+        if (!ld->stop && ld->diag(ld->diag_ud, &d) != 0)
+            ld->stop = true;
+    } else {
+        cf__fail(ld->err, rc, "%s", msg);
+    }
+    if (ld->rc == CF_OK)
+        ld->rc = rc;
+    return rc;
+}
+
+/* "a, b, c" of the overridable parameters. */
+static void overridable_list(const cf__policy *p, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->noverridable && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", p->overridable[i]);
+    if (!p->noverridable)
+        snprintf(buf, size, "none");
+}
+
+static bool is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+/* Load and run one file; on success its returned table is on the stack. */
+static int run_file(loader *ld, lua_State *L, const source *src, int env)
+{
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@%s", src->label);
+    int status = luaL_loadbufferx(L, src->text, src->len, chunk, "t");
+    if (status != LUA_OK) {
+        int rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1); /* _ENV */
+    limits_arm(ld->p, LOAD_BUDGET, LOAD_CAP, false);
+    status = lua_pcall(L, 0, 1, 0);
+    unsigned hit = ld->p->limit_hit;
+    lua_sethook(L, NULL, 0, 0);
+    if (status != LUA_OK) {
+        int rc;
+        if (hit & LIMIT_INSTR)
+            rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop?)",
+                         src->label, LOAD_BUDGET);
+        else if (hit & LIMIT_MEM)
+            rc = problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
+        else
+            rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s: error while loading: %s",
+                         src->label, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a message)");
+        lua_pop(L, 1);
+        return rc;
+    }
+    if (!lua_istable(L, -1)) {
+        int rc = problem(ld, src, CF_EPOLICY, "%s: must return a table (got %s)", src->label, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    return CF_OK;
+}
+
+/* Check the top-level keys of the table at t against allowed; reports the
+ * first offending key in name order, so messages do not depend on hashing. */
+static int check_keys(loader *ld, lua_State *L, const source *src, int t, const char *const *allowed, size_t n)
+{
+    char worst[128] = "";
+    bool bad_type = false;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            bad_type = true;
+            continue;
+        }
+        const char *k = lua_tostring(L, -1);
+        bool ok = false;
+        for (size_t i = 0; i < n; i++)
+            ok = ok || strcmp(k, allowed[i]) == 0;
+        if (!ok && (!worst[0] || strcmp(k, worst) < 0))
+            snprintf(worst, sizeof worst, "%s", k);
+    }
+    if (bad_type)
+        return problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
+    if (!worst[0])
+        return CF_OK;
+    char list[256] = "";
+    for (size_t i = 0, len = 0; i < n; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", allowed[i]);
+    const char *hint = cf__closest(worst, allowed, n);
+    char mean[160] = "";
+    if (hint)
+        snprintf(mean, sizeof mean, "did you mean '%s'? ", hint);
+    return problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, worst, mean, list);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Collect the functions of a role (table at field `key` of t) into p and the array at dest. */
+static int absorb_functions(loader *ld, lua_State *L, const source *src, int t, int role, int dest)
+{
+    cf__policy *p = ld->p;
+    const char *key = ROLE_TABLES[role];
+    int type = lua_getfield(L, t, key);
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_EPOLICY, "%s: %s: must be a table of functions (got %s)", src->label, key,
+                       lua_typename(L, type));
+    }
+    int fns = lua_gettop(L);
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    p->names[role] = calloc(n ? n : 1, sizeof(char *));
+    if (!p->names[role])
+        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+            lua_pop(L, 3);
+            return problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
+                           src->label, key);
+        }
+        if (lua_type(L, -1) != LUA_TFUNCTION) {
+            int rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key,
+                             lua_tostring(L, -2), luaL_typename(L, -1));
+            lua_pop(L, 3);
+            return rc;
+        }
+        lua_pop(L, 1);
+        char *name = cf__strdup(lua_tostring(L, -1));
+        if (!name) {
+            lua_pop(L, 2);
+            return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+        }
+        p->names[role][p->nnames[role]++] = name;
+    }
+    qsort(p->names[role], p->nnames[role], sizeof(char *), cmp_cstr);
+    for (size_t i = 0; i < p->nnames[role]; i++) {
+        lua_getfield(L, fns, p->names[role][i]);
+        lua_rawseti(L, dest, (lua_Integer)i + 1);
+    }
+    lua_pop(L, 1);
+    return CF_OK;
+}
+
+static bool param_type_ok(int type)
+{
+    return type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TBOOLEAN || type == LUA_TFUNCTION;
+}
+
+static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
+{
+    int type = lua_getfield(L, t, "params");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
+    }
+    int params = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, params)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+            lua_pop(L, 3);
+            return problem(ld, src, CF_EPOLICY, "%s: params: keys must be names (letters, digits and '_')",
+                           src->label);
+        }
+        if (!param_type_ok(lua_type(L, -1))) {
+            int rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: must be a number, string, boolean or function (got %s)",
+                             src->label, lua_tostring(L, -2), luaL_typename(L, -1));
+            lua_pop(L, 3);
+            return rc;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, S_DEFAULTS);
+    }
+    lua_pop(L, 1);
+    return CF_OK;
+}
+
+static int absorb_overridable(loader *ld, lua_State *L, const source *src, int t)
+{
+    cf__policy *p = ld->p;
+    int type = lua_getfield(L, t, "overridable");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_EPOLICY, "%s: overridable: must be a list of parameter names (got %s)",
+                       src->label, lua_typename(L, type));
+    }
+    size_t n = (size_t)lua_rawlen(L, -1);
+    p->overridable = calloc(n ? n : 1, sizeof(char *));
+    if (!p->overridable) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    }
+    for (size_t i = 0; i < n; i++) {
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            int rc = problem(ld, src, CF_EPOLICY, "%s: overridable[%zu]: must be a parameter name (got %s)",
+                             src->label, i + 1, luaL_typename(L, -1));
+            lua_pop(L, 2);
+            return rc;
+        }
+        if (lua_rawget(L, S_DEFAULTS) == LUA_TNIL) {
+            lua_pop(L, 1);
+            lua_rawgeti(L, -1, (lua_Integer)i + 1);
+            int rc = problem(ld, src, CF_EPOLICY, "%s: overridable[%zu]: '%s' is not in params", src->label, i + 1,
+                             lua_tostring(L, -1));
+            lua_pop(L, 2);
+            return rc;
+        }
+        lua_pop(L, 1);
+        lua_rawgeti(L, -1, (lua_Integer)i + 1);
+        char *name = cf__strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+        if (!name) {
+            lua_pop(L, 1);
+            return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+        }
+        p->overridable[p->noverridable++] = name;
+    }
+    lua_pop(L, 1);
+    qsort(p->overridable, p->noverridable, sizeof(char *), cmp_cstr);
+    return CF_OK;
+}
+
+static int load_state(loader *ld, lua_State *L)
+{
+    const source *src = &ld->state;
+    int rc = run_file(ld, L, src, S_ENV_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    rc = check_keys(ld, L, src, t, STATE_KEYS, sizeof STATE_KEYS / sizeof *STATE_KEYS);
+    if (rc == CF_OK)
+        rc = absorb_params(ld, L, src, t);
+    if (rc == CF_OK)
+        rc = absorb_overridable(ld, L, src, t);
+    for (int role = 0; role < 3 && rc == CF_OK; role++)
+        rc = absorb_functions(ld, L, src, t, role, S_GUARDS + role);
+    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+static bool is_overridable(const cf__policy *p, const char *name)
+{
+    for (size_t i = 0; i < p->noverridable; i++)
+        if (strcmp(p->overridable[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Why the overlay may not set params[key] to the value on top of the stack, or NULL. */
+static const char *override_problem(loader *ld, lua_State *L, const char *key, char *buf, size_t size)
+{
+    char list[512];
+    overridable_list(ld->p, list, sizeof list);
+    int dtype = lua_getfield(L, S_DEFAULTS, key);
+    lua_pop(L, 1);
+    if (dtype == LUA_TNIL) {
+        const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
+        snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
+                 hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
+        return buf;
+    }
+    if (!is_overridable(ld->p, key)) {
+        snprintf(buf, size, "a county may not override '%s' (overridable: %s)", key, list);
+        return buf;
+    }
+    if (lua_type(L, -1) != dtype) {
+        snprintf(buf, size, "must be a %s like the state default (got %s)", lua_typename(L, dtype),
+                 luaL_typename(L, -1));
+        return buf;
+    }
+    return NULL;
+}
+
+static int load_overlay(loader *ld, lua_State *L, size_t i)
+{
+    const source *src = &ld->overlays[i];
+    if (!islower((unsigned char)src->name[0]) || strspn(src->name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                                       strlen(src->name))
+        return problem(ld, src, CF_EPOLICY,
+                       "%s: a county file is named after its county in lower case letters, digits and '_', "
+                       "starting with a letter (e.g. san_diego.lua)",
+                       src->label);
+    int rc = run_file(ld, L, src, S_OVL_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    rc = check_keys(ld, L, src, t, COUNTY_KEYS, sizeof COUNTY_KEYS / sizeof *COUNTY_KEYS);
+    int type = rc == CF_OK ? lua_getfield(L, t, "params") : LUA_TNIL;
+    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    if (rc == CF_OK && type != LUA_TNIL && type != LUA_TTABLE)
+        rc = problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
+    int params = t + 1;
+    /* The merged parameters: the state defaults, then the overrides. */
+    lua_newtable(L);
+    int merged = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, S_DEFAULTS))
+        lua_pushvalue(L, -2), lua_insert(L, -2), lua_rawset(L, merged);
+    char worst_key[128] = "", worst[1024] = "";
+    if (rc == CF_OK && type == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, params)) {
+            char why[900];
+            const char *bad = NULL;
+            const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            if (lua_type(L, -2) != LUA_TSTRING)
+                bad = "keys must be parameter names";
+            else if (ld->state_ok)
+                bad = override_problem(ld, L, key, why, sizeof why);
+            else if (!param_type_ok(lua_type(L, -1)))
+                bad = "must be a number, string, boolean or function";
+            if (bad && (!worst_key[0] || strcmp(key, worst_key) < 0)) {
+                snprintf(worst_key, sizeof worst_key, "%s", key);
+                snprintf(worst, sizeof worst, "%s", bad);
+            }
+            if (!bad) {
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, merged);
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+        if (worst_key[0])
+            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
+    }
+    if (rc == CF_OK) {
+        push_ro_proxy(L, merged, "params are read-only; a county changes them in its counties/<county>.lua file");
+        lua_rawseti(L, S_PARAMS, (lua_Integer)i + 1);
+    }
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+/* Build the sandbox and the per-call tables on the stack slots of load_all. */
+static void build_sandbox(cf__policy *p, lua_State *L)
+{
+    static const char *const BASE[] = {"assert", "error", "ipairs", "pairs", "next", "pcall", "select",
+                                       "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen",
+                                       "setmetatable", "getmetatable", "_VERSION"};
+    static const struct { const char *name; lua_CFunction open; } LIBS[] = {
+        {"string", luaopen_string}, {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
+
+    lua_newtable(L); /* S_ENV */
+    luaL_requiref(L, "_G", luaopen_base, 0);
+    for (size_t i = 0; i < sizeof BASE / sizeof *BASE; i++) {
+        lua_getfield(L, -1, BASE[i]);
+        lua_setfield(L, S_ENV, BASE[i]);
+    }
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_setfield(L, S_ENV, "setmetatable");
+    lua_pop(L, 1);
+    for (size_t i = 0; i < sizeof LIBS / sizeof *LIBS; i++) {
+        luaL_requiref(L, LIBS[i].name, LIBS[i].open, 0);
+        if (LIBS[i].open == luaopen_string) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, "dump"); /* bytecode out means bytecode could come back in */
+        } else if (LIBS[i].open == luaopen_math) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, "random"); /* decisions must be reproducible */
+            lua_pushnil(L);
+            lua_setfield(L, -2, "randomseed");
+        }
+        char refusal[96];
+        snprintf(refusal, sizeof refusal, "the '%s' library is read-only for policies", LIBS[i].name);
+        push_ro_proxy(L, -1, refusal);
+        if (LIBS[i].open == luaopen_string) {
+            /* ("x"):upper() must go through the proxy, and getmetatable("") must not reveal it. */
+            lua_pushliteral(L, "");
+            lua_getmetatable(L, -1);
+            lua_pushvalue(L, -3);
+            lua_setfield(L, -2, "__index");
+            lua_pushboolean(L, 0);
+            lua_setfield(L, -2, "__metatable");
+            lua_pop(L, 2);
+        }
+        lua_setfield(L, S_ENV, LIBS[i].name);
+        lua_pop(L, 1);
+    }
+    luaL_newlibtable(L, DATE_FUNCS);
+    lua_pushlightuserdata(L, p);
+    luaL_setfuncs(L, DATE_FUNCS, 1);
+    push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
+    lua_setfield(L, S_ENV, "date");
+    lua_pop(L, 1);
+    /* null: a light userdata (policies cannot make one) that prints as null. */
+    lua_pushlightuserdata(L, p);
+    lua_createtable(L, 0, 2);
+    lua_pushcfunction(L, null_tostring);
+    lua_setfield(L, -2, "__tostring");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_setfield(L, S_ENV, "null");
+
+    /* S_ENV_P, S_ENV_MT: writes go to the backing table while state.lua loads. */
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    lua_setmetatable(L, S_ENV_P);
+    /* S_OVL_P */
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, global_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_newtable(L); /* S_GUARDS */
+    lua_newtable(L); /* S_ASSIGNS */
+    lua_newtable(L); /* S_DEADLINES */
+    lua_newtable(L); /* S_PARAMS */
+    lua_newtable(L); /* S_INST */
+    lua_newtable(L); /* S_EV */
+    lua_newtable(L); /* S_CTX */
+    push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
+    push_ro_proxy(L, S_EV, "'ev' is read-only");
+    push_ro_proxy(L, S_CTX, "'ctx' is read-only");
+    /* S_VIEW_MT */
+    lua_createtable(L, 0, 8);
+    static const luaL_Reg VIEW_MT[] = {{"__index", view_index},   {"__newindex", view_newindex},
+                                       {"__len", view_len},       {"__pairs", view_pairs},
+                                       {"__tostring", view_tostring}, {NULL, NULL}};
+    lua_pushlightuserdata(L, p);
+    luaL_setfuncs(L, VIEW_MT, 1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushliteral(L, "instance data");
+    lua_setfield(L, -2, "__name");
+    /* inst.data and ev.data appear on first use. */
+    for (int which = 0; which < 2; which++) {
+        lua_createtable(L, 0, 1);
+        lua_pushlightuserdata(L, p);
+        lua_pushvalue(L, S_VIEW_MT);
+        lua_pushboolean(L, which);
+        lua_pushcclosure(L, lazy_data, 3);
+        lua_setfield(L, -2, "__index");
+        lua_setmetatable(L, which ? S_EV : S_INST);
+    }
+    lua_newtable(L); /* S_DEFAULTS */
+}
+
+static int load_all(lua_State *L)
+{
+    loader *ld = lua_touserdata(L, S_ARG);
+    cf__policy *p = ld->p;
+    for (int i = 0; i < 2; i++) {
+        lua_pushboolean(L, 0); /* placeholders, so that later stores never allocate */
+        p->data_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    lua_settop(L, S_ARG);
+    luaL_checkstack(L, S_COUNT + 24, "loading policies");
+    build_sandbox(p, L);
+    ld->state_ok = ld->has_state && load_state(ld, L) == CF_OK;
+    /* From now on no policy writes a global. */
+    lua_pushcfunction(L, global_write);
+    lua_setfield(L, S_ENV_MT, "__newindex");
+    for (size_t i = 0; i < ld->noverlays && (ld->diag || ld->rc == CF_OK); i++)
+        load_overlay(ld, L, i);
+    if (ld->rc != CF_OK)
+        return 0;
+    push_ro_proxy(L, S_DEFAULTS, "params are read-only; a county changes them in its counties/<county>.lua file");
+    lua_rawseti(L, S_PARAMS, (lua_Integer)p->ncounties + 1);
+    static const int slot_of[UV_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST, S_EV, S_CTX,
+                                              S_INST_P, S_EV_P, S_CTX_P, S_ENV, S_PARAMS};
+    lua_pushlightuserdata(L, p);
+    for (int i = UV_GUARDS; i <= UV_COUNT; i++)
+        lua_pushvalue(L, slot_of[i]);
+    lua_pushcclosure(L, run_call, UV_COUNT);
+    p->runner_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, S_PARAMS);
+    p->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, S_VIEW_MT);
+    p->view_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    static const int hot_slot[HOT_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST_P, S_EV_P, S_CTX_P};
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->runner_ref);
+    p->hot_ref[HOT_RUNNER - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int i = HOT_GUARDS; i <= HOT_COUNT; i++) {
+        lua_pushvalue(L, hot_slot[i]);
+        p->hot_ref[i - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return 0;
+}
+
+static void source_free(source *s)
+{
+    free(s->path);
+    free(s->label);
+    free(s->name);
+    free(s->text);
+}
+
+static void loader_free(loader *ld)
+{
+    source_free(&ld->state);
+    for (size_t i = 0; i < ld->noverlays; i++)
+        source_free(&ld->overlays[i]);
+    free(ld->overlays);
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* Read state.lua and every overlay, and compute the hashes. */
+static int read_sources(loader *ld, const char *dir)
+{
+    cf__policy *p = ld->p;
+    cf__err ferr;
+    ld->state.path = join(dir, "policy/state.lua");
+    ld->state.label = cf__strdup("policy/state.lua");
+    if (!ld->state.path || !ld->state.label)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    struct stat st;
+    if (stat(ld->state.path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        problem(ld, &ld->state, CF_EIO,
+                "the policy folder %s has no state policy: %s is missing (create it, or give no policy folder)",
+                dir, ld->state.path);
+    } else if (cf__read_file(ld->state.path, &ld->state.text, &ld->state.len, &ferr) != CF_OK) {
+        problem(ld, &ld->state, CF_EIO, "%s", ferr.msg);
+    } else {
+        ld->has_state = true;
+        cf__sha256_hex(ld->state.text, ld->state.len, p->state_hash);
+    }
+    if (ld->rc != CF_OK && !ld->diag)
+        return ld->rc;
+
+    char *cdir = join(dir, "counties");
+    if (!cdir)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    char **paths = NULL;
+    size_t n = 0;
+    int rc = CF_OK;
+    if (stat(cdir, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = cf__list_dir(cdir, ".lua", &paths, &n, &ferr);
+    free(cdir);
+    if (rc != CF_OK)
+        return problem(ld, NULL, rc, "%s", ferr.msg);
+    ld->overlays = calloc(n ? n : 1, sizeof *ld->overlays);
+    p->counties = calloc(n ? n : 1, sizeof *p->counties);
+    if (!ld->overlays || !p->counties) {
+        cf__free_list(paths, n);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        source *o = &ld->overlays[ld->noverlays++];
+        o->path = paths[i];
+        paths[i] = NULL;
+        const char *base = strrchr(o->path, '/') + 1;
+        o->name = cf__strdup(base);
+        if (o->name)
+            o->name[strlen(o->name) - 4] = '\0';
+        o->label = join("counties", base);
+        if (!o->name || !o->label) {
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        if (cf__read_file(o->path, &o->text, &o->len, &ferr) != CF_OK) {
+            rc = problem(ld, o, CF_EIO, "%s", ferr.msg);
+            if (!ld->diag)
+                break;
+            continue;
+        }
+        county_entry *c = &p->counties[p->ncounties];
+        c->name = cf__strdup(o->name);
+        cf__sha256 *h = cf__sha256_new();
+        if (!c->name || !h) {
+            free(c->name);
+            c->name = NULL;
+            cf__sha256_final(h, c->hash);
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        cf__sha256_update(h, ld->state.text, ld->state.len);
+        cf__sha256_update(h, "\n--overlay ", 11);
+        cf__sha256_update(h, o->name, strlen(o->name));
+        cf__sha256_update(h, "\n", 1);
+        cf__sha256_update(h, o->text, o->len);
+        cf__sha256_final(h, c->hash);
+        p->ncounties++;
+    }
+    cf__free_list(paths, n);
+    return rc;
+}
+
+static int county_cmp(const void *a, const void *b)
+{
+    return strcmp(((const county_entry *)a)->name, ((const county_entry *)b)->name);
+}
+
+static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
+{
+    p->tz = *cfg->tz;
+    p->budget = cfg->instruction_budget ? cfg->instruction_budget : DEFAULT_BUDGET;
+    p->cap = cfg->memory_cap ? cfg->memory_cap : DEFAULT_CAP;
+    p->limit = LOAD_CAP;
+    p->runner_ref = p->params_ref = p->view_mt_ref = LUA_NOREF;
+    cf__sha256_hex("", 0, p->state_hash);
+    if (cfg->dir) {
+        int rc = read_sources(ld, cfg->dir);
+        if (rc != CF_OK && !ld->diag)
+            return rc;
+    }
+    p->L = lua_newstate(policy_alloc, p);
+    if (!p->L)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory starting the policy host");
+    lua_setwarnf(p->L, NULL, NULL); /* `warn` is not offered; make sure nothing prints */
+    lua_pushcfunction(p->L, load_all);
+    lua_pushlightuserdata(p->L, ld);
+    int status = lua_pcall(p->L, 1, 0, 0);
+    if (status != LUA_OK) {
+        if (p->limit_hit & LIMIT_MEM)
+            problem(ld, NULL, CF_ELIMIT, "the policy files need more than %zu bytes to load", LOAD_CAP);
+        else
+            problem(ld, NULL, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "loading policies failed: %s",
+                    lua_type(p->L, -1) == LUA_TSTRING ? lua_tostring(p->L, -1) : "(no message)");
+        lua_settop(p->L, 0);
+    }
+    if (ld->rc == CF_OK && !ld->diag) {
+        lua_settop(p->L, 0);
+        for (int i = 0; i < HOT_COUNT; i++)
+            lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->hot_ref[i]);
+    }
+    limits_disarm(p);
+    /* Files were read in name order; keep the counties sorted for lookups. */
+    if (p->ncounties > 1)
+        qsort(p->counties, p->ncounties, sizeof *p->counties, county_cmp);
+    return ld->rc;
+}
+
+int cf__policy_open(const cf__policy_config *cfg, cf__policy **out, cf__err *err)
+{
+    *out = NULL;
+    if (!cfg || !cfg->tz)
+        return cf__fail(err, CF_EINVAL, "policy configuration without a time zone");
+    cf__policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening the policies");
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.p = p;
+    ld.err = err;
+    int rc = load(cfg, p, &ld);
+    loader_free(&ld);
+    if (rc != CF_OK) {
+        cf__policy_close(p);
+        return rc;
+    }
+    *out = p;
+    return CF_OK;
+}
+
+void cf__policy_close(cf__policy *p)
+{
+    if (!p)
+        return;
+    if (p->L)
+        lua_close(p->L);
+    for (int r = 0; r < 3; r++) {
+        for (size_t i = 0; i < p->nnames[r]; i++)
+            free(p->names[r][i]);
+        free(p->names[r]);
+    }
+    for (size_t i = 0; i < p->noverridable; i++)
+        free(p->overridable[i]);
+    free(p->overridable);
+    for (size_t i = 0; i < p->ncounties; i++)
+        free(p->counties[i].name);
+    free(p->counties);
+    free(p);
+}
+
+int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems)
+{
+    if (problems)
+        *problems = 0;
+    if (!cfg || !cfg->tz)
+        return CF_EINVAL;
+    cf__policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return CF_ENOMEM;
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.p = p;
+    ld.diag = fn;
+    ld.diag_ud = ud;
+    load(cfg, p, &ld);
+    loader_free(&ld);
+    cf__policy_close(p);
+    if (problems)
+        *problems = ld.problems;
+    return ld.problems ? CF_EPOLICY : CF_OK;
+}
+
+/* ---- queries ---- */
+
+int cf__policy_find(const cf__policy *p, cf__role role, const char *name)
+{
+    if (!p || role < 0 || role > 2 || !name)
+        return -1;
+    size_t lo = 0, hi = p->nnames[role];
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, p->names[role][mid]);
+        if (c == 0)
+            return (int)mid;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+const char *const *cf__policy_names(const cf__policy *p, cf__role role, size_t *count)
+{
+    static const char *const none[1] = {NULL};
+    if (!p || role < 0 || role > 2) {
+        *count = 0;
+        return none;
+    }
+    *count = p->nnames[role];
+    return p->names[role] ? (const char *const *)p->names[role] : none;
+}
+
+const char *cf__policy_hash(cf__policy *p, const char *county)
+{
+    int i = county_index(p, county);
+    return i < 0 ? p->state_hash : p->counties[i].hash;
+}
+
+bool cf__policy_has_county(const cf__policy *p, const char *county)
+{
+    return county_index(p, county) >= 0;
+}
+
+static int param_get(lua_State *L)
+{
+    const char *name = lua_touserdata(L, 2);
+    lua_rawgeti(L, 1, lua_tointeger(L, 3));
+    lua_getfield(L, -1, name);
+    return 1;
+}
+
+int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t **value, cf__err *err)
+{
+    *value = NULL;
+    lua_State *L = p->L;
+    int ci = county_index(p, county);
+    lua_pushcfunction(L, param_get);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->params_ref);
+    lua_pushlightuserdata(L, (void *)name);
+    lua_pushinteger(L, ci < 0 ? (lua_Integer)p->ncounties + 1 : ci + 1);
+    if (lua_pcall(L, 3, 1, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading parameter '%s'", name);
+    }
+    int rc = CF_OK;
+    switch (lua_type(L, -1)) {
+    case LUA_TNUMBER:
+        *value = lua_isinteger(L, -1) ? json_integer((json_int_t)lua_tointeger(L, -1)) : json_real(lua_tonumber(L, -1));
+        break;
+    case LUA_TSTRING:
+        *value = json_string(lua_tostring(L, -1));
+        break;
+    case LUA_TBOOLEAN:
+        *value = json_boolean(lua_toboolean(L, -1));
+        break;
+    case LUA_TNIL:
+        rc = cf__fail(err, CF_ENOTFOUND, "the state policy has no parameter '%s'", name);
+        break;
+    default:
+        rc = cf__fail(err, CF_EPOLICY, "parameter '%s' is a function; only policies can call it", name);
+    }
+    lua_pop(L, 1);
+    if (rc == CF_OK && !*value)
+        rc = cf__fail(err, CF_ENOMEM, "out of memory reading parameter '%s'", name);
+    return rc;
+}

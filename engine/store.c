@@ -1,1 +1,794 @@
-/* store.c — being written */
+/*
+ * store.c — certflow's SQLite database: opening and identifying the file, the
+ * schema and its forward migrations, the prepared statements, and transactions.
+ */
+#include "store_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+/* 'CFLW': marks a file as certflow's, so we never migrate somebody else's database. */
+#define CF__APPLICATION_ID 0x43464C57
+
+/* Schema migrations: migrations[i] takes the schema from version i to i + 1.
+ * Each runs in its own transaction together with the user_version bump.
+ * To change the schema, append one step; never edit a step that has shipped. */
+static const char *const migrations[] = {
+    /* 1: the initial schema */
+    "CREATE TABLE workflow_def("
+    "  hash TEXT PRIMARY KEY,"
+    "  name TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  first_seen INTEGER NOT NULL);"
+    "CREATE TABLE instance("
+    "  id TEXT PRIMARY KEY,"
+    "  workflow TEXT NOT NULL,"
+    "  def_hash TEXT NOT NULL REFERENCES workflow_def(hash),"
+    "  county TEXT NOT NULL,"
+    "  state TEXT NOT NULL,"
+    "  data TEXT NOT NULL CHECK(json_valid(data)),"
+    "  created_at INTEGER NOT NULL,"
+    "  updated_at INTEGER NOT NULL,"
+    "  version INTEGER NOT NULL);"
+    "CREATE INDEX instance_by_workflow ON instance(workflow, state, county);"
+    "CREATE INDEX instance_by_county ON instance(county);"
+    "CREATE TABLE history("
+    "  seq INTEGER PRIMARY KEY,"
+    "  instance_id TEXT NOT NULL REFERENCES instance(id),"
+    "  number INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  effective_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK(outcome IN ('created','applied','rejected')),"
+    "  from_state TEXT NOT NULL,"
+    "  to_state TEXT NOT NULL,"
+    "  reasons TEXT NOT NULL,"
+    "  policy_hash TEXT NOT NULL,"
+    "  def_hash TEXT NOT NULL,"
+    "  idem_key TEXT,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL);"
+    "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+    "CREATE UNIQUE INDEX history_by_key ON history(instance_id, idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+    "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
+    "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+    "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
+    "CREATE TABLE timer("
+    "  id INTEGER PRIMARY KEY,"
+    "  instance_id TEXT NOT NULL REFERENCES instance(id),"
+    "  state TEXT NOT NULL,"
+    "  name TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  due INTEGER NOT NULL);"
+    "CREATE INDEX timer_by_due ON timer(due, id);"
+    "CREATE INDEX timer_by_state ON timer(instance_id, state);"
+    "CREATE TABLE outbox("
+    "  id INTEGER PRIMARY KEY,"
+    "  source_id TEXT NOT NULL,"
+    "  target_id TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL);",
+};
+
+#define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
+
+/* The statements store.c prepares at open; indexes into cf__store.stmt. */
+enum {
+    ST_BEGIN,
+    ST_COMMIT,
+    ST_ROLLBACK,
+    ST_DEF_PUT,
+    ST_DEF_GET,
+    ST_INST_INSERT,
+    ST_INST_GET,
+    ST_INST_UPDATE,
+    ST_INST_LIST,
+    ST_TIMER_ADD,
+    ST_TIMER_CANCEL,
+    ST_TIMER_NEXT,
+    ST_TIMER_DELETE,
+    ST_TIMER_LIST,
+    ST_OUTBOX_ADD,
+    ST_OUTBOX_NEXT,
+    ST_OUTBOX_DELETE,
+    ST_COUNT
+};
+
+_Static_assert(ST_COUNT == CF__STORE_NSTMT, "set CF__STORE_NSTMT to ST_COUNT in store_private.h");
+
+#define INSTANCE_COLS "id, workflow, def_hash, county, state, data, created_at, updated_at, version"
+
+static const char *const statement_sql[ST_COUNT] = {
+    [ST_BEGIN] = "BEGIN IMMEDIATE",
+    [ST_COMMIT] = "COMMIT",
+    [ST_ROLLBACK] = "ROLLBACK",
+    [ST_DEF_PUT] = "INSERT OR IGNORE INTO workflow_def(hash, name, source, first_seen) VALUES(?1, ?2, ?3, ?4)",
+    [ST_DEF_GET] = "SELECT name, source FROM workflow_def WHERE hash = ?1",
+    [ST_INST_INSERT] = "INSERT INTO instance(" INSTANCE_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_INST_GET] = "SELECT " INSTANCE_COLS " FROM instance WHERE id = ?1",
+    [ST_INST_UPDATE] = "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1",
+    [ST_INST_LIST] = "SELECT " INSTANCE_COLS " FROM instance"
+                     " WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2)"
+                     " AND (?3 IS NULL OR county = ?3) ORDER BY created_at, rowid",
+    [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_TIMER_CANCEL] = "DELETE FROM timer WHERE instance_id = ?1 AND state = ?2",
+    [ST_TIMER_NEXT] = "SELECT id, instance_id, state, name, event, due FROM timer WHERE due <= ?1"
+                      " ORDER BY due, id LIMIT 1",
+    [ST_TIMER_DELETE] = "DELETE FROM timer WHERE id = ?1",
+    [ST_TIMER_LIST] = "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due, i.workflow, i.county"
+                      " FROM timer t JOIN instance i ON i.id = t.instance_id"
+                      " WHERE t.due >= ?1 AND t.due <= ?2 ORDER BY t.due, t.id",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox(source_id, target_id, event, data, created_at) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_OUTBOX_NEXT] = "SELECT id, source_id, target_id, event, data FROM outbox ORDER BY id LIMIT 1",
+    [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+};
+
+/* ---- errors ---- */
+
+int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
+{
+    const char *detail = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(sqlite_rc);
+    const char *path = s && s->path ? s->path : "the database";
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return cf__fail(err, CF_EBUSY,
+                        "%s: %s (another process held %s for more than %d ms; retry, or raise busy_timeout_ms)",
+                        what, detail, path, s ? s->busy_timeout_ms : 0);
+    case SQLITE_FULL:
+        return cf__fail(err, CF_EFULL, "%s: disk full or database too large (%s); free space and retry; nothing was changed",
+                        what, detail);
+    case SQLITE_READONLY:
+        return cf__fail(err, CF_EREADONLY,
+                        "%s: %s (%s is read-only; make the file and its folder writable, or use a writable copy)", what,
+                        detail, path);
+    case SQLITE_NOMEM:
+        return cf__fail(err, CF_ENOMEM, "%s: out of memory", what);
+    case SQLITE_NOTADB:
+        return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
+                        what, detail, path);
+    case SQLITE_CORRUPT:
+        return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+    default:
+        return cf__fail(err, CF_ESTORE, "%s: %s", what, detail);
+    }
+}
+
+/* Fail with the statement's error, then reset it: the message must be read first. */
+static int step_fail(cf__store *s, sqlite3_stmt *st, int rc, const char *what, cf__err *err)
+{
+    int r = cf__store_fail(s, rc, what, err);
+    cf__store_done(st);
+    return r;
+}
+
+void cf__store_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* Bind helpers keep the first failure in *rc so a sequence of binds is checked once. */
+static void bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+static void bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int64(st, i, v);
+}
+
+/* Run a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
+static int run(cf__store *s, sqlite3_stmt *st, int brc, const char *what, int *changes, cf__err *err)
+{
+    if (brc != SQLITE_OK)
+        return step_fail(s, st, brc, what, err);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return step_fail(s, st, rc, what, err);
+    if (changes)
+        *changes = sqlite3_changes(s->db);
+    cf__store_done(st);
+    return CF_OK;
+}
+
+static char *col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return cf__strdup(t ? (const char *)t : "");
+}
+
+static void col_id(sqlite3_stmt *st, int i, char out[37])
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, 37, "%s", t ? (const char *)t : "");
+}
+
+/* ---- open and close ---- */
+
+/* Run one statement of constant SQL that may return a single integer. */
+static int pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            if (out)
+                *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The folder part of path (malloc'd), "." when there is none. */
+static char *folder_of(const char *path)
+{
+    char *dir = cf__strdup(path);
+    if (!dir)
+        return NULL;
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+/* When path does not exist and its folder cannot be written, why (EACCES, EROFS);
+ * otherwise sys unchanged. */
+static int folder_errno(const char *path, int sys)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return sys;
+    char *dir = folder_of(path);
+    if (!dir)
+        return sys;
+    /* AT_EACCESS: judge by the effective ids, as open() does. */
+    if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) != 0 && (errno == EACCES || errno == EROFS))
+        sys = errno;
+    free(dir);
+    return sys;
+}
+
+/* Explain why an existing database cannot be written: the file, or its folder
+ * (a WAL database needs <path>-wal and <path>-shm beside it). */
+static int readonly_fail(cf__store *s, cf__err *err)
+{
+    if (faccessat(AT_FDCWD, s->path, W_OK, AT_EACCESS) != 0)
+        return cf__fail(err, CF_EREADONLY,
+                        "%s is read-only: certflow needs to write it; make it writable (chmod u+w) or copy it "
+                        "somewhere writable",
+                        s->path);
+    char *dir = folder_of(s->path);
+    int rc = cf__fail(err, CF_EREADONLY,
+                      "the folder %s is not writable: SQLite needs to create %s-wal and %s-shm beside the database; "
+                      "make the folder writable or move the database somewhere writable",
+                      dir ? dir : "of the database", s->path, s->path);
+    free(dir);
+    return rc;
+}
+
+/* Refuse files that are not ours or too new, before anything writes to them. */
+static int identify(cf__store *s, int *version, cf__err *err)
+{
+    int tables = 0, app_id = 0;
+    *version = 0;
+    int rc = pragma_int(s->db, "SELECT count(*) FROM sqlite_master", &tables);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(s->db, "PRAGMA application_id", &app_id);
+    if (rc == SQLITE_OK)
+        rc = pragma_int(s->db, "PRAGMA user_version", version);
+    if ((rc & 0xff) == SQLITE_NOTADB)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s is not an SQLite database (%s); point --db at a certflow database or a new file", s->path,
+                        sqlite3_errmsg(s->db));
+    if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN)
+        return readonly_fail(s, err);
+    if (rc != SQLITE_OK)
+        return cf__store_fail(s, rc, "reading the database header", err);
+    if (tables > 0 && app_id != CF__APPLICATION_ID)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s is not a certflow database (application_id 0x%08X, expected 0x%08X); point --db at a "
+                        "certflow database or a new file",
+                        s->path, (unsigned)app_id, (unsigned)CF__APPLICATION_ID);
+    if (*version > CF__SCHEMA_VERSION)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s was written by a newer certflow (schema %d; this build knows up to %d): upgrade certflow",
+                        s->path, *version, CF__SCHEMA_VERSION);
+    if (sqlite3_db_readonly(s->db, "main") == 1)
+        return readonly_fail(s, err);
+    return CF_OK;
+}
+
+/* Apply the missing migrations, each in its own transaction. The version is read
+ * again inside the transaction, so two processes opening a new file at once are safe. */
+static int migrate(cf__store *s, cf__err *err)
+{
+    for (;;) {
+        int rc = sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL);
+        if (rc != SQLITE_OK)
+            return cf__store_fail(s, rc, "starting the schema migration", err);
+        int version = 0;
+        rc = pragma_int(s->db, "PRAGMA user_version", &version);
+        if (rc != SQLITE_OK || version >= CF__SCHEMA_VERSION) {
+            int r = CF_OK;
+            if (rc != SQLITE_OK)
+                r = cf__store_fail(s, rc, "reading the schema version", err);
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return r;
+        }
+        char bump[96];
+        /* Both values are our own integers: nothing here comes from data. */
+        snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
+                 CF__APPLICATION_ID, version + 1);
+        rc = sqlite3_exec(s->db, migrations[version], NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, bump, NULL, NULL, NULL);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+        if (rc != SQLITE_OK) {
+            char what[64];
+            snprintf(what, sizeof what, "migrating the schema to version %d", version + 1);
+            int r = cf__store_fail(s, rc, what, err);
+            if (!sqlite3_get_autocommit(s->db))
+                sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return r;
+        }
+    }
+}
+
+static int configure(cf__store *s, cf__err *err)
+{
+    /* WAL lets readers run while one process writes; ":memory:" answers "memory". */
+    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+    if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
+        return readonly_fail(s, err);
+    if (rc != SQLITE_OK)
+        return cf__store_fail(s, rc, "setting up the database", err);
+    return CF_OK;
+}
+
+static int prepare_all(cf__store *s, cf__err *err)
+{
+    for (int i = 0; i < ST_COUNT; i++) {
+        int rc = sqlite3_prepare_v3(s->db, statement_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->stmt[i], NULL);
+        if (rc != SQLITE_OK)
+            return cf__store_fail(s, rc, "preparing the store's statements", err);
+    }
+    return cf__audit_prepare(s, err);
+}
+
+int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return cf__fail(err, CF_EINVAL, "no database path given (use a file name, or \":memory:\")");
+    cf__store *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = cf__strdup(path))) {
+        free(s);
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    }
+    s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    int r = CF_OK;
+    if (rc != SQLITE_OK) {
+        int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+        /* SQLite retries read-only after EACCES, so its errno may say ENOENT: ask the folder. */
+        if (sys == ENOENT)
+            sys = folder_errno(path, sys);
+        if (!s->db)
+            r = cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+        else if (sys == EACCES || sys == EROFS || sys == EPERM)
+            r = cf__fail(err, CF_EREADONLY,
+                         "cannot create or open %s: %s (%s); make the folder writable or choose another path", path,
+                         sqlite3_errmsg(s->db), strerror(sys));
+        else
+            r = cf__fail(err, CF_EIO, "cannot open %s: %s%s%s (check that its folder exists)", path,
+                         sqlite3_errmsg(s->db), sys ? ": " : "", sys ? strerror(sys) : "");
+    }
+    if (r == CF_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+        int version = 0;
+        r = identify(s, &version, err);
+        if (r == CF_OK)
+            r = configure(s, err);
+        if (r == CF_OK && version < CF__SCHEMA_VERSION)
+            r = migrate(s, err);
+        if (r == CF_OK)
+            r = prepare_all(s, err);
+    }
+    if (r != CF_OK) {
+        cf__store_close(s);
+        return r;
+    }
+    *out = s;
+    return CF_OK;
+}
+
+void cf__store_close(cf__store *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < CF__STORE_NSTMT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < CF__AUDIT_NSTMT; i++)
+        sqlite3_finalize(s->audit[i]);
+    if (s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+sqlite3 *cf__store_db(cf__store *s)
+{
+    return s->db;
+}
+
+/* ---- transactions ---- */
+
+int cf__store_begin(cf__store *s, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_BEGIN];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return CF_OK;
+    }
+    if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED) {
+        cf__store_done(st);
+        return cf__fail(err, CF_EBUSY,
+                        "database is locked by another process for more than %d ms; retry, or raise busy_timeout_ms",
+                        s->busy_timeout_ms);
+    }
+    return step_fail(s, st, rc, "starting a transaction", err);
+}
+
+int cf__store_commit(cf__store *s, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_COMMIT];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return CF_OK;
+    }
+    int r = step_fail(s, st, rc, "committing", err);
+    /* A failed COMMIT can leave the transaction open: undo it so nothing half-done stays. */
+    cf__store_rollback(s);
+    return r;
+}
+
+void cf__store_rollback(cf__store *s)
+{
+    if (!s || sqlite3_get_autocommit(s->db))
+        return;
+    sqlite3_stmt *st = s->stmt[ST_ROLLBACK];
+    sqlite3_step(st);
+    cf__store_done(st);
+}
+
+/* ---- workflow definitions ---- */
+
+int cf__store_def_put(cf__store *s, const char *hash, const char *name, const char *source, cf_time now,
+                      cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEF_PUT];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, hash, &brc);
+    bind_text(st, 2, name, &brc);
+    bind_text(st, 3, source, &brc);
+    bind_int(st, 4, now, &brc);
+    return run(s, st, brc, "storing a workflow definition", NULL, err);
+}
+
+int cf__store_def_get(cf__store *s, const char *hash, char **name, char **source, cf__err *err)
+{
+    if (name)
+        *name = NULL;
+    if (source)
+        *source = NULL;
+    sqlite3_stmt *st = s->stmt[ST_DEF_GET];
+    int rc = sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return cf__fail(err, CF_ENOTFOUND, "no stored workflow definition with hash %s", hash);
+    }
+    if (rc != SQLITE_ROW)
+        return step_fail(s, st, rc, "reading a workflow definition", err);
+    char *n = name ? col_dup(st, 0) : NULL;
+    char *src = source ? col_dup(st, 1) : NULL;
+    cf__store_done(st);
+    if ((name && !n) || (source && !src)) {
+        free(n);
+        free(src);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading workflow definition %s", hash);
+    }
+    if (name)
+        *name = n;
+    if (source)
+        *source = src;
+    return CF_OK;
+}
+
+/* ---- instances ---- */
+
+void cf__instance_row_clear(cf__instance_row *row)
+{
+    free(row->workflow);
+    free(row->def_hash);
+    free(row->county);
+    free(row->state);
+    free(row->data);
+    row->workflow = row->def_hash = row->county = row->state = row->data = NULL;
+}
+
+int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_INST_INSERT];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, row->id, &brc);
+    bind_text(st, 2, row->workflow, &brc);
+    bind_text(st, 3, row->def_hash, &brc);
+    bind_text(st, 4, row->county, &brc);
+    bind_text(st, 5, row->state, &brc);
+    bind_text(st, 6, row->data, &brc);
+    bind_int(st, 7, row->created_at, &brc);
+    bind_int(st, 8, row->updated_at, &brc);
+    bind_int(st, 9, row->version, &brc);
+    char what[80];
+    snprintf(what, sizeof what, "storing instance %s", row->id);
+    return run(s, st, brc, what, NULL, err);
+}
+
+/* Fill row from an instance_get/instance_list result, pointing into the statement. */
+static void instance_borrow(sqlite3_stmt *st, cf__instance_row *row)
+{
+    col_id(st, 0, row->id);
+    row->workflow = (char *)sqlite3_column_text(st, 1);
+    row->def_hash = (char *)sqlite3_column_text(st, 2);
+    row->county = (char *)sqlite3_column_text(st, 3);
+    row->state = (char *)sqlite3_column_text(st, 4);
+    row->data = (char *)sqlite3_column_text(st, 5);
+    row->created_at = sqlite3_column_int64(st, 6);
+    row->updated_at = sqlite3_column_int64(st, 7);
+    row->version = sqlite3_column_int64(st, 8);
+}
+
+int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, cf__err *err)
+{
+    memset(row, 0, sizeof *row); /* safe to clear whatever happens */
+    sqlite3_stmt *st = s->stmt[ST_INST_GET];
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", id);
+    }
+    if (rc != SQLITE_ROW)
+        return step_fail(s, st, rc, "reading an instance", err);
+    col_id(st, 0, row->id);
+    row->workflow = col_dup(st, 1);
+    row->def_hash = col_dup(st, 2);
+    row->county = col_dup(st, 3);
+    row->state = col_dup(st, 4);
+    row->data = col_dup(st, 5);
+    row->created_at = sqlite3_column_int64(st, 6);
+    row->updated_at = sqlite3_column_int64(st, 7);
+    row->version = sqlite3_column_int64(st, 8);
+    cf__store_done(st);
+    if (!row->workflow || !row->def_hash || !row->county || !row->state || !row->data) {
+        cf__instance_row_clear(row);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading instance %s", id);
+    }
+    return CF_OK;
+}
+
+int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_INST_UPDATE];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, row->id, &brc);
+    bind_text(st, 2, row->state, &brc);
+    bind_text(st, 3, row->data, &brc);
+    bind_int(st, 4, row->updated_at, &brc);
+    bind_int(st, 5, row->version, &brc);
+    char what[80];
+    snprintf(what, sizeof what, "updating instance %s", row->id);
+    int changes = 0;
+    int r = run(s, st, brc, what, &changes, err);
+    if (r == CF_OK && changes == 0)
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
+    return r;
+}
+
+int cf__store_instance_list(cf__store *s, const char *workflow, const char *state, const char *county,
+                            cf__instance_row_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_INST_LIST];
+    int rc = SQLITE_OK;
+    bind_text(st, 1, workflow, &rc);
+    bind_text(st, 2, state, &rc);
+    bind_text(st, 3, county, &rc);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__instance_row row;
+        instance_borrow(st, &row);
+        if (fn(ud, &row) != 0)
+            rc = SQLITE_DONE;
+        else
+            rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return step_fail(s, st, rc, "listing instances", err);
+    cf__store_done(st);
+    return CF_OK;
+}
+
+/* ---- timers ---- */
+
+void cf__timer_row_clear(cf__timer_row *row)
+{
+    free(row->state);
+    free(row->name);
+    free(row->event);
+    row->state = row->name = row->event = NULL;
+}
+
+int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state, const char *name,
+                        const char *event, cf_time due, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TIMER_ADD];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, instance_id, &brc);
+    bind_text(st, 2, state, &brc);
+    bind_text(st, 3, name, &brc);
+    bind_text(st, 4, event, &brc);
+    bind_int(st, 5, due, &brc);
+    return run(s, st, brc, "scheduling a timer", NULL, err);
+}
+
+int cf__store_timer_cancel(cf__store *s, const char *instance_id, const char *state, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TIMER_CANCEL];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, instance_id, &brc);
+    bind_text(st, 2, state, &brc);
+    return run(s, st, brc, "cancelling timers", NULL, err);
+}
+
+int cf__store_timer_next(cf__store *s, cf_time now, cf__timer_row *row, cf__err *err)
+{
+    memset(row, 0, sizeof *row); /* safe to clear whatever happens */
+    sqlite3_stmt *st = s->stmt[ST_TIMER_NEXT];
+    int rc = sqlite3_bind_int64(st, 1, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return cf__fail(err, CF_ENOTFOUND, "no timer is due");
+    }
+    if (rc != SQLITE_ROW)
+        return step_fail(s, st, rc, "reading the next timer", err);
+    row->id = sqlite3_column_int64(st, 0);
+    col_id(st, 1, row->instance_id);
+    row->state = col_dup(st, 2);
+    row->name = col_dup(st, 3);
+    row->event = col_dup(st, 4);
+    row->due = sqlite3_column_int64(st, 5);
+    cf__store_done(st);
+    if (!row->state || !row->name || !row->event) {
+        cf__timer_row_clear(row);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading a timer");
+    }
+    return CF_OK;
+}
+
+int cf__store_timer_delete(cf__store *s, int64_t id, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TIMER_DELETE];
+    return run(s, st, sqlite3_bind_int64(st, 1, id), "deleting a timer", NULL, err);
+}
+
+int cf__store_timer_list(cf__store *s, cf_time from, cf_time to, cf__timer_row_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_TIMER_LIST];
+    int rc = SQLITE_OK;
+    bind_int(st, 1, from, &rc);
+    bind_int(st, 2, to, &rc);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__timer_row t;
+        t.id = sqlite3_column_int64(st, 0);
+        col_id(st, 1, t.instance_id);
+        t.state = (char *)sqlite3_column_text(st, 2);
+        t.name = (char *)sqlite3_column_text(st, 3);
+        t.event = (char *)sqlite3_column_text(st, 4);
+        t.due = sqlite3_column_int64(st, 5);
+        const char *workflow = (const char *)sqlite3_column_text(st, 6);
+        const char *county = (const char *)sqlite3_column_text(st, 7);
+        rc = fn(ud, &t, workflow, county) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return step_fail(s, st, rc, "listing timers", err);
+    cf__store_done(st);
+    return CF_OK;
+}
+
+/* ---- outbox ---- */
+
+void cf__outbox_row_clear(cf__outbox_row *row)
+{
+    free(row->target_id);
+    free(row->event);
+    free(row->data);
+    row->target_id = row->event = row->data = NULL;
+}
+
+int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target_id, const char *event,
+                         const char *data, cf_time now, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_ADD];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, source_id, &brc);
+    bind_text(st, 2, target_id, &brc);
+    bind_text(st, 3, event, &brc);
+    bind_text(st, 4, data, &brc);
+    bind_int(st, 5, now, &brc);
+    return run(s, st, brc, "queueing a linked event", NULL, err);
+}
+
+int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err)
+{
+    memset(row, 0, sizeof *row); /* safe to clear whatever happens */
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_NEXT];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return cf__fail(err, CF_ENOTFOUND, "no queued linked event");
+    }
+    if (rc != SQLITE_ROW)
+        return step_fail(s, st, rc, "reading the next linked event", err);
+    row->id = sqlite3_column_int64(st, 0);
+    col_id(st, 1, row->source_id);
+    row->target_id = col_dup(st, 2);
+    row->event = col_dup(st, 3);
+    row->data = col_dup(st, 4);
+    cf__store_done(st);
+    if (!row->target_id || !row->event || !row->data) {
+        cf__outbox_row_clear(row);
+        return cf__fail(err, CF_ENOMEM, "out of memory reading a linked event");
+    }
+    return CF_OK;
+}
+
+int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_DELETE];
+    return run(s, st, sqlite3_bind_int64(st, 1, id), "deleting a delivered linked event", NULL, err);
+}

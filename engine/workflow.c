@@ -1,1 +1,1467 @@
-/* workflow.c — being written */
+/*
+ * workflow.c — load a workflow file (a Lua chunk returning a table of plain
+ * data) in an empty, bounded sandbox, validate it with precise messages, and
+ * compile it into arrays indexed by state and event so that firing never
+ * searches strings. Also renders a workflow as Graphviz DOT.
+ */
+#include "internal.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Limits of the Lua state that loads one workflow file. A workflow is a small
+ * table of data: these are far above any real file and only stop runaways. */
+#define WF_INSTRUCTION_LIMIT 10000000
+#define WF_MEMORY_CAP ((size_t)64 * 1024 * 1024)
+#define WF_NAME_MAX 64 /* longest state/event/link/timer/workflow name */
+#define TP_MAX 512     /* longest path in the table quoted in a message */
+
+/* ---------- the arena: every string and array of a compiled workflow ---------- */
+
+typedef struct arena_node {
+    struct arena_node *next;
+    max_align_t mem[]; /* the allocation itself, suitably aligned */
+} arena_node;
+
+typedef struct wf_arena {
+    arena_node *nodes;
+    int *event_by_name; /* event indices sorted by name, for cf__workflow_event */
+} wf_arena;
+
+static void *arena_alloc(wf_arena *a, size_t size)
+{
+    arena_node *n = malloc(sizeof *n + (size ? size : 1));
+    if (!n)
+        return NULL;
+    n->next = a->nodes;
+    a->nodes = n;
+    memset(n->mem, 0, size ? size : 1);
+    return n->mem;
+}
+
+static char *arena_strdup(wf_arena *a, const char *s, size_t len)
+{
+    char *p = arena_alloc(a, len + 1);
+    if (p) {
+        memcpy(p, s, len);
+        p[len] = '\0';
+    }
+    return p;
+}
+
+static void arena_free(wf_arena *a)
+{
+    if (!a)
+        return;
+    arena_node *n = a->nodes;
+    while (n) {
+        arena_node *next = n->next;
+        free(n);
+        n = next;
+    }
+    free(a);
+}
+
+void cf__workflow_free(cf__workflow *wf)
+{
+    if (!wf)
+        return;
+    arena_free(wf->arena);
+    free(wf->name);
+    free(wf->path);
+    free(wf->source);
+    free(wf);
+}
+
+/* ---------- the sandbox: allocator with a cap, instruction hook ---------- */
+
+typedef struct limits {
+    size_t used;
+    size_t cap;
+    bool too_long; /* the instruction hook stopped the chunk */
+} limits;
+
+static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    limits *lim = ud;
+    size_t old = ptr ? osize : 0; /* when ptr is NULL, osize is a type tag */
+    if (nsize == 0) {
+        free(ptr);
+        lim->used -= old;
+        return NULL;
+    }
+    if (nsize > old && nsize - old > lim->cap - lim->used)
+        return NULL; /* Lua turns this into a memory error */
+    void *p = realloc(ptr, nsize);
+    if (p)
+        lim->used = lim->used - old + nsize;
+    return p;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar)
+{
+    void *ud = NULL;
+    lua_getallocf(L, &ud);
+    ((limits *)ud)->too_long = true;
+    lua_getinfo(L, "l", ar);
+    /* The chunk name is empty, so messages start ":<line>:"; the path is added later. */
+    lua_pushfstring(L, ":%d: took too long to load (an endless loop?)", ar->currentline);
+    lua_error(L);
+}
+
+/* ---------- validation context and messages ---------- */
+
+typedef struct ctx {
+    lua_State *L;
+    const char *path;
+    cf__err *err;
+    cf__resolve_fn resolve;
+    void *resolve_ud;
+    cf__workflow *wf;
+    wf_arena *arena;
+    limits *lim;
+    int rc; /* result of the walk, read after the protected call returns */
+    const char **state_names; /* sorted, for hints */
+} ctx;
+
+static int oom(ctx *c)
+{
+    return cf__fail(c->err, CF_ENOMEM, "%s: out of memory while compiling the workflow", c->path);
+}
+
+/* snprintf that may truncate on purpose: paths and hints are bounded. */
+static void sfmt(char *out, size_t size, const char *fmt, ...) CF__PRINTF(3, 4);
+static void sfmt(char *out, size_t size, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out, size, fmt, ap);
+    va_end(ap);
+}
+
+/* "<file>: <path in table>: <problem> (hint: <hint>)" */
+static int bad(ctx *c, const char *tp, const char *hint, const char *fmt, ...) CF__PRINTF(4, 5);
+static int bad(ctx *c, const char *tp, const char *hint, const char *fmt, ...)
+{
+    char problem[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(problem, sizeof problem, fmt, ap);
+    va_end(ap);
+    return cf__fail(c->err, CF_EWORKFLOW, "%s: %s: %s (hint: %s)", c->path, tp, problem, hint);
+}
+
+static void join_key(char *out, const char *tp, const char *key)
+{
+    if (*tp)
+        sfmt(out, TP_MAX, "%s.%s", tp, key);
+    else
+        sfmt(out, TP_MAX, "%s", key);
+}
+
+static void join_index(char *out, const char *tp, lua_Integer i)
+{
+    sfmt(out, TP_MAX, "%s[%lld]", tp, (long long)i);
+}
+
+/* "did you mean 'x'? <where>" or just "<where>", into hint. */
+static void closest_hint(char *hint, size_t size, const char *name, const char *const *cands, size_t n,
+                         const char *where)
+{
+    const char *best = cf__closest(name, cands, n);
+    if (best)
+        sfmt(hint, size, "did you mean '%s'? %s", best, where);
+    else
+        sfmt(hint, size, "%s", where);
+}
+
+static const char *type_of(ctx *c, int idx)
+{
+    return lua_typename(c->L, lua_type(c->L, idx));
+}
+
+/* "a string", "nil", "nothing": a value's type for a sentence. */
+static const char *a_type(ctx *c, int idx)
+{
+    switch (lua_type(c->L, idx)) {
+    case LUA_TNONE: return "nothing";
+    case LUA_TNIL: return "nil";
+    case LUA_TBOOLEAN: return "a boolean";
+    case LUA_TNUMBER: return "a number";
+    case LUA_TSTRING: return "a string";
+    case LUA_TFUNCTION: return "a function";
+    default: return "a value that is not a table";
+    }
+}
+
+static bool good_name(const char *s, size_t len)
+{
+    if (len == 0 || len > WF_NAME_MAX || strlen(s) != len || s[0] < 'a' || s[0] > 'z')
+        return false;
+    for (size_t i = 1; i < len; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') || ch == '_'))
+            return false;
+    }
+    return true;
+}
+
+#define NAME_HINT                                                                                          \
+    "start with a lower-case letter, then use only lower-case letters, digits and '_', at most 64 characters"
+
+static int check_name(ctx *c, const char *tp, const char *what, const char *s, size_t len)
+{
+    if (!good_name(s, len))
+        return bad(c, tp, NAME_HINT, "bad %s name '%s'", what, s);
+    return CF_OK;
+}
+
+/* Push t[key] (raw) and return its type. t is an absolute index. */
+static int get_field(ctx *c, int t, const char *key)
+{
+    lua_pushstring(c->L, key);
+    return lua_rawget(c->L, t);
+}
+
+/* Every key of table t must be a string among allowed. Reports the smallest
+ * offending key so that the message does not depend on Lua's table order. */
+static int check_keys(ctx *c, int t, const char *tp, const char *const *allowed, size_t nallowed)
+{
+    lua_State *L = c->L;
+    char worst[TP_MAX] = "";
+    bool have_worst = false, nonstring = false;
+    const char *nonstring_type = NULL;
+    lua_Integer nonstring_int = 0;
+    bool nonstring_is_int = false;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            if (lua_isinteger(L, -1)) {
+                lua_Integer k = lua_tointeger(L, -1);
+                if (!nonstring || !nonstring_is_int || k < nonstring_int) {
+                    nonstring_int = k;
+                    nonstring_is_int = true;
+                }
+            } else if (!nonstring) {
+                nonstring_type = type_of(c, -1);
+            }
+            nonstring = true;
+            continue;
+        }
+        const char *k = lua_tostring(L, -1);
+        bool known = false;
+        for (size_t i = 0; i < nallowed && !known; i++)
+            known = strcmp(k, allowed[i]) == 0;
+        if (!known && (!have_worst || strcmp(k, worst) < 0)) {
+            sfmt(worst, sizeof worst, "%s", k);
+            have_worst = true;
+        }
+    }
+    char list[512] = "";
+    size_t used = 0;
+    for (size_t i = 0; i < nallowed && used < sizeof list; i++)
+        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+    char hint[1024];
+    char p[TP_MAX];
+    if (nonstring) {
+        sfmt(hint, sizeof hint, "every entry here needs a name: one of %s", list);
+        if (nonstring_is_int) {
+            join_index(p, tp, nonstring_int);
+            return bad(c, p, hint, "unexpected list entry");
+        }
+        return bad(c, *tp ? tp : "(top level)", hint, "unexpected entry with a %s key", nonstring_type);
+    }
+    if (have_worst) {
+        join_key(p, tp, worst);
+        const char *best = cf__closest(worst, allowed, nallowed);
+        if (best)
+            sfmt(hint, sizeof hint, "did you mean '%s'? allowed keys: %s", best, list);
+        else
+            sfmt(hint, sizeof hint, "allowed keys: %s", list);
+        return bad(c, p, hint, "unknown key '%s'", worst);
+    }
+    return CF_OK;
+}
+
+/* The value at the top must be a list (keys 1..n, no holes). */
+static int check_list(ctx *c, const char *tp, const char *example, lua_Integer *n)
+{
+    lua_State *L = c->L;
+    int t = lua_gettop(L);
+    char hint[256];
+    sfmt(hint, sizeof hint, "write a list, e.g. %s", example);
+    if (lua_type(L, t) != LUA_TTABLE)
+        return bad(c, tp, hint, "expected a list, got %s", type_of(c, t));
+    lua_Integer len = (lua_Integer)lua_rawlen(L, t), count = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > len) {
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                char p[TP_MAX];
+                join_key(p, tp, lua_tostring(L, -1));
+                lua_pop(L, 1);
+                return bad(c, p, hint, "expected a list, but this entry has a name");
+            }
+            lua_pop(L, 1);
+            return bad(c, tp, hint, "expected a list, but it has a non-list key");
+        }
+        count++;
+    }
+    if (count != len)
+        return bad(c, tp, hint, "expected a list, but it has holes (nil entries)");
+    *n = len;
+    return CF_OK;
+}
+
+/* Read t[key] as a string into *out (arena copy). Absent: *out = NULL, or an
+ * error when required. */
+static int string_field(ctx *c, int t, const char *tp, const char *key, bool required, const char *hint,
+                        const char **out, size_t *outlen)
+{
+    char p[TP_MAX];
+    join_key(p, tp, key);
+    *out = NULL;
+    int type = get_field(c, t, key);
+    if (type == LUA_TNIL) {
+        lua_pop(c->L, 1);
+        return required ? bad(c, p, hint, "missing required key '%s'", key) : CF_OK;
+    }
+    if (type != LUA_TSTRING) {
+        const char *got = type_of(c, -1);
+        lua_pop(c->L, 1);
+        return bad(c, p, hint, "expected a string, got %s", got);
+    }
+    size_t len;
+    const char *s = lua_tolstring(c->L, -1, &len);
+    if (strlen(s) != len) {
+        lua_pop(c->L, 1);
+        return bad(c, p, "remove the NUL byte", "the string contains a NUL byte");
+    }
+    *out = arena_strdup(c->arena, s, len);
+    lua_pop(c->L, 1);
+    if (!*out)
+        return oom(c);
+    if (outlen)
+        *outlen = len;
+    return CF_OK;
+}
+
+/* ---------- lookups (also used after compiling) ---------- */
+
+static int cmp_state(const void *key, const void *elem)
+{
+    return strcmp(key, ((const cf__state *)elem)->name);
+}
+
+int cf__workflow_state(const cf__workflow *wf, const char *name)
+{
+    if (!wf || !name || !wf->states)
+        return -1;
+    const cf__state *s = bsearch(name, wf->states, (size_t)wf->nstates, sizeof *wf->states, cmp_state);
+    return s ? (int)(s - wf->states) : -1;
+}
+
+int cf__workflow_event(const cf__workflow *wf, const char *name)
+{
+    if (!wf || !name || !wf->arena)
+        return -1;
+    const int *order = ((const wf_arena *)wf->arena)->event_by_name;
+    int lo = 0, hi = wf->nevents - 1;
+    while (order && lo <= hi) {
+        int mid = lo + (hi - lo) / 2;
+        int cmp = strcmp(name, wf->events[order[mid]]);
+        if (cmp == 0)
+            return order[mid];
+        if (cmp < 0)
+            hi = mid - 1;
+        else
+            lo = mid + 1;
+    }
+    return -1;
+}
+
+static int cmp_link(const void *key, const void *elem)
+{
+    return strcmp(key, ((const cf__link *)elem)->name);
+}
+
+int cf__workflow_link(const cf__workflow *wf, const char *name)
+{
+    if (!wf || !name || !wf->links)
+        return -1;
+    const cf__link *l = bsearch(name, wf->links, (size_t)wf->nlinks, sizeof *wf->links, cmp_link);
+    return l ? (int)(l - wf->links) : -1;
+}
+
+/* ---------- names of functions (guards, actions, deadlines) ---------- */
+
+static const char *role_noun(cf__role role)
+{
+    return role == CF__ROLE_GUARD ? "guard" : role == CF__ROLE_ASSIGN ? "action" : "deadline function";
+}
+
+static const char *role_table(cf__role role)
+{
+    return role == CF__ROLE_GUARD ? "guards" : role == CF__ROLE_ASSIGN ? "assigns" : "deadlines";
+}
+
+/* The string at the top names a function for role; resolve it into *out. */
+static int resolve_top(ctx *c, const char *tp, cf__role role, cf__fnref *out)
+{
+    size_t len;
+    const char *s = lua_tolstring(c->L, -1, &len);
+    if (len == 0 || strlen(s) != len)
+        return bad(c, tp, "write the name of the function", "empty or malformed %s name", role_noun(role));
+    cf__fnref r = {CF__FN_POLICY, -1, NULL};
+    if (!c->resolve || !c->resolve(c->resolve_ud, role, s, &r)) {
+        char hint[256];
+        sfmt(hint, sizeof hint, "define it in the state policy's %s table, or load the plugin that provides it",
+                 role_table(role));
+        return bad(c, tp, hint, "unknown %s '%s'", role_noun(role), s);
+    }
+    out->kind = r.kind;
+    out->index = r.index;
+    out->name = arena_strdup(c->arena, s, len);
+    return out->name ? CF_OK : oom(c);
+}
+
+/* t[key]: a list of function names (or, when single_ok, one name). */
+static int fn_list(ctx *c, int t, const char *tp, const char *key, cf__role role, bool single_ok,
+                   cf__fnref **out, int *n)
+{
+    lua_State *L = c->L;
+    char p[TP_MAX];
+    join_key(p, tp, key);
+    *out = NULL;
+    *n = 0;
+    int type = get_field(c, t, key);
+    int rc = CF_OK;
+    if (type == LUA_TNIL)
+        goto done;
+    if (type == LUA_TSTRING && single_ok) {
+        *out = arena_alloc(c->arena, sizeof **out);
+        if (!*out) {
+            rc = oom(c);
+            goto done;
+        }
+        rc = resolve_top(c, p, role, *out);
+        if (rc == CF_OK)
+            *n = 1;
+        goto done;
+    }
+    if (type != LUA_TTABLE) {
+        char hint[256];
+        sfmt(hint, sizeof hint, "write %s = { \"name\", ... }%s", key,
+                 single_ok ? " or a single name" : "");
+        rc = bad(c, p, hint, "expected a list of %s names, got %s", role_noun(role), type_of(c, -1));
+        goto done;
+    }
+    lua_Integer len = 0;
+    char example[128];
+    sfmt(example, sizeof example, "%s = { \"name\" }", key);
+    rc = check_list(c, p, example, &len);
+    if (rc != CF_OK)
+        goto done;
+    if (len > 0) {
+        *out = arena_alloc(c->arena, sizeof **out * (size_t)len);
+        if (!*out) {
+            rc = oom(c);
+            goto done;
+        }
+    }
+    for (lua_Integer i = 1; i <= len && rc == CF_OK; i++) {
+        char pi[TP_MAX];
+        join_index(pi, p, i);
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING)
+            rc = bad(c, pi, "write the function's name as a string", "expected a %s name, got %s",
+                     role_noun(role), type_of(c, -1));
+        else
+            rc = resolve_top(c, pi, role, &(*out)[i - 1]);
+        lua_pop(L, 1);
+    }
+    if (rc == CF_OK)
+        *n = (int)len;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* ---------- top-level parts ---------- */
+
+static int state_hint_index(ctx *c, const char *tp, const char *name, int *out)
+{
+    int s = cf__workflow_state(c->wf, name);
+    if (s < 0) {
+        char hint[512];
+        closest_hint(hint, sizeof hint, name, c->state_names, (size_t)c->wf->nstates,
+                     "states are declared under 'states'");
+        return bad(c, tp, hint, "unknown state '%s'", name);
+    }
+    *out = s;
+    return CF_OK;
+}
+
+static int event_hint_index(ctx *c, const char *tp, const char *name, int *out)
+{
+    int e = cf__workflow_event(c->wf, name);
+    if (e < 0) {
+        char hint[512];
+        closest_hint(hint, sizeof hint, name, c->wf->events, (size_t)c->wf->nevents,
+                     "events are declared under 'events'");
+        return bad(c, tp, hint, "unknown event '%s'", name);
+    }
+    *out = e;
+    return CF_OK;
+}
+
+static int load_events(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    int type = get_field(c, t, "events");
+    int rc = CF_OK;
+    if (type == LUA_TNIL) {
+        rc = bad(c, "events", "list the events, e.g. events = { \"submit\", \"approve\" }",
+                 "missing required key 'events'");
+        goto done;
+    }
+    if (type != LUA_TTABLE) {
+        rc = bad(c, "events", "write events = { \"submit\", \"approve\" }", "expected a list of strings, got %s",
+                 type_of(c, -1));
+        goto done;
+    }
+    lua_Integer n = 0;
+    rc = check_list(c, "events", "events = { \"submit\", \"approve\" }", &n);
+    if (rc != CF_OK)
+        goto done;
+    wf->events = arena_alloc(c->arena, sizeof *wf->events * (size_t)(n ? n : 1));
+    int *order = arena_alloc(c->arena, sizeof *order * (size_t)(n ? n : 1));
+    if (!wf->events || !order) {
+        rc = oom(c);
+        goto done;
+    }
+    ((wf_arena *)wf->arena)->event_by_name = order;
+    for (lua_Integer i = 1; i <= n; i++) {
+        char p[TP_MAX];
+        join_index(p, "events", i);
+        lua_rawgeti(L, -1, i);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            rc = bad(c, p, "write each event as a string", "expected a string, got %s", type_of(c, -1));
+            lua_pop(L, 1);
+            goto done;
+        }
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        rc = check_name(c, p, "event", s, len);
+        for (lua_Integer j = 0; rc == CF_OK && j < i - 1; j++) {
+            if (strcmp(wf->events[j], s) == 0)
+                rc = bad(c, p, "list each event once", "duplicate event '%s' (also events[%lld])", s,
+                         (long long)j + 1);
+        }
+        if (rc == CF_OK && !(wf->events[i - 1] = arena_strdup(c->arena, s, len)))
+            rc = oom(c);
+        lua_pop(L, 1);
+        if (rc != CF_OK)
+            goto done;
+        /* insertion into the sorted index (events are few) */
+        int k = (int)i - 1;
+        while (k > 0 && strcmp(wf->events[order[k - 1]], s) > 0) {
+            order[k] = order[k - 1];
+            k--;
+        }
+        order[k] = (int)i - 1;
+    }
+    wf->nevents = (int)n;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Keys of the map at the top: sorted names (arena). Values must be tables. */
+static int map_names(ctx *c, const char *tp, const char *what, const char *example, const char *value_example,
+                     const char ***names, int *count)
+{
+    lua_State *L = c->L;
+    int t = lua_gettop(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    const char **list = arena_alloc(c->arena, sizeof *list * (size_t)(n ? n : 1));
+    if (!list)
+        return oom(c);
+    int i = 0;
+    char hint[256];
+    sfmt(hint, sizeof hint, "write %s", example);
+    /* Check names in sorted order so that the first problem reported does not
+     * depend on Lua's table order: collect first, validate after sorting. */
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            char p[TP_MAX];
+            if (lua_isinteger(L, -1))
+                join_index(p, tp, lua_tointeger(L, -1));
+            else
+                sfmt(p, sizeof p, "%s", tp);
+            lua_pop(L, 1);
+            return bad(c, p, hint, "expected %s names as keys, found a list entry or non-string key", what);
+        }
+        size_t len;
+        const char *s = lua_tolstring(L, -1, &len);
+        if (!(list[i++] = arena_strdup(c->arena, s, len))) {
+            lua_pop(L, 1);
+            return oom(c);
+        }
+    }
+    qsort(list, (size_t)n, sizeof *list, cmp_cstr);
+    for (i = 0; i < n; i++) {
+        char p[TP_MAX];
+        join_key(p, tp, list[i]);
+        int rc = check_name(c, p, what, list[i], strlen(list[i]));
+        if (rc != CF_OK)
+            return rc;
+        int type = get_field(c, t, list[i]);
+        if (type != LUA_TTABLE) {
+            const char *got = type_of(c, -1);
+            lua_pop(L, 1);
+            char vhint[TP_MAX];
+            sfmt(vhint, sizeof vhint, value_example, list[i]);
+            return bad(c, p, vhint, "expected a table, got %s", got);
+        }
+        lua_pop(L, 1);
+    }
+    *names = list;
+    *count = n;
+    return CF_OK;
+}
+
+static int load_state_shapes(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    int type = get_field(c, t, "states");
+    int rc = CF_OK;
+    const char *ex = "states = { draft = {}, done = { terminal = true } }";
+    if (type == LUA_TNIL) {
+        rc = bad(c, "states", "declare the states, e.g. states = { draft = {}, done = { terminal = true } }",
+                 "missing required key 'states'");
+        goto done;
+    }
+    if (type != LUA_TTABLE) {
+        char hint[128];
+        sfmt(hint, sizeof hint, "write %s", ex);
+        rc = bad(c, "states", hint, "expected a table of states, got %s", type_of(c, -1));
+        goto done;
+    }
+    const char **names = NULL;
+    int n = 0;
+    rc = map_names(c, "states", "state", "states = { draft = {} }", "write %s = {}: a table, even when empty",
+                   &names, &n);
+    if (rc != CF_OK)
+        goto done;
+    if (n == 0) {
+        rc = bad(c, "states", "declare at least the initial state, e.g. states = { draft = {} }",
+                 "no states declared");
+        goto done;
+    }
+    wf->states = arena_alloc(c->arena, sizeof *wf->states * (size_t)n);
+    if (!wf->states) {
+        rc = oom(c);
+        goto done;
+    }
+    for (int i = 0; i < n; i++)
+        wf->states[i].name = names[i];
+    wf->nstates = n;
+    c->state_names = names;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int load_links(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    int type = get_field(c, t, "links");
+    int rc = CF_OK;
+    const char *ex = "links = { person = { workflow = \"person\", field = \"person_id\" } }";
+    if (type == LUA_TNIL)
+        goto done;
+    if (type != LUA_TTABLE) {
+        char hint[128];
+        sfmt(hint, sizeof hint, "write %s", ex);
+        rc = bad(c, "links", hint, "expected a table of links, got %s", type_of(c, -1));
+        goto done;
+    }
+    int lt = lua_gettop(L);
+    const char **names = NULL;
+    int n = 0;
+    rc = map_names(c, "links", "link", ex, "write %s = { workflow = \"...\", field = \"...\" }", &names, &n);
+    if (rc != CF_OK)
+        goto done;
+    wf->links = arena_alloc(c->arena, sizeof *wf->links * (size_t)(n ? n : 1));
+    if (!wf->links) {
+        rc = oom(c);
+        goto done;
+    }
+    static const char *const keys[] = {"workflow", "field"};
+    for (int i = 0; i < n && rc == CF_OK; i++) {
+        char p[TP_MAX];
+        join_key(p, "links", names[i]);
+        cf__link *l = &wf->links[i];
+        l->name = names[i];
+        get_field(c, lt, names[i]);
+        int et = lua_gettop(L);
+        size_t len = 0;
+        rc = check_keys(c, et, p, keys, 2);
+        if (rc == CF_OK)
+            rc = string_field(c, et, p, "workflow", true, "name the workflow of the linked instances",
+                              &l->workflow, &len);
+        if (rc == CF_OK) {
+            char pw[TP_MAX];
+            join_key(pw, p, "workflow");
+            rc = check_name(c, pw, "workflow", l->workflow, len);
+        }
+        if (rc == CF_OK)
+            rc = string_field(c, et, p, "field", true,
+                              "name the field of the instance data that holds the linked id or ids",
+                              &l->field, &len);
+        if (rc == CF_OK && len == 0) {
+            char pf[TP_MAX];
+            join_key(pf, p, "field");
+            rc = bad(c, pf, "name the field of the instance data that holds the linked id or ids",
+                     "empty field name");
+        }
+        lua_pop(L, 1);
+    }
+    if (rc == CF_OK)
+        wf->nlinks = n;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int load_timers(ctx *c, int st, const char *tp, cf__state *s)
+{
+    lua_State *L = c->L;
+    char p[TP_MAX];
+    join_key(p, tp, "timers");
+    int type = get_field(c, st, "timers");
+    int rc = CF_OK;
+    const char *ex = "timers = { { name = \"overdue\", after = \"review_due\", event = \"review_overdue\" } }";
+    if (type == LUA_TNIL)
+        goto done;
+    lua_Integer n = 0;
+    rc = check_list(c, p, ex, &n);
+    if (rc != CF_OK)
+        goto done;
+    if (n > 0 && s->terminal) {
+        char hint[256];
+        sfmt(hint, sizeof hint, "remove the timers, or make '%s' non-terminal", s->name);
+        rc = bad(c, p, hint, "terminal state '%s' cannot have timers", s->name);
+        goto done;
+    }
+    s->timers = arena_alloc(c->arena, sizeof *s->timers * (size_t)(n ? n : 1));
+    if (!s->timers) {
+        rc = oom(c);
+        goto done;
+    }
+    static const char *const keys[] = {"name", "after", "event"};
+    int lt = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n && rc == CF_OK; i++) {
+        char pi[TP_MAX], pk[TP_MAX];
+        join_index(pi, p, i);
+        cf__timer_def *td = &s->timers[i - 1];
+        lua_rawgeti(L, lt, i);
+        int et = lua_gettop(L);
+        if (lua_type(L, et) != LUA_TTABLE) {
+            char hint[256];
+            sfmt(hint, sizeof hint, "write each timer as { name = ..., after = ..., event = ... }");
+            rc = bad(c, pi, hint, "expected a table, got %s", type_of(c, et));
+            lua_pop(L, 1);
+            break;
+        }
+        size_t len = 0;
+        const char *str = NULL;
+        rc = check_keys(c, et, pi, keys, 3);
+        if (rc == CF_OK)
+            rc = string_field(c, et, pi, "name", true, "give the timer a name, unique in its state", &td->name,
+                              &len);
+        if (rc == CF_OK) {
+            join_key(pk, pi, "name");
+            rc = check_name(c, pk, "timer", td->name, len);
+        }
+        for (lua_Integer j = 0; rc == CF_OK && j < i - 1; j++) {
+            if (strcmp(s->timers[j].name, td->name) == 0)
+                rc = bad(c, pk, "give each timer of a state its own name",
+                         "duplicate timer '%s' in state '%s' (also timers[%lld])", td->name, s->name,
+                         (long long)j + 1);
+        }
+        if (rc == CF_OK)
+            rc = string_field(c, et, pi, "after", true,
+                              "name the deadline function that computes when the timer is due", &str, &len);
+        if (rc == CF_OK) {
+            join_key(pk, pi, "after");
+            lua_pushstring(L, str);
+            rc = resolve_top(c, pk, CF__ROLE_DEADLINE, &td->after);
+            lua_pop(L, 1);
+        }
+        if (rc == CF_OK)
+            rc = string_field(c, et, pi, "event", true, "name the event the timer fires", &str, &len);
+        if (rc == CF_OK) {
+            join_key(pk, pi, "event");
+            rc = event_hint_index(c, pk, str, &td->event);
+        }
+        lua_pop(L, 1);
+    }
+    if (rc == CF_OK)
+        s->ntimers = (int)n;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int load_state_bodies(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    get_field(c, t, "states");
+    int sts = lua_gettop(L);
+    int rc = CF_OK;
+    static const char *const keys[] = {"terminal", "on_enter", "on_exit", "timers"};
+    for (int i = 0; i < wf->nstates && rc == CF_OK; i++) {
+        cf__state *s = &wf->states[i];
+        char p[TP_MAX];
+        join_key(p, "states", s->name);
+        get_field(c, sts, s->name);
+        int st = lua_gettop(L);
+        rc = check_keys(c, st, p, keys, 4);
+        if (rc == CF_OK) {
+            int type = get_field(c, st, "terminal");
+            if (type == LUA_TBOOLEAN) {
+                s->terminal = lua_toboolean(L, -1);
+            } else if (type != LUA_TNIL) {
+                char pk[TP_MAX];
+                join_key(pk, p, "terminal");
+                rc = bad(c, pk, "write terminal = true, or leave it out", "expected a boolean, got %s",
+                         type_of(c, -1));
+            }
+            lua_pop(L, 1);
+        }
+        if (rc == CF_OK)
+            rc = fn_list(c, st, p, "on_enter", CF__ROLE_ASSIGN, false, &s->on_enter, &s->non_enter);
+        if (rc == CF_OK)
+            rc = fn_list(c, st, p, "on_exit", CF__ROLE_ASSIGN, false, &s->on_exit, &s->non_exit);
+        if (rc == CF_OK)
+            rc = load_timers(c, st, p, s);
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* One transition as written in the file, before expanding `from`. */
+typedef struct file_trans {
+    int *froms;
+    int nfrom;
+    int event, to;
+    bool reenter;
+    cf__fnref *guards;
+    int nguards;
+    cf__fnref *actions;
+    int nactions;
+    cf__send_def *sends;
+    int nsends;
+} file_trans;
+
+static int load_from(ctx *c, int tt, const char *tp, file_trans *ft)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    char p[TP_MAX];
+    join_key(p, tp, "from");
+    int type = get_field(c, tt, "from");
+    int rc = CF_OK;
+    const char *hint = "write from = \"state\", from = { \"a\", \"b\" } or from = \"*\" (every non-terminal state)";
+    ft->froms = arena_alloc(c->arena, sizeof *ft->froms * (size_t)wf->nstates);
+    if (!ft->froms) {
+        rc = oom(c);
+        goto done;
+    }
+    if (type == LUA_TNIL) {
+        rc = bad(c, p, hint, "missing required key 'from'");
+    } else if (type == LUA_TSTRING && strcmp(lua_tostring(L, -1), "*") == 0) {
+        for (int s = 0; s < wf->nstates; s++)
+            if (!wf->states[s].terminal)
+                ft->froms[ft->nfrom++] = s;
+    } else if (type == LUA_TSTRING) {
+        int s = -1;
+        rc = state_hint_index(c, p, lua_tostring(L, -1), &s);
+        if (rc == CF_OK)
+            ft->froms[ft->nfrom++] = s;
+    } else if (type == LUA_TTABLE) {
+        lua_Integer n = 0;
+        rc = check_list(c, p, "from = { \"draft\", \"submitted\" }", &n);
+        if (rc == CF_OK && n == 0)
+            rc = bad(c, p, hint, "empty list of states");
+        for (lua_Integer i = 1; i <= n && rc == CF_OK; i++) {
+            char pi[TP_MAX];
+            join_index(pi, p, i);
+            lua_rawgeti(L, -1, i);
+            int s = -1;
+            if (lua_type(L, -1) != LUA_TSTRING)
+                rc = bad(c, pi, "write each state's name as a string", "expected a state name, got %s",
+                         type_of(c, -1));
+            else
+                rc = state_hint_index(c, pi, lua_tostring(L, -1), &s);
+            for (int j = 0; rc == CF_OK && j < ft->nfrom; j++)
+                if (ft->froms[j] == s)
+                    rc = bad(c, pi, "list each state once", "state '%s' is listed twice", wf->states[s].name);
+            if (rc == CF_OK && wf->states[s].terminal) {
+                char h[256];
+                sfmt(h, sizeof h, "remove '%s' from the list, or make it non-terminal", wf->states[s].name);
+                rc = bad(c, pi, h, "state '%s' is terminal and cannot have outgoing transitions",
+                         wf->states[s].name);
+            }
+            if (rc == CF_OK)
+                ft->froms[ft->nfrom++] = s;
+            lua_pop(L, 1);
+        }
+    } else {
+        rc = bad(c, p, hint, "expected a state name or a list of state names, got %s", type_of(c, -1));
+    }
+    if (rc == CF_OK && type == LUA_TSTRING && ft->nfrom == 1 && wf->states[ft->froms[0]].terminal) {
+        const char *name = wf->states[ft->froms[0]].name;
+        char h[256];
+        sfmt(h, sizeof h, "remove the transition, or make '%s' non-terminal", name);
+        rc = bad(c, p, h, "state '%s' is terminal and cannot have outgoing transitions", name);
+    }
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int load_sends(ctx *c, int tt, const char *tp, file_trans *ft)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    char p[TP_MAX];
+    join_key(p, tp, "send");
+    int type = get_field(c, tt, "send");
+    int rc = CF_OK;
+    if (type == LUA_TNIL)
+        goto done;
+    lua_Integer n = 0;
+    rc = check_list(c, p, "send = { { link = \"person\", event = \"applied\" } }", &n);
+    if (rc != CF_OK)
+        goto done;
+    ft->sends = arena_alloc(c->arena, sizeof *ft->sends * (size_t)(n ? n : 1));
+    if (!ft->sends) {
+        rc = oom(c);
+        goto done;
+    }
+    static const char *const keys[] = {"link", "event"};
+    int lt = lua_gettop(L);
+    for (lua_Integer i = 1; i <= n && rc == CF_OK; i++) {
+        char pi[TP_MAX], pk[TP_MAX];
+        join_index(pi, p, i);
+        lua_rawgeti(L, lt, i);
+        int et = lua_gettop(L);
+        const char *link = NULL;
+        size_t len = 0;
+        cf__send_def *sd = &ft->sends[i - 1];
+        if (lua_type(L, et) != LUA_TTABLE)
+            rc = bad(c, pi, "write { link = \"person\", event = \"applied\" }", "expected a table, got %s",
+                     type_of(c, et));
+        if (rc == CF_OK)
+            rc = check_keys(c, et, pi, keys, 2);
+        if (rc == CF_OK)
+            rc = string_field(c, et, pi, "link", true, "name one of the links declared under 'links'", &link,
+                              &len);
+        if (rc == CF_OK) {
+            sd->link = cf__workflow_link(wf, link);
+            if (sd->link < 0) {
+                const char **lnames = arena_alloc(c->arena, sizeof *lnames * (size_t)(wf->nlinks ? wf->nlinks : 1));
+                if (!lnames) {
+                    rc = oom(c);
+                } else {
+                    for (int k = 0; k < wf->nlinks; k++)
+                        lnames[k] = wf->links[k].name;
+                    char hint[512];
+                    closest_hint(hint, sizeof hint, link, lnames, (size_t)wf->nlinks,
+                                 "links are declared under 'links'");
+                    join_key(pk, pi, "link");
+                    rc = bad(c, pk, hint, "unknown link '%s'", link);
+                }
+            }
+        }
+        if (rc == CF_OK)
+            rc = string_field(c, et, pi, "event", true, "name the event to send to the linked instances",
+                              &sd->event, &len);
+        if (rc == CF_OK) {
+            join_key(pk, pi, "event");
+            rc = check_name(c, pk, "event", sd->event, len);
+        }
+        lua_pop(L, 1);
+    }
+    if (rc == CF_OK)
+        ft->nsends = (int)n;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int load_transition(ctx *c, int tt, const char *tp, file_trans *ft)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    static const char *const keys[] = {"from", "event", "to", "guard", "actions", "reenter", "send"};
+    char pk[TP_MAX];
+    const char *str = NULL;
+    int rc = check_keys(c, tt, tp, keys, sizeof keys / sizeof *keys);
+    if (rc == CF_OK)
+        rc = load_from(c, tt, tp, ft);
+    if (rc == CF_OK)
+        rc = string_field(c, tt, tp, "event", true, "name the event that takes this transition", &str, NULL);
+    if (rc == CF_OK) {
+        join_key(pk, tp, "event");
+        rc = event_hint_index(c, pk, str, &ft->event);
+    }
+    if (rc == CF_OK)
+        rc = string_field(c, tt, tp, "to", true, "name the state this transition goes to", &str, NULL);
+    if (rc == CF_OK) {
+        join_key(pk, tp, "to");
+        rc = state_hint_index(c, pk, str, &ft->to);
+    }
+    if (rc == CF_OK)
+        rc = fn_list(c, tt, tp, "guard", CF__ROLE_GUARD, true, &ft->guards, &ft->nguards);
+    if (rc == CF_OK)
+        rc = fn_list(c, tt, tp, "actions", CF__ROLE_ASSIGN, false, &ft->actions, &ft->nactions);
+    if (rc == CF_OK) {
+        join_key(pk, tp, "reenter");
+        int type = get_field(c, tt, "reenter");
+        if (type == LUA_TBOOLEAN)
+            ft->reenter = lua_toboolean(L, -1);
+        else if (type != LUA_TNIL)
+            rc = bad(c, pk, "write reenter = true, or leave it out", "expected a boolean, got %s",
+                     type_of(c, -1));
+        lua_pop(L, 1);
+        for (int i = 0; rc == CF_OK && ft->reenter && i < ft->nfrom; i++) {
+            if (ft->froms[i] != ft->to)
+                rc = bad(c, pk, "remove reenter, or make from and to the same state",
+                         "reenter = true needs the transition to stay in its state, but it goes from '%s' to '%s'",
+                         wf->states[ft->froms[i]].name, wf->states[ft->to].name);
+        }
+    }
+    if (rc == CF_OK)
+        rc = load_sends(c, tt, tp, ft);
+    return rc;
+}
+
+static bool same_guards(const cf__transition *a, const cf__transition *b)
+{
+    if (a->nguards != b->nguards)
+        return false;
+    for (int i = 0; i < a->nguards; i++)
+        if (strcmp(a->guards[i].name, b->guards[i].name) != 0)
+            return false;
+    return true;
+}
+
+static int load_transitions(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    int type = get_field(c, t, "transitions");
+    int rc = CF_OK;
+    const char *ex = "transitions = { { from = \"draft\", event = \"submit\", to = \"submitted\" } }";
+    if (type == LUA_TNIL) {
+        char hint[256];
+        sfmt(hint, sizeof hint, "list the transitions in priority order, e.g. %s", ex);
+        rc = bad(c, "transitions", hint, "missing required key 'transitions'");
+        goto done;
+    }
+    lua_Integer n = 0;
+    rc = check_list(c, "transitions", ex, &n);
+    if (rc != CF_OK)
+        goto done;
+    int lt = lua_gettop(L);
+    file_trans *fts = arena_alloc(c->arena, sizeof *fts * (size_t)(n ? n : 1));
+    if (!fts) {
+        rc = oom(c);
+        goto done;
+    }
+    size_t total = 0;
+    for (lua_Integer i = 1; i <= n && rc == CF_OK; i++) {
+        char p[TP_MAX];
+        join_index(p, "transitions", i);
+        lua_rawgeti(L, lt, i);
+        if (lua_type(L, -1) != LUA_TTABLE)
+            rc = bad(c, p, "write each transition as { from = ..., event = ..., to = ... }",
+                     "expected a table, got %s", type_of(c, -1));
+        else
+            rc = load_transition(c, lua_gettop(L), p, &fts[i - 1]);
+        lua_pop(L, 1);
+        total += (size_t)fts[i - 1].nfrom;
+    }
+    if (rc != CF_OK)
+        goto done;
+
+    /* Expand `from`: one compiled transition per concrete from-state, in file order. */
+    size_t cells = (size_t)wf->nstates * (size_t)wf->nevents;
+    wf->trans = arena_alloc(c->arena, sizeof *wf->trans * (total ? total : 1));
+    int *file_index = arena_alloc(c->arena, sizeof *file_index * (total ? total : 1));
+    int *last = arena_alloc(c->arena, sizeof *last * (cells ? cells : 1));
+    wf->first = arena_alloc(c->arena, sizeof *wf->first * (cells ? cells : 1));
+    if (!wf->trans || !file_index || !last || !wf->first) {
+        rc = oom(c);
+        goto done;
+    }
+    for (size_t k = 0; k < cells; k++)
+        wf->first[k] = last[k] = -1;
+    int m = 0;
+    for (lua_Integer i = 0; i < n && rc == CF_OK; i++) {
+        const file_trans *ft = &fts[i];
+        for (int f = 0; f < ft->nfrom && rc == CF_OK; f++) {
+            cf__transition *tr = &wf->trans[m];
+            tr->from = ft->froms[f];
+            tr->event = ft->event;
+            tr->to = ft->to;
+            tr->reenter = ft->reenter;
+            tr->guards = ft->guards;
+            tr->nguards = ft->nguards;
+            tr->actions = ft->actions;
+            tr->nactions = ft->nactions;
+            tr->sends = ft->sends;
+            tr->nsends = ft->nsends;
+            tr->next = -1;
+            file_index[m] = (int)i + 1;
+            size_t cell = (size_t)tr->from * (size_t)wf->nevents + (size_t)tr->event;
+            char p[TP_MAX];
+            join_index(p, "transitions", i + 1);
+            const char *sname = wf->states[tr->from].name, *ename = wf->events[tr->event];
+            for (int k = wf->first[cell]; k >= 0 && rc == CF_OK; k = wf->trans[k].next) {
+                if (same_guards(&wf->trans[k], tr)) {
+                    rc = bad(c, p, "remove one of them, or give them different guards",
+                             "duplicate transition: same from '%s', event '%s' and guards as transitions[%d]",
+                             sname, ename, file_index[k]);
+                } else if (wf->trans[k].nguards == 0) {
+                    char hint[256];
+                    sfmt(hint, sizeof hint, "move it above transitions[%d], or give transitions[%d] a guard",
+                             file_index[k], file_index[k]);
+                    rc = bad(c, p, hint,
+                             "can never be chosen: transitions[%d] has no guard and takes event '%s' from '%s' first",
+                             file_index[k], ename, sname);
+                }
+            }
+            if (rc != CF_OK)
+                break;
+            if (last[cell] < 0)
+                wf->first[cell] = m;
+            else
+                wf->trans[last[cell]].next = m;
+            last[cell] = m;
+            m++;
+        }
+    }
+    wf->ntrans = m;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
+static int check_reachable(ctx *c)
+{
+    cf__workflow *wf = c->wf;
+    bool *seen = arena_alloc(c->arena, sizeof *seen * (size_t)wf->nstates);
+    if (!seen)
+        return oom(c);
+    seen[wf->initial] = true;
+    for (bool grew = true; grew;) {
+        grew = false;
+        for (int i = 0; i < wf->ntrans; i++) {
+            if (seen[wf->trans[i].from] && !seen[wf->trans[i].to]) {
+                seen[wf->trans[i].to] = true;
+                grew = true;
+            }
+        }
+    }
+    for (int s = 0; s < wf->nstates; s++) {
+        if (!seen[s]) {
+            char p[TP_MAX];
+            join_key(p, "states", wf->states[s].name);
+            return bad(c, p, "add a transition into it or remove it",
+                       "state '%s' cannot be reached from the initial state '%s'", wf->states[s].name,
+                       wf->states[wf->initial].name);
+        }
+    }
+    return CF_OK;
+}
+
+/* Validate and compile the table at index t. */
+static int walk(ctx *c, int t)
+{
+    cf__workflow *wf = c->wf;
+    static const char *const keys[] = {"name", "description", "initial", "events", "states", "transitions", "links"};
+    int rc = check_keys(c, t, "", keys, sizeof keys / sizeof *keys);
+    if (rc != CF_OK)
+        return rc;
+
+    const char *name = NULL, *str = NULL;
+    size_t len = 0;
+    rc = string_field(c, t, "", "name", true, "name the workflow, e.g. name = \"application\"", &name, &len);
+    if (rc != CF_OK)
+        return rc;
+    if ((rc = check_name(c, "name", "workflow", name, len)) != CF_OK)
+        return rc;
+    if (!(wf->name = cf__strdup(name)))
+        return oom(c);
+    rc = string_field(c, t, "", "description", false, "describe the workflow in one line", &wf->description,
+                      NULL);
+    if (rc != CF_OK)
+        return rc;
+    if ((rc = load_events(c, t)) != CF_OK)
+        return rc;
+    if ((rc = load_state_shapes(c, t)) != CF_OK)
+        return rc;
+    rc = string_field(c, t, "", "initial", true, "name the state new instances start in, e.g. initial = \"draft\"",
+                      &str, NULL);
+    if (rc != CF_OK)
+        return rc;
+    if ((rc = state_hint_index(c, "initial", str, &wf->initial)) != CF_OK)
+        return rc;
+    if ((rc = load_links(c, t)) != CF_OK)
+        return rc;
+    if ((rc = load_state_bodies(c, t)) != CF_OK)
+        return rc;
+    if ((rc = load_transitions(c, t)) != CF_OK)
+        return rc;
+    return check_reachable(c);
+}
+
+static int report_lua_error(ctx *c, int status, const char *stage)
+{
+    lua_State *L = c->L;
+    const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
+    if (status == LUA_ERRMEM)
+        return cf__fail(c->err, CF_EWORKFLOW,
+                        "%s: ran out of memory while %s (limit %zu MiB)"
+                        " (hint: a workflow file is a small table of data)",
+                        c->path, stage, WF_MEMORY_CAP / (1024 * 1024));
+    if (c->lim->too_long)
+        return cf__fail(c->err, CF_EWORKFLOW,
+                        "%s%s (hint: a workflow file only returns a table of data; remove the loop)", c->path, msg);
+    if (status == LUA_ERRSYNTAX)
+        return cf__fail(c->err, CF_EWORKFLOW, "%s%s%s", c->path, msg[0] == ':' ? "" : ": ", msg);
+    return cf__fail(c->err, CF_EWORKFLOW,
+                    "%s%s%s (hint: a workflow file is plain data: no functions or globals are available)", c->path,
+                    msg[0] == ':' ? "" : ": ", msg);
+}
+
+/* Runs inside lua_pcall so that no Lua error can escape as a longjmp: loads and
+ * runs the chunk (itself protected and limited), then walks the result. */
+static int run_compile(lua_State *L)
+{
+    ctx *c = lua_touserdata(L, 1);
+    size_t len = (size_t)lua_tointeger(L, 2);
+    luaL_checkstack(L, 40, "workflow walk");
+    int status = luaL_loadbufferx(L, c->wf->source, len, "=", "t");
+    if (status != LUA_OK) {
+        c->rc = report_lua_error(c, status, "loading");
+        return 0;
+    }
+    /* The chunk sees an empty _ENV: no function at all can be called. */
+    lua_newtable(L);
+    if (!lua_setupvalue(L, -2, 1))
+        lua_pop(L, 1); /* a text chunk always has _ENV as upvalue 1; be safe anyway */
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, WF_INSTRUCTION_LIMIT);
+    int base = lua_gettop(L) - 1; /* below the chunk */
+    status = lua_pcall(L, 0, LUA_MULTRET, 0);
+    lua_sethook(L, NULL, 0, 0);
+    if (status != LUA_OK) {
+        c->rc = report_lua_error(c, status, "running");
+        return 0;
+    }
+    if (lua_gettop(L) == base || lua_type(L, base + 1) != LUA_TTABLE) {
+        c->rc = cf__fail(c->err, CF_EWORKFLOW,
+                         "%s: the file returned %s, not a table (hint: end the file with return { name = ..., ... })",
+                         c->path, lua_gettop(L) == base ? "nothing" : a_type(c, base + 1));
+        return 0;
+    }
+    lua_settop(L, base + 1); /* keep only the table */
+    /* Walking the table only reads it; lift the cap so that it cannot fail midway. */
+    c->lim->cap = (size_t)-1;
+    c->rc = walk(c, lua_gettop(L));
+    return 0;
+}
+
+int cf__workflow_compile(const char *path, const char *source, size_t len, cf__resolve_fn resolve,
+                         void *resolve_ud, cf__workflow **out, cf__err *err)
+{
+    *out = NULL;
+    if (!path)
+        path = "(workflow)";
+    if (!source)
+        return cf__fail(err, CF_EINVAL, "%s: no source text given", path);
+    cf__workflow *wf = calloc(1, sizeof *wf);
+    if (!wf)
+        return cf__fail(err, CF_ENOMEM, "%s: out of memory", path);
+    wf->initial = -1;
+    wf->path = cf__strdup(path);
+    wf->source = malloc(len + 1);
+    wf->arena = calloc(1, sizeof(wf_arena));
+    if (!wf->path || !wf->source || !wf->arena) {
+        cf__workflow_free(wf);
+        return cf__fail(err, CF_ENOMEM, "%s: out of memory", path);
+    }
+    memcpy(wf->source, source, len);
+    wf->source[len] = '\0';
+    cf__sha256_hex(source, len, wf->hash);
+
+    limits lim = {0, WF_MEMORY_CAP, false};
+    lua_State *L = lua_newstate(limited_alloc, &lim);
+    if (!L) {
+        cf__workflow_free(wf);
+        return cf__fail(err, CF_ENOMEM, "%s: out of memory creating a Lua state", path);
+    }
+    ctx c = {L, path, err, resolve, resolve_ud, wf, wf->arena, &lim, CF_OK, NULL};
+    lua_pushcfunction(L, run_compile);
+    lua_pushlightuserdata(L, &c);
+    lua_pushinteger(L, (lua_Integer)len);
+    int status = lua_pcall(L, 2, 0, 0);
+    int rc = c.rc;
+    if (status != LUA_OK && rc == CF_OK)
+        rc = cf__fail(err, CF_ENOMEM, "%s: out of memory while compiling the workflow", path);
+    lua_close(L);
+    if (rc != CF_OK) {
+        cf__workflow_free(wf);
+        return rc;
+    }
+    *out = wf;
+    return CF_OK;
+}
+
+int cf__workflow_load_file(const char *path, cf__resolve_fn resolve, void *resolve_ud, cf__workflow **out,
+                           cf__err *err)
+{
+    *out = NULL;
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cf__read_file(path, &text, &len, err);
+    if (rc != CF_OK)
+        return rc;
+    rc = cf__workflow_compile(path, text, len, resolve, resolve_ud, out, err);
+    free(text);
+    return rc;
+}
+
+/* ---------- DOT ---------- */
+
+static void dot_quoted(cf__buf *b, const char *s)
+{
+    cf__buf_puts(b, "\"");
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            cf__buf_append(b, "\\", 1);
+        if (*s == '\n')
+            cf__buf_puts(b, "\\n");
+        else if (*s != '\r')
+            cf__buf_append(b, s, 1);
+    }
+    cf__buf_puts(b, "\"");
+}
+
+#define DOT_TIMER "\xe2\x8f\xb1" /* U+23F1 stopwatch */
+#define DOT_ARROW "\xe2\x86\x92" /* U+2192 rightwards arrow */
+
+int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err)
+{
+    *out = NULL;
+    if (!wf)
+        return cf__fail(err, CF_EINVAL, "no workflow given");
+    cf__buf b = {0};
+    cf__buf_puts(&b, "digraph ");
+    dot_quoted(&b, wf->name);
+    cf__buf_puts(&b, " {\n  rankdir=LR;\n");
+    if (wf->description) {
+        cf__buf_puts(&b, "  label=");
+        dot_quoted(&b, wf->description);
+        cf__buf_puts(&b, ";\n  labelloc=t;\n");
+    }
+    cf__buf_puts(&b, "  node [shape=circle];\n");
+    /* "__start" cannot clash with a state: state names start with a letter. */
+    cf__buf_puts(&b, "  \"__start\" [shape=point];\n");
+    for (int s = 0; s < wf->nstates; s++) {
+        cf__buf_puts(&b, "  ");
+        dot_quoted(&b, wf->states[s].name);
+        cf__buf_puts(&b, wf->states[s].terminal ? " [shape=doublecircle];\n" : ";\n");
+    }
+    cf__buf_puts(&b, "  \"__start\" -> ");
+    dot_quoted(&b, wf->states[wf->initial].name);
+    cf__buf_puts(&b, ";\n");
+    for (int i = 0; i < wf->ntrans; i++) {
+        const cf__transition *t = &wf->trans[i];
+        cf__buf label = {0};
+        cf__buf_puts(&label, wf->events[t->event]);
+        if (t->nguards) {
+            cf__buf_puts(&label, " [");
+            for (int g = 0; g < t->nguards; g++) {
+                cf__buf_puts(&label, g ? ", " : "");
+                cf__buf_puts(&label, t->guards[g].name);
+            }
+            cf__buf_puts(&label, "]");
+        }
+        cf__buf_puts(&b, "  ");
+        dot_quoted(&b, wf->states[t->from].name);
+        cf__buf_puts(&b, " -> ");
+        dot_quoted(&b, wf->states[t->to].name);
+        cf__buf_puts(&b, " [label=");
+        dot_quoted(&b, label.data ? label.data : "");
+        cf__buf_puts(&b, t->reenter ? ", style=bold];\n" : "];\n");
+        if (label.oom)
+            b.oom = true;
+        cf__buf_free(&label);
+    }
+    for (int s = 0; s < wf->nstates; s++) {
+        const cf__state *st = &wf->states[s];
+        for (int k = 0; k < st->ntimers; k++) {
+            const cf__timer_def *td = &st->timers[k];
+            int first = wf->first[(size_t)s * (size_t)wf->nevents + (size_t)td->event];
+            cf__buf label = {0};
+            cf__buf_printf(&label, DOT_TIMER " %s " DOT_ARROW " %s%s", td->name, wf->events[td->event],
+                           first < 0 ? " (no transition)" : "");
+            cf__buf_puts(&b, "  ");
+            dot_quoted(&b, st->name);
+            cf__buf_puts(&b, " -> ");
+            dot_quoted(&b, wf->states[first < 0 ? s : wf->trans[first].to].name);
+            cf__buf_puts(&b, " [style=dashed, label=");
+            dot_quoted(&b, label.data ? label.data : "");
+            cf__buf_puts(&b, "];\n");
+            if (label.oom)
+                b.oom = true;
+            cf__buf_free(&label);
+        }
+    }
+    cf__buf_puts(&b, "}\n");
+    if (b.oom) {
+        cf__buf_free(&b);
+        return cf__fail(err, CF_ENOMEM, "out of memory rendering workflow '%s'", wf->name);
+    }
+    *out = b.data;
+    return CF_OK;
+}

@@ -27,7 +27,7 @@ step "2025-03-03: after her 18th birthday the same submission is accepted"
 cf --now 2025-03-03T17:00:00Z fire "$id" submit --actor ana --key submit-1
 
 step "2025-04-10: nobody reviewed it; the 30-day review deadline (APP_7) passes on tick"
-cf tick --until 2025-04-10T08:00:00Z
+cf --now 2025-04-10T08:00:00Z tick
 cf --now 2025-04-10T17:00:00Z fire "$id" approve --actor reviewer
 
 step "2025-05-20: 80 hours of core training from an approved provider"
@@ -43,11 +43,11 @@ step "upcoming deadlines within 800 days"
 cf --now 2025-07-14T17:00:00Z due --within 800d
 
 step "2027-05-01: the renewal window (90 days before expiry) has opened"
-cf tick --until 2027-05-01T08:00:00Z
+cf --now 2027-05-01T08:00:00Z tick
 cf --now 2027-05-01T17:00:00Z fire "$id" renew --actor ana --data '{"ce_hours":22,"ce_law_ethics_hours":6}'
 
 step "2029-07-20: she did not renew again; the certification expired on tick"
-cf tick --until 2029-07-20T08:00:00Z
+cf --now 2029-07-20T08:00:00Z tick
 cf --now 2029-07-20T17:00:00Z show "$id"
 
 step "the whole history, hash-chained"

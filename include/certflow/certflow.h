@@ -188,7 +188,7 @@ typedef struct cf_instance_filter {
 #define CF_INSTANCE_FILTER_INIT {sizeof(cf_instance_filter), NULL, NULL, NULL}
 
 typedef int (*cf_instance_fn)(void *ud, const cf_instance_info *info);
-/* Call fn for each matching instance, ordered by creation time then id. */
+/* Call fn for each matching instance, oldest first (creation time, then creation order). */
 CF_API int cf_instance_list(cf_engine *engine, const cf_instance_filter *filter,
                             cf_instance_fn fn, void *ud);
 

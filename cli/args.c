@@ -1,0 +1,382 @@
+/*
+ * args.c — the certflow command line as data: the option and command tables,
+ * a parser over them with no global state (so it can be fuzzed on its own), the
+ * help text drawn from the same tables, and the table mapping results to exit codes.
+ */
+#include "cli.h"
+
+#include <stdarg.h>
+#include <stdint.h>
+#include <string.h>
+
+#define BIT(o) (1UL << (o))
+
+static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
+    [CLI_OPT_DB] = {"db", 0, 1, CLI_MAX_PATH, "PATH",
+                    "database file (default: $CERTFLOW_DB, else ./certflow.db)"},
+    [CLI_OPT_NOW] = {"now", 0, 1, CLI_MAX_NAME, "ISO8601",
+                     "run on a fixed clock at this time (e.g. 2025-03-01T08:00:00Z)"},
+    [CLI_OPT_JSON] = {"json", 0, 0, 0, NULL, "print one JSON document on stdout instead of text"},
+    [CLI_OPT_WORKFLOWS] = {"workflows", 0, 1, CLI_MAX_PATH, "DIR",
+                           "workflow definitions (default: $CERTFLOW_WORKFLOWS, ./workflows, installed)"},
+    [CLI_OPT_POLICIES] = {"policies", 0, 1, CLI_MAX_PATH, "DIR",
+                          "holds policy/state.lua and counties/ (default: $CERTFLOW_POLICIES, ./lua, installed)"},
+    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR", "plugins to load (default: $CERTFLOW_PLUGINS, else none)"},
+    [CLI_OPT_HELP] = {"help", 'h', 0, 0, NULL, "show help (also: certflow COMMAND --help)"},
+    [CLI_OPT_VERSION] = {"version", 0, 0, 0, NULL, "print the version"},
+    [CLI_OPT_COUNTY] = {"county", 0, 1, CLI_MAX_NAME, "COUNTY", "county the instance belongs to (e.g. alameda)"},
+    [CLI_OPT_DATA] = {"data", 0, 1, CLI_MAX_DATA, "JSON|@FILE",
+                      "a JSON object, or @FILE to read it from a file (@- reads stdin)"},
+    [CLI_OPT_ACTOR] = {"actor", 0, 1, CLI_MAX_NAME, "NAME", "who does this (default: $USER, else cli)"},
+    [CLI_OPT_KEY] = {"key", 0, 1, CLI_MAX_NAME, "KEY",
+                     "idempotency key: firing the same key again replays the first outcome"},
+    [CLI_OPT_WORKFLOW] = {"workflow", 0, 1, CLI_MAX_NAME, "NAME", "only instances of this workflow"},
+    [CLI_OPT_STATE] = {"state", 0, 1, CLI_MAX_NAME, "STATE", "only instances in this state"},
+    [CLI_OPT_UNTIL] = {"until", 0, 1, CLI_MAX_NAME, "ISO8601",
+                       "fire timers due at or before this time (default: the clock's now)"},
+    [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
+                        "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
+};
+
+#define GLOBAL_OPTS                                                                                         \
+    (BIT(CLI_OPT_DB) | BIT(CLI_OPT_NOW) | BIT(CLI_OPT_JSON) | BIT(CLI_OPT_WORKFLOWS) | BIT(CLI_OPT_POLICIES) | \
+     BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION))
+
+static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
+    [CLI_CMD_NONE] = {"", 0, 0, 0, 0, "certflow [options] COMMAND [ARGS]", "", NULL, 0},
+    [CLI_CMD_INIT] = {"init", 0, 0, 0, 0, "certflow init [options]",
+                      "create or migrate the database; show what is loaded",
+                      "Creates the database if it does not exist, migrates its schema, and stores the\n"
+                      "current workflow definitions. Prints the database path, the workflows loaded\n"
+                      "and the policy folder.",
+                      1},
+    [CLI_CMD_NEW] = {"new", 1, 1, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR), BIT(CLI_OPT_COUNTY),
+                     "certflow new WORKFLOW --county COUNTY [--data JSON|@FILE] [--actor NAME]",
+                     "start an instance of a workflow; prints its id",
+                     "Creates an instance in the workflow's initial state, runs its entry actions and\n"
+                     "schedules its timers. Prints the new id (with --json: the whole instance).",
+                     1},
+    [CLI_CMD_FIRE] = {"fire", 2, 2, BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_KEY), 0,
+                      "certflow fire ID EVENT [--data JSON|@FILE] [--actor NAME] [--key KEY]",
+                      "fire an event at an instance",
+                      "Prints \"applied: FROM -> TO\", or \"rejected: REASON\" once per reason (exit 1;\n"
+                      "the rejection is recorded in the history). With --key, firing the same key\n"
+                      "again prints the first outcome again, marked \"replayed\", and changes nothing.",
+                      1},
+    [CLI_CMD_SHOW] = {"show", 1, 1, 0, 0, "certflow show ID", "show one instance", NULL, 1},
+    [CLI_CMD_HISTORY] = {"history", 1, 1, 0, 0, "certflow history ID", "show an instance's history, oldest first",
+                         "One row per event: number, time (the time its policies saw: a timer's due\n"
+                         "time), actor, event, outcome, from -> to, reasons. --json gives every field,\n"
+                         "including the recording time and the chain hash.",
+                         1},
+    [CLI_CMD_LIST] = {"list", 0, 0, BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY), 0,
+                      "certflow list [--workflow NAME] [--state STATE] [--county COUNTY]",
+                      "list instances, oldest first", NULL, 1},
+    [CLI_CMD_TICK] = {"tick", 0, 0, BIT(CLI_OPT_UNTIL), 0, "certflow tick [--until ISO8601]",
+                      "fire every timer due by then; prints how many fired",
+                      "Fires due timers in due order, each as its own transition whose policies see\n"
+                      "the timer's due time as now; timers those transitions schedule that are\n"
+                      "already due fire in the same tick, so one tick catches up after downtime.",
+                      1},
+    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN), 0, "certflow due [--within DURATION]",
+                     "list timers due from now to now + DURATION",
+                     "DURATION is a whole number and a unit: w (weeks), d (days), h (hours),\n"
+                     "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).",
+                     1},
+    [CLI_CMD_CHECK] = {"check", 0, 0, 0, 0, "certflow check [--workflows DIR] [--policies DIR]",
+                       "validate workflows, the state policy and county overlays",
+                       "Prints each problem as \"FILE: MESSAGE\" (exit 4), or a one-line summary when\n"
+                       "all is well. Never opens or creates the database.",
+                       0},
+    [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
+                       "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",
+                       "Does not open the database.", 0},
+    [CLI_CMD_VERIFY] = {"verify", 0, 0, 0, 0, "certflow verify", "check the history's hash chain",
+                        "Prints how many history rows were checked, or names the first broken row (exit 6).", 1},
+    [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
+};
+
+/* One exit code per result code: the only place they are mapped. */
+static const struct {
+    int rc;
+    int exit_code;
+} EXITS[] = {
+    {CF_OK, CLI_EXIT_OK},
+    {CF_REJECTED, CLI_EXIT_REJECTED},
+    {CF_EINVAL, CLI_EXIT_INVALID},
+    {CF_ENOMEM, CLI_EXIT_OTHER},
+    {CF_ENOTFOUND, CLI_EXIT_NOTFOUND},
+    {CF_EEVENT, CLI_EXIT_INVALID},
+    {CF_EJSON, CLI_EXIT_INVALID},
+    {CF_EWORKFLOW, CLI_EXIT_INVALID},
+    {CF_EPOLICY, CLI_EXIT_INVALID},
+    {CF_ELIMIT, CLI_EXIT_LIMIT},
+    {CF_EPLUGIN, CLI_EXIT_LIMIT},
+    {CF_ESTORE, CLI_EXIT_DATABASE},
+    {CF_EBUSY, CLI_EXIT_DATABASE},
+    {CF_ECONFLICT, CLI_EXIT_INVALID},
+    {CF_ECORRUPT, CLI_EXIT_CORRUPT},
+    {CF_ESCHEMA, CLI_EXIT_DATABASE},
+    {CF_EIO, CLI_EXIT_DATABASE},
+    {CF_EREADONLY, CLI_EXIT_DATABASE},
+    {CF_EFULL, CLI_EXIT_DATABASE},
+    {CF_EACTION, CLI_EXIT_LIMIT},
+};
+
+static const struct {
+    int code;
+    const char *text;
+} EXIT_DOCS[] = {
+    {CLI_EXIT_OK, "success"},
+    {CLI_EXIT_REJECTED, "the event was rejected (the rejection is recorded)"},
+    {CLI_EXIT_USAGE, "usage error (unknown command or option, missing argument)"},
+    {CLI_EXIT_NOTFOUND, "not found: no such instance or workflow"},
+    {CLI_EXIT_INVALID, "invalid input: JSON, event, idempotency key reuse, workflow, policy, or check found problems"},
+    {CLI_EXIT_DATABASE, "database problem: busy, full, read-only, schema, store, or a file that cannot be read"},
+    {CLI_EXIT_CORRUPT, "verify found a broken history chain"},
+    {CLI_EXIT_LIMIT, "a limit was exceeded, or a plugin or action failed"},
+    {CLI_EXIT_OTHER, "anything else (e.g. out of memory)"},
+};
+
+int cli_exit_code(int rc)
+{
+    for (size_t i = 0; i < sizeof EXITS / sizeof EXITS[0]; i++)
+        if (EXITS[i].rc == rc)
+            return EXITS[i].exit_code;
+    return CLI_EXIT_OTHER;
+}
+
+const cli_opt_spec *cli_opt_get(cli_opt o)
+{
+    return (o >= 0 && o < CLI_OPT__COUNT) ? &OPTS[o] : NULL;
+}
+
+const cli_cmd_spec *cli_cmd_get(cli_cmd c)
+{
+    return (c >= 0 && c < CLI_CMD__COUNT) ? &CMDS[c] : &CMDS[CLI_CMD_NONE];
+}
+
+static cli_cmd cmd_lookup(const char *name, size_t n)
+{
+    for (int c = CLI_CMD_NONE + 1; c < CLI_CMD__COUNT; c++)
+        if (strlen(CMDS[c].name) == n && memcmp(CMDS[c].name, name, n) == 0)
+            return (cli_cmd)c;
+    return CLI_CMD_NONE;
+}
+
+cli_cmd cli_cmd_find(const char *name)
+{
+    if (!name)
+        return CLI_CMD_NONE;
+    return cmd_lookup(name, strnlen(name, 32));
+}
+
+static int opt_lookup_long(const char *name, size_t n)
+{
+    for (int o = 0; o < CLI_OPT__COUNT; o++)
+        if (strlen(OPTS[o].name) == n && memcmp(OPTS[o].name, name, n) == 0)
+            return o;
+    return -1;
+}
+
+static int opt_lookup_short(char c)
+{
+    for (int o = 0; o < CLI_OPT__COUNT; o++)
+        if (OPTS[o].short_name && OPTS[o].short_name == c)
+            return o;
+    return -1;
+}
+
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+static int usage_error(cli_args *a, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(a->err, sizeof a->err, fmt, ap);
+    va_end(ap);
+    return CLI_EXIT_USAGE;
+}
+
+/* Longest piece of user text quoted back in a message. */
+#define QUOTE 60
+
+static int parse_option(cli_args *a, int argc, char *const argv[], int *i)
+{
+    const char *s = argv[*i];
+    const char *name = NULL, *value = NULL;
+    size_t n = 0;
+    int o;
+    if (s[1] == '-') {
+        name = s + 2;
+        const char *eq = memchr(name, '=', strnlen(name, 64));
+        n = eq ? (size_t)(eq - name) : strnlen(name, 64);
+        if (eq)
+            value = eq + 1;
+        o = opt_lookup_long(name, n);
+        if (o < 0)
+            return usage_error(a, "unknown option '--%.*s'", (int)(n < QUOTE ? n : QUOTE), name);
+    } else {
+        if (s[2] != '\0')
+            return usage_error(a, "unknown option '%.*s'", QUOTE, s);
+        o = opt_lookup_short(s[1]);
+        if (o < 0)
+            return usage_error(a, "unknown option '%.*s'", QUOTE, s);
+    }
+    const cli_opt_spec *spec = &OPTS[o];
+    if (!spec->takes_value) {
+        if (value)
+            return usage_error(a, "option --%s takes no value", spec->name);
+        a->opt[o] = "1";
+        return 0;
+    }
+    if (!value) {
+        if (*i + 1 >= argc || !argv[*i + 1])
+            return usage_error(a, "option --%s needs a value (%s)", spec->name, spec->metavar);
+        value = argv[++*i];
+    }
+    if (strnlen(value, spec->max_len + 1) > spec->max_len)
+        return usage_error(a, "the value of --%s is longer than %zu bytes", spec->name, spec->max_len);
+    a->opt[o] = value;
+    return 0;
+}
+
+int cli_parse(int argc, char *const argv[], cli_args *a)
+{
+    memset(a, 0, sizeof *a);
+    int only_positional = 0;
+    for (int i = 1; i < argc && argv && argv[i]; i++) {
+        const char *s = argv[i];
+        if (!only_positional && s[0] == '-' && s[1] != '\0') {
+            if (s[1] == '-' && s[2] == '\0') {
+                only_positional = 1;
+                continue;
+            }
+            int rc = parse_option(a, argc, argv, &i);
+            if (rc != 0)
+                return rc;
+            continue;
+        }
+        size_t n = strnlen(s, CLI_MAX_NAME + 1);
+        if (a->cmd == CLI_CMD_NONE) {
+            a->cmd = cmd_lookup(s, n);
+            if (a->cmd == CLI_CMD_NONE)
+                return usage_error(a, "unknown command '%.*s'", QUOTE, s);
+            continue;
+        }
+        if (a->npos >= CLI_MAX_POS || a->npos >= CMDS[a->cmd].max_args)
+            return usage_error(a, "unexpected argument '%.*s'", QUOTE, s);
+        if (n > CLI_MAX_NAME)
+            return usage_error(a, "argument %d is longer than %d bytes", a->npos + 1, CLI_MAX_NAME);
+        a->pos[a->npos++] = s;
+    }
+    if (a->opt[CLI_OPT_HELP] || a->opt[CLI_OPT_VERSION])
+        return 0;
+    if (a->cmd == CLI_CMD_NONE)
+        return usage_error(a, "no command given");
+    const cli_cmd_spec *c = &CMDS[a->cmd];
+    for (int o = 0; o < CLI_OPT__COUNT; o++) {
+        unsigned long bit = BIT(o);
+        if (a->opt[o] && !(bit & (GLOBAL_OPTS | c->opts)))
+            return usage_error(a, "option --%s does not apply to '%s'", OPTS[o].name, c->name);
+        if (!a->opt[o] && (bit & c->required))
+            return usage_error(a, "'%s' needs --%s %s", c->name, OPTS[o].name, OPTS[o].metavar);
+    }
+    if (a->npos < c->min_args)
+        return usage_error(a, "'%s' needs %d argument%s", c->name, c->min_args, c->min_args == 1 ? "" : "s");
+    return 0;
+}
+
+int cli_parse_duration(const char *s, int64_t *out)
+{
+    if (!s)
+        return -1;
+    size_t n = strnlen(s, 24);
+    if (n < 2 || n > 20)
+        return -1;
+    int64_t v = 0;
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        if (v > (INT64_MAX - 9) / 10)
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    int64_t unit;
+    switch (s[n - 1]) {
+    case 's': unit = 1; break;
+    case 'm': unit = 60; break;
+    case 'h': unit = 3600; break;
+    case 'd': unit = 86400; break;
+    case 'w': unit = 7 * 86400; break;
+    default: return -1;
+    }
+    /* Keep now + duration far from overflow: at most about 10,000 years. */
+    if (v > (int64_t)400000000000 / unit)
+        return -1;
+    *out = v * unit;
+    return 0;
+}
+
+static void print_options(FILE *f, unsigned long mask)
+{
+    for (int o = 0; o < CLI_OPT__COUNT; o++) {
+        if (!(mask & BIT(o)))
+            continue;
+        char left[64];
+        if (OPTS[o].short_name)
+            snprintf(left, sizeof left, "-%c, --%s%s%s", OPTS[o].short_name, OPTS[o].name,
+                     OPTS[o].metavar ? " " : "", OPTS[o].metavar ? OPTS[o].metavar : "");
+        else
+            snprintf(left, sizeof left, "--%s%s%s", OPTS[o].name, OPTS[o].metavar ? " " : "",
+                     OPTS[o].metavar ? OPTS[o].metavar : "");
+        fprintf(f, "  %-24s %s\n", left, OPTS[o].help);
+    }
+}
+
+static void print_exit_codes(FILE *f)
+{
+    fputs("Exit codes:\n", f);
+    for (size_t i = 0; i < sizeof EXIT_DOCS / sizeof EXIT_DOCS[0]; i++)
+        fprintf(f, "  %2d  %s\n", EXIT_DOCS[i].code, EXIT_DOCS[i].text);
+}
+
+void cli_print_usage(FILE *f, cli_cmd c)
+{
+    const cli_cmd_spec *s = cli_cmd_get(c);
+    fprintf(f, "usage: %s\n", s->usage);
+    if (c == CLI_CMD_NONE)
+        fputs("see certflow --help\n", f);
+    else
+        fprintf(f, "see certflow %s --help\n", s->name);
+}
+
+void cli_print_help(FILE *f, cli_cmd c)
+{
+    const cli_cmd_spec *s = cli_cmd_get(c);
+    fprintf(f, "usage: %s\n", s->usage);
+    if (c == CLI_CMD_NONE) {
+        fputs("\nRuns certification lifecycles kept in a certflow database.\n\nCommands:\n", f);
+        for (int i = CLI_CMD_NONE + 1; i < CLI_CMD__COUNT; i++)
+            fprintf(f, "  %-9s %s\n", CMDS[i].name, CMDS[i].summary);
+        fputs("\nOptions (before or after the command):\n", f);
+        print_options(f, GLOBAL_OPTS);
+        fputc('\n', f);
+        print_exit_codes(f);
+        fputs("\nRun certflow COMMAND --help for a command's options.\n", f);
+        return;
+    }
+    fprintf(f, "\n%s.\n", s->summary);
+    if (s->help)
+        fprintf(f, "\n%s\n", s->help);
+    if (s->opts) {
+        fputs("\nOptions:\n", f);
+        print_options(f, s->opts);
+    }
+    fputs("\nGlobal options:\n", f);
+    print_options(f, GLOBAL_OPTS);
+    fputs("\nExit codes: 0 ok, 1 rejected, 2 usage, 3 not found, 4 invalid input, 5 database,\n"
+          "6 broken history chain, 7 limit or plugin, 10 other (see certflow --help).\n",
+          f);
+}

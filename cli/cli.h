@@ -1,0 +1,162 @@
+/*
+ * cli.h — the certflow command's parts: a table-driven argument parser with no
+ * global state (args.c, a pure function a fuzzer can drive), the exit-code table,
+ * and output helpers for text tables and JSON (output.c). main.c runs commands
+ * through the public API only (certflow/certflow.h).
+ */
+#ifndef CF_CLI_H
+#define CF_CLI_H
+
+#include "certflow/certflow.h"
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* ---- Commands and options (args.c) ---- */
+
+typedef enum cli_cmd {
+    CLI_CMD_NONE = 0,
+    CLI_CMD_INIT,
+    CLI_CMD_NEW,
+    CLI_CMD_FIRE,
+    CLI_CMD_SHOW,
+    CLI_CMD_HISTORY,
+    CLI_CMD_LIST,
+    CLI_CMD_TICK,
+    CLI_CMD_DUE,
+    CLI_CMD_CHECK,
+    CLI_CMD_GRAPH,
+    CLI_CMD_VERIFY,
+    CLI_CMD_HELP,
+    CLI_CMD__COUNT
+} cli_cmd;
+
+typedef enum cli_opt {
+    /* global: every command accepts these */
+    CLI_OPT_DB = 0,
+    CLI_OPT_NOW,
+    CLI_OPT_JSON,
+    CLI_OPT_WORKFLOWS,
+    CLI_OPT_POLICIES,
+    CLI_OPT_PLUGINS,
+    CLI_OPT_HELP,
+    CLI_OPT_VERSION,
+    /* per command */
+    CLI_OPT_COUNTY,
+    CLI_OPT_DATA,
+    CLI_OPT_ACTOR,
+    CLI_OPT_KEY,
+    CLI_OPT_WORKFLOW,
+    CLI_OPT_STATE,
+    CLI_OPT_UNTIL,
+    CLI_OPT_WITHIN,
+    CLI_OPT__COUNT
+} cli_opt;
+
+/* Most positional arguments any command takes. */
+#define CLI_MAX_POS 2
+/* Bounds on what one argument may hold (longer is a usage error). */
+#define CLI_MAX_NAME 256          /* ids, names, keys, actors, times */
+#define CLI_MAX_PATH 4096         /* --db, --workflows, --policies, --plugins */
+#define CLI_MAX_DATA (1024 * 1024) /* --data inline JSON, and an @FILE's size */
+
+typedef struct cli_opt_spec {
+    const char *name;    /* long name without "--" */
+    char short_name;     /* 0 if none */
+    int takes_value;
+    size_t max_len;      /* bound on the value */
+    const char *metavar; /* "PATH", "ISO8601", ... */
+    const char *help;
+} cli_opt_spec;
+
+typedef struct cli_cmd_spec {
+    const char *name;
+    int min_args, max_args;
+    unsigned long opts;     /* bit (1 << cli_opt) for each command option it accepts */
+    unsigned long required; /* options that must be given */
+    const char *usage;      /* the usage line */
+    const char *summary;    /* one line for the command list */
+    const char *help;       /* more detail, may be NULL */
+    int needs_db;           /* opens the database */
+} cli_cmd_spec;
+
+/* The parsed command line. Values point into argv (never copied). */
+typedef struct cli_args {
+    cli_cmd cmd;
+    const char *opt[CLI_OPT__COUNT]; /* NULL when absent; "1" for flags */
+    const char *pos[CLI_MAX_POS];
+    int npos;
+    char err[320]; /* the usage problem when cli_parse fails */
+} cli_args;
+
+/* The tables (static, read-only). */
+const cli_opt_spec *cli_opt_get(cli_opt o);
+const cli_cmd_spec *cli_cmd_get(cli_cmd c);
+/* Look a command up by name; CLI_CMD_NONE if unknown. name need not be NUL-terminated within n. */
+cli_cmd cli_cmd_find(const char *name);
+
+/* Parse argv[1..argc-1]. Returns 0, or 2 (usage error) with a->err set.
+ * Reads at most CLI_MAX_* bytes of each argument; never writes argv; no global state.
+ * --help and --version make every other check (command, arguments) moot. */
+int cli_parse(int argc, char *const argv[], cli_args *a);
+
+/* Print the general help, or one command's help, to f. */
+void cli_print_help(FILE *f, cli_cmd c);
+/* Print "usage: ..." and "see certflow X --help" for c (CLI_CMD_NONE: the general line). */
+void cli_print_usage(FILE *f, cli_cmd c);
+
+/* The exit code for a cf_result code (one table; see the CLI_EXIT_* below). */
+int cli_exit_code(int rc);
+
+enum {
+    CLI_EXIT_OK = 0,
+    CLI_EXIT_REJECTED = 1,
+    CLI_EXIT_USAGE = 2,
+    CLI_EXIT_NOTFOUND = 3,
+    CLI_EXIT_INVALID = 4,
+    CLI_EXIT_DATABASE = 5,
+    CLI_EXIT_CORRUPT = 6,
+    CLI_EXIT_LIMIT = 7,
+    CLI_EXIT_OTHER = 10
+};
+
+/* Parse a duration "30d", "12h", "2w", "90m" (minutes), "45s" into seconds.
+ * Returns 0, or -1 if malformed or out of range. */
+int cli_parse_duration(const char *s, int64_t *out);
+
+/* ---- Output (output.c) ---- */
+
+/* Format t as ISO 8601 UTC into buf (32 bytes); returns buf. */
+const char *cli_time(cf_time t, char buf[32]);
+
+/* A text table: left-aligned columns separated by two spaces; the last column
+ * is not padded. Cells are copied. */
+typedef struct cli_table cli_table;
+cli_table *cli_table_new(size_t ncols, const char *const *headers);
+/* Add a row of ncols cells (NULL cells print as ""). Returns 0, or -1 out of memory. */
+int cli_table_add(cli_table *t, const char *const *cells);
+size_t cli_table_rows(const cli_table *t);
+void cli_table_print(FILE *f, const cli_table *t);
+void cli_table_free(cli_table *t);
+
+/* Parse JSON text; on failure (or NULL) return it as a JSON string (or null). New reference. */
+json_t *cli_json_text(const char *text);
+/* JSON string or null. New reference. */
+json_t *cli_json_str(const char *s);
+/* Reasons (a JSON array of strings) joined by sep into a malloc'd string. */
+char *cli_reasons_join(const char *reasons_json, const char *sep);
+
+json_t *cli_json_instance(const cf_instance_info *info);
+json_t *cli_json_history(const cf_history_entry *h);
+json_t *cli_json_timer(const cf_timer_info *t);
+json_t *cli_json_fire(const cf_fire_result *r, const char *id, const char *event);
+
+/* Print an instance as "key: value" lines, data indented JSON. */
+void cli_print_instance(FILE *f, const cf_instance_info *info);
+
+/* Dump doc (steals the reference) to f with two-space indent and a final newline.
+ * Returns 0, or -1 if doc is NULL or writing failed. */
+int cli_json_print(FILE *f, json_t *doc);
+
+#endif

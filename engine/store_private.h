@@ -1,0 +1,38 @@
+/*
+ * store_private.h — the inside of a cf__store, shared only by store.c and audit.c
+ * so that the history's statements are prepared once with the others.
+ */
+#ifndef CF_STORE_PRIVATE_H
+#define CF_STORE_PRIVATE_H
+
+#include "internal.h"
+
+/* Statements audit.c prepares (into cf__store.audit) and store.c finalizes. */
+enum {
+    CF__AUDIT_LAST = 0,  /* seq and hash of the newest row */
+    CF__AUDIT_INSERT,
+    CF__AUDIT_FIND_KEY,
+    CF__AUDIT_EACH,
+    CF__AUDIT_ALL,       /* every row by seq, for verify */
+    CF__AUDIT_NSTMT
+};
+
+/* The number of statements store.c prepares for itself (see store.c). */
+#define CF__STORE_NSTMT 17
+
+struct cf__store {
+    sqlite3 *db;
+    char *path;          /* as given to cf__store_open, for messages */
+    int busy_timeout_ms;
+    sqlite3_stmt *stmt[CF__STORE_NSTMT];
+    sqlite3_stmt *audit[CF__AUDIT_NSTMT];
+};
+
+/* Prepare audit.c's statements into s->audit (called by cf__store_open after the
+ * schema is current). On failure the ones prepared stay for cf__store_close to finalize. */
+int cf__audit_prepare(cf__store *s, cf__err *err);
+
+/* Reset a statement after use and drop its bindings (safe on NULL). */
+void cf__store_done(sqlite3_stmt *st);
+
+#endif /* CF_STORE_PRIVATE_H */

@@ -1,0 +1,836 @@
+/*
+ * test_cli.c — runs the built certflow command (fork + exec, capturing stdout,
+ * stderr and the exit code) in a fresh folder against the ticket fixture in
+ * tests/fixtures/cli/, as a user would. docs/cli.md mirrors these runs.
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BINARY CF_BINARY_DIR "/certflow"
+#define FIX_WORKFLOWS CF_TEST_FIXTURES "/cli/workflows"
+#define FIX_POLICIES CF_TEST_FIXTURES "/cli/lua"
+
+#define T0 "2025-01-06T17:00:00Z" /* Monday 09:00 in California */
+
+typedef struct fx {
+    char *dir; /* the working folder of every run */
+    char *db;
+} fx;
+
+typedef struct result {
+    int code;
+    char *out;
+    char *err;
+} result;
+
+static void result_free(result *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
+}
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    size_t n;
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* Run certflow with argv (NULL-terminated, without the program name) in f->dir. */
+static result run_argv(fx *f, const char *const *args)
+{
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = "certflow";
+    for (size_t i = 0; args[i]; i++) {
+        assert_true(n < 63);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char *out_path = cft_path(f->dir, ".stdout"), *err_path = cft_path(f->dir, ".stderr");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0 || chdir(f->dir) != 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    r.out = read_all(out_path);
+    r.err = read_all(err_path);
+    if (r.code == 127 || r.code == 126)
+        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
+    free(out_path);
+    free(err_path);
+    return r;
+}
+
+/* certflow --db DB --workflows FIX --policies FIX args... (NULL-terminated). */
+static result cf(fx *f, ...)
+{
+    const char *args[60] = {"--db", f->db, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES};
+    size_t n = 6;
+    va_list ap;
+    va_start(ap, f);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        assert_true(n < 59);
+        args[n++] = s;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    return run_argv(f, args);
+}
+
+/* certflow args... with nothing added. */
+static result cf_bare(fx *f, ...)
+{
+    const char *args[60];
+    size_t n = 0;
+    va_list ap;
+    va_start(ap, f);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        assert_true(n < 59);
+        args[n++] = s;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    return run_argv(f, args);
+}
+
+#define CF(f, ...) cf((f), __VA_ARGS__, (const char *)NULL)
+#define CF_BARE(f, ...) cf_bare((f), __VA_ARGS__, (const char *)NULL)
+
+/* Fail with both streams shown when the exit code is not the expected one. */
+static void expect(const result *r, int code)
+{
+    if (r->code != code)
+        fail_msg("exit %d, expected %d\n--- stdout:\n%s\n--- stderr:\n%s", r->code, code, r->out, r->err);
+}
+
+static void contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("expected to find \"%s\" in:\n%s", needle, text);
+}
+
+static json_t *parse_json(const result *r)
+{
+    json_error_t err;
+    json_t *doc = json_loads(r->out, 0, &err);
+    if (!doc)
+        fail_msg("stdout is not one JSON document (%s, line %d):\n%s", err.text, err.line, r->out);
+    return doc;
+}
+
+static int exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = cft_tmpdir();
+    f->db = cft_path(f->dir, "cf.db");
+    unsetenv("CERTFLOW_DB");
+    unsetenv("CERTFLOW_WORKFLOWS");
+    unsetenv("CERTFLOW_POLICIES");
+    unsetenv("CERTFLOW_PLUGINS");
+    setenv("USER", "tester", 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    free(f->db);
+    cft_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* Create a ticket at T0 in county and return its id (malloc'd). */
+static char *new_ticket(fx *f, const char *county, const char *data)
+{
+    result r = data ? CF(f, "--now", T0, "new", "ticket", "--county", county, "--data", data)
+                    : CF(f, "--now", T0, "new", "ticket", "--county", county);
+    expect(&r, 0);
+    size_t n = strlen(r.out);
+    assert_int_equal(n, 37); /* a UUID and a newline */
+    r.out[36] = '\0';
+    char *id = strdup(r.out);
+    result_free(&r);
+    return id;
+}
+
+/* ---- Tests ---- */
+
+static void test_help_everywhere(void **state)
+{
+    fx *f = *state;
+    static const char *const cmds[] = {"init", "new",   "fire",  "show",   "history", "list", "tick",
+                                       "due",  "check", "graph", "verify", "help"};
+    for (size_t i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+        result r = CF_BARE(f, cmds[i], "--help");
+        expect(&r, 0);
+        char usage[64];
+        snprintf(usage, sizeof usage, "usage: certflow %s", cmds[i]);
+        contains(r.out, usage);
+        result_free(&r);
+        r = CF_BARE(f, "help", cmds[i]);
+        expect(&r, 0);
+        contains(r.out, usage);
+        result_free(&r);
+    }
+    result r = CF_BARE(f, "--help");
+    expect(&r, 0);
+    contains(r.out, "usage: certflow [options] COMMAND");
+    contains(r.out, "Exit codes:");
+    contains(r.out, "verify found a broken history chain");
+    result_free(&r);
+    r = CF_BARE(f, "-h");
+    expect(&r, 0);
+    result_free(&r);
+    r = CF_BARE(f, "--version");
+    expect(&r, 0);
+    contains(r.out, "certflow " CF_VERSION_STRING);
+    result_free(&r);
+    assert_false(exists(f->db));
+    char *dflt = cft_path(f->dir, "certflow.db");
+    assert_false(exists(dflt));
+    free(dflt);
+}
+
+static void test_usage_errors(void **state)
+{
+    fx *f = *state;
+    result r = CF_BARE(f, "frobnicate");
+    expect(&r, 2);
+    contains(r.err, "certflow: unknown command 'frobnicate'");
+    contains(r.err, "see certflow --help");
+    result_free(&r);
+
+    r = cf_bare(f, (const char *)NULL);
+    expect(&r, 2);
+    contains(r.err, "no command given");
+    result_free(&r);
+
+    r = CF(f, "list", "--bogus");
+    expect(&r, 2);
+    contains(r.err, "unknown option '--bogus'");
+    contains(r.err, "usage: certflow list");
+    contains(r.err, "see certflow list --help");
+    result_free(&r);
+
+    r = CF(f, "fire", "only-an-id");
+    expect(&r, 2);
+    contains(r.err, "usage: certflow fire ID EVENT");
+    result_free(&r);
+
+    r = CF(f, "new", "ticket");
+    expect(&r, 2);
+    contains(r.err, "needs --county");
+    result_free(&r);
+
+    r = CF(f, "show", "a", "b");
+    expect(&r, 2);
+    contains(r.err, "unexpected argument 'b'");
+    result_free(&r);
+
+    r = CF(f, "show", "x", "--county", "alameda");
+    expect(&r, 2);
+    contains(r.err, "--county does not apply to 'show'");
+    result_free(&r);
+
+    r = CF(f, "list", "--db");
+    expect(&r, 2);
+    contains(r.err, "--db needs a value");
+    result_free(&r);
+
+    r = CF(f, "due", "--within", "3x");
+    expect(&r, 2);
+    contains(r.err, "not a duration");
+    result_free(&r);
+
+    r = CF(f, "--now", "yesterday", "list");
+    expect(&r, 2);
+    contains(r.err, "not an ISO 8601 time");
+    result_free(&r);
+
+    r = CF(f, "--json=1", "list");
+    expect(&r, 2);
+    result_free(&r);
+
+    r = CF_BARE(f, "help", "nope");
+    expect(&r, 2);
+    result_free(&r);
+
+    /* None of these may create a database. */
+    assert_false(exists(f->db));
+}
+
+static void test_init(void **state)
+{
+    fx *f = *state;
+    result r = CF(f, "init");
+    expect(&r, 0);
+    contains(r.out, f->db);
+    contains(r.out, "ticket");
+    result_free(&r);
+    assert_true(exists(f->db));
+
+    r = CF(f, "--json", "init");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "database")), f->db);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(doc, "workflows"), 0)), "ticket");
+    json_decref(doc);
+    result_free(&r);
+
+    /* Without --db: ./certflow.db in the working folder (or $CERTFLOW_DB). */
+    r = CF_BARE(f, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES, "init");
+    expect(&r, 0);
+    result_free(&r);
+    char *dflt = cft_path(f->dir, "certflow.db");
+    assert_true(exists(dflt));
+    free(dflt);
+
+    /* $CERTFLOW_DB names the database when --db does not. */
+    char *env_db = cft_path(f->dir, "from-env.db");
+    setenv("CERTFLOW_DB", env_db, 1);
+    r = CF_BARE(f, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES, "init");
+    unsetenv("CERTFLOW_DB");
+    expect(&r, 0);
+    contains(r.out, env_db);
+    result_free(&r);
+    assert_true(exists(env_db));
+    free(env_db);
+}
+
+static void test_new_show_list(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", "{\"title\":\"printer jam\"}");
+
+    result r = CF(f, "show", id);
+    expect(&r, 0);
+    contains(r.out, id);
+    contains(r.out, "state:      open");
+    contains(r.out, "printer jam");
+    result_free(&r);
+
+    r = CF(f, "show", id, "--json");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "id")), id);
+    assert_string_equal(json_string_value(json_object_get(doc, "workflow")), "ticket");
+    assert_string_equal(json_string_value(json_object_get(doc, "county")), "alameda");
+    assert_string_equal(json_string_value(json_object_get(doc, "state")), "open");
+    assert_string_equal(json_string_value(json_object_get(doc, "created_at")), T0);
+    assert_false(json_is_true(json_object_get(doc, "terminal")));
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "data"), "title")), "printer jam");
+    json_decref(doc);
+    result_free(&r);
+
+    /* new --json prints the whole instance. */
+    r = CF(f, "--now", "2025-01-06T18:00:00Z", "--json", "new", "ticket", "--county", "contra_costa", "--actor",
+           "dispatcher");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "state")), "open");
+    assert_string_equal(json_string_value(json_object_get(doc, "county")), "contra_costa");
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "list", "--json");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_true(json_is_array(doc));
+    assert_int_equal(json_array_size(doc), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(doc, 0), "id")), id);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "list", "--county", "alameda", "--json");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 1);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "list", "--state", "closed", "--json");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 0);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "list", "--workflow", "ticket");
+    expect(&r, 0);
+    contains(r.out, "state");
+    contains(r.out, id);
+    contains(r.out, "alameda");
+    result_free(&r);
+
+    r = CF(f, "list", "--state", "closed");
+    expect(&r, 0);
+    contains(r.out, "no instances");
+    result_free(&r);
+    free(id);
+}
+
+static void test_fire_applied_and_rejected(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+
+    result r = CF(f, "--now", "2025-01-07T17:00:00Z", "fire", id, "assign");
+    expect(&r, 1);
+    contains(r.out, "rejected: no assignee given");
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-07T18:00:00Z", "fire", id, "assign", "--data", "{\"assignee\":\"ana\"}", "--actor",
+           "lead");
+    expect(&r, 0);
+    contains(r.out, "applied: open -> assigned");
+    result_free(&r);
+
+    r = CF(f, "show", id, "--json");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    json_t *data = json_object_get(doc, "data");
+    assert_string_equal(json_string_value(json_object_get(data, "assignee")), "ana");
+    assert_string_equal(json_string_value(json_object_get(data, "assigned_on")), "2025-01-07");
+    json_decref(doc);
+    result_free(&r);
+
+    /* Event data from a file, and --json on fire. */
+    free(cft_write(f->dir, "close.json", "{\"note\":\"fixed\"}"));
+    r = CF(f, "--json", "fire", id, "close", "--data", "@close.json");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "outcome")), "applied");
+    assert_string_equal(json_string_value(json_object_get(doc, "from")), "assigned");
+    assert_string_equal(json_string_value(json_object_get(doc, "to")), "closed");
+    json_decref(doc);
+    result_free(&r);
+
+    /* Closed is terminal: reopen has no transition; rejected with a reason, exit 1. */
+    r = CF(f, "--json", "fire", id, "reopen");
+    expect(&r, 1);
+    doc = parse_json(&r);
+    assert_false(json_is_true(json_object_get(doc, "applied")));
+    assert_true(json_array_size(json_object_get(doc, "reasons")) >= 1);
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+static void test_idempotency_key(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    result r = CF(f, "fire", id, "close", "--key", "close-1");
+    expect(&r, 0);
+    contains(r.out, "applied: open -> closed");
+    assert_null(strstr(r.out, "replayed"));
+    result_free(&r);
+
+    r = CF(f, "fire", id, "close", "--key", "close-1");
+    expect(&r, 0);
+    contains(r.out, "applied: open -> closed");
+    contains(r.out, "replayed");
+    result_free(&r);
+
+    r = CF(f, "--json", "fire", id, "close", "--key", "close-1");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_true(json_is_true(json_object_get(doc, "replayed")));
+    json_decref(doc);
+    result_free(&r);
+
+    /* The same key for another event is a conflict (invalid input). */
+    r = CF(f, "fire", id, "assign", "--key", "close-1");
+    expect(&r, 4);
+    contains(r.err, "certflow: ");
+    result_free(&r);
+
+    r = CF(f, "--json", "history", id);
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 2); /* created, close once */
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+static void test_not_found(void **state)
+{
+    fx *f = *state;
+    const char *ghost = "00000000-0000-4000-8000-000000000000";
+    result r = CF(f, "show", ghost);
+    expect(&r, 3);
+    contains(r.err, "certflow: ");
+    assert_true(strlen(r.err) > strlen("certflow: \n"));
+    assert_string_equal(r.out, "");
+    result_free(&r);
+
+    r = CF(f, "fire", ghost, "close");
+    expect(&r, 3);
+    contains(r.err, "certflow: ");
+    result_free(&r);
+
+    r = CF(f, "history", ghost);
+    expect(&r, 3);
+    result_free(&r);
+
+    r = CF(f, "new", "tickte", "--county", "alameda");
+    expect(&r, 3);
+    contains(r.err, "tickte");
+    contains(r.err, "ticket"); /* did you mean */
+    result_free(&r);
+
+    r = CF(f, "graph", "nosuch");
+    expect(&r, 3);
+    result_free(&r);
+}
+
+static void test_bad_json(void **state)
+{
+    fx *f = *state;
+    result r = CF(f, "new", "ticket", "--county", "alameda", "--data", "{\"title\": ");
+    expect(&r, 4);
+    contains(r.err, "certflow: ");
+    result_free(&r);
+
+    char *id = new_ticket(f, "alameda", NULL);
+    r = CF(f, "fire", id, "assign", "--data", "[1, 2]");
+    expect(&r, 4);
+    result_free(&r);
+
+    r = CF(f, "fire", id, "assign", "--data", "@does-not-exist.json");
+    expect(&r, 4);
+    contains(r.err, "does-not-exist.json");
+    result_free(&r);
+
+    /* Nothing was recorded by the failures. */
+    r = CF(f, "--json", "history", id);
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 1);
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+static void test_tick_and_due(void **state)
+{
+    fx *f = *state;
+    /* Alameda escalates after 5 days: local midnight starting 2025-01-11 = 08:00Z.
+     * Contra Costa has no overlay: the state's 3 days, 2025-01-09T08:00:00Z. */
+    char *a = new_ticket(f, "alameda", NULL);
+    char *b = new_ticket(f, "contra_costa", NULL);
+
+    result r = CF(f, "--now", T0, "due", "--within", "2d");
+    expect(&r, 0);
+    contains(r.out, "no timers due");
+    result_free(&r);
+
+    r = CF(f, "--now", T0, "due", "--within", "4d");
+    expect(&r, 0);
+    contains(r.out, "2025-01-09T08:00:00Z");
+    contains(r.out, b);
+    contains(r.out, "escalation");
+    assert_null(strstr(r.out, a));
+    result_free(&r);
+
+    r = CF(f, "--now", T0, "--json", "due", "--within", "1w");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 2);
+    json_t *first = json_array_get(doc, 0), *second = json_array_get(doc, 1);
+    assert_string_equal(json_string_value(json_object_get(first, "due")), "2025-01-09T08:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(second, "due")), "2025-01-11T08:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(second, "instance_id")), a);
+    assert_string_equal(json_string_value(json_object_get(second, "event")), "escalate");
+    json_decref(doc);
+    result_free(&r);
+
+    /* The default window is 30 days. */
+    r = CF(f, "--now", T0, "--json", "due");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 2);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-08T00:00:00Z", "tick");
+    expect(&r, 0);
+    contains(r.out, "fired 0 timers");
+    result_free(&r);
+
+    r = CF(f, "tick", "--until", "2025-01-10T00:00:00Z");
+    expect(&r, 0);
+    contains(r.out, "fired 1 timer ");
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-12T00:00:00Z", "--json", "tick");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_integer_value(json_object_get(doc, "fired")), 1);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "--json", "list", "--state", "escalated");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 2);
+    json_decref(doc);
+    result_free(&r);
+
+    /* The timer's transition saw its due time. */
+    r = CF(f, "--json", "history", a);
+    expect(&r, 0);
+    doc = parse_json(&r);
+    json_t *last = json_array_get(doc, json_array_size(doc) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "event")), "escalate");
+    assert_string_equal(json_string_value(json_object_get(last, "effective_at")), "2025-01-11T08:00:00Z");
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-12T00:00:00Z", "due");
+    expect(&r, 0);
+    contains(r.out, "no timers due");
+    result_free(&r);
+    free(a);
+    free(b);
+}
+
+static void test_history(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    result r = CF(f, "--now", "2025-01-07T17:00:00Z", "fire", id, "assign");
+    expect(&r, 1);
+    result_free(&r);
+    r = CF(f, "--now", "2025-01-07T18:00:00Z", "fire", id, "assign", "--data", "{\"assignee\":\"ana\"}");
+    expect(&r, 0);
+    result_free(&r);
+
+    r = CF(f, "history", id, "--json");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 3);
+    json_t *h0 = json_array_get(doc, 0), *h1 = json_array_get(doc, 1), *h2 = json_array_get(doc, 2);
+    assert_string_equal(json_string_value(json_object_get(h0, "outcome")), "created");
+    assert_int_equal(json_integer_value(json_object_get(h0, "number")), 1);
+    assert_string_equal(json_string_value(json_object_get(h1, "outcome")), "rejected");
+    assert_string_equal(json_string_value(json_object_get(h1, "actor")), "tester"); /* $USER */
+    assert_string_equal(json_string_value(json_array_get(json_object_get(h1, "reasons"), 0)), "no assignee given");
+    assert_string_equal(json_string_value(json_object_get(h2, "outcome")), "applied");
+    assert_string_equal(json_string_value(json_object_get(h2, "from")), "open");
+    assert_string_equal(json_string_value(json_object_get(h2, "to")), "assigned");
+    assert_string_equal(json_string_value(json_object_get(h2, "at")), "2025-01-07T18:00:00Z");
+    assert_string_equal(json_string_value(json_object_get(json_object_get(h2, "data"), "assignee")), "ana");
+    assert_true(json_string_length(json_object_get(h2, "hash")) == 64);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "history", id);
+    expect(&r, 0);
+    contains(r.out, "from -> to");
+    contains(r.out, "no assignee given");
+    contains(r.out, "open -> assigned");
+    contains(r.out, "2025-01-07T18:00:00Z");
+    result_free(&r);
+    free(id);
+}
+
+static void test_check(void **state)
+{
+    fx *f = *state;
+    result r = CF(f, "check");
+    expect(&r, 0);
+    contains(r.out, "ok: 1 workflow (ticket)");
+    contains(r.out, "alameda");
+    result_free(&r);
+    assert_false(exists(f->db));
+
+    r = CF(f, "check", "--json");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_true(json_is_true(json_object_get(doc, "ok")));
+    assert_int_equal(json_array_size(json_object_get(doc, "problems")), 0);
+    json_decref(doc);
+    result_free(&r);
+
+    /* A workflow whose transition goes to a state that does not exist. */
+    char *bad = cft_write(f->dir, "broken/broken.lua",
+                          "return { name = 'broken', initial = 'a', events = { 'go' },\n"
+                          "  states = { a = {} },\n"
+                          "  transitions = { { from = 'a', event = 'go', to = 'nowhere' } } }\n");
+    char *bad_dir = cft_path(f->dir, "broken");
+    r = CF_BARE(f, "--db", f->db, "--workflows", bad_dir, "--policies", FIX_POLICIES, "check");
+    expect(&r, 4);
+    contains(r.out, "broken.lua");
+    contains(r.out, "nowhere");
+    contains(r.err, "check found 1 problem");
+    result_free(&r);
+
+    r = CF_BARE(f, "--db", f->db, "--workflows", bad_dir, "--policies", FIX_POLICIES, "--json", "check");
+    expect(&r, 4);
+    doc = parse_json(&r);
+    assert_false(json_is_true(json_object_get(doc, "ok")));
+    json_t *p0 = json_array_get(json_object_get(doc, "problems"), 0);
+    assert_non_null(strstr(json_string_value(json_object_get(p0, "file")), "broken.lua"));
+    json_decref(doc);
+    result_free(&r);
+    assert_false(exists(f->db));
+
+    /* A broken workflow dir stops every command that opens the engine, naming the file. */
+    r = CF_BARE(f, "--db", f->db, "--workflows", bad_dir, "--policies", FIX_POLICIES, "list");
+    expect(&r, 4);
+    contains(r.err, "broken.lua");
+    result_free(&r);
+    free(bad);
+    free(bad_dir);
+}
+
+static void test_graph(void **state)
+{
+    fx *f = *state;
+    result r = CF(f, "graph", "ticket");
+    expect(&r, 0);
+    assert_int_equal(strncmp(r.out, "digraph", 7), 0);
+    contains(r.out, "escalated");
+    result_free(&r);
+    assert_false(exists(f->db)); /* graph reads definitions only */
+}
+
+static void test_verify(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    result r = CF(f, "fire", id, "close");
+    expect(&r, 0);
+    result_free(&r);
+
+    r = CF(f, "verify");
+    expect(&r, 0);
+    contains(r.out, "ok: 2 history rows checked");
+    result_free(&r);
+
+    r = CF(f, "verify", "--json");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_true(json_is_true(json_object_get(doc, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "rows")), 2);
+    assert_int_equal(json_integer_value(json_object_get(doc, "first_bad")), 0);
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+static void test_verify_broken(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    result r = CF(f, "fire", id, "close");
+    expect(&r, 0);
+    result_free(&r);
+
+    /* Someone edits the history behind the engine's back. */
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    char *err = NULL;
+    int rc = sqlite3_exec(db,
+                          "DROP TRIGGER IF EXISTS history_no_update;"
+                          "UPDATE history SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM history);",
+                          NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg("tampering failed: %s", err ? err : "?");
+    sqlite3_close(db);
+
+    r = CF(f, "verify");
+    expect(&r, 6);
+    contains(r.out, "broken: the hash chain breaks at history row 2");
+    contains(r.err, "certflow: ");
+    result_free(&r);
+
+    r = CF(f, "--json", "verify");
+    expect(&r, 6);
+    json_t *doc = parse_json(&r);
+    assert_false(json_is_true(json_object_get(doc, "ok")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "first_bad")), 2);
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_help_everywhere, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_init, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_new_show_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fire_applied_and_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_idempotency_key, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_and_due, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_verify_broken, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

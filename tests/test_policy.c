@@ -1,0 +1,923 @@
+/* test_policy.c — the Lua policy host: loading, calls, the sandbox, limits, overlays. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "internal.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define GOOD CF_TEST_FIXTURES "/policy/good"
+#define HOSTILE CF_TEST_FIXTURES "/policy/hostile"
+#define BROKEN CF_TEST_FIXTURES "/policy/broken_counties"
+
+static cf__policy *open_policy(const char *dir, uint64_t budget, size_t cap)
+{
+    cf__err err = {""};
+    cf__tz tz;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
+    cf__policy_config cfg = {dir, budget, cap, &tz};
+    cf__policy *p = NULL;
+    int rc = cf__policy_open(&cfg, &p, &err);
+    if (rc != CF_OK)
+        fail_msg("open %s: %s", dir ? dir : "(none)", err.msg);
+    return p;
+}
+
+/* Opening fails; returns the message. */
+static void expect_open_error(const char *dir, int want_rc, const char *const *fragments)
+{
+    cf__err err = {""};
+    cf__tz tz;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
+    cf__policy_config cfg = {dir, 0, 0, &tz};
+    cf__policy *p = NULL;
+    int rc = cf__policy_open(&cfg, &p, &err);
+    assert_null(p);
+    if (rc != want_rc)
+        fail_msg("rc %d, message: %s", rc, err.msg);
+    for (; *fragments; fragments++)
+        if (!strstr(err.msg, *fragments))
+            fail_msg("message lacks \"%s\": %s", *fragments, err.msg);
+}
+
+typedef struct fixture {
+    cf__call call;
+    json_t *data, *event_data;
+} fixture;
+
+static void fixture_init(fixture *f, const char *data, const char *event_data, const char *now)
+{
+    memset(f, 0, sizeof *f);
+    f->data = json_loads(data ? data : "{}", 0, NULL);
+    assert_non_null(f->data);
+    f->event_data = event_data ? json_loads(event_data, 0, NULL) : NULL;
+    f->call.county = "los_angeles";
+    f->call.instance_id = "0b9f2f4e-0000-4000-8000-000000000001";
+    f->call.workflow = "certification";
+    f->call.state = "applied";
+    f->call.data = f->data;
+    f->call.event = "submit";
+    f->call.event_data = f->event_data;
+    f->call.actor = "clerk@example.org";
+    f->call.now = cft_time(now ? now : "2025-03-02T05:00:00Z");
+}
+
+static void fixture_free(fixture *f)
+{
+    json_decref(f->data);
+    json_decref(f->event_data);
+}
+
+static int fn(cf__policy *p, cf__role role, const char *name)
+{
+    int i = cf__policy_find(p, role, name);
+    if (i < 0)
+        fail_msg("no %d function %s", role, name);
+    return i;
+}
+
+static int guard(cf__policy *p, const char *name, fixture *f, bool *ok, char **reason, cf__err *err)
+{
+    return cf__policy_guard(p, fn(p, CF__ROLE_GUARD, name), &f->call, ok, reason, err);
+}
+
+/* The guard must fail with rc and a message holding every fragment. */
+static void expect_guard_error(cf__policy *p, const char *name, int want_rc, const char *const *fragments)
+{
+    fixture f;
+    fixture_init(&f, "{\"name\":\"Ada\"}", NULL, NULL);
+    cf__err err = {""};
+    bool ok = true;
+    char *reason = NULL;
+    int rc = guard(p, name, &f, &ok, &reason, &err);
+    if (rc != want_rc)
+        fail_msg("guard %s: rc %d (%s), message: %s", name, rc, cf_result_name(rc), err.msg);
+    assert_false(ok);
+    assert_null(reason);
+    for (; *fragments; fragments++)
+        if (!strstr(err.msg, *fragments))
+            fail_msg("guard %s: message lacks \"%s\": %s", name, *fragments, err.msg);
+    fixture_free(&f);
+}
+
+/* After any failure the host must still answer. */
+static void expect_host_alive(cf__policy *p)
+{
+    fixture f;
+    fixture_init(&f, "{\"name\":\"Ada\"}", NULL, NULL);
+    cf__err err = {""};
+    bool ok = false;
+    char *reason = NULL;
+    int rc = guard(p, "keep_ok", &f, &ok, &reason, &err);
+    if (rc != CF_OK)
+        fail_msg("host broken after a failure: %s", err.msg);
+    assert_true(ok);
+    fixture_free(&f);
+}
+
+#define FRAGS(...) ((const char *const[]){__VA_ARGS__, NULL})
+
+/* ---- loading ---- */
+
+static void test_load_good_fixture(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    size_t n = 0;
+    const char *const *names = cf__policy_names(p, CF__ROLE_GUARD, &n);
+    assert_int_equal(n, 4);
+    assert_string_equal(names[0], "always_no");
+    assert_string_equal(names[1], "has_attempts_left");
+    assert_string_equal(names[2], "is_adult");
+    assert_string_equal(names[3], "within_grace");
+    names = cf__policy_names(p, CF__ROLE_DEADLINE, &n);
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "hearing_at");
+    assert_int_equal(cf__policy_find(p, CF__ROLE_ASSIGN, "record_exam"), 1);
+    assert_int_equal(cf__policy_find(p, CF__ROLE_ASSIGN, "nope"), -1);
+    assert_int_equal(cf__policy_find(p, CF__ROLE_GUARD, "record_exam"), -1);
+    assert_true(cf__policy_has_county(p, "los_angeles"));
+    assert_true(cf__policy_has_county(p, "san_diego"));
+    assert_false(cf__policy_has_county(p, "fresno"));
+    assert_false(cf__policy_has_county(p, NULL));
+    cf__policy_close(p);
+}
+
+static void test_empty_policy_without_dir(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(NULL, 0, 0);
+    size_t n = 99;
+    cf__policy_names(p, CF__ROLE_GUARD, &n);
+    assert_int_equal(n, 0);
+    assert_int_equal(cf__policy_find(p, CF__ROLE_GUARD, "is_adult"), -1);
+    char empty[CF__HASH_HEX];
+    cf__sha256_hex("", 0, empty);
+    assert_string_equal(cf__policy_hash(p, "los_angeles"), empty);
+    assert_false(cf__policy_has_county(p, "los_angeles"));
+    json_t *v = NULL;
+    cf__err err;
+    assert_int_equal(cf__policy_param(p, NULL, "hire_grace_days", &v, &err), CF_ENOTFOUND);
+    fixture f;
+    fixture_init(&f, NULL, NULL, NULL);
+    bool ok = true;
+    char *reason = NULL;
+    assert_int_equal(cf__policy_guard(p, 0, &f.call, &ok, &reason, &err), CF_EINVAL);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+static void test_missing_state_file(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "counties/x.lua", "return {}"));
+    expect_open_error(dir, CF_EIO, FRAGS("policy/state.lua", dir, "missing"));
+    cft_rmtree(dir);
+}
+
+static void test_state_syntax_and_shape_errors(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", "local P = {\nreturn P"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua:2:"));
+    free(cft_write(dir, "policy/state.lua", "return { gaurds = {} }"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua", "unknown key 'gaurds'", "did you mean 'guards'?"));
+    free(cft_write(dir, "policy/state.lua", "return { guards = { ok = 5 } }"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua: guards.ok: must be a function (got number)"));
+    free(cft_write(dir, "policy/state.lua", "return { params = { a = {} } }"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("params.a: must be a number, string, boolean or function"));
+    free(cft_write(dir, "policy/state.lua", "return { params = { a = 1 }, overridable = { 'b' } }"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("overridable[1]: 'b' is not in params"));
+    free(cft_write(dir, "policy/state.lua", "return 42"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua: must return a table (got number)"));
+    free(cft_write(dir, "policy/state.lua", "while true do end"));
+    expect_open_error(dir, CF_ELIMIT, FRAGS("policy/state.lua", "instructions while loading"));
+    free(cft_write(dir, "policy/state.lua", "error('boom')"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua: error while loading", "boom"));
+    /* Bytecode is refused: files load as text only. */
+    free(cft_write(dir, "policy/state.lua", "\x1bLua"));
+    expect_open_error(dir, CF_EPOLICY, FRAGS("attempt to load a binary chunk"));
+    /* A top level that defines helper globals is fine; calls cannot write them. */
+    free(cft_write(dir, "policy/state.lua",
+                   "function helper() return true end\n"
+                   "return { guards = { g = function() return helper() end,\n"
+                   "                    w = function() helper = nil return true end } }"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, NULL, NULL, NULL);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    assert_int_equal(guard(p, "g", &f, &ok, &reason, &err), CF_OK);
+    assert_true(ok);
+    assert_int_equal(guard(p, "w", &f, &ok, &reason, &err), CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "policies cannot write global 'helper'"));
+    assert_int_equal(guard(p, "g", &f, &ok, &reason, &err), CF_OK);
+    assert_true(ok);
+    fixture_free(&f);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* ---- guards, assigns, deadlines ---- */
+
+static void test_guard_pass_and_fail(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    fixture f;
+    fixture_init(&f, "{\"birth_date\":\"2000-05-01\"}", NULL, NULL);
+    assert_int_equal(guard(p, "is_adult", &f, &ok, &reason, &err), CF_OK);
+    assert_true(ok);
+    assert_null(reason);
+    fixture_free(&f);
+
+    fixture_init(&f, "{\"birth_date\":\"2010-05-01\"}", NULL, NULL);
+    assert_int_equal(guard(p, "is_adult", &f, &ok, &reason, &err), CF_OK);
+    assert_false(ok);
+    assert_string_equal(reason, "applicant must be at least 18 on 2025-03-01");
+    free(reason);
+    fixture_free(&f);
+
+    fixture_init(&f, "{}", NULL, NULL);
+    assert_int_equal(guard(p, "is_adult", &f, &ok, &reason, &err), CF_OK);
+    assert_false(ok);
+    assert_string_equal(reason, "birth date is missing");
+    free(reason);
+
+    assert_int_equal(guard(p, "always_no", &f, &ok, &reason, &err), CF_OK);
+    assert_false(ok);
+    assert_string_equal(reason, "always_no said no");
+    free(reason);
+    fixture_free(&f);
+
+    fixture_init(&f, "{\"exam_attempts\":3}", NULL, NULL);
+    assert_int_equal(guard(p, "has_attempts_left", &f, &ok, &reason, &err), CF_OK);
+    assert_false(ok);
+    assert_string_equal(reason, "no exam attempts left");
+    free(reason);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+static void test_ctx_today_is_local(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "return { guards = { probe = function(inst, ev, ctx)\n"
+                   "  return false, table.concat({ ctx.today, ctx.now, ctx.county or '-', inst.id, inst.workflow,\n"
+                   "    inst.state, inst.county or '-', ev.name, ev.actor or '-', tostring(ev.data) }, '|')\n"
+                   "end } }"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, NULL, NULL, "2025-03-02T05:00:00Z");
+    cf__err err;
+    bool ok = true;
+    char *reason = NULL;
+    assert_int_equal(guard(p, "probe", &f, &ok, &reason, &err), CF_OK);
+    assert_string_equal(reason, "2025-03-01|2025-03-02T05:00:00Z|los_angeles|0b9f2f4e-0000-4000-8000-000000000001|"
+                                "certification|applied|los_angeles|submit|clerk@example.org|nil");
+    free(reason);
+    /* The reused tables follow each call's values. */
+    f.call.now = cft_time("2025-03-02T08:00:00Z");
+    f.call.county = NULL;
+    f.call.actor = NULL;
+    f.call.state = "approved";
+    assert_int_equal(guard(p, "probe", &f, &ok, &reason, &err), CF_OK);
+    assert_string_equal(reason, "2025-03-02|2025-03-02T08:00:00Z|-|0b9f2f4e-0000-4000-8000-000000000001|"
+                                "certification|approved|-|submit|-|nil");
+    free(reason);
+    fixture_free(&f);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+static void test_assign_patch(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    fixture f;
+    fixture_init(&f, "{\"exam_attempts\":1,\"note\":\"x\"}", "{\"score\":82}", NULL);
+    cf__err err;
+    json_t *patch = NULL;
+    assert_int_equal(cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, "record_exam"), &f.call, &patch, &err), CF_OK);
+    json_t *want = json_loads("{\"exam_attempts\":2,\"last_exam\":{\"score\":82,\"passed\":true,"
+                              "\"at\":\"2025-03-02T05:00:00Z\"},\"score_ratio\":0.82,"
+                              "\"history\":[\"exam\",\"2025-03-01\"],\"note\":null,\"tags\":[]}",
+                              0, NULL);
+    assert_true(json_equal(patch, want));
+    assert_true(json_is_integer(json_object_get(patch, "exam_attempts")));
+    assert_true(json_is_real(json_object_get(patch, "score_ratio")));
+    json_decref(want);
+    json_decref(patch);
+
+    assert_int_equal(cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, "record_submission"), &f.call, &patch, &err),
+                     CF_OK);
+    want = json_loads("{\"submitted_on\":\"2025-03-01\",\"submitted_by\":\"clerk@example.org\"}", 0, NULL);
+    assert_true(json_equal(patch, want));
+    json_decref(want);
+    json_decref(patch);
+
+    json_t *sentinel = json_object();
+    patch = sentinel;
+    assert_int_equal(cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, "no_change"), &f.call, &patch, &err), CF_OK);
+    assert_null(patch);
+    json_decref(sentinel);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+static void test_assign_bad_results(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 0, 0);
+    static const struct {
+        const char *name;
+        const char *fragment;
+    } cases[] = {
+        {"returns_function", "policy assign 'returns_function' (county los_angeles) returned a function"},
+        {"returns_function", "at patch.a.b"},
+        {"returns_nan", "not finite"},
+        {"returns_mixed", "mixing names and positions"},
+        {"returns_array", "returned an array"},
+        {"returns_string", "returned string; return a table of changes"},
+        {"returns_kept", "instance data kept from an earlier call"},
+    };
+    fixture f;
+    fixture_init(&f, "{\"name\":\"Ada\",\"list\":[1,2,{\"k\":null}]}", NULL, NULL);
+    cf__err err;
+    json_t *patch = NULL;
+    /* Keep a view for returns_kept. */
+    bool ok;
+    char *reason;
+    assert_int_equal(guard(p, "keep_data", &f, &ok, &reason, &err), CF_OK);
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        err.msg[0] = '\0';
+        int rc = cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, cases[i].name), &f.call, &patch, &err);
+        if (rc != CF_EPOLICY || !strstr(err.msg, cases[i].fragment))
+            fail_msg("%s: rc %d, message: %s", cases[i].name, rc, err.msg);
+        assert_null(patch);
+        expect_host_alive(p);
+    }
+    /* A view in a patch is a deep copy of its JSON. */
+    assert_int_equal(cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, "returns_view"), &f.call, &patch, &err), CF_OK);
+    assert_true(json_equal(json_object_get(patch, "copy"), f.data));
+    assert_true(json_object_get(patch, "copy") != f.data);
+    json_decref(patch);
+    assert_int_equal(cf__policy_assign(p, fn(p, CF__ROLE_ASSIGN, "returns_empty"), &f.call, &patch, &err), CF_OK);
+    assert_true(json_is_object(patch));
+    assert_int_equal(json_object_size(patch), 0);
+    json_decref(patch);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+static void test_deadlines(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    fixture f;
+    fixture_init(&f, "{\"submitted_on\":\"2025-03-01\"}", NULL, "2025-03-02T05:00:00Z");
+    f.call.event = NULL;
+    f.call.event_data = NULL;
+    cf__err err;
+    bool has = false;
+    cf_time due = 0;
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "review_due"), &f.call, &has, &due, &err), CF_OK);
+    assert_true(has);
+    /* 2025-04-01 starts at local midnight, PDT by then. */
+    assert_int_equal(due, cft_time("2025-04-01T07:00:00Z"));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "hearing_at"), &f.call, &has, &due, &err), CF_OK);
+    assert_true(has);
+    assert_int_equal(due, cft_time("2025-03-04T05:00:00Z"));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "none"), &f.call, &has, &due, &err), CF_OK);
+    assert_false(has);
+    /* A county's parameters change the deadline's inputs, not the function. */
+    json_object_set_new(f.data, "submitted_on", json_string("2024-02-29"));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "review_due"), &f.call, &has, &due, &err), CF_OK);
+    assert_int_equal(due, cft_time("2024-03-31T07:00:00Z"));
+    /* A bad input date: the library names itself and the argument. */
+    json_object_set_new(f.data, "submitted_on", json_string("2024-02-30"));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "review_due"), &f.call, &has, &due, &err),
+                     CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "policy deadline 'review_due' (county los_angeles) failed:"));
+    assert_non_null(strstr(err.msg, "date.add_days: argument 1 must be a date \"YYYY-MM-DD\" (got \"2024-02-30\")"));
+    assert_non_null(strstr(err.msg, "policy/state.lua:"));
+    assert_false(has);
+    fixture_free(&f);
+    cf__policy_close(p);
+
+    p = open_policy(HOSTILE, 0, 0);
+    fixture_init(&f, NULL, NULL, NULL);
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "garbage"), &f.call, &has, &due, &err),
+                     CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "policy deadline 'garbage' (county los_angeles) returned \"next tuesday\""));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "number"), &f.call, &has, &due, &err),
+                     CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "policy deadline 'number' (county los_angeles) returned number"));
+    assert_int_equal(cf__policy_deadline(p, fn(p, CF__ROLE_DEADLINE, "local_time"), &f.call, &has, &due, &err),
+                     CF_OK);
+    assert_int_equal(due, cft_time("2025-03-09T10:30:00Z"));
+    expect_host_alive(p);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+/* ---- errors, limits and the sandbox ---- */
+
+static void test_policy_errors(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 0, 0);
+    expect_guard_error(p, "raises", CF_EPOLICY,
+                       FRAGS("policy guard 'raises' (county los_angeles) failed: policy/state.lua:", "deliberate failure"));
+    expect_host_alive(p);
+    expect_guard_error(p, "nil_index", CF_EPOLICY, FRAGS("failed: policy/state.lua:", "attempt to index a nil value"));
+    expect_host_alive(p);
+    expect_guard_error(p, "returns_number", CF_EPOLICY,
+                       FRAGS("policy guard 'returns_number' (county los_angeles) returned number; return true, "
+                             "or false and a reason"));
+    expect_guard_error(p, "returns_nothing", CF_EPOLICY, FRAGS("returned nil; return true, or false and a reason"));
+    expect_host_alive(p);
+    cf__policy_close(p);
+}
+
+static void test_instruction_budget(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 0, 0);
+    expect_guard_error(p, "endless", CF_ELIMIT,
+                       FRAGS("policy guard 'endless' (county los_angeles) ran past its instruction budget of 1000000 "
+                             "(an endless loop? raise lua_instruction_budget if the work is legitimate)"));
+    expect_host_alive(p);
+    /* Catching the error with pcall does not buy more time. */
+    expect_guard_error(p, "endless_pcall", CF_ELIMIT, FRAGS("ran past its instruction budget"));
+    expect_host_alive(p);
+    cf__policy_close(p);
+
+    p = open_policy(HOSTILE, 5000, 0);
+    expect_guard_error(p, "endless", CF_ELIMIT, FRAGS("instruction budget of 5000 "));
+    expect_host_alive(p);
+    cf__policy_close(p);
+}
+
+static void test_memory_cap(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 100000000, 0);
+    expect_guard_error(p, "huge_string", CF_ELIMIT,
+                       FRAGS("policy guard 'huge_string' (county los_angeles) exceeded its memory cap of 16777216 bytes"));
+    expect_host_alive(p);
+    expect_guard_error(p, "growing_table", CF_ELIMIT, FRAGS("exceeded its memory cap of 16777216 bytes"));
+    expect_host_alive(p);
+    /* Repeated: the cap is per call, garbage from failed calls does not pile up against it. */
+    for (int i = 0; i < 3; i++)
+        expect_guard_error(p, "growing_table", CF_ELIMIT, FRAGS("memory cap"));
+    expect_host_alive(p);
+    cf__policy_close(p);
+
+    p = open_policy(HOSTILE, 0, 1 << 20);
+    expect_guard_error(p, "huge_string", CF_ELIMIT, FRAGS("memory cap of 1048576 bytes"));
+    expect_host_alive(p);
+    cf__policy_close(p);
+}
+
+static void test_sandbox_forbidden(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 0, 0);
+    static const struct {
+        const char *guard;
+        const char *fragment;
+    } cases[] = {
+        {"os_exit", "global 'os'"},
+        {"io_open", "global 'io'"},
+        {"call_require", "global 'require'"},
+        {"call_load", "global 'load'"},
+        {"call_dofile", "global 'dofile'"},
+        {"debug_getinfo", "global 'debug'"},
+        {"string_dump", "field 'dump'"},
+        {"method_dump", "field 'dump'"},
+        {"string_mt", "attempt to index a boolean value"},
+        {"call_rawset", "global 'rawset'"},
+        {"write_global", "policies cannot write global 'x'"},
+        {"write_data", "instance data is read-only; return a patch from an assign"},
+        {"write_inst", "'inst' is read-only"},
+        {"patch_string", "the 'string' library is read-only for policies"},
+        {"patch_params", "params are read-only"},
+        {"set_gc", "policies cannot set __gc finalizers"},
+        {"math_random", "field 'random'"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char prefix[128];
+        snprintf(prefix, sizeof prefix, "policy guard '%s' (county los_angeles) failed: ", cases[i].guard);
+        expect_guard_error(p, cases[i].guard, CF_EPOLICY, FRAGS(prefix, cases[i].fragment));
+        expect_host_alive(p);
+    }
+    /* string methods still work, through the read-only proxy. */
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "return { guards = { s = function()\n"
+                   "  local n = 0 for k in pairs(string) do n = n + 1 end\n"
+                   "  return ('abc'):upper() == 'ABC' and string.format('%d', 7) == '7' and n > 5\n"
+                   "    and getmetatable('') == false and math.max(1, 2) == 2 and #table.pack(1, 2) == 2\n"
+                   "    and utf8.char(72) == 'H' and getmetatable(string) == false, 'sandbox basics'\n"
+                   "end } }"));
+    cf__policy *q = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, NULL, NULL, NULL);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    int rc = guard(q, "s", &f, &ok, &reason, &err);
+    if (rc != CF_OK)
+        fail_msg("%s", err.msg);
+    assert_true(ok);
+    fixture_free(&f);
+    cf__policy_close(q);
+    cft_rmtree(dir);
+    cf__policy_close(p);
+}
+
+static void test_stale_view(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(HOSTILE, 0, 0);
+    fixture f;
+    fixture_init(&f, "{\"name\":\"x\"}", NULL, NULL);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    assert_int_equal(guard(p, "keep_data", &f, &ok, &reason, &err), CF_OK);
+    fixture_free(&f); /* the JSON the view pointed at is gone */
+    expect_guard_error(p, "use_kept", CF_EPOLICY,
+                       FRAGS("policy guard 'use_kept' (county los_angeles) failed:",
+                             "instance data was kept past the policy call it was given to"));
+    expect_host_alive(p);
+    expect_guard_error(p, "print_kept", CF_EPOLICY, FRAGS("instance data was kept past the policy call"));
+    expect_guard_error(p, "pairs_kept", CF_EPOLICY, FRAGS("instance data was kept past the policy call"));
+    expect_host_alive(p);
+    cf__policy_close(p);
+}
+
+static void test_views_read_json(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "return { guards = { v = function(inst, ev)\n"
+                   "  local d = inst.data\n"
+                   "  local keys = {}\n"
+                   "  for k, v in pairs(d) do keys[#keys + 1] = k end\n"
+                   "  local sum = 0\n"
+                   "  for i, x in ipairs(d.list) do sum = sum + x end\n"
+                   "  local parts = { table.concat(keys, ','), #d.list, sum, tostring(d.none), tostring(d.absent),\n"
+                   "    math.type(d.int), math.type(d.real), tostring(d.flag), d.nested.deep[2], ev.data.n, #d }\n"
+                   "  for i = 1, #parts do parts[i] = tostring(parts[i]) end\n"
+                   "  return false, table.concat(parts, '|')\n"
+                   "end } }"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f,
+                 "{\"list\":[1,2,3],\"none\":null,\"int\":5,\"real\":2.5,\"flag\":false,"
+                 "\"nested\":{\"deep\":[\"a\",\"b\"]}}",
+                 "{\"n\":7}", NULL);
+    cf__err err;
+    bool ok = true;
+    char *reason = NULL;
+    int rc = guard(p, "v", &f, &ok, &reason, &err);
+    if (rc != CF_OK)
+        fail_msg("%s", err.msg);
+    assert_string_equal(reason, "list,int,real,flag,nested|3|6|nil|nil|integer|float|false|b|7|0");
+    free(reason);
+    fixture_free(&f);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+static void test_date_library(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "local function check(got, want, what)\n"
+                   "  if got ~= want then error(what .. ': got ' .. tostring(got) .. ', want ' .. tostring(want)) end\n"
+                   "end\n"
+                   "return { guards = { dates = function()\n"
+                   "  check(date.valid('2024-02-29'), true, 'valid')\n"
+                   "  check(date.valid('2023-02-29'), false, 'valid leap')\n"
+                   "  check(date.valid(5), false, 'valid number')\n"
+                   "  check(date.add_days('2024-02-28', 2), '2024-03-01', 'add_days')\n"
+                   "  check(date.add_months('2025-01-31', 1), '2025-02-28', 'add_months')\n"
+                   "  check(date.add_years('2024-02-29', 1), '2025-02-28', 'add_years')\n"
+                   "  check(date.add_years('2024-02-29', 4), '2028-02-29', 'add_years 4')\n"
+                   "  check(date.add_business_days('2025-03-07', 1), '2025-03-10', 'business fri')\n"
+                   "  check(date.add_business_days('2025-03-08', 1), '2025-03-10', 'business sat')\n"
+                   "  check(date.add_business_days('2025-03-08', 5), '2025-03-14', 'business sat 5')\n"
+                   "  check(date.add_business_days('2025-03-05', 5), '2025-03-12', 'business wed 5')\n"
+                   "  check(date.add_business_days('2025-03-05', 0), '2025-03-05', 'business 0')\n"
+                   "  check(date.add_business_days('2025-03-03', 12), '2025-03-19', 'business 12')\n"
+                   "  check(date.days_between('2024-02-01', '2024-03-01'), 29, 'days_between')\n"
+                   "  check(date.days_between('2024-03-01', '2024-02-01'), -29, 'days_between neg')\n"
+                   "  check(date.compare('2024-01-01', '2024-01-02'), -1, 'compare')\n"
+                   "  check(date.compare('2024-01-02', '2024-01-02'), 0, 'compare eq')\n"
+                   "  check(date.compare('2025-03-01T08:00:00Z', '2025-03-01T00:00:00-08:00'), 0, 'compare instants')\n"
+                   "  check(date.compare('2025-03-01T09:00:00Z', '2025-03-01T00:00:00-08:00'), 1, 'compare later')\n"
+                   "  check(date.age('2000-02-29', '2025-02-28'), 24, 'age feb 28')\n"
+                   "  check(date.age('2000-02-29', '2025-03-01'), 25, 'age mar 1')\n"
+                   "  check(date.age('2000-02-29', '2024-02-29'), 24, 'age leap')\n"
+                   "  check(date.age('2007-03-01', '2025-02-28'), 17, 'age 17')\n"
+                   "  check(date.weekday('2025-03-09'), 0, 'weekday')\n"
+                   "  check(date.is_leap(2024), true, 'leap')\n"
+                   "  check(date.is_leap(1900), false, 'leap 1900')\n"
+                   "  check(date.end_of_month('2024-02-10'), '2024-02-29', 'end_of_month')\n"
+                   "  check(date.of('2025-03-02T05:00:00Z'), '2025-03-01', 'of')\n"
+                   "  check(date.of('2025-03-02T08:00:00Z'), '2025-03-02', 'of later')\n"
+                   "  check(date.add_hours('2025-03-08T12:00:00Z', 24), '2025-03-09T12:00:00Z', 'add_hours')\n"
+                   "  check(date.add_hours('2025-03-08T12:00:00Z', 1.5), '2025-03-08T13:30:00Z', 'add_hours frac')\n"
+                   "  check(date.hours_between('2025-03-09T00:00', '2025-03-10T00:00'), 23.0, 'hours dst')\n"
+                   "  check(date.hours_between('2025-03-01T00:00:00Z', '2025-03-01T00:30:00Z'), 0.5, 'hours frac')\n"
+                   "  return true\n"
+                   "end,\n"
+                   "bad_add = function() return date.add_days('2025-1-1', 1) end,\n"
+                   "bad_n = function() return date.add_days('2025-01-01', 1.5) end,\n"
+                   "bad_mix = function() return date.compare('2025-01-01', '2025-01-01T00:00:00Z') end,\n"
+                   "bad_business = function() return date.add_business_days('2025-01-01', -1) end,\n"
+                   "bad_age = function() return date.age('2025-01-02', '2025-01-01') end,\n"
+                   "bad_range = function() return date.add_years('9999-01-01', 1) end,\n"
+                   "} }"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, NULL, NULL, NULL);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    int rc = guard(p, "dates", &f, &ok, &reason, &err);
+    if (rc != CF_OK)
+        fail_msg("%s", err.msg);
+    assert_true(ok);
+    fixture_free(&f);
+    expect_guard_error(p, "bad_add", CF_EPOLICY,
+                       FRAGS("policy/state.lua:", "date.add_days: argument 1 must be a date \"YYYY-MM-DD\" (got \"2025-1-1\")"));
+    expect_guard_error(p, "bad_n", CF_EPOLICY, FRAGS("date.add_days: argument 2 must be a whole number of days"));
+    expect_guard_error(p, "bad_mix", CF_EPOLICY, FRAGS("date.compare: compare two dates or two date-times"));
+    expect_guard_error(p, "bad_business", CF_EPOLICY, FRAGS("date.add_business_days: argument 2"));
+    expect_guard_error(p, "bad_age", CF_EPOLICY, FRAGS("date.age: the date 2025-01-01 is before the birth date"));
+    expect_guard_error(p, "bad_range", CF_EPOLICY, FRAGS("date.add_years: the result is outside the years 1 to 9999"));
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* ---- counties ---- */
+
+/* A policy folder with the good state policy and one overlay. */
+static char *dir_with_overlay(const char *county_file, const char *text)
+{
+    char *dir = cft_tmpdir();
+    char *state = cft_slurp(GOOD "/policy/state.lua");
+    free(cft_write(dir, "policy/state.lua", state));
+    free(state);
+    free(cft_write(dir, county_file, text));
+    return dir;
+}
+
+static void test_overlay_errors(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *file, *text;
+        const char *fragments[4];
+    } cases[] = {
+        {"counties/los_angeles.lua", "return { params = { review_sla_days = 10 } }",
+         {"counties/los_angeles.lua: params.review_sla_days: a county may not override 'review_sla_days' "
+          "(overridable: hire_grace_days, supervisor_training_days)"}},
+        {"counties/fresno.lua", "return { params = { hire_grace_dayz = 10 } }",
+         {"counties/fresno.lua: params.hire_grace_dayz: 'hire_grace_dayz' is not a parameter of the state policy",
+          "did you mean 'hire_grace_days'?"}},
+        {"counties/kern.lua", "return { params = { hire_grace_days = '120' } }",
+         {"counties/kern.lua: params.hire_grace_days: must be a number like the state default (got string)"}},
+        {"counties/kern.lua", "return { parms = { hire_grace_days = 120 } }",
+         {"counties/kern.lua: unknown key 'parms'", "did you mean 'params'?"}},
+        {"counties/kern.lua", "return { guards = {} }", {"counties/kern.lua: unknown key 'guards'", "allowed: description, params"}},
+        {"counties/kern.lua", "hire_grace_days = 5 return {}", {"counties/kern.lua", "policies cannot write global"}},
+        {"counties/kern.lua", "return { params = ", {"counties/kern.lua:1:"}},
+        {"counties/Kern.lua", "return {}", {"counties/Kern.lua", "lower case"}},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *dir = dir_with_overlay(cases[i].file, cases[i].text);
+        const char *frags[5] = {0};
+        memcpy(frags, cases[i].fragments, sizeof cases[i].fragments);
+        expect_open_error(dir, CF_EPOLICY, frags);
+        cft_rmtree(dir);
+    }
+}
+
+static void test_county_params(void **state)
+{
+    (void)state;
+    char *dir = dir_with_overlay("counties/fresno.lua", "return { params = { hire_grace_days = 30 } }");
+    free(cft_write(dir, "policy/state.lua",
+                   "return { params = { hire_grace_days = 90, fee = 80.5, name = 'x', f = function() end },\n"
+                   "  overridable = { 'hire_grace_days' },\n"
+                   "  guards = { grace = function(inst, ev, ctx) return false, tostring(params.hire_grace_days) end } }"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, NULL, NULL, NULL);
+    cf__err err;
+    bool ok;
+    char *reason = NULL;
+    const char *counties[] = {"fresno", "los_angeles", NULL, "fresno"};
+    const char *want[] = {"30", "90", "90", "30"};
+    for (int i = 0; i < 4; i++) {
+        f.call.county = counties[i];
+        assert_int_equal(guard(p, "grace", &f, &ok, &reason, &err), CF_OK);
+        assert_string_equal(reason, want[i]);
+        free(reason);
+    }
+    json_t *v = NULL;
+    assert_int_equal(cf__policy_param(p, "fresno", "hire_grace_days", &v, &err), CF_OK);
+    assert_int_equal(json_integer_value(v), 30);
+    json_decref(v);
+    assert_int_equal(cf__policy_param(p, "kern", "hire_grace_days", &v, &err), CF_OK);
+    assert_int_equal(json_integer_value(v), 90);
+    json_decref(v);
+    assert_int_equal(cf__policy_param(p, NULL, "fee", &v, &err), CF_OK);
+    assert_true(json_is_real(v));
+    json_decref(v);
+    assert_int_equal(cf__policy_param(p, NULL, "name", &v, &err), CF_OK);
+    assert_string_equal(json_string_value(v), "x");
+    json_decref(v);
+    assert_int_equal(cf__policy_param(p, NULL, "f", &v, &err), CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "is a function"));
+    assert_int_equal(cf__policy_param(p, NULL, "nope", &v, &err), CF_ENOTFOUND);
+    assert_null(v);
+    fixture_free(&f);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+
+    /* The good fixture: Los Angeles overrides the grace period. */
+    p = open_policy(GOOD, 0, 0);
+    fixture_init(&f, "{\"hired_on\":\"2024-11-01\"}", NULL, "2025-02-15T20:00:00Z");
+    f.call.county = "los_angeles"; /* 2024-11-01 + 120 = 2025-03-01 */
+    assert_int_equal(guard(p, "within_grace", &f, &ok, &reason, &err), CF_OK);
+    assert_true(ok);
+    f.call.county = "kern"; /* no overlay: 90 days, ended 2025-01-30 */
+    assert_int_equal(guard(p, "within_grace", &f, &ok, &reason, &err), CF_OK);
+    assert_false(ok);
+    assert_string_equal(reason, "the hire grace period ended on 2025-01-30");
+    free(reason);
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+static void test_policy_hash(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    char *state_text = cft_slurp(GOOD "/policy/state.lua");
+    char *la_text = cft_slurp(GOOD "/counties/los_angeles.lua");
+    char want_state[CF__HASH_HEX], want_la[CF__HASH_HEX];
+    cf__sha256_hex(state_text, strlen(state_text), want_state);
+    cf__buf b = {0};
+    cf__buf_printf(&b, "%s\n--overlay los_angeles\n%s", state_text, la_text);
+    cf__sha256_hex(b.data, b.len, want_la);
+    cf__buf_free(&b);
+    assert_string_equal(cf__policy_hash(p, "kern"), want_state);
+    assert_string_equal(cf__policy_hash(p, NULL), want_state);
+    assert_string_equal(cf__policy_hash(p, "los_angeles"), want_la);
+    assert_string_not_equal(cf__policy_hash(p, "san_diego"), want_la);
+    assert_string_not_equal(cf__policy_hash(p, "san_diego"), want_state);
+    free(state_text);
+    free(la_text);
+    cf__policy_close(p);
+}
+
+typedef struct diags {
+    int count;
+    char files[8][512];
+    char msgs[8][CF__MSG_MAX];
+} diags;
+
+static int collect(void *ud, const cf_diagnostic *d)
+{
+    diags *ds = ud;
+    if (ds->count < 8) {
+        snprintf(ds->files[ds->count], sizeof ds->files[0], "%s", d->file);
+        snprintf(ds->msgs[ds->count], sizeof ds->msgs[0], "%s", d->message);
+    }
+    ds->count++;
+    return 0;
+}
+
+static void test_check_reports_every_overlay(void **state)
+{
+    (void)state;
+    cf__tz tz;
+    cf__err err;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
+    cf__policy_config cfg = {BROKEN, 0, 0, &tz};
+    diags ds;
+    memset(&ds, 0, sizeof ds);
+    int problems = -1;
+    assert_int_equal(cf__policy_check(&cfg, collect, &ds, &problems), CF_EPOLICY);
+    assert_int_equal(problems, 2);
+    assert_int_equal(ds.count, 2);
+    assert_non_null(strstr(ds.files[0], "counties/alpine.lua"));
+    assert_non_null(strstr(ds.msgs[0], "counties/alpine.lua: params.review_sla_days: a county may not override"));
+    assert_non_null(strstr(ds.files[1], "counties/butte.lua"));
+    assert_non_null(strstr(ds.msgs[1], "unknown key 'descripton' (did you mean 'description'?"));
+    /* Opening stops at the first. */
+    expect_open_error(BROKEN, CF_EPOLICY, FRAGS("counties/alpine.lua"));
+
+    cfg.dir = GOOD;
+    memset(&ds, 0, sizeof ds);
+    assert_int_equal(cf__policy_check(&cfg, collect, &ds, &problems), CF_OK);
+    assert_int_equal(problems, 0);
+
+    /* A broken state policy and a broken overlay are both reported. */
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", "return {"));
+    free(cft_write(dir, "counties/kern.lua", "return { parms = {} }"));
+    free(cft_write(dir, "counties/inyo.lua", "return { params = { anything = 1 } }"));
+    cfg.dir = dir;
+    memset(&ds, 0, sizeof ds);
+    assert_int_equal(cf__policy_check(&cfg, collect, &ds, &problems), CF_EPOLICY);
+    assert_int_equal(problems, 2);
+    assert_non_null(strstr(ds.msgs[0], "policy/state.lua:1:"));
+    assert_non_null(strstr(ds.msgs[1], "counties/kern.lua: unknown key 'parms'"));
+    cft_rmtree(dir);
+}
+
+/* A rough check that a repeated guard call stays cheap (the benchmark is elsewhere). */
+static void test_repeated_calls_stay_consistent(void **state)
+{
+    (void)state;
+    cf__policy *p = open_policy(GOOD, 0, 0);
+    fixture f;
+    fixture_init(&f, "{\"exam_attempts\":1}", NULL, NULL);
+    cf__err err;
+    bool ok = false;
+    char *reason = NULL;
+    int g = fn(p, CF__ROLE_GUARD, "has_attempts_left");
+    for (int i = 0; i < 200000; i++) {
+        if (cf__policy_guard(p, g, &f.call, &ok, &reason, &err) != CF_OK || !ok)
+            fail_msg("call %d: %s", i, err.msg);
+    }
+    fixture_free(&f);
+    cf__policy_close(p);
+}
+
+/* docs/policies.md quotes the fixtures the tests run, word for word. */
+static void test_docs_quote_fixtures(void **state)
+{
+    (void)state;
+    char *doc = cft_slurp(CF_SOURCE_DIR "/docs/policies.md");
+    const char *files[] = {GOOD "/policy/state.lua", GOOD "/counties/los_angeles.lua"};
+    for (size_t i = 0; i < 2; i++) {
+        char *text = cft_slurp(files[i]);
+        if (!strstr(doc, text))
+            fail_msg("docs/policies.md does not quote %s", files[i]);
+        free(text);
+    }
+    free(doc);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_load_good_fixture),
+        cmocka_unit_test(test_empty_policy_without_dir),
+        cmocka_unit_test(test_missing_state_file),
+        cmocka_unit_test(test_state_syntax_and_shape_errors),
+        cmocka_unit_test(test_guard_pass_and_fail),
+        cmocka_unit_test(test_ctx_today_is_local),
+        cmocka_unit_test(test_assign_patch),
+        cmocka_unit_test(test_assign_bad_results),
+        cmocka_unit_test(test_deadlines),
+        cmocka_unit_test(test_policy_errors),
+        cmocka_unit_test(test_instruction_budget),
+        cmocka_unit_test(test_memory_cap),
+        cmocka_unit_test(test_sandbox_forbidden),
+        cmocka_unit_test(test_stale_view),
+        cmocka_unit_test(test_views_read_json),
+        cmocka_unit_test(test_date_library),
+        cmocka_unit_test(test_overlay_errors),
+        cmocka_unit_test(test_county_params),
+        cmocka_unit_test(test_policy_hash),
+        cmocka_unit_test(test_check_reports_every_overlay),
+        cmocka_unit_test(test_repeated_calls_stay_consistent),
+        cmocka_unit_test(test_docs_quote_fixtures),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
