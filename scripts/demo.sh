@@ -4,7 +4,7 @@
 # (./certflow-demo.db), printing what happened at each step.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-cmake -S . -B build -DCERTFLOW_TESTS=OFF >/dev/null
+cmake -S . -B build >/dev/null
 cmake --build build -j"$(nproc 2>/dev/null || echo 2)" --target certflow_cli >/dev/null
 
 db=${CERTFLOW_DEMO_DB:-./certflow-demo.db}

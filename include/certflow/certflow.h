@@ -79,7 +79,7 @@ typedef int64_t cf_time;
 /* Parse ISO 8601: "2025-03-01" (midnight UTC), "2025-03-01T08:00:00Z",
  * "2025-03-01T08:00:00-08:00" or "2025-03-01T08:00" (UTC). CF_EINVAL if not. */
 CF_API int cf_time_parse(const char *iso, cf_time *out);
-/* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 32 bytes). */
+/* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes; CF_EINVAL if smaller). */
 CF_API int cf_time_format(cf_time t, char *buf, size_t size);
 
 /* The clock: returns the current time. Replace it to run on a virtual clock. */
