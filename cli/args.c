@@ -34,6 +34,16 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_STATE] = {"state", 0, 1, CLI_MAX_NAME, "STATE", "only instances in this state"},
     [CLI_OPT_UNTIL] = {"until", 0, 1, CLI_MAX_NAME, "ISO8601",
                        "fire timers due at or before this time (default: the clock's now)"},
+    [CLI_OPT_NAME] = {"name", 0, 1, CLI_MAX_NAME, "TEXT", "only people whose name contains TEXT"},
+    [CLI_OPT_NUMBER] = {"number", 0, 1, CLI_MAX_NAME, "NUMBER", "only this certification number"},
+    [CLI_OPT_STATUS] = {"status", 0, 1, CLI_MAX_NAME, "STATUS", "only this status (active, lapsed, suspended, revoked)"},
+    [CLI_OPT_FORMAT] = {"format", 0, 1, CLI_MAX_NAME, "FORMAT", "output format"},
+    [CLI_OPT_OUT] = {"out", 0, 1, CLI_MAX_PATH, "FILE", "write to FILE instead of standard output"},
+    [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_NAME, "DATE", "first date of the period (YYYY-MM-DD)"},
+    [CLI_OPT_TO] = {"to", 0, 1, CLI_MAX_NAME, "DATE", "last date of the period (YYYY-MM-DD)"},
+    [CLI_OPT_PEOPLE] = {"people", 0, 1, CLI_MAX_NAME, "N", "how many applicants to simulate"},
+    [CLI_OPT_SEED] = {"seed", 0, 1, CLI_MAX_NAME, "N", "random seed (the same seed gives the same run)"},
+    [CLI_OPT_YEARS] = {"years", 0, 1, CLI_MAX_NAME, "N", "virtual years to simulate"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -94,6 +104,25 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_VERIFY] = {"verify", 0, 0, 0, 0, "certflow verify", "check the history's hash chain",
                         "Prints how many history rows were checked, or names the first broken row (exit 6).", 1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
+    [CLI_CMD_POLICY] = {"policy", 2, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
+                        "certflow policy diff|apply --county COUNTY FILE | policy test DIR",
+                        "see what a county policy change does, apply it, or run policy test cases",
+                        "diff lists every live instance of the county whose pending deadlines or\n"
+                        "eligibility the overlay FILE would change (old and new); apply installs FILE\n"
+                        "as the county's overlay, records the change and reschedules the timers it\n"
+                        "moves; test runs the policy test cases in DIR.",
+                        1},
+    [CLI_CMD_REGISTRY] = {"registry", 1, 1,
+                          BIT(CLI_OPT_NAME) | BIT(CLI_OPT_NUMBER) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_STATUS) |
+                              BIT(CLI_OPT_FORMAT) | BIT(CLI_OPT_OUT),
+                          0, "certflow registry search|export [filters] [--format csv|json] [--out FILE]",
+                          "search or export the public registry (public fields only)", NULL, 1},
+    [CLI_CMD_REPORT] = {"report", 0, 0, BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO) | BIT(CLI_OPT_FORMAT), 0,
+                        "certflow report [--from DATE] [--to DATE] [--format text|json|csv]",
+                        "the yearly summary for the state", NULL, 1},
+    [CLI_CMD_SIMULATE] = {"simulate", 0, 0, BIT(CLI_OPT_PEOPLE) | BIT(CLI_OPT_SEED) | BIT(CLI_OPT_YEARS), 0,
+                          "certflow simulate [--people N] [--seed N] [--years N]",
+                          "simulate a county's population through the program on a virtual clock", NULL, 1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

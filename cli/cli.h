@@ -29,6 +29,10 @@ typedef enum cli_cmd {
     CLI_CMD_GRAPH,
     CLI_CMD_VERIFY,
     CLI_CMD_HELP,
+    CLI_CMD_POLICY,   /* cli/policy_cmd.c */
+    CLI_CMD_REGISTRY, /* cli/registry.c */
+    CLI_CMD_REPORT,   /* cli/report.c */
+    CLI_CMD_SIMULATE, /* cli/simulate.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -51,6 +55,16 @@ typedef enum cli_opt {
     CLI_OPT_STATE,
     CLI_OPT_UNTIL,
     CLI_OPT_WITHIN,
+    CLI_OPT_NAME,
+    CLI_OPT_NUMBER,
+    CLI_OPT_STATUS,
+    CLI_OPT_FORMAT,
+    CLI_OPT_OUT,
+    CLI_OPT_FROM,
+    CLI_OPT_TO,
+    CLI_OPT_PEOPLE,
+    CLI_OPT_SEED,
+    CLI_OPT_YEARS,
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -124,6 +138,40 @@ enum {
 /* Parse a duration "30d", "12h", "2w", "90m" (minutes), "45s" into seconds.
  * Returns 0, or -1 if malformed or out of range. */
 int cli_parse_duration(const char *s, int64_t *out);
+
+/* ---- One run of the command (main.c) ---- */
+
+/* Everything one run needs; lives on main's stack (no global state). */
+typedef struct cli_run {
+    const cli_args *a;
+    FILE *out, *err;
+    const char *db;
+    const char *actor;
+    char workflows[CLI_MAX_PATH + 32];
+    char policies[CLI_MAX_PATH + 32];
+    const char *plugins;
+    cf_time fixed_now; /* the --now clock */
+    int has_now;
+    cf_time until; /* tick --until */
+    int has_until;
+    int64_t within; /* due --within, seconds */
+    cf_options opts;
+    cf_engine *e;   /* open unless the command's spec says needs_db = 0 (then ":memory:") */
+} cli_run;
+
+/* Print "certflow: <message>" to r->err; returns the exit code for rc. */
+int cli_fail(cli_run *r, int rc);
+/* Print a usage problem for command c and return CLI_EXIT_USAGE. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 3, 4)))
+#endif
+int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...);
+
+/* Command handlers kept in their own files. Each returns an exit code. */
+int cli_cmd_policy(cli_run *r);   /* policy.c: policy diff | apply | test */
+int cli_cmd_registry(cli_run *r); /* registry.c: registry search | export */
+int cli_cmd_report(cli_run *r);   /* report.c: the yearly report */
+int cli_cmd_simulate(cli_run *r); /* simulate.c: the county simulation */
 
 /* ---- Output (output.c) ---- */
 

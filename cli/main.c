@@ -19,23 +19,6 @@
 #define CERTFLOW_SOURCE_DIR "."
 #endif
 
-/* Everything one run needs; lives on main's stack (no global state). */
-typedef struct cli_run {
-    const cli_args *a;
-    FILE *out, *err;
-    const char *db;
-    const char *actor;
-    char workflows[CLI_MAX_PATH + 32];
-    char policies[CLI_MAX_PATH + 32];
-    const char *plugins;
-    cf_time fixed_now; /* the --now clock */
-    int has_now;
-    cf_time until; /* tick --until */
-    int has_until;
-    int64_t within; /* due --within, seconds */
-    cf_options opts;
-    cf_engine *e;
-} cli_run;
 
 static cf_time fixed_clock(void *ud)
 {
@@ -79,10 +62,7 @@ static const char *bounded_env(const char *name, size_t max)
 }
 
 /* Print a usage problem the way every command does, and return exit code 2. */
-#if defined(__GNUC__)
-__attribute__((format(printf, 3, 4)))
-#endif
-static int usage(cli_run *r, cli_cmd c, const char *fmt, ...)
+int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -95,7 +75,7 @@ static int usage(cli_run *r, cli_cmd c, const char *fmt, ...)
 }
 
 /* Report a failed engine call and return its exit code. */
-static int fail(cli_run *r, int rc)
+int cli_fail(cli_run *r, int rc)
 {
     const char *msg = r->e ? cf_errmsg(r->e) : "";
     if (!msg || !*msg)
@@ -129,7 +109,7 @@ static int setup(cli_run *r)
     r->opts.plugin_dir = r->plugins;
     if (a->opt[CLI_OPT_NOW]) {
         if (cf_time_parse(a->opt[CLI_OPT_NOW], &r->fixed_now) != CF_OK)
-            return usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",
+            return cli_usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",
                          a->opt[CLI_OPT_NOW]);
         r->has_now = 1;
         r->opts.clock = fixed_clock;
@@ -139,13 +119,13 @@ static int setup(cli_run *r)
     const char *u = a->opt[CLI_OPT_UNTIL];
     if (u) {
         if (cf_time_parse(u, &r->until) != CF_OK)
-            return usage(r, a->cmd, "--until '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)", u);
+            return cli_usage(r, a->cmd, "--until '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)", u);
         r->has_until = 1;
     }
     r->within = 30 * 86400;
     const char *w = a->opt[CLI_OPT_WITHIN];
     if (w && cli_parse_duration(w, &r->within) != 0)
-        return usage(r, a->cmd, "--within '%.60s' is not a duration (e.g. 30d, 12h, 2w, 90m, 45s)", w);
+        return cli_usage(r, a->cmd, "--within '%.60s' is not a duration (e.g. 30d, 12h, 2w, 90m, 45s)", w);
     return 0;
 }
 
@@ -153,7 +133,7 @@ static int open_engine(cli_run *r, const char *path)
 {
     int rc = cf_engine_open(path, &r->opts, &r->e);
     if (rc != CF_OK)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     return 0;
 }
 
@@ -204,7 +184,7 @@ static int cmd_init(cli_run *r)
     int rc = cf_workflow_names(r->e, collect_name, names);
     if (rc != CF_OK) {
         json_decref(names);
-        return fail(r, rc);
+        return cli_fail(r, rc);
     }
     if (r->a->opt[CLI_OPT_JSON]) {
         json_t *o = json_object();
@@ -230,7 +210,7 @@ static int print_instance(cli_run *r, const char *id)
     cf_instance_info info = CF_INSTANCE_INFO_INIT;
     int rc = cf_instance_get(r->e, id, &info);
     if (rc != CF_OK)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON])
         return cli_json_print(r->out, cli_json_instance(&info)) ? CLI_EXIT_OTHER : 0;
     cli_print_instance(r->out, &info);
@@ -248,7 +228,7 @@ static int cmd_new(cli_run *r)
     int rc = cf_instance_create(r->e, r->a->pos[0], r->a->opt[CLI_OPT_COUNTY], data, r->actor, id);
     free(buf);
     if (rc != CF_OK)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON])
         return print_instance(r, id);
     fprintf(r->out, "%s\n", id);
@@ -267,7 +247,7 @@ static int cmd_fire(cli_run *r)
     int rc = cf_instance_fire(r->e, id, event, data, r->actor, key, &res);
     free(buf);
     if (rc != CF_OK && rc != CF_REJECTED)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
         if (cli_json_print(r->out, cli_json_fire(&res, id, event)))
             return CLI_EXIT_OTHER;
@@ -329,7 +309,7 @@ static int finish(cli_run *r, collect *c, int rc, const char *empty_note)
         fprintf(r->err, "certflow: out of memory while collecting rows\n");
         rc = CF_ENOMEM;
     } else if (rc != CF_OK) {
-        fail(r, rc);
+        cli_fail(r, rc);
     }
     if (rc == CF_OK) {
         if (c->arr) {
@@ -432,7 +412,7 @@ static int cmd_tick(cli_run *r)
         if (fired)
             fprintf(r->err, "certflow: %llu timer%s fired before the failure below\n", (unsigned long long)fired,
                     fired == 1 ? "" : "s");
-        return fail(r, rc);
+        return cli_fail(r, rc);
     }
     char when[32];
     cli_time(until, when);
@@ -477,7 +457,7 @@ static int cmd_graph(cli_run *r)
     char *dot = NULL;
     int rc = cf_workflow_dot(r->e, r->a->pos[0], &dot);
     if (rc != CF_OK)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
         json_t *o = json_object();
         json_object_set_new(o, "workflow", json_string(r->a->pos[0]));
@@ -497,7 +477,7 @@ static int cmd_verify(cli_run *r)
     cf_verify_report rep = CF_VERIFY_REPORT_INIT;
     int rc = cf_engine_verify(r->e, &rep);
     if (rc != CF_OK && rc != CF_ECORRUPT)
-        return fail(r, rc);
+        return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
         json_t *o = json_object();
         json_object_set_new(o, "ok", json_boolean(rc == CF_OK));
@@ -515,7 +495,7 @@ static int cmd_verify(cli_run *r)
         return 0;
     }
     fprintf(r->out, "broken: the hash chain breaks at history row %lld\n", (long long)rep.first_bad);
-    return fail(r, rc);
+    return cli_fail(r, rc);
 }
 
 /* ---- check: no database ---- */
@@ -628,6 +608,8 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_SHOW] = cmd_show,       [CLI_CMD_HISTORY] = cmd_history, [CLI_CMD_LIST] = cmd_list,
     [CLI_CMD_TICK] = cmd_tick,       [CLI_CMD_DUE] = cmd_due,     [CLI_CMD_CHECK] = cmd_check,
     [CLI_CMD_GRAPH] = cmd_graph,     [CLI_CMD_VERIFY] = cmd_verify,
+    [CLI_CMD_POLICY] = cli_cmd_policy, [CLI_CMD_REGISTRY] = cli_cmd_registry,
+    [CLI_CMD_REPORT] = cli_cmd_report, [CLI_CMD_SIMULATE] = cli_cmd_simulate,
 };
 
 static int run(cli_run *r)
@@ -646,7 +628,7 @@ static int run(cli_run *r)
         if (a->npos > 0) {
             c = cli_cmd_find(a->pos[0]);
             if (c == CLI_CMD_NONE)
-                return usage(r, CLI_CMD_HELP, "unknown command '%.60s'", a->pos[0]);
+                return cli_usage(r, CLI_CMD_HELP, "unknown command '%.60s'", a->pos[0]);
         }
         cli_print_help(r->out, c);
         return 0;

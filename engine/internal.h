@@ -127,11 +127,20 @@ typedef enum cf__role { CF__ROLE_GUARD = 0, CF__ROLE_ASSIGN = 1, CF__ROLE_DEADLI
 typedef struct cf__policy cf__policy;
 
 typedef struct cf__policy_config {
-    const char *dir;            /* holds policy/state.lua and counties/<name>.lua; NULL = empty policy */
+    const char *dir;            /* holds policy/ and counties/<name>.lua; NULL = empty policy */
     uint64_t instruction_budget; /* per call */
     size_t memory_cap;           /* bytes per call */
     const cf__tz *tz;            /* copied */
+    /* A proposed change, for previews: load candidate_path as the overlay of
+     * candidate_county in place of its file (or as its first overlay). NULL: none. */
+    const char *candidate_county;
+    const char *candidate_path;
 } cf__policy_config;
+
+/* The state policy is the folder <dir>/policy: state.lua (params, overridable, and
+ * functions) plus any other *.lua there ("parts": guards, assigns, deadlines and a
+ * description only). A function name defined twice across the folder is an error
+ * naming both files. The policy hash covers every file, in name order. */
 
 /* Load the state policy and every county overlay. A broken file, or an overlay
  * that overrides a parameter the state policy does not declare overridable,
