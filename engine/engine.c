@@ -267,7 +267,7 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = apply_defaults(e, opts);
     if (rc != CF_OK)
         goto fail;
-    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz};
+    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz, NULL, NULL};
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
@@ -458,7 +458,7 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         goto done;
     }
     cf__policy_config pc = {probe.policy_dir, probe.opts.lua_instruction_budget, probe.opts.lua_memory_cap,
-                            &probe.tz};
+                            &probe.tz, NULL, NULL};
     int policy_problems = 0;
     cf__policy_check(&pc, sink_report, &sink, &policy_problems);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */

@@ -20,7 +20,7 @@ static cf__policy *open_policy(const char *dir, uint64_t budget, size_t cap)
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, budget, cap, &tz};
+    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     if (rc != CF_OK)
@@ -34,7 +34,7 @@ static void expect_open_error(const char *dir, int want_rc, const char *const *f
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, 0, 0, &tz};
+    cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     assert_null(p);
@@ -826,7 +826,7 @@ static void test_check_reports_every_overlay(void **state)
     cf__tz tz;
     cf__err err;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {BROKEN, 0, 0, &tz};
+    cf__policy_config cfg = {BROKEN, 0, 0, &tz, NULL, NULL};
     diags ds;
     memset(&ds, 0, sizeof ds);
     int problems = -1;
