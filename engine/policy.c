@@ -34,6 +34,7 @@ static const char *const ROLE_NAMES[3] = {"guard", "assign", "deadline"};
 static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
 static const char *const STATE_KEYS[] = {"description", "params", "overridable", "guards", "assigns", "deadlines"};
 static const char *const COUNTY_KEYS[] = {"description", "params"};
+static const char *const PART_KEYS[] = {"description", "guards", "assigns", "deadlines"};
 
 /* Upvalues of the per-call runner closure (hot values, no registry look-ups). */
 enum {
@@ -1089,6 +1090,7 @@ typedef struct source {
 
 typedef struct loader {
     cf__policy *p;
+    const cf__policy_config *cfg;
     cf__err *err;
     cf_diagnostic_fn diag; /* check mode: report and go on */
     void *diag_ud;
@@ -1100,6 +1102,9 @@ typedef struct loader {
     bool state_ok;
     source *overlays;
     size_t noverlays;
+    source *parts;      /* policy/<name>.lua beside state.lua, in name order */
+    size_t nparts;
+    cf__buf state_text; /* state.lua and the parts, as hashed */
 } loader;
 
 /* Stack slots inside load_all. */
@@ -1121,7 +1126,11 @@ enum {
     S_CTX_P,
     S_VIEW_MT,
     S_DEFAULTS,  /* the state's params, copied */
-    S_COUNT = S_DEFAULTS
+    S_FN_GUARDS, /* name -> function, gathered from every file of the state policy */
+    S_FN_ASSIGNS,
+    S_FN_DEADLINES,
+    S_ORIGIN,    /* "role.name" -> label of the file that defined it */
+    S_COUNT = S_ORIGIN
 };
 
 static int problem(loader *ld, const source *src, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
@@ -1243,10 +1252,10 @@ static int cmp_cstr(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* Collect the functions of a role (table at field `key` of t) into p and the array at dest. */
-static int absorb_functions(loader *ld, lua_State *L, const source *src, int t, int role, int dest)
+/* Gather the functions of a role (table at field `key` of t) into the name ->
+ * function table of that role; a name defined by an earlier file is an error. */
+static int collect_functions(loader *ld, lua_State *L, const source *src, int t, int role)
 {
-    cf__policy *p = ld->p;
     const char *key = ROLE_TABLES[role];
     int type = lua_getfield(L, t, key);
     if (type == LUA_TNIL) {
@@ -1259,6 +1268,45 @@ static int absorb_functions(loader *ld, lua_State *L, const source *src, int t, 
                        lua_typename(L, type));
     }
     int fns = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+            lua_settop(L, fns - 1);
+            return problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
+                           src->label, key);
+        }
+        const char *name = lua_tostring(L, -2);
+        if (lua_type(L, -1) != LUA_TFUNCTION) {
+            int rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
+                             luaL_typename(L, -1));
+            lua_settop(L, fns - 1);
+            return rc;
+        }
+        lua_pushfstring(L, "%s.%s", key, name);
+        if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING) {
+            int rc = problem(ld, src, CF_EPOLICY,
+                             "%s: %s.%s: already defined in %s (a name may be defined once in the state policy)",
+                             src->label, key, name, lua_tostring(L, -1));
+            lua_settop(L, fns - 1);
+            return rc;
+        }
+        lua_pop(L, 1);
+        lua_pushfstring(L, "%s.%s", key, name);
+        lua_pushstring(L, src->label);
+        lua_rawset(L, S_ORIGIN);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, S_FN_GUARDS + role); /* pops key and function; the key copy stays for lua_next */
+    }
+    lua_settop(L, fns - 1);
+    return CF_OK;
+}
+
+/* Turn the gathered functions of a role into p's sorted names and the array at dest. */
+static int finish_functions(loader *ld, lua_State *L, int role, int dest)
+{
+    cf__policy *p = ld->p;
+    int fns = S_FN_GUARDS + role;
     size_t n = 0;
     lua_pushnil(L);
     while (lua_next(L, fns)) {
@@ -1267,25 +1315,14 @@ static int absorb_functions(loader *ld, lua_State *L, const source *src, int t, 
     }
     p->names[role] = calloc(n ? n : 1, sizeof(char *));
     if (!p->names[role])
-        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
     lua_pushnil(L);
     while (lua_next(L, fns)) {
-        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
-            lua_pop(L, 3);
-            return problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
-                           src->label, key);
-        }
-        if (lua_type(L, -1) != LUA_TFUNCTION) {
-            int rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key,
-                             lua_tostring(L, -2), luaL_typename(L, -1));
-            lua_pop(L, 3);
-            return rc;
-        }
         lua_pop(L, 1);
         char *name = cf__strdup(lua_tostring(L, -1));
         if (!name) {
-            lua_pop(L, 2);
-            return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+            lua_pop(L, 1);
+            return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
         }
         p->names[role][p->nnames[role]++] = name;
     }
@@ -1294,7 +1331,6 @@ static int absorb_functions(loader *ld, lua_State *L, const source *src, int t, 
         lua_getfield(L, fns, p->names[role][i]);
         lua_rawseti(L, dest, (lua_Integer)i + 1);
     }
-    lua_pop(L, 1);
     return CF_OK;
 }
 
@@ -1399,7 +1435,23 @@ static int load_state(loader *ld, lua_State *L)
     if (rc == CF_OK)
         rc = absorb_overridable(ld, L, src, t);
     for (int role = 0; role < 3 && rc == CF_OK; role++)
-        rc = absorb_functions(ld, L, src, t, role, S_GUARDS + role);
+        rc = collect_functions(ld, L, src, t, role);
+    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+/* A part of the state policy: decisions only; parameters live in state.lua. */
+static int load_part(loader *ld, lua_State *L, const source *src)
+{
+    int rc = run_file(ld, L, src, S_ENV_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    rc = check_keys(ld, L, src, t, PART_KEYS, sizeof PART_KEYS / sizeof *PART_KEYS);
+    for (int role = 0; role < 3 && rc == CF_OK; role++)
+        rc = collect_functions(ld, L, src, t, role);
     if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
         rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     lua_settop(L, t - 1);
@@ -1629,7 +1681,15 @@ static int load_all(lua_State *L)
     lua_settop(L, S_ARG);
     luaL_checkstack(L, S_COUNT + 24, "loading policies");
     build_sandbox(p, L);
+    for (int i = S_FN_GUARDS; i <= S_ORIGIN; i++)
+        lua_newtable(L);
     ld->state_ok = ld->has_state && load_state(ld, L) == CF_OK;
+    for (size_t i = 0; i < ld->nparts && (ld->diag || ld->rc == CF_OK); i++)
+        if (load_part(ld, L, &ld->parts[i]) != CF_OK)
+            ld->state_ok = false;
+    for (int role = 0; role < 3 && ld->state_ok; role++)
+        if (finish_functions(ld, L, role, S_GUARDS + role) != CF_OK)
+            ld->state_ok = false;
     /* From now on no policy writes a global. */
     lua_pushcfunction(L, global_write);
     lua_setfield(L, S_ENV_MT, "__newindex");
@@ -1674,6 +1734,10 @@ static void loader_free(loader *ld)
     for (size_t i = 0; i < ld->noverlays; i++)
         source_free(&ld->overlays[i]);
     free(ld->overlays);
+    for (size_t i = 0; i < ld->nparts; i++)
+        source_free(&ld->parts[i]);
+    free(ld->parts);
+    cf__buf_free(&ld->state_text);
 }
 
 static char *join(const char *a, const char *b)
@@ -1683,6 +1747,107 @@ static char *join(const char *a, const char *b)
     if (s)
         snprintf(s, n, "%s/%s", a, b);
     return s;
+}
+
+/* The parts of the state policy: every policy/<name>.lua but state.lua, in name order. */
+static int read_parts(loader *ld, const char *dir)
+{
+    cf__err ferr;
+    char *pdir = join(dir, "policy");
+    if (!pdir)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    char **paths = NULL;
+    size_t n = 0;
+    struct stat st;
+    int rc = CF_OK;
+    if (stat(pdir, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = cf__list_dir(pdir, ".lua", &paths, &n, &ferr);
+    free(pdir);
+    if (rc != CF_OK)
+        return problem(ld, NULL, rc, "%s", ferr.msg);
+    ld->parts = calloc(n ? n : 1, sizeof *ld->parts);
+    if (!ld->parts) {
+        cf__free_list(paths, n);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(paths[i], '/') + 1;
+        if (strcmp(base, "state.lua") == 0)
+            continue;
+        source *src = &ld->parts[ld->nparts++];
+        src->path = paths[i];
+        paths[i] = NULL;
+        src->label = join("policy", base);
+        if (!src->label) {
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        if (cf__read_file(src->path, &src->text, &src->len, &ferr) != CF_OK) {
+            rc = problem(ld, src, CF_EIO, "%s", ferr.msg);
+            if (!ld->diag)
+                break;
+            continue;
+        }
+        cf__buf_printf(&ld->state_text, "\n--part %s\n", src->label);
+        cf__buf_append(&ld->state_text, src->text, src->len);
+    }
+    cf__free_list(paths, n);
+    return rc;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* A proposed overlay takes the place of the county's file, or joins the list in name order. */
+static int add_candidate(loader *ld, char ***paths, size_t *n)
+{
+    const cf__policy_config *cfg = ld->cfg;
+    if (!cfg->candidate_county)
+        return CF_OK;
+    if (!cfg->candidate_path)
+        return problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
+    const char *county = cfg->candidate_county;
+    if (!islower((unsigned char)county[0]) ||
+        strspn(county, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(county))
+        return problem(ld, NULL, CF_EINVAL,
+                       "'%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)", county);
+    struct stat st;
+    if (stat(cfg->candidate_path, &st) != 0 || !S_ISREG(st.st_mode))
+        return problem(ld, NULL, CF_EIO, "cannot read the proposed policy %s: no such file", cfg->candidate_path);
+    char *copy = cf__strdup(cfg->candidate_path);
+    if (!copy)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        const char *base = base_name((*paths)[i]);
+        size_t len = strlen(base);
+        if (len == strlen(county) + 4 && strncmp(base, county, len - 4) == 0) {
+            free((*paths)[i]);
+            (*paths)[i] = copy;
+            return CF_OK;
+        }
+    }
+    char **grown = realloc(*paths, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        free(copy);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+    }
+    /* Keep name order (of the county names), which the params table relies on. */
+    size_t at = 0;
+    for (; at < *n; at++) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", base_name(grown[at]));
+        name[strlen(name) - 4] = '\0'; /* ".lua" */
+        if (strcmp(name, county) > 0)
+            break;
+    }
+    memmove(grown + at + 1, grown + at, (*n - at) * sizeof *grown);
+    grown[at] = copy;
+    *paths = grown;
+    ++*n;
+    return CF_OK;
 }
 
 /* Read state.lua and every overlay, and compute the hashes. */
@@ -1703,10 +1868,17 @@ static int read_sources(loader *ld, const char *dir)
         problem(ld, &ld->state, CF_EIO, "%s", ferr.msg);
     } else {
         ld->has_state = true;
-        cf__sha256_hex(ld->state.text, ld->state.len, p->state_hash);
+        cf__buf_append(&ld->state_text, ld->state.text, ld->state.len);
     }
     if (ld->rc != CF_OK && !ld->diag)
         return ld->rc;
+    int prc = read_parts(ld, dir);
+    if (prc != CF_OK && !ld->diag)
+        return prc;
+    if (ld->state_text.oom)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    if (ld->has_state)
+        cf__sha256_hex(ld->state_text.data, ld->state_text.len, p->state_hash);
 
     char *cdir = join(dir, "counties");
     if (!cdir)
@@ -1719,6 +1891,11 @@ static int read_sources(loader *ld, const char *dir)
     free(cdir);
     if (rc != CF_OK)
         return problem(ld, NULL, rc, "%s", ferr.msg);
+    rc = add_candidate(ld, &paths, &n);
+    if (rc != CF_OK) {
+        cf__free_list(paths, n);
+        return rc;
+    }
     ld->overlays = calloc(n ? n : 1, sizeof *ld->overlays);
     p->counties = calloc(n ? n : 1, sizeof *p->counties);
     if (!ld->overlays || !p->counties) {
@@ -1729,11 +1906,20 @@ static int read_sources(loader *ld, const char *dir)
         source *o = &ld->overlays[ld->noverlays++];
         o->path = paths[i];
         paths[i] = NULL;
-        const char *base = strrchr(o->path, '/') + 1;
-        o->name = cf__strdup(base);
-        if (o->name)
-            o->name[strlen(o->name) - 4] = '\0';
-        o->label = join("counties", base);
+        const char *base = base_name(o->path);
+        bool proposed = ld->cfg->candidate_county && strcmp(o->path, ld->cfg->candidate_path) == 0;
+        if (proposed) {
+            o->name = cf__strdup(ld->cfg->candidate_county);
+            size_t ln = strlen(o->path) + strlen(o->name) + 40;
+            o->label = malloc(ln);
+            if (o->label)
+                snprintf(o->label, ln, "%s (proposed for %s)", o->path, o->name);
+        } else {
+            o->name = cf__strdup(base);
+            if (o->name)
+                o->name[strlen(o->name) - 4] = '\0';
+            o->label = join("counties", base);
+        }
         if (!o->name || !o->label) {
             rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
             break;
@@ -1754,7 +1940,7 @@ static int read_sources(loader *ld, const char *dir)
             rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
             break;
         }
-        cf__sha256_update(h, ld->state.text, ld->state.len);
+        cf__sha256_update(h, ld->state_text.data, ld->state_text.len);
         cf__sha256_update(h, "\n--overlay ", 11);
         cf__sha256_update(h, o->name, strlen(o->name));
         cf__sha256_update(h, "\n", 1);
@@ -1822,6 +2008,7 @@ int cf__policy_open(const cf__policy_config *cfg, cf__policy **out, cf__err *err
     loader ld;
     memset(&ld, 0, sizeof ld);
     ld.p = p;
+    ld.cfg = cfg;
     ld.err = err;
     int rc = load(cfg, p, &ld);
     loader_free(&ld);
@@ -1865,6 +2052,7 @@ int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud
     loader ld;
     memset(&ld, 0, sizeof ld);
     ld.p = p;
+    ld.cfg = cfg;
     ld.diag = fn;
     ld.diag_ud = ud;
     load(cfg, p, &ld);

@@ -893,6 +893,131 @@ static void test_docs_quote_fixtures(void **state)
     free(doc);
 }
 
+
+/* ---- the state policy as a folder, and proposed overlays ---- */
+
+static const char PART_STATE[] =
+    "return { params = { grace_days = 90, fee = 100 }, overridable = { 'grace_days' },\n"
+    "  guards = { base_ok = function() return true end } }\n";
+static const char PART_EMPLOYMENT[] =
+    "local function within(inst, ctx) return date.days_between(inst.data.hired_on, ctx.today) <= params.grace_days end\n"
+    "return { description = 'hire decisions', guards = { in_grace = function(inst, ev, ctx)\n"
+    "  if within(inst, ctx) then return true end\n"
+    "  return false, 'grace period of ' .. params.grace_days .. ' days is over' end },\n"
+    "  deadlines = { grace_end = function(inst) return date.add_days(inst.data.hired_on, params.grace_days + 1) end } }\n";
+
+static char *part_folder(void)
+{
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", PART_STATE));
+    free(cft_write(dir, "policy/employment.lua", PART_EMPLOYMENT));
+    free(cft_write(dir, "counties/kern.lua", "return { params = { grace_days = 120 } }\n"));
+    return dir;
+}
+
+static bool guard_ok(cf__policy *p, const char *county, const char *hired_on, const char *now)
+{
+    fixture f;
+    char data[96];
+    snprintf(data, sizeof data, "{\"hired_on\": \"%s\"}", hired_on);
+    fixture_init(&f, data, "{}", now);
+    f.call.county = county;
+    bool ok = false;
+    char *reason = NULL;
+    cf__err err = {""};
+    if (cf__policy_guard(p, fn(p, CF__ROLE_GUARD, "in_grace"), &f.call, &ok, &reason, &err) != CF_OK)
+        fail_msg("guard: %s", err.msg);
+    free(reason);
+    fixture_free(&f);
+    return ok;
+}
+
+static void test_state_policy_parts_are_one_policy(void **state)
+{
+    (void)state;
+    char *dir = part_folder();
+    cf__policy *p = open_policy(dir, 0, 0);
+    assert_true(cf__policy_find(p, CF__ROLE_GUARD, "base_ok") >= 0);
+    assert_true(cf__policy_find(p, CF__ROLE_GUARD, "in_grace") >= 0);
+    assert_true(cf__policy_find(p, CF__ROLE_DEADLINE, "grace_end") >= 0);
+    /* The part reads the state's parameters, and a county's overrides. */
+    assert_true(guard_ok(p, "fresno", "2025-01-01", "2025-04-01T20:00:00Z"));   /* day 90 */
+    assert_false(guard_ok(p, "fresno", "2025-01-01", "2025-04-02T20:00:00Z"));  /* day 91 */
+    assert_true(guard_ok(p, "kern", "2025-01-01", "2025-04-02T20:00:00Z"));
+    /* The hash covers the parts: state.lua, then each part in name order. */
+    cf__buf b = {0};
+    cf__buf_printf(&b, "%s\n--part policy/employment.lua\n%s", PART_STATE, PART_EMPLOYMENT);
+    char want[CF__HASH_HEX];
+    cf__sha256_hex(b.data, b.len, want);
+    cf__buf_free(&b);
+    assert_string_equal(cf__policy_hash(p, "fresno"), want);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+static void test_state_policy_part_errors(void **state)
+{
+    (void)state;
+    char *dir = part_folder();
+    free(cft_write(dir, "policy/zz_more.lua", "return { guards = { in_grace = function() return true end } }\n"));
+    expect_open_error(dir, CF_EPOLICY,
+                      (const char *[]){"policy/zz_more.lua: guards.in_grace: already defined in policy/employment.lua",
+                                       NULL});
+    free(cft_write(dir, "policy/zz_more.lua", "return { params = { extra = 1 } }\n"));
+    expect_open_error(dir, CF_EPOLICY, (const char *[]){"policy/zz_more.lua: unknown key 'params'", NULL});
+    free(cft_write(dir, "policy/zz_more.lua", "return { guards = { x = 1 } }\n"));
+    expect_open_error(dir, CF_EPOLICY, (const char *[]){"policy/zz_more.lua: guards.x: must be a function", NULL});
+    cft_rmtree(dir);
+}
+
+static cf__policy *open_candidate(const char *dir, const char *county, const char *path, cf__err *err, int *rc)
+{
+    cf__tz tz;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, err), CF_OK);
+    cf__policy_config cfg = {dir, 0, 0, &tz, county, path};
+    cf__policy *p = NULL;
+    *rc = cf__policy_open(&cfg, &p, err);
+    return p;
+}
+
+static void test_proposed_overlay_replaces_or_adds_a_county(void **state)
+{
+    (void)state;
+    char *dir = part_folder();
+    char *proposal = cft_write(dir, "proposal.lua", "return { params = { grace_days = 30 } }\n");
+    cf__err err = {""};
+    int rc = 0;
+    /* In place of kern's file. */
+    cf__policy *p = open_candidate(dir, "kern", proposal, &err, &rc);
+    assert_int_equal(rc, CF_OK);
+    assert_false(guard_ok(p, "kern", "2025-01-01", "2025-02-15T20:00:00Z"));
+    assert_true(guard_ok(p, "fresno", "2025-01-01", "2025-02-15T20:00:00Z"));
+    cf__policy_close(p);
+    /* As a county's first overlay, in name order among the others. */
+    p = open_candidate(dir, "alpine", proposal, &err, &rc);
+    assert_int_equal(rc, CF_OK);
+    assert_true(cf__policy_has_county(p, "alpine"));
+    assert_false(guard_ok(p, "alpine", "2025-01-01", "2025-02-15T20:00:00Z"));
+    assert_true(guard_ok(p, "kern", "2025-01-01", "2025-04-02T20:00:00Z"));
+    cf__policy_close(p);
+    /* A proposal that breaks a rule is refused, naming the file and the parameter. */
+    char *bad = cft_write(dir, "bad.lua", "return { params = { fee = 5 } }\n");
+    p = open_candidate(dir, "kern", bad, &err, &rc);
+    assert_null(p);
+    assert_int_equal(rc, CF_EPOLICY);
+    assert_non_null(strstr(err.msg, "bad.lua (proposed for kern): params.fee"));
+    p = open_candidate(dir, "kern", "/nonexistent/x.lua", &err, &rc);
+    assert_null(p);
+    assert_int_equal(rc, CF_EIO);
+    assert_non_null(strstr(err.msg, "/nonexistent/x.lua"));
+    p = open_candidate(dir, "Kern County", proposal, &err, &rc);
+    assert_null(p);
+    assert_int_equal(rc, CF_EINVAL);
+    free(bad);
+    free(proposal);
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -915,6 +1040,9 @@ int main(void)
         cmocka_unit_test(test_overlay_errors),
         cmocka_unit_test(test_county_params),
         cmocka_unit_test(test_policy_hash),
+        cmocka_unit_test(test_state_policy_parts_are_one_policy),
+        cmocka_unit_test(test_state_policy_part_errors),
+        cmocka_unit_test(test_proposed_overlay_replaces_or_adds_a_county),
         cmocka_unit_test(test_check_reports_every_overlay),
         cmocka_unit_test(test_repeated_calls_stay_consistent),
         cmocka_unit_test(test_docs_quote_fixtures),
