@@ -66,6 +66,11 @@ static int merge_patch(json_t *target, json_t *patch)
     return CF_OK;
 }
 
+int cf__json_merge_patch(json_t *target, json_t *patch)
+{
+    return merge_patch(target, patch);
+}
+
 static bool valid_county(const char *s)
 {
     if (!s || !islower((unsigned char)s[0]))
@@ -106,6 +111,8 @@ static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
     fill_call(t, &call);
     if (fn->kind == CF__FN_POLICY)
         return cf__policy_guard(t->e->policy, fn->index, &call, ok, reason, &t->e->err);
+    if (fn->kind == CF__FN_PLUGIN)
+        return cf__plugin_guard(t->e, fn->index, &call, ok, reason);
     return cf__fail(&t->e->err, CF_EPLUGIN, "guard '%s' is provided by no loaded policy or plugin", fn->name);
 }
 
@@ -113,6 +120,8 @@ static int run_action(transit *t, const cf__fnref *fn)
 {
     cf__call call;
     fill_call(t, &call);
+    if (fn->kind == CF__FN_PLUGIN) /* patches t->data in place */
+        return cf__plugin_action(t->e, fn->index, &call);
     if (fn->kind != CF__FN_POLICY)
         return cf__fail(&t->e->err, CF_EPLUGIN, "action '%s' is provided by no loaded policy or plugin",
                         fn->name);
@@ -171,7 +180,10 @@ static int queue_sends(transit *t, const cf__transition *tr)
         const cf__send_def *sd = &tr->sends[i];
         const cf__link *link = &t->wf->links[sd->link];
         json_t *ref = json_object_get(t->data, link->field);
-        size_t n = json_is_array(ref) ? json_array_size(ref) : (ref ? 1 : 0);
+        /* An array names every linked instance; an empty one means nobody to tell. */
+        size_t n = json_is_array(ref) ? json_array_size(ref) : (ref && !json_is_null(ref) ? 1 : 0);
+        if (json_is_array(ref) && n == 0)
+            continue;
         if (n == 0)
             return cf__fail(&t->e->err, CF_EACTION,
                             "transition %s --%s--> %s sends '%s' over link '%s', but the instance data "
@@ -215,8 +227,13 @@ static int queue_sends(transit *t, const cf__transition *tr)
     return CF_OK;
 }
 
-static int set_scratch(cf_engine *e, const char *from, const char *to, const char *reasons)
+/* The strings a cf_fire_result points at. Only a caller's own fire sets them:
+ * deliveries and timers pass out = NULL and leave the caller's result intact. */
+static int set_scratch(cf_engine *e, const cf_fire_result *out, const char *from, const char *to,
+                       const char *reasons)
 {
+    if (!out)
+        return CF_OK;
     free(e->scratch_from);
     free(e->scratch_to);
     free(e->scratch_reasons);
@@ -290,7 +307,7 @@ static int replay(cf_engine *e, const cf__fire_in *in, cf_fire_result *out, bool
                       in->idem_key, in->id, prev.event, prev.data, (long long)prev.seq);
     } else {
         bool applied = strcmp(prev.outcome, "applied") == 0;
-        rc = set_scratch(e, prev.from_state, prev.to_state, prev.reasons);
+        rc = set_scratch(e, out, prev.from_state, prev.to_state, prev.reasons);
         if (rc == CF_OK) {
             fill_result(e, out, applied, 1, prev.seq);
             rc = applied ? CF_OK : CF_REJECTED;
@@ -402,7 +419,7 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         if (rc == CF_OK)
             rc = cf__store_instance_update(e->store, &row, &e->err);
         if (rc == CF_OK)
-            rc = set_scratch(e, row.state, row.state, rtext);
+            rc = set_scratch(e, out, row.state, row.state, rtext);
         free(rtext);
         if (rc == CF_OK) {
             fill_result(e, out, 0, 0, seq);
@@ -451,7 +468,7 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     if (rc == CF_OK)
         rc = cf__store_instance_update(e->store, &row, &e->err);
     if (rc == CF_OK)
-        rc = set_scratch(e, from_name, to_name, "[]");
+        rc = set_scratch(e, out, from_name, to_name, "[]");
     if (rc == CF_OK)
         fill_result(e, out, 1, 0, seq);
 out_reasons:

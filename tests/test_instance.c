@@ -244,11 +244,21 @@ static void test_linked_events_are_delivered_in_order(void **state)
     create(f, "permit", data, b);
     cft_fire(f->e, a, "post", NULL, CF_OK);
     cft_fire(f->e, b, "post", NULL, CF_OK);
-    cft_fire(f->e, a, "post", NULL, CF_OK);
+    /* The delivery runs after the fire; the caller's result must still be its own. */
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(f->e, a, "post", NULL, "t", NULL, &r), CF_OK);
+    assert_string_equal(r.from_state, "pending");
+    assert_string_equal(r.to_state, "pending");
+    assert_string_equal(r.reasons, "[]");
     json_t *d = data_of(f, ledger);
     assert_int_equal(json_integer_value(json_object_get(d, "entries")), 3);
     assert_string_equal(json_string_value(json_object_get(d, "last_from")), a);
     json_decref(d);
+    assert_int_equal(cft_history_count(f->e, ledger), 4);
+    /* An empty list of ledgers means nobody to tell. */
+    char none[37];
+    create(f, "permit", "{\"ledger_id\": []}", none);
+    cft_fire(f->e, none, "post", NULL, CF_OK);
     assert_int_equal(cft_history_count(f->e, ledger), 4);
     /* Without a ledger id the sending transition fails whole. */
     char lonely[37];

@@ -30,6 +30,7 @@ P.params = {
   -- Renewal (REN_*)
   ce_hours_required = 20,                -- REN_2
   ce_law_ethics_hours = 6,               -- REN_2
+  code_of_ethics_version = "2022",       -- REN_5 (the most recent Code of Ethics a renewal agrees to)
   renewal_window_days = 90,              -- REN_4
   renewal_fee = 80,                      -- REN_4
   reinstatement_fee = 80,                -- REN_7
