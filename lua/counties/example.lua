@@ -1,0 +1,21 @@
+-- lua/counties/example.lua — a documented example overlay, not a real county: copy it to
+-- lua/counties/<county>.lua (lower case, e.g. los_angeles.lua) and keep the lines you need.
+-- It overrides every parameter the state lets a county change (P.overridable in
+-- lua/policy/state.lua); any other parameter is refused when the engine opens, and a
+-- county without a file runs on the state defaults. Each value must have the type of the
+-- state default (numbers here). The scenario tests run a county named "example" on it.
+return {
+  description = "Example county (documentation and tests)",
+  params = {
+    -- EMP_1: days after the hire date to become certified (state default 90). With 120, a
+    -- hire on 2025-01-01 has through 2025-05-01; EHR access for peer services is
+    -- suspended on 2025-05-02. A COR extension still moves the date per hire.
+    hire_grace_days = 120,
+    -- EMP_3: hours after the certification is notified within which EHR access for peer
+    -- services must be restored (state default 48); a later restore is reported overdue.
+    ehr_restore_hours = 24,
+    -- SUP_2: days after a supervisor starts supervising to complete the DHCS-approved
+    -- supervisory training (state default 60); later, the supervisor is reported overdue.
+    supervisor_training_days = 90,
+  },
+}

@@ -1,0 +1,271 @@
+-- lua/policy/employment.lua — the decisions of the employment workflow (one hire in a
+-- county peer position): the hire grace period and its COR extension (EMP_1), billing
+-- eligibility (EMP_2), EHR access for peer services (EMP_3). Parameters: hire_grace_days,
+-- ehr_restore_hours (both county-overridable, see lua/counties/).
+local P = { guards = {}, assigns = {}, deadlines = {} }
+
+local function text(v)
+  return type(v) == "string" and v ~= ""
+end
+
+local function linked(inst)
+  return text(inst.data.certification_id)
+end
+
+-- The certification number the county found in the registry at hire, if any.
+local function claimed_number(ev)
+  return ev.data and text(ev.data.certification_number) and ev.data.certification_number or nil
+end
+
+-- "90 days after hire on 2025-01-01", plus the last COR extension if there is one.
+local function grace_basis(d)
+  local s = string.format("%d days after hire on %s", d.grace_days, d.hired_on)
+  local n = d.extensions and #d.extensions or 0
+  if n > 0 then
+    local x = d.extensions[n]
+    s = s .. string.format(", extended to %s by %s on %s", x.to, x.approved_by, x.approved_on)
+  end
+  return s
+end
+
+-- Creation: the hire date is the start of every EMP_1 computation, so a hire without a
+-- real one is refused outright (the error names the field; nothing is created).
+function P.assigns.emp_check_hire(inst)
+  local d = inst.data
+  if not text(d.hired_on) or not date.valid(d.hired_on) then
+    error(string.format('an employment needs hired_on, the hire date as "YYYY-MM-DD" (got %s)',
+      d.hired_on == nil and "nothing" or string.format("%q", tostring(d.hired_on))), 0)
+  end
+  if d.certification_id ~= nil and not text(d.certification_id) then
+    error("certification_id must be the id (text) of the person's certification instance", 0)
+  end
+  return nil
+end
+
+-- start: exactly one of the three passes (certified at hire / linked / not linked yet).
+function P.guards.emp_start_certified(inst, ev)
+  local number = claimed_number(ev)
+  if not number then
+    return false, "not certified at hire (the start data names no certification_number)"
+  end
+  if not linked(inst) then
+    return false, string.format(
+      "certification %s was given at hire, but no certification is linked: set certification_id when creating the hire",
+      number)
+  end
+  return true
+end
+
+function P.guards.emp_start_linked(inst, ev)
+  if not linked(inst) then
+    return false, "no certification linked (certification_id)"
+  end
+  return claimed_number(ev) == nil, "certified at hire"
+end
+
+function P.guards.emp_start_unlinked(inst, ev)
+  if linked(inst) then
+    return false, "a certification is linked"
+  end
+  if claimed_number(ev) then
+    return false, "a certified hire needs its certification linked (certification_id)"
+  end
+  return true
+end
+
+-- EMP_1: the grace period runs hire_grace_days after the hire date; the last day is inside.
+function P.assigns.emp_record_start(inst, ev, ctx)
+  local days = params.hire_grace_days
+  return {
+    started_on = ctx.today,
+    grace_days = days,
+    grace_ends_on = date.add_days(inst.data.hired_on, days),
+    ehr_access = "active",
+    certified = false,
+  }
+end
+
+function P.deadlines.emp_grace_end(inst)
+  return date.add_days(inst.data.grace_ends_on, 1)
+end
+
+function P.guards.emp_link_valid(inst, ev)
+  if linked(inst) then
+    return false, "this hire is already linked to certification " .. inst.data.certification_id
+  end
+  if not (ev.data and text(ev.data.certification_id)) then
+    return false, "give the id of the person's certification instance (certification_id)"
+  end
+  return true
+end
+
+function P.assigns.emp_record_link(inst, ev, ctx)
+  return { certification_id = ev.data.certification_id, linked_on = ctx.today }
+end
+
+-- EMP_1: a county may extend the grace period with its contract officer's (COR) approval;
+-- the approver and the new date are recorded, and the timer moves (the transition re-enters).
+function P.guards.emp_extension_valid(inst, ev)
+  local x = ev.data or {}
+  if not text(x.approved_by) then
+    return false, "a grace period extension needs the approving contract officer (COR) in approved_by"
+  end
+  if not text(x.new_date) or not date.valid(x.new_date) then
+    return false, 'a grace period extension needs its new end date as "YYYY-MM-DD" (new_date)'
+  end
+  local current = inst.data.grace_ends_on
+  if date.compare(x.new_date, current) <= 0 then
+    return false, string.format("the new date %s is not after the current end of the grace period, %s (%s)",
+      x.new_date, current, grace_basis(inst.data))
+  end
+  return true
+end
+
+function P.assigns.emp_record_extension(inst, ev, ctx)
+  local list = {}
+  for i, x in ipairs(inst.data.extensions or {}) do list[i] = x end
+  list[#list + 1] = {
+    approved_by = ev.data.approved_by,
+    approved_on = ctx.today,
+    from = inst.data.grace_ends_on,
+    to = ev.data.new_date,
+    reason = ev.data.reason,
+  }
+  return { grace_ends_on = ev.data.new_date, extensions = list }
+end
+
+-- Events from the linked certification carry its id in `from` (docs/lifecycles.md).
+function P.guards.emp_from_certification(inst, ev)
+  local from = ev.data and ev.data.from
+  if linked(inst) and from == inst.data.certification_id then
+    return true
+  end
+  return false, string.format("'%s' must come from this hire's certification %s over its link (it came from %s)",
+    ev.name, linked(inst) and inst.data.certification_id or "(none linked)", text(from) and from or "no certification")
+end
+
+function P.assigns.emp_record_certified(inst, ev, ctx)
+  return {
+    certified = true,
+    certified_on = ctx.today,
+    certification_number = claimed_number(ev) or inst.data.certification_number,
+    certification_lost_on = null,
+    certification_status = null,
+  }
+end
+
+-- EMP_3: the grace period ended without certification: EHR access for peer services is
+-- suspended until the certification is notified.
+function P.assigns.emp_suspend_ehr(inst, ev, ctx)
+  return { ehr_access = "suspended", ehr_suspended_on = ctx.today }
+end
+
+-- EMP_3: access is restored within ehr_restore_hours of the notification (seed 002: 24-48 hours).
+function P.assigns.emp_schedule_ehr_restore(inst, ev, ctx)
+  return {
+    ehr_access = "restore_pending",
+    ehr_notified_at = ctx.now,
+    ehr_restore_by = date.add_hours(ctx.now, params.ehr_restore_hours),
+    ehr_restore_overdue_since = null,
+  }
+end
+
+function P.deadlines.emp_ehr_restore_by(inst)
+  return inst.data.ehr_restore_by
+end
+
+function P.assigns.emp_mark_ehr_restore_overdue(inst, ev, ctx)
+  return { ehr_restore_overdue_since = ctx.now }
+end
+
+function P.assigns.emp_record_ehr_restored(inst, ev, ctx)
+  return { ehr_access = "active", ehr_restored_at = ctx.now }
+end
+
+function P.assigns.emp_record_lost(inst, ev, ctx)
+  return {
+    certified = false,
+    certification_lost_on = ctx.today,
+    certification_status = ev.data and ev.data.from_state or null,
+  }
+end
+
+-- EMP_2: "Other Qualified Provider" criteria, recorded by the program (seed 002, OPOH Section M).
+function P.guards.emp_oqp_valid(inst, ev)
+  local x = ev.data or {}
+  if not text(x.recorded_by) then
+    return false, "say who at the program recorded the Other Qualified Provider criteria (recorded_by)"
+  end
+  if not text(x.criteria) then
+    return false, "name the Other Qualified Provider criteria the hire meets (criteria)"
+  end
+  return true
+end
+
+function P.assigns.emp_record_oqp(inst, ev, ctx)
+  return {
+    oqp = { recorded_by = ev.data.recorded_by, criteria = ev.data.criteria, on = ctx.today },
+    non_peer_billing = true,
+  }
+end
+
+-- Flags for reports, kept in step with the state: peer codes only in good standing with
+-- EHR access; non-peer codes only with Other Qualified Provider criteria recorded.
+function P.assigns.emp_billing_flags(inst)
+  local live = inst.state ~= "ended"
+  return {
+    peer_billing = inst.state == "certified",
+    non_peer_billing = live and inst.data.oqp ~= nil,
+  }
+end
+
+-- EMP_2: a bill names its code type; a refusal says why, with the dates behind it.
+function P.guards.emp_may_bill(inst, ev)
+  local d = inst.data
+  local kind = ev.data and ev.data.code_type
+  local code = ev.data and text(ev.data.code) and (" " .. ev.data.code) or ""
+  if kind == "non_peer" then
+    if d.oqp ~= nil then return true end
+    return false, string.format(
+      "non-peer service code%s needs the program to record that this hire meets the Other Qualified Provider criteria; none is recorded",
+      code)
+  end
+  if kind ~= "peer" then
+    return false, 'a bill names its code_type: "peer" or "non_peer"'
+  end
+  local s = inst.state
+  if s == "certified" then return true end
+  local why
+  if s == "grace" then
+    why = string.format("this hire is not certified yet (grace period until %s, %s)", d.grace_ends_on, grace_basis(d))
+  elseif s == "ehr_suspended" and d.certification_lost_on == nil then
+    why = string.format("the grace period ended on %s (%s) without certification; EHR access for peer services is suspended since %s",
+      d.grace_ends_on, grace_basis(d), d.ehr_suspended_on)
+  elseif s == "ehr_suspended" then
+    why = string.format("the certification was lost on %s (%s) before EHR access was restored",
+      d.certification_lost_on, d.certification_status or "not certified")
+  elseif s == "ehr_restoring" then
+    return false, string.format(
+      "peer service code%s: EHR access for peer services is being restored after certification on %s (due by %s); bill once it is restored",
+      code, d.certified_on, d.ehr_restore_by)
+  else
+    why = string.format("the certification was lost on %s (%s)", d.certification_lost_on, d.certification_status or "not certified")
+  end
+  return false, string.format("peer service code%s needs a certification in good standing: %s", code, why)
+end
+
+function P.assigns.emp_record_bill(inst, ev, ctx)
+  local b = inst.data.billed or {}
+  local kind = ev.data.code_type
+  return {
+    billed = { peer = (b.peer or 0) + (kind == "peer" and 1 or 0),
+               non_peer = (b.non_peer or 0) + (kind == "non_peer" and 1 or 0) },
+    last_bill = { code_type = kind, code = ev.data.code, on = ctx.today },
+  }
+end
+
+function P.assigns.emp_record_end(inst, ev, ctx)
+  return { ended_on = ctx.today, end_reason = ev.data and ev.data.reason or null }
+end
+
+return P

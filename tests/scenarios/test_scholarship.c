@@ -1,0 +1,217 @@
+/* test_scholarship.c — the shipped scholarship workflow (one pool and its awards) on a
+ * virtual clock: what an award covers, exhausted funds, the closing date, unique and
+ * non-transferable awards without extension, reciprocity, unused amounts returning to the
+ * pool (SCH_1), and the fees an award pays, recorded and never refunded (FEE_1). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "cert_helpers.h"
+
+/* True if one of the last rejection's reasons is exactly text. */
+static int reason_is(const sc *s, const char *text)
+{
+    json_t *a = json_loads(s->reasons, 0, NULL);
+    size_t i;
+    json_t *v;
+    int hit = 0;
+    json_array_foreach(a, i, v) if (json_is_string(v) && strcmp(json_string_value(v), text) == 0) hit = 1;
+    json_decref(a);
+    return hit;
+}
+
+#define ASSERT_REASON_IS(s, text)                                                                              \
+    do {                                                                                                       \
+        if (!reason_is((s), (text)))                                                                           \
+            fail_msg("expected exactly the reason \"%s\" in %s", (text), (s)->reasons);                        \
+    } while (0)
+
+/* A pool of funds closing on closes_on (Los Angeles County, no overlay: state fees). */
+static const char *pool(sc *s, int funds, const char *closes_on)
+{
+    return sc_new(s, "scholarship", "los_angeles",
+                  jf("{\"name\": \"SAPC Peer Certification Scholarships\", \"code\": \"SAPC25\", \"funds\": %d, "
+                     "\"closes_on\": \"%s\"}",
+                     funds, closes_on));
+}
+
+static const char *request(const char *who, int training_cost)
+{
+    return jf("{\"applicant_id\": \"%s\", \"applicant\": \"%s\", \"pathway\": \"initial\", \"training_cost\": %d}",
+              who, who, training_cost);
+}
+
+static const char *use(const char *award, const char *who, const char *item)
+{
+    return jf("{\"award_id\": \"%s\", \"applicant_id\": \"%s\", \"item\": \"%s\"}", award, who, item);
+}
+
+/* ---------------------------------------------------------------- SCH_1 */
+
+static void test_SCH_1_award_covers_fee_training_one_exam(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 1000, "2025-12-31");
+    assert_string_equal(sc_state(s, p), "open");
+    assert_int_equal(sc_int(s, p, "balance"), 1000);
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    assert_string_equal(dget(s, p, "last_award_id"), "SAPC25-0001");
+    assert_int_equal(sc_int(s, p, "balance"), 350);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.covers"),
+                        "{\"application_fee\":100,\"core_training\":400,\"exam\":150}");
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.amount"), "650");
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.expires_on"), "2026-02-28");
+
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_OK);
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 already paid its one exam attempt on 2025-03-01");
+    /* a retake only if pre-approved case by case, once */
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "retake"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 covers a retake only if it is pre-approved case by case; none is");
+    sc_expect(s, p, "preapprove_retake", "{\"award_id\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "a retake is covered only if pre-approved case by case: name who approved it (approved_by)");
+    on_day(s, "2025-05-02");
+    sc_expect(s, p, "preapprove_retake", "{\"award_id\": \"SAPC25-0001\", \"approved_by\": \"SAPC reviewer K. Lam\"}",
+              CF_OK);
+    assert_int_equal(sc_int(s, p, "balance"), 200);
+    sc_expect(s, p, "preapprove_retake", "{\"award_id\": \"SAPC25-0001\", \"approved_by\": \"K. Lam\"}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 already has its one retake pre-approved (by SAPC reviewer K. Lam on "
+                        "2025-05-02)");
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "retake"), CF_OK);
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "renewal_fee"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "name what to pay (item): application_fee, core_training, exam or retake");
+    sc_close(s);
+}
+
+static void test_SCH_1_refused_when_pool_exhausted(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 1000, "2025-12-31");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    sc_expect(s, p, "award", request("bo", 200), CF_REJECTED);
+    ASSERT_REASON_IS(s, "the pool is exhausted: $350 left, this award needs $450 (application fee $100, core "
+                        "training $200, one exam attempt $150)");
+    /* exactly what is left is enough */
+    sc_expect(s, p, "award", request("bo", 100), CF_OK);
+    assert_string_equal(dget(s, p, "last_award_id"), "SAPC25-0002");
+    assert_int_equal(sc_int(s, p, "balance"), 0);
+    sc_expect(s, p, "award", request("cy", 100), CF_REJECTED);
+    ASSERT_REASON_IS(s, "the pool is exhausted: $0 left, this award needs $350 (application fee $100, core training "
+                        "$100, one exam attempt $150)");
+    sc_expect(s, p, "preapprove_retake", "{\"award_id\": \"SAPC25-0002\", \"approved_by\": \"K. Lam\"}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "the pool is exhausted: $0 left, the retake needs $150");
+
+    /* an unused award returns to the pool; its number is not reused */
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0002\", \"reason\": \"withdrew\"}", CF_OK);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0002.status"), "released");
+    assert_int_equal(sc_int(s, p, "balance"), 350);
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0002\"}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0002 is released (since 2025-03-01)");
+    sc_expect(s, p, "award", request("cy", 100), CF_OK);
+    assert_string_equal(dget(s, p, "last_award_id"), "SAPC25-0003");
+    sc_close(s);
+}
+
+static void test_SCH_1_closing_date_is_the_last_day(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-12-31"), NULL);
+    const char *p = pool(s, 5000, "2025-12-31");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    assert_int_equal(sc_tick(s, "2026-01-01T07:59:59Z"), 0);
+    assert_int_equal(sc_tick(s, "2026-01-01T08:00:00Z"), 1); /* local midnight (PST) */
+    assert_string_equal(sc_state(s, p), "closed");
+    assert_string_equal(dget(s, p, "closed_on"), "2026-01-01");
+    on_day(s, "2026-01-01");
+    sc_expect(s, p, "award", request("bo", 100), CF_REJECTED);
+    ASSERT_REASON_IS(s, "the scholarship pool closed on 2025-12-31; no awards after its closing date");
+    /* awards already made are still used after the closing date */
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_OK);
+    sc_close(s);
+}
+
+static void test_SCH_1_reciprocity_not_eligible_one_award_per_person(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 5000, "2025-12-31");
+    sc_expect(s, p, "award",
+              "{\"applicant_id\": \"dee\", \"pathway\": \"reciprocity\", \"training_cost\": 400}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "reciprocity applicants are not eligible for scholarships");
+    sc_expect(s, p, "award", "{\"pathway\": \"initial\", \"training_cost\": 400}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "name the applicant (applicant_id): an award belongs to one person");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    sc_expect(s, p, "award", request("ana", 400), CF_REJECTED);
+    ASSERT_REASON_IS(s, "ana already holds award SAPC25-0001 from this pool");
+    sc_close(s);
+}
+
+static void test_SCH_1_non_transferable_no_extension_unused_returns(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 5000, "2025-12-31");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    sc_expect(s, p, "cover", use("SAPC25-0001", "bo", "application_fee"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 belongs to ana, not bo: awards are non-transferable");
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "core_training"), CF_OK);
+    sc_expect(s, p, "extend_award", "{\"award_id\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 cannot be extended: scholarship awards have no extension (it expires on "
+                        "2026-02-28)");
+    sc_expect(s, p, "cover", use("SAPC25-0009", "ana", "exam"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "there is no award SAPC25-0009 in this pool");
+
+    /* the last day of the award is usable; the next day its unpaid part returns */
+    assert_int_equal(sc_tick(s, noon("2026-01-01")), 1); /* the pool closes */
+    on_day(s, "2026-02-28");
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_OK);
+    assert_int_equal(sc_int(s, p, "balance"), 4350);
+    assert_int_equal(sc_tick(s, noon("2026-03-01")), 1);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.status"), "expired");
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.returned"), "150");
+    assert_int_equal(sc_int(s, p, "balance"), 4500);
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 is expired (since 2026-03-01)");
+    sc_close(s);
+}
+
+/* ---------------------------------------------------------------- FEE_1 */
+
+static void test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 5000, "2025-12-31");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    on_day(s, "2025-03-03");
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_OK);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.fees"),
+                        "[{\"amount\":100,\"covered_by\":\"SAPC25-0001\",\"on\":\"2025-03-03\",\"type\":"
+                        "\"application_fee\"}]");
+    sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_REJECTED);
+    ASSERT_REASON_IS(s, "award SAPC25-0001 already paid its application fee on 2025-03-03");
+    assert_int_equal(sc_int(s, p, "spent"), 100);
+    /* released: only the unpaid part returns; the fee paid stays paid and on record */
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0001\", \"reason\": \"left the program\"}", CF_OK);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.returned"), "550");
+    assert_int_equal(sc_int(s, p, "balance"), 4900);
+    assert_int_equal(dlen(s, p, "awards.SAPC25-0001.fees"), 1);
+    sc_close(s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_SCH_1_award_covers_fee_training_one_exam),
+        cmocka_unit_test(test_SCH_1_refused_when_pool_exhausted),
+        cmocka_unit_test(test_SCH_1_closing_date_is_the_last_day),
+        cmocka_unit_test(test_SCH_1_reciprocity_not_eligible_one_award_per_person),
+        cmocka_unit_test(test_SCH_1_non_transferable_no_extension_unused_returns),
+        cmocka_unit_test(test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
