@@ -134,3 +134,18 @@ int sc_reason_has(const sc *s, const char *text)
 {
     return strstr(s->reasons, text) != NULL;
 }
+
+int sc_reason_is(const sc *s, const char *text)
+{
+    json_t *a = json_loads(s->reasons, 0, NULL);
+    size_t i;
+    json_t *v;
+    int hit = 0;
+    json_array_foreach(a, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), text) == 0)
+            hit = 1;
+    }
+    json_decref(a);
+    return hit;
+}

@@ -46,5 +46,13 @@ const char *sc_str(sc *s, const char *id, const char *field);
 long long sc_int(sc *s, const char *id, const char *field);
 /* True if the last rejection's reasons contain text. */
 int sc_reason_has(const sc *s, const char *text);
+/* True if one of the last rejection's reasons is exactly text. */
+int sc_reason_is(const sc *s, const char *text);
+
+#define ASSERT_REASON_IS(s, text)                                                                  \
+    do {                                                                                           \
+        if (!sc_reason_is((s), (text)))                                                            \
+            fail_msg("expected exactly the reason \"%s\" in %s", (text), (s)->reasons);          \
+    } while (0)
 
 #endif

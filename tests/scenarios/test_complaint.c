@@ -10,24 +10,6 @@
 
 #include "cert_helpers.h"
 
-/* True if one of the last rejection's reasons is exactly text. */
-static int reason_is(const sc *s, const char *text)
-{
-    json_t *a = json_loads(s->reasons, 0, NULL);
-    size_t i;
-    json_t *v;
-    int hit = 0;
-    json_array_foreach(a, i, v) if (json_is_string(v) && strcmp(json_string_value(v), text) == 0) hit = 1;
-    json_decref(a);
-    return hit;
-}
-
-#define ASSERT_REASON_IS(s, text)                                                                              \
-    do {                                                                                                       \
-        if (!reason_is((s), (text)))                                                                           \
-            fail_msg("expected exactly the reason \"%s\" in %s", (text), (s)->reasons);                        \
-    } while (0)
-
 /* A complaint received now against cert about an incident, with the certification's dates
  * as copied at filing (held_until NULL while it is held). */
 static const char *complaint(sc *s, const char *cert, const char *incident, const char *held_from,
