@@ -105,24 +105,53 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "Prints how many history rows were checked, or names the first broken row (exit 6).", 1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
     [CLI_CMD_POLICY] = {"policy", 2, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
-                        "certflow policy diff|apply --county COUNTY FILE | policy test DIR",
+                        "certflow policy diff|apply --county COUNTY FILE [--actor NAME] | policy test DIR",
                         "see what a county policy change does, apply it, or run policy test cases",
-                        "diff lists every live instance of the county whose pending deadlines or\n"
-                        "eligibility the overlay FILE would change (old and new); apply installs FILE\n"
-                        "as the county's overlay, records the change and reschedules the timers it\n"
-                        "moves; test runs the policy test cases in DIR.",
+                        "diff lists the parameters the overlay FILE changes for COUNTY and every live\n"
+                        "instance of the county whose pending deadlines or eligibility (guards of the\n"
+                        "events out of its state) it would change, old and new; it writes nothing.\n"
+                        "apply does the same in one transaction: moves those timers, adds a\n"
+                        "policy_changed history row to each affected instance, then installs FILE as\n"
+                        "<policies>/counties/COUNTY.lua; a FILE that does not load changes nothing\n"
+                        "(exit 4). test runs the policy test cases (*.lua data files) in DIR against\n"
+                        "the workflows and policies, one line per case (PASS, or FAIL with expected\n"
+                        "and got); exit 4 if any fails. To test a proposed overlay, copy the policy\n"
+                        "folder, put it there and pass --policies COPY. See docs/administrators.md.",
                         1},
     [CLI_CMD_REGISTRY] = {"registry", 1, 1,
                           BIT(CLI_OPT_NAME) | BIT(CLI_OPT_NUMBER) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_STATUS) |
                               BIT(CLI_OPT_FORMAT) | BIT(CLI_OPT_OUT),
-                          0, "certflow registry search|export [filters] [--format csv|json] [--out FILE]",
-                          "search or export the public registry (public fields only)", NULL, 1},
+                          0,
+                          "certflow registry search|export [--name TEXT] [--number N] [--county C] [--status S] "
+                          "[--format text|csv|json] [--out FILE]",
+                          "search or export the public registry (public fields only)",
+                          "Everyone who holds or held a certification (REG_1), with public fields only\n"
+                          "(REG_2): certification number, name, status (active, lapsed, suspended,\n"
+                          "revoked), issue and expiry dates, specializations, county; sorted by number.\n"
+                          "search prints a table (--json or --format json|csv for programs); export\n"
+                          "writes CSV (RFC 4180, the default) or a JSON array. --name matches part of\n"
+                          "the name, ignoring case. See docs/registry.md.",
+                          1},
     [CLI_CMD_REPORT] = {"report", 0, 0, BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO) | BIT(CLI_OPT_FORMAT), 0,
                         "certflow report [--from DATE] [--to DATE] [--format text|json|csv]",
-                        "the yearly summary for the state", NULL, 1},
+                        "the yearly summary for the state",
+                        "Counts certificants by status, pathway, county and specialization as of --to,\n"
+                        "and what happened from --from to --to (both included, local dates):\n"
+                        "applications, exam attempts and pass rate, issues, renewals, reinstatements,\n"
+                        "expiries, complaints and disciplinary actions, training, hires (REG_3, REG_4).\n"
+                        "Default: the calendar year before the clock's (--now) date. Each figure is\n"
+                        "defined in docs/registry.md.",
+                        1},
     [CLI_CMD_SIMULATE] = {"simulate", 0, 0, BIT(CLI_OPT_PEOPLE) | BIT(CLI_OPT_SEED) | BIT(CLI_OPT_YEARS), 0,
                           "certflow simulate [--people N] [--seed N] [--years N]",
-                          "simulate a county's population through the program on a virtual clock", NULL, 1},
+                          "simulate a county's population through the program on a virtual clock",
+                          "Drives N applicants (default 500) in six counties through certification,\n"
+                          "employment, supervision, complaints and scholarships, day by day for N years\n"
+                          "(default 3) from 2023-01-01 (or --now), on a virtual clock. The same --seed\n"
+                          "(default 1) gives the same output. Prints the events fired, the rejections by\n"
+                          "cause, the registry counts at the end and a report for each simulated year;\n"
+                          "progress goes to stderr. Needs an empty database (--db NEW.db).",
+                          1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

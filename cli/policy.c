@@ -1,9 +1,252 @@
-/* policy.c — certflow policy diff | apply | test (being written for issue 3). */
+/*
+ * policy.c — certflow policy diff | apply | test: show what a proposed county
+ * overlay changes for the county's live instances, apply it, or run the policy
+ * test cases of a folder. Public API only (cf_policy_diff, cf_policy_apply,
+ * cf_policy_test).
+ */
 #include "cli.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* What the engine reported, kept for printing (text or JSON) once the call is done. */
+typedef struct changes {
+    json_t *params;  /* [{name, old, new}] */
+    json_t *rows;    /* [{instance_id, workflow, state, kind, name, event, old, new}] */
+    json_t *ids;     /* set of affected instance ids */
+    char old_hash[80], new_hash[80];
+    size_t moved, added, removed, eligibility;
+} changes;
+
+static int collect_change(void *ud, const cf_policy_change *c)
+{
+    changes *ch = ud;
+    if (strcmp(c->kind, "policy") == 0) {
+        snprintf(ch->old_hash, sizeof ch->old_hash, "%s", c->old_value);
+        snprintf(ch->new_hash, sizeof ch->new_hash, "%s", c->new_value);
+        return 0;
+    }
+    json_t *o = json_object();
+    if (strcmp(c->kind, "param") == 0) {
+        json_object_set_new(o, "name", cli_json_str(c->name));
+        json_object_set_new(o, "old", cli_json_text(c->old_value));
+        json_object_set_new(o, "new", cli_json_text(c->new_value));
+        json_array_append_new(ch->params, o);
+        return 0;
+    }
+    json_object_set_new(o, "instance_id", cli_json_str(c->instance_id));
+    json_object_set_new(o, "workflow", cli_json_str(c->workflow));
+    json_object_set_new(o, "state", cli_json_str(c->state));
+    json_object_set_new(o, "kind", cli_json_str(c->kind));
+    json_object_set_new(o, "name", cli_json_str(c->name));
+    json_object_set_new(o, "event", cli_json_str(c->event));
+    json_object_set_new(o, "old", cli_json_str(c->old_value));
+    json_object_set_new(o, "new", cli_json_str(c->new_value));
+    json_array_append_new(ch->rows, o);
+    json_object_set_new(ch->ids, c->instance_id, json_true());
+    if (strcmp(c->kind, "deadline") == 0) {
+        if (strcmp(c->old_value, "none") == 0)
+            ch->added++;
+        else if (strcmp(c->new_value, "none") == 0)
+            ch->removed++;
+        else
+            ch->moved++;
+    } else {
+        ch->eligibility++;
+    }
+    return 0;
+}
+
+static const char *json_text(json_t *o, const char *key)
+{
+    const char *s = json_string_value(json_object_get(o, key));
+    return s ? s : "";
+}
+
+/* "deadline escalation (escalate)" or "eligibility assign: has_assignee". */
+static void what_text(json_t *row, char *buf, size_t size)
+{
+    if (strcmp(json_text(row, "kind"), "deadline") == 0)
+        snprintf(buf, size, "deadline %s (fires %s)", json_text(row, "name"), json_text(row, "event"));
+    else
+        snprintf(buf, size, "eligibility %s: guard %s", json_text(row, "event"), json_text(row, "name"));
+}
+
+static void print_changes(cli_run *r, const changes *ch)
+{
+    if (json_array_size(ch->params)) {
+        static const char *const ph[] = {"parameter", "old", "new"};
+        cli_table *t = cli_table_new(3, ph);
+        size_t i;
+        json_t *p;
+        json_array_foreach(ch->params, i, p)
+        {
+            char *o = json_dumps(json_object_get(p, "old"), JSON_COMPACT | JSON_ENCODE_ANY);
+            char *n = json_dumps(json_object_get(p, "new"), JSON_COMPACT | JSON_ENCODE_ANY);
+            const char *cells[3] = {json_text(p, "name"), o, n};
+            cli_table_add(t, cells);
+            free(o);
+            free(n);
+        }
+        cli_table_print(r->out, t);
+        cli_table_free(t);
+    } else {
+        fputs("parameters: none differ\n", r->out);
+    }
+    if (!json_array_size(ch->rows))
+        return;
+    fputc('\n', r->out);
+    static const char *const headers[] = {"instance", "workflow", "state", "what", "old", "new"};
+    cli_table *t = cli_table_new(6, headers);
+    size_t i;
+    json_t *row;
+    json_array_foreach(ch->rows, i, row)
+    {
+        char what[256];
+        what_text(row, what, sizeof what);
+        const char *cells[6] = {json_text(row, "instance_id"), json_text(row, "workflow"), json_text(row, "state"),
+                                what, json_text(row, "old"), json_text(row, "new")};
+        cli_table_add(t, cells);
+    }
+    cli_table_print(r->out, t);
+    cli_table_free(t);
+}
+
+static json_t *changes_json(const cli_run *r, const changes *ch, const char *county, const char *file, int applied)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "county", json_string(county));
+    json_object_set_new(o, "file", json_string(file));
+    json_object_set_new(o, "applied", json_boolean(applied));
+    json_object_set_new(o, "old_policy_hash", json_string(ch->old_hash));
+    json_object_set_new(o, "new_policy_hash", json_string(ch->new_hash));
+    json_object_set_new(o, "params", json_incref(ch->params));
+    json_object_set_new(o, "changes", json_incref(ch->rows));
+    json_object_set_new(o, "instances_affected", json_integer((json_int_t)json_object_size(ch->ids)));
+    (void)r;
+    return o;
+}
+
+static int diff_or_apply(cli_run *r, int apply)
+{
+    const char *county = r->a->opt[CLI_OPT_COUNTY], *file = r->a->pos[1];
+    const char *sub = apply ? "apply" : "diff";
+    if (!county)
+        return cli_usage(r, CLI_CMD_POLICY, "'policy %s' needs --county COUNTY", sub);
+    if (!apply && r->a->opt[CLI_OPT_ACTOR])
+        return cli_usage(r, CLI_CMD_POLICY, "--actor applies to 'policy apply' only");
+    changes ch;
+    memset(&ch, 0, sizeof ch);
+    ch.params = json_array();
+    ch.rows = json_array();
+    ch.ids = json_object();
+    int rc = apply ? cf_policy_apply(r->e, county, file, r->actor, collect_change, &ch)
+                   : cf_policy_diff(r->e, county, file, collect_change, &ch);
+    int code = 0;
+    if (rc != CF_OK) {
+        code = cli_fail(r, rc);
+    } else if (r->a->opt[CLI_OPT_JSON]) {
+        code = cli_json_print(r->out, changes_json(r, &ch, county, file, apply)) ? CLI_EXIT_OTHER : 0;
+    } else {
+        size_t n = json_object_size(ch.ids);
+        if (apply)
+            fprintf(r->out, "applied %s as the overlay of %s: policy %.12s -> %.12s\n", file, county, ch.old_hash,
+                    ch.new_hash);
+        else
+            fprintf(r->out, "county %s: policy %.12s -> %.12s with %s\n", county, ch.old_hash, ch.new_hash, file);
+        print_changes(r, &ch);
+        if (apply)
+            fprintf(r->out,
+                    "%zu instance%s changed: %zu timer%s moved, %zu added, %zu removed; each has a "
+                    "policy_changed history row\n",
+                    n, n == 1 ? "" : "s", ch.moved, ch.moved == 1 ? "" : "s", ch.added, ch.removed);
+        else if (n)
+            fprintf(r->out,
+                    "%zu instance%s would change (%zu deadline%s, %zu eligibility); nothing was written\n", n,
+                    n == 1 ? "" : "s", ch.moved + ch.added + ch.removed,
+                    ch.moved + ch.added + ch.removed == 1 ? "" : "s", ch.eligibility);
+        else
+            fprintf(r->out, "no live instance of %s would change; nothing was written\n", county);
+    }
+    json_decref(ch.params);
+    json_decref(ch.rows);
+    json_decref(ch.ids);
+    return code;
+}
+
+typedef struct test_out {
+    cli_run *r;
+    json_t *cases; /* --json */
+    int passed, failed;
+} test_out;
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+static int print_case(void *ud, const cf_policy_case *c)
+{
+    test_out *t = ud;
+    if (c->passed)
+        t->passed++;
+    else
+        t->failed++;
+    if (t->cases) {
+        json_t *o = json_object();
+        json_object_set_new(o, "file", cli_json_str(c->file));
+        json_object_set_new(o, "name", cli_json_str(c->name));
+        json_object_set_new(o, "passed", json_boolean(c->passed));
+        json_object_set_new(o, "expected", cli_json_str(c->expected));
+        json_object_set_new(o, "got", cli_json_str(c->got));
+        json_array_append_new(t->cases, o);
+        return 0;
+    }
+    if (c->passed)
+        fprintf(t->r->out, "PASS  %s  %s\n", base_name(c->file), c->name);
+    else
+        fprintf(t->r->out, "FAIL  %s  %s  expected: %s  got: %s\n", base_name(c->file), c->name,
+                *c->expected ? c->expected : "(see got)", c->got);
+    return 0;
+}
+
+static int cmd_test(cli_run *r)
+{
+    if (r->a->opt[CLI_OPT_COUNTY] || r->a->opt[CLI_OPT_ACTOR])
+        return cli_usage(r, CLI_CMD_POLICY,
+                         "'policy test' takes no --county or --actor: to test a proposed overlay, put it in a copy "
+                         "of the policy folder and pass --policies COPY");
+    int json = r->a->opt[CLI_OPT_JSON] != NULL;
+    test_out t = {r, json ? json_array() : NULL, 0, 0};
+    int failed = 0;
+    int rc = cf_policy_test(r->e, r->a->pos[1], NULL, NULL, print_case, &t, &failed);
+    if (rc != CF_OK) {
+        json_decref(t.cases);
+        return cli_fail(r, rc);
+    }
+    int code = failed ? CLI_EXIT_INVALID : 0;
+    if (json) {
+        json_t *o = json_object();
+        json_object_set_new(o, "cases", t.cases);
+        json_object_set_new(o, "passed", json_integer(t.passed));
+        json_object_set_new(o, "failed", json_integer(t.failed));
+        json_object_set_new(o, "policy_dir", json_string(r->policies));
+        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : code;
+    }
+    int n = t.passed + t.failed;
+    fprintf(r->out, "%d case%s: %d passed, %d failed\n", n, n == 1 ? "" : "s", t.passed, t.failed);
+    return code;
+}
 
 int cli_cmd_policy(cli_run *r)
 {
-    (void)r;
-    fprintf(r->err, "certflow: policy commands are not built yet\n");
-    return CLI_EXIT_OTHER;
+    const char *sub = r->a->pos[0];
+    if (strcmp(sub, "diff") == 0)
+        return diff_or_apply(r, 0);
+    if (strcmp(sub, "apply") == 0)
+        return diff_or_apply(r, 1);
+    if (strcmp(sub, "test") == 0)
+        return cmd_test(r);
+    return cli_usage(r, CLI_CMD_POLICY, "unknown policy command '%.60s' (use diff, apply or test)", sub);
 }

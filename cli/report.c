@@ -1,9 +1,585 @@
-/* report.c — certflow report (being written for issue 3). */
-#include "cli.h"
+/*
+ * report.c — certflow report: the yearly summary for the state (REG_3, REG_4).
+ * Certificant counts are taken as of the period's last day by replaying the
+ * history; the other figures count history rows inside the period. Each
+ * figure's definition is in docs/registry.md; keep the two in step.
+ */
+#include "program.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The workflows the report reads. */
+enum { WF_CERTIFICATION, WF_COMPLAINT, WF_SUPERVISION, WF_EMPLOYMENT, WF_OTHER };
+
+static const char *const SPECIALIZATIONS[] = {"parent_caregiver_family", "crisis", "justice_involved", "unhoused"};
+#define NSPEC (sizeof SPECIALIZATIONS / sizeof SPECIALIZATIONS[0])
+
+/* The events behind the figures (workflows/certification.lua and its neighbours). */
+static const char *const EV_SUBMIT[] = {"submit", NULL};
+static const char *const EV_EXAM[] = {"exam_result", NULL};
+static const char *const EV_NO_SHOW[] = {"no_show", NULL};
+static const char *const EV_RENEW[] = {"renew", NULL};
+static const char *const EV_REINSTATE[] = {"reinstate", NULL};
+static const char *const EV_EXPIRE[] = {"expire", NULL};
+static const char *const EV_SUSPEND[] = {"suspend", NULL};
+static const char *const EV_REVOKE[] = {"revoke", NULL};
+static const char *const EV_RESTORE[] = {"restore", NULL};
+static const char *const EV_CORRECTIVE[] = {"corrective_action", NULL};
+static const char *const EV_CORE_TRAINING[] = {"accept_training", NULL};
+static const char *const EV_SUP_TRAINING[] = {"record_training", NULL};
+static const char *const EV_APPEAL[] = {"appeal", NULL};
+static const char *const EV_EXTEND[] = {"extend", NULL};
+static const char *const EV_GRACE_ENDED[] = {"grace_ended", NULL};
+
+static int is_event(const char *event, const char *const *names)
+{
+    for (; *names; names++)
+        if (strcmp(event, *names) == 0)
+            return 1;
+    return 0;
+}
+
+/* One instance, as the report needs it. */
+typedef struct item {
+    char id[37];
+    int workflow;
+    char *county;
+    char *pathway;
+    char *expires_on;
+    unsigned spec_mask;  /* bit i: SPECIALIZATIONS[i] */
+    char *state_at_end;  /* the state after the last row before the period's end (NULL: not yet created) */
+    int counted_training; /* counted once in the period */
+} item;
+
+typedef struct period {
+    long long started, submitted, approved, denied, denial_appeals, withdrawn, windows_closed, exhausted;
+    long long attempts, passed, failed, no_shows;
+    long long issued, renewals, reinstatements, expiries;
+    long long complaints, corrective, suspensions, revocations, restorations, appeals;
+    long long core_trained, supervisors_trained;
+    long long hires, extensions, ehr_suspensions;
+} period;
+
+typedef struct ctx {
+    item *items;
+    size_t count, cap;
+    cf_time from, to; /* [from, to) */
+    int64_t to_day;
+    period p;
+    int oom;
+} ctx;
+
+static int workflow_of(const char *name)
+{
+    if (strcmp(name, "certification") == 0)
+        return WF_CERTIFICATION;
+    if (strcmp(name, "complaint") == 0)
+        return WF_COMPLAINT;
+    if (strcmp(name, "supervision") == 0)
+        return WF_SUPERVISION;
+    if (strcmp(name, "employment") == 0)
+        return WF_EMPLOYMENT;
+    return WF_OTHER;
+}
+
+static int collect_item(void *ud, const cf_instance_info *info)
+{
+    ctx *c = ud;
+    if (c->count == c->cap) {
+        size_t cap = c->cap ? c->cap * 2 : 256;
+        item *grown = realloc(c->items, cap * sizeof *grown);
+        if (!grown) {
+            c->oom = 1;
+            return 1;
+        }
+        c->items = grown;
+        c->cap = cap;
+    }
+    item *it = &c->items[c->count];
+    memset(it, 0, sizeof *it);
+    snprintf(it->id, sizeof it->id, "%s", info->id);
+    it->workflow = workflow_of(info->workflow);
+    it->county = strdup(info->county ? info->county : "");
+    json_t *data = NULL;
+    if (it->workflow == WF_CERTIFICATION)
+        data = json_loads(info->data ? info->data : "{}", 0, NULL);
+    const char *pw = json_string_value(json_object_get(data, "pathway"));
+    const char *exp = json_string_value(json_object_get(data, "expires_on"));
+    it->pathway = strdup(pw && *pw ? pw : "initial");
+    it->expires_on = exp ? strdup(exp) : NULL;
+    size_t i;
+    json_t *v;
+    json_array_foreach(json_object_get(data, "specializations"), i, v)
+    {
+        for (size_t s = 0; s < NSPEC; s++)
+            if (json_is_string(v) && strcmp(json_string_value(v), SPECIALIZATIONS[s]) == 0)
+                it->spec_mask |= 1u << s;
+    }
+    json_decref(data);
+    c->count++;
+    if (!it->county || !it->pathway || (exp && !it->expires_on)) {
+        c->oom = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int item_cmp(const void *a, const void *b)
+{
+    return strcmp(((const item *)a)->id, ((const item *)b)->id);
+}
+
+static item *find_item(ctx *c, const char *id)
+{
+    item key;
+    snprintf(key.id, sizeof key.id, "%s", id);
+    return bsearch(&key, c->items, c->count, sizeof *c->items, item_cmp);
+}
+
+static int status_of(const char *state)
+{
+    return prog_status_of(state, NULL, NULL, 0);
+}
+
+/* A certification row inside the period. */
+static void count_certification(ctx *c, item *it, const cf_history_entry *h)
+{
+    period *p = &c->p;
+    const char *ev = h->event, *from = h->from_state, *to = h->to_state;
+    int entered = strcmp(from, to) != 0;
+    if (is_event(ev, EV_SUBMIT))
+        p->submitted++;
+    if (entered) {
+        p->approved += strcmp(to, "approved") == 0 && strcmp(from, "exhausted") != 0;
+        p->denied += strcmp(to, "denied") == 0;
+        p->withdrawn += strcmp(to, "withdrawn") == 0;
+        p->windows_closed += strcmp(to, "window_closed") == 0;
+        p->exhausted += strcmp(to, "exhausted") == 0;
+        /* issued: a certification is held now and was not before */
+        p->issued += status_of(to) == PROG_ACTIVE && status_of(from) < 0;
+    }
+    p->reinstatements += is_event(ev, EV_REINSTATE);
+    p->expiries += is_event(ev, EV_EXPIRE);
+    p->suspensions += is_event(ev, EV_SUSPEND);
+    p->revocations += is_event(ev, EV_REVOKE);
+    p->restorations += is_event(ev, EV_RESTORE);
+    p->denial_appeals += is_event(ev, EV_APPEAL);
+    if (is_event(ev, EV_EXAM)) {
+        json_t *d = json_loads(h->data, 0, NULL);
+        const char *result = json_string_value(json_object_get(d, "result"));
+        p->attempts++;
+        if (result && strcmp(result, "pass") == 0)
+            p->passed++;
+        else
+            p->failed++;
+        json_decref(d);
+    }
+    if (is_event(ev, EV_NO_SHOW))
+        p->no_shows++;
+    if (is_event(ev, EV_RENEW))
+        p->renewals++;
+    if (is_event(ev, EV_CORRECTIVE))
+        p->corrective++;
+    if (is_event(ev, EV_CORE_TRAINING) && !it->counted_training) {
+        it->counted_training = 1;
+        p->core_trained++;
+    }
+}
+
+static int history_row(void *ud, const cf_history_entry *h)
+{
+    ctx *c = ud;
+    item *it = find_item(c, h->instance_id);
+    if (!it || strcmp(h->outcome, "rejected") == 0)
+        return 0;
+    if (it->workflow == WF_CERTIFICATION) {
+        char *state = strdup(h->to_state);
+        if (!state) {
+            c->oom = 1;
+            return 1;
+        }
+        free(it->state_at_end);
+        it->state_at_end = state;
+    }
+    if (h->effective_at < c->from)
+        return 0;
+    if (strcmp(h->outcome, "created") == 0) {
+        c->p.started += it->workflow == WF_CERTIFICATION;
+        c->p.complaints += it->workflow == WF_COMPLAINT;
+        c->p.hires += it->workflow == WF_EMPLOYMENT;
+        return 0;
+    }
+    switch (it->workflow) {
+    case WF_CERTIFICATION:
+        count_certification(c, it, h);
+        break;
+    case WF_COMPLAINT:
+        c->p.appeals += is_event(h->event, EV_APPEAL);
+        break;
+    case WF_EMPLOYMENT:
+        c->p.extensions += is_event(h->event, EV_EXTEND);
+        c->p.ehr_suspensions += is_event(h->event, EV_GRACE_ENDED);
+        break;
+    case WF_SUPERVISION:
+        if (is_event(h->event, EV_SUP_TRAINING) && !it->counted_training) {
+            it->counted_training = 1;
+            c->p.supervisors_trained++;
+        }
+        break;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static void ctx_free(ctx *c)
+{
+    for (size_t i = 0; i < c->count; i++) {
+        free(c->items[i].county);
+        free(c->items[i].pathway);
+        free(c->items[i].expires_on);
+        free(c->items[i].state_at_end);
+    }
+    free(c->items);
+}
+
+static json_t *status_counts(void)
+{
+    json_t *o = json_object();
+    for (int s = 0; s < PROG_NSTATUS; s++)
+        json_object_set_new(o, prog_status_names[s], json_integer(0));
+    json_object_set_new(o, "total", json_integer(0));
+    return o;
+}
+
+static void bump(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    json_integer_set(v, json_integer_value(v) + 1);
+}
+
+/* Add one certificant with status s under key (created in sorted position later). */
+static void tally(json_t *by, const char *key, int s)
+{
+    json_t *row = json_object_get(by, key);
+    if (!row) {
+        row = status_counts();
+        json_object_set_new(by, key, row);
+    }
+    bump(row, prog_status_names[s]);
+    bump(row, "total");
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* The same object with its keys sorted (new reference). */
+static json_t *sorted(json_t *o)
+{
+    size_t n = json_object_size(o), i = 0;
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    json_t *out = json_object();
+    const char *k;
+    json_t *v;
+    if (keys && out) {
+        json_object_foreach(o, k, v) keys[i++] = k;
+        qsort(keys, n, sizeof *keys, key_cmp);
+        for (i = 0; i < n; i++)
+            json_object_set(out, keys[i], json_object_get(o, keys[i]));
+    }
+    free(keys);
+    json_decref(o);
+    return out;
+}
+
+static json_t *certificants(ctx *c)
+{
+    json_t *status = status_counts(), *pathway = json_object(), *county = json_object(), *spec = json_object();
+    for (size_t s = 0; s < NSPEC; s++)
+        json_object_set_new(spec, SPECIALIZATIONS[s], json_integer(0));
+    for (size_t i = 0; i < c->count; i++) {
+        item *it = &c->items[i];
+        if (it->workflow != WF_CERTIFICATION || !it->state_at_end)
+            continue;
+        int s = prog_status_of(it->state_at_end, NULL, it->expires_on, c->to_day);
+        if (s < 0)
+            continue;
+        bump(status, prog_status_names[s]);
+        bump(status, "total");
+        tally(pathway, it->pathway, s);
+        tally(county, it->county, s);
+        if (s == PROG_ACTIVE)
+            for (size_t k = 0; k < NSPEC; k++)
+                if (it->spec_mask & (1u << k))
+                    bump(spec, SPECIALIZATIONS[k]);
+    }
+    json_t *o = json_object();
+    json_object_set_new(o, "by_status", status);
+    json_object_set_new(o, "by_pathway", sorted(pathway));
+    json_object_set_new(o, "by_county", sorted(county));
+    json_object_set_new(o, "active_by_specialization", spec);
+    return o;
+}
+
+#define SET(o, k, v) json_object_set_new(o, k, json_integer(v))
+
+static json_t *period_json(const period *p)
+{
+    json_t *top = json_object(), *o;
+    o = json_object();
+    SET(o, "started", p->started);
+    SET(o, "submitted", p->submitted);
+    SET(o, "approved", p->approved);
+    SET(o, "denied", p->denied);
+    SET(o, "denials_appealed", p->denial_appeals);
+    SET(o, "withdrawn", p->withdrawn);
+    SET(o, "windows_closed", p->windows_closed);
+    SET(o, "attempts_exhausted", p->exhausted);
+    json_object_set_new(top, "applications", o);
+    o = json_object();
+    SET(o, "attempts", p->attempts);
+    SET(o, "passed", p->passed);
+    SET(o, "failed", p->failed);
+    SET(o, "no_shows", p->no_shows);
+    /* one decimal, computed in integers so every platform prints the same */
+    json_object_set_new(o, "pass_rate_percent",
+                        p->attempts ? json_real((double)((p->passed * 1000 + p->attempts / 2) / p->attempts) / 10.0)
+                                    : json_null());
+    json_object_set_new(top, "exam", o);
+    o = json_object();
+    SET(o, "issued", p->issued);
+    SET(o, "renewals", p->renewals);
+    SET(o, "reinstatements", p->reinstatements);
+    SET(o, "expiries", p->expiries);
+    json_object_set_new(top, "certifications", o);
+    o = json_object();
+    SET(o, "complaints_received", p->complaints);
+    SET(o, "corrective_actions", p->corrective);
+    SET(o, "suspensions", p->suspensions);
+    SET(o, "revocations", p->revocations);
+    SET(o, "restorations", p->restorations);
+    SET(o, "appeals", p->appeals);
+    json_object_set_new(top, "discipline", o);
+    o = json_object();
+    SET(o, "core_training_completed", p->core_trained);
+    SET(o, "supervisors_trained", p->supervisors_trained);
+    json_object_set_new(top, "training", o);
+    o = json_object();
+    SET(o, "hires", p->hires);
+    SET(o, "grace_extensions", p->extensions);
+    SET(o, "ehr_suspensions", p->ehr_suspensions);
+    json_object_set_new(top, "employment", o);
+    return top;
+}
+
+int prog_report_build(cf_engine *e, int64_t from_day, int64_t to_day, json_t **out)
+{
+    *out = NULL;
+    ctx c;
+    memset(&c, 0, sizeof c);
+    c.from = prog_local_midnight(from_day);
+    c.to = prog_local_midnight(to_day + 1);
+    c.to_day = to_day;
+    int rc = cf_instance_list(e, NULL, collect_item, &c);
+    if (rc == CF_OK && !c.oom) {
+        if (c.count > 1)
+            qsort(c.items, c.count, sizeof *c.items, item_cmp);
+        rc = cf_history_between(e, INT64_MIN, c.to, NULL, history_row, &c);
+    }
+    if (rc == CF_OK && c.oom)
+        rc = CF_ENOMEM;
+    if (rc == CF_OK) {
+        json_t *doc = json_object(), *per = json_object();
+        char buf[11];
+        json_object_set_new(per, "from", json_string(prog_format_date(from_day, buf)));
+        json_object_set_new(per, "to", json_string(prog_format_date(to_day, buf)));
+        json_object_set_new(doc, "period", per);
+        json_object_set_new(doc, "certificants", certificants(&c));
+        json_t *figures = period_json(&c.p);
+        json_object_update(doc, figures);
+        json_decref(figures);
+        *out = doc;
+    }
+    ctx_free(&c);
+    return rc;
+}
+
+/* ---- Printing ---- */
+
+static void print_number(FILE *f, const json_t *v)
+{
+    if (json_is_integer(v))
+        fprintf(f, "%lld", (long long)json_integer_value(v));
+    else if (json_is_real(v))
+        fprintf(f, "%.1f", json_real_value(v));
+    else if (json_is_string(v))
+        fputs(json_string_value(v), f);
+    else
+        fputs("-", f);
+}
+
+static void title(FILE *f, const char *parent, const char *key)
+{
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s%s%s", parent ? parent : "", parent ? " " : "", key);
+    for (char *p = buf; *p; p++)
+        if (*p == '_')
+            *p = ' ';
+    if (buf[0] >= 'a' && buf[0] <= 'z')
+        buf[0] = (char)(buf[0] - 'a' + 'A');
+    fprintf(f, "\n%s\n", buf);
+}
+
+/* An object of numbers: one "  name  value" line each. */
+static void print_list(FILE *f, const json_t *o)
+{
+    const char *k;
+    json_t *v;
+    size_t w = 0;
+    json_object_foreach((json_t *)o, k, v) if (strlen(k) > w) w = strlen(k);
+    json_object_foreach((json_t *)o, k, v)
+    {
+        fprintf(f, "  %-*s  ", (int)w, k);
+        print_number(f, v);
+        fputc('\n', f);
+    }
+}
+
+/* An object of objects of numbers: a table, one row per key. */
+static void print_table(FILE *f, const char *first, const json_t *o)
+{
+    const char *k, *col;
+    json_t *v, *cell;
+    size_t w = strlen(first);
+    json_object_foreach((json_t *)o, k, v) if (strlen(k) > w) w = strlen(k);
+    json_t *head = json_object_iter_value(json_object_iter((json_t *)o));
+    if (!head) {
+        fputs("  none\n", f);
+        return;
+    }
+    fprintf(f, "  %-*s", (int)w, first);
+    json_object_foreach(head, col, cell) fprintf(f, "  %9s", col);
+    fputc('\n', f);
+    json_object_foreach((json_t *)o, k, v)
+    {
+        fprintf(f, "  %-*s", (int)w, k);
+        json_object_foreach(v, col, cell) fprintf(f, "  %9lld", (long long)json_integer_value(cell));
+        fputc('\n', f);
+    }
+}
+
+static int print_text(FILE *f, const json_t *r)
+{
+    const json_t *per = json_object_get(r, "period");
+    const char *from = json_string_value(json_object_get(per, "from")),
+               *to = json_string_value(json_object_get(per, "to"));
+    fprintf(f, "Peer Support Specialist program report, %s to %s\n", from, to);
+    fprintf(f, "(certificants as of %s; the other figures count what happened in the period)\n", to);
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)r, k, v)
+    {
+        if (strcmp(k, "period") == 0)
+            continue;
+        if (strcmp(k, "certificants") == 0) {
+            const char *sk;
+            json_t *sv;
+            json_object_foreach(v, sk, sv)
+            {
+                if (strcmp(sk, "active_by_specialization") == 0)
+                    fputs("\nActive certificants by specialization\n", f);
+                else
+                    title(f, k, sk);
+                if (strncmp(sk, "by_", 3) == 0 && strcmp(sk, "by_status") != 0)
+                    print_table(f, sk + 3, sv);
+                else
+                    print_list(f, sv);
+            }
+            continue;
+        }
+        title(f, NULL, k);
+        print_list(f, v);
+    }
+    return ferror(f) ? -1 : 0;
+}
+
+/* CSV: section,item,value, one row per number; nested keys joined by '.'. */
+static void csv_walk(FILE *f, const char *path, const json_t *o)
+{
+    const char *k;
+    json_t *v;
+    json_object_foreach((json_t *)o, k, v)
+    {
+        if (json_is_object(v)) {
+            char sub[512];
+            snprintf(sub, sizeof sub, "%s%s%s", path, *path ? "." : "", k);
+            csv_walk(f, sub, v);
+            continue;
+        }
+        prog_csv_field(f, path);
+        fputc(',', f);
+        prog_csv_field(f, k);
+        fputc(',', f);
+        if (json_is_string(v))
+            prog_csv_field(f, json_string_value(v));
+        else if (!json_is_null(v))
+            print_number(f, v);
+        fputs("\r\n", f);
+    }
+}
+
+int prog_report_print(FILE *f, const json_t *report, const char *format)
+{
+    if (strcmp(format, "json") == 0) {
+        int rc = json_dumpf(report, f, JSON_INDENT(2) | JSON_REAL_PRECISION(6));
+        return rc != 0 || fputc('\n', f) == EOF ? -1 : 0;
+    }
+    if (strcmp(format, "csv") == 0) {
+        fputs("section,item,value\r\n", f);
+        csv_walk(f, "", report);
+        return ferror(f) ? -1 : 0;
+    }
+    return print_text(f, report);
+}
 
 int cli_cmd_report(cli_run *r)
 {
-    (void)r;
-    fprintf(r->err, "certflow: report is not built yet\n");
-    return CLI_EXIT_OTHER;
+    const cli_args *a = r->a;
+    const char *format = a->opt[CLI_OPT_FORMAT];
+    if (!format)
+        format = a->opt[CLI_OPT_JSON] ? "json" : "text";
+    if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+        return cli_usage(r, CLI_CMD_REPORT, "--format '%.60s' is not one of text, json, csv", format);
+    /* Default: the calendar year before the clock's year. */
+    int y, m, d;
+    prog_civil_from_days(prog_local_days(cf_engine_now(r->e)), &y, &m, &d);
+    int64_t from = prog_days_from_civil(y - 1, 1, 1), to = prog_days_from_civil(y - 1, 12, 31);
+    if (a->opt[CLI_OPT_FROM] && prog_parse_date(a->opt[CLI_OPT_FROM], &from) != 0)
+        return cli_usage(r, CLI_CMD_REPORT, "--from '%.60s' is not a date (YYYY-MM-DD)", a->opt[CLI_OPT_FROM]);
+    if (a->opt[CLI_OPT_TO] && prog_parse_date(a->opt[CLI_OPT_TO], &to) != 0)
+        return cli_usage(r, CLI_CMD_REPORT, "--to '%.60s' is not a date (YYYY-MM-DD)", a->opt[CLI_OPT_TO]);
+    /* Only --from: up to today. Only --to: from the first of that year. */
+    if (a->opt[CLI_OPT_FROM] && !a->opt[CLI_OPT_TO])
+        to = prog_local_days(cf_engine_now(r->e));
+    if (a->opt[CLI_OPT_TO] && !a->opt[CLI_OPT_FROM]) {
+        prog_civil_from_days(to, &y, &m, &d);
+        from = prog_days_from_civil(y, 1, 1);
+    }
+    if (to < from)
+        return cli_usage(r, CLI_CMD_REPORT, "--to comes before --from");
+    json_t *report = NULL;
+    int rc = prog_report_build(r->e, from, to, &report);
+    if (rc != CF_OK)
+        return cli_fail(r, rc);
+    int bad = prog_report_print(r->out, report, format);
+    json_decref(report);
+    if (bad) {
+        fprintf(r->err, "certflow: could not write the report: %s\n", strerror(errno));
+        return CLI_EXIT_OTHER;
+    }
+    return 0;
 }

@@ -82,9 +82,11 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
     e->policy_dir = cf__strdup(e->opts.policy_dir);
     e->plugin_dir = cf__strdup(e->opts.plugin_dir);
     e->time_zone = cf__strdup(e->opts.time_zone ? e->opts.time_zone : DEFAULT_TZ);
+    e->plugin_config = cf__strdup(e->opts.plugin_config);
     if ((e->opts.workflow_dir && !e->workflow_dir) || (e->opts.policy_dir && !e->policy_dir) ||
-        (e->opts.plugin_dir && !e->plugin_dir) || !e->time_zone)
+        (e->opts.plugin_dir && !e->plugin_dir) || !e->time_zone || (e->opts.plugin_config && !e->plugin_config))
         return cf__fail(&e->err, CF_ENOMEM, "out of memory copying the options");
+    e->opts.plugin_config = e->plugin_config;
     e->opts.workflow_dir = e->workflow_dir;
     e->opts.policy_dir = e->policy_dir;
     e->opts.plugin_dir = e->plugin_dir;
@@ -127,14 +129,31 @@ static void defcache_free(cf__defcache *c)
 
 bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *out)
 {
-    cf__policy *policy = ud;
-    int idx = policy ? cf__policy_find(policy, role, name) : -1;
+    cf_engine *e = ud;
+    int idx = e->policy ? cf__policy_find(e->policy, role, name) : -1;
     if (idx >= 0) {
         out->kind = CF__FN_POLICY;
         out->index = idx;
         return true;
     }
+    /* A plugin may not register a name the policy defines, so the order only matters for speed. */
+    idx = cf__plugins_find(e->plugins, role, name);
+    if (idx >= 0) {
+        out->kind = CF__FN_PLUGIN;
+        out->index = idx;
+        return true;
+    }
     return false;
+}
+
+/* Load plugins (after the policy: a plugin may not take a policy's name). */
+static int open_plugins(cf_engine *e)
+{
+    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud};
+    int rc = cf__plugins_open(&pc, &e->plugins, &e->err);
+    if (rc != CF_OK)
+        cf__err_prefix(&e->err, "loading plugins");
+    return rc;
 }
 
 static int cmp_workflow(const void *a, const void *b)
@@ -205,9 +224,12 @@ static int load_workflows(cf_engine *e)
     }
     for (size_t i = 0; i < nfiles && rc == CF_OK; i++) {
         cf__workflow *wf = NULL;
-        rc = cf__workflow_load_file(files[i], cf__engine_resolve, e->policy, &wf, &e->err);
-        if (rc != CF_OK)
+        rc = cf__workflow_load_file(files[i], cf__engine_resolve, e, &wf, &e->err);
+        if (rc != CF_OK) {
+            if (rc == CF_EWORKFLOW)
+                cf__plugins_note_refused(e->plugins, &e->err);
             break;
+        }
         if (cf__engine_workflow(e, wf->name)) {
             rc = cf__fail(&e->err, CF_EWORKFLOW,
                           "%s: name: workflow '%s' is already defined by another file in %s (hint: "
@@ -271,10 +293,18 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
-    rc = load_workflows(e);
+    rc = open_plugins(e);
     if (rc != CF_OK)
         goto fail;
+    /* The store opens before the workflows compile: plugin migrations may refuse a
+     * plugin, and workflows must only see the functions of plugins that stay. */
     rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    if (rc != CF_OK)
+        goto fail;
+    rc = cf__plugins_migrate(e->plugins, e->store, cf_engine_now(e), &e->err);
+    if (rc != CF_OK)
+        goto fail;
+    rc = load_workflows(e);
     if (rc != CF_OK)
         goto fail;
     rc = store_definitions(e);
@@ -303,6 +333,7 @@ int cf_engine_close(cf_engine *e)
 {
     if (!e)
         return CF_OK;
+    cf__plugins_release(e->plugins); /* their statements, before the database closes */
     cf__store_close(e->store);
     cf__policy_close(e->policy);
     defcache_free(&e->defs);
@@ -314,6 +345,9 @@ int cf_engine_close(cf_engine *e)
     free(e->policy_dir);
     free(e->plugin_dir);
     free(e->time_zone);
+    free(e->plugin_config);
+    /* Last: no plugin function can be called any more. */
+    cf__plugins_close(e->plugins);
     free(e);
     return CF_OK;
 }
@@ -349,7 +383,7 @@ int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
     char label[128];
     snprintf(label, sizeof label, "(stored definition of %s, %.12s)", name, hash);
     cf__workflow *wf = NULL;
-    rc = cf__workflow_compile(label, source, strlen(source), cf__engine_resolve, e->policy, &wf, &e->err);
+    rc = cf__workflow_compile(label, source, strlen(source), cf__engine_resolve, e, &wf, &e->err);
     free(name);
     free(source);
     if (rc != CF_OK) {
@@ -444,7 +478,7 @@ static void sink_msg(check_sink *k, const char *file, const char *msg)
 int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problems)
 {
     check_sink sink = {fn, ud, 0, false};
-    int workflow_problems = 0;
+    int workflow_problems = 0, plugin_problems = 0;
     cf_engine probe;
     memset(&probe, 0, sizeof probe);
     cf__err err;
@@ -465,6 +499,14 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
     cf__policy *policy = NULL;
     if (cf__policy_open(&pc, &policy, &err) != CF_OK)
         policy = NULL;
+    /* Plugins too, so that workflows resolve their names; refused ones are problems. */
+    probe.policy = policy;
+    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL};
+    if (cf__plugins_open(&plc, &probe.plugins, &err) != CF_OK) {
+        cf__err_prefix(&err, "loading plugins");
+        sink_msg(&sink, "(options)", err.msg);
+    }
+    plugin_problems = cf__plugins_diagnose(probe.plugins, sink_report, &sink);
     if (probe.workflow_dir) {
         int before = sink.count;
         char **files = NULL;
@@ -477,7 +519,7 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
             sink_msg(&sink, probe.workflow_dir, "out of memory");
         for (size_t i = 0; wfs && i < nfiles; i++) {
             cf__workflow *wf = NULL;
-            if (cf__workflow_load_file(files[i], cf__engine_resolve, policy, &wf, &err) != CF_OK) {
+            if (cf__workflow_load_file(files[i], cf__engine_resolve, &probe, &wf, &err) != CF_OK) {
                 sink_msg(&sink, files[i], err.msg);
                 continue;
             }
@@ -500,13 +542,17 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
     }
     cf__policy_close(policy);
 done:
+    cf__plugins_close(probe.plugins);
     free(probe.workflow_dir);
     free(probe.policy_dir);
     free(probe.plugin_dir);
+    free(probe.plugin_config);
     free(probe.time_zone);
     if (problems)
         *problems = sink.count;
     if (sink.count == 0)
         return CF_OK;
-    return workflow_problems ? CF_EWORKFLOW : CF_EPOLICY;
+    if (workflow_problems)
+        return CF_EWORKFLOW;
+    return plugin_problems && sink.count == plugin_problems ? CF_EPLUGIN : CF_EPOLICY;
 }

@@ -412,6 +412,9 @@ struct cf_engine {
     cf__instance_row row;
     char *scratch_reasons;
     char *scratch_from, *scratch_to;
+    /* plugin.c: loaded plugins and their registry; unloaded last, at close */
+    struct cf__plugins *plugins;
+    char *plugin_config; /* owned copy of opts.plugin_config */
 };
 
 /* Reset the message at the start of a public call. */
@@ -424,7 +427,8 @@ int cf__engine_unknown_workflow(cf_engine *e, const char *name);
 cf__workflow *cf__engine_workflow(cf_engine *e, const char *name);
 /* The workflow definition with this hash (current or stored; compiled on first use). */
 int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out);
-/* Resolver for workflow names: policy functions, then plugins, then builtins. */
+/* Resolver for workflow names: policy functions, then plugins. ud is the cf_engine
+ * (its policy and plugins), not the policy. */
 bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *out);
 
 /* instance.c: one transition inside an open transaction (used by fire, tick and delivery). */
@@ -445,5 +449,62 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out);
 
 /* Deliver queued linked events, each in its own transaction. */
 int cf__engine_deliver(cf_engine *e);
+
+/* ===== store.c additions for policy_change.c: changing a county's policy ===== */
+
+/* Move one pending timer to a new due time. */
+int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err);
+/* The pending timers of one instance in due order; rows valid only during the callback. */
+typedef int (*cf__timer_each_fn)(void *ud, const cf__timer_row *timer);
+int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+/* Keep the text of an applied county overlay under hash (the county's policy
+ * hash, as history rows record it); a text already kept is left as it is. */
+int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
+                              const char *source, cf_time now, const char *actor, cf__err *err);
+
+/* ===== plugin.c: the plugin host (dlopen, ABI check, registry, host table) ===== */
+
+typedef struct cf__plugins cf__plugins;
+
+typedef struct cf__plugins_config {
+    const char *paths;        /* options.plugin_dir: folders and .so files separated by ':' */
+    const char *config_json;  /* options.plugin_config, or NULL */
+    const cf__policy *policy; /* names a plugin may not register again; may be NULL */
+    cf_log_fn log;
+    void *log_ud;
+} cf__plugins_config;
+
+/* Load every plugin the config names (dlopen RTLD_NOW | RTLD_LOCAL, info checked
+ * first, then init). A plugin that fails is kept as refused, with a message, and
+ * the rest load; only malformed options or memory fail the call. *out is set
+ * even on failure (close it). */
+int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *err);
+/* Run the loaded plugins' pending migrations, each version in its own
+ * transaction, recording versions per plugin. A plugin whose migration fails is
+ * refused (its functions unregistered); only store failures fail the call.
+ * Call before any workflow is compiled against the registry. */
+int cf__plugins_migrate(cf__plugins *p, cf__store *s, cf_time now, cf__err *err);
+/* Finalize the plugins' prepared statements: before the store closes. */
+void cf__plugins_release(cf__plugins *p);
+/* Unload every plugin and free the registry: last, after the store and the policy. */
+void cf__plugins_close(cf__plugins *p);
+/* Index of the live plugin function `name` for role (guard or action), or -1. */
+int cf__plugins_find(const cf__plugins *p, cf__role role, const char *name);
+/* Append to err a note naming the plugins that were refused (for a workflow that
+ * failed to load because a name is unknown); nothing if none was. */
+void cf__plugins_note_refused(const cf__plugins *p, cf__err *err);
+/* True for plugin names whose table prefix could reach the engine's tables. */
+bool cf__plugin_name_reserved(const char *name);
+/* Call fn for each refused plugin as a diagnostic (for cf_check); returns how many. */
+int cf__plugins_diagnose(const cf__plugins *p, cf_diagnostic_fn fn, void *ud);
+
+/* Run plugin guard / action `index` inside the caller's transaction. A guard's
+ * *reason is malloc'd (may be NULL). An action changes call->data in place. On
+ * failure the message names the function, the plugin and its file. */
+int cf__plugin_guard(cf_engine *e, int index, const cf__call *call, bool *ok, char **reason);
+int cf__plugin_action(cf_engine *e, int index, const cf__call *call);
+
+/* instance.c: RFC 7386 merge patch of patch into target (an object). */
+int cf__json_merge_patch(json_t *target, json_t *patch);
 
 #endif /* CF_INTERNAL_H */

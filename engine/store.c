@@ -77,6 +77,17 @@ static const char *const migrations[] = {
     "  event TEXT NOT NULL,"
     "  data TEXT NOT NULL,"
     "  created_at INTEGER NOT NULL);",
+    /* 2: county overlays installed by cf_policy_apply, kept by the policy hash
+     * (state policy + overlay) that history rows record; history by effective
+     * time, for reports over a period (cf_history_between) */
+    "CREATE INDEX history_by_time ON history(effective_at);"
+    "CREATE TABLE policy_text("
+    "  hash TEXT PRIMARY KEY,"
+    "  county TEXT NOT NULL,"
+    "  overlay_hash TEXT NOT NULL,"
+    "  source TEXT NOT NULL,"
+    "  applied_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -791,4 +802,84 @@ int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err)
 {
     sqlite3_stmt *st = s->stmt[ST_OUTBOX_DELETE];
     return run(s, st, sqlite3_bind_int64(st, 1, id), "deleting a delivered linked event", NULL, err);
+}
+
+/* ---- policy changes (policy_change.c) ----
+ * Prepared on each call: a policy change is rare, and keeping these out of the
+ * statement table leaves that table to the hot paths. */
+
+static int prepare_once(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*st);
+        *st = NULL;
+        return cf__store_fail(s, rc, what, err);
+    }
+    return CF_OK;
+}
+
+/* Step a one-off statement to the end and finalize it. */
+static int run_once(cf__store *s, sqlite3_stmt *st, int brc, const char *what, cf__err *err)
+{
+    int rc = brc == SQLITE_OK ? sqlite3_step(st) : brc;
+    int r = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? CF_OK : cf__store_fail(s, rc, what, err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = prepare_once(s, "UPDATE timer SET due = ?2 WHERE id = ?1", &st, "moving a timer", err);
+    if (r != CF_OK)
+        return r;
+    int brc = SQLITE_OK;
+    bind_int(st, 1, id, &brc);
+    bind_int(st, 2, due, &brc);
+    return run_once(s, st, brc, "moving a timer", err);
+}
+
+int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = prepare_once(s, "SELECT id, instance_id, state, name, event, due FROM timer WHERE instance_id = ?1"
+                            " ORDER BY due, id",
+                         &st, "listing an instance's timers", err);
+    if (r != CF_OK)
+        return r;
+    int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__timer_row t;
+        t.id = sqlite3_column_int64(st, 0);
+        col_id(st, 1, t.instance_id);
+        t.state = (char *)sqlite3_column_text(st, 2);
+        t.name = (char *)sqlite3_column_text(st, 3);
+        t.event = (char *)sqlite3_column_text(st, 4);
+        t.due = sqlite3_column_int64(st, 5);
+        rc = fn(ud, &t) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "listing an instance's timers", err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
+                              const char *source, cf_time now, const char *actor, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = prepare_once(s,
+                         "INSERT OR IGNORE INTO policy_text(hash, county, overlay_hash, source, applied_at, actor)"
+                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+                         &st, "recording the applied policy text", err);
+    if (r != CF_OK)
+        return r;
+    int brc = SQLITE_OK;
+    bind_text(st, 1, hash, &brc);
+    bind_text(st, 2, county, &brc);
+    bind_text(st, 3, overlay_hash, &brc);
+    bind_text(st, 4, source, &brc);
+    bind_int(st, 5, now, &brc);
+    bind_text(st, 6, actor, &brc);
+    return run_once(s, st, brc, "recording the applied policy text", err);
 }

@@ -87,6 +87,10 @@ typedef cf_time (*cf_clock_fn)(void *ud);
 
 typedef struct cf_engine cf_engine;
 
+/* A log message: level 0 debug, 1 info, 2 warning, 3 error; source names who
+ * logged it ("plugin fees"). Strings valid only during the callback. */
+typedef void (*cf_log_fn)(void *ud, int level, const char *source, const char *message);
+
 /* Options for cf_engine_open. Start from CF_OPTIONS_INIT; fields are only ever
  * added at the end, and `size` tells the engine which ones you know of. */
 typedef struct cf_options {
@@ -95,7 +99,8 @@ typedef struct cf_options {
     const char *workflow_dir;
     /* Folder holding policy/state.lua and counties/<county>.lua. NULL: none. */
     const char *policy_dir;
-    /* Folder of plugins (*.so) loaded at open. NULL: none. */
+    /* Plugins loaded at open: a folder (every *.so in it, in name order), a .so
+     * file, or several of these separated by ':'. NULL: none. See docs/plugins.md. */
     const char *plugin_dir;
     /* Lua VM instructions one policy call may run; 0 = default (1,000,000). */
     uint64_t lua_instruction_budget;
@@ -111,9 +116,15 @@ typedef struct cf_options {
     const char *time_zone;
     /* Most timers one cf_engine_tick may fire; 0 = default (1,000,000). */
     uint64_t max_tick_fires;
+    /* Configuration of plugins: a JSON object text {"<plugin name>": {...}, ...};
+     * each plugin's init gets the text of its own member ("{}" if none). NULL: none. */
+    const char *plugin_config;
+    /* Receives what plugins log (see cf_log_fn); NULL: dropped. */
+    cf_log_fn log;
+    void *log_ud;
 } cf_options;
 
-#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0}
+#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL}
 
 /* Open (creating if needed) the database at `path` (a file, or ":memory:"),
  * migrate its schema, load policies, plugins and workflows. *out is set even on
@@ -242,6 +253,25 @@ typedef int (*cf_timer_fn)(void *ud, const cf_timer_info *timer);
 /* Call fn for each pending timer with from <= due <= to, in due order. */
 CF_API int cf_timer_list(cf_engine *engine, cf_time from, cf_time to, cf_timer_fn fn, void *ud);
 
+/* ---- History queries ---- */
+
+/* Filter for cf_history_between: NULL fields match everything. */
+typedef struct cf_history_filter {
+    size_t size;
+    const char *workflow; /* only rows of instances of this workflow */
+    const char *county;   /* only rows of instances of this county */
+    const char *event;    /* only rows of this event ("" = the creation rows) */
+    const char *outcome;  /* only "created", "applied" or "rejected" rows */
+} cf_history_filter;
+
+#define CF_HISTORY_FILTER_INIT {sizeof(cf_history_filter), NULL, NULL, NULL, NULL}
+
+/* Call fn for each history row of any instance whose effective time t (the time
+ * its policies saw) is from <= t < to, in chain order (seq). filter may be NULL.
+ * For reports over many instances; it reads the whole history table. */
+CF_API int cf_history_between(cf_engine *engine, cf_time from, cf_time to, const cf_history_filter *filter,
+                              cf_history_fn fn, void *ud);
+
 /* ---- Audit ---- */
 
 typedef struct cf_verify_report {
@@ -255,6 +285,75 @@ typedef struct cf_verify_report {
 /* Walk the history hash chain. CF_OK if intact; CF_ECORRUPT naming the first
  * broken row (also in report->first_bad) otherwise. */
 CF_API int cf_engine_verify(cf_engine *engine, cf_verify_report *report);
+
+/* ---- Policy changes ---- */
+
+/* One difference a proposed county overlay makes. Strings are owned by the
+ * engine and valid only during the callback.
+ *   kind "policy":      name "policy_hash"; old/new: the county's policy hash now and with the overlay
+ *                       (always the first row)
+ *   kind "param":       name: a parameter; old/new: its value for the county as JSON
+ *   kind "deadline":    a pending timer the overlay moves; name: the timer, event: the event it
+ *                       fires; old/new: due time "YYYY-MM-DDTHH:MM:SSZ", or "none" (no timer)
+ *   kind "eligibility": name: a guard, event: the event it guards; old/new: "ok" or "no: <reason>"
+ * instance_id, workflow and state are NULL for "policy" and "param" rows. */
+typedef struct cf_policy_change {
+    size_t size;
+    const char *kind;
+    const char *instance_id;
+    const char *workflow;
+    const char *state;
+    const char *name;
+    const char *event;
+    const char *old_value;
+    const char *new_value;
+} cf_policy_change;
+
+typedef int (*cf_policy_change_fn)(void *ud, const cf_policy_change *change);
+
+/* Preview replacing county's overlay (counties/<county>.lua of the policy
+ * folder) with the file overlay_path, without writing anything. The proposed
+ * overlay must load and validate (else CF_EPOLICY or CF_EIO naming the file and
+ * the problem). For every live instance of the county, fn gets each pending
+ * deadline whose due time the overlay changes (recomputed with the timer's
+ * deadline function as of the instance's entry into its state), each timer it
+ * would remove or add, and each guard of a transition out of the current state
+ * whose verdict (empty event data, the engine's now) it changes. */
+CF_API int cf_policy_diff(cf_engine *engine, const char *county, const char *overlay_path,
+                          cf_policy_change_fn fn, void *ud);
+
+/* Apply what cf_policy_diff shows, in one transaction: move, remove or add the
+ * timers, append one "policy_changed" history row (recorded under the new policy
+ * hash) to each affected instance, keep the overlay text by its hash; then
+ * install the file as counties/<county>.lua (a temporary file renamed into place)
+ * and decide with it from now on. fn (may be NULL) gets the changes once all is
+ * done. Nothing else changes. If the rename fails after the commit, the call
+ * returns CF_EIO and the message names the temporary file to move into place.
+ * Other engine handles keep the old overlay until they are reopened. */
+CF_API int cf_policy_apply(cf_engine *engine, const char *county, const char *overlay_path,
+                           const char *actor, cf_policy_change_fn fn, void *ud);
+
+/* The outcome of one policy test case. Strings valid only during the callback. */
+typedef struct cf_policy_case {
+    size_t size;
+    const char *file;     /* the case file */
+    const char *name;     /* the case's name */
+    int passed;           /* 1 passed, 0 failed */
+    const char *expected; /* what the case expects, as text */
+    const char *got;      /* what happened, as text */
+} cf_policy_case;
+
+typedef int (*cf_policy_case_fn)(void *ud, const cf_policy_case *result);
+
+/* Run the policy test cases in cases_dir (*.lua files of data, see
+ * docs/administrators.md) against the engine's workflows and policies, each file
+ * in a scratch in-memory engine (the engine's database is not touched). With
+ * county and overlay_path (both or neither), overlay_path stands in for the
+ * county's overlay. *failed (may be NULL) gets the number of failing cases;
+ * a case file that does not load counts as one failing case. CF_OK when the
+ * cases ran, whatever their outcome. */
+CF_API int cf_policy_test(cf_engine *engine, const char *cases_dir, const char *county,
+                          const char *overlay_path, cf_policy_case_fn fn, void *ud, int *failed);
 
 /* ---- Definitions ---- */
 
@@ -274,13 +373,35 @@ typedef struct cf_diagnostic {
 } cf_diagnostic;
 
 typedef int (*cf_diagnostic_fn)(void *ud, const cf_diagnostic *diag);
-/* Validate every workflow, the state policy and every county overlay named by
- * opts, without opening a database; call fn for each problem. *problems gets the
- * count. Returns CF_OK when there are none, CF_EWORKFLOW or CF_EPOLICY otherwise. */
+/* Validate every workflow, the state policy, every county overlay and every
+ * plugin named by opts, without opening a database (so plugin migrations do not
+ * run); call fn for each problem (a refused plugin is one). *problems gets the
+ * count. Returns CF_OK when there are none, otherwise CF_EWORKFLOW if a workflow
+ * has one, CF_EPLUGIN if only plugins do, else CF_EPOLICY. */
 CF_API int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problems);
 
 /* Free memory the engine handed to the caller (cf_workflow_dot). */
 CF_API void cf_free(void *ptr);
+
+/* ---- Plugins ---- */
+
+/* One plugin the engine tried to load. Strings valid only during the callback. */
+typedef struct cf_plugin_status {
+    size_t size;
+    const char *path;        /* the .so file */
+    const char *name;        /* from its info ("" if it could not be read) */
+    const char *version;     /* the plugin's own version ("" if unknown) */
+    const char *description; /* "" if unknown */
+    int loaded;              /* 1 loaded and in use; 0 refused (see message) */
+    const char *message;     /* why it was refused, naming the file and what to do; "" when loaded */
+} cf_plugin_status;
+
+typedef int (*cf_plugin_status_fn)(void *ud, const cf_plugin_status *plugin);
+/* Call fn for each plugin file found at open, in load order, loaded or refused.
+ * A refused plugin does not stop the engine from opening; its functions are
+ * simply not there, and a workflow naming one fails to load. Also works on a
+ * handle whose open failed, to show why. */
+CF_API int cf_plugin_list(cf_engine *engine, cf_plugin_status_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

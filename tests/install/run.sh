@@ -14,3 +14,7 @@ libdir=$(find "$prefix" -name certflow.pc -printf '%h\n' | head -1)
 PKG_CONFIG_PATH="$libdir" cc -std=c11 -o "$prefix/embed-pc" "$source/docs/examples/embed.c" \
   $(PKG_CONFIG_PATH="$libdir" pkg-config --cflags --libs certflow)
 LD_LIBRARY_PATH="$(dirname "$libdir"):${LD_LIBRARY_PATH:-}" "$prefix/embed-pc" "$fixtures/workflows" "$fixtures/lua"
+# A plugin author's build: plugins/template against the installed package (certflow_add_plugin).
+cmake -S "$source/plugins/template" -B "$prefix/plugin" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake --build "$prefix/plugin" >/dev/null
+test -f "$prefix/plugin/template.so" && echo "plugin: ok"

@@ -1,0 +1,302 @@
+/*
+ * program.c — the shipped program seen from outside: dates in the program's
+ * zone, the public registry (only public fields ever leave this file) and the
+ * figures of the yearly report, all read through the public API.
+ */
+#include "program.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- Dates ---- */
+
+/* Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian). */
+int64_t prog_days_from_civil(int y, int m, int d)
+{
+    int64_t yy = (int64_t)y - (m <= 2);
+    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
+    int64_t yoe = yy - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+void prog_civil_from_days(int64_t z, int *y, int *m, int *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t yy = yoe + era * 400;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y = (int)(yy + (*m <= 2));
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+    return m == 2 && leap ? 29 : len[m - 1];
+}
+
+int prog_parse_date(const char *s, int64_t *days)
+{
+    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+        return -1;
+    for (int i = 0; i < 10; i++)
+        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
+            return -1;
+    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
+    if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
+        return -1;
+    *days = prog_days_from_civil(y, m, d);
+    return 0;
+}
+
+const char *prog_format_date(int64_t days, char buf[11])
+{
+    int y, m, d;
+    prog_civil_from_days(days, &y, &m, &d);
+    snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    return buf;
+}
+
+/* US rule since 2007: daylight time from the second Sunday of March, 02:00
+ * standard time, to the first Sunday of November, 02:00 daylight time. */
+static int64_t nth_sunday(int y, int m, int n)
+{
+    int64_t first = prog_days_from_civil(y, m, 1);
+    int64_t wday = ((first % 7) + 11) % 7; /* 1970-01-01 was a Thursday (4); 0 = Sunday */
+    return first + (7 - wday) % 7 + 7 * (n - 1);
+}
+
+#define PST (-8 * 3600)
+#define PDT (-7 * 3600)
+
+static int offset_at(cf_time t)
+{
+    int y, m, d;
+    prog_civil_from_days((t + PST) >= 0 ? (t + PST) / 86400 : ((t + PST) - 86399) / 86400, &y, &m, &d);
+    cf_time start = nth_sunday(y, 3, 2) * 86400 + 2 * 3600 - PST;
+    cf_time end = nth_sunday(y, 11, 1) * 86400 + 2 * 3600 - PDT;
+    return t >= start && t < end ? PDT : PST;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+int64_t prog_local_days(cf_time t)
+{
+    return floor_div(t + offset_at(t), 86400);
+}
+
+cf_time prog_local_midnight(int64_t days)
+{
+    /* Midnight is never inside a change (they happen at 02:00). */
+    cf_time guess = days * 86400 - PST;
+    return days * 86400 - offset_at(guess);
+}
+
+/* ---- Registry ---- */
+
+const char *const prog_status_names[PROG_NSTATUS] = {"active", "lapsed", "suspended", "revoked"};
+
+static const struct {
+    const char *state;
+    int status; /* -1: nobody in this state holds or held a certification */
+} STATES[] = {
+    {"certified", PROG_ACTIVE},
+    {"expired", PROG_LAPSED},
+    {"lapsed", PROG_LAPSED},
+    {"suspended", PROG_SUSPENDED},
+    {"revoked", PROG_REVOKED},
+    {"draft", -1},
+    {"submitted", -1},
+    {"approved", -1},
+    {"denied", -1},
+    {"denial_appealed", -1},
+    {"denial_final", -1},
+    {"window_closed", -1},
+    {"exhausted", -1},
+    {"withdrawn", -1},
+};
+
+int prog_status_of(const char *state, const char *hint, const char *expires_on, int64_t today)
+{
+    if (!state)
+        return -1;
+    for (size_t i = 0; i < sizeof STATES / sizeof STATES[0]; i++)
+        if (strcmp(STATES[i].state, state) == 0)
+            return STATES[i].status;
+    /* A state the table does not name: the status the record keeps
+     * (data.registry_status), else the expiry date decides. */
+    int s = prog_status_find(hint);
+    if (s >= 0)
+        return s;
+    int64_t exp;
+    if (expires_on && prog_parse_date(expires_on, &exp) == 0)
+        return exp >= today ? PROG_ACTIVE : PROG_LAPSED;
+    return -1;
+}
+
+int prog_status_find(const char *name)
+{
+    for (int i = 0; name && i < PROG_NSTATUS; i++)
+        if (strcmp(prog_status_names[i], name) == 0)
+            return i;
+    return -1;
+}
+
+static const char *str_field(json_t *data, const char *key)
+{
+    const char *v = json_string_value(json_object_get(data, key));
+    return v ? v : "";
+}
+
+static void entry_clear(prog_entry *r)
+{
+    free(r->number);
+    free(r->name);
+    free(r->issued_on);
+    free(r->expires_on);
+    free(r->specializations);
+    json_decref(r->spec_array);
+    free(r->county);
+    memset(r, 0, sizeof *r);
+}
+
+typedef struct load_ctx {
+    prog_registry *reg;
+    int64_t today;
+    int oom;
+} load_ctx;
+
+static int load_row(void *ud, const cf_instance_info *info)
+{
+    load_ctx *c = ud;
+    json_t *data = json_loads(info->data ? info->data : "{}", 0, NULL);
+    const char *number = str_field(data, "certification_number");
+    int status = prog_status_of(info->state, str_field(data, "registry_status"), str_field(data, "expires_on"), c->today);
+    if (!*number || status < 0) {
+        json_decref(data);
+        return 0;
+    }
+    prog_registry *reg = c->reg;
+    if (reg->count == reg->cap) {
+        size_t cap = reg->cap ? reg->cap * 2 : 64;
+        prog_entry *grown = realloc(reg->rows, cap * sizeof *grown);
+        if (!grown) {
+            c->oom = 1;
+            json_decref(data);
+            return 1;
+        }
+        reg->rows = grown;
+        reg->cap = cap;
+    }
+    prog_entry *r = &reg->rows[reg->count];
+    memset(r, 0, sizeof *r);
+    r->number = strdup(number);
+    r->name = strdup(str_field(data, "name"));
+    r->status = status;
+    r->issued_on = strdup(str_field(data, "issued_on"));
+    r->expires_on = strdup(str_field(data, "expires_on"));
+    r->county = strdup(info->county ? info->county : "");
+    r->spec_array = json_array();
+    /* Specializations: names only (strings), whatever else the record keeps. */
+    size_t len = 1, i;
+    json_t *v, *specs = json_object_get(data, "specializations");
+    json_array_foreach(specs, i, v) if (json_is_string(v)) len += json_string_length(v) + 1;
+    r->specializations = malloc(len);
+    if (r->specializations) {
+        r->specializations[0] = '\0';
+        json_array_foreach(specs, i, v)
+        {
+            if (!json_is_string(v))
+                continue;
+            if (r->specializations[0])
+                strcat(r->specializations, ";");
+            strcat(r->specializations, json_string_value(v));
+            json_array_append_new(r->spec_array, json_string(json_string_value(v)));
+        }
+    }
+    json_decref(data);
+    if (!r->number || !r->name || !r->issued_on || !r->expires_on || !r->county || !r->spec_array ||
+        !r->specializations) {
+        entry_clear(r);
+        c->oom = 1;
+        return 1;
+    }
+    reg->count++;
+    return 0;
+}
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const prog_entry *x = a, *y = b;
+    int c = strcmp(x->number, y->number);
+    return c ? c : strcmp(x->name, y->name);
+}
+
+int prog_registry_load(cf_engine *e, int64_t today, prog_registry *reg)
+{
+    memset(reg, 0, sizeof *reg);
+    cf_instance_filter f = CF_INSTANCE_FILTER_INIT;
+    f.workflow = "certification";
+    load_ctx c = {reg, today, 0};
+    int rc = cf_instance_list(e, &f, load_row, &c);
+    if (rc == CF_OK && c.oom)
+        rc = CF_ENOMEM;
+    if (rc != CF_OK) {
+        prog_registry_free(reg);
+        return rc;
+    }
+    if (reg->count > 1)
+        qsort(reg->rows, reg->count, sizeof reg->rows[0], entry_cmp);
+    return CF_OK;
+}
+
+void prog_registry_free(prog_registry *reg)
+{
+    for (size_t i = 0; i < reg->count; i++)
+        entry_clear(&reg->rows[i]);
+    free(reg->rows);
+    memset(reg, 0, sizeof *reg);
+}
+
+json_t *prog_entry_json(const prog_entry *r)
+{
+    json_t *o = json_object();
+    if (!o)
+        return NULL;
+    json_object_set_new(o, "certification_number", json_string(r->number));
+    json_object_set_new(o, "name", json_string(r->name));
+    json_object_set_new(o, "status", json_string(prog_status_names[r->status]));
+    json_object_set_new(o, "issued_on", json_string(r->issued_on));
+    json_object_set_new(o, "expires_on", json_string(r->expires_on));
+    json_object_set_new(o, "specializations", json_deep_copy(r->spec_array));
+    json_object_set_new(o, "county", json_string(r->county));
+    return o;
+}
+
+void prog_csv_field(FILE *f, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        fputs(s, f);
+        return;
+    }
+    fputc('"', f);
+    for (; *s; s++) {
+        if (*s == '"')
+            fputc('"', f);
+        fputc(*s, f);
+    }
+    fputc('"', f);
+}

@@ -1,0 +1,1427 @@
+/*
+ * plugin.c — the plugin host: opens plugins with dlopen, checks their info
+ * before running any of their code, keeps the registry of the actions and
+ * guards they register, runs their migrations, and gives them the host function
+ * table through which they read the instance and use their own tables inside
+ * the transition's transaction. Plugins stay loaded until the engine closes.
+ */
+#include "internal.h"
+
+#include "certflow/plugin.h"
+
+#include <ctype.h>
+#include <dlfcn.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+
+#define NAME_MAX_LEN 32
+#define STMT_CACHE_MAX 64
+
+/* A plugin's table prefix (<name>_) must not reach the engine's tables: every
+ * engine table and index is one of these words or begins with one and '_', and a
+ * plugin name may not be one or begin with one and '_' (test_plugin checks a fresh
+ * database's schema against this list). */
+static const char *const reserved_names[] = {"cf",     "certflow", "history", "instance", "outbox",
+                                             "plugin", "policy",   "sqlite",  "timer",    "workflow"};
+
+/* The table recording each plugin's schema version, created on first need. */
+#define SCHEMA_TABLE "plugin_schema"
+
+/* A prepared statement of a plugin, cached by its SQL text. */
+struct cf_stmt {
+    sqlite3_stmt *st;
+    char *sql;
+    struct cf_plugin *plugin;
+    cf_call *call; /* the call using it, NULL when free */
+    bool transient; /* not cached: finalized at finish */
+    struct cf_stmt *next;
+};
+
+/* One plugin file, loaded or refused. The handle plugins get as `self`. */
+struct cf_plugin {
+    cf__plugins *reg;
+    char *path;
+    void *dl;         /* kept open until cf__plugins_close, even when refused */
+    char *name, *version, *description;
+    bool loaded;
+    char *message;    /* why refused */
+    bool in_init;
+    char *init_error; /* a registration that failed, or the plugin's own reason */
+    char **migrations; /* migrations[v - 1] is the SQL of version v */
+    int nmigrations;
+    struct cf_stmt *stmts;
+    int nstmts;
+    struct closer {
+        void (*fn)(void *ud);
+        void *ud;
+    } *closers;       /* at_close functions, run in reverse order */
+    int ncloser;
+};
+
+typedef struct fn_entry {
+    char *name;
+    cf__role role; /* CF__ROLE_GUARD or CF__ROLE_ASSIGN */
+    struct cf_plugin *plugin;
+    cf_plugin_action_fn action;
+    cf_plugin_guard_fn guard;
+    void *ud;
+    bool live;
+} fn_entry;
+
+struct cf__plugins {
+    struct cf_plugin **items;
+    size_t count, cap;
+    fn_entry *fns;
+    size_t nfns, capfns;
+    const cf__policy *policy;
+    cf_log_fn log;
+    void *log_ud;
+};
+
+/* One invocation of a plugin function. */
+struct cf_call {
+    cf_engine *e;
+    struct cf_plugin *plugin;
+    const fn_entry *fn;
+    const cf__call *ctx;
+    bool guard;
+    char *error;
+    char *reason;
+    char **keep; /* strings handed out, freed when the call returns */
+    size_t nkeep, capkeep;
+    int64_t changes;
+};
+
+/* What the SQL authorizer enforces while plugin SQL is prepared or run. */
+typedef struct auth_ctx {
+    const char *plugin;
+    bool read_only;
+    char denied[512];
+} auth_ctx;
+
+static const char *fn_noun(cf__role role)
+{
+    return role == CF__ROLE_GUARD ? "guard" : "action";
+}
+
+/* ---------- results and small helpers ---------- */
+
+static const char *result_text(int rc)
+{
+    switch (rc) {
+#define CF__PLUGIN_RESULT_CASE(name, value, text) \
+    case value:                                   \
+        return text;
+        CF_PLUGIN_RESULT_TABLE(CF__PLUGIN_RESULT_CASE)
+#undef CF__PLUGIN_RESULT_CASE
+    default:
+        return "unknown plugin result code";
+    }
+}
+
+static char *printf_dup(const char *fmt, ...) CF__PRINTF(1, 2);
+static char *printf_dup(const char *fmt, ...)
+{
+    cf__buf b = {0};
+    va_list ap;
+    va_start(ap, fmt);
+    char tmp[CF__MSG_MAX];
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    cf__buf_puts(&b, tmp);
+    if (b.oom) {
+        cf__buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+static void set_str(char **slot, char *value)
+{
+    free(*slot);
+    *slot = value;
+}
+
+static bool name_matches_prefix(const char *table, const char *plugin)
+{
+    size_t n = strlen(plugin);
+    return strncasecmp(table, plugin, n) == 0 && table[n] == '_' && table[n + 1] != '\0';
+}
+
+static bool valid_plugin_name(const char *s)
+{
+    if (!s || !islower((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n <= NAME_MAX_LEN;
+}
+
+bool cf__plugin_name_reserved(const char *s)
+{
+    for (size_t i = 0; i < sizeof reserved_names / sizeof reserved_names[0]; i++) {
+        size_t n = strlen(reserved_names[i]);
+        if (strncmp(s, reserved_names[i], n) == 0 && (s[n] == '\0' || s[n] == '_'))
+            return true;
+    }
+    return false;
+}
+
+/* dlsym into a function pointer without the object-to-function cast ISO C frowns on. */
+static bool lookup(void *dl, const char *symbol, void *fnptr, size_t size)
+{
+    dlerror();
+    void *sym = dlsym(dl, symbol);
+    if (!sym)
+        return false;
+    memcpy(fnptr, &sym, size);
+    return true;
+}
+
+/* ---------- the SQL authorizer ---------- */
+
+static bool engine_internal_table(const char *t)
+{
+    return strncmp(t, "sqlite_", 7) == 0;
+}
+
+static int deny(auth_ctx *a, const char *fmt, ...) CF__PRINTF(2, 3);
+static int deny(auth_ctx *a, const char *fmt, ...)
+{
+    if (!a->denied[0]) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(a->denied, sizeof a->denied, fmt, ap);
+        va_end(ap);
+    }
+    return SQLITE_DENY;
+}
+
+static int own_table(auth_ctx *a, const char *t, const char *what)
+{
+    if (!t || name_matches_prefix(t, a->plugin))
+        return SQLITE_OK;
+    return deny(a,
+                "%s '%s' is not this plugin's: plugin '%s' may only use tables and indexes named %s_... "
+                "(the engine's and other plugins' tables are out of reach)",
+                what, t, a->plugin, a->plugin);
+}
+
+static int authorize(void *ud, int action, const char *a1, const char *a2, const char *db, const char *trigger)
+{
+    auth_ctx *a = ud;
+    (void)trigger;
+    if (db && strcmp(db, "main") != 0)
+        return deny(a, "plugin SQL may only use the main database, not '%s'", db);
+    bool writes = false;
+    switch (action) {
+    case SQLITE_SELECT:
+    case SQLITE_RECURSIVE:
+        return SQLITE_OK;
+    case SQLITE_FUNCTION:
+        if (a2 && strcasecmp(a2, "load_extension") == 0)
+            return deny(a, "plugin SQL may not call load_extension()");
+        return SQLITE_OK;
+    case SQLITE_READ:
+        if (a1 && engine_internal_table(a1))
+            return SQLITE_OK;
+        return own_table(a, a1, "table");
+    case SQLITE_INSERT:
+    case SQLITE_UPDATE:
+    case SQLITE_DELETE:
+        writes = true;
+        if (a1 && engine_internal_table(a1) && !a->read_only)
+            return SQLITE_OK; /* sqlite_master while creating a table, sqlite_sequence */
+        break;
+    case SQLITE_CREATE_TABLE:
+    case SQLITE_DROP_TABLE:
+    case SQLITE_REINDEX:
+        writes = true;
+        break;
+    case SQLITE_CREATE_INDEX:
+    case SQLITE_DROP_INDEX:
+        writes = true;
+        if (a->read_only)
+            break;
+        if (own_table(a, a1, "index") != SQLITE_OK)
+            return SQLITE_DENY;
+        return own_table(a, a2, "table");
+    case SQLITE_ALTER_TABLE:
+        if (a->read_only)
+            return deny(a, "a guard may only read: ALTER TABLE belongs in a migration");
+        return own_table(a, a2, "table");
+    case SQLITE_TRANSACTION:
+    case SQLITE_SAVEPOINT:
+        return deny(a, "plugin SQL runs inside the transition's transaction and may not begin, commit or roll "
+                       "back; return an error from the action to roll back");
+    case SQLITE_PRAGMA:
+        return deny(a, "plugin SQL may not run PRAGMA %s", a1 ? a1 : "");
+    case SQLITE_ATTACH:
+    case SQLITE_DETACH:
+        return deny(a, "plugin SQL may not attach or detach databases");
+    default:
+        return deny(a,
+                    "plugin SQL may not create or drop triggers, views, temporary or virtual tables, or "
+                    "analyze (authorizer action %d)",
+                    action);
+    }
+    if (writes && a->read_only)
+        return deny(a, "a guard may only read its tables; write in an action instead");
+    return own_table(a, a1, "table");
+}
+
+/* Install the authorizer for the duration of one plugin SQL operation. */
+static void auth_begin(sqlite3 *db, auth_ctx *a, const char *plugin, bool read_only)
+{
+    a->plugin = plugin;
+    a->read_only = read_only;
+    a->denied[0] = '\0';
+    sqlite3_set_authorizer(db, authorize, a);
+}
+
+static void auth_end(sqlite3 *db)
+{
+    sqlite3_set_authorizer(db, NULL, NULL);
+}
+
+/* ---------- registration (during init) ---------- */
+
+static int reg_fail(struct cf_plugin *self, char *msg)
+{
+    if (!self->init_error)
+        self->init_error = msg ? msg : printf_dup("out of memory");
+    else
+        free(msg);
+    return CF_PLUGIN_ERROR;
+}
+
+static int register_fn(struct cf_plugin *self, cf__role role, const char *name, cf_plugin_action_fn action,
+                       cf_plugin_guard_fn guard, void *ud)
+{
+    if (!self || !self->in_init)
+        return CF_PLUGIN_EINVAL;
+    cf__plugins *r = self->reg;
+    const char *noun = fn_noun(role);
+    if (!name || !*name || strlen(name) > 128 || (!action && !guard))
+        return reg_fail(self, printf_dup("register_%s: a name (1 to 128 bytes) and a function are required", noun));
+    if (r->policy && cf__policy_find(r->policy, role, name) >= 0)
+        return reg_fail(self, printf_dup("%s '%s' is also defined by the state policy's %s table; a name may be "
+                                         "defined once: rename one of them",
+                                         noun, name, role == CF__ROLE_GUARD ? "guards" : "assigns"));
+    for (size_t i = 0; i < r->nfns; i++) {
+        const fn_entry *f = &r->fns[i];
+        if (!f->live || f->role != role || strcmp(f->name, name) != 0)
+            continue;
+        if (f->plugin == self)
+            return reg_fail(self, printf_dup("%s '%s' is registered twice by this plugin; register each name once",
+                                             noun, name));
+        return reg_fail(self, printf_dup("%s '%s' is already registered by plugin '%s' (%s); rename one of them, "
+                                         "or load only one of the two plugins",
+                                         noun, name, f->plugin->name, f->plugin->path));
+    }
+    if (r->nfns == r->capfns) {
+        size_t cap = r->capfns ? r->capfns * 2 : 16;
+        fn_entry *p = realloc(r->fns, cap * sizeof *p);
+        if (!p) {
+            reg_fail(self, NULL);
+            return CF_PLUGIN_ENOMEM;
+        }
+        r->fns = p;
+        r->capfns = cap;
+    }
+    char *copy = cf__strdup(name);
+    if (!copy) {
+        reg_fail(self, NULL);
+        return CF_PLUGIN_ENOMEM;
+    }
+    r->fns[r->nfns++] = (fn_entry){copy, role, self, action, guard, ud, true};
+    return CF_PLUGIN_OK;
+}
+
+static int host_register_action(cf_plugin *self, const char *name, cf_plugin_action_fn fn, void *ud)
+{
+    return register_fn(self, CF__ROLE_ASSIGN, name, fn, NULL, ud);
+}
+
+static int host_register_guard(cf_plugin *self, const char *name, cf_plugin_guard_fn fn, void *ud)
+{
+    return register_fn(self, CF__ROLE_GUARD, name, NULL, fn, ud);
+}
+
+static int host_add_migration(cf_plugin *self, int version, const char *sql)
+{
+    if (!self || !self->in_init)
+        return CF_PLUGIN_EINVAL;
+    if (!sql || !*sql)
+        return reg_fail(self, printf_dup("add_migration: version %d has no SQL", version));
+    if (version != self->nmigrations + 1)
+        return reg_fail(self, printf_dup("add_migration: got version %d, expected %d (declare versions 1, 2, ... "
+                                         "in order, without gaps)",
+                                         version, self->nmigrations + 1));
+    char **p = realloc(self->migrations, (size_t)(self->nmigrations + 1) * sizeof *p);
+    if (!p)
+        return reg_fail(self, NULL);
+    self->migrations = p;
+    if (!(p[self->nmigrations] = cf__strdup(sql)))
+        return reg_fail(self, NULL);
+    self->nmigrations++;
+    return CF_PLUGIN_OK;
+}
+
+static void drop_migrations(struct cf_plugin *pl)
+{
+    for (int i = 0; i < pl->nmigrations; i++)
+        free(pl->migrations[i]);
+    free(pl->migrations);
+    pl->migrations = NULL;
+    pl->nmigrations = 0;
+}
+
+/* ---------- inside a call ---------- */
+
+static const char *keep_str(cf_call *c, char *s)
+{
+    if (!s)
+        return NULL;
+    if (c->nkeep == c->capkeep) {
+        size_t cap = c->capkeep ? c->capkeep * 2 : 8;
+        char **p = realloc(c->keep, cap * sizeof *p);
+        if (!p) {
+            free(s);
+            return NULL;
+        }
+        c->keep = p;
+        c->capkeep = cap;
+    }
+    c->keep[c->nkeep++] = s;
+    return s;
+}
+
+static int call_fail(cf_call *c, int rc, const char *fmt, ...) CF__PRINTF(3, 4);
+static int call_fail(cf_call *c, int rc, const char *fmt, ...)
+{
+    char tmp[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    set_str(&c->error, cf__strdup(tmp));
+    return rc;
+}
+
+static const char *host_instance_id(cf_call *c)
+{
+    return c && c->ctx->instance_id ? c->ctx->instance_id : "";
+}
+
+static const char *host_workflow(cf_call *c)
+{
+    return c && c->ctx->workflow ? c->ctx->workflow : "";
+}
+
+static const char *host_county(cf_call *c)
+{
+    return c && c->ctx->county ? c->ctx->county : "";
+}
+
+static const char *host_state(cf_call *c)
+{
+    return c && c->ctx->state ? c->ctx->state : "";
+}
+
+static const char *host_event(cf_call *c)
+{
+    return c && c->ctx->event ? c->ctx->event : "";
+}
+
+static const char *host_actor(cf_call *c)
+{
+    return c && c->ctx->actor ? c->ctx->actor : "";
+}
+
+static int64_t host_now(cf_call *c)
+{
+    return c ? c->ctx->now : 0;
+}
+
+static int get_json(cf_call *c, json_t *obj, const char *field, const char **out)
+{
+    if (!out)
+        return CF_PLUGIN_EINVAL;
+    *out = NULL;
+    json_t *v = field ? (obj ? json_object_get(obj, field) : NULL) : obj;
+    if (!v && !field) {
+        *out = "{}";
+        return CF_PLUGIN_OK;
+    }
+    if (!v)
+        return CF_PLUGIN_ENOTFOUND;
+    const char *s = keep_str(c, json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY));
+    if (!s)
+        return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory reading data");
+    *out = s;
+    return CF_PLUGIN_OK;
+}
+
+static int host_data_get(cf_call *c, const char *field, const char **json_out)
+{
+    return c ? get_json(c, c->ctx->data, field, json_out) : CF_PLUGIN_EINVAL;
+}
+
+static int host_event_data_get(cf_call *c, const char *field, const char **json_out)
+{
+    return c ? get_json(c, c->ctx->event_data, field, json_out) : CF_PLUGIN_EINVAL;
+}
+
+/* Parse a JSON object text passed by a plugin; NULL or "" means {}. */
+static int parse_object(cf_call *c, const char *text, const char *what, json_t **out)
+{
+    *out = NULL;
+    if (!text || !*text) {
+        *out = json_object();
+        return *out ? CF_PLUGIN_OK : call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
+    }
+    json_error_t jerr;
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v)
+        return call_fail(c, CF_PLUGIN_EJSON, "%s is not valid JSON: %s (column %d)", what, jerr.text, jerr.column);
+    if (!json_is_object(v)) {
+        json_decref(v);
+        return call_fail(c, CF_PLUGIN_EJSON, "%s must be a JSON object ({...})", what);
+    }
+    *out = v;
+    return CF_PLUGIN_OK;
+}
+
+static int host_data_patch(cf_call *c, const char *patch_json)
+{
+    if (!c)
+        return CF_PLUGIN_EINVAL;
+    if (c->guard)
+        return call_fail(c, CF_PLUGIN_EDENIED, "data_patch is for actions: a guard may not change data");
+    json_t *patch = NULL;
+    int rc = parse_object(c, patch_json, "the data patch", &patch);
+    if (rc != CF_PLUGIN_OK)
+        return rc;
+    rc = cf__json_merge_patch(c->ctx->data, patch);
+    json_decref(patch);
+    return rc == CF_OK ? CF_PLUGIN_OK : call_fail(c, CF_PLUGIN_ENOMEM, "out of memory applying the data patch");
+}
+
+static int host_send(cf_call *c, const char *target_id, const char *event, const char *data_json)
+{
+    if (!c)
+        return CF_PLUGIN_EINVAL;
+    if (c->guard)
+        return call_fail(c, CF_PLUGIN_EDENIED, "send is for actions: a guard may not queue events");
+    if (!target_id || !event || !*event)
+        return call_fail(c, CF_PLUGIN_EINVAL, "send: an instance id and an event name are required");
+    cf_engine *e = c->e;
+    json_t *data = NULL;
+    int rc = parse_object(c, data_json, "the sent event's data", &data);
+    if (rc != CF_PLUGIN_OK)
+        return rc;
+    char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    json_decref(data);
+    if (!text)
+        return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
+    cf__err err;
+    cf__instance_row target = {0};
+    cf__workflow *wf = NULL;
+    int erc = cf__store_instance_get(e->store, target_id, &target, &err);
+    if (erc == CF_ENOTFOUND)
+        rc = call_fail(c, CF_PLUGIN_ENOTFOUND, "send: there is no instance %s", target_id);
+    else if (erc != CF_OK)
+        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", err.msg);
+    else if ((erc = cf__engine_definition(e, target.def_hash, &wf)) != CF_OK)
+        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", e->err.msg);
+    else if (cf__workflow_event(wf, event) < 0)
+        rc = call_fail(c, CF_PLUGIN_ENOTFOUND, "send: workflow '%s' of instance %s has no event '%s'", wf->name,
+                       target_id, event);
+    else if ((erc = cf__store_outbox_add(e->store, c->ctx->instance_id, target_id, event, text, c->ctx->now,
+                                         &err)) != CF_OK)
+        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", err.msg);
+    cf__instance_row_clear(&target);
+    free(text);
+    return rc;
+}
+
+static int host_set_error(cf_call *c, const char *message)
+{
+    if (c)
+        set_str(&c->error, cf__strdup(message && *message ? message : "(no message given)"));
+    return CF_PLUGIN_ERROR;
+}
+
+static int host_set_reason(cf_call *c, const char *reason)
+{
+    if (!c || !c->guard)
+        return CF_PLUGIN_EINVAL;
+    set_str(&c->reason, cf__strdup(reason ? reason : ""));
+    return CF_PLUGIN_OK;
+}
+
+static void emit_log(cf__plugins *r, const char *plugin, int level, const char *message)
+{
+    if (!r || !r->log || !message)
+        return;
+    char source[64];
+    snprintf(source, sizeof source, "plugin %s", plugin ? plugin : "?");
+    r->log(r->log_ud, level < 0 ? 0 : level > 3 ? 3 : level, source, message);
+}
+
+static void host_log(cf_call *c, int level, const char *message)
+{
+    if (c)
+        emit_log(c->plugin->reg, c->plugin->name, level, message);
+}
+
+static void host_plugin_log(cf_plugin *self, int level, const char *message)
+{
+    if (self)
+        emit_log(self->reg, self->name, level, message);
+}
+
+static int host_init_error(cf_plugin *self, const char *message)
+{
+    if (self && self->in_init)
+        reg_fail(self, cf__strdup(message && *message ? message : "(no message given)"));
+    return CF_PLUGIN_ERROR;
+}
+
+/* ---------- SQL ---------- */
+
+static sqlite3 *call_db(cf_call *c)
+{
+    return cf__store_db(c->e->store);
+}
+
+/* After plugin SQL: a conflict clause like OR ROLLBACK may have ended the
+ * engine's transaction; that must fail the transition, never let it go on. */
+static int check_txn(cf_call *c)
+{
+    if (sqlite3_get_autocommit(call_db(c)))
+        return call_fail(c, CF_PLUGIN_EDENIED,
+                         "plugin SQL ended the transition's transaction (an OR ROLLBACK conflict clause?); use "
+                         "the default ABORT and return an error to roll back");
+    return CF_PLUGIN_OK;
+}
+
+static int host_sql_prepare(cf_call *c, const char *sql, cf_stmt **out)
+{
+    if (!c || !sql || !out)
+        return CF_PLUGIN_EINVAL;
+    *out = NULL;
+    struct cf_plugin *pl = c->plugin;
+    for (struct cf_stmt *s = pl->stmts; s; s = s->next) {
+        if (!s->call && strcmp(s->sql, sql) == 0) {
+            if (c->guard && !sqlite3_stmt_readonly(s->st))
+                break; /* prepare again: the authorizer explains the refusal */
+            s->call = c;
+            *out = s;
+            return CF_PLUGIN_OK;
+        }
+    }
+    sqlite3 *db = call_db(c);
+    auth_ctx a;
+    auth_begin(db, &a, pl->name, c->guard);
+    sqlite3_stmt *st = NULL;
+    const char *tail = NULL;
+    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
+    auth_end(db);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(st);
+        if (a.denied[0])
+            return call_fail(c, CF_PLUGIN_EDENIED, "%s (in: %s)", a.denied, sql);
+        return call_fail(c, CF_PLUGIN_ESQL, "SQL error: %s (in: %s)", sqlite3_errmsg(db), sql);
+    }
+    if (!st)
+        return call_fail(c, CF_PLUGIN_EINVAL, "sql_prepare: no statement in '%s'", sql);
+    while (tail && isspace((unsigned char)*tail))
+        tail++;
+    if (tail && *tail && *tail != ';') {
+        sqlite3_finalize(st);
+        return call_fail(c, CF_PLUGIN_EINVAL, "sql_prepare takes one statement; '%s' has more", sql);
+    }
+    struct cf_stmt *s = calloc(1, sizeof *s);
+    char *copy = cf__strdup(sql);
+    if (!s || !copy) {
+        free(s);
+        free(copy);
+        sqlite3_finalize(st);
+        return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory preparing SQL");
+    }
+    s->st = st;
+    s->sql = copy;
+    s->plugin = pl;
+    s->call = c;
+    s->transient = pl->nstmts >= STMT_CACHE_MAX;
+    s->next = pl->stmts;
+    pl->stmts = s;
+    pl->nstmts++;
+    *out = s;
+    return CF_PLUGIN_OK;
+}
+
+static bool stmt_usable(cf_stmt *s)
+{
+    return s && s->call;
+}
+
+static int host_sql_bind_text(cf_stmt *s, int i, const char *value)
+{
+    if (!stmt_usable(s))
+        return CF_PLUGIN_EINVAL;
+    int rc = value ? sqlite3_bind_text(s->st, i, value, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s->st, i);
+    if (rc == SQLITE_OK)
+        return CF_PLUGIN_OK;
+    return call_fail(s->call, rc == SQLITE_RANGE ? CF_PLUGIN_EINVAL : CF_PLUGIN_ESQL,
+                     "binding parameter %d of '%s': %s", i, s->sql, sqlite3_errstr(rc));
+}
+
+static int host_sql_bind_int(cf_stmt *s, int i, int64_t value)
+{
+    if (!stmt_usable(s))
+        return CF_PLUGIN_EINVAL;
+    int rc = sqlite3_bind_int64(s->st, i, value);
+    if (rc == SQLITE_OK)
+        return CF_PLUGIN_OK;
+    return call_fail(s->call, rc == SQLITE_RANGE ? CF_PLUGIN_EINVAL : CF_PLUGIN_ESQL,
+                     "binding parameter %d of '%s': %s", i, s->sql, sqlite3_errstr(rc));
+}
+
+static int host_sql_step(cf_stmt *s)
+{
+    if (!stmt_usable(s))
+        return CF_PLUGIN_EINVAL;
+    cf_call *c = s->call;
+    sqlite3 *db = call_db(c);
+    auth_ctx a; /* a schema change makes SQLite prepare again: keep the rules in force */
+    auth_begin(db, &a, c->plugin->name, c->guard);
+    int rc = sqlite3_step(s->st);
+    auth_end(db);
+    int tx = check_txn(c);
+    if (tx != CF_PLUGIN_OK)
+        return tx;
+    if (rc == SQLITE_ROW)
+        return CF_PLUGIN_ROW;
+    if (rc == SQLITE_DONE) {
+        c->changes = sqlite3_changes64(db);
+        return CF_PLUGIN_DONE;
+    }
+    int r = a.denied[0] ? call_fail(c, CF_PLUGIN_EDENIED, "%s (in: %s)", a.denied, s->sql)
+                        : call_fail(c, CF_PLUGIN_ESQL, "SQL error: %s (in: %s)", sqlite3_errmsg(db), s->sql);
+    sqlite3_reset(s->st);
+    return r;
+}
+
+static int host_sql_column_count(cf_stmt *s)
+{
+    return stmt_usable(s) ? sqlite3_column_count(s->st) : 0;
+}
+
+static const char *host_sql_column_text(cf_stmt *s, int i)
+{
+    return stmt_usable(s) ? (const char *)sqlite3_column_text(s->st, i) : NULL;
+}
+
+static int64_t host_sql_column_int(cf_stmt *s, int i)
+{
+    return stmt_usable(s) ? sqlite3_column_int64(s->st, i) : 0;
+}
+
+static void stmt_free_one(struct cf_plugin *pl, struct cf_stmt *s)
+{
+    for (struct cf_stmt **pp = &pl->stmts; *pp; pp = &(*pp)->next) {
+        if (*pp == s) {
+            *pp = s->next;
+            break;
+        }
+    }
+    pl->nstmts--;
+    sqlite3_finalize(s->st);
+    free(s->sql);
+    free(s);
+}
+
+static int host_sql_finish(cf_stmt *s)
+{
+    if (!stmt_usable(s))
+        return CF_PLUGIN_EINVAL;
+    sqlite3_reset(s->st);
+    sqlite3_clear_bindings(s->st);
+    s->call = NULL;
+    if (s->transient)
+        stmt_free_one(s->plugin, s);
+    return CF_PLUGIN_OK;
+}
+
+static int64_t host_sql_changes(cf_call *c)
+{
+    return c ? c->changes : 0;
+}
+
+static int host_time_format(int64_t t, char *buf, size_t size)
+{
+    return cf_time_format(t, buf, size) == CF_OK ? CF_PLUGIN_OK : CF_PLUGIN_EINVAL;
+}
+
+static int host_time_parse(const char *iso, int64_t *out)
+{
+    cf_time t = 0;
+    if (!iso || !out || cf_time_parse(iso, &t) != CF_OK)
+        return CF_PLUGIN_EINVAL;
+    *out = t;
+    return CF_PLUGIN_OK;
+}
+
+static int host_at_close(cf_plugin *self, void (*fn)(void *ud), void *ud)
+{
+    if (!self || !self->in_init || !fn)
+        return CF_PLUGIN_EINVAL;
+    struct closer *c = realloc(self->closers, (size_t)(self->ncloser + 1) * sizeof *c);
+    if (!c) {
+        fn(ud); /* as if init had failed: the caller's cleanup still runs */
+        return reg_fail(self, NULL);
+    }
+    self->closers = c;
+    c[self->ncloser++] = (struct closer){fn, ud};
+    return CF_PLUGIN_OK;
+}
+
+static void run_closers(struct cf_plugin *pl)
+{
+    while (pl->ncloser > 0) {
+        struct closer *c = &pl->closers[--pl->ncloser];
+        c->fn(c->ud);
+    }
+    free(pl->closers);
+    pl->closers = NULL;
+}
+
+static int host_json_field(const char *json, const char *field, char *buf, size_t size)
+{
+    if (!buf || size == 0 || !field)
+        return CF_PLUGIN_EINVAL;
+    buf[0] = '\0';
+    json_t *obj = json ? json_loads(json, 0, NULL) : NULL;
+    if (!json_is_object(obj)) {
+        json_decref(obj);
+        return CF_PLUGIN_EJSON;
+    }
+    json_t *v = json_object_get(obj, field);
+    int rc = CF_PLUGIN_OK;
+    if (!v) {
+        rc = CF_PLUGIN_ENOTFOUND;
+    } else {
+        char *text = json_is_string(v) ? cf__strdup(json_string_value(v))
+                                       : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+        if (!text)
+            rc = CF_PLUGIN_ENOMEM;
+        else if (strlen(text) >= size)
+            rc = CF_PLUGIN_EINVAL;
+        else
+            memcpy(buf, text, strlen(text) + 1);
+        free(text);
+    }
+    json_decref(obj);
+    return rc;
+}
+
+/* One table for every engine: plugins may keep the pointer for as long as they are loaded. */
+static const cf_host host_table = {
+    .size = sizeof(cf_host),
+    .abi_version = CF_PLUGIN_ABI_VERSION,
+    .register_action = host_register_action,
+    .register_guard = host_register_guard,
+    .add_migration = host_add_migration,
+    .init_error = host_init_error,
+    .at_close = host_at_close,
+    .instance_id = host_instance_id,
+    .workflow = host_workflow,
+    .county = host_county,
+    .state = host_state,
+    .event = host_event,
+    .actor = host_actor,
+    .now = host_now,
+    .data_get = host_data_get,
+    .event_data_get = host_event_data_get,
+    .data_patch = host_data_patch,
+    .send = host_send,
+    .set_error = host_set_error,
+    .set_reason = host_set_reason,
+    .log = host_log,
+    .plugin_log = host_plugin_log,
+    .result_text = result_text,
+    .sql_prepare = host_sql_prepare,
+    .sql_bind_text = host_sql_bind_text,
+    .sql_bind_int = host_sql_bind_int,
+    .sql_step = host_sql_step,
+    .sql_column_count = host_sql_column_count,
+    .sql_column_text = host_sql_column_text,
+    .sql_column_int = host_sql_column_int,
+    .sql_finish = host_sql_finish,
+    .sql_changes = host_sql_changes,
+    .time_format = host_time_format,
+    .time_parse = host_time_parse,
+    .json_field = host_json_field,
+};
+
+/* ---------- loading ---------- */
+
+static struct cf_plugin *add_plugin(cf__plugins *r, const char *path)
+{
+    if (r->count == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 8;
+        struct cf_plugin **p = realloc(r->items, cap * sizeof *p);
+        if (!p)
+            return NULL;
+        r->items = p;
+        r->cap = cap;
+    }
+    struct cf_plugin *pl = calloc(1, sizeof *pl);
+    if (!pl || !(pl->path = cf__strdup(path))) {
+        free(pl);
+        return NULL;
+    }
+    pl->reg = r;
+    r->items[r->count++] = pl;
+    return pl;
+}
+
+static void refuse(struct cf_plugin *pl, const char *fmt, ...) CF__PRINTF(2, 3);
+static void refuse(struct cf_plugin *pl, const char *fmt, ...)
+{
+    char tmp[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    char *msg = printf_dup("%s: %s", pl->path, tmp);
+    set_str(&pl->message, msg ? msg : cf__strdup("out of memory"));
+    pl->loaded = false;
+    emit_log(pl->reg, pl->name ? pl->name : pl->path, CF_PLUGIN_LOG_ERROR, pl->message);
+}
+
+/* Unregister what a plugin registered: entries it added since `mark` are
+ * removed (they are the registry's last), older ones only disabled. */
+static void unregister(cf__plugins *r, struct cf_plugin *pl, size_t mark)
+{
+    while (r->nfns > mark && r->fns[r->nfns - 1].plugin == pl)
+        free(r->fns[--r->nfns].name);
+    for (size_t i = 0; i < r->nfns; i++)
+        if (r->fns[i].plugin == pl)
+            r->fns[i].live = false;
+}
+
+/* The configuration text for plugin `name`: its member of the config object. */
+static int plugin_config_text(json_t *config, const char *name, char **out, const char **problem)
+{
+    *out = NULL;
+    *problem = NULL;
+    json_t *v = config ? json_object_get(config, name) : NULL;
+    if (v && !json_is_object(v)) {
+        *problem = "its member of options.plugin_config must be a JSON object ({...})";
+        return CF_EINVAL;
+    }
+    *out = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : cf__strdup("{}");
+    return *out ? CF_OK : CF_ENOMEM;
+}
+
+typedef const cf_plugin_info *(*info_fn)(void);
+typedef int (*init_fn)(const cf_host *host, cf_plugin *self, const char *config_json);
+
+static int load_one(cf__plugins *r, const char *path, json_t *config)
+{
+    struct cf_plugin *pl = add_plugin(r, path);
+    if (!pl)
+        return CF_ENOMEM;
+    struct stat st;
+    if (stat(path, &st) != 0) {
+        refuse(pl, "no such plugin file (%s); check options.plugin_dir / --plugins", strerror(errno));
+        return CF_OK;
+    }
+    pl->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
+    if (!pl->dl) {
+        const char *why = dlerror();
+        refuse(pl,
+               "cannot be loaded: %s (hint: a library it needs is missing or it uses a symbol nothing provides; "
+               "check `ldd -r %s`; plugins get everything through the host table and must not link "
+               "against libcertflow; build it with certflow_add_plugin)",
+               why ? why : "unknown error", path);
+        return CF_OK;
+    }
+    info_fn info_f = NULL;
+    init_fn init_f = NULL;
+    if (!lookup(pl->dl, "certflow_plugin_info", &info_f, sizeof info_f)) {
+        refuse(pl,
+               "not a certflow plugin: it exports no certflow_plugin_info function (hint: define "
+               "`CF_PLUGIN_EXPORT const cf_plugin_info *certflow_plugin_info(void)` as plugins/template/template.c "
+               "does, and build with certflow_add_plugin, which keeps exported symbols visible)");
+        return CF_OK;
+    }
+    /* The info function is the only plugin code that runs before the ABI check. */
+    const cf_plugin_info *info = info_f();
+    if (!info || info->size < offsetof(cf_plugin_info, abi_version) + sizeof info->abi_version) {
+        refuse(pl, "certflow_plugin_info returned %s (hint: return a static cf_plugin_info built with "
+                   "CF_PLUGIN_INFO_INIT)",
+               info ? "a struct with its size field not set" : "NULL");
+        return CF_OK;
+    }
+    if (info->abi_version != CF_PLUGIN_ABI_VERSION) {
+        refuse(pl,
+               "built for plugin ABI %d, this engine speaks ABI %d: rebuild it against include/certflow/plugin.h "
+               "of certflow %s (CF_PLUGIN_ABI_VERSION %d)%s",
+               info->abi_version, CF_PLUGIN_ABI_VERSION, CF_VERSION_STRING, CF_PLUGIN_ABI_VERSION,
+               info->abi_version > CF_PLUGIN_ABI_VERSION ? ", or upgrade certflow" : "");
+        return CF_OK;
+    }
+    if (info->size < offsetof(cf_plugin_info, certflow_version)) {
+        refuse(pl, "its cf_plugin_info is %zu bytes, smaller than ABI %d's %zu (hint: set size to "
+                   "sizeof(cf_plugin_info); CF_PLUGIN_INFO_INIT does)",
+               info->size, CF_PLUGIN_ABI_VERSION, offsetof(cf_plugin_info, certflow_version));
+        return CF_OK;
+    }
+    if (!valid_plugin_name(info->name)) {
+        refuse(pl, "its name '%s' is not a plugin name: use 1 to %d lower case letters, digits and '_', "
+                   "starting with a letter (it prefixes the plugin's tables)",
+               info->name ? info->name : "(null)", NAME_MAX_LEN);
+        return CF_OK;
+    }
+    pl->name = cf__strdup(info->name);
+    pl->version = cf__strdup(info->version ? info->version : "");
+    pl->description = cf__strdup(info->description ? info->description : "");
+    if (!pl->name || !pl->version || !pl->description)
+        return CF_ENOMEM;
+    if (cf__plugin_name_reserved(pl->name)) {
+        refuse(pl, "the name '%s' is reserved: the engine's tables start with it; rename the plugin",
+               pl->name);
+        return CF_OK;
+    }
+    for (size_t i = 0; i + 1 < r->count; i++) {
+        if (r->items[i]->loaded && strcmp(r->items[i]->name, pl->name) == 0) {
+            refuse(pl, "a plugin named '%s' is already loaded from %s; load only one of them", pl->name,
+                   r->items[i]->path);
+            return CF_OK;
+        }
+    }
+    if (!lookup(pl->dl, "certflow_plugin_init", &init_f, sizeof init_f)) {
+        refuse(pl, "plugin '%s' exports certflow_plugin_info but no certflow_plugin_init (hint: define "
+                   "`CF_PLUGIN_EXPORT int certflow_plugin_init(const cf_host *, cf_plugin *, const char *)`)",
+               pl->name);
+        return CF_OK;
+    }
+    char *cfg = NULL;
+    const char *problem = NULL;
+    int rc = plugin_config_text(config, pl->name, &cfg, &problem);
+    if (rc == CF_ENOMEM)
+        return rc;
+    if (problem) {
+        refuse(pl, "plugin '%s': %s", pl->name, problem);
+        return CF_OK;
+    }
+    size_t mark = r->nfns;
+    pl->in_init = true;
+    int irc = init_f(&host_table, pl, cfg);
+    pl->in_init = false;
+    free(cfg);
+    if (irc != CF_PLUGIN_OK || pl->init_error) {
+        unregister(r, pl, mark);
+        drop_migrations(pl);
+        run_closers(pl);
+        refuse(pl, "certflow_plugin_init of plugin '%s' failed (%s): %s; its registrations were rolled back and "
+                   "the engine runs without it",
+               pl->name, irc != CF_PLUGIN_OK ? result_text(irc) : "a registration failed",
+               pl->init_error ? pl->init_error : "it gave no reason (hint: call host->init_error)");
+        return CF_OK;
+    }
+    pl->loaded = true;
+    return CF_OK;
+}
+
+/* Split the ':'-separated list into plugin files: folders give their *.so in name order. */
+static int load_all(cf__plugins *r, const char *paths, json_t *config, cf__err *err)
+{
+    char *list = cf__strdup(paths);
+    if (!list)
+        return cf__fail(err, CF_ENOMEM, "out of memory");
+    int rc = CF_OK;
+    char *save = NULL;
+    for (char *part = strtok_r(list, ":", &save); part && rc == CF_OK; part = strtok_r(NULL, ":", &save)) {
+        struct stat st;
+        if (stat(part, &st) == 0 && S_ISDIR(st.st_mode)) {
+            char **files = NULL;
+            size_t n = 0;
+            rc = cf__list_dir(part, ".so", &files, &n, err);
+            if (rc == CF_EIO) { /* unreadable folder: keep it as a refused entry */
+                struct cf_plugin *pl = add_plugin(r, part);
+                if (!pl) {
+                    rc = CF_ENOMEM;
+                    break;
+                }
+                refuse(pl, "%s", err->msg);
+                err->msg[0] = '\0';
+                rc = CF_OK;
+                continue;
+            }
+            for (size_t i = 0; i < n && rc == CF_OK; i++)
+                rc = load_one(r, files[i], config);
+            cf__free_list(files, n);
+        } else {
+            rc = load_one(r, part, config);
+        }
+    }
+    free(list);
+    if (rc == CF_ENOMEM)
+        return cf__fail(err, CF_ENOMEM, "out of memory loading plugins");
+    return rc;
+}
+
+int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *err)
+{
+    cf__plugins *r = calloc(1, sizeof *r);
+    *out = r;
+    if (!r)
+        return cf__fail(err, CF_ENOMEM, "out of memory");
+    r->policy = cfg->policy;
+    r->log = cfg->log;
+    r->log_ud = cfg->log_ud;
+    json_t *config = NULL;
+    if (cfg->config_json && *cfg->config_json) {
+        json_error_t jerr;
+        config = json_loads(cfg->config_json, JSON_REJECT_DUPLICATES, &jerr);
+        if (!config)
+            return cf__fail(err, CF_EJSON,
+                            "options.plugin_config is not valid JSON: %s (line %d, column %d); pass an object "
+                            "such as {\"fees\": {\"currency\": \"USD\"}}",
+                            jerr.text, jerr.line, jerr.column);
+        if (!json_is_object(config)) {
+            json_decref(config);
+            return cf__fail(err, CF_EJSON,
+                            "options.plugin_config must be a JSON object of plugin name to configuration");
+        }
+    }
+    int rc = cfg->paths && *cfg->paths ? load_all(r, cfg->paths, config, err) : CF_OK;
+    json_decref(config);
+    return rc;
+}
+
+/* ---------- migrations ---------- */
+
+static int exec_plain(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL);
+}
+
+static int recorded_version(sqlite3 *db, const char *plugin, int *version)
+{
+    *version = 0;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT version FROM " SCHEMA_TABLE " WHERE plugin = ?1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, plugin, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+            *version = sqlite3_column_int(st, 0);
+        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int record_version(sqlite3 *db, const char *plugin, int version, cf_time now)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db,
+                                "INSERT INTO " SCHEMA_TABLE "(plugin, version, migrated_at) VALUES(?1, ?2, ?3)"
+                                " ON CONFLICT(plugin) DO UPDATE SET version = ?2, migrated_at = ?3",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, plugin, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int(st, 2, version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 3, now);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Run one plugin's pending versions. A plugin problem refuses the plugin and
+ * returns CF_OK; a store problem (busy, read-only, full) is returned. */
+static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_time now, cf__err *err)
+{
+    sqlite3 *db = cf__store_db(s);
+    int version = 0;
+    int rc = cf__store_begin(s, err);
+    if (rc != CF_OK)
+        return rc;
+    int src = exec_plain(db, "CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE "(plugin TEXT PRIMARY KEY,"
+                             " version INTEGER NOT NULL, migrated_at INTEGER NOT NULL)");
+    if (src == SQLITE_OK)
+        src = recorded_version(db, pl->name, &version);
+    if (src != SQLITE_OK) {
+        rc = cf__store_fail(s, src, "reading plugin schema versions", err);
+        cf__store_rollback(s);
+        return rc;
+    }
+    rc = cf__store_commit(s, err);
+    if (rc != CF_OK)
+        return rc;
+    if (version > pl->nmigrations) {
+        unregister(r, pl, r->nfns);
+        refuse(pl, "the database is at schema version %d of plugin '%s', but this build of the plugin (version %s) "
+                   "knows only up to %d: use the newer build of the plugin",
+               version, pl->name, pl->version, pl->nmigrations);
+        return CF_OK;
+    }
+    for (int v = version + 1; v <= pl->nmigrations; v++) {
+        rc = cf__store_begin(s, err);
+        if (rc != CF_OK)
+            return rc;
+        int current = 0;
+        src = recorded_version(db, pl->name, &current);
+        if (src == SQLITE_OK && current >= v) { /* another process got there first */
+            cf__store_rollback(s);
+            continue;
+        }
+        auth_ctx a;
+        char *errmsg = NULL;
+        auth_begin(db, &a, pl->name, false);
+        if (src == SQLITE_OK)
+            src = sqlite3_exec(db, pl->migrations[v - 1], NULL, NULL, &errmsg);
+        auth_end(db);
+        bool in_txn = !sqlite3_get_autocommit(db);
+        if (src == SQLITE_OK && in_txn)
+            src = record_version(db, pl->name, v, now);
+        if (src == SQLITE_OK && in_txn)
+            rc = cf__store_commit(s, err);
+        else {
+            int code = src & 0xff;
+            bool store_problem = code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
+                                 code == SQLITE_READONLY || code == SQLITE_NOMEM || code == SQLITE_IOERR;
+            if (store_problem) {
+                rc = cf__store_fail(s, src, "running a plugin migration", err);
+                sqlite3_free(errmsg);
+                cf__store_rollback(s);
+                return rc;
+            }
+            char why[CF__MSG_MAX];
+            snprintf(why, sizeof why, "%s", a.denied[0] ? a.denied : !in_txn ? "the SQL ended the transaction"
+                                             : errmsg ? errmsg : sqlite3_errmsg(db));
+            sqlite3_free(errmsg);
+            cf__store_rollback(s);
+            unregister(r, pl, r->nfns);
+            refuse(pl, "migration %d of plugin '%s' failed: %s (nothing of it was kept; fix the SQL given to "
+                       "add_migration)",
+                   v, pl->name, why);
+            return CF_OK;
+        }
+        sqlite3_free(errmsg);
+        if (rc != CF_OK)
+            return rc;
+    }
+    return CF_OK;
+}
+
+int cf__plugins_migrate(cf__plugins *r, cf__store *s, cf_time now, cf__err *err)
+{
+    if (!r)
+        return CF_OK;
+    for (size_t i = 0; i < r->count; i++) {
+        struct cf_plugin *pl = r->items[i];
+        if (!pl->loaded || pl->nmigrations == 0)
+            continue;
+        int rc = migrate_one(r, pl, s, now, err);
+        if (rc != CF_OK) {
+            cf__err_prefix(err, "migrating plugin '%s' (%s)", pl->name, pl->path);
+            return rc;
+        }
+    }
+    return CF_OK;
+}
+
+/* ---------- lifetime ---------- */
+
+void cf__plugins_release(cf__plugins *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->count; i++) {
+        struct cf_plugin *pl = r->items[i];
+        while (pl->stmts)
+            stmt_free_one(pl, pl->stmts);
+    }
+}
+
+void cf__plugins_close(cf__plugins *r)
+{
+    if (!r)
+        return;
+    cf__plugins_release(r);
+    for (size_t i = 0; i < r->nfns; i++)
+        free(r->fns[i].name);
+    free(r->fns);
+    for (size_t i = 0; i < r->count; i++) {
+        struct cf_plugin *pl = r->items[i];
+        run_closers(pl);
+        /* Nothing of the engine points into the plugin any more: names were copied. */
+        if (pl->dl)
+            dlclose(pl->dl);
+        drop_migrations(pl);
+        free(pl->path);
+        free(pl->name);
+        free(pl->version);
+        free(pl->description);
+        free(pl->message);
+        free(pl->init_error);
+        free(pl);
+    }
+    free(r->items);
+    free(r);
+}
+
+int cf__plugins_find(const cf__plugins *r, cf__role role, const char *name)
+{
+    if (!r || (role != CF__ROLE_GUARD && role != CF__ROLE_ASSIGN))
+        return -1;
+    for (size_t i = 0; i < r->nfns; i++)
+        if (r->fns[i].live && r->fns[i].role == role && strcmp(r->fns[i].name, name) == 0)
+            return (int)i;
+    return -1;
+}
+
+void cf__plugins_note_refused(const cf__plugins *r, cf__err *err)
+{
+    if (!r)
+        return;
+    cf__buf b = {0};
+    cf__buf_puts(&b, err->msg);
+    int n = 0;
+    for (size_t i = 0; i < r->count; i++) {
+        if (r->items[i]->loaded)
+            continue;
+        cf__buf_printf(&b, "%s%s", n++ ? "; " : " (note: plugins refused at open, one of which may provide it: ",
+                       r->items[i]->message);
+    }
+    if (n)
+        cf__buf_puts(&b, ")");
+    if (n && b.data && !b.oom)
+        snprintf(err->msg, sizeof err->msg, "%s", b.data);
+    cf__buf_free(&b);
+}
+
+int cf__plugins_diagnose(const cf__plugins *r, cf_diagnostic_fn fn, void *ud)
+{
+    int n = 0;
+    for (size_t i = 0; r && i < r->count; i++) {
+        if (r->items[i]->loaded)
+            continue;
+        cf_diagnostic d = {sizeof d, r->items[i]->path, r->items[i]->message};
+        n++;
+        if (fn && fn(ud, &d))
+            break;
+    }
+    return n;
+}
+
+/* ---------- dispatch ---------- */
+
+static void call_end(cf_call *c)
+{
+    for (struct cf_stmt *s = c->plugin->stmts, *next; s; s = next) {
+        next = s->next;
+        if (s->call == c)
+            host_sql_finish(s);
+    }
+    for (size_t i = 0; i < c->nkeep; i++)
+        free(c->keep[i]);
+    free(c->keep);
+    free(c->error);
+    free(c->reason);
+}
+
+static int dispatch_fail(cf_engine *e, cf_call *c, int code, int prc)
+{
+    const fn_entry *f = c->fn;
+    return cf__fail(&e->err, code, "%s '%s' of plugin '%s' (%s) failed: %s", fn_noun(f->role), f->name,
+                    f->plugin->name, f->plugin->path, c->error ? c->error : result_text(prc));
+}
+
+int cf__plugin_guard(cf_engine *e, int index, const cf__call *ctx, bool *ok, char **reason)
+{
+    *ok = false;
+    *reason = NULL;
+    cf__plugins *r = e->plugins;
+    if (!r || index < 0 || (size_t)index >= r->nfns || r->fns[index].role != CF__ROLE_GUARD)
+        return cf__fail(&e->err, CF_EPLUGIN, "internal error: no plugin guard %d", index);
+    const fn_entry *f = &r->fns[index];
+    cf_call c = {e, f->plugin, f, ctx, true, NULL, NULL, NULL, 0, 0, 0};
+    int allow = -1;
+    int prc = f->guard(&c, f->ud, &allow);
+    int tx = prc == CF_PLUGIN_OK ? check_txn(&c) : CF_PLUGIN_OK;
+    int rc = CF_OK;
+    if (prc != CF_PLUGIN_OK || tx != CF_PLUGIN_OK) {
+        rc = dispatch_fail(e, &c, CF_EPLUGIN, prc != CF_PLUGIN_OK ? prc : tx);
+    } else if (allow != 0 && allow != 1) {
+        c.error = cf__strdup("it returned without setting *allow to 1 or 0");
+        rc = dispatch_fail(e, &c, CF_EPLUGIN, CF_PLUGIN_ERROR);
+    } else {
+        *ok = allow == 1;
+        if (!*ok && c.reason && *c.reason) {
+            *reason = c.reason;
+            c.reason = NULL;
+        }
+    }
+    call_end(&c);
+    return rc;
+}
+
+int cf__plugin_action(cf_engine *e, int index, const cf__call *ctx)
+{
+    cf__plugins *r = e->plugins;
+    if (!r || index < 0 || (size_t)index >= r->nfns || r->fns[index].role != CF__ROLE_ASSIGN)
+        return cf__fail(&e->err, CF_EPLUGIN, "internal error: no plugin action %d", index);
+    const fn_entry *f = &r->fns[index];
+    cf_call c = {e, f->plugin, f, ctx, false, NULL, NULL, NULL, 0, 0, 0};
+    int prc = f->action(&c, f->ud);
+    int tx = check_txn(&c);
+    int rc = CF_OK;
+    if (prc != CF_PLUGIN_OK || tx != CF_PLUGIN_OK)
+        rc = dispatch_fail(e, &c, CF_EACTION, prc != CF_PLUGIN_OK ? prc : tx);
+    call_end(&c);
+    return rc;
+}
+
+/* ---------- public ---------- */
+
+int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
+{
+    if (!e)
+        return CF_EINVAL;
+    if (!fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_list: no callback given");
+    /* Works on a handle whose open failed: the refusals may be why. */
+    cf__plugins *r = e->plugins;
+    for (size_t i = 0; r && i < r->count; i++) {
+        const struct cf_plugin *pl = r->items[i];
+        cf_plugin_status st = {sizeof st,
+                               pl->path,
+                               pl->name ? pl->name : "",
+                               pl->version ? pl->version : "",
+                               pl->description ? pl->description : "",
+                               pl->loaded ? 1 : 0,
+                               pl->loaded ? "" : (pl->message ? pl->message : "")};
+        if (fn(ud, &st))
+            break;
+    }
+    return CF_OK;
+}

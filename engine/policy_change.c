@@ -1,0 +1,1441 @@
+/*
+ * policy_change.c — changing a county's policy safely: preview what a proposed
+ * overlay does to the county's live instances (cf_policy_diff), apply it in one
+ * transaction with a history row per affected instance (cf_policy_apply), and
+ * run policy test cases written as data against the real workflows
+ * (cf_policy_test).
+ */
+#include "internal.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define DATA_BUDGET 10000000u        /* instructions to run one data file */
+#define DATA_CAP ((size_t)32 << 20)  /* bytes one data file may allocate */
+#define DATA_DEPTH 32                /* nesting of tables in a data file */
+#define DIFF_ACTOR "policy diff"     /* ev.actor that guards see in a preview */
+
+/* ---- Lua files as pure data ---- */
+
+/* The same discipline as workflow files: text only, an empty environment,
+ * bounded instructions and memory; the value returned becomes JSON. */
+typedef struct data_load {
+    const char *label;
+    const char *text;
+    size_t len;
+    size_t used, limit;
+    bool mem_hit;
+    uint64_t steps;
+    json_t *result;
+    char path[256]; /* where in the value the converter is, for messages */
+    char problem[512];
+} data_load;
+
+static void *data_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+{
+    data_load *d = ud;
+    size_t old = ptr ? osize : 0;
+    if (nsize == 0) {
+        free(ptr);
+        d->used -= old;
+        return NULL;
+    }
+    if (nsize > old && d->used - old + nsize > d->limit) {
+        d->mem_hit = true;
+        return NULL;
+    }
+    void *q = realloc(ptr, nsize);
+    if (!q)
+        return nsize <= old ? ptr : NULL;
+    d->used = d->used - old + nsize;
+    return q;
+}
+
+static void data_hook(lua_State *L, lua_Debug *ar)
+{
+    (void)ar;
+    void *ud;
+    lua_getallocf(L, &ud);
+    data_load *d = ud;
+    d->steps += 1000;
+    if (d->steps >= DATA_BUDGET) {
+        lua_sethook(L, data_hook, LUA_MASKCOUNT, 1);
+        luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
+    }
+}
+
+static int data_fail(lua_State *L, data_load *d, const char *what)
+{
+    snprintf(d->problem, sizeof d->problem, "%s: %s: %s (case files hold plain data: tables, text, numbers, "
+             "booleans)", d->label, d->path, what);
+    return luaL_error(L, "%s", d->problem);
+}
+
+/* A Lua value as a new JSON value; a table becomes an empty array or object
+ * that fill_table fills once the caller has attached it to the tree, so that
+ * an error (they raise: all this runs inside lua_pcall) leaves nothing but the
+ * tree at d->result to free. */
+static json_t *data_value(lua_State *L, data_load *d, int idx)
+{
+    json_t *j = NULL;
+    switch (lua_type(L, idx)) {
+    case LUA_TTABLE: {
+        size_t count = 0, strings = 0;
+        lua_Integer max = 0;
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            lua_pop(L, 1);
+            count++;
+            if (lua_type(L, -1) == LUA_TSTRING)
+                strings++;
+            else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1)
+                max = lua_tointeger(L, -1) > max ? lua_tointeger(L, -1) : max;
+            else
+                data_fail(L, d, "a table key that is neither a name nor a position");
+        }
+        bool array = count > 0 && strings == 0;
+        if (array && (size_t)max != count)
+            data_fail(L, d, "a list with holes");
+        if (strings && strings != count)
+            data_fail(L, d, "a table mixing names and positions");
+        j = array ? json_array() : json_object();
+        break;
+    }
+    case LUA_TSTRING: {
+        size_t len;
+        const char *s = lua_tolstring(L, idx, &len);
+        j = json_stringn(s, len);
+        if (!j)
+            data_fail(L, d, "text that is not valid UTF-8");
+        break;
+    }
+    case LUA_TNUMBER:
+        if (lua_isinteger(L, idx))
+            j = json_integer((json_int_t)lua_tointeger(L, idx));
+        else if (isfinite(lua_tonumber(L, idx)))
+            j = json_real(lua_tonumber(L, idx));
+        else
+            data_fail(L, d, "a number that is not finite");
+        break;
+    case LUA_TBOOLEAN:
+        j = json_boolean(lua_toboolean(L, idx));
+        break;
+    default: {
+        char what[64];
+        snprintf(what, sizeof what, "a %s", luaL_typename(L, idx));
+        data_fail(L, d, what);
+    }
+    }
+    if (!j)
+        luaL_error(L, "out of memory");
+    return j;
+}
+
+static void fill_table(lua_State *L, data_load *d, int idx, int depth, json_t *j)
+{
+    if (depth > DATA_DEPTH)
+        data_fail(L, d, "tables nested too deeply");
+    luaL_checkstack(L, 4, "reading a data file");
+    size_t plen = strlen(d->path);
+    if (json_is_array(j)) {
+        lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
+        for (lua_Integer i = 1; i <= n; i++) {
+            snprintf(d->path + plen, sizeof d->path - plen, "[%lld]", (long long)i);
+            lua_rawgeti(L, idx, i);
+            json_t *v = data_value(L, d, lua_gettop(L));
+            if (json_array_append_new(j, v) != 0)
+                luaL_error(L, "out of memory");
+            if (lua_type(L, -1) == LUA_TTABLE)
+                fill_table(L, d, lua_gettop(L), depth + 1, v);
+            lua_pop(L, 1);
+        }
+    } else {
+        lua_pushnil(L);
+        while (lua_next(L, idx)) {
+            snprintf(d->path + plen, sizeof d->path - plen, ".%s", lua_tostring(L, -2));
+            json_t *v = data_value(L, d, lua_gettop(L));
+            if (json_object_set_new(j, lua_tostring(L, -2), v) != 0)
+                data_fail(L, d, "a name that is not valid UTF-8");
+            if (lua_type(L, -1) == LUA_TTABLE)
+                fill_table(L, d, lua_gettop(L), depth + 1, v);
+            lua_pop(L, 1);
+        }
+    }
+    d->path[plen] = '\0';
+}
+
+/* Runs inside lua_pcall with the data_load as light userdata. */
+static int data_main(lua_State *L)
+{
+    data_load *d = lua_touserdata(L, 1);
+    /* Lua shortens long chunk names: name the file by its base name, which fits. */
+    const char *base = strrchr(d->label, '/');
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@%s", base ? base + 1 : d->label);
+    int st = luaL_loadbufferx(L, d->text, d->len, chunk, "t");
+    if (st != LUA_OK)
+        return lua_error(L);
+    lua_newtable(L); /* the empty environment */
+    lua_setupvalue(L, -2, 1);
+    lua_call(L, 0, 1);
+    snprintf(d->path, sizeof d->path, "value");
+    d->result = data_value(L, d, lua_gettop(L));
+    if (lua_type(L, -1) == LUA_TTABLE)
+        fill_table(L, d, lua_gettop(L), 0, d->result);
+    return 0;
+}
+
+/* Load text (from label, for messages) as data into *out (new reference). */
+static int load_data(const char *label, const char *text, size_t len, json_t **out, cf__err *err)
+{
+    *out = NULL;
+    data_load d;
+    memset(&d, 0, sizeof d);
+    d.label = label;
+    d.text = text;
+    d.len = len;
+    d.limit = DATA_CAP;
+    lua_State *L = lua_newstate(data_alloc, &d);
+    if (!L)
+        return cf__fail(err, CF_ENOMEM, "out of memory reading %s", label);
+    lua_setwarnf(L, NULL, NULL);
+    lua_sethook(L, data_hook, LUA_MASKCOUNT, 1000);
+    lua_pushcfunction(L, data_main);
+    lua_pushlightuserdata(L, &d);
+    int st = lua_pcall(L, 1, 0, 0);
+    int rc = CF_OK;
+    if (st != LUA_OK) {
+        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
+        if (d.mem_hit)
+            rc = cf__fail(err, CF_ELIMIT, "%s: needs more than %zu bytes to load (a data file should be small)",
+                          label, DATA_CAP);
+        else if (d.problem[0])
+            rc = cf__fail(err, CF_EPOLICY, "%s", d.problem);
+        else if (strstr(msg, "attempt to") && (strstr(msg, "global") || strstr(msg, "upvalue")))
+            rc = cf__fail(err, CF_EPOLICY, "%s (data files have no globals: no functions, libraries or variables)",
+                          msg);
+        else
+            rc = cf__fail(err, CF_EPOLICY, "%s", msg);
+        json_decref(d.result);
+        d.result = NULL;
+    }
+    lua_close(L);
+    *out = d.result;
+    return rc;
+}
+
+static int load_data_file(const char *path, json_t **out, cf__err *err)
+{
+    char *text = NULL;
+    size_t len = 0;
+    int rc = cf__read_file(path, &text, &len, err);
+    if (rc == CF_OK)
+        rc = load_data(path, text, len, out, err);
+    free(text);
+    return rc;
+}
+
+/* ---- the changes a proposed overlay makes ---- */
+
+enum { OP_NONE = 0, OP_MOVE, OP_REMOVE, OP_ADD };
+
+typedef struct change {
+    char *kind, *instance_id, *workflow, *state, *name, *event, *old_value, *new_value;
+    int op;           /* deadline rows: what apply does to the timer */
+    int64_t timer_id; /* OP_MOVE, OP_REMOVE */
+    cf_time due;      /* OP_MOVE, OP_ADD */
+} change;
+
+typedef struct plan {
+    change *items;
+    size_t n, cap;
+    size_t instances; /* live instances examined */
+    size_t affected;  /* instances with a deadline or eligibility change */
+    bool oom;
+} plan;
+
+static void plan_free(plan *pl)
+{
+    for (size_t i = 0; i < pl->n; i++) {
+        change *c = &pl->items[i];
+        free(c->kind);
+        free(c->instance_id);
+        free(c->workflow);
+        free(c->state);
+        free(c->name);
+        free(c->event);
+        free(c->old_value);
+        free(c->new_value);
+    }
+    free(pl->items);
+    memset(pl, 0, sizeof *pl);
+}
+
+static change *plan_add(plan *pl, const char *kind, const char *id, const char *workflow, const char *state,
+                        const char *name, const char *event, const char *old_value, const char *new_value)
+{
+    if (pl->n == pl->cap) {
+        size_t cap = pl->cap ? pl->cap * 2 : 16;
+        change *items = realloc(pl->items, cap * sizeof *items);
+        if (!items) {
+            pl->oom = true;
+            return NULL;
+        }
+        pl->items = items;
+        pl->cap = cap;
+    }
+    change *c = &pl->items[pl->n++];
+    memset(c, 0, sizeof *c);
+    c->kind = cf__strdup(kind);
+    c->instance_id = cf__strdup(id);
+    c->workflow = cf__strdup(workflow);
+    c->state = cf__strdup(state);
+    c->name = cf__strdup(name);
+    c->event = cf__strdup(event);
+    c->old_value = cf__strdup(old_value);
+    c->new_value = cf__strdup(new_value);
+    if (!c->kind || (id && !c->instance_id) || (workflow && !c->workflow) || (state && !c->state) ||
+        (name && !c->name) || (event && !c->event) || (old_value && !c->old_value) ||
+        (new_value && !c->new_value))
+        pl->oom = true;
+    return c;
+}
+
+static void time_text(cf_time t, char buf[32])
+{
+    if (cf_time_format(t, buf, 32) != CF_OK)
+        snprintf(buf, 32, "@%lld", (long long)t);
+}
+
+static bool valid_county(const char *s)
+{
+    if (!s || !islower((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n <= 64;
+}
+
+/* Replace every occurrence of from by to in msg (bounded by CF__MSG_MAX). */
+static void msg_replace(char *msg, const char *from, const char *to)
+{
+    if (!from || !to || !*from || strcmp(from, to) == 0)
+        return;
+    char out[CF__MSG_MAX];
+    size_t used = 0, flen = strlen(from), tlen = strlen(to);
+    for (const char *s = msg; *s && used + 1 < sizeof out;) {
+        if (strncmp(s, from, flen) == 0 && used + tlen + 1 < sizeof out) {
+            memcpy(out + used, to, tlen);
+            used += tlen;
+            s += flen;
+        } else {
+            out[used++] = *s++;
+        }
+    }
+    out[used] = '\0';
+    memcpy(msg, out, used + 1);
+}
+
+/* Load the policy folder with path standing in for county's overlay. `shown`
+ * is the path messages name (the caller's file when path is a copy of it). The
+ * state policy and the other counties' overlays must be what the engine runs
+ * now: the preview compares one file's change, nothing else. */
+static int open_candidate(cf_engine *e, const char *county, const char *path, const char *shown, cf__policy **out)
+{
+    *out = NULL;
+    cf__policy_config cfg = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz,
+                             county, path};
+    cf__policy *cand = NULL;
+    int rc = cf__policy_open(&cfg, &cand, &e->err);
+    if (rc != CF_OK) {
+        msg_replace(e->err.msg, path, shown);
+        if (!strstr(e->err.msg, shown))
+            cf__err_prefix(&e->err, "the proposed overlay %s for county %s does not load", shown, county);
+        else
+            cf__err_prefix(&e->err, "the proposed overlay for county %s does not load", county);
+        return rc;
+    }
+    const char *now_state = cf__policy_hash(e->policy, NULL), *cand_state = cf__policy_hash(cand, NULL);
+    if (strcmp(now_state, cand_state) != 0) {
+        cf__policy_close(cand);
+        return cf__fail(&e->err, CF_ECONFLICT,
+                        "the state policy in %s/policy changed on disk since this engine opened (hash %.12s, now "
+                        "%.12s); reopen the engine (run the command again) so that only the overlay differs",
+                        e->policy_dir, now_state, cand_state);
+    }
+    char *cdir = NULL;
+    size_t clen = strlen(e->policy_dir) + 16;
+    if ((cdir = malloc(clen)) == NULL) {
+        cf__policy_close(cand);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    snprintf(cdir, clen, "%s/counties", e->policy_dir);
+    char **files = NULL;
+    size_t nfiles = 0;
+    struct stat st;
+    cf__err ignore;
+    if (stat(cdir, &st) == 0 && S_ISDIR(st.st_mode))
+        cf__list_dir(cdir, ".lua", &files, &nfiles, &ignore);
+    rc = CF_OK;
+    for (size_t i = 0; i < nfiles && rc == CF_OK; i++) {
+        char name[80];
+        const char *base = strrchr(files[i], '/') + 1;
+        size_t n = strlen(base) - 4;
+        if (n >= sizeof name)
+            continue;
+        memcpy(name, base, n);
+        name[n] = '\0';
+        if (strcmp(name, county) == 0)
+            continue;
+        if (strcmp(cf__policy_hash(e->policy, name), cf__policy_hash(cand, name)) != 0)
+            rc = cf__fail(&e->err, CF_ECONFLICT,
+                          "%s changed on disk since this engine opened; reopen the engine (run the command "
+                          "again) so that only the overlay of %s differs",
+                          files[i], county);
+    }
+    cf__free_list(files, nfiles);
+    free(cdir);
+    if (rc != CF_OK) {
+        cf__policy_close(cand);
+        return rc;
+    }
+    *out = cand;
+    return CF_OK;
+}
+
+/* The `params` keys of an overlay file, added to the set `names`. A file that is
+ * not plain data (it computes with globals) adds nothing. */
+static void overlay_param_names(const char *path, json_t *names)
+{
+    json_t *v = NULL;
+    cf__err ignore;
+    struct stat st;
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || load_data_file(path, &v, &ignore) != CF_OK)
+        return;
+    json_t *params = json_object_get(v, "params");
+    const char *key;
+    json_t *value;
+    if (json_is_object(params))
+        json_object_foreach(params, key, value) json_object_set_new(names, key, json_true());
+    json_decref(v);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* One "param" row per parameter whose value for the county differs. */
+static int diff_params(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl)
+{
+    json_t *names = json_object();
+    if (!names)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    size_t len = strlen(e->policy_dir) + strlen(county) + 32;
+    char *installed = malloc(len);
+    if (installed) {
+        snprintf(installed, len, "%s/counties/%s.lua", e->policy_dir, county);
+        overlay_param_names(installed, names);
+        free(installed);
+    }
+    overlay_param_names(overlay_path, names);
+    size_t n = json_object_size(names), k = 0;
+    const char **sorted = calloc(n ? n : 1, sizeof *sorted);
+    const char *key;
+    json_t *value;
+    json_object_foreach(names, key, value) if (sorted) sorted[k++] = key;
+    if (sorted)
+        qsort(sorted, k, sizeof *sorted, cmp_str);
+    for (size_t i = 0; sorted && i < k; i++) {
+        json_t *a = NULL, *b = NULL;
+        cf__err ignore;
+        if (cf__policy_param(e->policy, county, sorted[i], &a, &ignore) == CF_OK &&
+            cf__policy_param(cand, county, sorted[i], &b, &ignore) == CF_OK && !json_equal(a, b)) {
+            char *ta = json_dumps(a, JSON_COMPACT | JSON_ENCODE_ANY);
+            char *tb = json_dumps(b, JSON_COMPACT | JSON_ENCODE_ANY);
+            if (ta && tb)
+                plan_add(pl, "param", NULL, NULL, NULL, sorted[i], NULL, ta, tb);
+            else
+                pl->oom = true;
+            free(ta);
+            free(tb);
+        }
+        json_decref(a);
+        json_decref(b);
+    }
+    free(sorted);
+    json_decref(names);
+    return pl->oom ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+}
+
+/* ---- per instance ---- */
+
+typedef struct inst_list {
+    cf__instance_row *rows;
+    size_t n, cap;
+    bool oom;
+} inst_list;
+
+static int collect_instance(void *ud, const cf__instance_row *row)
+{
+    inst_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 32;
+        cf__instance_row *rows = realloc(l->rows, cap * sizeof *rows);
+        if (!rows) {
+            l->oom = true;
+            return 1;
+        }
+        l->rows = rows;
+        l->cap = cap;
+    }
+    cf__instance_row *r = &l->rows[l->n++];
+    *r = *row;
+    r->workflow = cf__strdup(row->workflow);
+    r->def_hash = cf__strdup(row->def_hash);
+    r->county = cf__strdup(row->county);
+    r->state = cf__strdup(row->state);
+    r->data = cf__strdup(row->data);
+    if (!r->workflow || !r->def_hash || !r->county || !r->state || !r->data)
+        l->oom = true;
+    return l->oom;
+}
+
+static void inst_list_free(inst_list *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        cf__instance_row_clear(&l->rows[i]);
+    free(l->rows);
+    memset(l, 0, sizeof *l);
+}
+
+typedef struct pending {
+    int64_t id;
+    char *state, *name;
+    cf_time due;
+} pending;
+
+typedef struct pending_list {
+    pending *items;
+    size_t n, cap;
+    bool oom;
+} pending_list;
+
+static int collect_timer(void *ud, const cf__timer_row *t)
+{
+    pending_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        pending *items = realloc(l->items, cap * sizeof *items);
+        if (!items) {
+            l->oom = true;
+            return 1;
+        }
+        l->items = items;
+        l->cap = cap;
+    }
+    pending *p = &l->items[l->n++];
+    p->id = t->id;
+    p->due = t->due;
+    p->state = cf__strdup(t->state);
+    p->name = cf__strdup(t->name);
+    if (!p->state || !p->name)
+        l->oom = true;
+    return l->oom;
+}
+
+static void pending_free(pending_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].state);
+        free(l->items[i].name);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
+/* When the instance entered its current state: timers were computed then, so a
+ * deadline that reads ctx.now is recomputed with the same now. */
+typedef struct entry_scan {
+    const cf__workflow *wf;
+    cf_time entered;
+} entry_scan;
+
+static bool reenters(const cf__workflow *wf, const char *state, const char *event)
+{
+    int s = cf__workflow_state(wf, state), ev = cf__workflow_event(wf, event);
+    if (s < 0 || ev < 0)
+        return false;
+    for (int i = wf->first[s * wf->nevents + ev]; i >= 0; i = wf->trans[i].next)
+        if (wf->trans[i].reenter && wf->trans[i].to == s)
+            return true;
+    return false;
+}
+
+static int entry_row(void *ud, const cf__history_row *h)
+{
+    entry_scan *es = ud;
+    if (strcmp(h->outcome, "created") == 0)
+        es->entered = h->effective_at;
+    else if (strcmp(h->outcome, "applied") == 0 && strcmp(h->event, "policy_changed") != 0 &&
+             (strcmp(h->from_state, h->to_state) != 0 || reenters(es->wf, h->to_state, h->event)))
+        es->entered = h->effective_at;
+    return 0;
+}
+
+static int deadline_under(cf__policy *p, const char *fname, const cf__call *call, bool *has, cf_time *due,
+                          cf__err *err)
+{
+    int fn = cf__policy_find(p, CF__ROLE_DEADLINE, fname);
+    if (fn < 0)
+        return cf__fail(err, CF_EPOLICY, "the policy has no deadline '%s'", fname);
+    return cf__policy_deadline(p, fn, call, has, due, err);
+}
+
+/* A guard's verdict as text: "ok", "no: <reason>" or "error: <message>" (malloc'd). */
+static char *verdict(cf__policy *p, const char *gname, const cf__call *call)
+{
+    cf__err err;
+    err.msg[0] = '\0';
+    cf__buf b = {0};
+    int fn = cf__policy_find(p, CF__ROLE_GUARD, gname);
+    bool ok = false;
+    char *reason = NULL;
+    int rc = fn < 0 ? cf__fail(&err, CF_EPOLICY, "the policy has no guard '%s'", gname)
+                    : cf__policy_guard(p, fn, call, &ok, &reason, &err);
+    if (rc != CF_OK)
+        cf__buf_printf(&b, "error: %s", err.msg);
+    else if (ok)
+        cf__buf_puts(&b, "ok");
+    else
+        cf__buf_printf(&b, "no: %s", reason ? reason : gname);
+    free(reason);
+    if (b.oom) {
+        cf__buf_free(&b);
+        return NULL;
+    }
+    return b.data;
+}
+
+typedef struct examine {
+    cf_engine *e;
+    cf__policy *cand;
+    plan *pl;
+    json_t *empty; /* {} as event data */
+} examine;
+
+/* Deadline rows for the instance's pending (and would-be) timers. */
+static int examine_timers(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data,
+                          bool *touched)
+{
+    cf_engine *e = x->e;
+    pending_list timers = {0};
+    int rc = cf__store_timer_each(e->store, row->id, collect_timer, &timers, &e->err);
+    if (rc == CF_OK && timers.oom)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    entry_scan es = {wf, row->updated_at};
+    if (rc == CF_OK)
+        rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
+    const cf__state *st = &wf->states[s];
+    for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {
+        const cf__timer_def *td = &st->timers[i];
+        if (td->after.kind != CF__FN_POLICY)
+            continue;
+        const pending *pend = NULL;
+        for (size_t k = 0; k < timers.n && !pend; k++)
+            if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
+                pend = &timers.items[k];
+        cf__call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered};
+        bool has_old = false, has_new = false;
+        cf_time old_due = 0, new_due = 0;
+        cf__err olderr;
+        if (deadline_under(e->policy, td->after.name, &call, &has_old, &old_due, &olderr) != CF_OK) {
+            /* The current policy cannot say: take what is scheduled as its answer. */
+            has_old = pend != NULL;
+            old_due = pend ? pend->due : 0;
+        }
+        rc = deadline_under(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
+        if (rc != CF_OK) {
+            cf__err_prefix(&e->err, "instance %s (%s, state %s), timer '%s', with the proposed overlay", row->id,
+                           wf->name, st->name, td->name);
+            break;
+        }
+        if (has_old == has_new && (!has_new || old_due == new_due))
+            continue; /* the change does not touch this deadline */
+        int op = OP_NONE;
+        if (pend && has_new)
+            op = OP_MOVE;
+        else if (pend)
+            op = OP_REMOVE;
+        else if (!has_old && has_new)
+            op = OP_ADD;
+        if (op == OP_NONE || (op == OP_MOVE && pend->due == new_due))
+            continue; /* fired already, or already where the new policy puts it */
+        char old_text[32] = "none", new_text[32] = "none";
+        if (pend)
+            time_text(pend->due, old_text);
+        if (has_new)
+            time_text(new_due, new_text);
+        change *c = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
+                             old_text, new_text);
+        if (!c)
+            break;
+        c->op = op;
+        c->timer_id = pend ? pend->id : 0;
+        c->due = new_due;
+        *touched = true;
+    }
+    pending_free(&timers);
+    return rc;
+}
+
+/* Eligibility rows: guards of transitions out of the state whose verdict changes. */
+static int examine_guards(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data,
+                          bool *touched)
+{
+    cf_engine *e = x->e;
+    cf_time now = cf_engine_now(e);
+    for (int t = 0; t < wf->ntrans; t++) {
+        const cf__transition *tr = &wf->trans[t];
+        if (tr->from != s)
+            continue;
+        for (int g = 0; g < tr->nguards; g++) {
+            const cf__fnref *gr = &tr->guards[g];
+            if (gr->kind != CF__FN_POLICY)
+                continue;
+            /* The same guard on the same event is asked once. */
+            bool seen = false;
+            for (int t2 = 0; t2 < t && !seen; t2++) {
+                const cf__transition *o = &wf->trans[t2];
+                for (int g2 = 0; o->from == s && o->event == tr->event && g2 < o->nguards && !seen; g2++)
+                    seen = strcmp(o->guards[g2].name, gr->name) == 0;
+            }
+            if (seen)
+                continue;
+            const char *event = wf->events[tr->event];
+            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, now};
+            char *before = verdict(e->policy, gr->name, &call);
+            char *after = verdict(x->cand, gr->name, &call);
+            if (!before || !after) {
+                free(before);
+                free(after);
+                return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            }
+            if (strcmp(before, after) != 0) {
+                plan_add(x->pl, "eligibility", row->id, wf->name, row->state, gr->name, event, before, after);
+                *touched = true;
+            }
+            free(before);
+            free(after);
+        }
+    }
+    return x->pl->oom ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+}
+
+/* Every change cand makes for county, into pl (which starts with the policy and param rows). */
+static int make_plan(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl)
+{
+    plan_add(pl, "policy", NULL, NULL, NULL, "policy_hash", NULL, cf__policy_hash(e->policy, county),
+             cf__policy_hash(cand, county));
+    int rc = diff_params(e, cand, county, overlay_path, pl);
+    if (rc != CF_OK)
+        return rc;
+    inst_list insts = {0};
+    rc = cf__store_instance_list(e->store, NULL, NULL, county, collect_instance, &insts, &e->err);
+    if (rc == CF_OK && insts.oom)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory listing the instances of %s", county);
+    examine x = {e, cand, pl, json_object()};
+    if (!x.empty && rc == CF_OK)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    for (size_t i = 0; rc == CF_OK && i < insts.n; i++) {
+        const cf__instance_row *row = &insts.rows[i];
+        cf__workflow *wf = NULL;
+        rc = cf__engine_definition(e, row->def_hash, &wf);
+        if (rc != CF_OK)
+            break;
+        int s = cf__workflow_state(wf, row->state);
+        if (s < 0 || wf->states[s].terminal)
+            continue;
+        pl->instances++;
+        json_error_t jerr;
+        json_t *data = json_loads(row->data, 0, &jerr);
+        if (!data) {
+            rc = cf__fail(&e->err, CF_EJSON, "instance %s has malformed stored data: %s", row->id, jerr.text);
+            break;
+        }
+        bool touched = false;
+        rc = examine_timers(&x, row, wf, s, data, &touched);
+        if (rc == CF_OK)
+            rc = examine_guards(&x, row, wf, s, data, &touched);
+        json_decref(data);
+        if (touched)
+            pl->affected++;
+        if (rc == CF_OK && pl->oom)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    json_decref(x.empty);
+    inst_list_free(&insts);
+    return rc;
+}
+
+static void report(const plan *pl, cf_policy_change_fn fn, void *ud)
+{
+    for (size_t i = 0; fn && i < pl->n; i++) {
+        const change *c = &pl->items[i];
+        cf_policy_change out = {sizeof out,  c->kind,  c->instance_id, c->workflow,  c->state,
+                                c->name,     c->event, c->old_value,   c->new_value};
+        if (fn(ud, &out) != 0)
+            break;
+    }
+}
+
+static int check_args(cf_engine *e, const char *county, const char *overlay_path, const char *fname)
+{
+    if (!county || !overlay_path)
+        return cf__fail(&e->err, CF_EINVAL, "%s: a county and the proposed overlay file are required", fname);
+    if (!valid_county(county))
+        return cf__fail(&e->err, CF_EINVAL,
+                        "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
+                        county);
+    if (!e->policy_dir)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "%s: the engine has no policy folder (options.policy_dir); county overlays live in "
+                        "<policy folder>/counties/",
+                        fname);
+    return CF_OK;
+}
+
+int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, cf_policy_change_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    rc = check_args(e, county, overlay_path, "cf_policy_diff");
+    if (rc != CF_OK)
+        return rc;
+    cf__policy *cand = NULL;
+    rc = open_candidate(e, county, overlay_path, overlay_path, &cand);
+    if (rc != CF_OK)
+        return rc;
+    plan pl = {0};
+    rc = make_plan(e, cand, county, overlay_path, &pl);
+    if (rc == CF_OK)
+        report(&pl, fn, ud);
+    plan_free(&pl);
+    cf__policy_close(cand);
+    return rc;
+}
+
+/* ---- applying ---- */
+
+/* Append the instance's "policy_changed" row covering changes [from, to) of pl. */
+static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to, const char *county,
+                           const char *actor, const char *old_hash, const char *new_hash, json_t *params)
+{
+    const change *first = &pl->items[from];
+    cf__instance_row row;
+    int rc = cf__store_instance_get(e->store, first->instance_id, &row, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    json_t *changes = json_array();
+    for (size_t i = from; changes && i < to; i++) {
+        const change *c = &pl->items[i];
+        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", c->kind, "name", c->name,
+                                                 "event", c->event ? c->event : "", "old", c->old_value, "new",
+                                                 c->new_value));
+    }
+    json_t *data = changes ? json_pack("{s:s, s:s, s:s, s:o, s:O}", "county", county, "old_policy_hash", old_hash,
+                                       "new_policy_hash", new_hash, "changes", changes, "params", params)
+                           : NULL;
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(data);
+    if (!text) {
+        cf__instance_row_clear(&row);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory recording the policy change");
+    }
+    cf_time now = cf_engine_now(e);
+    cf__history_row h;
+    memset(&h, 0, sizeof h);
+    h.number = row.version + 1;
+    h.instance_id = row.id;
+    h.at = now;
+    h.effective_at = now;
+    h.actor = actor;
+    h.event = "policy_changed";
+    h.data = text;
+    h.outcome = "applied";
+    h.from_state = row.state;
+    h.to_state = row.state;
+    h.reasons = "[]";
+    h.policy_hash = new_hash;
+    h.def_hash = row.def_hash;
+    rc = cf__audit_append(e->store, &h, &e->err);
+    if (rc == CF_OK) {
+        row.version = h.number; /* state, data and updated_at stay as they are */
+        rc = cf__store_instance_update(e->store, &row, &e->err);
+    }
+    free(text);
+    cf__instance_row_clear(&row);
+    return rc;
+}
+
+static int write_changes(cf_engine *e, const plan *pl, const char *county, const char *actor,
+                         const char *overlay_text, cf__policy *cand)
+{
+    const char *old_hash = pl->items[0].old_value, *new_hash = pl->items[0].new_value;
+    json_t *params = json_array();
+    if (!params)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    size_t i = 1;
+    for (; i < pl->n && strcmp(pl->items[i].kind, "param") == 0; i++)
+        json_array_append_new(params, json_pack("{s:s, s:s, s:s}", "name", pl->items[i].name, "old",
+                                                pl->items[i].old_value, "new", pl->items[i].new_value));
+    int rc = CF_OK;
+    while (rc == CF_OK && i < pl->n) {
+        size_t end = i;
+        while (end < pl->n && strcmp(pl->items[end].instance_id, pl->items[i].instance_id) == 0)
+            end++;
+        for (size_t k = i; rc == CF_OK && k < end; k++) {
+            const change *c = &pl->items[k];
+            if (c->op == OP_MOVE)
+                rc = cf__store_timer_set_due(e->store, c->timer_id, c->due, &e->err);
+            else if (c->op == OP_REMOVE)
+                rc = cf__store_timer_delete(e->store, c->timer_id, &e->err);
+            else if (c->op == OP_ADD)
+                rc = cf__store_timer_add(e->store, c->instance_id, c->state, c->name, c->event, c->due, &e->err);
+        }
+        if (rc == CF_OK)
+            rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params);
+        i = end;
+    }
+    json_decref(params);
+    if (rc == CF_OK) {
+        char overlay_hash[CF__HASH_HEX];
+        cf__sha256_hex(overlay_text, strlen(overlay_text), overlay_hash);
+        rc = cf__store_policy_text_put(e->store, cf__policy_hash(cand, county), county, overlay_hash, overlay_text,
+                                       cf_engine_now(e), actor, &e->err);
+    }
+    return rc;
+}
+
+/* Write text to a new temporary file in dir; *tmp gets its malloc'd path. */
+static int write_temp(cf_engine *e, const char *dir, const char *county, const char *text, size_t len, char **tmp)
+{
+    *tmp = NULL;
+    struct stat st;
+    if (stat(dir, &st) != 0 && mkdir(dir, 0755) != 0 && errno != EEXIST)
+        return cf__fail(&e->err, CF_EIO, "cannot create the folder %s: %s (make the policy folder writable)", dir,
+                        strerror(errno));
+    size_t n = strlen(dir) + strlen(county) + 32;
+    char *path = malloc(n);
+    if (!path)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    /* A dot name without the .lua ending: no loader ever reads it as an overlay. */
+    snprintf(path, n, "%s/.%s.lua.XXXXXX", dir, county);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        int rc = cf__fail(&e->err, CF_EIO, "cannot write a file in %s: %s (make the folder writable)", dir,
+                          strerror(errno));
+        free(path);
+        return rc;
+    }
+    bool ok = fchmod(fd, 0644) == 0;
+    for (size_t off = 0; ok && off < len;) {
+        ssize_t w = write(fd, text + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        ok = w > 0;
+        if (ok)
+            off += (size_t)w;
+    }
+    ok = ok && fsync(fd) == 0;
+    int saved = errno;
+    ok = close(fd) == 0 && ok;
+    if (!ok) {
+        int rc = cf__fail(&e->err, CF_EIO, "cannot write %s: %s (is the disk full?)", path, strerror(saved));
+        unlink(path);
+        free(path);
+        return rc;
+    }
+    *tmp = path;
+    return CF_OK;
+}
+
+static void sync_dir(const char *dir)
+{
+    int fd = open(dir, O_RDONLY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+}
+
+int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, const char *actor,
+                    cf_policy_change_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    rc = check_args(e, county, overlay_path, "cf_policy_apply");
+    if (rc != CF_OK)
+        return rc;
+    if (!actor || !*actor)
+        actor = "api";
+    char *text = NULL;
+    size_t len = 0;
+    rc = cf__read_file(overlay_path, &text, &len, &e->err);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err, "the proposed overlay for county %s", county);
+        return rc;
+    }
+    if (strlen(text) != len) {
+        free(text);
+        return cf__fail(&e->err, CF_EPOLICY, "%s holds a NUL byte: an overlay is Lua text", overlay_path);
+    }
+    size_t dlen = strlen(e->policy_dir) + strlen(county) + 32;
+    char *dir = malloc(dlen), *dest = malloc(dlen);
+    if (!dir || !dest) {
+        free(text);
+        free(dir);
+        free(dest);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    snprintf(dir, dlen, "%s/counties", e->policy_dir);
+    snprintf(dest, dlen, "%s/counties/%s.lua", e->policy_dir, county);
+    /* What gets validated, diffed, recorded and installed must be one set of
+     * bytes: the text read before loading, unchanged after it. */
+    char *tmp = NULL, *again = NULL;
+    size_t again_len = 0;
+    cf__policy *cand = NULL;
+    plan pl = {0};
+    rc = open_candidate(e, county, overlay_path, overlay_path, &cand);
+    if (rc == CF_OK && cf__read_file(overlay_path, &again, &again_len, &e->err) == CF_OK &&
+        (again_len != len || memcmp(again, text, len) != 0))
+        rc = cf__fail(&e->err, CF_ECONFLICT, "%s changed while it was being applied; nothing was changed, try again",
+                      overlay_path);
+    else if (rc == CF_OK && !again)
+        rc = CF_EIO;
+    free(again);
+    if (rc == CF_OK)
+        rc = write_temp(e, dir, county, text, len, &tmp);
+    if (rc == CF_OK)
+        rc = cf__store_begin(e->store, &e->err);
+    if (rc == CF_OK) {
+        /* Planned inside the transaction, so no fire slips in between the diff and the writes. */
+        rc = make_plan(e, cand, county, overlay_path, &pl);
+        if (rc == CF_OK)
+            rc = write_changes(e, &pl, county, actor, text, cand);
+        if (rc == CF_OK)
+            rc = cf__store_commit(e->store, &e->err);
+        else
+            cf__store_rollback(e->store);
+        if (rc != CF_OK)
+            cf__err_prefix(&e->err, "applying %s to county %s changed nothing", overlay_path, county);
+    }
+    if (rc != CF_OK) {
+        if (tmp)
+            unlink(tmp);
+    } else if (rename(tmp, dest) != 0) {
+        int saved = errno;
+        rc = cf__fail(&e->err, CF_EIO,
+                      "the change to county %s is recorded in the database (%zu instance%s, policy %.12s) but "
+                      "installing %s failed: %s; the new overlay is in %s: move it into place by hand (mv %s %s) "
+                      "before the engine is next opened, or the county keeps deciding with the old overlay",
+                      county, pl.affected, pl.affected == 1 ? "" : "s", pl.items[0].new_value, dest,
+                      strerror(saved), tmp, tmp, dest);
+    } else {
+        sync_dir(dir);
+        cf__policy_close(e->policy);
+        e->policy = cand;
+        cand = NULL;
+        report(&pl, fn, ud);
+    }
+    cf__policy_close(cand);
+    plan_free(&pl);
+    free(tmp);
+    free(text);
+    free(dir);
+    free(dest);
+    return rc;
+}
+
+/* ---- policy test cases ---- */
+
+static const char *const CASE_KEYS[] = {"name",  "county",     "workflow", "state", "data",  "today",
+                                        "event", "event_data", "actor",    "timer", "expect"};
+static const char *const EXPECT_KEYS[] = {"outcome", "to", "reason", "data", "due"};
+
+typedef struct case_run {
+    cf_engine *e;       /* the caller's engine: messages */
+    cf_engine *scratch; /* the file's in-memory engine */
+    cf_time now;        /* the scratch engine's clock */
+    const char *file;
+    cf_policy_case_fn fn;
+    void *ud;
+    int failed;
+    int count;
+    bool stop;
+} case_run;
+
+static cf_time case_clock(void *ud)
+{
+    return *(const cf_time *)ud;
+}
+
+static void case_report(case_run *r, const char *name, bool passed, const char *expected, const char *got)
+{
+    r->count++;
+    if (!passed)
+        r->failed++;
+    cf_policy_case c = {sizeof c, r->file, name, passed, expected ? expected : "", got ? got : ""};
+    if (r->fn && !r->stop && r->fn(r->ud, &c) != 0)
+        r->stop = true;
+}
+
+static const char *str_field(json_t *o, const char *key)
+{
+    json_t *v = json_object_get(o, key);
+    return json_is_string(v) ? json_string_value(v) : NULL;
+}
+
+/* Unknown keys are a failing case with a hint, not a silent skip. */
+static bool check_keys(json_t *o, const char *const *keys, size_t nkeys, const char *where, cf__buf *problem)
+{
+    const char *key;
+    json_t *v;
+    json_object_foreach(o, key, v)
+    {
+        bool known = false;
+        for (size_t i = 0; i < nkeys && !known; i++)
+            known = strcmp(keys[i], key) == 0;
+        if (!known) {
+            const char *hint = cf__closest(key, keys, nkeys);
+            cf__buf_printf(problem, "%s: unknown key '%s'%s%s%s", where, key, hint ? " (did you mean '" : "",
+                           hint ? hint : "", hint ? "'?)" : "");
+            return false;
+        }
+    }
+    return true;
+}
+
+/* Put a fresh instance straight into the case's state with the case's data. */
+static int place_instance(case_run *r, const cf__workflow *wf, const char *county, const char *state,
+                          const char *data_text, char id[37])
+{
+    snprintf(id, 37, "00000000-0000-4000-8000-%012d", r->count + 1);
+    cf__instance_row row;
+    memset(&row, 0, sizeof row);
+    memcpy(row.id, id, 37);
+    row.workflow = wf->name;
+    row.def_hash = (char *)wf->hash;
+    row.county = (char *)county;
+    row.state = (char *)state;
+    row.data = (char *)data_text;
+    row.created_at = row.updated_at = r->now;
+    return cf__store_instance_insert(r->scratch->store, &row, &r->scratch->err);
+}
+
+static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const char *name, cf__buf *expected,
+                           cf__buf *got, bool *passed)
+{
+    json_t *expect = json_object_get(c, "expect");
+    const char *outcome = str_field(expect, "outcome"), *to = str_field(expect, "to"),
+               *reason = str_field(expect, "reason");
+    if (!outcome || (strcmp(outcome, "applied") != 0 && strcmp(outcome, "rejected") != 0 &&
+                     strcmp(outcome, "error") != 0)) {
+        cf__buf_puts(got, "case error: expect.outcome must be \"applied\", \"rejected\" or \"error\"");
+        return;
+    }
+    cf__buf_puts(expected, outcome);
+    if (to)
+        cf__buf_printf(expected, " -> %s", to);
+    if (reason)
+        cf__buf_printf(expected, " (reason contains \"%s\")", reason);
+    json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
+    char *data_text = json_dumps(data ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
+    char *ev_text = evdata ? json_dumps(evdata, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char id[37];
+    const char *actor = str_field(c, "actor");
+    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), str_field(c, "state"), data_text, id)
+                       : CF_ENOMEM;
+    cf_fire_result res = CF_FIRE_RESULT_INIT;
+    if (rc == CF_OK)
+        rc = cf_instance_fire(r->scratch, id, str_field(c, "event"), ev_text, actor ? actor : "test", NULL, &res);
+    const char *msg = cf_errmsg(r->scratch);
+    char *reasons = NULL;
+    if (rc == CF_OK) {
+        cf__buf_printf(got, "applied -> %s", res.to_state);
+    } else if (rc == CF_REJECTED) {
+        json_t *arr = json_loads(res.reasons, 0, NULL);
+        cf__buf b = {0};
+        size_t i;
+        json_t *v;
+        json_array_foreach(arr, i, v) cf__buf_printf(&b, "%s%s", i ? "; " : "", json_string_value(v));
+        json_decref(arr);
+        reasons = b.data;
+        cf__buf_printf(got, "rejected: %s", reasons ? reasons : "");
+    } else {
+        cf__buf_printf(got, "error: %s", msg && *msg ? msg : cf_strerror(rc));
+    }
+    bool ok = strcmp(outcome, "applied") == 0 ? rc == CF_OK
+              : strcmp(outcome, "rejected") == 0 ? rc == CF_REJECTED
+                                                 : rc != CF_OK && rc != CF_REJECTED;
+    if (ok && to)
+        ok = (rc == CF_OK || rc == CF_REJECTED) && strcmp(res.to_state, to) == 0;
+    if (ok && reason)
+        ok = rc == CF_REJECTED ? reasons && strstr(reasons, reason) : rc != CF_OK && strstr(msg, reason);
+    json_t *want = json_object_get(expect, "data");
+    if (json_is_object(want) && (rc == CF_OK || rc == CF_REJECTED)) {
+        /* expect.data: these keys of the instance data afterwards, compared as JSON */
+        cf_instance_info info = CF_INSTANCE_INFO_INIT;
+        json_t *have = cf_instance_get(r->scratch, id, &info) == CF_OK ? json_loads(info.data, 0, NULL) : NULL;
+        json_t *seen = json_object();
+        const char *key;
+        json_t *v;
+        json_object_foreach(want, key, v)
+        {
+            json_t *h = json_object_get(have, key);
+            json_object_set(seen, key, h ? h : json_null());
+            ok = ok && h && json_equal(h, v);
+        }
+        char *wtext = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
+        char *htext = seen ? json_dumps(seen, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        cf__buf_printf(expected, ", data %s", wtext ? wtext : "?");
+        cf__buf_printf(got, ", data %s", htext ? htext : "?");
+        free(wtext);
+        free(htext);
+        json_decref(seen);
+        json_decref(have);
+    } else if (want && !json_is_object(want)) {
+        ok = false;
+        cf__buf_puts(got, " (case error: expect.data must be a table of names)");
+    }
+    *passed = ok;
+    (void)name;
+    free(reasons);
+    free(data_text);
+    free(ev_text);
+}
+
+static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s, cf__buf *expected, cf__buf *got,
+                           bool *passed)
+{
+    const char *timer = str_field(c, "timer"), *due = str_field(json_object_get(c, "expect"), "due");
+    if (!due) {
+        cf__buf_puts(got, "case error: a timer case needs expect.due (\"YYYY-MM-DD\", a date-time, or \"none\")");
+        return;
+    }
+    cf__buf_printf(expected, "%s due %s", timer, due);
+    const cf__state *st = &wf->states[s];
+    const cf__timer_def *td = NULL;
+    for (int i = 0; i < st->ntimers && !td; i++)
+        if (strcmp(st->timers[i].name, timer) == 0)
+            td = &st->timers[i];
+    if (!td) {
+        cf__buf_printf(got, "case error: state '%s' of workflow '%s' has no timer '%s' (timers:", st->name,
+                       wf->name, timer);
+        for (int i = 0; i < st->ntimers; i++)
+            cf__buf_printf(got, " %s", st->timers[i].name);
+        cf__buf_puts(got, st->ntimers ? ")" : " none)");
+        return;
+    }
+    cf_engine *x = r->scratch;
+    json_t *data = json_object_get(c, "data");
+    json_t *empty = data ? NULL : json_object();
+    cf__call call = {str_field(c, "county"), "00000000-0000-4000-8000-000000000000", wf->name, st->name,
+                     data ? data : empty, NULL, NULL, NULL, r->now};
+    bool has = false;
+    cf_time at = 0;
+    int rc = deadline_under(x->policy, td->after.name, &call, &has, &at, &x->err);
+    json_decref(empty);
+    if (rc != CF_OK) {
+        cf__buf_printf(got, "error: %s", x->err.msg);
+        return;
+    }
+    if (!has) {
+        cf__buf_printf(got, "%s due none", timer);
+        *passed = strcmp(due, "none") == 0;
+        return;
+    }
+    cf__date d = cf__tz_local_date(&x->tz, at);
+    char text[32];
+    if (cf__tz_midnight(&x->tz, d) == at)
+        cf__date_format(d, text);
+    else
+        time_text(at, text);
+    cf__buf_printf(got, "%s due %s", timer, text);
+    cf_time want;
+    *passed = strcmp(due, "none") != 0 && cf__tz_parse_instant(&x->tz, due, &want) == CF_OK && want == at;
+}
+
+static void run_case(case_run *r, json_t *c, size_t index)
+{
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "case %zu", index + 1);
+    const char *name = json_is_object(c) && str_field(c, "name") ? str_field(c, "name") : fallback;
+    cf__buf expected = {0}, got = {0};
+    bool passed = false;
+    if (!json_is_object(c)) {
+        cf__buf_puts(&got, "case error: a case is a table of names (name = ..., county = ..., ...)");
+        goto done;
+    }
+    if (!check_keys(c, CASE_KEYS, sizeof CASE_KEYS / sizeof *CASE_KEYS, "case error", &got) ||
+        (json_is_object(json_object_get(c, "expect")) &&
+         !check_keys(json_object_get(c, "expect"), EXPECT_KEYS, sizeof EXPECT_KEYS / sizeof *EXPECT_KEYS,
+                     "case error: expect", &got)))
+        goto done;
+    static const char *const required[] = {"name", "county", "workflow", "state", "today"};
+    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
+        if (!str_field(c, required[i])) {
+            cf__buf_printf(&got, "case error: '%s' is missing or not text", required[i]);
+            goto done;
+        }
+    }
+    if (!json_is_object(json_object_get(c, "expect"))) {
+        cf__buf_puts(&got, "case error: 'expect' is missing (expect = { outcome = ..., to = ... } or "
+                           "{ due = ... })");
+        goto done;
+    }
+    json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
+    if ((data && !json_is_object(data)) || (evdata && !json_is_object(evdata))) {
+        cf__buf_puts(&got, "case error: 'data' and 'event_data' must be tables of names");
+        goto done;
+    }
+    const char *event = str_field(c, "event"), *timer = str_field(c, "timer");
+    if (!event == !timer) {
+        cf__buf_puts(&got, "case error: give either event = \"...\" or timer = \"...\"");
+        goto done;
+    }
+    cf_engine *x = r->scratch;
+    if (cf__tz_parse_instant(&x->tz, str_field(c, "today"), &r->now) != CF_OK) {
+        cf__buf_printf(&got, "case error: today = \"%s\" is not a date \"YYYY-MM-DD\" or a date-time",
+                       str_field(c, "today"));
+        goto done;
+    }
+    if (!valid_county(str_field(c, "county"))) {
+        cf__buf_printf(&got, "case error: county '%s' is not a county name (e.g. san_diego)", str_field(c, "county"));
+        goto done;
+    }
+    const cf__workflow *wf = cf__engine_workflow(x, str_field(c, "workflow"));
+    if (!wf) {
+        cf__engine_unknown_workflow(x, str_field(c, "workflow"));
+        cf__buf_printf(&got, "case error: %s", x->err.msg);
+        goto done;
+    }
+    int s = cf__workflow_state(wf, str_field(c, "state"));
+    if (s < 0) {
+        const char *names[256];
+        int n = wf->nstates < 256 ? wf->nstates : 256;
+        for (int i = 0; i < n; i++)
+            names[i] = wf->states[i].name;
+        const char *hint = cf__closest(str_field(c, "state"), names, (size_t)n);
+        cf__buf_printf(&got, "case error: workflow '%s' has no state '%s'%s%s%s", wf->name, str_field(c, "state"),
+                       hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
+        goto done;
+    }
+    if (event)
+        run_event_case(r, c, wf, name, &expected, &got, &passed);
+    else
+        run_timer_case(r, c, wf, s, &expected, &got, &passed);
+done:
+    case_report(r, name, passed && !got.oom && !expected.oom, expected.data, got.oom ? "out of memory" : got.data);
+    cf__buf_free(&expected);
+    cf__buf_free(&got);
+}
+
+/* Open the scratch engine for one file: the caller's folders and limits, its own clock. */
+static int open_scratch(case_run *r, const char *county, const char *overlay_path)
+{
+    cf_engine *e = r->e;
+    cf_options o = e->opts;
+    o.clock = case_clock;
+    o.clock_ud = &r->now;
+    r->now = cf_engine_now(e);
+    int rc = cf_engine_open(":memory:", &o, &r->scratch);
+    if (rc != CF_OK) {
+        cf__fail(&e->err, rc, "opening a scratch engine for %s: %s", r->file, cf_errmsg(r->scratch));
+        return rc;
+    }
+    if (!county)
+        return CF_OK;
+    cf__policy *cand = NULL;
+    rc = open_candidate(r->scratch, county, overlay_path, overlay_path, &cand);
+    if (rc != CF_OK) {
+        cf__fail(&e->err, rc, "%s", cf_errmsg(r->scratch));
+        return rc;
+    }
+    cf__policy_close(r->scratch->policy);
+    r->scratch->policy = cand;
+    return CF_OK;
+}
+
+int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, const char *overlay_path,
+                   cf_policy_case_fn fn, void *ud, int *failed)
+{
+    if (failed)
+        *failed = 0;
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!cases_dir)
+        return cf__fail(&e->err, CF_EINVAL, "cf_policy_test: a folder of test cases is required");
+    if (!county != !overlay_path)
+        return cf__fail(&e->err, CF_EINVAL, "cf_policy_test: give both a county and an overlay file, or neither");
+    if (county && (rc = check_args(e, county, overlay_path, "cf_policy_test")) != CF_OK)
+        return rc;
+    char **files = NULL;
+    size_t nfiles = 0;
+    rc = cf__list_dir(cases_dir, ".lua", &files, &nfiles, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    if (nfiles == 0) {
+        cf__free_list(files, nfiles);
+        return cf__fail(&e->err, CF_ENOTFOUND, "no test cases in %s: write them as *.lua files there", cases_dir);
+    }
+    case_run r;
+    memset(&r, 0, sizeof r);
+    r.e = e;
+    r.fn = fn;
+    r.ud = ud;
+    for (size_t i = 0; i < nfiles && rc == CF_OK && !r.stop; i++) {
+        r.file = files[i];
+        json_t *cases = NULL;
+        cf__err err;
+        if (load_data_file(files[i], &cases, &err) != CF_OK) {
+            case_report(&r, "(the file)", false, "a list of cases", err.msg);
+            continue;
+        }
+        if (json_is_object(cases) && json_object_get(cases, "name")) {
+            json_t *one = json_array(); /* a file may hold a single case */
+            json_array_append_new(one, cases);
+            cases = one;
+        }
+        if (!json_is_array(cases)) {
+            case_report(&r, "(the file)", false, "a list of cases", "the file does not return a list of cases");
+            json_decref(cases);
+            continue;
+        }
+        rc = open_scratch(&r, county, overlay_path);
+        for (size_t k = 0; rc == CF_OK && k < json_array_size(cases) && !r.stop; k++)
+            run_case(&r, json_array_get(cases, k), k);
+        cf_engine_close(r.scratch);
+        r.scratch = NULL;
+        json_decref(cases);
+    }
+    cf__free_list(files, nfiles);
+    if (failed)
+        *failed = r.failed;
+    return rc;
+}

@@ -1,0 +1,331 @@
+/*
+ * test_cli_policy.c — certflow policy diff | apply | test through the built
+ * command (fork + exec, as tests/test_cli.c does), and docs/administrators.md:
+ * every ```console block of that page is run in a folder laid out as the page
+ * says, and each command's output must be the one the page shows (instance ids,
+ * which are random, compared as placeholders).
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BINARY CF_BINARY_DIR "/certflow"
+#define FIX CF_TEST_FIXTURES "/policy_change"
+#define DOC CF_SOURCE_DIR "/docs/administrators.md"
+
+typedef struct result {
+    int code;
+    char *out; /* stdout then stderr */
+} result;
+
+static char *read_all(const char *path)
+{
+    char *s = cft_slurp(path);
+    return s;
+}
+
+/* Run certflow with argv (NULL-terminated, without the program name) in dir. */
+static result run_in(const char *dir, const char *const *args)
+{
+    const char *argv[64];
+    size_t n = 0;
+    argv[n++] = "certflow";
+    for (size_t i = 0; args[i]; i++) {
+        assert_true(n < 63);
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char *out_path = cft_path(dir, ".stdout"), *err_path = cft_path(dir, ".stderr");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0 || chdir(dir) != 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        /* The page's commands rely on the defaults: ./certflow.db, ./workflows, ./lua. */
+        unsetenv("CERTFLOW_DB");
+        unsetenv("CERTFLOW_WORKFLOWS");
+        unsetenv("CERTFLOW_POLICIES");
+        unsetenv("CERTFLOW_PLUGINS");
+        setenv("USER", "admin", 1);
+        execv(BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    result r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r.code == 127 || r.code == 126)
+        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
+    char *out = read_all(out_path), *err = read_all(err_path);
+    r.out = malloc(strlen(out) + strlen(err) + 1);
+    assert_non_null(r.out);
+    strcpy(r.out, out);
+    strcat(r.out, err);
+    free(out);
+    free(err);
+    free(out_path);
+    free(err_path);
+    return r;
+}
+
+static void copy_file(const char *src, const char *dir, const char *name)
+{
+    char *text = cft_slurp(src);
+    free(cft_write(dir, name, text));
+    free(text);
+}
+
+/* The folder docs/administrators.md describes:
+ *   workflows/hire.lua, lua/policy/state.lua, lua/counties/san_diego.lua,
+ *   lua/tests/ (the current cases), and proposed/: a copy of lua/ with
+ *   the 120-day overlay and its cases, and mistake.lua (a non-overridable change). */
+static char *make_folder(void)
+{
+    char *dir = cft_tmpdir();
+    copy_file(FIX "/workflows/hire.lua", dir, "workflows/hire.lua");
+    const char *roots[2] = {"lua", "proposed"};
+    for (int i = 0; i < 2; i++) {
+        char name[128];
+        snprintf(name, sizeof name, "%s/policy/state.lua", roots[i]);
+        copy_file(FIX "/lua/policy/state.lua", dir, name);
+        snprintf(name, sizeof name, "%s/tests/state_default.lua", roots[i]);
+        copy_file(FIX "/cases/state_default.lua", dir, name);
+    }
+    copy_file(FIX "/lua/counties/san_diego.lua", dir, "lua/counties/san_diego.lua");
+    copy_file(FIX "/cases/san_diego.lua", dir, "lua/tests/san_diego.lua");
+    copy_file(FIX "/proposals/san_diego_120.lua", dir, "proposed/counties/san_diego.lua");
+    copy_file(FIX "/cases_proposed/san_diego.lua", dir, "proposed/tests/san_diego.lua");
+    copy_file(FIX "/proposals/not_overridable.lua", dir, "mistake.lua");
+    return dir;
+}
+
+/* Instance ids are random: compare them as a placeholder of the same width. */
+static void mask_ids(char *s)
+{
+    for (char *p = s; *p; p++) {
+        bool id = strlen(p) >= 36;
+        for (int i = 0; id && i < 36; i++)
+            id = (i == 8 || i == 13 || i == 18 || i == 23) ? p[i] == '-' : isxdigit((unsigned char)p[i]) != 0;
+        if (id) {
+            memcpy(p, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", 36);
+            p += 35;
+        }
+    }
+}
+
+/* Split a command line into words; '...' quotes (no escapes). Words point into line. */
+static int split(char *line, const char **words, int max)
+{
+    int n = 0;
+    char *s = line;
+    while (*s) {
+        while (*s == ' ')
+            s++;
+        if (!*s)
+            break;
+        assert_true(n < max - 1);
+        if (*s == '\'') {
+            words[n++] = ++s;
+            while (*s && *s != '\'')
+                s++;
+        } else {
+            words[n++] = s;
+            while (*s && *s != ' ')
+                s++;
+        }
+        if (*s)
+            *s++ = '\0';
+    }
+    words[n] = NULL;
+    return n;
+}
+
+static void run_expect(const char *dir, const char *cmd, const char *expected, int *commands)
+{
+    char *line = strdup(cmd);
+    const char *words[64];
+    int n = split(line, words, 64);
+    assert_true(n >= 1);
+    if (strcmp(words[0], "certflow") != 0)
+        fail_msg("docs/administrators.md: a console block runs '%s'; only certflow commands are run", cmd);
+    result r = run_in(dir, words + 1);
+    mask_ids(r.out);
+    char *want = strdup(expected);
+    mask_ids(want);
+    if (strcmp(r.out, want) != 0)
+        fail_msg("docs/administrators.md: `%s` (exit %d) printed\n%s\nbut the page shows\n%s", cmd, r.code, r.out,
+                 want);
+    ++*commands;
+    free(want);
+    free(r.out);
+    free(line);
+}
+
+static void test_EMP_1_administrators_doc_runs(void **state)
+{
+    (void)state;
+    char *doc = cft_slurp(DOC);
+    char *dir = make_folder();
+    int blocks = 0, commands = 0;
+    for (char *p = strstr(doc, "```console\n"); p; p = strstr(p, "```console\n")) {
+        p += strlen("```console\n");
+        char *end = strstr(p, "```");
+        assert_non_null(end);
+        *end = '\0';
+        blocks++;
+        /* "$ command" lines, each followed by its output */
+        char *cmd = NULL;
+        size_t cap = strlen(p) + 1;
+        char *expected = calloc(1, cap);
+        assert_non_null(expected);
+        for (char *l = p; *l;) {
+            char *nl = strchr(l, '\n');
+            size_t len = nl ? (size_t)(nl - l) : strlen(l);
+            if (len >= 2 && l[0] == '$' && l[1] == ' ') {
+                if (cmd)
+                    run_expect(dir, cmd, expected, &commands);
+                free(cmd);
+                cmd = strndup(l + 2, len - 2);
+                expected[0] = '\0';
+            } else {
+                assert_non_null(cmd);
+                strncat(expected, l, len);
+                strcat(expected, "\n");
+            }
+            l = nl ? nl + 1 : l + len;
+        }
+        if (cmd)
+            run_expect(dir, cmd, expected, &commands);
+        free(cmd);
+        free(expected);
+        p = end + 1;
+    }
+    assert_true(blocks >= 4);
+    assert_true(commands >= 8);
+    cft_rmtree(dir);
+    free(doc);
+}
+
+/* ---- exit codes and --json ---- */
+
+static result run(const char *dir, ...)
+{
+    const char *args[32];
+    int n = 0;
+    va_list ap;
+    va_start(ap, dir);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+        args[n++] = s;
+    va_end(ap);
+    args[n] = NULL;
+    return run_in(dir, args);
+}
+
+static void expect_code(result r, int code, const char *fragment)
+{
+    if (r.code != code || (fragment && !strstr(r.out, fragment)))
+        fail_msg("expected exit %d with '%s', got exit %d:\n%s", code, fragment ? fragment : "", r.code, r.out);
+    free(r.out);
+}
+
+static void test_policy_exit_codes(void **state)
+{
+    (void)state;
+    char *dir = make_folder();
+    const char *now = "--now=2025-05-01T17:00:00Z";
+    expect_code(run(dir, now, "new", "hire", "--county", "san_diego", "--data", "{\"hired_on\": \"2025-01-02\"}",
+                    NULL),
+                0, NULL);
+    /* usage */
+    expect_code(run(dir, "policy", "diff", "proposed/counties/san_diego.lua", NULL), 2, "needs --county");
+    expect_code(run(dir, "policy", "frob", "x", NULL), 2, "unknown policy command 'frob'");
+    expect_code(run(dir, "policy", "test", "lua/tests", "--county", "san_diego", NULL), 2, "--policies COPY");
+    expect_code(run(dir, "policy", "diff", "--county", "san_diego", "--actor", "ann", "mistake.lua", NULL), 2,
+                "--actor applies to 'policy apply' only");
+    /* a proposal that does not load: invalid input, nothing written */
+    expect_code(run(dir, "policy", "apply", "--county", "san_diego", "mistake.lua", NULL), 4,
+                "mistake.lua (proposed for san_diego): params.review_sla_days");
+    expect_code(run(dir, "policy", "diff", "--county", "san_diego", "nothere.lua", NULL), 5, "nothere.lua");
+    char *installed = cft_path(dir, "lua/counties/san_diego.lua");
+    char *text = cft_slurp(installed), *orig = cft_slurp(FIX "/lua/counties/san_diego.lua");
+    assert_string_equal(text, orig);
+    free(text);
+    free(orig);
+    /* test: 0 when all pass, 4 when one fails */
+    expect_code(run(dir, "policy", "test", "lua/tests", NULL), 0, "4 cases: 4 passed, 0 failed");
+    expect_code(run(dir, "policy", "test", "proposed/tests", NULL), 4, "5 cases: 2 passed, 3 failed");
+    expect_code(run(dir, "policy", "test", "nowhere", NULL), 5, "cannot open folder nowhere");
+
+    /* --json: one document */
+    result r = run(dir, now, "--json", "policy", "diff", "--county", "san_diego", "proposed/counties/san_diego.lua",
+                   NULL);
+    assert_int_equal(r.code, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_false(json_is_true(json_object_get(doc, "applied")));
+    assert_int_equal(json_integer_value(json_object_get(doc, "instances_affected")), 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "changes")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(json_object_get(doc, "params"), 0), "new")),
+                     120);
+    json_decref(doc);
+    free(r.out);
+    r = run(dir, "--json", "policy", "test", "proposed/tests", NULL);
+    assert_int_equal(r.code, 4);
+    doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_int_equal(json_integer_value(json_object_get(doc, "failed")), 3);
+    assert_int_equal(json_array_size(json_object_get(doc, "cases")), 5);
+    json_decref(doc);
+    free(r.out);
+
+    /* apply, then the chain verifies and the file is installed */
+    r = run(dir, now, "--json", "policy", "apply", "--county", "san_diego", "--actor", "ann",
+            "proposed/counties/san_diego.lua", NULL);
+    assert_int_equal(r.code, 0);
+    doc = json_loads(r.out, 0, NULL);
+    assert_true(json_is_true(json_object_get(doc, "applied")));
+    json_decref(doc);
+    free(r.out);
+    expect_code(run(dir, "verify", NULL), 0, "chain is intact");
+    text = cft_slurp(installed);
+    orig = cft_slurp(FIX "/proposals/san_diego_120.lua");
+    assert_string_equal(text, orig);
+    free(text);
+    free(orig);
+    free(installed);
+    expect_code(run(dir, "policy", "test", "proposed/tests", NULL), 0, "5 cases: 5 passed, 0 failed");
+    cft_rmtree(dir);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_EMP_1_administrators_doc_runs),
+        cmocka_unit_test(test_policy_exit_codes),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

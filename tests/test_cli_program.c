@@ -1,0 +1,325 @@
+/*
+ * test_cli_program.c — the certflow registry, report and simulate commands, run
+ * as a user would (fork + exec of the built binary) on the shipped workflows and
+ * policies: simulation determinism and exit codes, usage errors, empty databases.
+ * The registry's and the report's figures on known lifecycles are checked in
+ * tests/scenarios/test_registry.c (REG_1..REG_4).
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define BINARY CF_BINARY_DIR "/certflow"
+
+typedef struct result {
+    int code;
+    char *out, *err;
+} result;
+
+static char *read_all(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    size_t cap = 8192, len = 0, n;
+    char *buf = malloc(cap);
+    assert_non_null(buf);
+    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
+        len += n;
+        if (cap - len < 2) {
+            cap *= 2;
+            buf = realloc(buf, cap);
+            assert_non_null(buf);
+        }
+    }
+    fclose(f);
+    buf[len] = '\0';
+    return buf;
+}
+
+/* certflow --db DIR/DB --workflows <shipped> --policies <shipped> args... (NULL-terminated), run in dir. */
+static result cf(const char *dir, const char *db, ...)
+{
+    char *dbpath = cft_path(dir, db);
+    const char *argv[40] = {"certflow", "--db", dbpath, "--workflows", CF_SOURCE_DIR "/workflows", "--policies",
+                            CF_SOURCE_DIR "/lua"};
+    size_t n = 7;
+    va_list ap;
+    va_start(ap, db);
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+        assert_true(n < 38);
+        argv[n++] = a;
+    }
+    va_end(ap);
+    argv[n] = NULL;
+    char *op = cft_path(dir, ".stdout"), *ep = cft_path(dir, ".stderr");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0 || chdir(dir) != 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(BINARY, (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_all(op), read_all(ep)};
+    if (r.code == 126 || r.code == 127)
+        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
+    free(op);
+    free(ep);
+    free(dbpath);
+    return r;
+}
+
+static void result_free(result *r)
+{
+    free(r->out);
+    free(r->err);
+}
+
+static int setup(void **state)
+{
+    *state = cft_tmpdir();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    cft_rmtree(*state);
+    return 0;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The registry export as sorted lines of its rows without the certification number
+ * (numbers come from the engine's random instance ids; everything else is seeded). */
+static char *export_without_numbers(const char *dir, const char *db)
+{
+    result r = cf(dir, db, "registry", "export", "--format", "json", NULL);
+    assert_int_equal(r.code, 0);
+    json_t *rows = json_loads(r.out, 0, NULL);
+    assert_true(json_is_array(rows));
+    size_t n = json_array_size(rows), len = 1;
+    char **lines = calloc(n ? n : 1, sizeof *lines);
+    assert_non_null(lines);
+    for (size_t i = 0; i < n; i++) {
+        json_t *row = json_array_get(rows, i);
+        assert_non_null(json_object_get(row, "certification_number"));
+        json_object_del(row, "certification_number");
+        lines[i] = json_dumps(row, JSON_COMPACT | JSON_SORT_KEYS);
+        len += strlen(lines[i]) + 1;
+    }
+    qsort(lines, n, sizeof *lines, cmp_str);
+    char *all = malloc(len);
+    assert_non_null(all);
+    all[0] = '\0';
+    for (size_t i = 0; i < n; i++) {
+        strcat(all, lines[i]);
+        strcat(all, "\n");
+        free(lines[i]);
+    }
+    free(lines);
+    json_decref(rows);
+    result_free(&r);
+    return all;
+}
+
+static void test_simulate_small_run_completes(void **state)
+{
+    const char *dir = *state;
+    result r = cf(dir, "small.db", "simulate", "--people", "40", "--years", "1", NULL);
+    if (r.code != 0)
+        fail_msg("simulate exited %d: %s", r.code, r.err);
+    assert_non_null(strstr(r.out, "certflow simulate: 40 people"));
+    assert_non_null(strstr(r.out, "Events: "));
+    assert_non_null(strstr(r.out, "Rejected: "));
+    assert_non_null(strstr(r.out, "Registry on 2023-12-31"));
+    assert_non_null(strstr(r.out, "==== Year 1 ===="));
+    assert_null(strstr(r.out, "==== Year 2 ===="));
+    assert_non_null(strstr(r.err, "day 365/365"));
+    result_free(&r);
+    /* the database it leaves is a normal one: the registry and verify read it */
+    r = cf(dir, "small.db", "verify", NULL);
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+    r = cf(dir, "small.db", "registry", "search", "--status", "active", NULL);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "active"));
+    result_free(&r);
+}
+
+static void test_simulate_same_seed_same_output(void **state)
+{
+    const char *dir = *state;
+    result a = cf(dir, "a.db", "simulate", "--people", "60", "--years", "2", "--seed", "7", NULL);
+    result b = cf(dir, "b.db", "simulate", "--people", "60", "--years", "2", "--seed", "7", NULL);
+    result c = cf(dir, "c.db", "simulate", "--people", "60", "--years", "2", "--seed", "8", NULL);
+    assert_int_equal(a.code, 0);
+    assert_int_equal(b.code, 0);
+    assert_int_equal(c.code, 0);
+    assert_string_equal(a.out, b.out); /* byte-identical stdout */
+    assert_true(strcmp(a.out, c.out) != 0);
+    char *ea = export_without_numbers(dir, "a.db"), *eb = export_without_numbers(dir, "b.db"),
+         *ec = export_without_numbers(dir, "c.db");
+    assert_true(strlen(ea) > 10);
+    assert_string_equal(ea, eb);
+    assert_true(strcmp(ea, ec) != 0);
+    free(ea);
+    free(eb);
+    free(ec);
+    result_free(&a);
+    result_free(&b);
+    result_free(&c);
+}
+
+static void test_simulate_refuses_a_used_database(void **state)
+{
+    const char *dir = *state;
+    result r = cf(dir, "used.db", "simulate", "--people", "5", "--years", "1", NULL);
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+    r = cf(dir, "used.db", "simulate", "--people", "5", "--years", "1", NULL);
+    assert_int_equal(r.code, 4);
+    assert_non_null(strstr(r.err, "empty database"));
+    assert_string_equal(r.out, "");
+    result_free(&r);
+}
+
+static void test_simulate_usage_errors(void **state)
+{
+    const char *dir = *state;
+    static const char *const bad[][2] = {{"--people", "0"}, {"--people", "lots"}, {"--years", "0"},
+                                         {"--years", "51"}, {"--seed", "-1"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        result r = cf(dir, "u.db", "simulate", bad[i][0], bad[i][1], NULL);
+        assert_int_equal(r.code, 2);
+        assert_non_null(strstr(r.err, bad[i][0] + 2));
+        result_free(&r);
+    }
+}
+
+static void test_registry_and_report_on_an_empty_database(void **state)
+{
+    const char *dir = *state;
+    result r = cf(dir, "empty.db", "registry", "export", NULL); /* csv by default */
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "certification_number,name,status,issued_on,expires_on,specializations,county\r\n");
+    result_free(&r);
+    r = cf(dir, "empty.db", "registry", "export", "--format", "json", NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "[]\n");
+    result_free(&r);
+    r = cf(dir, "empty.db", "registry", "search", NULL);
+    assert_int_equal(r.code, 0);
+    assert_string_equal(r.out, "no certification matches\n");
+    result_free(&r);
+    r = cf(dir, "empty.db", "--now", "2026-03-01T12:00:00Z", "report", "--format", "json", NULL);
+    assert_int_equal(r.code, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    json_t *period = json_object_get(doc, "period");
+    assert_string_equal(json_string_value(json_object_get(period, "from")), "2025-01-01");
+    assert_string_equal(json_string_value(json_object_get(period, "to")), "2025-12-31");
+    assert_true(json_is_null(json_object_get(json_object_get(doc, "exam"), "pass_rate_percent")));
+    json_decref(doc);
+    result_free(&r);
+}
+
+static void test_registry_and_report_usage_errors(void **state)
+{
+    const char *dir = *state;
+    result r = cf(dir, "e.db", "registry", "list", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "search or export"));
+    result_free(&r);
+    r = cf(dir, "e.db", "registry", "export", "--format", "xml", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "csv, json"));
+    result_free(&r);
+    r = cf(dir, "e.db", "registry", "export", "--out", "/nonexistent-dir/x.csv", NULL);
+    assert_int_equal(r.code, 5);
+    assert_non_null(strstr(r.err, "/nonexistent-dir/x.csv"));
+    result_free(&r);
+    r = cf(dir, "e.db", "report", "--from", "2025-02-30", NULL);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "YYYY-MM-DD"));
+    result_free(&r);
+    r = cf(dir, "e.db", "report", "--from", "2025-03-01", "--to", "2025-02-01", NULL);
+    assert_int_equal(r.code, 2);
+    result_free(&r);
+    r = cf(dir, "e.db", "report", "--format", "pdf", NULL);
+    assert_int_equal(r.code, 2);
+    result_free(&r);
+}
+
+/* The report's csv is RFC 4180 and every figure's row has three fields. */
+static void test_report_formats_agree(void **state)
+{
+    const char *dir = *state;
+    result s = cf(dir, "r.db", "simulate", "--people", "30", "--years", "1", "--seed", "3", NULL);
+    assert_int_equal(s.code, 0);
+    result_free(&s);
+    result j = cf(dir, "r.db", "report", "--from", "2023-01-01", "--to", "2023-12-31", "--format", "json", NULL);
+    result c = cf(dir, "r.db", "report", "--from", "2023-01-01", "--to", "2023-12-31", "--format", "csv", NULL);
+    result t = cf(dir, "r.db", "report", "--from", "2023-01-01", "--to", "2023-12-31", NULL);
+    assert_int_equal(j.code, 0);
+    assert_int_equal(c.code, 0);
+    assert_int_equal(t.code, 0);
+    json_t *doc = json_loads(j.out, 0, NULL);
+    long long issued = json_integer_value(json_object_get(json_object_get(doc, "certifications"), "issued"));
+    char line[64];
+    snprintf(line, sizeof line, "certifications,issued,%lld\r\n", issued);
+    assert_non_null(strstr(c.out, line));
+    assert_non_null(strstr(t.out, "Certifications\n"));
+    for (char *p = c.out; *p;) {
+        char *end = strstr(p, "\r\n");
+        assert_non_null(end);
+        int commas = 0;
+        for (char *q = p; q < end; q++)
+            commas += *q == ',';
+        assert_int_equal(commas, 2);
+        p = end + 2;
+    }
+    json_decref(doc);
+    result_free(&j);
+    result_free(&c);
+    result_free(&t);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_simulate_small_run_completes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulate_same_seed_same_output, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulate_refuses_a_used_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulate_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry_and_report_on_an_empty_database, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_registry_and_report_usage_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_report_formats_agree, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
