@@ -34,79 +34,17 @@ typedef struct fx {
     char *db;
 } fx;
 
-typedef struct result {
-    int code;
-    char *out;
-    char *err;
-} result;
+typedef cft_run result;
 
 static void result_free(result *r)
 {
-    free(r->out);
-    free(r->err);
-    r->out = r->err = NULL;
-}
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 4096, len = 0;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    size_t n;
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
+    cft_run_free(r);
 }
 
 /* Run certflow with argv (NULL-terminated, without the program name) in f->dir. */
 static result run_argv(fx *f, const char *const *args)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = "certflow";
-    for (size_t i = 0; args[i]; i++) {
-        assert_true(n < 63);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    char *out_path = cft_path(f->dir, ".stdout"), *err_path = cft_path(f->dir, ".stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0 || chdir(f->dir) != 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    r.out = read_all(out_path);
-    r.err = read_all(err_path);
-    if (r.code == 127 || r.code == 126)
-        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
-    free(out_path);
-    free(err_path);
-    return r;
+    return cft_certflow(f->dir, args);
 }
 
 /* certflow --db DB --workflows FIX --policies FIX args... (NULL-terminated). */

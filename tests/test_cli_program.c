@@ -25,77 +25,25 @@
 
 #define BINARY CF_BINARY_DIR "/certflow"
 
-typedef struct result {
-    int code;
-    char *out, *err;
-} result;
-
-static char *read_all(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 8192, len = 0, n;
-    char *buf = malloc(cap);
-    assert_non_null(buf);
-    while ((n = fread(buf + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            buf = realloc(buf, cap);
-            assert_non_null(buf);
-        }
-    }
-    fclose(f);
-    buf[len] = '\0';
-    return buf;
-}
+typedef cft_run result;
 
 /* certflow --db DIR/DB --workflows <shipped> --policies <shipped> args... (NULL-terminated), run in dir. */
 static result cf(const char *dir, const char *db, ...)
 {
     char *dbpath = cft_path(dir, db);
-    const char *argv[40] = {"certflow", "--db", dbpath, "--workflows", CF_SOURCE_DIR "/workflows", "--policies",
-                            CF_SOURCE_DIR "/lua"};
-    size_t n = 7;
+    const char *prefix[] = {"--db", dbpath, "--workflows", CF_SOURCE_DIR "/workflows", "--policies",
+                            CF_SOURCE_DIR "/lua", NULL};
     va_list ap;
     va_start(ap, db);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-        assert_true(n < 38);
-        argv[n++] = a;
-    }
+    result r = cft_certflow_va(dir, prefix, ap);
     va_end(ap);
-    argv[n] = NULL;
-    char *op = cft_path(dir, ".stdout"), *ep = cft_path(dir, ".stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0 || chdir(dir) != 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    result r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), read_all(op), read_all(ep)};
-    if (r.code == 126 || r.code == 127)
-        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
-    free(op);
-    free(ep);
     free(dbpath);
     return r;
 }
 
 static void result_free(result *r)
 {
-    free(r->out);
-    free(r->err);
+    cft_run_free(r);
 }
 
 static int setup(void **state)

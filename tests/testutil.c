@@ -9,6 +9,8 @@
 #include "testutil.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/wait.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,4 +167,69 @@ int cft_timer_count(cf_engine *e, cf_time to)
     if (rc != CF_OK)
         fail_msg("timer list: %s", cf_errmsg(e));
     return n;
+}
+
+cft_run cft_certflow(const char *dir, const char *const *args)
+{
+    const char *argv[128];
+    size_t n = 0;
+    argv[n++] = "certflow";
+    for (size_t i = 0; args[i]; i++) {
+        if (n >= 127)
+            fail_msg("too many arguments for one certflow run");
+        argv[n++] = args[i];
+    }
+    argv[n] = NULL;
+    char *out_path = cft_path(dir, ".certflow-stdout"), *err_path = cft_path(dir, ".certflow-stderr");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+        int in = open("/dev/null", O_RDONLY);
+        if (o < 0 || e < 0 || in < 0 || chdir(dir) != 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(o, 1);
+        dup2(e, 2);
+        execv(CF_BINARY_DIR "/certflow", (char *const *)argv);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    cft_run r;
+    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    if (r.code == 126 || r.code == 127)
+        fail_msg("could not run %s/certflow (build the certflow_cli target first)", CF_BINARY_DIR);
+    r.out = cft_slurp(out_path);
+    r.err = cft_slurp(err_path);
+    remove(out_path);
+    remove(err_path);
+    free(out_path);
+    free(err_path);
+    return r;
+}
+
+cft_run cft_certflow_va(const char *dir, const char *const *prefix, va_list ap)
+{
+    const char *args[128];
+    size_t n = 0;
+    for (; prefix && prefix[n]; n++)
+        args[n] = prefix[n];
+    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
+        if (n >= 127)
+            fail_msg("too many arguments for one certflow run");
+        args[n++] = a;
+    }
+    args[n] = NULL;
+    return cft_certflow(dir, args);
+}
+
+void cft_run_free(cft_run *r)
+{
+    free(r->out);
+    free(r->err);
+    r->out = r->err = NULL;
 }

@@ -48,4 +48,19 @@ const char *cft_state(cf_engine *e, const char *id);
 /* Count pending timers of all instances with due <= to. */
 int cft_timer_count(cf_engine *e, cf_time to);
 
+/* What one run of the certflow command printed and returned. */
+typedef struct cft_run {
+    int code;  /* exit code; 128 + signal if killed */
+    char *out; /* standard output, malloc'd */
+    char *err; /* standard error, malloc'd */
+} cft_run;
+
+/* Run the built certflow (CF_BINARY_DIR/certflow) in folder dir with args
+ * (NULL-terminated, without the program name), standard input /dev/null.
+ * Fails the test if the program cannot be started. */
+cft_run cft_certflow(const char *dir, const char *const *args);
+/* The same with the arguments as a NULL-terminated va_list. */
+cft_run cft_certflow_va(const char *dir, const char *const *prefix, va_list ap);
+void cft_run_free(cft_run *r);
+
 #endif

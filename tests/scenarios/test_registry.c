@@ -32,76 +32,25 @@
 #define LIVED "family_member"
 #define COMPLAINT_TEXT "SECRET complaint about boundary crossing"
 
-typedef struct out {
-    int code;
-    char *out, *err;
-} out;
-
-static char *slurp(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    assert_non_null(f);
-    size_t cap = 8192, len = 0, n;
-    char *b = malloc(cap);
-    assert_non_null(b);
-    while ((n = fread(b + len, 1, cap - len - 1, f)) > 0) {
-        len += n;
-        if (cap - len < 2) {
-            cap *= 2;
-            b = realloc(b, cap);
-            assert_non_null(b);
-        }
-    }
-    fclose(f);
-    b[len] = '\0';
-    return b;
-}
+typedef cft_run out;
 
 /* certflow --db <scenario db> --workflows <shipped> --policies <shipped> --now NOW args... */
 static out run(sc *s, const char *now, ...)
 {
-    const char *argv[40] = {"certflow", "--workflows", CF_SOURCE_DIR "/workflows", "--policies", CF_SOURCE_DIR "/lua",
-                            "--now", now, "--db", NULL};
     char *db = cft_path(s->dir, "scenario.db");
-    argv[8] = db;
-    size_t n = 9;
+    const char *prefix[] = {"--workflows", CF_SOURCE_DIR "/workflows", "--policies", CF_SOURCE_DIR "/lua",
+                            "--now", now, "--db", db, NULL};
     va_list ap;
     va_start(ap, now);
-    for (const char *a; (a = va_arg(ap, const char *)) != NULL;) {
-        assert_true(n < 38);
-        argv[n++] = a;
-    }
+    out r = cft_certflow_va(s->dir, prefix, ap);
     va_end(ap);
-    argv[n] = NULL;
-    char *op = cft_path(s->dir, "out.txt"), *ep = cft_path(s->dir, "err.txt");
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(op, O_WRONLY | O_CREAT | O_TRUNC, 0644), e = open(ep, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        if (o < 0 || e < 0)
-            _exit(126);
-        dup2(o, 1);
-        dup2(e, 2);
-        execv(BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        assert_int_equal(errno, EINTR);
-    out r = {WIFEXITED(status) ? WEXITSTATUS(status) : 128, slurp(op), slurp(ep)};
-    if (r.code == 127 || r.code == 126)
-        fail_msg("could not run %s (build certflow_cli first)", BINARY);
-    free(op);
-    free(ep);
     free(db);
     return r;
 }
 
 static void out_free(out *r)
 {
-    free(r->out);
-    free(r->err);
+    cft_run_free(r);
 }
 
 static const char *at(const char *day)
@@ -341,7 +290,7 @@ static void test_REG_1_past_and_present_with_status(void **state)
     assert_int_equal(r.code, 0);
     assert_string_equal(r.out, ""); /* --out: the file, not stdout */
     out_free(&r);
-    char *text = slurp(path);
+    char *text = cft_slurp(path);
     rows = json_loads(text, 0, NULL);
     free(text);
     free(path);
