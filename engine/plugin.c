@@ -1035,10 +1035,12 @@ static int load_one(cf__plugins *r, const char *path, json_t *config)
         unregister(r, pl, mark);
         drop_migrations(pl);
         run_closers(pl);
-        refuse(pl, "certflow_plugin_init of plugin '%s' failed (%s): %s; its registrations were rolled back and "
-                   "the engine runs without it",
-               pl->name, irc != CF_PLUGIN_OK ? result_text(irc) : "a registration failed",
-               pl->init_error ? pl->init_error : "it gave no reason (hint: call host->init_error)");
+        char why[256];
+        snprintf(why, sizeof why, "it returned %d (%s) without a reason (hint: call host->init_error)", irc,
+                 result_text(irc));
+        refuse(pl, "certflow_plugin_init of plugin '%s' failed: %s; its registrations were rolled back and the "
+                   "engine runs without it",
+               pl->name, pl->init_error ? pl->init_error : why);
         return CF_OK;
     }
     pl->loaded = true;
