@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define DEFAULT_TZ "PST8PDT,M3.2.0,M11.1.0"
 
@@ -99,6 +101,12 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
         e->opts.busy_timeout_ms = 5000;
     if (e->opts.max_tick_fires == 0)
         e->opts.max_tick_fires = 1000000;
+    if (e->opts.synchronous == CF_SYNC_DEFAULT)
+        e->opts.synchronous = CF_SYNC_NORMAL;
+    if (e->opts.synchronous != CF_SYNC_NORMAL && e->opts.synchronous != CF_SYNC_FULL)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "options.synchronous is %d: use CF_SYNC_NORMAL (1), CF_SYNC_FULL (2) or 0 for the default",
+                        e->opts.synchronous);
     int rc = cf__tz_parse(e->time_zone, &e->tz, &e->err);
     if (rc != CF_OK)
         cf__err_prefix(&e->err, "options.time_zone");
@@ -269,6 +277,17 @@ static int store_definitions(cf_engine *e)
     return rc;
 }
 
+/* Remove a database file (and its WAL companions) that a failed open created. */
+static void remove_new_database(const char *path)
+{
+    static const char *const suffixes[] = {"", "-wal", "-shm", "-journal"};
+    for (size_t i = 0; i < sizeof suffixes / sizeof *suffixes; i++) {
+        char name[4096];
+        if ((size_t)snprintf(name, sizeof name, "%s%s", path, suffixes[i]) < sizeof name)
+            unlink(name);
+    }
+}
+
 int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
 {
     if (!out)
@@ -298,7 +317,12 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
         goto fail;
     /* The store opens before the workflows compile: plugin migrations may refuse a
      * plugin, and workflows must only see the functions of plugins that stay. */
+    /* A failed open leaves no trace: a database file it created is removed again. */
+    struct stat before;
+    e->created_db = strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 && stat(path, &before) != 0;
     rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    if (rc == CF_OK && e->opts.synchronous != CF_SYNC_NORMAL)
+        rc = cf__store_set_synchronous(e->store, e->opts.synchronous, &e->err);
     if (rc != CF_OK)
         goto fail;
     rc = cf__plugins_migrate(e->plugins, e->store, cf_engine_now(e), &e->err);
@@ -314,6 +338,11 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     return CF_OK;
 fail:
     e->open_rc = rc;
+    if (e->store && e->created_db) {
+        cf__store_close(e->store);
+        e->store = NULL;
+        remove_new_database(path);
+    }
     return rc;
 }
 

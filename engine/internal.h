@@ -280,11 +280,23 @@ typedef struct cf__store cf__store;
 int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
 void cf__store_close(cf__store *s);
 sqlite3 *cf__store_db(cf__store *s);
+/* CF_SYNC_NORMAL (set at open) or CF_SYNC_FULL. */
+int cf__store_set_synchronous(cf__store *s, int level, cf__err *err);
 
-/* BEGIN IMMEDIATE (waits for the busy timeout), COMMIT, ROLLBACK. */
+/* BEGIN IMMEDIATE (waits for the busy timeout), COMMIT, ROLLBACK. While a batch
+ * is open they are SAVEPOINT, RELEASE and ROLLBACK TO + RELEASE inside it instead,
+ * so each call stays all-or-nothing and a failed one leaves the batch usable. */
 int cf__store_begin(cf__store *s, cf__err *err);
 int cf__store_commit(cf__store *s, cf__err *err);
 void cf__store_rollback(cf__store *s);
+
+/* Batches: one BEGIN IMMEDIATE ... COMMIT around many calls (cf_batch_*, and the
+ * runs of timers a tick fires). Begin refuses when one is open (CF_EINVAL);
+ * commit and rollback refuse when none is. After any of the latter two no batch is open. */
+int cf__store_batch_begin(cf__store *s, cf__err *err);
+int cf__store_batch_commit(cf__store *s, cf__err *err);
+int cf__store_batch_rollback(cf__store *s, cf__err *err);
+bool cf__store_in_batch(const cf__store *s);
 
 /* Map an SQLite failure to a result code and message naming `what`. */
 int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
@@ -405,6 +417,7 @@ struct cf_engine {
     cf__tz tz;
     cf__err err;          /* last message; "" after success */
     int open_rc;          /* CF_OK once cf_engine_open succeeded; every call refuses otherwise */
+    bool created_db;      /* this open created the database file (removed again if the open fails) */
     cf__store *store;
     cf__policy *policy;
     cf__defcache defs;

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static void test_result_table(void **state)
 {
@@ -249,12 +250,43 @@ static void test_names_and_graph(void **state)
     cf_engine_close(e);
 }
 
+
+/* A failed open leaves no trace: a database it created is gone, one that existed stays as it was. */
+static void test_failed_open_leaves_no_new_database(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "wf/broken.lua", "return { name = 'broken' }"));
+    char *wdir = cft_path(dir, "wf");
+    char *db = cft_path(dir, "new.db");
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = wdir;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(db, &o, &e), CF_EWORKFLOW);
+    cf_engine_close(e);
+    assert_int_equal(access(db, F_OK), -1);
+    char *wal = cft_path(dir, "new.db-wal");
+    assert_int_equal(access(wal, F_OK), -1);
+    /* An existing database is kept. */
+    cf_options good = CF_OPTIONS_INIT;
+    assert_int_equal(cf_engine_open(db, &good, &e), CF_OK);
+    cf_engine_close(e);
+    assert_int_equal(cf_engine_open(db, &o, &e), CF_EWORKFLOW);
+    cf_engine_close(e);
+    assert_int_equal(access(db, F_OK), 0);
+    free(wal);
+    free(db);
+    free(wdir);
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_result_table),
         cmocka_unit_test(test_open_memory_without_workflows),
         cmocka_unit_test(test_open_failures_name_the_cause),
+        cmocka_unit_test(test_failed_open_leaves_no_new_database),
         cmocka_unit_test(test_definitions_are_versioned_by_content),
         cmocka_unit_test(test_verify_finds_an_edited_row),
         cmocka_unit_test(test_check_without_a_database),
