@@ -36,7 +36,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                        "fire timers due at or before this time (default: the clock's now)"},
     [CLI_OPT_NAME] = {"name", 0, 1, CLI_MAX_NAME, "TEXT", "only people whose name contains TEXT"},
     [CLI_OPT_NUMBER] = {"number", 0, 1, CLI_MAX_NAME, "NUMBER", "only this certification number"},
-    [CLI_OPT_STATUS] = {"status", 0, 1, CLI_MAX_NAME, "STATUS", "only this status (active, lapsed, suspended, revoked)"},
+    [CLI_OPT_STATUS] = {"status", 0, 1, CLI_MAX_NAME, "STATUS",
+                        "only this status (registry: active, lapsed, suspended, revoked; notices: pending, sent)"},
     [CLI_OPT_FORMAT] = {"format", 0, 1, CLI_MAX_NAME, "FORMAT", "output format"},
     [CLI_OPT_OUT] = {"out", 0, 1, CLI_MAX_PATH, "FILE", "write to FILE instead of standard output"},
     [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_NAME, "DATE", "first date of the period (YYYY-MM-DD)"},
@@ -152,6 +153,37 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                           "cause, the registry counts at the end and a report for each simulated year;\n"
                           "progress goes to stderr. Needs an empty database (--db NEW.db).",
                           1},
+    [CLI_CMD_FEES] = {"fees", 1, 2, 0, 0, "certflow fees statement ID | fees balance [ID]",
+                      "a certification's fees from the fee ledger (the fees plugin)",
+                      "statement lists every fee charged to instance ID, oldest first: date, type,\n"
+                      "amount, payer, the scholarship award that covered it, and the totals charged,\n"
+                      "covered and paid (FEE_1, SCH_1). balance prints the totals by fee type, of ID\n"
+                      "or of the whole ledger. Fees are never refunded: the ledger only grows.",
+                      1},
+    [CLI_CMD_NOTICES] = {"notices", 0, CLI_MAX_POS, BIT(CLI_OPT_STATUS) | BIT(CLI_OPT_COUNTY), 0,
+                         "certflow notices [list] [--status pending|sent] [--county C] | notices mark-sent ID...",
+                         "list the notices due to people and counties, or mark them sent (the notices plugin)",
+                         "list (the default) prints the outbox, oldest first: id, date created, county,\n"
+                         "type, recipient, status and text. mark-sent marks the given notices sent now;\n"
+                         "an unknown id marks none (exit 3), one already sent is reported and kept.",
+                         1},
+    [CLI_CMD_EXAM] = {"exam", 2, 2, BIT(CLI_OPT_ACTOR), 0, "certflow exam import FILE [--actor NAME]",
+                      "import the exam administrator's results file (the exam_results plugin)",
+                      "FILE is CSV with a header: candidate_id (the certification's id), date\n"
+                      "(YYYY-MM-DD), result (pass or fail), score, then one column per domain score\n"
+                      "(EX_4). Every row is checked first; if any is bad, each bad row is reported with\n"
+                      "its line number and nothing is imported (exit 4). Then each row fires exam_result\n"
+                      "at its candidate with an idempotency key made from the candidate, date and\n"
+                      "result, so importing the same file again changes nothing. A result the policy\n"
+                      "refuses is recorded as a rejection and reported (exit 1).",
+                      1},
+    [CLI_CMD_PLUGIN] = {"plugin", 1, 2, BIT(CLI_OPT_DATA), 0,
+                        "certflow plugin list | plugin query NAME [--data JSON|@FILE]",
+                        "list the plugins and their queries, or run a plugin query",
+                        "list shows every plugin file loaded or refused (with why) and the queries the\n"
+                        "loaded ones offer. query runs one (e.g. fees.statement, registry_export.export)\n"
+                        "with --data as its arguments and prints its JSON answer.",
+                        1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

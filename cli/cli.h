@@ -33,6 +33,10 @@ typedef enum cli_cmd {
     CLI_CMD_REGISTRY, /* cli/registry.c */
     CLI_CMD_REPORT,   /* cli/report.c */
     CLI_CMD_SIMULATE, /* cli/simulate.c */
+    CLI_CMD_FEES,     /* cli/fees.c */
+    CLI_CMD_NOTICES,  /* cli/notices.c */
+    CLI_CMD_EXAM,     /* cli/exam.c */
+    CLI_CMD_PLUGIN,   /* cli/plugin_cmd.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -69,7 +73,7 @@ typedef enum cli_opt {
 } cli_opt;
 
 /* Most positional arguments any command takes. */
-#define CLI_MAX_POS 2
+#define CLI_MAX_POS 32
 /* Bounds on what one argument may hold (longer is a usage error). */
 #define CLI_MAX_NAME 256          /* ids, names, keys, actors, times */
 #define CLI_MAX_PATH 4096         /* --db, --workflows, --policies, --plugins */
@@ -150,6 +154,7 @@ typedef struct cli_run {
     char workflows[CLI_MAX_PATH + 32];
     char policies[CLI_MAX_PATH + 32];
     const char *plugins;
+    char plugin_path[CLI_MAX_PATH + 32]; /* the resolved plugin folder or list */
     cf_time fixed_now; /* the --now clock */
     int has_now;
     cf_time until; /* tick --until */
@@ -172,6 +177,14 @@ int cli_cmd_policy(cli_run *r);   /* policy.c: policy diff | apply | test */
 int cli_cmd_registry(cli_run *r); /* registry.c: registry search | export */
 int cli_cmd_report(cli_run *r);   /* report.c: the yearly report */
 int cli_cmd_simulate(cli_run *r); /* simulate.c: the county simulation */
+int cli_cmd_fees(cli_run *r);     /* fees.c: fees statement | balance (the fees plugin) */
+int cli_cmd_notices(cli_run *r);  /* notices.c: notices [list] | mark-sent (the notices plugin) */
+int cli_cmd_exam(cli_run *r);     /* exam.c: exam import FILE (the exam_results plugin) */
+int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query NAME [JSON] */
+
+/* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
+ * NULL after printing the failure (*code gets the exit code). */
+json_t *cli_plugin_query(cli_run *r, const char *name, json_t *args, int *code);
 
 /* ---- Output (output.c) ---- */
 

@@ -18,6 +18,12 @@
 #ifndef CERTFLOW_SOURCE_DIR
 #define CERTFLOW_SOURCE_DIR "."
 #endif
+#ifndef CERTFLOW_PLUGINDIR
+#define CERTFLOW_PLUGINDIR "/usr/local/lib/certflow/plugins"
+#endif
+#ifndef CERTFLOW_BINARY_DIR
+#define CERTFLOW_BINARY_DIR "."
+#endif
 
 
 static cf_time fixed_clock(void *ud)
@@ -51,6 +57,44 @@ static void resolve_dir(const char *given, const char *env, const char *local, c
     if (is_dir(buf))
         return;
     snprintf(buf, size, "%s/%s", CERTFLOW_SOURCE_DIR, local);
+}
+
+/* A folder holding at least one plugin (*.so). */
+static int has_plugins(const char *path)
+{
+    DIR *d = opendir(path);
+    if (!d)
+        return 0;
+    int found = 0;
+    for (struct dirent *de; !found && (de = readdir(d));) {
+        size_t n = strlen(de->d_name);
+        found = n > 3 && strcmp(de->d_name + n - 3, ".so") == 0;
+    }
+    closedir(d);
+    return found;
+}
+
+/* Default plugins, like the folders above: option, env, ./plugins (if it holds
+ * plugins: a source tree's plugins/ holds none), installed, the build tree. */
+static void resolve_plugins(const char *given, char *buf, size_t size)
+{
+    const char *v = given;
+    if (!v || !*v) {
+        v = getenv("CERTFLOW_PLUGINS");
+        if (v && strnlen(v, CLI_MAX_PATH + 1) > CLI_MAX_PATH)
+            v = NULL;
+    }
+    if (v && *v) {
+        snprintf(buf, size, "%s", v);
+        return;
+    }
+    static const char *const candidates[] = {"./plugins", CERTFLOW_PLUGINDIR, CERTFLOW_BINARY_DIR "/plugins"};
+    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
+        snprintf(buf, size, "%s", candidates[i]);
+        if (has_plugins(buf))
+            return;
+    }
+    buf[0] = '\0';
 }
 
 static const char *bounded_env(const char *name, size_t max)
@@ -99,9 +143,8 @@ static int setup(cli_run *r)
         r->actor = "cli";
     resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", r->workflows, sizeof r->workflows);
     resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", r->policies, sizeof r->policies);
-    r->plugins = a->opt[CLI_OPT_PLUGINS];
-    if (!r->plugins)
-        r->plugins = bounded_env("CERTFLOW_PLUGINS", CLI_MAX_PATH);
+    resolve_plugins(a->opt[CLI_OPT_PLUGINS], r->plugin_path, sizeof r->plugin_path);
+    r->plugins = r->plugin_path[0] ? r->plugin_path : NULL;
     cf_options init = CF_OPTIONS_INIT;
     r->opts = init;
     r->opts.workflow_dir = r->workflows;
@@ -610,6 +653,8 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_GRAPH] = cmd_graph,     [CLI_CMD_VERIFY] = cmd_verify,
     [CLI_CMD_POLICY] = cli_cmd_policy, [CLI_CMD_REGISTRY] = cli_cmd_registry,
     [CLI_CMD_REPORT] = cli_cmd_report, [CLI_CMD_SIMULATE] = cli_cmd_simulate,
+    [CLI_CMD_FEES] = cli_cmd_fees,   [CLI_CMD_NOTICES] = cli_cmd_notices, [CLI_CMD_EXAM] = cli_cmd_exam,
+    [CLI_CMD_PLUGIN] = cli_cmd_plugin,
 };
 
 static int run(cli_run *r)

@@ -28,6 +28,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char genesis[CF__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -75,47 +76,106 @@ static void text_fields(const cf__history_row *row, const char *f[F_COUNT])
     f[F_KEY] = row->idem_key;
 }
 
-static void put_bytes(cf__sha256 *h, const char *p, size_t n)
+/* The preimage is built in one buffer and hashed in one call: a row is a few
+ * hundred bytes, and formatting with snprintf and feeding the digest field by
+ * field cost more than the SHA-256 itself. */
+typedef struct preimage {
+    char *p;
+    size_t len, cap;
+    bool oom;
+    char stack[2048];
+} preimage;
+
+static void pre_add(preimage *b, const char *s, size_t n)
 {
-    char len[32];
-    if (!p) {
-        cf__sha256_update(h, "~,", 2);
+    if (b->oom)
         return;
+    if (b->len + n > b->cap) {
+        size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 256;
+        char *q = b->p == b->stack ? malloc(cap) : realloc(b->p, cap);
+        if (!q) {
+            b->oom = true;
+            return;
+        }
+        if (b->p == b->stack)
+            memcpy(q, b->stack, b->len);
+        b->p = q;
+        b->cap = cap;
     }
-    int k = snprintf(len, sizeof len, "%zu:", n);
-    cf__sha256_update(h, len, (size_t)k);
-    cf__sha256_update(h, p, n);
-    cf__sha256_update(h, ",", 1);
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
 }
 
-static void put_int(cf__sha256 *h, int64_t v)
+/* Decimal text of v into buf (at least 21 bytes); returns its length. */
+static size_t u64_text(uint64_t v, char *buf)
 {
-    char num[32];
-    int k = snprintf(num, sizeof num, "%" PRId64, v);
-    put_bytes(h, num, (size_t)k);
+    char tmp[21];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        buf[i] = tmp[n - 1 - i];
+    return n;
+}
+
+static void put_bytes(preimage *b, const char *p, size_t n)
+{
+    if (!p) {
+        pre_add(b, "~,", 2);
+        return;
+    }
+    char len[24];
+    size_t k = u64_text(n, len);
+    len[k++] = ':';
+    pre_add(b, len, k);
+    pre_add(b, p, n);
+    pre_add(b, ",", 1);
+}
+
+static void put_int(preimage *b, int64_t v)
+{
+    char num[24];
+    size_t k = 0;
+    if (v < 0) {
+        num[k++] = '-';
+        k += u64_text((uint64_t)0 - (uint64_t)v, num + 1);
+    } else {
+        k = u64_text((uint64_t)v, num);
+    }
+    put_bytes(b, num, k);
 }
 
 /* Hash row (with its prev_hash) into out. lens gives each text field's length as
  * stored (NULL: use strlen), so bytes after an embedded NUL count too. */
 static int hash_row(const cf__history_row *row, const size_t *lens, char out[CF__HASH_HEX])
 {
-    cf__sha256 *h = cf__sha256_new();
-    if (!h)
-        return CF_ENOMEM;
+    preimage b;
+    b.p = b.stack;
+    b.len = 0;
+    b.cap = sizeof b.stack;
+    b.oom = false;
     const char *f[F_COUNT];
     text_fields(row, f);
-    cf__sha256_update(h, row->prev_hash, strlen(row->prev_hash));
-    put_int(h, row->seq);
-    put_int(h, row->number);
-#define PUT(i) put_bytes(h, f[i], f[i] ? (lens ? lens[i] : strlen(f[i])) : 0)
+    pre_add(&b, row->prev_hash, strlen(row->prev_hash));
+    put_int(&b, row->seq);
+    put_int(&b, row->number);
+#define PUT(i) put_bytes(&b, f[i], f[i] ? (lens ? lens[i] : strlen(f[i])) : 0)
     PUT(F_INSTANCE);
-    put_int(h, row->at);
-    put_int(h, row->effective_at);
+    put_int(&b, row->at);
+    put_int(&b, row->effective_at);
     for (int i = F_ACTOR; i < F_COUNT; i++)
         PUT(i);
 #undef PUT
-    cf__sha256_final(h, out);
-    return CF_OK;
+    int rc = CF_OK;
+    if (b.oom)
+        rc = CF_ENOMEM;
+    else
+        cf__sha256_hex(b.p, b.len, out);
+    if (b.p != b.stack)
+        free(b.p);
+    return rc;
 }
 
 /* ---- reading rows ---- */
@@ -161,18 +221,26 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
     int64_t last = 0;
-    memcpy(row->prev_hash, genesis, sizeof genesis);
-    int rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        last = sqlite3_column_int64(st, 0);
-        const char *h = (const char *)sqlite3_column_text(st, 1);
-        snprintf(row->prev_hash, sizeof row->prev_hash, "%s", h ? h : "");
-    } else if (rc != SQLITE_DONE) {
-        int r = cf__store_fail(s, rc, "reading the last history row", err);
+    int rc;
+    if (s->last_known) {
+        /* Appended by this handle earlier in the same write transaction: nobody
+         * else can have appended since (see cf__store.last_known). */
+        last = s->last_seq;
+        memcpy(row->prev_hash, s->last_hash, sizeof row->prev_hash);
+    } else {
+        memcpy(row->prev_hash, genesis, sizeof genesis);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            last = sqlite3_column_int64(st, 0);
+            const char *h = (const char *)sqlite3_column_text(st, 1);
+            snprintf(row->prev_hash, sizeof row->prev_hash, "%s", h ? h : "");
+        } else if (rc != SQLITE_DONE) {
+            int r = cf__store_fail(s, rc, "reading the last history row", err);
+            cf__store_done(st);
+            return r;
+        }
         cf__store_done(st);
-        return r;
     }
-    cf__store_done(st);
     row->seq = last + 1;
     if (hash_row(row, NULL, row->hash) != CF_OK)
         return cf__fail(err, CF_ENOMEM, "out of memory hashing a history row");
@@ -200,6 +268,9 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         cf__store_done(st);
+        s->last_known = true;
+        s->last_seq = row->seq;
+        memcpy(s->last_hash, row->hash, sizeof s->last_hash);
         return CF_OK;
     }
     int r;

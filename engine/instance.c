@@ -514,8 +514,10 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     }
     free(text);
     json_decref(data);
-    if (rc == CF_OK) {
-        /* The event is committed; linked events still queued are retried by the next tick. */
+    if (rc == CF_OK && cf__store_queued(e->store) && !cf__store_in_batch(e->store)) {
+        /* The event is committed; linked events still queued are retried by the next tick.
+         * In a batch they wait for cf_batch_commit. A fire that sent nothing skips
+         * the delivery's transaction. */
         char saved[CF__MSG_MAX];
         memcpy(saved, e->err.msg, sizeof saved);
         cf__engine_deliver(e);

@@ -364,6 +364,10 @@ typedef struct cf__outbox_row {
 void cf__outbox_row_clear(cf__outbox_row *row);
 int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target_id, const char *event,
                          const char *data, cf_time now, cf__err *err);
+/* True when this handle queued an event since cf__store_clear_queued: a fire
+ * (or a batch's commit) that queued nothing has nothing to deliver. */
+bool cf__store_queued(const cf__store *s);
+void cf__store_clear_queued(cf__store *s);
 /* The oldest queued event; CF_ENOTFOUND if none. */
 int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
 int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);

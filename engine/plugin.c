@@ -62,6 +62,15 @@ struct cf_plugin {
     int ncloser;
 };
 
+/* A query a plugin registered, by its full name "<plugin>.<query>". */
+typedef struct query_entry {
+    char *name;
+    struct cf_plugin *plugin;
+    cf_plugin_query_fn fn;
+    void *ud;
+    int flags;
+} query_entry;
+
 typedef struct fn_entry {
     char *name;
     cf__role role; /* CF__ROLE_GUARD or CF__ROLE_ASSIGN */
@@ -77,6 +86,8 @@ struct cf__plugins {
     size_t count, cap;
     fn_entry *fns;
     size_t nfns, capfns;
+    query_entry *queries;
+    size_t nqueries, capqueries;
     const cf__policy *policy;
     cf_log_fn log;
     void *log_ud;
@@ -94,12 +105,15 @@ struct cf_call {
     char **keep; /* strings handed out, freed when the call returns */
     size_t nkeep, capkeep;
     int64_t changes;
+    bool query;   /* a query (cf_plugin_query), outside any transition */
+    char *result; /* a query's answer (query_result) */
 };
 
 /* What the SQL authorizer enforces while plugin SQL is prepared or run. */
 typedef struct auth_ctx {
     const char *plugin;
     bool read_only;
+    bool migration; /* only a migration may create triggers (on the plugin's own tables) */
     char denied[512];
 } auth_ctx;
 
@@ -249,7 +263,16 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
         writes = true;
         if (a->read_only)
             break;
-        if (own_table(a, a1, "index") != SQLITE_OK)
+        /* UNIQUE and PRIMARY KEY constraints make sqlite_autoindex_<table>_N. */
+        if (!(a1 && strncmp(a1, "sqlite_autoindex_", 17) == 0 && name_matches_prefix(a1 + 17, a->plugin)) &&
+            own_table(a, a1, "index") != SQLITE_OK)
+            return SQLITE_DENY;
+        return own_table(a, a2, "table");
+    case SQLITE_CREATE_TRIGGER:
+    case SQLITE_DROP_TRIGGER:
+        if (!a->migration)
+            return deny(a, "plugin SQL may create or drop triggers only in a migration (add_migration)");
+        if (own_table(a, a1, "trigger") != SQLITE_OK)
             return SQLITE_DENY;
         return own_table(a, a2, "table");
     case SQLITE_ALTER_TABLE:
@@ -281,6 +304,7 @@ static void auth_begin(sqlite3 *db, auth_ctx *a, const char *plugin, bool read_o
 {
     a->plugin = plugin;
     a->read_only = read_only;
+    a->migration = false;
     a->denied[0] = '\0';
     sqlite3_set_authorizer(db, authorize, a);
 }
@@ -352,6 +376,53 @@ static int host_register_action(cf_plugin *self, const char *name, cf_plugin_act
 static int host_register_guard(cf_plugin *self, const char *name, cf_plugin_guard_fn fn, void *ud)
 {
     return register_fn(self, CF__ROLE_GUARD, name, NULL, fn, ud);
+}
+
+static bool valid_query_name(const char *s)
+{
+    size_t n = 0;
+    for (; s && s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n >= 1 && n <= 64;
+}
+
+static int host_register_query(cf_plugin *self, const char *name, cf_plugin_query_fn fn, void *ud, int flags)
+{
+    if (!self || !self->in_init)
+        return CF_PLUGIN_EINVAL;
+    cf__plugins *r = self->reg;
+    if (!fn || !valid_query_name(name))
+        return reg_fail(self, printf_dup("register_query: a name of 1 to 64 lower case letters, digits and '_', "
+                                         "and a function, are required (got '%s')",
+                                         name ? name : "(null)"));
+    if (flags != CF_PLUGIN_QUERY_READ && flags != CF_PLUGIN_QUERY_WRITE)
+        return reg_fail(self, printf_dup("register_query '%s': flags must be CF_PLUGIN_QUERY_READ or "
+                                         "CF_PLUGIN_QUERY_WRITE",
+                                         name));
+    char *full = printf_dup("%s.%s", self->name, name);
+    if (!full)
+        return reg_fail(self, NULL);
+    for (size_t i = 0; i < r->nqueries; i++) {
+        if (strcmp(r->queries[i].name, full) == 0) {
+            free(full);
+            return reg_fail(self, printf_dup("query '%s' is registered twice by this plugin; register each name "
+                                             "once",
+                                             name));
+        }
+    }
+    if (r->nqueries == r->capqueries) {
+        size_t cap = r->capqueries ? r->capqueries * 2 : 8;
+        query_entry *p = realloc(r->queries, cap * sizeof *p);
+        if (!p) {
+            free(full);
+            return reg_fail(self, NULL);
+        }
+        r->queries = p;
+        r->capqueries = cap;
+    }
+    r->queries[r->nqueries++] = (query_entry){full, self, fn, ud, flags};
+    return CF_PLUGIN_OK;
 }
 
 static int host_add_migration(cf_plugin *self, int version, const char *sql)
@@ -503,8 +574,9 @@ static int host_data_patch(cf_call *c, const char *patch_json)
 {
     if (!c)
         return CF_PLUGIN_EINVAL;
-    if (c->guard)
-        return call_fail(c, CF_PLUGIN_EDENIED, "data_patch is for actions: a guard may not change data");
+    if (c->guard || c->query)
+        return call_fail(c, CF_PLUGIN_EDENIED, "data_patch is for actions: a %s may not change data",
+                         c->query ? "query" : "guard");
     json_t *patch = NULL;
     int rc = parse_object(c, patch_json, "the data patch", &patch);
     if (rc != CF_PLUGIN_OK)
@@ -518,8 +590,9 @@ static int host_send(cf_call *c, const char *target_id, const char *event, const
 {
     if (!c)
         return CF_PLUGIN_EINVAL;
-    if (c->guard)
-        return call_fail(c, CF_PLUGIN_EDENIED, "send is for actions: a guard may not queue events");
+    if (c->guard || c->query)
+        return call_fail(c, CF_PLUGIN_EDENIED, "send is for actions: a %s may not queue events",
+                         c->query ? "query" : "guard");
     if (!target_id || !event || !*event)
         return call_fail(c, CF_PLUGIN_EINVAL, "send: an instance id and an event name are required");
     cf_engine *e = c->e;
@@ -561,7 +634,7 @@ static int host_set_error(cf_call *c, const char *message)
 
 static int host_set_reason(cf_call *c, const char *reason)
 {
-    if (!c || !c->guard)
+    if (!c || !c->guard || c->query)
         return CF_PLUGIN_EINVAL;
     set_str(&c->reason, cf__strdup(reason ? reason : ""));
     return CF_PLUGIN_OK;
@@ -586,6 +659,23 @@ static void host_plugin_log(cf_plugin *self, int level, const char *message)
 {
     if (self)
         emit_log(self->reg, self->name, level, message);
+}
+
+static int host_query_result(cf_call *c, const char *json)
+{
+    if (!c || !c->query || !json)
+        return CF_PLUGIN_EINVAL;
+    json_error_t jerr;
+    json_t *v = json_loads(json, JSON_DECODE_ANY, &jerr);
+    if (!v)
+        return call_fail(c, CF_PLUGIN_EJSON, "query_result: the result is not valid JSON: %s (column %d)", jerr.text,
+                         jerr.column);
+    json_decref(v);
+    char *copy = cf__strdup(json);
+    if (!copy)
+        return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
+    set_str(&c->result, copy);
+    return CF_PLUGIN_OK;
 }
 
 static int host_init_error(cf_plugin *self, const char *message)
@@ -871,6 +961,8 @@ static const cf_host host_table = {
     .time_format = host_time_format,
     .time_parse = host_time_parse,
     .json_field = host_json_field,
+    .register_query = host_register_query,
+    .query_result = host_query_result,
 };
 
 /* ---------- loading ---------- */
@@ -918,6 +1010,14 @@ static void unregister(cf__plugins *r, struct cf_plugin *pl, size_t mark)
     for (size_t i = 0; i < r->nfns; i++)
         if (r->fns[i].plugin == pl)
             r->fns[i].live = false;
+    size_t kept = 0; /* nothing refers to a query by index: drop them */
+    for (size_t i = 0; i < r->nqueries; i++) {
+        if (r->queries[i].plugin == pl)
+            free(r->queries[i].name);
+        else
+            r->queries[kept++] = r->queries[i];
+    }
+    r->nqueries = kept;
 }
 
 /* The configuration text for plugin `name`: its member of the config object. */
@@ -1198,6 +1298,7 @@ static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_ti
         auth_ctx a;
         char *errmsg = NULL;
         auth_begin(db, &a, pl->name, false);
+        a.migration = true;
         if (src == SQLITE_OK)
             src = sqlite3_exec(db, pl->migrations[v - 1], NULL, NULL, &errmsg);
         auth_end(db);
@@ -1272,6 +1373,9 @@ void cf__plugins_close(cf__plugins *r)
     for (size_t i = 0; i < r->nfns; i++)
         free(r->fns[i].name);
     free(r->fns);
+    for (size_t i = 0; i < r->nqueries; i++)
+        free(r->queries[i].name);
+    free(r->queries);
     for (size_t i = 0; i < r->count; i++) {
         struct cf_plugin *pl = r->items[i];
         run_closers(pl);
@@ -1349,6 +1453,7 @@ static void call_end(cf_call *c)
     free(c->keep);
     free(c->error);
     free(c->reason);
+    free(c->result);
 }
 
 static int dispatch_fail(cf_engine *e, cf_call *c, int code, int prc)
@@ -1366,7 +1471,7 @@ int cf__plugin_guard(cf_engine *e, int index, const cf__call *ctx, bool *ok, cha
     if (!r || index < 0 || (size_t)index >= r->nfns || r->fns[index].role != CF__ROLE_GUARD)
         return cf__fail(&e->err, CF_EPLUGIN, "internal error: no plugin guard %d", index);
     const fn_entry *f = &r->fns[index];
-    cf_call c = {e, f->plugin, f, ctx, true, NULL, NULL, NULL, 0, 0, 0};
+    cf_call c = {e, f->plugin, f, ctx, true, NULL, NULL, NULL, 0, 0, 0, false, NULL};
     int allow = -1;
     int prc = f->guard(&c, f->ud, &allow);
     int tx = prc == CF_PLUGIN_OK ? check_txn(&c) : CF_PLUGIN_OK;
@@ -1393,7 +1498,7 @@ int cf__plugin_action(cf_engine *e, int index, const cf__call *ctx)
     if (!r || index < 0 || (size_t)index >= r->nfns || r->fns[index].role != CF__ROLE_ASSIGN)
         return cf__fail(&e->err, CF_EPLUGIN, "internal error: no plugin action %d", index);
     const fn_entry *f = &r->fns[index];
-    cf_call c = {e, f->plugin, f, ctx, false, NULL, NULL, NULL, 0, 0, 0};
+    cf_call c = {e, f->plugin, f, ctx, false, NULL, NULL, NULL, 0, 0, 0, false, NULL};
     int prc = f->action(&c, f->ud);
     int tx = check_txn(&c);
     int rc = CF_OK;
@@ -1425,5 +1530,113 @@ int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
         if (fn(ud, &st))
             break;
     }
+    return CF_OK;
+}
+
+/* What a query sees through the host table: no instance, the arguments as the
+ * event's data, the engine's clock. */
+static int run_query(cf_engine *e, const query_entry *q, json_t *args, const char *args_text, char **result)
+{
+    cf__call ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.event = q->name;
+    ctx.event_data = args;
+    ctx.actor = "";
+    ctx.now = cf_engine_now(e);
+    bool read_only = q->flags != CF_PLUGIN_QUERY_WRITE;
+    cf_call c = {e, q->plugin, NULL, &ctx, read_only, NULL, NULL, NULL, 0, 0, 0, true, NULL};
+    int rc = cf__store_begin(e->store, &e->err);
+    if (rc != CF_OK) {
+        call_end(&c);
+        return rc;
+    }
+    int prc = q->fn(&c, q->ud, args_text);
+    int tx = check_txn(&c);
+    if (prc != CF_PLUGIN_OK || tx != CF_PLUGIN_OK) {
+        if (tx == CF_PLUGIN_OK)
+            cf__store_rollback(e->store);
+        rc = cf__fail(&e->err, CF_EPLUGIN, "query '%s' of plugin '%s' (%s) failed: %s", q->name, q->plugin->name,
+                      q->plugin->path, c.error ? c.error : result_text(prc != CF_PLUGIN_OK ? prc : tx));
+        call_end(&c);
+        return rc;
+    }
+    for (struct cf_stmt *s = c.plugin->stmts, *next; s; s = next) { /* before the commit */
+        next = s->next;
+        if (s->call == &c)
+            host_sql_finish(s);
+    }
+    if (read_only)
+        cf__store_rollback(e->store);
+    else
+        rc = cf__store_commit(e->store, &e->err);
+    if (rc == CF_OK) {
+        *result = cf__strdup(c.result ? c.result : "null");
+        if (!*result)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    call_end(&c);
+    return rc;
+}
+
+int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char **result_json)
+{
+    if (result_json)
+        *result_json = NULL;
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!name || !result_json)
+        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_query: a query name and a result pointer are required");
+    cf__plugins *r = e->plugins;
+    const query_entry *q = NULL;
+    for (size_t i = 0; r && i < r->nqueries && !q; i++)
+        if (strcmp(r->queries[i].name, name) == 0)
+            q = &r->queries[i];
+    if (!q) {
+        cf__buf b = {0};
+        for (size_t i = 0; r && i < r->nqueries; i++)
+            cf__buf_printf(&b, "%s%s", i ? ", " : "", r->queries[i].name);
+        rc = cf__fail(&e->err, CF_ENOTFOUND, "no loaded plugin has a query named '%s' (queries: %s; load the plugin "
+                                             "that provides it with options.plugin_dir / --plugins)",
+                      name, b.data && !b.oom && b.len ? b.data : "none");
+        cf__buf_free(&b);
+        return rc;
+    }
+    json_t *args = NULL;
+    if (args_json && *args_json) {
+        json_error_t jerr;
+        args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
+        if (!args || !json_is_object(args)) {
+            json_decref(args);
+            return cf__fail(&e->err, CF_EJSON, "the arguments of query '%s' must be a JSON object ({...})%s%s",
+                            name, args ? "" : ": ", args ? "" : jerr.text);
+        }
+    } else {
+        args = json_object();
+        if (!args)
+            return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    char *text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    if (!text) {
+        json_decref(args);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    rc = run_query(e, q, args, text, result_json);
+    free(text);
+    json_decref(args);
+    return rc;
+}
+
+int cf_plugin_queries(cf_engine *e, cf_name_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_queries: no callback given");
+    cf__plugins *r = e->plugins;
+    for (size_t i = 0; r && i < r->nqueries; i++)
+        if (fn(ud, r->queries[i].name))
+            break;
     return CF_OK;
 }

@@ -991,6 +991,10 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
     rc = check_args(e, county, overlay_path, "cf_policy_apply");
     if (rc != CF_OK)
         return rc;
+    /* Its commit is followed by a rename that must only happen once the change is durable. */
+    if (cf__store_in_batch(e->store))
+        return cf__fail(&e->err, CF_EINVAL, "cf_policy_apply cannot run inside a batch; commit or roll back the "
+                                            "batch first (cf_batch_commit)");
     if (!actor || !*actor)
         actor = "api";
     char *text = NULL;

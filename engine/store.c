@@ -9,7 +9,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 /* 'CFLW': marks a file as certflow's, so we never migrate somebody else's database. */
@@ -111,6 +113,9 @@ enum {
     ST_OUTBOX_ADD,
     ST_OUTBOX_NEXT,
     ST_OUTBOX_DELETE,
+    ST_SAVEPOINT,
+    ST_RELEASE,
+    ST_ROLLBACK_TO,
     ST_COUNT
 };
 
@@ -141,9 +146,32 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_OUTBOX_ADD] = "INSERT INTO outbox(source_id, target_id, event, data, created_at) VALUES(?1, ?2, ?3, ?4, ?5)",
     [ST_OUTBOX_NEXT] = "SELECT id, source_id, target_id, event, data FROM outbox ORDER BY id LIMIT 1",
     [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
+    [ST_SAVEPOINT] = "SAVEPOINT cf_call",
+    [ST_RELEASE] = "RELEASE cf_call",
+    [ST_ROLLBACK_TO] = "ROLLBACK TO cf_call",
 };
 
 /* ---- errors ---- */
+
+/* SQLite says SQLITE_FULL only for ENOSPC on a plain write. A file size limit
+ * (EFBIG), a quota, or a full disk met while syncing arrive as I/O errors, and
+ * its errno is gone by then: look at the limit and the free space instead. */
+static int io_fail(cf__store *s, int sqlite_rc, const char *what, const char *detail, const char *path, cf__err *err)
+{
+    struct rlimit lim;
+    struct statvfs vfs;
+    bool writing = sqlite_rc != SQLITE_IOERR_READ && sqlite_rc != SQLITE_IOERR_SHORT_READ;
+    if (writing && getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        return cf__fail(err, CF_EFULL,
+                        "%s: %s (this process may not write files larger than %llu bytes: raise the file size "
+                        "limit, ulimit -f, and retry; nothing was changed)",
+                        what, detail, (unsigned long long)lim.rlim_cur);
+    if (writing && s && statvfs(path, &vfs) == 0 && vfs.f_bavail == 0)
+        return cf__fail(err, CF_EFULL, "%s: %s (the disk holding %s is full; free space and retry; nothing was changed)",
+                        what, detail, path);
+    return cf__fail(err, CF_ESTORE, "%s: %s (reading or writing %s failed: the disk may be failing or over quota; "
+                    "check it and retry)", what, detail, path);
+}
 
 int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
 {
@@ -169,6 +197,8 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
                         what, detail, path);
     case SQLITE_CORRUPT:
         return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+    case SQLITE_IOERR:
+        return io_fail(s, sqlite_rc, what, detail, path, err);
     default:
         return cf__fail(err, CF_ESTORE, "%s: %s", what, detail);
     }
@@ -215,6 +245,22 @@ static int run(cf__store *s, sqlite3_stmt *st, int brc, const char *what, int *c
         *changes = sqlite3_changes(s->db);
     cf__store_done(st);
     return CF_OK;
+}
+
+/* run() whose message names an instance: "<what> <id>", formatted only on failure. */
+static int run_named(cf__store *s, sqlite3_stmt *st, int brc, const char *what, const char *id, int *changes,
+                     cf__err *err)
+{
+    int rc = brc == SQLITE_OK ? sqlite3_step(st) : brc;
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        if (changes)
+            *changes = sqlite3_changes(s->db);
+        cf__store_done(st);
+        return CF_OK;
+    }
+    char named[96];
+    snprintf(named, sizeof named, "%s %s", what, id);
+    return step_fail(s, st, rc, named, err);
 }
 
 static char *col_dup(sqlite3_stmt *st, int i)
@@ -461,10 +507,41 @@ sqlite3 *cf__store_db(cf__store *s)
     return s->db;
 }
 
+int cf__store_set_synchronous(cf__store *s, int level, cf__err *err)
+{
+    /* Our own constant text: nothing here comes from data. */
+    const char *sql = level == CF_SYNC_FULL ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CF_OK : cf__store_fail(s, rc, "setting options.synchronous", err);
+}
+
 /* ---- transactions ---- */
 
-int cf__store_begin(cf__store *s, cf__err *err)
+/* Step one of the transaction statements; CF_OK or a message naming `what`. */
+static int step_txn(cf__store *s, int which, const char *what, cf__err *err)
 {
+    sqlite3_stmt *st = s->stmt[which];
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE) {
+        cf__store_done(st);
+        return CF_OK;
+    }
+    return step_fail(s, st, rc, what, err);
+}
+
+/* SQLite rolls the whole transaction back by itself after some errors (a full
+ * disk, an I/O error): a batch then has nothing left to add to or commit. */
+static int batch_lost(cf__err *err)
+{
+    return cf__fail(err, CF_ESTORE,
+                    "the batch's transaction was rolled back by the database after an earlier error (a full disk "
+                    "or an I/O error): nothing done in the batch was applied; call cf_batch_rollback and run the "
+                    "batch again");
+}
+
+static int begin_immediate(cf__store *s, cf__err *err)
+{
+    s->last_known = false; /* another process may have appended since our last transaction */
     sqlite3_stmt *st = s->stmt[ST_BEGIN];
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -480,8 +557,24 @@ int cf__store_begin(cf__store *s, cf__err *err)
     return step_fail(s, st, rc, "starting a transaction", err);
 }
 
+int cf__store_begin(cf__store *s, cf__err *err)
+{
+    if (!s->batch)
+        return begin_immediate(s, err);
+    if (sqlite3_get_autocommit(s->db))
+        return batch_lost(err);
+    return step_txn(s, ST_SAVEPOINT, "starting a savepoint in the batch", err);
+}
+
 int cf__store_commit(cf__store *s, cf__err *err)
 {
+    if (s->batch) {
+        int r = step_txn(s, ST_RELEASE, "releasing a savepoint in the batch", err);
+        if (r != CF_OK)
+            cf__store_rollback(s);
+        return r;
+    }
+    s->last_known = false; /* once committed, other handles may append */
     sqlite3_stmt *st = s->stmt[ST_COMMIT];
     int rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -496,11 +589,57 @@ int cf__store_commit(cf__store *s, cf__err *err)
 
 void cf__store_rollback(cf__store *s)
 {
-    if (!s || sqlite3_get_autocommit(s->db))
+    if (!s)
         return;
+    s->last_known = false; /* the rows appended since are gone */
+    if (sqlite3_get_autocommit(s->db))
+        return;
+    if (s->batch) {
+        /* Undo this call's work and drop its savepoint; the batch goes on. */
+        cf__err ignored;
+        step_txn(s, ST_ROLLBACK_TO, "rolling back a savepoint", &ignored);
+        step_txn(s, ST_RELEASE, "releasing a savepoint", &ignored);
+        return;
+    }
     sqlite3_stmt *st = s->stmt[ST_ROLLBACK];
     sqlite3_step(st);
     cf__store_done(st);
+}
+
+bool cf__store_in_batch(const cf__store *s)
+{
+    return s->batch != 0;
+}
+
+int cf__store_batch_begin(cf__store *s, cf__err *err)
+{
+    if (s->batch)
+        return cf__fail(err, CF_EINVAL, "a batch is already open on this engine (batches do not nest)");
+    int rc = begin_immediate(s, err);
+    if (rc == CF_OK)
+        s->batch = 1;
+    return rc;
+}
+
+int cf__store_batch_commit(cf__store *s, cf__err *err)
+{
+    if (!s->batch)
+        return cf__fail(err, CF_EINVAL, "no batch is open on this engine (start one with cf_batch_begin)");
+    s->batch = 0;
+    if (sqlite3_get_autocommit(s->db)) {
+        s->last_known = false;
+        return batch_lost(err);
+    }
+    return cf__store_commit(s, err);
+}
+
+int cf__store_batch_rollback(cf__store *s, cf__err *err)
+{
+    if (!s->batch)
+        return cf__fail(err, CF_EINVAL, "no batch is open on this engine (start one with cf_batch_begin)");
+    s->batch = 0;
+    cf__store_rollback(s);
+    return CF_OK;
 }
 
 /* ---- workflow definitions ---- */
@@ -573,9 +712,7 @@ int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err
     bind_int(st, 7, row->created_at, &brc);
     bind_int(st, 8, row->updated_at, &brc);
     bind_int(st, 9, row->version, &brc);
-    char what[80];
-    snprintf(what, sizeof what, "storing instance %s", row->id);
-    return run(s, st, brc, what, NULL, err);
+    return run_named(s, st, brc, "storing instance", row->id, NULL, err);
 }
 
 /* Fill row from an instance_get/instance_list result, pointing into the statement. */
@@ -631,10 +768,8 @@ int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err
     bind_text(st, 3, row->data, &brc);
     bind_int(st, 4, row->updated_at, &brc);
     bind_int(st, 5, row->version, &brc);
-    char what[80];
-    snprintf(what, sizeof what, "updating instance %s", row->id);
     int changes = 0;
-    int r = run(s, st, brc, what, &changes, err);
+    int r = run_named(s, st, brc, "updating instance", row->id, &changes, err);
     if (r == CF_OK && changes == 0)
         return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
     return r;
@@ -771,7 +906,20 @@ int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target
     bind_text(st, 3, event, &brc);
     bind_text(st, 4, data, &brc);
     bind_int(st, 5, now, &brc);
-    return run(s, st, brc, "queueing a linked event", NULL, err);
+    int r = run(s, st, brc, "queueing a linked event", NULL, err);
+    if (r == CF_OK)
+        s->queued = true;
+    return r;
+}
+
+bool cf__store_queued(const cf__store *s)
+{
+    return s->queued;
+}
+
+void cf__store_clear_queued(cf__store *s)
+{
+    s->queued = false;
 }
 
 int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err)

@@ -18,7 +18,7 @@ enum {
 };
 
 /* The number of statements store.c prepares for itself (see store.c). */
-#define CF__STORE_NSTMT 17
+#define CF__STORE_NSTMT 20
 
 struct cf__store {
     sqlite3 *db;
@@ -26,6 +26,17 @@ struct cf__store {
     int busy_timeout_ms;
     sqlite3_stmt *stmt[CF__STORE_NSTMT];
     sqlite3_stmt *audit[CF__AUDIT_NSTMT];
+    /* 1 while a batch (cf_batch_begin, or a tick's run of timers) holds the
+     * transaction: begin/commit/rollback then work on a savepoint inside it. */
+    int batch;
+    /* The newest history row, once this handle appended it inside the write
+     * transaction in progress: the write lock keeps every other handle out, so
+     * the next append needs no look-up. Forgotten whenever a transaction or
+     * savepoint starts outside a batch, ends, or rolls back. */
+    bool last_known;
+    int64_t last_seq;
+    char last_hash[CF__HASH_HEX];
+    bool queued; /* cf__store_outbox_add succeeded since cf__store_clear_queued */
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

@@ -1,13 +1,15 @@
 /*
  * timer.c — durable timers and linked-event delivery: tick fires due timers in
- * due order, each as an ordinary transition in its own transaction, and
- * delivers events that transitions queued for linked instances.
+ * due order, each as an ordinary all-or-nothing transition (a savepoint in a run
+ * of up to a thousand per transaction), and delivers events that transitions
+ * queued for linked instances.
  */
 #include "internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Deliver one queued linked event. *none = true when the queue is empty. */
 static int deliver_one(cf_engine *e, bool *none)
@@ -54,6 +56,7 @@ static int deliver_one(cf_engine *e, bool *none)
 
 int cf__engine_deliver(cf_engine *e)
 {
+    cf__store_clear_queued(e->store); /* what stays queued after a failure waits for the next tick */
     for (;;) {
         bool none = false;
         int rc = deliver_one(e, &none);
@@ -109,30 +112,82 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     return rc;
 }
 
+/* A tick fires its timers in runs, each run one transaction of up to RUN_FIRES
+ * timers or RUN_NS of work: the commit, which dominates a single fire, is paid
+ * once per run. Each timer and each delivery in a run is its own savepoint, so
+ * one that fails undoes only itself, and the run before it is still committed. */
+#define RUN_FIRES 1000
+#define RUN_NS (50 * 1000000LL)
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+/* Commit the run in progress; keeps the message of the failure rc that ended it. */
+static int end_run(cf_engine *e, int rc, uint64_t *count, uint64_t *in_run)
+{
+    char saved[CF__MSG_MAX];
+    memcpy(saved, e->err.msg, sizeof saved);
+    int crc = cf__store_batch_commit(e->store, &e->err);
+    uint64_t n = *in_run;
+    *in_run = 0;
+    if (crc != CF_OK)
+        return crc; /* none of the run's timers fired */
+    *count += n;
+    memcpy(e->err.msg, saved, sizeof saved);
+    return rc;
+}
+
 int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
 {
-    uint64_t count = 0;
+    uint64_t count = 0, in_run = 0;
     if (fired)
         *fired = 0;
     int rc = cf__engine_usable(e);
     if (rc != CF_OK)
         return rc;
-    rc = cf__engine_deliver(e);
+    /* Inside the caller's batch: its savepoints, no runs of our own, and linked
+     * events wait for its commit. */
+    bool outer = cf__store_in_batch(e->store);
+    bool run = false;
+    int64_t run_start = 0;
+    if (!outer)
+        rc = cf__engine_deliver(e);
     while (rc == CF_OK) {
-        if (count >= e->opts.max_tick_fires) {
+        if (count + in_run >= e->opts.max_tick_fires) {
             rc = cf__fail(&e->err, CF_ELIMIT,
                           "tick stopped after firing %llu timers (max_tick_fires); timers that keep "
                           "re-arming in the past suggest a deadline policy bug; tick again to continue",
-                          (unsigned long long)count);
+                          (unsigned long long)(count + in_run));
             break;
+        }
+        if (!outer && !run) {
+            rc = cf__store_batch_begin(e->store, &e->err);
+            if (rc != CF_OK)
+                break;
+            run = true;
+            run_start = mono_ns();
         }
         bool none = false;
         rc = fire_next_timer(e, now, &none);
         if (rc != CF_OK || none)
             break;
-        count++;
+        if (outer) {
+            count++;
+            continue;
+        }
+        in_run++;
         rc = cf__engine_deliver(e);
+        if (rc == CF_OK && (in_run >= RUN_FIRES || mono_ns() - run_start > RUN_NS)) {
+            rc = end_run(e, rc, &count, &in_run);
+            run = false;
+        }
     }
+    if (run)
+        rc = end_run(e, rc, &count, &in_run);
     if (fired)
         *fired = count;
     return rc;

@@ -674,6 +674,7 @@ static void test_EMP_1_shipped_policy_cases_pass(void **state)
     cf_options o = CF_OPTIONS_INIT;
     o.workflow_dir = CF_SOURCE_DIR "/workflows";
     o.policy_dir = CF_SOURCE_DIR "/lua";
+    o.plugin_dir = CF_BINARY_DIR "/plugins"; /* the shipped workflows need the shipped plugins */
     cf_engine *e = NULL;
     int rc = cf_engine_open(":memory:", &o, &e);
     if (rc != CF_OK)

@@ -68,10 +68,13 @@ return {
       guard = "dis_outside_limits", actions = { "dis_record_decline" } },
 
     -- DIS_5: the investigation is due investigation_days after receipt, extendable once
-    { from = "received", event = "review_overdue", to = "received", actions = { "dis_mark_review_overdue" } },
-    { from = "acknowledged", event = "review_overdue", to = "acknowledged", actions = { "dis_mark_review_overdue" } },
+    -- (the county hears of it: notices_investigation_overdue, the notices plugin)
+    { from = "received", event = "review_overdue", to = "received",
+      actions = { "dis_mark_review_overdue", "notices_investigation_overdue" } },
+    { from = "acknowledged", event = "review_overdue", to = "acknowledged",
+      actions = { "dis_mark_review_overdue", "notices_investigation_overdue" } },
     { from = "investigating", event = "review_overdue", to = "investigating",
-      actions = { "dis_mark_review_overdue" } },
+      actions = { "dis_mark_review_overdue", "notices_investigation_overdue" } },
     { from = "investigating", event = "extend", to = "investigating", reenter = true,
       guard = "dis_extension_allowed", actions = { "dis_record_extension" } },
 
@@ -101,7 +104,8 @@ return {
     { from = "appealed", event = "acknowledge", to = "appealed", reenter = true,
       guard = "dis_appeal_not_acknowledged", actions = { "dis_record_ack" } },
     { from = "appealed", event = "ack_overdue", to = "appealed", actions = { "dis_mark_ack_overdue" } },
-    { from = "appealed", event = "review_overdue", to = "appealed", actions = { "dis_mark_review_overdue" } },
+    { from = "appealed", event = "review_overdue", to = "appealed",
+      actions = { "dis_mark_review_overdue", "notices_appeal_review_overdue" } },
     { from = "appealed", event = "extend", to = "appealed", reenter = true,
       guard = "dis_extension_allowed", actions = { "dis_record_extension" } },
     { from = "appealed", event = "uphold", to = "upheld",

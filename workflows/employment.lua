@@ -21,7 +21,8 @@ return {
     hired = { on_enter = { "emp_check_hire" } },
     -- working uncertified inside the grace period (EMP_1); the timer moves with an extension
     grace = {
-      on_enter = { "emp_billing_flags" },
+      -- the county hears when the grace period ends (the notices plugin; again after an extension)
+      on_enter = { "emp_billing_flags", "notices_grace_period_ending" },
       timers = { { name = "grace_period", after = "emp_grace_end", event = "grace_ended" } },
     },
     -- certified in good standing: peer codes may be billed (EMP_2)

@@ -22,6 +22,7 @@ return {
     qualified = {},
     -- supervising, training not yet done: due within supervisor_training_days (SUP_2)
     training_due = {
+      on_enter = { "notices_supervisor_training_due" }, -- the supervisor hears the deadline (notices plugin)
       timers = { { name = "supervisor_training", after = "sup_training_due", event = "training_overdue" } },
     },
     -- supervising with the training done

@@ -122,9 +122,20 @@ typedef struct cf_options {
     /* Receives what plugins log (see cf_log_fn); NULL: dropped. */
     cf_log_fn log;
     void *log_ud;
+    /* How hard a commit pushes data to the disk: CF_SYNC_NORMAL or CF_SYNC_FULL;
+     * 0 = default (CF_SYNC_NORMAL). See docs/performance.md for what each costs. */
+    int synchronous;
 } cf_options;
 
-#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL}
+/* Values of cf_options.synchronous (SQLite's synchronous setting in WAL mode). */
+#define CF_SYNC_DEFAULT 0
+/* A commit survives the program crashing; a power loss or OS crash may undo the
+ * last commits (never half of one, never a corrupt file). No fsync per commit. */
+#define CF_SYNC_NORMAL 1
+/* Every commit is on the disk when it returns, power loss included: one fsync per commit. */
+#define CF_SYNC_FULL 2
+
+#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0}
 
 /* Open (creating if needed) the database at `path` (a file, or ":memory:"),
  * migrate its schema, load policies, plugins and workflows. *out is set even on
@@ -227,6 +238,30 @@ typedef struct cf_history_entry {
 typedef int (*cf_history_fn)(void *ud, const cf_history_entry *entry);
 /* Call fn for each history row of instance `id`, oldest first. */
 CF_API int cf_instance_history(cf_engine *engine, const char *id, cf_history_fn fn, void *ud);
+
+/* ---- Batches ---- */
+
+/* Run many calls in one SQLite transaction, for throughput. Between
+ * cf_batch_begin and cf_batch_commit, cf_instance_fire, cf_instance_create and
+ * each timer of cf_engine_tick work as usual and each stays all-or-nothing on its
+ * own (a savepoint): a call that fails undoes only itself and the batch stays
+ * usable; applied and rejected fires stay in it. Idempotency keys, history,
+ * timers and linked events behave exactly as for single calls, and a call sees
+ * what earlier calls of the batch did. Nothing is durable, or visible to other
+ * handles, until cf_batch_commit; cf_batch_rollback, or closing the engine,
+ * discards all of it. Linked events queued in a batch are delivered after it
+ * commits. The batch holds the database's write lock from begin to commit, so
+ * other writers wait (busy_timeout_ms): keep a batch to about a thousand fires.
+ * Batches do not nest, and cf_policy_apply refuses to run inside one. */
+CF_API int cf_batch_begin(cf_engine *engine);
+/* Commit the open batch, then deliver its linked events (a delivery that fails
+ * stays queued for the next tick). CF_EINVAL if no batch is open. If the commit
+ * fails, nothing of the batch is applied. Either way no batch is open afterwards. */
+CF_API int cf_batch_commit(cf_engine *engine);
+/* Discard everything done since cf_batch_begin. CF_EINVAL if no batch is open. */
+CF_API int cf_batch_rollback(cf_engine *engine);
+/* 1 while a batch is open on this engine, else 0. */
+CF_API int cf_batch_active(const cf_engine *engine);
 
 /* ---- Timers ---- */
 
@@ -402,6 +437,18 @@ typedef int (*cf_plugin_status_fn)(void *ud, const cf_plugin_status *plugin);
  * simply not there, and a workflow naming one fails to load. Also works on a
  * handle whose open failed, to show why. */
 CF_API int cf_plugin_list(cf_engine *engine, cf_plugin_status_fn fn, void *ud);
+
+/* Run the query `name` that a loaded plugin registered, named "<plugin>.<query>"
+ * (e.g. "fees.statement"), with args_json (a JSON object text, or NULL for {}).
+ * *result_json gets the plugin's answer, JSON text the caller frees with cf_free
+ * ("null" if it gave none). A query registered as writing runs in a transaction of
+ * its own, committed only if it succeeds; any other runs in a read transaction.
+ * CF_ENOTFOUND if no loaded plugin has such a query (the message lists those that
+ * exist), CF_EJSON for malformed args, CF_EPLUGIN if the plugin fails (the message
+ * names the plugin and says why). On failure *result_json is NULL. */
+CF_API int cf_plugin_query(cf_engine *engine, const char *name, const char *args_json, char **result_json);
+/* Call fn with the full name of each query of the loaded plugins, in load order. */
+CF_API int cf_plugin_queries(cf_engine *engine, cf_name_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

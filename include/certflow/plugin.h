@@ -102,6 +102,15 @@ typedef int (*cf_plugin_action_fn)(cf_call *call, void *ud);
  * error (not a "no"): the event fails and nothing is recorded. A guard may read its
  * plugin's tables but not write them, patch data or send events. */
 typedef int (*cf_plugin_guard_fn)(cf_call *call, void *ud, int *allow);
+/* A query (see cf_host.register_query): reads (or, when registered with
+ * CF_PLUGIN_QUERY_WRITE, changes) the plugin's tables outside any transition and
+ * gives its answer with host->query_result. args_json is the caller's arguments,
+ * a JSON object text ("{}" if none). Return CF_PLUGIN_OK, or an error after
+ * host->set_error(call, why). */
+typedef int (*cf_plugin_query_fn)(cf_call *call, void *ud, const char *args_json);
+
+/* Flags of cf_host.register_query. */
+enum { CF_PLUGIN_QUERY_READ = 0, CF_PLUGIN_QUERY_WRITE = 1 };
 
 /* The host function table. Owned by the engine, constant, and valid while the
  * plugin is loaded (it is the same table for every engine in the process).
@@ -122,7 +131,9 @@ typedef struct cf_host {
      * (copied; several statements allowed). At open the engine runs, in order and
      * each in its own transaction, every version above the one the database
      * records for this plugin, then records the new version. The SQL may only
-     * create and change tables and indexes named <plugin name>_... */
+     * create and change tables, indexes and triggers named <plugin name>_...
+     * (triggers on the plugin's own tables, e.g. to make a ledger append-only;
+     * only a migration may create them). */
     int (*add_migration)(cf_plugin *self, int version, const char *sql);
     /* Say why init fails (copied) before returning an error from it; the load
      * error the embedder sees quotes it. Returns CF_PLUGIN_ERROR. */
@@ -214,6 +225,23 @@ typedef struct cf_host {
      * not an object, CF_PLUGIN_EINVAL if buf is too small (buf gets ""). Works at
      * any time, e.g. on the config text in init. */
     int (*json_field)(const char *json, const char *field, char *buf, size_t size);
+
+    /* ---- queries (added in certflow 0.1.0 after the first ABI 1 table: test with
+     * CF_HOST_HAS(host, register_query) before using them) ---- */
+
+    /* Register the query `name` (copied; 1 to 64 of [a-z0-9_]), which the embedder
+     * runs as "<plugin name>.<name>" with cf_plugin_query, outside any transition:
+     * a statement, a balance, an outbox to list, rows to mark. flags is
+     * CF_PLUGIN_QUERY_READ (it may only read the plugin's tables; run in a read
+     * transaction) or CF_PLUGIN_QUERY_WRITE (it may write them, in a transaction of
+     * its own that commits when fn returns CF_PLUGIN_OK and rolls back otherwise).
+     * Inside fn, event() is the query's full name, event_data_get reads its
+     * arguments, now() is the engine's clock, the instance functions return "" and
+     * data_patch and send are refused. Init only. */
+    int (*register_query)(cf_plugin *self, const char *name, cf_plugin_query_fn fn, void *ud, int flags);
+    /* Set the result of the running query: JSON text (copied; the last call wins).
+     * Queries only; without it the caller gets "null". */
+    int (*query_result)(cf_call *call, const char *json);
 
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;

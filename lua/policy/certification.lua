@@ -7,9 +7,11 @@
 --  * A guard never fails on missing data: every guard of every candidate transition
 --    runs, so each one checks what it reads and answers with a reason.
 --  * Reasons name the numbers and dates they compare, so a rejection reads on its own.
---  * Fees are appended to data.fees ({ type, amount, on, covered_by }) and never removed
---    (FEE_1); a guard that needs a fee checks the event data: `fee_paid` (dollars) or
---    `covered_by` (a scholarship award id, SCH_1).
+--  * Fees are charged through the fees plugin (FEE_1): an assign puts what is due in
+--    data.fees_due ({ type, amount, on, reason, covered_by }, amounts in dollars from
+--    params) and the workflow's next action, fees_charge, writes it to the plugin's
+--    ledger and removes the field. A guard that needs a fee checks the event data:
+--    `fee_paid` (dollars) or `covered_by` (a scholarship award id, SCH_1).
 --  * Lists in the data (fees, exams, ...) are replaced whole by a patch, so an assign
 --    copies the old list and appends to it.
 local G, A, D = {}, {}, {}
@@ -74,11 +76,11 @@ local function pathway(inst)
   return inst.data.pathway or "initial"
 end
 
--- A fee entry for data.fees.
-local function fee(kind, amount, ev, ctx)
+-- A fee due in this transition, for the fees plugin's fees_charge action (data.fees_due).
+local function fee(kind, amount, ev, ctx, rule)
   local covered = ev and ev.data and ev.data.covered_by
-  return { type = kind, amount = amount, on = ctx.today,
-           covered_by = type(covered) == "string" and covered or nil }
+  return { type = kind, amount = amount, on = ctx.today, reason = kind .. " fee (" .. rule .. ")",
+           covered_by = type(covered) == "string" and covered ~= "" and covered or nil }
 end
 
 -- Is a fee of `amount` paid in this event? (APP_6, EX_1, EX_8, REN_4, REN_7, SCH_1)
@@ -321,7 +323,7 @@ function A.record_submission(inst, ev, ctx)
     submitted_on = ctx.today,
     review_started_on = ctx.today,
     ethics = { version = inst.data.ethics_version, signed_on = inst.data.ethics_signed_on },
-    fees = append(inst.data.fees, fee("application", params.application_fee, ev, ctx)),
+    fees_due = { fee("application", params.application_fee, ev, ctx, "APP_6") },
   }
 end
 
@@ -673,7 +675,7 @@ function A.record_appointment(inst, ev, ctx)
     retake = null,
   }
   if inst.data.exam_fee_credit ~= true and inst.data.retake_required ~= true then
-    patch.fees = append(inst.data.fees, fee("exam", params.exam_fee, ev, ctx))
+    patch.fees_due = { fee("exam", params.exam_fee, ev, ctx, "EX_1") }
   end
   return patch
 end
@@ -808,7 +810,7 @@ function A.record_retake_request(inst, ev, ctx)
     retake = { requested_on = ctx.today, status = "pending",
                review_due_on = date.add_days(ctx.today, params.retake_review_days) },
     retakes = append(inst.data.retakes, { requested_on = ctx.today }),
-    fees = append(inst.data.fees, fee("retake", params.retake_fee, ev, ctx)),
+    fees_due = { fee("retake", params.retake_fee, ev, ctx, "EX_8") },
     exam_fee_credit = true,
   }
 end
@@ -919,6 +921,12 @@ function D.renewal_window_opens(inst)
   return renewal_opens(inst)
 end
 
+-- Notices: the person hears expiry_notice_days before the expiry date (the notices plugin).
+function D.expiry_notice_due(inst)
+  if not is_date(inst.data.expires_on) then return nil end
+  return date.add_days(inst.data.expires_on, -params.expiry_notice_days)
+end
+
 function A.mark_renewal_open(inst, ev, ctx)
   return { renewal_open_since = ctx.today }
 end
@@ -993,7 +1001,7 @@ function A.record_renewal(inst, ev, ctx)
     expires_on = expiry_from(old),
     renewal_open_since = null,
     ethics = { version = ev.data.ethics_version, signed_on = ev.data.ethics_signed_on },
-    fees = append(inst.data.fees, fee("renewal", params.renewal_fee, ev, ctx)),
+    fees_due = { fee("renewal", params.renewal_fee, ev, ctx, "REN_4") },
   }
 end
 
@@ -1023,14 +1031,13 @@ end
 
 -- A reinstated certification starts a new period on the reinstatement day.
 function A.record_reinstatement(inst, ev, ctx)
-  local fees = append(inst.data.fees, fee("reinstatement", params.reinstatement_fee, ev, ctx))
-  fees = append(fees, fee("renewal", params.renewal_fee, ev, ctx))
   return {
     reinstatements = append(inst.data.reinstatements, { reinstated_on = ctx.today, previous_expiry = inst.data.expires_on }),
     period_starts_on = ctx.today,
     expires_on = expiry_from(ctx.today),
     ethics = { version = ev.data.ethics_version, signed_on = ev.data.ethics_signed_on },
-    fees = fees,
+    fees_due = { fee("reinstatement", params.reinstatement_fee, ev, ctx, "REN_7"),
+                 fee("renewal", params.renewal_fee, ev, ctx, "REN_7") },
   }
 end
 

@@ -33,6 +33,7 @@ P.params = {
   code_of_ethics_version = "2022",       -- REN_5 (the most recent Code of Ethics a renewal agrees to)
   renewal_window_days = 90,              -- REN_4
   renewal_fee = 80,                      -- REN_4
+  expiry_notice_days = 30,               -- REN_4 (notices: the expiry is approaching)
   reinstatement_fee = 80,                -- REN_7
   reinstatement_limit_days = 365,        -- REN_7
   -- Other pathways (PATH_*)

@@ -44,7 +44,7 @@ static inline uint64_t tick_day(sc *s, const char *day)
     return sc_tick(s, noon(day));
 }
 
-/* A field of the data by a dotted path ("fees.0.amount"); NULL if absent. Borrowed from root. */
+/* A field of the data by a dotted path ("exams.0.score"); NULL if absent. Borrowed from root. */
 static inline json_t *jpath(json_t *root, const char *path)
 {
     char buf[256];
@@ -85,6 +85,60 @@ static inline size_t dlen(sc *s, const char *id, const char *path)
     json_t *d = sc_data(s, id);
     size_t n = json_array_size(jpath(d, path));
     json_decref(d);
+    return n;
+}
+
+/* The instance's fees from the fees plugin's ledger (query fees.statement), oldest
+ * first, each as { amount (dollars), covered_by, on, type }: new reference. */
+static inline json_t *ledger(sc *s, const char *id)
+{
+    char args[128];
+    snprintf(args, sizeof args, "{\"instance\": \"%s\"}", id);
+    json_t *st = sc_query(s, "fees.statement", args);
+    json_t *out = json_array();
+    size_t i;
+    json_t *e;
+    json_array_foreach(json_object_get(st, "entries"), i, e)
+    {
+        json_int_t cents = json_integer_value(json_object_get(e, "amount_cents"));
+        json_t *o = json_pack("{s:I, s:O, s:O}", "amount", cents / 100, "on", json_object_get(e, "charged_on"),
+                              "type", json_object_get(e, "type"));
+        if (cents % 100)
+            json_object_set_new(o, "amount", json_real((double)cents / 100));
+        if (json_is_string(json_object_get(e, "covered_by")))
+            json_object_set(o, "covered_by", json_object_get(e, "covered_by"));
+        json_array_append_new(out, o);
+    }
+    json_decref(st);
+    return out;
+}
+
+/* A ledger entry's field by path ("1", "0.covered_by") as text, like dget; "" if absent. */
+static inline const char *fget(sc *s, const char *id, const char *path)
+{
+    static char ring[8][1024];
+    static int next;
+    char *b = ring[next++ % 8];
+    json_t *l = ledger(s, id);
+    json_t *v = path && *path ? jpath(l, path) : l;
+    b[0] = '\0';
+    if (json_is_string(v)) {
+        snprintf(b, sizeof ring[0], "%s", json_string_value(v));
+    } else if (v) {
+        char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        snprintf(b, sizeof ring[0], "%s", t ? t : "");
+        free(t);
+    }
+    json_decref(l);
+    return b;
+}
+
+/* The number of fees charged to the instance (FEE_1). */
+static inline size_t fcount(sc *s, const char *id)
+{
+    json_t *l = ledger(s, id);
+    size_t n = json_array_size(l);
+    json_decref(l);
     return n;
 }
 

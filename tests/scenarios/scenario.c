@@ -19,6 +19,11 @@ static cf_time sc_clock(void *ud)
 
 sc *sc_open(const char *iso, const char *policy_dir)
 {
+    return sc_open_config(iso, policy_dir, NULL);
+}
+
+sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_config)
+{
     sc *s = calloc(1, sizeof *s);
     assert_non_null(s);
     s->dir = cft_tmpdir();
@@ -27,6 +32,8 @@ sc *sc_open(const char *iso, const char *policy_dir)
     cf_options o = CF_OPTIONS_INIT;
     o.workflow_dir = CF_SOURCE_DIR "/workflows";
     o.policy_dir = policy_dir ? policy_dir : CF_SOURCE_DIR "/lua";
+    o.plugin_dir = CF_BINARY_DIR "/plugins"; /* the shipped plugins: the workflows need them */
+    o.plugin_config = plugin_config;
     o.clock = sc_clock;
     o.clock_ud = s;
     int rc = cf_engine_open(db, &o, &s->e);
@@ -148,4 +155,16 @@ int sc_reason_is(const sc *s, const char *text)
     }
     json_decref(a);
     return hit;
+}
+
+json_t *sc_query(sc *s, const char *name, const char *args_json)
+{
+    char *answer = NULL;
+    int rc = cf_plugin_query(s->e, name, args_json, &answer);
+    if (rc != CF_OK)
+        fail_msg("query %s: %s: %s", name, cf_result_name(rc), cf_errmsg(s->e));
+    json_t *v = json_loads(answer, JSON_DECODE_ANY, NULL);
+    cf_free(answer);
+    assert_non_null(v);
+    return v;
 }

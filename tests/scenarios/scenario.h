@@ -19,10 +19,16 @@ typedef struct sc {
     char reasons[4096];      /* the last fire's reasons (JSON array text), copied */
 } sc;
 
-/* Open a fresh database with the shipped workflows and policies, the clock at `iso`.
+/* Open a fresh database with the shipped workflows, policies and plugins (built into
+ * CF_BINARY_DIR/plugins), the clock at `iso`.
  * policy_dir may be NULL for the shipped lua/ folder. */
 sc *sc_open(const char *iso, const char *policy_dir);
+/* The same with the plugins' configuration (cf_options.plugin_config; may be NULL). */
+sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_config);
 void sc_close(sc *s);
+/* Run a plugin query (cf_plugin_query) with args (JSON text or NULL); the answer as a
+ * new reference (json_decref it). Fails the test if the query fails. */
+json_t *sc_query(sc *s, const char *name, const char *args_json);
 
 /* Move the virtual clock (no timers fire: call sc_tick for that). */
 void sc_at(sc *s, const char *iso);

@@ -1,0 +1,7 @@
+local t = {}
+for i = 1, 100 do t[i] = i end
+return { params = { t = #t }, overridable = { "t" } }
+--@county
+local n = 0
+for i = 1, 1000 do n = n + i end
+return { params = { t = n } }

@@ -1,0 +1,3 @@
+return 42
+--@county
+return "x"

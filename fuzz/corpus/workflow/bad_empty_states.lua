@@ -1,0 +1,8 @@
+-- no states at all
+return {
+  name = "mini",
+  initial = "draft",
+  events = { "submit" },
+  states = {},
+  transitions = {},
+}

@@ -1,0 +1,4 @@
+-- never finishes
+local n = 0
+while true do n = n + 1 end
+return {}

@@ -1,0 +1,2 @@
+-- returns a name rather than a workflow table
+return "application"

@@ -1,0 +1,5 @@
+-- a comma is missing after the name
+return {
+  name = "mini"
+  initial = "draft",
+}

@@ -1,0 +1,1 @@
+return { name = "a", initial = "s", events = {}, states = { s = { terminal = true } }, transitions = {} }

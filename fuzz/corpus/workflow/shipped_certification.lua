@@ -1,0 +1,221 @@
+-- workflows/certification.lua — one person's Medi-Cal Peer Support Specialist
+-- certification: the application (initial, legacy or reciprocity pathway), its review,
+-- the 12-month window with training, accommodation, exam appointments and attempts,
+-- then the certification itself: specializations, renewal, expiry, reinstatement,
+-- suspension, revocation and restoration. The decisions are in lua/policy/certification.lua;
+-- docs/rules.md says which rule each guard, action and timer enforces, and
+-- docs/lifecycles.md the data fields and the events exchanged with employments and complaints.
+
+local transitions = {}
+local function add(t)
+  transitions[#transitions + 1] = t
+end
+
+-- The engine refuses a send when the link field is missing or empty, so a transition
+-- that tells the linked employments comes as a pair: with the guard has_employments and
+-- the send first, then the same transition without the send.
+local function add_notifying(t, event)
+  local guards = {}
+  for i = 1, #(t.guard or {}) do
+    guards[i] = t.guard[i]
+  end
+  guards[#guards + 1] = "has_employments"
+  add({ from = t.from, event = t.event, to = t.to, guard = guards, actions = t.actions,
+        send = { { link = "employments", event = event } } })
+  add(t)
+end
+
+-- The states that accept `employment_started`: every non-final one.
+local open_states = {
+  "draft", "submitted", "denied", "denial_appealed", "approved", "exhausted",
+  "certified", "expired", "suspended", "revoked",
+}
+
+-- What an exam appointment needs, scheduled first or after a retake.
+local schedule_guards = {
+  "attempt_allowed", "training_complete", "no_accommodation_pending", "no_appointment",
+  "retake_cleared", "exam_fee_paid", "appointment_ok",
+}
+
+---------------------------------------------------------------------------
+-- The application and its review (APP_1..APP_7, PATH_1, PATH_2, DIS_7)
+---------------------------------------------------------------------------
+add({ from = "draft", event = "update", to = "draft", guard = "draft_fields_known", actions = { "update_draft" } })
+add({ from = "draft", event = "submit", to = "submitted",
+      guard = { "is_adult", "has_education", "has_lived_experience", "attests_willingness", "ethics_signed",
+                "pathway_requirements", "application_fee_paid" },
+      actions = { "record_submission" } })
+add({ from = "submitted", event = "review_overdue", to = "submitted", actions = { "mark_review_overdue" } })
+add({ from = "submitted", event = "approve", to = "approved", actions = { "record_approval" } })
+add({ from = "submitted", event = "deny", to = "denied", actions = { "record_denial" } })
+add({ from = "denied", event = "appeal", to = "denial_appealed", guard = "within_appeal_window",
+      actions = { "record_appeal" } })
+add({ from = "denied", event = "appeal_window_closed", to = "denial_final" })
+add({ from = "denial_appealed", event = "appeal_overturned", to = "approved", guard = "restore_to_approved",
+      actions = { "appeal_overturned", "record_approval" } })
+add({ from = "denial_appealed", event = "appeal_overturned", to = "submitted", actions = { "appeal_overturned" } })
+add({ from = "denial_appealed", event = "appeal_upheld", to = "denial_final", actions = { "appeal_upheld" } })
+add({ from = { "draft", "submitted", "approved" }, event = "withdraw", to = "withdrawn", actions = { "close_withdrawn" } })
+
+---------------------------------------------------------------------------
+-- The window: training, accommodation, appointments, attempts (APP_8, TRN, EX)
+-- Events that start or stop a review clock re-enter `approved`, so that its timers
+-- are computed again from the data (a deadline with nothing pending is no timer).
+---------------------------------------------------------------------------
+add({ from = "approved", event = "upload_training", to = "approved", reenter = true,
+      guard = { "training_record_complete", "no_training_review_pending" }, actions = { "record_training_upload" } })
+add({ from = "approved", event = "accept_training", to = "approved", reenter = true,
+      guard = { "training_review_pending", "training_counts" }, actions = { "accept_training" } })
+add({ from = "approved", event = "reject_training", to = "approved", reenter = true,
+      guard = "training_review_pending", actions = { "reject_training" } })
+add({ from = "approved", event = "training_review_overdue", to = "approved", actions = { "mark_training_review_overdue" } })
+
+add({ from = "approved", event = "request_accommodation", to = "approved", reenter = true,
+      guard = { "no_accommodation_pending", "accommodation_request_ok" }, actions = { "record_accommodation_request" } })
+add({ from = "approved", event = "decide_accommodation", to = "approved", reenter = true,
+      guard = "accommodation_pending", actions = { "decide_accommodation" } })
+add({ from = "approved", event = "accommodation_review_overdue", to = "approved", actions = { "mark_accommodation_overdue" } })
+
+add({ from = "approved", event = "schedule_exam", to = "approved", guard = schedule_guards, actions = { "record_appointment" } })
+add({ from = "approved", event = "reschedule_exam", to = "approved",
+      guard = { "cancel_in_time", "appointment_ok" }, actions = { "reschedule_appointment" } })
+add({ from = "approved", event = "cancel_exam", to = "approved", guard = "cancel_in_time", actions = { "record_cancellation" } })
+-- a late cancellation is a no-show (EX_7)
+add({ from = "approved", event = "cancel_exam", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
+      actions = { "record_no_show", "close_exhausted" } })
+add({ from = "approved", event = "cancel_exam", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+add({ from = "approved", event = "no_show", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
+      actions = { "record_no_show", "close_exhausted" } })
+add({ from = "approved", event = "no_show", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+
+add_notifying({ from = "approved", event = "exam_result", to = "certified",
+                guard = { "has_appointment", "result_complete", "attempt_allowed", "training_complete", "exam_passed",
+                          "taken_in_window" },
+                actions = { "record_attempt", "issue_certificate" } }, "certification_granted")
+add({ from = "approved", event = "exam_result", to = "exhausted",
+      guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed", "last_attempt" },
+      actions = { "record_attempt", "close_exhausted" } })
+add({ from = "approved", event = "exam_result", to = "approved",
+      guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed" }, actions = { "record_attempt" } })
+
+add({ from = "approved", event = "request_retake", to = "approved", reenter = true,
+      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request" } })
+add({ from = "approved", event = "process_retake", to = "approved", reenter = true,
+      guard = "retake_pending", actions = { "approve_retake" } })
+add({ from = "approved", event = "retake_review_overdue", to = "approved", actions = { "mark_retake_overdue" } })
+
+add({ from = "approved", event = "window_expired", to = "window_closed", actions = { "close_window" } })
+
+-- Exhausted is closed for good while the attempt limit holds: these transitions exist so
+-- that a fourth attempt is refused with the count and the window (EX_2), not just "closed".
+add({ from = "exhausted", event = "request_retake", to = "approved",
+      guard = { "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request" } })
+add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = schedule_guards,
+      actions = { "record_appointment" } })
+
+---------------------------------------------------------------------------
+-- The certification (CERT, REN, DIS_2, DIS_3)
+---------------------------------------------------------------------------
+add({ from = "certified", event = "add_specialization", to = "certified", guard = "specialization_ok",
+      actions = { "add_specialization" } })
+add({ from = "certified", event = "renewal_window_open", to = "certified", actions = { "mark_renewal_open" } })
+add({ from = "certified", event = "renew", to = "certified", reenter = true,
+      guard = { "in_renewal_window", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
+      actions = { "record_renewal" } })
+add_notifying({ from = "certified", event = "expire", to = "expired" }, "certification_lost")
+add_notifying({ from = "certified", event = "suspend", to = "suspended", actions = { "record_suspension" } },
+              "certification_lost")
+add_notifying({ from = "certified", event = "revoke", to = "revoked", actions = { "record_revocation" } },
+              "certification_lost")
+
+add_notifying({ from = "expired", event = "reinstate", to = "certified",
+                guard = { "within_reinstatement_limit", "good_standing", "ce_hours_met_reinstatement",
+                          "ethics_current", "reinstatement_fee_paid" },
+                actions = { "record_reinstatement" } }, "certification_granted")
+add({ from = "expired", event = "reinstatement_closed", to = "lapsed" })
+add({ from = "expired", event = "suspend", to = "suspended", actions = { "record_suspension" } })
+add({ from = { "expired", "suspended" }, event = "revoke", to = "revoked", actions = { "record_revocation" } })
+
+-- DIS_3: an overturned action restores the status before it.
+add_notifying({ from = "suspended", event = "restore", to = "certified", guard = { "was_certified" },
+                actions = { "record_restoration" } }, "certification_granted")
+add({ from = "suspended", event = "restore", to = "expired", guard = "was_expired", actions = { "record_restoration" } })
+add_notifying({ from = "revoked", event = "restore", to = "certified", guard = { "was_certified" },
+                actions = { "record_restoration", "restore_specializations" } }, "certification_granted")
+add({ from = "revoked", event = "restore", to = "suspended", guard = "was_suspended",
+      actions = { "record_restoration", "restore_specializations" } })
+add({ from = "revoked", event = "restore", to = "expired", guard = "was_expired",
+      actions = { "record_restoration", "restore_specializations" } })
+
+-- DIS_2, DIS_4: a corrective action is recorded and, while open, bars renewal (REN_3).
+-- Internal transitions stay in their state, so each state gets its own.
+local disciplined = { "certified", "expired", "suspended" }
+for i = 1, #disciplined do
+  local s = disciplined[i]
+  add({ from = s, event = "corrective_action", to = s, actions = { "record_corrective_action" } })
+  add({ from = s, event = "complete_corrective_action", to = s, guard = "corrective_action_open",
+        actions = { "complete_corrective_action" } })
+end
+
+-- docs/lifecycles.md: an employment announces itself in every non-final state.
+for i = 1, #open_states do
+  local s = open_states[i]
+  add({ from = s, event = "employment_started", to = s, actions = { "record_employment" } })
+end
+
+return {
+  name = "certification",
+  description = "Medi-Cal Peer Support Specialist certification of one person",
+  initial = "draft",
+  events = {
+    "update", "submit", "withdraw", "review_overdue", "approve", "deny",
+    "appeal", "appeal_overturned", "appeal_upheld", "appeal_window_closed",
+    "upload_training", "accept_training", "reject_training", "training_review_overdue",
+    "request_accommodation", "decide_accommodation", "accommodation_review_overdue",
+    "schedule_exam", "reschedule_exam", "cancel_exam", "no_show", "exam_result",
+    "request_retake", "process_retake", "retake_review_overdue", "window_expired",
+    "add_specialization", "renewal_window_open", "renew", "expire", "reinstate", "reinstatement_closed",
+    "suspend", "revoke", "restore", "corrective_action", "complete_corrective_action",
+    "employment_started",
+  },
+  states = {
+    draft = {},
+    submitted = {
+      timers = { { name = "review_sla", after = "review_due", event = "review_overdue" } },
+    },
+    denied = {
+      timers = { { name = "appeal_window", after = "appeal_window_end", event = "appeal_window_closed" } },
+    },
+    denial_appealed = {},
+    denial_final = { terminal = true },
+    approved = {
+      timers = {
+        { name = "application_window", after = "window_end", event = "window_expired" },
+        { name = "training_review", after = "training_review_due", event = "training_review_overdue" },
+        { name = "accommodation_review", after = "accommodation_review_due", event = "accommodation_review_overdue" },
+        { name = "retake_review", after = "retake_review_due", event = "retake_review_overdue" },
+      },
+    },
+    exhausted = {},
+    window_closed = { terminal = true },
+    withdrawn = { terminal = true },
+    certified = {
+      on_enter = { "status_active" },
+      timers = {
+        { name = "renewal_window", after = "renewal_window_opens", event = "renewal_window_open" },
+        { name = "expiry", after = "expiry", event = "expire" },
+      },
+    },
+    expired = {
+      on_enter = { "status_lapsed" },
+      timers = { { name = "reinstatement_limit", after = "reinstatement_limit", event = "reinstatement_closed" } },
+    },
+    lapsed = { terminal = true, on_enter = { "status_lapsed", "end_specializations" } },
+    suspended = { on_enter = { "status_suspended" } },
+    revoked = { on_enter = { "status_revoked", "end_specializations" } },
+  },
+  transitions = transitions,
+  links = {
+    employments = { workflow = "employment", field = "employment_ids" },
+  },
+}

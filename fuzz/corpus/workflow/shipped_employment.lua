@@ -1,0 +1,115 @@
+-- workflows/employment.lua — one hire into a county program position that requires
+-- lived experience (EMP_1..EMP_3): the grace period after the hire date and its COR
+-- extension, billing eligibility (peer codes vs. "Other Qualified Provider"), and EHR
+-- access for peer services. Decisions live in lua/policy/employment.lua; the contract
+-- with the certification workflow is docs/lifecycles.md.
+--
+-- Create it with { name, hired_on = "YYYY-MM-DD", certification_id = <the person's
+-- certification instance, if there is one yet>, program, position }, then fire `start`:
+-- that first event tells the certification about the hire (`employment_started`).
+return {
+  name = "employment",
+  description = "A hire in a county peer position: grace period, billing, EHR access",
+  initial = "hired",
+  events = {
+    "start", "link_certification", "extend", "record_oqp", "bill",
+    "certification_granted", "certification_lost", "grace_ended",
+    "ehr_restored", "ehr_restore_overdue", "end",
+  },
+  states = {
+    -- created, not started: nothing is decided before `start`
+    hired = { on_enter = { "emp_check_hire" } },
+    -- working uncertified inside the grace period (EMP_1); the timer moves with an extension
+    grace = {
+      on_enter = { "emp_billing_flags" },
+      timers = { { name = "grace_period", after = "emp_grace_end", event = "grace_ended" } },
+    },
+    -- certified in good standing: peer codes may be billed (EMP_2)
+    certified = { on_enter = { "emp_billing_flags" } },
+    -- the grace period ended without certification: EHR access for peer services is suspended (EMP_3)
+    ehr_suspended = { on_enter = { "emp_billing_flags" } },
+    -- certified after a suspension: EHR access is being restored, due by ehr_restore_by (EMP_3)
+    ehr_restoring = {
+      on_enter = { "emp_billing_flags" },
+      timers = { { name = "ehr_restore", after = "emp_ehr_restore_by", event = "ehr_restore_overdue" } },
+    },
+    -- was certified, the certification was lost (expired, suspended, revoked): peer billing
+    -- stops; EHR access is untouched (EMP_3 is about the end of the grace period)
+    not_in_good_standing = { on_enter = { "emp_billing_flags" } },
+    ended = { terminal = true, on_enter = { "emp_billing_flags" } },
+  },
+  transitions = {
+    -- start: the first event; it tells the linked certification about this hire
+    { from = "hired", event = "start", to = "certified", guard = "emp_start_certified",
+      actions = { "emp_record_start", "emp_record_certified" },
+      send = { { link = "certification", event = "employment_started" } } },
+    { from = "hired", event = "start", to = "grace", guard = "emp_start_linked",
+      actions = { "emp_record_start" },
+      send = { { link = "certification", event = "employment_started" } } },
+    -- no certification yet (the hire has not applied): link it later with link_certification
+    { from = "hired", event = "start", to = "grace", guard = "emp_start_unlinked",
+      actions = { "emp_record_start" } },
+
+    { from = "grace", event = "link_certification", to = "grace",
+      guard = "emp_link_valid", actions = { "emp_record_link" },
+      send = { { link = "certification", event = "employment_started" } } },
+    { from = "ehr_suspended", event = "link_certification", to = "ehr_suspended",
+      guard = "emp_link_valid", actions = { "emp_record_link" },
+      send = { { link = "certification", event = "employment_started" } } },
+
+    -- EMP_1: a COR-approved extension moves the end of the grace period (and its timer)
+    { from = "grace", event = "extend", to = "grace", reenter = true,
+      guard = "emp_extension_valid", actions = { "emp_record_extension" } },
+
+    -- EMP_1: certified inside the window
+    { from = "grace", event = "certification_granted", to = "certified",
+      guard = "emp_from_certification", actions = { "emp_record_certified" } },
+    -- EMP_3: the window ended without certification
+    { from = "grace", event = "grace_ended", to = "ehr_suspended", actions = { "emp_suspend_ehr" } },
+    -- EMP_3: certification notified: restore EHR access within ehr_restore_hours
+    { from = "ehr_suspended", event = "certification_granted", to = "ehr_restoring",
+      guard = "emp_from_certification", actions = { "emp_record_certified", "emp_schedule_ehr_restore" } },
+    { from = "ehr_restoring", event = "ehr_restored", to = "certified", actions = { "emp_record_ehr_restored" } },
+    { from = "ehr_restoring", event = "ehr_restore_overdue", to = "ehr_restoring",
+      actions = { "emp_mark_ehr_restore_overdue" } },
+
+    -- the certification left `certified` (expired, suspended, revoked): peer billing stops
+    { from = "certified", event = "certification_lost", to = "not_in_good_standing",
+      guard = "emp_from_certification", actions = { "emp_record_lost" } },
+    -- lost again before access came back: uncertified, access still suspended
+    { from = "ehr_restoring", event = "certification_lost", to = "ehr_suspended",
+      guard = "emp_from_certification", actions = { "emp_record_lost" } },
+    -- restored or reinstated: back in good standing
+    { from = "not_in_good_standing", event = "certification_granted", to = "certified",
+      guard = "emp_from_certification", actions = { "emp_record_certified" } },
+    -- granted again while already in good standing (a renewal re-enters `certified`): recorded, no change
+    { from = "certified", event = "certification_granted", to = "certified", guard = "emp_from_certification" },
+    { from = "ehr_restoring", event = "certification_granted", to = "ehr_restoring", guard = "emp_from_certification" },
+
+    -- EMP_2: the program records that the hire meets "Other Qualified Provider" criteria
+    { from = "grace", event = "record_oqp", to = "grace", guard = "emp_oqp_valid", actions = { "emp_record_oqp" } },
+    { from = "certified", event = "record_oqp", to = "certified", guard = "emp_oqp_valid", actions = { "emp_record_oqp" } },
+    { from = "ehr_suspended", event = "record_oqp", to = "ehr_suspended",
+      guard = "emp_oqp_valid", actions = { "emp_record_oqp" } },
+    { from = "ehr_restoring", event = "record_oqp", to = "ehr_restoring",
+      guard = "emp_oqp_valid", actions = { "emp_record_oqp" } },
+    { from = "not_in_good_standing", event = "record_oqp", to = "not_in_good_standing",
+      guard = "emp_oqp_valid", actions = { "emp_record_oqp" } },
+
+    -- EMP_2: a service to bill; a refused one stays in the history with its reason
+    { from = "grace", event = "bill", to = "grace", guard = "emp_may_bill", actions = { "emp_record_bill" } },
+    { from = "certified", event = "bill", to = "certified", guard = "emp_may_bill", actions = { "emp_record_bill" } },
+    { from = "ehr_suspended", event = "bill", to = "ehr_suspended",
+      guard = "emp_may_bill", actions = { "emp_record_bill" } },
+    { from = "ehr_restoring", event = "bill", to = "ehr_restoring",
+      guard = "emp_may_bill", actions = { "emp_record_bill" } },
+    { from = "not_in_good_standing", event = "bill", to = "not_in_good_standing",
+      guard = "emp_may_bill", actions = { "emp_record_bill" } },
+
+    -- separation from the position
+    { from = "*", event = "end", to = "ended", actions = { "emp_record_end" } },
+  },
+  links = {
+    certification = { workflow = "certification", field = "certification_id" },
+  },
+}
