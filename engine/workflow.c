@@ -19,6 +19,13 @@
 #define WF_MEMORY_CAP ((size_t)64 * 1024 * 1024)
 #define WF_NAME_MAX 64 /* longest state/event/link/timer/workflow name */
 #define TP_MAX 512     /* longest path in the table quoted in a message */
+/* Most entries in any one list or map of a workflow (states, events, transitions,
+ * from, guards, ...), and most (from-state, event) pairs the transitions expand to.
+ * Found while fuzzing the loader: without them a file of a few lines could make
+ * loading quadratic (200,000 events took minutes) or allocate states x events
+ * cells far past the Lua state's memory cap. */
+#define WF_MAX_ENTRIES 1000
+#define WF_MAX_EXPANDED 10000
 
 /* ---------- the arena: every string and array of a compiled workflow ---------- */
 
@@ -315,6 +322,9 @@ static int check_list(ctx *c, const char *tp, const char *example, lua_Integer *
     }
     if (count != len)
         return bad(c, tp, hint, "expected a list, but it has holes (nil entries)");
+    if (len > WF_MAX_ENTRIES)
+        return bad(c, tp, "a workflow is a small table of data; split it into several workflows",
+                   "has %lld entries, more than the limit of %d", (long long)len, WF_MAX_ENTRIES);
     *n = len;
     return CF_OK;
 }
@@ -601,6 +611,9 @@ static int map_names(ctx *c, const char *tp, const char *what, const char *examp
         lua_pop(L, 1);
         n++;
     }
+    if (n > WF_MAX_ENTRIES)
+        return bad(c, tp, "a workflow is a small table of data; split it into several workflows",
+                   "has %d %s names, more than the limit of %d", n, what, WF_MAX_ENTRIES);
     const char **list = arena_alloc(c->arena, sizeof *list * (size_t)(n ? n : 1));
     if (!list)
         return oom(c);
@@ -1073,6 +1086,20 @@ static int load_transition(ctx *c, int tt, const char *tp, file_trans *ft)
     return rc;
 }
 
+/* FNV-1a over a transition's guard names: duplicate checks compare these first,
+ * so that many transitions with long, nearly equal guard lists stay linear to check
+ * (found while fuzzing: 1,000 transitions of 1,000 guards took close to a minute). */
+static uint64_t guards_hash(const cf__fnref *guards, int n)
+{
+    uint64_t h = 14695981039346656037u;
+    for (int i = 0; i < n; i++) {
+        for (const char *s = guards[i].name; *s; s++)
+            h = (h ^ (unsigned char)*s) * 1099511628211u;
+        h = (h ^ 0xff) * 1099511628211u; /* separator: {"ab"} and {"a", "b"} differ */
+    }
+    return h;
+}
+
 static bool same_guards(const cf__transition *a, const cf__transition *b)
 {
     if (a->nguards != b->nguards)
@@ -1121,17 +1148,27 @@ static int load_transitions(ctx *c, int t)
     }
     if (rc != CF_OK)
         goto done;
+    if (total > WF_MAX_EXPANDED) {
+        rc = bad(c, "transitions", "a workflow is a small table of data; split it into several workflows",
+                 "the transitions take %zu (from-state, event) pairs in all (each from-state counts), more "
+                 "than the limit of %d",
+                 total, WF_MAX_EXPANDED);
+        goto done;
+    }
 
     /* Expand `from`: one compiled transition per concrete from-state, in file order. */
     size_t cells = (size_t)wf->nstates * (size_t)wf->nevents;
     wf->trans = arena_alloc(c->arena, sizeof *wf->trans * (total ? total : 1));
     int *file_index = arena_alloc(c->arena, sizeof *file_index * (total ? total : 1));
+    uint64_t *ghash = arena_alloc(c->arena, sizeof *ghash * (size_t)(n ? n : 1));
     int *last = arena_alloc(c->arena, sizeof *last * (cells ? cells : 1));
     wf->first = arena_alloc(c->arena, sizeof *wf->first * (cells ? cells : 1));
-    if (!wf->trans || !file_index || !last || !wf->first) {
+    if (!wf->trans || !file_index || !ghash || !last || !wf->first) {
         rc = oom(c);
         goto done;
     }
+    for (lua_Integer i = 0; i < n; i++)
+        ghash[i] = guards_hash(fts[i].guards, fts[i].nguards);
     for (size_t k = 0; k < cells; k++)
         wf->first[k] = last[k] = -1;
     int m = 0;
@@ -1156,7 +1193,7 @@ static int load_transitions(ctx *c, int t)
             join_index(p, "transitions", i + 1);
             const char *sname = wf->states[tr->from].name, *ename = wf->events[tr->event];
             for (int k = wf->first[cell]; k >= 0 && rc == CF_OK; k = wf->trans[k].next) {
-                if (same_guards(&wf->trans[k], tr)) {
+                if (ghash[file_index[k] - 1] == ghash[i] && same_guards(&wf->trans[k], tr)) {
                     rc = bad(c, p, "remove one of them, or give them different guards",
                              "duplicate transition: same from '%s', event '%s' and guards as transitions[%d]",
                              sname, ename, file_index[k]);

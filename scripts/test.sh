@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds certflow twice — plainly, and under AddressSanitizer + UndefinedBehaviorSanitizer —
-# with warnings as errors, and runs the whole test suite in each build.
+# with warnings as errors, and runs the whole test suite in each build; then runs the unit and
+# scenario tests once more under valgrind (docs/reliability.md).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)
@@ -13,3 +14,7 @@ cmake -S . -B build-asan -DCERTFLOW_WERROR=ON -DCERTFLOW_SANITIZE=ON -DCERTFLOW_
 cmake --build build-asan -j"$jobs"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs"
+
+cmake -S . -B build-vg -DCERTFLOW_WERROR=ON -DCERTFLOW_VALGRIND=ON -DCERTFLOW_TESTS=ON >/dev/null
+cmake --build build-vg -j"$jobs"
+ctest --test-dir build-vg -L valgrind --output-on-failure -j"$jobs"

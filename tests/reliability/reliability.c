@@ -278,7 +278,8 @@ void rel_check(cf_engine *e, rel_census *out)
         rc = cf_timer_list(e, INT64_MIN / 2, INT64_MAX / 2, collect_timer, &ts);
         if (rc != CF_OK)
             fail_msg("cf_timer_list: %s", cf_errmsg(e));
-        qsort(c.items, c.n, sizeof *c.items, cmp_inst);
+        if (c.n) /* qsort(NULL, 0) is undefined */
+            qsort(c.items, c.n, sizeof *c.items, cmp_inst);
         for (size_t i = 0; i < ts.n && !c.problem[0]; i++) {
             inst key;
             snprintf(key.id, sizeof key.id, "%s", ts.items[i].id);
@@ -290,7 +291,8 @@ void rel_check(cf_engine *e, rel_census *out)
                          "timer %s was scheduled by state '%s' but the instance is in '%s' (left state's timer)",
                          ts.items[i].key, ts.items[i].state, owner->state);
         }
-        qsort(ts.items, ts.n, sizeof *ts.items, cmp_timer);
+        if (ts.n) /* qsort(NULL, 0) is undefined */
+            qsort(ts.items, ts.n, sizeof *ts.items, cmp_timer);
         for (size_t i = 1; i < ts.n && !c.problem[0]; i++)
             if (strcmp(ts.items[i - 1].key, ts.items[i].key) == 0)
                 snprintf(c.problem, sizeof c.problem, "timer %s is pending twice", ts.items[i].key);
@@ -310,7 +312,8 @@ void rel_check(cf_engine *e, rel_census *out)
         rel_census_free(out);
         fail_msg("consistency: %s", c.problem);
     }
-    qsort(out->keys, out->nkeys, sizeof *out->keys, cmp_str);
+    if (out->nkeys) /* qsort(NULL, 0) is undefined */
+        qsort(out->keys, out->nkeys, sizeof *out->keys, cmp_str);
     for (size_t i = 1; i < out->nkeys; i++)
         if (strcmp(out->keys[i - 1], out->keys[i]) == 0)
             fail_msg("idempotency key '%s' is recorded twice", out->keys[i]);
