@@ -421,7 +421,10 @@ static int configure(cf__store *s, cf__err *err)
     /* WAL lets readers run while one process writes; ":memory:" answers "memory". */
     int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON", NULL, NULL, NULL);
+        /* temp_store=MEMORY keeps the statement journals of a batch's per-fire
+         * savepoints in memory: on disk they doubled the writes of a batched fire. */
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY",
+                          NULL, NULL, NULL);
     if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
         return readonly_fail(s, err);
     if (rc != SQLITE_OK)
