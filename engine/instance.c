@@ -90,6 +90,7 @@ typedef struct transit {
     json_t *data; /* the instance data as it evolves */
     const cf__fire_in *in;
     const char *state; /* state name the policies see */
+    bool acted;        /* an action ran: data may differ from the stored text */
 } transit;
 
 static void fill_call(const transit *t, cf__call *call)
@@ -118,6 +119,7 @@ static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 
 static int run_action(transit *t, const cf__fnref *fn)
 {
+    t->acted = true;
     cf__call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_PLUGIN) /* patches t->data in place */
@@ -377,7 +379,7 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     if (rc != CF_OK)
         goto out_row;
 
-    transit t = {e, wf, &row, data, in, row.state};
+    transit t = {e, wf, &row, data, in, row.state, false};
     json_t *reasons = json_array();
     if (!reasons) {
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -433,7 +435,10 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     const char *to_name = wf->states[chosen->to].name;
     if (moves) {
         rc = run_actions(&t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
-        if (rc == CF_OK)
+        /* Only a state with timers has any: timers are scheduled for the states
+         * of the instance's own definition (entering them, or a policy change
+         * re-planning them), and an instance keeps its definition. */
+        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
             rc = cf__store_timer_cancel(e->store, row.id, from_name, &e->err);
     }
     if (rc == CF_OK)
@@ -450,15 +455,18 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
                        from_name, in->event, to_name);
         goto out_reasons;
     }
-    char *dtext = canonical(data);
-    if (!dtext) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        goto out_reasons;
+    /* Without an action the data is what was read, and the stored text stays. */
+    if (t.acted) {
+        char *dtext = canonical(data);
+        if (!dtext) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            goto out_reasons;
+        }
+        free(row.data);
+        row.data = dtext;
     }
     free(row.state);
     row.state = cf__strdup(to_name);
-    free(row.data);
-    row.data = dtext;
     row.updated_at = in->at;
     if (!row.state) {
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -561,7 +569,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     row.state = wf->states[wf->initial].name ? (char *)wf->states[wf->initial].name : NULL;
     row.created_at = row.updated_at = now;
     row.version = 0;
-    transit t = {e, wf, &row, data, &in, row.state};
+    transit t = {e, wf, &row, data, &in, row.state, false};
     char *dtext = NULL;
     if (!empty_text) {
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");

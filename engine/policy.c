@@ -55,7 +55,12 @@ enum {
 
 /* What sits permanently at the bottom of the main thread's stack once the
  * policies are loaded, so that a call pushes it without a table look-up. */
-enum { HOT_RUNNER = 1, HOT_GUARDS, HOT_ASSIGNS, HOT_DEADLINES, HOT_INST_P, HOT_EV_P, HOT_CTX_P, HOT_COUNT = HOT_CTX_P };
+enum {
+    HOT_RUNNER = 1, HOT_GUARDS, HOT_ASSIGNS, HOT_DEADLINES, HOT_INST_P, HOT_EV_P, HOT_CTX_P,
+    HOT_INST, HOT_EV,   /* the backing tables, whose `data` field each call sets */
+    HOT_KEY_DATA,       /* the string "data" */
+    HOT_COUNT = HOT_KEY_DATA
+};
 
 /* A string field of a per-call table and what it holds now, so that an
  * unchanged value costs a strcmp instead of interning a string. */
@@ -85,7 +90,7 @@ struct cf__policy {
     uint64_t gen;
     int runner_ref, params_ref, view_mt_ref;
     int hot_ref[HOT_COUNT];  /* registry refs of what stays on the main stack */
-    int data_ref[2];         /* registry slots caching this call's inst.data / ev.data view */
+    bool data_set[2];        /* inst / ev backing table's `data` holds a root view (else nil) */
     char **names[3];
     size_t nnames[3];
     char **overridable; /* sorted */
@@ -236,35 +241,74 @@ static int global_write(lua_State *L)
 
 /* ---- JSON views ---- */
 
+/* Nested objects and arrays of the data are views: a small userdata made on
+ * access, carrying the call it belongs to. The roots, inst.data and ev.data,
+ * are light userdata instead, so that a call allocates nothing for them: the
+ * value is a tag, (gen << 2) | (which << 1) | 1, odd so that it never equals
+ * `null` (the light userdata p, an aligned address). A tag names its call and
+ * its table; the JSON comes from the call in progress. Both kinds share the view
+ * functions; light userdata (roots and `null`) have Lua's one metatable for the
+ * type, the functions below tell them apart. The tag holds the generation's
+ * low 62 bits (30 on a 32-bit build): a root view used exactly 2^62 (2^30)
+ * calls after its own would pass for current and read that call's data, never
+ * freed memory. */
 typedef struct view {
     json_t *j;    /* borrowed from the call */
     uint64_t gen; /* the call it belongs to */
 } view;
 
-static view *check_view(lua_State *L, int idx)
+#define ROOT_TAG(gen, which) ((void *)(uintptr_t)((((uintptr_t)(gen) << 1 | (uintptr_t)(which)) << 1) | 1u))
+
+static const char *const STALE_VIEW = "instance data was kept past the policy call it was given to; copy the values "
+                                      "you need during the call";
+
+/* The JSON a root tag stands for in the call in progress; NULL when the tag is
+ * from an earlier call (or names data this call does not have). */
+static json_t *root_json(const cf__policy *p, const void *tag)
+{
+    uintptr_t t = (uintptr_t)tag;
+    if (!p->call || t >> 2 != (((uintptr_t)p->gen << 2) >> 2))
+        return NULL;
+    json_t *j = (t & 2) ? p->call->event_data : p->call->data;
+    return j && (json_is_object(j) || json_is_array(j)) ? j : NULL;
+}
+
+/* The JSON of the view at idx, or an error: a stale view, or not a view at all
+ * (`null`, or anything else a policy passes to a view function it got from pairs). */
+static json_t *check_view(lua_State *L, int idx)
 {
     cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    view *v = lua_touserdata(L, idx);
-    if (v->gen != p->gen)
-        luaL_error(L, "instance data was kept past the policy call it was given to; copy the values "
-                      "you need during the call");
-    return v;
+    switch (lua_type(L, idx)) {
+    case LUA_TLIGHTUSERDATA: {
+        const void *tag = lua_touserdata(L, idx);
+        if (tag == p)
+            luaL_error(L, "attempt to use null as a table");
+        json_t *j = (uintptr_t)tag & 1 ? root_json(p, tag) : NULL;
+        if (!j)
+            luaL_error(L, "%s", STALE_VIEW);
+        return j;
+    }
+    case LUA_TUSERDATA: {
+        lua_getmetatable(L, idx);
+        bool is_view = lua_rawequal(L, -1, lua_upvalueindex(2));
+        lua_pop(L, 1);
+        view *v = lua_touserdata(L, idx);
+        if (!is_view)
+            break;
+        if (v->gen != p->gen)
+            luaL_error(L, "%s", STALE_VIEW);
+        return v->j;
+    }
+    default:
+        break;
+    }
+    luaL_error(L, "instance data expected, got %s", luaL_typename(L, idx));
+    return NULL;
 }
 
-/* Push a view of j carrying the metatable at mt. */
-static void push_view(lua_State *L, json_t *j, uint64_t gen, int mt)
-{
-    mt = lua_absindex(L, mt);
-    view *v = lua_newuserdatauv(L, sizeof *v, 0);
-    v->j = j;
-    v->gen = gen;
-    lua_pushvalue(L, mt);
-    lua_setmetatable(L, -2);
-}
-
-/* Push j as a Lua value; objects and arrays become views sharing the metatable
- * of the view at parent. */
-static void push_json(lua_State *L, json_t *j, uint64_t gen, int parent)
+/* Push j as a Lua value; objects and arrays become views with the view
+ * metatable (upvalue 2 of the calling view function). */
+static void push_json(lua_State *L, const cf__policy *p, json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_STRING:
@@ -283,11 +327,14 @@ static void push_json(lua_State *L, json_t *j, uint64_t gen, int parent)
         lua_pushboolean(L, 0);
         break;
     case JSON_OBJECT:
-    case JSON_ARRAY:
-        lua_getmetatable(L, parent);
-        push_view(L, j, gen, -1);
-        lua_remove(L, -2);
+    case JSON_ARRAY: {
+        view *v = lua_newuserdatauv(L, sizeof *v, 0);
+        v->j = j;
+        v->gen = p->gen;
+        lua_pushvalue(L, lua_upvalueindex(2));
+        lua_setmetatable(L, -2);
         break;
+    }
     default:
         lua_pushnil(L);
     }
@@ -303,66 +350,70 @@ static lua_Integer array_index(lua_State *L, int idx)
 
 static int view_index(lua_State *L)
 {
-    view *v = check_view(L, 1);
+    json_t *j = check_view(L, 1);
     json_t *child = NULL;
-    if (json_is_object(v->j) && lua_type(L, 2) == LUA_TSTRING) {
-        child = json_object_get(v->j, lua_tostring(L, 2));
-    } else if (json_is_array(v->j)) {
+    if (json_is_object(j) && lua_type(L, 2) == LUA_TSTRING) {
+        size_t len;
+        const char *key = lua_tolstring(L, 2, &len);
+        child = json_object_getn(j, key, len);
+    } else if (json_is_array(j)) {
         lua_Integer i = array_index(L, 2);
         if (i >= 0)
-            child = json_array_get(v->j, (size_t)i);
+            child = json_array_get(j, (size_t)i);
     }
     if (!child)
         return lua_pushnil(L), 1;
-    push_json(L, child, v->gen, 1);
+    push_json(L, lua_touserdata(L, lua_upvalueindex(1)), child);
     return 1;
 }
 
 static int view_newindex(lua_State *L)
 {
+    check_view(L, 1); /* `null` says so */
     return luaL_error(L, "instance data is read-only; return a patch from an assign");
 }
 
 static int view_len(lua_State *L)
 {
-    view *v = check_view(L, 1);
-    lua_pushinteger(L, json_is_array(v->j) ? (lua_Integer)json_array_size(v->j) : 0);
+    json_t *j = check_view(L, 1);
+    lua_pushinteger(L, json_is_array(j) ? (lua_Integer)json_array_size(j) : 0);
     return 1;
 }
 
 /* Iteration over a view; JSON nulls are skipped, as absent keys are nil. */
 static int view_next(lua_State *L)
 {
-    view *v = check_view(L, 1);
+    json_t *j = check_view(L, 1);
+    const cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
     lua_settop(L, 2);
-    if (json_is_object(v->j)) {
+    if (json_is_object(j)) {
         void *it;
         if (lua_isnil(L, 2))
-            it = json_object_iter(v->j);
-        else if (lua_type(L, 2) == LUA_TSTRING && (it = json_object_iter_at(v->j, lua_tostring(L, 2))) != NULL)
-            it = json_object_iter_next(v->j, it);
+            it = json_object_iter(j);
+        else if (lua_type(L, 2) == LUA_TSTRING && (it = json_object_iter_at(j, lua_tostring(L, 2))) != NULL)
+            it = json_object_iter_next(j, it);
         else
             return luaL_error(L, "invalid key to 'next' over instance data");
-        for (; it; it = json_object_iter_next(v->j, it)) {
+        for (; it; it = json_object_iter_next(j, it)) {
             json_t *val = json_object_iter_value(it);
             if (json_is_null(val))
                 continue;
             lua_pushstring(L, json_object_iter_key(it));
-            push_json(L, val, v->gen, 1);
+            push_json(L, p, val);
             return 2;
         }
         return 0;
     }
-    if (json_is_array(v->j)) {
+    if (json_is_array(j)) {
         lua_Integer prev = lua_isnil(L, 2) ? -1 : array_index(L, 2);
         if (!lua_isnil(L, 2) && prev < 0)
             return luaL_error(L, "invalid key to 'next' over instance data");
-        for (size_t i = (size_t)(prev + 1); i < json_array_size(v->j); i++) {
-            json_t *val = json_array_get(v->j, i);
+        for (size_t i = (size_t)(prev + 1); i < json_array_size(j); i++) {
+            json_t *val = json_array_get(j, i);
             if (json_is_null(val))
                 continue;
             lua_pushinteger(L, (lua_Integer)i + 1);
-            push_json(L, val, v->gen, 1);
+            push_json(L, p, val);
             return 2;
         }
     }
@@ -373,7 +424,8 @@ static int view_pairs(lua_State *L)
 {
     check_view(L, 1);
     lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushcclosure(L, view_next, 1);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    lua_pushcclosure(L, view_next, 2);
     lua_pushvalue(L, 1);
     lua_pushnil(L);
     return 3;
@@ -381,43 +433,24 @@ static int view_pairs(lua_State *L)
 
 static int view_tostring(lua_State *L)
 {
-    view *v = check_view(L, 1);
-    lua_pushstring(L, json_is_array(v->j) ? "instance data (array)" : "instance data (object)");
+    if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, 1) == lua_touserdata(L, lua_upvalueindex(1))) {
+        lua_pushliteral(L, "null");
+        return 1;
+    }
+    json_t *j = check_view(L, 1);
+    lua_pushstring(L, json_is_array(j) ? "instance data (array)" : "instance data (object)");
     return 1;
 }
 
-/* inst.data / ev.data are made on first use in a call and cached for the rest
- * of it in a registry slot: a call that never looks at the data pays nothing,
- * and nothing needs clearing between calls. inst.id is pushed on use too: it
- * differs on nearly every call, and interning it up front cost a guard that
- * never reads it more than the guard itself. Upvalues: p, view metatable,
- * which (0 inst, 1 ev). */
-static int lazy_data(lua_State *L)
+/* inst.id is pushed on use: it differs on nearly every call, and interning it
+ * up front cost a guard that never reads it more than the guard itself.
+ * Upvalue: p. */
+static int lazy_id(lua_State *L)
 {
     cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    int ev = lua_toboolean(L, lua_upvalueindex(3));
-    if (!p->call || lua_type(L, 2) != LUA_TSTRING)
+    if (!p->call || !p->call->instance_id || lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "id") != 0)
         return 0;
-    const char *key = lua_tostring(L, 2);
-    if (!ev && strcmp(key, "id") == 0) {
-        if (!p->call->instance_id)
-            return 0;
-        lua_pushstring(L, p->call->instance_id);
-        return 1;
-    }
-    if (strcmp(key, "data") != 0)
-        return 0;
-    json_t *j = ev ? p->call->event_data : p->call->data;
-    if (!j || !(json_is_object(j) || json_is_array(j)))
-        return 0;
-    lua_rawgeti(L, LUA_REGISTRYINDEX, p->data_ref[ev]);
-    view *v = lua_type(L, -1) == LUA_TUSERDATA ? lua_touserdata(L, -1) : NULL;
-    if (v && v->gen == p->gen && v->j == j)
-        return 1;
-    lua_pop(L, 1);
-    push_view(L, j, p->gen, lua_upvalueindex(2));
-    lua_pushvalue(L, -1);
-    lua_rawseti(L, LUA_REGISTRYINDEX, p->data_ref[ev]);
+    lua_pushstring(L, p->call->instance_id);
     return 1;
 }
 
@@ -652,12 +685,6 @@ static const luaL_Reg DATE_FUNCS[] = {
     {NULL, NULL},
 };
 
-static int null_tostring(lua_State *L)
-{
-    lua_pushliteral(L, "null");
-    return 1;
-}
-
 /* ---- messages ---- */
 
 static const char *county_label(const char *county, char *buf, size_t size)
@@ -727,6 +754,30 @@ static int county_index(const cf__policy *p, const char *name)
     return -1;
 }
 
+static bool has_root(const json_t *j)
+{
+    return j && (json_is_object(j) || json_is_array(j));
+}
+
+/* Set table.data (key: the string "data" at index key) to this call's root view
+ * of which (0 inst, 1 ev), or to nil when the call has no such data. Adding or
+ * removing the field may allocate, so only run_call does that (protected);
+ * replacing one root view with the next never does, so call_run's fast path may. */
+static void set_root(lua_State *L, cf__policy *p, int table, int key, int which, const json_t *j)
+{
+    bool present = has_root(j);
+    if (!present && !p->data_set[which])
+        return;
+    lua_pushvalue(L, key);
+    if (present)
+        lua_pushlightuserdata(L, ROOT_TAG(p->gen, which));
+    else
+        lua_pushnil(L);
+    p->data_set[which] = false; /* until the store below has surely happened */
+    lua_rawset(L, table);
+    p->data_set[which] = present;
+}
+
 /* Runs inside lua_pcall: refresh inst/ev/ctx and `params`, then call the policy. */
 static int run_call(lua_State *L)
 {
@@ -769,6 +820,13 @@ static int run_call(lua_State *L)
         p->now_known = true;
     }
 
+    lua_pushliteral(L, "data");
+    int key = lua_gettop(L);
+    set_root(L, p, inst, key, 0, c->data);
+    if (p->role != CF__ROLE_DEADLINE)
+        set_root(L, p, ev, key, 1, c->event_data);
+    lua_pop(L, 1);
+
     lua_rawgeti(L, lua_upvalueindex(UV_GUARDS + p->role), p->fn + 1);
     lua_pushvalue(L, lua_upvalueindex(UV_INST_P));
     int nargs = 2;
@@ -783,10 +841,13 @@ static int run_call(lua_State *L)
     return p->nres;
 }
 
-/* True when the per-call tables already describe this call. */
+/* True when the per-call tables already describe this call, but for the
+ * values of their `data` fields (which change every call and cost no allocation). */
 static bool unchanged(const cf__policy *p, const cf__call *c, int role)
 {
-    return p->params_index && p->now_known && p->now == c->now && slot_matches(&p->s_county, c->county) &&
+    return p->params_index && p->now_known && p->now == c->now && has_root(c->data) == p->data_set[0] &&
+           (role == CF__ROLE_DEADLINE || has_root(c->event_data) == p->data_set[1]) &&
+           slot_matches(&p->s_county, c->county) &&
            slot_matches(&p->s_state, c->state) &&
            slot_matches(&p->s_workflow, c->workflow) &&
            (role == CF__ROLE_DEADLINE ||
@@ -817,8 +878,12 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *c
     p->nres = nres;
     int status;
     if (unchanged(p, call, role)) {
-        /* Fast path: the tables already hold these values, nothing allocates
-         * before the protected call. */
+        /* Fast path: the tables already hold these values but for the root
+         * views, which replace views already there; nothing allocates before
+         * the protected call. */
+        set_root(L, p, HOT_INST, HOT_KEY_DATA, 0, call->data);
+        if (role != CF__ROLE_DEADLINE)
+            set_root(L, p, HOT_EV, HOT_KEY_DATA, 1, call->event_data);
         lua_rawgeti(L, HOT_GUARDS + role, fn + 1);
         lua_pushvalue(L, HOT_INST_P);
         if (role != CF__ROLE_DEADLINE)
@@ -908,8 +973,17 @@ static size_t path_push(conv *cv, lua_State *L, int key)
     return len;
 }
 
+static bool is_root_view(cf__policy *p, lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TLIGHTUSERDATA && lua_touserdata(L, idx) != p &&
+           ((uintptr_t)lua_touserdata(L, idx) & 1);
+}
+
+/* A view, nested or root (its call is not checked). */
 static bool is_view(cf__policy *p, lua_State *L, int idx)
 {
+    if (is_root_view(p, L, idx))
+        return true;
     if (lua_type(L, idx) != LUA_TUSERDATA || !lua_getmetatable(L, idx))
         return false;
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->view_mt_ref);
@@ -1019,20 +1093,26 @@ static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t 
         j = json_boolean(lua_toboolean(L, idx));
         break;
     case LUA_TLIGHTUSERDATA:
-        if (lua_touserdata(L, idx) != cv->p)
-            return conv_fail(cv, "a light userdata");
-        j = json_null();
-        break;
-    case LUA_TUSERDATA:
-        if (!is_view(cv->p, L, idx))
-            return conv_fail(cv, "a userdata");
-        view *v = lua_touserdata(L, idx);
-        if (v->gen != cv->p->gen)
+    case LUA_TUSERDATA: {
+        json_t *src;
+        if (lua_touserdata(L, idx) == cv->p) {
+            j = json_null();
+            break;
+        } else if (is_root_view(cv->p, L, idx)) {
+            src = root_json(cv->p, lua_touserdata(L, idx));
+        } else if (is_view(cv->p, L, idx)) {
+            view *v = lua_touserdata(L, idx);
+            src = v->gen == cv->p->gen ? v->j : NULL;
+        } else {
+            return conv_fail(cv, lua_type(L, idx) == LUA_TUSERDATA ? "a userdata" : "a light userdata");
+        }
+        if (!src)
             return conv_fail(cv, "instance data kept from an earlier call");
-        if (top && !json_is_object(v->j))
+        if (top && !json_is_object(src))
             return conv_fail(cv, "an array; an assign returns a table of names (a patch), or nil");
-        j = json_deep_copy(v->j);
+        j = json_deep_copy(src);
         break;
+    }
     default:
         snprintf(what, sizeof what, "a %s (only tables, strings, numbers, booleans and null fit)",
                  luaL_typename(L, idx));
@@ -1053,7 +1133,7 @@ int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patc
         return rc;
     lua_State *L = p->L;
     int t = lua_type(L, -1);
-    if (t == LUA_TTABLE || (t == LUA_TUSERDATA && is_view(p, L, -1))) {
+    if (t == LUA_TTABLE || ((t == LUA_TUSERDATA || t == LUA_TLIGHTUSERDATA) && is_view(p, L, -1))) {
         conv cv = {p, err, "patch"};
         rc = to_json(&cv, L, lua_gettop(L), 0, true, patch);
     } else if (t != LUA_TNIL) {
@@ -1468,21 +1548,28 @@ static int load_part(loader *ld, lua_State *L, const source *src)
     return rc;
 }
 
+/* p->overridable is sorted: a binary search keeps an overlay of many parameters
+ * against a long overridable list linear to check (found while fuzzing: 100,000
+ * of each took minutes). */
 static bool is_overridable(const cf__policy *p, const char *name)
 {
-    for (size_t i = 0; i < p->noverridable; i++)
-        if (strcmp(p->overridable[i], name) == 0)
-            return true;
-    return false;
+    return p->noverridable &&
+           bsearch(&name, p->overridable, p->noverridable, sizeof(char *), cmp_cstr) != NULL;
 }
 
-/* Why the overlay may not set params[key] to the value on top of the stack, or NULL. */
+/* Why the overlay may not set params[key] to the value on top of the stack, or NULL.
+ * With buf NULL, only whether: a non-NULL result then has no text, and the costly
+ * parts of a message (the "did you mean" search) are skipped, so that an overlay
+ * of many bad parameters is checked in linear time (found while fuzzing). */
 static const char *override_problem(loader *ld, lua_State *L, const char *key, char *buf, size_t size)
 {
     char list[512];
-    overridable_list(ld->p, list, sizeof list);
     int dtype = lua_getfield(L, S_DEFAULTS, key);
     lua_pop(L, 1);
+    if (!buf)
+        return dtype == LUA_TNIL || !is_overridable(ld->p, key) || lua_type(L, -1) != dtype ? "" : NULL;
+    if (dtype == LUA_TNIL || !is_overridable(ld->p, key))
+        overridable_list(ld->p, list, sizeof list); /* only messages need it */
     if (dtype == LUA_TNIL) {
         const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
         snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
@@ -1528,21 +1615,26 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     while (lua_next(L, S_DEFAULTS))
         lua_pushvalue(L, -2), lua_insert(L, -2), lua_rawset(L, merged);
     char worst_key[128] = "", worst[1024] = "";
+    bool has_worst = false;
+    int wk = lua_gettop(L) + 1;
+    lua_pushnil(L); /* wk: the first bad key in name order; its message is made after the loop */
     if (rc == CF_OK && type == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, params)) {
-            char why[900];
             const char *bad = NULL;
             const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
             if (lua_type(L, -2) != LUA_TSTRING)
                 bad = "keys must be parameter names";
             else if (ld->state_ok)
-                bad = override_problem(ld, L, key, why, sizeof why);
+                bad = override_problem(ld, L, key, NULL, 0);
             else if (!param_type_ok(lua_type(L, -1)))
                 bad = "must be a number, string, boolean or function";
-            if (bad && (!worst_key[0] || strcmp(key, worst_key) < 0)) {
+            if (bad && (!has_worst || strcmp(key, worst_key) < 0)) {
+                has_worst = true;
                 snprintf(worst_key, sizeof worst_key, "%s", key);
                 snprintf(worst, sizeof worst, "%s", bad);
+                lua_pushvalue(L, -2);
+                lua_replace(L, wk);
             }
             if (!bad) {
                 lua_pushvalue(L, -2);
@@ -1552,7 +1644,15 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 lua_pop(L, 1);
             }
         }
-        if (worst_key[0])
+        if (has_worst && !worst[0]) {
+            lua_pushvalue(L, wk);
+            lua_rawget(L, params);
+            char why[900];
+            const char *bad = override_problem(ld, L, lua_tostring(L, wk), why, sizeof why);
+            snprintf(worst, sizeof worst, "%s", bad ? bad : "(no longer a problem)");
+            lua_pop(L, 1);
+        }
+        if (has_worst)
             rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
     }
     if (rc == CF_OK) {
@@ -1561,6 +1661,19 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     }
     lua_settop(L, t - 1);
     return rc;
+}
+
+/* Pattern matching (engine/lpattern.c) runs in C, where the count hook does not
+ * reach: its steps are charged here, to the same per-call instruction count. */
+static void pattern_charge(lua_State *L, void *ud, size_t steps)
+{
+    cf__policy *p = ud;
+    p->instr_used += steps;
+    if (p->instr_used < p->instr_budget)
+        return;
+    p->limit_hit |= LIMIT_INSTR;
+    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1); /* as in budget_hook: pcall cannot swallow it */
+    luaL_error(L, "instruction budget exhausted (in pattern matching)");
 }
 
 /* Build the sandbox and the per-call tables on the stack slots of load_all. */
@@ -1587,6 +1700,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
         if (LIBS[i].open == luaopen_string) {
             lua_pushnil(L);
             lua_setfield(L, -2, "dump"); /* bytecode out means bytecode could come back in */
+            cf__pattern_install(L, -1, pattern_charge, p); /* find, match, gmatch, gsub: metered */
         } else if (LIBS[i].open == luaopen_math) {
             lua_pushnil(L);
             lua_setfield(L, -2, "random"); /* decisions must be reproducible */
@@ -1615,14 +1729,9 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
     lua_setfield(L, S_ENV, "date");
     lua_pop(L, 1);
-    /* null: a light userdata (policies cannot make one) that prints as null. */
+    /* null: a light userdata (policies cannot make one) that prints as null;
+     * its metatable is set with the views' below. */
     lua_pushlightuserdata(L, p);
-    lua_createtable(L, 0, 2);
-    lua_pushcfunction(L, null_tostring);
-    lua_setfield(L, -2, "__tostring");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
     lua_setfield(L, S_ENV, "null");
 
     /* S_ENV_P, S_ENV_MT: writes go to the backing table while state.lua loads. */
@@ -1656,27 +1765,34 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
     push_ro_proxy(L, S_EV, "'ev' is read-only");
     push_ro_proxy(L, S_CTX, "'ctx' is read-only");
-    /* S_VIEW_MT */
-    lua_createtable(L, 0, 8);
+    /* S_VIEW_MT, the metatable of nested views; light userdata (root views and
+     * null) get one with the same functions. */
     static const luaL_Reg VIEW_MT[] = {{"__index", view_index},   {"__newindex", view_newindex},
                                        {"__len", view_len},       {"__pairs", view_pairs},
                                        {"__tostring", view_tostring}, {NULL, NULL}};
+    lua_createtable(L, 0, 8);
     lua_pushlightuserdata(L, p);
-    luaL_setfuncs(L, VIEW_MT, 1);
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, VIEW_MT, 2);
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
     lua_pushliteral(L, "instance data");
     lua_setfield(L, -2, "__name");
-    /* inst.data and ev.data appear on first use. */
-    for (int which = 0; which < 2; which++) {
-        lua_createtable(L, 0, 1);
-        lua_pushlightuserdata(L, p);
-        lua_pushvalue(L, S_VIEW_MT);
-        lua_pushboolean(L, which);
-        lua_pushcclosure(L, lazy_data, 3);
-        lua_setfield(L, -2, "__index");
-        lua_setmetatable(L, which ? S_EV : S_INST);
-    }
+    lua_pushlightuserdata(L, p);
+    lua_createtable(L, 0, 6);
+    lua_pushlightuserdata(L, p);
+    lua_pushvalue(L, S_VIEW_MT);
+    luaL_setfuncs(L, VIEW_MT, 2);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    /* inst.data and ev.data are set by each call; inst.id appears on first use. */
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, p);
+    lua_pushcclosure(L, lazy_id, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, S_INST);
     lua_newtable(L); /* S_DEFAULTS */
 }
 
@@ -1684,10 +1800,6 @@ static int load_all(lua_State *L)
 {
     loader *ld = lua_touserdata(L, S_ARG);
     cf__policy *p = ld->p;
-    for (int i = 0; i < 2; i++) {
-        lua_pushboolean(L, 0); /* placeholders, so that later stores never allocate */
-        p->data_ref[i] = luaL_ref(L, LUA_REGISTRYINDEX);
-    }
     lua_settop(L, S_ARG);
     luaL_checkstack(L, S_COUNT + 24, "loading policies");
     build_sandbox(p, L);
@@ -1720,11 +1832,15 @@ static int load_all(lua_State *L)
     p->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_pushvalue(L, S_VIEW_MT);
     p->view_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    static const int hot_slot[HOT_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST_P, S_EV_P, S_CTX_P};
+    static const int hot_slot[HOT_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST_P, S_EV_P, S_CTX_P,
+                                                S_INST, S_EV, 0};
     lua_rawgeti(L, LUA_REGISTRYINDEX, p->runner_ref);
     p->hot_ref[HOT_RUNNER - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
     for (int i = HOT_GUARDS; i <= HOT_COUNT; i++) {
-        lua_pushvalue(L, hot_slot[i]);
+        if (i == HOT_KEY_DATA)
+            lua_pushliteral(L, "data");
+        else
+            lua_pushvalue(L, hot_slot[i]);
         p->hot_ref[i - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
     }
     return 0;

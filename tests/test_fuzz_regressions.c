@@ -107,6 +107,28 @@ static void test_policy(void **state)
     cf_fuzz_policy_fini();
 }
 
+/* Found while fuzzing: an overlay parameter named "" was dropped without a word,
+ * because the first bad name was kept as "" and "" meant "none yet". */
+static void test_policy_overlay_empty_param_name(void **state)
+{
+    (void)state;
+    make_dir();
+    static const char st[] = "return { params = { a = 1 }, overridable = { \"a\" } }";
+    static const char ov[] = "return { params = { [\"\"] = 2 } }";
+    write_file(g_state, (const uint8_t *)st, sizeof st - 1);
+    write_file(g_county, (const uint8_t *)ov, sizeof ov - 1);
+    cf__tz tz;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, NULL), CF_OK);
+    cf__policy_config cfg = {g_dir, 0, 0, &tz, NULL, NULL};
+    cf__policy *p = NULL;
+    cf__err err;
+    err.msg[0] = '\0';
+    assert_int_equal(cf__policy_open(&cfg, &p, &err), CF_EPOLICY);
+    assert_null(p);
+    assert_non_null(strstr(err.msg, "counties/fuzz.lua: params.: '' is not a parameter of the state policy"));
+    cf_fuzz_policy_fini();
+}
+
 static void test_event(void **state)
 {
     (void)state;
@@ -132,6 +154,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_workflow),
         cmocka_unit_test(test_policy),
+        cmocka_unit_test(test_policy_overlay_empty_param_name),
         cmocka_unit_test(test_event),
         cmocka_unit_test(test_cli_args),
         cmocka_unit_test(test_exam_import),

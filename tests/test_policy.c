@@ -568,6 +568,11 @@ static void test_stale_view(void **state)
     expect_guard_error(p, "print_kept", CF_EPOLICY, FRAGS("instance data was kept past the policy call"));
     expect_guard_error(p, "pairs_kept", CF_EPOLICY, FRAGS("instance data was kept past the policy call"));
     expect_host_alive(p);
+    /* the iterator pairs() returns checks what it is given */
+    expect_guard_error(p, "next_forged", CF_EPOLICY, FRAGS("instance data expected, got table"));
+    expect_guard_error(p, "next_null", CF_EPOLICY, FRAGS("attempt to use null as a table"));
+    expect_guard_error(p, "index_null", CF_EPOLICY, FRAGS("attempt to use null as a table"));
+    expect_host_alive(p);
     cf__policy_close(p);
 }
 
@@ -1018,6 +1023,256 @@ static void test_proposed_overlay_replaces_or_adds_a_county(void **state)
     cft_rmtree(dir);
 }
 
+/* ---- pattern matching: Lua's results, under the instruction budget ---- */
+
+/* Placed here to keep this section in one piece: the differential test below
+ * drives plain Lua states besides the policy host. */
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include <time.h>
+
+/* Runs in both a stock Lua 5.4 and one whose string.find/match/gmatch/gsub are
+ * engine/lpattern.c's; returns one line per result, errors included. */
+static const char PATTERN_CORPUS[] =
+    "local out = {}\n"
+    "local function ser(...)\n"
+    "  local t = {}\n"
+    "  for i = 1, select('#', ...) do\n"
+    "    local v = select(i, ...)\n"
+    "    t[#t + 1] = type(v) .. ':' .. (type(v) == 'string' and ('%q'):format(v) or tostring(v))\n"
+    "  end\n"
+    "  return table.concat(t, ',')\n"
+    "end\n"
+    "local function try(label, f, ...) out[#out + 1] = label .. ' => ' .. ser(pcall(f, ...)) end\n"
+    "local S = string\n"
+    "local finds = {\n"
+    "  {'hello world', 'o w'}, {'hello world', 'o', 6}, {'hello world', 'l+'}, {'hello', '^h'}, {'hello', '^e'},\n"
+    "  {'hello', 'o$'}, {'hello', 'l$'}, {'hello', '()ll()'}, {'key = value', '(%w+)%s*=%s*(%w+)'},\n"
+    "  {'THE (quick) fox', '%((%a+)%)'}, {'f(a(b)c)d', '%b()'}, {'f(a(b)c', '%b()'}, {'THE (quick) fox', '%f[%a]%a+'},\n"
+    "  {'THE (quick) fox', '%f[%A]'}, {'hello', ''}, {'hello', '', 10}, {'hello', '', 6}, {'hello', 'l', -2},\n"
+    "  {'hello', 'l', -100}, {'hello', 'l', 0}, {'a.b', '.', 1, true}, {'a.b', '%.'}, {'a+b', '+', 1, true},\n"
+    "  {'a+b', 'b', 2, false}, {'abc\\0def', '\\0d'}, {'abc\\0def', '%z'}, {'abc\\0def', 'c[\\0]d'},\n"
+    "  {'x = 1, y = 22', '(%a)%s*=%s*(%d+)'}, {'aaa', 'a-b'}, {'aaab', 'a-b'}, {'aaa', '^a-$'}, {'[[x]]', '%[(.-)%]'},\n"
+    "  {'abcabc', '(abc)%1'}, {'abcabd', '(abc)%1'}, {'2024-05-06', '^(%d%d%d%d)-(%d%d)-(%d%d)$'},\n"
+    "  {'  trim me  ', '^%s*(.-)%s*$'}, {'x]', '[%]]'}, {']', '[]]'}, {'a-z', '[a%-z]+'}, {'hello', '[^aeiou]+'},\n"
+    "  {'HeLLo', '%u+'}, {'HeLLo', '%l+'}, {'tab\\there', '%c'}, {'a,b;c', '%p+'}, {'0x1F', '%x+', 3}, {'a b', '%g+'},\n"
+    "  {'abc', '%W'}, {'abc d', '%S+$'}, {'hello', '(h)(e)(l)(l)(o)'}, {'hello', '((h)(e))'}, {'', 'a*'}, {'', '^$'},\n"
+    "  {'abc', 'b?c'}, {'ac', 'ab?c'}, {'abbbc', 'ab*c'}, {'ac', 'ab+c'}, {'aXb', '[%a-]+'}, {'z', '[a-]'},\n"
+    "  {'caf\\195\\169', '[\\128-\\255]+'}, {'x.y', '[.]'}, {'a^b', 'a^b'}, {'a$b', 'a$b'}, {'$', '^$$'},\n"
+    "  {('a'):rep(300), ('a?'):rep(300)},\n"
+    "  {'abc', '[a'}, {'abc', '[a%'}, {'abc', '%'}, {'abc', '(()'}, {'abc', '%1'}, {'abc', 'a)'}, {'abc', '%b'},\n"
+    "  {'abc', '%f'}, {'abc', '%fa'}, {'abc', ('(a)'):rep(33)}, {'abc', '(a%2)'},\n"
+    "}\n"
+    "for i, c in ipairs(finds) do\n"
+    "  try('find ' .. i, S.find, c[1], c[2], c[3], c[4])\n"
+    "  try('match ' .. i, S.match, c[1], c[2], c[3])\n"
+    "  try('method ' .. i, function() return c[1]:find(c[2], c[3], c[4]), c[1]:match(c[2], c[3]) end)\n"
+    "end\n"
+    "local function collect(s, p, init)\n"
+    "  local r = {}\n"
+    "  for a, b, c in S.gmatch(s, p, init) do r[#r + 1] = ser(a, b, c) end\n"
+    "  return table.concat(r, '|')\n"
+    "end\n"
+    "local gms = {\n"
+    "  {'hello world from Lua', '%a+'}, {'k1=v1, k2=v2', '(%w+)=(%w+)'}, {'abc', ''}, {'abc', 'a*'}, {'aaa', 'a*'},\n"
+    "  {'^a^a', '^a'}, {'abab', '^ab'}, {'hello', '()l'}, {'one two three', '%a+', 5}, {'one two', '%a+', -3},\n"
+    "  {'one', '%a+', 10}, {'a,b,,c', '([^,]*)'}, {'THE (quick) fox', '%f[%a]%a+'}, {'x', '%'}, {'(a)(b)', '%b()'},\n"
+    "}\n"
+    "for i, c in ipairs(gms) do\n"
+    "  try('gmatch ' .. i, collect, c[1], c[2], c[3])\n"
+    "end\n"
+    "try('gmatch method', function() local n = 0 for w in ('a b c'):gmatch('%a') do n = n + 1 end return n end)\n"
+    "local gss = {\n"
+    "  {'hello world', 'o', '0'}, {'hello world', 'o', '0', 1}, {'hello world', '(o)', '[%1]'}, {'hello world', 'o', '%0%0'},\n"
+    "  {'hello', '', '-'}, {'abc', '%w', '%%'}, {'hello world', '%w+', '%0 %0', 1}, {'hello', 'l', '%2'},\n"
+    "  {'hello', 'l', '%x'}, {'abc', '^a', 'X'}, {'aaa', '^a', 'X'}, {'abc', 'b*', '-'}, {'abc', 'x*', '-'},\n"
+    "  {'$name is $age', '%$(%w+)', {name = 'Ada', age = 36}}, {'$name $unknown', '%$(%w+)', {name = 'Ada'}},\n"
+    "  {'$x', '%$(%w+)', {x = false}}, {'$x', '%$(%w+)', {x = 12}}, {'$x', '%$(%w+)', {x = {}}},\n"
+    "  {'hello world', '%w+', function(w) return w:upper() end},\n"
+    "  {'hello world', '(%w)(%w*)', function(a, b) return a:upper() .. b end},\n"
+    "  {'hello', 'l', function() return nil end}, {'hello', 'l', function() return false end},\n"
+    "  {'abc', '()', function(p) return p end}, {'hello', 'l', 5}, {'hello', 'l', 2.5}, {'abc', '()b', '%1'},\n"
+    "  {'abc', 'b', true}, {'abc', 'b', 'x', 0}, {'abc', 'b', 'x', -1}, {'abc', 'b'}, {'abc', '(b', 'x'},\n"
+    "  {'a.b.c', '%.', '%%.'}, {'x', 'x', '%'}, {'abc\\0abc', '%z', '<0>'},\n"
+    "}\n"
+    "for i, c in ipairs(gss) do\n"
+    "  try('gsub ' .. i, S.gsub, c[1], c[2], c[3], c[4])\n"
+    "  try('gsub method ' .. i, function() return c[1]:gsub(c[2], c[3], c[4]) end)\n"
+    "end\n"
+    "try('bad args', S.find, nil, 'x')\n"
+    "try('bad pattern', S.match, 'x', {})\n"
+    "try('number subject', S.find, 12345, '3(4)')\n"
+    "return table.concat(out, '\\n')\n";
+
+static void count_steps(lua_State *L, void *ud, size_t steps)
+{
+    (void)L;
+    *(size_t *)ud += steps;
+}
+
+static char *run_pattern_corpus(bool metered, size_t *steps)
+{
+    lua_State *L = luaL_newstate();
+    assert_non_null(L);
+    luaL_openlibs(L);
+    if (metered) {
+        lua_getglobal(L, "string");
+        cf__pattern_install(L, -1, count_steps, steps);
+        lua_pop(L, 1);
+    }
+    if (luaL_loadstring(L, PATTERN_CORPUS) != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
+        fail_msg("pattern corpus: %s", lua_tostring(L, -1));
+    size_t len = 0;
+    const char *text = lua_tolstring(L, -1, &len);
+    if (strlen(text) != len)
+        fail_msg("pattern corpus: the report holds a NUL byte");
+    char *out = cf__strdup(text);
+    lua_close(L);
+    return out;
+}
+
+/* find, match, gmatch and gsub give exactly stock Lua 5.4's results and errors. */
+static void test_patterns_match_lua(void **state)
+{
+    (void)state;
+    size_t steps = 0;
+    char *stock = run_pattern_corpus(false, NULL);
+    char *ours = run_pattern_corpus(true, &steps);
+    assert_true(steps > 0); /* the metered functions really ran */
+    if (strcmp(stock, ours) != 0) {
+        const char *a = stock, *b = ours;
+        while (*a && *a == *b)
+            a++, b++;
+        while (a > stock && a[-1] != '\n')
+            a--, b--;
+        fail_msg("lpattern.c differs from Lua's string library:\n stock: %.200s\n ours:  %.200s", a, b);
+    }
+    size_t lines = 1;
+    for (const char *c = ours; *c; c++)
+        lines += *c == '\n';
+    assert_true(lines > 300);
+    assert_non_null(strstr(ours, "find 8 => boolean:true,number:3,number:4,number:3,number:5"));
+    /* In gmatch a leading '^' is an ordinary character, as in Lua 5.4. */
+    assert_non_null(strstr(ours, "gmatch 6 => boolean:true,string:\"string:\\\"^a\\\",nil:nil,nil:nil|"
+                                 "string:\\\"^a\\\",nil:nil,nil:nil\""));
+    assert_non_null(strstr(ours, "pattern too complex"));
+    free(stock);
+    free(ours);
+}
+
+static const char PATTERN_POLICY[] =
+    "local bomb_s, bomb_p = ('a'):rep(40), ('a*'):rep(25) .. 'b'\n"
+    "local P = { guards = {} }\n"
+    "function P.guards.keep_ok() return true end\n"
+    "function P.guards.ordinary()\n"
+    "  local k, v = ('key = value'):match('(%w+)%s*=%s*(%w+)')\n"
+    "  assert(k == 'key' and v == 'value')\n"
+    "  assert(select(2, string.find('hello', '()ll()')) == 4)\n"
+    "  assert(('$a-$b'):gsub('%$(%w+)', { a = 1, b = 'two' }) == '1-two')\n"
+    "  assert(string.gsub('hello world', '%w+', function(w) return w:upper() end) == 'HELLO WORLD')\n"
+    "  local words = {}\n"
+    "  for w in string.gmatch('one two three', '%a+') do words[#words + 1] = w end\n"
+    "  assert(#words == 3 and words[3] == 'three')\n"
+    "  assert(('f(a(b)c)d'):match('%b()') == '(a(b)c)' and ('THE fox'):find('%f[%a]%a+', 2) == 5)\n"
+    "  return true\n"
+    "end\n"
+    "function P.guards.bomb_find() return string.find(bomb_s, bomb_p) == nil end\n"
+    "function P.guards.bomb_method() return bomb_s:match(bomb_p) == nil end\n"
+    "function P.guards.bomb_gmatch() for _ in bomb_s:gmatch(bomb_p) do end return true end\n"
+    "function P.guards.bomb_gsub() return select(2, string.gsub(bomb_s, bomb_p, '')) == 0 end\n"
+    "function P.guards.bomb_pcall()\n"
+    "  for _ = 1, 1000 do pcall(string.find, bomb_s, bomb_p) end\n"
+    "  return true\n"
+    "end\n"
+    "function P.guards.bomb_plain()\n"
+    "  local hay, needle = ('a'):rep(1 << 21), ('a'):rep(1 << 20) .. 'b'\n"
+    "  return hay:find(needle, 1, true) == nil\n"
+    "end\n"
+    "function P.guards.bomb_gsub_escapes()\n"
+    "  return #(('x'):rep(1 << 20):gsub('', ('%0'):rep(1 << 19))) > 0\n"
+    "end\n"
+    "function P.guards.linear_literal()\n"
+    "  local big = ('x'):rep(1 << 20) .. 'needle'\n"
+    "  return big:find('needle') == (1 << 20) + 1 and big:find('needle', 1, true) == (1 << 20) + 1\n"
+    "end\n"
+    "function P.guards.linear_digits()\n"
+    "  local a, b = ('7'):rep(100000):find('%d+')\n"
+    "  local text = ('12 ab '):rep(100000 // 6)\n"
+    "  local _, n = text:gsub('%d+', '#')\n"
+    "  local count = 0\n"
+    "  for _ in text:gmatch('%d+') do count = count + 1 end\n"
+    "  return a == 1 and b == 100000 and n == 100000 // 6 and count == n\n"
+    "end\n"
+    "function P.guards.digits_20k() return ('7'):rep(20000):find('%d+') == 1 end\n"
+    "return P\n";
+
+static double seconds_since(const struct timespec *t0)
+{
+    struct timespec t1;
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+static void expect_guard_passes(cf__policy *p, const char *name)
+{
+    fixture f;
+    fixture_init(&f, "{}", NULL, NULL);
+    cf__err err = {""};
+    bool ok = false;
+    char *reason = NULL;
+    int rc = guard(p, name, &f, &ok, &reason, &err);
+    if (rc != CF_OK || !ok)
+        fail_msg("guard %s: rc %s, ok %d, %s %s", name, cf_result_name(rc), ok, err.msg, reason ? reason : "");
+    free(reason);
+    fixture_free(&f);
+}
+
+/* Backtracking that would run for hours stops at the instruction budget, in
+ * every function and form; the host keeps serving; linear work still fits. */
+static void test_pattern_matching_is_budgeted(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", PATTERN_POLICY));
+    cf__policy *p = open_policy(dir, 0, 0);
+    expect_guard_passes(p, "ordinary");
+    static const char *const bombs[] = {"bomb_find", "bomb_method", "bomb_gmatch", "bomb_gsub",
+                                        "bomb_pcall", "bomb_plain", "bomb_gsub_escapes"};
+    for (size_t i = 0; i < sizeof bombs / sizeof *bombs; i++) {
+        char head[128];
+        snprintf(head, sizeof head, "policy guard '%s' (county los_angeles) ran past its instruction budget of 1000000",
+                 bombs[i]);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_guard_error(p, bombs[i], CF_ELIMIT, FRAGS(head));
+        double took = seconds_since(&t0);
+        if (took > 20)
+            fail_msg("guard %s took %.1f s to stop", bombs[i], took);
+        expect_host_alive(p);
+        expect_guard_passes(p, "ordinary");
+    }
+    expect_guard_passes(p, "linear_literal");
+    expect_guard_passes(p, "linear_digits");
+    expect_guard_passes(p, "digits_20k");
+    cf__policy_close(p);
+
+    /* The steps count against the configured budget, not a fixed one. */
+    p = open_policy(dir, 5000, 0);
+    expect_guard_error(p, "digits_20k", CF_ELIMIT, FRAGS("policy guard 'digits_20k'", "instruction budget of 5000 "));
+    expect_host_alive(p);
+    expect_guard_error(p, "bomb_find", CF_ELIMIT, FRAGS("instruction budget of 5000 "));
+    expect_host_alive(p);
+    cf__policy_close(p);
+
+    /* Loading a file: the fixed load budget, named with the file. */
+    free(cft_write(dir, "policy/state.lua",
+                   "string.find(('a'):rep(40), ('a*'):rep(25) .. 'b')\nreturn { guards = {} }\n"));
+    expect_open_error(dir, CF_ELIMIT, FRAGS("policy/state.lua", "ran past 50000000 instructions while loading"));
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1046,6 +1301,8 @@ int main(void)
         cmocka_unit_test(test_check_reports_every_overlay),
         cmocka_unit_test(test_repeated_calls_stay_consistent),
         cmocka_unit_test(test_docs_quote_fixtures),
+        cmocka_unit_test(test_patterns_match_lua),
+        cmocka_unit_test(test_pattern_matching_is_budgeted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

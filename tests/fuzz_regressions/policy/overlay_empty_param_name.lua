@@ -1,0 +1,3 @@
+return { params = { a = 1 }, overridable = { "a" } }
+--@county
+return { params = { [""] = 2, b = 3 } }

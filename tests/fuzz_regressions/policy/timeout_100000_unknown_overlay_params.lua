@@ -1,0 +1,7 @@
+local params, over = {}, {}
+for i = 1, 100000 do params["p" .. i] = i; over[i] = "p" .. i end
+return { params = params, overridable = over }
+--@county
+local params = {}
+for i = 1, 100000 do params["q" .. i] = i + 1 end
+return { params = params }
