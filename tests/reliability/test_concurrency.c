@@ -291,14 +291,15 @@ static void test_short_timeout_reports_busy_with_advice(void **state)
     assert_busy_message(e, cf_engine_tick(e, clock.now, NULL), "tick");
     /* Reading does not wait for writers (WAL). */
     assert_int_equal(cft_history_count(e, ids[0]), before);
-    /* Opening records the workflow definitions, so it too waits for the lock and
-     * then says what to do. */
+    /* Opening needs no write lock when the workflow definitions are stored already:
+     * a second process opens while the first one writes. */
     int rc = 0;
     char msg[1024];
-    assert_null(rel_open(db, &clock, 100, &rc, msg, sizeof msg));
-    assert_int_equal(rc, CF_EBUSY);
-    if (!strstr(msg, "retry, or raise busy_timeout_ms"))
-        fail_msg("open: the busy message does not say what to do: %s", msg);
+    cf_engine *second = rel_open(db, &clock, 100, &rc, msg, sizeof msg);
+    if (!second)
+        fail_msg("open while another process writes: %s", msg);
+    assert_int_equal(cft_history_count(second, ids[0]), before);
+    cf_engine_close(second);
 
     assert_int_equal(sqlite3_exec(raw, "ROLLBACK", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(raw);
