@@ -34,61 +34,25 @@ typedef struct result {
     char *out; /* stdout then stderr */
 } result;
 
-static char *read_all(const char *path)
-{
-    char *s = cft_slurp(path);
-    return s;
-}
-
-/* Run certflow with argv (NULL-terminated, without the program name) in dir. */
+/* Run certflow with argv (NULL-terminated, without the program name) in dir;
+ * out gets standard output then standard error, as a terminal would show them. */
 static result run_in(const char *dir, const char *const *args)
 {
-    const char *argv[64];
-    size_t n = 0;
-    argv[n++] = "certflow";
-    for (size_t i = 0; args[i]; i++) {
-        assert_true(n < 63);
-        argv[n++] = args[i];
-    }
-    argv[n] = NULL;
-    char *out_path = cft_path(dir, ".stdout"), *err_path = cft_path(dir, ".stderr");
-    fflush(NULL);
-    pid_t pid = fork();
-    assert_true(pid >= 0);
-    if (pid == 0) {
-        int o = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int e = open(err_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-        int in = open("/dev/null", O_RDONLY);
-        if (o < 0 || e < 0 || in < 0 || chdir(dir) != 0)
-            _exit(126);
-        dup2(in, 0);
-        dup2(o, 1);
-        dup2(e, 2);
-        /* The page's commands rely on the defaults: ./certflow.db, ./workflows, ./lua. */
-        unsetenv("CERTFLOW_DB");
-        unsetenv("CERTFLOW_WORKFLOWS");
-        unsetenv("CERTFLOW_POLICIES");
-        unsetenv("CERTFLOW_PLUGINS");
-        setenv("USER", "admin", 1);
-        execv(BINARY, (char *const *)argv);
-        _exit(127);
-    }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0)
-        assert_int_equal(errno, EINTR);
+    /* The page's commands rely on the defaults: ./certflow.db, ./workflows, ./lua.
+     * This test is its own process, so its environment is its own to change. */
+    unsetenv("CERTFLOW_DB");
+    unsetenv("CERTFLOW_WORKFLOWS");
+    unsetenv("CERTFLOW_POLICIES");
+    unsetenv("CERTFLOW_PLUGINS");
+    setenv("USER", "admin", 1);
+    cft_run run = cft_certflow(dir, args);
     result r;
-    r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-    if (r.code == 127 || r.code == 126)
-        fail_msg("could not run %s (build target certflow_cli first)", BINARY);
-    char *out = read_all(out_path), *err = read_all(err_path);
-    r.out = malloc(strlen(out) + strlen(err) + 1);
+    r.code = run.code;
+    r.out = malloc(strlen(run.out) + strlen(run.err) + 1);
     assert_non_null(r.out);
-    strcpy(r.out, out);
-    strcat(r.out, err);
-    free(out);
-    free(err);
-    free(out_path);
-    free(err_path);
+    strcpy(r.out, run.out);
+    strcat(r.out, run.err);
+    cft_run_free(&run);
     return r;
 }
 
