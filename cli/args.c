@@ -21,7 +21,7 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                            "workflow definitions (default: $CERTFLOW_WORKFLOWS, ./workflows, installed)"},
     [CLI_OPT_POLICIES] = {"policies", 0, 1, CLI_MAX_PATH, "DIR",
                           "holds policy/state.lua and counties/ (default: $CERTFLOW_POLICIES, ./lua, installed)"},
-    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR", "plugins to load (default: $CERTFLOW_PLUGINS, else none)"},
+    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR", "plugins to load (default: $CERTFLOW_PLUGINS, ./plugins, installed, build tree)"},
     [CLI_OPT_HELP] = {"help", 'h', 0, 0, NULL, "show help (also: certflow COMMAND --help)"},
     [CLI_OPT_VERSION] = {"version", 0, 0, 0, NULL, "print the version"},
     [CLI_OPT_COUNTY] = {"county", 0, 1, CLI_MAX_NAME, "COUNTY", "county the instance belongs to (e.g. alameda)"},
