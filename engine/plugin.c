@@ -188,6 +188,13 @@ bool cf__plugin_name_reserved(const char *s)
 }
 
 /* dlsym into a function pointer without the object-to-function cast ISO C frowns on. */
+/* True when `inner` is "<outer>_...": then outer's table prefix covers inner's tables. */
+static bool names_nest(const char *outer, const char *inner)
+{
+    size_t n = strlen(outer);
+    return strncmp(outer, inner, n) == 0 && inner[n] == '_';
+}
+
 static bool lookup(void *dl, const char *symbol, void *fnptr, size_t size)
 {
     dlerror();
@@ -1108,6 +1115,15 @@ static int load_one(cf__plugins *r, const char *path, json_t *config)
         if (r->items[i]->loaded && strcmp(r->items[i]->name, pl->name) == 0) {
             refuse(pl, "a plugin named '%s' is already loaded from %s; load only one of them", pl->name,
                    r->items[i]->path);
+            return CF_OK;
+        }
+        /* A plugin's tables are those named "<plugin>_...": "fee" would reach "fee_x"'s. */
+        const char *other = r->items[i]->name;
+        if (r->items[i]->loaded && (names_nest(other, pl->name) || names_nest(pl->name, other))) {
+            refuse(pl,
+                   "plugin '%s' and plugin '%s' (loaded from %s) would share tables: one name followed by '_' "
+                   "begins the other; rename one of them",
+                   pl->name, r->items[i]->name, r->items[i]->path);
             return CF_OK;
         }
     }

@@ -264,6 +264,22 @@ static void test_duplicate_name_first_plugin_keeps_it(void **state)
     cf_engine_close(e);
 }
 
+
+/* "good" owns the tables named good_...: a plugin named good_extra would reach them. */
+static void test_nested_plugin_names_are_refused(void **state)
+{
+    fixture *f = *state;
+    cf_options o = options(f, NULL, SO("good") ":" PLUGINS "/nested/good_extra.so");
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
+    status_list l = {0};
+    cf_plugin_list(e, collect, &l);
+    assert_int_equal(l.loaded[find_status(&l, "/good.so")], 1);
+    assert_refused(&l, "/good_extra.so", "plugin 'good_extra' and plugin 'good' (loaded from");
+    assert_refused(&l, "/good_extra.so", "would share tables");
+    cf_engine_close(e);
+}
+
 static void test_failed_action_rolls_back_plugin_writes(void **state)
 {
     fixture *f = *state;
@@ -571,6 +587,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_engine_works_without_refused_plugins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workflow_naming_missing_action_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_name_first_plugin_keeps_it, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_plugin_names_are_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_action_rolls_back_plugin_writes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_sql_confined_to_own_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_migrations_run_once_in_same_database, setup, teardown),
