@@ -477,6 +477,14 @@ static int schedule_exam(sim *s, person *p)
     return 0;
 }
 
+/* TRN_2: the 17 core competencies, as named in lua/policy/state.lua (core_competencies). */
+static const char *const CORE_COMPETENCIES[] = {
+    "hope_recovery_wellness", "advocacy", "consumers_and_family_members", "rehabilitation_and_recovery_practices",
+    "cultural_and_structural_competence", "trauma_informed_care", "group_facilitation", "self_awareness_and_self_care",
+    "co_occurring_disorders", "conflict_resolution", "professional_boundaries_and_ethics", "employment_preparation",
+    "safety_and_crisis_planning", "navigation_and_referral", "documentation", "confidentiality", "digital_literacy",
+};
+
 /* Inside the 12-month window: training, accommodation, appointments, results, retakes. */
 static int approved_step(sim *s, person *p)
 {
@@ -495,6 +503,11 @@ static int approved_step(sim *s, person *p)
         }
         json_t *t = json_pack("{s:s, s:i, s:s}", "provider", PICK(&p->r, PROVIDERS), "hours", 80, "completed_on",
                               date_str(s->day - between(&p->r, 1, 10), d1));
+        /* TRN_2: the record names the 17 core competencies (params.core_competencies) */
+        json_t *comp = json_array();
+        for (size_t c = 0; c < sizeof CORE_COMPETENCIES / sizeof CORE_COMPETENCIES[0]; c++)
+            json_array_append_new(comp, json_string(CORE_COMPETENCIES[c]));
+        json_object_set_new(t, "competencies", comp);
         if (p->bad_provider)
             p->bad_provider = 0; /* no provider_approved_from: not on the list */
         else

@@ -116,7 +116,7 @@ add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = sche
       actions = { "record_appointment", "fees_charge" } })
 
 ---------------------------------------------------------------------------
--- The certification (CERT, REN, DIS_2, DIS_3)
+-- The certification (CERT, REN, DIS_2, DIS_3, DIS_7)
 ---------------------------------------------------------------------------
 add({ from = "certified", event = "add_specialization", to = "certified", guard = "specialization_ok",
       actions = { "add_specialization", "registry_export_update" } })
@@ -124,8 +124,33 @@ add({ from = "certified", event = "renewal_window_open", to = "certified",
       actions = { "mark_renewal_open", "notices_renewal_window_open" } })
 add({ from = "certified", event = "expiry_approaching", to = "certified", actions = { "notices_expiry_approaching" } })
 add({ from = "certified", event = "renew", to = "certified", reenter = true,
-      guard = { "in_renewal_window", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
+      guard = { "in_renewal_window", "renewal_not_denied", "good_standing", "ce_hours_met", "ethics_current",
+                "renewal_fee_paid" },
       actions = { "record_renewal", "fees_charge" } })
+
+-- DIS_7: the certifying entity denies a renewal (with its reason) in the renewal window; the
+-- denial is appealed within appeal_window_days. While it can be appealed or the appeal is
+-- pending the expiry is stayed (the certification stays active). Upheld or never appealed:
+-- the certification expires at its expiry date, at once if that is past. Overturned: the
+-- overturn renews directly (it carries the renewal's data and passes renew's guards).
+add({ from = "certified", event = "deny_renewal", to = "certified", reenter = true,
+      guard = { "in_renewal_window", "renewal_not_denied", "renewal_denial_reason_given" },
+      actions = { "record_renewal_denial" } })
+add({ from = "certified", event = "appeal_renewal_denial", to = "certified", reenter = true,
+      guard = "renewal_denial_appealable", actions = { "record_renewal_appeal" } })
+add_notifying({ from = "certified", event = "renewal_appeal_window_closed", to = "expired",
+                guard = { "renewal_denial_unappealed", "expiry_passed" },
+                actions = { "close_renewal_appeal_window" } }, "certification_lost")
+add({ from = "certified", event = "renewal_appeal_window_closed", to = "certified", reenter = true,
+      guard = "renewal_denial_unappealed", actions = { "close_renewal_appeal_window" } })
+add_notifying({ from = "certified", event = "renewal_appeal_upheld", to = "expired",
+                guard = { "renewal_appeal_pending", "expiry_passed" },
+                actions = { "renewal_appeal_upheld" } }, "certification_lost")
+add({ from = "certified", event = "renewal_appeal_upheld", to = "certified", reenter = true,
+      guard = "renewal_appeal_pending", actions = { "renewal_appeal_upheld" } })
+add({ from = "certified", event = "renewal_appeal_overturned", to = "certified", reenter = true,
+      guard = { "renewal_appeal_pending", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
+      actions = { "renewal_appeal_overturned", "record_renewal", "fees_charge" } })
 add_notifying({ from = "certified", event = "expire", to = "expired" }, "certification_lost")
 add_notifying({ from = "certified", event = "suspend", to = "suspended", actions = { "record_suspension" } },
               "certification_lost")
@@ -178,7 +203,9 @@ return {
     "request_accommodation", "decide_accommodation", "accommodation_review_overdue",
     "schedule_exam", "reschedule_exam", "cancel_exam", "no_show", "exam_result",
     "request_retake", "process_retake", "retake_review_overdue", "window_expired",
-    "add_specialization", "renewal_window_open", "expiry_approaching", "renew", "expire", "reinstate", "reinstatement_closed",
+    "add_specialization", "renewal_window_open", "expiry_approaching", "renew", "expire",
+    "deny_renewal", "appeal_renewal_denial", "renewal_appeal_window_closed", "renewal_appeal_upheld",
+    "renewal_appeal_overturned", "reinstate", "reinstatement_closed",
     "suspend", "revoke", "restore", "corrective_action", "complete_corrective_action",
     "employment_started",
   },
@@ -215,6 +242,7 @@ return {
         { name = "expiry_notice", after = "expiry_notice_due", event = "expiry_approaching" },
         { name = "renewal_window", after = "renewal_window_opens", event = "renewal_window_open" },
         { name = "expiry", after = "expiry", event = "expire" },
+        { name = "renewal_appeal_window", after = "renewal_appeal_window_end", event = "renewal_appeal_window_closed" },
       },
     },
     expired = {

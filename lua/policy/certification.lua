@@ -157,6 +157,7 @@ local DRAFT_FIELDS = {
   name = true, email = true, phone = true, address = true, birth_date = true, county = true,
   pathway = true, education = true, lived_experience = true, attests_willingness = true,
   ethics_version = true, ethics_signed_on = true, legacy = true, reciprocity = true,
+  transfer = true,
 }
 
 function G.draft_fields_known(inst, ev)
@@ -308,6 +309,13 @@ function G.pathway_requirements(inst, ev, ctx)
     return true
   elseif p == "legacy" then
     problems = legacy_problems(inst, ctx)
+  elseif p == "reciprocity" and is_table(inst.data.transfer) then
+    -- PATH_2: a transfer from another California program is reviewed by the policy
+    -- function params.transfer_review instead of the other-state requirements.
+    local ok, why = params.transfer_review(inst.data.transfer, ctx.today)
+    if ok then return true end
+    return false, "transfer from another California program (" .. tostring(inst.data.transfer.program)
+      .. ") refused by the transfer review: " .. tostring(why or "no reason given")
   elseif p == "reciprocity" then
     problems = reciprocity_problems(inst, ctx)
   else
@@ -439,8 +447,23 @@ function G.training_record_complete(inst, ev)
   if type(t.provider) ~= "string" or t.provider == "" then missing[#missing + 1] = "provider" end
   if type(t.hours) ~= "number" then missing[#missing + 1] = "hours" end
   if not is_date(t.completed_on) then missing[#missing + 1] = "completed_on" end
-  if #missing == 0 then return true end
-  return false, "the training certificate must name " .. table.concat(missing, ", ")
+  if not is_table(t.competencies) then missing[#missing + 1] = "competencies" end
+  if #missing > 0 then
+    return false, "the training certificate must name " .. table.concat(missing, ", ")
+  end
+  -- TRN_2: the record names every one of the core competencies (params.core_competencies()).
+  local named = {}
+  for _, c in ipairs(t.competencies) do
+    if type(c) == "string" then named[c] = true end
+  end
+  local core, absent = params.core_competencies(), {}
+  for _, c in ipairs(core) do
+    if not named[c] then absent[#absent + 1] = c end
+  end
+  if #absent == 0 then return true end
+  local total = #core
+  return false, string.format("the training record covers %d of the %d core competencies: %d missing (%s)",
+    total - #absent, total, #absent, table.concat(absent, ", "))
 end
 
 function G.no_training_review_pending(inst)
@@ -460,6 +483,7 @@ function A.record_training_upload(inst, ev, ctx)
     provider = t.provider, provider_approved_from = t.provider_approved_from,
     provider_approved_until = t.provider_approved_until, hours = t.hours,
     completed_on = t.completed_on, kind = "core", uploaded_on = ctx.today,
+    competencies = append(t.competencies, nil),
     review_due_on = date.add_days(ctx.today, params.training_review_days),
   } }
 end
@@ -513,7 +537,7 @@ function A.accept_training(inst, ev, ctx)
   return {
     training = { provider = u.provider, provider_approved_from = u.provider_approved_from,
                  provider_approved_until = u.provider_approved_until, hours = u.hours,
-                 completed_on = u.completed_on, accepted_on = ctx.today,
+                 completed_on = u.completed_on, accepted_on = ctx.today, competencies = u.competencies and append(u.competencies, nil) or nil,
                  review_overdue_since = u.overdue_since },
     training_upload = null,
   }
@@ -931,9 +955,17 @@ function A.mark_renewal_open(inst, ev, ctx)
   return { renewal_open_since = ctx.today }
 end
 
--- REN_6: expired from the end of the expiry date.
+-- DIS_7: a renewal denial that can still be appealed ("denied", inside the appeal
+-- window) or whose appeal is pending ("appealed") stays the expiry.
+local function renewal_denial_open(inst)
+  local r = inst.data.renewal_denial
+  return r ~= nil and (r.status == "denied" or r.status == "appealed")
+end
+
+-- REN_6: expired from the end of the expiry date (stayed by an open renewal denial, DIS_7).
 function D.expiry(inst)
   if not is_date(inst.data.expires_on) then return nil end
+  if renewal_denial_open(inst) then return nil end
   return date.add_days(inst.data.expires_on, 1)
 end
 
@@ -996,6 +1028,7 @@ end
 function A.record_renewal(inst, ev, ctx)
   local old = inst.data.expires_on
   return {
+    renewal_denial = null,
     renewals = append(inst.data.renewals, { renewed_on = ctx.today, previous_expiry = old }),
     period_starts_on = date.add_days(old, 1),
     expires_on = expiry_from(old),
@@ -1003,6 +1036,99 @@ function A.record_renewal(inst, ev, ctx)
     ethics = { version = ev.data.ethics_version, signed_on = ev.data.ethics_signed_on },
     fees_due = { fee("renewal", params.renewal_fee, ev, ctx, "REN_4") },
   }
+end
+
+---------------------------------------------------------------------------
+-- Denial of renewal and its appeal (DIS_7)
+---------------------------------------------------------------------------
+
+-- A renewal denied (and not overturned) is not renewed by `renew`.
+function G.renewal_not_denied(inst)
+  local r = inst.data.renewal_denial
+  if r == nil then return true end
+  return false, string.format("the renewal was denied on %s (%s); the denial is %s",
+    tostring(r.denied_on), tostring(r.reason), tostring(r.status))
+end
+
+function G.renewal_denial_reason_given(inst, ev)
+  local why = ev.data and ev.data.reason
+  if type(why) == "string" and why ~= "" then return true end
+  return false, "a denial of renewal must give its reason (reason)"
+end
+
+function A.record_renewal_denial(inst, ev, ctx)
+  return {
+    renewal_denial = { denied_on = ctx.today, reason = ev.data.reason, status = "denied",
+                       expires_on = inst.data.expires_on },
+    renewal_denials = append(inst.data.renewal_denials,
+      { denied_on = ctx.today, reason = ev.data.reason, expires_on = inst.data.expires_on }),
+  }
+end
+
+local function renewal_appeal_last_day(inst)
+  local r = inst.data.renewal_denial
+  if r == nil or not is_date(r.denied_on) then return nil end
+  return date.add_days(r.denied_on, params.appeal_window_days)
+end
+
+function G.renewal_denial_appealable(inst, ev, ctx)
+  local r = inst.data.renewal_denial
+  if r == nil then return false, "no denial of renewal is recorded" end
+  if r.status ~= "denied" then
+    return false, "the denial of renewal of " .. tostring(r.denied_on) .. " is " .. tostring(r.status) .. ", not open to appeal"
+  end
+  local last = renewal_appeal_last_day(inst)
+  if date.compare(ctx.today, last) > 0 then
+    return false, string.format("the appeal window closed on %s (%d days after the denial of renewal on %s)",
+      last, params.appeal_window_days, r.denied_on)
+  end
+  return true
+end
+
+function G.renewal_denial_unappealed(inst)
+  local r = inst.data.renewal_denial
+  if r ~= nil and r.status == "denied" then return true end
+  return false, "no unappealed denial of renewal"
+end
+
+function G.renewal_appeal_pending(inst)
+  local r = inst.data.renewal_denial
+  if r ~= nil and r.status == "appealed" then return true end
+  return false, "no appeal of a denial of renewal is pending"
+end
+
+-- The expiry date is behind us: the certification expires at once.
+function G.expiry_passed(inst, ev, ctx)
+  local e = inst.data.expires_on
+  if is_date(e) and date.compare(ctx.today, e) > 0 then return true end
+  return false, "the certification runs through " .. tostring(e)
+end
+
+function D.renewal_appeal_window_end(inst)
+  local r = inst.data.renewal_denial
+  if r == nil or r.status ~= "denied" then return nil end
+  return date.add_days(renewal_appeal_last_day(inst), 1)
+end
+
+function A.record_renewal_appeal(inst, ev, ctx)
+  local r = inst.data.renewal_denial
+  return {
+    renewal_denial = { status = "appealed", appealed_on = ctx.today },
+    appeals = append(inst.data.appeals, { action = "renewal_denial", filed_on = ctx.today, denied_on = r.denied_on }),
+  }
+end
+
+function A.close_renewal_appeal_window(inst, ev, ctx)
+  return { renewal_denial = { status = "final", final_on = ctx.today } }
+end
+
+function A.renewal_appeal_upheld(inst, ev, ctx)
+  return decide_last_appeal(inst, "upheld", ctx, { renewal_denial = { status = "upheld", decided_on = ctx.today } })
+end
+
+-- Overturned: the overturn renews directly (record_renewal follows and clears the denial).
+function A.renewal_appeal_overturned(inst, ev, ctx)
+  return decide_last_appeal(inst, "overturned", ctx)
 end
 
 local function reinstatement_last_day(inst)

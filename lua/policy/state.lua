@@ -14,6 +14,29 @@ P.params = {
   core_training_hours = 80,              -- TRN_1
   training_valid_from = "2022-07-01",    -- TRN_3
   training_review_days = 14,             -- TRN_4
+  -- TRN_2: the 17 core competencies a completion record must name (seed 000, "17-Core
+  -- Competencies", in its order; the ids are short forms of the seed's titles). A parameter
+  -- is a number, string, boolean or function (docs/policies.md), so the list is returned
+  -- by a function: params.core_competencies() gives a fresh table each call.
+  core_competencies = function() return {
+    "hope_recovery_wellness",                 -- 1. the concepts of hope, recovery and wellness
+    "advocacy",                               -- 2. the role of advocacy
+    "consumers_and_family_members",           -- 3. the role of consumers and family members
+    "rehabilitation_and_recovery_practices",  -- 4. psychiatric rehabilitation skills, addiction recovery principles
+    "cultural_and_structural_competence",     -- 5. cultural and structural competence
+    "trauma_informed_care",                   -- 6. trauma-informed care
+    "group_facilitation",                     -- 7. group facilitation skills
+    "self_awareness_and_self_care",           -- 8. self-awareness and self-care
+    "co_occurring_disorders",                 -- 9. co-occurring disorders of mental health and substance use
+    "conflict_resolution",                    -- 10. conflict resolution
+    "professional_boundaries_and_ethics",     -- 11. professional boundaries and ethics
+    "employment_preparation",                 -- 12. preparation for employment opportunities
+    "safety_and_crisis_planning",             -- 13. safety and crisis planning
+    "navigation_and_referral",                -- 14. navigation of, and referral to, other services
+    "documentation",                          -- 15. documentation skills and standards
+    "confidentiality",                        -- 16. confidentiality
+    "digital_literacy",                       -- 17. digital literacy
+  } end,
   -- Exam (EX_*)
   exam_fee = 150,                        -- EX_1
   retake_fee = 150,                      -- EX_1, EX_8
@@ -42,6 +65,29 @@ P.params = {
   legacy_peer_hours = 1550,              -- PATH_1
   reciprocity_peer_hours = 1550,         -- PATH_2
   reciprocity_hours_within_years = 3,    -- PATH_2
+  -- PATH_2: the review of a transfer from another California program (data.transfer on the
+  -- reciprocity pathway): returns true, or false and the reasons. A function-valued
+  -- parameter (docs/policies.md); statewide, so not in P.overridable.
+  transfer_review = function(transfer, today)
+    local out = {}
+    if type(transfer.program) ~= "string" or transfer.program == "" then
+      out[#out + 1] = "the California program transferred from is not named (transfer.program)"
+    end
+    local on = transfer.certified_on
+    if type(on) ~= "string" or not date.valid(on) then
+      out[#out + 1] = "the certification date in that program is missing (transfer.certified_on, YYYY-MM-DD)"
+    elseif today ~= nil and date.compare(on, today) > 0 then
+      out[#out + 1] = "the certification date in that program (" .. on .. ") is after " .. today
+    end
+    if transfer.in_good_standing ~= true then
+      out[#out + 1] = "not in good standing with that program"
+    end
+    if transfer.pending_discipline == true or transfer.unresolved_complaint == true then
+      out[#out + 1] = "pending discipline or an unresolved complaint in that program"
+    end
+    if #out == 0 then return true end
+    return false, table.concat(out, "; ")
+  end,
   -- Employment, billing, supervision (county)
   hire_grace_days = 90,                  -- EMP_1
   ehr_restore_hours = 48,                -- EMP_3

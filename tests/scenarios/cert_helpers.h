@@ -184,12 +184,22 @@ static inline const char *approved_app(sc *s, const char *extra)
     return id;
 }
 
+/* TRN_2: the 17 core competencies (params.core_competencies in lua/policy/state.lua) as the
+ * JSON member a training completion record carries, with a leading comma. */
+#define CORE_COMPETENCIES_JSON                                                                                 \
+    ", \"competencies\": [\"hope_recovery_wellness\", \"advocacy\", \"consumers_and_family_members\", "         \
+    "\"rehabilitation_and_recovery_practices\", \"cultural_and_structural_competence\", "                        \
+    "\"trauma_informed_care\", \"group_facilitation\", \"self_awareness_and_self_care\", "                       \
+    "\"co_occurring_disorders\", \"conflict_resolution\", \"professional_boundaries_and_ethics\", "              \
+    "\"employment_preparation\", \"safety_and_crisis_planning\", \"navigation_and_referral\", "                  \
+    "\"documentation\", \"confidentiality\", \"digital_literacy\"]"
+
 /* The 80-hour core training from an approved provider, uploaded and accepted today. */
 static inline void trained(sc *s, const char *id)
 {
     sc_expect(s, id, "upload_training",
               "{\"provider\": \"Peer Academy\", \"provider_approved_from\": \"2022-08-01\", \"hours\": 80, "
-              "\"completed_on\": \"2024-01-20\"}",
+              "\"completed_on\": \"2024-01-20\"" CORE_COMPETENCIES_JSON "}",
               CF_OK);
     sc_expect(s, id, "accept_training", NULL, CF_OK);
 }

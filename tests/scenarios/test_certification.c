@@ -324,7 +324,7 @@ static void upload(sc *s, const char *id, const char *provider_from, int hours, 
 {
     sc_expect(s, id, "upload_training",
               jf("{\"provider\": \"Peer Academy\", \"provider_approved_from\": \"%s\", \"hours\": %d, "
-                 "\"completed_on\": \"%s\"}",
+                 "\"completed_on\": \"%s\"" CORE_COMPETENCIES_JSON "}",
                  provider_from, hours, completed_on),
               CF_OK);
 }
@@ -344,7 +344,7 @@ static void test_TRN_1_80_hours_from_an_approved_provider_before_the_exam(void *
     sc_expect(s, id, "reject_training", "{\"reason\": \"short\"}", CF_OK);
     assert_string_equal(dget(s, id, "training_rejections.0.reason"), "short");
     /* a provider not on the approved list */
-    sc_expect(s, id, "upload_training", "{\"provider\": \"Unlisted Inc\", \"hours\": 80, \"completed_on\": \"2024-01-20\"}",
+    sc_expect(s, id, "upload_training", "{\"provider\": \"Unlisted Inc\", \"hours\": 80, \"completed_on\": \"2024-01-20\"" CORE_COMPETENCIES_JSON "}",
               CF_OK);
     sc_expect(s, id, "accept_training", NULL, CF_REJECTED);
     ASSERT_REASON(s, "training provider Unlisted Inc is not on the approved list");
@@ -389,7 +389,7 @@ static void test_TRN_3_from_2022_07_01_and_provider_approved_on_completion(void 
     /* approval that ended before completion */
     sc_expect(s, id, "upload_training",
               "{\"provider\": \"Old Co\", \"provider_approved_from\": \"2022-07-01\", \"provider_approved_until\": "
-              "\"2023-06-30\", \"hours\": 80, \"completed_on\": \"2023-07-01\"}",
+              "\"2023-06-30\", \"hours\": 80, \"completed_on\": \"2023-07-01\"" CORE_COMPETENCIES_JSON "}",
               CF_OK);
     sc_expect(s, id, "accept_training", NULL, CF_REJECTED);
     ASSERT_REASON(s, "training provider Old Co was not approved on the completion date 2023-07-01 (approved "
@@ -408,7 +408,7 @@ static void test_TRN_4_uploaded_certificate_review_overdue_after_14_days(void **
     const char *id = approved_app(s, NULL);
     upload(s, id, "2022-08-01", 80, "2024-01-20");
     assert_string_equal(dget(s, id, "training_upload.review_due_on"), "2024-03-16");
-    sc_expect(s, id, "upload_training", "{\"provider\": \"X\", \"hours\": 80, \"completed_on\": \"2024-01-20\"}",
+    sc_expect(s, id, "upload_training", "{\"provider\": \"X\", \"hours\": 80, \"completed_on\": \"2024-01-20\"" CORE_COMPETENCIES_JSON "}",
               CF_REJECTED);
     ASSERT_REASON(s, "a training certificate uploaded on 2024-03-02 is still under review");
     /* day 14 (2024-03-16) is in time; day 15 starts overdue (midnight PDT is 07:00Z) */

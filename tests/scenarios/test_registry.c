@@ -89,7 +89,12 @@ static void certify(sc *s, const char *id)
     sc_at(s, at("2025-01-10"));
     sc_expect(s, id, "upload_training",
               "{\"provider\":\"Peer Academy\",\"provider_approved_from\":\"2022-07-01\",\"hours\":80,"
-              "\"completed_on\":\"2025-01-08\"}",
+              "\"completed_on\":\"2025-01-08\",\"competencies\":[\"hope_recovery_wellness\",\"advocacy\","
+              "\"consumers_and_family_members\",\"rehabilitation_and_recovery_practices\","
+              "\"cultural_and_structural_competence\",\"trauma_informed_care\",\"group_facilitation\","
+              "\"self_awareness_and_self_care\",\"co_occurring_disorders\",\"conflict_resolution\","
+              "\"professional_boundaries_and_ethics\",\"employment_preparation\",\"safety_and_crisis_planning\","
+              "\"navigation_and_referral\",\"documentation\",\"confidentiality\",\"digital_literacy\"]}",
               CF_OK);
     sc_at(s, at("2025-01-12"));
     sc_expect(s, id, "accept_training", NULL, CF_OK);

@@ -44,7 +44,7 @@ add({ from = "draft", event = "update", to = "draft", guard = "draft_fields_know
 add({ from = "draft", event = "submit", to = "submitted",
       guard = { "is_adult", "has_education", "has_lived_experience", "attests_willingness", "ethics_signed",
                 "pathway_requirements", "application_fee_paid" },
-      actions = { "record_submission" } })
+      actions = { "record_submission", "fees_charge" } })
 add({ from = "submitted", event = "review_overdue", to = "submitted", actions = { "mark_review_overdue" } })
 add({ from = "submitted", event = "approve", to = "approved", actions = { "record_approval" } })
 add({ from = "submitted", event = "deny", to = "denied", actions = { "record_denial" } })
@@ -76,7 +76,8 @@ add({ from = "approved", event = "decide_accommodation", to = "approved", reente
       guard = "accommodation_pending", actions = { "decide_accommodation" } })
 add({ from = "approved", event = "accommodation_review_overdue", to = "approved", actions = { "mark_accommodation_overdue" } })
 
-add({ from = "approved", event = "schedule_exam", to = "approved", guard = schedule_guards, actions = { "record_appointment" } })
+add({ from = "approved", event = "schedule_exam", to = "approved", guard = schedule_guards,
+      actions = { "record_appointment", "fees_charge" } })
 add({ from = "approved", event = "reschedule_exam", to = "approved",
       guard = { "cancel_in_time", "appointment_ok" }, actions = { "reschedule_appointment" } })
 add({ from = "approved", event = "cancel_exam", to = "approved", guard = "cancel_in_time", actions = { "record_cancellation" } })
@@ -91,15 +92,16 @@ add({ from = "approved", event = "no_show", to = "approved", guard = "has_appoin
 add_notifying({ from = "approved", event = "exam_result", to = "certified",
                 guard = { "has_appointment", "result_complete", "attempt_allowed", "training_complete", "exam_passed",
                           "taken_in_window" },
-                actions = { "record_attempt", "issue_certificate" } }, "certification_granted")
+                actions = { "record_attempt", "issue_certificate", "exam_results_record" } }, "certification_granted")
 add({ from = "approved", event = "exam_result", to = "exhausted",
       guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed", "last_attempt" },
-      actions = { "record_attempt", "close_exhausted" } })
+      actions = { "record_attempt", "close_exhausted", "exam_results_record" } })
 add({ from = "approved", event = "exam_result", to = "approved",
-      guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed" }, actions = { "record_attempt" } })
+      guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed" },
+      actions = { "record_attempt", "exam_results_record" } })
 
 add({ from = "approved", event = "request_retake", to = "approved", reenter = true,
-      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request" } })
+      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "approved", event = "process_retake", to = "approved", reenter = true,
       guard = "retake_pending", actions = { "approve_retake" } })
 add({ from = "approved", event = "retake_review_overdue", to = "approved", actions = { "mark_retake_overdue" } })
@@ -109,19 +111,46 @@ add({ from = "approved", event = "window_expired", to = "window_closed", actions
 -- Exhausted is closed for good while the attempt limit holds: these transitions exist so
 -- that a fourth attempt is refused with the count and the window (EX_2), not just "closed".
 add({ from = "exhausted", event = "request_retake", to = "approved",
-      guard = { "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request" } })
+      guard = { "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = schedule_guards,
-      actions = { "record_appointment" } })
+      actions = { "record_appointment", "fees_charge" } })
 
 ---------------------------------------------------------------------------
--- The certification (CERT, REN, DIS_2, DIS_3)
+-- The certification (CERT, REN, DIS_2, DIS_3, DIS_7)
 ---------------------------------------------------------------------------
 add({ from = "certified", event = "add_specialization", to = "certified", guard = "specialization_ok",
-      actions = { "add_specialization" } })
-add({ from = "certified", event = "renewal_window_open", to = "certified", actions = { "mark_renewal_open" } })
+      actions = { "add_specialization", "registry_export_update" } })
+add({ from = "certified", event = "renewal_window_open", to = "certified",
+      actions = { "mark_renewal_open", "notices_renewal_window_open" } })
+add({ from = "certified", event = "expiry_approaching", to = "certified", actions = { "notices_expiry_approaching" } })
 add({ from = "certified", event = "renew", to = "certified", reenter = true,
-      guard = { "in_renewal_window", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
-      actions = { "record_renewal" } })
+      guard = { "in_renewal_window", "renewal_not_denied", "good_standing", "ce_hours_met", "ethics_current",
+                "renewal_fee_paid" },
+      actions = { "record_renewal", "fees_charge" } })
+
+-- DIS_7: the certifying entity denies a renewal (with its reason) in the renewal window; the
+-- denial is appealed within appeal_window_days. While it can be appealed or the appeal is
+-- pending the expiry is stayed (the certification stays active). Upheld or never appealed:
+-- the certification expires at its expiry date, at once if that is past. Overturned: the
+-- overturn renews directly (it carries the renewal's data and passes renew's guards).
+add({ from = "certified", event = "deny_renewal", to = "certified", reenter = true,
+      guard = { "in_renewal_window", "renewal_not_denied", "renewal_denial_reason_given" },
+      actions = { "record_renewal_denial" } })
+add({ from = "certified", event = "appeal_renewal_denial", to = "certified", reenter = true,
+      guard = "renewal_denial_appealable", actions = { "record_renewal_appeal" } })
+add_notifying({ from = "certified", event = "renewal_appeal_window_closed", to = "expired",
+                guard = { "renewal_denial_unappealed", "expiry_passed" },
+                actions = { "close_renewal_appeal_window" } }, "certification_lost")
+add({ from = "certified", event = "renewal_appeal_window_closed", to = "certified", reenter = true,
+      guard = "renewal_denial_unappealed", actions = { "close_renewal_appeal_window" } })
+add_notifying({ from = "certified", event = "renewal_appeal_upheld", to = "expired",
+                guard = { "renewal_appeal_pending", "expiry_passed" },
+                actions = { "renewal_appeal_upheld" } }, "certification_lost")
+add({ from = "certified", event = "renewal_appeal_upheld", to = "certified", reenter = true,
+      guard = "renewal_appeal_pending", actions = { "renewal_appeal_upheld" } })
+add({ from = "certified", event = "renewal_appeal_overturned", to = "certified", reenter = true,
+      guard = { "renewal_appeal_pending", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
+      actions = { "renewal_appeal_overturned", "record_renewal", "fees_charge" } })
 add_notifying({ from = "certified", event = "expire", to = "expired" }, "certification_lost")
 add_notifying({ from = "certified", event = "suspend", to = "suspended", actions = { "record_suspension" } },
               "certification_lost")
@@ -131,7 +160,7 @@ add_notifying({ from = "certified", event = "revoke", to = "revoked", actions = 
 add_notifying({ from = "expired", event = "reinstate", to = "certified",
                 guard = { "within_reinstatement_limit", "good_standing", "ce_hours_met_reinstatement",
                           "ethics_current", "reinstatement_fee_paid" },
-                actions = { "record_reinstatement" } }, "certification_granted")
+                actions = { "record_reinstatement", "fees_charge" } }, "certification_granted")
 add({ from = "expired", event = "reinstatement_closed", to = "lapsed" })
 add({ from = "expired", event = "suspend", to = "suspended", actions = { "record_suspension" } })
 add({ from = { "expired", "suspended" }, event = "revoke", to = "revoked", actions = { "record_revocation" } })
@@ -174,21 +203,29 @@ return {
     "request_accommodation", "decide_accommodation", "accommodation_review_overdue",
     "schedule_exam", "reschedule_exam", "cancel_exam", "no_show", "exam_result",
     "request_retake", "process_retake", "retake_review_overdue", "window_expired",
-    "add_specialization", "renewal_window_open", "renew", "expire", "reinstate", "reinstatement_closed",
+    "add_specialization", "renewal_window_open", "expiry_approaching", "renew", "expire",
+    "deny_renewal", "appeal_renewal_denial", "renewal_appeal_window_closed", "renewal_appeal_upheld",
+    "renewal_appeal_overturned", "reinstate", "reinstatement_closed",
     "suspend", "revoke", "restore", "corrective_action", "complete_corrective_action",
     "employment_started",
   },
+  -- Every state's entry ends with registry_export_update (the registry_export plugin: the
+  -- public registry row and files follow each status change, REG_2); it does nothing
+  -- before a certification number exists.
   states = {
-    draft = {},
+    draft = { on_enter = { "registry_export_update" } },
     submitted = {
+      on_enter = { "registry_export_update" },
       timers = { { name = "review_sla", after = "review_due", event = "review_overdue" } },
     },
     denied = {
+      on_enter = { "registry_export_update" },
       timers = { { name = "appeal_window", after = "appeal_window_end", event = "appeal_window_closed" } },
     },
-    denial_appealed = {},
-    denial_final = { terminal = true },
+    denial_appealed = { on_enter = { "registry_export_update" } },
+    denial_final = { terminal = true, on_enter = { "registry_export_update" } },
     approved = {
+      on_enter = { "registry_export_update" },
       timers = {
         { name = "application_window", after = "window_end", event = "window_expired" },
         { name = "training_review", after = "training_review_due", event = "training_review_overdue" },
@@ -196,23 +233,25 @@ return {
         { name = "retake_review", after = "retake_review_due", event = "retake_review_overdue" },
       },
     },
-    exhausted = {},
-    window_closed = { terminal = true },
-    withdrawn = { terminal = true },
+    exhausted = { on_enter = { "registry_export_update" } },
+    window_closed = { terminal = true, on_enter = { "registry_export_update" } },
+    withdrawn = { terminal = true, on_enter = { "registry_export_update" } },
     certified = {
-      on_enter = { "status_active" },
+      on_enter = { "status_active", "registry_export_update" },
       timers = {
+        { name = "expiry_notice", after = "expiry_notice_due", event = "expiry_approaching" },
         { name = "renewal_window", after = "renewal_window_opens", event = "renewal_window_open" },
         { name = "expiry", after = "expiry", event = "expire" },
+        { name = "renewal_appeal_window", after = "renewal_appeal_window_end", event = "renewal_appeal_window_closed" },
       },
     },
     expired = {
-      on_enter = { "status_lapsed" },
+      on_enter = { "status_lapsed", "registry_export_update" },
       timers = { { name = "reinstatement_limit", after = "reinstatement_limit", event = "reinstatement_closed" } },
     },
-    lapsed = { terminal = true, on_enter = { "status_lapsed", "end_specializations" } },
-    suspended = { on_enter = { "status_suspended" } },
-    revoked = { on_enter = { "status_revoked", "end_specializations" } },
+    lapsed = { terminal = true, on_enter = { "status_lapsed", "end_specializations", "registry_export_update" } },
+    suspended = { on_enter = { "status_suspended", "registry_export_update" } },
+    revoked = { on_enter = { "status_revoked", "end_specializations", "registry_export_update" } },
   },
   transitions = transitions,
   links = {
