@@ -53,13 +53,16 @@ for t in "${TARGETS[@]}"; do
   # leak and cost a full LSan scan; their leaks are checked once, at exit, after
   # the engine closes.
   case $t in event | exam_import) extra+=(-detect_leaks=0) ;; esac
+  # The shipped workflows seed the workflow target from where they live.
+  seeds=("fuzz/corpus/$t")
+  [ "$t" = workflow ] && seeds+=(workflows)
   log="$BUILD/fuzz_$t.log"
   echo "fuzz.sh: running fuzz_$t for ${SECONDS_EACH}s (log: $log)"
   set +e
   # -timeout: one input may take this long (the policy loader allows 50M Lua
   # instructions per file, a few seconds under the sanitizers); -rss_limit_mb: the
   # loaders cap Lua at 64 MiB, so 2 GiB means a real runaway.
-  "$bin" "$work" "fuzz/corpus/$t" "${extra[@]}" -max_total_time="$SECONDS_EACH" -timeout=25 \
+  "$bin" "$work" "${seeds[@]}" "${extra[@]}" -max_total_time="$SECONDS_EACH" -timeout=25 \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 -artifact_prefix="$art/" >"$log" 2>&1
   rc=$?
   set -e
