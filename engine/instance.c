@@ -104,6 +104,7 @@ static void fill_call(const transit *t, cf__call *call)
     call->event_data = t->in ? t->in->event_data : NULL;
     call->actor = t->in ? t->in->actor : NULL;
     call->now = t->in ? t->in->effective_at : t->row->created_at;
+    call->serial = t->row->serial;
 }
 
 static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
@@ -578,7 +579,9 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     rc = cf__store_begin(e->store, &e->err);
     if (rc != CF_OK)
         goto out;
-    rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
+    rc = cf__store_next_serial(e->store, &row.serial, &e->err);
+    if (rc == CF_OK)
+        rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
     if (rc == CF_OK) {
         dtext = canonical(data);
         row.data = dtext;

@@ -169,6 +169,7 @@ typedef struct cf__call {
     json_t *event_data;  /* object or NULL */
     const char *actor;
     cf_time now;         /* the effective time of the event */
+    int64_t serial;      /* the instance's creation number (inst.serial), 0 if unknown */
 } cf__call;
 
 /* Run guard `fn`. *ok gets the verdict; *reason (malloc'd, may be NULL) the
@@ -311,6 +312,7 @@ typedef struct cf__instance_row {
     cf_time created_at;
     cf_time updated_at;
     int64_t version; /* history rows so far */
+    int64_t serial;  /* creation number in this database: 1, 2, ... (the row id) */
 } cf__instance_row;
 
 /* Frees the strings of a row (not the row). */
@@ -322,6 +324,8 @@ int cf__store_def_put(cf__store *s, const char *hash, const char *name, const ch
 int cf__store_def_get(cf__store *s, const char *hash, char **name, char **source, cf__err *err);
 
 int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* The serial the next instance created in this transaction gets. */
+int cf__store_next_serial(cf__store *s, int64_t *serial, cf__err *err);
 /* CF_ENOTFOUND if absent; strings malloc'd (clear with cf__instance_row_clear). */
 int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, cf__err *err);
 int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err *err);

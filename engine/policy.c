@@ -442,16 +442,24 @@ static int view_tostring(lua_State *L)
     return 1;
 }
 
-/* inst.id is pushed on use: it differs on nearly every call, and interning it
- * up front cost a guard that never reads it more than the guard itself.
+/* inst.id and inst.serial are pushed on use: they differ on nearly every call, and
+ * interning them up front cost a guard that never reads them more than the guard itself.
  * Upvalue: p. */
 static int lazy_id(lua_State *L)
 {
     cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    if (!p->call || !p->call->instance_id || lua_type(L, 2) != LUA_TSTRING || strcmp(lua_tostring(L, 2), "id") != 0)
+    if (!p->call || lua_type(L, 2) != LUA_TSTRING)
         return 0;
-    lua_pushstring(L, p->call->instance_id);
-    return 1;
+    const char *key = lua_tostring(L, 2);
+    if (strcmp(key, "id") == 0 && p->call->instance_id) {
+        lua_pushstring(L, p->call->instance_id);
+        return 1;
+    }
+    if (strcmp(key, "serial") == 0 && p->call->serial > 0) {
+        lua_pushinteger(L, (lua_Integer)p->call->serial);
+        return 1;
+    }
+    return 0;
 }
 
 /* ---- the date library ---- */

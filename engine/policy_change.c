@@ -657,7 +657,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
         for (size_t k = 0; k < timers.n && !pend; k++)
             if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
                 pend = &timers.items[k];
-        cf__call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered};
+        cf__call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
         bool has_old = false, has_new = false;
         cf_time old_due = 0, new_due = 0;
         cf__err olderr;
@@ -725,7 +725,7 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
             if (seen)
                 continue;
             const char *event = wf->events[tr->event];
-            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, now};
+            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, now, row->serial};
             char *before = verdict(e->policy, gr->name, &call);
             char *after = verdict(x->cand, gr->name, &call);
             if (!before || !after) {
@@ -1259,7 +1259,7 @@ static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s
     json_t *data = json_object_get(c, "data");
     json_t *empty = data ? NULL : json_object();
     cf__call call = {str_field(c, "county"), "00000000-0000-4000-8000-000000000000", wf->name, st->name,
-                     data ? data : empty, NULL, NULL, NULL, r->now};
+                     data ? data : empty, NULL, NULL, NULL, r->now, 1};
     bool has = false;
     cf_time at = 0;
     int rc = deadline_under(x->policy, td->after.name, &call, &has, &at, &x->err);

@@ -116,6 +116,7 @@ enum {
     ST_SAVEPOINT,
     ST_RELEASE,
     ST_ROLLBACK_TO,
+    ST_INST_NEXT_SERIAL,
     ST_COUNT
 };
 
@@ -129,10 +130,11 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_ROLLBACK] = "ROLLBACK",
     [ST_DEF_PUT] = "INSERT OR IGNORE INTO workflow_def(hash, name, source, first_seen) VALUES(?1, ?2, ?3, ?4)",
     [ST_DEF_GET] = "SELECT name, source FROM workflow_def WHERE hash = ?1",
-    [ST_INST_INSERT] = "INSERT INTO instance(" INSTANCE_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-    [ST_INST_GET] = "SELECT " INSTANCE_COLS " FROM instance WHERE id = ?1",
+    [ST_INST_INSERT] = "INSERT INTO instance(rowid, " INSTANCE_COLS ") VALUES(?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_INST_NEXT_SERIAL] = "SELECT coalesce(max(rowid), 0) + 1 FROM instance",
+    [ST_INST_GET] = "SELECT " INSTANCE_COLS ", rowid FROM instance WHERE id = ?1",
     [ST_INST_UPDATE] = "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1",
-    [ST_INST_LIST] = "SELECT " INSTANCE_COLS " FROM instance"
+    [ST_INST_LIST] = "SELECT " INSTANCE_COLS ", rowid FROM instance"
                      " WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2)"
                      " AND (?3 IS NULL OR county = ?3) ORDER BY created_at, rowid",
     [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due) VALUES(?1, ?2, ?3, ?4, ?5)",
@@ -715,7 +717,22 @@ int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err
     bind_int(st, 7, row->created_at, &brc);
     bind_int(st, 8, row->updated_at, &brc);
     bind_int(st, 9, row->version, &brc);
+    if (row->serial > 0)
+        bind_int(st, 10, row->serial, &brc);
+    else if (brc == SQLITE_OK)
+        brc = sqlite3_bind_null(st, 10); /* numbered by SQLite: max + 1 */
     return run_named(s, st, brc, "storing instance", row->id, NULL, err);
+}
+
+int cf__store_next_serial(cf__store *s, int64_t *serial, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_INST_NEXT_SERIAL];
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW)
+        return step_fail(s, st, rc, "numbering a new instance", err);
+    *serial = sqlite3_column_int64(st, 0);
+    cf__store_done(st);
+    return CF_OK;
 }
 
 /* Fill row from an instance_get/instance_list result, pointing into the statement. */
@@ -730,6 +747,7 @@ static void instance_borrow(sqlite3_stmt *st, cf__instance_row *row)
     row->created_at = sqlite3_column_int64(st, 6);
     row->updated_at = sqlite3_column_int64(st, 7);
     row->version = sqlite3_column_int64(st, 8);
+    row->serial = sqlite3_column_int64(st, 9);
 }
 
 int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, cf__err *err)
@@ -754,6 +772,7 @@ int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, 
     row->created_at = sqlite3_column_int64(st, 6);
     row->updated_at = sqlite3_column_int64(st, 7);
     row->version = sqlite3_column_int64(st, 8);
+    row->serial = sqlite3_column_int64(st, 9);
     cf__store_done(st);
     if (!row->workflow || !row->def_hash || !row->county || !row->state || !row->data) {
         cf__instance_row_clear(row);

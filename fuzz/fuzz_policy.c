@@ -76,7 +76,7 @@ static const uint8_t *find(const uint8_t *hay, size_t n, const char *needle)
 static void call_all(cf__policy *p, const char *county, json_t *data, json_t *ev)
 {
     cf__call call = {county, "00000000-0000-4000-8000-000000000000", "fuzz", "draft", data, "submit", ev,
-                     "fuzzer", 1740816000 /* 2025-03-01T08:00:00Z */};
+                     "fuzzer", 1740816000 /* 2025-03-01T08:00:00Z */, 1};
     cf__err err;
     for (int role = 0; role < 3; role++) {
         size_t n = 0;

@@ -869,12 +869,13 @@ local function expiry_from(from)
   return date.add_years(from, params.certification_valid_years)
 end
 
--- CERT_1: the number is the instance's id (a UUID, unique in the store), so no counter
--- or other shared state is needed: "CMPSS-" followed by the 32 hex digits, upper case.
+-- CERT_1: the number is the instance's serial (its creation number in the database
+-- that issues it), so no counter or other shared state is needed: "CMPSS-" and at
+-- least six digits, e.g. CMPSS-000123. Unique within that database, and the same
+-- every time the same events are replayed.
 function A.issue_certificate(inst, ev, ctx)
-  local hex = string.upper(string.gsub(inst.id, "-", ""))
   return {
-    certification_number = "CMPSS-" .. hex,
+    certification_number = string.format("CMPSS-%06d", inst.serial),
     issued_on = ctx.today,
     period_starts_on = ctx.today,
     expires_on = expiry_from(ctx.today),
