@@ -170,8 +170,7 @@ static int cmp_workflow(const void *a, const void *b)
 }
 
 /* Links name other workflows and events in them: check them once all are loaded. */
-static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, void *ud, int *problems,
-                       cf__err *err)
+static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, void *ud, cf__err *err)
 {
     int rc = CF_OK;
     for (size_t i = 0; i < n; i++) {
@@ -190,7 +189,6 @@ static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, 
                 if (!fn)
                     return rc;
                 cf_diagnostic d = {sizeof d, wf->path, err->msg};
-                ++*problems;
                 if (fn(ud, &d))
                     return rc;
                 continue;
@@ -209,7 +207,6 @@ static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, 
                     if (!fn)
                         return rc;
                     cf_diagnostic d = {sizeof d, wf->path, err->msg};
-                    ++*problems;
                     if (fn(ud, &d))
                         return rc;
                 }
@@ -219,44 +216,84 @@ static int check_links(cf__workflow *const *wfs, size_t n, cf_diagnostic_fn fn, 
     return rc;
 }
 
+/* Compile every workflow file in dir. With a callback (cf_check) each problem is
+ * reported and the rest still compiled; without one (open) the first problem stops
+ * it, in err. *out gets the workflows that compiled (the caller frees them). */
+static int compile_folder(const char *dir, cf_engine *e, cf_diagnostic_fn fn, void *ud, cf__err *err,
+                          cf__workflow ***out, size_t *count)
+{
+    *out = NULL;
+    *count = 0;
+    char **files = NULL;
+    size_t nfiles = 0;
+    int rc = cf__list_dir(dir, ".lua", &files, &nfiles, err);
+    if (rc != CF_OK) {
+        cf__err_prefix(err, "loading workflows");
+        if (fn) {
+            cf_diagnostic d = {sizeof d, dir, err->msg};
+            fn(ud, &d);
+        }
+        return rc;
+    }
+    cf__workflow **wfs = calloc(nfiles ? nfiles : 1, sizeof *wfs);
+    if (!wfs) {
+        cf__free_list(files, nfiles);
+        return cf__fail(err, CF_ENOMEM, "out of memory loading the workflows in %s", dir);
+    }
+    size_t n = 0;
+    for (size_t i = 0; i < nfiles; i++) {
+        cf__workflow *wf = NULL;
+        int frc = cf__workflow_load_file(files[i], cf__engine_resolve, e, &wf, err);
+        for (size_t j = 0; frc == CF_OK && j < n; j++) {
+            if (strcmp(wfs[j]->name, wf->name) == 0) {
+                frc = cf__fail(err, CF_EWORKFLOW,
+                               "%s: name: workflow '%s' is also defined by %s (hint: give each workflow "
+                               "its own name)",
+                               files[i], wf->name, wfs[j]->path);
+                cf__workflow_free(wf);
+            }
+        }
+        if (frc == CF_OK) {
+            wfs[n++] = wf;
+            continue;
+        }
+        if (rc == CF_OK)
+            rc = frc;
+        if (!fn)
+            break;
+        cf_diagnostic d = {sizeof d, files[i], err->msg};
+        fn(ud, &d);
+    }
+    cf__free_list(files, nfiles);
+    if (rc == CF_OK || fn) {
+        int lrc = check_links(wfs, n, fn, ud, err);
+        if (rc == CF_OK)
+            rc = lrc;
+    }
+    *out = wfs;
+    *count = n;
+    return rc;
+}
+
 static int load_workflows(cf_engine *e)
 {
     if (!e->workflow_dir)
         return CF_OK;
-    char **files = NULL;
-    size_t nfiles = 0;
-    int rc = cf__list_dir(e->workflow_dir, ".lua", &files, &nfiles, &e->err);
-    if (rc != CF_OK) {
-        cf__err_prefix(&e->err, "loading workflows");
-        return rc;
+    cf__workflow **wfs = NULL;
+    size_t n = 0;
+    int rc = compile_folder(e->workflow_dir, e, NULL, NULL, &e->err, &wfs, &n);
+    if (rc == CF_EWORKFLOW)
+        cf__plugins_note_refused(e->plugins, &e->err);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == CF_OK && defcache_push(&e->defs, wfs[i]) == CF_OK)
+            continue;
+        if (rc == CF_OK)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory loading the workflows");
+        cf__workflow_free(wfs[i]);
     }
-    for (size_t i = 0; i < nfiles && rc == CF_OK; i++) {
-        cf__workflow *wf = NULL;
-        rc = cf__workflow_load_file(files[i], cf__engine_resolve, e, &wf, &e->err);
-        if (rc != CF_OK) {
-            if (rc == CF_EWORKFLOW)
-                cf__plugins_note_refused(e->plugins, &e->err);
-            break;
-        }
-        if (cf__engine_workflow(e, wf->name)) {
-            rc = cf__fail(&e->err, CF_EWORKFLOW,
-                          "%s: name: workflow '%s' is already defined by another file in %s (hint: "
-                          "give each workflow its own name)",
-                          files[i], wf->name, e->workflow_dir);
-            cf__workflow_free(wf);
-            break;
-        }
-        if (defcache_push(&e->defs, wf) != CF_OK) {
-            cf__workflow_free(wf);
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory loading %s", files[i]);
-            break;
-        }
-        e->defs.ncurrent = e->defs.count;
-        qsort(e->defs.items, e->defs.ncurrent, sizeof *e->defs.items, cmp_workflow);
-    }
-    cf__free_list(files, nfiles);
-    if (rc == CF_OK)
-        rc = check_links(e->defs.items, e->defs.ncurrent, NULL, NULL, NULL, &e->err);
+    free(wfs);
+    e->defs.ncurrent = e->defs.count;
+    qsort(e->defs.items, e->defs.ncurrent, sizeof *e->defs.items, cmp_workflow);
     return rc;
 }
 
@@ -553,36 +590,15 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
     plugin_problems = cf__plugins_diagnose(probe.plugins, sink_report, &sink);
     if (probe.workflow_dir) {
         int before = sink.count;
-        char **files = NULL;
-        size_t nfiles = 0;
-        if (cf__list_dir(probe.workflow_dir, ".lua", &files, &nfiles, &err) != CF_OK)
-            sink_msg(&sink, probe.workflow_dir, err.msg);
-        cf__workflow **wfs = calloc(nfiles ? nfiles : 1, sizeof *wfs);
+        cf__workflow **wfs = NULL;
         size_t nwfs = 0;
-        if (!wfs)
-            sink_msg(&sink, probe.workflow_dir, "out of memory");
-        for (size_t i = 0; wfs && i < nfiles; i++) {
-            cf__workflow *wf = NULL;
-            if (cf__workflow_load_file(files[i], cf__engine_resolve, &probe, &wf, &err) != CF_OK) {
-                sink_msg(&sink, files[i], err.msg);
-                continue;
-            }
-            for (size_t j = 0; j < nwfs; j++) {
-                if (strcmp(wfs[j]->name, wf->name) == 0) {
-                    cf__fail(&err, CF_EWORKFLOW, "%s: name: workflow '%s' is also defined by %s", files[i],
-                             wf->name, wfs[j]->path);
-                    sink_msg(&sink, files[i], err.msg);
-                }
-            }
-            wfs[nwfs++] = wf;
-        }
-        int link_problems = 0;
-        check_links(wfs, nwfs, sink_report, &sink, &link_problems, &err);
+        if (compile_folder(probe.workflow_dir, &probe, sink_report, &sink, &err, &wfs, &nwfs) == CF_ENOMEM &&
+            sink.count == before)
+            sink_msg(&sink, probe.workflow_dir, err.msg);
         workflow_problems = sink.count - before;
         for (size_t i = 0; i < nwfs; i++)
             cf__workflow_free(wfs[i]);
         free(wfs);
-        cf__free_list(files, nfiles);
     }
     cf__policy_close(policy);
 done:

@@ -225,6 +225,33 @@ static void test_check_without_a_database(void **state)
     cft_rmtree(dir);
 }
 
+
+/* Two files may not define one workflow: open stops, check reports it, both say which files. */
+static void test_duplicate_workflow_names(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    const char *wf = "return { name = 'twin', initial = 'a', events = { 'go' }, states = { a = {}, b = { terminal = true } },"
+                     " transitions = { { from = 'a', event = 'go', to = 'b' } } }";
+    free(cft_write(dir, "wf/one.lua", wf));
+    free(cft_write(dir, "wf/two.lua", wf));
+    char *wdir = cft_path(dir, "wf");
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = wdir;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EWORKFLOW);
+    assert_non_null(strstr(cf_errmsg(e), "two.lua: name: workflow 'twin' is also defined by"));
+    assert_non_null(strstr(cf_errmsg(e), "one.lua (hint: give each workflow its own name)"));
+    cf_engine_close(e);
+    diags d = {0, ""};
+    int problems = 0;
+    assert_int_equal(cf_check(&o, collect_diag, &d, &problems), CF_EWORKFLOW);
+    assert_int_equal(problems, 1);
+    assert_non_null(strstr(d.text, "workflow 'twin' is also defined by"));
+    free(wdir);
+    cft_rmtree(dir);
+}
+
 static int collect_name(void *ud, const char *name)
 {
     strcat((char *)ud, name);
@@ -290,6 +317,7 @@ int main(void)
         cmocka_unit_test(test_definitions_are_versioned_by_content),
         cmocka_unit_test(test_verify_finds_an_edited_row),
         cmocka_unit_test(test_check_without_a_database),
+        cmocka_unit_test(test_duplicate_workflow_names),
         cmocka_unit_test(test_names_and_graph),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
