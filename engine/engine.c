@@ -298,23 +298,18 @@ static int load_workflows(cf_engine *e)
 }
 
 /* Record every loaded definition by its hash, so instances keep the version they began on. */
-static bool definition_stored(cf_engine *e, const cf__workflow *wf)
-{
-    char *name = NULL, *source = NULL;
-    cf__err ignore;
-    bool stored = cf__store_def_get(e->store, wf->hash, &name, &source, &ignore) == CF_OK;
-    free(name);
-    free(source);
-    return stored;
-}
-
 static int store_definitions(cf_engine *e)
 {
     /* Usually every definition is stored already: then opening needs no write lock
      * and does not wait for another process that is writing. */
     size_t missing = 0;
-    for (size_t i = 0; i < e->defs.ncurrent; i++)
-        missing += !definition_stored(e, e->defs.items[i]);
+    for (size_t i = 0; i < e->defs.ncurrent; i++) {
+        bool stored = false;
+        int rc = cf__store_def_exists(e->store, e->defs.items[i]->hash, &stored, &e->err);
+        if (rc != CF_OK)
+            return rc;
+        missing += !stored;
+    }
     if (missing == 0)
         return CF_OK;
     cf_time now = cf_engine_now(e);

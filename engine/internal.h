@@ -320,6 +320,8 @@ void cf__instance_row_clear(cf__instance_row *row);
 
 int cf__store_def_put(cf__store *s, const char *hash, const char *name, const char *source, cf_time now,
                       cf__err *err);
+/* Whether a definition with this hash is stored (reads no source). */
+int cf__store_def_exists(cf__store *s, const char *hash, bool *exists, cf__err *err);
 /* *source is malloc'd. CF_ENOTFOUND if absent. */
 int cf__store_def_get(cf__store *s, const char *hash, char **name, char **source, cf__err *err);
 

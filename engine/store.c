@@ -117,6 +117,7 @@ enum {
     ST_RELEASE,
     ST_ROLLBACK_TO,
     ST_INST_NEXT_SERIAL,
+    ST_DEF_EXISTS,
     ST_COUNT
 };
 
@@ -131,6 +132,7 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_DEF_PUT] = "INSERT OR IGNORE INTO workflow_def(hash, name, source, first_seen) VALUES(?1, ?2, ?3, ?4)",
     [ST_DEF_GET] = "SELECT name, source FROM workflow_def WHERE hash = ?1",
     [ST_INST_INSERT] = "INSERT INTO instance(rowid, " INSTANCE_COLS ") VALUES(?10, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+    [ST_DEF_EXISTS] = "SELECT 1 FROM workflow_def WHERE hash = ?1",
     [ST_INST_NEXT_SERIAL] = "SELECT coalesce(max(rowid), 0) + 1 FROM instance",
     [ST_INST_GET] = "SELECT " INSTANCE_COLS ", rowid FROM instance WHERE id = ?1",
     [ST_INST_UPDATE] = "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1",
@@ -722,6 +724,19 @@ int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err
     else if (brc == SQLITE_OK)
         brc = sqlite3_bind_null(st, 10); /* numbered by SQLite: max + 1 */
     return run_named(s, st, brc, "storing instance", row->id, NULL, err);
+}
+
+int cf__store_def_exists(cf__store *s, const char *hash, bool *exists, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_DEF_EXISTS];
+    int rc = sqlite3_bind_text(st, 1, hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+        return step_fail(s, st, rc, "looking up a workflow definition", err);
+    *exists = rc == SQLITE_ROW;
+    cf__store_done(st);
+    return CF_OK;
 }
 
 int cf__store_next_serial(cf__store *s, int64_t *serial, cf__err *err)

@@ -18,7 +18,7 @@ enum {
 };
 
 /* The number of statements store.c prepares for itself (see store.c). */
-#define CF__STORE_NSTMT 21
+#define CF__STORE_NSTMT 22
 
 struct cf__store {
     sqlite3 *db;
