@@ -293,7 +293,8 @@ static int load_workflows(cf_engine *e)
     }
     free(wfs);
     e->defs.ncurrent = e->defs.count;
-    qsort(e->defs.items, e->defs.ncurrent, sizeof *e->defs.items, cmp_workflow);
+    if (e->defs.ncurrent > 1)
+        qsort(e->defs.items, e->defs.ncurrent, sizeof *e->defs.items, cmp_workflow);
     return rc;
 }
 
