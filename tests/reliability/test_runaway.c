@@ -251,6 +251,29 @@ static void test_self_send_is_stopped(void **state)
     rel_census_free(&before);
 }
 
+/* In a batch the linked events wait for the commit, which delivers them and
+ * reports the stopped chain although the batch itself is committed. */
+static void test_batch_commit_reports_a_stopped_chain(void **state)
+{
+    fx *f = *state;
+    char id[37], other[37];
+    create(f, "self", NULL, id);
+    create(f, "self", "{\"rounds\": 3}", other);
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    fire(f, id, "go", NULL, CF_OK);
+    fire(f, other, "go", NULL, CF_OK);
+    assert_int_equal(cf_batch_commit(f->e), CF_ELIMIT);
+    assert_has(cf_errmsg(f->e), "the batch was committed, but a chain of linked events it started was stopped");
+    assert_has(cf_errmsg(f->e), id);
+    assert_int_equal(cf_batch_active(f->e), 0);
+    assert_int_equal(data_int(f, id, "n"), CHAIN_MAX - 1);
+    assert_int_equal(data_int(f, other, "n"), 4); /* the bounded chain was delivered in full */
+    rel_census c = {0};
+    census(f, &c);
+    assert_int_equal(c.rejected, 1);
+    rel_census_free(&c);
+}
+
 /* A loop through timers and links: a poke arms a timer due now, which pokes the
  * partner when it fires. No timer re-arms itself; the chain bound stops it
  * inside one tick, which still reports it (CF_ELIMIT) and fires nothing more. */
@@ -295,6 +318,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ping_pong_is_stopped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_at_the_bound_runs_to_its_end, setup, teardown),
         cmocka_unit_test_setup_teardown(test_self_send_is_stopped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_commit_reports_a_stopped_chain, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_and_link_loop_is_stopped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
