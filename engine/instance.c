@@ -172,7 +172,7 @@ static void chain_end(cf_engine *e)
     cf__store_chain_begin(e->store, NULL);
 }
 
-/* The chain's root "<id>#<number>" as words: "event #3 of instance <id>". */
+/* The chain's root "<id>#<number>" as words: "history row 3 of instance <id>". */
 static void chain_origin(const cf__chain *c, char *buf, size_t size)
 {
     const char *hash = strchr(c->root, '#');
@@ -199,18 +199,22 @@ static int chain_check(transit *t, const cf__transition *tr)
         cf__buf_printf(&sends, "%s'%s' over link '%s' to workflow '%s'", i ? ", " : "", tr->sends[i].event,
                        link->name, link->workflow);
     }
-    char origin[160];
+    char origin[160], step[256];
     chain_origin(&e->chain, origin, sizeof origin);
+    if (tr)
+        snprintf(step, sizeof step, "%s --%s--> %s", t->wf->states[tr->from].name, t->wf->events[tr->event],
+                 t->wf->states[tr->to].name);
+    else
+        snprintf(step, sizeof step, "creating the instance in state %s", t->state);
     e->chain_stopped = true;
     int rc = cf__fail(&e->err, CF_ELIMIT,
-                      "runaway chain stopped: in workflow '%s', %s --%s--> %s of instance %s (sending %s%s) "
+                      "runaway chain stopped: in workflow '%s', %s of instance %s (sending %s%s) "
                       "would make the chain of linked events and immediately due timers started by %s cause "
                       "%lld events, more than the %d one original event may cause. Workflows whose sends "
                       "answer each other (or an instance that sends to itself) loop forever: change the "
                       "workflows so the chain ends (a guard, or a state that does not send back), and give "
                       "timers a due time after the event that schedules them",
-                      t->wf->name, tr ? t->wf->states[tr->from].name : "(created)", t->in ? t->in->event : "",
-                      t->state, t->row->id, sends.data ? sends.data : "nothing",
+                      t->wf->name, step, t->row->id, sends.data ? sends.data : "nothing",
                       e->chain.timers ? ", and scheduling timers already due" : "", origin, (long long)total,
                       CF__CHAIN_MAX);
     cf__buf_free(&sends);

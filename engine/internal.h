@@ -501,7 +501,6 @@ typedef struct cf__fire_in {
     const struct cf__timer_row *timer; /* the timer that fired it (at effective_at), or NULL */
 } cf__fire_in;
 
-
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
  * rejection is appended to the history) fill the engine's scratch results;
  * any other code means the caller must roll back. */

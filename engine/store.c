@@ -152,8 +152,8 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due, chain_root, chain_count)"
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0))",
     [ST_TIMER_CANCEL] = "DELETE FROM timer WHERE instance_id = ?1 AND state = ?2",
-    [ST_TIMER_NEXT] = "SELECT id, instance_id, state, name, event, due, chain_root, chain_count FROM timer WHERE due <= ?1"
-                      " ORDER BY due, id LIMIT 1",
+    [ST_TIMER_NEXT] = "SELECT id, instance_id, state, name, event, due, chain_root, chain_count FROM timer"
+                      " WHERE due <= ?1 ORDER BY due, id LIMIT 1",
     [ST_TIMER_DELETE] = "DELETE FROM timer WHERE id = ?1",
     [ST_TIMER_LIST] = "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due, i.workflow, i.county"
                       " FROM timer t JOIN instance i ON i.id = t.instance_id"
