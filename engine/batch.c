@@ -26,6 +26,10 @@ int cf_batch_commit(cf_engine *e)
         char saved[CF__MSG_MAX];
         memcpy(saved, e->err.msg, sizeof saved);
         cf__engine_deliver(e);
+        if (e->chain_stopped) {
+            cf__err_prefix(&e->err, "the batch was committed, but a chain of linked events it started was stopped");
+            return CF_ELIMIT;
+        }
         memcpy(e->err.msg, saved, sizeof saved);
     }
     return rc;

@@ -151,7 +151,95 @@ static int run_actions(transit *t, const cf__fnref *fns, int n)
     return CF_OK;
 }
 
-/* Schedule the timers of state s for the data as it is now. */
+/* Start the chain of the transition about to run on instance id, whose history
+ * row will be number: the chain of the event, or a new one that it starts. */
+static void chain_begin(cf_engine *e, const cf__fire_in *in, const char *id, int64_t number)
+{
+    cf__chain *c = &e->chain;
+    if (in && in->chain_root && *in->chain_root)
+        snprintf(c->root, sizeof c->root, "%s", in->chain_root);
+    else
+        snprintf(c->root, sizeof c->root, "%s#%lld", id, (long long)number);
+    c->count = in ? in->chain_count : 0;
+    c->timers = 0;
+    e->chain_stopped = false;
+    cf__store_chain_begin(e->store, c->root);
+}
+
+/* After the transition: linked events queued from here on (none should be) belong to no chain. */
+static void chain_end(cf_engine *e)
+{
+    cf__store_chain_begin(e->store, NULL);
+}
+
+/* The chain's root "<id>#<number>" as words: "history row 3 of instance <id>". */
+static void chain_origin(const cf__chain *c, char *buf, size_t size)
+{
+    const char *hash = strchr(c->root, '#');
+    if (hash)
+        snprintf(buf, size, "history row %s of instance %.*s", hash + 1, (int)(hash - c->root), c->root);
+    else
+        snprintf(buf, size, "%s", c->root);
+}
+
+/* Refuse a transition whose linked events and immediately due timers take its
+ * chain past CF__CHAIN_MAX; otherwise record the chain's new count on its queued events. */
+static int chain_check(transit *t, const cf__transition *tr)
+{
+    cf_engine *e = t->e;
+    int64_t queued = cf__store_chain_queued(e->store);
+    int64_t total = e->chain.count + queued + e->chain.timers;
+    if (queued + e->chain.timers == 0)
+        return CF_OK;
+    if (total <= CF__CHAIN_MAX)
+        return queued ? cf__store_chain_count(e->store, e->chain.root, total, &e->err) : CF_OK;
+    cf__buf sends = {0};
+    for (int i = 0; tr && i < tr->nsends; i++) {
+        const cf__link *link = &t->wf->links[tr->sends[i].link];
+        cf__buf_printf(&sends, "%s'%s' over link '%s' to workflow '%s'", i ? ", " : "", tr->sends[i].event,
+                       link->name, link->workflow);
+    }
+    char origin[160], step[256];
+    chain_origin(&e->chain, origin, sizeof origin);
+    if (tr)
+        snprintf(step, sizeof step, "%s --%s--> %s", t->wf->states[tr->from].name, t->wf->events[tr->event],
+                 t->wf->states[tr->to].name);
+    else
+        snprintf(step, sizeof step, "creating the instance in state %s", t->state);
+    e->chain_stopped = true;
+    int rc = cf__fail(&e->err, CF_ELIMIT,
+                      "runaway chain stopped: in workflow '%s', %s of instance %s (sending %s%s) "
+                      "would make the chain of linked events and immediately due timers started by %s cause "
+                      "%lld events, more than the %d one original event may cause. Workflows whose sends "
+                      "answer each other (or an instance that sends to itself) loop forever: change the "
+                      "workflows so the chain ends (a guard, or a state that does not send back), and give "
+                      "timers a due time after the event that schedules them",
+                      t->wf->name, step, t->row->id, sends.data ? sends.data : "nothing",
+                      e->chain.timers ? ", and scheduling timers already due" : "", origin, (long long)total,
+                      CF__CHAIN_MAX);
+    cf__buf_free(&sends);
+    return rc;
+}
+
+/* A transition fired by a timer schedules that timer again, due no later than
+ * the instant it fired at: it would fire again at once, forever. */
+static int runaway_timer(transit *t, const cf__state *st, const cf__timer_def *td, cf_time due)
+{
+    char due_iso[32], at_iso[32];
+    cf_time_format(due, due_iso, sizeof due_iso);
+    cf_time_format(t->in->effective_at, at_iso, sizeof at_iso);
+    return cf__fail(&t->e->err, CF_ELIMIT,
+                    "runaway timer stopped: in workflow '%s', timer '%s' of state '%s' (instance %s) fired at "
+                    "%s and re-entered the state, and its deadline function '%s' gave it the due time %s "
+                    "again, not after the instant it fired at, so it would fire at that instant forever. Fix "
+                    "'%s' in the policy so that it returns a time after ctx.now (or nil for no timer) when "
+                    "the timer re-enters the state; until then the timer stays pending",
+                    t->wf->name, td->name, st->name, t->row->id, at_iso, td->after.name, due_iso, td->after.name);
+}
+
+/* Schedule the timers of state s for the data as it is now. A timer already
+ * due at the transition's instant continues its chain; one scheduled by a
+ * timer's transition is a runaway (see cf__chain in internal.h). */
 static int schedule_timers(transit *t, int s)
 {
     const cf__state *st = &t->wf->states[s];
@@ -168,8 +256,19 @@ static int schedule_timers(transit *t, int s)
             return rc;
         if (!has_due)
             continue;
-        rc = cf__store_timer_add(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event], due,
-                                 &t->e->err);
+        if (t->in && due <= t->in->effective_at) {
+            const cf__timer_row *fired = t->in->timer;
+            if (fired && strcmp(fired->state, st->name) == 0 && strcmp(fired->name, td->name) == 0)
+                return runaway_timer(t, st, td, due);
+            cf__chain *c = &t->e->chain;
+            c->timers++;
+            int64_t n = c->count + cf__store_chain_queued(t->e->store) + c->timers;
+            rc = cf__store_timer_add_chain(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event],
+                                           due, c->root, n, &t->e->err);
+        } else {
+            rc = cf__store_timer_add(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event], due,
+                                     &t->e->err);
+        }
         if (rc != CF_OK)
             return rc;
     }
@@ -356,6 +455,7 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
     if (rc != CF_OK)
         return rc;
+    chain_begin(e, in, row.id, row.version + 1);
     cf__workflow *wf = NULL;
     rc = cf__engine_definition(e, row.def_hash, &wf);
     if (rc != CF_OK)
@@ -451,6 +551,8 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         rc = schedule_timers(&t, chosen->to);
     if (rc == CF_OK)
         rc = queue_sends(&t, chosen);
+    if (rc == CF_OK)
+        rc = chain_check(&t, chosen);
     if (rc != CF_OK) {
         cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row.id,
                        from_name, in->event, to_name);
@@ -485,6 +587,41 @@ out_reasons:
 out_data:
     json_decref(data);
 out_row:
+    chain_end(e);
+    cf__instance_row_clear(&row);
+    return rc;
+}
+
+int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason)
+{
+    cf__instance_row row = {0};
+    int rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
+    cf__workflow *wf = NULL;
+    if (rc == CF_OK)
+        rc = cf__engine_definition(e, row.def_hash, &wf);
+    json_t *reasons = rc == CF_OK ? json_array() : NULL;
+    json_t *why = json_string(reason);
+    if (!why)
+        why = json_string("runaway chain stopped");
+    char *rtext = NULL;
+    if (rc == CF_OK && reasons && why) {
+        int arc = json_array_append_new(reasons, why); /* takes why, even when it fails */
+        why = NULL;
+        if (arc == 0)
+            rtext = canonical(reasons);
+    }
+    json_decref(why);
+    if (rc == CF_OK && !rtext)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int64_t seq = 0;
+    if (rc == CF_OK) {
+        transit t = {e, wf, &row, NULL, in, row.state, false};
+        rc = append_history(&t, "rejected", row.state, row.state, rtext, &seq);
+    }
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, &row, &e->err);
+    free(rtext);
+    json_decref(reasons);
     cf__instance_row_clear(&row);
     return rc;
 }
@@ -509,7 +646,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -530,6 +667,12 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         char saved[CF__MSG_MAX];
         memcpy(saved, e->err.msg, sizeof saved);
         cf__engine_deliver(e);
+        if (e->chain_stopped) {
+            /* Applied and committed, but the chain it started ran away: say so. */
+            cf__err_prefix(&e->err, "event '%s' on instance %s was applied, but a chain of linked events it "
+                           "started was stopped", event, id);
+            return CF_ELIMIT;
+        }
         memcpy(e->err.msg, saved, sizeof saved);
     }
     return rc;
@@ -563,7 +706,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;
@@ -579,6 +722,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     rc = cf__store_begin(e->store, &e->err);
     if (rc != CF_OK)
         goto out;
+    chain_begin(e, &in, row.id, 1);
     rc = cf__store_next_serial(e->store, &row.serial, &e->err);
     if (rc == CF_OK)
         rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
@@ -590,6 +734,9 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     /* Timers refer to the instance row, so they come after it. */
     if (rc == CF_OK)
         rc = schedule_timers(&t, wf->initial);
+    if (rc == CF_OK)
+        rc = chain_check(&t, NULL);
+    chain_end(e);
     int64_t seq = 0;
     if (rc == CF_OK)
         rc = append_history(&t, "created", "", row.state, "[]", &seq);

@@ -343,11 +343,17 @@ typedef struct cf__timer_row {
     char *name;
     char *event;
     cf_time due;
+    char *chain_root;    /* NULL unless the timer is part of a chain (see cf__chain) */
+    int64_t chain_count;
 } cf__timer_row;
 
 void cf__timer_row_clear(cf__timer_row *row);
 int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state, const char *name,
                         const char *event, cf_time due, cf__err *err);
+/* The same for a timer that belongs to a chain (chain_root NULL: none). */
+int cf__store_timer_add_chain(cf__store *s, const char *instance_id, const char *state, const char *name,
+                              const char *event, cf_time due, const char *chain_root, int64_t chain_count,
+                              cf__err *err);
 /* Delete the instance's timers scheduled by `state`. */
 int cf__store_timer_cancel(cf__store *s, const char *instance_id, const char *state, cf__err *err);
 /* The earliest timer with due <= now (ties by id); CF_ENOTFOUND if none. */
@@ -365,6 +371,8 @@ typedef struct cf__outbox_row {
     char *target_id;
     char *event;
     char *data;
+    char *chain_root;    /* NULL for an event queued before chains were recorded */
+    int64_t chain_count;
 } cf__outbox_row;
 
 void cf__outbox_row_clear(cf__outbox_row *row);
@@ -377,6 +385,12 @@ void cf__store_clear_queued(cf__store *s);
 /* The oldest queued event; CF_ENOTFOUND if none. */
 int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
 int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);
+/* Linked events queued from now on belong to the chain `root` (NULL: none);
+ * cf__store_chain_queued counts those queued since. */
+void cf__store_chain_begin(cf__store *s, const char *root);
+int64_t cf__store_chain_queued(const cf__store *s);
+/* Raise the count of every queued event of chain root to at least count. */
+int cf__store_chain_count(cf__store *s, const char *root, int64_t count, cf__err *err);
 
 /* ===== audit.c: the append-only, hash-chained history ===== */
 
@@ -415,6 +429,21 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
 
 /* ===== engine.c / instance.c / timer.c: the engine handle ===== */
 
+/* Runaway chains. An event a caller fires starts a chain; the linked events its
+ * transition queues, and the timers it schedules due no later than its own
+ * instant, continue it, and so do theirs. One chain may cause at most
+ * CF__CHAIN_MAX of them: a transition that would cause more is refused with
+ * CF_ELIMIT. A transition fired by a timer that schedules that same timer (same
+ * instance, state and name) again, due no later than the instant it fired at,
+ * is refused at once: it would fire at that instant forever. */
+#define CF__CHAIN_MAX 1000
+
+typedef struct cf__chain {
+    char root[64];  /* "<instance id>#<history number>" of the event that started it */
+    int64_t count;  /* linked events and immediate timers the chain caused before this transition */
+    int64_t timers; /* immediate timers this transition scheduled */
+} cf__chain;
+
 typedef struct cf__defcache {
     cf__workflow **items; /* current workflows (from files) then stored versions */
     size_t count, cap;
@@ -438,6 +467,8 @@ struct cf_engine {
     /* plugin.c: loaded plugins and their registry; unloaded last, at close */
     struct cf__plugins *plugins;
     char *plugin_config; /* owned copy of opts.plugin_config */
+    cf__chain chain;     /* instance.c: the chain of the transition in progress */
+    bool chain_stopped;  /* timer.c: a delivery stopped a runaway chain (CF_ELIMIT, message in err) */
 };
 
 /* Reset the message at the start of a public call. */
@@ -463,6 +494,11 @@ typedef struct cf__fire_in {
     const char *actor;
     const char *idem_key;   /* may be NULL */
     cf_time at, effective_at;
+    /* The chain the event belongs to (see cf__chain): NULL for an event from a
+     * caller, or from a timer scheduled ahead of time; then the chain's count. */
+    const char *chain_root;
+    int64_t chain_count;
+    const struct cf__timer_row *timer; /* the timer that fired it (at effective_at), or NULL */
 } cf__fire_in;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
@@ -470,7 +506,14 @@ typedef struct cf__fire_in {
  * any other code means the caller must roll back. */
 int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out);
 
-/* Deliver queued linked events, each in its own transaction. */
+/* Record, inside the caller's transaction, that the event `in` was refused with
+ * reason (a rejected history row; the instance does not move). */
+int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason);
+
+/* Deliver queued linked events, each in its own transaction. An event whose
+ * transition would take its chain past CF__CHAIN_MAX is recorded as rejected
+ * and dropped, the rest are still delivered, and the call returns CF_ELIMIT
+ * with e->chain_stopped set. */
 int cf__engine_deliver(cf_engine *e);
 
 /* ===== store.c additions for policy_change.c: changing a county's policy ===== */

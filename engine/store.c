@@ -90,6 +90,15 @@ static const char *const migrations[] = {
     "  source TEXT NOT NULL,"
     "  applied_at INTEGER NOT NULL,"
     "  actor TEXT NOT NULL);",
+    /* 3: runaway chains (timer.c): a queued linked event, and a timer due no later
+     * than the transition that scheduled it, carry the chain they belong to (the
+     * instance and history number of the event that started it) and how many
+     * linked events and immediately due timers that chain has caused so far */
+    "ALTER TABLE outbox ADD COLUMN chain_root TEXT;"
+    "ALTER TABLE outbox ADD COLUMN chain_count INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE timer ADD COLUMN chain_root TEXT;"
+    "ALTER TABLE timer ADD COLUMN chain_count INTEGER NOT NULL DEFAULT 0;"
+    "CREATE INDEX outbox_by_chain ON outbox(chain_root) WHERE chain_root IS NOT NULL;",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -118,6 +127,7 @@ enum {
     ST_ROLLBACK_TO,
     ST_INST_NEXT_SERIAL,
     ST_DEF_EXISTS,
+    ST_OUTBOX_CHAIN,
     ST_COUNT
 };
 
@@ -139,16 +149,20 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_INST_LIST] = "SELECT " INSTANCE_COLS ", rowid FROM instance"
                      " WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2)"
                      " AND (?3 IS NULL OR county = ?3) ORDER BY created_at, rowid",
-    [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due) VALUES(?1, ?2, ?3, ?4, ?5)",
+    [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due, chain_root, chain_count)"
+                     " VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0))",
     [ST_TIMER_CANCEL] = "DELETE FROM timer WHERE instance_id = ?1 AND state = ?2",
-    [ST_TIMER_NEXT] = "SELECT id, instance_id, state, name, event, due FROM timer WHERE due <= ?1"
-                      " ORDER BY due, id LIMIT 1",
+    [ST_TIMER_NEXT] = "SELECT id, instance_id, state, name, event, due, chain_root, chain_count FROM timer"
+                      " WHERE due <= ?1 ORDER BY due, id LIMIT 1",
     [ST_TIMER_DELETE] = "DELETE FROM timer WHERE id = ?1",
     [ST_TIMER_LIST] = "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due, i.workflow, i.county"
                       " FROM timer t JOIN instance i ON i.id = t.instance_id"
                       " WHERE t.due >= ?1 AND t.due <= ?2 ORDER BY t.due, t.id",
-    [ST_OUTBOX_ADD] = "INSERT INTO outbox(source_id, target_id, event, data, created_at) VALUES(?1, ?2, ?3, ?4, ?5)",
-    [ST_OUTBOX_NEXT] = "SELECT id, source_id, target_id, event, data FROM outbox ORDER BY id LIMIT 1",
+    [ST_OUTBOX_ADD] = "INSERT INTO outbox(source_id, target_id, event, data, created_at, chain_root)"
+                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
+    [ST_OUTBOX_NEXT] = "SELECT id, source_id, target_id, event, data, chain_root, chain_count FROM outbox"
+                       " ORDER BY id LIMIT 1",
+    [ST_OUTBOX_CHAIN] = "UPDATE outbox SET chain_count = max(chain_count, ?2) WHERE chain_root = ?1",
     [ST_OUTBOX_DELETE] = "DELETE FROM outbox WHERE id = ?1",
     [ST_SAVEPOINT] = "SAVEPOINT cf_call",
     [ST_RELEASE] = "RELEASE cf_call",
@@ -841,11 +855,19 @@ void cf__timer_row_clear(cf__timer_row *row)
     free(row->state);
     free(row->name);
     free(row->event);
-    row->state = row->name = row->event = NULL;
+    free(row->chain_root);
+    row->state = row->name = row->event = row->chain_root = NULL;
 }
 
 int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state, const char *name,
                         const char *event, cf_time due, cf__err *err)
+{
+    return cf__store_timer_add_chain(s, instance_id, state, name, event, due, NULL, 0, err);
+}
+
+int cf__store_timer_add_chain(cf__store *s, const char *instance_id, const char *state, const char *name,
+                              const char *event, cf_time due, const char *chain_root, int64_t chain_count,
+                              cf__err *err)
 {
     sqlite3_stmt *st = s->stmt[ST_TIMER_ADD];
     int brc = SQLITE_OK;
@@ -854,6 +876,10 @@ int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state
     bind_text(st, 3, name, &brc);
     bind_text(st, 4, event, &brc);
     bind_int(st, 5, due, &brc);
+    if (chain_root) {
+        bind_text(st, 6, chain_root, &brc);
+        bind_int(st, 7, chain_count, &brc);
+    }
     return run(s, st, brc, "scheduling a timer", NULL, err);
 }
 
@@ -885,8 +911,11 @@ int cf__store_timer_next(cf__store *s, cf_time now, cf__timer_row *row, cf__err 
     row->name = col_dup(st, 3);
     row->event = col_dup(st, 4);
     row->due = sqlite3_column_int64(st, 5);
+    bool rooted = sqlite3_column_type(st, 6) != SQLITE_NULL;
+    row->chain_root = rooted ? col_dup(st, 6) : NULL;
+    row->chain_count = sqlite3_column_int64(st, 7);
     cf__store_done(st);
-    if (!row->state || !row->name || !row->event) {
+    if (!row->state || !row->name || !row->event || (rooted && !row->chain_root)) {
         cf__timer_row_clear(row);
         return cf__fail(err, CF_ENOMEM, "out of memory reading a timer");
     }
@@ -906,7 +935,7 @@ int cf__store_timer_list(cf__store *s, cf_time from, cf_time to, cf__timer_row_f
     bind_int(st, 1, from, &rc);
     bind_int(st, 2, to, &rc);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cf__timer_row t;
+        cf__timer_row t = {0};
         t.id = sqlite3_column_int64(st, 0);
         col_id(st, 1, t.instance_id);
         t.state = (char *)sqlite3_column_text(st, 2);
@@ -930,7 +959,8 @@ void cf__outbox_row_clear(cf__outbox_row *row)
     free(row->target_id);
     free(row->event);
     free(row->data);
-    row->target_id = row->event = row->data = NULL;
+    free(row->chain_root);
+    row->target_id = row->event = row->data = row->chain_root = NULL;
 }
 
 int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target_id, const char *event,
@@ -943,10 +973,34 @@ int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target
     bind_text(st, 3, event, &brc);
     bind_text(st, 4, data, &brc);
     bind_int(st, 5, now, &brc);
+    if (s->chain_root[0])
+        bind_text(st, 6, s->chain_root, &brc);
     int r = run(s, st, brc, "queueing a linked event", NULL, err);
-    if (r == CF_OK)
+    if (r == CF_OK) {
         s->queued = true;
+        s->chain_queued++;
+    }
     return r;
+}
+
+void cf__store_chain_begin(cf__store *s, const char *root)
+{
+    snprintf(s->chain_root, sizeof s->chain_root, "%s", root ? root : "");
+    s->chain_queued = 0;
+}
+
+int64_t cf__store_chain_queued(const cf__store *s)
+{
+    return s->chain_queued;
+}
+
+int cf__store_chain_count(cf__store *s, const char *root, int64_t count, cf__err *err)
+{
+    sqlite3_stmt *st = s->stmt[ST_OUTBOX_CHAIN];
+    int brc = SQLITE_OK;
+    bind_text(st, 1, root, &brc);
+    bind_int(st, 2, count, &brc);
+    return run(s, st, brc, "counting a chain of linked events", NULL, err);
 }
 
 bool cf__store_queued(const cf__store *s)
@@ -975,8 +1029,11 @@ int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err)
     row->target_id = col_dup(st, 2);
     row->event = col_dup(st, 3);
     row->data = col_dup(st, 4);
+    bool rooted = sqlite3_column_type(st, 5) != SQLITE_NULL;
+    row->chain_root = rooted ? col_dup(st, 5) : NULL;
+    row->chain_count = sqlite3_column_int64(st, 6);
     cf__store_done(st);
-    if (!row->target_id || !row->event || !row->data) {
+    if (!row->target_id || !row->event || !row->data || (rooted && !row->chain_root)) {
         cf__outbox_row_clear(row);
         return cf__fail(err, CF_ENOMEM, "out of memory reading a linked event");
     }
@@ -1035,7 +1092,7 @@ int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_f
         return r;
     int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cf__timer_row t;
+        cf__timer_row t = {0};
         t.id = sqlite3_column_int64(st, 0);
         col_id(st, 1, t.instance_id);
         t.state = (char *)sqlite3_column_text(st, 2);

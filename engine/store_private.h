@@ -18,7 +18,7 @@ enum {
 };
 
 /* The number of statements store.c prepares for itself (see store.c). */
-#define CF__STORE_NSTMT 22
+#define CF__STORE_NSTMT 23
 
 struct cf__store {
     sqlite3 *db;
@@ -37,6 +37,10 @@ struct cf__store {
     int64_t last_seq;
     char last_hash[CF__HASH_HEX];
     bool queued; /* cf__store_outbox_add succeeded since cf__store_clear_queued */
+    /* The chain the linked events queued now belong to ("" = none) and how many
+     * were queued since cf__store_chain_begin (see cf__store_chain_begin). */
+    char chain_root[64];
+    int64_t chain_queued;
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

@@ -11,6 +11,32 @@
 #include <string.h>
 #include <time.h>
 
+/* The event `in` was refused for taking its chain past CF__CHAIN_MAX (the
+ * transition is rolled back; the message is in e->err): record it as rejected
+ * at its instance and consume it (the queued event msg_id, or the timer
+ * timer_id), so that the chain ends. CF_ELIMIT with the message, or the store's failure. */
+static int stop_chain(cf_engine *e, const cf__fire_in *in, int64_t msg_id, int64_t timer_id)
+{
+    char why[CF__MSG_MAX];
+    memcpy(why, e->err.msg, sizeof why);
+    int rc = cf__store_begin(e->store, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    rc = cf__fire_refuse(e, in, why);
+    if (rc == CF_OK)
+        rc = msg_id ? cf__store_outbox_delete(e->store, msg_id, &e->err)
+                    : cf__store_timer_delete(e->store, timer_id, &e->err);
+    if (rc == CF_OK)
+        rc = cf__store_commit(e->store, &e->err);
+    else
+        cf__store_rollback(e->store);
+    if (rc != CF_OK)
+        return rc;
+    memcpy(e->err.msg, why, sizeof why);
+    e->chain_stopped = true;
+    return CF_ELIMIT;
+}
+
 /* Deliver one queued linked event. *none = true when the queue is empty. */
 static int deliver_one(cf_engine *e, bool *none)
 {
@@ -35,7 +61,8 @@ static int deliver_one(cf_engine *e, bool *none)
     char actor[64];
     snprintf(actor, sizeof actor, "link:%s", msg.source_id);
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {msg.target_id, msg.event, data, msg.data, actor, NULL, now, now};
+    cf__fire_in in = {msg.target_id, msg.event, data, msg.data, actor, NULL, now, now, msg.chain_root,
+                      msg.chain_count, NULL};
     if (!data)
         rc = cf__fail(&e->err, CF_EJSON, "queued event %lld has malformed data: %s", (long long)msg.id, jerr.text);
     else
@@ -44,7 +71,12 @@ static int deliver_one(cf_engine *e, bool *none)
         rc = cf__store_outbox_delete(e->store, msg.id, &e->err);
     if (rc == CF_OK)
         rc = cf__store_commit(e->store, &e->err);
-    else {
+    else if (rc == CF_ELIMIT && e->chain_stopped) {
+        cf__store_rollback(e->store);
+        cf__err_prefix(&e->err, "delivering event '%s' from %s to %s (recorded there as rejected and dropped)",
+                       msg.event, msg.source_id, msg.target_id);
+        rc = stop_chain(e, &in, msg.id, 0);
+    } else {
         cf__err_prefix(&e->err, "delivering event '%s' from %s to %s (it stays queued; the next tick retries)",
                        msg.event, msg.source_id, msg.target_id);
         cf__store_rollback(e->store);
@@ -57,12 +89,29 @@ static int deliver_one(cf_engine *e, bool *none)
 int cf__engine_deliver(cf_engine *e)
 {
     cf__store_clear_queued(e->store); /* what stays queued after a failure waits for the next tick */
+    char stopped[CF__MSG_MAX];
+    stopped[0] = '\0';
+    int rc;
     for (;;) {
         bool none = false;
-        int rc = deliver_one(e, &none);
+        e->chain_stopped = false;
+        rc = deliver_one(e, &none);
+        if (rc == CF_ELIMIT && e->chain_stopped) {
+            /* That chain is over; the other queued events are still delivered. */
+            if (!stopped[0])
+                memcpy(stopped, e->err.msg, sizeof stopped);
+            continue;
+        }
         if (rc != CF_OK || none)
-            return rc;
+            break;
     }
+    e->chain_stopped = false;
+    if (rc == CF_OK && stopped[0]) {
+        memcpy(e->err.msg, stopped, sizeof stopped);
+        e->chain_stopped = true;
+        rc = CF_ELIMIT;
+    }
+    return rc;
 }
 
 /* Fire the earliest due timer. *none = true when nothing is due. */
@@ -93,13 +142,19 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     /* Delete first: leaving the state would cancel it anyway, and a timer fires once. */
     if (rc == CF_OK)
         rc = cf__store_timer_delete(e->store, timer.id, &e->err);
-    if (rc == CF_OK) {
-        cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due};
+    cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due,
+                      timer.chain_root, timer.chain_count, &timer};
+    e->chain_stopped = false;
+    if (rc == CF_OK)
         rc = cf__fire_locked(e, &in, NULL);
-    }
     if (rc == CF_OK || rc == CF_REJECTED)
         rc = cf__store_commit(e->store, &e->err);
-    else {
+    else if (rc == CF_ELIMIT && e->chain_stopped) {
+        cf__store_rollback(e->store);
+        cf__err_prefix(&e->err, "timer '%s' of instance %s (due %s, event '%s'; recorded there as rejected and "
+                       "dropped)", timer.name, timer.instance_id, due_iso, timer.event);
+        rc = stop_chain(e, &in, 0, timer.id);
+    } else {
         cf__err_prefix(&e->err,
                        "timer '%s' of instance %s (due %s, event '%s') could not fire and stays pending; "
                        "fix the cause and tick again",
@@ -141,6 +196,19 @@ static int end_run(cf_engine *e, int rc, uint64_t *count, uint64_t *in_run)
     return rc;
 }
 
+/* A stopped runaway chain (see cf__chain) ends only that chain: keep its message
+ * for the end of the tick (the first one stopped) and carry on. */
+static int note_stopped(cf_engine *e, int rc, char stopped[CF__MSG_MAX])
+{
+    if (rc != CF_ELIMIT || !e->chain_stopped)
+        return rc;
+    e->chain_stopped = false;
+    if (!stopped[0])
+        memcpy(stopped, e->err.msg, CF__MSG_MAX);
+    e->err.msg[0] = '\0';
+    return CF_OK;
+}
+
 int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
 {
     uint64_t count = 0, in_run = 0;
@@ -154,8 +222,10 @@ int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
     bool outer = cf__store_in_batch(e->store);
     bool run = false;
     int64_t run_start = 0;
+    char stopped[CF__MSG_MAX];
+    stopped[0] = '\0';
     if (!outer)
-        rc = cf__engine_deliver(e);
+        rc = note_stopped(e, cf__engine_deliver(e), stopped);
     while (rc == CF_OK) {
         if (count + in_run >= e->opts.max_tick_fires) {
             rc = cf__fail(&e->err, CF_ELIMIT,
@@ -172,7 +242,12 @@ int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
             run_start = mono_ns();
         }
         bool none = false;
+        e->chain_stopped = false;
         rc = fire_next_timer(e, now, &none);
+        if (rc == CF_ELIMIT && e->chain_stopped) {
+            rc = note_stopped(e, rc, stopped);
+            continue;
+        }
         if (rc != CF_OK || none)
             break;
         if (outer) {
@@ -180,7 +255,7 @@ int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
             continue;
         }
         in_run++;
-        rc = cf__engine_deliver(e);
+        rc = note_stopped(e, cf__engine_deliver(e), stopped);
         if (rc == CF_OK && (in_run >= RUN_FIRES || mono_ns() - run_start > RUN_NS)) {
             rc = end_run(e, rc, &count, &in_run);
             run = false;
@@ -190,6 +265,10 @@ int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
         rc = end_run(e, rc, &count, &in_run);
     if (fired)
         *fired = count;
+    if (rc == CF_OK && stopped[0]) {
+        memcpy(e->err.msg, stopped, sizeof stopped);
+        rc = CF_ELIMIT;
+    }
     return rc;
 }
 

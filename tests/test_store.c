@@ -142,7 +142,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -153,12 +153,12 @@ static void test_open_creates_schema(void **state)
                                    "('workflow_def', 'instance', 'history', 'timer', 'outbox')"),
                      5);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 7);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 8);
     cf__store_close(s);
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -171,7 +171,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
     cf__store_close(s);
 }
 
@@ -188,7 +188,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 2): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 3): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -551,6 +551,86 @@ static void test_outbox(void **state)
     cf__store_close(s);
 }
 
+/* Runaway chains (schema 3): queued events carry the chain current when they were
+ * queued, the chain's count rises on all of its events at once, timers carry
+ * theirs only when given one. */
+static void test_chain_columns(void **state)
+{
+    (void)state;
+    cf__store *s = open_with_def(":memory:");
+    cf__err err = {{0}};
+    put_instance(s, "a", "cert", "active", "san_diego", 1);
+    cf__store_chain_begin(s, "a#2");
+    assert_int_equal(cf__store_outbox_add(s, "a", "t1", "e1", "{}", 5, &err), CF_OK);
+    assert_int_equal(cf__store_outbox_add(s, "a", "t2", "e2", "{}", 5, &err), CF_OK);
+    assert_int_equal(cf__store_chain_queued(s), 2);
+    cf__store_chain_begin(s, NULL);
+    assert_int_equal(cf__store_chain_queued(s), 0);
+    assert_int_equal(cf__store_outbox_add(s, "a", "t3", "e3", "{}", 5, &err), CF_OK);
+    assert_int_equal(cf__store_chain_count(s, "a#2", 7, &err), CF_OK);
+    assert_int_equal(cf__store_chain_count(s, "a#2", 3, &err), CF_OK); /* never lowers it */
+    cf__outbox_row o;
+    for (int i = 0; i < 3; i++) {
+        assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
+        if (i < 2) {
+            assert_string_equal(o.chain_root, "a#2");
+            assert_int_equal(o.chain_count, 7);
+        } else {
+            assert_null(o.chain_root);
+            assert_int_equal(o.chain_count, 0);
+        }
+        assert_int_equal(cf__store_outbox_delete(s, o.id, &err), CF_OK);
+        cf__outbox_row_clear(&o);
+    }
+    assert_int_equal(cf__store_timer_add_chain(s, "a", "active", "t1", "x", 10, "a#2", 4, &err), CF_OK);
+    assert_int_equal(cf__store_timer_add(s, "a", "active", "t2", "x", 20, &err), CF_OK);
+    cf__timer_row t;
+    assert_int_equal(cf__store_timer_next(s, 100, &t, &err), CF_OK);
+    assert_string_equal(t.chain_root, "a#2");
+    assert_int_equal(t.chain_count, 4);
+    assert_int_equal(cf__store_timer_delete(s, t.id, &err), CF_OK);
+    cf__timer_row_clear(&t);
+    assert_int_equal(cf__store_timer_next(s, 100, &t, &err), CF_OK);
+    assert_null(t.chain_root);
+    assert_int_equal(t.chain_count, 0);
+    cf__timer_row_clear(&t);
+    cf__store_close(s);
+}
+
+/* A schema-2 database with a queued event and a timer migrates to 3 and keeps
+ * them, outside any chain. */
+static void test_schema_2_migrates_keeping_queued_events(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *path = cft_path(dir, "cf.db");
+    cf__store *s = open_with_def(path);
+    cf__err err = {{0}};
+    put_instance(s, "a", "cert", "active", "san_diego", 1);
+    cf__store_close(s);
+    raw_exec(path, "DROP INDEX outbox_by_chain;"
+                   "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
+                   "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
+                   "INSERT INTO outbox(source_id, target_id, event, data, created_at) VALUES('a', 'a', 'e', '{}', 5);"
+                   "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
+                   "PRAGMA user_version = 2;");
+    s = open_ok(path);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
+    cf__outbox_row o;
+    assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
+    assert_string_equal(o.event, "e");
+    assert_null(o.chain_root);
+    cf__outbox_row_clear(&o);
+    cf__timer_row t;
+    assert_int_equal(cf__store_timer_next(s, 9, &t, &err), CF_OK);
+    assert_string_equal(t.name, "t");
+    assert_null(t.chain_root);
+    cf__timer_row_clear(&t);
+    cf__store_close(s);
+    free(path);
+    cft_rmtree(dir);
+}
+
 /* ---- transactions ---- */
 
 static void test_transactions(void **state)
@@ -660,6 +740,8 @@ int main(void)
         cmocka_unit_test(test_instances),
         cmocka_unit_test(test_timers),
         cmocka_unit_test(test_outbox),
+        cmocka_unit_test(test_chain_columns),
+        cmocka_unit_test(test_schema_2_migrates_keeping_queued_events),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_fail_mapping),

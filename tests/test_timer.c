@@ -199,6 +199,55 @@ static void test_tick_limit(void **state)
     assert_int_equal(fired, 1);
 }
 
+/* The runaway boundary, on tests/reliability/fixtures/runaway: the echo's timer
+ * re-enters its state with the due time ctx.now + data.offset_s. */
+static int setup_echo(void **state)
+{
+    fixture *f = calloc(1, sizeof *f);
+    f->dir = cft_tmpdir();
+    char *db = cft_path(f->dir, "t.db");
+    f->clock.now = cft_time("2025-01-06T17:00:00Z");
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_TEST_FIXTURES "/../reliability/fixtures/runaway/workflows";
+    o.policy_dir = CF_TEST_FIXTURES "/../reliability/fixtures/runaway/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = &f->clock;
+    int rc = cf_engine_open(db, &o, &f->e);
+    free(db);
+    if (rc != CF_OK)
+        fail_msg("cf_engine_open: %s", cf_errmsg(f->e));
+    *state = f;
+    return 0;
+}
+
+static void test_timer_rearmed_one_second_later_fires_at_the_same_instant_refused(void **state)
+{
+    fixture *f = *state;
+    cf_time t0 = f->clock.now;
+    char id[37];
+    /* Entered from an ordinary event, a timer due now is fine: the next tick fires it. */
+    assert_int_equal(cf_instance_create(f->e, "echo", "kern", "{\"offset_s\": 0}", "t", id), CF_OK);
+    cft_fire(f->e, id, "ok", "{\"offset_s\": 1}", CF_OK); /* internal: the timer stays due at t0 */
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, t0, &fired), CF_OK);
+    assert_int_equal(fired, 1);
+    /* Re-armed one second after the instant it fired at: not due yet at t0. */
+    assert_int_equal(cft_timer_count(f->e, t0), 0);
+    assert_int_equal(cft_timer_count(f->e, t0 + 1), 1);
+    /* Catch-up: each fire re-arms one second later, in order, until the tick's time. */
+    assert_int_equal(cf_engine_tick(f->e, t0 + 3, &fired), CF_OK);
+    assert_int_equal(fired, 3);
+    assert_int_equal(cft_history_count(f->e, id), 6);
+    /* Due at the very instant it fired at: refused, nothing written, still pending. */
+    cft_fire(f->e, id, "ok", "{\"offset_s\": 0}", CF_OK);
+    assert_int_equal(cf_engine_tick(f->e, t0 + 4, &fired), CF_ELIMIT);
+    assert_int_equal(fired, 0);
+    assert_non_null(strstr(cf_errmsg(f->e), "deadline function 'rw_now'"));
+    assert_int_equal(cft_history_count(f->e, id), 7);
+    assert_int_equal(cft_timer_count(f->e, t0 + 4), 1);
+    assert_int_equal(cft_timer_count(f->e, t0 + 3), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +257,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reenter_resets_timers_and_internal_keeps_them, setup, teardown),
         cmocka_unit_test_setup_teardown(test_due_window, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_limit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_rearmed_one_second_later_fires_at_the_same_instant_refused,
+                                        setup_echo, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
