@@ -35,7 +35,7 @@ static int deliver_one(cf_engine *e, bool *none)
     char actor[64];
     snprintf(actor, sizeof actor, "link:%s", msg.source_id);
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {msg.target_id, msg.event, data, msg.data, actor, NULL, now, now};
+    cf__fire_in in = {msg.target_id, msg.event, data, msg.data, actor, NULL, now, now, false};
     if (!data)
         rc = cf__fail(&e->err, CF_EJSON, "queued event %lld has malformed data: %s", (long long)msg.id, jerr.text);
     else
@@ -94,7 +94,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     if (rc == CF_OK)
         rc = cf__store_timer_delete(e->store, timer.id, &e->err);
     if (rc == CF_OK) {
-        cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due};
+        cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due, false};
         rc = cf__fire_locked(e, &in, NULL);
     }
     if (rc == CF_OK || rc == CF_REJECTED)
