@@ -50,7 +50,9 @@ static int load_rows(const cf_host *h, cf_call *call, json_t *rows)
 static int write_file(const cf_host *h, cf_call *call, const char *dir, const char *name, json_t *rows, int as_json)
 {
     char path[4096], tmp[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int n = snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (n < 0 || (size_t)n >= sizeof path) /* a cut path could name another file */
+        return sp_fail(h, call, "the path of %s in %.200s... is too long (choose a shorter folder)", name, dir);
     snprintf(tmp, sizeof tmp, "%s.tmp", path);
     /* Never through a symbolic link planted at the temporary name. */
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
