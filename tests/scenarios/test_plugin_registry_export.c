@@ -318,6 +318,14 @@ static void test_REG_2_export_stays_in_the_configured_folder(void **state)
     cft_rmtree(outside);
 }
 
+static int first_id(void *ud, const cf_instance_info *info)
+{
+    json_t **found = ud;
+    if (!*found)
+        *found = json_string(info->id);
+    return 0;
+}
+
 /* The rows the command prints for `registry ARGS --format FORMAT` (stdout, malloc'd). */
 static char *cli_registry(world *w, const char *verb, const char *format)
 {
@@ -432,6 +440,73 @@ static void test_REG_2_registry_cannot_be_forged_and_outputs_agree(void **state)
     free(csv);
 }
 
+/* A database forged before owned fields existed: a draft whose data holds a
+ * number and an active status (made by the program of that time, which took
+ * them). Every registry output derives the status from the state: no row. */
+static void test_REG_1_forged_draft_of_an_older_program_is_not_listed(void **state)
+{
+    world *w = *state;
+    sc *s = w->s;
+    const char *held = certified_on(s, "2024-03-02", "2024-04-02T17:00:00Z", "2024-04-04");
+    char number[64];
+    snprintf(number, sizeof number, "%s", dget(s, held, "certification_number"));
+    /* the shipped workflows without their `owned` declaration */
+    static const char *const names[] = {"certification.lua", "complaint.lua", "employment.lua", "scholarship.lua",
+                                        "supervision.lua"};
+    char *older = cft_tmpdir();
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char *src = cft_path(CF_SOURCE_DIR "/workflows", names[i]);
+        char *text = slurp(src);
+        assert_non_null(text);
+        char *cut = strstr(text, "  owned = {");
+        if (cut) {
+            char *end = strstr(cut, "\n  },\n");
+            assert_non_null(end);
+            memmove(cut, end + strlen("\n  },\n"), strlen(end + strlen("\n  },\n")) + 1);
+        }
+        free(cft_write(older, names[i], text));
+        free(text);
+        free(src);
+    }
+    char *db = cft_path(s->dir, "scenario.db");
+    const char *forged = jf("{\"name\": \"Nick\", \"certification_number\": \"%s\", \"registry_status\": \"active\", "
+                            "\"issued_on\": \"2024-01-01\", \"expires_on\": \"2099-01-01\"}",
+                            number);
+    const char *args[] = {"--workflows", older, "--policies", CF_SOURCE_DIR "/lua", "--plugins",
+                          CF_BINARY_DIR "/plugins", "--plugin-config",
+                          jf("{\"registry_export\": {\"dir\": \"%s\"}}", w->dir), "--now", noon("2024-06-10"), "--db",
+                          db, "new", "certification", "--county", "alameda", "--data", forged, NULL};
+    cft_run r = cft_certflow(s->dir, args);
+    if (r.code != 0)
+        fail_msg("the older program refused the draft: %s", r.err);
+    cft_run_free(&r);
+    /* one row, the real one, in every output; the draft's reused number shows once, as it really is */
+    char *csv = files_checked(w);
+    assert_string_equal(csv, jf("certification_number,name,status,issued_on,expires_on,specializations,county\r\n"
+                                "%s,Ana Ruiz,active,2024-04-04,2026-04-04,,san_diego\r\n",
+                                number));
+    char *exported = cli_registry(w, "export", "csv");
+    assert_string_equal(exported, csv);
+    free(exported);
+    json_t *rows = sc_query(s, "registry_export.rows", NULL);
+    assert_int_equal(json_array_size(rows), 1);
+    json_decref(rows);
+    /* the draft moves on under the program of today: still not in the registry */
+    json_t *found = NULL;
+    cf_instance_filter flt = CF_INSTANCE_FILTER_INIT;
+    flt.county = "alameda";
+    assert_int_equal(cf_instance_list(s->e, &flt, first_id, &found), CF_OK);
+    assert_non_null(found);
+    sc_expect(s, json_string_value(found), "update", "{\"phone\": \"555\"}", CF_OK);
+    json_decref(found);
+    char *again = cli_registry(w, "search", "csv");
+    assert_string_equal(again, csv);
+    free(again);
+    free(csv);
+    free(db);
+    cft_rmtree(older);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -440,6 +515,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_REG_2_export_on_demand, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_2_export_stays_in_the_configured_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_2_registry_cannot_be_forged_and_outputs_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_REG_1_forged_draft_of_an_older_program_is_not_listed, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
