@@ -150,6 +150,9 @@ static int setup(cli_run *r)
     r->opts.workflow_dir = r->workflows;
     r->opts.policy_dir = r->policies;
     r->opts.plugin_dir = r->plugins;
+    r->opts.plugin_config = a->opt[CLI_OPT_PLUGIN_CONFIG];
+    if (!r->opts.plugin_config)
+        r->opts.plugin_config = bounded_env("CERTFLOW_PLUGIN_CONFIG", CLI_MAX_DATA);
     if (a->opt[CLI_OPT_NOW]) {
         if (cf_time_parse(a->opt[CLI_OPT_NOW], &r->fixed_now) != CF_OK)
             return cli_usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",

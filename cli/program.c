@@ -5,6 +5,8 @@
  */
 #include "program.h"
 
+#include "../plugins/common/registry_row.h"
+
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,15 +109,12 @@ cf_time prog_local_midnight(int64_t days)
 
 const char *const prog_status_names[PROG_NSTATUS] = {"active", "lapsed", "suspended", "revoked"};
 
+/* The certification states in which nobody holds or held a certification; the
+ * others are in plugins/common/registry_row.h, the registry's own definition. */
 static const struct {
     const char *state;
-    int status; /* -1: nobody in this state holds or held a certification */
+    int status;
 } STATES[] = {
-    {"certified", PROG_ACTIVE},
-    {"expired", PROG_LAPSED},
-    {"lapsed", PROG_LAPSED},
-    {"suspended", PROG_SUSPENDED},
-    {"revoked", PROG_REVOKED},
     {"draft", -1},
     {"submitted", -1},
     {"approved", -1},
@@ -131,6 +130,9 @@ int prog_status_of(const char *state, const char *hint, const char *expires_on, 
 {
     if (!state)
         return -1;
+    const char *held = rr_status_of_state(state);
+    if (held)
+        return prog_status_find(held);
     for (size_t i = 0; i < sizeof STATES / sizeof STATES[0]; i++)
         if (strcmp(STATES[i].state, state) == 0)
             return STATES[i].status;
@@ -177,23 +179,28 @@ typedef struct load_ctx {
     int oom;
 } load_ctx;
 
+/* One row per certification, as plugins/common/registry_row.h defines it (the
+ * registry_export plugin keeps the same rows): status from the state, public
+ * fields from data the workflow owns. */
 static int load_row(void *ud, const cf_instance_info *info)
 {
     load_ctx *c = ud;
-    json_t *data = json_loads(info->data ? info->data : "{}", 0, NULL);
-    const char *number = str_field(data, "certification_number");
-    int status = prog_status_of(info->state, str_field(data, "registry_status"), str_field(data, "expires_on"), c->today);
-    if (!*number || status < 0) {
+    json_t *data = json_loads(info->data ? info->data : "{}", 0, NULL), *row = NULL;
+    if (rr_row_build(info->state, info->county, data, &row) != 0) {
         json_decref(data);
-        return 0;
+        c->oom = 1;
+        return 1;
     }
+    json_decref(data);
+    if (!row)
+        return 0;
     prog_registry *reg = c->reg;
     if (reg->count == reg->cap) {
         size_t cap = reg->cap ? reg->cap * 2 : 64;
         prog_entry *grown = realloc(reg->rows, cap * sizeof *grown);
         if (!grown) {
             c->oom = 1;
-            json_decref(data);
+            json_decref(row);
             return 1;
         }
         reg->rows = grown;
@@ -201,33 +208,17 @@ static int load_row(void *ud, const cf_instance_info *info)
     }
     prog_entry *r = &reg->rows[reg->count];
     memset(r, 0, sizeof *r);
-    r->number = strdup(number);
-    r->name = strdup(str_field(data, "name"));
-    r->status = status;
-    r->issued_on = strdup(str_field(data, "issued_on"));
-    r->expires_on = strdup(str_field(data, "expires_on"));
-    r->county = strdup(info->county ? info->county : "");
-    r->spec_array = json_array();
-    /* Specializations: names only (strings), whatever else the record keeps. */
-    size_t len = 1, i;
-    json_t *v, *specs = json_object_get(data, "specializations");
-    json_array_foreach(specs, i, v) if (json_is_string(v)) len += json_string_length(v) + 1;
-    r->specializations = malloc(len);
-    if (r->specializations) {
-        r->specializations[0] = '\0';
-        json_array_foreach(specs, i, v)
-        {
-            if (!json_is_string(v))
-                continue;
-            if (r->specializations[0])
-                strcat(r->specializations, ";");
-            strcat(r->specializations, json_string_value(v));
-            json_array_append_new(r->spec_array, json_string(json_string_value(v)));
-        }
-    }
-    json_decref(data);
+    r->number = strdup(str_field(row, "certification_number"));
+    r->name = strdup(str_field(row, "name"));
+    r->status = prog_status_find(str_field(row, "status"));
+    r->issued_on = strdup(str_field(row, "issued_on"));
+    r->expires_on = strdup(str_field(row, "expires_on"));
+    r->county = strdup(str_field(row, "county"));
+    r->spec_array = json_incref(json_object_get(row, "specializations"));
+    r->specializations = rr_join_specializations(r->spec_array);
+    json_decref(row);
     if (!r->number || !r->name || !r->issued_on || !r->expires_on || !r->county || !r->spec_array ||
-        !r->specializations) {
+        !r->specializations || r->status < 0) {
         entry_clear(r);
         c->oom = 1;
         return 1;
@@ -286,17 +277,5 @@ json_t *prog_entry_json(const prog_entry *r)
 
 void prog_csv_field(FILE *f, const char *s)
 {
-    if (!s)
-        s = "";
-    if (!strpbrk(s, ",\"\r\n")) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (; *s; s++) {
-        if (*s == '"')
-            fputc('"', f);
-        fputc(*s, f);
-    }
-    fputc('"', f);
+    rr_csv_field(f, s);
 }

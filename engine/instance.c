@@ -82,6 +82,23 @@ static bool valid_county(const char *s)
     return n <= 64;
 }
 
+/* The data fields a workflow declares `owned` (workflow.c) are written only by
+ * its policies and plugins: what the program publishes from them (the
+ * registry's number, status, dates) is then never what a caller wrote. Create
+ * and event data holding one are refused before anything is read or written. */
+static int check_owned_fields(cf_engine *e, const cf__workflow *wf, json_t *data, const char *what)
+{
+    for (int i = 0; wf && i < wf->nowned; i++) {
+        const cf__owned *o = &wf->owned[i];
+        if (json_object_get(data, o->field))
+            return cf__fail(&e->err, CF_EINVAL,
+                            "%s holds '%s', a field workflow '%s' sets itself (set by the program %s); it "
+                            "cannot be given: remove '%s' from the data",
+                            what, o->field, wf->name, o->why, o->field);
+    }
+    return CF_OK;
+}
+
 /* The per-transition working set. */
 typedef struct transit {
     cf_engine *e;
@@ -468,6 +485,15 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
                       wf->name);
         goto out_row;
     }
+    if (in->from_caller) {
+        /* The instance's own definition, and the one loaded now if it is newer. */
+        rc = check_owned_fields(e, wf, in->event_data, "event data");
+        cf__workflow *current = cf__engine_workflow(e, wf->name);
+        if (rc == CF_OK && current && current != wf)
+            rc = check_owned_fields(e, current, in->event_data, "event data");
+        if (rc != CF_OK)
+            goto out_row;
+    }
     int s = cf__workflow_state(wf, row.state);
     if (s < 0) {
         rc = cf__fail(&e->err, CF_EWORKFLOW,
@@ -646,7 +672,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -697,8 +723,12 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
         return cf__engine_unknown_workflow(e, workflow);
     json_t *data = NULL;
     rc = parse_object(e, data_json, "instance data", &data);
-    if (rc != CF_OK)
+    if (rc == CF_OK)
+        rc = check_owned_fields(e, wf, data, "instance data");
+    if (rc != CF_OK) {
+        json_decref(data);
         return rc;
+    }
     uuid_t uu;
     uuid_generate_random(uu);
     cf__instance_row row = {0};
@@ -706,7 +736,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;

@@ -239,6 +239,13 @@ typedef struct cf__link {
     const char *field;    /* data field with the target id (string) or ids (array) */
 } cf__link;
 
+/* A data field the workflow declares `owned`: only its policies and plugins
+ * write it; create and fire data holding it are refused (instance.c). */
+typedef struct cf__owned {
+    const char *field;
+    const char *why; /* "when ...": how the program sets it, quoted in the refusal */
+} cf__owned;
+
 typedef struct cf__workflow {
     char *name;
     char *path;                 /* file it came from ("(database)" for stored versions) */
@@ -251,6 +258,7 @@ typedef struct cf__workflow {
     cf__transition *trans; int ntrans;
     int *first;                 /* [state * nevents + event] -> first transition or -1 */
     cf__link *links; int nlinks;
+    cf__owned *owned; int nowned; /* sorted by field */
     void *arena;                /* owns every string and array above except name/path/source */
 } cf__workflow;
 
@@ -499,6 +507,7 @@ typedef struct cf__fire_in {
     const char *chain_root;
     int64_t chain_count;
     const struct cf__timer_row *timer; /* the timer that fired it (at effective_at), or NULL */
+    bool from_caller;       /* cf_instance_fire: fields the workflow owns are refused */
 } cf__fire_in;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the

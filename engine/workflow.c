@@ -769,6 +769,98 @@ done:
     return rc;
 }
 
+/* owned = { field = "when the program sets it", ... }: the data fields only the
+ * workflow's policies and plugins write. Create and fire data holding one are
+ * refused (instance.c), so what the program publishes is never a caller's. */
+#define WF_OWNED_WHY_MAX 300
+
+static int cmp_owned(const void *a, const void *b)
+{
+    return strcmp(((const cf__owned *)a)->field, ((const cf__owned *)b)->field);
+}
+
+static int load_owned(ctx *c, int t)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    const char *ex = "owned = { certification_number = \"when the certification is issued\" }";
+    char hint[256];
+    sfmt(hint, sizeof hint, "write %s: each data field the program alone sets, and when it sets it", ex);
+    int type = get_field(c, t, "owned");
+    int rc = CF_OK;
+    if (type == LUA_TNIL)
+        goto done;
+    if (type != LUA_TTABLE) {
+        rc = bad(c, "owned", hint, "expected a table of data field names, got %s", type_of(c, -1));
+        goto done;
+    }
+    int ot = lua_gettop(L);
+    int n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, ot)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    if (n > WF_MAX_ENTRIES) {
+        rc = bad(c, "owned", "a workflow is a small table of data; split it into several workflows",
+                 "has %d fields, more than the limit of %d", n, WF_MAX_ENTRIES);
+        goto done;
+    }
+    wf->owned = arena_alloc(c->arena, sizeof *wf->owned * (size_t)(n ? n : 1));
+    if (!wf->owned) {
+        rc = oom(c);
+        goto done;
+    }
+    int i = 0;
+    lua_pushnil(L);
+    while (lua_next(L, ot)) {
+        /* key at -2, value at -1 */
+        if (lua_type(L, -2) != LUA_TSTRING) {
+            char p[TP_MAX];
+            if (lua_isinteger(L, -2))
+                join_index(p, "owned", lua_tointeger(L, -2));
+            else
+                sfmt(p, sizeof p, "owned");
+            lua_pop(L, 2);
+            rc = bad(c, p, hint, "expected data field names as keys, found a list entry or non-string key");
+            goto done;
+        }
+        size_t klen, vlen = 0;
+        const char *k = lua_tolstring(L, -2, &klen);
+        const char *v = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &vlen) : NULL;
+        char p[TP_MAX];
+        join_key(p, "owned", k);
+        if ((rc = check_name(c, p, "data field", k, klen)) != CF_OK) {
+            lua_pop(L, 2);
+            goto done;
+        }
+        if (!v || vlen == 0 || strlen(v) != vlen || vlen > WF_OWNED_WHY_MAX) {
+            const char *got = v ? (vlen == 0 ? "an empty string" : strlen(v) != vlen ? "a string with a NUL byte"
+                                                                                   : "a longer string")
+                                : a_type(c, -1);
+            lua_pop(L, 2);
+            rc = bad(c, p, hint,
+                     "expected a sentence saying when the program sets the field (text, at most %d bytes), got %s",
+                     WF_OWNED_WHY_MAX, got);
+            goto done;
+        }
+        wf->owned[i].field = arena_strdup(c->arena, k, klen);
+        wf->owned[i].why = arena_strdup(c->arena, v, vlen);
+        lua_pop(L, 1);
+        if (!wf->owned[i].field || !wf->owned[i].why) {
+            lua_pop(L, 1);
+            rc = oom(c);
+            goto done;
+        }
+        i++;
+    }
+    qsort(wf->owned, (size_t)n, sizeof *wf->owned, cmp_owned);
+    wf->nowned = n;
+done:
+    lua_pop(L, 1);
+    return rc;
+}
+
 static int load_timers(ctx *c, int st, const char *tp, cf__state *s)
 {
     lua_State *L = c->L;
@@ -1254,7 +1346,8 @@ static int check_reachable(ctx *c)
 static int walk(ctx *c, int t)
 {
     cf__workflow *wf = c->wf;
-    static const char *const keys[] = {"name", "description", "initial", "events", "states", "transitions", "links"};
+    static const char *const keys[] = {"name",        "description", "initial", "events",
+                                       "states",      "transitions", "links",   "owned"};
     int rc = check_keys(c, t, "", keys, sizeof keys / sizeof *keys);
     if (rc != CF_OK)
         return rc;
@@ -1283,6 +1376,8 @@ static int walk(ctx *c, int t)
     if ((rc = state_hint_index(c, "initial", str, &wf->initial)) != CF_OK)
         return rc;
     if ((rc = load_links(c, t)) != CF_OK)
+        return rc;
+    if ((rc = load_owned(c, t)) != CF_OK)
         return rc;
     if ((rc = load_state_bodies(c, t)) != CF_OK)
         return rc;

@@ -44,6 +44,11 @@ int cf_fuzz_workflow(const uint8_t *data, size_t size)
     for (int i = 0; i < wf->nlinks; i++)
         if (cf__workflow_link(wf, wf->links[i].name) != i)
             abort();
+    /* owned fields: sorted, distinct, each with its sentence */
+    for (int i = 0; i < wf->nowned; i++)
+        if (!wf->owned[i].field || !wf->owned[i].why || !*wf->owned[i].why ||
+            (i > 0 && strcmp(wf->owned[i - 1].field, wf->owned[i].field) >= 0))
+            abort();
     for (int i = 0; i < wf->ntrans; i++) {
         const cf__transition *t = &wf->trans[i];
         if (t->from < 0 || t->from >= wf->nstates || t->to < 0 || t->to >= wf->nstates || t->event < 0 ||

@@ -386,6 +386,102 @@ static void test_two_processes_no_lost_update(void **state)
     assert_int_equal(cf_engine_verify(f->e, &rep), CF_OK);
 }
 
+/* A workflow of its own for the owned-field tests, with or without `owned`. */
+static cf_engine *open_badge(const char *dir, const char *db, cft_clock *clock, int owned)
+{
+    char *wfdir = cft_path(dir, owned ? "owned" : "plain");
+    char *text = cft_write(dir, owned ? "owned/badge.lua" : "plain/badge.lua",
+                           owned ? "return { name = 'badge', initial = 'pending', events = { 'bump' },\n"
+                                   "  states = { pending = {} },\n"
+                                   "  transitions = { { from = 'pending', event = 'bump', to = 'pending', actions = "
+                                   "{ 'increment' } } },\n"
+                                   "  owned = { count = 'when the badge is bumped', level = 'never' } }\n"
+                                 : "return { name = 'badge', initial = 'pending', events = { 'bump' },\n"
+                                   "  states = { pending = {} },\n"
+                                   "  transitions = { { from = 'pending', event = 'bump', to = 'pending', actions = "
+                                   "{ 'increment' } } } }\n");
+    free(text);
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = wfdir;
+    o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = clock;
+    cf_engine *e = NULL;
+    if (cf_engine_open(db, &o, &e) != CF_OK)
+        fail_msg("open: %s", cf_errmsg(e));
+    free(wfdir);
+    return e;
+}
+
+static int count_instances(void *ud, const cf_instance_info *info)
+{
+    (void)info;
+    (*(int *)ud)++;
+    return 0;
+}
+
+static int badge_count(cf_engine *e)
+{
+    int n = 0;
+    cf_instance_filter flt = CF_INSTANCE_FILTER_INIT;
+    flt.workflow = "badge";
+    assert_int_equal(cf_instance_list(e, &flt, count_instances, &n), CF_OK);
+    return n;
+}
+
+/* ISSUE8: fields a workflow declares owned are written by its policies and
+ * plugins only: create and fire data (in a batch too) holding one are refused,
+ * nothing written; an instance created before the declaration is covered. */
+static void test_owned_fields_cannot_be_given(void **state)
+{
+    fixture *f = *state;
+    char *db = cft_path(f->dir, "owned.db");
+    /* before the declaration: anything goes */
+    cf_engine *e = open_badge(f->dir, db, &f->clock, 0);
+    char old[37];
+    assert_int_equal(cf_instance_create(e, "badge", "alameda", "{\"count\": 40}", "t", old), CF_OK);
+    cf_engine_close(e);
+
+    e = open_badge(f->dir, db, &f->clock, 1);
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "badge", "alameda", "{\"name\": \"x\", \"count\": 5}", "t", id), CF_EINVAL);
+    assert_string_equal(cf_errmsg(e), "instance data holds 'count', a field workflow 'badge' sets itself (set by "
+                                      "the program when the badge is bumped); it cannot be given: remove 'count' "
+                                      "from the data");
+    assert_string_equal(id, "");
+    assert_int_equal(cf_instance_create(e, "badge", "alameda", "{\"level\": null}", "t", id), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(e), "holds 'level'"));
+    assert_int_equal(badge_count(e), 1);
+    /* nested or similar keys are the caller's */
+    assert_int_equal(cf_instance_create(e, "badge", "alameda", "{\"x\": {\"count\": 1}, \"counts\": 2}", "t", id),
+                     CF_OK);
+
+    /* fire: refused, nothing recorded; the policy itself writes the field */
+    cft_fire(e, id, "bump", "{\"count\": 99}", CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(e), "event data holds 'count', a field workflow 'badge' sets itself"));
+    assert_int_equal(cft_history_count(e, id), 1);
+    cft_fire(e, id, "bump", NULL, CF_OK);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, id, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"count\":1"));
+
+    /* in a batch: the refused fire changes nothing, the batch goes on */
+    assert_int_equal(cf_batch_begin(e), CF_OK);
+    cft_fire(e, id, "bump", "{\"level\": 3}", CF_EINVAL);
+    cft_fire(e, id, "bump", NULL, CF_OK);
+    assert_int_equal(cf_batch_commit(e), CF_OK);
+    assert_int_equal(cft_history_count(e, id), 3);
+
+    /* the instance of the older definition: checked against the one loaded now */
+    cft_fire(e, old, "bump", "{\"count\": 7}", CF_EINVAL);
+    assert_int_equal(cft_history_count(e, old), 1);
+    cft_fire(e, old, "bump", NULL, CF_OK);
+    assert_int_equal(cf_instance_get(e, old, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"count\":41"));
+    cf_engine_close(e);
+    free(db);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -401,6 +497,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_records_policy_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_no_lost_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_owned_fields_cannot_be_given, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

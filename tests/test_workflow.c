@@ -336,7 +336,7 @@ static const bad_case bad_cases[] = {
      "})"},
     {"bad/unknown_key.lua",
      "bad/unknown_key.lua: descripton: unknown key 'descripton' (hint: did you mean 'description'? allowed keys: "
-     "name, description, initial, events, states, transitions, links)"},
+     "name, description, initial, events, states, transitions, links, owned)"},
     {"bad/missing_initial.lua",
      "bad/missing_initial.lua: initial: missing required key 'initial' (hint: name the state new instances start "
      "in, e.g. initial = \"draft\")"},
@@ -502,6 +502,49 @@ static void expect_error(const char *source, const char *message)
     assert_string_equal(err.msg, message);
 }
 
+/* owned = { field = "when ..." }: checked, sorted, kept for instance.c. */
+static void test_owned_fields(void **state)
+{
+    (void)state;
+    const char *head = "return { name = 'm', initial = 'a', events = {}, states = { a = {} }, transitions = {}, ";
+    char src[512];
+    cf__workflow *wf = NULL;
+    cf__err err = {""};
+    snprintf(src, sizeof src, "%sowned = { zeta = 'when z', alpha = 'when the program says so' } }", head);
+    assert_int_equal(cf__workflow_compile("t.lua", src, strlen(src), test_resolve, NULL, &wf, &err), CF_OK);
+    assert_int_equal(wf->nowned, 2);
+    assert_string_equal(wf->owned[0].field, "alpha");
+    assert_string_equal(wf->owned[0].why, "when the program says so");
+    assert_string_equal(wf->owned[1].field, "zeta");
+    cf__workflow_free(wf);
+
+    static const char *const hint = "(hint: write owned = { certification_number = \"when the certification is "
+                                    "issued\" }: each data field the program alone sets, and when it sets it)";
+    char want[1024];
+    snprintf(src, sizeof src, "%sowned = { 'certification_number' } }", head);
+    snprintf(want, sizeof want,
+             "t.lua: owned[1]: expected data field names as keys, found a list entry or non-string key %s", hint);
+    expect_error(src, want);
+    snprintf(src, sizeof src, "%sowned = 'certification_number' }", head);
+    snprintf(want, sizeof want, "t.lua: owned: expected a table of data field names, got string %s", hint);
+    expect_error(src, want);
+    snprintf(src, sizeof src, "%sowned = { number = true } }", head);
+    snprintf(want, sizeof want,
+             "t.lua: owned.number: expected a sentence saying when the program sets the field (text, at most 300 "
+             "bytes), got a boolean %s",
+             hint);
+    expect_error(src, want);
+    snprintf(src, sizeof src, "%sowned = { number = '' } }", head);
+    snprintf(want, sizeof want,
+             "t.lua: owned.number: expected a sentence saying when the program sets the field (text, at most 300 "
+             "bytes), got an empty string %s",
+             hint);
+    expect_error(src, want);
+    snprintf(src, sizeof src, "%sowned = { Number = 'when issued' } }", head);
+    expect_error(src, "t.lua: owned.Number: bad data field name 'Number' (hint: start with a lower-case letter, "
+                      "then use only lower-case letters, digits and '_', at most 64 characters)");
+}
+
 /* Smaller checks that need no fixture of their own. */
 static void test_more_errors(void **state)
 {
@@ -510,7 +553,7 @@ static void test_more_errors(void **state)
                      "... })");
     expect_error("return { 'x' }",
                  "t.lua: [1]: unexpected list entry (hint: every entry here needs a name: one of name, description, "
-                 "initial, events, states, transitions, links)");
+                 "initial, events, states, transitions, links, owned)");
     expect_error("return { name = 'm', initial = 'a', events = {}, states = { a = {} } }",
                  "t.lua: transitions: missing required key 'transitions' (hint: list the transitions in priority "
                  "order, e.g. transitions = { { from = \"draft\", event = \"submit\", to = \"submitted\" } })");
@@ -673,6 +716,7 @@ int main(void)
         cmocka_unit_test(test_dot),
         cmocka_unit_test(test_dot_escapes),
         cmocka_unit_test(test_docs_match),
+        cmocka_unit_test(test_owned_fields),
     };
     return cmocka_run_group_tests(tests, group_setup, NULL);
 }

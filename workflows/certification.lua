@@ -257,4 +257,18 @@ return {
   links = {
     employments = { workflow = "employment", field = "employment_ids" },
   },
+  -- Data fields only this workflow's policies and plugins write (docs/workflows.md, "owned"):
+  -- what the registry publishes (REG_2) and what decides the program's own counts and dates.
+  -- Create and event data holding one are refused with the sentence given here.
+  owned = {
+    certification_number = "when the certification is issued (CERT_1: CMPSS- and the instance's serial)",
+    registry_status = "on entering each certification state (REG_1)",
+    issued_on = "when the certification is issued (CERT_1)",
+    expires_on = "when the certification is issued, renewed or reinstated (CERT_3, REN_1)",
+    period_starts_on = "when the certification is issued, renewed or reinstated (REN_2)",
+    specializations = "when a specialization is added or the certification ends (CERT_2)",
+    exam_attempts = "when an exam is taken or missed (EX_2)",
+    window_ends = "when the application is approved (APP_8)",
+    fees_due = "when a fee is decided, for the fees plugin's ledger (FEE_1)",
+  },
 }

@@ -153,7 +153,9 @@ CF_API cf_time cf_engine_now(const cf_engine *engine);
 
 /* Create an instance of `workflow` for `county` with initial data (a JSON
  * object text, or NULL for {}). Runs the initial state's entry actions and
- * schedules its timers. Writes the new id (a UUID, 36 chars + NUL) into id_out. */
+ * schedules its timers. Writes the new id (a UUID, 36 chars + NUL) into id_out.
+ * CF_EINVAL, nothing created, when the data holds a field the workflow declares
+ * `owned` (docs/workflows.md): only its policies and plugins write those. */
 CF_API int cf_instance_create(cf_engine *engine, const char *workflow, const char *county,
                               const char *data_json, const char *actor, char id_out[37]);
 
@@ -175,7 +177,8 @@ typedef struct cf_fire_result {
  * Returns CF_OK when applied, CF_REJECTED when no transition allowed it (the
  * rejection and its reasons are recorded), or an error (nothing recorded).
  * Firing a key again returns the first outcome with replayed = 1; the same key
- * with a different event or data is CF_ECONFLICT. `out` may be NULL. */
+ * with a different event or data is CF_ECONFLICT. Event data holding a field
+ * the workflow declares `owned` is CF_EINVAL (nothing recorded). `out` may be NULL. */
 CF_API int cf_instance_fire(cf_engine *engine, const char *id, const char *event,
                             const char *data_json, const char *actor, const char *idem_key,
                             cf_fire_result *out);

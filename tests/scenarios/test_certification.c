@@ -40,8 +40,11 @@ static void test_APP_2_diploma_or_equivalency_required(void **state)
     submit(s, id);
     /* only application fields may be updated, and only in the draft */
     const char *other = new_applicant(s, NULL);
-    sc_expect(s, other, "update", "{\"certification_number\": \"X\"}", CF_REJECTED);
-    ASSERT_REASON(s, "'certification_number' is not a field of the application");
+    sc_expect(s, other, "update", "{\"note\": \"X\"}", CF_REJECTED);
+    ASSERT_REASON(s, "'note' is not a field of the application");
+    /* a field the program sets (workflows/certification.lua, owned) cannot even be given */
+    sc_expect(s, other, "update", "{\"certification_number\": \"X\"}", CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(s->e), "'certification_number', a field workflow 'certification' sets itself"));
     sc_expect(s, id, "update", "{\"education\": \"degree\"}", CF_REJECTED);
     ASSERT_REASON(s, "event 'update' does not apply in state 'submitted'");
     sc_close(s);
