@@ -247,7 +247,15 @@ void cli_table_free(cli_table *t)
 
 json_t *cli_json_str(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (!v) { /* not UTF-8 (a row stored before text was checked): shown escaped, not dropped */
+        char *e = cli_escape(s, 0);
+        v = e ? json_string(e) : NULL;
+        free(e);
+    }
+    return v;
 }
 
 json_t *cli_json_text(const char *text)

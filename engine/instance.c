@@ -24,6 +24,10 @@ static int parse_object(cf_engine *e, const char *text, const char *what, json_t
                         "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
     json_error_t jerr;
     json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v && strstr(jerr.text, "\\u0000"))
+        return cf__fail(&e->err, CF_EJSON,
+                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
+                        "keys and text may not contain it", what, jerr.line, jerr.column);
     if (!v)
         return cf__fail(&e->err, CF_EJSON,
                         "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "

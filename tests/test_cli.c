@@ -818,7 +818,7 @@ static void test_text_refused_at_the_door(void **state)
     }
     refused(f, id, CF(f, "fire", id, "assign", "--actor", "ops\x1b[31m"), "the actor holds the control character U+001B");
     refused(f, id, CF(f, "fire", id, "assign", "--key", "k\nforged"), "the idempotency key holds the control character");
-    refused(f, id, CF(f, "fire", id, "assign", "--data", "{\"a\\u0000b\":1}"), "NUL byte in object key");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "{\"a\\u0000b\":1}"), "it holds \\u0000 (a NUL character)");
     refused(f, id, CF(f, "fire", id, "assign", "--data", "{\"assignee\":\"x\\u0000y\"}"), "event data is not valid JSON");
 
     refused(f, id, CF(f, "fire", id, "assign", "--data", ""), "--data is empty: give a JSON object such as {}");
@@ -967,6 +967,37 @@ static void test_text_output_escaped(void **state)
     free(id);
 }
 
+/* A row stored before text was checked (an actor that is not UTF-8) is shown escaped, not as null. */
+static void test_text_old_rows_shown_escaped(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    char *err = NULL;
+    int rc = sqlite3_exec(db,
+                          "DROP TRIGGER IF EXISTS history_no_update;"
+                          "UPDATE history SET actor = 'ops' || CAST(X'FF1B' AS TEXT);",
+                          NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg("writing the old row failed: %s", err ? err : "?");
+    sqlite3_close(db);
+
+    result r = CF(f, "--json", "history", id);
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(doc, 0), "actor")), "ops\\xff\\x1b");
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "history", id);
+    expect(&r, 0);
+    no_raw_controls(r.out);
+    contains(r.out, "ops\\xff\\x1b");
+    result_free(&r);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -987,6 +1018,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_text_refused_at_the_door, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_guard_reason_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_text_output_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_old_rows_shown_escaped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

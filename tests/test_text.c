@@ -195,6 +195,8 @@ static void test_data_refused(void **state)
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         fire_refused(f, "edit", bad[i], "clerk", NULL, CF_EJSON, "event data is not valid JSON");
+    fire_refused(f, "edit", "{\"a\\u0000b\":1}", "clerk", NULL, CF_EJSON, "it holds \\u0000 (a NUL character)");
+    fire_refused(f, "edit", "{\"a\":\"b\\u0000\"}", "clerk", NULL, CF_EJSON, "keys and text may not contain it");
     fire_refused(f, "edit", "", "clerk", NULL, CF_EJSON, "give a JSON object such as {}");
     char id[37];
     assert_int_equal(cf_instance_create(f->e, "note", "alameda", "", "clerk", id), CF_EJSON);
