@@ -208,6 +208,25 @@ static void test_data_refused(void **state)
     assert_int_equal(cf_instance_fire(f->e, f->id, "edit", NULL, "clerk", NULL, NULL), CF_OK);
 }
 
+/* In a batch, a refused call undoes nothing of the others and records nothing itself. */
+static void test_batch_refusal_records_nothing(void **state)
+{
+    fx *f = *state;
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    assert_int_equal(cf_instance_fire(f->e, f->id, "edit", "{\"text\":\"kept\"}", "clerk", NULL, NULL), CF_OK);
+    assert_int_equal(cf_instance_fire(f->e, f->id, "edit", NULL, "\xc0\x80", NULL, NULL), CF_EINVAL);
+    assert_int_equal(cf_instance_fire(f->e, f->id, "edit", "", "clerk", NULL, NULL), CF_EJSON);
+    assert_int_equal(cf_instance_fire(f->e, f->id, "nul_reason", NULL, "clerk", NULL, NULL), CF_EPOLICY);
+    char id[37];
+    assert_int_equal(cf_instance_create(f->e, "note", "alameda", NULL, "a\tb", id), CF_EINVAL);
+    assert_int_equal(cf_batch_commit(f->e), CF_OK);
+    assert_int_equal(cft_history_count(f->e, f->id), 2);
+    assert_int_equal(instances(f->e), 1);
+    char *data = data_of(f);
+    assert_string_equal(data, "{\"text\":\"kept\"}");
+    free(data);
+}
+
 static void test_guard_reason_checked(void **state)
 {
     fx *f = *state;
@@ -260,6 +279,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_actor_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_key_and_names_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_data_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_batch_refusal_records_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_guard_reason_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_patch_checked, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_apply_actor_checked, setup, teardown),

@@ -113,10 +113,43 @@ static void test_registry_search_escapes_a_forged_row(void **state)
     sc_close(s);
 }
 
+static int first_query(void *ud, const char *name)
+{
+    snprintf(ud, 128, "%s", name);
+    return 1;
+}
+
+/* cf_plugin_query: "" is not {} (give a JSON object), and arguments are one complete object. */
+static void test_plugin_query_args_checked(void **state)
+{
+    (void)state;
+    sc *s = sc_open("2025-01-06T20:00:00Z", NULL);
+    char name[128] = "";
+    assert_int_equal(cf_plugin_queries(s->e, first_query, name), CF_OK);
+    assert_true(name[0] != '\0');
+    char *answer = NULL;
+    assert_int_equal(cf_plugin_query(s->e, name, "", &answer), CF_EJSON);
+    assert_non_null(strstr(cf_errmsg(s->e), "give a JSON object such as {}"));
+    assert_null(answer);
+    assert_int_equal(cf_plugin_query(s->e, name, "{\"a\":\"\xff\"}", &answer), CF_EJSON);
+    assert_int_equal(cf_plugin_query(s->e, name, "{} junk", &answer), CF_EJSON);
+    assert_null(answer);
+    sc_close(s);
+
+    /* The command line refuses an empty --data before asking the plugin. */
+    sc *t = sc_open("2025-01-06T20:00:00Z", NULL);
+    out r = run(t, "plugin", "query", name, "--data", "", NULL);
+    assert_int_equal(r.code, 4);
+    assert_non_null(strstr(r.err, "--data is empty: give a JSON object such as {}"));
+    cft_run_free(&r);
+    sc_close(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_registry_search_escapes_a_forged_row),
+        cmocka_unit_test(test_plugin_query_args_checked),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
