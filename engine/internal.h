@@ -73,7 +73,6 @@ size_t cf__edit_distance(const char *a, const char *b);
 /* The candidate closest to name (distance <= 3), or NULL. */
 const char *cf__closest(const char *name, const char *const *candidates, size_t n);
 
-
 /* ---- util.c: text checked at the door (every caller-given or policy-returned string) ---- */
 
 /* Decode one UTF-8 sequence of s[0..n): its length (1-4) and *cp, or 0 when it is
@@ -91,6 +90,7 @@ int cf__check_text(cf__err *err, const char *what, const char *s, bool line);
 /* Text a policy or plugin returned (n bytes): CF_EPOLICY naming `what` if it holds
  * a NUL byte or is not valid UTF-8. NULL passes. */
 int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_t n);
+
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 
 /* A calendar date. */
