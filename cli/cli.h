@@ -173,6 +173,12 @@ __attribute__((format(printf, 3, 4)))
 #endif
 int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...);
 
+/* --data: inline JSON, @FILE, or @- for stdin. *buf is malloc'd when read from a
+ * file (free it). Refuses an empty value or file, and a file with anything but
+ * blanks after its JSON value (a NUL included), naming it and the offset.
+ * Returns 0 or the exit code after printing why. */
+int cli_load_data(cli_run *r, const char **data, char **buf);
+
 /* Command handlers kept in their own files. Each returns an exit code. */
 int cli_cmd_policy(cli_run *r);   /* policy.c: policy diff | apply | test */
 int cli_cmd_registry(cli_run *r); /* registry.c: registry search | export */
@@ -188,6 +194,22 @@ int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query
 json_t *cli_plugin_query(cli_run *r, const char *name, json_t *args, int *code);
 
 /* ---- Output (output.c) ---- */
+
+/* Text printed for people shows every control character visibly: C0 and DEL as
+ * \n, \r, \t or \xHH, C1 and the Unicode line separators and bidirectional
+ * controls as \uHHHH, and bytes that are not UTF-8 as \xHH, so that no stored
+ * value can move the cursor, colour the terminal or forge a row. JSON output is
+ * escaped by jansson instead. */
+/* An escaped copy of s (NULL prints as ""), malloc'd; keep_newlines leaves '\n' as it is. */
+char *cli_escape(const char *s, int keep_newlines);
+/* Write s escaped (no newline added). */
+void cli_put(FILE *f, const char *s);
+/* fprintf whose whole text is escaped except the format's leading newlines and
+ * final newline: for lines that print stored values. Returns 0 or -1. */
+#if defined(__GNUC__)
+__attribute__((format(printf, 2, 3)))
+#endif
+int cli_textf(FILE *f, const char *fmt, ...);
 
 /* Format t as ISO 8601 UTC into buf (32 bytes); returns buf. */
 const char *cli_time(cf_time t, char buf[32]);

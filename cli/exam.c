@@ -16,7 +16,7 @@ static char *read_file(cli_run *r, const char *path)
 {
     FILE *f = fopen(path, "rb");
     if (!f) {
-        fprintf(r->err, "certflow: cannot read '%.200s': %s (give the results file)\n", path, strerror(errno));
+        cli_textf(r->err, "certflow: cannot read '%.200s': %s (give the results file)\n", path, strerror(errno));
         return NULL;
     }
     char *b = malloc(MAX_FILE + 1);
@@ -25,13 +25,13 @@ static char *read_file(cli_run *r, const char *path)
     fclose(f);
     if (bad || n > MAX_FILE) {
         free(b);
-        fprintf(r->err, "certflow: '%.200s' %s\n", path, bad ? "could not be read" : "is larger than 16 MiB");
+        cli_textf(r->err, "certflow: '%.200s' %s\n", path, bad ? "could not be read" : "is larger than 16 MiB");
         return NULL;
     }
     b[n] = '\0';
     if (strlen(b) != n) {
         free(b);
-        fprintf(r->err, "certflow: '%.200s' is not a text file (it holds a NUL byte)\n", path);
+        cli_textf(r->err, "certflow: '%.200s' is not a text file (it holds a NUL byte)\n", path);
         return NULL;
     }
     return b;
@@ -87,10 +87,10 @@ static int report_errors(cli_run *r, const char *path, json_t *errors, size_t nr
         return CLI_EXIT_INVALID;
     }
     for (size_t i = 0; list && i < n; i++)
-        fprintf(r->err, "%s:%lld: %s\n", path, (long long)json_integer_value(json_object_get(list[i], "line")),
+        cli_textf(r->err, "%s:%lld: %s\n", path, (long long)json_integer_value(json_object_get(list[i], "line")),
                 json_string_value(json_object_get(list[i], "message")));
     free(list);
-    fprintf(r->err, "certflow: %zu bad row%s in %s; nothing was imported (%zu good row%s). Fix the file and "
+    cli_textf(r->err, "certflow: %zu bad row%s in %s; nothing was imported (%zu good row%s). Fix the file and "
                     "import it again.\n",
             n, n == 1 ? "" : "s", path, nrows, nrows == 1 ? "" : "s");
     return CLI_EXIT_INVALID;
@@ -108,7 +108,7 @@ int cli_cmd_exam(cli_run *r)
     json_t *args = json_pack("{s:s}", "csv", text);
     free(text);
     if (!args) {
-        fprintf(r->err, "certflow: '%.200s' is not UTF-8 text\n", path);
+        cli_textf(r->err, "certflow: '%.200s' is not UTF-8 text\n", path);
         return CLI_EXIT_INVALID;
     }
     int code = 0;
@@ -137,7 +137,7 @@ int cli_cmd_exam(cli_run *r)
         int rc = cf_instance_fire(r->e, id, "exam_result", data, r->actor, key, &res);
         free(data);
         if (rc != CF_OK && rc != CF_REJECTED) {
-            fprintf(r->err, "%s:%lld: ", path, (long long)line);
+            cli_textf(r->err, "%s:%lld: ", path, (long long)line);
             code = cli_fail(r, rc);
             fprintf(r->err, "certflow: stopped at line %lld: %zu row%s imported before it\n", (long long)line,
                     applied + replayed + rejected, applied + replayed + rejected == 1 ? "" : "s");
@@ -159,10 +159,10 @@ int cli_cmd_exam(cli_run *r)
                                                  "outcome", outcome, "from", res.from_state, "to", res.to_state,
                                                  "reasons", cli_json_text(res.reasons)));
         } else if (rc == CF_OK) {
-            fprintf(r->out, "line %lld: %s %s: %s -> %s\n", (long long)line, id, outcome, res.from_state, res.to_state);
+            cli_textf(r->out, "line %lld: %s %s: %s -> %s\n", (long long)line, id, outcome, res.from_state, res.to_state);
         } else {
             char *why = cli_reasons_join(res.reasons, "; ");
-            fprintf(r->out, "line %lld: %s %s: %s\n", (long long)line, id, outcome, why ? why : "");
+            cli_textf(r->out, "line %lld: %s %s: %s\n", (long long)line, id, outcome, why ? why : "");
             free(why);
         }
     }
@@ -172,7 +172,7 @@ int cli_cmd_exam(cli_run *r)
                                          "rows", out));
     else {
         json_decref(out);
-        fprintf(r->out, "%s: %zu row%s: %zu applied, %zu already imported, %zu rejected\n", path,
+        cli_textf(r->out, "%s: %zu row%s: %zu applied, %zu already imported, %zu rejected\n", path,
                 json_array_size(rows), json_array_size(rows) == 1 ? "" : "s", applied, replayed, rejected);
     }
     json_decref(doc);

@@ -67,7 +67,7 @@ static int print_balance(cli_run *r, json_t *doc)
     json_object_foreach(json_object_get(doc, "by_type_cents"), key, v)
     {
         char buf[32];
-        fprintf(r->out, "%-14s %s\n", key, dollars(json_integer_value(v), buf));
+        cli_textf(r->out, "%-14s %s\n", key, dollars(json_integer_value(v), buf));
     }
     fprintf(r->out, "%lld fee%s: ", (long long)cents_of(doc, "fees"), cents_of(doc, "fees") == 1 ? "" : "s");
     print_totals(r, doc);

@@ -108,12 +108,12 @@ static const char *bounded_env(const char *name, size_t max)
 /* Print a usage problem the way every command does, and return exit code 2. */
 int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...)
 {
+    char msg[512];
     va_list ap;
     va_start(ap, fmt);
-    fputs("certflow: ", r->err);
-    vfprintf(r->err, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
-    fputc('\n', r->err);
+    cli_textf(r->err, "certflow: %s\n", msg);
     cli_print_usage(r->err, c);
     return CLI_EXIT_USAGE;
 }
@@ -124,7 +124,7 @@ int cli_fail(cli_run *r, int rc)
     const char *msg = r->e ? cf_errmsg(r->e) : "";
     if (!msg || !*msg)
         msg = cf_strerror(rc);
-    fprintf(r->err, "certflow: %s\n", msg);
+    cli_textf(r->err, "certflow: %s\n", msg);
     return cli_exit_code(rc);
 }
 
@@ -183,18 +183,58 @@ static int open_engine(cli_run *r, const char *path)
     return 0;
 }
 
-/* --data: inline JSON, @FILE, or @- for stdin. *buf is malloc'd when read from a file. */
-static int load_data(cli_run *r, const char **data, char **buf)
+/* A --data file holds one JSON object and nothing after it but blanks: a NUL or
+ * other bytes after the object would be cut off or misread. 0 or an exit code. */
+static int check_data_file(cli_run *r, const char *label, const char *b, size_t n)
+{
+    size_t lead = 0;
+    while (lead < n && b[lead] && strchr(" \t\r\n", b[lead]))
+        lead++;
+    if (lead == n) {
+        cli_textf(r->err, "certflow: --data file '%.200s' is empty: give a JSON object such as {}\n", label);
+        return CLI_EXIT_INVALID;
+    }
+    json_error_t jerr;
+    json_t *v = json_loadb(b, n, JSON_DISABLE_EOF_CHECK, &jerr);
+    if (!v) {
+        const char *nul = memchr(b, '\0', n);
+        if (!nul)
+            return 0; /* malformed: the engine says where and why */
+        cli_textf(r->err, "certflow: --data file '%.200s' holds a NUL byte at offset %zu; give a JSON object "
+                          "such as {} as UTF-8 text\n", label, (size_t)(nul - b));
+        return CLI_EXIT_INVALID;
+    }
+    json_decref(v);
+    size_t end = jerr.position > 0 ? (size_t)jerr.position : 0;
+    while (end < n && b[end] && strchr(" \t\r\n", b[end]))
+        end++;
+    if (end < n) {
+        cli_textf(r->err,
+                  "certflow: --data file '%.200s' has %s after the JSON value, at offset %zu; a data file holds "
+                  "one JSON object and nothing else (remove what follows it)\n",
+                  label, b[end] ? "bytes" : "a NUL byte", end);
+        return CLI_EXIT_INVALID;
+    }
+    return 0;
+}
+
+int cli_load_data(cli_run *r, const char **data, char **buf)
 {
     const char *v = r->a->opt[CLI_OPT_DATA];
     *data = v;
     *buf = NULL;
+    if (v && !*v) {
+        fputs("certflow: --data is empty: give a JSON object such as {} (or @FILE)\n", r->err);
+        return CLI_EXIT_INVALID;
+    }
     if (!v || v[0] != '@')
         return 0;
     const char *path = v + 1;
-    FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "rb");
+    int is_stdin = strcmp(path, "-") == 0;
+    const char *label = is_stdin ? "(standard input)" : path;
+    FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) {
-        fprintf(r->err, "certflow: cannot read --data file '%.200s': %s (give a readable file, or inline JSON)\n", path,
+        cli_textf(r->err, "certflow: cannot read --data file '%.200s': %s (give a readable file, or inline JSON)\n", path,
                 strerror(errno));
         return CLI_EXIT_INVALID;
     }
@@ -205,11 +245,16 @@ static int load_data(cli_run *r, const char **data, char **buf)
         fclose(f);
     if (bad || n > CLI_MAX_DATA) {
         free(b);
-        fprintf(r->err, "certflow: --data file '%.200s' %s\n", path,
-                bad ? "could not be read" : "is larger than 1 MiB (keep event data small)");
+        cli_textf(r->err, "certflow: --data file '%.200s' %s\n", label,
+                  bad ? "could not be read" : "is larger than 1 MiB (keep event data small)");
         return CLI_EXIT_INVALID;
     }
     b[n] = '\0';
+    int x = check_data_file(r, label, b, n);
+    if (x) {
+        free(b);
+        return x;
+    }
     *data = b;
     *buf = b;
     return 0;
@@ -240,13 +285,13 @@ static int cmd_init(cli_run *r)
         json_object_set_new(o, "workflows", names);
         return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
     }
-    fprintf(r->out, "database:  %s\n", r->db);
+    cli_textf(r->out, "database:  %s\n", r->db);
     fprintf(r->out, "workflows: ");
     size_t i;
     json_t *v;
-    json_array_foreach(names, i, v) fprintf(r->out, "%s%s", i ? ", " : "", json_string_value(v));
-    fprintf(r->out, "%s (from %s)\n", json_array_size(names) ? "" : "none", r->workflows);
-    fprintf(r->out, "policies:  %s\n", r->policies);
+    json_array_foreach(names, i, v) cli_textf(r->out, "%s%s", i ? ", " : "", json_string_value(v));
+    cli_textf(r->out, "%s (from %s)\n", json_array_size(names) ? "" : "none", r->workflows);
+    cli_textf(r->out, "policies:  %s\n", r->policies);
     json_decref(names);
     return 0;
 }
@@ -267,7 +312,7 @@ static int cmd_new(cli_run *r)
 {
     const char *data;
     char *buf;
-    int x = load_data(r, &data, &buf);
+    int x = cli_load_data(r, &data, &buf);
     if (x)
         return x;
     char id[37];
@@ -285,7 +330,7 @@ static int cmd_fire(cli_run *r)
 {
     const char *data;
     char *buf;
-    int x = load_data(r, &data, &buf);
+    int x = cli_load_data(r, &data, &buf);
     if (x)
         return x;
     const char *id = r->a->pos[0], *event = r->a->pos[1], *key = r->a->opt[CLI_OPT_KEY];
@@ -301,7 +346,7 @@ static int cmd_fire(cli_run *r)
     }
     const char *from = res.from_state ? res.from_state : "?", *to = res.to_state ? res.to_state : "?";
     if (rc == CF_OK) {
-        fprintf(r->out, "applied: %s -> %s\n", from, to);
+        cli_textf(r->out, "applied: %s -> %s\n", from, to);
     } else {
         json_t *reasons = cli_json_text(res.reasons);
         size_t i, shown = 0;
@@ -310,17 +355,17 @@ static int cmd_fire(cli_run *r)
             json_array_foreach(reasons, i, v)
             {
                 if (json_is_string(v)) {
-                    fprintf(r->out, "rejected: %s\n", json_string_value(v));
+                    cli_textf(r->out, "rejected: %s\n", json_string_value(v));
                     shown++;
                 }
             }
         }
         if (!shown)
-            fprintf(r->out, "rejected: no transition from %s on %s\n", from, event);
+            cli_textf(r->out, "rejected: no transition from %s on %s\n", from, event);
         json_decref(reasons);
     }
     if (res.replayed)
-        fprintf(r->out, "replayed: key '%s' was fired before; this is its recorded outcome (nothing changed)\n",
+        cli_textf(r->out, "replayed: key '%s' was fired before; this is its recorded outcome (nothing changed)\n",
                 key ? key : "");
     return cli_exit_code(rc);
 }
@@ -595,9 +640,9 @@ static int check_problem(void *ud, const cf_diagnostic *d)
     size_t n = strlen(file);
     /* The engine's messages often start with the file already. */
     if (n && strncmp(msg, file, n) == 0)
-        fprintf(c->r->out, "%s\n", msg);
+        cli_textf(c->r->out, "%s\n", msg);
     else
-        fprintf(c->r->out, "%s: %s\n", file, msg);
+        cli_textf(c->r->out, "%s: %s\n", file, msg);
     return 0;
 }
 
@@ -605,7 +650,7 @@ static void join_names(FILE *f, json_t *names)
 {
     size_t i;
     json_t *v;
-    json_array_foreach(names, i, v) fprintf(f, "%s%s", i ? ", " : "", json_string_value(v));
+    json_array_foreach(names, i, v) cli_textf(f, "%s%s", i ? ", " : "", json_string_value(v));
 }
 
 static int cmd_check(cli_run *r)
@@ -639,7 +684,7 @@ static int cmd_check(cli_run *r)
     } else {
         json_decref(workflows);
         json_decref(counties);
-        fprintf(r->err, "certflow: check found %d problem%s in %s and %s (fix them and run certflow check again)\n",
+        cli_textf(r->err, "certflow: check found %d problem%s in %s and %s (fix them and run certflow check again)\n",
                 problems, problems == 1 ? "" : "s", r->workflows, r->policies);
     }
     return cli_exit_code(rc);
@@ -704,7 +749,7 @@ int main(int argc, char **argv)
     r.err = stderr;
     int code = cli_parse(argc, argv, &args);
     if (code != 0) {
-        fprintf(stderr, "certflow: %s\n", args.err);
+        cli_textf(stderr, "certflow: %s\n", args.err);
         cli_print_usage(stderr, args.cmd);
         return code;
     }

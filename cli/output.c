@@ -5,6 +5,8 @@
  */
 #include "cli.h"
 
+#include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,134 @@ const char *cli_time(cf_time t, char buf[32])
     if (cf_time_format(t, buf, 32) != CF_OK)
         snprintf(buf, 32, "@%lld", (long long)t);
     return buf;
+}
+
+/* ---- Text for people: control characters made visible ---- */
+
+/* One well-formed UTF-8 sequence at s[0..n): its length and *cp, or 0. */
+static size_t utf8_seq(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    }
+    if (c >= 0xC2 && c <= 0xDF)
+        len = 2, v = c & 0x1Fu, min = 0x80;
+    else if (c >= 0xE0 && c <= 0xEF)
+        len = 3, v = c & 0x0Fu, min = 0x800;
+    else if (c >= 0xF0 && c <= 0xF4)
+        len = 4, v = c & 0x07u, min = 0x10000;
+    else
+        return 0;
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+/* Characters that move the cursor, start a terminal escape sequence, or reorder
+ * or break what is shown (forging rows): C0, DEL, C1, the line/paragraph
+ * separators, and the bidirectional marks, embeddings, overrides and isolates. */
+static int needs_escape(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+/* Escape s[0..n) into dst (if not NULL); returns the escaped length. */
+static size_t escape_into(char *dst, const char *s, size_t n, int keep_newlines)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t out = 0;
+    for (size_t i = 0; i < n;) {
+        char tmp[8];
+        const char *piece = tmp;
+        size_t plen;
+        uint32_t cp = 0;
+        size_t k = utf8_seq(u + i, n - i, &cp);
+        if (k == 0) { /* not UTF-8: show the byte */
+            plen = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", u[i]);
+            k = 1;
+        } else if (!needs_escape(cp) || (keep_newlines && cp == '\n')) {
+            piece = s + i;
+            plen = k;
+        } else if (cp == '\n' || cp == '\r' || cp == '\t') {
+            plen = (size_t)snprintf(tmp, sizeof tmp, "\\%c", cp == '\n' ? 'n' : cp == '\r' ? 'r' : 't');
+        } else if (cp < 0x80) {
+            plen = (size_t)snprintf(tmp, sizeof tmp, "\\x%02x", (unsigned)cp);
+        } else {
+            plen = (size_t)snprintf(tmp, sizeof tmp, "\\u%04x", (unsigned)cp);
+        }
+        if (dst)
+            memcpy(dst + out, piece, plen);
+        out += plen;
+        i += k;
+    }
+    return out;
+}
+
+char *cli_escape(const char *s, int keep_newlines)
+{
+    if (!s)
+        s = "";
+    size_t n = strlen(s);
+    size_t len = escape_into(NULL, s, n, keep_newlines);
+    char *out = malloc(len + 1);
+    if (!out)
+        return NULL;
+    escape_into(out, s, n, keep_newlines);
+    out[len] = '\0';
+    return out;
+}
+
+void cli_put(FILE *f, const char *s)
+{
+    char *e = cli_escape(s, 0);
+    fputs(e ? e : "?", f);
+    free(e);
+}
+
+int cli_textf(FILE *f, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return -1;
+    char *buf = malloc((size_t)n + 1);
+    if (!buf)
+        return -1;
+    va_start(ap, fmt);
+    vsnprintf(buf, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    /* The format's own leading blank lines and final newline stay; the rest is escaped. */
+    size_t lead = 0, len = (size_t)n;
+    while (lead < len && buf[lead] == '\n')
+        lead++;
+    int trail = len > lead && buf[len - 1] == '\n';
+    if (trail)
+        buf[--len] = '\0';
+    char *e = cli_escape(buf + lead, 0);
+    int rc = e ? 0 : -1;
+    for (size_t i = 0; i < lead; i++)
+        fputc('\n', f);
+    fputs(e ? e : "?", f);
+    if (trail)
+        fputc('\n', f);
+    free(e);
+    free(buf);
+    return rc;
 }
 
 /* ---- Text tables ---- */
@@ -25,7 +155,7 @@ struct cli_table {
 
 static char *dup_or_empty(const char *s)
 {
-    return strdup(s ? s : "");
+    return cli_escape(s, 0); /* a cell is one line: a newline in a value cannot forge a row */
 }
 
 static int table_push(cli_table *t, const char *const *cells)
@@ -117,7 +247,15 @@ void cli_table_free(cli_table *t)
 
 json_t *cli_json_str(const char *s)
 {
-    return s ? json_string(s) : json_null();
+    if (!s)
+        return json_null();
+    json_t *v = json_string(s);
+    if (!v) { /* not UTF-8 (a row stored before text was checked): shown escaped, not dropped */
+        char *e = cli_escape(s, 0);
+        v = e ? json_string(e) : NULL;
+        free(e);
+    }
+    return v;
 }
 
 json_t *cli_json_text(const char *text)
@@ -243,17 +381,21 @@ json_t *cli_json_fire(const cf_fire_result *r, const char *id, const char *event
 void cli_print_instance(FILE *f, const cf_instance_info *info)
 {
     char created[32], updated[32];
-    fprintf(f, "id:         %s\n", info->id ? info->id : "");
-    fprintf(f, "workflow:   %s\n", info->workflow ? info->workflow : "");
-    fprintf(f, "county:     %s\n", info->county ? info->county : "");
-    fprintf(f, "state:      %s%s\n", info->state ? info->state : "", info->terminal ? " (terminal)" : "");
+    cli_textf(f, "id:         %s\n", info->id ? info->id : "");
+    cli_textf(f, "workflow:   %s\n", info->workflow ? info->workflow : "");
+    cli_textf(f, "county:     %s\n", info->county ? info->county : "");
+    cli_textf(f, "state:      %s%s\n", info->state ? info->state : "", info->terminal ? " (terminal)" : "");
     fprintf(f, "created:    %s\n", cli_time(info->created_at, created));
     fprintf(f, "updated:    %s\n", cli_time(info->updated_at, updated));
     fprintf(f, "events:     %lld\n", (long long)info->version);
-    fprintf(f, "definition: %.12s\n", info->definition ? info->definition : "");
+    cli_textf(f, "definition: %.12s\n", info->definition ? info->definition : "");
     json_t *data = cli_json_text(info->data);
     char *text = data ? json_dumps(data, JSON_INDENT(2) | JSON_ENCODE_ANY) : NULL;
-    fprintf(f, "data:       %s\n", text ? text : (info->data ? info->data : "{}"));
+    /* The dump's own newlines lay it out (jansson writes those inside strings as \n);
+     * anything else that could drive the terminal is escaped. */
+    char *shown = cli_escape(text ? text : (info->data ? info->data : "{}"), 1);
+    fprintf(f, "data:       %s\n", shown ? shown : "?");
+    free(shown);
     free(text);
     json_decref(data);
 }

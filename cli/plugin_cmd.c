@@ -21,7 +21,7 @@ json_t *cli_plugin_query(cli_run *r, const char *name, json_t *args, int *code)
     json_t *doc = json_loads(answer, JSON_DECODE_ANY, NULL);
     cf_free(answer);
     if (!doc) {
-        fprintf(r->err, "certflow: plugin query %s gave an answer that is not JSON\n", name);
+        cli_textf(r->err, "certflow: plugin query %s gave an answer that is not JSON\n", name);
         *code = CLI_EXIT_OTHER;
     }
     return doc;
@@ -63,19 +63,19 @@ static int cmd_list(cli_run *r)
                                                 "queries", l.queries))
                    ? CLI_EXIT_OTHER
                    : 0;
-    fprintf(r->out, "plugins: %s\n", r->plugins ? r->plugins : "(none)");
+    cli_textf(r->out, "plugins: %s\n", r->plugins ? r->plugins : "(none)");
     size_t i;
     json_t *p;
     json_array_foreach(l.plugins, i, p)
     {
         if (json_is_true(json_object_get(p, "loaded")))
-            fprintf(r->out, "  %s %s  %s\n", json_string_value(json_object_get(p, "name")),
+            cli_textf(r->out, "  %s %s  %s\n", json_string_value(json_object_get(p, "name")),
                     json_string_value(json_object_get(p, "version")), json_string_value(json_object_get(p, "path")));
         else
-            fprintf(r->out, "  refused: %s\n", json_string_value(json_object_get(p, "message")));
+            cli_textf(r->out, "  refused: %s\n", json_string_value(json_object_get(p, "message")));
     }
     fputs("queries:", r->out);
-    json_array_foreach(l.queries, i, p) fprintf(r->out, "%s%s", i ? ", " : " ", json_string_value(p));
+    json_array_foreach(l.queries, i, p) cli_textf(r->out, "%s%s", i ? ", " : " ", json_string_value(p));
     fputc('\n', r->out);
     json_decref(l.plugins);
     json_decref(l.queries);
@@ -96,13 +96,19 @@ int cli_cmd_plugin(cli_run *r)
     if (a->npos != 2)
         return cli_usage(r, CLI_CMD_PLUGIN, "'plugin query' needs the query's name (see certflow plugin list)");
     json_t *args = NULL;
-    const char *data = a->opt[CLI_OPT_DATA];
+    const char *data;
+    char *buf;
+    int x = cli_load_data(r, &data, &buf);
+    if (x)
+        return x;
     if (data) {
         json_error_t jerr;
-        args = data[0] == '@' ? json_load_file(data + 1, 0, &jerr) : json_loads(data, 0, &jerr);
+        args = json_loads(data, 0, &jerr);
+        free(buf);
         if (!json_is_object(args)) {
             json_decref(args);
-            fprintf(r->err, "certflow: --data must be a JSON object (%s)\n", jerr.text);
+            cli_textf(r->err, "certflow: --data must be a JSON object such as {} (%s)\n",
+                      args ? "it is another JSON value" : jerr.text);
             return CLI_EXIT_INVALID;
         }
     }

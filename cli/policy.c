@@ -150,10 +150,10 @@ static int diff_or_apply(cli_run *r, int apply)
     } else {
         size_t n = json_object_size(ch.ids);
         if (apply)
-            fprintf(r->out, "applied %s as the overlay of %s: policy %.12s -> %.12s\n", file, county, ch.old_hash,
+            cli_textf(r->out, "applied %s as the overlay of %s: policy %.12s -> %.12s\n", file, county, ch.old_hash,
                     ch.new_hash);
         else
-            fprintf(r->out, "county %s: policy %.12s -> %.12s with %s\n", county, ch.old_hash, ch.new_hash, file);
+            cli_textf(r->out, "county %s: policy %.12s -> %.12s with %s\n", county, ch.old_hash, ch.new_hash, file);
         print_changes(r, &ch);
         if (apply)
             fprintf(r->out,
@@ -166,7 +166,7 @@ static int diff_or_apply(cli_run *r, int apply)
                     n == 1 ? "" : "s", ch.moved + ch.added + ch.removed,
                     ch.moved + ch.added + ch.removed == 1 ? "" : "s", ch.eligibility);
         else
-            fprintf(r->out, "no live instance of %s would change; nothing was written\n", county);
+            cli_textf(r->out, "no live instance of %s would change; nothing was written\n", county);
     }
     json_decref(ch.params);
     json_decref(ch.rows);
@@ -204,9 +204,9 @@ static int print_case(void *ud, const cf_policy_case *c)
         return 0;
     }
     if (c->passed)
-        fprintf(t->r->out, "PASS  %s  %s\n", base_name(c->file), c->name);
+        cli_textf(t->r->out, "PASS  %s  %s\n", base_name(c->file), c->name);
     else
-        fprintf(t->r->out, "FAIL  %s  %s  expected: %s  got: %s\n", base_name(c->file), c->name,
+        cli_textf(t->r->out, "FAIL  %s  %s  expected: %s  got: %s\n", base_name(c->file), c->name,
                 *c->expected ? c->expected : "(see got)", c->got);
     return 0;
 }

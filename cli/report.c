@@ -417,7 +417,7 @@ static void print_number(FILE *f, const json_t *v)
     else if (json_is_real(v))
         fprintf(f, "%.1f", json_real_value(v));
     else if (json_is_string(v))
-        fputs(json_string_value(v), f);
+        cli_put(f, json_string_value(v));
     else
         fputs("-", f);
 }
@@ -431,7 +431,7 @@ static void title(FILE *f, const char *parent, const char *key)
             *p = ' ';
     if (buf[0] >= 'a' && buf[0] <= 'z')
         buf[0] = (char)(buf[0] - 'a' + 'A');
-    fprintf(f, "\n%s\n", buf);
+    cli_textf(f, "\n%s\n", buf);
 }
 
 /* An object of numbers: one "  name  value" line each. */
@@ -443,7 +443,7 @@ static void print_list(FILE *f, const json_t *o)
     json_object_foreach((json_t *)o, k, v) if (strlen(k) > w) w = strlen(k);
     json_object_foreach((json_t *)o, k, v)
     {
-        fprintf(f, "  %-*s  ", (int)w, k);
+        cli_textf(f, "  %-*s  ", (int)w, k);
         print_number(f, v);
         fputc('\n', f);
     }
@@ -462,11 +462,11 @@ static void print_table(FILE *f, const char *first, const json_t *o)
         return;
     }
     fprintf(f, "  %-*s", (int)w, first);
-    json_object_foreach(head, col, cell) fprintf(f, "  %9s", col);
+    json_object_foreach(head, col, cell) cli_textf(f, "  %9s", col);
     fputc('\n', f);
     json_object_foreach((json_t *)o, k, v)
     {
-        fprintf(f, "  %-*s", (int)w, k);
+        cli_textf(f, "  %-*s", (int)w, k);
         json_object_foreach(v, col, cell) fprintf(f, "  %9lld", (long long)json_integer_value(cell));
         fputc('\n', f);
     }
@@ -477,8 +477,8 @@ static int print_text(FILE *f, const json_t *r)
     const json_t *per = json_object_get(r, "period");
     const char *from = json_string_value(json_object_get(per, "from")),
                *to = json_string_value(json_object_get(per, "to"));
-    fprintf(f, "Peer Support Specialist program report, %s to %s\n", from, to);
-    fprintf(f, "(certificants as of %s; the other figures count what happened in the period)\n", to);
+    cli_textf(f, "Peer Support Specialist program report, %s to %s\n", from, to);
+    cli_textf(f, "(certificants as of %s; the other figures count what happened in the period)\n", to);
     const char *k;
     json_t *v;
     json_object_foreach((json_t *)r, k, v)

@@ -199,7 +199,7 @@ static void group_digits(long long v, char buf[32])
 static int engine_error(sim *s, int rc, const char *what, const char *id)
 {
     char d[11];
-    fprintf(s->r->err, "\ncertflow: simulate stopped on %s: %s%s%s: %s\n", date_str(s->day, d), what, id ? " on " : "",
+    cli_textf(s->r->err, "\ncertflow: simulate stopped on %s: %s%s%s: %s\n", date_str(s->day, d), what, id ? " on " : "",
             id ? id : "", cf_errmsg(s->e)[0] ? cf_errmsg(s->e) : cf_strerror(rc));
     s->failed = 1;
     s->exit_code = cli_exit_code(rc);

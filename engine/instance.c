@@ -15,12 +15,19 @@
 static int parse_object(cf_engine *e, const char *text, const char *what, json_t **out)
 {
     *out = NULL;
-    if (!text || !*text) {
+    if (!text) {
         *out = json_object();
         return *out ? CF_OK : cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
+    if (!*text)
+        return cf__fail(&e->err, CF_EJSON,
+                        "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
     json_error_t jerr;
     json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
+    if (!v && strstr(jerr.text, "\\u0000"))
+        return cf__fail(&e->err, CF_EJSON,
+                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
+                        "keys and text may not contain it", what, jerr.line, jerr.column);
     if (!v)
         return cf__fail(&e->err, CF_EJSON,
                         "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
@@ -69,6 +76,28 @@ static int merge_patch(json_t *target, json_t *patch)
 int cf__json_merge_patch(json_t *target, json_t *patch)
 {
     return merge_patch(target, patch);
+}
+
+/* The text arguments of cf_instance_create: UTF-8, and one printable line for names. */
+static int check_create_text(cf_engine *e, const char *workflow, const char *actor)
+{
+    int rc = cf__check_text(&e->err, "the workflow name", workflow, true);
+    if (rc == CF_OK)
+        rc = cf__check_text(&e->err, "the actor", actor, true);
+    return rc;
+}
+
+/* The text arguments of cf_instance_fire: UTF-8, and one printable line for each. */
+static int check_fire_text(cf_engine *e, const char *id, const char *event, const char *actor, const char *idem_key)
+{
+    int rc = cf__check_text(&e->err, "the instance id", id, true);
+    if (rc == CF_OK)
+        rc = cf__check_text(&e->err, "the event name", event, true);
+    if (rc == CF_OK)
+        rc = cf__check_text(&e->err, "the actor", actor, true);
+    if (rc == CF_OK)
+        rc = cf__check_text(&e->err, "the idempotency key", idem_key, true);
+    return rc;
 }
 
 static bool valid_county(const char *s)
@@ -662,6 +691,9 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_EINVAL, "cf_instance_fire: an instance id and an event name are required");
     if (idem_key && !*idem_key)
         return cf__fail(&e->err, CF_EINVAL, "an empty idempotency key is not allowed; pass NULL for none");
+    rc = check_fire_text(e, id, event, actor, idem_key);
+    if (rc != CF_OK)
+        return rc;
     json_t *data = NULL;
     rc = parse_object(e, data_json, "event data", &data);
     if (rc != CF_OK)
@@ -713,6 +745,9 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     if (!workflow || !county || !id_out)
         return cf__fail(&e->err, CF_EINVAL, "cf_instance_create: workflow, county and id_out are required");
     id_out[0] = '\0';
+    rc = check_create_text(e, workflow, actor);
+    if (rc != CF_OK)
+        return rc;
     if (!valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. "

@@ -73,6 +73,24 @@ size_t cf__edit_distance(const char *a, const char *b);
 /* The candidate closest to name (distance <= 3), or NULL. */
 const char *cf__closest(const char *name, const char *const *candidates, size_t n);
 
+/* ---- util.c: text checked at the door (every caller-given or policy-returned string) ---- */
+
+/* Decode one UTF-8 sequence of s[0..n): its length (1-4) and *cp, or 0 when it is
+ * not well formed (overlong, a surrogate, above U+10FFFF, cut short, a stray byte). */
+size_t cf__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp);
+/* Offset of the first byte of s[0..n) that is not well-formed UTF-8; n if none. */
+size_t cf__utf8_invalid_at(const char *s, size_t n);
+bool cf__utf8_valid(const char *s, size_t n);
+/* Code points that move the cursor or reorder what is shown: C0, DEL, C1, the
+ * line/paragraph separators and the bidirectional marks, embeddings and isolates. */
+bool cf__is_control(uint32_t cp);
+/* A caller's text argument: CF_EINVAL naming `what` unless it is valid UTF-8 and,
+ * with `line`, free of control characters (names, actors, keys). NULL passes. */
+int cf__check_text(cf__err *err, const char *what, const char *s, bool line);
+/* Text a policy or plugin returned (n bytes): CF_EPOLICY naming `what` if it holds
+ * a NUL byte or is not valid UTF-8. NULL passes. */
+int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_t n);
+
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 
 /* A calendar date. */

@@ -1499,7 +1499,11 @@ int cf__plugin_guard(cf_engine *e, int index, const cf__call *ctx, bool *ok, cha
         rc = dispatch_fail(e, &c, CF_EPLUGIN, CF_PLUGIN_ERROR);
     } else {
         *ok = allow == 1;
-        if (!*ok && c.reason && *c.reason) {
+        cf__err bad;
+        if (!*ok && c.reason && cf__check_returned_text(&bad, "its reason", c.reason, strlen(c.reason)) != CF_OK) {
+            set_str(&c.error, cf__strdup(bad.msg));
+            rc = dispatch_fail(e, &c, CF_EPLUGIN, CF_PLUGIN_ERROR);
+        } else if (!*ok && c.reason && *c.reason) {
             *reason = c.reason;
             c.reason = NULL;
         }
@@ -1603,6 +1607,9 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
         return rc;
     if (!name || !result_json)
         return cf__fail(&e->err, CF_EINVAL, "cf_plugin_query: a query name and a result pointer are required");
+    rc = cf__check_text(&e->err, "the query name", name, true);
+    if (rc != CF_OK)
+        return rc;
     cf__plugins *r = e->plugins;
     const query_entry *q = NULL;
     for (size_t i = 0; r && i < r->nqueries && !q; i++)
@@ -1618,8 +1625,11 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
         cf__buf_free(&b);
         return rc;
     }
+    if (args_json && !*args_json)
+        return cf__fail(&e->err, CF_EJSON,
+                        "the arguments of query '%s' are empty: give a JSON object such as {} (or NULL for none)", name);
     json_t *args = NULL;
-    if (args_json && *args_json) {
+    if (args_json) {
         json_error_t jerr;
         args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
         if (!args || !json_is_object(args)) {

@@ -930,6 +930,15 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *c
     return rc;
 }
 
+/* A guard's reason is stored in the history: UTF-8 text without NUL bytes. */
+static int check_reason(cf__policy *p, const char *why, size_t len, cf__err *err)
+{
+    cf__err bad;
+    if (cf__check_returned_text(&bad, "its reason", why, len) == CF_OK)
+        return CF_OK;
+    return call_fail(p, err, CF_EPOLICY, "returned a reason that is not storable text: %s", bad.msg);
+}
+
 int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char **reason, cf__err *err)
 {
     *ok = false;
@@ -945,13 +954,15 @@ int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char
         *ok = true;
     } else {
         char fallback[256];
-        const char *why = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+        size_t why_len = 0;
+        const char *why = lua_type(L, -1) == LUA_TSTRING ? lua_tolstring(L, -1, &why_len) : NULL;
         if (!why) {
             snprintf(fallback, sizeof fallback, "%s said no", p->names[CF__ROLE_GUARD][fn]);
             why = fallback;
+            why_len = strlen(why);
         }
-        *reason = cf__strdup(why);
-        if (!*reason)
+        rc = check_reason(p, why, why_len, err);
+        if (rc == CF_OK && !(*reason = cf__strdup(why)))
             rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory copying its reason");
     }
     call_end(p, base);
@@ -979,6 +990,18 @@ static size_t path_push(conv *cv, lua_State *L, int key)
     else
         snprintf(cv->path + len, sizeof cv->path - len, "[%lld]", (long long)lua_tointeger(L, key));
     return len;
+}
+
+/* A key of a returned table becomes a JSON member name: UTF-8 without NUL bytes. */
+static int check_key(conv *cv, lua_State *L, int key)
+{
+    size_t n = 0;
+    const char *k = lua_tolstring(L, key, &n);
+    if (memchr(k, '\0', n))
+        return conv_fail(cv, "a key holding a NUL byte (\"\\0\"); keys are plain names");
+    if (!cf__utf8_valid(k, n))
+        return conv_fail(cv, "a key that is not valid UTF-8");
+    return CF_OK;
 }
 
 static bool is_root_view(cf__policy *p, lua_State *L, int idx)
@@ -1053,6 +1076,11 @@ static int table_to_json(conv *cv, lua_State *L, int idx, int depth, bool top, j
     } else {
         lua_pushnil(L);
         while (rc == CF_OK && lua_next(L, idx)) {
+            rc = check_key(cv, L, -2);
+            if (rc != CF_OK) {
+                lua_pop(L, 1); /* the value; the key is popped below */
+                break;
+            }
             size_t len = path_push(cv, L, -2);
             json_t *v = NULL;
             rc = to_json(cv, L, lua_gettop(L), depth + 1, false, &v);
@@ -1082,6 +1110,8 @@ static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t 
     case LUA_TSTRING: {
         size_t len;
         const char *s = lua_tolstring(L, idx, &len);
+        if (memchr(s, '\0', len))
+            return conv_fail(cv, "text holding a NUL byte (\"\\0\"); return plain text");
         j = json_stringn(s, len);
         if (!j)
             return conv_fail(cv, "text that is not valid UTF-8");

@@ -995,6 +995,9 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
     if (cf__store_in_batch(e->store))
         return cf__fail(&e->err, CF_EINVAL, "cf_policy_apply cannot run inside a batch; commit or roll back the "
                                             "batch first (cf_batch_commit)");
+    rc = cf__check_text(&e->err, "the actor", actor, true);
+    if (rc != CF_OK)
+        return rc;
     if (!actor || !*actor)
         actor = "api";
     char *text = NULL;

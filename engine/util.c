@@ -318,3 +318,104 @@ const char *cf__closest(const char *name, const char *const *candidates, size_t 
     }
     return best;
 }
+
+/* ---- Text checked at the door ---- */
+
+size_t cf__utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = s[0];
+    size_t len;
+    uint32_t v, min;
+    if (c < 0x80) {
+        *cp = c;
+        return 1;
+    } else if (c >= 0xC2 && c <= 0xDF) {
+        len = 2, v = c & 0x1Fu, min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3, v = c & 0x0Fu, min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4, v = c & 0x07u, min = 0x10000;
+    } else {
+        return 0; /* a continuation byte, an overlong lead (C0, C1) or beyond U+10FFFF (F5..FF) */
+    }
+    if (n < len)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        v = (v << 6) | (s[i] & 0x3Fu);
+    }
+    if (v < min || v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    *cp = v;
+    return len;
+}
+
+size_t cf__utf8_invalid_at(const char *s, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        uint32_t cp;
+        size_t k = cf__utf8_decode(u + i, n - i, &cp);
+        if (k == 0)
+            return i;
+        i += k;
+    }
+    return n;
+}
+
+bool cf__utf8_valid(const char *s, size_t n)
+{
+    return cf__utf8_invalid_at(s, n) == n;
+}
+
+bool cf__is_control(uint32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F) || cp == 0x2028 || cp == 0x2029 || cp == 0x061C ||
+           cp == 0x200E || cp == 0x200F || (cp >= 0x202A && cp <= 0x202E) || (cp >= 0x2066 && cp <= 0x2069);
+}
+
+int cf__check_text(cf__err *err, const char *what, const char *s, bool line)
+{
+    if (!s)
+        return CF_OK;
+    size_t n = strlen(s);
+    size_t bad = cf__utf8_invalid_at(s, n);
+    if (bad < n)
+        return cf__fail(err, CF_EINVAL,
+                        "%s is not valid UTF-8 (byte 0x%02X at offset %zu); pass UTF-8 text (nothing was changed)",
+                        what, (unsigned)(unsigned char)s[bad], bad);
+    if (!line)
+        return CF_OK;
+    const unsigned char *u = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        uint32_t cp = 0;
+        size_t k = cf__utf8_decode(u + i, n - i, &cp);
+        if (cf__is_control(cp))
+            return cf__fail(err, CF_EINVAL,
+                            "%s holds the control character U+%04X at offset %zu; use one line of printable "
+                            "text (nothing was changed)",
+                            what, (unsigned)cp, i);
+        i += k;
+    }
+    return CF_OK;
+}
+
+int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_t n)
+{
+    if (!s)
+        return CF_OK;
+    const char *nul = memchr(s, '\0', n);
+    if (nul)
+        return cf__fail(err, CF_EPOLICY,
+                        "%s holds a NUL byte at offset %zu; return plain UTF-8 text without \"\\0\"", what,
+                        (size_t)(nul - s));
+    size_t bad = cf__utf8_invalid_at(s, n);
+    if (bad < n)
+        return cf__fail(err, CF_EPOLICY, "%s is not valid UTF-8 (byte 0x%02X at offset %zu); return UTF-8 text",
+                        what, (unsigned)(unsigned char)s[bad], bad);
+    return CF_OK;
+}

@@ -752,6 +752,252 @@ static void test_verify_broken(void **state)
     free(id);
 }
 
+/* ---- Text checked at the door, and escaped on the way out (issue 8) ---- */
+
+#define FIX_TEXT CF_TEST_FIXTURES "/text"
+
+/* certflow --db DB with the text fixture (tests/fixtures/text) and args... */
+static result cf_text(fx *f, ...)
+{
+    const char *args[60] = {"--db", f->db, "--workflows", FIX_TEXT "/workflows", "--policies", FIX_TEXT "/lua",
+                            "--now", T0};
+    size_t n = 8;
+    va_list ap;
+    va_start(ap, f);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        assert_true(n < 59);
+        args[n++] = s;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    return run_argv(f, args);
+}
+
+#define CF_TEXT(f, ...) cf_text((f), __VA_ARGS__, (const char *)NULL)
+
+static int history_rows(fx *f, const char *id)
+{
+    result r = CF(f, "--json", "history", id);
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    int n = (int)json_array_size(doc);
+    json_decref(doc);
+    result_free(&r);
+    return n;
+}
+
+/* Exit 4 with needle in stderr, and the instance's history as it was. */
+static void refused(fx *f, const char *id, result r, const char *needle)
+{
+    expect(&r, 4);
+    contains(r.err, needle);
+    assert_string_equal(r.out, "");
+    result_free(&r);
+    assert_int_equal(history_rows(f, id), 1);
+}
+
+static void write_bytes(const char *path, const char *bytes, size_t n)
+{
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(bytes, 1, n, fp), n);
+    assert_int_equal(fclose(fp), 0);
+}
+
+static void test_text_refused_at_the_door(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    static const char *const bad[] = {"\xff", "\xc0\x80", "\xed\xa0\x80"};
+    for (size_t i = 0; i < 3; i++) {
+        refused(f, id, CF(f, "fire", id, "assign", "--actor", bad[i]), "the actor is not valid UTF-8");
+        refused(f, id, CF(f, "fire", id, "assign", "--key", bad[i]), "the idempotency key is not valid UTF-8");
+        char data[64];
+        snprintf(data, sizeof data, "{\"assignee\":\"%s\"}", bad[i]);
+        refused(f, id, CF(f, "fire", id, "assign", "--data", data), "event data is not valid JSON");
+    }
+    refused(f, id, CF(f, "fire", id, "assign", "--actor", "ops\x1b[31m"), "the actor holds the control character U+001B");
+    refused(f, id, CF(f, "fire", id, "assign", "--key", "k\nforged"), "the idempotency key holds the control character");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "{\"a\\u0000b\":1}"), "it holds \\u0000 (a NUL character)");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "{\"assignee\":\"x\\u0000y\"}"), "event data is not valid JSON");
+
+    refused(f, id, CF(f, "fire", id, "assign", "--data", ""), "--data is empty: give a JSON object such as {}");
+    char *empty = cft_write(f->dir, "empty.json", "");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "@empty.json"),
+            "--data file 'empty.json' is empty: give a JSON object such as {}");
+    char *blank = cft_write(f->dir, "blank.json", " \n");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "@blank.json"), "give a JSON object such as {}");
+    char *nul = cft_path(f->dir, "nul.json");
+    write_bytes(nul, "{\"assignee\":\"ana\"}\0junk", 23);
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "@nul.json"),
+            "--data file 'nul.json' has a NUL byte after the JSON value, at offset 18");
+    char *junk = cft_write(f->dir, "junk.json", "{\"assignee\":\"ana\"}\n}x");
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "@junk.json"),
+            "--data file 'junk.json' has bytes after the JSON value, at offset 19");
+    char *lead = cft_path(f->dir, "lead.json");
+    write_bytes(lead, "\0{}", 3);
+    refused(f, id, CF(f, "fire", id, "assign", "--data", "@lead.json"), "holds a NUL byte at offset 0");
+
+    /* new is held to the same: nothing is created. */
+    result r = CF(f, "new", "ticket", "--county", "alameda", "--data", "@nul.json");
+    expect(&r, 4);
+    contains(r.err, "nul.json");
+    result_free(&r);
+    r = CF(f, "new", "ticket", "--county", "alameda", "--actor", "\xed\xa0\x80");
+    expect(&r, 4);
+    contains(r.err, "the actor is not valid UTF-8");
+    result_free(&r);
+    r = CF(f, "--json", "list");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 1);
+    json_decref(doc);
+    result_free(&r);
+
+    /* A file of one object followed by blanks is fine. */
+    char *ok = cft_write(f->dir, "ok.json", "{\"assignee\":\"ana\"}\n\n");
+    r = CF(f, "fire", id, "assign", "--data", "@ok.json");
+    expect(&r, 0);
+    result_free(&r);
+    free(ok);
+    free(lead);
+    free(junk);
+    free(nul);
+    free(blank);
+    free(empty);
+    free(id);
+}
+
+static void test_text_guard_reason_refused(void **state)
+{
+    fx *f = *state;
+    result r = CF_TEXT(f, "new", "note", "--county", "alameda");
+    expect(&r, 0);
+    r.out[36] = '\0';
+    char *id = strdup(r.out);
+    result_free(&r);
+    r = CF_TEXT(f, "fire", id, "nul_reason");
+    expect(&r, 4);
+    contains(r.err, "policy guard 'nul_reason'");
+    contains(r.err, "NUL byte");
+    result_free(&r);
+    r = CF_TEXT(f, "fire", id, "bad_reason");
+    expect(&r, 4);
+    contains(r.err, "policy guard 'bad_reason'");
+    contains(r.err, "not valid UTF-8");
+    result_free(&r);
+    r = CF_TEXT(f, "--json", "history", id);
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 1);
+    json_decref(doc);
+    result_free(&r);
+    free(id);
+}
+
+/* No byte that drives a terminal reaches it: ESC, CR, other C0 and C1, DEL, U+202E, U+2028. */
+static void no_raw_controls(const char *text)
+{
+    for (const unsigned char *p = (const unsigned char *)text; *p; p++) {
+        if ((*p < 0x20 && *p != '\n') || *p == 0x7f)
+            fail_msg("raw control byte 0x%02x in:\n%s", *p, text);
+        if (p[0] == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)
+            fail_msg("raw C1 control in:\n%s", text);
+        if (p[0] == 0xe2 && p[1] == 0x80 && (p[2] == 0xae || p[2] == 0xa8))
+            fail_msg("raw U+202E or U+2028 in:\n%s", text);
+    }
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void test_text_output_escaped(void **state)
+{
+    fx *f = *state;
+    /* A reason that echoes the caller's text: a newline that would forge a row, colour, and an override. */
+    static const char why[] = "{\"why\":\"x\\n2  2025-01-06T17:00:00Z  admin  approve  applied\\u001b[31m\\u202e\\u0085\"}";
+    result r = CF_TEXT(f, "new", "note", "--county", "alameda", "--data", "{\"text\":\"a\\u202eb\\u2028c\\u007f\"}");
+    expect(&r, 0);
+    r.out[36] = '\0';
+    char *id = strdup(r.out);
+    result_free(&r);
+
+    r = CF_TEXT(f, "fire", id, "echo", "--data", why);
+    expect(&r, 1);
+    no_raw_controls(r.out);
+    contains(r.out, "rejected: x\\n2  2025-01-06T17:00:00Z  admin  approve  applied\\x1b[31m\\u202e\\u0085\n");
+    assert_int_equal(count_lines(r.out), 1);
+    result_free(&r);
+
+    r = CF_TEXT(f, "history", id);
+    expect(&r, 0);
+    no_raw_controls(r.out);
+    contains(r.out, "x\\n2  2025-01-06T17:00:00Z  admin  approve  applied\\x1b[31m\\u202e\\u0085");
+    assert_int_equal(count_lines(r.out), 3); /* the header, created, rejected: no forged row */
+    result_free(&r);
+
+    r = CF_TEXT(f, "show", id);
+    expect(&r, 0);
+    no_raw_controls(r.out);
+    contains(r.out, "\"text\": \"a\\u202eb\\u2028c\\x7f\"");
+    result_free(&r);
+
+    /* JSON output is for programs: jansson escapes C0 and quotes, and the text reads back as it was. */
+    r = CF_TEXT(f, "--json", "history", id);
+    expect(&r, 0);
+    assert_null(strchr(r.out, '\x1b'));
+    json_t *doc = parse_json(&r);
+    const char *reason = json_string_value(json_array_get(json_object_get(json_array_get(doc, 1), "reasons"), 0));
+    assert_non_null(reason);
+    assert_string_equal(reason, "x\n2  2025-01-06T17:00:00Z  admin  approve  applied\x1b[31m\xe2\x80\xae\xc2\x85");
+    json_decref(doc);
+    result_free(&r);
+
+    /* A usage error quotes what was typed, escaped. */
+    r = CF_TEXT(f, "\x1b]0;pwned\x07");
+    expect(&r, 2);
+    no_raw_controls(r.err);
+    contains(r.err, "unknown command '\\x1b]0;pwned\\x07'");
+    result_free(&r);
+    free(id);
+}
+
+/* A row stored before text was checked (an actor that is not UTF-8) is shown escaped, not as null. */
+static void test_text_old_rows_shown_escaped(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+    sqlite3 *db = NULL;
+    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
+    char *err = NULL;
+    int rc = sqlite3_exec(db,
+                          "DROP TRIGGER IF EXISTS history_no_update;"
+                          "UPDATE history SET actor = 'ops' || CAST(X'FF1B' AS TEXT);",
+                          NULL, NULL, &err);
+    if (rc != SQLITE_OK)
+        fail_msg("writing the old row failed: %s", err ? err : "?");
+    sqlite3_close(db);
+
+    result r = CF(f, "--json", "history", id);
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(doc, 0), "actor")), "ops\\xff\\x1b");
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "history", id);
+    expect(&r, 0);
+    no_raw_controls(r.out);
+    contains(r.out, "ops\\xff\\x1b");
+    result_free(&r);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -769,6 +1015,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_broken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_refused_at_the_door, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_guard_reason_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_output_escaped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_text_old_rows_shown_escaped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -198,6 +198,20 @@ static void test_load_errors_name_file_and_fix(void **state)
     cf_engine_close(e);
 }
 
+/* Issue 8: a plugin guard's reason that is not UTF-8 fails the fire, naming the guard; nothing is recorded. */
+static void test_plugin_guard_reason_must_be_utf8(void **state)
+{
+    fixture *f = *state;
+    cf_engine *e = open_all(f);
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "order", "alameda", NULL, "t", id), CF_OK);
+    assert_int_equal(cf_instance_fire(e, id, "pay", "{\"bad_reason\": true}", "t", NULL, NULL), CF_EPLUGIN);
+    assert_contains(cf_errmsg(e), "guard 'good_has_amount' of plugin 'good'");
+    assert_contains(cf_errmsg(e), "its reason is not valid UTF-8 (byte 0xFF at offset 3)");
+    assert_int_equal(cft_history_count(e, id), 1);
+    cf_engine_close(e);
+}
+
 static void test_engine_works_without_refused_plugins(void **state)
 {
     fixture *f = *state;
@@ -585,6 +599,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_load_errors_name_file_and_fix, setup, teardown),
         cmocka_unit_test_setup_teardown(test_engine_works_without_refused_plugins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_guard_reason_must_be_utf8, setup, teardown),
         cmocka_unit_test_setup_teardown(test_workflow_naming_missing_action_fails, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_name_first_plugin_keeps_it, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_plugin_names_are_refused, setup, teardown),

@@ -5,7 +5,10 @@
  * Conventions (they hold for every function below):
  * - Every function returns a result code from CF_RESULT_TABLE; CF_OK is 0.
  *   On any other code, cf_errmsg(engine) says what went wrong and what to do.
- * - Strings are UTF-8 and NUL-terminated. Times are cf_time: whole seconds since
+ * - Strings are UTF-8 and NUL-terminated; text that is not valid UTF-8 is refused
+ *   (CF_EINVAL, or CF_EJSON inside JSON), and names, ids, actors and idempotency
+ *   keys may hold no control character (docs/embedding.md). JSON data is one
+ *   complete object; NULL means {}, "" is refused. Times are cf_time: whole seconds since
  *   1970-01-01T00:00:00Z. Dates and times cross this API as ISO 8601 text.
  * - Pointers the engine returns (inside cf_instance_info, cf_fire_result,
  *   cf_history_entry, ...) are owned by the engine and stay valid until the next

@@ -124,7 +124,9 @@ static int has_amount(cf_call *call, void *ud, int *allow)
     (void)ud;
     const char *v = NULL;
     *allow = H->event_data_get(call, "amount", &v) == CF_PLUGIN_OK;
-    if (!*allow)
+    if (!*allow && H->event_data_get(call, "bad_reason", &v) == CF_PLUGIN_OK)
+        H->set_reason(call, "no \xff amount"); /* not UTF-8: the engine must refuse to store it */
+    else if (!*allow)
         H->set_reason(call, "no amount given");
     return CF_PLUGIN_OK;
 }
