@@ -172,9 +172,33 @@ static int setup(cli_run *r)
     return 0;
 }
 
+/* Commands that only read the database: when it cannot be written (a read-only
+ * file or folder), they open it read-only instead of failing. */
+static int reads_only(const cli_args *a)
+{
+    switch (a->cmd) {
+    case CLI_CMD_SHOW:
+    case CLI_CMD_HISTORY:
+    case CLI_CMD_LIST:
+    case CLI_CMD_DUE:
+    case CLI_CMD_VERIFY:
+    case CLI_CMD_REGISTRY:
+    case CLI_CMD_REPORT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int open_engine(cli_run *r, const char *path)
 {
     int rc = cf_engine_open(path, &r->opts, &r->e);
+    if (rc == CF_EREADONLY && reads_only(r->a)) {
+        cf_engine_close(r->e);
+        r->e = NULL;
+        r->opts.read_only = 1;
+        rc = cf_engine_open(path, &r->opts, &r->e);
+    }
     if (rc != CF_OK)
         return cli_fail(r, rc);
     return 0;

@@ -37,6 +37,9 @@ struct cf__store {
     int64_t last_seq;
     char last_hash[CF__HASH_HEX];
     bool queued; /* cf__store_outbox_add succeeded since cf__store_clear_queued */
+    /* Opened for reading only (cf__store_open_read_only): nothing is created,
+     * migrated or written; every write transaction is refused with CF_EREADONLY. */
+    bool read_only;
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the
