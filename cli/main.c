@@ -663,7 +663,9 @@ static int cmd_check(cli_run *r)
         fprintf(r->err, "certflow: check found %d problem%s in %s and %s (fix them and run certflow check again)\n",
                 problems, problems == 1 ? "" : "s", r->workflows, r->policies);
     }
-    return cli_exit_code(rc);
+    /* Whatever kind of problem (a refused plugin, a policy stopped by a limit):
+     * check found it, which docs/cli.md gives exit 4. */
+    return rc == CF_OK ? CLI_EXIT_OK : CLI_EXIT_INVALID;
 }
 
 /* ---- Dispatch ---- */

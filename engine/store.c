@@ -200,7 +200,8 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
         return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
                         what, detail, path);
     case SQLITE_CORRUPT:
-        return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+        /* A store error: CF_ECORRUPT means verify found the history chain broken. */
+        return cf__fail(err, CF_ESTORE, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
     case SQLITE_IOERR:
         return io_fail(s, sqlite_rc, what, detail, path, err);
     default:

@@ -639,7 +639,8 @@ static void test_fail_mapping(void **state)
     assert_int_equal(cf__store_fail(s, SQLITE_READONLY_DBMOVED, "saving", &err), CF_EREADONLY);
     assert_contains(err.msg, "writable");
     assert_int_equal(cf__store_fail(s, SQLITE_NOMEM, "saving", &err), CF_ENOMEM);
-    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ECORRUPT);
+    /* A malformed file is a store error (exit 5), not a broken history chain. */
+    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ESTORE);
     assert_contains(err.msg, "backup");
     assert_int_equal(cf__store_fail(s, SQLITE_NOTADB, "saving", &err), CF_ESCHEMA);
     assert_int_equal(cf__store_fail(s, SQLITE_CONSTRAINT_CHECK, "saving", &err), CF_ESTORE);
