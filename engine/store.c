@@ -612,6 +612,10 @@ static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf_
     s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
     s->read_only = read_only;
     int r = read_only ? connect_read_only(s, err) : connect_read_write(s, err);
+    /* SQLite fell back to reading a file it may not write. Refuse before reading
+     * anything: reading a WAL database would create -wal and -shm it cannot remove. */
+    if (r == CF_OK && !read_only && sqlite3_db_readonly(s->db, "main") == 1)
+        r = readonly_fail(s, err);
     if (r == CF_OK) {
         sqlite3_extended_result_codes(s->db, 1);
         sqlite3_busy_timeout(s->db, s->busy_timeout_ms);

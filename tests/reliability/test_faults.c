@@ -577,6 +577,25 @@ static void test_refused_open_leaves_no_companions(void **state)
     assert_string_equal(after, before);
     free(before);
     free(after);
+
+    /* A read-only file in a folder anyone may write: opening it to write is
+     * refused before SQLite reads it (reading a WAL database made a -wal and a
+     * -shm, owned by the reader, that stayed). */
+    raw_exec(f->db, "PRAGMA user_version = 2");
+    assert_int_equal(chmod(f->dir, 0777), 0);
+    assert_int_equal(chmod(f->db, 0444), 0);
+    before = listing(f->dir);
+    assert_true(become_nobody());
+    e = rel_open(f->db, &f->clock, 0, &rc, msg, sizeof msg);
+    cf_engine_close(e);
+    assert_int_equal(seteuid(0), 0);
+    if (rc != CF_EREADONLY)
+        fail_msg("opening a read-only file to write: %s: %s", cf_result_name(rc), msg);
+    assert_contains(msg, "is read-only");
+    after = listing(f->dir);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
 }
 
 int main(void)
