@@ -378,6 +378,56 @@ static void test_exit_codes_match_the_documented_table(void **state)
     free(tampered);
 }
 
+/* The first word of a meaning, without backticks, lower case. */
+static void first_word(const char *text, char out[32])
+{
+    size_t n = 0;
+    for (const char *p = text; *p && n < 31; p++) {
+        if (*p == '`')
+            continue;
+        if (!isalpha((unsigned char)*p))
+            break;
+        out[n++] = (char)tolower((unsigned char)*p);
+    }
+    out[n] = '\0';
+}
+
+/* `certflow --help` lists the same codes as docs/cli.md, each described alike. */
+static void test_help_lists_the_documented_codes(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF_BARE(f, PLAIN, "--help");
+    assert_int_equal(r.code, 0);
+    char *at = strstr(r.out, "Exit codes:\n");
+    assert_non_null(at);
+    int listed = 0;
+    for (char *save = NULL, *line = strtok_r(at + strlen("Exit codes:\n"), "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char *p = line;
+        while (*p == ' ')
+            p++;
+        if (!isdigit((unsigned char)*p))
+            break;
+        int code = (int)strtol(p, &p, 10);
+        while (*p == ' ')
+            p++;
+        row *w = NULL;
+        for (int i = 0; i < f->t.n; i++)
+            if (f->t.rows[i].code == code)
+                w = &f->t.rows[i];
+        if (!w)
+            fail_msg("certflow --help lists exit code %d, which docs/cli.md does not", code);
+        char a[32], b[32];
+        first_word(p, a);
+        first_word(w->meaning, b);
+        if (strcmp(a, b) != 0)
+            fail_msg("exit code %d: --help says \"%s\", docs/cli.md \"%s\"", code, p, w->meaning);
+        listed++;
+    }
+    assert_int_equal(listed, f->t.n);
+    cft_run_free(&r);
+}
+
 /* The folder's entries, for comparing before and after. */
 static char *listing(const char *dir)
 {
@@ -456,6 +506,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_exit_codes_match_the_documented_table, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_help_lists_the_documented_codes, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_commands_work_on_read_only_database, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
