@@ -1296,8 +1296,6 @@ static int record_version(sqlite3 *db, const char *plugin, int version, cf_time 
     return rc;
 }
 
-/* Run one plugin's pending versions. A plugin problem refuses the plugin and
- * returns CF_OK; a store problem (busy, read-only, full) is returned. */
 static void refuse_newer(cf__plugins *r, struct cf_plugin *pl, int version)
 {
     unregister(r, pl, r->nfns);
@@ -1339,6 +1337,8 @@ static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, c
     return CF_OK;
 }
 
+/* Run one plugin's pending versions. A plugin problem refuses the plugin and
+ * returns CF_OK; a store problem (busy, read-only, full) is returned. */
 static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_time now, cf__err *err)
 {
     sqlite3 *db = cf__store_db(s);
