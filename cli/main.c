@@ -193,7 +193,9 @@ static int reads_only(const cli_args *a)
 static int open_engine(cli_run *r, const char *path)
 {
     int rc = cf_engine_open(path, &r->opts, &r->e);
-    if (rc == CF_EREADONLY && reads_only(r->a)) {
+    struct stat st;
+    /* A database that does not exist cannot be read: keep the message about creating it. */
+    if (rc == CF_EREADONLY && reads_only(r->a) && stat(path, &st) == 0) {
         cf_engine_close(r->e);
         r->e = NULL;
         r->opts.read_only = 1;
