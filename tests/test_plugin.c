@@ -598,7 +598,7 @@ static void test_non_regular_plugin_files_are_refused(void **state)
     size_t n = strlen(fifo) + strlen(folder) + strlen(SO("good")) + 32;
     char *paths = malloc(n);
     snprintf(paths, n, "%s:/dev/null:%s:%s", fifo, folder, SO("good"));
-    alarm(20);
+    alarm(60);
     cf_options o = options(f, NULL, paths);
     cf_engine *e = NULL;
     int rc = cf_engine_open(f->db, &o, &e);
