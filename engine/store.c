@@ -470,6 +470,13 @@ static int migrate(cf__store *s, cf__err *err)
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return r;
         }
+        if (version < 0) { /* changed by another program since identify() looked */
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return cf__fail(err, CF_ESCHEMA,
+                            "%s has schema version %d, which no certflow writes: the file was changed by another "
+                            "program; nothing was changed: restore it from a backup",
+                            s->path, version);
+        }
         char bump[96];
         /* Both values are our own integers: nothing here comes from data. */
         snprintf(bump, sizeof bump, "PRAGMA application_id = %d; PRAGMA user_version = %d;",
