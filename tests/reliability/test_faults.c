@@ -513,14 +513,37 @@ static void test_read_only_database_can_be_read(void **state)
     back_to_root();
     assert_int_equal(chmod(f->dir, 0755), 0);
 
+    /* A writer has the database open, with a commit still in its -wal: the
+     * read-only handle reads through the writer's -wal and -shm, and sees it. */
+    cf_engine *w = rel_open_ok(f->db, &f->clock, 0);
+    sqlite3_exec(cf__store_db(w->store), "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL);
+    char second[37];
+    assert_int_equal(cf_instance_create(w, "job", "alameda", "{\"count\":0}", "writer", second), CF_OK);
+    char *wal = malloc(strlen(f->db) + 8);
+    sprintf(wal, "%s-wal", f->db);
+    assert_int_equal(access(wal, F_OK), 0);
+    assert_int_equal(chmod(f->dir, 0555), 0);
+    assert_true(become_nobody());
+    int rc = 0;
+    char msg[2048];
+    cf_engine *e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    if (rc != CF_OK)
+        fail_msg("read-only open beside a writer: %s: %s", cf_result_name(rc), msg);
+    cf_instance_info got = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, second, &got), CF_OK);
+    assert_string_equal(got.county, "alameda");
+    cf_engine_close(e);
+    back_to_root();
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    cf_engine_close(w);
+    free(wal);
+
     /* An older schema cannot be migrated read-only: refused, untouched. */
     raw_exec(f->db, "PRAGMA user_version = 1");
     char before[65], after[65];
     rel_file_hash(f->db, before);
     char *files_before = listing(f->dir);
-    int rc = 0;
-    char msg[2048];
-    cf_engine *e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    e = open_read_only(f, f->db, &rc, msg, sizeof msg);
     cf_engine_close(e);
     if (rc != CF_EREADONLY)
         fail_msg("read-only open of an old schema: %s: %s", cf_result_name(rc), msg);
