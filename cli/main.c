@@ -175,9 +175,35 @@ static int setup(cli_run *r)
     return 0;
 }
 
+/* Commands that only read the database: when it cannot be written (a read-only
+ * file or folder), they open it read-only instead of failing. */
+static int reads_only(const cli_args *a)
+{
+    switch (a->cmd) {
+    case CLI_CMD_SHOW:
+    case CLI_CMD_HISTORY:
+    case CLI_CMD_LIST:
+    case CLI_CMD_DUE:
+    case CLI_CMD_VERIFY:
+    case CLI_CMD_REGISTRY:
+    case CLI_CMD_REPORT:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
 static int open_engine(cli_run *r, const char *path)
 {
     int rc = cf_engine_open(path, &r->opts, &r->e);
+    struct stat st;
+    /* A database that does not exist cannot be read: keep the message about creating it. */
+    if (rc == CF_EREADONLY && reads_only(r->a) && stat(path, &st) == 0) {
+        cf_engine_close(r->e);
+        r->e = NULL;
+        r->opts.read_only = 1;
+        rc = cf_engine_open(path, &r->opts, &r->e);
+    }
     if (rc != CF_OK)
         return cli_fail(r, rc);
     return 0;
@@ -687,7 +713,9 @@ static int cmd_check(cli_run *r)
         cli_textf(r->err, "certflow: check found %d problem%s in %s and %s (fix them and run certflow check again)\n",
                 problems, problems == 1 ? "" : "s", r->workflows, r->policies);
     }
-    return cli_exit_code(rc);
+    /* Whatever kind of problem (a refused plugin, a policy stopped by a limit):
+     * check found it, which docs/cli.md gives exit 4. */
+    return rc == CF_OK ? CLI_EXIT_OK : CLI_EXIT_INVALID;
 }
 
 /* ---- Dispatch ---- */

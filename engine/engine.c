@@ -304,6 +304,9 @@ static int store_definitions(cf_engine *e)
     /* Usually every definition is stored already: then opening needs no write lock
      * and does not wait for another process that is writing. */
     size_t missing = 0;
+    /* A read-only engine records nothing: instances it reads name their own definitions. */
+    if (cf__store_read_only(e->store))
+        return CF_OK;
     for (size_t i = 0; i < e->defs.ncurrent; i++) {
         bool stored = false;
         int rc = cf__store_def_exists(e->store, e->defs.items[i]->hash, &stored, &e->err);
@@ -367,8 +370,12 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
      * plugin, and workflows must only see the functions of plugins that stay. */
     /* A failed open leaves no trace: a database file it created is removed again. */
     struct stat before;
-    e->created_db = strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 && stat(path, &before) != 0;
-    rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    e->created_db = !e->opts.read_only && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
+                    stat(path, &before) != 0;
+    if (e->opts.read_only)
+        rc = cf__store_open_read_only(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    else
+        rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
     if (rc == CF_OK && e->opts.synchronous != CF_SYNC_NORMAL)
         rc = cf__store_set_synchronous(e->store, e->opts.synchronous, &e->err);
     if (rc != CF_OK)

@@ -305,6 +305,12 @@ typedef struct cf__store cf__store;
  * migrate the schema. A file that is not certflow's, or a schema newer than this
  * program knows (CF_ESCHEMA), is refused without changing it. */
 int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
+/* Open an existing database for reading only: creates no file (not even -wal or
+ * -shm when no process has the database open: it is then read as immutable),
+ * migrates nothing; a schema that needs migrating is refused with CF_EREADONLY.
+ * cf__store_begin on it fails with CF_EREADONLY; cf__store_begin_read works. */
+int cf__store_open_read_only(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
+bool cf__store_read_only(const cf__store *s);
 void cf__store_close(cf__store *s);
 sqlite3 *cf__store_db(cf__store *s);
 /* CF_SYNC_NORMAL (set at open) or CF_SYNC_FULL. */
@@ -314,6 +320,9 @@ int cf__store_set_synchronous(cf__store *s, int level, cf__err *err);
  * is open they are SAVEPOINT, RELEASE and ROLLBACK TO + RELEASE inside it instead,
  * so each call stays all-or-nothing and a failed one leaves the batch usable. */
 int cf__store_begin(cf__store *s, cf__err *err);
+/* A transaction that only reads: cf__store_begin on a writable store, a deferred
+ * BEGIN on a read-only one. End it with cf__store_rollback. */
+int cf__store_begin_read(cf__store *s, cf__err *err);
 int cf__store_commit(cf__store *s, cf__err *err);
 void cf__store_rollback(cf__store *s);
 

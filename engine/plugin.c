@@ -1044,6 +1044,22 @@ static int plugin_config_text(json_t *config, const char *name, char **out, cons
 typedef const cf_plugin_info *(*info_fn)(void);
 typedef int (*init_fn)(const cf_host *host, cf_plugin *self, const char *config_json);
 
+/* What a file that is not a regular file is, for messages. */
+static const char *file_kind(mode_t mode)
+{
+    if (S_ISFIFO(mode))
+        return "a FIFO (named pipe)";
+    if (S_ISCHR(mode))
+        return "a character device";
+    if (S_ISBLK(mode))
+        return "a block device";
+    if (S_ISSOCK(mode))
+        return "a socket";
+    if (S_ISDIR(mode))
+        return "a folder";
+    return "not a regular file";
+}
+
 static int load_one(cf__plugins *r, const char *path, json_t *config)
 {
     struct cf_plugin *pl = add_plugin(r, path);
@@ -1052,6 +1068,13 @@ static int load_one(cf__plugins *r, const char *path, json_t *config)
     struct stat st;
     if (stat(path, &st) != 0) {
         refuse(pl, "no such plugin file (%s); check options.plugin_dir / --plugins", strerror(errno));
+        return CF_OK;
+    }
+    /* dlopen would block on a FIFO until a writer comes, or read a device forever. */
+    if (!S_ISREG(st.st_mode)) {
+        refuse(pl, "it is %s, not a plugin file: a plugin is a regular shared library (*.so); check "
+                   "options.plugin_dir / --plugins",
+               file_kind(st.st_mode));
         return CF_OK;
     }
     pl->dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -1273,6 +1296,47 @@ static int record_version(sqlite3 *db, const char *plugin, int version, cf_time 
     return rc;
 }
 
+static void refuse_newer(cf__plugins *r, struct cf_plugin *pl, int version)
+{
+    unregister(r, pl, r->nfns);
+    refuse(pl, "the database is at schema version %d of plugin '%s', but this build of the plugin (version %s) "
+               "knows only up to %d: use the newer build of the plugin",
+           version, pl->name, pl->version, pl->nmigrations);
+}
+
+/* On a database opened read-only: nothing can be migrated, so a plugin whose
+ * tables are behind stops the open (a newer schema refuses the plugin, as always). */
+static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf__err *err)
+{
+    sqlite3 *db = cf__store_db(s);
+    int version = 0, present = 0;
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st,
+                                 NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_text(st, 1, SCHEMA_TABLE, -1, SQLITE_STATIC);
+    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        present = sqlite3_column_int(st, 0);
+        src = SQLITE_OK;
+    }
+    sqlite3_finalize(st);
+    if (src == SQLITE_OK && present)
+        src = recorded_version(db, pl->name, &version);
+    if (src != SQLITE_OK)
+        return cf__store_fail(s, src, "reading plugin schema versions", err);
+    if (version > pl->nmigrations) {
+        refuse_newer(r, pl, version);
+        return CF_OK;
+    }
+    if (version < pl->nmigrations)
+        return cf__fail(err, CF_EREADONLY,
+                        "the database is at schema version %d of plugin '%s' and the plugin needs %d, but it is opened "
+                        "read-only and cannot be migrated: open it once where it is writable (any certflow command "
+                        "that writes), or read a migrated copy",
+                        version, pl->name, pl->nmigrations);
+    return CF_OK;
+}
+
 /* Run one plugin's pending versions. A plugin problem refuses the plugin and
  * returns CF_OK; a store problem (busy, read-only, full) is returned. */
 static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_time now, cf__err *err)
@@ -1295,10 +1359,7 @@ static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_ti
     if (rc != CF_OK)
         return rc;
     if (version > pl->nmigrations) {
-        unregister(r, pl, r->nfns);
-        refuse(pl, "the database is at schema version %d of plugin '%s', but this build of the plugin (version %s) "
-                   "knows only up to %d: use the newer build of the plugin",
-               version, pl->name, pl->version, pl->nmigrations);
+        refuse_newer(r, pl, version);
         return CF_OK;
     }
     for (int v = version + 1; v <= pl->nmigrations; v++) {
@@ -1359,7 +1420,7 @@ int cf__plugins_migrate(cf__plugins *r, cf__store *s, cf_time now, cf__err *err)
         struct cf_plugin *pl = r->items[i];
         if (!pl->loaded || pl->nmigrations == 0)
             continue;
-        int rc = migrate_one(r, pl, s, now, err);
+        int rc = cf__store_read_only(s) ? check_read_only(r, pl, s, err) : migrate_one(r, pl, s, now, err);
         if (rc != CF_OK) {
             cf__err_prefix(err, "migrating plugin '%s' (%s)", pl->name, pl->path);
             return rc;
@@ -1565,7 +1626,7 @@ static int run_query(cf_engine *e, const query_entry *q, json_t *args, const cha
     ctx.now = cf_engine_now(e);
     bool read_only = q->flags != CF_PLUGIN_QUERY_WRITE;
     cf_call c = {e, q->plugin, NULL, &ctx, read_only, NULL, NULL, NULL, 0, 0, 0, true, NULL};
-    int rc = cf__store_begin(e->store, &e->err);
+    int rc = read_only ? cf__store_begin_read(e->store, &e->err) : cf__store_begin(e->store, &e->err);
     if (rc != CF_OK) {
         call_end(&c);
         return rc;

@@ -214,7 +214,8 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
         return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
                         what, detail, path);
     case SQLITE_CORRUPT:
-        return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+        /* A store error: CF_ECORRUPT means verify found the history chain broken. */
+        return cf__fail(err, CF_ESTORE, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
     case SQLITE_IOERR:
         return io_fail(s, sqlite_rc, what, detail, path, err);
     default:
@@ -365,7 +366,44 @@ static int readonly_fail(cf__store *s, cf__err *err)
     return rc;
 }
 
-/* Refuse files that are not ours or too new, before anything writes to them. */
+/* The tables each schema version must have (NULL-terminated; version v has the
+ * tables of every version up to v). */
+static const char *const version_tables[][7] = {
+    {NULL},
+    {"workflow_def", "instance", "history", "timer", "outbox", NULL},
+    {"policy_text", NULL},
+    {NULL}, /* 3: columns of outbox and timer only */
+};
+
+_Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,
+               "list the tables of each new schema version in version_tables");
+
+/* The first table schema `version` needs that the file lacks, into *missing (NULL if none). */
+static int missing_table(sqlite3 *db, int version, const char **missing)
+{
+    *missing = NULL;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st,
+                                NULL);
+    for (int v = 1; rc == SQLITE_OK && v <= version && !*missing; v++) {
+        for (int i = 0; rc == SQLITE_OK && version_tables[v][i] && !*missing; i++) {
+            rc = sqlite3_bind_text(st, 1, version_tables[v][i], -1, SQLITE_STATIC);
+            if (rc == SQLITE_OK)
+                rc = sqlite3_step(st);
+            if (rc == SQLITE_ROW) {
+                if (sqlite3_column_int(st, 0) == 0)
+                    *missing = version_tables[v][i];
+                rc = SQLITE_OK;
+            }
+            sqlite3_reset(st);
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* Refuse files that are not ours, too new, or at a version this program does not
+ * know, before anything writes to them. */
 static int identify(cf__store *s, int *version, cf__err *err)
 {
     int tables = 0, app_id = 0;
@@ -379,19 +417,52 @@ static int identify(cf__store *s, int *version, cf__err *err)
         return cf__fail(err, CF_ESCHEMA,
                         "%s is not an SQLite database (%s); point --db at a certflow database or a new file", s->path,
                         sqlite3_errmsg(s->db));
+    if (s->read_only && ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN))
+        return cf__fail(err, CF_EREADONLY,
+                        "cannot read %s: %s (%s-wal exists, so a process is using the database or one stopped "
+                        "before checkpointing, and SQLite cannot create %s-shm beside it; read it while that folder "
+                        "is writable, or copy the database with its -wal file somewhere writable)",
+                        s->path, sqlite3_errmsg(s->db), s->path, s->path);
     if ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN)
         return readonly_fail(s, err);
     if (rc != SQLITE_OK)
         return cf__store_fail(s, rc, "reading the database header", err);
-    if (tables > 0 && app_id != CF__APPLICATION_ID)
+    if (app_id != CF__APPLICATION_ID && (tables > 0 || app_id != 0 || *version != 0))
         return cf__fail(err, CF_ESCHEMA,
-                        "%s is not a certflow database (application_id 0x%08X, expected 0x%08X); point --db at a "
-                        "certflow database or a new file",
-                        s->path, (unsigned)app_id, (unsigned)CF__APPLICATION_ID);
+                        "%s is not a certflow database (application_id 0x%08X, expected 0x%08X; user_version %d); "
+                        "point --db at a certflow database or a new file",
+                        s->path, (unsigned)app_id, (unsigned)CF__APPLICATION_ID, *version);
+    if (*version < 0)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s has schema version %d, which no certflow writes: the file was changed by another "
+                        "program; nothing was changed: restore it from a backup",
+                        s->path, *version);
     if (*version > CF__SCHEMA_VERSION)
         return cf__fail(err, CF_ESCHEMA,
                         "%s was written by a newer certflow (schema %d; this build knows up to %d): upgrade certflow",
                         s->path, *version, CF__SCHEMA_VERSION);
+    if (*version == 0 && tables > 0)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s is marked as certflow's but has %d schema object%s and no schema version: the file was "
+                        "changed by another program; nothing was changed: restore it from a backup",
+                        s->path, tables, tables == 1 ? "" : "s");
+    const char *missing = NULL;
+    rc = missing_table(s->db, *version, &missing);
+    if (rc != SQLITE_OK)
+        return cf__store_fail(s, rc, "reading the database schema", err);
+    if (missing)
+        return cf__fail(err, CF_ESCHEMA,
+                        "%s is at certflow schema version %d but has no table '%s': the file was changed by another "
+                        "program; nothing was changed: restore it from a backup",
+                        s->path, *version, missing);
+    if (s->read_only) {
+        if (*version < CF__SCHEMA_VERSION)
+            return cf__fail(err, CF_EREADONLY,
+                            "%s %s, and a database opened read-only cannot be migrated: open it once where it is "
+                            "writable (any certflow command that writes), or read a migrated copy",
+                            s->path, *version == 0 ? "holds no certflow schema yet" : "needs its schema migrated");
+        return CF_OK;
+    }
     if (sqlite3_db_readonly(s->db, "main") == 1)
         return readonly_fail(s, err);
     return CF_OK;
@@ -413,6 +484,13 @@ static int migrate(cf__store *s, cf__err *err)
                 r = cf__store_fail(s, rc, "reading the schema version", err);
             sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
             return r;
+        }
+        if (version < 0) { /* changed by another program since identify() looked */
+            sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+            return cf__fail(err, CF_ESCHEMA,
+                            "%s has schema version %d, which no certflow writes: the file was changed by another "
+                            "program; nothing was changed: restore it from a backup",
+                            s->path, version);
         }
         char bump[96];
         /* Both values are our own integers: nothing here comes from data. */
@@ -436,8 +514,9 @@ static int migrate(cf__store *s, cf__err *err)
 
 static int configure(cf__store *s, cf__err *err)
 {
-    /* WAL lets readers run while one process writes; ":memory:" answers "memory". */
-    int rc = sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    /* WAL lets readers run while one process writes; ":memory:" answers "memory".
+     * A read-only store keeps the mode the file has: switching is a write. */
+    int rc = s->read_only ? SQLITE_OK : sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
     if (rc == SQLITE_OK)
         /* temp_store=MEMORY keeps the statement journals of a batch's per-fire
          * savepoints in memory: on disk they doubled the writes of a batched fire. */
@@ -460,7 +539,89 @@ static int prepare_all(cf__store *s, cf__err *err)
     return cf__audit_prepare(s, err);
 }
 
-int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err)
+/* path as an SQLite URI: every byte but the unreserved ones and '/' percent-encoded. */
+static char *path_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(8 + 3 * n + strlen(query) + 1);
+    if (!uri)
+        return NULL;
+    /* "file://" + an absolute path has an empty authority; a relative one has none. */
+    size_t o = (size_t)sprintf(uri, path[0] == '/' ? "file://" : "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("/-._~", c))
+            uri[o++] = (char)c;
+        else
+            o += (size_t)sprintf(uri + o, "%%%02X", c);
+    }
+    strcpy(uri + o, query);
+    return uri;
+}
+
+static bool exists_with_suffix(const char *path, const char *suffix)
+{
+    char name[4200];
+    struct stat st;
+    return (size_t)snprintf(name, sizeof name, "%s%s", path, suffix) < sizeof name && lstat(name, &st) == 0;
+}
+
+/* Open the connection of a read-only store. With no -wal beside the file no process
+ * has the database open, and it is read as immutable: SQLite then creates neither
+ * -wal nor -shm and takes no lock. With a -wal, the WAL's content must be read
+ * through the -shm index: plain read-only mode. */
+static int connect_read_only(cf__store *s, cf__err *err)
+{
+    const char *path = s->path;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cf__fail(err, CF_EIO,
+                        "cannot read %s: %s (a read-only open never creates a database: check the path)", path,
+                        strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cf__fail(err, CF_EIO, "cannot read %s: it is not a regular file (point --db at a certflow database)",
+                        path);
+    if (exists_with_suffix(path, "-journal"))
+        return cf__fail(err, CF_EREADONLY,
+                        "cannot read %s read-only: %s-journal holds an interrupted write that must be rolled back "
+                        "first; open it once where it is writable",
+                        path, path);
+    bool wal = exists_with_suffix(path, "-wal");
+    char *uri = path_uri(path, wal ? "?mode=ro" : "?mode=ro&immutable=1");
+    if (!uri)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    free(uri);
+    if (rc == SQLITE_OK)
+        return CF_OK;
+    if (!s->db)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    int sys = sqlite3_system_errno(s->db);
+    return cf__fail(err, CF_EIO, "cannot read %s: %s%s%s", path, sqlite3_errmsg(s->db), sys ? ": " : "",
+                    sys ? strerror(sys) : "");
+}
+
+static int connect_read_write(cf__store *s, cf__err *err)
+{
+    const char *path = s->path;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        return CF_OK;
+    int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+    /* SQLite retries read-only after EACCES, so its errno may say ENOENT: ask the folder. */
+    if (sys == ENOENT)
+        sys = folder_errno(path, sys);
+    if (!s->db)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    if (sys == EACCES || sys == EROFS || sys == EPERM)
+        return cf__fail(err, CF_EREADONLY,
+                        "cannot create or open %s: %s (%s); make the folder writable or choose another path", path,
+                        sqlite3_errmsg(s->db), strerror(sys));
+    return cf__fail(err, CF_EIO, "cannot open %s: %s%s%s (check that its folder exists)", path, sqlite3_errmsg(s->db),
+                    sys ? ": " : "", sys ? strerror(sys) : "");
+}
+
+static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf__store **out, cf__err *err)
 {
     *out = NULL;
     if (!path || !*path)
@@ -471,23 +632,12 @@ int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__e
         return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
     }
     s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
-    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    int r = CF_OK;
-    if (rc != SQLITE_OK) {
-        int sys = s->db ? sqlite3_system_errno(s->db) : 0;
-        /* SQLite retries read-only after EACCES, so its errno may say ENOENT: ask the folder. */
-        if (sys == ENOENT)
-            sys = folder_errno(path, sys);
-        if (!s->db)
-            r = cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
-        else if (sys == EACCES || sys == EROFS || sys == EPERM)
-            r = cf__fail(err, CF_EREADONLY,
-                         "cannot create or open %s: %s (%s); make the folder writable or choose another path", path,
-                         sqlite3_errmsg(s->db), strerror(sys));
-        else
-            r = cf__fail(err, CF_EIO, "cannot open %s: %s%s%s (check that its folder exists)", path,
-                         sqlite3_errmsg(s->db), sys ? ": " : "", sys ? strerror(sys) : "");
-    }
+    s->read_only = read_only;
+    int r = read_only ? connect_read_only(s, err) : connect_read_write(s, err);
+    /* SQLite fell back to reading a file it may not write. Refuse before reading
+     * anything: reading a WAL database would create -wal and -shm it cannot remove. */
+    if (r == CF_OK && !read_only && sqlite3_db_readonly(s->db, "main") == 1)
+        r = readonly_fail(s, err);
     if (r == CF_OK) {
         sqlite3_extended_result_codes(s->db, 1);
         sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
@@ -506,6 +656,21 @@ int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__e
     }
     *out = s;
     return CF_OK;
+}
+
+int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err)
+{
+    return open_store(path, busy_timeout_ms, false, out, err);
+}
+
+int cf__store_open_read_only(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err)
+{
+    return open_store(path, busy_timeout_ms, true, out, err);
+}
+
+bool cf__store_read_only(const cf__store *s)
+{
+    return s && s->read_only;
 }
 
 void cf__store_close(cf__store *s)
@@ -562,6 +727,11 @@ static int batch_lost(cf__err *err)
 
 static int begin_immediate(cf__store *s, cf__err *err)
 {
+    if (s->read_only)
+        return cf__fail(err, CF_EREADONLY,
+                        "%s was opened read-only (options.read_only): nothing can be changed through this handle; "
+                        "open it without read_only, where the file and its folder are writable",
+                        s->path);
     s->last_known = false; /* another process may have appended since our last transaction */
     sqlite3_stmt *st = s->stmt[ST_BEGIN];
     int rc = sqlite3_step(st);
@@ -606,6 +776,16 @@ int cf__store_commit(cf__store *s, cf__err *err)
     /* A failed COMMIT can leave the transaction open: undo it so nothing half-done stays. */
     cf__store_rollback(s);
     return r;
+}
+
+int cf__store_begin_read(cf__store *s, cf__err *err)
+{
+    if (!s->read_only)
+        return cf__store_begin(s, err);
+    s->last_known = false;
+    /* A deferred BEGIN: our own constant text. */
+    int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CF_OK : cf__store_fail(s, rc, "starting a read transaction", err);
 }
 
 void cf__store_rollback(cf__store *s)

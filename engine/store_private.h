@@ -41,6 +41,9 @@ struct cf__store {
      * were queued since cf__store_chain_begin (see cf__store_chain_begin). */
     char chain_root[64];
     int64_t chain_queued;
+    /* Opened for reading only (cf__store_open_read_only): nothing is created,
+     * migrated or written; every write transaction is refused with CF_EREADONLY. */
+    bool read_only;
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define PLUGINS CF_TEST_PLUGINS
 #define SO(name) PLUGINS "/" name ".so"
@@ -594,6 +596,44 @@ static void test_template_plugin_documented_example(void **state)
     cf_engine_close(e);
 }
 
+/* A FIFO given as a plugin made dlopen wait for a writer forever; a device
+ * would be read without end. Refused before dlopen, naming the file and what
+ * it is; one in a plugin folder is not taken for a plugin. An alarm turns a
+ * hang into a failure. */
+static void test_non_regular_plugin_files_are_refused(void **state)
+{
+    fixture *f = *state;
+    char *fifo = cft_path(f->dir, "fifo.so");
+    assert_int_equal(mkfifo(fifo, 0600), 0);
+    char *folder = cft_path(f->dir, "plugins");
+    assert_int_equal(mkdir(folder, 0700), 0);
+    char *inner = cft_path(folder, "x.so");
+    assert_int_equal(mkfifo(inner, 0600), 0);
+    size_t n = strlen(fifo) + strlen(folder) + strlen(SO("good")) + 32;
+    char *paths = malloc(n);
+    snprintf(paths, n, "%s:/dev/null:%s:%s", fifo, folder, SO("good"));
+    alarm(60);
+    cf_options o = options(f, NULL, paths);
+    cf_engine *e = NULL;
+    int rc = cf_engine_open(f->db, &o, &e);
+    if (rc != CF_OK)
+        fail_msg("open: %s: %s", cf_result_name(rc), cf_errmsg(e));
+    status_list l;
+    memset(&l, 0, sizeof l);
+    assert_int_equal(cf_plugin_list(e, collect, &l), CF_OK);
+    alarm(0);
+    assert_refused(&l, fifo, "is a FIFO (named pipe), not a plugin file");
+    assert_refused(&l, "/dev/null", "is a character device, not a plugin file");
+    for (int i = 0; i < l.n; i++)
+        assert_null(strstr(l.path[i], "x.so")); /* the folder's FIFO is no plugin */
+    assert_int_equal(l.loaded[find_status(&l, "good.so")], 1);
+    cf_engine_close(e);
+    free(paths);
+    free(inner);
+    free(folder);
+    free(fifo);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -611,6 +651,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_two_engines_share_a_plugin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_config_and_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_refused_plugins, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_non_regular_plugin_files_are_refused, setup, teardown),
         cmocka_unit_test(test_reserved_names_cover_engine_tables),
         cmocka_unit_test_setup_teardown(test_template_plugin_documented_example, setup, teardown),
     };

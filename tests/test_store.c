@@ -316,6 +316,58 @@ static void test_open_read_only(void **state)
     cft_rmtree(dir);
 }
 
+/* cf__store_open_read_only: a path with characters that mean something in a URI
+ * ('%', '?', '#', ' ') names the same file; writes are refused, reads work; a
+ * missing file is not created; a WAL database with a -wal beside it is read
+ * through it (a commit not yet checkpointed is seen). */
+static void test_open_read_only_store(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *path = cft_path(dir, "odd %41?x=1#frag.db");
+    cf__store *w = open_with_def(path);
+    put_instance(w, "11111111-1111-4111-8111-111111111111", "ticket", "open", "alameda", 100);
+    cf__store_close(w);
+
+    cf__store *s = NULL;
+    cf__err err = {{0}};
+    assert_int_equal(cf__store_open_read_only(path, 0, &s, &err), CF_OK);
+    assert_true(cf__store_read_only(s));
+    cf__instance_row row = {0};
+    assert_int_equal(cf__store_instance_get(s, "11111111-1111-4111-8111-111111111111", &row, &err), CF_OK);
+    assert_string_equal(row.state, "open");
+    cf__instance_row_clear(&row);
+    assert_int_equal(cf__store_begin(s, &err), CF_EREADONLY);
+    assert_contains(err.msg, "opened read-only");
+    assert_int_equal(cf__store_begin_read(s, &err), CF_OK);
+    cf__store_rollback(s);
+    cf__store_close(s);
+    char *wal = cft_path(dir, "odd %41?x=1#frag.db-wal");
+    assert_int_not_equal(access(wal, F_OK), 0); /* read as immutable: nothing made */
+
+    /* A writer keeps the database open with a commit still in its -wal. */
+    w = open_ok(path);
+    sqlite3 *wdb = cf__store_db(w);
+    assert_int_equal(sqlite3_exec(wdb, "PRAGMA wal_autocheckpoint=0", NULL, NULL, NULL), SQLITE_OK);
+    put_instance(w, "22222222-2222-4222-8222-222222222222", "ticket", "open", "alameda", 200);
+    assert_int_equal(access(wal, F_OK), 0);
+    assert_int_equal(cf__store_open_read_only(path, 0, &s, &err), CF_OK);
+    assert_int_equal(cf__store_instance_get(s, "22222222-2222-4222-8222-222222222222", &row, &err), CF_OK);
+    cf__instance_row_clear(&row);
+    cf__store_close(s);
+    cf__store_close(w);
+
+    char *missing = cft_path(dir, "missing.db");
+    assert_int_equal(cf__store_open_read_only(missing, 0, &s, &err), CF_EIO);
+    assert_null(s);
+    assert_contains(err.msg, "never creates a database");
+    assert_int_not_equal(access(missing, F_OK), 0);
+    free(missing);
+    free(wal);
+    free(path);
+    cft_rmtree(dir);
+}
+
 /* ---- rows ---- */
 
 static void test_defs(void **state)
@@ -719,7 +771,8 @@ static void test_fail_mapping(void **state)
     assert_int_equal(cf__store_fail(s, SQLITE_READONLY_DBMOVED, "saving", &err), CF_EREADONLY);
     assert_contains(err.msg, "writable");
     assert_int_equal(cf__store_fail(s, SQLITE_NOMEM, "saving", &err), CF_ENOMEM);
-    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ECORRUPT);
+    /* A malformed file is a store error (exit 5), not a broken history chain. */
+    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ESTORE);
     assert_contains(err.msg, "backup");
     assert_int_equal(cf__store_fail(s, SQLITE_NOTADB, "saving", &err), CF_ESCHEMA);
     assert_int_equal(cf__store_fail(s, SQLITE_CONSTRAINT_CHECK, "saving", &err), CF_ESTORE);
@@ -736,6 +789,7 @@ int main(void)
         cmocka_unit_test(test_open_foreign_database_refused),
         cmocka_unit_test(test_open_not_a_database_refused),
         cmocka_unit_test(test_open_read_only),
+        cmocka_unit_test(test_open_read_only_store),
         cmocka_unit_test(test_defs),
         cmocka_unit_test(test_instances),
         cmocka_unit_test(test_timers),

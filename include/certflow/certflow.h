@@ -128,6 +128,13 @@ typedef struct cf_options {
     /* How hard a commit pushes data to the disk: CF_SYNC_NORMAL or CF_SYNC_FULL;
      * 0 = default (CF_SYNC_NORMAL). See docs/performance.md for what each costs. */
     int synchronous;
+    /* ---- reading a database without writing it ---- */
+    /* 1: open an existing database for reading only. Nothing is created, migrated
+     * or written: no -wal or -shm file when no other process has the database
+     * open; every call that writes returns CF_EREADONLY. Works on a file or folder
+     * this process cannot write. A schema that needs migrating is refused
+     * (CF_EREADONLY). 0 (default): open for reading and writing. See docs/embedding.md. */
+    int read_only;
 } cf_options;
 
 /* Values of cf_options.synchronous (SQLite's synchronous setting in WAL mode). */
@@ -138,7 +145,7 @@ typedef struct cf_options {
 /* Every commit is on the disk when it returns, power loss included: one fsync per commit. */
 #define CF_SYNC_FULL 2
 
-#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0}
+#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, 0}
 
 /* Open (creating if needed) the database at `path` (a file, or ":memory:"),
  * migrate its schema, load policies, plugins and workflows. *out is set even on

@@ -266,6 +266,13 @@ static bool become_nobody(void)
     return seteuid(65534) == 0;
 }
 
+/* Undo become_nobody (nothing to undo when the tests do not run as root). */
+static void back_to_root(void)
+{
+    if (getuid() == 0 && geteuid() != 0)
+        assert_int_equal(seteuid(0), 0);
+}
+
 static void test_read_only_database_is_refused_untouched(void **state)
 {
     fx *f = *state;
@@ -342,6 +349,285 @@ static void test_newer_schema_is_refused_untouched(void **state)
     assert_refused(f, f->db, CF_ESCHEMA, "upgrade certflow");
 }
 
+/* Set a header field of the file at path directly, as another program would. */
+static void raw_exec(const char *path, const char *sql)
+{
+    sqlite3 *raw = NULL;
+    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
+    int rc = sqlite3_exec(raw, sql, NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        fail_msg("%s: %s", sql, sqlite3_errmsg(raw));
+    sqlite3_close(raw);
+}
+
+/* A schema version this program does not know: negative (it used to run
+ * migrations[-1] as SQL and commit user_version 0), none with tables present, a
+ * version whose tables are missing, a version with no tables at all. Each is
+ * refused with CF_ESCHEMA and the file stays byte for byte as it was. */
+static void test_unknown_schema_versions_are_refused_untouched(void **state)
+{
+    fx *f = *state;
+    char id[37];
+    populate(f, id);
+    raw_exec(f->db, "PRAGMA user_version = -1");
+    assert_refused(f, f->db, CF_ESCHEMA, "has schema version -1, which no certflow writes");
+    assert_refused(f, f->db, CF_ESCHEMA, "restore it from a backup");
+    raw_exec(f->db, "PRAGMA user_version = -2147483648");
+    assert_refused(f, f->db, CF_ESCHEMA, "has schema version -2147483648");
+
+    /* certflow's tables and application id, but no version. */
+    raw_exec(f->db, "PRAGMA user_version = 0");
+    assert_refused(f, f->db, CF_ESCHEMA, "no schema version");
+
+    /* A known version with one of its tables gone. */
+    raw_exec(f->db, "PRAGMA user_version = 2; DROP TABLE policy_text");
+    assert_refused(f, f->db, CF_ESCHEMA, "at certflow schema version 2 but has no table 'policy_text'");
+
+    /* certflow's application id and a version, but no tables at all. */
+    char *empty = cft_path(f->dir, "empty.db");
+    raw_exec(empty, "PRAGMA application_id = 1128680535; PRAGMA user_version = 2");
+    assert_refused(f, empty, CF_ESCHEMA, "has no table 'workflow_def'");
+    /* No application id but a version: not ours. */
+    char *versioned = cft_path(f->dir, "versioned.db");
+    raw_exec(versioned, "PRAGMA user_version = 7");
+    assert_refused(f, versioned, CF_ESCHEMA, "is not a certflow database");
+    /* Somebody else's application id on an empty file: not ours either. */
+    char *marked = cft_path(f->dir, "marked.db");
+    raw_exec(marked, "PRAGMA application_id = 42");
+    assert_refused(f, marked, CF_ESCHEMA, "is not a certflow database (application_id 0x0000002A");
+    free(empty);
+    free(versioned);
+    free(marked);
+}
+
+/* A malformed file (a damaged header page) is a store error, not a broken
+ * history chain: CF_ESTORE saying it is damaged, the file untouched. */
+static void test_malformed_database_is_a_store_error(void **state)
+{
+    fx *f = *state;
+    char id[37];
+    populate(f, id);
+    FILE *io = fopen(f->db, "r+b");
+    assert_non_null(io);
+    assert_int_equal(fseek(io, 100, SEEK_SET), 0); /* the first page's b-tree header */
+    const unsigned char junk[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
+    assert_int_equal(fwrite(junk, 1, sizeof junk, io), sizeof junk);
+    assert_int_equal(fclose(io), 0);
+    assert_refused(f, f->db, CF_ESTORE, "is damaged; restore it from a backup");
+}
+
+/* The folder's entries, sorted, as one string. */
+static char *listing(const char *dir)
+{
+    char cmd[4200];
+    snprintf(cmd, sizeof cmd, "ls -a '%s'", dir);
+    FILE *p = popen(cmd, "r");
+    assert_non_null(p);
+    char *out = calloc(1, 8192);
+    assert_non_null(out);
+    size_t n = fread(out, 1, 8191, p);
+    out[n] = '\0';
+    assert_int_equal(pclose(p), 0);
+    return out;
+}
+
+static cf_engine *open_read_only(fx *f, const char *path, int *rc, char *msg, size_t size)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_REL_FIXTURES "/workflows";
+    o.policy_dir = CF_REL_FIXTURES "/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = &f->clock;
+    o.read_only = 1;
+    cf_engine *e = NULL;
+    *rc = cf_engine_open(path, &o, &e);
+    snprintf(msg, size, "%s", cf_errmsg(e));
+    return e;
+}
+
+static int count_row(void *ud, const cf_instance_info *info)
+{
+    (void)info;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Reading through a read-only engine: everything a reader needs works; every
+ * write is CF_EREADONLY saying so; nothing is created beside the file. */
+static void read_everything(fx *f, const char *id)
+{
+    char before[65], after[65];
+    rel_file_hash(f->db, before);
+    char *files_before = listing(f->dir);
+    int rc = 0;
+    char msg[2048];
+    cf_engine *e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    if (rc != CF_OK)
+        fail_msg("read-only open of %s: %s: %s", f->db, cf_result_name(rc), msg);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, id, &info), CF_OK);
+    assert_int_equal(info.version, 3);
+    int n = 0;
+    cf_instance_filter all = CF_INSTANCE_FILTER_INIT;
+    assert_int_equal(cf_instance_list(e, &all, count_row, &n), CF_OK);
+    assert_int_equal(n, 1);
+    assert_int_equal(cft_history_count(e, id), 3);
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(cf_engine_verify(e, &rep), CF_OK);
+    assert_int_equal(rep.rows, 3);
+    /* Writes are refused, with the reason. */
+    char nid[37];
+    assert_int_equal(cf_instance_create(e, "job", "alameda", "{\"count\":0}", "t", nid), CF_EREADONLY);
+    assert_contains(cf_errmsg(e), "opened read-only");
+    assert_int_equal(cf_instance_fire(e, id, "bump", "{\"n\":3}", "t", NULL, NULL), CF_EREADONLY);
+    assert_contains(cf_errmsg(e), f->db);
+    cf_engine_close(e);
+    char *files_after = listing(f->dir);
+    assert_string_equal(files_after, files_before);
+    rel_file_hash(f->db, after);
+    assert_string_equal(after, before);
+    free(files_before);
+    free(files_after);
+}
+
+/* A database the user cannot write (a read-only file; a writable file in a
+ * read-only folder, where SQLite could not make -wal and -shm) is read through
+ * options.read_only; a database that needs migrating is refused read-only,
+ * untouched, with nothing left beside it. */
+static void test_read_only_database_can_be_read(void **state)
+{
+    fx *f = *state;
+    char id[37];
+    populate(f, id);
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    assert_int_equal(chmod(f->db, 0444), 0);
+    if (!become_nobody())
+        skip();
+    read_everything(f, id);
+    back_to_root();
+
+    assert_int_equal(chmod(f->db, 0666), 0);
+    assert_int_equal(chmod(f->dir, 0555), 0);
+    assert_true(become_nobody());
+    read_everything(f, id);
+    back_to_root();
+    assert_int_equal(chmod(f->dir, 0755), 0);
+
+    /* A writer has the database open, with a commit still in its -wal: the
+     * read-only handle reads through the writer's -wal and -shm, and sees it. */
+    cf_engine *w = rel_open_ok(f->db, &f->clock, 0);
+    sqlite3_exec(cf__store_db(w->store), "PRAGMA wal_autocheckpoint = 0", NULL, NULL, NULL);
+    char second[37];
+    assert_int_equal(cf_instance_create(w, "job", "alameda", "{\"count\":0}", "writer", second), CF_OK);
+    char *wal = malloc(strlen(f->db) + 8);
+    sprintf(wal, "%s-wal", f->db);
+    assert_int_equal(access(wal, F_OK), 0);
+    assert_int_equal(chmod(f->dir, 0555), 0);
+    assert_true(become_nobody());
+    int rc = 0;
+    char msg[2048];
+    cf_engine *e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    if (rc != CF_OK)
+        fail_msg("read-only open beside a writer: %s: %s", cf_result_name(rc), msg);
+    cf_instance_info got = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, second, &got), CF_OK);
+    assert_string_equal(got.county, "alameda");
+    cf_engine_close(e);
+    back_to_root();
+    assert_int_equal(chmod(f->dir, 0755), 0);
+    cf_engine_close(w);
+    free(wal);
+
+    /* An older schema cannot be migrated read-only: refused, untouched. */
+    raw_exec(f->db, "PRAGMA user_version = 1");
+    char before[65], after[65];
+    rel_file_hash(f->db, before);
+    char *files_before = listing(f->dir);
+    e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    cf_engine_close(e);
+    if (rc != CF_EREADONLY)
+        fail_msg("read-only open of an old schema: %s: %s", cf_result_name(rc), msg);
+    assert_contains(msg, "needs its schema migrated");
+    assert_contains(msg, "open it once where it is writable");
+    /* A missing file is not created. */
+    char *missing = cft_path(f->dir, "missing.db");
+    e = open_read_only(f, missing, &rc, msg, sizeof msg);
+    cf_engine_close(e);
+    assert_int_equal(rc, CF_EIO);
+    assert_contains(msg, "never creates a database");
+    char *files_after = listing(f->dir);
+    assert_string_equal(files_after, files_before);
+    rel_file_hash(f->db, after);
+    assert_string_equal(after, before);
+    free(missing);
+    free(files_before);
+    free(files_after);
+}
+
+/* Any refused open leaves no -wal or -shm behind: list the folder before and after. */
+static void test_refused_open_leaves_no_companions(void **state)
+{
+    fx *f = *state;
+    char id[37];
+    populate(f, id);
+    raw_exec(f->db, "PRAGMA user_version = -1");
+    struct {
+        int read_only;
+        int want;
+    } runs[] = {{0, CF_ESCHEMA}, {1, CF_ESCHEMA}};
+    for (size_t i = 0; i < sizeof runs / sizeof runs[0]; i++) {
+        char *before = listing(f->dir);
+        int rc = 0;
+        char msg[2048];
+        cf_engine *e = NULL;
+        if (runs[i].read_only)
+            e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+        else
+            e = rel_open(f->db, &f->clock, 0, &rc, msg, sizeof msg);
+        cf_engine_close(e);
+        if (rc != runs[i].want)
+            fail_msg("run %zu: %s: %s", i, cf_result_name(rc), msg);
+        char *after = listing(f->dir);
+        assert_string_equal(after, before);
+        free(before);
+        free(after);
+    }
+    /* Read-only, in a folder the user cannot write: the same. */
+    assert_int_equal(chmod(f->dir, 0555), 0);
+    if (!become_nobody())
+        skip();
+    char *before = listing(f->dir);
+    int rc = 0;
+    char msg[2048];
+    cf_engine *e = open_read_only(f, f->db, &rc, msg, sizeof msg);
+    cf_engine_close(e);
+    back_to_root();
+    assert_int_equal(rc, CF_ESCHEMA);
+    char *after = listing(f->dir);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+
+    /* A read-only file in a folder anyone may write: opening it to write is
+     * refused before SQLite reads it (reading a WAL database made a -wal and a
+     * -shm, owned by the reader, that stayed). */
+    assert_int_equal(chmod(f->dir, 0777), 0);
+    raw_exec(f->db, "PRAGMA user_version = 2");
+    assert_int_equal(chmod(f->db, 0444), 0);
+    before = listing(f->dir);
+    assert_true(become_nobody());
+    e = rel_open(f->db, &f->clock, 0, &rc, msg, sizeof msg);
+    cf_engine_close(e);
+    back_to_root();
+    if (rc != CF_EREADONLY)
+        fail_msg("opening a read-only file to write: %s: %s", cf_result_name(rc), msg);
+    assert_contains(msg, "is read-only");
+    after = listing(f->dir);
+    assert_string_equal(after, before);
+    free(before);
+    free(after);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -350,6 +636,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_read_only_database_is_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_foreign_files_are_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_schema_versions_are_refused_untouched, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_database_is_a_store_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_database_can_be_read, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refused_open_leaves_no_companions, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
