@@ -1271,6 +1271,14 @@ static void test_pattern_matching_is_budgeted(void **state)
     cft_rmtree(dir);
 }
 
+/* Remove dir/name. */
+static void remove_file(const char *dir, const char *name)
+{
+    char *path = cft_path(dir, name);
+    remove(path);
+    free(path);
+}
+
 /* ---- issue 8: an overlay is data; what outlives a call is read-only; values in range ---- */
 
 /* Issue 8: a county file whose returned table (or params) has a metatable ran its
@@ -1348,7 +1356,7 @@ static void test_state_files_are_read_as_data(void **state)
     free(cft_write(dir, "policy/part.lua", "return { deadlines = setmetatable({}, { __index = error }) }"));
     expect_open_error(dir, CF_EPOLICY, FRAGS("policy/part.lua: deadlines has a metatable"));
     /* NaN and infinity are refused in any parameter, overridable or not. */
-    remove(cft_path(dir, "policy/part.lua"));
+    remove_file(dir, "policy/part.lua");
     free(cft_write(dir, "policy/state.lua", "return { params = { x = 0/0 } }"));
     expect_open_error(dir, CF_EPOLICY, FRAGS("policy/state.lua: params.x: must be a finite number", "(got nan)"));
     free(cft_write(dir, "policy/state.lua", "return { params = { x = -math.huge } }"));
@@ -1443,7 +1451,7 @@ static void test_overridable_declarations(void **state)
     assert_true(ok);
     fixture_free(&f);
     cf__policy_close(p);
-    remove(cft_path(dir, "counties/kern.lua"));
+    remove_file(dir, "counties/kern.lua");
 
     static const struct {
         const char *state, *fragment;
@@ -1558,7 +1566,7 @@ static void test_what_outlives_a_call_is_read_only(void **state)
     expect_open_error(dir, CF_EPOLICY,
                       FRAGS("counties/evil.lua: its top level changed 'n' (a local of policy/state.lua kept between "
                             "calls); it was restored"));
-    remove(cft_path(dir, "counties/evil.lua"));
+    remove_file(dir, "counties/evil.lua");
     free(cft_write(dir, "counties/fresno.lua",
                    "local seen = 0\nreturn { params = { f = function() seen = seen + 1 return seen - 1 end } }\n"));
 
