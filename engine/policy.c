@@ -112,9 +112,8 @@ struct cf__policy {
     size_t noverridable;
     param_decl *decls;  /* in the order of overridable */
     /* upvalue bindings checked after a call (see bindings_check): per role, per
-     * function, 1 = its own list, 2 = it reaches the globals (the shared list) */
-    unsigned char *uv_flags[3];
-    int uv_ref;
+     * function, the registry ref of its list, 0 = it reaches none */
+    int *uv_list[3];
     county_entry *counties; /* sorted by name */
     size_t ncounties;
     char state_hash[CF__HASH_HEX];
@@ -998,8 +997,8 @@ static const char *binding_name(lua_State *L, int l, lua_Integer k, char *buf, s
  * Allocates nothing: runs outside lua_pcall. */
 static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
 {
-    unsigned flags = p->uv_flags[p->role] ? p->uv_flags[p->role][p->fn] : 0;
-    if (!flags)
+    int ref = p->uv_list[p->role] ? p->uv_list[p->role][p->fn] : 0;
+    if (!ref)
         return CF_OK;
     lua_State *L = p->L;
     if (!ok)
@@ -1011,21 +1010,15 @@ static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
         return call_fail(p, err, CF_ENOMEM, "failed: out of memory");
     }
     int top = lua_gettop(L);
-    lua_rawgeti(L, LUA_REGISTRYINDEX, p->uv_ref);
-    lua_rawgeti(L, -1, 4);
-    if (flags & 1)
-        lua_rawgeti(L, top + 1, p->role + 1), lua_rawgeti(L, -1, p->fn + 1);
-    else
-        lua_pushnil(L), lua_pushnil(L);
-    lua_Integer own = (flags & 1) ? bindings_verify(L, top + 4) : 0;
-    lua_Integer shared = (flags & 2) ? bindings_verify(L, top + 2) : 0;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_Integer changed = bindings_verify(L, top + 1);
     int rc = CF_OK;
-    if ((own || shared) && err) {
+    if (changed && err) {
         char name[300];
         rc = call_fail(p, err, CF_EPOLICY,
                        "changed %s; it was restored: a policy keeps nothing between calls, so that the same "
                        "inputs give the same answer (keep the value in a local inside the function)",
-                       binding_name(L, own ? top + 4 : top + 2, own ? own : shared, name, sizeof name));
+                       binding_name(L, top + 1, changed, name, sizeof name));
     }
     lua_settop(L, top);
     if (rc != CF_OK)
@@ -1695,15 +1688,41 @@ static int bindings_restore(loader *ld, lua_State *L, const source *src)
                    src->label, binding_name(L, S_BINDINGS, k, name, sizeof name));
 }
 
-/* The bindings each policy function can reach, for bindings_check: a list per
- * function that reaches any, and one for everything the globals and the params
- * reach (every function that uses a global gets that one too). */
+/* Append the bindings of the list at from that are not in the walker's list. */
+static void bindings_merge(lua_State *L, walker *w, int from)
+{
+    lua_rawgeti(L, from, 0);
+    lua_Integer n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, from, 3 * k - 2);
+        lua_rawgeti(L, from, 3 * k - 1);
+        int idx = (int)lua_tointeger(L, -1);
+        lua_pushlightuserdata(L, lua_upvalueid(L, -2, idx));
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_rawgeti(L, w->list, 0);
+            lua_Integer m = lua_tointeger(L, -1) + 1;
+            lua_pop(L, 1);
+            lua_pushvalue(L, -3);
+            lua_rawseti(L, w->list, 3 * m - 2);
+            lua_pushinteger(L, idx);
+            lua_rawseti(L, w->list, 3 * m - 1);
+            lua_rawgeti(L, from, 3 * k);
+            lua_rawseti(L, w->list, 3 * m);
+            lua_pushinteger(L, m);
+            lua_rawseti(L, w->list, 0);
+        }
+        lua_pop(L, 3);
+    }
+}
+
+/* The bindings each policy function can reach, for bindings_check: its own, and
+ * when it uses a global, everything the globals and the params reach. */
 static void gather_bindings(lua_State *L, cf__policy *p)
 {
-    lua_createtable(L, 4, 0);
-    int all = lua_gettop(L);
     lua_newtable(L); /* the shared list */
-    walker w = {0, 0, 0, 0, lua_gettop(L), false, 0, false};
+    int shared = lua_gettop(L);
+    walker w = {0, 0, 0, 0, shared, false, 0, false};
     lua_newtable(L);
     w.seen = lua_gettop(L);
     lua_newtable(L);
@@ -1714,14 +1733,11 @@ static void gather_bindings(lua_State *L, cf__policy *p)
     walk_contents(L, &w, S_ENV, "", "");
     walk_contents(L, &w, S_PARAMS, "", "");
     walk_run(L, &w);
-    lua_settop(L, w.list);
-    lua_rawseti(L, all, 4);
+    lua_settop(L, shared);
     for (int role = 0; role < 3; role++) {
-        p->uv_flags[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, 1);
-        if (!p->uv_flags[role])
+        p->uv_list[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, sizeof(int));
+        if (!p->uv_list[role])
             luaL_error(L, "out of memory");
-        lua_newtable(L);
-        int lists = lua_gettop(L);
         for (size_t i = 0; i < p->nnames[role]; i++) {
             walker f = {0, 0, 0, 0, 0, false, S_ENV, false};
             lua_newtable(L);
@@ -1734,18 +1750,18 @@ static void gather_bindings(lua_State *L, cf__policy *p)
             walk_add(L, &f, -1, "", "");
             lua_pop(L, 1);
             walk_run(L, &f);
+            if (f.met_env)
+                bindings_merge(L, &f, shared);
             lua_rawgeti(L, f.list, 0);
-            bool own = lua_tointeger(L, -1) > 0;
+            bool any = lua_tointeger(L, -1) > 0;
             lua_settop(L, f.list);
-            p->uv_flags[role][i] = (unsigned char)((own ? 1 : 0) | (f.met_env ? 2 : 0));
-            if (own)
-                lua_rawseti(L, lists, (lua_Integer)i + 1);
+            if (any)
+                p->uv_list[role][i] = luaL_ref(L, LUA_REGISTRYINDEX); /* > 0 */
             else
                 lua_pop(L, 1);
         }
-        lua_rawseti(L, all, role + 1);
     }
-    p->uv_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_settop(L, shared - 1);
 }
 
 /* Load and run one file; on success its returned table is on the stack. */
@@ -2917,7 +2933,7 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
     p->budget = cfg->instruction_budget ? cfg->instruction_budget : DEFAULT_BUDGET;
     p->cap = cfg->memory_cap ? cfg->memory_cap : DEFAULT_CAP;
     p->limit = LOAD_CAP;
-    p->runner_ref = p->params_ref = p->view_mt_ref = p->uv_ref = LUA_NOREF;
+    p->runner_ref = p->params_ref = p->view_mt_ref = LUA_NOREF;
     cf__sha256_hex("", 0, p->state_hash);
     if (cfg->dir) {
         int rc = read_sources(ld, cfg->dir);
@@ -2994,7 +3010,7 @@ void cf__policy_close(cf__policy *p)
     free(p->decls);
     free(p->overridable);
     for (int r = 0; r < 3; r++)
-        free(p->uv_flags[r]);
+        free(p->uv_list[r]);
     for (size_t i = 0; i < p->ncounties; i++)
         free(p->counties[i].name);
     free(p->counties);
