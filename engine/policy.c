@@ -1006,8 +1006,9 @@ static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
     if (!lua_checkstack(L, 8)) {
         if (!err)
             return CF_OK;
+        int rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory");
         call_end(p, base);
-        return call_fail(p, err, CF_ENOMEM, "failed: out of memory");
+        return rc;
     }
     int top = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
