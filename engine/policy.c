@@ -75,6 +75,21 @@ typedef struct county_entry {
     char hash[CF__HASH_HEX];
 } county_entry;
 
+/* What state.lua declares a county may set a parameter to (P.overridable). */
+enum { K_INTEGER, K_NUMBER, K_BOOLEAN, K_STRING, K_DATE, K_FUNCTION };
+static const char *const KIND_NAMES[] = {"integer", "number", "boolean", "string", "date", "function"};
+
+typedef struct param_decl {
+    char *name;
+    int kind;
+    bool has_min, has_max;
+    double min, max;         /* integer, number */
+    char min_date[11], max_date[11]; /* date: "" = no bound */
+    size_t max_length;       /* string: 0 = no bound */
+    char **one_of;           /* string: NULL = any */
+    size_t none_of;
+} param_decl;
+
 struct cf__policy {
     lua_State *L;
     cf__tz tz;
@@ -93,8 +108,12 @@ struct cf__policy {
     bool data_set[2];        /* inst / ev backing table's `data` holds a root view (else nil) */
     char **names[3];
     size_t nnames[3];
-    char **overridable; /* sorted */
+    char **overridable; /* sorted; the names are owned by decls */
     size_t noverridable;
+    param_decl *decls;  /* in the order of overridable */
+    /* upvalue bindings checked after a call (see bindings_check): per role, per
+     * function, the registry ref of its list, 0 = it reaches none */
+    int *uv_list[3];
     county_entry *counties; /* sorted by name */
     size_t ncounties;
     char state_hash[CF__HASH_HEX];
@@ -237,6 +256,67 @@ static int safe_setmetatable(lua_State *L)
 static int global_write(lua_State *L)
 {
     return luaL_error(L, "policies cannot write global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
+}
+
+/* True for a table whose writes the host refuses (a read-only proxy, a frozen
+ * table, the globals): its metatable's __newindex is one of the host's. */
+static bool is_read_only(lua_State *L, int t)
+{
+    if (lua_type(L, t) != LUA_TTABLE || !lua_getmetatable(L, t))
+        return false;
+    lua_pushliteral(L, "__newindex");
+    lua_rawget(L, -2);
+    lua_CFunction f = lua_tocfunction(L, -1);
+    lua_pop(L, 2);
+    return f == ro_newindex || f == global_write;
+}
+
+/* For a read-only table, push the table its reads go to and return true. */
+static bool push_backing(lua_State *L, int t)
+{
+    if (!is_read_only(L, t))
+        return false;
+    lua_getmetatable(L, t);
+    lua_pushliteral(L, "__index");
+    if (lua_rawget(L, -2) != LUA_TTABLE) {
+        lua_pop(L, 2);
+        return false;
+    }
+    lua_remove(L, -2);
+    return true;
+}
+
+/* next, rawget and rawlen of the sandbox see through read-only tables to what
+ * they hold, so that freezing a table changes nothing a policy can read. */
+static int sandbox_next(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    lua_settop(L, 2);
+    if (push_backing(L, 1))
+        lua_replace(L, 1);
+    return lua_next(L, 1) ? 2 : (lua_pushnil(L), 1);
+}
+
+static int sandbox_rawget(lua_State *L)
+{
+    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_checkany(L, 2);
+    lua_settop(L, 2);
+    if (push_backing(L, 1))
+        lua_replace(L, 1);
+    lua_rawget(L, 1);
+    return 1;
+}
+
+static int sandbox_rawlen(lua_State *L)
+{
+    int t = lua_type(L, 1);
+    luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
+    lua_settop(L, 1);
+    if (push_backing(L, 1))
+        lua_replace(L, 1);
+    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
+    return 1;
 }
 
 /* ---- JSON views ---- */
@@ -869,6 +949,84 @@ static void call_end(cf__policy *p, int base)
     p->call = NULL;
 }
 
+/* Compare the bindings in the list at l with what the upvalues hold now and
+ * restore those that changed: the number of the first changed, 0 if none. */
+static lua_Integer bindings_verify(lua_State *L, int l)
+{
+    lua_rawgeti(L, l, 0);
+    lua_Integer n = lua_tointeger(L, -1), first = 0;
+    lua_pop(L, 1);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, l, 3 * k - 2);
+        lua_rawgeti(L, l, 3 * k - 1);
+        int idx = (int)lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        lua_getupvalue(L, -1, idx);
+        lua_rawgeti(L, l, 3 * k);
+        bool same = lua_rawequal(L, -1, -2) ||
+                    (lua_type(L, -1) == LUA_TNUMBER && lua_type(L, -2) == LUA_TNUMBER &&
+                     isnan(lua_tonumber(L, -1)) && isnan(lua_tonumber(L, -2)));
+        if (!same) {
+            first = first ? first : k;
+            lua_setupvalue(L, -3, idx);
+        }
+        lua_settop(L, lua_gettop(L) - (same ? 3 : 2));
+    }
+    return first;
+}
+
+/* "'count' (a local of policy/state.lua kept between calls)" for binding k of the list at l. */
+static const char *binding_name(lua_State *L, int l, lua_Integer k, char *buf, size_t size)
+{
+    lua_rawgeti(L, l, 3 * k - 2);
+    lua_rawgeti(L, l, 3 * k - 1);
+    const char *uv = lua_getupvalue(L, -2, (int)lua_tointeger(L, -1));
+    if (uv)
+        lua_pop(L, 1);
+    lua_pop(L, 1);
+    lua_Debug ar;
+    lua_getinfo(L, ">S", &ar);
+    snprintf(buf, size, "'%s' (a local of %s kept between calls)", uv && *uv ? uv : "?",
+             ar.source[0] == '@' ? ar.source + 1 : "a policy file");
+    return buf;
+}
+
+/* After a call of the current function: the upvalues it can reach hold what they
+ * held at load (see gather_bindings); any it changed are restored, and when the
+ * call had succeeded (ok) it fails naming the first, its stack back at base.
+ * Allocates nothing: runs outside lua_pcall. */
+static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
+{
+    int ref = p->uv_list[p->role] ? p->uv_list[p->role][p->fn] : 0;
+    if (!ref)
+        return CF_OK;
+    lua_State *L = p->L;
+    if (!ok)
+        err = NULL;
+    if (!lua_checkstack(L, 8)) {
+        if (!err)
+            return CF_OK;
+        int rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory");
+        call_end(p, base);
+        return rc;
+    }
+    int top = lua_gettop(L);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, ref);
+    lua_Integer changed = bindings_verify(L, top + 1);
+    int rc = CF_OK;
+    if (changed && err) {
+        char name[300];
+        rc = call_fail(p, err, CF_EPOLICY,
+                       "changed %s; it was restored: a policy keeps nothing between calls, so that the same "
+                       "inputs give the same answer (keep the value in a local inside the function)",
+                       binding_name(L, top + 1, changed, name, sizeof name));
+    }
+    lua_settop(L, top);
+    if (rc != CF_OK)
+        call_end(p, base);
+    return rc;
+}
+
 /* Run the current function; on CF_OK its nres results are on the stack above
  * *base. On failure the stack is back at *base and err says why. */
 static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *call, int *base, cf__err *err)
@@ -905,8 +1063,9 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *c
         status = lua_pcall(L, 0, nres, 0);
     }
     limits_disarm(p);
+    int brc = bindings_check(p, status == LUA_OK && !p->limit_hit, *base, err);
     if (status == LUA_OK && !p->limit_hit)
-        return CF_OK;
+        return brc;
     int rc;
     if (p->limit_hit & LIMIT_INSTR) {
         rc = call_fail(p, err, CF_ELIMIT,
@@ -1031,6 +1190,11 @@ static int table_to_json(conv *cv, lua_State *L, int idx, int depth, bool top, j
         return conv_fail(cv, "tables nested too deeply (a table that contains itself?)");
     if (!lua_checkstack(L, 4))
         return call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
+    if (push_backing(L, idx)) { /* a frozen table kept between calls: what it holds */
+        int rc = table_to_json(cv, L, lua_gettop(L), depth + 1, top, out);
+        lua_pop(L, 1);
+        return rc;
+    }
     size_t count = 0, strings = 0;
     lua_Integer max = 0;
     lua_pushnil(L);
@@ -1258,7 +1422,9 @@ enum {
     S_FN_ASSIGNS,
     S_FN_DEADLINES,
     S_ORIGIN,    /* "role.name" -> label of the file that defined it */
-    S_COUNT = S_ORIGIN
+    S_SEEN,      /* what the freezing has met (freeze_reachable) */
+    S_BINDINGS,  /* the bindings it recorded, checked after each overlay's top level */
+    S_COUNT = S_BINDINGS
 };
 
 static int problem(loader *ld, const source *src, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
@@ -1303,6 +1469,332 @@ static bool is_identifier(const char *s)
     return true;
 }
 
+/* t[key] without metamethods: what a policy file returned is read as data. */
+static int rawfield(lua_State *L, int t, const char *key)
+{
+    t = lua_absindex(L, t);
+    lua_pushstring(L, key);
+    return lua_rawget(L, t);
+}
+
+/* A metatable in what a file returns would run the file's code later, whenever
+ * the engine read the table: refused, so that nothing of a file runs after it loads. */
+static int refuse_metatable(loader *ld, lua_State *L, const source *src, int t, const char *what)
+{
+    if (!lua_getmetatable(L, t))
+        return CF_OK;
+    lua_pop(L, 1);
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: %s has a metatable; a policy file returns plain tables (remove the setmetatable: "
+                   "the engine reads what a file returns once, as data)",
+                   src->label, what);
+}
+
+/* ---- what outlives a call: frozen once the state policy has loaded ----
+ *
+ * Every table a policy can reach from outside its own call (globals, tables kept
+ * in the locals of a file that functions close over, tables inside those) is
+ * frozen in place: its contents move to a hidden table its reads go to, and a
+ * write raises an error naming it. A local holding a number, a string or a
+ * function cannot be frozen: each binding (function, upvalue, value at load) is
+ * recorded, compared after every call of a function that can reach it, and
+ * restored if a call changed it (the call then fails). */
+
+typedef struct walker {
+    int seen;    /* value -> true, and upvalue id (light userdata) -> true */
+    int queue;   /* triples: value, name, owner */
+    lua_Integer head, tail;
+    int list;    /* bindings: [0] = n, then triples function, upvalue index, value */
+    bool freeze; /* freeze the tables met; else only gather bindings */
+    int env;     /* reach walks: the globals' backing, not entered; met_env says met */
+    bool met_env;
+} walker;
+
+static void walk_add(lua_State *L, walker *w, int v, const char *name, const char *owner)
+{
+    v = lua_absindex(L, v);
+    int type = lua_type(L, v);
+    if (type != LUA_TTABLE && (type != LUA_TFUNCTION || lua_iscfunction(L, v)))
+        return;
+    if (w->env && lua_rawequal(L, v, w->env)) {
+        w->met_env = true;
+        return;
+    }
+    lua_pushvalue(L, v);
+    if (lua_rawget(L, w->seen) != LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, v);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, w->seen);
+    lua_pushvalue(L, v);
+    lua_rawseti(L, w->queue, ++w->tail);
+    lua_pushstring(L, name);
+    lua_rawseti(L, w->queue, ++w->tail);
+    lua_pushstring(L, owner);
+    lua_rawseti(L, w->queue, ++w->tail);
+}
+
+/* Add every key and value of the table at t. */
+static void walk_contents(lua_State *L, walker *w, int t, const char *name, const char *owner)
+{
+    char child[160];
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (w->freeze) {
+            if (lua_type(L, -2) == LUA_TSTRING)
+                snprintf(child, sizeof child, "%s%s%.60s", name, *name ? "." : "", lua_tostring(L, -2));
+            else if (lua_isinteger(L, -2))
+                snprintf(child, sizeof child, "%s[%lld]", name, (long long)lua_tointeger(L, -2));
+            else
+                snprintf(child, sizeof child, "%s[...]", name);
+        } else {
+            child[0] = '\0';
+        }
+        walk_add(L, w, -2, child, owner);
+        walk_add(L, w, -1, child, owner);
+        lua_pop(L, 1);
+    }
+}
+
+/* Freeze the table at t in place (see above). A metatable it already has keeps
+ * working: its fields are copied, its __index is consulted after the contents,
+ * and it is frozen in turn. */
+static void freeze_table(lua_State *L, walker *w, int t, const char *name, const char *owner)
+{
+    int top = lua_gettop(L);
+    int m = 0;
+    if (lua_getmetatable(L, t)) {
+        m = lua_gettop(L);
+        walk_add(L, w, m, name, owner);
+    }
+    lua_newtable(L);
+    int b = lua_gettop(L);
+    walk_contents(L, w, t, name, owner);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, b);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, t); /* clearing a field during the traversal is allowed */
+    }
+    lua_createtable(L, 0, 6);
+    int n = lua_gettop(L);
+    if (m) {
+        if (lua_rawequal(L, m, t))
+            lua_pushvalue(L, b); /* its own metatable: its fields just moved */
+        else if (!push_backing(L, m)) /* already frozen: its fields are in its backing */
+            lua_pushvalue(L, m);
+        int src = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, src)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, n);
+        }
+        lua_pushnil(L);
+        lua_setfield(L, n, "__gc"); /* never a finalizer (see safe_setmetatable) */
+        lua_pushnil(L);
+        lua_setfield(L, n, "__mode");
+        lua_pushliteral(L, "__index");
+        if (lua_rawget(L, src) != LUA_TNIL) {
+            lua_createtable(L, 0, 1);
+            lua_insert(L, -2);
+            lua_setfield(L, -2, "__index");
+            lua_setmetatable(L, b);
+        }
+        lua_pushliteral(L, "__metatable");
+        if (lua_rawget(L, n) == LUA_TNIL) {
+            lua_pushvalue(L, m); /* getmetatable still answers the metatable, now frozen */
+            lua_setfield(L, n, "__metatable");
+        }
+        lua_settop(L, n);
+    }
+    lua_pushvalue(L, b);
+    lua_setfield(L, n, "__index");
+    lua_pushfstring(L, "policies cannot change '%s' (a table of %s kept between calls; a policy keeps nothing "
+                       "between calls: build a new table inside the function)", *name ? name : "?", owner);
+    lua_pushcclosure(L, ro_newindex, 1);
+    lua_setfield(L, n, "__newindex");
+    if (lua_getfield(L, n, "__pairs") == LUA_TNIL) {
+        lua_pushcfunction(L, ro_pairs);
+        lua_setfield(L, n, "__pairs");
+    }
+    if (lua_getfield(L, n, "__len") == LUA_TNIL) {
+        lua_pushcfunction(L, ro_len);
+        lua_setfield(L, n, "__len");
+    }
+    if (lua_getfield(L, n, "__metatable") == LUA_TNIL) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, n, "__metatable");
+    }
+    lua_settop(L, n);
+    lua_setmetatable(L, t);
+    lua_settop(L, top);
+}
+
+/* Record the upvalues of the Lua function at f and add what they hold. */
+static void walk_function(lua_State *L, walker *w, int f)
+{
+    lua_Debug ar;
+    lua_pushvalue(L, f);
+    lua_getinfo(L, ">S", &ar);
+    char owner[200];
+    snprintf(owner, sizeof owner, "%s", ar.source[0] == '@' ? ar.source + 1 : "a policy file");
+    for (int i = 1;; i++) {
+        const char *uv = lua_getupvalue(L, f, i);
+        if (!uv)
+            break;
+        lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+            lua_pushboolean(L, 1);
+            lua_rawset(L, w->seen);
+            lua_rawgeti(L, w->list, 0);
+            lua_Integer n = lua_tointeger(L, -1) + 1;
+            lua_pop(L, 1);
+            lua_pushvalue(L, f);
+            lua_rawseti(L, w->list, 3 * n - 2);
+            lua_pushinteger(L, i);
+            lua_rawseti(L, w->list, 3 * n - 1);
+            lua_pushvalue(L, -2);
+            lua_rawseti(L, w->list, 3 * n);
+            lua_pushinteger(L, n);
+            lua_rawseti(L, w->list, 0);
+        }
+        lua_pop(L, 1);
+        walk_add(L, w, -1, *uv ? uv : "?", owner);
+        lua_pop(L, 1);
+    }
+}
+
+static void walk_run(lua_State *L, walker *w)
+{
+    while (w->head < w->tail) {
+        luaL_checkstack(L, 24, "walking the policies");
+        int v = lua_gettop(L) + 1;
+        lua_rawgeti(L, w->queue, ++w->head);
+        lua_rawgeti(L, w->queue, ++w->head);
+        lua_rawgeti(L, w->queue, ++w->head);
+        const char *name = lua_tostring(L, v + 1), *owner = lua_tostring(L, v + 2);
+        if (lua_type(L, v) == LUA_TFUNCTION) {
+            walk_function(L, w, v);
+        } else if (!w->freeze) {
+            walk_contents(L, w, v, "", "");
+            if (lua_getmetatable(L, v))
+                walk_add(L, w, -1, "", "");
+        } else if (!is_read_only(L, v)) {
+            freeze_table(L, w, v, name, owner);
+        }
+        lua_settop(L, v - 1);
+    }
+}
+
+/* Freeze what the values of the table at root reach (root itself is left as it is). */
+static void freeze_reachable(lua_State *L, int root, const char *owner)
+{
+    walker w = {S_SEEN, 0, 0, 0, S_BINDINGS, true, 0, false};
+    root = lua_absindex(L, root);
+    lua_newtable(L);
+    w.queue = lua_gettop(L);
+    walk_contents(L, &w, root, "", owner);
+    walk_run(L, &w);
+    lua_pop(L, 1);
+}
+
+/* After an overlay's top level: the state policy's bindings are as loaded. */
+static int bindings_restore(loader *ld, lua_State *L, const source *src)
+{
+    lua_Integer k = bindings_verify(L, S_BINDINGS);
+    if (!k)
+        return CF_OK;
+    char name[300];
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: its top level changed %s; it was restored (a county file only returns its description "
+                   "and params)",
+                   src->label, binding_name(L, S_BINDINGS, k, name, sizeof name));
+}
+
+/* Append the bindings of the list at from that are not in the walker's list. */
+static void bindings_merge(lua_State *L, walker *w, int from)
+{
+    lua_rawgeti(L, from, 0);
+    lua_Integer n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, from, 3 * k - 2);
+        lua_rawgeti(L, from, 3 * k - 1);
+        int idx = (int)lua_tointeger(L, -1);
+        lua_pushlightuserdata(L, lua_upvalueid(L, -2, idx));
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_rawgeti(L, w->list, 0);
+            lua_Integer m = lua_tointeger(L, -1) + 1;
+            lua_pop(L, 1);
+            lua_pushvalue(L, -3);
+            lua_rawseti(L, w->list, 3 * m - 2);
+            lua_pushinteger(L, idx);
+            lua_rawseti(L, w->list, 3 * m - 1);
+            lua_rawgeti(L, from, 3 * k);
+            lua_rawseti(L, w->list, 3 * m);
+            lua_pushinteger(L, m);
+            lua_rawseti(L, w->list, 0);
+        }
+        lua_pop(L, 3);
+    }
+}
+
+/* The bindings each policy function can reach, for bindings_check: its own, and
+ * when it uses a global, everything the globals and the params reach. */
+static void gather_bindings(lua_State *L, cf__policy *p)
+{
+    lua_newtable(L); /* the shared list */
+    int shared = lua_gettop(L);
+    walker w = {0, 0, 0, 0, shared, false, 0, false};
+    lua_newtable(L);
+    w.seen = lua_gettop(L);
+    lua_newtable(L);
+    w.queue = lua_gettop(L);
+    lua_pushvalue(L, S_ENV);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, w.seen);
+    walk_contents(L, &w, S_ENV, "", "");
+    walk_contents(L, &w, S_PARAMS, "", "");
+    walk_run(L, &w);
+    lua_settop(L, shared);
+    for (int role = 0; role < 3; role++) {
+        p->uv_list[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, sizeof(int));
+        if (!p->uv_list[role])
+            luaL_error(L, "out of memory");
+        for (size_t i = 0; i < p->nnames[role]; i++) {
+            walker f = {0, 0, 0, 0, 0, false, S_ENV, false};
+            lua_newtable(L);
+            f.list = lua_gettop(L);
+            lua_newtable(L);
+            f.seen = lua_gettop(L);
+            lua_newtable(L);
+            f.queue = lua_gettop(L);
+            lua_rawgeti(L, S_GUARDS + role, (lua_Integer)i + 1);
+            walk_add(L, &f, -1, "", "");
+            lua_pop(L, 1);
+            walk_run(L, &f);
+            if (f.met_env)
+                bindings_merge(L, &f, shared);
+            lua_rawgeti(L, f.list, 0);
+            bool any = lua_tointeger(L, -1) > 0;
+            lua_settop(L, f.list);
+            if (any)
+                p->uv_list[role][i] = luaL_ref(L, LUA_REGISTRYINDEX); /* > 0 */
+            else
+                lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, shared - 1);
+}
+
 /* Load and run one file; on success its returned table is on the stack. */
 static int run_file(loader *ld, lua_State *L, const source *src, int env)
 {
@@ -1338,7 +1830,10 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
         lua_pop(L, 1);
         return rc;
     }
-    return CF_OK;
+    int rc = refuse_metatable(ld, L, src, lua_gettop(L), "the returned table");
+    if (rc != CF_OK)
+        lua_pop(L, 1);
+    return rc;
 }
 
 /* Check the top-level keys of the table at t against allowed; reports the
@@ -1385,7 +1880,7 @@ static int cmp_cstr(const void *a, const void *b)
 static int collect_functions(loader *ld, lua_State *L, const source *src, int t, int role)
 {
     const char *key = ROLE_TABLES[role];
-    int type = lua_getfield(L, t, key);
+    int type = rawfield(L, t, key);
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return CF_OK;
@@ -1396,6 +1891,11 @@ static int collect_functions(loader *ld, lua_State *L, const source *src, int t,
                        lua_typename(L, type));
     }
     int fns = lua_gettop(L);
+    int rc = refuse_metatable(ld, L, src, fns, key);
+    if (rc != CF_OK) {
+        lua_pop(L, 1);
+        return rc;
+    }
     lua_pushnil(L);
     while (lua_next(L, fns)) {
         if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
@@ -1405,14 +1905,14 @@ static int collect_functions(loader *ld, lua_State *L, const source *src, int t,
         }
         const char *name = lua_tostring(L, -2);
         if (lua_type(L, -1) != LUA_TFUNCTION) {
-            int rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
+            rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
                              luaL_typename(L, -1));
             lua_settop(L, fns - 1);
             return rc;
         }
         lua_pushfstring(L, "%s.%s", key, name);
         if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING) {
-            int rc = problem(ld, src, CF_EPOLICY,
+            rc = problem(ld, src, CF_EPOLICY,
                              "%s: %s.%s: already defined in %s (a name may be defined once in the state policy)",
                              src->label, key, name, lua_tostring(L, -1));
             lua_settop(L, fns - 1);
@@ -1462,14 +1962,144 @@ static int finish_functions(loader *ld, lua_State *L, int role, int dest)
     return CF_OK;
 }
 
+/* A value for messages, read without metamethods. */
+static const char *value_repr(lua_State *L, int idx, char *buf, size_t size)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
+        snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+        double x = lua_tonumber(L, idx);
+        if (isnan(x))
+            snprintf(buf, size, "nan");
+        else if (isinf(x))
+            snprintf(buf, size, "%sinf", x < 0 ? "-" : "");
+        else
+            snprintf(buf, size, "%.17g", x);
+    } else if (lua_type(L, idx) == LUA_TSTRING) {
+        snprintf(buf, size, "\"%.40s%s\"", lua_tostring(L, idx), lua_rawlen(L, idx) > 40 ? "..." : "");
+    } else if (lua_type(L, idx) == LUA_TBOOLEAN) {
+        snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
+    } else {
+        snprintf(buf, size, "a %s", luaL_typename(L, idx));
+    }
+    return buf;
+}
+
+/* Integers in a declaration stay where a double is exact. */
+#define DECL_INT_MAX 9007199254740992.0
+
+/* A binary search keeps an overlay of many parameters against a long overridable
+ * list linear to check (found while fuzzing: 100,000 of each took minutes). */
+static const param_decl *find_decl(const cf__policy *p, const char *name)
+{
+    size_t lo = 0, hi = p->noverridable;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, p->decls[mid].name);
+        if (c == 0)
+            return &p->decls[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* "an integer from 1 to 365" */
+static const char *decl_describe(const param_decl *d, char *buf, size_t size)
+{
+    size_t len = 0;
+    switch (d->kind) {
+    case K_INTEGER:
+        snprintf(buf, size, "an integer from %.0f to %.0f", d->min, d->max);
+        break;
+    case K_NUMBER:
+        snprintf(buf, size, "a finite number from %.17g to %.17g", d->min, d->max);
+        break;
+    case K_BOOLEAN:
+        snprintf(buf, size, "true or false");
+        break;
+    case K_STRING:
+        len = (size_t)snprintf(buf, size, "a string");
+        if (d->max_length && len < size)
+            len += (size_t)snprintf(buf + len, size - len, " of at most %zu bytes", d->max_length);
+        for (size_t i = 0; d->one_of && i < d->none_of && len < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, "%s'%s'", i ? ", " : ", one of ", d->one_of[i]);
+        break;
+    case K_DATE:
+        len = (size_t)snprintf(buf, size, "a date \"YYYY-MM-DD\"");
+        if (d->min_date[0] && len < size)
+            len += (size_t)snprintf(buf + len, size - len, " from %s", d->min_date);
+        if (d->max_date[0] && len < size)
+            snprintf(buf + len, size - len, " %s %s", d->min_date[0] ? "to" : "up to", d->max_date);
+        break;
+    default:
+        snprintf(buf, size, "a function");
+    }
+    return buf;
+}
+
+/* Whether the value at idx fits the declaration. Reads the value raw. */
+static bool decl_fits(const param_decl *d, lua_State *L, int idx)
+{
+    int type = lua_type(L, idx);
+    switch (d->kind) {
+    case K_INTEGER:
+    case K_NUMBER: {
+        if (type != LUA_TNUMBER)
+            return false;
+        double x = lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx);
+        if (!isfinite(x) || x < d->min || x > d->max)
+            return false;
+        return d->kind == K_NUMBER || lua_isinteger(L, idx) || x == floor(x);
+    }
+    case K_BOOLEAN:
+        return type == LUA_TBOOLEAN;
+    case K_STRING: {
+        if (type != LUA_TSTRING)
+            return false;
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        if (d->max_length && n > d->max_length)
+            return false;
+        if (!d->one_of)
+            return true;
+        for (size_t i = 0; i < d->none_of; i++)
+            if (strlen(d->one_of[i]) == n && memcmp(d->one_of[i], s, n) == 0)
+                return true;
+        return false;
+    }
+    case K_DATE: {
+        cf__date dt;
+        if (type != LUA_TSTRING || lua_rawlen(L, idx) != 10 || !cf__date_parse(lua_tostring(L, idx), &dt))
+            return false;
+        const char *s = lua_tostring(L, idx);
+        return (!d->min_date[0] || strcmp(s, d->min_date) >= 0) && (!d->max_date[0] || strcmp(s, d->max_date) <= 0);
+    }
+    default:
+        return type == LUA_TFUNCTION;
+    }
+}
+
 static bool param_type_ok(int type)
 {
     return type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TBOOLEAN || type == LUA_TFUNCTION;
 }
 
+/* Why a parameter value is refused whatever the declarations say, or NULL. */
+static const char *value_problem(lua_State *L, int idx)
+{
+    if (!param_type_ok(lua_type(L, idx)))
+        return "must be a number, string, boolean or function";
+    if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx) && !isfinite(lua_tonumber(L, idx)))
+        return "must be a finite number (NaN and infinity are refused)";
+    return NULL;
+}
+
 static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
 {
-    int type = lua_getfield(L, t, "params");
+    int type = rawfield(L, t, "params");
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return CF_OK;
@@ -1479,6 +2109,11 @@ static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
         return problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
     }
     int params = lua_gettop(L);
+    int rc = refuse_metatable(ld, L, src, params, "params");
+    if (rc != CF_OK) {
+        lua_pop(L, 1);
+        return rc;
+    }
     lua_pushnil(L);
     while (lua_next(L, params)) {
         if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
@@ -1486,9 +2121,11 @@ static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
             return problem(ld, src, CF_EPOLICY, "%s: params: keys must be names (letters, digits and '_')",
                            src->label);
         }
-        if (!param_type_ok(lua_type(L, -1))) {
-            int rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: must be a number, string, boolean or function (got %s)",
-                             src->label, lua_tostring(L, -2), luaL_typename(L, -1));
+        const char *bad = value_problem(L, -1);
+        if (bad) {
+            char got[80];
+            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s (got %s)", src->label, lua_tostring(L, -2), bad,
+                         value_repr(L, -1, got, sizeof got));
             lua_pop(L, 3);
             return rc;
         }
@@ -1500,54 +2137,227 @@ static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
     return CF_OK;
 }
 
-static int absorb_overridable(loader *ld, lua_State *L, const source *src, int t)
+static int decl_cmp(const void *a, const void *b)
 {
-    cf__policy *p = ld->p;
-    int type = lua_getfield(L, t, "overridable");
+    return strcmp(((const param_decl *)a)->name, ((const param_decl *)b)->name);
+}
+
+/* A bound of a declaration (field key of the table at d): an integer (whole =
+ * true) or a finite number; required says whether it may be missing. */
+static int decl_bound(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
+                      bool whole, double *out, bool *has)
+{
+    int type = rawfield(L, d, key);
+    double x = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    lua_pop(L, 1);
+    *has = type != LUA_TNIL;
+    if (type == LUA_TNUMBER && isfinite(x) && (!whole || (x == floor(x) && fabs(x) <= DECL_INT_MAX))) {
+        *out = x;
+        return CF_OK;
+    }
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: overridable.%s: %s must be %s (a %s has a range: e.g. { kind = \"%s\", min = 1, max = 365 })",
+                   src->label, pd->name, key, whole ? "an integer" : "a finite number", KIND_NAMES[pd->kind],
+                   KIND_NAMES[pd->kind]);
+}
+
+static int decl_date(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
+                     char *out)
+{
+    int type = rawfield(L, d, key);
+    cf__date dt;
+    int rc = CF_OK;
+    if (type == LUA_TSTRING && lua_rawlen(L, -1) == 10 && cf__date_parse(lua_tostring(L, -1), &dt))
+        memcpy(out, lua_tostring(L, -1), 11);
+    else if (type != LUA_TNIL)
+        rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: %s must be a date \"YYYY-MM-DD\"", src->label,
+                     pd->name, key);
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* Read the declaration of pd->name (the table at d) into pd. */
+static int parse_decl(loader *ld, lua_State *L, const source *src, param_decl *pd, int d)
+{
+    static const char *const KEYS[6][4] = {
+        {"kind", "min", "max", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL},
+        {"kind", "one_of", "max_length", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL}};
+    char what[200];
+    snprintf(what, sizeof what, "overridable.%s", pd->name);
+    int rc = refuse_metatable(ld, L, src, d, what);
+    if (rc != CF_OK)
+        return rc;
+    pd->kind = -1;
+    if (rawfield(L, d, "kind") == LUA_TSTRING)
+        for (int k = 0; k < 6; k++)
+            if (strcmp(lua_tostring(L, -1), KIND_NAMES[k]) == 0)
+                pd->kind = k;
+    lua_pop(L, 1);
+    if (pd->kind < 0)
+        return problem(ld, src, CF_EPOLICY,
+                       "%s: overridable.%s: kind must be one of integer, number, boolean, string, date, function "
+                       "(e.g. { kind = \"integer\", min = 1, max = 365 })",
+                       src->label, pd->name);
+    lua_pushnil(L);
+    while (lua_next(L, d)) {
+        lua_pop(L, 1);
+        bool ok = false;
+        for (int i = 0; lua_type(L, -1) == LUA_TSTRING && KEYS[pd->kind][i]; i++)
+            ok = ok || strcmp(lua_tostring(L, -1), KEYS[pd->kind][i]) == 0;
+        if (!ok) {
+            char key[80];
+            value_repr(L, -1, key, sizeof key);
+            lua_pop(L, 1);
+            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: a %s declaration has no field %s (allowed: %s%s%s%s%s)",
+                           src->label, pd->name, KIND_NAMES[pd->kind], key, KEYS[pd->kind][0],
+                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][1] : "",
+                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][2] : "");
+        }
+    }
+    if (pd->kind == K_INTEGER || pd->kind == K_NUMBER) {
+        bool whole = pd->kind == K_INTEGER;
+        rc = decl_bound(ld, L, src, pd, d, "min", whole, &pd->min, &pd->has_min);
+        if (rc == CF_OK)
+            rc = decl_bound(ld, L, src, pd, d, "max", whole, &pd->max, &pd->has_max);
+        if (rc == CF_OK && pd->min > pd->max)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is above max", src->label, pd->name);
+        return rc;
+    }
+    if (pd->kind == K_DATE) {
+        rc = decl_date(ld, L, src, pd, d, "min", pd->min_date);
+        if (rc == CF_OK)
+            rc = decl_date(ld, L, src, pd, d, "max", pd->max_date);
+        if (rc == CF_OK && pd->min_date[0] && pd->max_date[0] && strcmp(pd->min_date, pd->max_date) > 0)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is after max", src->label, pd->name);
+        return rc;
+    }
+    if (pd->kind != K_STRING)
+        return CF_OK;
+    int type = rawfield(L, d, "max_length");
+    if (type != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > INT_MAX) {
+            lua_pop(L, 1);
+            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: max_length must be a positive integer",
+                           src->label, pd->name);
+        }
+        pd->max_length = (size_t)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    type = rawfield(L, d, "one_of");
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return CF_OK;
     }
-    if (type != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return problem(ld, src, CF_EPOLICY, "%s: overridable: must be a list of parameter names (got %s)",
-                       src->label, lua_typename(L, type));
-    }
-    size_t n = (size_t)lua_rawlen(L, -1);
-    p->overridable = calloc(n ? n : 1, sizeof(char *));
-    if (!p->overridable) {
-        lua_pop(L, 1);
-        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
-    }
-    for (size_t i = 0; i < n; i++) {
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            int rc = problem(ld, src, CF_EPOLICY, "%s: overridable[%zu]: must be a parameter name (got %s)",
-                             src->label, i + 1, luaL_typename(L, -1));
+    int list = lua_gettop(L);
+    size_t n = type == LUA_TTABLE ? (size_t)lua_rawlen(L, list) : 0;
+    bool ok = n > 0 && !lua_getmetatable(L, list);
+    if (!ok && type == LUA_TTABLE && n > 0)
+        lua_pop(L, 1); /* the metatable */
+    if (ok)
+        pd->one_of = calloc(n, sizeof(char *));
+    for (size_t i = 0; ok && pd->one_of && i < n; i++) {
+        ok = lua_rawgeti(L, list, (lua_Integer)i + 1) == LUA_TSTRING;
+        if (ok && !(pd->one_of[pd->none_of] = cf__strdup(lua_tostring(L, -1)))) {
             lua_pop(L, 2);
-            return rc;
-        }
-        if (lua_rawget(L, S_DEFAULTS) == LUA_TNIL) {
-            lua_pop(L, 1);
-            lua_rawgeti(L, -1, (lua_Integer)i + 1);
-            int rc = problem(ld, src, CF_EPOLICY, "%s: overridable[%zu]: '%s' is not in params", src->label, i + 1,
-                             lua_tostring(L, -1));
-            lua_pop(L, 2);
-            return rc;
-        }
-        lua_pop(L, 1);
-        lua_rawgeti(L, -1, (lua_Integer)i + 1);
-        char *name = cf__strdup(lua_tostring(L, -1));
-        lua_pop(L, 1);
-        if (!name) {
-            lua_pop(L, 1);
             return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
         }
-        p->overridable[p->noverridable++] = name;
+        pd->none_of += ok;
+        lua_pop(L, 1);
     }
     lua_pop(L, 1);
-    qsort(p->overridable, p->noverridable, sizeof(char *), cmp_cstr);
+    if (ok && !pd->one_of)
+        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    if (!ok)
+        return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: one_of must be a list of strings, e.g. { \"a\", \"b\" }",
+                       src->label, pd->name);
     return CF_OK;
+}
+
+/* P.overridable = { name = { kind = ..., range }, ... }: what a county may set. */
+static int absorb_overridable(loader *ld, lua_State *L, const source *src, int t)
+{
+    cf__policy *p = ld->p;
+    int type = rawfield(L, t, "overridable");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    int o = lua_gettop(L);
+    int rc = type == LUA_TTABLE ? refuse_metatable(ld, L, src, o, "overridable")
+                                : problem(ld, src, CF_EPOLICY,
+                                          "%s: overridable: must be a table of declarations, name = { kind = ..., "
+                                          "range } (got %s)",
+                                          src->label, lua_typename(L, type));
+    size_t n = 0;
+    bool names = true;
+    if (rc == CF_OK) {
+        lua_pushnil(L);
+        while (lua_next(L, o)) {
+            lua_pop(L, 1);
+            names = names && lua_type(L, -1) == LUA_TSTRING;
+            n++;
+        }
+        if (!names)
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: overridable: declare each parameter a county may set by name, with its kind and range, "
+                         "e.g. overridable = { hire_grace_days = { kind = \"integer\", min = 1, max = 365 } } "
+                         "(a list of names is not enough: see docs/policies.md)",
+                         src->label);
+    }
+    if (rc == CF_OK) {
+        p->decls = calloc(n ? n : 1, sizeof *p->decls);
+        p->overridable = calloc(n ? n : 1, sizeof(char *));
+        if (!p->decls || !p->overridable)
+            rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    }
+    if (rc == CF_OK) {
+        lua_pushnil(L);
+        while (lua_next(L, o)) {
+            lua_pop(L, 1);
+            char *name = cf__strdup(lua_tostring(L, -1));
+            if (!name) {
+                lua_pop(L, 1);
+                rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+                break;
+            }
+            p->decls[p->noverridable++].name = name;
+        }
+    }
+    if (rc == CF_OK)
+        qsort(p->decls, p->noverridable, sizeof *p->decls, decl_cmp);
+    for (size_t i = 0; i < p->noverridable; i++)
+        p->overridable[i] = p->decls[i].name;
+    /* In name order, so that the first problem reported does not depend on hashing. */
+    for (size_t i = 0; i < p->noverridable && rc == CF_OK; i++) {
+        param_decl *pd = &p->decls[i];
+        type = rawfield(L, o, pd->name);
+        if (!is_identifier(pd->name))
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable: keys must be parameter names (letters, digits and '_')",
+                         src->label);
+        else if (type != LUA_TTABLE)
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: overridable.%s: must be a declaration like { kind = \"integer\", min = 1, max = 365 } "
+                         "(got %s)",
+                         src->label, pd->name, lua_typename(L, type));
+        else
+            rc = parse_decl(ld, L, src, pd, lua_gettop(L));
+        lua_pop(L, 1);
+        if (rc != CF_OK)
+            break;
+        char want[300], got[80];
+        if (rawfield(L, S_DEFAULTS, pd->name) == LUA_TNIL)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: '%s' is not in params", src->label, pd->name,
+                         pd->name);
+        else if (!decl_fits(pd, L, -1))
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: params.%s: the state default %s does not fit its declaration in overridable (must be "
+                         "%s)",
+                         src->label, pd->name, value_repr(L, -1, got, sizeof got),
+                         decl_describe(pd, want, sizeof want));
+        lua_pop(L, 1);
+    }
+    lua_settop(L, o - 1);
+    return rc;
 }
 
 static int load_state(loader *ld, lua_State *L)
@@ -1564,7 +2374,7 @@ static int load_state(loader *ld, lua_State *L)
         rc = absorb_overridable(ld, L, src, t);
     for (int role = 0; role < 3 && rc == CF_OK; role++)
         rc = collect_functions(ld, L, src, t, role);
-    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
         rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     lua_settop(L, t - 1);
     return rc;
@@ -1580,19 +2390,10 @@ static int load_part(loader *ld, lua_State *L, const source *src)
     rc = check_keys(ld, L, src, t, PART_KEYS, sizeof PART_KEYS / sizeof *PART_KEYS);
     for (int role = 0; role < 3 && rc == CF_OK; role++)
         rc = collect_functions(ld, L, src, t, role);
-    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
         rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     lua_settop(L, t - 1);
     return rc;
-}
-
-/* p->overridable is sorted: a binary search keeps an overlay of many parameters
- * against a long overridable list linear to check (found while fuzzing: 100,000
- * of each took minutes). */
-static bool is_overridable(const cf__policy *p, const char *name)
-{
-    return p->noverridable &&
-           bsearch(&name, p->overridable, p->noverridable, sizeof(char *), cmp_cstr) != NULL;
 }
 
 /* Why the overlay may not set params[key] to the value on top of the stack, or NULL.
@@ -1601,26 +2402,27 @@ static bool is_overridable(const cf__policy *p, const char *name)
  * of many bad parameters is checked in linear time (found while fuzzing). */
 static const char *override_problem(loader *ld, lua_State *L, const char *key, char *buf, size_t size)
 {
-    char list[512];
-    int dtype = lua_getfield(L, S_DEFAULTS, key);
-    lua_pop(L, 1);
+    const param_decl *d = find_decl(ld->p, key);
     if (!buf)
-        return dtype == LUA_TNIL || !is_overridable(ld->p, key) || lua_type(L, -1) != dtype ? "" : NULL;
-    if (dtype == LUA_TNIL || !is_overridable(ld->p, key))
-        overridable_list(ld->p, list, sizeof list); /* only messages need it */
-    if (dtype == LUA_TNIL) {
-        const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
-        snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
-                 hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
+        return !d || !decl_fits(d, L, -1) ? "" : NULL;
+    if (!d) {
+        char list[512];
+        overridable_list(ld->p, list, sizeof list);
+        int dtype = rawfield(L, S_DEFAULTS, key);
+        lua_pop(L, 1);
+        if (dtype == LUA_TNIL) {
+            const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
+            snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
+                     hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
+        } else {
+            snprintf(buf, size, "a county may not override '%s' (overridable: %s)", key, list);
+        }
         return buf;
     }
-    if (!is_overridable(ld->p, key)) {
-        snprintf(buf, size, "a county may not override '%s' (overridable: %s)", key, list);
-        return buf;
-    }
-    if (lua_type(L, -1) != dtype) {
-        snprintf(buf, size, "must be a %s like the state default (got %s)", lua_typename(L, dtype),
-                 luaL_typename(L, -1));
+    if (!decl_fits(d, L, -1)) {
+        char want[300], got[80];
+        snprintf(buf, size, "must be %s, as declared in policy/state.lua (got %s)", decl_describe(d, want, sizeof want),
+                 value_repr(L, -1, got, sizeof got));
         return buf;
     }
     return NULL;
@@ -1639,14 +2441,21 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     if (rc != CF_OK)
         return rc;
     int t = lua_gettop(L);
-    rc = check_keys(ld, L, src, t, COUNTY_KEYS, sizeof COUNTY_KEYS / sizeof *COUNTY_KEYS);
-    int type = rc == CF_OK ? lua_getfield(L, t, "params") : LUA_TNIL;
-    if (rc == CF_OK && lua_getfield(L, t, "description") > LUA_TNIL && !lua_isstring(L, -1))
+    /* Its top level may have called a function of the state policy that rebinds
+     * one of its locals: the state policy stays as it was loaded. */
+    rc = bindings_restore(ld, L, src);
+    if (rc == CF_OK)
+        rc = check_keys(ld, L, src, t, COUNTY_KEYS, sizeof COUNTY_KEYS / sizeof *COUNTY_KEYS);
+    int type = rc == CF_OK ? rawfield(L, t, "params") : (lua_pushnil(L), LUA_TNIL);
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
         rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     if (rc == CF_OK && type != LUA_TNIL && type != LUA_TTABLE)
         rc = problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
     int params = t + 1;
-    /* The merged parameters: the state defaults, then the overrides. */
+    if (rc == CF_OK && type == LUA_TTABLE)
+        rc = refuse_metatable(ld, L, src, params, "params");
+    /* The merged parameters: the state defaults, then the overrides, read raw and
+     * copied (an integer declared integer is kept as one). */
     lua_newtable(L);
     int merged = lua_gettop(L);
     lua_pushnil(L);
@@ -1665,8 +2474,8 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 bad = "keys must be parameter names";
             else if (ld->state_ok)
                 bad = override_problem(ld, L, key, NULL, 0);
-            else if (!param_type_ok(lua_type(L, -1)))
-                bad = "must be a number, string, boolean or function";
+            else
+                bad = value_problem(L, -1);
             if (bad && (!has_worst || strcmp(key, worst_key) < 0)) {
                 has_worst = true;
                 snprintf(worst_key, sizeof worst_key, "%s", key);
@@ -1675,6 +2484,12 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 lua_replace(L, wk);
             }
             if (!bad) {
+                if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && find_decl(ld->p, key) &&
+                    find_decl(ld->p, key)->kind == K_INTEGER) {
+                    lua_Integer v = (lua_Integer)lua_tonumber(L, -1); /* fits: checked against the range */
+                    lua_pop(L, 1);
+                    lua_pushinteger(L, v);
+                }
                 lua_pushvalue(L, -2);
                 lua_insert(L, -2);
                 lua_rawset(L, merged);
@@ -1692,6 +2507,13 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
         }
         if (has_worst)
             rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
+    }
+    if (rc == CF_OK) {
+        /* What the overlay's functions keep between calls is frozen like the state's. */
+        char owner[300];
+        snprintf(owner, sizeof owner, "%s", src->label);
+        freeze_reachable(L, merged, owner);
+        rc = bindings_restore(ld, L, src);
     }
     if (rc == CF_OK) {
         push_ro_proxy(L, merged, "params are read-only; a county changes them in its counties/<county>.lua file");
@@ -1732,6 +2554,12 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     lua_getfield(L, -1, "setmetatable");
     lua_pushcclosure(L, safe_setmetatable, 1);
     lua_setfield(L, S_ENV, "setmetatable");
+    lua_pushcfunction(L, sandbox_next);
+    lua_setfield(L, S_ENV, "next");
+    lua_pushcfunction(L, sandbox_rawget);
+    lua_setfield(L, S_ENV, "rawget");
+    lua_pushcfunction(L, sandbox_rawlen);
+    lua_setfield(L, S_ENV, "rawlen");
     lua_pop(L, 1);
     for (size_t i = 0; i < sizeof LIBS / sizeof *LIBS; i++) {
         luaL_requiref(L, LIBS[i].name, LIBS[i].open, 0);
@@ -1841,7 +2669,7 @@ static int load_all(lua_State *L)
     lua_settop(L, S_ARG);
     luaL_checkstack(L, S_COUNT + 24, "loading policies");
     build_sandbox(p, L);
-    for (int i = S_FN_GUARDS; i <= S_ORIGIN; i++)
+    for (int i = S_FN_GUARDS; i <= S_COUNT; i++)
         lua_newtable(L);
     ld->state_ok = ld->has_state && load_state(ld, L) == CF_OK;
     for (size_t i = 0; i < ld->nparts && (ld->diag || ld->rc == CF_OK); i++)
@@ -1853,12 +2681,21 @@ static int load_all(lua_State *L)
     /* From now on no policy writes a global. */
     lua_pushcfunction(L, global_write);
     lua_setfield(L, S_ENV_MT, "__newindex");
+    /* ... nor changes anything kept between calls: before any overlay runs. */
+    lua_pushvalue(L, S_ENV);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, S_SEEN);
+    freeze_reachable(L, S_ENV, "the state policy");
+    freeze_reachable(L, S_DEFAULTS, "policy/state.lua");
+    for (int role = 0; role < 3; role++)
+        freeze_reachable(L, S_FN_GUARDS + role, "the state policy");
     for (size_t i = 0; i < ld->noverlays && (ld->diag || ld->rc == CF_OK); i++)
         load_overlay(ld, L, i);
     if (ld->rc != CF_OK)
         return 0;
     push_ro_proxy(L, S_DEFAULTS, "params are read-only; a county changes them in its counties/<county>.lua file");
     lua_rawseti(L, S_PARAMS, (lua_Integer)p->ncounties + 1);
+    gather_bindings(L, p);
     static const int slot_of[UV_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST, S_EV, S_CTX,
                                               S_INST_P, S_EV_P, S_CTX_P, S_ENV, S_PARAMS};
     lua_pushlightuserdata(L, p);
@@ -2195,9 +3032,16 @@ void cf__policy_close(cf__policy *p)
             free(p->names[r][i]);
         free(p->names[r]);
     }
-    for (size_t i = 0; i < p->noverridable; i++)
-        free(p->overridable[i]);
+    for (size_t i = 0; p->decls && i < p->noverridable; i++) {
+        free(p->decls[i].name);
+        for (size_t j = 0; j < p->decls[i].none_of; j++)
+            free(p->decls[i].one_of[j]);
+        free(p->decls[i].one_of);
+    }
+    free(p->decls);
     free(p->overridable);
+    for (int r = 0; r < 3; r++)
+        free(p->uv_list[r]);
     for (size_t i = 0; i < p->ncounties; i++)
         free(p->counties[i].name);
     free(p->counties);

@@ -285,11 +285,58 @@ static void test_policy_exit_codes(void **state)
     cft_rmtree(dir);
 }
 
+/* Issue 8: a county file returning a table with an endless __index hung every
+ * command, `check` included; values out of range loaded. Now `check`, opening
+ * and `policy diff` refuse them at once, exit 4, naming file, key and range. */
+static void test_hostile_overlays_are_refused(void **state)
+{
+    (void)state;
+    char *dir = make_folder();
+    free(cft_write(dir, "lua/counties/evil.lua",
+                   "return setmetatable({}, { __index = function() while true do end end })\n"));
+    expect_code(run(dir, "check", NULL), 4, "counties/evil.lua: the returned table has a metatable");
+    expect_code(run(dir, "list", NULL), 4, "counties/evil.lua: the returned table has a metatable");
+    free(cft_write(dir, "lua/counties/evil.lua", "return { params = { hire_grace_days = 120.5 } }\n"));
+    expect_code(run(dir, "check", NULL), 4,
+                "counties/evil.lua: params.hire_grace_days: must be an integer from 1 to 365, as declared in "
+                "policy/state.lua (got 120.5)");
+    char *evil = cft_path(dir, "lua/counties/evil.lua");
+    remove(evil);
+    free(evil);
+    expect_code(run(dir, "check", NULL), 0, NULL);
+    /* policy diff loads the proposal the same way: exit 4, the installed file untouched */
+    static const struct {
+        const char *text, *needle;
+    } proposals[] = {
+        {"return { params = { hire_grace_days = -5 } }",
+         "bad.lua (proposed for san_diego): params.hire_grace_days: must be an integer from 1 to 365, as declared "
+         "in policy/state.lua (got -5)"},
+        {"return { params = { hire_grace_days = 0/0 } }", "params.hire_grace_days: must be an integer from 1 to 365"},
+        {"return { params = { hire_grace_days = math.huge } }", "(got inf)"},
+        {"return setmetatable({}, { __index = function() error({}) end })",
+         "bad.lua (proposed for san_diego): the returned table has a metatable"},
+        {"return { params = { hire_grace_days = function() return 120 end } }", "(got a function)"},
+    };
+    for (size_t i = 0; i < sizeof proposals / sizeof *proposals; i++) {
+        free(cft_write(dir, "bad.lua", proposals[i].text));
+        expect_code(run(dir, "policy", "diff", "--county", "san_diego", "bad.lua", NULL), 4, proposals[i].needle);
+        expect_code(run(dir, "policy", "apply", "--county", "san_diego", "bad.lua", NULL), 4, proposals[i].needle);
+    }
+    char *installed = cft_path(dir, "lua/counties/san_diego.lua");
+    char *text = cft_slurp(installed), *orig = cft_slurp(FIX "/lua/counties/san_diego.lua");
+    assert_string_equal(text, orig);
+    free(text);
+    free(orig);
+    free(installed);
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_EMP_1_administrators_doc_runs),
         cmocka_unit_test(test_policy_exit_codes),
+        cmocka_unit_test(test_hostile_overlays_are_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

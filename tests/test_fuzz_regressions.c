@@ -115,7 +115,7 @@ static void test_policy_overlay_empty_param_name(void **state)
 {
     (void)state;
     make_dir();
-    static const char st[] = "return { params = { a = 1 }, overridable = { \"a\" } }";
+    static const char st[] = "return { params = { a = 1 }, overridable = { a = { kind = \"integer\", min = 0, max = 10 } } }";
     static const char ov[] = "return { params = { [\"\"] = 2 } }";
     write_file(g_state, (const uint8_t *)st, sizeof st - 1);
     write_file(g_county, (const uint8_t *)ov, sizeof ov - 1);

@@ -2,8 +2,11 @@
 -- lua/counties/<county>.lua (lower case, e.g. los_angeles.lua) and keep the lines you need.
 -- It overrides every parameter the state lets a county change (P.overridable in
 -- lua/policy/state.lua); any other parameter is refused when the engine opens, and a
--- county without a file runs on the state defaults. Each value must have the type of the
--- state default (numbers here). The scenario tests run a county named "example" on it.
+-- county without a file runs on the state defaults. Each value must fit what P.overridable
+-- declares for it: here whole numbers of days (1 to 365) or hours (1 to 720); a fraction, a
+-- negative number, NaN or infinity is refused with the file, the parameter and the range.
+-- The file is data: no metatables, no code that runs later. The scenario tests run a county
+-- named "example" on it.
 return {
   description = "Example county (documentation and tests)",
   params = {

@@ -100,7 +100,17 @@ P.params = {
   complaint_limit_years = 3,             -- DIS_6
 }
 
--- County-side timelines a county may set for itself; statewide certification rules are not overridable.
-P.overridable = { "hire_grace_days", "ehr_restore_hours", "supervisor_training_days" }
+-- County-side timelines a county may set for itself; statewide certification rules are not
+-- overridable. Each is declared with its kind and the range a county's value must fall in
+-- (docs/policies.md); a value outside it (-5, 120.5, 0/0, math.huge, "90") is refused when the
+-- engine opens, by `certflow check` and by `certflow policy diff`, naming the file and the range.
+P.overridable = {
+  -- EMP_1: at least a day, at most a year after the hire date to become certified.
+  hire_grace_days = { kind = "integer", min = 1, max = 365 },
+  -- EMP_3: at least an hour, at most 30 days (720 hours) after the certification is notified.
+  ehr_restore_hours = { kind = "integer", min = 1, max = 720 },
+  -- SUP_2: at least a day, at most a year after starting to supervise.
+  supervisor_training_days = { kind = "integer", min = 1, max = 365 },
+}
 
 return P

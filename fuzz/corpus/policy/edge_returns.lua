@@ -1,6 +1,6 @@
 local P = {}
-P.params = { n = 1, s = "x", b = true, f = 1.5, big = math.maxinteger, neg = math.mininteger, inf = 1/0 }
-P.overridable = { "n", "s", "b" }
+P.params = { n = 1, s = "x", b = true, f = 1.5, big = math.maxinteger, neg = math.mininteger }
+P.overridable = { n = { kind = "integer", min = 0, max = 10 }, s = { kind = "string", one_of = { "x", "y" } }, b = { kind = "boolean" } }
 local cyc = {}
 cyc.self = cyc
 P.guards = {
