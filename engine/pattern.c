@@ -22,21 +22,25 @@
  * otherwise), so it uses a fixed amount of C stack whatever the pattern. As Lua
  * does, it refuses a match that would nest more than 200 deep ("pattern too
  * complex"): a choice point or a capture item passed on the way counts one
- * level. Classes use <ctype.h> (isalpha...), as Lua does.
+ * level. Classes use <ctype.h> (isalpha...), as Lua does; their byte sets are
+ * worked out once, when the functions are installed. A short pattern's program
+ * is built on the C stack; a longer one's, and gmatch's, in a userdata.
  *
  * What a step is (about the cost of one Lua instruction):
  *   - compiling: one step per item, plus one per 64 bytes of pattern;
  *   - one item tried at one position of the subject (so each start position
  *     of an unanchored search is a step), and each return to a choice point;
- *   - one subject byte scanned by a repetition (*, +, -) or by %b;
+ *   - one subject byte scanned by a repetition (*, +, -) or by %b ('.'
+ *     repeated takes the rest of the subject at once: one step);
  *   - 64 bytes compared or searched in bulk (a literal run, a back-reference,
  *     a plain find, the skip to the next possible start of a pattern that
  *     begins with a literal byte), and 64 bytes of replacement text copied;
  *   - one escape (%0-%9, %%) expanded in a gsub replacement string.
- * Steps are gathered and charged every CHARGE_EVERY steps and before a function
- * returns or calls back into Lua. Everything a match holds lives on the C stack
- * or in Lua-managed memory (a userdata, a luaL_Buffer), so the charge function
- * may raise a Lua error at any charge without leaking.
+ * Steps are gathered and charged every CHARGE_EVERY steps (a bulk compare
+ * right after it is done) and before a function returns or calls back into
+ * Lua. Everything a match holds lives on the C stack or in Lua-managed memory
+ * (a userdata, a luaL_Buffer), so the charge function may raise a Lua error at
+ * any charge without leaking.
  */
 #include <ctype.h>
 #include <limits.h>
@@ -92,9 +96,10 @@ typedef struct {
 
 typedef struct {
     uint32_t nitems, nsets;
-    int ncaps;      /* captures a match has (those opened before the end) */
-    int first_byte; /* a byte every match starts with, or -1 */
-    /* pat_item items[nitems], then byte_set sets[nsets] */
+    uint32_t sets_at; /* where the sets start, counted in items */
+    int ncaps;        /* captures a match has (those opened before the end) */
+    int first_byte;   /* a byte every match starts with, or -1 */
+    /* pat_item items[nitems], then from items + sets_at: byte_set sets[nsets] */
 } pat_prog;
 
 static pat_item *prog_items(const pat_prog *pg)
@@ -104,7 +109,7 @@ static pat_item *prog_items(const pat_prog *pg)
 
 static byte_set *prog_sets(const pat_prog *pg)
 {
-    return (byte_set *)(void *)(prog_items(pg) + pg->nitems);
+    return (byte_set *)(void *)(prog_items(pg) + pg->sets_at);
 }
 
 static bool set_has(const byte_set *set, unsigned char c)
@@ -119,9 +124,15 @@ static void set_add(byte_set *set, unsigned char c)
 
 /* ---- the charge ---- */
 
+/* Shared by the four functions of one state: where steps go, and the byte set
+ * of each class letter (lower case, in CLASS_LETTERS order), worked out with
+ * <ctype.h> once, when the functions are installed. */
+static const char CLASS_LETTERS[] = "acdglpsuwxz";
+
 typedef struct {
     cf__pattern_charge_fn charge;
     void *ud;
+    byte_set classes[sizeof CLASS_LETTERS - 1];
 } pat_meter;
 
 typedef struct {
@@ -153,11 +164,29 @@ static bool is_quantifier(unsigned char c)
     return c == '*' || c == '+' || c == '-' || c == '?';
 }
 
-/* The class letters of §6.4.1 (and 'z', which Lua 5.4 still reads as the zero byte). */
+/* Where letter (either case) is in CLASS_LETTERS — the class letters of §6.4.1,
+ * and 'z', which Lua 5.4 still reads as the zero byte — or -1. */
+static int class_index(unsigned char letter)
+{
+    switch (letter | 0x20) {
+    case 'a': return 0;
+    case 'c': return 1;
+    case 'd': return 2;
+    case 'g': return 3;
+    case 'l': return 4;
+    case 'p': return 5;
+    case 's': return 6;
+    case 'u': return 7;
+    case 'w': return 8;
+    case 'x': return 9;
+    case 'z': return 10;
+    default: return -1;
+    }
+}
+
 static bool is_class_letter(unsigned char c)
 {
-    c = (unsigned char)tolower(c);
-    return c != 0 && strchr("acdglpsuwxz", c) != NULL;
+    return isalpha(c) && class_index(c) >= 0;
 }
 
 static bool class_has(unsigned char letter, int c)
@@ -186,6 +215,7 @@ typedef struct {
     bool closed[MAX_CAPTURES];  /* closed (or a position) at this point */
     int caps_seen;              /* capture items so far */
     int32_t class_set[2][26];   /* byte set made for %x / %X, or -1 */
+    const pat_meter *meter;     /* its class byte sets */
 } pat_compiler;
 
 static void emit(pat_compiler *c, pat_item it)
@@ -203,6 +233,8 @@ static void emit_malformed(pat_compiler *c, int why, int digit)
 
 static uint32_t new_set(pat_compiler *c)
 {
+    if (c->out)
+        memset(&prog_sets(c->out)[c->nsets], 0, sizeof(byte_set));
     return c->nsets++;
 }
 
@@ -212,15 +244,14 @@ static byte_set *set_at(pat_compiler *c, uint32_t i)
 }
 
 /* Adds the bytes of class letter (upper case: the complement) to set. */
-static void set_add_class(byte_set *set, unsigned char letter)
+static void set_add_class(const pat_compiler *c, byte_set *set, unsigned char letter)
 {
     if (!set)
         return;
     bool complement = isupper(letter) != 0;
-    unsigned char lower = (unsigned char)tolower(letter);
-    for (int b = 0; b < 256; b++)
-        if (class_has(lower, b) != complement)
-            set_add(set, (unsigned char)b);
+    const byte_set *cls = &c->meter->classes[class_index(letter)];
+    for (int b = 0; b < 32; b++)
+        set->bits[b] = (uint8_t)(set->bits[b] | (complement ? ~cls->bits[b] : cls->bits[b]));
 }
 
 /* The byte set of %letter, made once per pattern. */
@@ -229,7 +260,7 @@ static uint32_t class_set(pat_compiler *c, unsigned char letter)
     int upper = isupper(letter) ? 1 : 0, k = tolower(letter) - 'a';
     if (c->class_set[upper][k] < 0) {
         uint32_t i = new_set(c);
-        set_add_class(set_at(c, i), letter);
+        set_add_class(c, set_at(c, i), letter);
         c->class_set[upper][k] = (int32_t)i;
     }
     return (uint32_t)c->class_set[upper][k];
@@ -261,7 +292,7 @@ static bool compile_set(pat_compiler *c, size_t at, uint32_t *set_index, size_t 
         if (ch == '%') {
             unsigned char e = (unsigned char)p[++k]; /* k <= end: p[end] is the ']' */
             if (is_class_letter(e))
-                set_add_class(set, e);
+                set_add_class(c, set, e);
             else if (set)
                 set_add(set, e);
         } else if (p[k + 1] == '-' && k + 2 < end) {
@@ -398,31 +429,47 @@ static void compile_pass(pat_compiler *c)
     emit(c, (pat_item){.kind = IT_END});
 }
 
-/* Compiles pat[0 .. len) into a new userdata, pushed on the stack. */
-static const pat_prog *compile(lua_State *L, pat_steps *st, const char *pat, size_t len)
+/* Compiles pat[0 .. len) into buf when it surely fits there (buf may be
+ * NULL): in one pass; else into a new userdata, pushed on the stack: one pass
+ * to count the items and sets, one to write them. */
+static const pat_prog *compile(lua_State *L, pat_steps *st, const char *pat, size_t len, void *buf,
+                               size_t buf_size)
 {
     if (len > UINT32_MAX / 2)
         luaL_error(L, "pattern too complex");
-    pat_compiler c = {.pat = pat, .len = len};
+    /* At most an item a byte and the end; a set takes two bytes or more. */
+    size_t most = sizeof(pat_prog) + (len + 1) * sizeof(pat_item) + (len / 2 + 1) * sizeof(byte_set);
+    pat_prog *pg = buf;
+    if (buf && most <= buf_size) {
+        pg->sets_at = (uint32_t)len + 1;
+    } else {
+        pat_compiler count = {.pat = pat, .len = len, .meter = st->meter};
+        memset(count.class_set, 0xff, sizeof count.class_set);
+        compile_pass(&count);
+        size_t size = sizeof(pat_prog) + count.nitems * sizeof(pat_item) + count.nsets * sizeof(byte_set);
+        pg = lua_newuserdatauv(L, size, 0);
+        pg->sets_at = count.nitems;
+    }
+    pat_compiler c = {.pat = pat, .len = len, .out = pg, .meter = st->meter};
     memset(c.class_set, 0xff, sizeof c.class_set);
     compile_pass(&c);
-    uint32_t nitems = c.nitems, nsets = c.nsets;
-    size_t size = sizeof(pat_prog) + nitems * sizeof(pat_item) + nsets * sizeof(byte_set);
-    pat_prog *pg = lua_newuserdatauv(L, size, 0);
-    memset(pg, 0, size);
-    pg->nitems = nitems;
-    pg->nsets = nsets;
-    c = (pat_compiler){.pat = pat, .len = len, .out = pg};
-    memset(c.class_set, 0xff, sizeof c.class_set);
-    compile_pass(&c);
+    pg->nitems = c.nitems;
+    pg->nsets = c.nsets;
     pg->ncaps = c.level;
     const pat_item *first = prog_items(pg);
     pg->first_byte = first->kind == IT_RUN                                            ? (unsigned char)pat[first->x]
                      : first->kind == IT_BYTE && (first->q == Q_ONCE || first->q == Q_SOME) ? first->a
                                                                                       : -1;
-    steps_add(st, nitems + len / 64);
+    steps_add(st, c.nitems + len / 64);
     return pg;
 }
+
+/* Room on the C stack for the program of a typical pattern. */
+typedef union {
+    pat_prog pg;
+    uint64_t align;
+    char bytes[4096];
+} prog_room;
 
 /* ---- matching ---- */
 
@@ -578,7 +625,7 @@ static size_t match_at(pat_matcher *m, size_t s)
         case IT_BALANCED: {
             if (s >= len || (unsigned char)subj[s] != it->a)
                 goto backtrack;
-            size_t depth = 1, k = s + 1;
+            size_t depth = 1, k = s + 1, charged = 0;
             for (; k < len; k++) {
                 unsigned char c = (unsigned char)subj[k];
                 if (c == it->b) {
@@ -587,8 +634,12 @@ static size_t match_at(pat_matcher *m, size_t s)
                 } else if (c == it->a) {
                     depth++;
                 }
+                if (k - s - charged >= CHARGE_EVERY) {
+                    steps_add(&m->steps, CHARGE_EVERY);
+                    charged += CHARGE_EVERY;
+                }
             }
-            steps_add(&m->steps, k - s);
+            steps_add(&m->steps, k - s - charged);
             if (k >= len)
                 goto backtrack;
             s = k + 1;
@@ -669,8 +720,8 @@ static size_t next_start(pat_matcher *m, size_t s)
 
 static void matcher_init(pat_matcher *m, lua_State *L, const char *subj, size_t len, const char *pat)
 {
-    memset(m, 0, sizeof *m);
     m->steps.L = L;
+    m->steps.pending = 0;
     m->steps.meter = lua_touserdata(L, lua_upvalueindex(1));
     m->subj = subj;
     m->len = len;
@@ -723,9 +774,14 @@ static size_t start_position(lua_Integer init, size_t len)
 
 static bool has_magic(const char *p, size_t len)
 {
-    for (size_t i = 0; i < len; i++)
-        if (strchr("^$*+?.([%-", p[i]) && p[i] != '\0')
+    for (size_t i = 0; i < len; i++) {
+        switch (p[i]) {
+        case '^': case '$': case '*': case '+': case '?': case '.': case '(': case '[': case '%': case '-':
             return true;
+        default:
+            break;
+        }
+    }
     return false;
 }
 
@@ -781,7 +837,8 @@ static int find_or_match(lua_State *L, bool find)
     if (anchored)
         pat++, plen--;
     m.pat = pat;
-    matcher_use(&m, compile(L, &m.steps, pat, plen));
+    prog_room room;
+    matcher_use(&m, compile(L, &m.steps, pat, plen, &room, sizeof room));
     size_t s = init - 1;
     for (;;) {
         if (!anchored && (s = next_start(&m, s)) == NO_MATCH)
@@ -856,7 +913,7 @@ static int pat_gmatch(lua_State *L)
     gmatch_state *gs = lua_newuserdatauv(L, sizeof *gs, 0);
     gs->next = init;
     gs->last = NO_MATCH;
-    compile(L, &st, pat, plen); /* '^' is an ordinary byte here, as in Lua 5.4 */
+    compile(L, &st, pat, plen, NULL, 0); /* '^' is an ordinary byte here, as in Lua 5.4 */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_rotate(L, 1, 1); /* meter, subject, pattern, state, program */
     lua_pushcclosure(L, gmatch_next, 5);
@@ -941,7 +998,8 @@ static int pat_gsub(lua_State *L)
         pat++, plen--;
     pat_matcher m;
     matcher_init(&m, L, subj, len, pat);
-    matcher_use(&m, compile(L, &m.steps, pat, plen));
+    prog_room room;
+    matcher_use(&m, compile(L, &m.steps, pat, plen, &room, sizeof room));
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t s = 0, last = NO_MATCH;
@@ -984,6 +1042,11 @@ void cf__pattern_install(lua_State *L, int t, cf__pattern_charge_fn charge, void
     pat_meter *meter = lua_newuserdatauv(L, sizeof *meter, 0);
     meter->charge = charge;
     meter->ud = ud;
+    memset(meter->classes, 0, sizeof meter->classes);
+    for (size_t k = 0; k < sizeof CLASS_LETTERS - 1; k++)
+        for (int b = 0; b < 256; b++)
+            if (class_has((unsigned char)CLASS_LETTERS[k], b))
+                set_add(&meter->classes[k], (unsigned char)b);
     for (size_t i = 0; i < sizeof FUNCS / sizeof *FUNCS; i++) {
         lua_pushvalue(L, -1);
         lua_pushcclosure(L, FUNCS[i].func, 1);
