@@ -186,7 +186,7 @@ static int class_index(unsigned char letter)
 
 static bool is_class_letter(unsigned char c)
 {
-    return isalpha(c) && class_index(c) >= 0;
+    return class_index(c) >= 0; /* only an ASCII letter gets there */
 }
 
 static bool class_has(unsigned char letter, int c)
@@ -248,7 +248,7 @@ static void set_add_class(const pat_compiler *c, byte_set *set, unsigned char le
 {
     if (!set)
         return;
-    bool complement = isupper(letter) != 0;
+    bool complement = letter < 'a'; /* upper case */
     const byte_set *cls = &c->meter->classes[class_index(letter)];
     for (int b = 0; b < 32; b++)
         set->bits[b] = (uint8_t)(set->bits[b] | (complement ? ~cls->bits[b] : cls->bits[b]));
@@ -257,7 +257,7 @@ static void set_add_class(const pat_compiler *c, byte_set *set, unsigned char le
 /* The byte set of %letter, made once per pattern. */
 static uint32_t class_set(pat_compiler *c, unsigned char letter)
 {
-    int upper = isupper(letter) ? 1 : 0, k = tolower(letter) - 'a';
+    int upper = letter < 'a' ? 1 : 0, k = (letter | 0x20) - 'a';
     if (c->class_set[upper][k] < 0) {
         uint32_t i = new_set(c);
         set_add_class(c, set_at(c, i), letter);
@@ -377,7 +377,7 @@ static void compile_pass(pat_compiler *c)
                 emit(c, (pat_item){.kind = IT_FRONTIER, .x = set});
                 continue;
             }
-            if (isdigit(e)) {
+            if (e >= '0' && e <= '9') {
                 int k = e - '1';
                 if (k < 0 || k >= c->level || !c->closed[k])
                     return emit_malformed(c, BAD_INDEX, e - '0');
