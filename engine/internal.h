@@ -609,16 +609,18 @@ int cf__plugin_action(cf_engine *e, int index, const cf__call *call);
 /* instance.c: RFC 7386 merge patch of patch into target (an object). */
 int cf__json_merge_patch(json_t *target, json_t *patch);
 
-/* ===== lpattern.c: Lua 5.4's pattern matching, metered ===== */
+/* ===== pattern.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
 
 struct lua_State;
 /* Called by the pattern functions with the steps they took since the last
- * call (a step costs about one Lua instruction; lpattern.c says what one is),
+ * call (a step costs about one Lua instruction; pattern.c says what one is),
  * at least every 1024 steps and before they return. To stop the match it
  * raises a Lua error (it runs inside the Lua call of find/match/gmatch/gsub). */
 typedef void (*cf__pattern_charge_fn)(struct lua_State *L, void *ud, size_t steps);
 /* Set find, match, gmatch and gsub in the table at index t (the string
- * library) to Lua 5.4.4's, whose steps go to charge(L, ud, steps). */
+ * library) to ours, which give Lua 5.4's results and errors (a matcher written
+ * here from the manual's pattern syntax) and whose steps go to
+ * charge(L, ud, steps). */
 void cf__pattern_install(struct lua_State *L, int t, cf__pattern_charge_fn charge, void *ud);
 
 #endif /* CF_INTERNAL_H */

@@ -2523,7 +2523,7 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     return rc;
 }
 
-/* Pattern matching (engine/lpattern.c) runs in C, where the count hook does not
+/* Pattern matching (engine/pattern.c) runs in C, where the count hook does not
  * reach: its steps are charged here, to the same per-call instruction count. */
 static void pattern_charge(lua_State *L, void *ud, size_t steps)
 {

@@ -1032,7 +1032,7 @@ static void test_proposed_overlay_replaces_or_adds_a_county(void **state)
 #include <time.h>
 
 /* Runs in both a stock Lua 5.4 and one whose string.find/match/gmatch/gsub are
- * engine/lpattern.c's; returns one line per result, errors included. */
+ * engine/pattern.c's; returns one line per result, errors included. */
 static const char PATTERN_CORPUS[] =
     "local out = {}\n"
     "local function ser(...)\n"
@@ -1145,7 +1145,7 @@ static void test_patterns_match_lua(void **state)
             a++, b++;
         while (a > stock && a[-1] != '\n')
             a--, b--;
-        fail_msg("lpattern.c differs from Lua's string library:\n stock: %.200s\n ours:  %.200s", a, b);
+        fail_msg("pattern.c differs from Lua's string library:\n stock: %.200s\n ours:  %.200s", a, b);
     }
     size_t lines = 1;
     for (const char *c = ours; *c; c++)
