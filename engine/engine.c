@@ -97,6 +97,10 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
         e->opts.lua_instruction_budget = 1000000;
     if (e->opts.lua_memory_cap == 0)
         e->opts.lua_memory_cap = 16u << 20;
+    if (e->opts.lua_time_limit_ms == 0)
+        e->opts.lua_time_limit_ms = 1000;
+    if (e->opts.lua_load_time_limit_ms == 0)
+        e->opts.lua_load_time_limit_ms = 5000;
     if (e->opts.busy_timeout_ms <= 0)
         e->opts.busy_timeout_ms = 5000;
     if (e->opts.max_tick_fires == 0)
@@ -356,7 +360,8 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = apply_defaults(e, opts);
     if (rc != CF_OK)
         goto fail;
-    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz, NULL, NULL};
+    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz, NULL, NULL,
+                            e->opts.lua_time_limit_ms, e->opts.lua_load_time_limit_ms};
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
@@ -569,7 +574,8 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         goto done;
     }
     cf__policy_config pc = {probe.policy_dir, probe.opts.lua_instruction_budget, probe.opts.lua_memory_cap,
-                            &probe.tz, NULL, NULL};
+                            &probe.tz, NULL, NULL, probe.opts.lua_time_limit_ms,
+                            probe.opts.lua_load_time_limit_ms};
     int policy_problems = 0;
     cf__policy_check(&pc, sink_report, &sink, &policy_problems);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */

@@ -135,6 +135,10 @@ typedef struct cf__policy_config {
      * candidate_county in place of its file (or as its first overlay). NULL: none. */
     const char *candidate_county;
     const char *candidate_path;
+    /* Wall-clock limits in ms: one policy call, one file's top level; 0 = default
+     * (1000, 5000). */
+    uint32_t time_limit_ms;
+    uint32_t load_time_limit_ms;
 } cf__policy_config;
 
 /* The state policy is the folder <dir>/policy: state.lua (params, overridable, and

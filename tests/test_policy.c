@@ -20,7 +20,7 @@ static cf__policy *open_policy(const char *dir, uint64_t budget, size_t cap)
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL};
+    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL, 0, 0};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     if (rc != CF_OK)
@@ -34,7 +34,7 @@ static void expect_open_error(const char *dir, int want_rc, const char *const *f
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL};
+    cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL, 0, 0};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     assert_null(p);
@@ -458,8 +458,9 @@ static void test_instruction_budget(void **state)
     (void)state;
     cf__policy *p = open_policy(HOSTILE, 0, 0);
     expect_guard_error(p, "endless", CF_ELIMIT,
-                       FRAGS("policy guard 'endless' (county los_angeles) ran past its instruction budget of 1000000 "
-                             "(an endless loop? raise lua_instruction_budget if the work is legitimate)"));
+                       FRAGS("policy guard 'endless' in policy/state.lua (county los_angeles) ran past its instruction "
+                             "budget of 1000000 (an endless loop? ",
+                             "raise lua_instruction_budget if the work is legitimate)"));
     expect_host_alive(p);
     /* Catching the error with pcall does not buy more time. */
     expect_guard_error(p, "endless_pcall", CF_ELIMIT, FRAGS("ran past its instruction budget"));
@@ -477,7 +478,8 @@ static void test_memory_cap(void **state)
     (void)state;
     cf__policy *p = open_policy(HOSTILE, 100000000, 0);
     expect_guard_error(p, "huge_string", CF_ELIMIT,
-                       FRAGS("policy guard 'huge_string' (county los_angeles) exceeded its memory cap of 16777216 bytes"));
+                       FRAGS("policy guard 'huge_string' in policy/state.lua (county los_angeles) exceeded its memory "
+                             "cap of 16777216 bytes"));
     expect_host_alive(p);
     expect_guard_error(p, "growing_table", CF_ELIMIT, FRAGS("exceeded its memory cap of 16777216 bytes"));
     expect_host_alive(p);
@@ -831,7 +833,7 @@ static void test_check_reports_every_overlay(void **state)
     cf__tz tz;
     cf__err err;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {BROKEN, 0, 0, &tz, NULL, NULL};
+    cf__policy_config cfg = {BROKEN, 0, 0, &tz, NULL, NULL, 0, 0};
     diags ds;
     memset(&ds, 0, sizeof ds);
     int problems = -1;
@@ -979,7 +981,7 @@ static cf__policy *open_candidate(const char *dir, const char *county, const cha
 {
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, err), CF_OK);
-    cf__policy_config cfg = {dir, 0, 0, &tz, county, path};
+    cf__policy_config cfg = {dir, 0, 0, &tz, county, path, 0, 0};
     cf__policy *p = NULL;
     *rc = cf__policy_open(&cfg, &p, err);
     return p;
@@ -1242,7 +1244,8 @@ static void test_pattern_matching_is_budgeted(void **state)
                                         "bomb_pcall", "bomb_plain", "bomb_gsub_escapes"};
     for (size_t i = 0; i < sizeof bombs / sizeof *bombs; i++) {
         char head[128];
-        snprintf(head, sizeof head, "policy guard '%s' (county los_angeles) ran past its instruction budget of 1000000",
+        snprintf(head, sizeof head,
+                 "policy guard '%s' in policy/state.lua (county los_angeles) ran past its instruction budget of 1000000",
                  bombs[i]);
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
