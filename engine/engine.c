@@ -247,7 +247,8 @@ static int compile_folder(const char *dir, cf_engine *e, cf_diagnostic_fn fn, vo
     size_t n = 0;
     for (size_t i = 0; i < nfiles; i++) {
         cf__workflow *wf = NULL;
-        int frc = cf__workflow_load_file(files[i], cf__engine_resolve, e, &wf, err);
+        int frc = cf__workflow_load_file_limited(files[i], e->opts.lua_load_time_limit_ms, cf__engine_resolve, e,
+                                                 &wf, err);
         for (size_t j = 0; frc == CF_OK && j < n; j++) {
             if (strcmp(wfs[j]->name, wf->name) == 0) {
                 frc = cf__fail(err, CF_EWORKFLOW,
@@ -465,7 +466,8 @@ int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
     char label[128];
     snprintf(label, sizeof label, "(stored definition of %s, %.12s)", name, hash);
     cf__workflow *wf = NULL;
-    rc = cf__workflow_compile(label, source, strlen(source), cf__engine_resolve, e, &wf, &e->err);
+    rc = cf__workflow_compile_limited(label, source, strlen(source), e->opts.lua_load_time_limit_ms,
+                                      cf__engine_resolve, e, &wf, &e->err);
     free(name);
     free(source);
     if (rc != CF_OK) {
