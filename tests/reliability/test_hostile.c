@@ -397,7 +397,8 @@ static void test_cpu_time_is_bounded(void **state)
     (void)state;
     cpu_fx c = {0};
     cpu_files(&c);
-    cf_options o = cpu_options(&c, 0, 0, 0);
+    /* ten minutes: on a loaded machine too, the budget is what stops these */
+    cf_options o = cpu_options(&c, 0, 600000, 0);
     assert_int_equal(cf_engine_open(c.db, &o, &c.e), CF_OK);
     assert_int_equal(cf_instance_create(c.e, "cpu", "fresno", NULL, "setup", c.id), CF_OK);
     static const char budget[] = "instruction budget of 1000000 (an endless loop? library calls count one "
