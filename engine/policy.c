@@ -1868,9 +1868,10 @@ static void pattern_charge(lua_State *L, void *ud, size_t steps)
 #define M_OUT 2u     /* the bytes of the strings it returns */
 #define M_REP 4u     /* string.rep(s, n, sep): n * (#s + #sep + 1) bytes */
 #define M_MOVE 8u    /* table.move(a, f, e, t): e - f + 1 elements */
-#define M_SHIFT 16u  /* table.insert / table.remove: the elements moved up or down */
+#define M_SHIFT 16u  /* table.insert(t, pos, v): the elements moved up */
 #define M_SORT 32u   /* table.sort: n * log2(n) comparisons, each the longest string's bytes */
 #define M_CONCAT 64u /* table.concat(t, sep, i, j): j - i + 1 elements (after) */
+#define M_REMOVE 128u /* table.remove(t, pos): the elements moved down */
 
 static const struct {
     const char *lib, *name;
@@ -1883,7 +1884,7 @@ static const struct {
     {"string", "pack", M_OUT},      {"string", "unpack", M_OUT},        {"string", "packsize", 0},
     {"utf8", "len", M_SCAN1},       {"utf8", "codepoint", M_SCAN1},     {"utf8", "offset", M_SCAN1},
     {"utf8", "char", M_OUT},        {"table", "concat", M_CONCAT | M_OUT}, {"table", "insert", M_SHIFT},
-    {"table", "remove", M_SHIFT},   {"table", "move", M_MOVE},          {"table", "sort", M_SORT},
+    {"table", "remove", M_REMOVE},   {"table", "move", M_MOVE},          {"table", "sort", M_SORT},
     {"table", "unpack", 0},         {"table", "pack", 0},
 };
 
@@ -1966,13 +1967,12 @@ static void cost_before(lua_State *L, const cf__policy *p, unsigned how, uint64_
                 *instr = sat_add(*instr, (uint64_t)n);
         }
     }
-    if ((how & M_SHIFT) && plain_table(L, 1)) {
-        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
-        int nargs = lua_gettop(L);
-        lua_Integer pos = opt_integer(L, 2, n, &ok);
+    if ((how & (M_SHIFT | M_REMOVE)) && plain_table(L, 1) && lua_gettop(L) == ((how & M_SHIFT) ? 3 : 2)) {
         /* insert(t, pos, v) moves n - pos + 1 up; remove(t, pos) moves n - pos down */
-        if (ok && pos >= 1 && pos <= n + 1 && (nargs == 3 || nargs <= 2))
-            *instr = sat_add(*instr, (uint64_t)(n - pos + 1));
+        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+        lua_Integer pos = opt_integer(L, 2, n, &ok);
+        if (ok && pos >= 1 && pos <= n + 1)
+            *instr = sat_add(*instr, (uint64_t)(n - pos + ((how & M_SHIFT) ? 1 : 0)));
     }
     if ((how & M_SORT) && plain_table(L, 1)) {
         uint64_t n = lua_rawlen(L, 1), logn = 1, longest = 0;

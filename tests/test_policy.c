@@ -1347,6 +1347,7 @@ static const char CPU_PART[] =
     "  local s = string.rep('ab', 500) local t = {}\n"
     "  for i = 1, 200 do t[i] = s:upper():sub(i, i + 10) .. utf8.len(s) .. tostring(i) end\n"
     "  table.sort(t) table.insert(t, 1, 'x') table.remove(t, 1)\n"
+    "  local u = {} for i = 1, 20000 do table.insert(u, 1) end for i = 1, 20000 do table.remove(u) end\n"
     "  return #table.concat(t, ',') > 0 and #table.move(t, 1, #t, 1, {}) == 200\n"
     "end\n"
     "return P\n";
