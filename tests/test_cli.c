@@ -766,7 +766,7 @@ static void test_lua_time_limits(void **state)
     expect(&r, 2);
     contains(r.err, "--lua-load-time-limit '5s' is not a time limit");
     result_free(&r);
-    r = CF(f, "--lua-time-limit", "250", "--lua-load-time-limit", "2000", "check");
+    r = CF(f, "--lua-time-limit", "60000", "--lua-load-time-limit", "60000", "check");
     expect(&r, 0);
     result_free(&r);
 

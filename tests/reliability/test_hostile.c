@@ -227,6 +227,7 @@ static void refuse_open(fx *f, const char *wf_text, const char *policy_text, int
     cf_options o = CF_OPTIONS_INIT;
     o.workflow_dir = wdir;
     o.policy_dir = pdir;
+    o.lua_load_time_limit_ms = 600000; /* the instruction limits under test stop these, on any machine */
     cf_engine *bad = NULL;
     int got = cf_engine_open(db, &o, &bad);
     char msg[2048];
