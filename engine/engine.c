@@ -582,7 +582,9 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
     cf__policy_check(&pc, sink_report, &sink, &policy_problems);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */
     cf__policy *policy = NULL;
-    if (cf__policy_open(&pc, &policy, &err) != CF_OK)
+    /* A policy with problems does not load: not running its files a second time keeps a
+     * file stopped by the load time limit from costing that limit twice. */
+    if (policy_problems > 0 || cf__policy_open(&pc, &policy, &err) != CF_OK)
         policy = NULL;
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
