@@ -308,7 +308,7 @@ static void bench_guard(long calls)
     cf__tz tz;
     if (cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err) != CF_OK)
         die("tz", err.msg);
-    cf__policy_config pc = {BENCH_FIXTURES "/lua", 1000000, (size_t)16 << 20, &tz, NULL, NULL};
+    cf__policy_config pc = {BENCH_FIXTURES "/lua", 1000000, (size_t)16 << 20, &tz, NULL, NULL, 0, 0};
     cf__policy *p = NULL;
     if (cf__policy_open(&pc, &p, &err) != CF_OK)
         die("cf__policy_open", err.msg);

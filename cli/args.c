@@ -48,13 +48,18 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_PEOPLE] = {"people", 0, 1, CLI_MAX_NAME, "N", "how many applicants to simulate"},
     [CLI_OPT_SEED] = {"seed", 0, 1, CLI_MAX_NAME, "N", "random seed (the same seed gives the same run)"},
     [CLI_OPT_YEARS] = {"years", 0, 1, CLI_MAX_NAME, "N", "virtual years to simulate"},
+    [CLI_OPT_LUA_TIME_LIMIT] = {"lua-time-limit", 0, 1, CLI_MAX_NAME, "MS",
+                                "wall-clock limit of one policy call in ms (default 1000)"},
+    [CLI_OPT_LUA_LOAD_TIME_LIMIT] = {"lua-load-time-limit", 0, 1, CLI_MAX_NAME, "MS",
+                                     "wall-clock limit of loading one policy or workflow file in ms (default 5000)"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
 
 #define GLOBAL_OPTS                                                                                         \
     (BIT(CLI_OPT_DB) | BIT(CLI_OPT_NOW) | BIT(CLI_OPT_JSON) | BIT(CLI_OPT_WORKFLOWS) | BIT(CLI_OPT_POLICIES) | \
-     BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_PLUGIN_CONFIG) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION))
+     BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_PLUGIN_CONFIG) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION) |             \
+     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT))
 
 static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_NONE] = {"", 0, 0, 0, 0, "certflow [options] COMMAND [ARGS]", "", NULL, 0},
@@ -379,6 +384,22 @@ int cli_parse(int argc, char *const argv[], cli_args *a)
     }
     if (a->npos < c->min_args)
         return usage_error(a, "'%s' needs %d argument%s", c->name, c->min_args, c->min_args == 1 ? "" : "s");
+    return 0;
+}
+
+int cli_parse_ms(const char *s, uint32_t *out)
+{
+    if (!s || !*s || strlen(s) > 8)
+        return -1;
+    uint32_t v = 0;
+    for (; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        v = v * 10 + (uint32_t)(*s - '0');
+    }
+    if (v < 1 || v > 86400000u)
+        return -1;
+    *out = v;
     return 0;
 }
 

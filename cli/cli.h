@@ -70,6 +70,8 @@ typedef enum cli_opt {
     CLI_OPT_SEED,
     CLI_OPT_YEARS,
     CLI_OPT_PLUGIN_CONFIG,
+    CLI_OPT_LUA_TIME_LIMIT,
+    CLI_OPT_LUA_LOAD_TIME_LIMIT,
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -143,6 +145,10 @@ enum {
 /* Parse a duration "30d", "12h", "2w", "90m" (minutes), "45s" into seconds.
  * Returns 0, or -1 if malformed or out of range. */
 int cli_parse_duration(const char *s, int64_t *out);
+
+/* Parse a time limit in milliseconds: digits only, 1 to 86,400,000 (a day).
+ * Returns 0, or -1 if malformed or out of range. */
+int cli_parse_ms(const char *s, uint32_t *out);
 
 /* ---- One run of the command (main.c) ---- */
 

@@ -161,6 +161,21 @@ static int setup(cli_run *r)
         r->opts.clock = fixed_clock;
         r->opts.clock_ud = &r->fixed_now;
     }
+    static const struct {
+        cli_opt opt;
+        const char *flag;
+    } LIMITS[] = {{CLI_OPT_LUA_TIME_LIMIT, "--lua-time-limit"}, {CLI_OPT_LUA_LOAD_TIME_LIMIT, "--lua-load-time-limit"}};
+    for (size_t i = 0; i < sizeof LIMITS / sizeof *LIMITS; i++) {
+        const char *v = a->opt[LIMITS[i].opt];
+        uint32_t ms = 0;
+        if (v && cli_parse_ms(v, &ms) != 0)
+            return cli_usage(r, a->cmd, "%s '%.60s' is not a time limit: give whole milliseconds from 1 to 86400000",
+                             LIMITS[i].flag, v);
+        if (LIMITS[i].opt == CLI_OPT_LUA_TIME_LIMIT)
+            r->opts.lua_time_limit_ms = ms;
+        else
+            r->opts.lua_load_time_limit_ms = ms;
+    }
     /* Check every value before the database is touched. */
     const char *u = a->opt[CLI_OPT_UNTIL];
     if (u) {

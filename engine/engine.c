@@ -97,6 +97,10 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
         e->opts.lua_instruction_budget = 1000000;
     if (e->opts.lua_memory_cap == 0)
         e->opts.lua_memory_cap = 16u << 20;
+    if (e->opts.lua_time_limit_ms == 0)
+        e->opts.lua_time_limit_ms = 1000;
+    if (e->opts.lua_load_time_limit_ms == 0)
+        e->opts.lua_load_time_limit_ms = 5000;
     if (e->opts.busy_timeout_ms <= 0)
         e->opts.busy_timeout_ms = 5000;
     if (e->opts.max_tick_fires == 0)
@@ -243,7 +247,8 @@ static int compile_folder(const char *dir, cf_engine *e, cf_diagnostic_fn fn, vo
     size_t n = 0;
     for (size_t i = 0; i < nfiles; i++) {
         cf__workflow *wf = NULL;
-        int frc = cf__workflow_load_file(files[i], cf__engine_resolve, e, &wf, err);
+        int frc = cf__workflow_load_file_limited(files[i], e->opts.lua_load_time_limit_ms, cf__engine_resolve, e,
+                                                 &wf, err);
         for (size_t j = 0; frc == CF_OK && j < n; j++) {
             if (strcmp(wfs[j]->name, wf->name) == 0) {
                 frc = cf__fail(err, CF_EWORKFLOW,
@@ -359,7 +364,8 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = apply_defaults(e, opts);
     if (rc != CF_OK)
         goto fail;
-    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz, NULL, NULL};
+    cf__policy_config pc = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz, NULL, NULL,
+                            e->opts.lua_time_limit_ms, e->opts.lua_load_time_limit_ms};
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
@@ -467,7 +473,8 @@ int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
     char label[128];
     snprintf(label, sizeof label, "(stored definition of %s, %.12s)", name, hash);
     cf__workflow *wf = NULL;
-    rc = cf__workflow_compile(label, source, strlen(source), cf__engine_resolve, e, &wf, &e->err);
+    rc = cf__workflow_compile_limited(label, source, strlen(source), e->opts.lua_load_time_limit_ms,
+                                      cf__engine_resolve, e, &wf, &e->err);
     free(name);
     free(source);
     if (rc != CF_OK) {
@@ -576,12 +583,15 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         goto done;
     }
     cf__policy_config pc = {probe.policy_dir, probe.opts.lua_instruction_budget, probe.opts.lua_memory_cap,
-                            &probe.tz, NULL, NULL};
+                            &probe.tz, NULL, NULL, probe.opts.lua_time_limit_ms,
+                            probe.opts.lua_load_time_limit_ms};
     int policy_problems = 0;
     cf__policy_check(&pc, sink_report, &sink, &policy_problems);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */
     cf__policy *policy = NULL;
-    if (cf__policy_open(&pc, &policy, &err) != CF_OK)
+    /* A policy with problems does not load: not running its files a second time keeps a
+     * file stopped by the load time limit from costing that limit twice. */
+    if (policy_problems > 0 || cf__policy_open(&pc, &policy, &err) != CF_OK)
         policy = NULL;
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;

@@ -153,6 +153,10 @@ typedef struct cf__policy_config {
      * candidate_county in place of its file (or as its first overlay). NULL: none. */
     const char *candidate_county;
     const char *candidate_path;
+    /* Wall-clock limits in ms: one policy call, one file's top level; 0 = default
+     * (1000, 5000). */
+    uint32_t time_limit_ms;
+    uint32_t load_time_limit_ms;
 } cf__policy_config;
 
 /* The state policy is the folder <dir>/policy: state.lua (params, overridable, and
@@ -288,6 +292,12 @@ int cf__workflow_compile(const char *path, const char *source, size_t len, cf__r
 /* Same, reading the file. */
 int cf__workflow_load_file(const char *path, cf__resolve_fn resolve, void *resolve_ud,
                            cf__workflow **out, cf__err *err);
+/* The same two with the wall-clock limit of running the file's top level, in ms
+ * (0 = default, 5000; cf_options.lua_load_time_limit_ms). */
+int cf__workflow_compile_limited(const char *path, const char *source, size_t len, uint32_t time_ms,
+                                 cf__resolve_fn resolve, void *resolve_ud, cf__workflow **out, cf__err *err);
+int cf__workflow_load_file_limited(const char *path, uint32_t time_ms, cf__resolve_fn resolve, void *resolve_ud,
+                                   cf__workflow **out, cf__err *err);
 void cf__workflow_free(cf__workflow *wf);
 
 int cf__workflow_state(const cf__workflow *wf, const char *name); /* index or -1 */

@@ -21,6 +21,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #define DEFAULT_BUDGET 1000000u
 #define DEFAULT_CAP ((size_t)16 << 20)
@@ -29,6 +30,14 @@
 #define MAX_DEPTH 64                   /* nesting of a returned patch */
 #define LIMIT_INSTR 1u
 #define LIMIT_MEM 2u
+#define LIMIT_TIME 4u
+#define DEFAULT_TIME_MS 1000u          /* wall-clock limit of one call */
+#define DEFAULT_LOAD_TIME_MS 5000u     /* wall-clock limit of one file's top level */
+#define HOOK_CHUNK 1000                /* the count hook fires at least this often */
+#define BIG_BLOCK ((size_t)64 << 10)   /* blocks this large may be one instruction's operand */
+#define SCAN_BYTES ((size_t)16 << 20)  /* bytes of big blocks VM instructions may scan between checks */
+#define CLOCK_BYTES ((size_t)1 << 20)  /* bytes allocated or touched between two looks at the clock */
+#define BYTES_PER_INSTR 64u            /* library calls: one instruction per 64 bytes touched */
 
 static const char *const ROLE_NAMES[3] = {"guard", "assign", "deadline"};
 static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
@@ -101,6 +110,15 @@ struct cf__policy {
     /* instruction budget: the hook fires every hook_chunk instructions */
     uint64_t instr_used, instr_budget;
     int hook_chunk;
+    /* wall-clock limit: deadline_ns is 0 until the first look at the clock of
+     * the call (made within HOOK_CHUNK instructions or CLOCK_BYTES bytes of its start) */
+    bool armed;
+    unsigned limit_first;   /* the limit that stopped the call first */
+    uint32_t time_ms, load_time_ms, armed_ms;
+    uint64_t deadline_ns;
+    size_t tick_bytes;      /* bytes allocated or touched since the last look at the clock */
+    size_t big;             /* bytes held in blocks of BIG_BLOCK or more */
+    char **origins[3];      /* label of the file that defines each function, as names */
     /* views made in call number gen are valid only while gen is current */
     uint64_t gen;
     int runner_ref, params_ref, view_mt_ref;
@@ -128,6 +146,74 @@ struct cf__policy {
 
 /* ---- allocator and limits ---- */
 
+/* Three limits stop a policy call or a file's top level: the instruction budget
+ * (deterministic: the same work is stopped on every machine), the memory cap, and
+ * a wall-clock deadline (CLOCK_MONOTONIC) for the work the count cannot see: one VM
+ * instruction on long strings (`..`, `==`, `<`) and C library functions. The clock
+ * is read by the count hook (every HOOK_CHUNK instructions, more often while big
+ * blocks exist), by the allocator (every CLOCK_BYTES bytes) and by charge() (library
+ * functions, pattern matching). A stopped call raises from then on at every
+ * instruction and is refused every allocation, so a policy's pcall cannot swallow it. */
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* Look at the clock: true when the call's time is up. The first look starts the
+ * clock, so a short call never reads it. */
+static bool time_up(cf__policy *p)
+{
+    p->tick_bytes = 0;
+    uint64_t now = now_ns();
+    if (!p->deadline_ns) {
+        p->deadline_ns = now + (uint64_t)p->armed_ms * 1000000u;
+        return false;
+    }
+    return now >= p->deadline_ns;
+}
+
+/* Instructions between two firings of the count hook: at most HOOK_CHUNK, the
+ * budget left, and fewer while the state holds big blocks (long strings), so that
+ * instructions scanning them reach the clock often enough. */
+static int hook_chunk_for(const cf__policy *p)
+{
+    uint64_t left = p->instr_used < p->instr_budget ? p->instr_budget - p->instr_used : 1;
+    uint64_t chunk = left < HOOK_CHUNK ? left : HOOK_CHUNK;
+    if (p->big > SCAN_BYTES / HOOK_CHUNK) {
+        uint64_t scan = SCAN_BYTES / p->big;
+        if (scan < chunk)
+            chunk = scan ? scan : 1;
+    }
+    return (int)chunk;
+}
+
+static void budget_hook(lua_State *L, lua_Debug *ar);
+
+static void limit_note(cf__policy *p, unsigned which)
+{
+    if (!p->limit_first)
+        p->limit_first = which;
+    p->limit_hit |= which;
+}
+
+/* Stop the call: from now on every instruction raises (the hook at count 1), so
+ * that a policy's own pcall cannot swallow the error and carry on. */
+static void limit_stop(cf__policy *p, unsigned which)
+{
+    limit_note(p, which);
+    p->hook_chunk = 1;
+    lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, 1);
+}
+
+static int limit_raise(lua_State *L, cf__policy *p, unsigned which, const char *where)
+{
+    limit_stop(p, which);
+    return luaL_error(L, "%s%s", which == LIMIT_TIME ? "time limit exceeded" : "instruction budget exhausted", where);
+}
+
 static void *policy_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
     cf__policy *p = ud;
@@ -135,16 +221,43 @@ static void *policy_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize == 0) {
         free(ptr);
         p->used -= old;
+        if (old >= BIG_BLOCK)
+            p->big -= old;
         return NULL;
     }
-    if (nsize > old && p->used - old + nsize > p->limit) {
-        p->limit_hit |= LIMIT_MEM;
-        return NULL;
+    if (nsize > old) {
+        if (p->used - old + nsize > p->limit) {
+            p->limit_hit |= LIMIT_MEM;
+            if (!p->limit_first)
+                p->limit_first = LIMIT_MEM;
+            return NULL;
+        }
+        if (p->armed) {
+            /* A stopped call gets no more memory; a growing one looks at the clock
+             * every CLOCK_BYTES bytes. Refusing makes Lua raise at once. */
+            if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
+                return NULL;
+            p->tick_bytes += nsize - old;
+            if (p->tick_bytes >= CLOCK_BYTES && time_up(p)) {
+                limit_stop(p, LIMIT_TIME);
+                return NULL;
+            }
+        }
     }
     void *q = realloc(ptr, nsize);
     if (!q)
         return nsize <= old ? ptr : NULL; /* Lua assumes shrinking never fails */
     p->used = p->used - old + nsize;
+    if (old >= BIG_BLOCK)
+        p->big -= old;
+    if (nsize >= BIG_BLOCK) {
+        p->big += nsize;
+        /* A new long string: instructions may scan it from now on. Never raises. */
+        if (p->armed && !p->limit_hit && hook_chunk_for(p) < p->hook_chunk) {
+            p->hook_chunk = hook_chunk_for(p);
+            lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, p->hook_chunk);
+        }
+    }
     return q;
 }
 
@@ -155,21 +268,48 @@ static void budget_hook(lua_State *L, lua_Debug *ar)
     lua_getallocf(L, &ud);
     cf__policy *p = ud;
     p->instr_used += (uint64_t)p->hook_chunk;
-    if (p->instr_used < p->instr_budget)
-        return;
-    p->limit_hit |= LIMIT_INSTR;
-    /* From now on every instruction raises, so a policy's own pcall cannot
-     * swallow the error and carry on. */
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1);
-    luaL_error(L, "instruction budget exhausted");
+    if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
+        limit_raise(L, p, p->limit_hit & LIMIT_TIME ? LIMIT_TIME : LIMIT_INSTR, "");
+    if (p->instr_used >= p->instr_budget)
+        limit_raise(L, p, LIMIT_INSTR, "");
+    if (time_up(p))
+        limit_raise(L, p, LIMIT_TIME, "");
+    int chunk = hook_chunk_for(p);
+    if (chunk != p->hook_chunk) {
+        p->hook_chunk = chunk;
+        lua_sethook(L, budget_hook, LUA_MASKCOUNT, chunk);
+    }
 }
 
-static void limits_arm(cf__policy *p, uint64_t budget, size_t cap, bool relative)
+/* Charge work done in C: instr instructions and bytes touched (each BYTES_PER_INSTR
+ * bytes one more instruction). Raises when a limit is reached. */
+static void charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t bytes, const char *where)
+{
+    if (!p->armed)
+        return;
+    uint64_t cost = instr + bytes / BYTES_PER_INSTR;
+    p->instr_used = cost > UINT64_MAX - p->instr_used ? UINT64_MAX : p->instr_used + cost;
+    if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
+        limit_raise(L, p, p->limit_hit & LIMIT_TIME ? LIMIT_TIME : LIMIT_INSTR, where);
+    if (p->instr_used >= p->instr_budget)
+        limit_raise(L, p, LIMIT_INSTR, where);
+    uint64_t touched = bytes + instr * BYTES_PER_INSTR;
+    p->tick_bytes = touched > SIZE_MAX - p->tick_bytes ? SIZE_MAX : p->tick_bytes + (size_t)touched;
+    if (p->tick_bytes >= CLOCK_BYTES && time_up(p))
+        limit_raise(L, p, LIMIT_TIME, where);
+}
+
+static void limits_arm(cf__policy *p, uint64_t budget, size_t cap, uint32_t ms, bool relative)
 {
     p->limit_hit = 0;
+    p->limit_first = 0;
     p->instr_used = 0;
     p->instr_budget = budget;
-    p->hook_chunk = budget < (uint64_t)INT_MAX ? (int)budget : 1 << 24;
+    p->armed_ms = ms;
+    p->deadline_ns = 0;
+    p->tick_bytes = 0;
+    p->armed = true;
+    p->hook_chunk = hook_chunk_for(p);
     lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, p->hook_chunk);
     size_t base = relative ? p->used : 0;
     p->limit = base > SIZE_MAX - cap ? SIZE_MAX : base + cap;
@@ -180,6 +320,7 @@ static void limits_arm(cf__policy *p, uint64_t budget, size_t cap, bool relative
 static void limits_disarm(cf__policy *p)
 {
     p->limit = SIZE_MAX;
+    p->armed = false;
 }
 
 /* ---- read-only proxies ---- */
@@ -797,6 +938,22 @@ static int call_fail(cf__policy *p, cf__err *err, int rc, const char *fmt, ...)
                     county_label(p->call ? p->call->county : NULL, cl, sizeof cl), rest);
 }
 
+/* A call stopped by a limit: "policy guard 'is_adult' in policy/state.lua (county
+ * fresno) <rest>", the file that defines the function named. */
+static int limit_fail(cf__policy *p, cf__err *err, const char *fmt, ...) CF__PRINTF(3, 4);
+static int limit_fail(cf__policy *p, cf__err *err, const char *fmt, ...)
+{
+    char rest[CF__MSG_MAX], cl[160];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(rest, sizeof rest, fmt, ap);
+    va_end(ap);
+    const char *file = p->origins[p->role] ? p->origins[p->role][p->fn] : NULL;
+    return cf__fail(err, CF_ELIMIT, "policy %s '%s' in %s (%s) %s", ROLE_NAMES[p->role], p->names[p->role][p->fn],
+                    file ? file : "the state policy", county_label(p->call ? p->call->county : NULL, cl, sizeof cl),
+                    rest);
+}
+
 /* ---- the per-call runner ---- */
 
 static bool slot_matches(const slot *s, const char *value)
@@ -1055,11 +1212,11 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *c
         if (role != CF__ROLE_DEADLINE)
             lua_pushvalue(L, HOT_EV_P);
         lua_pushvalue(L, HOT_CTX_P);
-        limits_arm(p, p->budget, p->cap, true);
+        limits_arm(p, p->budget, p->cap, p->time_ms, true);
         status = lua_pcall(L, role != CF__ROLE_DEADLINE ? 3 : 2, nres, 0);
     } else {
         lua_pushvalue(L, HOT_RUNNER);
-        limits_arm(p, p->budget, p->cap, true);
+        limits_arm(p, p->budget, p->cap, p->time_ms, true);
         status = lua_pcall(L, 0, nres, 0);
     }
     limits_disarm(p);
@@ -1067,15 +1224,21 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *c
     if (status == LUA_OK && !p->limit_hit)
         return brc;
     int rc;
-    if (p->limit_hit & LIMIT_INSTR) {
-        rc = call_fail(p, err, CF_ELIMIT,
-                       "ran past its instruction budget of %llu (an endless loop? raise "
-                       "lua_instruction_budget if the work is legitimate)",
-                       (unsigned long long)p->budget);
+    if (p->limit_first == LIMIT_INSTR) {
+        rc = limit_fail(p, err,
+                        "ran past its instruction budget of %llu (an endless loop? library calls count one "
+                        "instruction per %u bytes they touch; raise lua_instruction_budget if the work is "
+                        "legitimate)",
+                        (unsigned long long)p->budget, BYTES_PER_INSTR);
+    } else if (p->limit_first == LIMIT_TIME) {
+        rc = limit_fail(p, err,
+                        "ran past its time limit of %u ms (an endless loop, or work on very long strings? "
+                        "raise lua_time_limit_ms / --lua-time-limit if the work is legitimate)",
+                        p->time_ms);
     } else if (p->limit_hit & LIMIT_MEM) {
-        rc = call_fail(p, err, CF_ELIMIT,
-                       "exceeded its memory cap of %zu bytes (raise lua_memory_cap if the work is legitimate)",
-                       p->cap);
+        rc = limit_fail(p, err,
+                        "exceeded its memory cap of %zu bytes (raise lua_memory_cap if the work is legitimate)",
+                        p->cap);
     } else if (status == LUA_ERRMEM) {
         rc = call_fail(p, err, CF_ENOMEM, "failed: out of memory");
     } else {
@@ -1808,15 +1971,22 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
     }
     lua_pushvalue(L, env);
     lua_setupvalue(L, -2, 1); /* _ENV */
-    limits_arm(ld->p, LOAD_BUDGET, LOAD_CAP, false);
+    limits_arm(ld->p, LOAD_BUDGET, LOAD_CAP, ld->p->load_time_ms, false);
     status = lua_pcall(L, 0, 1, 0);
-    unsigned hit = ld->p->limit_hit;
+    unsigned hit = ld->p->limit_hit, first = ld->p->limit_first;
+    ld->p->armed = false; /* the load cap stays for the rest of the loading */
     lua_sethook(L, NULL, 0, 0);
     if (status != LUA_OK) {
         int rc;
-        if (hit & LIMIT_INSTR)
-            rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop?)",
-                         src->label, LOAD_BUDGET);
+        if (first == LIMIT_INSTR)
+            rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop? "
+                         "library calls count one instruction per %u bytes they touch)",
+                         src->label, LOAD_BUDGET, BYTES_PER_INSTR);
+        else if (first == LIMIT_TIME)
+            rc = problem(ld, src, CF_ELIMIT,
+                         "%s: ran past its load time limit of %u ms (an endless loop at the top level of the "
+                         "file? raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
+                         src->label, ld->p->load_time_ms);
         else if (hit & LIMIT_MEM)
             rc = problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
         else
@@ -1958,6 +2128,16 @@ static int finish_functions(loader *ld, lua_State *L, int role, int dest)
     for (size_t i = 0; i < p->nnames[role]; i++) {
         lua_getfield(L, fns, p->names[role][i]);
         lua_rawseti(L, dest, (lua_Integer)i + 1);
+    }
+    /* The file of each function, for the messages of calls stopped by a limit. */
+    p->origins[role] = calloc(n ? n : 1, sizeof(char *));
+    if (!p->origins[role])
+        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+    for (size_t i = 0; i < p->nnames[role]; i++) {
+        lua_pushfstring(L, "%s.%s", ROLE_TABLES[role], p->names[role][i]);
+        if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING)
+            p->origins[role][i] = cf__strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
     }
     return CF_OK;
 }
@@ -2527,13 +2707,185 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
  * reach: its steps are charged here, to the same per-call instruction count. */
 static void pattern_charge(lua_State *L, void *ud, size_t steps)
 {
-    cf__policy *p = ud;
-    p->instr_used += steps;
-    if (p->instr_used < p->instr_budget)
-        return;
-    p->limit_hit |= LIMIT_INSTR;
-    lua_sethook(L, budget_hook, LUA_MASKCOUNT, 1); /* as in budget_hook: pcall cannot swallow it */
-    luaL_error(L, "instruction budget exhausted (in pattern matching)");
+    charge(L, ud, steps, 0, " (in pattern matching)");
+}
+
+/* The C library functions whose work grows with their arguments or results are
+ * wrapped: the wrapper charges the work to the instruction budget (and the clock)
+ * and calls the original function on the same stack, so that its results and its
+ * error messages ("bad argument #1 to 'upper'") are the original's. A call costs
+ * one instruction, plus one per value it returns, plus one per BYTES_PER_INSTR bytes
+ * of the strings it makes (M_OUT), plus what its kind costs before it runs: */
+#define M_SCAN1 1u   /* the bytes of the string at argument 1 */
+#define M_OUT 2u     /* the bytes of the strings it returns */
+#define M_REP 4u     /* string.rep(s, n, sep): n * (#s + #sep + 1) bytes */
+#define M_MOVE 8u    /* table.move(a, f, e, t): e - f + 1 elements */
+#define M_SHIFT 16u  /* table.insert(t, pos, v): the elements moved up */
+#define M_SORT 32u   /* table.sort: n * log2(n) comparisons, each the longest string's bytes */
+#define M_CONCAT 64u /* table.concat(t, sep, i, j): j - i + 1 elements (after) */
+#define M_REMOVE 128u /* table.remove(t, pos): the elements moved down */
+
+static const struct {
+    const char *lib, *name;
+    unsigned how;
+} METERED[] = {
+    {"_G", "tostring", 0},          {"_G", "tonumber", M_SCAN1},        {"_G", "select", 0},
+    {"string", "len", 0},           {"string", "sub", M_OUT},           {"string", "upper", M_SCAN1 | M_OUT},
+    {"string", "lower", M_SCAN1 | M_OUT}, {"string", "reverse", M_SCAN1 | M_OUT}, {"string", "byte", 0},
+    {"string", "char", M_OUT},      {"string", "format", M_OUT},        {"string", "rep", M_REP},
+    {"string", "pack", M_OUT},      {"string", "unpack", M_OUT},        {"string", "packsize", 0},
+    {"utf8", "len", M_SCAN1},       {"utf8", "codepoint", M_SCAN1},     {"utf8", "offset", M_SCAN1},
+    {"utf8", "char", M_OUT},        {"table", "concat", M_CONCAT | M_OUT}, {"table", "insert", M_SHIFT},
+    {"table", "remove", M_REMOVE},   {"table", "move", M_MOVE},          {"table", "sort", M_SORT},
+    {"table", "unpack", 0},         {"table", "pack", 0},
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* An optional integer argument without converting or raising: *ok turns false when
+ * it is neither absent nor an integer (the original function then raises). */
+static lua_Integer opt_integer(lua_State *L, int idx, lua_Integer def, bool *ok)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx(L, idx, &isnum);
+    if (!isnum)
+        *ok = false;
+    return v;
+}
+
+/* The byte length of a string argument (a number counts as a short string). */
+static size_t arg_bytes(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TSTRING ? lua_rawlen(L, idx) : lua_type(L, idx) == LUA_TNUMBER ? 32 : 0;
+}
+
+/* A table that is only a table (no metamethod runs while the library walks it). */
+static bool plain_table(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return false;
+    if (!lua_getmetatable(L, idx))
+        return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+/* What table.move / the table functions accept as a table: a table, or a value
+ * with a metatable (the original checks the metamethods and raises if missing). */
+static bool tablish(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TTABLE)
+        return true;
+    if (!lua_getmetatable(L, idx))
+        return false;
+    lua_pop(L, 1);
+    return true;
+}
+
+/* The cost known before the call, from its arguments only; arguments the original
+ * refuses are charged nothing, so that its own error comes first (string.rep of a
+ * result larger than the memory left fails on the memory cap, as before). */
+static void cost_before(lua_State *L, const cf__policy *p, unsigned how, uint64_t *instr, uint64_t *bytes,
+                        uint64_t *after)
+{
+    bool ok = true;
+    if (how & M_SCAN1)
+        *bytes = arg_bytes(L, 1);
+    if (how & M_REP) {
+        lua_Integer n = opt_integer(L, 2, 0, &ok);
+        uint64_t unit = (uint64_t)arg_bytes(L, 1) + (uint64_t)arg_bytes(L, 3);
+        if (ok && lua_type(L, 2) == LUA_TNUMBER && n > 0 && (unit == 0 || unit <= (uint64_t)INT_MAX / (uint64_t)n) &&
+            (uint64_t)n * unit <= (uint64_t)(p->limit > p->used ? p->limit - p->used : 0)) {
+            /* each copy costs its bytes and one more: ("").rep("", 1e12) is not free */
+            *bytes = sat_add(*bytes, sat_mul((uint64_t)n, unit + 1));
+        }
+    }
+    if (how & M_MOVE) {
+        lua_Integer f = opt_integer(L, 2, 0, &ok), e = opt_integer(L, 3, 0, &ok), t = opt_integer(L, 4, 0, &ok);
+        if (ok && !lua_isnoneornil(L, 2) && !lua_isnoneornil(L, 3) && !lua_isnoneornil(L, 4) && tablish(L, 1) &&
+            (lua_isnoneornil(L, 5) || tablish(L, 5)) && e >= f && (f > 0 || e < LUA_MAXINTEGER + f)) {
+            lua_Integer n = e - f + 1;
+            if (t <= LUA_MAXINTEGER - n + 1)
+                *instr = sat_add(*instr, (uint64_t)n);
+        }
+    }
+    if ((how & (M_SHIFT | M_REMOVE)) && plain_table(L, 1) && lua_gettop(L) == ((how & M_SHIFT) ? 3 : 2)) {
+        /* insert(t, pos, v) moves n - pos + 1 up; remove(t, pos) moves n - pos down */
+        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+        lua_Integer pos = opt_integer(L, 2, n, &ok);
+        if (ok && pos >= 1 && pos <= n + 1)
+            *instr = sat_add(*instr, (uint64_t)(n - pos + ((how & M_SHIFT) ? 1 : 0)));
+    }
+    if ((how & M_SORT) && plain_table(L, 1)) {
+        uint64_t n = lua_rawlen(L, 1), logn = 1, longest = 0;
+        while (logn < 64 && ((uint64_t)1 << logn) < n)
+            logn++;
+        if (lua_isnoneornil(L, 2)) {
+            /* the default comparison scans strings: each costs up to the longest */
+            for (uint64_t i = 1; i <= n; i++) {
+                if (lua_rawgeti(L, 1, (lua_Integer)i) == LUA_TSTRING && lua_rawlen(L, -1) > longest)
+                    longest = lua_rawlen(L, -1);
+                lua_pop(L, 1);
+            }
+        }
+        uint64_t compares = sat_mul(n, logn);
+        *instr = sat_add(*instr, compares);
+        *bytes = sat_add(*bytes, sat_mul(compares, longest));
+    }
+    if (how & M_CONCAT) {
+        lua_Integer i = opt_integer(L, 3, 1, &ok);
+        lua_Integer j = lua_isnoneornil(L, 4) && plain_table(L, 1) ? (lua_Integer)lua_rawlen(L, 1)
+                                                                   : opt_integer(L, 4, 0, &ok);
+        if (ok && j >= i)
+            *after = (uint64_t)j - (uint64_t)i + 1u;
+    }
+}
+
+/* Upvalues: the original function, p, how it is charged. */
+static int metered(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(2));
+    unsigned how = (unsigned)lua_tointeger(L, lua_upvalueindex(3));
+    uint64_t instr = 1, bytes = 0, after = 0;
+    if (how)
+        cost_before(L, p, how, &instr, &bytes, &after);
+    charge(L, p, instr, bytes, "");
+    int n = lua_tocfunction(L, lua_upvalueindex(1))(L);
+    uint64_t out = 0;
+    if (how & M_OUT)
+        for (int i = 1; i <= n; i++)
+            if (lua_type(L, -i) == LUA_TSTRING)
+                out += lua_rawlen(L, -i);
+    charge(L, p, sat_add((uint64_t)n, after), out, "");
+    return n;
+}
+
+/* Replace the metered functions of the library table at t (named lib) with wrappers. */
+static void meter_library(lua_State *L, cf__policy *p, int t, const char *lib)
+{
+    t = lua_absindex(L, t);
+    for (size_t i = 0; i < sizeof METERED / sizeof *METERED; i++) {
+        if (strcmp(METERED[i].lib, lib) != 0)
+            continue;
+        if (lua_getfield(L, t, METERED[i].name) != LUA_TFUNCTION || !lua_iscfunction(L, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushlightuserdata(L, p);
+        lua_pushinteger(L, (lua_Integer)METERED[i].how);
+        lua_pushcclosure(L, metered, 3);
+        lua_setfield(L, t, METERED[i].name);
+    }
 }
 
 /* Build the sandbox and the per-call tables on the stack slots of load_all. */
@@ -2547,6 +2899,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
 
     lua_newtable(L); /* S_ENV */
     luaL_requiref(L, "_G", luaopen_base, 0);
+    meter_library(L, p, -1, "_G"); /* in _G itself, where error messages look functions up by name */
     for (size_t i = 0; i < sizeof BASE / sizeof *BASE; i++) {
         lua_getfield(L, -1, BASE[i]);
         lua_setfield(L, S_ENV, BASE[i]);
@@ -2573,6 +2926,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
             lua_pushnil(L);
             lua_setfield(L, -2, "randomseed");
         }
+        meter_library(L, p, -1, LIBS[i].name);
         char refusal[96];
         snprintf(refusal, sizeof refusal, "the '%s' library is read-only for policies", LIBS[i].name);
         push_ro_proxy(L, -1, refusal);
@@ -2963,6 +3317,8 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
     p->tz = *cfg->tz;
     p->budget = cfg->instruction_budget ? cfg->instruction_budget : DEFAULT_BUDGET;
     p->cap = cfg->memory_cap ? cfg->memory_cap : DEFAULT_CAP;
+    p->time_ms = cfg->time_limit_ms ? cfg->time_limit_ms : DEFAULT_TIME_MS;
+    p->load_time_ms = cfg->load_time_limit_ms ? cfg->load_time_limit_ms : DEFAULT_LOAD_TIME_MS;
     p->limit = LOAD_CAP;
     p->runner_ref = p->params_ref = p->view_mt_ref = LUA_NOREF;
     cf__sha256_hex("", 0, p->state_hash);
@@ -3028,9 +3384,13 @@ void cf__policy_close(cf__policy *p)
     if (p->L)
         lua_close(p->L);
     for (int r = 0; r < 3; r++) {
-        for (size_t i = 0; i < p->nnames[r]; i++)
+        for (size_t i = 0; i < p->nnames[r]; i++) {
             free(p->names[r][i]);
+            if (p->origins[r])
+                free(p->origins[r][i]);
+        }
         free(p->names[r]);
+        free(p->origins[r]);
     }
     for (size_t i = 0; p->decls && i < p->noverridable; i++) {
         free(p->decls[i].name);

@@ -356,7 +356,7 @@ static int open_candidate(cf_engine *e, const char *county, const char *path, co
 {
     *out = NULL;
     cf__policy_config cfg = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz,
-                             county, path};
+                             county, path, e->opts.lua_time_limit_ms, e->opts.lua_load_time_limit_ms};
     cf__policy *cand = NULL;
     int rc = cf__policy_open(&cfg, &cand, &e->err);
     if (rc != CF_OK) {

@@ -12,11 +12,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Limits of the Lua state that loads one workflow file. A workflow is a small
  * table of data: these are far above any real file and only stop runaways. */
 #define WF_INSTRUCTION_LIMIT 10000000
 #define WF_MEMORY_CAP ((size_t)64 * 1024 * 1024)
+#define WF_TIME_MS 5000u                 /* default wall-clock limit of running the file */
+#define WF_HOOK_CHUNK 1000               /* the count hook fires at least this often... */
+#define WF_BIG_BLOCK ((size_t)64 << 10)  /* ...and more often while blocks this big exist, */
+#define WF_SCAN_BYTES ((size_t)16 << 20) /* so that instructions on long strings reach the clock */
+#define WF_CLOCK_BYTES ((size_t)1 << 20) /* the allocator looks at the clock this often */
 #define WF_NAME_MAX 64 /* longest state/event/link/timer/workflow name */
 #define TP_MAX 512     /* longest path in the table quoted in a message */
 /* Most entries in any one list or map of a workflow (states, events, transitions,
@@ -89,8 +95,51 @@ void cf__workflow_free(cf__workflow *wf)
 typedef struct limits {
     size_t used;
     size_t cap;
-    bool too_long; /* the instruction hook stopped the chunk */
+    bool too_long;  /* the instruction hook stopped the chunk */
+    bool timed_out; /* ... because its time was up */
+    /* wall-clock limit while the chunk runs (running): the clock starts at the first
+     * look, within WF_HOOK_CHUNK instructions or WF_CLOCK_BYTES bytes of the start */
+    bool running;
+    lua_State *L;
+    uint32_t time_ms;
+    uint64_t deadline_ns;
+    uint64_t instr; /* instructions counted by the hook */
+    int chunk;      /* the hook's current count */
+    size_t tick;    /* bytes allocated since the last look at the clock */
+    size_t big;     /* bytes held in blocks of WF_BIG_BLOCK or more */
 } limits;
+
+static bool wf_time_up(limits *lim)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+    lim->tick = 0;
+    if (!lim->deadline_ns) {
+        lim->deadline_ns = now + (uint64_t)lim->time_ms * 1000000u;
+        return false;
+    }
+    return now >= lim->deadline_ns;
+}
+
+static int wf_chunk(const limits *lim)
+{
+    uint64_t left = lim->instr < WF_INSTRUCTION_LIMIT ? WF_INSTRUCTION_LIMIT - lim->instr : 1;
+    uint64_t chunk = left < WF_HOOK_CHUNK ? left : WF_HOOK_CHUNK;
+    if (lim->big > WF_SCAN_BYTES / WF_HOOK_CHUNK && WF_SCAN_BYTES / lim->big < chunk)
+        chunk = WF_SCAN_BYTES / lim->big ? WF_SCAN_BYTES / lim->big : 1;
+    return (int)chunk;
+}
+
+static void count_hook(lua_State *L, lua_Debug *ar);
+
+/* Stopped: every instruction raises from now on, and allocations are refused. */
+static void wf_stop(limits *lim)
+{
+    lim->too_long = true;
+    lim->chunk = 1;
+    lua_sethook(lim->L, count_hook, LUA_MASKCOUNT, 1);
+}
 
 static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
@@ -99,13 +148,35 @@ static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     if (nsize == 0) {
         free(ptr);
         lim->used -= old;
+        if (old >= WF_BIG_BLOCK)
+            lim->big -= old;
         return NULL;
     }
     if (nsize > old && nsize - old > lim->cap - lim->used)
         return NULL; /* Lua turns this into a memory error */
+    if (nsize > old && lim->running) {
+        if (lim->timed_out)
+            return NULL;
+        lim->tick += nsize - old;
+        if (lim->tick >= WF_CLOCK_BYTES && wf_time_up(lim)) {
+            lim->timed_out = true;
+            wf_stop(lim);
+            return NULL;
+        }
+    }
     void *p = realloc(ptr, nsize);
-    if (p)
+    if (p) {
         lim->used = lim->used - old + nsize;
+        if (old >= WF_BIG_BLOCK)
+            lim->big -= old;
+        if (nsize >= WF_BIG_BLOCK) {
+            lim->big += nsize;
+            if (lim->running && !lim->too_long && wf_chunk(lim) < lim->chunk) {
+                lim->chunk = wf_chunk(lim);
+                lua_sethook(lim->L, count_hook, LUA_MASKCOUNT, lim->chunk);
+            }
+        }
+    }
     return p;
 }
 
@@ -113,10 +184,25 @@ static void count_hook(lua_State *L, lua_Debug *ar)
 {
     void *ud = NULL;
     lua_getallocf(L, &ud);
-    ((limits *)ud)->too_long = true;
+    limits *lim = ud;
+    lim->instr += (uint64_t)lim->chunk;
+    if (!lim->too_long && lim->instr < WF_INSTRUCTION_LIMIT && !wf_time_up(lim)) {
+        int chunk = wf_chunk(lim);
+        if (chunk != lim->chunk) {
+            lim->chunk = chunk;
+            lua_sethook(L, count_hook, LUA_MASKCOUNT, chunk);
+        }
+        return;
+    }
+    bool late = lim->timed_out || (!lim->too_long && lim->instr < WF_INSTRUCTION_LIMIT);
+    wf_stop(lim);
     lua_getinfo(L, "l", ar);
     /* The chunk name is empty, so messages start ":<line>:"; the path is added later. */
-    lua_pushfstring(L, ":%d: took too long to load (an endless loop?)", ar->currentline);
+    if (late)
+        lua_pushfstring(L, ":%d: took longer than %d ms to load", ar->currentline, (int)lim->time_ms);
+    else
+        lua_pushfstring(L, ":%d: took too long to load (an endless loop?)", ar->currentline);
+    lim->timed_out = late; /* from now on no allocation succeeds */
     lua_error(L);
 }
 
@@ -1390,6 +1476,14 @@ static int report_lua_error(ctx *c, int status, const char *stage)
 {
     lua_State *L = c->L;
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
+    if (c->lim->timed_out) {
+        char took[64];
+        snprintf(took, sizeof took, ": took longer than %u ms to load", c->lim->time_ms);
+        return cf__fail(c->err, CF_EWORKFLOW,
+                        "%s%s (an endless loop? hint: a workflow file only returns a table of data; remove the "
+                        "loop, or raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
+                        c->path, msg[0] == ':' ? msg : took);
+    }
     if (status == LUA_ERRMEM)
         return cf__fail(c->err, CF_EWORKFLOW,
                         "%s: ran out of memory while %s (limit %zu MiB)"
@@ -1421,10 +1515,14 @@ static int run_compile(lua_State *L)
     lua_newtable(L);
     if (!lua_setupvalue(L, -2, 1))
         lua_pop(L, 1); /* a text chunk always has _ENV as upvalue 1; be safe anyway */
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, WF_INSTRUCTION_LIMIT);
+    c->lim->L = L;
+    c->lim->chunk = wf_chunk(c->lim);
+    c->lim->running = true;
+    lua_sethook(L, count_hook, LUA_MASKCOUNT, c->lim->chunk);
     int base = lua_gettop(L) - 1; /* below the chunk */
     status = lua_pcall(L, 0, LUA_MULTRET, 0);
     lua_sethook(L, NULL, 0, 0);
+    c->lim->running = false;
     if (status != LUA_OK) {
         c->rc = report_lua_error(c, status, "running");
         return 0;
@@ -1444,6 +1542,12 @@ static int run_compile(lua_State *L)
 
 int cf__workflow_compile(const char *path, const char *source, size_t len, cf__resolve_fn resolve,
                          void *resolve_ud, cf__workflow **out, cf__err *err)
+{
+    return cf__workflow_compile_limited(path, source, len, 0, resolve, resolve_ud, out, err);
+}
+
+int cf__workflow_compile_limited(const char *path, const char *source, size_t len, uint32_t time_ms,
+                                 cf__resolve_fn resolve, void *resolve_ud, cf__workflow **out, cf__err *err)
 {
     *out = NULL;
     if (!path)
@@ -1465,7 +1569,10 @@ int cf__workflow_compile(const char *path, const char *source, size_t len, cf__r
     wf->source[len] = '\0';
     cf__sha256_hex(source, len, wf->hash);
 
-    limits lim = {0, WF_MEMORY_CAP, false};
+    limits lim;
+    memset(&lim, 0, sizeof lim);
+    lim.cap = WF_MEMORY_CAP;
+    lim.time_ms = time_ms ? time_ms : WF_TIME_MS;
     lua_State *L = lua_newstate(limited_alloc, &lim);
     if (!L) {
         cf__workflow_free(wf);
@@ -1491,13 +1598,19 @@ int cf__workflow_compile(const char *path, const char *source, size_t len, cf__r
 int cf__workflow_load_file(const char *path, cf__resolve_fn resolve, void *resolve_ud, cf__workflow **out,
                            cf__err *err)
 {
+    return cf__workflow_load_file_limited(path, 0, resolve, resolve_ud, out, err);
+}
+
+int cf__workflow_load_file_limited(const char *path, uint32_t time_ms, cf__resolve_fn resolve, void *resolve_ud,
+                                   cf__workflow **out, cf__err *err)
+{
     *out = NULL;
     char *text = NULL;
     size_t len = 0;
     int rc = cf__read_file(path, &text, &len, err);
     if (rc != CF_OK)
         return rc;
-    rc = cf__workflow_compile(path, text, len, resolve, resolve_ud, out, err);
+    rc = cf__workflow_compile_limited(path, text, len, time_ms, resolve, resolve_ud, out, err);
     free(text);
     return rc;
 }

@@ -138,7 +138,7 @@ int cf_fuzz_policy(const uint8_t *data, size_t size)
     cf__tz tz;
     if (cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, NULL) != CF_OK)
         abort();
-    cf__policy_config cfg = {g_dir, 200000, (size_t)4 << 20, &tz, NULL, NULL};
+    cf__policy_config cfg = {g_dir, 200000, (size_t)4 << 20, &tz, NULL, NULL, 0, 0};
     cf__policy *p = NULL;
     cf__err err;
     err.msg[0] = '\0';

@@ -998,6 +998,48 @@ static void test_text_old_rows_shown_escaped(void **state)
     free(id);
 }
 
+/* --lua-time-limit / --lua-load-time-limit: checked as usage, passed to the
+ * engine; a policy file whose top level would run for minutes fails check
+ * (exit 4) and every command (exit 7) quickly, naming the file and the flag. */
+static void test_lua_time_limits(void **state)
+{
+    fx *f = *state;
+    result r = CF(f, "--lua-time-limit", "0", "list");
+    expect(&r, 2);
+    contains(r.err, "--lua-time-limit '0' is not a time limit");
+    result_free(&r);
+    r = CF(f, "--lua-load-time-limit", "5s", "list");
+    expect(&r, 2);
+    contains(r.err, "--lua-load-time-limit '5s' is not a time limit");
+    result_free(&r);
+    r = CF(f, "--lua-time-limit", "60000", "--lua-load-time-limit", "60000", "check");
+    expect(&r, 0);
+    result_free(&r);
+
+    char *state_path = cft_path(FIX_POLICIES, "policy/state.lua");
+    char *state_text = cft_slurp(state_path);
+    assert_non_null(state_text);
+    free(cft_write(f->dir, "slow/policy/state.lua", state_text));
+    free(cft_write(f->dir, "slow/counties/evil.lua",
+                   "local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20)\n"
+                   "while true do if a == b then end end\nreturn {}\n"));
+    char *slow = cft_path(f->dir, "slow");
+    r = CF_BARE(f, "--db", f->db, "--workflows", FIX_WORKFLOWS, "--policies", slow, "--lua-load-time-limit", "100",
+                "check");
+    expect(&r, 4);
+    contains(r.out, "counties/evil.lua: ran past its load time limit of 100 ms");
+    contains(r.out, "--lua-load-time-limit");
+    result_free(&r);
+    r = CF_BARE(f, "--db", f->db, "--workflows", FIX_WORKFLOWS, "--policies", slow, "--lua-load-time-limit", "100",
+                "list");
+    expect(&r, 7);
+    contains(r.err, "counties/evil.lua: ran past its load time limit of 100 ms");
+    result_free(&r);
+    free(slow);
+    free(state_text);
+    free(state_path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1012,6 +1054,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tick_and_due, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_lua_time_limits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graph, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_verify_broken, setup, teardown),

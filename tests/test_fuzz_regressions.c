@@ -121,7 +121,7 @@ static void test_policy_overlay_empty_param_name(void **state)
     write_file(g_county, (const uint8_t *)ov, sizeof ov - 1);
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, NULL), CF_OK);
-    cf__policy_config cfg = {g_dir, 0, 0, &tz, NULL, NULL};
+    cf__policy_config cfg = {g_dir, 0, 0, &tz, NULL, NULL, 0, 0};
     cf__policy *p = NULL;
     cf__err err;
     err.msg[0] = '\0';

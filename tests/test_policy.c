@@ -15,12 +15,16 @@
 #define HOSTILE CF_TEST_FIXTURES "/policy/hostile"
 #define BROKEN CF_TEST_FIXTURES "/policy/broken_counties"
 
+/* The wall-clock limits are ten minutes here, so that on a loaded machine or under
+ * valgrind too the instruction budget or memory cap under test is what stops a call. */
+#define NO_CLOCK_MS 600000u
+
 static cf__policy *open_policy(const char *dir, uint64_t budget, size_t cap)
 {
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL};
+    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL, NO_CLOCK_MS, NO_CLOCK_MS};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     if (rc != CF_OK)
@@ -34,7 +38,7 @@ static void expect_open_error(const char *dir, int want_rc, const char *const *f
     cf__err err = {""};
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL};
+    cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL, NO_CLOCK_MS, NO_CLOCK_MS};
     cf__policy *p = NULL;
     int rc = cf__policy_open(&cfg, &p, &err);
     assert_null(p);
@@ -458,8 +462,9 @@ static void test_instruction_budget(void **state)
     (void)state;
     cf__policy *p = open_policy(HOSTILE, 0, 0);
     expect_guard_error(p, "endless", CF_ELIMIT,
-                       FRAGS("policy guard 'endless' (county los_angeles) ran past its instruction budget of 1000000 "
-                             "(an endless loop? raise lua_instruction_budget if the work is legitimate)"));
+                       FRAGS("policy guard 'endless' in policy/state.lua (county los_angeles) ran past its instruction "
+                             "budget of 1000000 (an endless loop? ",
+                             "raise lua_instruction_budget if the work is legitimate)"));
     expect_host_alive(p);
     /* Catching the error with pcall does not buy more time. */
     expect_guard_error(p, "endless_pcall", CF_ELIMIT, FRAGS("ran past its instruction budget"));
@@ -477,7 +482,8 @@ static void test_memory_cap(void **state)
     (void)state;
     cf__policy *p = open_policy(HOSTILE, 100000000, 0);
     expect_guard_error(p, "huge_string", CF_ELIMIT,
-                       FRAGS("policy guard 'huge_string' (county los_angeles) exceeded its memory cap of 16777216 bytes"));
+                       FRAGS("policy guard 'huge_string' in policy/state.lua (county los_angeles) exceeded its memory "
+                             "cap of 16777216 bytes"));
     expect_host_alive(p);
     expect_guard_error(p, "growing_table", CF_ELIMIT, FRAGS("exceeded its memory cap of 16777216 bytes"));
     expect_host_alive(p);
@@ -828,7 +834,7 @@ static void test_check_reports_every_overlay(void **state)
     cf__tz tz;
     cf__err err;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
-    cf__policy_config cfg = {BROKEN, 0, 0, &tz, NULL, NULL};
+    cf__policy_config cfg = {BROKEN, 0, 0, &tz, NULL, NULL, 0, 0};
     diags ds;
     memset(&ds, 0, sizeof ds);
     int problems = -1;
@@ -977,7 +983,7 @@ static cf__policy *open_candidate(const char *dir, const char *county, const cha
 {
     cf__tz tz;
     assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, err), CF_OK);
-    cf__policy_config cfg = {dir, 0, 0, &tz, county, path};
+    cf__policy_config cfg = {dir, 0, 0, &tz, county, path, 0, 0};
     cf__policy *p = NULL;
     *rc = cf__policy_open(&cfg, &p, err);
     return p;
@@ -1240,7 +1246,8 @@ static void test_pattern_matching_is_budgeted(void **state)
                                         "bomb_pcall", "bomb_plain", "bomb_gsub_escapes"};
     for (size_t i = 0; i < sizeof bombs / sizeof *bombs; i++) {
         char head[128];
-        snprintf(head, sizeof head, "policy guard '%s' (county los_angeles) ran past its instruction budget of 1000000",
+        snprintf(head, sizeof head,
+                 "policy guard '%s' in policy/state.lua (county los_angeles) ran past its instruction budget of 1000000",
                  bombs[i]);
         struct timespec t0;
         clock_gettime(CLOCK_MONOTONIC, &t0);
@@ -1318,7 +1325,7 @@ static void test_overlay_is_read_as_data(void **state)
         memcpy(frags, cases[i].fragments, sizeof cases[i].fragments);
         expect_open_error(dir, CF_EPOLICY, frags);
         /* `certflow check` reads it the same way: one problem, no hang. */
-        cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL};
+        cf__policy_config cfg = {dir, 0, 0, &tz, NULL, NULL, NO_CLOCK_MS, NO_CLOCK_MS};
         diags ds;
         memset(&ds, 0, sizeof ds);
         int problems = -1;
@@ -1606,6 +1613,235 @@ static void test_what_outlives_a_call_is_read_only(void **state)
     cft_rmtree(dir);
 }
 
+/* ---- wall-clock limits and library charges (issue 8) ---- */
+
+static cf__policy *open_limited(const char *dir, uint64_t budget, size_t cap, uint32_t time_ms, uint32_t load_ms,
+                                int want_rc, char *msg, size_t size)
+{
+    cf__err err = {""};
+    cf__tz tz;
+    assert_int_equal(cf__tz_parse("PST8PDT,M3.2.0,M11.1.0", &tz, &err), CF_OK);
+    cf__policy_config cfg = {dir, budget, cap, &tz, NULL, NULL, time_ms, load_ms};
+    cf__policy *p = NULL;
+    int rc = cf__policy_open(&cfg, &p, &err);
+    if (rc != want_rc)
+        fail_msg("open %s: %s, expected %s: %s", dir, cf_result_name(rc), cf_result_name(want_rc), err.msg);
+    if (msg)
+        snprintf(msg, size, "%s", err.msg);
+    return p;
+}
+
+static const char CPU_STATE[] = "return { guards = { keep_ok = function() return true end } }\n";
+
+/* A part of the state policy, so that messages must name it and not state.lua. */
+static const char CPU_PART[] =
+    "local P = { guards = {} }\n"
+    "function P.guards.utf8_loop()\n"
+    "  local s = string.rep('a', 8*2^20) for i = 1, 300000 do utf8.len(s) end return true\n"
+    "end\n"
+    "function P.guards.upper_loop()\n"
+    "  local s = string.rep('a', 4*2^20) for i = 1, 300000 do s:upper() end return true\n"
+    "end\n"
+    "function P.guards.concat_loop()\n"
+    "  local t = { string.rep('a', 4*2^20) } for i = 1, 300000 do table.concat(t) end return true\n"
+    "end\n"
+    "function P.guards.rep_empty() return ('').rep('', 1e12) == '' end\n"
+    "function P.guards.move_far() table.move({}, 1, 1e15, 2) return true end\n"
+    "function P.guards.insert_shift()\n"
+    "  local t = {} for i = 1, 100000 do t[i] = i end\n"
+    "  for i = 1, 300000 do table.insert(t, 1, i) table.remove(t, 1) end return true\n"
+    "end\n"
+    "function P.guards.sort_long()\n"
+    "  local s = string.rep('a', 2^20) local t = {} for i = 1, 2000 do t[i] = s end\n"
+    "  table.sort(t) return true\n"
+    "end\n"
+    "function P.guards.eq_loop()\n"
+    "  local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20) local n = 0\n"
+    "  while true do if a == b then n = n + 1 end end\n"
+    "end\n"
+    "function P.guards.lt_loop()\n"
+    "  local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20) local n = 0\n"
+    "  while true do if a < b then n = n + 1 end end\n"
+    "end\n"
+    "function P.guards.cat_loop()\n"
+    "  local a = string.rep('a', 2^20) while true do local c = a .. 'x' end\n"
+    "end\n"
+    "function P.guards.swallow_bytes()\n"
+    "  local s = string.rep('a', 8*2^20) for i = 1, 300000 do pcall(utf8.len, s) end return true\n"
+    "end\n"
+    "function P.guards.swallow_eq()\n"
+    "  local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20)\n"
+    "  while true do pcall(function() while a == b do end end) end\n"
+    "end\n"
+    "function P.guards.swallow_alloc()\n"
+    "  local a = string.rep('a', 2^20)\n"
+    "  while true do pcall(function() while true do local c = a .. 'x' end end) end\n"
+    "end\n"
+    "function P.guards.swallow_rep()\n"
+    "  while true do pcall(string.rep, '', 1e12) end\n"
+    "end\n"
+    "function P.guards.modest()\n"
+    "  local s = string.rep('ab', 500) local t = {}\n"
+    "  for i = 1, 200 do t[i] = s:upper():sub(i, i + 10) .. utf8.len(s) .. tostring(i) end\n"
+    "  table.sort(t) table.insert(t, 1, 'x') table.remove(t, 1)\n"
+    "  local u = {} for i = 1, 20000 do table.insert(u, 1) end for i = 1, 20000 do table.remove(u) end\n"
+    "  return #table.concat(t, ',') > 0 and #table.move(t, 1, #t, 1, {}) == 200\n"
+    "end\n"
+    "return P\n";
+
+/* The issue's inputs: library calls that touch megabytes per instruction are
+ * charged by the bytes, and a pcall in the policy does not let them go on. */
+static void test_library_calls_are_charged(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", CPU_STATE));
+    free(cft_write(dir, "policy/cpu.lua", CPU_PART));
+    /* 64 MiB: the 8 MiB strings and their copies fit; ten minutes: on a loaded
+     * machine too, the budget is what stops them */
+    cf__policy *p = open_limited(dir, 0, (size_t)64 << 20, NO_CLOCK_MS, 0, CF_OK, NULL, 0);
+    expect_guard_passes(p, "modest");
+    static const char *const charged[] = {"utf8_loop",   "upper_loop", "concat_loop",  "rep_empty",    "move_far",
+                                          "insert_shift", "sort_long", "swallow_bytes", "swallow_rep"};
+    for (size_t i = 0; i < sizeof charged / sizeof *charged; i++) {
+        char head[200];
+        snprintf(head, sizeof head, "policy guard '%s' in policy/cpu.lua (county los_angeles) ran past its "
+                 "instruction budget of 1000000 (", charged[i]);
+        struct timespec t0;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        expect_guard_error(p, charged[i], CF_ELIMIT,
+                           FRAGS(head, "one instruction per 64 bytes they touch",
+                                 "raise lua_instruction_budget if the work is legitimate"));
+        double took = seconds_since(&t0);
+        if (took > 20)
+            fail_msg("guard %s took %.1f s to stop", charged[i], took);
+        expect_host_alive(p);
+    }
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* Work the instruction count cannot see (one instruction comparing or joining
+ * megabytes) meets the wall-clock limit: a huge budget, a small time limit. */
+static void test_time_limit_stops_calls(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", CPU_STATE));
+    free(cft_write(dir, "policy/cpu.lua", CPU_PART));
+    cf__policy *p = open_limited(dir, (uint64_t)1 << 50, (size_t)64 << 20, 100, 0, CF_OK, NULL, 0);
+    static const char *const slow[] = {"eq_loop", "lt_loop", "cat_loop", "swallow_eq", "swallow_alloc"};
+    for (size_t i = 0; i < sizeof slow / sizeof *slow; i++) {
+        char head[200];
+        snprintf(head, sizeof head,
+                 "policy guard '%s' in policy/cpu.lua (county los_angeles) ran past its time limit of 100 ms (",
+                 slow[i]);
+        expect_guard_error(p, slow[i], CF_ELIMIT,
+                           FRAGS(head, "raise lua_time_limit_ms / --lua-time-limit if the work is legitimate)"));
+        expect_host_alive(p);
+    }
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* A file's top level that would run for minutes fails the load, naming the file. */
+static void test_load_time_limit(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char msg[CF__MSG_MAX];
+    free(cft_write(dir, "policy/state.lua", CPU_STATE));
+    /* The issue's loop at an overlay's top level: the byte charge stops it. */
+    free(cft_write(dir, "counties/evil.lua",
+                   "local s = string.rep('a', 8*2^20) for i = 1, 300000 do utf8.len(s) end\nreturn {}\n"));
+    assert_null(open_limited(dir, 0, 0, 0, 300, CF_ELIMIT, msg, sizeof msg));
+    if (!strstr(msg, "counties/evil.lua: ran past 50000000 instructions while loading") &&
+        !strstr(msg, "counties/evil.lua: ran past its load time limit of 300 ms"))
+        fail_msg("%s", msg);
+    /* Comparing long strings: only the clock sees it. */
+    free(cft_write(dir, "counties/evil.lua",
+                   "local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20)\n"
+                   "while true do if a == b then end end\nreturn {}\n"));
+    assert_null(open_limited(dir, 0, 0, 0, 100, CF_ELIMIT, msg, sizeof msg));
+    if (!strstr(msg, "counties/evil.lua: ran past its load time limit of 100 ms (") ||
+        !strstr(msg, "raise lua_load_time_limit_ms / --lua-load-time-limit"))
+        fail_msg("%s", msg);
+    /* The same in state.lua, and through cf__policy_check (certflow check). */
+    cft_rmtree(dir);
+    dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "local a = string.rep('a', 2^20) while true do local c = a .. 'x' end\nreturn {}\n"));
+    assert_null(open_limited(dir, (uint64_t)1 << 50, 0, 0, 100, CF_ELIMIT, msg, sizeof msg));
+    if (!strstr(msg, "policy/state.lua: ran past its load time limit of 100 ms"))
+        fail_msg("%s", msg);
+    cft_rmtree(dir);
+}
+
+/* The wrapped library functions give the same results and error messages as
+ * Lua's own: the same chunk runs in the sandbox and in a plain Lua state. */
+#define SAME_AS_LUA                                                                                         \
+    "local out = {}\n"                                                                                     \
+    "local function err(...) local ok, m = pcall(...) out[#out + 1] = tostring(ok) .. ':' .. tostring(m) end\n" \
+    "err(string.rep) err(tostring) err(function() return ('x'):rep() end) err(utf8.len, 'a', 5)\n"         \
+    "err(table.concat, {1, {}}) err(table.move, nil, 1, 1e15, 2) err(table.insert, {1, 2}, 5, 1)\n"         \
+    "err(string.rep, 'x', 1e10) err(string.format, '%d', 'x') err(utf8.codepoint, '\\xff')\n"              \
+    "err(tonumber, '10', 99) err(table.sort, {3, 'a', 2}) err(table.unpack, {}, 1, 1e8)\n"                 \
+    "err(string.upper) err(string.sub, 'abc', {}) err(table.remove, {1, 2, 3}, 7) err(select, 0, 1)\n"      \
+    "err(string.char, 256) err(utf8.char, -1) err(utf8.offset, 'abc', 1, 9) err(string.byte, 'abc', {})\n" \
+    "err(table.move, {1, 2}, 1, 2, 3, 4) err(string.pack, 'i17', 1) err(string.unpack, 'i4', 'ab')\n"      \
+    "out[#out + 1] = string.rep('ab', 3, '-') .. ('Hello'):upper() .. ('Hello'):lower() .. ('abc'):reverse()\n" \
+    "out[#out + 1] = tostring(utf8.len('h\\u{e9}llo')) .. select('#', 1, 2, 3) .. select(-1, 1, 2, 3)\n"     \
+    "out[#out + 1] = string.format('%5.2f|%q|%s', 3.14159, 'a\\nb', 12) .. utf8.char(72, 228, 8364)\n"      \
+    "out[#out + 1] = tostring(tonumber('0x10')) .. tostring(tonumber('z', 36)) .. tostring(tonumber('x'))\n" \
+    "out[#out + 1] = table.concat(table.move({1, 2, 3}, 1, 3, 2), ',') .. table.concat({string.byte('ABC', 1, -1)}, ',')\n" \
+    "local t = {5, 3, 9, 1} table.sort(t) table.insert(t, 2, 7) table.remove(t, 1)\n"                    \
+    "out[#out + 1] = table.concat(t, ' ', 2, 3) .. select(2, table.unpack(t)) .. utf8.codepoint('\\u{20ac}')\n" \
+    "out[#out + 1] = tostring(utf8.offset('h\\u{e9}llo', 3)) .. ('abcdef'):sub(2, -2) .. #string.pack('i4', 7)\n" \
+    "out[#out + 1] = tostring(string.unpack('i4', string.pack('i4', 77))) .. ('x'):len() .. string.packsize('i8')\n" \
+    "out[#out + 1] = tostring(table.pack(1, 2).n) .. tostring(string.rep('x', 0)) .. tostring(string.rep('x', -1))\n" \
+    "return table.concat(out, '\\n')\n"
+
+static void test_wrapped_library_is_lua(void **state)
+{
+    (void)state;
+    lua_State *L = luaL_newstate();
+    assert_non_null(L);
+    luaL_openlibs(L);
+    /* The same chunk name and lines as in the sandbox's file below. */
+    static const char plain[] = "\n\n" SAME_AS_LUA;
+    if (luaL_loadbuffer(L, plain, strlen(plain), "@policy/state.lua") != LUA_OK || lua_pcall(L, 0, 1, 0) != LUA_OK)
+        fail_msg("plain Lua: %s", lua_tostring(L, -1));
+    char *want = cf__strdup(lua_tostring(L, -1));
+    lua_close(L);
+
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "return { guards = { keep_ok = function() return true end,\n"
+                   "  same = function() return false, (function()\n" SAME_AS_LUA "end)() end } }\n"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    fixture f;
+    fixture_init(&f, "{}", NULL, NULL);
+    cf__err err = {""};
+    bool ok = true;
+    char *reason = NULL;
+    if (guard(p, "same", &f, &ok, &reason, &err) != CF_OK)
+        fail_msg("%s", err.msg);
+    assert_non_null(reason);
+    /* line by line, so that a difference is shown whole */
+    for (char *w = want, *g = reason; *w || *g;) {
+        size_t wl = strcspn(w, "\n"), gl = strcspn(g, "\n");
+        if (wl != gl || memcmp(w, g, wl) != 0)
+            fail_msg("the sandbox gave\n  %.*s\nwhere Lua gives\n  %.*s", (int)gl, g, (int)wl, w);
+        w += wl + (w[wl] != '\0');
+        g += gl + (g[gl] != '\0');
+    }
+    free(reason);
+    free(want);
+    fixture_free(&f);
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
 /* Issue 8: the same inputs give the same answer in any order of calls. */
 static void test_calls_in_any_order_give_the_same_answers(void **state)
 {
@@ -1667,6 +1903,10 @@ int main(void)
         cmocka_unit_test(test_overridable_declarations),
         cmocka_unit_test(test_what_outlives_a_call_is_read_only),
         cmocka_unit_test(test_calls_in_any_order_give_the_same_answers),
+        cmocka_unit_test(test_library_calls_are_charged),
+        cmocka_unit_test(test_time_limit_stops_calls),
+        cmocka_unit_test(test_load_time_limit),
+        cmocka_unit_test(test_wrapped_library_is_lua),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

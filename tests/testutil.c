@@ -110,6 +110,9 @@ cf_engine *cft_open_fixture(const char *db, cft_clock *clock)
     o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
     o.clock = cft_clock_now;
     o.clock_ud = clock;
+    /* Ten minutes: under valgrind or on a loaded machine too, the instruction budget
+     * is what stops the fixture's runaway guard (tests never depend on the clock). */
+    o.lua_time_limit_ms = 600000;
     cf_engine *e = NULL;
     int rc = cf_engine_open(db, &o, &e);
     if (rc != CF_OK)

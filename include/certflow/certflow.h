@@ -135,6 +135,15 @@ typedef struct cf_options {
      * this process cannot write. A schema that needs migrating is refused
      * (CF_EREADONLY). 0 (default): open for reading and writing. See docs/embedding.md. */
     int read_only;
+    /* Wall-clock limit of one policy call (guard, assign, deadline) in ms; 0 = default
+     * (1000). Checked inside the sandbox besides the instruction budget, it also stops
+     * work the count cannot see (C library functions, instructions on long strings).
+     * A call stopped by it fails with CF_ELIMIT naming the policy file and function. */
+    uint32_t lua_time_limit_ms;
+    /* Wall-clock limit of running one policy file's or workflow file's top level while
+     * loading, in ms; 0 = default (5000). A file stopped by it fails to load (CF_ELIMIT
+     * for policies, CF_EWORKFLOW for workflows), naming the file. */
+    uint32_t lua_load_time_limit_ms;
 } cf_options;
 
 /* Values of cf_options.synchronous (SQLite's synchronous setting in WAL mode). */
@@ -145,7 +154,7 @@ typedef struct cf_options {
 /* Every commit is on the disk when it returns, power loss included: one fsync per commit. */
 #define CF_SYNC_FULL 2
 
-#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, 0}
+#define CF_OPTIONS_INIT {sizeof(cf_options), NULL, NULL, NULL, 0, 0, NULL, NULL, 0, NULL, 0, NULL, NULL, NULL, 0, 0, 0, 0}
 
 /* Open (creating if needed) the database at `path` (a file, or ":memory:"),
  * migrate its schema, load policies, plugins and workflows. *out is set even on

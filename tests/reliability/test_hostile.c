@@ -227,6 +227,7 @@ static void refuse_open(fx *f, const char *wf_text, const char *policy_text, int
     cf_options o = CF_OPTIONS_INIT;
     o.workflow_dir = wdir;
     o.policy_dir = pdir;
+    o.lua_load_time_limit_ms = 600000; /* the instruction limits under test stop these, on any machine */
     cf_engine *bad = NULL;
     int got = cf_engine_open(db, &o, &bad);
     char msg[2048];
@@ -273,6 +274,213 @@ static void test_hostile_definitions_are_refused(void **state)
     assert_int_not_equal(access(PWNED, F_OK), 0);
 }
 
+/* ---- CPU time (issue 8): library calls that touch megabytes per instruction,
+ * and instructions on long strings, in a county's calls and at a file's top level.
+ * A folder of their own: a workflow, the state policy with a part holding the
+ * hostile guards (messages must name that file), and fresno's overlay. ---- */
+
+#define CPU_EVENTS                                                                                            \
+    X(utf8_loop, "local s = string.rep('a', 8*2^20) for i = 1, 300000 do utf8.len(s) end return true")      \
+    X(upper_loop, "local s = string.rep('a', 4*2^20) for i = 1, 300000 do s:upper() end return true")        \
+    X(concat_loop, "local t = { string.rep('a', 4*2^20) } for i = 1, 300000 do table.concat(t) end return true") \
+    X(rep_empty, "return ('').rep('', 1e12) == ''")                                                          \
+    X(move_far, "table.move({}, 1, 1e15, 2) return true")                                                    \
+    X(swallow_bytes, "local s = string.rep('a', 8*2^20) for i = 1, 300000 do pcall(utf8.len, s) end return true") \
+    X(eq_loop, "local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20) while true do if a == b then end end") \
+    X(cat_loop, "local a = string.rep('a', 2^20) while true do local c = a .. 'x' end")                     \
+    X(swallow_eq, "local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20) "                          \
+                  "while true do pcall(function() while a == b do end end) end")
+
+typedef struct cpu_fx {
+    char *dir, *db, *wdir, *pdir;
+    cft_clock clock;
+    cf_engine *e;
+    char id[37];
+    long oks;
+} cpu_fx;
+
+static void cpu_add(char *buf, size_t size, const char *text)
+{
+    size_t len = strlen(buf);
+    assert_true(len + strlen(text) < size);
+    memcpy(buf + len, text, strlen(text) + 1);
+}
+
+static void cpu_files(cpu_fx *c)
+{
+    c->dir = cft_tmpdir();
+    char wf[8192] = "", part[8192] = "";
+    cpu_add(wf, sizeof wf, "return { name = 'cpu', initial = 'open', events = { 'ok'");
+#define X(name, body) cpu_add(wf, sizeof wf, ", '" #name "'");
+    CPU_EVENTS
+#undef X
+    cpu_add(wf, sizeof wf, " }, states = { open = {} }, transitions = {\n"
+                      "  { from = 'open', event = 'ok', to = 'open', actions = { 'count' } },\n");
+#define X(name, body) cpu_add(wf, sizeof wf, "  { from = 'open', event = '" #name "', to = 'open', guard = '" #name "' },\n");
+    CPU_EVENTS
+#undef X
+    cpu_add(wf, sizeof wf, "} }\n");
+    cpu_add(part, sizeof part, "local P = { guards = {} }\n");
+#define X(name, body) cpu_add(part, sizeof part, "function P.guards." #name "() " body " end\n");
+    CPU_EVENTS
+#undef X
+    cpu_add(part, sizeof part, "return P\n");
+    free(cft_write(c->dir, "workflows/cpu.lua", wf));
+    free(cft_write(c->dir, "lua/policy/cpu.lua", part));
+    free(cft_write(c->dir, "lua/policy/state.lua",
+                   "return { params = { step = 1 }, overridable = { step = { kind = 'integer', min = 1, max = 100 } },\n"
+                   "  assigns = { count = function(inst) return { count = (inst.data.count or 0) + params.step } end } }\n"));
+    free(cft_write(c->dir, "lua/counties/fresno.lua", "return { params = { step = 1 } }\n"));
+    c->wdir = cft_path(c->dir, "workflows");
+    c->pdir = cft_path(c->dir, "lua");
+    c->db = cft_path(c->dir, "cpu.db");
+    c->clock.now = cft_time("2025-07-01T12:00:00Z");
+}
+
+static cf_options cpu_options(cpu_fx *c, uint64_t budget, uint32_t time_ms, uint32_t load_ms)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = c->wdir;
+    o.policy_dir = c->pdir;
+    o.clock = cft_clock_now;
+    o.clock_ud = &c->clock;
+    o.lua_instruction_budget = budget;
+    o.lua_memory_cap = (size_t)64 << 20; /* the 8 MiB strings fit: the limit under test stops them */
+    o.lua_time_limit_ms = time_ms;
+    o.lua_load_time_limit_ms = load_ms;
+    return o;
+}
+
+static void cpu_free(cpu_fx *c)
+{
+    cf_engine_close(c->e);
+    free(c->db);
+    free(c->wdir);
+    free(c->pdir);
+    cft_rmtree(c->dir); /* frees c->dir */
+}
+
+/* The instance as stored: version and data. */
+static char *cpu_snapshot(cpu_fx *c)
+{
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(c->e, c->id, &info), CF_OK);
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s v%lld %s", info.state, (long long)info.version, info.data);
+    return strdup(buf);
+}
+
+static void cpu_stopped(cpu_fx *c, const char *event, const char *limit)
+{
+    int before = cft_history_count(c->e, c->id);
+    char *snap = cpu_snapshot(c);
+    int rc = cf_instance_fire(c->e, c->id, event, NULL, "t", NULL, NULL);
+    const char *msg = cf_errmsg(c->e);
+    if (rc != CF_ELIMIT)
+        fail_msg("event '%s': %s (%s), expected CF_ELIMIT", event, cf_result_name(rc), msg);
+    char head[160];
+    snprintf(head, sizeof head, "policy guard '%s' in policy/cpu.lua (county fresno) ran past its ", event);
+    assert_contains(msg, head);
+    assert_contains(msg, limit);
+    /* nothing recorded, nothing changed */
+    assert_int_equal(cft_history_count(c->e, c->id), before);
+    char *after = cpu_snapshot(c);
+    assert_string_equal(after, snap);
+    free(after);
+    free(snap);
+    /* and the next ordinary event is served */
+    cft_fire(c->e, c->id, "ok", NULL, CF_OK);
+    c->oks++;
+}
+
+static void test_cpu_time_is_bounded(void **state)
+{
+    (void)state;
+    cpu_fx c = {0};
+    cpu_files(&c);
+    /* ten minutes: on a loaded machine too, the budget is what stops these */
+    cf_options o = cpu_options(&c, 0, 600000, 0);
+    assert_int_equal(cf_engine_open(c.db, &o, &c.e), CF_OK);
+    assert_int_equal(cf_instance_create(c.e, "cpu", "fresno", NULL, "setup", c.id), CF_OK);
+    static const char budget[] = "instruction budget of 1000000 (an endless loop? library calls count one "
+                                 "instruction per 64 bytes they touch; raise lua_instruction_budget";
+    cpu_stopped(&c, "utf8_loop", budget);
+    cpu_stopped(&c, "upper_loop", budget);
+    cpu_stopped(&c, "concat_loop", budget);
+    cpu_stopped(&c, "rep_empty", budget);
+    cpu_stopped(&c, "move_far", budget);
+    cpu_stopped(&c, "swallow_bytes", budget);
+    cf_engine_close(c.e);
+
+    /* Only the clock sees these: a budget they never reach, a small time limit. */
+    o = cpu_options(&c, (uint64_t)1 << 50, 100, 0);
+    assert_int_equal(cf_engine_open(c.db, &o, &c.e), CF_OK);
+    static const char late[] =
+        "time limit of 100 ms (an endless loop, or work on very long strings? raise lua_time_limit_ms / "
+        "--lua-time-limit if the work is legitimate)";
+    cpu_stopped(&c, "eq_loop", late);
+    cpu_stopped(&c, "cat_loop", late);
+    cpu_stopped(&c, "swallow_eq", late);
+    rel_census census;
+    rel_check(c.e, &census);
+    assert_int_equal(census.applied, c.oks);
+    rel_census_free(&census);
+    cpu_free(&c);
+}
+
+static int count_problem(void *ud, const cf_diagnostic *d)
+{
+    char *seen = ud; /* 4096 bytes: every problem, one a line */
+    size_t len = strlen(seen);
+    snprintf(seen + len, 4096 - len, "%s: %s\n", d->file, d->message);
+    return 0;
+}
+
+/* A file whose top level would run for minutes fails the open and certflow check
+ * quickly, naming the file; the engine already open keeps serving. */
+static void test_load_time_is_bounded(void **state)
+{
+    fx *f = *state;
+    static const struct {
+        const char *file, *text, *needle;
+        int rc;
+    } cases[] = {
+        {"lua/counties/evil.lua",
+         "local s = string.rep('a', 8*2^20) for i = 1, 300000 do utf8.len(s) end\nreturn {}\n",
+         "counties/evil.lua: ran past ", CF_ELIMIT},
+        {"lua/counties/evil.lua",
+         "local a, b = string.rep('a', 4*2^20), string.rep('a', 4*2^20)\nwhile true do if a == b then end end\n",
+         "counties/evil.lua: ran past its load time limit of 200 ms (an endless loop at the top level", CF_ELIMIT},
+        {"lua/policy/extra.lua", "local a = string.rep('a', 2^20) while true do local c = a .. 'x' end\n",
+         "policy/extra.lua: ran past its load time limit of 200 ms", CF_ELIMIT},
+        {"workflows/evil.lua",
+         "local s = 'a' for _ = 1, 22 do s = s .. s end\nlocal t = s .. ''\nwhile true do if s == t then end end\n",
+         ":3: took longer than 200 ms to load (an endless loop?", CF_EWORKFLOW},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        cpu_fx c = {0};
+        cpu_files(&c);
+        free(cft_write(c.dir, cases[i].file, cases[i].text));
+        cf_options o = cpu_options(&c, 0, 0, 200);
+        cf_engine *bad = NULL;
+        int rc = cf_engine_open(c.db, &o, &bad);
+        char msg[2048];
+        snprintf(msg, sizeof msg, "%s", cf_errmsg(bad));
+        cf_engine_close(bad);
+        if (rc != cases[i].rc)
+            fail_msg("%s: %s (%s), expected %s", cases[i].file, cf_result_name(rc), msg, cf_result_name(cases[i].rc));
+        assert_contains(msg, cases[i].needle);
+        /* certflow check says the same */
+        char seen[4096] = "";
+        int problems = 0;
+        assert_int_not_equal(cf_check(&o, count_problem, seen, &problems), CF_OK);
+        assert_true(problems >= 1);
+        assert_contains(seen, cases[i].needle);
+        serve_ok(f);
+        cpu_free(&c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -281,6 +489,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_configured_limits_are_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pattern_backtracking_is_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_definitions_are_refused, setup, teardown),
+        cmocka_unit_test(test_cpu_time_is_bounded),
+        cmocka_unit_test_setup_teardown(test_load_time_is_bounded, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
