@@ -276,6 +276,8 @@ static int append_history(transit *t, const char *outcome, const char *from, con
     h.policy_hash = cf__policy_hash(t->e->policy, t->row->county);
     h.def_hash = t->wf->hash;
     h.idem_key = t->in->idem_key;
+    h.result_data = t->row->data; /* what the row leaves behind, for verify */
+    h.result_county = t->row->county;
     int rc = cf__audit_append(t->e->store, &h, &t->e->err);
     if (rc == CF_OK) {
         t->row->version = h.number;
@@ -493,6 +495,8 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
                      const char *idem_key, cf_fire_result *out)
 {
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     if (!id || !event || !*event)
@@ -539,6 +543,8 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
                        const char *actor, char id_out[37])
 {
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     if (!workflow || !county || !id_out)
@@ -700,18 +706,4 @@ int cf_instance_history(cf_engine *e, const char *id, cf_history_fn fn, void *ud
         return rc;
     history_ctx c = {fn, ud};
     return cf__audit_each(e->store, id, history_row, &c, &e->err);
-}
-
-int cf_engine_verify(cf_engine *e, cf_verify_report *report)
-{
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    int64_t rows = 0, bad = 0;
-    rc = cf__audit_verify(e->store, &rows, &bad, &e->err);
-    if (report && report->size >= sizeof(cf_verify_report)) {
-        report->rows = rows;
-        report->first_bad = bad;
-    }
-    return rc;
 }

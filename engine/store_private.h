@@ -14,6 +14,7 @@ enum {
     CF__AUDIT_FIND_KEY,
     CF__AUDIT_EACH,
     CF__AUDIT_ALL,       /* every row by seq, for verify */
+    CF__AUDIT_TIMERS,    /* one instance's pending timers by id, for its result hashes */
     CF__AUDIT_NSTMT
 };
 
@@ -37,6 +38,12 @@ struct cf__store {
     int64_t last_seq;
     char last_hash[CF__HASH_HEX];
     bool queued; /* cf__store_outbox_add succeeded since cf__store_clear_queued */
+    /* The database was found corrupt or tampered with (the integrity mark read at
+     * open, verify, or SQLITE_CORRUPT met by any statement): history appends and
+     * writing plugin queries are refused. mark_unsaved: not yet in integrity_mark. */
+    bool corrupt;
+    bool mark_unsaved;
+    char corrupt_why[256];
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

@@ -700,7 +700,9 @@ static void test_schema_1_database_migrates(void **state)
     f->e = NULL;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_text; DROP INDEX history_by_time; PRAGMA user_version = 1;", NULL, NULL, NULL),
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_text; DROP INDEX history_by_time; ALTER TABLE history DROP COLUMN data_hash;"
+                                     " ALTER TABLE history DROP COLUMN timers_hash; DROP TABLE cf_integrity_mark;"
+                                     " PRAGMA user_version = 1;", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     f->e = open_engine(f);

@@ -142,7 +142,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 3);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -158,7 +158,7 @@ static void test_open_creates_schema(void **state)
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -171,7 +171,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 2);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
     cf__store_close(s);
 }
 
@@ -188,7 +188,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 2): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 3): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
