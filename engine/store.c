@@ -1124,6 +1124,37 @@ static void mark_save(cf__store *s)
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
+/* Files of at most this many pages get SQLite's quick_check at every open (about
+ * 2 ms at this size, see docs/reliability.md); larger ones rely on the mark that
+ * verify, or any statement meeting SQLITE_CORRUPT, leaves. */
+#define OPEN_CHECK_MAX_PAGES 256
+
+/* quick_check a small file at open; a damaged one is marked (not refused: verify
+ * and the read commands still work on it). */
+static void open_check(cf__store *s)
+{
+    int pages = 0;
+    if (pragma_int(s->db, "PRAGMA page_count", &pages) != SQLITE_OK || pages > OPEN_CHECK_MAX_PAGES)
+        return;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    const char *line = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    if (rc != SQLITE_ROW || !line || strcmp(line, "ok") != 0) {
+        char why[200];
+        snprintf(why, sizeof why, "SQLite's quick check at open found the file damaged: %.120s",
+                 line ? line : sqlite3_errstr(rc));
+        for (char *p = why; *p; p++) /* its lines, on one line */
+            if ((unsigned char)*p < 0x20)
+                *p = ' ';
+        sqlite3_finalize(st);
+        st = NULL;
+        cf__store_mark_set(s, why);
+    }
+    sqlite3_finalize(st);
+}
+
 int cf__store_mark_load(cf__store *s, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
@@ -1139,9 +1170,15 @@ int cf__store_mark_load(cf__store *s, cf__err *err)
     int r = CF_OK;
     /* A file too damaged to read the mark is corrupt itself: cf__store_fail marks it,
      * and the open goes on so that verify can say what is wrong. */
-    if (rc != SQLITE_DONE && (r = cf__store_fail(s, rc, "reading the integrity mark", err)) == CF_ECORRUPT)
+    if (rc != SQLITE_DONE && (r = cf__store_fail(s, rc, "reading the integrity mark", err)) == CF_ECORRUPT) {
+        err->msg[0] = '\0';
         r = CF_OK;
+    }
     sqlite3_finalize(st);
+    if (r == CF_OK && !s->corrupt)
+        open_check(s);
+    else if (r == CF_OK)
+        mark_save(s);
     return r;
 }
 

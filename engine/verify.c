@@ -63,9 +63,14 @@ static void finding(vctx *v, int kind, int64_t seq, const char *id, const char *
 
 /* ---- 1. the file ---- */
 
-static int integrity_line(void *ud, const char *line)
+static int integrity_line(void *ud, const char *text)
 {
     vctx *v = ud;
+    char line[512]; /* SQLite's lines, on one line */
+    snprintf(line, sizeof line, "%s", text);
+    for (char *p = line; *p; p++)
+        if ((unsigned char)*p < 0x20)
+            *p = ' ';
     finding(v, K_INTEGRITY, 0, NULL,
             "the database file is damaged: SQLite's integrity check says \"%s\"; " RESTORE
             " (as a last resort, `sqlite3 DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read)",
@@ -110,9 +115,9 @@ static int check_instance(void *ud, const cf__verify_inst *in)
     }
     if (in->version != in->max_number) {
         finding(v, K_INSTANCE, in->last_seq, id,
-                "instance %s is at version %" PRId64 ", but its history has %" PRId64 " rows (the newest is row %" PRId64
+                "instance %s is at version %" PRId64 ", but its history has %" PRId64 " row%s (the newest is row %" PRId64
                 "): the instance or its newest history rows were changed outside certflow; " RESTORE,
-                id, in->version, in->max_number, in->last_seq);
+                id, in->version, in->max_number, in->max_number == 1 ? "" : "s", in->last_seq);
         return 0;
     }
     if (!in->last_to_state || strcmp(in->state, in->last_to_state) != 0) {

@@ -171,7 +171,7 @@ static void test_help_everywhere(void **state)
     expect(&r, 0);
     contains(r.out, "usage: certflow [options] COMMAND");
     contains(r.out, "Exit codes:");
-    contains(r.out, "verify found a broken history chain");
+    contains(r.out, "the database is corrupt or was tampered with");
     result_free(&r);
     r = CF_BARE(f, "-h");
     expect(&r, 0);
