@@ -1125,7 +1125,7 @@ static void mark_save(cf__store *s)
 }
 
 /* Files of at most this many pages get SQLite's quick_check at every open (about
- * 2 ms at this size, see docs/reliability.md); larger ones rely on the mark that
+ * 1 ms at this size, see docs/reliability.md); larger ones rely on the mark that
  * verify, or any statement meeting SQLITE_CORRUPT, leaves. */
 #define OPEN_CHECK_MAX_PAGES 256
 
