@@ -55,6 +55,7 @@ static const char *const audit_sql[CF__AUDIT_NSTMT] = {
     [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
     [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
     [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY id",
+    [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
 };
 
 int cf__audit_prepare(cf__store *s, cf__err *err)
@@ -265,8 +266,8 @@ static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_
     return r;
 }
 
-int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
-                            char data_hash[CF__HASH_HEX], char timers[CF__HASH_HEX], cf__err *err)
+/* Hex SHA-256 of the netstrings county, data (see the top of this file). */
+static int data_hash(const char *county, const char *data, char out[CF__HASH_HEX], cf__err *err)
 {
     preimage b;
     b.p = b.stack;
@@ -276,12 +277,70 @@ int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *c
     put_bytes(&b, county, strlen(county));
     put_bytes(&b, data, strlen(data));
     if (!b.oom)
-        cf__sha256_hex(b.p, b.len, data_hash);
+        cf__sha256_hex(b.p, b.len, out);
     if (b.p != b.stack)
         free(b.p);
-    if (b.oom)
-        return cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's data");
-    return timers_hash(s, instance_id, timers, err);
+    return b.oom ? cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's data") : CF_OK;
+}
+
+int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
+                            char data_hashed[CF__HASH_HEX], char timers[CF__HASH_HEX], cf__err *err)
+{
+    int rc = data_hash(county, data, data_hashed, err);
+    return rc == CF_OK ? timers_hash(s, instance_id, timers, err) : rc;
+}
+
+int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+                             const char *data, cf__err *err)
+{
+    /* Version 0: no history yet (cf_policy_test's scratch instances). Setting it to 0
+     * skips nothing an attacker wants: the next row would be number 1 again,
+     * which the history's unique index refuses, and verify names the version. */
+    if (version == 0)
+        return CF_OK;
+    sqlite3_stmt *st = s->audit[CF__AUDIT_AT];
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        int r = cf__store_fail(s, rc, "reading an instance's newest history row", err);
+        cf__store_done(st);
+        return r;
+    }
+    const char *what = NULL;
+    int64_t seq = 0;
+    int r = CF_OK;
+    if (rc == SQLITE_DONE) {
+        what = "version";
+    } else {
+        seq = sqlite3_column_int64(st, 0);
+        const char *to = (const char *)sqlite3_column_text(st, 1);
+        const char *recorded = (const char *)sqlite3_column_text(st, 2);
+        char now[CF__HASH_HEX];
+        if (!to || strcmp(to, state) != 0)
+            what = "state";
+        else if (recorded && *recorded && (r = data_hash(county, data, now, err)) == CF_OK && strcmp(now, recorded) != 0)
+            what = "data or county";
+    }
+    cf__store_done(st);
+    if (r != CF_OK || !what)
+        return r;
+    char why[200];
+    snprintf(why, sizeof why, "the %s of instance %.36s was changed outside certflow", what, id);
+    cf__store_mark_set(s, why);
+    if (seq)
+        return cf__fail(err, CF_ECORRUPT,
+                        "the %s of instance %s is not what its history row %lld recorded: it was changed outside "
+                        "certflow, and certflow does not write over it; restore the database from a backup "
+                        "(`certflow verify` shows everything that is wrong)",
+                        what, id, (long long)seq);
+    return cf__fail(err, CF_ECORRUPT,
+                    "instance %s is at version %lld, which its history does not have: it was changed outside "
+                    "certflow, and certflow does not write over it; restore the database from a backup (`certflow "
+                    "verify` shows everything that is wrong)",
+                    id, (long long)version);
 }
 
 int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)

@@ -358,6 +358,10 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
     if (rc != CF_OK)
         return rc;
+    /* Never write over a change made outside certflow (verify.c). */
+    rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
+    if (rc != CF_OK)
+        goto out_row;
     cf__workflow *wf = NULL;
     rc = cf__engine_definition(e, row.def_hash, &wf);
     if (rc != CF_OK)

@@ -424,6 +424,14 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
 int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
                             char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
 
+/* Before a write: the instance (as read) must be what its newest history row
+ * (number = version) recorded: its state and, for rows of schema 3 on, its data
+ * and county. CF_ECORRUPT otherwise, and the database is marked (see below), so
+ * that a change made outside certflow is never written over and made to look
+ * recorded. (Timers are left to verify: a timer's fire has deleted it by now.) */
+int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+                             const char *data, cf__err *err);
+
 /* ---- audit.c: what verify reads (engine/verify.c decides) ---- */
 
 /* A read transaction around a whole verify, so that it sees one snapshot

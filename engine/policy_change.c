@@ -847,8 +847,12 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     const change *first = &pl->items[from];
     cf__instance_row row;
     int rc = cf__store_instance_get(e->store, first->instance_id, &row, &e->err);
-    if (rc != CF_OK)
+    if (rc == CF_OK) /* never write over a change made outside certflow (verify.c) */
+        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
+    if (rc != CF_OK) {
+        cf__instance_row_clear(&row);
         return rc;
+    }
     json_t *changes = json_array();
     for (size_t i = from; changes && i < to; i++) {
         const change *c = &pl->items[i];

@@ -15,6 +15,7 @@ enum {
     CF__AUDIT_EACH,
     CF__AUDIT_ALL,       /* every row by seq, for verify */
     CF__AUDIT_TIMERS,    /* one instance's pending timers by id, for its result hashes */
+    CF__AUDIT_AT,        /* one instance's row by number: what it left, checked before a write */
     CF__AUDIT_NSTMT
 };
 

@@ -530,6 +530,47 @@ static void test_corruption_met_while_writing_refuses_more(void **state)
     expect_writes_refused(f);
 }
 
+/* Without any verify: the next write to a changed instance refuses to record
+ * the change as if certflow had made it. */
+static void test_changed_instance_is_not_written_over(void **state)
+{
+    fx *f = *state;
+    char sql[256];
+    snprintf(sql, sizeof sql, "UPDATE instance SET data = json_set(data, '$.owner', 'mallory') WHERE id = '%s'",
+             f->ids[0]);
+    tamper(f->db, sql);
+    int64_t rows = raw_int(f->db, "SELECT count(*) FROM history");
+    cf_engine *e = rel_open_ok(f->db, &f->clock, 0);
+    assert_int_equal(cf_instance_fire(e, f->ids[0], "finish", NULL, "test", NULL, NULL), CF_ECORRUPT);
+    assert_non_null(strstr(cf_errmsg(e), "the data or county of instance"));
+    assert_non_null(strstr(cf_errmsg(e), "certflow does not write over it"));
+    cf_engine_close(e);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM history"), rows);
+    expect_writes_refused(f);
+}
+
+static void test_changed_state_stops_its_timer(void **state)
+{
+    fx *f = *state;
+    char sql[256];
+    /* ids[3] idles with a nudge due in two hours; someone moves it to busy */
+    snprintf(sql, sizeof sql, "UPDATE instance SET state = 'busy' WHERE id = '%s'", f->ids[3]);
+    tamper(f->db, sql);
+    char count[160];
+    snprintf(count, sizeof count, "SELECT count(*) FROM history WHERE instance_id = '%s'", f->ids[3]);
+    int64_t rows = raw_int(f->db, count);
+    cf_engine *e = rel_open_ok(f->db, &f->clock, 0);
+    uint64_t fired = 0;
+    /* (ids[1]'s nudge, due first, fires as usual) */
+    assert_int_equal(cf_engine_tick(e, f->clock.now + 86400, &fired), CF_ECORRUPT);
+    assert_non_null(strstr(cf_errmsg(e), "the state of instance"));
+    cf_engine_close(e);
+    assert_int_equal(raw_int(f->db, count), rows);
+    snprintf(count, sizeof count, "SELECT count(*) FROM timer WHERE instance_id = '%s'", f->ids[3]);
+    assert_int_equal(raw_int(f->db, count), 1); /* its nudge stays pending */
+    expect_writes_refused(f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -549,6 +590,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_result_hash_cannot_be_dropped, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restored_database_writes_again, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corruption_met_while_writing_refuses_more, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_instance_is_not_written_over, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_changed_state_stops_its_timer, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
