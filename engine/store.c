@@ -165,6 +165,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO cf_call",
 };
 
+/* Save the integrity mark when no transaction is open (see the end of this file). */
+static void mark_save(cf__store *s);
+
 /* ---- errors ---- */
 
 /* SQLite says SQLITE_FULL only for ENOSPC on a plain write. A file size limit
@@ -520,6 +523,8 @@ void cf__store_close(cf__store *s)
         sqlite3_finalize(s->audit[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->db && s->mark_unsaved)
+        mark_save(s);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
@@ -539,8 +544,6 @@ int cf__store_set_synchronous(cf__store *s, int level, cf__err *err)
 }
 
 /* ---- transactions ---- */
-
-static void mark_save(cf__store *s);
 
 /* Step one of the transaction statements; CF_OK or a message naming `what`. */
 static int step_txn(cf__store *s, int which, const char *what, cf__err *err)
@@ -655,9 +658,13 @@ int cf__store_batch_commit(cf__store *s, cf__err *err)
     s->batch = 0;
     if (sqlite3_get_autocommit(s->db)) {
         s->last_known = false;
+        mark_save(s);
         return batch_lost(err);
     }
-    return cf__store_commit(s, err);
+    int r = cf__store_commit(s, err);
+    if (s->mark_unsaved) /* found inside the batch (a savepoint rolled back) */
+        mark_save(s);
+    return r;
 }
 
 int cf__store_batch_rollback(cf__store *s, cf__err *err)
@@ -665,7 +672,7 @@ int cf__store_batch_rollback(cf__store *s, cf__err *err)
     if (!s->batch)
         return cf__fail(err, CF_EINVAL, "no batch is open on this engine (start one with cf_batch_begin)");
     s->batch = 0;
-    cf__store_rollback(s);
+    cf__store_rollback(s); /* saves a mark found inside the batch */
     return CF_OK;
 }
 
