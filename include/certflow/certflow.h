@@ -384,7 +384,8 @@ CF_API int cf_engine_verify_full(cf_engine *engine, const cf_verify_options *opt
  * before it under key>". *anchor_out (free with cf_free) gets it. Verifying
  * against it later finds the newest rows removed, or the chain rewritten up to
  * that row; with a key, an anchor cannot be forged by whoever can write the
- * database but not read the key. */
+ * database but not read the key. CF_ECORRUPT if the database is marked corrupt:
+ * take anchors of a database a verify found sound. */
 CF_API int cf_engine_anchor(cf_engine *engine, const void *key, size_t key_len, char **anchor_out);
 
 /* ---- Policy changes ---- */

@@ -571,6 +571,61 @@ static void test_changed_state_stops_its_timer(void **state)
     expect_writes_refused(f);
 }
 
+/* An instance whose newest row was written before schema 3 (no result hashes):
+ * its state and version are checked, its data cannot be, and verify says how many. */
+static void test_rows_from_before_schema_3_still_verify(void **state)
+{
+    fx *f = *state;
+    cf__store *s = NULL;
+    cf__err err = {{0}};
+    if (cf__store_open(f->db, 0, &s, &err) != CF_OK)
+        fail_msg("open: %s", err.msg);
+    cf__instance_row inst;
+    assert_int_equal(cf__store_instance_get(s, f->ids[0], &inst, &err), CF_OK);
+    cf__instance_row old = {0};
+    snprintf(old.id, sizeof old.id, "00000000-0000-4000-8000-000000000077");
+    old.workflow = inst.workflow;
+    old.def_hash = inst.def_hash;
+    old.county = inst.county;
+    old.state = (char *)"paused";
+    old.data = (char *)"{\"owner\":\"old\"}";
+    old.created_at = old.updated_at = cft_time(T0);
+    old.version = 1;
+    assert_int_equal(cf__store_begin(s, &err), CF_OK);
+    assert_int_equal(cf__store_instance_insert(s, &old, &err), CF_OK);
+    cf__history_row h;
+    memset(&h, 0, sizeof h);
+    h.number = 1;
+    h.instance_id = old.id;
+    h.at = h.effective_at = cft_time(T0);
+    h.actor = "test";
+    h.event = "";
+    h.data = "{}";
+    h.outcome = "created";
+    h.from_state = "";
+    h.to_state = "paused";
+    h.reasons = "[]";
+    h.policy_hash = inst.def_hash;
+    h.def_hash = inst.def_hash; /* result_data NULL: a row as schema 2 wrote it */
+    assert_int_equal(cf__audit_append(s, &h, &err), CF_OK);
+    assert_int_equal(cf__store_commit(s, &err), CF_OK);
+    cf__instance_row_clear(&inst);
+    cf__store_close(s);
+    assert_int_equal(raw_int(f->db, "SELECT count(*) FROM history WHERE data_hash IS NULL"), 1);
+
+    found fd;
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(verify_db(f, NULL, &fd, &rep, NULL, 0), CF_OK);
+    assert_int_equal(rep.unproven, 1);
+    assert_int_equal(rep.instances, N_JOBS + 1);
+    /* its data is beyond proof; its state is not */
+    tamper(f->db, "UPDATE instance SET data = '{\"owner\":\"mallory\"}' WHERE id = '00000000-0000-4000-8000-000000000077'");
+    assert_int_equal(verify_db(f, NULL, &fd, &rep, NULL, 0), CF_OK);
+    tamper(f->db, "UPDATE instance SET state = 'busy' WHERE id = '00000000-0000-4000-8000-000000000077'");
+    assert_int_equal(verify_db(f, NULL, &fd, &rep, NULL, 0), CF_ECORRUPT);
+    expect_finding(&fd, "instance", "is in state 'busy'");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -592,6 +647,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corruption_met_while_writing_refuses_more, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_instance_is_not_written_over, setup, teardown),
         cmocka_unit_test_setup_teardown(test_changed_state_stops_its_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_rows_from_before_schema_3_still_verify, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
