@@ -23,9 +23,9 @@
  * their preimage goes on, after idem_key, with two more netstrings:
  *       data_hash, timers_hash
  * data_hash is the hex SHA-256 of the netstrings county, data: the instance's
- * county and its data text after the row (as the instance table stores them); timers_hash the hex SHA-256 of the instance's
- * pending timers after the row, in id order, each as the netstrings state, name,
- * event, due. Older rows have both NULL and keep their preimage exactly as
+ * county and its data text after the row (as the instance table stores them);
+ * timers_hash the hex SHA-256 of the instance's pending timers after the row,
+ * ordered by state then id, each as the netstrings state, name, event, due. Older rows have both NULL and keep their preimage exactly as
  * above, so every existing chain still verifies; on a newer row, clearing either
  * field changes its preimage, so it cannot be turned into an "old" row.
  *
@@ -54,7 +54,7 @@ static const char *const audit_sql[CF__AUDIT_NSTMT] = {
     [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
     [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
     [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
-    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY id",
+    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY state, id",
     [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
 };
 
@@ -237,7 +237,7 @@ static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COU
 
 /* ---- append ---- */
 
-/* Hex SHA-256 of an instance's pending timers in id order (see the top of this file). */
+/* Hex SHA-256 of an instance's pending timers ordered by state then id (see the top of this file). */
 static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_HEX], cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_TIMERS];
