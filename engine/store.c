@@ -1148,7 +1148,10 @@ static void open_check(cf__store *s)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     const char *line = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-    if (rc != SQLITE_ROW || !line || strcmp(line, "ok") != 0) {
+    /* Only damage marks: a busy or failing read says nothing about the file. */
+    bool damaged = rc == SQLITE_ROW ? !line || strcmp(line, "ok") != 0
+                                    : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+    if (damaged) {
         char why[200];
         snprintf(why, sizeof why, "SQLite's quick check at open found the file damaged: %.120s",
                  line ? line : sqlite3_errstr(rc));
