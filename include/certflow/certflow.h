@@ -367,8 +367,8 @@ typedef struct cf_verify_options {
 /* Check that the whole database is sound, in one read snapshot: the file's
  * integrity, the hash chain, every instance's state, data and version against its
  * history, the pending timers, and, with opts->anchor, the chain's head against
- * the anchor. fn (may be NULL) gets each problem, at most 100 of each kind;
- * report (may be NULL) the counts. Returns CF_OK when nothing is wrong,
+ * the anchor. fn (may be NULL) gets each problem, at most 100 of each kind (a
+ * non-zero return stops the calls, not the checks); report (may be NULL) the counts. Returns CF_OK when nothing is wrong,
  * CF_ECORRUPT when anything is (cf_errmsg: the first problem and the count),
  * CF_EINVAL for a malformed anchor or a key that does not fit it, or a store
  * error that stopped the check. A problem marks the database: every handle then
