@@ -52,6 +52,12 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                                 "wall-clock limit of one policy call in ms (default 1000)"},
     [CLI_OPT_LUA_LOAD_TIME_LIMIT] = {"lua-load-time-limit", 0, 1, CLI_MAX_NAME, "MS",
                                      "wall-clock limit of loading one policy or workflow file in ms (default 5000)"},
+    [CLI_OPT_ANCHOR] = {"anchor", 0, 0, 0, NULL,
+                        "when the database is sound, print an anchor of the history's head to keep elsewhere"},
+    [CLI_OPT_SINCE_ANCHOR] = {"since-anchor", 0, 1, CLI_MAX_PATH, "FILE|TEXT",
+                              "check the history against an anchor printed by verify --anchor (the text or a file)"},
+    [CLI_OPT_KEY_FILE] = {"key-file", 0, 1, CLI_MAX_PATH, "FILE",
+                          "sign the anchor (or check its signature) with the key held in FILE (HMAC-SHA256)"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -110,8 +116,17 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
                        "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",
                        "Does not open the database.", 0},
-    [CLI_CMD_VERIFY] = {"verify", 0, 0, 0, 0, "certflow verify", "check the history's hash chain",
-                        "Prints how many history rows were checked, or names the first broken row (exit 6).", 1},
+    [CLI_CMD_VERIFY] = {"verify", 0, 0, BIT(CLI_OPT_ANCHOR) | BIT(CLI_OPT_SINCE_ANCHOR) | BIT(CLI_OPT_KEY_FILE), 0,
+                        "certflow verify [--anchor] [--since-anchor FILE|TEXT] [--key-file FILE]",
+                        "check that the whole database is sound",
+                        "Checks the file's integrity (SQLite), the history's hash chain, every instance's\n"
+                        "state, data and version and every pending timer against the history, and with\n"
+                        "--since-anchor the history's head against an anchor kept elsewhere. Prints a\n"
+                        "summary, or one line per problem (exit 6); a database with a problem is then\n"
+                        "refused for writing until a verify finds nothing wrong. --anchor prints, when\n"
+                        "all is sound, only the anchor line to store outside the database.\n"
+                        "See docs/reliability.md for what this proves and what it cannot.",
+                        1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
     [CLI_CMD_POLICY] = {"policy", 2, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
                         "certflow policy diff|apply --county COUNTY FILE [--actor NAME] | policy test DIR",
@@ -231,8 +246,8 @@ static const struct {
     {CLI_EXIT_NOTFOUND, "not found: no such instance or workflow"},
     {CLI_EXIT_INVALID, "invalid input: JSON, event, idempotency key reuse, workflow, policy, or check found problems"},
     {CLI_EXIT_DATABASE,
-     "database problem: busy, full, read-only, schema, damaged file, store, or a file that cannot be read"},
-    {CLI_EXIT_CORRUPT, "verify found a broken history chain"},
+     "database problem: busy, full, read-only, schema, store, or a file that cannot be read"},
+    {CLI_EXIT_CORRUPT, "the database is corrupt or was tampered with (verify names the problems)"},
     {CLI_EXIT_LIMIT, "a limit was exceeded, or a plugin or action failed"},
     {CLI_EXIT_OTHER, "anything else (e.g. out of memory)"},
 };

@@ -72,6 +72,9 @@ typedef enum cli_opt {
     CLI_OPT_PLUGIN_CONFIG,
     CLI_OPT_LUA_TIME_LIMIT,
     CLI_OPT_LUA_LOAD_TIME_LIMIT,
+    CLI_OPT_ANCHOR,       /* verify --anchor */
+    CLI_OPT_SINCE_ANCHOR, /* verify --since-anchor FILE|TEXT */
+    CLI_OPT_KEY_FILE,     /* verify --key-file FILE */
     CLI_OPT__COUNT
 } cli_opt;
 

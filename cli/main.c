@@ -604,29 +604,136 @@ static int cmd_graph(cli_run *r)
     return 0;
 }
 
+/* Read a small file whole (the anchor, the key): malloc'd, *len its size; NULL
+ * after printing why. */
+static char *read_small(cli_run *r, const char *what, const char *path, size_t max, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(r->err, "certflow: cannot read %s '%.200s': %s\n", what, path, strerror(errno));
+        return NULL;
+    }
+    char *b = malloc(max + 1);
+    size_t n = b ? fread(b, 1, max + 1, f) : 0;
+    int bad = !b || ferror(f);
+    fclose(f);
+    if (bad || n > max || n == 0) {
+        free(b);
+        fprintf(r->err, "certflow: %s '%.200s' %s\n", what, path,
+                bad ? "could not be read" : n == 0 ? "is empty" : "is too large");
+        return NULL;
+    }
+    b[n] = '\0';
+    *len = n;
+    return b;
+}
+
+/* A finding's text may quote what a tampered file holds: control characters are
+ * printed as \xNN, never sent to the terminal. */
+static void verify_print(FILE *out, const char *s)
+{
+    for (; s && *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c < 0x20 || c == 0x7f)
+            fprintf(out, "\\x%02x", c);
+        else
+            fputc(c, out);
+    }
+}
+
+static int collect_finding(void *ud, const cf_verify_finding *f)
+{
+    json_t *o = json_pack("{s:s, s:I, s:s}", "kind", f->kind, "seq", (json_int_t)f->seq, "message", f->message);
+    if (o && f->instance_id)
+        json_object_set_new(o, "instance_id", json_string(f->instance_id));
+    json_array_append_new(ud, o);
+    return 0;
+}
+
 static int cmd_verify(cli_run *r)
 {
+    cf_verify_options o = CF_VERIFY_OPTIONS_INIT;
+    char *anchor_buf = NULL, *key = NULL;
+    size_t key_len = 0, anchor_len = 0;
+    const char *since = r->a->opt[CLI_OPT_SINCE_ANCHOR];
+    if (since && strncmp(since, "certflow-anchor-", 16) != 0) {
+        anchor_buf = read_small(r, "the anchor file", since, 4096, &anchor_len);
+        if (!anchor_buf)
+            return CLI_EXIT_INVALID;
+        since = anchor_buf;
+    }
+    if (r->a->opt[CLI_OPT_KEY_FILE]) {
+        key = read_small(r, "the key file", r->a->opt[CLI_OPT_KEY_FILE], 65536, &key_len);
+        if (!key) {
+            free(anchor_buf);
+            return CLI_EXIT_INVALID;
+        }
+    }
+    o.anchor = since;
+    o.key = key;
+    o.key_len = key_len;
+    json_t *findings = json_array();
     cf_verify_report rep = CF_VERIFY_REPORT_INIT;
-    int rc = cf_engine_verify(r->e, &rep);
-    if (rc != CF_OK && rc != CF_ECORRUPT)
+    int rc = cf_engine_verify_full(r->e, &o, collect_finding, findings, &rep);
+    char *anchor = NULL;
+    if (rc == CF_OK && r->a->opt[CLI_OPT_ANCHOR])
+        rc = cf_engine_anchor(r->e, key, key_len, &anchor);
+    free(anchor_buf);
+    free(key);
+    if (rc != CF_OK && rc != CF_ECORRUPT) {
+        json_decref(findings);
         return cli_fail(r, rc);
+    }
     if (r->a->opt[CLI_OPT_JSON]) {
-        json_t *o = json_object();
-        json_object_set_new(o, "ok", json_boolean(rc == CF_OK));
-        json_object_set_new(o, "rows", json_integer(rep.rows));
-        json_object_set_new(o, "first_bad", json_integer(rep.first_bad));
-        if (rc != CF_OK)
-            json_object_set_new(o, "message", json_string(cf_errmsg(r->e)));
-        if (cli_json_print(r->out, o))
+        json_t *doc = json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", rc == CF_OK, "rows",
+                                (json_int_t)rep.rows, "first_bad", (json_int_t)rep.first_bad, "instances",
+                                (json_int_t)rep.instances, "unproven", (json_int_t)rep.unproven, "timers",
+                                (json_int_t)rep.timers, "problems", (json_int_t)rep.problems, "findings", findings);
+        if (doc && since)
+            json_object_set_new(doc, "anchor_seq", json_integer(rep.anchor_seq));
+        if (doc && anchor)
+            json_object_set_new(doc, "anchor", json_string(anchor));
+        if (doc && rc != CF_OK)
+            json_object_set_new(doc, "message", json_string(cf_errmsg(r->e)));
+        cf_free(anchor);
+        if (!doc || cli_json_print(r->out, doc))
             return CLI_EXIT_OTHER;
         return cli_exit_code(rc);
     }
     if (rc == CF_OK) {
-        fprintf(r->out, "ok: %lld history row%s checked, the hash chain is intact\n", (long long)rep.rows,
-                rep.rows == 1 ? "" : "s");
+        json_decref(findings);
+        if (anchor) { /* only the line to keep, so that `verify --anchor > FILE` stores it */
+            fprintf(r->out, "%s\n", anchor);
+            cf_free(anchor);
+            return 0;
+        }
+        fprintf(r->out, "ok: %lld history row%s checked, the hash chain is intact; %lld instance%s and %lld pending "
+                        "timer%s agree with it; the file passed SQLite's integrity check\n",
+                (long long)rep.rows, rep.rows == 1 ? "" : "s", (long long)rep.instances,
+                rep.instances == 1 ? "" : "s", (long long)rep.timers, rep.timers == 1 ? "" : "s");
+        if (rep.unproven)
+            fprintf(r->out, "note: %lld instance%s last changed before this version recorded data hashes: their "
+                            "state and version were checked, their data and timers cannot be\n",
+                    (long long)rep.unproven, rep.unproven == 1 ? "" : "s");
+        if (since)
+            fprintf(r->out, "anchor: the history still holds row %lld with the anchored hash\n",
+                    (long long)rep.anchor_seq);
         return 0;
     }
-    fprintf(r->out, "broken: the hash chain breaks at history row %lld\n", (long long)rep.first_bad);
+    if (rep.first_bad)
+        fprintf(r->out, "broken: the hash chain breaks at history row %lld\n", (long long)rep.first_bad);
+    size_t i;
+    json_t *f;
+    json_array_foreach(findings, i, f)
+    {
+        verify_print(r->out, json_string_value(json_object_get(f, "kind")));
+        fputs(": ", r->out);
+        verify_print(r->out, json_string_value(json_object_get(f, "message")));
+        fputc('\n', r->out);
+    }
+    if ((int64_t)json_array_size(findings) < rep.problems)
+        fprintf(r->out, "(%lld problems in all; the first 100 of each kind are listed)\n", (long long)rep.problems);
+    json_decref(findings);
     return cli_fail(r, rc);
 }
 

@@ -19,10 +19,20 @@
  * Example: seq 1, number 1, instance_id "a", ... is hashed as
  *   "0000...0000" "1:1," "1:1," "1:a," ...
  *
+ * Rows written since schema version 4 also record what the row left behind, and
+ * their preimage goes on, after idem_key, with two more netstrings:
+ *       data_hash, timers_hash
+ * data_hash is the hex SHA-256 of the netstrings county, data: the instance's
+ * county and its data text after the row (as the instance table stores them);
+ * timers_hash the hex SHA-256 of the instance's pending timers after the row,
+ * ordered by state then id, each as the netstrings state, name, event, due. Older rows have both NULL and keep their preimage exactly as
+ * above, so every existing chain still verifies; on a newer row, clearing either
+ * field changes its preimage, so it cannot be turned into an "old" row.
+ *
  * Seq is database-wide, so the chain also orders rows across instances: removing,
  * inserting or reordering a row breaks the link of the row after it, and editing
  * any field breaks the row's own hash. (Removing the newest rows leaves a shorter
- * valid chain; compare the row count with an external copy to catch that.)
+ * valid chain: cf_engine_anchor's checkpoint, kept elsewhere, catches that.)
  */
 #include "store_private.h"
 
@@ -35,15 +45,17 @@ static const char genesis[CF__HASH_HEX] = "0000000000000000000000000000000000000
 
 #define HISTORY_COLS                                                                                  \
     "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \
-    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash"
+    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
 
 static const char *const audit_sql[CF__AUDIT_NSTMT] = {
     [CF__AUDIT_LAST] = "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
     [CF__AUDIT_INSERT] = "INSERT INTO history(" HISTORY_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
     [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
     [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
+    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY state, id",
+    [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
 };
 
 int cf__audit_prepare(cf__store *s, cf__err *err)
@@ -168,6 +180,10 @@ static int hash_row(const cf__history_row *row, const size_t *lens, char out[CF_
     for (int i = F_ACTOR; i < F_COUNT; i++)
         PUT(i);
 #undef PUT
+    if (row->data_hash[0] || row->timers_hash[0]) { /* schema 4 and later: see the top of this file */
+        put_bytes(&b, row->data_hash, strlen(row->data_hash));
+        put_bytes(&b, row->timers_hash, strlen(row->timers_hash));
+    }
     int rc = CF_OK;
     if (b.oom)
         rc = CF_ENOMEM;
@@ -211,17 +227,136 @@ static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COU
     const char *hash = (const char *)sqlite3_column_text(st, 16);
     snprintf(row->prev_hash, sizeof row->prev_hash, "%s", prev ? prev : "");
     snprintf(row->hash, sizeof row->hash, "%s", hash ? hash : "");
+    const char *dh = (const char *)sqlite3_column_text(st, 17);
+    const char *th = (const char *)sqlite3_column_text(st, 18);
+    snprintf(row->data_hash, sizeof row->data_hash, "%s", dh ? dh : "");
+    snprintf(row->timers_hash, sizeof row->timers_hash, "%s", th ? th : "");
     if (lens)
         memcpy(lens, n, sizeof n);
 }
 
 /* ---- append ---- */
 
+/* Hex SHA-256 of an instance's pending timers ordered by state then id (see the top of this file). */
+static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_HEX], cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_TIMERS];
+    preimage b;
+    b.p = b.stack;
+    b.len = 0;
+    b.cap = sizeof b.stack;
+    b.oom = false;
+    int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        for (int c = 0; c < 3; c++)
+            put_bytes(&b, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+        put_int(&b, sqlite3_column_int64(st, 3));
+        rc = SQLITE_OK;
+    }
+    int r = CF_OK;
+    if (rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, "reading an instance's timers", err);
+    else if (b.oom)
+        r = cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's timers");
+    else
+        cf__sha256_hex(b.p, b.len, out);
+    cf__store_done(st);
+    if (b.p != b.stack)
+        free(b.p);
+    return r;
+}
+
+/* Hex SHA-256 of the netstrings county, data (see the top of this file). */
+static int data_hash(const char *county, const char *data, char out[CF__HASH_HEX], cf__err *err)
+{
+    preimage b;
+    b.p = b.stack;
+    b.len = 0;
+    b.cap = sizeof b.stack;
+    b.oom = false;
+    put_bytes(&b, county, strlen(county));
+    put_bytes(&b, data, strlen(data));
+    if (!b.oom)
+        cf__sha256_hex(b.p, b.len, out);
+    if (b.p != b.stack)
+        free(b.p);
+    return b.oom ? cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's data") : CF_OK;
+}
+
+int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
+                            char data_hashed[CF__HASH_HEX], char timers[CF__HASH_HEX], cf__err *err)
+{
+    int rc = data_hash(county, data, data_hashed, err);
+    return rc == CF_OK ? timers_hash(s, instance_id, timers, err) : rc;
+}
+
+int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+                             const char *data, cf__err *err)
+{
+    /* Version 0: no history yet (cf_policy_test's scratch instances). Setting it to 0
+     * skips nothing an attacker wants: the next row would be number 1 again,
+     * which the history's unique index refuses, and verify names the version. */
+    if (version == 0)
+        return CF_OK;
+    sqlite3_stmt *st = s->audit[CF__AUDIT_AT];
+    int rc = sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_int64(st, 2, version);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
+        int r = cf__store_fail(s, rc, "reading an instance's newest history row", err);
+        cf__store_done(st);
+        return r;
+    }
+    const char *what = NULL;
+    int64_t seq = 0;
+    int r = CF_OK;
+    if (rc == SQLITE_DONE) {
+        what = "version";
+    } else {
+        seq = sqlite3_column_int64(st, 0);
+        const char *to = (const char *)sqlite3_column_text(st, 1);
+        const char *recorded = (const char *)sqlite3_column_text(st, 2);
+        char now[CF__HASH_HEX];
+        if (!to || strcmp(to, state) != 0)
+            what = "state";
+        else if (recorded && *recorded && (r = data_hash(county, data, now, err)) == CF_OK && strcmp(now, recorded) != 0)
+            what = "data or county";
+    }
+    cf__store_done(st);
+    if (r != CF_OK || !what)
+        return r;
+    char why[200];
+    snprintf(why, sizeof why, "the %s of instance %.36s was changed outside certflow", what, id);
+    cf__store_mark_set(s, why);
+    if (seq)
+        return cf__fail(err, CF_ECORRUPT,
+                        "the %s of instance %s is not what its history row %lld recorded: it was changed outside "
+                        "certflow, and certflow does not write over it; restore the database from a backup "
+                        "(`certflow verify` shows everything that is wrong)",
+                        what, id, (long long)seq);
+    return cf__fail(err, CF_ECORRUPT,
+                    "instance %s is at version %lld, which its history does not have: it was changed outside "
+                    "certflow, and certflow does not write over it; restore the database from a backup (`certflow "
+                    "verify` shows everything that is wrong)",
+                    id, (long long)version);
+}
+
 int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
     int64_t last = 0;
-    int rc;
+    int rc = cf__store_refuse_if_corrupt(s, err);
+    if (rc != CF_OK)
+        return rc;
+    row->data_hash[0] = row->timers_hash[0] = '\0';
+    if (row->result_data) {
+        rc = cf__audit_result_hashes(s, row->instance_id, row->result_county, row->result_data, row->data_hash,
+                                     row->timers_hash, err);
+        if (rc != CF_OK)
+            return rc;
+    }
     if (s->last_known) {
         /* Appended by this handle earlier in the same write transaction: nobody
          * else can have appended since (see cf__store.last_known). */
@@ -264,6 +399,10 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
         rc = sqlite3_bind_text(st, 16, row->prev_hash, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 17, row->hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && row->data_hash[0])
+        rc = sqlite3_bind_text(st, 18, row->data_hash, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK && row->timers_hash[0])
+        rc = sqlite3_bind_text(st, 19, row->timers_hash, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
@@ -406,5 +545,234 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
         r = cf__store_fail(s, rc, "reading the history to verify it", err);
     cf__store_done(st);
     *rows = count;
+    return r;
+}
+
+/* ---- what verify reads (engine/verify.c decides what is wrong) ---- */
+
+int cf__audit_read_begin(cf__store *s, bool *began, cf__err *err)
+{
+    *began = false;
+    if (!sqlite3_get_autocommit(s->db))
+        return CF_OK; /* a batch is open: verify sees it as this handle does */
+    int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
+    if (rc != SQLITE_OK)
+        return cf__store_fail(s, rc, "starting the read transaction of verify", err);
+    *began = true;
+    return CF_OK;
+}
+
+void cf__audit_read_end(cf__store *s, bool began)
+{
+    if (began && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+}
+
+/* Prepare a statement of verify's (run once per verify). */
+static int prepare_verify(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
+{
+    int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
+    if (rc == SQLITE_OK)
+        return CF_OK;
+    sqlite3_finalize(*st);
+    *st = NULL;
+    return cf__store_fail(s, rc, what, err);
+}
+
+int cf__audit_integrity(cf__store *s, bool quick, cf__text_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *what = "checking the file's integrity";
+    int r = prepare_verify(s, quick ? "PRAGMA quick_check(100)" : "PRAGMA integrity_check(100)", &st, what, err);
+    if (r != CF_OK)
+        return r;
+    int rc;
+    bool stop = false;
+    while (!stop && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *line = (const char *)sqlite3_column_text(st, 0);
+        if (line && strcmp(line, "ok") != 0)
+            stop = fn(ud, line) != 0;
+    }
+    if (!stop && rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, what, err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+enum { VI_INST, VI_COUNT, VI_LAST, VI_NSTMT };
+
+int cf__audit_instances(cf__store *s, cf__verify_inst_fn fn, void *ud, cf__err *err)
+{
+    static const char *const sql[VI_NSTMT] = {
+        [VI_INST] = "SELECT i.id, i.workflow, i.def_hash, i.county, i.state, i.data, i.version, d.name"
+                    " FROM instance i LEFT JOIN workflow_def d ON d.hash = i.def_hash ORDER BY i.rowid",
+        [VI_COUNT] = "SELECT count(*), coalesce(min(number), 0), coalesce(max(number), 0) FROM history"
+                     " WHERE instance_id = ?1",
+        [VI_LAST] = "SELECT seq, outcome, to_state, def_hash, data_hash, timers_hash FROM history"
+                    " WHERE instance_id = ?1 ORDER BY number DESC, seq DESC LIMIT 1",
+    };
+    const char *what = "reading the instances to verify them";
+    sqlite3_stmt *st[VI_NSTMT] = {NULL};
+    int r = CF_OK;
+    for (int i = 0; i < VI_NSTMT && r == CF_OK; i++)
+        r = prepare_verify(s, sql[i], &st[i], what, err);
+    int rc = SQLITE_OK;
+    while (r == CF_OK && (rc = sqlite3_step(st[VI_INST])) == SQLITE_ROW) {
+        cf__verify_inst v;
+        memset(&v, 0, sizeof v);
+        sqlite3_stmt *q = st[VI_INST];
+        v.id = (const char *)sqlite3_column_text(q, 0);
+        v.workflow = (const char *)sqlite3_column_text(q, 1);
+        v.def_hash = (const char *)sqlite3_column_text(q, 2);
+        v.county = (const char *)sqlite3_column_text(q, 3);
+        v.state = (const char *)sqlite3_column_text(q, 4);
+        const char *data = (const char *)sqlite3_column_text(q, 5);
+        v.version = sqlite3_column_int64(q, 6);
+        v.def_name = (const char *)sqlite3_column_text(q, 7);
+        if (!v.id || !v.workflow || !v.def_hash || !v.county || !v.state || !data) {
+            r = cf__fail(err, CF_ENOMEM, "out of memory reading the instances to verify them");
+            break;
+        }
+        for (int k = VI_COUNT; k <= VI_LAST && rc == SQLITE_ROW; k++)
+            rc = sqlite3_bind_text(st[k], 1, v.id, -1, SQLITE_STATIC) == SQLITE_OK ? SQLITE_ROW : SQLITE_NOMEM;
+        int crc = rc == SQLITE_ROW ? sqlite3_step(st[VI_COUNT]) : rc;
+        if (crc == SQLITE_ROW) {
+            v.rows = sqlite3_column_int64(st[VI_COUNT], 0);
+            v.min_number = sqlite3_column_int64(st[VI_COUNT], 1);
+            v.max_number = sqlite3_column_int64(st[VI_COUNT], 2);
+            crc = sqlite3_step(st[VI_LAST]);
+        }
+        if (crc == SQLITE_ROW) {
+            sqlite3_stmt *l = st[VI_LAST];
+            v.last_seq = sqlite3_column_int64(l, 0);
+            v.last_outcome = (const char *)sqlite3_column_text(l, 1);
+            v.last_to_state = (const char *)sqlite3_column_text(l, 2);
+            v.last_def_hash = (const char *)sqlite3_column_text(l, 3);
+            const char *rd = (const char *)sqlite3_column_text(l, 4);
+            const char *rt = (const char *)sqlite3_column_text(l, 5);
+            v.proven = rd && rt && *rd && *rt;
+            if (v.proven) {
+                char now_d[CF__HASH_HEX], now_t[CF__HASH_HEX];
+                r = cf__audit_result_hashes(s, v.id, v.county, data, now_d, now_t, err);
+                v.data_ok = r == CF_OK && strcmp(now_d, rd) == 0;
+                v.timers_ok = r == CF_OK && strcmp(now_t, rt) == 0;
+            }
+            crc = SQLITE_DONE;
+        }
+        if (r == CF_OK && crc != SQLITE_DONE)
+            r = cf__store_fail(s, crc, what, err);
+        if (r == CF_OK && fn(ud, &v) != 0)
+            rc = SQLITE_DONE;
+        else
+            rc = SQLITE_ROW;
+        cf__store_done(st[VI_COUNT]);
+        cf__store_done(st[VI_LAST]);
+        if (rc == SQLITE_DONE)
+            break;
+    }
+    if (r == CF_OK && rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, what, err);
+    for (int i = 0; i < VI_NSTMT; i++)
+        sqlite3_finalize(st[i]);
+    return r;
+}
+
+int cf__audit_orphan_row(cf__store *s, int64_t *seq, char id[37], cf__err *err)
+{
+    *seq = 0;
+    id[0] = '\0';
+    sqlite3_stmt *st = NULL;
+    const char *what = "looking for history rows without an instance";
+    int r = prepare_verify(s,
+                           "SELECT seq, instance_id FROM history WHERE instance_id NOT IN (SELECT id FROM instance)"
+                           " ORDER BY seq LIMIT 1",
+                           &st, what, err);
+    if (r != CF_OK)
+        return r;
+    int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(id, 37, "%s", t ? t : "");
+    } else if (rc != SQLITE_DONE) {
+        r = cf__store_fail(s, rc, what, err);
+    }
+    sqlite3_finalize(st);
+    return r;
+}
+
+int cf__audit_timers(cf__store *s, cf__verify_timer_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    const char *what = "reading the timers to verify them";
+    int r = prepare_verify(s,
+                           "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due, i.state, i.def_hash"
+                           " FROM timer t LEFT JOIN instance i ON i.id = t.instance_id ORDER BY t.id",
+                           &st, what, err);
+    if (r != CF_OK)
+        return r;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__timer_row t;
+        const char *iid = (const char *)sqlite3_column_text(st, 1);
+        t.id = sqlite3_column_int64(st, 0);
+        snprintf(t.instance_id, sizeof t.instance_id, "%s", iid ? iid : "");
+        t.state = (char *)sqlite3_column_text(st, 2);
+        t.name = (char *)sqlite3_column_text(st, 3);
+        t.event = (char *)sqlite3_column_text(st, 4);
+        t.due = sqlite3_column_int64(st, 5);
+        if (!t.state || !t.name || !t.event) {
+            r = cf__fail(err, CF_ENOMEM, "out of memory reading the timers to verify them");
+            break;
+        }
+        if (fn(ud, &t, (const char *)sqlite3_column_text(st, 6), (const char *)sqlite3_column_text(st, 7)) != 0) {
+            rc = SQLITE_DONE;
+            break;
+        }
+    }
+    if (r == CF_OK && rc != SQLITE_DONE)
+        r = cf__store_fail(s, rc, what, err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err *err)
+{
+    sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
+    *seq = 0;
+    memcpy(hash, genesis, sizeof genesis);
+    int rc = sqlite3_step(st);
+    int r = CF_OK;
+    if (rc == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(st, 1);
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(hash, CF__HASH_HEX, "%s", h ? h : "");
+    } else if (rc != SQLITE_DONE) {
+        r = cf__store_fail(s, rc, "reading the newest history row", err);
+    }
+    cf__store_done(st);
+    return r;
+}
+
+int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HASH_HEX], cf__err *err)
+{
+    *found = false;
+    hash[0] = '\0';
+    sqlite3_stmt *st = NULL;
+    const char *what = "reading the history row an anchor names";
+    int r = prepare_verify(s, "SELECT hash FROM history WHERE seq = ?1", &st, what, err);
+    if (r != CF_OK)
+        return r;
+    int rc = sqlite3_bind_int64(st, 1, seq);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *h = (const char *)sqlite3_column_text(st, 0);
+        *found = true;
+        snprintf(hash, CF__HASH_HEX, "%s", h ? h : "");
+    } else if (rc != SQLITE_DONE) {
+        r = cf__store_fail(s, rc, what, err);
+    }
+    sqlite3_finalize(st);
     return r;
 }

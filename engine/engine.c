@@ -382,6 +382,8 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
         rc = cf__store_open_read_only(path, e->opts.busy_timeout_ms, &e->store, &e->err);
     else
         rc = cf__store_open(path, e->opts.busy_timeout_ms, &e->store, &e->err);
+    if (rc == CF_OK) /* a database found corrupt refuses history appends (verify.c) */
+        rc = cf__store_mark_load(e->store, &e->err);
     if (rc == CF_OK && e->opts.synchronous != CF_SYNC_NORMAL)
         rc = cf__store_set_synchronous(e->store, e->opts.synchronous, &e->err);
     if (rc != CF_OK)

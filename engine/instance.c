@@ -421,6 +421,8 @@ static int append_history(transit *t, const char *outcome, const char *from, con
     h.policy_hash = cf__policy_hash(t->e->policy, t->row->county);
     h.def_hash = t->wf->hash;
     h.idem_key = t->in->idem_key;
+    h.result_data = t->row->data; /* what the row leaves behind, for verify */
+    h.result_county = t->row->county;
     int rc = cf__audit_append(t->e->store, &h, &t->e->err);
     if (rc == CF_OK) {
         t->row->version = h.number;
@@ -501,6 +503,10 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
     if (rc != CF_OK)
         return rc;
+    /* Never write over a change made outside certflow (verify.c). */
+    rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
+    if (rc != CF_OK)
+        goto out_row;
     chain_begin(e, in, row.id, row.version + 1);
     cf__workflow *wf = NULL;
     rc = cf__engine_definition(e, row.def_hash, &wf);
@@ -685,6 +691,8 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
                      const char *idem_key, cf_fire_result *out)
 {
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     if (!id || !event || !*event)
@@ -740,6 +748,8 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
                        const char *actor, char id_out[37])
 {
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     if (!workflow || !county || !id_out)
@@ -912,18 +922,4 @@ int cf_instance_history(cf_engine *e, const char *id, cf_history_fn fn, void *ud
         return rc;
     history_ctx c = {fn, ud};
     return cf__audit_each(e->store, id, history_row, &c, &e->err);
-}
-
-int cf_engine_verify(cf_engine *e, cf_verify_report *report)
-{
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    int64_t rows = 0, bad = 0;
-    rc = cf__audit_verify(e->store, &rows, &bad, &e->err);
-    if (report && report->size >= sizeof(cf_verify_report)) {
-        report->rows = rows;
-        report->first_bad = bad;
-    }
-    return rc;
 }

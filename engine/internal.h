@@ -457,6 +457,13 @@ typedef struct cf__history_row {
     const char *idem_key;    /* may be NULL */
     char prev_hash[CF__HASH_HEX]; /* filled by append */
     char hash[CF__HASH_HEX];      /* filled by append */
+    /* The instance's data text after this row, set by the caller so that append
+     * records data_hash and timers_hash (the pending timers are read from the
+     * store); NULL records neither, as rows before schema 4 did. */
+    const char *result_data;
+    const char *result_county;      /* the instance's county (with result_data) */
+    char data_hash[CF__HASH_HEX];   /* filled by append / read back; "" if none */
+    char timers_hash[CF__HASH_HEX]; /* filled by append / read back; "" if none */
 } cf__history_row;
 
 /* Append a row inside the caller's transaction: links it to the last row's hash. */
@@ -471,6 +478,67 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
 /* Walk the whole chain. *rows = rows checked, *first_bad = seq of the first
  * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
+/* Hex SHA-256 of county and data, and of the instance's pending timers as they are now
+ * (audit.c says how): what a history row records as data_hash / timers_hash. */
+int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
+                            char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
+
+/* Before a write: the instance (as read) must be what its newest history row
+ * (number = version) recorded: its state and, for rows of schema 4 on, its data
+ * and county. CF_ECORRUPT otherwise, and the database is marked (see below), so
+ * that a change made outside certflow is never written over and made to look
+ * recorded. (Timers are left to verify: a timer's fire has deleted it by now.) */
+int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+                             const char *data, cf__err *err);
+
+/* ---- audit.c: what verify reads (engine/verify.c decides) ---- */
+
+/* A read transaction around a whole verify, so that it sees one snapshot
+ * (nothing when a transaction is open already). */
+int cf__audit_read_begin(cf__store *s, bool *began, cf__err *err);
+void cf__audit_read_end(cf__store *s, bool began);
+/* SQLite's integrity_check (quick: quick_check), at most 100 problems: fn gets
+ * each line that is not "ok". */
+typedef int (*cf__text_fn)(void *ud, const char *text);
+int cf__audit_integrity(cf__store *s, bool quick, cf__text_fn fn, void *ud, cf__err *err);
+/* One instance row and what its history says about it. */
+typedef struct cf__verify_inst {
+    const char *id, *workflow, *def_hash, *county, *state;
+    int64_t version;
+    const char *def_name;           /* the workflow_def name stored under def_hash; NULL if none */
+    int64_t rows;                   /* history rows of the instance */
+    int64_t min_number, max_number; /* their numbers */
+    int64_t last_seq;               /* the row with the highest number (0 if none) */
+    const char *last_outcome, *last_to_state, *last_def_hash;
+    bool proven;    /* that row recorded data_hash and timers_hash */
+    bool data_ok;   /* (proven) the data hashes to its data_hash */
+    bool timers_ok; /* (proven) the pending timers hash to its timers_hash */
+} cf__verify_inst;
+typedef int (*cf__verify_inst_fn)(void *ud, const cf__verify_inst *inst);
+int cf__audit_instances(cf__store *s, cf__verify_inst_fn fn, void *ud, cf__err *err);
+/* The first history row (by seq) whose instance does not exist: *seq 0 if none. */
+int cf__audit_orphan_row(cf__store *s, int64_t *seq, char id[37], cf__err *err);
+/* Every pending timer with its instance's state and definition (NULL if the
+ * instance does not exist). */
+typedef int (*cf__verify_timer_fn)(void *ud, const cf__timer_row *t, const char *inst_state, const char *def_hash);
+int cf__audit_timers(cf__store *s, cf__verify_timer_fn fn, void *ud, cf__err *err);
+/* The newest row: *seq 0 and the genesis hash when the history is empty. */
+int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err *err);
+/* Row seq's stored hash; *found false if there is no such row. */
+int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HASH_HEX], cf__err *err);
+
+/* ---- store.c: the integrity mark (a database found corrupt is not written) ---- */
+
+/* Read the mark at open: a marked database refuses history appends. */
+int cf__store_mark_load(cf__store *s, cf__err *err);
+/* Mark the database corrupt (problem: a short description); saved in the file
+ * when possible, always remembered by this handle. */
+void cf__store_mark_set(cf__store *s, const char *problem);
+/* A verify found nothing wrong: remove the mark. */
+int cf__store_mark_clear(cf__store *s, cf__err *err);
+bool cf__store_corrupt(const cf__store *s);
+/* CF_OK, or CF_ECORRUPT saying the database is marked and how to recover. */
+int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err);
 
 /* ===== engine.c / instance.c / timer.c: the engine handle ===== */
 

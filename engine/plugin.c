@@ -1626,7 +1626,10 @@ static int run_query(cf_engine *e, const query_entry *q, json_t *args, const cha
     ctx.now = cf_engine_now(e);
     bool read_only = q->flags != CF_PLUGIN_QUERY_WRITE;
     cf_call c = {e, q->plugin, NULL, &ctx, read_only, NULL, NULL, NULL, 0, 0, 0, true, NULL};
-    int rc = read_only ? cf__store_begin_read(e->store, &e->err) : cf__store_begin(e->store, &e->err);
+    /* A database found corrupt takes no more writes (verify.c). */
+    int rc = read_only ? CF_OK : cf__store_refuse_if_corrupt(e->store, &e->err);
+    if (rc == CF_OK)
+        rc = read_only ? cf__store_begin_read(e->store, &e->err) : cf__store_begin(e->store, &e->err);
     if (rc != CF_OK) {
         call_end(&c);
         return rc;

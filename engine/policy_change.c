@@ -847,8 +847,12 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     const change *first = &pl->items[from];
     cf__instance_row row;
     int rc = cf__store_instance_get(e->store, first->instance_id, &row, &e->err);
-    if (rc != CF_OK)
+    if (rc == CF_OK) /* never write over a change made outside certflow (verify.c) */
+        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
+    if (rc != CF_OK) {
+        cf__instance_row_clear(&row);
         return rc;
+    }
     json_t *changes = json_array();
     for (size_t i = from; changes && i < to; i++) {
         const change *c = &pl->items[i];
@@ -881,6 +885,8 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     h.reasons = "[]";
     h.policy_hash = new_hash;
     h.def_hash = row.def_hash;
+    h.result_data = row.data; /* what the row leaves behind, for verify */
+    h.result_county = row.county;
     rc = cf__audit_append(e->store, &h, &e->err);
     if (rc == CF_OK) {
         row.version = h.number; /* state, data and updated_at stay as they are */
@@ -986,6 +992,8 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
                     cf_policy_change_fn fn, void *ud)
 {
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     rc = check_args(e, county, overlay_path, "cf_policy_apply");

@@ -99,6 +99,16 @@ static const char *const migrations[] = {
     "ALTER TABLE timer ADD COLUMN chain_root TEXT;"
     "ALTER TABLE timer ADD COLUMN chain_count INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX outbox_by_chain ON outbox(chain_root) WHERE chain_root IS NOT NULL;",
+    /* 4: what each history row leaves behind, for verify (audit.c): the SHA-256 of
+     * the instance's data and of its pending timers after the row (NULL on rows
+     * written before this version); and the mark that refuses writing to a
+     * database found corrupt or tampered with (cf__store_mark_set) */
+    "ALTER TABLE history ADD COLUMN data_hash TEXT;"
+    "ALTER TABLE history ADD COLUMN timers_hash TEXT;"
+    "CREATE TABLE cf_integrity_mark("
+    "  id INTEGER PRIMARY KEY CHECK(id = 1),"
+    "  found_at INTEGER NOT NULL,"
+    "  problem TEXT NOT NULL);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -169,6 +179,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_ROLLBACK_TO] = "ROLLBACK TO cf_call",
 };
 
+/* Save the integrity mark when no transaction is open (see the end of this file). */
+static void mark_save(cf__store *s);
+
 /* ---- errors ---- */
 
 /* SQLite says SQLITE_FULL only for ENOSPC on a plain write. A file size limit
@@ -214,8 +227,13 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
         return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
                         what, detail, path);
     case SQLITE_CORRUPT:
-        /* A store error: CF_ECORRUPT means verify found the history chain broken. */
-        return cf__fail(err, CF_ESTORE, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+        if (s) {
+            /* This handle writes no more; the mark is saved once no transaction is open. */
+            s->corrupt = true;
+            s->mark_unsaved = true;
+            snprintf(s->corrupt_why, sizeof s->corrupt_why, "SQLite found the file malformed while %s", what);
+        }
+        return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
     case SQLITE_IOERR:
         return io_fail(s, sqlite_rc, what, detail, path, err);
     default:
@@ -373,6 +391,7 @@ static const char *const version_tables[][7] = {
     {"workflow_def", "instance", "history", "timer", "outbox", NULL},
     {"policy_text", NULL},
     {NULL}, /* 3: columns of outbox and timer only */
+    {"cf_integrity_mark", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,
@@ -683,6 +702,8 @@ void cf__store_close(cf__store *s)
         sqlite3_finalize(s->audit[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->db && s->mark_unsaved)
+        mark_save(s);
     sqlite3_close_v2(s->db);
     free(s->path);
     free(s);
@@ -805,6 +826,8 @@ void cf__store_rollback(cf__store *s)
     sqlite3_stmt *st = s->stmt[ST_ROLLBACK];
     sqlite3_step(st);
     cf__store_done(st);
+    if (s->mark_unsaved)
+        mark_save(s);
 }
 
 bool cf__store_in_batch(const cf__store *s)
@@ -829,9 +852,13 @@ int cf__store_batch_commit(cf__store *s, cf__err *err)
     s->batch = 0;
     if (sqlite3_get_autocommit(s->db)) {
         s->last_known = false;
+        mark_save(s);
         return batch_lost(err);
     }
-    return cf__store_commit(s, err);
+    int r = cf__store_commit(s, err);
+    if (s->mark_unsaved) /* found inside the batch (a savepoint rolled back) */
+        mark_save(s);
+    return r;
 }
 
 int cf__store_batch_rollback(cf__store *s, cf__err *err)
@@ -839,7 +866,7 @@ int cf__store_batch_rollback(cf__store *s, cf__err *err)
     if (!s->batch)
         return cf__fail(err, CF_EINVAL, "no batch is open on this engine (start one with cf_batch_begin)");
     s->batch = 0;
-    cf__store_rollback(s);
+    cf__store_rollback(s); /* saves a mark found inside the batch */
     return CF_OK;
 }
 
@@ -1304,4 +1331,141 @@ int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county
     bind_int(st, 5, now, &brc);
     bind_text(st, 6, actor, &brc);
     return run_once(s, st, brc, "recording the applied policy text", err);
+}
+
+/* ---- the integrity mark (docs/reliability.md, "What verify proves") ----
+ * A database found corrupt or tampered with keeps a row in cf_integrity_mark, so
+ * every later handle refuses to append to its history until a verify finds
+ * nothing wrong again. The mark is written in a transaction of its own; when the
+ * file is too damaged (or read-only) to take it, only this handle refuses. */
+
+static const char recover_advice[] =
+    "restore the database from a backup; `certflow verify` shows what is wrong; as a last resort, `sqlite3 "
+    "DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read";
+
+/* Save the mark now if no transaction is open; failures are ignored (see above). */
+static void mark_save(cf__store *s)
+{
+    if (!s->mark_unsaved || !sqlite3_get_autocommit(s->db))
+        return;
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db,
+                                "INSERT OR REPLACE INTO cf_integrity_mark(id, found_at, problem)"
+                                " VALUES(1, CAST(strftime('%s', 'now') AS INTEGER), ?1)",
+                                -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_bind_text(st, 1, s->corrupt_why, -1, SQLITE_STATIC);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : SQLITE_ERROR;
+    sqlite3_finalize(st);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        s->mark_unsaved = false;
+    else if (!sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* Files of at most this many pages get SQLite's quick_check at every open (about
+ * 1 ms at this size, see docs/reliability.md); larger ones rely on the mark that
+ * verify, or any statement meeting SQLITE_CORRUPT, leaves. */
+#define OPEN_CHECK_MAX_PAGES 256
+
+/* quick_check a small file at open; a damaged one is marked (not refused: verify
+ * and the read commands still work on it). */
+static void open_check(cf__store *s)
+{
+    int pages = 0;
+    if (pragma_int(s->db, "PRAGMA page_count", &pages) != SQLITE_OK || pages > OPEN_CHECK_MAX_PAGES)
+        return;
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "PRAGMA quick_check(1)", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    const char *line = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
+    /* Only damage marks: a busy or failing read says nothing about the file. */
+    bool damaged = rc == SQLITE_ROW ? !line || strcmp(line, "ok") != 0
+                                    : (rc & 0xff) == SQLITE_CORRUPT || (rc & 0xff) == SQLITE_NOTADB;
+    if (damaged) {
+        char why[200];
+        snprintf(why, sizeof why, "SQLite's quick check at open found the file damaged: %.120s",
+                 line ? line : sqlite3_errstr(rc));
+        for (char *p = why; *p; p++) /* its lines, on one line */
+            if ((unsigned char)*p < 0x20)
+                *p = ' ';
+        sqlite3_finalize(st);
+        st = NULL;
+        cf__store_mark_set(s, why);
+    }
+    sqlite3_finalize(st);
+}
+
+int cf__store_mark_load(cf__store *s, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(s->db, "SELECT problem FROM cf_integrity_mark WHERE id = 1", -1, &st, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const unsigned char *why = sqlite3_column_text(st, 0);
+        s->corrupt = true;
+        snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", why ? (const char *)why : "");
+        rc = SQLITE_DONE;
+    }
+    int r = CF_OK;
+    /* A file too damaged to read the mark is corrupt itself: cf__store_fail marks it,
+     * and the open goes on so that verify can say what is wrong. */
+    if (rc != SQLITE_DONE && (r = cf__store_fail(s, rc, "reading the integrity mark", err)) == CF_ECORRUPT) {
+        err->msg[0] = '\0';
+        r = CF_OK;
+    }
+    sqlite3_finalize(st);
+    if (r == CF_OK && !s->corrupt)
+        open_check(s);
+    else if (r == CF_OK)
+        mark_save(s);
+    return r;
+}
+
+void cf__store_mark_set(cf__store *s, const char *problem)
+{
+    s->corrupt = true;
+    s->mark_unsaved = true;
+    snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", problem);
+    mark_save(s);
+}
+
+int cf__store_mark_clear(cf__store *s, cf__err *err)
+{
+    s->corrupt = false;
+    s->mark_unsaved = false;
+    int marked = 0;
+    int rc = pragma_int(s->db, "SELECT count(*) FROM cf_integrity_mark", &marked);
+    if (rc != SQLITE_OK)
+        return cf__store_fail(s, rc, "reading the integrity mark", err);
+    if (marked == 0) /* nothing to write: a read-only database verifies too */
+        return CF_OK;
+    /* A file that cannot take the write (read-only, busy) keeps its mark: the
+     * verify still found it sound, and this handle writes again. */
+    if (sqlite3_exec(s->db, "BEGIN IMMEDIATE; DELETE FROM cf_integrity_mark; COMMIT", NULL, NULL, NULL) != SQLITE_OK &&
+        !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    return CF_OK;
+}
+
+bool cf__store_corrupt(const cf__store *s)
+{
+    return s->corrupt;
+}
+
+int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err)
+{
+    if (!s->corrupt)
+        return CF_OK;
+    return cf__fail(err, CF_ECORRUPT,
+                    "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
+                    "`certflow verify` finds nothing wrong, writing is allowed again",
+                    s->path, s->corrupt_why, recover_advice);
 }

@@ -14,6 +14,8 @@ enum {
     CF__AUDIT_FIND_KEY,
     CF__AUDIT_EACH,
     CF__AUDIT_ALL,       /* every row by seq, for verify */
+    CF__AUDIT_TIMERS,    /* one instance's pending timers by id, for its result hashes */
+    CF__AUDIT_AT,        /* one instance's row by number: what it left, checked before a write */
     CF__AUDIT_NSTMT
 };
 
@@ -44,6 +46,12 @@ struct cf__store {
     /* Opened for reading only (cf__store_open_read_only): nothing is created,
      * migrated or written; every write transaction is refused with CF_EREADONLY. */
     bool read_only;
+    /* The database was found corrupt or tampered with (the integrity mark read at
+     * open, verify, or SQLITE_CORRUPT met by any statement): history appends and
+     * writing plugin queries are refused. mark_unsaved: not yet in integrity_mark. */
+    bool corrupt;
+    bool mark_unsaved;
+    char corrupt_why[256];
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

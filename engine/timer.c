@@ -215,6 +215,8 @@ int cf_engine_tick(cf_engine *e, cf_time now, uint64_t *fired)
     if (fired)
         *fired = 0;
     int rc = cf__engine_usable(e);
+    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
+        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     /* Inside the caller's batch: its savepoints, no runs of our own, and linked

@@ -165,6 +165,46 @@ static void test_hash_format(void **state)
     assert_string_equal(r2.hash, expect);
 }
 
+/* Since schema 4: a row given the instance's data also records data_hash and
+ * timers_hash, and its preimage goes on with them (audit.c's header), spelled
+ * out by hand here. */
+static void test_hash_format_with_results(void **state)
+{
+    fixture *f = *state;
+    cf__err err = {{0}};
+    assert_int_equal(cf__store_timer_add(f->s, "inst-a", "applied", "remind", "nudge", 5000, &err), CF_OK);
+    assert_int_equal(cf__store_timer_add(f->s, "inst-a", "applied", "expire", "lapse", 4000, &err), CF_OK);
+    cf__history_row r = make_row("inst-a", 1, "", "created", NULL);
+    r.result_data = "{\"x\":1}";
+    r.result_county = "san_diego";
+    append_ok(f->s, &r);
+    char text[1024], dh[CF__HASH_HEX], th[CF__HASH_HEX], expect[CF__HASH_HEX];
+    snprintf(text, sizeof text, "9:san_diego,7:{\"x\":1},");
+    cf__sha256_hex(text, strlen(text), dh);
+    /* ordered by state, then id: remind (id 1) before expire (id 2) */
+    snprintf(text, sizeof text, "7:applied,6:remind,5:nudge,4:5000,7:applied,6:expire,5:lapse,4:4000,");
+    cf__sha256_hex(text, strlen(text), th);
+    assert_string_equal(r.data_hash, dh);
+    assert_string_equal(r.timers_hash, th);
+    snprintf(text, sizeof text,
+             "%s"
+             "1:1,1:1,6:inst-a,4:1001,3:901,5:clerk,0:,7:{\"n\":1},7:created,0:,7:applied,2:[],64:%s,64:%s,~,"
+             "64:%s,64:%s,",
+             ZEROS, POL, DEF, dh, th);
+    cf__sha256_hex(text, strlen(text), expect);
+    assert_string_equal(r.hash, expect);
+    /* stored as written, and the chain verifies */
+    int64_t rows = 0, bad = 0;
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 1);
+    /* what a later write checks: the instance as this row left it (the fixture's
+     * row says applied / {} / san_diego: not what the row recorded) */
+    assert_int_equal(cf__audit_check_instance(f->s, "inst-a", 1, "applied", "san_diego", "{\"x\":1}", &err), CF_OK);
+    assert_int_equal(cf__audit_check_instance(f->s, "inst-a", 1, "applied", "san_diego", "{}", &err), CF_ECORRUPT);
+    assert_contains(err.msg, "the data or county of instance inst-a is not what its history row 1 recorded");
+    assert_true(cf__store_corrupt(f->s));
+}
+
 typedef struct collected {
     int64_t seq[8];
     char events[8][32];
@@ -375,6 +415,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_hash_format, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hash_format_with_results, setup, teardown),
         cmocka_unit_test_setup_teardown(test_chain_find_each_verify, setup, teardown),
         cmocka_unit_test_setup_teardown(test_duplicate_key_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rollback_leaves_no_row, setup, teardown),

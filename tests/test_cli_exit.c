@@ -342,10 +342,10 @@ static void test_exit_codes_match_the_documented_table(void **state)
     char *damaged = damaged_copy(f);
     r = CF_BARE(f, PLAIN, "--db", damaged, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES, "--plugins", "",
                 "list");
-    documented(f, "a malformed database", &r, "database problem", "is damaged");
+    documented(f, "a malformed database", &r, "corrupt or was tampered with", "is damaged");
     r = CF_BARE(f, PLAIN, "--db", damaged, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES, "--plugins", "",
                 "verify");
-    documented(f, "verify of a malformed database", &r, "database problem", "is damaged");
+    documented(f, "verify of a malformed database", &r, "corrupt or was tampered with", "is damaged");
     char *negative = cft_path(f->dir, "negative.db");
     char cmd[8192];
     snprintf(cmd, sizeof cmd, "cp '%s' '%s'", f->db, negative);
@@ -362,7 +362,7 @@ static void test_exit_codes_match_the_documented_table(void **state)
     raw_exec(tampered, "DROP TRIGGER history_no_update; UPDATE history SET actor = 'mallory' WHERE seq = 1");
     r = CF_BARE(f, PLAIN, "--db", tampered, "--workflows", FIX_WORKFLOWS, "--policies", FIX_POLICIES, "--plugins",
                 "", "verify");
-    documented(f, "a changed history row", &r, "broken history chain", "does not match its hash");
+    documented(f, "a changed history row", &r, "corrupt or was tampered with", "does not match its hash");
 
     /* A county overlay that never returns: stopped by the instruction limit. */
     r = CF_BARE(f, PLAIN, "--db", f->db, "--workflows", FIX_WORKFLOWS, "--policies", looping, "--plugins", "",

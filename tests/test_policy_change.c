@@ -703,7 +703,8 @@ static void test_schema_1_database_migrates(void **state)
     assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
                                          "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                                          "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
-                                         "PRAGMA user_version = 1;", NULL, NULL, NULL),
+                                         "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
+                                         "DROP TABLE cf_integrity_mark; PRAGMA user_version = 1;", NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
     f->e = open_engine(f);

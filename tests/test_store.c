@@ -142,7 +142,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -158,7 +158,7 @@ static void test_open_creates_schema(void **state)
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -171,7 +171,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
     cf__store_close(s);
 }
 
@@ -188,7 +188,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 3): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 4): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -663,11 +663,13 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
     raw_exec(path, "DROP INDEX outbox_by_chain;"
                    "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                    "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
+                   "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
+                   "DROP TABLE cf_integrity_mark;"
                    "INSERT INTO outbox(source_id, target_id, event, data, created_at) VALUES('a', 'a', 'e', '{}', 5);"
                    "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
                    "PRAGMA user_version = 2;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 3);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
     cf__outbox_row o;
     assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
     assert_string_equal(o.event, "e");
@@ -771,8 +773,8 @@ static void test_fail_mapping(void **state)
     assert_int_equal(cf__store_fail(s, SQLITE_READONLY_DBMOVED, "saving", &err), CF_EREADONLY);
     assert_contains(err.msg, "writable");
     assert_int_equal(cf__store_fail(s, SQLITE_NOMEM, "saving", &err), CF_ENOMEM);
-    /* A malformed file is a store error (exit 5), not a broken history chain. */
-    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ESTORE);
+    /* A malformed file is a damaged database (exit 6), named as such. */
+    assert_int_equal(cf__store_fail(s, SQLITE_CORRUPT, "saving", &err), CF_ECORRUPT);
     assert_contains(err.msg, "backup");
     assert_int_equal(cf__store_fail(s, SQLITE_NOTADB, "saving", &err), CF_ESCHEMA);
     assert_int_equal(cf__store_fail(s, SQLITE_CONSTRAINT_CHECK, "saving", &err), CF_ESTORE);

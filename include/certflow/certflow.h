@@ -59,7 +59,7 @@ extern "C" {
     X(CF_ESTORE, 11, "database error")                                            \
     X(CF_EBUSY, 12, "database busy: another process held it past the timeout")   \
     X(CF_ECONFLICT, 13, "idempotency key already used for a different event")     \
-    X(CF_ECORRUPT, 14, "history hash chain broken")                               \
+    X(CF_ECORRUPT, 14, "database corrupt or tampered with")                       \
     X(CF_ESCHEMA, 15, "database schema not usable by this version")               \
     X(CF_EIO, 16, "file could not be read or written")                            \
     X(CF_EREADONLY, 17, "database is read-only")                                  \
@@ -333,15 +333,82 @@ CF_API int cf_history_between(cf_engine *engine, cf_time from, cf_time to, const
 
 typedef struct cf_verify_report {
     size_t size;
-    int64_t rows;        /* rows checked */
-    int64_t first_bad;   /* seq of the first broken row, 0 if none */
+    int64_t rows;        /* history rows checked */
+    int64_t first_bad;   /* seq of the first broken row of the chain, 0 if none */
+    /* Since 0.1 issue 8 (fields are only appended; size says which you know): */
+    int64_t instances;   /* instances checked against their history */
+    int64_t unproven;    /* of those, how many have data and timers the history cannot prove: their
+                            newest row was written before schema 4 (see docs/reliability.md) */
+    int64_t timers;      /* pending timers checked */
+    int64_t problems;    /* findings in all, of every kind */
+    int64_t anchor_seq;  /* the row the anchor names (0 without an anchor) */
 } cf_verify_report;
 
-#define CF_VERIFY_REPORT_INIT {sizeof(cf_verify_report), 0, 0}
+#define CF_VERIFY_REPORT_INIT {sizeof(cf_verify_report), 0, 0, 0, 0, 0, 0, 0}
 
-/* Walk the history hash chain. CF_OK if intact; CF_ECORRUPT naming the first
- * broken row (also in report->first_bad) otherwise. */
+/* Check the whole database (cf_engine_verify_full with default options). CF_OK
+ * if nothing is wrong; CF_ECORRUPT with the first problem's message otherwise
+ * (report->first_bad names the first broken row of the chain, if that is one). */
 CF_API int cf_engine_verify(cf_engine *engine, cf_verify_report *report);
+
+/* One problem verify found. Strings valid only during the callback. */
+typedef struct cf_verify_finding {
+    size_t size;
+    /* What kind of problem, in the order verify checks:
+     *   "integrity": the file itself (SQLite's integrity_check): a damaged page or index
+     *   "chain":     the history's hash chain: a row changed, removed or inserted
+     *   "instance":  an instance's state, data, version or definition is not what its history
+     *                says (or history rows belong to no instance)
+     *   "timer":     a pending timer is not what the history recorded, or is not one its
+     *                instance's state declares
+     *   "anchor":    the history's head does not match the anchor: rows removed or rewritten */
+    const char *kind;
+    int code;                /* CF_ECORRUPT */
+    int64_t seq;             /* the history row concerned; 0 if none */
+    const char *instance_id; /* the instance concerned; NULL if none */
+    const char *message;     /* what is wrong and what to do */
+} cf_verify_finding;
+
+typedef int (*cf_verify_fn)(void *ud, const cf_verify_finding *finding);
+
+typedef struct cf_verify_options {
+    size_t size;
+    /* 1: SQLite's quick_check instead of integrity_check (skips checking that
+     * indexes match their tables: faster on a large file). */
+    int quick;
+    /* An anchor from cf_engine_anchor, kept outside the database: the history must
+     * still hold its row with its hash (NULL: no anchor check). */
+    const char *anchor;
+    /* The key the anchor was signed with (NULL if unsigned). */
+    const void *key;
+    size_t key_len;
+} cf_verify_options;
+
+#define CF_VERIFY_OPTIONS_INIT {sizeof(cf_verify_options), 0, NULL, NULL, 0}
+
+/* Check that the whole database is sound, in one read snapshot: the file's
+ * integrity, the hash chain, every instance's state, data and version against its
+ * history, the pending timers, and, with opts->anchor, the chain's head against
+ * the anchor. fn (may be NULL) gets each problem, at most 100 of each kind (a
+ * non-zero return stops the calls, not the checks); report (may be NULL) the counts. Returns CF_OK when nothing is wrong,
+ * CF_ECORRUPT when anything is (cf_errmsg: the first problem and the count),
+ * CF_EINVAL for a malformed anchor or a key that does not fit it, or a store
+ * error that stopped the check. A problem marks the database: every handle then
+ * refuses to write to it (CF_ECORRUPT, with how to recover) until a verify finds
+ * nothing wrong. What this proves and what it cannot: docs/reliability.md. */
+CF_API int cf_engine_verify_full(cf_engine *engine, const cf_verify_options *opts, cf_verify_fn fn, void *ud,
+                                 cf_verify_report *report);
+
+/* A checkpoint of the history's head to keep outside the database (another
+ * machine, a ticket, paper): one line of text,
+ *   "certflow-anchor-v1 seq=<newest row> hash=<its chain hash>"
+ * followed, when key is given, by " hmac-sha256=<hex HMAC-SHA256 of the text
+ * before it under key>". *anchor_out (free with cf_free) gets it. Verifying
+ * against it later finds the newest rows removed, or the chain rewritten up to
+ * that row; with a key, an anchor cannot be forged by whoever can write the
+ * database but not read the key. CF_ECORRUPT if the database is marked corrupt:
+ * take anchors of a database a verify found sound. */
+CF_API int cf_engine_anchor(cf_engine *engine, const void *key, size_t key_len, char **anchor_out);
 
 /* ---- Policy changes ---- */
 

@@ -400,9 +400,10 @@ static void test_unknown_schema_versions_are_refused_untouched(void **state)
     free(marked);
 }
 
-/* A malformed file (a damaged header page) is a store error, not a broken
- * history chain: CF_ESTORE saying it is damaged, the file untouched. */
-static void test_malformed_database_is_a_store_error(void **state)
+/* A malformed file (a damaged header page) is refused as a damaged database,
+ * not as a broken history chain: CF_ECORRUPT ("the database is corrupt or was
+ * tampered with", exit 6) saying it is damaged and how to recover, the file untouched. */
+static void test_malformed_database_is_refused_as_damaged(void **state)
 {
     fx *f = *state;
     char id[37];
@@ -413,7 +414,7 @@ static void test_malformed_database_is_a_store_error(void **state)
     const unsigned char junk[8] = {0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff};
     assert_int_equal(fwrite(junk, 1, sizeof junk, io), sizeof junk);
     assert_int_equal(fclose(io), 0);
-    assert_refused(f, f->db, CF_ESTORE, "is damaged; restore it from a backup");
+    assert_refused(f, f->db, CF_ECORRUPT, "is damaged; restore it from a backup");
 }
 
 /* The folder's entries, sorted, as one string. */
@@ -637,7 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_foreign_files_are_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_newer_schema_is_refused_untouched, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_schema_versions_are_refused_untouched, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_malformed_database_is_a_store_error, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_malformed_database_is_refused_as_damaged, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_database_can_be_read, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_open_leaves_no_companions, setup, teardown),
     };
