@@ -20,12 +20,12 @@
 --   `certification_granted`); "verification and access typically follow within 24 to 48
 --   hours of receiving notification" — the restore is due 48 hours after notification.
 -- * Supervisors (C.3, BHIN 22-018): DHCS-approved supervisory training within 60 days of
---   beginning to supervise; peer billing may begin before the supervisor completes it.
+--   beginning to supervise; peer billing may begin before the supervisor completes it. The
+--   60 days are a DHCS standard (seed 000), statewide: not a county parameter.
 return {
   description = "San Diego County Behavioral Health Services",
   params = {
     hire_grace_days = 90,            -- B.3/E.6: certified within 90 days of hire
     ehr_restore_hours = 48,          -- B.7: SanWITS access restored within 24 to 48 hours
-    supervisor_training_days = 60,   -- C.3: supervisory training within 60 days
   },
 }

@@ -91,7 +91,7 @@ P.params = {
   -- Employment, billing, supervision (county)
   hire_grace_days = 90,                  -- EMP_1
   ehr_restore_hours = 48,                -- EMP_3
-  supervisor_training_days = 60,         -- SUP_2
+  supervisor_training_days = 60,         -- SUP_2 (a DHCS standard, seed 000: statewide)
   -- Complaints and discipline (DIS_*)
   appeal_window_days = 30,               -- DIS_3
   complaint_ack_business_days = 5,       -- DIS_5
@@ -101,6 +101,6 @@ P.params = {
 }
 
 -- County-side timelines a county may set for itself; statewide certification rules are not overridable.
-P.overridable = { "hire_grace_days", "ehr_restore_hours", "supervisor_training_days" }
+P.overridable = { "hire_grace_days", "ehr_restore_hours" }
 
 return P
