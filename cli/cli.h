@@ -70,6 +70,7 @@ typedef enum cli_opt {
     CLI_OPT_SEED,
     CLI_OPT_YEARS,
     CLI_OPT_PLUGIN_CONFIG,
+    CLI_OPT_FOR,
     CLI_OPT__COUNT
 } cli_opt;
 

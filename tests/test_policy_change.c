@@ -700,7 +700,7 @@ static void test_schema_1_database_migrates(void **state)
     f->e = NULL;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_change; DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
                                          "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                                          "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                                          "PRAGMA user_version = 1;", NULL, NULL, NULL),
