@@ -1029,6 +1029,10 @@ static void test_EMP_1_apply_for_new_keeps_current_hires(void **state)
     cf_instance_info info = CF_INSTANCE_INFO_INIT;
     assert_int_equal(cf_instance_get(s->e, s->bo, &info), CF_OK);
     assert_non_null(strstr(info.data, "\"policy_pins\":{\"hire_grace_days\":90}"));
+    /* the pinned hires decide with 90 days: the same overlay again moves none of them */
+    wide again = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", s->proposal, collect_wide, &again), CF_OK);
+    assert_int_equal(again.n, 0);
     /* the pin cannot be given by an event (the workflow owns it) */
     cft_fire(s->e, s->bo, "bill", "{\"code_type\": \"peer\", \"policy_pins\": {\"hire_grace_days\": 400}}", CF_EINVAL);
 

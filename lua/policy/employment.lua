@@ -23,8 +23,8 @@ end
 -- pinned in its data (policy_pins) when it kept this hire on an older value, else the
 -- policy in force (docs/administrators.md, "Who a change is for").
 local function param(inst, name)
-  local pins = inst.data.policy_pins
-  if type(pins) == "table" and pins[name] ~= nil then return pins[name] end
+  local pins = inst.data.policy_pins -- instance data objects are read-only views (userdata)
+  if (type(pins) == "userdata" or type(pins) == "table") and pins[name] ~= nil then return pins[name] end
   return params[name]
 end
 
