@@ -154,6 +154,23 @@ static void mask_ids(char *s)
     }
 }
 
+/* The shipped state policy changes with the program: in "console shipped" blocks its
+ * hashes (12 hex digits, as the commands print them) are compared as placeholders. */
+static void mask_hashes(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if (p != s && isalnum((unsigned char)p[-1]))
+            continue;
+        size_t n = 0;
+        while (isxdigit((unsigned char)p[n]) && !isupper((unsigned char)p[n]))
+            n++;
+        if (n == 12 && !isalnum((unsigned char)p[n])) {
+            memcpy(p, "hhhhhhhhhhhh", 12);
+            p += 11;
+        }
+    }
+}
+
 /* Split a command line into words; '...' quotes (no escapes). Words point into line. */
 static int split(char *line, const char **words, int max)
 {
@@ -181,7 +198,7 @@ static int split(char *line, const char **words, int max)
     return n;
 }
 
-static void run_expect(const char *dir, const char *cmd, const char *expected, int *commands)
+static void run_expect(const char *dir, const char *cmd, const char *expected, int *commands, bool hashes)
 {
     char *line = strdup(cmd);
     const char *words[64];
@@ -193,6 +210,10 @@ static void run_expect(const char *dir, const char *cmd, const char *expected, i
     mask_ids(r.out);
     char *want = strdup(expected);
     mask_ids(want);
+    if (hashes) {
+        mask_hashes(r.out);
+        mask_hashes(want);
+    }
     if (strcmp(r.out, want) != 0)
         fail_msg("docs/administrators.md: `%s` (exit %d) printed\n%s\nbut the page shows\n%s", cmd, r.code, r.out,
                  want);
@@ -232,7 +253,7 @@ static void test_EMP_1_administrators_doc_runs(void **state)
             size_t len = nl ? (size_t)(nl - l) : strlen(l);
             if (len >= 2 && l[0] == '$' && l[1] == ' ') {
                 if (cmd)
-                    run_expect(dir, cmd, expected, &commands);
+                    run_expect(dir, cmd, expected, &commands, dir == shipped);
                 free(cmd);
                 cmd = strndup(l + 2, len - 2);
                 expected[0] = '\0';
@@ -244,7 +265,7 @@ static void test_EMP_1_administrators_doc_runs(void **state)
             l = nl ? nl + 1 : l + len;
         }
         if (cmd)
-            run_expect(dir, cmd, expected, &commands);
+            run_expect(dir, cmd, expected, &commands, dir == shipped);
         free(cmd);
         free(expected);
         p = end + 1;
