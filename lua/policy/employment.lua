@@ -38,6 +38,18 @@ local function grace_end(inst)
   return last
 end
 
+-- EMP_2: the two kinds of program a peer position is in (seed 002). In DMC-ODS an
+-- uncertified peer has only the peer-specific codes, which need certification; the Other
+-- Qualified Provider route (non-peer codes while uncertified) is for specialty mental health.
+local PROGRAM_TYPES = {
+  smhs = "specialty mental health (SMHS)",
+  dmc_ods = "Drug Medi-Cal Organized Delivery System (DMC-ODS)",
+}
+
+local function program_name(d)
+  return PROGRAM_TYPES[d.program_type] or "not recorded (program_type)"
+end
+
 -- The certification number the county found in the registry at hire, if any.
 local function claimed_number(ev)
   return ev.data and text(ev.data.certification_number) and ev.data.certification_number or nil
@@ -62,6 +74,10 @@ function P.assigns.emp_check_hire(inst)
   if not text(d.hired_on) or not date.valid(d.hired_on) then
     error(string.format('an employment needs hired_on, the hire date as "YYYY-MM-DD" (got %s)',
       d.hired_on == nil and "nothing" or string.format("%q", tostring(d.hired_on))), 0)
+  end
+  if d.program_type ~= nil and not PROGRAM_TYPES[d.program_type] then
+    error(string.format('program_type is "smhs" (specialty mental health) or "dmc_ods" (DMC-ODS), not %q',
+      tostring(d.program_type)), 0)
   end
   if d.certification_id ~= nil and not text(d.certification_id) then
     error("certification_id must be the id (text) of the person's certification instance", 0)
@@ -275,6 +291,11 @@ end
 -- EMP_2: "Other Qualified Provider" criteria, recorded by the program (seed 002, OPOH Section M).
 function P.guards.emp_oqp_valid(inst, ev)
   local x = ev.data or {}
+  if inst.data.program_type ~= "smhs" then
+    return false, string.format(
+      "the Other Qualified Provider route is for specialty mental health (SMHS) programs only; this hire's program is %s",
+      program_name(inst.data))
+  end
   if not text(x.recorded_by) then
     return false, "say who at the program recorded the Other Qualified Provider criteria (recorded_by)"
   end
@@ -301,6 +322,17 @@ function P.assigns.emp_billing_flags(inst)
   }
 end
 
+-- Seed 002 C.2: where the county requires it, a supervisor is linked to the peer's employment
+-- (checked last: the bill is otherwise billable).
+local function supervised(inst, code)
+  if param(inst, "peer_supervisor_required") and not text(inst.data.supervisor_id) then
+    return false, string.format(
+      "service code%s: this county requires a supervisor linked to each peer's employment; none is (assign_supervisor)",
+      code)
+  end
+  return true
+end
+
 -- EMP_2: a bill names its code type; a refusal says why, with the dates behind it.
 function P.guards.emp_may_bill(inst, ev, ctx)
   local d = inst.data
@@ -321,7 +353,11 @@ function P.guards.emp_may_bill(inst, ev, ctx)
       code, on, d.hired_on)
   end
   if kind == "non_peer" then
-    if d.oqp ~= nil then return true end
+    if d.program_type == "dmc_ods" then
+      return false, string.format(
+        "non-peer service code%s: in a DMC-ODS program a peer bills only the peer-specific codes (seed 002)", code)
+    end
+    if d.oqp ~= nil and d.program_type == "smhs" then return supervised(inst, code) end
     return false, string.format(
       "non-peer service code%s needs the program to record that this hire meets the Other Qualified Provider criteria; none is recorded",
       code)
@@ -330,7 +366,7 @@ function P.guards.emp_may_bill(inst, ev, ctx)
     return false, 'a bill names its code_type: "peer" or "non_peer"'
   end
   local s = inst.state
-  if s == "certified" then return true end
+  if s == "certified" then return supervised(inst, code) end
   local why
   if s == "grace" then
     why = string.format("this hire is not certified yet (grace period until %s, %s)", grace_end(inst), grace_basis(inst))
@@ -358,6 +394,22 @@ function P.assigns.emp_record_bill(inst, ev, ctx)
                non_peer = (b.non_peer or 0) + (kind == "non_peer" and 1 or 0) },
     last_bill = { code_type = kind, code = ev.data.code, on = ctx.today, service_on = ev.data.service_on or ctx.today },
   }
+end
+
+-- Seed 002 C.2: the supervisor (a supervision instance) linked to this peer's employment.
+function P.guards.emp_supervisor_valid(inst, ev)
+  local x = ev.data or {}
+  if not text(x.supervisor_id) then
+    return false, "give the id of the supervisor's supervision instance (supervisor_id)"
+  end
+  if x.supervisor_id == inst.data.supervisor_id then
+    return false, "this supervisor is already linked to this hire"
+  end
+  return true
+end
+
+function P.assigns.emp_record_supervisor(inst, ev, ctx)
+  return { supervisor_id = ev.data.supervisor_id, supervisor_since = ctx.today }
 end
 
 function P.assigns.emp_record_end(inst, ev, ctx)

@@ -92,6 +92,7 @@ P.params = {
   hire_grace_days = 90,                  -- EMP_1
   ehr_restore_hours = 48,                -- EMP_3
   supervisor_training_days = 60,         -- SUP_2 (a DHCS standard, seed 000: statewide)
+  peer_supervisor_required = false,      -- EMP_2 (seed 002 C.2): billing needs a supervisor linked to the hire
   -- Complaints and discipline (DIS_*)
   appeal_window_days = 30,               -- DIS_3
   complaint_ack_business_days = 5,       -- DIS_5
@@ -101,6 +102,6 @@ P.params = {
 }
 
 -- County-side timelines a county may set for itself; statewide certification rules are not overridable.
-P.overridable = { "hire_grace_days", "ehr_restore_hours" }
+P.overridable = { "hire_grace_days", "ehr_restore_hours", "peer_supervisor_required" }
 
 return P
