@@ -514,6 +514,14 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
                       wf->name);
         goto out_row;
     }
+    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
+        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
+        rc = cf__fail(&e->err, CF_EINVAL,
+                      "'policy_changed' is fired by the engine when a county's policy change is applied "
+                      "(certflow policy apply); it cannot be fired on instance %s",
+                      row.id);
+        goto out_row;
+    }
     if (in->from_caller) {
         /* The instance's own definition, and the one loaded now if it is newer. */
         rc = check_owned_fields(e, wf, in->event_data, "event data");

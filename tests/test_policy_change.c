@@ -1033,6 +1033,9 @@ static void test_EMP_1_apply_for_new_keeps_current_hires(void **state)
     wide again = {0};
     assert_int_equal(cf_policy_diff(s->e, "kern", s->proposal, collect_wide, &again), CF_OK);
     assert_int_equal(again.n, 0);
+    /* nor can a caller fire the engine's own event to bring Ana back */
+    cft_fire(s->e, s->ana, "policy_changed", NULL, CF_EINVAL);
+    assert_string_equal(cft_state(s->e, s->ana), "ehr_suspended");
     /* the pin cannot be given by an event (the workflow owns it) */
     cft_fire(s->e, s->bo, "bill", "{\"code_type\": \"peer\", \"policy_pins\": {\"hire_grace_days\": 400}}", CF_EINVAL);
 
