@@ -618,9 +618,10 @@ static int entry_row(void *ud, const cf__history_row *h)
     entry_scan *es = ud;
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
-    else if (strcmp(h->outcome, "applied") == 0 && strcmp(h->event, "policy_changed") != 0 &&
-             (strcmp(h->from_state, h->to_state) != 0 || reenters(es->wf, h->to_state, h->event)))
-        es->entered = h->effective_at;
+    else if (strcmp(h->outcome, "applied") == 0 &&
+             (strcmp(h->from_state, h->to_state) != 0 ||
+              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es->wf, h->to_state, h->event))))
+        es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
     return 0;
 }
 
@@ -714,8 +715,9 @@ static void timer_effect(examine *x, change *c, cf_time old_due, bool has_old, c
     else {
         long long by = (long long)(c->due > old_due ? c->due - old_due : old_due - c->due);
         bool days = by % 86400 == 0;
-        cf__buf_printf(&b, "the timer moves %s by %lld %s", c->due > old_due ? "later" : "earlier",
-                       days ? by / 86400 : by / 3600, days ? "days" : "hours");
+        long long n = days ? by / 86400 : by / 3600;
+        cf__buf_printf(&b, "the timer moves %s by %lld %s%s", c->due > old_due ? "later" : "earlier", n,
+                       days ? "day" : "hour", n == 1 ? "" : "s");
     }
     set_effect(x->pl, c, &b);
 }

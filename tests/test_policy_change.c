@@ -1120,6 +1120,49 @@ static void test_EMP_1_lowering_grace_falls_out_at_the_next_tick(void **state)
 }
 
 
+/* EMP_3: a change of ehr_restore_hours moves the restore deadline of a hire whose EHR access
+ * is being restored: the notification + the hours in force. */
+static void test_EMP_3_restore_hours_change_moves_the_restore_deadline(void **state)
+{
+    shipped *s = *state;
+    char cert[37], emp[37];
+    s->clock.now = cft_time("2025-01-02T17:00:00Z");
+    assert_int_equal(cf_instance_create(s->e, "certification", "kern", "{\"name\": \"Fay Wu\"}", "test", cert), CF_OK);
+    char data[200];
+    snprintf(data, sizeof data, "{\"name\": \"Fay Wu\", \"hired_on\": \"2025-01-01\", \"certification_id\": \"%s\"}",
+             cert);
+    assert_int_equal(cf_instance_create(s->e, "employment", "kern", data, "test", emp), CF_OK);
+    cft_fire(s->e, emp, "start", NULL, CF_OK);
+    uint64_t fired = 0;
+    s->clock.now = cft_time("2025-04-10T17:00:00Z");
+    assert_int_equal(cf_engine_tick(s->e, s->clock.now, &fired), CF_OK);
+    assert_string_equal(cft_state(s->e, emp), "ehr_suspended");
+    char from[200];
+    snprintf(from, sizeof from, "{\"from\": \"%s\", \"from_workflow\": \"certification\", \"from_state\": \"certified\"}",
+             cert);
+    cft_fire(s->e, emp, "certification_granted", from, CF_OK);
+    assert_string_equal(cft_state(s->e, emp), "ehr_restoring");
+    char *due = next_due(s->e, emp);
+    assert_string_equal(due, "2025-04-12T17:00:00Z"); /* notified + 48 hours */
+    free(due);
+    char *p24 = cft_write(s->dir, "kern_24h.lua", "return { params = { ehr_restore_hours = 24 } }\n");
+    wide w = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", p24, collect_wide, &w), CF_OK);
+    const wide_row *r = wfind(&w, "deadline", emp);
+    assert_non_null(r);
+    assert_string_equal(r->who, "Fay Wu");
+    assert_string_equal(r->new_value, "2025-04-11T17:00:00Z");
+    assert_string_equal(r->effect, "the timer moves earlier by 1 day");
+    assert_int_equal(cf_policy_apply(s->e, "kern", p24, "ann", NULL, NULL), CF_OK);
+    due = next_due(s->e, emp);
+    assert_string_equal(due, "2025-04-11T17:00:00Z");
+    free(due);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, emp, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"ehr_restore_by\":\"2025-04-11T17:00:00Z\""));
+    free(p24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1146,6 +1189,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_EMP_1_raising_grace_reaches_live_hires, shipped_setup, shipped_teardown),
         cmocka_unit_test_setup_teardown(test_EMP_1_apply_for_new_keeps_current_hires, shipped_setup, shipped_teardown),
         cmocka_unit_test_setup_teardown(test_EMP_1_lowering_grace_falls_out_at_the_next_tick, shipped_setup,
+                                        shipped_teardown),
+        cmocka_unit_test_setup_teardown(test_EMP_3_restore_hours_change_moves_the_restore_deadline, shipped_setup,
                                         shipped_teardown),
     };
     int failed = cmocka_run_group_tests_name("fixture workflow", tests, NULL, NULL);
