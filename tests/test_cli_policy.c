@@ -17,6 +17,7 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -120,17 +121,24 @@ static void shipped_hire(const char *dir, const char *name, const char *hired_on
 static char *make_shipped_folder(void)
 {
     char *dir = cft_tmpdir();
-    static const char *const wfs[] = {"certification", "employment", "supervision", "complaint", "scholarship"};
-    for (size_t i = 0; i < sizeof wfs / sizeof *wfs; i++) {
-        char src[512], name[128];
-        snprintf(src, sizeof src, "%s/workflows/%s.lua", CF_SOURCE_DIR, wfs[i]);
-        snprintf(name, sizeof name, "workflows/%s.lua", wfs[i]);
-        copy_file(src, dir, name);
-        snprintf(src, sizeof src, "%s/lua/policy/%s.lua", CF_SOURCE_DIR, wfs[i]);
-        snprintf(name, sizeof name, "lua/policy/%s.lua", wfs[i]);
-        copy_file(src, dir, name);
+    /* every file of the shipped workflows/ and lua/policy/, whatever they are */
+    static const char *const folders[] = {"workflows", "lua/policy"};
+    for (size_t f = 0; f < 2; f++) {
+        char src_dir[512];
+        snprintf(src_dir, sizeof src_dir, "%s/%s", CF_SOURCE_DIR, folders[f]);
+        DIR *d = opendir(src_dir);
+        assert_non_null(d);
+        for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+            size_t n = strlen(ent->d_name);
+            if (ent->d_name[0] == '.' || n < 5 || strcmp(ent->d_name + n - 4, ".lua") != 0)
+                continue;
+            char src[1024], name[512];
+            snprintf(src, sizeof src, "%s/%s", src_dir, ent->d_name);
+            snprintf(name, sizeof name, "%s/%s", folders[f], ent->d_name);
+            copy_file(src, dir, name);
+        }
+        closedir(d);
     }
-    copy_file(CF_SOURCE_DIR "/lua/policy/state.lua", dir, "lua/policy/state.lua");
     free(cft_write(dir, "proposed/kern.lua", "return { params = { hire_grace_days = 120 } }\n"));
     shipped_hire(dir, "Dee Moss", "2024-12-02", "2024-12-02T17:00:00Z");
     shipped_hire(dir, "Ana Ruiz", "2025-01-01", "2025-01-02T17:00:00Z");
