@@ -58,6 +58,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                               "check the history against an anchor printed by verify --anchor (the text or a file)"},
     [CLI_OPT_KEY_FILE] = {"key-file", 0, 1, CLI_MAX_PATH, "FILE",
                           "sign the anchor (or check its signature) with the key held in FILE (HMAC-SHA256)"},
+    [CLI_OPT_FOR] = {"for", 0, 1, CLI_MAX_NAME, "all|new",
+                     "who a policy change is for: all live instances (default), or only instances it does not move now"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -128,16 +130,23 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "See docs/reliability.md for what this proves and what it cannot.",
                         1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
-    [CLI_CMD_POLICY] = {"policy", 2, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
-                        "certflow policy diff|apply --county COUNTY FILE [--actor NAME] | policy test DIR",
-                        "see what a county policy change does, apply it, or run policy test cases",
+    [CLI_CMD_POLICY] = {"policy", 1, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_FOR), 0,
+                        "certflow policy diff|apply --county COUNTY FILE [--for all|new] [--actor NAME] | policy "
+                        "log [--county COUNTY] | policy test DIR",
+                        "see what a county policy change does, apply it, list the changes applied, or run policy "
+                        "test cases",
                         "diff lists the parameters the overlay FILE changes for COUNTY and every live\n"
-                        "instance of the county whose pending deadlines or eligibility (guards of the\n"
-                        "events out of its state) it would change, old and new; it writes nothing.\n"
-                        "apply does the same in one transaction: moves those timers, adds a\n"
-                        "policy_changed history row to each affected instance, then installs FILE as\n"
+                        "instance of the county whose pending deadlines, eligibility (guards of the\n"
+                        "events out of its state) or state it would change: who, old and new, and what\n"
+                        "apply would do; it writes nothing. apply does it in one transaction: moves\n"
+                        "those timers, fires policy_changed where the workflow takes it (a hire back\n"
+                        "inside a longer grace period returns to grace), adds one policy_changed\n"
+                        "history row to each affected instance, logs the change, then installs FILE as\n"
                         "<policies>/counties/COUNTY.lua; a FILE that does not load changes nothing\n"
-                        "(exit 4). test runs the policy test cases (*.lua data files) in DIR against\n"
+                        "(exit 4). --for new keeps the instances the change would move on the old\n"
+                        "values (pinned in their data, recorded); --for all (the default) moves them.\n"
+                        "log lists the changes applied: when, by whom, county, overlay hash, --for and\n"
+                        "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR against\n"
                         "the workflows and policies, one line per case (PASS, or FAIL with expected\n"
                         "and got); exit 4 if any fails. To test a proposed overlay, copy the policy\n"
                         "folder, put it there and pass --policies COPY. See docs/administrators.md.",

@@ -75,6 +75,7 @@ typedef enum cli_opt {
     CLI_OPT_ANCHOR,       /* verify --anchor */
     CLI_OPT_SINCE_ANCHOR, /* verify --since-anchor FILE|TEXT */
     CLI_OPT_KEY_FILE,     /* verify --key-file FILE */
+    CLI_OPT_FOR,
     CLI_OPT__COUNT
 } cli_opt;
 

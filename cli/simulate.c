@@ -778,15 +778,27 @@ static int employer_act(sim *s, person *p)
         int certified = strcmp(s->state, "certified") == 0 && *number;
         char program[96];
         snprintf(program, sizeof program, "%s peer services", COUNTIES[p->county].name);
-        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s}", "name", p->name, "hired_on", date_str(s->day, d1),
-                              "certification_id", p->id, "program", program, "position", "Peer Support Specialist");
+        /* EMP_2: most peer positions are in specialty mental health, some in DMC-ODS */
+        int smhs = chance(&p->r, 75);
+        json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "name", p->name, "hired_on", date_str(s->day, d1),
+                              "certification_id", p->id, "program", program, "program_type",
+                              smhs ? "smhs" : "dmc_ods", "position", "Peer Support Specialist");
         if (create(s, "employment", p->county, d, "county", p->emp_id) < 0)
             return -1;
         json_t *start = certified ? json_pack("{s:s}", "certification_number", number) : NULL;
         if (fire(s, p->emp_id, "start", start, "county") < 0)
             return -1;
+        /* seed 002 C.2: the hire's supervisor, one of the county's (where there is one) */
+        for (size_t i = 0; i < s->nsups; i++) {
+            if (s->sups[i].id[0] && s->sups[i].county == p->county) {
+                if (fire(s, p->emp_id, "assign_supervisor", json_pack("{s:s}", "supervisor_id", s->sups[i].id),
+                         "county") < 0)
+                    return -1;
+                break;
+            }
+        }
         p->emp_next = s->day + between(&p->r, 20, 45);
-        if (!certified && chance(&p->r, 40)) { /* EMP_2: Other Qualified Provider criteria */
+        if (!certified && smhs && chance(&p->r, 40)) { /* EMP_2: Other Qualified Provider criteria (SMHS) */
             p->oqp = 1;
             json_t *o = json_pack("{s:s, s:s}", "recorded_by", "program manager", "criteria", "OPOH Section M");
             if (fire(s, p->emp_id, "record_oqp", o, "county") < 0)

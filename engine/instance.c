@@ -504,7 +504,8 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     if (rc != CF_OK)
         return rc;
     /* Never write over a change made outside certflow (verify.c). */
-    rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
+    if (!in->audited)
+        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
     if (rc != CF_OK)
         goto out_row;
     chain_begin(e, in, row.id, row.version + 1);
@@ -518,6 +519,14 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         rc = cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
                       wf->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
                       wf->name);
+        goto out_row;
+    }
+    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
+        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
+        rc = cf__fail(&e->err, CF_EINVAL,
+                      "'policy_changed' is fired by the engine when a county's policy change is applied "
+                      "(certflow policy apply); it cannot be fired on instance %s",
+                      row.id);
         goto out_row;
     }
     if (in->from_caller) {
@@ -712,7 +721,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -781,7 +790,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;

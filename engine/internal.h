@@ -613,6 +613,8 @@ typedef struct cf__fire_in {
     int64_t chain_count;
     const struct cf__timer_row *timer; /* the timer that fired it (at effective_at), or NULL */
     bool from_caller;       /* cf_instance_fire: fields the workflow owns are refused */
+    bool audited;           /* the caller already compared the instance with its newest history row
+                             * (cf_policy_apply, before releasing pins in its data) */
 } cf__fire_in;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
@@ -641,6 +643,19 @@ int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_f
  * hash, as history rows record it); a text already kept is left as it is. */
 int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
                               const char *source, cf_time now, const char *actor, cf__err *err);
+/* One row of the log of applied policy changes (table policy_change, schema 4). */
+typedef struct cf__policy_log_row {
+    int64_t seq;
+    cf_time at;
+    const char *actor, *county, *overlay_hash, *old_policy_hash, *new_policy_hash, *applies_to;
+    int64_t instances;
+    const char *params; /* JSON text */
+} cf__policy_log_row;
+/* Append a row (seq is chosen by the store). */
+int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__err *err);
+/* The rows of county (NULL: all), oldest first; rows valid only during the callback. */
+typedef int (*cf__policy_log_fn)(void *ud, const cf__policy_log_row *row);
+int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);
 
 /* ===== plugin.c: the plugin host (dlopen, ABI check, registry, host table) ===== */
 

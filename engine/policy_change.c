@@ -249,11 +249,15 @@ static int load_data_file(const char *path, json_t **out, cf__err *err)
 
 enum { OP_NONE = 0, OP_MOVE, OP_REMOVE, OP_ADD };
 
+#define POLICY_EVENT "policy_changed" /* the event apply records, and fires where a workflow takes it */
+
 typedef struct change {
     char *kind, *instance_id, *workflow, *state, *name, *event, *old_value, *new_value;
+    char *who, *county, *effect;
     int op;           /* deadline rows: what apply does to the timer */
     int64_t timer_id; /* OP_MOVE, OP_REMOVE */
     cf_time due;      /* OP_MOVE, OP_ADD */
+    bool fire;        /* every row of an instance on which apply fires POLICY_EVENT */
 } change;
 
 typedef struct plan {
@@ -261,6 +265,7 @@ typedef struct plan {
     size_t n, cap;
     size_t instances; /* live instances examined */
     size_t affected;  /* instances with a deadline or eligibility change */
+    bool for_new;     /* applies_to "new" */
     bool oom;
 } plan;
 
@@ -276,6 +281,9 @@ static void plan_free(plan *pl)
         free(c->event);
         free(c->old_value);
         free(c->new_value);
+        free(c->who);
+        free(c->county);
+        free(c->effect);
     }
     free(pl->items);
     memset(pl, 0, sizeof *pl);
@@ -309,6 +317,27 @@ static change *plan_add(plan *pl, const char *kind, const char *id, const char *
         (new_value && !c->new_value))
         pl->oom = true;
     return c;
+}
+
+/* Drop the rows [from, pl->n) (an instance's rows that "new" replaces by pins). */
+static void plan_truncate(plan *pl, size_t from)
+{
+    plan tail = {pl->items + from, pl->n - from, 0, 0, 0, false, false};
+    for (size_t i = 0; i < tail.n; i++) {
+        change *c = &tail.items[i];
+        free(c->kind);
+        free(c->instance_id);
+        free(c->workflow);
+        free(c->state);
+        free(c->name);
+        free(c->event);
+        free(c->old_value);
+        free(c->new_value);
+        free(c->who);
+        free(c->county);
+        free(c->effect);
+    }
+    pl->n = from;
 }
 
 static void time_text(cf_time t, char buf[32])
@@ -589,9 +618,10 @@ static int entry_row(void *ud, const cf__history_row *h)
     entry_scan *es = ud;
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
-    else if (strcmp(h->outcome, "applied") == 0 && strcmp(h->event, "policy_changed") != 0 &&
-             (strcmp(h->from_state, h->to_state) != 0 || reenters(es->wf, h->to_state, h->event)))
-        es->entered = h->effective_at;
+    else if (strcmp(h->outcome, "applied") == 0 &&
+             (strcmp(h->from_state, h->to_state) != 0 ||
+              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es->wf, h->to_state, h->event))))
+        es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
     return 0;
 }
 
@@ -633,12 +663,68 @@ typedef struct examine {
     cf_engine *e;
     cf__policy *cand;
     plan *pl;
-    json_t *empty; /* {} as event data */
+    json_t *empty;   /* {} as event data */
+    json_t *changed; /* {parameter: {"old": value, "new": value}} for the county */
+    cf_time now;
 } examine;
+
+/* "Ana Ruiz", else "CMPSS-000123", else "": who an instance is about. */
+static const char *who_of(json_t *data)
+{
+    const char *name = json_string_value(json_object_get(data, "name"));
+    if (name && *name)
+        return name;
+    const char *number = json_string_value(json_object_get(data, "certification_number"));
+    return number ? number : "";
+}
+
+/* Set who, county and effect (may be NULL) on the rows [from, pl->n). */
+static void describe(plan *pl, size_t from, const char *who, const char *county)
+{
+    for (size_t i = from; i < pl->n; i++) {
+        change *c = &pl->items[i];
+        if (!c->who && !(c->who = cf__strdup(who)))
+            pl->oom = true;
+        if (!c->county && !(c->county = cf__strdup(county)))
+            pl->oom = true;
+    }
+}
+
+static void set_effect(plan *pl, change *c, cf__buf *b)
+{
+    if (!c || b->oom) {
+        pl->oom = pl->oom || b->oom;
+        cf__buf_free(b);
+        return;
+    }
+    c->effect = b->data;
+    b->data = NULL;
+    cf__buf_free(b);
+}
+
+/* What apply does to one timer, in a sentence. */
+static void timer_effect(examine *x, change *c, cf_time old_due, bool has_old, const char *event)
+{
+    cf__buf b = {0};
+    if (c->op == OP_REMOVE)
+        cf__buf_printf(&b, "the timer is removed: '%s' will not fire", event);
+    else if (c->due <= x->now)
+        cf__buf_printf(&b, "due already under the new policy: '%s' fires at the next tick", event);
+    else if (c->op == OP_ADD || !has_old)
+        cf__buf_printf(&b, "a timer is added: '%s' fires then", event);
+    else {
+        long long by = (long long)(c->due > old_due ? c->due - old_due : old_due - c->due);
+        bool days = by % 86400 == 0;
+        long long n = days ? by / 86400 : by / 3600;
+        cf__buf_printf(&b, "the timer moves %s by %lld %s%s", c->due > old_due ? "later" : "earlier", n,
+                       days ? "day" : "hour", n == 1 ? "" : "s");
+    }
+    set_effect(x->pl, c, &b);
+}
 
 /* Deadline rows for the instance's pending (and would-be) timers. */
 static int examine_timers(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data,
-                          bool *touched)
+                          json_t *data_new, bool *touched)
 {
     cf_engine *e = x->e;
     pending_list timers = {0};
@@ -666,6 +752,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             has_old = pend != NULL;
             old_due = pend ? pend->due : 0;
         }
+        call.data = data_new;
         rc = deadline_under(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
         if (rc != CF_OK) {
             cf__err_prefix(&e->err, "instance %s (%s, state %s), timer '%s', with the proposed overlay", row->id,
@@ -695,21 +782,22 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
         c->op = op;
         c->timer_id = pend ? pend->id : 0;
         c->due = new_due;
+        timer_effect(x, c, pend ? pend->due : 0, pend != NULL, wf->events[td->event]);
         *touched = true;
     }
     pending_free(&timers);
     return rc;
 }
 
-/* Eligibility rows: guards of transitions out of the state whose verdict changes. */
+/* Eligibility rows: guards of transitions out of the state whose verdict changes
+ * (POLICY_EVENT's are not: what it would do is a "state" row, see examine_event). */
 static int examine_guards(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data,
-                          bool *touched)
+                          json_t *data_new, bool *touched)
 {
     cf_engine *e = x->e;
-    cf_time now = cf_engine_now(e);
     for (int t = 0; t < wf->ntrans; t++) {
         const cf__transition *tr = &wf->trans[t];
-        if (tr->from != s)
+        if (tr->from != s || strcmp(wf->events[tr->event], POLICY_EVENT) == 0)
             continue;
         for (int g = 0; g < tr->nguards; g++) {
             const cf__fnref *gr = &tr->guards[g];
@@ -725,8 +813,9 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
             if (seen)
                 continue;
             const char *event = wf->events[tr->event];
-            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, now, row->serial};
+            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, x->now, row->serial};
             char *before = verdict(e->policy, gr->name, &call);
+            call.data = data_new;
             char *after = verdict(x->cand, gr->name, &call);
             if (!before || !after) {
                 free(before);
@@ -734,7 +823,12 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
                 return cf__fail(&e->err, CF_ENOMEM, "out of memory");
             }
             if (strcmp(before, after) != 0) {
-                plan_add(x->pl, "eligibility", row->id, wf->name, row->state, gr->name, event, before, after);
+                change *c = plan_add(x->pl, "eligibility", row->id, wf->name, row->state, gr->name, event, before,
+                                     after);
+                cf__buf b = {0};
+                cf__buf_printf(&b, "'%s' %s", event,
+                               strcmp(after, "ok") == 0 ? "passes this guard from now on" : "no longer passes this guard");
+                set_effect(x->pl, c, &b);
                 *touched = true;
             }
             free(before);
@@ -742,6 +836,173 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
         }
     }
     return x->pl->oom ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+}
+
+/* What the workflow's POLICY_EVENT would do under the new policy: *fire when a
+ * transition on it passes its guards now. A transition to another state is a
+ * "state" row (with the deadlines the new state would set). */
+static int examine_event(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data_new,
+                         bool *touched, bool *fire)
+{
+    cf_engine *e = x->e;
+    *fire = false;
+    int ev = cf__workflow_event(wf, POLICY_EVENT);
+    if (ev < 0)
+        return CF_OK;
+    const cf__transition *chosen = NULL;
+    cf__call call = {row->county, row->id, wf->name, row->state, data_new, POLICY_EVENT, x->empty, DIFF_ACTOR, x->now,
+                     row->serial};
+    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
+        const cf__transition *tr = &wf->trans[i];
+        bool all = true;
+        for (int g = 0; g < tr->nguards && all; g++) {
+            const cf__fnref *gr = &tr->guards[g];
+            int fn = gr->kind == CF__FN_POLICY ? cf__policy_find(x->cand, CF__ROLE_GUARD, gr->name) : -1;
+            bool ok = false;
+            char *reason = NULL;
+            if (fn >= 0) {
+                int rc = cf__policy_guard(x->cand, fn, &call, &ok, &reason, &e->err);
+                free(reason);
+                if (rc != CF_OK) {
+                    cf__err_prefix(&e->err, "instance %s (%s, state %s), event '%s', with the proposed overlay",
+                                   row->id, wf->name, row->state, POLICY_EVENT);
+                    return rc;
+                }
+            }
+            all = ok; /* a guard the preview cannot ask (a plugin's) holds the transition back */
+        }
+        if (all)
+            chosen = tr;
+    }
+    if (!chosen)
+        return CF_OK;
+    *fire = true;
+    if (chosen->to == s && !chosen->reenter)
+        return CF_OK;
+    const cf__state *to = &wf->states[chosen->to];
+    change *c = plan_add(x->pl, "state", row->id, wf->name, row->state, to->name, POLICY_EVENT, row->state, to->name);
+    cf__buf b = {0};
+    cf__buf_printf(&b, "moves from '%s' to '%s' (event '%s', recorded in the history)", row->state, to->name,
+                   POLICY_EVENT);
+    set_effect(x->pl, c, &b);
+    *touched = true;
+    /* The timers entering the new state schedules (apply's fire schedules them). */
+    call.state = to->name;
+    call.event = NULL;
+    call.event_data = NULL;
+    call.actor = NULL;
+    for (int i = 0; i < to->ntimers; i++) {
+        const cf__timer_def *td = &to->timers[i];
+        if (td->after.kind != CF__FN_POLICY)
+            continue;
+        bool has = false;
+        cf_time due = 0;
+        int rc = deadline_under(x->cand, td->after.name, &call, &has, &due, &e->err);
+        if (rc != CF_OK)
+            return rc;
+        if (!has)
+            continue;
+        char text[32];
+        time_text(due, text);
+        change *d = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
+                             "none", text);
+        if (!d)
+            break;
+        d->op = OP_NONE; /* scheduled by the transition itself */
+        d->due = due;
+        cf__buf tb = {0};
+        cf__buf_printf(&tb, "set on entering '%s': '%s' fires then", to->name, wf->events[td->event]);
+        set_effect(x->pl, d, &tb);
+    }
+    return x->pl->oom ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+}
+
+/* The pins (data.policy_pins) of the changed parameters the instance holds. */
+static json_t *held_pins(examine *x, json_t *data)
+{
+    json_t *pins = json_object_get(data, "policy_pins"), *out = json_object();
+    const char *key;
+    json_t *v;
+    if (out && json_is_object(pins))
+        json_object_foreach(pins, key, v) if (json_object_get(x->changed, key)) json_object_set(out, key, v);
+    return out;
+}
+
+static char *value_text(json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+}
+
+/* One instance: its rows, its pins, whether apply fires POLICY_EVENT on it. */
+static int examine_instance(examine *x, const cf__instance_row *row, const cf__workflow *wf, int s, json_t *data)
+{
+    plan *pl = x->pl;
+    size_t mark = pl->n;
+    json_t *held = held_pins(x, data);
+    json_t *data_new = pl->for_new ? json_incref(data) : json_deep_copy(data);
+    if (!held || !data_new) {
+        json_decref(held);
+        json_decref(data_new);
+        return cf__fail(&x->e->err, CF_ENOMEM, "out of memory");
+    }
+    const char *key;
+    json_t *v;
+    if (!pl->for_new) {
+        /* "all": the new values reach pinned instances too, releasing their pins */
+        json_t *pins = json_object_get(data_new, "policy_pins");
+        json_object_foreach(held, key, v) json_object_del(pins, key);
+        if (json_is_object(pins) && json_object_size(pins) == 0)
+            json_object_del(data_new, "policy_pins");
+    }
+    bool touched = false, fire = false;
+    int rc = examine_timers(x, row, wf, s, data, data_new, &touched);
+    if (rc == CF_OK)
+        rc = examine_guards(x, row, wf, s, data, data_new, &touched);
+    if (rc == CF_OK)
+        rc = examine_event(x, row, wf, s, data_new, &touched, &fire);
+    if (rc == CF_OK && !pl->for_new) {
+        json_object_foreach(held, key, v)
+        {
+            char *old = value_text(v), *now = value_text(json_object_get(json_object_get(x->changed, key), "new"));
+            change *c = old && now ? plan_add(pl, "pin", row->id, wf->name, row->state, key, NULL, old, now) : NULL;
+            cf__buf b = {0};
+            cf__buf_printf(&b, "released from %s = %s: takes the county's new value %s", key, old ? old : "?",
+                           now ? now : "?");
+            set_effect(pl, c, &b);
+            free(old);
+            free(now);
+            touched = true;
+        }
+    } else if (rc == CF_OK && touched) {
+        /* "new": this instance keeps the old values; nothing of it moves */
+        plan_truncate(pl, mark);
+        fire = false;
+        json_object_foreach(x->changed, key, v)
+        {
+            if (json_object_get(held, key))
+                continue;
+            char *old = value_text(json_object_get(v, "old")), *now = value_text(json_object_get(v, "new"));
+            change *c = old && now ? plan_add(pl, "pin", row->id, wf->name, row->state, key, NULL, old, old) : NULL;
+            cf__buf b = {0};
+            cf__buf_printf(&b, "stays on %s = %s (pinned; the new value %s is for instances it does not move now)",
+                           key, old ? old : "?", now ? now : "?");
+            set_effect(pl, c, &b);
+            free(old);
+            free(now);
+        }
+        touched = pl->n > mark;
+    }
+    if (rc == CF_OK && touched) {
+        pl->affected++;
+        describe(pl, mark, who_of(data), row->county);
+        for (size_t i = mark; i < pl->n; i++)
+            pl->items[i].fire = fire;
+    }
+    json_decref(held);
+    json_decref(data_new);
+    if (rc == CF_OK && pl->oom)
+        rc = cf__fail(&x->e->err, CF_ENOMEM, "out of memory");
+    return rc;
 }
 
 /* Every change cand makes for county, into pl (which starts with the policy and param rows). */
@@ -752,12 +1013,22 @@ static int make_plan(cf_engine *e, cf__policy *cand, const char *county, const c
     int rc = diff_params(e, cand, county, overlay_path, pl);
     if (rc != CF_OK)
         return rc;
+    examine x = {e, cand, pl, json_object(), json_object(), cf_engine_now(e)};
+    for (size_t i = 1; x.changed && i < pl->n; i++) {
+        const change *c = &pl->items[i];
+        json_t *o = json_loads(c->old_value, JSON_DECODE_ANY, NULL), *n = json_loads(c->new_value, JSON_DECODE_ANY, NULL);
+        if (o && n)
+            json_object_set_new(x.changed, c->name, json_pack("{s:o, s:o}", "old", o, "new", n));
+        else {
+            json_decref(o);
+            json_decref(n);
+        }
+    }
     inst_list insts = {0};
     rc = cf__store_instance_list(e->store, NULL, NULL, county, collect_instance, &insts, &e->err);
     if (rc == CF_OK && insts.oom)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory listing the instances of %s", county);
-    examine x = {e, cand, pl, json_object()};
-    if (!x.empty && rc == CF_OK)
+    if ((!x.empty || !x.changed) && rc == CF_OK)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     for (size_t i = 0; rc == CF_OK && i < insts.n; i++) {
         const cf__instance_row *row = &insts.rows[i];
@@ -775,17 +1046,11 @@ static int make_plan(cf_engine *e, cf__policy *cand, const char *county, const c
             rc = cf__fail(&e->err, CF_EJSON, "instance %s has malformed stored data: %s", row->id, jerr.text);
             break;
         }
-        bool touched = false;
-        rc = examine_timers(&x, row, wf, s, data, &touched);
-        if (rc == CF_OK)
-            rc = examine_guards(&x, row, wf, s, data, &touched);
+        rc = examine_instance(&x, row, wf, s, data);
         json_decref(data);
-        if (touched)
-            pl->affected++;
-        if (rc == CF_OK && pl->oom)
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     json_decref(x.empty);
+    json_decref(x.changed);
     inst_list_free(&insts);
     return rc;
 }
@@ -794,8 +1059,8 @@ static void report(const plan *pl, cf_policy_change_fn fn, void *ud)
 {
     for (size_t i = 0; fn && i < pl->n; i++) {
         const change *c = &pl->items[i];
-        cf_policy_change out = {sizeof out,  c->kind,  c->instance_id, c->workflow,  c->state,
-                                c->name,     c->event, c->old_value,   c->new_value};
+        cf_policy_change out = {sizeof out, c->kind,      c->instance_id, c->workflow, c->state, c->name,
+                                c->event,   c->old_value, c->new_value,   c->who,      c->county, c->effect};
         if (fn(ud, &out) != 0)
             break;
     }
@@ -817,12 +1082,32 @@ static int check_args(cf_engine *e, const char *county, const char *overlay_path
     return CF_OK;
 }
 
-int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, cf_policy_change_fn fn, void *ud)
+/* "all" (also for NULL) or "new"; anything else is refused. */
+static int check_for(cf_engine *e, const char *applies_to, bool *for_new, const char *fname)
+{
+    *for_new = false;
+    if (!applies_to || strcmp(applies_to, "all") == 0)
+        return CF_OK;
+    if (strcmp(applies_to, "new") == 0) {
+        *for_new = true;
+        return CF_OK;
+    }
+    return cf__fail(&e->err, CF_EINVAL,
+                    "%s: a change applies to \"all\" (every live instance takes the new values) or \"new\" "
+                    "(instances it would move keep the old ones); got \"%.40s\"",
+                    fname, applies_to);
+}
+
+int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_path, const char *applies_to,
+                       cf_policy_change_fn fn, void *ud)
 {
     int rc = cf__engine_usable(e);
     if (rc != CF_OK)
         return rc;
+    bool for_new = false;
     rc = check_args(e, county, overlay_path, "cf_policy_diff");
+    if (rc == CF_OK)
+        rc = check_for(e, applies_to, &for_new, "cf_policy_diff");
     if (rc != CF_OK)
         return rc;
     cf__policy *cand = NULL;
@@ -830,6 +1115,7 @@ int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, c
     if (rc != CF_OK)
         return rc;
     plan pl = {0};
+    pl.for_new = for_new;
     rc = make_plan(e, cand, county, overlay_path, &pl);
     if (rc == CF_OK)
         report(&pl, fn, ud);
@@ -838,11 +1124,70 @@ int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, c
     return rc;
 }
 
+int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, cf_policy_change_fn fn, void *ud)
+{
+    return cf_policy_diff_for(e, county, overlay_path, NULL, fn, ud);
+}
+
 /* ---- applying ---- */
 
-/* Append the instance's "policy_changed" row covering changes [from, to) of pl. */
+/* The history row data of the change to one instance: rows [from, to) of pl. */
+static char *record_text(const plan *pl, size_t from, size_t to, const char *county, const char *old_hash,
+                         const char *new_hash, json_t *params)
+{
+    json_t *changes = json_array();
+    for (size_t i = from; changes && i < to; i++) {
+        const change *c = &pl->items[i];
+        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", c->kind, "name", c->name,
+                                                 "event", c->event ? c->event : "", "old", c->old_value, "new",
+                                                 c->new_value, "effect", c->effect ? c->effect : ""));
+    }
+    json_t *data = changes ? json_pack("{s:s, s:s, s:s, s:o, s:O, s:s}", "county", county, "old_policy_hash",
+                                       old_hash, "new_policy_hash", new_hash, "changes", changes, "params", params,
+                                       "for", pl->for_new ? "new" : "all")
+                           : NULL;
+    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    json_decref(data);
+    return text;
+}
+
+/* The instance's data with the pin rows [from, to) of pl: "new" pins the value kept,
+ * "all" releases it. NULL when no pin row is there (*changed false). */
+static int pin_data(const plan *pl, size_t from, size_t to, const char *stored, char **out, cf__err *err)
+{
+    *out = NULL;
+    bool any = false;
+    for (size_t i = from; i < to && !any; i++)
+        any = strcmp(pl->items[i].kind, "pin") == 0;
+    if (!any)
+        return CF_OK;
+    json_t *data = json_loads(stored, 0, NULL);
+    json_t *pins = json_object_get(data, "policy_pins");
+    if (data && !json_is_object(pins)) {
+        pins = json_object();
+        json_object_set_new(data, "policy_pins", pins);
+    }
+    for (size_t i = from; data && pins && i < to; i++) {
+        const change *c = &pl->items[i];
+        if (strcmp(c->kind, "pin") != 0)
+            continue;
+        if (pl->for_new)
+            json_object_set_new(pins, c->name, json_loads(c->old_value, JSON_DECODE_ANY, NULL));
+        else
+            json_object_del(pins, c->name);
+    }
+    if (data && json_object_size(pins) == 0)
+        json_object_del(data, "policy_pins");
+    *out = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    json_decref(data);
+    return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory recording the policy change");
+}
+
+/* Append the instance's "policy_changed" row covering changes [from, to) of pl,
+ * or, when the workflow takes the event now, fire it (under cand) as that row. */
 static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to, const char *county,
-                           const char *actor, const char *old_hash, const char *new_hash, json_t *params)
+                           const char *actor, const char *old_hash, const char *new_hash, json_t *params,
+                           cf__policy *cand)
 {
     const change *first = &pl->items[from];
     cf__instance_row row;
@@ -853,23 +1198,36 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
         cf__instance_row_clear(&row);
         return rc;
     }
-    json_t *changes = json_array();
-    for (size_t i = from; changes && i < to; i++) {
-        const change *c = &pl->items[i];
-        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s}", "kind", c->kind, "name", c->name,
-                                                 "event", c->event ? c->event : "", "old", c->old_value, "new",
-                                                 c->new_value));
-    }
-    json_t *data = changes ? json_pack("{s:s, s:s, s:s, s:o, s:O}", "county", county, "old_policy_hash", old_hash,
-                                       "new_policy_hash", new_hash, "changes", changes, "params", params)
-                           : NULL;
-    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    json_decref(data);
-    if (!text) {
-        cf__instance_row_clear(&row);
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory recording the policy change");
+    char *text = record_text(pl, from, to, county, old_hash, new_hash, params);
+    char *pinned = NULL;
+    if (!text)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory recording the policy change");
+    if (rc == CF_OK)
+        rc = pin_data(pl, from, to, row.data, &pinned, &e->err);
+    if (rc == CF_OK && pinned) {
+        free(row.data);
+        row.data = pinned;
+        pinned = NULL;
+        if (first->fire) /* the fire reads the stored data: released pins first */
+            rc = cf__store_instance_update(e->store, &row, &e->err);
     }
     cf_time now = cf_engine_now(e);
+    if (rc == CF_OK && first->fire) {
+        json_t *evdata = json_loads(text, 0, NULL);
+        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true};
+        cf_fire_result res = CF_FIRE_RESULT_INIT;
+        cf__policy *was = e->policy;
+        e->policy = cand; /* decided, scheduled and recorded under the new policy */
+        rc = evdata ? cf__fire_locked(e, &in, &res) : cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        e->policy = was;
+        json_decref(evdata);
+        if (rc == CF_REJECTED)
+            rc = cf__fail(&e->err, CF_ECONFLICT, "instance %s refused '%s' that the preview passed; nothing was "
+                          "changed, run the change again", row.id, POLICY_EVENT);
+        free(text);
+        cf__instance_row_clear(&row);
+        return rc;
+    }
     cf__history_row h;
     memset(&h, 0, sizeof h);
     h.number = row.version + 1;
@@ -877,7 +1235,7 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     h.at = now;
     h.effective_at = now;
     h.actor = actor;
-    h.event = "policy_changed";
+    h.event = POLICY_EVENT;
     h.data = text;
     h.outcome = "applied";
     h.from_state = row.state;
@@ -887,12 +1245,14 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     h.def_hash = row.def_hash;
     h.result_data = row.data; /* what the row leaves behind, for verify */
     h.result_county = row.county;
-    rc = cf__audit_append(e->store, &h, &e->err);
+    if (rc == CF_OK)
+        rc = cf__audit_append(e->store, &h, &e->err);
     if (rc == CF_OK) {
-        row.version = h.number; /* state, data and updated_at stay as they are */
+        row.version = h.number; /* state and updated_at stay as they are; data only gains or loses pins */
         rc = cf__store_instance_update(e->store, &row, &e->err);
     }
     free(text);
+    free(pinned);
     cf__instance_row_clear(&row);
     return rc;
 }
@@ -923,16 +1283,37 @@ static int write_changes(cf_engine *e, const plan *pl, const char *county, const
                 rc = cf__store_timer_add(e->store, c->instance_id, c->state, c->name, c->event, c->due, &e->err);
         }
         if (rc == CF_OK)
-            rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params);
+            rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params, cand);
         i = end;
     }
-    json_decref(params);
-    if (rc == CF_OK) {
-        char overlay_hash[CF__HASH_HEX];
-        cf__sha256_hex(overlay_text, strlen(overlay_text), overlay_hash);
+    char overlay_hash[CF__HASH_HEX];
+    cf__sha256_hex(overlay_text, strlen(overlay_text), overlay_hash);
+    if (rc == CF_OK)
         rc = cf__store_policy_text_put(e->store, cf__policy_hash(cand, county), county, overlay_hash, overlay_text,
                                        cf_engine_now(e), actor, &e->err);
+    /* the log keeps the values as JSON values (90, not "90") */
+    json_t *logged = json_array();
+    size_t k;
+    json_t *p;
+    json_array_foreach(params, k, p)
+    {
+        json_t *o = json_loads(json_string_value(json_object_get(p, "old")), JSON_DECODE_ANY, NULL);
+        json_t *n = json_loads(json_string_value(json_object_get(p, "new")), JSON_DECODE_ANY, NULL);
+        json_array_append_new(logged, json_pack("{s:O, s:o?, s:o?}", "name", json_object_get(p, "name"), "old", o,
+                                                "new", n));
     }
+    char *ptext = rc == CF_OK && logged ? json_dumps(logged, JSON_COMPACT) : NULL;
+    json_decref(logged);
+    if (rc == CF_OK && !ptext)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    if (rc == CF_OK) {
+        cf__policy_log_row log = {0,        cf_engine_now(e), actor,    county, overlay_hash,
+                                  old_hash, new_hash,         pl->for_new ? "new" : "all", (int64_t)pl->affected,
+                                  ptext};
+        rc = cf__store_policy_log_add(e->store, &log, &e->err);
+    }
+    free(ptext);
+    json_decref(params);
     return rc;
 }
 
@@ -991,12 +1372,21 @@ static void sync_dir(const char *dir)
 int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, const char *actor,
                     cf_policy_change_fn fn, void *ud)
 {
+    return cf_policy_apply_for(e, county, overlay_path, actor, NULL, fn, ud);
+}
+
+int cf_policy_apply_for(cf_engine *e, const char *county, const char *overlay_path, const char *actor,
+                        const char *applies_to, cf_policy_change_fn fn, void *ud)
+{
     int rc = cf__engine_usable(e);
     if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
         rc = cf__store_refuse_if_corrupt(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
+    bool for_new = false;
     rc = check_args(e, county, overlay_path, "cf_policy_apply");
+    if (rc == CF_OK)
+        rc = check_for(e, applies_to, &for_new, "cf_policy_apply");
     if (rc != CF_OK)
         return rc;
     /* Its commit is followed by a rename that must only happen once the change is durable. */
@@ -1035,6 +1425,7 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
     size_t again_len = 0;
     cf__policy *cand = NULL;
     plan pl = {0};
+    pl.for_new = for_new;
     rc = open_candidate(e, county, overlay_path, overlay_path, &cand);
     if (rc == CF_OK && cf__read_file(overlay_path, &again, &again_len, &e->err) == CF_OK &&
         (again_len != len || memcmp(again, text, len) != 0))
@@ -1076,6 +1467,14 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
         e->policy = cand;
         cand = NULL;
         report(&pl, fn, ud);
+        /* A transition on policy_changed may have sent linked events: deliver them now
+         * (each in its own transaction; what is left is retried by the next tick). */
+        if (cf__store_queued(e->store)) {
+            char saved[CF__MSG_MAX];
+            memcpy(saved, e->err.msg, sizeof saved);
+            cf__engine_deliver(e);
+            memcpy(e->err.msg, saved, sizeof saved);
+        }
     }
     cf__policy_close(cand);
     plan_free(&pl);
@@ -1084,6 +1483,35 @@ int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, 
     free(dir);
     free(dest);
     return rc;
+}
+
+/* ---- the log of applied changes ---- */
+
+typedef struct log_walk {
+    cf_policy_log_fn fn;
+    void *ud;
+} log_walk;
+
+static int log_row(void *ud, const cf__policy_log_row *row)
+{
+    log_walk *w = ud;
+    cf_policy_log_entry out = {sizeof out,          row->seq,    row->at,        row->actor, row->county,
+                               row->overlay_hash,   row->old_policy_hash,         row->new_policy_hash,
+                               row->applies_to,     row->instances, row->params};
+    return w->fn ? w->fn(w->ud, &out) : 0;
+}
+
+int cf_policy_log(cf_engine *e, const char *county, cf_policy_log_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (county && !valid_county(county))
+        return cf__fail(&e->err, CF_EINVAL,
+                        "county '%.64s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
+                        county);
+    log_walk w = {fn, ud};
+    return cf__store_policy_log_each(e->store, county, log_row, &w, &e->err);
 }
 
 /* ---- policy test cases ---- */

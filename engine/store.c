@@ -109,6 +109,20 @@ static const char *const migrations[] = {
     "  id INTEGER PRIMARY KEY CHECK(id = 1),"
     "  found_at INTEGER NOT NULL,"
     "  problem TEXT NOT NULL);",
+    /* 5: the log of applied county policy changes (cf_policy_apply, cf_policy_log): one row
+     * per apply, kept even when the change moved nobody */
+    "CREATE TABLE policy_change("
+    "  seq INTEGER PRIMARY KEY,"
+    "  at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  county TEXT NOT NULL,"
+    "  overlay_hash TEXT NOT NULL,"
+    "  old_policy_hash TEXT NOT NULL,"
+    "  new_policy_hash TEXT NOT NULL,"
+    "  applies_to TEXT NOT NULL CHECK(applies_to IN ('all','new')),"
+    "  instances INTEGER NOT NULL,"
+    "  params TEXT NOT NULL CHECK(json_valid(params)));"
+    "CREATE INDEX policy_change_by_county ON policy_change(county, seq);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -392,6 +406,7 @@ static const char *const version_tables[][7] = {
     {"policy_text", NULL},
     {NULL}, /* 3: columns of outbox and timer only */
     {"cf_integrity_mark", NULL},
+    {"policy_change", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,
@@ -1468,4 +1483,54 @@ int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err)
                     "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
                     "`certflow verify` finds nothing wrong, writing is allowed again",
                     s->path, s->corrupt_why, recover_advice);
+}
+int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = prepare_once(s,
+                         "INSERT INTO policy_change(at, actor, county, overlay_hash, old_policy_hash,"
+                         " new_policy_hash, applies_to, instances, params) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+                         &st, "logging the policy change", err);
+    if (r != CF_OK)
+        return r;
+    int brc = SQLITE_OK;
+    bind_int(st, 1, row->at, &brc);
+    bind_text(st, 2, row->actor, &brc);
+    bind_text(st, 3, row->county, &brc);
+    bind_text(st, 4, row->overlay_hash, &brc);
+    bind_text(st, 5, row->old_policy_hash, &brc);
+    bind_text(st, 6, row->new_policy_hash, &brc);
+    bind_text(st, 7, row->applies_to, &brc);
+    bind_int(st, 8, row->instances, &brc);
+    bind_text(st, 9, row->params, &brc);
+    return run_once(s, st, brc, "logging the policy change", err);
+}
+
+int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = prepare_once(s,
+                         "SELECT seq, at, actor, county, overlay_hash, old_policy_hash, new_policy_hash, applies_to,"
+                         " instances, params FROM policy_change WHERE ?1 IS NULL OR county = ?1 ORDER BY seq",
+                         &st, "reading the policy change log", err);
+    if (r != CF_OK)
+        return r;
+    int rc = county ? sqlite3_bind_text(st, 1, county, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__policy_log_row row;
+        row.seq = sqlite3_column_int64(st, 0);
+        row.at = sqlite3_column_int64(st, 1);
+        row.actor = (const char *)sqlite3_column_text(st, 2);
+        row.county = (const char *)sqlite3_column_text(st, 3);
+        row.overlay_hash = (const char *)sqlite3_column_text(st, 4);
+        row.old_policy_hash = (const char *)sqlite3_column_text(st, 5);
+        row.new_policy_hash = (const char *)sqlite3_column_text(st, 6);
+        row.applies_to = (const char *)sqlite3_column_text(st, 7);
+        row.instances = sqlite3_column_int64(st, 8);
+        row.params = (const char *)sqlite3_column_text(st, 9);
+        rc = fn(ud, &row) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "reading the policy change log", err);
+    sqlite3_finalize(st);
+    return r;
 }

@@ -3,7 +3,9 @@
  * command (fork + exec, as tests/test_cli.c does), and docs/administrators.md:
  * every ```console block of that page is run in a folder laid out as the page
  * says, and each command's output must be the one the page shows (instance ids,
- * which are random, compared as placeholders).
+ * which are random, compared as placeholders). Blocks fenced ```console shipped
+ * run in a second folder: the shipped workflows and policy, with the hires the
+ * page describes (EMP_1).
  */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
@@ -15,6 +17,7 @@
 #include "testutil.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
@@ -87,6 +90,64 @@ static char *make_folder(void)
     return dir;
 }
 
+/* The shipped program (workflows/ and lua/policy of the source tree) in county kern,
+ * which has no overlay (90 days), on 2 April 2025, with the hires the page's
+ * "console shipped" blocks describe: Ana Ruiz, hired 2025-01-01, whose grace period
+ * ended yesterday; Bo Lee, hired 2025-02-01, in grace; Dee Moss, hired 2024-12-02,
+ * out of grace since 2025-03-03; and the proposal proposed/kern.lua (120 days). */
+static char *run_ok(const char *dir, const char *const *args)
+{
+    result r = run_in(dir, args);
+    if (r.code != 0)
+        fail_msg("certflow %s: exit %d: %s", args[0], r.code, r.out);
+    char *nl = strchr(r.out, '\n');
+    if (nl)
+        *nl = '\0';
+    return r.out;
+}
+
+static void shipped_hire(const char *dir, const char *name, const char *hired_on, const char *now)
+{
+    char data[128], at[64];
+    snprintf(data, sizeof data, "{\"name\": \"%s\", \"hired_on\": \"%s\"}", name, hired_on);
+    snprintf(at, sizeof at, "--now=%s", now);
+    const char *create[] = {at, "new", "employment", "--county", "kern", "--data", data, NULL};
+    char *id = run_ok(dir, create);
+    const char *start[] = {at, "fire", id, "start", NULL};
+    free(run_ok(dir, start));
+    free(id);
+}
+
+static char *make_shipped_folder(void)
+{
+    char *dir = cft_tmpdir();
+    /* every file of the shipped workflows/ and lua/policy/, whatever they are */
+    static const char *const folders[] = {"workflows", "lua/policy"};
+    for (size_t f = 0; f < 2; f++) {
+        char src_dir[512];
+        snprintf(src_dir, sizeof src_dir, "%s/%s", CF_SOURCE_DIR, folders[f]);
+        DIR *d = opendir(src_dir);
+        assert_non_null(d);
+        for (struct dirent *ent; (ent = readdir(d)) != NULL;) {
+            size_t n = strlen(ent->d_name);
+            if (ent->d_name[0] == '.' || n < 5 || strcmp(ent->d_name + n - 4, ".lua") != 0)
+                continue;
+            char src[1024], name[512];
+            snprintf(src, sizeof src, "%s/%s", src_dir, ent->d_name);
+            snprintf(name, sizeof name, "%s/%s", folders[f], ent->d_name);
+            copy_file(src, dir, name);
+        }
+        closedir(d);
+    }
+    free(cft_write(dir, "proposed/kern.lua", "return { params = { hire_grace_days = 120 } }\n"));
+    shipped_hire(dir, "Dee Moss", "2024-12-02", "2024-12-02T17:00:00Z");
+    shipped_hire(dir, "Ana Ruiz", "2025-01-01", "2025-01-02T17:00:00Z");
+    shipped_hire(dir, "Bo Lee", "2025-02-01", "2025-02-03T17:00:00Z");
+    const char *tick[] = {"--now=2025-04-02T17:00:00Z", "tick", NULL};
+    free(run_ok(dir, tick));
+    return dir;
+}
+
 /* Instance ids are random: compare them as a placeholder of the same width. */
 static void mask_ids(char *s)
 {
@@ -97,6 +158,23 @@ static void mask_ids(char *s)
         if (id) {
             memcpy(p, "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx", 36);
             p += 35;
+        }
+    }
+}
+
+/* The shipped state policy changes with the program: in "console shipped" blocks its
+ * hashes (12 hex digits, as the commands print them) are compared as placeholders. */
+static void mask_hashes(char *s)
+{
+    for (char *p = s; *p; p++) {
+        if (p != s && isalnum((unsigned char)p[-1]))
+            continue;
+        size_t n = 0;
+        while (isxdigit((unsigned char)p[n]) && !isupper((unsigned char)p[n]))
+            n++;
+        if (n == 12 && !isalnum((unsigned char)p[n])) {
+            memcpy(p, "hhhhhhhhhhhh", 12);
+            p += 11;
         }
     }
 }
@@ -128,7 +206,7 @@ static int split(char *line, const char **words, int max)
     return n;
 }
 
-static void run_expect(const char *dir, const char *cmd, const char *expected, int *commands)
+static void run_expect(const char *dir, const char *cmd, const char *expected, int *commands, bool hashes)
 {
     char *line = strdup(cmd);
     const char *words[64];
@@ -140,6 +218,10 @@ static void run_expect(const char *dir, const char *cmd, const char *expected, i
     mask_ids(r.out);
     char *want = strdup(expected);
     mask_ids(want);
+    if (hashes) {
+        mask_hashes(r.out);
+        mask_hashes(want);
+    }
     if (strcmp(r.out, want) != 0)
         fail_msg("docs/administrators.md: `%s` (exit %d) printed\n%s\nbut the page shows\n%s", cmd, r.code, r.out,
                  want);
@@ -153,10 +235,18 @@ static void test_EMP_1_administrators_doc_runs(void **state)
 {
     (void)state;
     char *doc = cft_slurp(DOC);
-    char *dir = make_folder();
-    int blocks = 0, commands = 0;
-    for (char *p = strstr(doc, "```console\n"); p; p = strstr(p, "```console\n")) {
-        p += strlen("```console\n");
+    char *fixture = make_folder(), *shipped = make_shipped_folder();
+    int blocks = 0, commands = 0, shipped_blocks = 0;
+    for (char *p = strstr(doc, "```console"); p; p = strstr(p, "```console")) {
+        p += strlen("```console");
+        const char *dir = fixture;
+        if (strncmp(p, " shipped\n", 9) == 0) {
+            dir = shipped;
+            shipped_blocks++;
+            p += 9;
+        } else if (*p++ != '\n') {
+            fail_msg("docs/administrators.md: a console block is fenced ```console or ```console shipped");
+        }
         char *end = strstr(p, "```");
         assert_non_null(end);
         *end = '\0';
@@ -171,7 +261,7 @@ static void test_EMP_1_administrators_doc_runs(void **state)
             size_t len = nl ? (size_t)(nl - l) : strlen(l);
             if (len >= 2 && l[0] == '$' && l[1] == ' ') {
                 if (cmd)
-                    run_expect(dir, cmd, expected, &commands);
+                    run_expect(dir, cmd, expected, &commands, dir == shipped);
                 free(cmd);
                 cmd = strndup(l + 2, len - 2);
                 expected[0] = '\0';
@@ -183,14 +273,16 @@ static void test_EMP_1_administrators_doc_runs(void **state)
             l = nl ? nl + 1 : l + len;
         }
         if (cmd)
-            run_expect(dir, cmd, expected, &commands);
+            run_expect(dir, cmd, expected, &commands, dir == shipped);
         free(cmd);
         free(expected);
         p = end + 1;
     }
     assert_true(blocks >= 4);
     assert_true(commands >= 8);
-    cft_rmtree(dir);
+    assert_true(shipped_blocks >= 2);
+    cft_rmtree(fixture);
+    cft_rmtree(shipped);
     free(doc);
 }
 
@@ -331,12 +423,59 @@ static void test_hostile_overlays_are_refused(void **state)
     cft_rmtree(dir);
 }
 
+/* --for and policy log: usage, --json, and the log of a change that moved nobody. */
+static void test_EMP_1_policy_for_and_log(void **state)
+{
+    (void)state;
+    char *dir = make_shipped_folder();
+    const char *now = "--now=2025-04-02T18:00:00Z";
+    expect_code(run(dir, "policy", "diff", "--county", "kern", "--for", "some", "proposed/kern.lua", NULL), 2,
+                "--for takes all");
+    expect_code(run(dir, "policy", "test", "lua/tests", "--for", "new", NULL), 2, "--for applies to");
+    expect_code(run(dir, "policy", "log", "x.lua", NULL), 2, "takes no FILE");
+    expect_code(run(dir, "policy", "diff", "--county", "kern", NULL), 2, "needs the proposed overlay FILE");
+    expect_code(run(dir, "policy", "log", NULL), 0, "no policy change has been applied");
+    result r = run(dir, now, "--json", "policy", "diff", "--county", "kern", "--for", "new", "proposed/kern.lua", NULL);
+    assert_int_equal(r.code, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "for")), "new");
+    assert_int_equal(json_integer_value(json_object_get(doc, "instances_affected")), 2);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(doc, "summary"), "pinned")), 2);
+    json_t *row = json_array_get(json_object_get(doc, "changes"), 0);
+    assert_string_equal(json_string_value(json_object_get(row, "kind")), "pin");
+    assert_string_equal(json_string_value(json_object_get(row, "county")), "kern");
+    assert_non_null(strstr(json_string_value(json_object_get(row, "effect")), "stays on hire_grace_days = 90"));
+    json_decref(doc);
+    free(r.out);
+    expect_code(run(dir, now, "policy", "apply", "--county", "kern", "--for", "new", "--actor", "ann",
+                    "proposed/kern.lua", NULL),
+                0, "2 instances changed (for new)");
+    expect_code(run(dir, now, "policy", "apply", "--county", "kern", "--actor", "bea", "proposed/kern.lua", NULL), 0,
+                "0 instances changed (for all)");
+    r = run(dir, "--json", "policy", "log", "--county", "kern", NULL);
+    assert_int_equal(r.code, 0);
+    doc = json_loads(r.out, 0, NULL);
+    json_t *changes = json_object_get(doc, "changes");
+    assert_int_equal(json_array_size(changes), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(changes, 0), "for")), "new");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(changes, 0), "instances")), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(changes, 1), "actor")), "bea");
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(changes, 1), "instances")), 0);
+    json_decref(doc);
+    free(r.out);
+    expect_code(run(dir, "policy", "log", "--county", "alameda", NULL), 0, "no policy change has been applied to alameda");
+    expect_code(run(dir, "verify", NULL), 0, "chain is intact");
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_EMP_1_administrators_doc_runs),
         cmocka_unit_test(test_policy_exit_codes),
         cmocka_unit_test(test_hostile_overlays_are_refused),
+        cmocka_unit_test(test_EMP_1_policy_for_and_log),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -3,7 +3,8 @@
  * proposed overlay changes and writes nothing; cf_policy_apply moves them in
  * one transaction with a history row each, installs the file and decides with
  * it from then on; broken proposals change nothing; policy test cases pass and
- * fail as they should. Fixtures: tests/fixtures/policy_change/ (EMP_1). */
+ * fail as they should. Fixtures: tests/fixtures/policy_change/ (a small "hire"
+ * workflow); the EMP_1 tests run the shipped employment workflow and policy. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -224,7 +225,7 @@ static cf_time due_of(fx *f, const char *id, const char *timer)
 
 /* ---- diff ---- */
 
-static void test_EMP_1_diff_lists_exactly_the_changed_instances(void **state)
+static void test_diff_lists_exactly_the_changed_instances(void **state)
 {
     fx *f = *state;
     rows rs = {0};
@@ -395,7 +396,7 @@ static cf_history_entry last_row(fx *f, const char *id)
     return h;
 }
 
-static void test_EMP_1_apply_moves_timers_and_records_the_change(void **state)
+static void test_apply_moves_timers_and_records_the_change(void **state)
 {
     fx *f = *state;
     snapshot before;
@@ -593,7 +594,7 @@ static void dump(const cases *cs)
         print_message("%s\n", cs->lines[i]);
 }
 
-static void test_EMP_1_policy_cases_pass(void **state)
+static void test_policy_cases_pass(void **state)
 {
     fx *f = *state;
     snapshot before, after;
@@ -614,7 +615,7 @@ static void test_EMP_1_policy_cases_pass(void **state)
     free(after.overlay);
 }
 
-static void test_EMP_1_policy_cases_prove_a_proposal(void **state)
+static void test_policy_cases_prove_a_proposal(void **state)
 {
     fx *f = *state;
     cases cs = {0};
@@ -700,7 +701,7 @@ static void test_schema_1_database_migrates(void **state)
     f->e = NULL;
     sqlite3 *db = NULL;
     assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
+    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_change; DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
                                          "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                                          "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                                          "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
@@ -764,21 +765,420 @@ static void test_doc_quotes_the_fixtures(void **state)
     free(doc);
 }
 
+/* ==== the shipped employment workflow and policy (EMP_1) ==== */
+
+/* A folder whose policy/ is the shipped lua/policy and whose counties/ starts empty
+ * (county kern runs on the state defaults: 90 days), the shipped workflows, a clock. */
+typedef struct shipped {
+    char *dir, *policies, *db, *proposal;
+    cft_clock clock;
+    cf_engine *e;
+    char ana[37], bo[37], cy[37], dee[37];
+} shipped;
+
+static cf_engine *open_shipped(shipped *s)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_SOURCE_DIR "/workflows";
+    o.policy_dir = s->policies;
+    o.plugin_dir = CF_BINARY_DIR "/plugins"; /* the shipped plugins: the workflows need them */
+    o.clock = cft_clock_now;
+    o.clock_ud = &s->clock;
+    cf_engine *e = NULL;
+    int rc = cf_engine_open(s->db, &o, &e);
+    if (rc != CF_OK)
+        fail_msg("cf_engine_open: %s: %s", cf_result_name(rc), cf_errmsg(e));
+    return e;
+}
+
+static void hire(shipped *s, const char *name, const char *hired_on, const char *start_at, char id[37])
+{
+    char data[128];
+    snprintf(data, sizeof data, "{\"name\": \"%s\", \"hired_on\": \"%s\"}", name, hired_on);
+    s->clock.now = cft_time(start_at);
+    if (cf_instance_create(s->e, "employment", "kern", data, "test", id) != CF_OK)
+        fail_msg("create: %s", cf_errmsg(s->e));
+    cft_fire(s->e, id, "start", NULL, CF_OK);
+}
+
+/* Today is 2025-04-02 (10:00 in California). Under 90 days:
+ *   Ana, hired 2025-01-01: the grace period ended yesterday (last day 04-01); EHR suspended.
+ *       Under 120 days her last day is 05-01: back inside.
+ *   Bo, hired 2025-02-01: in grace until 05-02; under 120, until 06-01.
+ *   Cy, hired 2024-12-03: ended 03-03; under 120 the last day is 04-02, today: back inside.
+ *   Dee, hired 2024-12-02: ended 03-02; under 120 the last day is 04-01, yesterday: stays out. */
+static int shipped_setup(void **state)
+{
+    shipped *s = calloc(1, sizeof *s);
+    s->dir = cft_tmpdir();
+    s->policies = cft_path(s->dir, "lua");
+    s->db = cft_path(s->dir, "cf.db");
+    char *policy = cft_path(s->dir, "lua/policy");
+    free(cft_write(s->dir, "lua/counties/README", "county overlays\n"));
+    assert_int_equal(symlink(CF_SOURCE_DIR "/lua/policy", policy), 0);
+    free(policy);
+    s->proposal = cft_write(s->dir, "kern_120.lua", "return { params = { hire_grace_days = 120 } }\n");
+    s->clock.now = cft_time("2024-12-01T17:00:00Z");
+    s->e = open_shipped(s);
+    hire(s, "Cy Park", "2024-12-03", "2024-12-03T17:00:00Z", s->cy);
+    hire(s, "Dee Moss", "2024-12-02", "2024-12-03T17:00:00Z", s->dee);
+    hire(s, "Ana Ruiz", "2025-01-01", "2025-01-02T17:00:00Z", s->ana);
+    hire(s, "Bo Lee", "2025-02-01", "2025-02-03T17:00:00Z", s->bo);
+    s->clock.now = cft_time("2025-04-02T17:00:00Z");
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(s->e, s->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 3);
+    assert_string_equal(cft_state(s->e, s->ana), "ehr_suspended");
+    assert_string_equal(cft_state(s->e, s->cy), "ehr_suspended");
+    assert_string_equal(cft_state(s->e, s->dee), "ehr_suspended");
+    assert_string_equal(cft_state(s->e, s->bo), "grace");
+    *state = s;
+    return 0;
+}
+
+static int shipped_teardown(void **state)
+{
+    shipped *s = *state;
+    cf_engine_close(s->e);
+    free(s->policies);
+    free(s->db);
+    free(s->proposal);
+    cft_rmtree(s->dir);
+    free(s);
+    return 0;
+}
+
+typedef struct wide_row {
+    char kind[16], id[37], who[64], county[32], name[64], old_value[64], new_value[64], effect[200];
+} wide_row;
+
+typedef struct wide {
+    wide_row r[32];
+    int n;
+} wide;
+
+static int collect_wide(void *ud, const cf_policy_change *c)
+{
+    wide *w = ud;
+    if (strcmp(c->kind, "policy") == 0 || strcmp(c->kind, "param") == 0)
+        return 0;
+    assert_true(w->n < 32);
+    wide_row *r = &w->r[w->n++];
+    snprintf(r->kind, sizeof r->kind, "%s", c->kind);
+    snprintf(r->id, sizeof r->id, "%s", c->instance_id);
+    snprintf(r->who, sizeof r->who, "%s", c->who);
+    snprintf(r->county, sizeof r->county, "%s", c->county);
+    snprintf(r->name, sizeof r->name, "%s", c->name);
+    snprintf(r->old_value, sizeof r->old_value, "%s", c->old_value);
+    snprintf(r->new_value, sizeof r->new_value, "%s", c->new_value);
+    snprintf(r->effect, sizeof r->effect, "%s", c->effect);
+    return 0;
+}
+
+static const wide_row *wfind(const wide *w, const char *kind, const char *id)
+{
+    for (int i = 0; i < w->n; i++)
+        if (strcmp(w->r[i].kind, kind) == 0 && strcmp(w->r[i].id, id) == 0)
+            return &w->r[i];
+    return NULL;
+}
+
+static int wcount(const wide *w, const char *id)
+{
+    int n = 0;
+    for (int i = 0; i < w->n; i++)
+        n += strcmp(w->r[i].id, id) == 0;
+    return n;
+}
+
+static char *next_due(cf_engine *e, const char *id)
+{
+    char buf[2048] = "";
+    assert_int_equal(cf_timer_list(e, INT64_MIN / 2, INT64_MAX / 2, timer_text, buf), CF_OK);
+    char *line = strstr(buf, id);
+    if (!line)
+        return strdup("none");
+    char *end = strchr(line, '\n');
+    *end = '\0';
+    return strdup(strrchr(line, ' ') + 1);
+}
+
+typedef struct logs {
+    int n;
+    char actor[32], county[32], applies_to[8], overlay[65], params[256];
+    int64_t instances;
+} logs;
+
+static int collect_log(void *ud, const cf_policy_log_entry *l)
+{
+    logs *g = ud;
+    assert_int_equal(l->size, sizeof *l);
+    g->n++;
+    snprintf(g->actor, sizeof g->actor, "%s", l->actor);
+    snprintf(g->county, sizeof g->county, "%s", l->county);
+    snprintf(g->applies_to, sizeof g->applies_to, "%s", l->applies_to);
+    snprintf(g->overlay, sizeof g->overlay, "%s", l->overlay_hash);
+    snprintf(g->params, sizeof g->params, "%s", l->params);
+    g->instances = l->instances;
+    return 0;
+}
+
+/* The issue's case: raising hire_grace_days 90 -> 120 lists the hire whose grace ended
+ * yesterday and who is back inside 120 days; apply brings her back into grace and moves
+ * the deadlines; the boundary is exact on both sides (Cy: last day today, in; Dee: last
+ * day yesterday, out). */
+static void test_EMP_1_raising_grace_reaches_live_hires(void **state)
+{
+    shipped *s = *state;
+    int before[4] = {cft_history_count(s->e, s->ana), cft_history_count(s->e, s->bo), cft_history_count(s->e, s->cy),
+                     cft_history_count(s->e, s->dee)};
+    wide w = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", s->proposal, collect_wide, &w), CF_OK);
+    const wide_row *r = wfind(&w, "state", s->ana);
+    assert_non_null(r);
+    assert_string_equal(r->who, "Ana Ruiz");
+    assert_string_equal(r->county, "kern");
+    assert_string_equal(r->old_value, "ehr_suspended");
+    assert_string_equal(r->new_value, "grace");
+    r = wfind(&w, "deadline", s->ana);
+    assert_non_null(r);
+    assert_string_equal(r->old_value, "none");
+    assert_string_equal(r->new_value, "2025-05-02T07:00:00Z"); /* the start of day 121 in California */
+    assert_non_null(wfind(&w, "state", s->cy));
+    assert_int_equal(wcount(&w, s->dee), 0);
+    r = wfind(&w, "deadline", s->bo);
+    assert_non_null(r);
+    assert_string_equal(r->who, "Bo Lee");
+    assert_string_equal(r->old_value, "2025-05-03T07:00:00Z");
+    assert_string_equal(r->new_value, "2025-06-02T07:00:00Z");
+    assert_string_equal(r->effect, "the timer moves later by 30 days");
+    /* the diff wrote nothing */
+    assert_int_equal(cft_history_count(s->e, s->ana), before[0]);
+    assert_string_equal(cft_state(s->e, s->ana), "ehr_suspended");
+
+    s->clock.now = cft_time("2025-04-02T18:00:00Z");
+    wide applied = {0};
+    assert_int_equal(cf_policy_apply(s->e, "kern", s->proposal, "ann", collect_wide, &applied), CF_OK);
+    assert_int_equal(applied.n, w.n);
+    assert_string_equal(cft_state(s->e, s->ana), "grace");
+    assert_string_equal(cft_state(s->e, s->cy), "grace");
+    assert_string_equal(cft_state(s->e, s->dee), "ehr_suspended");
+    assert_string_equal(cft_state(s->e, s->bo), "grace");
+    /* one history row per affected instance, none for Dee */
+    assert_int_equal(cft_history_count(s->e, s->ana), before[0] + 1);
+    assert_int_equal(cft_history_count(s->e, s->bo), before[1] + 1);
+    assert_int_equal(cft_history_count(s->e, s->cy), before[2] + 1);
+    assert_int_equal(cft_history_count(s->e, s->dee), before[3]);
+    char *due = next_due(s->e, s->ana);
+    assert_string_equal(due, "2025-05-02T07:00:00Z");
+    free(due);
+    due = next_due(s->e, s->bo);
+    assert_string_equal(due, "2025-06-02T07:00:00Z");
+    free(due);
+    /* what was decided stays in the history: the suspension, then the return */
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, s->ana, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"reopened\":[{\"grace_ends_on\":\"2025-05-01\",\"on\":\"2025-04-02\","
+                                      "\"suspended_on\":\"2025-04-02\"}]"));
+    assert_non_null(strstr(info.data, "\"ehr_access\":\"active\""));
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(cf_engine_verify(s->e, &rep), CF_OK);
+
+    /* the log */
+    logs g = {0};
+    assert_int_equal(cf_policy_log(s->e, NULL, collect_log, &g), CF_OK);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.actor, "ann");
+    assert_string_equal(g.county, "kern");
+    assert_string_equal(g.applies_to, "all");
+    assert_int_equal(g.instances, 3);
+    assert_string_equal(g.params, "[{\"name\":\"hire_grace_days\",\"old\":90,\"new\":120}]");
+    assert_int_equal(strlen(g.overlay), 64);
+
+    /* Cy's new last day is today: the timer fires at the start of tomorrow */
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(s->e, cft_time("2025-04-03T06:59:59Z"), &fired), CF_OK);
+    assert_int_equal(fired, 0);
+    assert_int_equal(cf_engine_tick(s->e, cft_time("2025-04-03T07:00:00Z"), &fired), CF_OK);
+    assert_int_equal(fired, 1);
+    assert_string_equal(cft_state(s->e, s->cy), "ehr_suspended");
+    assert_string_equal(cft_state(s->e, s->ana), "grace");
+}
+
+/* --for new: the hires the change would move stay on 90 days, pinned and recorded;
+ * a hire started after the change gets 120. */
+static void test_EMP_1_apply_for_new_keeps_current_hires(void **state)
+{
+    shipped *s = *state;
+    int before = cft_history_count(s->e, s->bo);
+    wide w = {0};
+    assert_int_equal(cf_policy_diff_for(s->e, "kern", s->proposal, "new", collect_wide, &w), CF_OK);
+    const wide_row *r = wfind(&w, "pin", s->ana);
+    assert_non_null(r);
+    assert_string_equal(r->name, "hire_grace_days");
+    assert_string_equal(r->old_value, "90");
+    assert_null(wfind(&w, "state", s->ana));
+    assert_null(wfind(&w, "deadline", s->bo));
+    assert_int_equal(wcount(&w, s->dee), 0);
+
+    assert_int_equal(cf_policy_apply_for(s->e, "kern", s->proposal, "ann", "new", NULL, NULL), CF_OK);
+    assert_string_equal(cft_state(s->e, s->ana), "ehr_suspended");
+    assert_int_equal(cft_history_count(s->e, s->bo), before + 1);
+    char *due = next_due(s->e, s->bo);
+    assert_string_equal(due, "2025-05-03T07:00:00Z");
+    free(due);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, s->bo, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"policy_pins\":{\"hire_grace_days\":90}"));
+    /* the pinned hires decide with 90 days: the same overlay again moves none of them */
+    wide again = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", s->proposal, collect_wide, &again), CF_OK);
+    assert_int_equal(again.n, 0);
+    /* nor can a caller fire the engine's own event to bring Ana back */
+    cft_fire(s->e, s->ana, "policy_changed", NULL, CF_EINVAL);
+    assert_string_equal(cft_state(s->e, s->ana), "ehr_suspended");
+    /* the pin cannot be given by an event (the workflow owns it) */
+    cft_fire(s->e, s->bo, "bill", "{\"code_type\": \"peer\", \"policy_pins\": {\"hire_grace_days\": 400}}", CF_EINVAL);
+
+    char eve[37];
+    hire(s, "Eve Diaz", "2025-04-01", "2025-04-02T17:00:00Z", eve);
+    due = next_due(s->e, eve);
+    assert_string_equal(due, "2025-07-31T07:00:00Z"); /* 2025-04-01 + 120 days = 07-30, fires 07-31 */
+    free(due);
+
+    logs g = {0};
+    assert_int_equal(cf_policy_log(s->e, "kern", collect_log, &g), CF_OK);
+    assert_int_equal(g.n, 1);
+    assert_string_equal(g.applies_to, "new");
+    assert_int_equal(g.instances, 3);
+
+    /* a later change for all releases the pins: Bo takes 120 days */
+    char *p150 = cft_write(s->dir, "kern_150.lua", "return { params = { hire_grace_days = 150 } }\n");
+    wide all = {0};
+    assert_int_equal(cf_policy_apply(s->e, "kern", p150, "ann", collect_wide, &all), CF_OK);
+    r = wfind(&all, "pin", s->bo);
+    assert_non_null(r);
+    assert_string_equal(r->old_value, "90");
+    assert_string_equal(r->new_value, "150");
+    due = next_due(s->e, s->bo);
+    assert_string_equal(due, "2025-07-02T07:00:00Z"); /* 2025-02-01 + 150 = 07-01 */
+    free(due);
+    assert_int_equal(cf_instance_get(s->e, s->bo, &info), CF_OK);
+    assert_null(strstr(info.data, "policy_pins"));
+    assert_string_equal(cft_state(s->e, s->ana), "grace"); /* 01-01 + 150 = 05-31 */
+    free(p150);
+}
+
+/* Lowering the grace period: a hire whose new last day has passed falls out of grace at
+ * the next tick (the diff says so); a change that moves nobody is still logged. */
+static void test_EMP_1_lowering_grace_falls_out_at_the_next_tick(void **state)
+{
+    shipped *s = *state;
+    /* 60 days: Bo's last day is 02-01 + 60 = 04-02, today: still inside, the timer moves earlier */
+    char *p60 = cft_write(s->dir, "kern_60.lua", "return { params = { hire_grace_days = 60 } }\n");
+    wide w = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", p60, collect_wide, &w), CF_OK);
+    const wide_row *r = wfind(&w, "deadline", s->bo);
+    assert_non_null(r);
+    assert_string_equal(r->new_value, "2025-04-03T07:00:00Z");
+    assert_string_equal(r->effect, "the timer moves earlier by 30 days");
+    free(p60);
+    /* 59 days: his last day was yesterday: he falls out of grace at the next tick */
+    p60 = cft_write(s->dir, "kern_59.lua", "return { params = { hire_grace_days = 59 } }\n");
+    w.n = 0;
+    assert_int_equal(cf_policy_diff(s->e, "kern", p60, collect_wide, &w), CF_OK);
+    r = wfind(&w, "deadline", s->bo);
+    assert_non_null(r);
+    assert_string_equal(r->new_value, "2025-04-02T07:00:00Z");
+    assert_string_equal(r->effect, "due already under the new policy: 'grace_ended' fires at the next tick");
+    assert_int_equal(cf_policy_apply(s->e, "kern", p60, "ann", NULL, NULL), CF_OK);
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(s->e, s->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 1);
+    assert_string_equal(cft_state(s->e, s->bo), "ehr_suspended");
+    /* the same overlay again moves nobody, and is logged */
+    wide none = {0};
+    assert_int_equal(cf_policy_apply(s->e, "kern", p60, "bea", collect_wide, &none), CF_OK);
+    assert_int_equal(none.n, 0);
+    logs g = {0};
+    assert_int_equal(cf_policy_log(s->e, "kern", collect_log, &g), CF_OK);
+    assert_int_equal(g.n, 2);
+    assert_string_equal(g.actor, "bea");
+    assert_int_equal(g.instances, 0);
+    assert_string_equal(g.params, "[]");
+    g.n = 0;
+    assert_int_equal(cf_policy_log(s->e, "alameda", collect_log, &g), CF_OK);
+    assert_int_equal(g.n, 0);
+    assert_int_equal(cf_policy_log(s->e, "Not A County", collect_log, &g), CF_EINVAL);
+    /* who a change is for: only all or new */
+    assert_int_equal(cf_policy_apply_for(s->e, "kern", p60, "ann", "everyone", NULL, NULL), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(s->e), "\"all\""));
+    assert_int_equal(cf_policy_diff_for(s->e, "kern", p60, "old", NULL, NULL), CF_EINVAL);
+    g.n = 0;
+    assert_int_equal(cf_policy_log(s->e, NULL, collect_log, &g), CF_OK);
+    assert_int_equal(g.n, 2);
+    free(p60);
+}
+
+
+/* EMP_3: a change of ehr_restore_hours moves the restore deadline of a hire whose EHR access
+ * is being restored: the notification + the hours in force. */
+static void test_EMP_3_restore_hours_change_moves_the_restore_deadline(void **state)
+{
+    shipped *s = *state;
+    char cert[37], emp[37];
+    s->clock.now = cft_time("2025-01-02T17:00:00Z");
+    assert_int_equal(cf_instance_create(s->e, "certification", "kern", "{\"name\": \"Fay Wu\"}", "test", cert), CF_OK);
+    char data[200];
+    snprintf(data, sizeof data, "{\"name\": \"Fay Wu\", \"hired_on\": \"2025-01-01\", \"certification_id\": \"%s\"}",
+             cert);
+    assert_int_equal(cf_instance_create(s->e, "employment", "kern", data, "test", emp), CF_OK);
+    cft_fire(s->e, emp, "start", NULL, CF_OK);
+    uint64_t fired = 0;
+    s->clock.now = cft_time("2025-04-10T17:00:00Z");
+    assert_int_equal(cf_engine_tick(s->e, s->clock.now, &fired), CF_OK);
+    assert_string_equal(cft_state(s->e, emp), "ehr_suspended");
+    char from[200];
+    snprintf(from, sizeof from, "{\"from\": \"%s\", \"from_workflow\": \"certification\", \"from_state\": \"certified\"}",
+             cert);
+    cft_fire(s->e, emp, "certification_granted", from, CF_OK);
+    assert_string_equal(cft_state(s->e, emp), "ehr_restoring");
+    char *due = next_due(s->e, emp);
+    assert_string_equal(due, "2025-04-12T17:00:00Z"); /* notified + 48 hours */
+    free(due);
+    char *p24 = cft_write(s->dir, "kern_24h.lua", "return { params = { ehr_restore_hours = 24 } }\n");
+    wide w = {0};
+    assert_int_equal(cf_policy_diff(s->e, "kern", p24, collect_wide, &w), CF_OK);
+    const wide_row *r = wfind(&w, "deadline", emp);
+    assert_non_null(r);
+    assert_string_equal(r->who, "Fay Wu");
+    assert_string_equal(r->new_value, "2025-04-11T17:00:00Z");
+    assert_string_equal(r->effect, "the timer moves earlier by 1 day");
+    assert_int_equal(cf_policy_apply(s->e, "kern", p24, "ann", NULL, NULL), CF_OK);
+    due = next_due(s->e, emp);
+    assert_string_equal(due, "2025-04-11T17:00:00Z");
+    free(due);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, emp, &info), CF_OK);
+    assert_non_null(strstr(info.data, "\"ehr_restore_by\":\"2025-04-11T17:00:00Z\""));
+    free(p24);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_EMP_1_diff_lists_exactly_the_changed_instances, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_diff_lists_exactly_the_changed_instances, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diff_writes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diff_callback_may_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diff_same_overlay_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_diff_county_without_overlay, setup, teardown),
         cmocka_unit_test_setup_teardown(test_broken_proposals_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_EMP_1_apply_moves_timers_and_records_the_change, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_moves_timers_and_records_the_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_adds_and_removes_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_rename_failure_after_commit, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_EMP_1_policy_cases_pass, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_EMP_1_policy_cases_prove_a_proposal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_cases_pass, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_cases_prove_a_proposal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_cases_fail_with_messages, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_case_expect_data, setup, teardown),
@@ -786,5 +1186,14 @@ int main(void)
         cmocka_unit_test(test_EMP_1_shipped_policy_cases_pass),
         cmocka_unit_test(test_doc_quotes_the_fixtures),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    const struct CMUnitTest shipped_tests[] = {
+        cmocka_unit_test_setup_teardown(test_EMP_1_raising_grace_reaches_live_hires, shipped_setup, shipped_teardown),
+        cmocka_unit_test_setup_teardown(test_EMP_1_apply_for_new_keeps_current_hires, shipped_setup, shipped_teardown),
+        cmocka_unit_test_setup_teardown(test_EMP_1_lowering_grace_falls_out_at_the_next_tick, shipped_setup,
+                                        shipped_teardown),
+        cmocka_unit_test_setup_teardown(test_EMP_3_restore_hours_change_moves_the_restore_deadline, shipped_setup,
+                                        shipped_teardown),
+    };
+    int failed = cmocka_run_group_tests_name("fixture workflow", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("shipped employment workflow", shipped_tests, NULL, NULL);
 }

@@ -142,7 +142,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 4);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 5);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -153,12 +153,12 @@ static void test_open_creates_schema(void **state)
                                    "('workflow_def', 'instance', 'history', 'timer', 'outbox')"),
                      5);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 8);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 9);
     cf__store_close(s);
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 5);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -171,7 +171,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 5);
     cf__store_close(s);
 }
 
@@ -188,7 +188,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 4): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 5): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -660,7 +660,7 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
     cf__err err = {{0}};
     put_instance(s, "a", "cert", "active", "san_diego", 1);
     cf__store_close(s);
-    raw_exec(path, "DROP INDEX outbox_by_chain;"
+    raw_exec(path, "DROP TABLE policy_change; DROP INDEX outbox_by_chain;"
                    "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                    "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                    "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
@@ -669,7 +669,7 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
                    "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
                    "PRAGMA user_version = 2;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 4);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 5);
     cf__outbox_row o;
     assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
     assert_string_equal(o.event, "e");

@@ -5,7 +5,8 @@
 -- with the certification workflow is docs/lifecycles.md.
 --
 -- Create it with { name, hired_on = "YYYY-MM-DD", certification_id = <the person's
--- certification instance, if there is one yet>, program, position }, then fire `start`:
+-- certification instance, if there is one yet>, program, program_type = "smhs" (specialty
+-- mental health) or "dmc_ods" (DMC-ODS), position }, then fire `start`:
 -- that first event tells the certification about the hire (`employment_started`).
 return {
   name = "employment",
@@ -14,7 +15,9 @@ return {
   events = {
     "start", "link_certification", "extend", "record_oqp", "bill",
     "certification_granted", "certification_lost", "grace_ended",
-    "ehr_restored", "ehr_restore_overdue", "end",
+    "ehr_restored", "ehr_restore_overdue", "end", "assign_supervisor",
+    -- fired by the engine itself when a county's policy change is applied (docs/administrators.md)
+    "policy_changed",
   },
   states = {
     -- created, not started: nothing is decided before `start`
@@ -107,8 +110,38 @@ return {
     { from = "not_in_good_standing", event = "bill", to = "not_in_good_standing",
       guard = "emp_may_bill", actions = { "emp_record_bill" } },
 
+    -- A county's policy change, applied (`certflow policy apply`): the engine fires
+    -- `policy_changed` on each hire it moves. EMP_1: a hire whose grace period ended without
+    -- certification is back in grace when the policy in force puts its last day on or after
+    -- today (EHR access for peer services is active again; the suspension stays in the history).
+    { from = "ehr_suspended", event = "policy_changed", to = "grace",
+      guard = "emp_grace_reopens", actions = { "emp_reopen_grace" } },
+    -- a moved deadline: the copies kept for notices and reports follow (the engine moves the timer)
+    { from = "grace", event = "policy_changed", to = "grace",
+      guard = "emp_grace_copy_stale", actions = { "emp_refresh_grace" } },
+    { from = "ehr_restoring", event = "policy_changed", to = "ehr_restoring",
+      guard = "emp_restore_copy_stale", actions = { "emp_refresh_restore" } },
+
+    -- seed 002 C.2: the peer's supervisor, linked (required for billing where the county says so)
+    { from = "hired", event = "assign_supervisor", to = "hired",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+    { from = "grace", event = "assign_supervisor", to = "grace",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+    { from = "certified", event = "assign_supervisor", to = "certified",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+    { from = "ehr_suspended", event = "assign_supervisor", to = "ehr_suspended",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+    { from = "ehr_restoring", event = "assign_supervisor", to = "ehr_restoring",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+    { from = "not_in_good_standing", event = "assign_supervisor", to = "not_in_good_standing",
+      guard = "emp_supervisor_valid", actions = { "emp_record_supervisor" } },
+
     -- separation from the position
     { from = "*", event = "end", to = "ended", actions = { "emp_record_end" } },
+  },
+  -- policy_pins: the county parameters `policy apply --for new` kept this hire on
+  owned = {
+    policy_pins = "when a county's policy change is applied for new hires only (policy apply --for new)",
   },
   links = {
     certification = { workflow = "certification", field = "certification_id" },

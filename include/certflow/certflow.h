@@ -420,7 +420,16 @@ CF_API int cf_engine_anchor(cf_engine *engine, const void *key, size_t key_len, 
  *   kind "deadline":    a pending timer the overlay moves; name: the timer, event: the event it
  *                       fires; old/new: due time "YYYY-MM-DDTHH:MM:SSZ", or "none" (no timer)
  *   kind "eligibility": name: a guard, event: the event it guards; old/new: "ok" or "no: <reason>"
- * instance_id, workflow and state are NULL for "policy" and "param" rows. */
+ *   kind "state":       the instance changes state on apply: the engine fires the workflow's
+ *                       `policy_changed` event (a transition on it whose guards pass under the
+ *                       new policy); name: the new state; old/new: the state now and after
+ *   kind "pin":         a parameter the instance keeps (applies_to "new": old/new its value
+ *                       now, which it keeps) or gives up (applies_to "all": old the value it
+ *                       was pinned to, new the county's new value); name: the parameter
+ * instance_id, workflow and state are NULL for "policy" and "param" rows; so are who, county
+ * and effect. who: the person (the instance data's `name`, else its `certification_number`,
+ * else ""); effect: what apply does, in a sentence (e.g. "the timer moves later by 30 days",
+ * "due already: 'grace_ended' fires at the next tick"). */
 typedef struct cf_policy_change {
     size_t size;
     const char *kind;
@@ -431,6 +440,9 @@ typedef struct cf_policy_change {
     const char *event;
     const char *old_value;
     const char *new_value;
+    const char *who;
+    const char *county;
+    const char *effect;
 } cf_policy_change;
 
 typedef int (*cf_policy_change_fn)(void *ud, const cf_policy_change *change);
@@ -456,6 +468,42 @@ CF_API int cf_policy_diff(cf_engine *engine, const char *county, const char *ove
  * Other engine handles keep the old overlay until they are reopened. */
 CF_API int cf_policy_apply(cf_engine *engine, const char *county, const char *overlay_path,
                            const char *actor, cf_policy_change_fn fn, void *ud);
+
+/* Who a county's policy change is for (docs/administrators.md, "Who a change is for"):
+ *   "all" (the default of cf_policy_diff and cf_policy_apply): every live instance takes the
+ *        new values now; a value an earlier "new" change pinned on an instance is released;
+ *   "new": live instances the change would move keep the old values: apply pins each changed
+ *        parameter's old value in the instance data (`policy_pins`, a field the workflow
+ *        owns), records it in a policy_changed history row, and moves nothing; instances
+ *        the change does not move now, and instances created later, take the new values.
+ * Otherwise the same as cf_policy_diff / cf_policy_apply (NULL applies_to is "all"); an
+ * applies_to other than "all" or "new" is CF_EINVAL. */
+CF_API int cf_policy_diff_for(cf_engine *engine, const char *county, const char *overlay_path,
+                              const char *applies_to, cf_policy_change_fn fn, void *ud);
+CF_API int cf_policy_apply_for(cf_engine *engine, const char *county, const char *overlay_path,
+                               const char *actor, const char *applies_to, cf_policy_change_fn fn, void *ud);
+
+/* One applied county policy change (cf_policy_apply), as the log keeps it. Strings valid
+ * only during the callback. A change that moved no instance is logged too. */
+typedef struct cf_policy_log_entry {
+    size_t size;
+    int64_t seq;                 /* 1, 2, ... in the order applied */
+    cf_time at;                  /* when it was applied (the engine's clock) */
+    const char *actor;           /* who applied it */
+    const char *county;
+    const char *overlay_hash;    /* SHA-256 of the overlay file's text */
+    const char *old_policy_hash; /* the county's policy hash before and after */
+    const char *new_policy_hash;
+    const char *applies_to;      /* "all" or "new" */
+    int64_t instances;           /* live instances it moved, pinned or released */
+    const char *params;          /* JSON [{name, old, new}]: the parameters that changed */
+} cf_policy_log_entry;
+
+typedef int (*cf_policy_log_fn)(void *ud, const cf_policy_log_entry *entry);
+
+/* The applied policy changes, oldest first; county NULL for every county. fn returning
+ * non-zero stops the listing (CF_OK). */
+CF_API int cf_policy_log(cf_engine *engine, const char *county, cf_policy_log_fn fn, void *ud);
 
 /* The outcome of one policy test case. Strings valid only during the callback. */
 typedef struct cf_policy_case {

@@ -17,8 +17,10 @@ return {
     -- EMP_3: hours after the certification is notified within which EHR access for peer
     -- services must be restored (state default 48); a later restore is reported overdue.
     ehr_restore_hours = 24,
-    -- SUP_2: days after a supervisor starts supervising to complete the DHCS-approved
-    -- supervisory training (state default 60); later, the supervisor is reported overdue.
-    supervisor_training_days = 90,
+    -- EMP_2 (seed 002 C.2): a hire bills only once a supervisor is linked to the employment
+    -- (the assign_supervisor event); the state default is false.
+    peer_supervisor_required = true,
+    -- SUP_2 (supervisory training within 60 days of starting to supervise) is a DHCS
+    -- standard, the same in every county: it is not a county parameter.
   },
 }

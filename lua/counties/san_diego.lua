@@ -19,13 +19,19 @@
 --   SUDEHRSupport is notified of certification (the certification's
 --   `certification_granted`); "verification and access typically follow within 24 to 48
 --   hours of receiving notification" — the restore is due 48 hours after notification.
+-- * Supervision of peers (C.2, BHIN 22-026): certified peers provide services under the
+--   direction of a Behavioral Health Professional or a Peer Support Specialist Supervisor:
+--   a hire bills once a supervisor is linked to the employment (`assign_supervisor`).
+-- * Other Qualified Provider and program type (B.3, B.7): the OQP route is for specialty
+--   mental health programs; in DMC-ODS a peer has only the peer codes (program_type).
 -- * Supervisors (C.3, BHIN 22-018): DHCS-approved supervisory training within 60 days of
---   beginning to supervise; peer billing may begin before the supervisor completes it.
+--   beginning to supervise; peer billing may begin before the supervisor completes it. The
+--   60 days are a DHCS standard (seed 000), statewide: not a county parameter.
 return {
   description = "San Diego County Behavioral Health Services",
   params = {
     hire_grace_days = 90,            -- B.3/E.6: certified within 90 days of hire
     ehr_restore_hours = 48,          -- B.7: SanWITS access restored within 24 to 48 hours
-    supervisor_training_days = 60,   -- C.3: supervisory training within 60 days
+    peer_supervisor_required = true, -- C.2: peers serve under the direction of a supervisor (BHIN 22-026)
   },
 }

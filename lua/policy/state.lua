@@ -91,7 +91,8 @@ P.params = {
   -- Employment, billing, supervision (county)
   hire_grace_days = 90,                  -- EMP_1
   ehr_restore_hours = 48,                -- EMP_3
-  supervisor_training_days = 60,         -- SUP_2
+  supervisor_training_days = 60,         -- SUP_2 (a DHCS standard, seed 000: statewide)
+  peer_supervisor_required = false,      -- EMP_2 (seed 002 C.2): billing needs a supervisor linked to the hire
   -- Complaints and discipline (DIS_*)
   appeal_window_days = 30,               -- DIS_3
   complaint_ack_business_days = 5,       -- DIS_5
@@ -100,17 +101,18 @@ P.params = {
   complaint_limit_years = 3,             -- DIS_6
 }
 
--- County-side timelines a county may set for itself; statewide certification rules are not
--- overridable. Each is declared with its kind and the range a county's value must fall in
--- (docs/policies.md); a value outside it (-5, 120.5, 0/0, math.huge, "90") is refused when the
--- engine opens, by `certflow check` and by `certflow policy diff`, naming the file and the range.
+-- County-side choices a county may make for itself; statewide certification rules, and the
+-- DHCS supervisor-training standard (SUP_2), are not overridable. Each is declared with its kind
+-- and the range a county's value must fall in (docs/policies.md); a value outside it (-5, 120.5,
+-- 0/0, math.huge, "90") is refused when the engine opens, by `certflow check` and by
+-- `certflow policy diff`, naming the file and the range.
 P.overridable = {
   -- EMP_1: at least a day, at most a year after the hire date to become certified.
   hire_grace_days = { kind = "integer", min = 1, max = 365 },
   -- EMP_3: at least an hour, at most 30 days (720 hours) after the certification is notified.
   ehr_restore_hours = { kind = "integer", min = 1, max = 720 },
-  -- SUP_2: at least a day, at most a year after starting to supervise.
-  supervisor_training_days = { kind = "integer", min = 1, max = 365 },
+  -- EMP_2 (seed 002 C.2): whether the county requires a supervisor linked to each peer's employment.
+  peer_supervisor_required = { kind = "boolean" },
 }
 
 return P

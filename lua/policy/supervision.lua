@@ -1,7 +1,8 @@
 -- lua/policy/supervision.lua — the decisions of the supervision workflow (one supervisor of
 -- Medi-Cal Peer Support Specialists): the three qualification options (SUP_1, CalMHSA
 -- guidelines §7, BHIN 22-018) and the supervisory-training deadline (SUP_2, parameter
--- supervisor_training_days, county-overridable).
+-- supervisor_training_days: a DHCS standard, statewide, not county-overridable). The deadline
+-- is computed from the first day of supervising and the policy in force, not a frozen copy.
 local P = { guards = {}, assigns = {}, deadlines = {} }
 
 -- The years of experience each option asks for (seed 004 §7: fixed by the state, not policy).
@@ -119,9 +120,15 @@ function P.guards.sup_training_valid(inst, ev, ctx)
   return true
 end
 
+-- SUP_2: the last day on time: the first day of supervising + supervisor_training_days.
+local function training_due(inst)
+  local first = inst.data.first_started_on
+  return first and date.add_days(first, params.supervisor_training_days) or nil
+end
+
 function P.assigns.sup_record_training(inst, ev, ctx)
   local done = ev.data.completed_on
-  local due = inst.data.training_due_on
+  local due = training_due(inst)
   local patch = { training = { completed_on = done, course = ev.data.course, recorded_on = ctx.today } }
   if due then
     local late = date.days_between(due, done)
@@ -152,7 +159,7 @@ function P.assigns.sup_record_start(inst, ev, ctx)
 end
 
 function P.deadlines.sup_training_due(inst)
-  return date.add_days(inst.data.training_due_on, 1)
+  return date.add_days(training_due(inst), 1)
 end
 
 function P.assigns.sup_mark_overdue(inst, ev, ctx)
@@ -160,7 +167,7 @@ function P.assigns.sup_mark_overdue(inst, ev, ctx)
     training_overdue_since = ctx.today,
     overdue_reason = string.format(
       "supervisory training was due by %s (%d days after starting to supervise on %s) and is not recorded",
-      inst.data.training_due_on, inst.data.training_days, inst.data.first_started_on),
+      training_due(inst), params.supervisor_training_days, inst.data.first_started_on),
   }
 end
 

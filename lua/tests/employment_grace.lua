@@ -1,8 +1,8 @@
 -- lua/tests/employment_grace.lua — policy test cases for the hire grace period (EMP_1,
 -- EMP_3): `certflow policy test lua/tests`. Data only (docs/administrators.md). Day 90
 -- after the hire date is still inside the grace period; on day 91 the timer fires.
--- The grace end is computed once, when the hire starts (`start`), from the county's
--- hire_grace_days, and kept in the hire's data (grace_ends_on).
+-- The grace end is computed from the hire date and the county's hire_grace_days in force
+-- (the copy in the hire's data, grace_ends_on, is what `start` computed, for notices).
 return {
   -- San Diego: 90 days (lua/counties/san_diego.lua)
   {
@@ -44,6 +44,16 @@ return {
     data = { name = "Cy", hired_on = "2025-01-01" }, today = "2025-01-01",
     event = "start",
     expect = { outcome = "applied", to = "grace", data = { grace_days = 120, grace_ends_on = "2025-05-01" } },
+  },
+  -- EMP_1: the deadline comes from the hire date and the days in force, not from a copy in
+  -- the data: a hire whose copy says 2025-04-01 runs to day 120 in the example county.
+  {
+    name = "example county: the grace timer is computed from the hire date, not the stored copy",
+    county = "example", workflow = "employment", state = "grace",
+    data = { name = "Cy", hired_on = "2025-01-01", grace_days = 90, grace_ends_on = "2025-04-01" },
+    today = "2025-01-01",
+    timer = "grace_period",
+    expect = { due = "2025-05-02" },
   },
   -- EMP_1: a COR extension must move the end later
   {

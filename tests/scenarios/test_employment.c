@@ -12,6 +12,8 @@
 
 #include "cert_helpers.h"
 
+#include <string.h>
+
 /* A certification instance for the person (its state does not matter to the hire). */
 static const char *person(sc *s, const char *county)
 {
@@ -22,12 +24,16 @@ static const char *person(sc *s, const char *county)
 static const char *hire(sc *s, const char *county, const char *hired_on, const char *cert)
 {
     const char *data = cert ? jf("{\"name\": \"Ana Ruiz\", \"hired_on\": \"%s\", \"certification_id\": \"%s\", "
-                                 "\"program\": \"Recovery Center\"}",
+                                 "\"program\": \"Recovery Center\", \"program_type\": \"smhs\"}",
                                  hired_on, cert)
-                            : jf("{\"name\": \"Ana Ruiz\", \"hired_on\": \"%s\", \"program\": \"Recovery Center\"}",
+                            : jf("{\"name\": \"Ana Ruiz\", \"hired_on\": \"%s\", \"program\": \"Recovery Center\", "
+                                 "\"program_type\": \"smhs\"}",
                                  hired_on);
     const char *id = sc_new(s, "employment", county, data);
     sc_expect(s, id, "start", NULL, CF_OK);
+    /* seed 002 C.2: San Diego and the example county require a supervisor linked to the hire */
+    const char *sup = sc_new(s, "supervision", county, "{\"name\": \"Lee Ortiz\", \"employer\": \"Recovery Center\"}");
+    sc_expect(s, id, "assign_supervisor", jf("{\"supervisor_id\": \"%s\"}", sup), CF_OK);
     return id;
 }
 
@@ -363,9 +369,115 @@ static void test_EMP_3_separation_ends_billing(void **state)
     sc_close(s);
 }
 
+/* EMP_2 (seed 002): the Other Qualified Provider route is for specialty mental health
+ * programs; in DMC-ODS an uncertified peer has only the peer codes, which need certification. */
+static void test_EMP_2_program_type_dmc_ods_peer_codes_only_oqp_for_smhs(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-06"), NULL);
+    const char *OQP = "{\"recorded_by\": \"M. Chen\", \"criteria\": \"OPOH Section M\"}";
+    const char *dmc = sc_new(s, "employment", "kern",
+                             "{\"name\": \"Ana Ruiz\", \"hired_on\": \"2025-01-06\", \"program_type\": \"dmc_ods\"}");
+    sc_expect(s, dmc, "start", NULL, CF_OK);
+    sc_expect(s, dmc, "record_oqp", OQP, CF_REJECTED);
+    ASSERT_REASON_IS(s, "the Other Qualified Provider route is for specialty mental health (SMHS) programs only; this "
+                        "hire's program is Drug Medi-Cal Organized Delivery System (DMC-ODS)");
+    sc_expect(s, dmc, "bill", NON_PEER, CF_REJECTED);
+    ASSERT_REASON_IS(s, "non-peer service code H2017: in a DMC-ODS program a peer bills only the peer-specific codes "
+                        "(seed 002)");
+    sc_expect(s, dmc, "bill", PEER, CF_REJECTED);
+    ASSERT_REASON(s, "peer service code H0038 needs a certification in good standing");
+
+    /* no program type recorded: no OQP route either */
+    const char *none = sc_new(s, "employment", "kern", "{\"name\": \"Bo Lee\", \"hired_on\": \"2025-01-06\"}");
+    sc_expect(s, none, "start", NULL, CF_OK);
+    sc_expect(s, none, "record_oqp", OQP, CF_REJECTED);
+    ASSERT_REASON(s, "this hire's program is not recorded (program_type)");
+
+    /* SMHS: OQP, then non-peer codes */
+    const char *smhs = sc_new(s, "employment", "kern",
+                              "{\"name\": \"Cy Park\", \"hired_on\": \"2025-01-06\", \"program_type\": \"smhs\"}");
+    sc_expect(s, smhs, "start", NULL, CF_OK);
+    sc_expect(s, smhs, "bill", NON_PEER, CF_REJECTED);
+    sc_expect(s, smhs, "record_oqp", OQP, CF_OK);
+    sc_expect(s, smhs, "bill", NON_PEER, CF_OK);
+
+    /* a program type that is neither is refused at creation: nothing is created */
+    char id[37];
+    assert_int_equal(cf_instance_create(s->e, "employment", "kern",
+                                        "{\"hired_on\": \"2025-01-06\", \"program_type\": \"mental_health\"}", "t", id),
+                     CF_EPOLICY);
+    if (!strstr(cf_errmsg(s->e), "program_type is \"smhs\""))
+        fail_msg("EMP_2: %s", cf_errmsg(s->e));
+    sc_close(s);
+}
+
+/* EMP_2 (seed 002 C.2): where the county requires it (San Diego), a bill needs a supervisor
+ * linked to the peer's employment; a county without that requirement (kern) does not. */
+static void test_EMP_2_supervisor_linked_where_the_county_requires_one(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-06"), NULL);
+    const char *data = "{\"name\": \"Ana Ruiz\", \"hired_on\": \"2025-01-06\", \"program_type\": \"smhs\"}";
+    const char *sd = sc_new(s, "employment", "san_diego", data);
+    const char *kern = sc_new(s, "employment", "kern", data);
+    const char *sdc = person(s, "san_diego");
+    sc_expect(s, sd, "start", NULL, CF_OK);
+    sc_expect(s, kern, "start", NULL, CF_OK);
+    sc_expect(s, sd, "certification_granted", from_cert(sdc, "certified"), CF_REJECTED); /* not linked */
+    /* peer codes in San Diego: certified is not enough without a supervisor */
+    sc_expect(s, sd, "link_certification", jf("{\"certification_id\": \"%s\"}", sdc), CF_OK);
+    sc_expect(s, sd, "certification_granted", from_cert(sdc, "certified"), CF_OK);
+    sc_expect(s, sd, "bill", PEER, CF_REJECTED);
+    ASSERT_REASON_IS(s, "service code H0038: this county requires a supervisor linked to each peer's employment; none "
+                        "is (assign_supervisor)");
+    sc_expect(s, sd, "assign_supervisor", "{}", CF_REJECTED);
+    ASSERT_REASON(s, "supervisor_id");
+    const char *sup = sc_new(s, "supervision", "san_diego", "{\"name\": \"Lee Ortiz\", \"employer\": \"BHS\"}");
+    sc_expect(s, sd, "assign_supervisor", jf("{\"supervisor_id\": \"%s\"}", sup), CF_OK);
+    assert_string_equal(dget(s, sd, "supervisor_since"), "2025-01-06");
+    sc_expect(s, sd, "bill", PEER, CF_OK);
+    /* kern: no supervisor required (the state default) */
+    sc_expect(s, kern, "record_oqp", "{\"recorded_by\": \"M. Chen\", \"criteria\": \"OPOH Section M\"}", CF_OK);
+    sc_expect(s, kern, "bill", NON_PEER, CF_OK);
+    sc_close(s);
+}
+
+/* Seed 003 "Complete formal hiring ... prior to provision": no service before the hire date,
+ * tested on the day before and on the hire date itself. */
+static void test_EMP_2_no_service_before_the_hire_date(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *emp = sc_new(s, "employment", "kern",
+                             "{\"name\": \"Ana Ruiz\", \"hired_on\": \"2025-01-06\", \"program_type\": \"smhs\"}");
+    sc_expect(s, emp, "start", NULL, CF_OK);
+    sc_expect(s, emp, "record_oqp", "{\"recorded_by\": \"M. Chen\", \"criteria\": \"OPOH Section M\"}", CF_OK);
+    /* today (2025-01-02) is before the hire date: a bill for today is refused */
+    sc_expect(s, emp, "bill", NON_PEER, CF_REJECTED);
+    ASSERT_REASON_IS(s, "service code H2017 on 2025-01-02 is before the hire date 2025-01-06: hiring must be complete "
+                        "before a service is provided");
+    on_day(s, "2025-01-10");
+    sc_expect(s, emp, "bill", "{\"code_type\": \"non_peer\", \"code\": \"H2017\", \"service_on\": \"2025-01-05\"}",
+              CF_REJECTED);
+    ASSERT_REASON(s, "on 2025-01-05 is before the hire date 2025-01-06");
+    sc_expect(s, emp, "bill", "{\"code_type\": \"non_peer\", \"code\": \"H2017\", \"service_on\": \"2025-01-06\"}",
+              CF_OK);
+    assert_string_equal(dget(s, emp, "last_bill.service_on"), "2025-01-06");
+    sc_expect(s, emp, "bill", "{\"code_type\": \"non_peer\", \"code\": \"H2017\", \"service_on\": \"2025-01-11\"}",
+              CF_REJECTED);
+    ASSERT_REASON(s, "the date of service 2025-01-11 is after today (2025-01-10)");
+    sc_expect(s, emp, "bill", "{\"code_type\": \"non_peer\", \"service_on\": \"Jan 6\"}", CF_REJECTED);
+    ASSERT_REASON(s, "service_on");
+    sc_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_EMP_2_program_type_dmc_ods_peer_codes_only_oqp_for_smhs),
+        cmocka_unit_test(test_EMP_2_supervisor_linked_where_the_county_requires_one),
+        cmocka_unit_test(test_EMP_2_no_service_before_the_hire_date),
         cmocka_unit_test(test_EMP_1_day_90_inside_day_91_suspends_ehr),
         cmocka_unit_test(test_EMP_1_cor_extension_moves_the_timer),
         cmocka_unit_test(test_EMP_1_certified_within_window_bills_peer_codes),

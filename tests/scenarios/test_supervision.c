@@ -1,6 +1,6 @@
 /* test_supervision.c — the shipped supervision workflow on a virtual clock: the three
  * supervisor qualification options (SUP_1) and the supervisory-training deadline after
- * starting to supervise (SUP_2), with the county overlays that set it. */
+ * starting to supervise (SUP_2): a DHCS standard, the same in every county. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,6 +8,10 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "testutil.h"
+
+#include <string.h>
+#include <unistd.h>
 
 static const char *supervisor(sc *s, const char *county)
 {
@@ -151,26 +155,44 @@ static void test_SUP_2_day_60_on_time_day_61_overdue(void **state)
     sc_close(s);
 }
 
-static void test_SUP_2_county_overlay_sets_the_training_deadline(void **state)
+/* SUP_2 is a DHCS standard (seed 000): 60 days in every county, the example county
+ * (which overrides the county-side timelines) included, and no overlay may change it. */
+static void test_SUP_2_sixty_days_statewide_not_county_overridable(void **state)
 {
     (void)state;
     sc *s = sc_open(noon("2025-01-10"), NULL);
-    const char *ex = supervisor(s, "example"); /* 90 days */
-    const char *none = supervisor(s, "kern");  /* no overlay: 60 days */
+    const char *ex = supervisor(s, "example");
+    const char *none = supervisor(s, "kern"); /* no overlay */
     const char *q = "{\"bh_professional\": true, \"bh_years\": 3}";
     sc_expect(s, ex, "qualify", q, CF_OK);
     sc_expect(s, none, "qualify", q, CF_OK);
     sc_expect(s, ex, "start_supervising", NULL, CF_OK);
     sc_expect(s, none, "start_supervising", NULL, CF_OK);
-    assert_string_equal(dget(s, ex, "training_due_on"), "2025-04-10");
+    assert_string_equal(dget(s, ex, "training_due_on"), "2025-03-11");
     assert_string_equal(dget(s, none, "training_due_on"), "2025-03-11");
-    assert_int_equal(sc_tick(s, noon("2025-03-12")), 1);
-    assert_string_equal(sc_state(s, none), "overdue");
+    /* day 60 is inside for both; day 61 starts overdue for both */
+    assert_int_equal(sc_tick(s, noon("2025-03-11")), 0);
     assert_string_equal(sc_state(s, ex), "training_due");
-    assert_int_equal(sc_tick(s, noon("2025-04-10")), 0);
-    assert_int_equal(sc_tick(s, noon("2025-04-11")), 1);
+    assert_int_equal(sc_tick(s, "2025-03-12T08:00:00Z"), 2);
+    assert_string_equal(sc_state(s, none), "overdue");
     assert_string_equal(sc_state(s, ex), "overdue");
     sc_close(s);
+
+    /* an overlay that sets it is refused when the engine opens */
+    char *dir = cft_tmpdir();
+    char *policy = cft_path(dir, "policy");
+    assert_int_equal(symlink(CF_SOURCE_DIR "/lua/policy", policy), 0);
+    free(cft_write(dir, "counties/kern.lua", "return { params = { supervisor_training_days = 90 } }\n"));
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_SOURCE_DIR "/workflows";
+    o.policy_dir = dir;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EPOLICY);
+    if (!strstr(cf_errmsg(e), "a county may not override 'supervisor_training_days'"))
+        fail_msg("SUP_2: %s", cf_errmsg(e));
+    cf_engine_close(e);
+    free(policy);
+    cft_rmtree(dir);
 }
 
 int main(void)
@@ -180,7 +202,7 @@ int main(void)
         cmocka_unit_test(test_SUP_1_option_2_non_peer_professional_incl_sud_counselor),
         cmocka_unit_test(test_SUP_1_option_3_diploma_four_years_direct_service),
         cmocka_unit_test(test_SUP_2_day_60_on_time_day_61_overdue),
-        cmocka_unit_test(test_SUP_2_county_overlay_sets_the_training_deadline),
+        cmocka_unit_test(test_SUP_2_sixty_days_statewide_not_county_overridable),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
