@@ -25,5 +25,5 @@ csv=build/certflow-demo-registry.csv
 cf registry export --format csv --out "$csv"
 printf '\n== The whole registry exported to %s: %s rows\n' "$csv" "$(($(wc -l <"$csv") - 1))"
 
-printf '\n== The history hash chain\n'
+printf '\n== verify: the file, the history hash chain, every instance and timer against the history\n'
 cf verify
