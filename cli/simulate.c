@@ -392,19 +392,22 @@ static int request_award(sim *s, person *p)
     return 0;
 }
 
-/* The fee for item: paid by the award when it still can (the pool records it), else by the person. */
+/* The fee for item: paid by the award when it still can, else by the person. The core
+ * training is paid to its provider, so the pool pays it directly (`cover`); the application
+ * and exam fees go to the certification with covered_by, whose fee ledger checks the award
+ * and tells the pool (SCH_1). */
 static json_t *fee(sim *s, person *p, const char *item, int amount, int *err)
 {
     *err = 0;
     unsigned bit = item[0] == 'a' ? 1u : item[0] == 'c' ? 2u : 4u;
     if (p->award[0] && !(p->covered & bit)) {
         p->covered |= bit;
+        if (bit != 2u)
+            return json_pack("{s:s}", "covered_by", p->award);
         json_t *c = json_pack("{s:s, s:s, s:s}", "award_id", p->award, "applicant_id", p->id, "item", item);
         int ok = fire(s, s->pool, "cover", c, "calmhsa");
         if (ok < 0)
             *err = 1;
-        if (ok > 0)
-            return json_pack("{s:s}", "covered_by", p->award);
     }
     return json_pack("{s:i}", "fee_paid", amount);
 }

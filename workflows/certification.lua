@@ -34,7 +34,7 @@ local open_states = {
 -- What an exam appointment needs, scheduled first or after a retake.
 local schedule_guards = {
   "attempt_allowed", "training_complete", "no_accommodation_pending", "no_appointment",
-  "retake_cleared", "exam_fee_paid", "appointment_ok",
+  "retake_cleared", "exam_fee_paid", "fees_cover_exam", "appointment_ok",
 }
 
 ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ local schedule_guards = {
 add({ from = "draft", event = "update", to = "draft", guard = "draft_fields_known", actions = { "update_draft" } })
 add({ from = "draft", event = "submit", to = "submitted",
       guard = { "is_adult", "has_education", "has_lived_experience", "attests_willingness", "ethics_signed",
-                "pathway_requirements", "application_fee_paid" },
+                "pathway_requirements", "application_fee_paid", "fees_cover_application" },
       actions = { "record_submission", "fees_charge" } })
 add({ from = "submitted", event = "review_overdue", to = "submitted", actions = { "mark_review_overdue" } })
 add({ from = "submitted", event = "approve", to = "approved", actions = { "record_approval" } })
@@ -101,7 +101,7 @@ add({ from = "approved", event = "exam_result", to = "approved",
       actions = { "record_attempt", "exam_results_record" } })
 
 add({ from = "approved", event = "request_retake", to = "approved", reenter = true,
-      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
+      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid", "fees_cover_retake" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "approved", event = "process_retake", to = "approved", reenter = true,
       guard = "retake_pending", actions = { "approve_retake" } })
 add({ from = "approved", event = "retake_review_overdue", to = "approved", actions = { "mark_retake_overdue" } })
@@ -111,7 +111,7 @@ add({ from = "approved", event = "window_expired", to = "window_closed", actions
 -- Exhausted is closed for good while the attempt limit holds: these transitions exist so
 -- that a fourth attempt is refused with the count and the window (EX_2), not just "closed".
 add({ from = "exhausted", event = "request_retake", to = "approved",
-      guard = { "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
+      guard = { "attempt_allowed", "retake_fee_paid", "fees_cover_retake" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = schedule_guards,
       actions = { "record_appointment", "fees_charge" } })
 

@@ -84,11 +84,19 @@ local function fee(kind, amount, ev, ctx, rule)
 end
 
 -- Is a fee of `amount` paid in this event? (APP_6, EX_1, EX_8, REN_4, REN_7, SCH_1)
-local function fee_paid(inst, ev, amount, what)
+-- A scholarship award (covered_by) pays only the fees an award covers (`coverable`: the
+-- application fee, one exam attempt, one pre-approved retake); whether this award exists,
+-- was awarded to this person, covers this fee and has not paid it yet is checked against
+-- the pool by the fees plugin's guards fees_cover_* and again by its ledger (docs/rules.md, SCH_1).
+local function fee_paid(inst, ev, amount, what, coverable)
   local d = ev.data or {}
   if type(d.covered_by) == "string" and d.covered_by ~= "" then
     if pathway(inst) == "reciprocity" then
       return false, string.format("reciprocity applicants are not eligible for scholarships: the %s of %s cannot be covered by award %s",
+        what, money(amount), d.covered_by)
+    end
+    if not coverable then
+      return false, string.format("a scholarship award pays the application fee, one exam attempt and one pre-approved retake, not the %s of %s (award %s): pay it with fee_paid",
         what, money(amount), d.covered_by)
     end
     return true
@@ -241,7 +249,7 @@ end
 
 -- APP_6
 function G.application_fee_paid(inst, ev)
-  return fee_paid(inst, ev, params.application_fee, "application fee")
+  return fee_paid(inst, ev, params.application_fee, "application fee", true)
 end
 
 -- PATH_1 (legacy) and PATH_2 (reciprocity); the initial pathway has nothing more here.
@@ -668,7 +676,7 @@ end
 -- EX_1: the first attempt's fee is paid when scheduling (a retake's with its request).
 function G.exam_fee_paid(inst, ev)
   if inst.data.exam_fee_credit == true or inst.data.retake_required == true then return true end
-  return fee_paid(inst, ev, params.exam_fee, "exam fee")
+  return fee_paid(inst, ev, params.exam_fee, "exam fee", true)
 end
 
 -- The appointment itself: a date-time in the future, inside the window, online or in person.
@@ -826,7 +834,7 @@ function G.retake_needed(inst)
 end
 
 function G.retake_fee_paid(inst, ev)
-  return fee_paid(inst, ev, params.retake_fee, "retake fee")
+  return fee_paid(inst, ev, params.retake_fee, "retake fee", true)
 end
 
 function A.record_retake_request(inst, ev, ctx)

@@ -252,8 +252,9 @@ static void test_EX_8_retake_request_processed_within_30_days(void **state)
     sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_REJECTED);
     ASSERT_REASON(s, "no retake is needed: no failed attempt or no-show awaits one");
     fail_attempt(s, id, "2024-04-10", 0);
-    sc_expect(s, id, "request_retake", "{\"covered_by\": \"award-9\"}", CF_OK);
-    assert_string_equal(fget(s, id, "2.covered_by"), "award-9");
+    const char *award = award_to(s, id, "EX8", "K. Lam", NULL); /* a pre-approved retake (SCH_1) */
+    sc_expect(s, id, "request_retake", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
+    assert_string_equal(fget(s, id, "2.covered_by"), "EX8-0001");
     assert_string_equal(dget(s, id, "retake.review_due_on"), "2024-05-10");
     sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_REJECTED);
     ASSERT_REASON(s, "a retake request was already filed on 2024-04-10");

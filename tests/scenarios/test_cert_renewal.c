@@ -378,7 +378,8 @@ static void test_FEE_1_every_fee_recorded_never_removed(void **state)
     /* a no-show forfeits the fee; it stays on record */
     on_day(s, "2024-04-10");
     sc_expect(s, id, "no_show", NULL, CF_OK);
-    sc_expect(s, id, "request_retake", "{\"covered_by\": \"award-5\"}", CF_OK);
+    const char *award = award_to(s, id, "FEE1", "K. Lam", NULL); /* a pre-approved retake (SCH_1) */
+    sc_expect(s, id, "request_retake", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
     sc_expect(s, id, "process_retake", NULL, CF_OK);
     schedule(s, id, "2024-05-10T17:00:00Z", "online");
     on_day(s, "2024-05-10");
@@ -388,7 +389,7 @@ static void test_FEE_1_every_fee_recorded_never_removed(void **state)
     assert_string_equal(fget(s, id, ""),
                         "[{\"amount\":100,\"on\":\"2024-03-02\",\"type\":\"application\"},"
                         "{\"amount\":150,\"on\":\"2024-03-02\",\"type\":\"exam\"},"
-                        "{\"amount\":150,\"covered_by\":\"award-5\",\"on\":\"2024-04-10\",\"type\":\"retake\"},"
+                        "{\"amount\":150,\"covered_by\":\"FEE1-0001\",\"on\":\"2024-04-10\",\"type\":\"retake\"},"
                         "{\"amount\":80,\"on\":\"2026-03-01\",\"type\":\"renewal\"}]");
     /* a closed application keeps its fees */
     const char *closed = approved_app(s, NULL);

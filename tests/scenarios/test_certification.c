@@ -108,10 +108,11 @@ static void test_APP_6_application_fee_charged_at_submission(void **state)
     submit(s, id);
     assert_int_equal(fcount(s, id), 1);
     assert_string_equal(fget(s, id, "0"), "{\"amount\":100,\"on\":\"2025-03-14\",\"type\":\"application\"}");
-    /* a scholarship award covers it (SCH_1): recorded with the award's id */
+    /* a scholarship award made to this applicant covers it (SCH_1): recorded with the award's id */
     const char *other = new_applicant(s, NULL);
-    sc_expect(s, other, "submit", "{\"covered_by\": \"award-17\"}", CF_OK);
-    assert_string_equal(fget(s, other, "0.covered_by"), "award-17");
+    const char *award = award_to(s, other, "APP6", NULL, NULL);
+    sc_expect(s, other, "submit", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
+    assert_string_equal(fget(s, other, "0.covered_by"), "APP6-0001");
     assert_string_equal(fget(s, other, "0.amount"), "100");
     sc_close(s);
 }
