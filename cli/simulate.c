@@ -74,7 +74,7 @@ static const char *const PROVIDERS[] = {"Peer Academy", "Recovery Works Institut
                                         "Hope Learning Collaborative"};
 
 /* The most recent Code of Ethics (lua/policy/state.lua code_of_ethics_version): a renewal agrees to it. */
-#define ETHICS_VERSION "2022"
+#define ETHICS_VERSION "2021-07-26"
 
 enum { PW_INITIAL, PW_LEGACY, PW_RECIPROCITY };
 static const char *const PATHWAYS[] = {"initial", "legacy", "reciprocity"};

@@ -84,10 +84,12 @@ add({ from = "approved", event = "cancel_exam", to = "approved", guard = "cancel
 -- a late cancellation is a no-show (EX_7)
 add({ from = "approved", event = "cancel_exam", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
       actions = { "record_no_show", "close_exhausted" } })
-add({ from = "approved", event = "cancel_exam", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+add({ from = "approved", event = "cancel_exam", to = "approved", reenter = true, guard = "has_appointment",
+      actions = { "record_no_show" } })
 add({ from = "approved", event = "no_show", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
       actions = { "record_no_show", "close_exhausted" } })
-add({ from = "approved", event = "no_show", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+add({ from = "approved", event = "no_show", to = "approved", reenter = true, guard = "has_appointment",
+      actions = { "record_no_show" } })
 
 add_notifying({ from = "approved", event = "exam_result", to = "certified",
                 guard = { "has_appointment", "result_complete", "attempt_allowed", "training_complete", "exam_passed",
@@ -96,7 +98,8 @@ add_notifying({ from = "approved", event = "exam_result", to = "certified",
 add({ from = "approved", event = "exam_result", to = "exhausted",
       guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed", "last_attempt" },
       actions = { "record_attempt", "close_exhausted", "exam_results_record" } })
-add({ from = "approved", event = "exam_result", to = "approved",
+-- (re-entering: after the window's last day, the window's timer closes it at once)
+add({ from = "approved", event = "exam_result", to = "approved", reenter = true,
       guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed" },
       actions = { "record_attempt", "exam_results_record" } })
 
@@ -106,6 +109,10 @@ add({ from = "approved", event = "process_retake", to = "approved", reenter = tr
       guard = "retake_pending", actions = { "approve_retake" } })
 add({ from = "approved", event = "retake_review_overdue", to = "approved", actions = { "mark_retake_overdue" } })
 
+-- APP_8: an exam sat inside the window may bring its result after it (re-entering re-arms the
+-- window's timer exam_result_wait_days later); failing or missing it then closes the window.
+add({ from = "approved", event = "window_expired", to = "approved", reenter = true, guard = "sitting_awaits_result",
+      actions = { "mark_awaiting_result" } })
 add({ from = "approved", event = "window_expired", to = "window_closed", actions = { "close_window" } })
 
 -- Exhausted is closed for good while the attempt limit holds: these transitions exist so

@@ -60,9 +60,10 @@ local function append(list, entry)
   return out
 end
 
--- "47 hours", "1 hour", "47 hours 30 minutes", "59 minutes"
+-- "47 hours", "1 hour", "47 hours 30 minutes", "59 minutes"; whole minutes, rounded down
+-- (47:59:59 left is "47 hours 59 minutes", never "48 hours").
 local function duration(hours)
-  local minutes = math.floor(hours * 60 + 0.5)
+  local minutes = math.floor(hours * 60 + 1e-6)
   if minutes < 0 then minutes = 0 end
   local h, m = minutes // 60, minutes % 60
   local hs = h == 1 and "1 hour" or string.format("%d hours", h)
@@ -269,6 +270,10 @@ local function legacy_problems(inst, ctx)
   if not employed then
     out[#out + 1] = "not employed as a peer on " .. params.legacy_employed_on
   end
+  if params.legacy_requires_certified_peer == true and l.certified_on_employed_date ~= true then
+    out[#out + 1] = "not employed as a certified peer on " .. params.legacy_employed_on
+      .. " (legacy.certified_on_employed_date)"
+  end
   if num(l.peer_hours) < params.legacy_peer_hours then
     out[#out + 1] = string.format("peer work: %s of %d hours", n2s(num(l.peer_hours)), params.legacy_peer_hours)
   end
@@ -358,11 +363,17 @@ function A.mark_review_overdue(inst, ev, ctx)
   return { review_overdue_since = ctx.today }
 end
 
--- APP_8: the window runs application_valid_months from approval, inclusive of its last day.
+-- APP_8: the window runs application_valid_months from approval (or from the submission,
+-- params.application_window_starts = "submission"), inclusive of its last day.
 function A.record_approval(inst, ev, ctx)
+  local from = ctx.today
+  if params.application_window_starts == "submission" and is_date(inst.data.submitted_on) then
+    from = inst.data.submitted_on
+  end
   return {
     approved_on = ctx.today,
-    window_ends = date.add_days(date.add_months(ctx.today, params.application_valid_months), -1),
+    window_starts = from,
+    window_ends = date.add_days(date.add_months(from, params.application_valid_months), -1),
     exam_attempts = num(inst.data.exam_attempts),
     review_overdue_since = null,
   }
@@ -433,9 +444,41 @@ function A.close_withdrawn(inst, ev, ctx)
   return { closed_on = ctx.today, closed_because = "withdrawn", fees_forfeited = true }
 end
 
+-- A sitting inside the window whose result has not arrived: the appointment's day, or nil.
+local function sitting_awaiting_result(inst)
+  local a, ends = inst.data.appointment, inst.data.window_ends
+  if a == nil or not is_datetime(a.at) or not is_date(ends) then return nil end
+  local on = string.sub(a.at, 1, 10)
+  if date.compare(on, ends) > 0 then return nil end
+  return on
+end
+
+-- APP_8: the window closes the day after its last day; while a sitting held inside it awaits
+-- its result, exam_result_wait_days later (the sitting is what must fall inside the window).
 function D.window_end(inst)
   if not is_date(inst.data.window_ends) then return nil end
-  return date.add_days(inst.data.window_ends, 1)
+  local close = date.add_days(inst.data.window_ends, 1)
+  if sitting_awaiting_result(inst) then
+    return date.add_days(close, params.exam_result_wait_days)
+  end
+  return close
+end
+
+-- The window's last day has passed, but a sitting inside it awaits its result: wait for it
+-- (up to exam_result_wait_days after the window).
+function G.sitting_awaits_result(inst, ev, ctx)
+  local on = sitting_awaiting_result(inst)
+  if on == nil then return false, "no exam sat inside the window awaits its result" end
+  local last = date.add_days(inst.data.window_ends, params.exam_result_wait_days)
+  if date.compare(ctx.today, last) > 0 then
+    return false, string.format("the result of the exam of %s did not arrive by %s (%d days after the window ending %s)",
+      on, last, params.exam_result_wait_days, inst.data.window_ends)
+  end
+  return true
+end
+
+function A.mark_awaiting_result(inst, ev, ctx)
+  return { window_waits_for_result_since = ctx.today }
 end
 
 -- The date `on` lies in the application's window.
@@ -789,6 +832,11 @@ function G.taken_in_window(inst, ev)
   if not is_date(on) then return false, "taken_on missing (YYYY-MM-DD)" end
   if not in_window(inst, on) then
     return false, "the exam taken on " .. on .. " is outside the window ending " .. tostring(inst.data.window_ends)
+  end
+  if pathway(inst) == "legacy" and params.legacy_deadline_applies_to == "certification"
+    and date.compare(on, params.legacy_deadline) > 0 then
+    return false, "the legacy pathway closed on " .. params.legacy_deadline
+      .. ": its exam had to be taken by then (taken on " .. on .. ")"
   end
   local t = inst.data.training
   if pathway(inst) == "initial" and t ~= nil and is_date(t.completed_on) and date.compare(t.completed_on, on) > 0 then

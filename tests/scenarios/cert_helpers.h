@@ -183,7 +183,7 @@ static inline const char *new_applicant(sc *s, const char *extra)
 {
     json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "name", "Ana Ruiz", "birth_date", "1990-05-01",
                           "education", "high_school", "lived_experience", "consumer", "attests_willingness", 1,
-                          "ethics_version", "2022", "ethics_signed_on", "2024-01-05", "email", "ana@example.org");
+                          "ethics_version", "2021-07-26", "ethics_signed_on", "2024-01-05", "email", "ana@example.org");
     if (extra) {
         json_error_t err;
         json_t *x = json_loads(extra, 0, &err);

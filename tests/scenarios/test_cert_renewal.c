@@ -25,7 +25,7 @@ static const char *usual(sc **out)
 /* A renewal (or reinstatement) request: CE records, the current Code of Ethics, a fee. */
 static const char *renewal(const char *ce_json, int fee)
 {
-    return jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
+    return jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
               ce_json, fee);
 }
 
@@ -217,9 +217,9 @@ static void test_REN_5_most_recent_code_of_ethics_recorded(void **state)
               jf("{\"ce\": %s, \"ethics_version\": \"2019\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": 80}",
                  good_ce()),
               CF_REJECTED);
-    ASSERT_REASON(s, "agreement to the most recent Code of Ethics (version 2022) with its date is required (given: 2019)");
+    ASSERT_REASON(s, "agreement to the most recent Code of Ethics (version 2021-07-26) with its date is required (given: 2019)");
     sc_expect(s, id, "renew", renewal(good_ce(), 80), CF_OK);
-    assert_string_equal(dget(s, id, "ethics"), "{\"signed_on\":\"2026-01-05\",\"version\":\"2022\"}");
+    assert_string_equal(dget(s, id, "ethics"), "{\"signed_on\":\"2026-01-05\",\"version\":\"2021-07-26\"}");
     sc_close(s);
 }
 

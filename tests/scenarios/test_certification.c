@@ -92,7 +92,7 @@ static void test_APP_5_code_of_ethics_version_and_date_recorded(void **state)
     ASSERT_REASON(s, "Code of Ethics agreement is dated 2025-03-15, after 2025-03-14");
     sc_expect(s, id, "update", "{\"ethics_signed_on\": \"2025-03-10\"}", CF_OK);
     submit(s, id);
-    assert_string_equal(dget(s, id, "ethics.version"), "2022");
+    assert_string_equal(dget(s, id, "ethics.version"), "2021-07-26");
     assert_string_equal(dget(s, id, "ethics.signed_on"), "2025-03-10");
     sc_close(s);
 }
@@ -158,6 +158,46 @@ static void test_APP_8_window_ends_after_12_months_fees_forfeited(void **state)
     submit(s, again);
     assert_int_equal(fcount(s, again), 1);
     assert_string_equal(sc_state(s, again), "submitted");
+    sc_close(s);
+}
+
+/* APP_8, CERT_1: the sitting is what must fall inside the window. An exam sat on the window's
+ * last day whose result arrives after it certifies; the application waits
+ * exam_result_wait_days (30) after the window for it, then closes. */
+static void test_APP_8_exam_sat_on_last_day_result_after_window_certifies(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2024-03-02"), NULL);
+    const char *id = approved_app(s, NULL);
+    trained(s, id);
+    const char *other = approved_app(s, NULL);
+    trained(s, other);
+    const char *missing = approved_app(s, NULL);
+    trained(s, missing);
+    on_day(s, "2025-02-20");
+    schedule(s, id, "2025-03-01T17:00:00Z", "online"); /* the window's last day */
+    schedule(s, other, "2025-03-01T18:00:00Z", "online");
+    schedule(s, missing, "2025-03-01T19:00:00Z", "online");
+    /* the window's end passes: the applications with a sitting on the last day stay open */
+    sc_tick(s, "2025-03-02T08:00:00Z");
+    assert_string_equal(sc_state(s, id), "approved");
+    assert_string_equal(dget(s, id, "window_waits_for_result_since"), "2025-03-02");
+    on_day(s, "2025-03-09");
+    assert_int_equal(result(s, id, "pass", 88, "2025-03-01"), CF_OK);
+    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(dget(s, id, "issued_on"), "2025-03-09");
+    /* a sitting after the last day does not count */
+    assert_int_equal(result(s, other, "pass", 88, "2025-03-02"), CF_REJECTED);
+    ASSERT_REASON(s, "the exam taken on 2025-03-02 is outside the window ending 2025-03-01");
+    /* a failed result after the window: no more attempts can fall inside it, it closes */
+    assert_int_equal(result(s, other, "fail", 60, "2025-03-01"), CF_OK);
+    sc_tick(s, "2025-03-09T21:00:00Z");
+    assert_string_equal(sc_state(s, other), "window_closed");
+    /* no result by 30 days after the window (2025-03-31): closed the next day */
+    sc_tick(s, "2025-04-01T06:59:59Z");
+    assert_string_equal(sc_state(s, missing), "approved");
+    sc_tick(s, "2025-04-01T07:00:00Z");
+    assert_string_equal(sc_state(s, missing), "window_closed");
     sc_close(s);
 }
 
@@ -278,6 +318,47 @@ static void test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01(void **stat
     ASSERT_REASON(s, "legacy pathway: not employed as a peer on 2022-01-01; peer work: 1549 of 1550 hours; "
                      "continuing education: 0 of 20 hours inside the records given; law and ethics: 0 of 6 hours "
                      "inside the records given; colleague's letter missing; employment verification missing");
+    sc_close(s);
+}
+
+/* PATH_1 at each boundary, both sides: 1,549 and 1,550 peer hours; employment that starts
+ * exactly on the legacy date (2022-01-01) or the day after, or ends on it; the deadline bounds
+ * the application (submitted 2023-06-30 in time, 2023-07-01 refused), not the exam. */
+static void test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2023-06-30"), NULL);
+    const char *c = ce(20, "2023-01-10", 6, "2023-02-10");
+    const char *fmt = "{\"pathway\": \"legacy\", \"ethics_signed_on\": \"2023-01-05\", \"legacy\": {\"employed_from\": \"%s\", %s\"peer_hours\": %d, "
+                      "\"ce\": %s, \"supervisor_letter\": true, \"colleague_letter\": true, "
+                      "\"employment_verification\": true}}";
+    const char *h1549 = new_applicant(s, jf(fmt, "2020-06-01", "", 1549, c));
+    sc_expect(s, h1549, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: peer work: 1549 of 1550 hours");
+    const char *h1550 = new_applicant(s, jf(fmt, "2020-06-01", "", 1550, c));
+    submit(s, h1550);
+    /* employed from exactly 2022-01-01: employed on it */
+    const char *on = new_applicant(s, jf(fmt, "2022-01-01", "", 1600, c));
+    submit(s, on);
+    const char *after = new_applicant(s, jf(fmt, "2022-01-02", "", 1600, c));
+    sc_expect(s, after, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a peer on 2022-01-01");
+    /* an employment that ended exactly on 2022-01-01 still covers it; one that ended the day before does not */
+    const char *ended = new_applicant(s, jf(fmt, "2020-06-01", "\"employed_until\": \"2022-01-01\", ", 1600, c));
+    submit(s, ended);
+    const char *gone = new_applicant(s, jf(fmt, "2020-06-01", "\"employed_until\": \"2021-12-31\", ", 1600, c));
+    sc_expect(s, gone, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a peer on 2022-01-01");
+    /* submitted on the deadline: the exam may follow inside the 12-month window */
+    sc_expect(s, on, "approve", NULL, CF_OK);
+    schedule(s, on, "2024-01-10T17:00:00Z", "online");
+    on_day(s, "2024-01-10");
+    assert_int_equal(result(s, on, "pass", 80, "2024-01-10"), CF_OK);
+    assert_string_equal(sc_state(s, on), "certified");
+    on_day(s, "2023-07-01");
+    const char *late = new_applicant(s, jf(fmt, "2022-01-01", "", 1600, c));
+    sc_expect(s, late, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy (grandparenting) applications were accepted through 2023-06-30");
     sc_close(s);
 }
 
@@ -440,9 +521,11 @@ int main(void)
         cmocka_unit_test(test_APP_6_application_fee_charged_at_submission),
         cmocka_unit_test(test_APP_7_review_overdue_on_day_31_not_day_30),
         cmocka_unit_test(test_APP_8_window_ends_after_12_months_fees_forfeited),
+        cmocka_unit_test(test_APP_8_exam_sat_on_last_day_result_after_window_certifies),
         cmocka_unit_test(test_APP_9_training_valid_through_the_window_only),
         cmocka_unit_test(test_DIS_7_denial_appeal_overturned_upheld_or_late),
         cmocka_unit_test(test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01),
+        cmocka_unit_test(test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date),
         cmocka_unit_test(test_PATH_2_reciprocity_requirements_and_no_scholarship),
         cmocka_unit_test(test_TRN_1_80_hours_from_an_approved_provider_before_the_exam),
         cmocka_unit_test(test_TRN_2_record_names_provider_hours_and_date),

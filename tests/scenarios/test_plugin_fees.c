@@ -18,7 +18,7 @@
 /* The CE and ethics a renewal or reinstatement needs, and a fee paid with it. */
 static const char *renewal_data(const char *ce_json, int fee)
 {
-    return jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
+    return jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
               ce_json, fee);
 }
 

@@ -68,7 +68,7 @@ static const char *person_data(const char *name)
     snprintf(buf, sizeof buf,
              "{\"name\":\"%s\",\"birth_date\":\"" BIRTH "\",\"email\":\"" EMAIL "\",\"phone\":\"" PHONE
              "\",\"address\":\"" ADDRESS "\",\"education\":\"high_school\",\"lived_experience\":\"" LIVED
-             "\",\"attests_willingness\":true,\"ethics_version\":\"2022\",\"ethics_signed_on\":\"2025-01-06\"}",
+             "\",\"attests_willingness\":true,\"ethics_version\":\"2021-07-26\",\"ethics_signed_on\":\"2025-01-06\"}",
              name);
     return buf;
 }

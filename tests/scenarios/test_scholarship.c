@@ -230,7 +230,7 @@ static void test_SCH_1_released_award_and_renewal_fee_not_covered(void **state)
     on_day(s, "2027-02-01");
     award_to(s, cert, "REN26", NULL, NULL);
     sc_expect(s, cert, "renew",
-              jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2027-01-05\", "
+              jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2027-01-05\", "
                  "\"covered_by\": \"REN26-0001\"}",
                  ce(20, "2026-01-10", 6, "2026-02-01")),
               CF_REJECTED);
