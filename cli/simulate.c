@@ -961,12 +961,16 @@ static int complaint_act(sim *s, complaint *c)
     } else if (strcmp(st, "investigating") == 0) {
         int roll = (int)between(&c->r, 0, 99);
         const char *outcome = roll < 45 ? "dismiss" : roll < 75 ? "corrective_action" : roll < 92 ? "suspend" : "revoke";
-        ok = fire(s, c->id, outcome, json_incref(findings), "calmhsa");
+        json_t *d = json_deep_copy(findings);
+        if (roll >= 75 && roll < 92) { /* DIS_2: a suspension has its term (its last day) */
+            char until[11];
+            json_object_set_new(d, "suspended_until", json_string(date_str(s->day + between(&c->r, 60, 270), until)));
+        }
+        ok = fire(s, c->id, outcome, d, "calmhsa");
         c->next = s->day + between(&c->r, 7, 28);
     } else if (strcmp(st, "corrective_action_ordered") == 0) {
+        /* the complaint tells the certification, whose open sanction closes (REN_3) */
         ok = fire(s, c->id, "corrective_action_completed", NULL, "calmhsa");
-        if (ok > 0) /* the certification's open sanction closes too (REN_3) */
-            ok = fire(s, s->people[c->person].id, "complete_corrective_action", NULL, "calmhsa");
     } else if ((strcmp(st, "suspended") == 0 || strcmp(st, "revoked") == 0) && !c->appealed) {
         c->appealed = 1;
         if (chance(&c->r, 45)) { /* DIS_3: appeal within 30 days */

@@ -172,10 +172,22 @@ add({ from = "expired", event = "reinstatement_closed", to = "lapsed" })
 add({ from = "expired", event = "suspend", to = "suspended", actions = { "record_suspension" } })
 add({ from = { "expired", "suspended" }, event = "revoke", to = "revoked", actions = { "record_revocation" } })
 
--- DIS_3: an overturned action restores the status before it.
+-- DIS_3: an overturned action restores the status before it. A certification whose expiry
+-- date passed while it was suspended comes back expired (REN_6; reinstatement, REN_7, within
+-- its limit counted from that expiry date, or lapsed beyond it).
+add({ from = "suspended", event = "restore", to = "expired", guard = { "was_certified", "expiry_passed" },
+      actions = { "record_restoration" } })
 add_notifying({ from = "suspended", event = "restore", to = "certified", guard = { "was_certified" },
                 actions = { "record_restoration" } }, "certification_granted")
 add({ from = "suspended", event = "restore", to = "expired", guard = "was_expired", actions = { "record_restoration" } })
+
+-- DIS_2: a suspension ends with its term or an explicit lifting (the complaint sends
+-- lift_suspension): back to certified, or expired when the expiry date passed meanwhile.
+add({ from = "suspended", event = "lift_suspension", to = "expired", guard = { "was_certified", "expiry_passed" },
+      actions = { "record_lifting" } })
+add_notifying({ from = "suspended", event = "lift_suspension", to = "certified", guard = { "was_certified" },
+                actions = { "record_lifting" } }, "certification_granted")
+add({ from = "suspended", event = "lift_suspension", to = "expired", guard = "was_expired", actions = { "record_lifting" } })
 add_notifying({ from = "revoked", event = "restore", to = "certified", guard = { "was_certified" },
                 actions = { "record_restoration", "restore_specializations" } }, "certification_granted")
 add({ from = "revoked", event = "restore", to = "suspended", guard = "was_suspended",
@@ -191,6 +203,9 @@ for i = 1, #disciplined do
   add({ from = s, event = "corrective_action", to = s, actions = { "record_corrective_action" } })
   add({ from = s, event = "complete_corrective_action", to = s, guard = "corrective_action_open",
         actions = { "complete_corrective_action" } })
+  -- DIS_3: a corrective action overturned on appeal no longer bars renewal
+  add({ from = s, event = "corrective_action_overturned", to = s, guard = "corrective_action_open",
+        actions = { "overturn_corrective_action" } })
 end
 
 -- docs/lifecycles.md: an employment announces itself in every non-final state.
@@ -213,7 +228,8 @@ return {
     "add_specialization", "renewal_window_open", "expiry_approaching", "renew", "expire",
     "deny_renewal", "appeal_renewal_denial", "renewal_appeal_window_closed", "renewal_appeal_upheld",
     "renewal_appeal_overturned", "reinstate", "reinstatement_closed",
-    "suspend", "revoke", "restore", "corrective_action", "complete_corrective_action",
+    "suspend", "revoke", "restore", "lift_suspension", "corrective_action", "complete_corrective_action",
+    "corrective_action_overturned",
     "employment_started",
   },
   -- Every state's entry ends with registry_export_update (the registry_export plugin: the

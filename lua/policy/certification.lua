@@ -1043,7 +1043,7 @@ end
 -- REN_3: not suspended or revoked (the state) and no open sanction (corrective action).
 function G.good_standing(inst, ev, ctx)
   for _, c in ipairs(inst.data.corrective_actions or {}) do
-    if c.completed_on == nil then
+    if c.completed_on == nil and c.overturned_on == nil then
       return false, "not in good standing: a corrective action ordered on " .. tostring(c.ordered_on) .. " is open"
     end
   end
@@ -1257,6 +1257,18 @@ function A.record_restoration(inst, ev, ctx)
   }
 end
 
+-- DIS_2: a suspension ends (its term, or lifted): the status before it returns.
+function A.record_lifting(inst, ev, ctx)
+  local stack, kept = inst.data.status_before_action or {}, {}
+  for i = 1, #stack - 1 do kept[i] = stack[i] end
+  return {
+    status_before_action = kept,
+    sanctions = append(inst.data.sanctions,
+      { action = "suspension_lifted", on = ctx.today, from_state = inst.state, to_state = previous_status(inst),
+        complaint_id = ev.data and ev.data.from }),
+  }
+end
+
 local function was(state)
   return function(inst)
     local before = previous_status(inst)
@@ -1274,24 +1286,47 @@ function A.record_corrective_action(inst, ev, ctx)
     { ordered_on = ctx.today, complaint_id = d.from, what = type(d.what) == "string" and d.what or nil }) }
 end
 
+local function is_open(c)
+  return c.completed_on == nil and c.overturned_on == nil
+end
+
 function G.corrective_action_open(inst)
   for _, c in ipairs(inst.data.corrective_actions or {}) do
-    if c.completed_on == nil then return true end
+    if is_open(c) then return true end
   end
   return false, "no corrective action is open"
 end
 
-function A.complete_corrective_action(inst, ev, ctx)
-  local list, done = {}, false
-  for i, c in ipairs(inst.data.corrective_actions or {}) do
-    if not done and c.completed_on == nil then
-      list[i] = { ordered_on = c.ordered_on, complaint_id = c.complaint_id, what = c.what, completed_on = ctx.today }
-      done = true
+-- Close one open corrective action: the one ordered by the complaint that sends the event
+-- (ev.data.from), else the oldest open one. `field` is completed_on or overturned_on.
+local function close_corrective_action(inst, ev, ctx, field)
+  local from = ev.data and ev.data.from
+  local all, pick = inst.data.corrective_actions or {}, nil
+  for i, c in ipairs(all) do
+    if is_open(c) and type(from) == "string" and c.complaint_id == from then pick = i break end
+  end
+  if pick == nil then
+    for i, c in ipairs(all) do
+      if is_open(c) then pick = i break end
+    end
+  end
+  local list = {}
+  for i, c in ipairs(all) do
+    if i == pick then
+      list[i] = { ordered_on = c.ordered_on, complaint_id = c.complaint_id, what = c.what, [field] = ctx.today }
     else
       list[i] = c
     end
   end
   return { corrective_actions = list }
+end
+
+function A.complete_corrective_action(inst, ev, ctx)
+  return close_corrective_action(inst, ev, ctx, "completed_on")
+end
+
+function A.overturn_corrective_action(inst, ev, ctx)
+  return close_corrective_action(inst, ev, ctx, "overturned_on")
 end
 
 -- docs/lifecycles.md: an employment announces itself with `employment_started`.
