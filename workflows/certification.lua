@@ -291,6 +291,7 @@ return {
     period_starts_on = "when the certification is issued, renewed or reinstated (REN_2)",
     specializations = "when a specialization is added or the certification ends (CERT_2)",
     exam_attempts = "when an exam is taken or missed (EX_2)",
+    exams = "when an exam is taken or missed, late cancellations included (EX_4, EX_7: the yearly report's no-shows)",
     window_ends = "when the application is approved (APP_8)",
     fees_due = "when a fee is decided, for the fees plugin's ledger (FEE_1)",
   },
