@@ -477,6 +477,35 @@ static void test_DIS_2_suspension_term_lifting_and_expiry_during_it(void **state
     sc_close(s);
 }
 
+/* DIS_3, REN_6: a suspension overturned on appeal after the expiry date passed during it
+ * restores the status the certification would have: expired, not active. */
+static void test_DIS_3_suspension_overturned_after_expiry_restores_expired(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *a = certified(s); /* both expire 2027-02-12 */
+    const char *b = certified(s);
+    on_day(s, "2026-12-20");
+    const char *ka = complaint(s, a, "2026-12-01", "2025-02-12", NULL);
+    const char *kb = complaint(s, b, "2026-12-01", "2025-02-12", NULL);
+    accept(s, ka);
+    accept(s, kb);
+    on_day(s, "2027-01-20");
+    sc_expect(s, ka, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
+    sc_expect(s, kb, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
+    on_day(s, "2027-02-10");
+    sc_expect(s, ka, "appeal", NULL, CF_OK);
+    sc_expect(s, kb, "appeal", NULL, CF_OK);
+    on_day(s, "2027-02-12"); /* the expiry date itself: restored active */
+    sc_expect(s, kb, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
+    assert_string_equal(sc_state(s, b), "certified");
+    on_day(s, "2027-02-13"); /* the day after: restored expired */
+    sc_expect(s, ka, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
+    assert_string_equal(sc_state(s, a), "expired");
+    assert_string_equal(dget(s, a, "registry_status"), "lapsed");
+    sc_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -492,6 +521,7 @@ int main(void)
         cmocka_unit_test(test_DIS_7_any_adverse_action_appealable_corrective_action_included),
         cmocka_unit_test(test_DIS_3_REN_3_corrective_action_completed_or_overturned_restores_good_standing),
         cmocka_unit_test(test_DIS_2_suspension_term_lifting_and_expiry_during_it),
+        cmocka_unit_test(test_DIS_3_suspension_overturned_after_expiry_restores_expired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
