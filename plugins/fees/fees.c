@@ -79,11 +79,13 @@ static const char *item_name(const char *item)
                                                 : "one pre-approved retake";
 }
 
-/* Does `award` pay a `type` fee of `cents` (-1: any amount) for this instance? 0 yes,
+/* Does `award` pay a `type` fee of `cents` (-1: any amount) on the local date `on` (NULL:
+ * not checked; the pool's timer expires awards the day after their last day) for this
+ * instance? 0 yes,
  * 1 no (`why` says why), -1 when reading the tables failed. On yes, *pool_out (when
  * given) gets a copy of the pool's instance id, for the caller to free. */
 static int check_cover(const cf_host *h, cf_call *call, const char *award, const char *type, int64_t cents,
-                       char *why, size_t size, char **pool_out)
+                       const char *on, char *why, size_t size, char **pool_out)
 {
     const char *item = award_item(type);
     if (!item) {
@@ -91,10 +93,10 @@ static int check_cover(const cf_host *h, cf_call *call, const char *award, const
                             "not the %s fee (award %s): pay it with fee_paid", type, award);
         return 1;
     }
-    static const char *const acols[] = {"pool", "holder", "status"};
+    static const char *const acols[] = {"pool", "holder", "status", "expires_on"};
     json_t *rows = json_array();
     const sp_val v[] = {SP_T(award), SP_T(item)};
-    int rc = sp_select(h, call, "SELECT pool, holder, status FROM fees_awards WHERE award_id = ?1", v, 1, acols, "ttt",
+    int rc = sp_select(h, call, "SELECT pool, holder, status, expires_on FROM fees_awards WHERE award_id = ?1", v, 1, acols, "tttt",
                        rows);
     json_t *a = json_array_get(rows, 0);
     int verdict = 1;
@@ -107,6 +109,8 @@ static int check_cover(const cf_host *h, cf_call *call, const char *award, const
                  sp_str(a, "holder", "?"), h->instance_id(call));
     } else if (strcmp(sp_str(a, "status", ""), "active") != 0) {
         snprintf(why, size, "award %s is %s: it pays no more fees", award, sp_str(a, "status", "?"));
+    } else if (on && strcmp(on, sp_str(a, "expires_on", "")) > 0) {
+        snprintf(why, size, "award %s expired on %s; awards have no extension", award, sp_str(a, "expires_on", "?"));
     } else {
         static const char *const icols[] = {"amount", "used_on"};
         json_t *items = json_array();
@@ -162,7 +166,7 @@ static int cover_ok(cf_call *call, void *ud, int *allow)
     int rc = CF_PLUGIN_OK;
     if (json_is_string(cover)) {
         char why[400];
-        int v = check_cover(h, call, json_string_value(cover), g->type, -1, why, sizeof why, NULL);
+        int v = check_cover(h, call, json_string_value(cover), g->type, -1, NULL, why, sizeof why, NULL);
         if (v < 0)
             rc = CF_PLUGIN_ERROR;
         else if (v > 0) {
@@ -288,7 +292,8 @@ static int charge_one(const fees *f, cf_call *call, json_t *e, size_t i, const c
     char *pool = NULL;
     if (json_is_string(cover)) {
         char why[400];
-        int v = check_cover(h, call, json_string_value(cover), type, cents, why, sizeof why, &pool);
+        int v = check_cover(h, call, json_string_value(cover), type, cents, sp_str(e, "on", NULL), why, sizeof why,
+                            &pool);
         if (v < 0)
             return CF_PLUGIN_ERROR;
         if (v > 0)

@@ -226,6 +226,17 @@ static void test_SCH_1_released_award_and_renewal_fee_not_covered(void **state)
     sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC25-0001\"}", CF_REJECTED);
     ASSERT_REASON(s, "award SAPC25-0001 is released: it pays no more fees");
     submit(s, id);
+    /* past its last day the ledger refuses an award even before the pool's timer has expired it */
+    const char *late = new_applicant(s, NULL);
+    award_to(s, late, "LATE25", NULL, NULL); /* expires 2026-02-28 */
+    on_day(s, "2026-03-01");
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(s->e, late, "submit", "{\"covered_by\": \"LATE25-0001\"}", "scenario", NULL, &r),
+                     CF_EACTION);
+    assert_non_null(strstr(cf_errmsg(s->e), "award LATE25-0001 expired on 2026-02-28; awards have no extension"));
+    assert_int_equal(fcount(s, late), 0);
+    assert_string_equal(sc_state(s, late), "draft");
+    on_day(s, "2025-03-01");
     const char *cert = certified_on(s, "2025-03-02", "2025-04-01T17:00:00Z", "2025-04-03");
     on_day(s, "2027-02-01");
     award_to(s, cert, "REN26", NULL, NULL);
