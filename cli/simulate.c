@@ -402,8 +402,23 @@ static json_t *fee(sim *s, person *p, const char *item, int amount, int *err)
     unsigned bit = item[0] == 'a' ? 1u : item[0] == 'c' ? 2u : 4u;
     if (p->award[0] && !(p->covered & bit)) {
         p->covered |= bit;
-        if (bit != 2u)
-            return json_pack("{s:s}", "covered_by", p->award);
+        if (bit != 2u) {
+            /* only an award still active pays (SCH_1: it expires, and the ledger checks it);
+             * reading the pool replaces the loaded data, so the person's is loaded again */
+            int active = 0;
+            if (load(s, s->pool) == 0) {
+                json_t *award = json_object_get(dget(s, "awards"), p->award);
+                const char *st = json_string_value(json_object_get(award, "status"));
+                active = st && strcmp(st, "active") == 0;
+            }
+            if (load(s, p->id) < 0) {
+                *err = 1;
+                return json_pack("{s:i}", "fee_paid", amount);
+            }
+            if (active)
+                return json_pack("{s:s}", "covered_by", p->award);
+            return json_pack("{s:i}", "fee_paid", amount);
+        }
         json_t *c = json_pack("{s:s, s:s, s:s}", "award_id", p->award, "applicant_id", p->id, "item", item);
         int ok = fire(s, s->pool, "cover", c, "calmhsa");
         if (ok < 0)

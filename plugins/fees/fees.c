@@ -96,8 +96,8 @@ static int check_cover(const cf_host *h, cf_call *call, const char *award, const
     static const char *const acols[] = {"pool", "holder", "status", "expires_on"};
     json_t *rows = json_array();
     const sp_val v[] = {SP_T(award), SP_T(item)};
-    int rc = sp_select(h, call, "SELECT pool, holder, status, expires_on FROM fees_awards WHERE award_id = ?1", v, 1, acols, "tttt",
-                       rows);
+    int rc = sp_select(h, call, "SELECT pool, holder, status, expires_on FROM fees_awards WHERE award_id = ?1", v, 1,
+                       acols, "tttt", rows);
     json_t *a = json_array_get(rows, 0);
     int verdict = 1;
     if (rc != CF_PLUGIN_OK) {
