@@ -388,6 +388,10 @@ static void test_PATH_2_reciprocity_requirements_and_no_scholarship(void **state
     assert_int_equal(result(s, ok, "pass", 75, "2025-04-01"), CF_OK);
     assert_string_equal(sc_state(s, ok), "certified");
 
+    /* 1,549 hours is one short (1,550 passed above) */
+    const char *short_hours = new_applicant(s, reciprocity_json(1549, "2025-03-01"));
+    sc_expect(s, short_hours, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "reciprocity pathway: peer work: 1549 of 1550 hours since 2022-04-01 (the last 3 years)");
     /* hours that ended the day before the 3-year span do not count */
     const char *old = new_applicant(s, reciprocity_json(1550, "2022-03-31"));
     on_day(s, "2025-04-01");
