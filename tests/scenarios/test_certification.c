@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "testutil.h"
 
 /* ---------------------------------------------------------------- APP */
 
@@ -362,6 +363,82 @@ static void test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date(voi
     sc_close(s);
 }
 
+/* The shipped policy in a temporary folder with state.lua's readings switched (docs/rules.md,
+ * "Where the documents disagree"): each replacement must be found. Returns the folder (free it
+ * with cft_rmtree). */
+static char *policy_with(const char *const *from, const char *const *to, int n)
+{
+    static const char *const FILES[] = {"policy/state.lua",       "policy/certification.lua", "policy/complaint.lua",
+                                        "policy/employment.lua",  "policy/scholarship.lua",   "policy/supervision.lua",
+                                        "counties/example.lua",   "counties/san_diego.lua"};
+    char *dir = cft_tmpdir();
+    for (size_t f = 0; f < sizeof FILES / sizeof FILES[0]; f++) {
+        char *src = cft_path(CF_SOURCE_DIR "/lua", FILES[f]);
+        char *text = cft_slurp(src);
+        assert_non_null(text);
+        for (int i = 0; f == 0 && i < n; i++) {
+            char *at = strstr(text, from[i]);
+            if (!at)
+                fail_msg("state.lua has no \"%s\"", from[i]);
+            size_t head = (size_t)(at - text), lf = strlen(from[i]), lt = strlen(to[i]);
+            char *out = malloc(strlen(text) - lf + lt + 1);
+            assert_non_null(out);
+            memcpy(out, text, head);
+            memcpy(out + head, to[i], lt);
+            strcpy(out + head + lt, at + lf);
+            free(text);
+            text = out;
+        }
+        free(cft_write(dir, FILES[f], text));
+        free(text);
+        free(src);
+    }
+    return dir;
+}
+
+/* APP_8, PATH_1: the other readings, switched on by their parameters: the window from the
+ * submission; the legacy deadline bounding the exam too; "employed as a certified peer". */
+static void test_APP_8_PATH_1_the_other_readings_by_their_parameters(void **state)
+{
+    (void)state;
+    static const char *const from[] = {"application_window_starts = \"approval\"",
+                                       "legacy_deadline_applies_to = \"application\"",
+                                       "legacy_requires_certified_peer = false"};
+    static const char *const to[] = {"application_window_starts = \"submission\"",
+                                     "legacy_deadline_applies_to = \"certification\"",
+                                     "legacy_requires_certified_peer = true"};
+    char *dir = policy_with(from, to, 3);
+    sc *s = sc_open(noon("2023-06-01"), dir);
+    const char *init = new_applicant(s, "{\"ethics_signed_on\": \"2023-01-05\"}");
+    submit(s, init);
+    on_day(s, "2023-06-20");
+    sc_expect(s, init, "approve", NULL, CF_OK);
+    assert_string_equal(dget(s, init, "window_ends"), "2024-05-31"); /* 12 months from the submission */
+    const char *fmt = "{\"pathway\": \"legacy\", \"ethics_signed_on\": \"2023-01-05\", \"legacy\": {\"employed_from\": "
+                      "\"2020-06-01\", %s\"peer_hours\": 1600, \"ce\": %s, \"supervisor_letter\": true, "
+                      "\"colleague_letter\": true, \"employment_verification\": true}}";
+    const char *c = ce(20, "2023-01-10", 6, "2023-02-10");
+    const char *peer = new_applicant(s, jf(fmt, "", c));
+    sc_expect(s, peer, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a certified peer on 2022-01-01 (legacy.certified_on_employed_date)");
+    const char *cert = new_applicant(s, jf(fmt, "\"certified_on_employed_date\": true, ", c));
+    submit(s, cert);
+    const char *late = new_applicant(s, jf(fmt, "\"certified_on_employed_date\": true, ", c));
+    submit(s, late);
+    sc_expect(s, cert, "approve", NULL, CF_OK);
+    sc_expect(s, late, "approve", NULL, CF_OK);
+    /* the exam too must be taken by the deadline: 2023-06-30 certifies, 2023-07-01 does not */
+    schedule(s, cert, "2023-06-30T17:00:00Z", "online");
+    schedule(s, late, "2023-07-01T17:00:00Z", "online");
+    on_day(s, "2023-07-02");
+    assert_int_equal(result(s, cert, "pass", 80, "2023-06-30"), CF_OK);
+    assert_string_equal(sc_state(s, cert), "certified");
+    assert_int_equal(result(s, late, "pass", 80, "2023-07-01"), CF_REJECTED);
+    ASSERT_REASON(s, "the legacy pathway closed on 2023-06-30: its exam had to be taken by then (taken on 2023-07-01)");
+    sc_close(s);
+    cft_rmtree(dir);
+}
+
 static const char *reciprocity_json(int hours, const char *ended_on)
 {
     return jf("{\"pathway\": \"reciprocity\", \"reciprocity\": {\"state\": \"AZ\", \"certification_active\": true, "
@@ -530,6 +607,7 @@ int main(void)
         cmocka_unit_test(test_DIS_7_denial_appeal_overturned_upheld_or_late),
         cmocka_unit_test(test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01),
         cmocka_unit_test(test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date),
+        cmocka_unit_test(test_APP_8_PATH_1_the_other_readings_by_their_parameters),
         cmocka_unit_test(test_PATH_2_reciprocity_requirements_and_no_scholarship),
         cmocka_unit_test(test_TRN_1_80_hours_from_an_approved_provider_before_the_exam),
         cmocka_unit_test(test_TRN_2_record_names_provider_hours_and_date),
