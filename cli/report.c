@@ -19,8 +19,13 @@ static const char *const SPECIALIZATIONS[] = {"parent_caregiver_family", "crisis
 /* The events behind the figures (workflows/certification.lua and its neighbours). */
 static const char *const EV_SUBMIT[] = {"submit", NULL};
 static const char *const EV_EXAM[] = {"exam_result", NULL};
-static const char *const EV_NO_SHOW[] = {"no_show", NULL};
 static const char *const EV_RENEW[] = {"renew", NULL};
+static const char *const EV_RENEW_OVERTURNED[] = {"renewal_appeal_overturned", NULL};
+static const char *const EV_DENY_RENEWAL[] = {"deny_renewal", NULL};
+static const char *const EV_APPEAL_RENEWAL[] = {"appeal_renewal_denial", NULL};
+static const char *const EV_LIFT[] = {"lift_suspension", NULL};
+static const char *const EV_BILL[] = {"bill", NULL};
+static const char *const EV_END[] = {"end", NULL};
 static const char *const EV_REINSTATE[] = {"reinstate", NULL};
 static const char *const EV_EXPIRE[] = {"expire", NULL};
 static const char *const EV_SUSPEND[] = {"suspend", NULL};
@@ -49,24 +54,27 @@ typedef struct item {
     char *pathway;
     char *expires_on;
     unsigned spec_mask;  /* bit i: SPECIALIZATIONS[i] */
-    char *state_at_end;  /* the state after the last row before the period's end (NULL: not yet created) */
+    char *state_at_end;  /* the state after the last row before the period's end (NULL: not yet created);
+                            certifications and employments */
     int counted_training; /* counted once in the period */
 } item;
 
 typedef struct period {
     long long started, submitted, approved, denied, denial_appeals, withdrawn, windows_closed, exhausted;
-    long long attempts, passed, failed, no_shows;
-    long long issued, renewals, reinstatements, expiries;
-    long long complaints, corrective, suspensions, revocations, restorations, appeals;
+    long long attempts, passed, failed, no_shows, late_cancellations;
+    long long issued, renewals, renewals_after_appeal, reinstatements, expiries;
+    long long renewal_denials, renewal_denials_appealed;
+    long long complaints, corrective, suspensions, suspensions_lifted, revocations, restorations, appeals;
     long long core_trained, supervisors_trained;
-    long long hires, extensions, ehr_suspensions;
+    long long hires, extensions, ehr_suspensions, separations;
+    long long billed_peer, billed_non_peer, bills_refused;
 } period;
 
 typedef struct ctx {
     item *items;
     size_t count, cap;
     cf_time from, to; /* [from, to) */
-    int64_t to_day;
+    int64_t from_day, to_day;
     period p;
     int oom;
 } ctx;
@@ -117,6 +125,20 @@ static int collect_item(void *ud, const cf_instance_info *info)
             if (json_is_string(v) && strcmp(json_string_value(v), SPECIALIZATIONS[s]) == 0)
                 it->spec_mask |= 1u << s;
     }
+    /* EX_7: no-shows and late cancellations (recorded as no-shows) are entries of the
+     * `exams` list, a field only the policy writes (owned), dated with the day they happened */
+    json_array_foreach(json_object_get(data, "exams"), i, v)
+    {
+        const char *result = json_string_value(json_object_get(v, "result"));
+        const char *on = json_string_value(json_object_get(v, "on"));
+        int64_t day;
+        if (!result || strcmp(result, "no_show") != 0 || !on || prog_parse_date(on, &day) != 0)
+            continue;
+        if (day < c->from_day || day > c->to_day)
+            continue;
+        c->p.no_shows++;
+        c->p.late_cancellations += json_is_true(json_object_get(v, "late_cancellation"));
+    }
     json_decref(data);
     c->count++;
     if (!it->county || !it->pathway || (exp && !it->expires_on)) {
@@ -161,6 +183,9 @@ static void count_certification(ctx *c, item *it, const cf_history_entry *h)
         p->issued += status_of(to) == PROG_ACTIVE && status_of(from) < 0;
     }
     p->reinstatements += is_event(ev, EV_REINSTATE);
+    p->renewal_denials += is_event(ev, EV_DENY_RENEWAL);
+    p->renewal_denials_appealed += is_event(ev, EV_APPEAL_RENEWAL);
+    p->suspensions_lifted += is_event(ev, EV_LIFT);
     p->expiries += is_event(ev, EV_EXPIRE);
     p->suspensions += is_event(ev, EV_SUSPEND);
     p->revocations += is_event(ev, EV_REVOKE);
@@ -176,10 +201,12 @@ static void count_certification(ctx *c, item *it, const cf_history_entry *h)
             p->failed++;
         json_decref(d);
     }
-    if (is_event(ev, EV_NO_SHOW))
-        p->no_shows++;
     if (is_event(ev, EV_RENEW))
         p->renewals++;
+    if (is_event(ev, EV_RENEW_OVERTURNED)) { /* DIS_7: the overturned denial renews */
+        p->renewals++;
+        p->renewals_after_appeal++;
+    }
     if (is_event(ev, EV_CORRECTIVE))
         p->corrective++;
     if (is_event(ev, EV_CORE_TRAINING) && !it->counted_training) {
@@ -192,9 +219,15 @@ static int history_row(void *ud, const cf_history_entry *h)
 {
     ctx *c = ud;
     item *it = find_item(c, h->instance_id);
-    if (!it || strcmp(h->outcome, "rejected") == 0)
+    if (!it)
         return 0;
-    if (it->workflow == WF_CERTIFICATION) {
+    if (strcmp(h->outcome, "rejected") == 0) {
+        /* EMP_2: a refused bill is a figure for the state; other refusals never count */
+        if (it->workflow == WF_EMPLOYMENT && h->effective_at >= c->from && is_event(h->event, EV_BILL))
+            c->p.bills_refused++;
+        return 0;
+    }
+    if (it->workflow == WF_CERTIFICATION || it->workflow == WF_EMPLOYMENT) {
         char *state = strdup(h->to_state);
         if (!state) {
             c->oom = 1;
@@ -221,6 +254,16 @@ static int history_row(void *ud, const cf_history_entry *h)
     case WF_EMPLOYMENT:
         c->p.extensions += is_event(h->event, EV_EXTEND);
         c->p.ehr_suspensions += is_event(h->event, EV_GRACE_ENDED);
+        c->p.separations += is_event(h->event, EV_END);
+        if (is_event(h->event, EV_BILL)) {
+            json_t *d = json_loads(h->data, 0, NULL);
+            const char *kind = json_string_value(json_object_get(d, "code_type"));
+            if (kind && strcmp(kind, "peer") == 0)
+                c->p.billed_peer++;
+            else
+                c->p.billed_non_peer++;
+            json_decref(d);
+        }
         break;
     case WF_SUPERVISION:
         if (is_event(h->event, EV_SUP_TRAINING) && !it->counted_training) {
@@ -327,6 +370,32 @@ static json_t *certificants(ctx *c)
 
 #define SET(o, k, v) json_object_set_new(o, k, json_integer(v))
 
+/* Employment at the end of the period (seed 003: "Maintain billing and employment data, and
+ * provide to the state"): employments by state, replayed from the history like certificants. */
+static json_t *employed_at_end(const ctx *c)
+{
+    long long employed = 0, certified = 0, grace = 0, not_billing = 0;
+    for (size_t i = 0; i < c->count; i++) {
+        const item *it = &c->items[i];
+        const char *st = it->state_at_end;
+        if (it->workflow != WF_EMPLOYMENT || !st || strcmp(st, "hired") == 0 || strcmp(st, "ended") == 0)
+            continue;
+        employed++;
+        if (strcmp(st, "certified") == 0)
+            certified++;
+        else if (strcmp(st, "grace") == 0)
+            grace++;
+        else
+            not_billing++; /* ehr_suspended, ehr_restoring, not_in_good_standing */
+    }
+    json_t *o = json_object();
+    SET(o, "employed", employed);
+    SET(o, "certified_billing_peer_codes", certified);
+    SET(o, "uncertified_in_grace", grace);
+    SET(o, "not_billing_peer_codes", not_billing);
+    return o;
+}
+
 static json_t *period_json(const period *p)
 {
     json_t *top = json_object(), *o;
@@ -345,6 +414,7 @@ static json_t *period_json(const period *p)
     SET(o, "passed", p->passed);
     SET(o, "failed", p->failed);
     SET(o, "no_shows", p->no_shows);
+    SET(o, "late_cancellations", p->late_cancellations);
     /* one decimal, computed in integers so every platform prints the same */
     json_object_set_new(o, "pass_rate_percent",
                         p->attempts ? json_real((double)((p->passed * 1000 + p->attempts / 2) / p->attempts) / 10.0)
@@ -353,6 +423,9 @@ static json_t *period_json(const period *p)
     o = json_object();
     SET(o, "issued", p->issued);
     SET(o, "renewals", p->renewals);
+    SET(o, "renewals_after_appeal", p->renewals_after_appeal);
+    SET(o, "renewal_denials", p->renewal_denials);
+    SET(o, "renewal_denials_appealed", p->renewal_denials_appealed);
     SET(o, "reinstatements", p->reinstatements);
     SET(o, "expiries", p->expiries);
     json_object_set_new(top, "certifications", o);
@@ -360,6 +433,7 @@ static json_t *period_json(const period *p)
     SET(o, "complaints_received", p->complaints);
     SET(o, "corrective_actions", p->corrective);
     SET(o, "suspensions", p->suspensions);
+    SET(o, "suspensions_lifted", p->suspensions_lifted);
     SET(o, "revocations", p->revocations);
     SET(o, "restorations", p->restorations);
     SET(o, "appeals", p->appeals);
@@ -372,7 +446,13 @@ static json_t *period_json(const period *p)
     SET(o, "hires", p->hires);
     SET(o, "grace_extensions", p->extensions);
     SET(o, "ehr_suspensions", p->ehr_suspensions);
+    SET(o, "separations", p->separations);
     json_object_set_new(top, "employment", o);
+    o = json_object();
+    SET(o, "peer_services_billed", p->billed_peer);
+    SET(o, "non_peer_services_billed", p->billed_non_peer);
+    SET(o, "bills_refused", p->bills_refused);
+    json_object_set_new(top, "billing", o);
     return top;
 }
 
@@ -383,6 +463,7 @@ int prog_report_build(cf_engine *e, int64_t from_day, int64_t to_day, json_t **o
     memset(&c, 0, sizeof c);
     c.from = prog_local_midnight(from_day);
     c.to = prog_local_midnight(to_day + 1);
+    c.from_day = from_day;
     c.to_day = to_day;
     int rc = cf_instance_list(e, NULL, collect_item, &c);
     if (rc == CF_OK && !c.oom) {
@@ -402,6 +483,7 @@ int prog_report_build(cf_engine *e, int64_t from_day, int64_t to_day, json_t **o
         json_t *figures = period_json(&c.p);
         json_object_update(doc, figures);
         json_decref(figures);
+        json_object_set_new(doc, "employed_at_end", employed_at_end(&c));
         *out = doc;
     }
     ctx_free(&c);

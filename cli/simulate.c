@@ -74,7 +74,7 @@ static const char *const PROVIDERS[] = {"Peer Academy", "Recovery Works Institut
                                         "Hope Learning Collaborative"};
 
 /* The most recent Code of Ethics (lua/policy/state.lua code_of_ethics_version): a renewal agrees to it. */
-#define ETHICS_VERSION "2022"
+#define ETHICS_VERSION "2021-07-26"
 
 enum { PW_INITIAL, PW_LEGACY, PW_RECIPROCITY };
 static const char *const PATHWAYS[] = {"initial", "legacy", "reciprocity"};
@@ -392,19 +392,37 @@ static int request_award(sim *s, person *p)
     return 0;
 }
 
-/* The fee for item: paid by the award when it still can (the pool records it), else by the person. */
+/* The fee for item: paid by the award when it still can, else by the person. The core
+ * training is paid to its provider, so the pool pays it directly (`cover`); the application
+ * and exam fees go to the certification with covered_by, whose fee ledger checks the award
+ * and tells the pool (SCH_1). */
 static json_t *fee(sim *s, person *p, const char *item, int amount, int *err)
 {
     *err = 0;
     unsigned bit = item[0] == 'a' ? 1u : item[0] == 'c' ? 2u : 4u;
     if (p->award[0] && !(p->covered & bit)) {
         p->covered |= bit;
+        if (bit != 2u) {
+            /* only an award still active pays (SCH_1: it expires, and the ledger checks it);
+             * reading the pool replaces the loaded data, so the person's is loaded again */
+            int active = 0;
+            if (load(s, s->pool) == 0) {
+                json_t *award = json_object_get(dget(s, "awards"), p->award);
+                const char *st = json_string_value(json_object_get(award, "status"));
+                active = st && strcmp(st, "active") == 0;
+            }
+            if (load(s, p->id) < 0) {
+                *err = 1;
+                return json_pack("{s:i}", "fee_paid", amount);
+            }
+            if (active)
+                return json_pack("{s:s}", "covered_by", p->award);
+            return json_pack("{s:i}", "fee_paid", amount);
+        }
         json_t *c = json_pack("{s:s, s:s, s:s}", "award_id", p->award, "applicant_id", p->id, "item", item);
         int ok = fire(s, s->pool, "cover", c, "calmhsa");
         if (ok < 0)
             *err = 1;
-        if (ok > 0)
-            return json_pack("{s:s}", "covered_by", p->award);
     }
     return json_pack("{s:i}", "fee_paid", amount);
 }
@@ -970,12 +988,16 @@ static int complaint_act(sim *s, complaint *c)
     } else if (strcmp(st, "investigating") == 0) {
         int roll = (int)between(&c->r, 0, 99);
         const char *outcome = roll < 45 ? "dismiss" : roll < 75 ? "corrective_action" : roll < 92 ? "suspend" : "revoke";
-        ok = fire(s, c->id, outcome, json_incref(findings), "calmhsa");
+        json_t *d = json_deep_copy(findings);
+        if (roll >= 75 && roll < 92) { /* DIS_2: a suspension has its term (its last day) */
+            char until[11];
+            json_object_set_new(d, "suspended_until", json_string(date_str(s->day + between(&c->r, 60, 270), until)));
+        }
+        ok = fire(s, c->id, outcome, d, "calmhsa");
         c->next = s->day + between(&c->r, 7, 28);
     } else if (strcmp(st, "corrective_action_ordered") == 0) {
+        /* the complaint tells the certification, whose open sanction closes (REN_3) */
         ok = fire(s, c->id, "corrective_action_completed", NULL, "calmhsa");
-        if (ok > 0) /* the certification's open sanction closes too (REN_3) */
-            ok = fire(s, s->people[c->person].id, "complete_corrective_action", NULL, "calmhsa");
     } else if ((strcmp(st, "suspended") == 0 || strcmp(st, "revoked") == 0) && !c->appealed) {
         c->appealed = 1;
         if (chance(&c->r, 45)) { /* DIS_3: appeal within 30 days */

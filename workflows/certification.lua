@@ -34,7 +34,7 @@ local open_states = {
 -- What an exam appointment needs, scheduled first or after a retake.
 local schedule_guards = {
   "attempt_allowed", "training_complete", "no_accommodation_pending", "no_appointment",
-  "retake_cleared", "exam_fee_paid", "appointment_ok",
+  "retake_cleared", "exam_fee_paid", "fees_cover_exam", "appointment_ok",
 }
 
 ---------------------------------------------------------------------------
@@ -43,7 +43,7 @@ local schedule_guards = {
 add({ from = "draft", event = "update", to = "draft", guard = "draft_fields_known", actions = { "update_draft" } })
 add({ from = "draft", event = "submit", to = "submitted",
       guard = { "is_adult", "has_education", "has_lived_experience", "attests_willingness", "ethics_signed",
-                "pathway_requirements", "application_fee_paid" },
+                "pathway_requirements", "application_fee_paid", "fees_cover_application" },
       actions = { "record_submission", "fees_charge" } })
 add({ from = "submitted", event = "review_overdue", to = "submitted", actions = { "mark_review_overdue" } })
 add({ from = "submitted", event = "approve", to = "approved", actions = { "record_approval" } })
@@ -84,10 +84,12 @@ add({ from = "approved", event = "cancel_exam", to = "approved", guard = "cancel
 -- a late cancellation is a no-show (EX_7)
 add({ from = "approved", event = "cancel_exam", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
       actions = { "record_no_show", "close_exhausted" } })
-add({ from = "approved", event = "cancel_exam", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+add({ from = "approved", event = "cancel_exam", to = "approved", reenter = true, guard = "has_appointment",
+      actions = { "record_no_show" } })
 add({ from = "approved", event = "no_show", to = "exhausted", guard = { "has_appointment", "no_show_is_last_attempt" },
       actions = { "record_no_show", "close_exhausted" } })
-add({ from = "approved", event = "no_show", to = "approved", guard = "has_appointment", actions = { "record_no_show" } })
+add({ from = "approved", event = "no_show", to = "approved", reenter = true, guard = "has_appointment",
+      actions = { "record_no_show" } })
 
 add_notifying({ from = "approved", event = "exam_result", to = "certified",
                 guard = { "has_appointment", "result_complete", "attempt_allowed", "training_complete", "exam_passed",
@@ -96,22 +98,27 @@ add_notifying({ from = "approved", event = "exam_result", to = "certified",
 add({ from = "approved", event = "exam_result", to = "exhausted",
       guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed", "last_attempt" },
       actions = { "record_attempt", "close_exhausted", "exam_results_record" } })
-add({ from = "approved", event = "exam_result", to = "approved",
+-- (re-entering: after the window's last day, the window's timer closes it at once)
+add({ from = "approved", event = "exam_result", to = "approved", reenter = true,
       guard = { "has_appointment", "result_complete", "attempt_allowed", "exam_failed" },
       actions = { "record_attempt", "exam_results_record" } })
 
 add({ from = "approved", event = "request_retake", to = "approved", reenter = true,
-      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
+      guard = { "retake_needed", "attempt_allowed", "retake_fee_paid", "fees_cover_retake" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "approved", event = "process_retake", to = "approved", reenter = true,
       guard = "retake_pending", actions = { "approve_retake" } })
 add({ from = "approved", event = "retake_review_overdue", to = "approved", actions = { "mark_retake_overdue" } })
 
+-- APP_8: an exam sat inside the window may bring its result after it (re-entering re-arms the
+-- window's timer exam_result_wait_days later); failing or missing it then closes the window.
+add({ from = "approved", event = "window_expired", to = "approved", reenter = true, guard = "sitting_awaits_result",
+      actions = { "mark_awaiting_result" } })
 add({ from = "approved", event = "window_expired", to = "window_closed", actions = { "close_window" } })
 
 -- Exhausted is closed for good while the attempt limit holds: these transitions exist so
 -- that a fourth attempt is refused with the count and the window (EX_2), not just "closed".
 add({ from = "exhausted", event = "request_retake", to = "approved",
-      guard = { "attempt_allowed", "retake_fee_paid" }, actions = { "record_retake_request", "fees_charge" } })
+      guard = { "attempt_allowed", "retake_fee_paid", "fees_cover_retake" }, actions = { "record_retake_request", "fees_charge" } })
 add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = schedule_guards,
       actions = { "record_appointment", "fees_charge" } })
 
@@ -165,10 +172,22 @@ add({ from = "expired", event = "reinstatement_closed", to = "lapsed" })
 add({ from = "expired", event = "suspend", to = "suspended", actions = { "record_suspension" } })
 add({ from = { "expired", "suspended" }, event = "revoke", to = "revoked", actions = { "record_revocation" } })
 
--- DIS_3: an overturned action restores the status before it.
+-- DIS_3: an overturned action restores the status before it. A certification whose expiry
+-- date passed while it was suspended comes back expired (REN_6; reinstatement, REN_7, within
+-- its limit counted from that expiry date, or lapsed beyond it).
+add({ from = "suspended", event = "restore", to = "expired", guard = { "was_certified", "expiry_passed" },
+      actions = { "record_restoration" } })
 add_notifying({ from = "suspended", event = "restore", to = "certified", guard = { "was_certified" },
                 actions = { "record_restoration" } }, "certification_granted")
 add({ from = "suspended", event = "restore", to = "expired", guard = "was_expired", actions = { "record_restoration" } })
+
+-- DIS_2: a suspension ends with its term or an explicit lifting (the complaint sends
+-- lift_suspension): back to certified, or expired when the expiry date passed meanwhile.
+add({ from = "suspended", event = "lift_suspension", to = "expired", guard = { "was_certified", "expiry_passed" },
+      actions = { "record_lifting" } })
+add_notifying({ from = "suspended", event = "lift_suspension", to = "certified", guard = { "was_certified" },
+                actions = { "record_lifting" } }, "certification_granted")
+add({ from = "suspended", event = "lift_suspension", to = "expired", guard = "was_expired", actions = { "record_lifting" } })
 add_notifying({ from = "revoked", event = "restore", to = "certified", guard = { "was_certified" },
                 actions = { "record_restoration", "restore_specializations" } }, "certification_granted")
 add({ from = "revoked", event = "restore", to = "suspended", guard = "was_suspended",
@@ -184,6 +203,9 @@ for i = 1, #disciplined do
   add({ from = s, event = "corrective_action", to = s, actions = { "record_corrective_action" } })
   add({ from = s, event = "complete_corrective_action", to = s, guard = "corrective_action_open",
         actions = { "complete_corrective_action" } })
+  -- DIS_3: a corrective action overturned on appeal no longer bars renewal
+  add({ from = s, event = "corrective_action_overturned", to = s, guard = "corrective_action_open",
+        actions = { "overturn_corrective_action" } })
 end
 
 -- docs/lifecycles.md: an employment announces itself in every non-final state.
@@ -206,7 +228,8 @@ return {
     "add_specialization", "renewal_window_open", "expiry_approaching", "renew", "expire",
     "deny_renewal", "appeal_renewal_denial", "renewal_appeal_window_closed", "renewal_appeal_upheld",
     "renewal_appeal_overturned", "reinstate", "reinstatement_closed",
-    "suspend", "revoke", "restore", "corrective_action", "complete_corrective_action",
+    "suspend", "revoke", "restore", "lift_suspension", "corrective_action", "complete_corrective_action",
+    "corrective_action_overturned",
     "employment_started",
   },
   -- Every state's entry ends with registry_export_update (the registry_export plugin: the
@@ -268,6 +291,7 @@ return {
     period_starts_on = "when the certification is issued, renewed or reinstated (REN_2)",
     specializations = "when a specialization is added or the certification ends (CERT_2)",
     exam_attempts = "when an exam is taken or missed (EX_2)",
+    exams = "when an exam is taken or missed, late cancellations included (EX_4, EX_7: the yearly report's no-shows)",
     window_ends = "when the application is approved (APP_8)",
     fees_due = "when a fee is decided, for the fees plugin's ledger (FEE_1)",
   },

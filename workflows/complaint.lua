@@ -15,6 +15,7 @@ return {
   events = {
     "acknowledge", "accept", "decline", "extend",
     "dismiss", "corrective_action", "suspend", "revoke", "corrective_action_completed",
+    "lift_suspension", "suspension_term_ended",
     "appeal", "uphold", "overturn",
     "ack_overdue", "review_overdue", "appeal_window_closed",
   },
@@ -38,9 +39,15 @@ return {
     -- outcomes (DIS_2)
     dismissed = { terminal = true },
     corrective_action_ordered = {},
+    -- a suspension has a term (suspended_until: lifted the day after) or lasts until lifted
+    -- explicitly (until_lifted); either way the lifting reaches the certification
     suspended = {
-      timers = { { name = "appeal_window", after = "dis_appeal_window_end", event = "appeal_window_closed" } },
+      timers = {
+        { name = "appeal_window", after = "dis_appeal_window_end", event = "appeal_window_closed" },
+        { name = "suspension_term", after = "dis_suspension_end", event = "suspension_term_ended" },
+      },
     },
+    suspension_lifted = { terminal = true },
     revoked = {
       timers = { { name = "appeal_window", after = "dis_appeal_window_end", event = "appeal_window_closed" } },
     },
@@ -85,15 +92,24 @@ return {
       guard = "dis_findings_recorded", actions = { "dis_record_outcome" },
       send = { { link = "certification", event = "corrective_action" } } },
     { from = "investigating", event = "suspend", to = "suspended",
-      guard = "dis_findings_recorded", actions = { "dis_record_outcome" },
+      guard = { "dis_findings_recorded", "dis_suspension_term_given" }, actions = { "dis_record_outcome" },
       send = { { link = "certification", event = "suspend" } } },
     { from = "investigating", event = "revoke", to = "revoked",
       guard = "dis_findings_recorded", actions = { "dis_record_outcome" },
       send = { { link = "certification", event = "revoke" } } },
+    -- the completion reaches the certification, whose good standing returns (REN_3)
     { from = "corrective_action_ordered", event = "corrective_action_completed", to = "closed",
-      actions = { "dis_record_step" } },
+      actions = { "dis_record_step" },
+      send = { { link = "certification", event = "complete_corrective_action" } } },
 
-    -- DIS_3, DIS_7: only a suspension or a revocation is appealed, within appeal_window_days
+    -- the end of a suspension: its term, or an explicit lifting by the entity
+    { from = "suspended", event = "suspension_term_ended", to = "suspension_lifted",
+      actions = { "dis_record_lifting" }, send = { { link = "certification", event = "lift_suspension" } } },
+    { from = "suspended", event = "lift_suspension", to = "suspension_lifted",
+      actions = { "dis_record_lifting" }, send = { { link = "certification", event = "lift_suspension" } } },
+
+    -- DIS_3, DIS_7: any adverse action (seed 003: corrective action, suspension, revocation) is
+    -- appealed, within appeal_window_days
     { from = { "suspended", "revoked", "corrective_action_ordered" }, event = "appeal", to = "appealed",
       guard = { "dis_appealable", "dis_within_appeal_window" }, actions = { "dis_record_appeal" } },
     { from = "suspended", event = "appeal_window_closed", to = "suspended", actions = { "dis_record_step" } },
@@ -108,8 +124,16 @@ return {
       actions = { "dis_mark_review_overdue", "notices_appeal_review_overdue" } },
     { from = "appealed", event = "extend", to = "appealed", reenter = true,
       guard = "dis_extension_allowed", actions = { "dis_record_extension" } },
+    -- an upheld suspension or corrective action goes on (its term, its lifting, its completion)
+    { from = "appealed", event = "uphold", to = "suspended",
+      guard = { "dis_findings_recorded", "dis_appeal_of_suspension" }, actions = { "dis_record_appeal_outcome" } },
+    { from = "appealed", event = "uphold", to = "corrective_action_ordered",
+      guard = { "dis_findings_recorded", "dis_appeal_of_corrective_action" }, actions = { "dis_record_appeal_outcome" } },
     { from = "appealed", event = "uphold", to = "upheld",
       guard = "dis_findings_recorded", actions = { "dis_record_appeal_outcome" } },
+    { from = "appealed", event = "overturn", to = "overturned",
+      guard = { "dis_findings_recorded", "dis_appeal_of_corrective_action" }, actions = { "dis_record_appeal_outcome" },
+      send = { { link = "certification", event = "corrective_action_overturned" } } },
     { from = "appealed", event = "overturn", to = "overturned",
       guard = "dis_findings_recorded", actions = { "dis_record_appeal_outcome" },
       send = { { link = "certification", event = "restore" } } },

@@ -60,9 +60,10 @@ local function append(list, entry)
   return out
 end
 
--- "47 hours", "1 hour", "47 hours 30 minutes", "59 minutes"
+-- "47 hours", "1 hour", "47 hours 30 minutes", "59 minutes"; whole minutes, rounded down
+-- (47:59:59 left is "47 hours 59 minutes", never "48 hours").
 local function duration(hours)
-  local minutes = math.floor(hours * 60 + 0.5)
+  local minutes = math.floor(hours * 60 + 1e-6)
   if minutes < 0 then minutes = 0 end
   local h, m = minutes // 60, minutes % 60
   local hs = h == 1 and "1 hour" or string.format("%d hours", h)
@@ -84,11 +85,19 @@ local function fee(kind, amount, ev, ctx, rule)
 end
 
 -- Is a fee of `amount` paid in this event? (APP_6, EX_1, EX_8, REN_4, REN_7, SCH_1)
-local function fee_paid(inst, ev, amount, what)
+-- A scholarship award (covered_by) pays only the fees an award covers (`coverable`: the
+-- application fee, one exam attempt, one pre-approved retake); whether this award exists,
+-- was awarded to this person, covers this fee and has not paid it yet is checked against
+-- the pool by the fees plugin's guards fees_cover_* and again by its ledger (docs/rules.md, SCH_1).
+local function fee_paid(inst, ev, amount, what, coverable)
   local d = ev.data or {}
   if type(d.covered_by) == "string" and d.covered_by ~= "" then
     if pathway(inst) == "reciprocity" then
       return false, string.format("reciprocity applicants are not eligible for scholarships: the %s of %s cannot be covered by award %s",
+        what, money(amount), d.covered_by)
+    end
+    if not coverable then
+      return false, string.format("a scholarship award pays the application fee, one exam attempt and one pre-approved retake, not the %s of %s (award %s): pay it with fee_paid",
         what, money(amount), d.covered_by)
     end
     return true
@@ -241,7 +250,7 @@ end
 
 -- APP_6
 function G.application_fee_paid(inst, ev)
-  return fee_paid(inst, ev, params.application_fee, "application fee")
+  return fee_paid(inst, ev, params.application_fee, "application fee", true)
 end
 
 -- PATH_1 (legacy) and PATH_2 (reciprocity); the initial pathway has nothing more here.
@@ -260,6 +269,10 @@ local function legacy_problems(inst, ctx)
     and (ended == nil or (is_date(ended) and date.compare(ended, params.legacy_employed_on) >= 0))
   if not employed then
     out[#out + 1] = "not employed as a peer on " .. params.legacy_employed_on
+  end
+  if params.legacy_requires_certified_peer == true and l.certified_on_employed_date ~= true then
+    out[#out + 1] = "not employed as a certified peer on " .. params.legacy_employed_on
+      .. " (legacy.certified_on_employed_date)"
   end
   if num(l.peer_hours) < params.legacy_peer_hours then
     out[#out + 1] = string.format("peer work: %s of %d hours", n2s(num(l.peer_hours)), params.legacy_peer_hours)
@@ -350,11 +363,17 @@ function A.mark_review_overdue(inst, ev, ctx)
   return { review_overdue_since = ctx.today }
 end
 
--- APP_8: the window runs application_valid_months from approval, inclusive of its last day.
+-- APP_8: the window runs application_valid_months from approval (or from the submission,
+-- params.application_window_starts = "submission"), inclusive of its last day.
 function A.record_approval(inst, ev, ctx)
+  local from = ctx.today
+  if params.application_window_starts == "submission" and is_date(inst.data.submitted_on) then
+    from = inst.data.submitted_on
+  end
   return {
     approved_on = ctx.today,
-    window_ends = date.add_days(date.add_months(ctx.today, params.application_valid_months), -1),
+    window_starts = from,
+    window_ends = date.add_days(date.add_months(from, params.application_valid_months), -1),
     exam_attempts = num(inst.data.exam_attempts),
     review_overdue_since = null,
   }
@@ -425,9 +444,41 @@ function A.close_withdrawn(inst, ev, ctx)
   return { closed_on = ctx.today, closed_because = "withdrawn", fees_forfeited = true }
 end
 
+-- A sitting inside the window whose result has not arrived: the appointment's day, or nil.
+local function sitting_awaiting_result(inst)
+  local a, ends = inst.data.appointment, inst.data.window_ends
+  if a == nil or not is_datetime(a.at) or not is_date(ends) then return nil end
+  local on = string.sub(a.at, 1, 10)
+  if date.compare(on, ends) > 0 then return nil end
+  return on
+end
+
+-- APP_8: the window closes the day after its last day; while a sitting held inside it awaits
+-- its result, exam_result_wait_days later (the sitting is what must fall inside the window).
 function D.window_end(inst)
   if not is_date(inst.data.window_ends) then return nil end
-  return date.add_days(inst.data.window_ends, 1)
+  local close = date.add_days(inst.data.window_ends, 1)
+  if sitting_awaiting_result(inst) then
+    return date.add_days(close, params.exam_result_wait_days)
+  end
+  return close
+end
+
+-- The window's last day has passed, but a sitting inside it awaits its result: wait for it
+-- (up to exam_result_wait_days after the window).
+function G.sitting_awaits_result(inst, ev, ctx)
+  local on = sitting_awaiting_result(inst)
+  if on == nil then return false, "no exam sat inside the window awaits its result" end
+  local last = date.add_days(inst.data.window_ends, params.exam_result_wait_days)
+  if date.compare(ctx.today, last) > 0 then
+    return false, string.format("the result of the exam of %s did not arrive by %s (%d days after the window ending %s)",
+      on, last, params.exam_result_wait_days, inst.data.window_ends)
+  end
+  return true
+end
+
+function A.mark_awaiting_result(inst, ev, ctx)
+  return { window_waits_for_result_since = ctx.today }
 end
 
 -- The date `on` lies in the application's window.
@@ -668,7 +719,7 @@ end
 -- EX_1: the first attempt's fee is paid when scheduling (a retake's with its request).
 function G.exam_fee_paid(inst, ev)
   if inst.data.exam_fee_credit == true or inst.data.retake_required == true then return true end
-  return fee_paid(inst, ev, params.exam_fee, "exam fee")
+  return fee_paid(inst, ev, params.exam_fee, "exam fee", true)
 end
 
 -- The appointment itself: a date-time in the future, inside the window, online or in person.
@@ -782,6 +833,11 @@ function G.taken_in_window(inst, ev)
   if not in_window(inst, on) then
     return false, "the exam taken on " .. on .. " is outside the window ending " .. tostring(inst.data.window_ends)
   end
+  if pathway(inst) == "legacy" and params.legacy_deadline_applies_to == "certification"
+    and date.compare(on, params.legacy_deadline) > 0 then
+    return false, "the legacy pathway closed on " .. params.legacy_deadline
+      .. ": its exam had to be taken by then (taken on " .. on .. ")"
+  end
   local t = inst.data.training
   if pathway(inst) == "initial" and t ~= nil and is_date(t.completed_on) and date.compare(t.completed_on, on) > 0 then
     return false, "the core training completed on " .. t.completed_on .. " after the exam taken on " .. on
@@ -826,7 +882,7 @@ function G.retake_needed(inst)
 end
 
 function G.retake_fee_paid(inst, ev)
-  return fee_paid(inst, ev, params.retake_fee, "retake fee")
+  return fee_paid(inst, ev, params.retake_fee, "retake fee", true)
 end
 
 function A.record_retake_request(inst, ev, ctx)
@@ -987,7 +1043,7 @@ end
 -- REN_3: not suspended or revoked (the state) and no open sanction (corrective action).
 function G.good_standing(inst, ev, ctx)
   for _, c in ipairs(inst.data.corrective_actions or {}) do
-    if c.completed_on == nil then
+    if c.completed_on == nil and c.overturned_on == nil then
       return false, "not in good standing: a corrective action ordered on " .. tostring(c.ordered_on) .. " is open"
     end
   end
@@ -1201,6 +1257,18 @@ function A.record_restoration(inst, ev, ctx)
   }
 end
 
+-- DIS_2: a suspension ends (its term, or lifted): the status before it returns.
+function A.record_lifting(inst, ev, ctx)
+  local stack, kept = inst.data.status_before_action or {}, {}
+  for i = 1, #stack - 1 do kept[i] = stack[i] end
+  return {
+    status_before_action = kept,
+    sanctions = append(inst.data.sanctions,
+      { action = "suspension_lifted", on = ctx.today, from_state = inst.state, to_state = previous_status(inst),
+        complaint_id = ev.data and ev.data.from }),
+  }
+end
+
 local function was(state)
   return function(inst)
     local before = previous_status(inst)
@@ -1218,24 +1286,47 @@ function A.record_corrective_action(inst, ev, ctx)
     { ordered_on = ctx.today, complaint_id = d.from, what = type(d.what) == "string" and d.what or nil }) }
 end
 
+local function is_open(c)
+  return c.completed_on == nil and c.overturned_on == nil
+end
+
 function G.corrective_action_open(inst)
   for _, c in ipairs(inst.data.corrective_actions or {}) do
-    if c.completed_on == nil then return true end
+    if is_open(c) then return true end
   end
   return false, "no corrective action is open"
 end
 
-function A.complete_corrective_action(inst, ev, ctx)
-  local list, done = {}, false
-  for i, c in ipairs(inst.data.corrective_actions or {}) do
-    if not done and c.completed_on == nil then
-      list[i] = { ordered_on = c.ordered_on, complaint_id = c.complaint_id, what = c.what, completed_on = ctx.today }
-      done = true
+-- Close one open corrective action: the one ordered by the complaint that sends the event
+-- (ev.data.from), else the oldest open one. `field` is completed_on or overturned_on.
+local function close_corrective_action(inst, ev, ctx, field)
+  local from = ev.data and ev.data.from
+  local all, pick = inst.data.corrective_actions or {}, nil
+  for i, c in ipairs(all) do
+    if is_open(c) and type(from) == "string" and c.complaint_id == from then pick = i break end
+  end
+  if pick == nil then
+    for i, c in ipairs(all) do
+      if is_open(c) then pick = i break end
+    end
+  end
+  local list = {}
+  for i, c in ipairs(all) do
+    if i == pick then
+      list[i] = { ordered_on = c.ordered_on, complaint_id = c.complaint_id, what = c.what, [field] = ctx.today }
     else
       list[i] = c
     end
   end
   return { corrective_actions = list }
+end
+
+function A.complete_corrective_action(inst, ev, ctx)
+  return close_corrective_action(inst, ev, ctx, "completed_on")
+end
+
+function A.overturn_corrective_action(inst, ev, ctx)
+  return close_corrective_action(inst, ev, ctx, "overturned_on")
 end
 
 -- docs/lifecycles.md: an employment announces itself with `employment_started`.

@@ -9,7 +9,8 @@ local P = { guards = {}, assigns = {}, deadlines = {} }
 
 -- DIS_7: the actions appealable on a complaint (denials of an application or a renewal are
 -- appealed on the certification, not here). Keyed by the complaint's outcome state.
-local APPEALABLE = { suspended = "suspension", revoked = "revocation" }
+-- Seed 003: "Receive appeals of any adverse action": a corrective action too.
+local APPEALABLE = { suspended = "suspension", revoked = "revocation", corrective_action_ordered = "corrective action" }
 
 local OUTCOMES = {
   dismiss = "dismissed", corrective_action = "corrective action", suspend = "suspension", revoke = "revocation",
@@ -204,6 +205,8 @@ function P.assigns.dis_record_outcome(inst, ev, ctx)
     decided_by = ev.actor,
     findings = ev.data.findings,
     corrective_action = ev.data.corrective_action,   -- e.g. the required educational classes
+    suspension = ev.name == "suspend"
+      and { from = ctx.today, last_day = ev.data.suspended_until, until_lifted = ev.data.until_lifted == true } or nil,
   }, outcome, ev.data.findings)
 end
 
@@ -215,12 +218,52 @@ function P.assigns.dis_record_step(inst, ev, ctx)
   return patch_of(inst, ev, ctx, { corrective_action_completed_on = ctx.today }, "corrective action completed")
 end
 
--- DIS_7
+-- DIS_7: any adverse action, once (an upheld appeal is final).
 function P.guards.dis_appealable(inst)
+  local a = inst.data.appeal
+  if a ~= nil and a.outcome ~= nil then
+    return false, string.format("the %s was already appealed (filed %s, %s on %s); the decision on appeal is final",
+      tostring(a.action), tostring(a.received_on), tostring(a.outcome), tostring(a.decided_on))
+  end
   if APPEALABLE[inst.state] then return true end
   return false, string.format(
-    "a %s cannot be appealed: only a suspension or a revocation can (denials of an application or a renewal are appealed on the certification)",
+    "a %s cannot be appealed: only an adverse action (a corrective action, a suspension or a revocation) can (denials of an application or a renewal are appealed on the certification)",
     inst.data.outcome or inst.state)
+end
+
+local function appeal_of(action)
+  return function(inst)
+    local a = inst.data.appeal
+    if a ~= nil and a.action == action then return true end
+    return false, "the appeal is not of a " .. action
+  end
+end
+P.guards.dis_appeal_of_suspension = appeal_of("suspension")
+P.guards.dis_appeal_of_corrective_action = appeal_of("corrective action")
+
+-- A suspension has a term: suspended_until (a date after the decision; lifted the day after)
+-- or until_lifted = true (it lasts until the entity lifts it, event lift_suspension).
+function P.guards.dis_suspension_term_given(inst, ev, ctx)
+  local d = ev.data or {}
+  if d.until_lifted == true and d.suspended_until == nil then return true end
+  if text(d.suspended_until) and date.valid(d.suspended_until) and d.until_lifted == nil then
+    if date.compare(d.suspended_until, ctx.today) >= 0 then return true end
+    return false, "the suspension's last day " .. d.suspended_until .. " is before the decision on " .. ctx.today
+  end
+  return false, 'a suspension needs its term: suspended_until (its last day, YYYY-MM-DD) or until_lifted = true (until the entity lifts it)'
+end
+
+function P.deadlines.dis_suspension_end(inst)
+  local s = inst.data.suspension
+  if s == nil or not text(s.last_day) then return nil end
+  return date.add_days(s.last_day, 1)
+end
+
+function P.assigns.dis_record_lifting(inst, ev, ctx)
+  local s = inst.data.suspension or {}
+  local why = ev.name == "suspension_term_ended" and ("its term ended on " .. tostring(s.last_day))
+    or (ev.data and text(ev.data.reason) and ev.data.reason or "lifted by the entity")
+  return patch_of(inst, ev, ctx, { suspension = { lifted_on = ctx.today } }, "suspension lifted", why)
 end
 
 -- DIS_3: within appeal_window_days of the decision; the last day is inside.
@@ -233,6 +276,7 @@ function P.guards.dis_within_appeal_window(inst, ev, ctx)
 end
 
 function P.deadlines.dis_appeal_window_end(inst)
+  if inst.data.appeal ~= nil then return nil end -- appealed already: back after an upheld appeal
   return date.add_days(inst.data.decided_on, params.appeal_window_days + 1)
 end
 

@@ -10,6 +10,14 @@ P.params = {
   application_fee = 100,                 -- APP_6
   review_sla_days = 30,                  -- APP_7
   application_valid_months = 12,         -- APP_8
+  -- APP_8: the window runs from the approval (seed 000 "approved for a 12-month period") or,
+  -- read as seed 002 says it ("12 months from the date of their applications"), from the
+  -- submission: "approval" or "submission" (docs/rules.md, "Where the documents disagree").
+  application_window_starts = "approval",
+  -- APP_8, CERT_1: what must fall inside the window is the sitting (taken_on); a result that
+  -- arrives after the window's last day still certifies. The application waits this many days
+  -- after the window for the result of a sitting held inside it, then closes.
+  exam_result_wait_days = 30,
   -- Training (TRN_*)
   core_training_hours = 80,              -- TRN_1
   training_valid_from = "2022-07-01",    -- TRN_3
@@ -53,7 +61,9 @@ P.params = {
   -- Renewal (REN_*)
   ce_hours_required = 20,                -- REN_2
   ce_law_ethics_hours = 6,               -- REN_2
-  code_of_ethics_version = "2022",       -- REN_5 (the most recent Code of Ethics a renewal agrees to)
+  -- REN_5: the most recent Code of Ethics a renewal agrees to, the one seed 004 cites: the
+  -- DHCS "Medi-Cal Code of Ethics for Peer Support Specialists in California", July 26, 2021.
+  code_of_ethics_version = "2021-07-26",
   renewal_window_days = 90,              -- REN_4
   renewal_fee = 80,                      -- REN_4
   expiry_notice_days = 30,               -- REN_4 (notices: the expiry is approaching)
@@ -62,6 +72,15 @@ P.params = {
   -- Other pathways (PATH_*)
   legacy_employed_on = "2022-01-01",     -- PATH_1
   legacy_deadline = "2023-06-30",        -- PATH_1 (extended, seed 002)
+  -- PATH_1: what the legacy deadline bounds. Seed 002 extends "this pathway" through the
+  -- deadline and the entity takes grandparenting *applications* until then: "application"
+  -- (the submission day; the exam follows inside the 12-month window). "certification"
+  -- also requires the passed exam to be taken by the deadline.
+  legacy_deadline_applies_to = "application",
+  -- PATH_1: seed 002 says both "employed as a Peer on January 1, 2022" and "employed as a
+  -- Certified Peer Support Specialist on January 1, 2022" (no Medi-Cal certification existed
+  -- then). false: employed as a peer; true: also a peer certification held then (legacy.certified_on_employed_date).
+  legacy_requires_certified_peer = false,
   legacy_peer_hours = 1550,              -- PATH_1
   reciprocity_peer_hours = 1550,         -- PATH_2
   reciprocity_hours_within_years = 3,    -- PATH_2

@@ -14,10 +14,19 @@
 
 #define MAX_TYPES 32
 
+struct fees;
+
+/* The ud of one cover guard: the plugin and the fee type the guarded transition charges. */
+typedef struct cover_guard {
+    const struct fees *f;
+    const char *type;
+} cover_guard;
+
 typedef struct fees {
     const cf_host *h;
     char types[MAX_TYPES][33]; /* the fee types the ledger accepts */
     int ntypes;
+    cover_guard covers[3]; /* fees_cover_application, fees_cover_exam, fees_cover_retake */
 } fees;
 
 static const char *const DEFAULT_TYPES[] = {"application", "exam", "retake", "renewal", "reinstatement"};
@@ -42,6 +51,227 @@ static int64_t to_cents(json_t *amount)
     return (int64_t)r;
 }
 
+/* ---- Scholarship cover (SCH_1) ----
+ * The scholarship workflow's pools keep their awards in their own data; the action
+ * fees_sync_awards mirrors each award of the pool into fees_awards and fees_award_items
+ * (who holds it, its status, what it covers and what it has paid), so that a fee the
+ * ledger records as covered by an award is checked against that award: it exists, it was
+ * awarded to this instance (non-transferable), it is active, it covers this fee, and it
+ * has not paid it before. A fee paid this way is marked used at once and the pool hears
+ * of it (the event `cover`, delivered after the commit). */
+
+/* The award item that pays a fee type, or NULL when awards do not pay that fee. */
+static const char *award_item(const char *type)
+{
+    if (strcmp(type, "application") == 0)
+        return "application_fee";
+    if (strcmp(type, "exam") == 0)
+        return "exam";
+    if (strcmp(type, "retake") == 0)
+        return "retake";
+    return NULL;
+}
+
+static const char *item_name(const char *item)
+{
+    return strcmp(item, "application_fee") == 0 ? "application fee"
+           : strcmp(item, "exam") == 0          ? "one exam attempt"
+                                                : "one pre-approved retake";
+}
+
+/* Does `award` pay a `type` fee of `cents` (-1: any amount) on the local date `on` (NULL:
+ * not checked; the pool's timer expires awards the day after their last day) for this
+ * instance? 0 yes,
+ * 1 no (`why` says why), -1 when reading the tables failed. On yes, *pool_out (when
+ * given) gets a copy of the pool's instance id, for the caller to free. */
+static int check_cover(const cf_host *h, cf_call *call, const char *award, const char *type, int64_t cents,
+                       const char *on, char *why, size_t size, char **pool_out)
+{
+    const char *item = award_item(type);
+    if (!item) {
+        snprintf(why, size, "scholarship awards pay the application fee, one exam attempt and one pre-approved retake, "
+                            "not the %s fee (award %s): pay it with fee_paid", type, award);
+        return 1;
+    }
+    static const char *const acols[] = {"pool", "holder", "status", "expires_on"};
+    json_t *rows = json_array();
+    const sp_val v[] = {SP_T(award), SP_T(item)};
+    int rc = sp_select(h, call, "SELECT pool, holder, status, expires_on FROM fees_awards WHERE award_id = ?1", v, 1,
+                       acols, "tttt", rows);
+    json_t *a = json_array_get(rows, 0);
+    int verdict = 1;
+    if (rc != CF_PLUGIN_OK) {
+        verdict = -1;
+    } else if (!a) {
+        snprintf(why, size, "there is no scholarship award %s: an award comes from a pool's `award` event", award);
+    } else if (strcmp(sp_str(a, "holder", ""), h->instance_id(call)) != 0) {
+        snprintf(why, size, "award %s was awarded to %s, not to %s: awards are non-transferable", award,
+                 sp_str(a, "holder", "?"), h->instance_id(call));
+    } else if (strcmp(sp_str(a, "status", ""), "active") != 0) {
+        snprintf(why, size, "award %s is %s: it pays no more fees", award, sp_str(a, "status", "?"));
+    } else if (on && strcmp(on, sp_str(a, "expires_on", "")) > 0) {
+        snprintf(why, size, "award %s expired on %s; awards have no extension", award, sp_str(a, "expires_on", "?"));
+    } else {
+        static const char *const icols[] = {"amount", "used_on"};
+        json_t *items = json_array();
+        rc = sp_select(h, call, "SELECT amount, used_on FROM fees_award_items WHERE award_id = ?1 AND item = ?2", v,
+                       2, icols, "it", items);
+        json_t *it = json_array_get(items, 0);
+        json_t *used = NULL;
+        if (rc == CF_PLUGIN_OK && it) {
+            used = json_array();
+            const sp_val u[] = {SP_T(award), SP_T(type)};
+            static const char *const lcols[] = {"charged_on"};
+            rc = sp_select(h, call, "SELECT charged_on FROM fees_ledger WHERE covered_by = ?1 AND type = ?2 LIMIT 1",
+                           u, 2, lcols, "t", used);
+        }
+        const char *used_on = it ? sp_str(it, "used_on", NULL) : NULL;
+        if (!used_on && json_array_size(used) > 0)
+            used_on = sp_str(json_array_get(used, 0), "charged_on", "?");
+        if (rc != CF_PLUGIN_OK) {
+            verdict = -1;
+        } else if (!it && strcmp(item, "retake") == 0) {
+            snprintf(why, size, "award %s covers a retake only if it is pre-approved case by case; none is", award);
+        } else if (!it) {
+            snprintf(why, size, "award %s does not cover the %s", award, item_name(item));
+        } else if (used_on) {
+            snprintf(why, size, "award %s already paid its %s on %s", award, item_name(item), used_on);
+        } else if (cents >= 0 && json_integer_value(json_object_get(it, "amount")) < cents) {
+            snprintf(why, size, "award %s holds $%.2f for the %s, less than the fee of $%.2f", award,
+                     (double)json_integer_value(json_object_get(it, "amount")) / 100.0, item_name(item),
+                     (double)cents / 100.0);
+        } else {
+            verdict = 0;
+            if (pool_out && !(*pool_out = sp_strdup(sp_str(a, "pool", "")))) {
+                rc = sp_fail(h, call, "out of memory");
+                verdict = -1;
+            }
+        }
+        json_decref(used);
+        json_decref(items);
+    }
+    json_decref(rows);
+    return verdict;
+}
+
+/* Guards fees_cover_application, fees_cover_exam, fees_cover_retake: an event that names a
+ * scholarship award (covered_by) passes only when that award pays this fee (check_cover);
+ * without covered_by they pass (the policy checks fee_paid). */
+static int cover_ok(cf_call *call, void *ud, int *allow)
+{
+    const cover_guard *g = ud;
+    const cf_host *h = g->f->h;
+    json_t *cover = sp_event(h, call, "covered_by");
+    *allow = 1;
+    int rc = CF_PLUGIN_OK;
+    if (json_is_string(cover)) {
+        char why[400];
+        int v = check_cover(h, call, json_string_value(cover), g->type, -1, NULL, why, sizeof why, NULL);
+        if (v < 0)
+            rc = CF_PLUGIN_ERROR;
+        else if (v > 0) {
+            *allow = 0;
+            rc = h->set_reason(call, why);
+        }
+    } else if (cover && !json_is_null(cover)) {
+        *allow = 0;
+        rc = h->set_reason(call, "covered_by must name a scholarship award (text)");
+    }
+    json_decref(cover);
+    return rc;
+}
+
+/* After a covered fee is recorded: the item is used, and the pool hears of it. */
+static int use_cover(const cf_host *h, cf_call *call, const char *award, const char *type, const char *on,
+                     const char *pool)
+{
+    const char *item = award_item(type);
+    const sp_val v[] = {SP_T(on), SP_T(award), SP_T(item)};
+    int rc = sp_exec(h, call, "UPDATE fees_award_items SET used_on = ?1 WHERE award_id = ?2 AND item = ?3", v, 3);
+    if (rc != CF_PLUGIN_OK)
+        return rc;
+    json_t *msg = json_pack("{s:s, s:s, s:s}", "award_id", award, "applicant_id", h->instance_id(call), "item", item);
+    char *text = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
+    json_decref(msg);
+    if (!text)
+        return sp_fail(h, call, "out of memory");
+    rc = h->send(call, pool, "cover", text);
+    free(text);
+    return rc;
+}
+
+/* One award of the pool into the mirror. */
+static int sync_award(const cf_host *h, cf_call *call, const char *id, json_t *a)
+{
+    const char *pool = h->instance_id(call);
+    static const char *const cols[] = {"pool"};
+    json_t *rows = json_array();
+    const sp_val k[] = {SP_T(id)};
+    int rc = sp_select(h, call, "SELECT pool FROM fees_awards WHERE award_id = ?1", k, 1, cols, "t", rows);
+    const char *owner = sp_str(json_array_get(rows, 0), "pool", NULL);
+    if (rc == CF_PLUGIN_OK && owner && strcmp(owner, pool) != 0)
+        rc = sp_fail(h, call, "award id %s already belongs to scholarship pool %s: give this pool its own code", id,
+                     owner);
+    json_decref(rows);
+    const char *holder = sp_str(a, "applicant_id", NULL);
+    if (rc == CF_PLUGIN_OK && !holder)
+        rc = sp_fail(h, call, "award %s names no applicant_id", id);
+    if (rc != CF_PLUGIN_OK)
+        return rc;
+    const sp_val v[] = {SP_T(id), SP_T(pool), SP_T(holder), SP_T(sp_str(a, "status", "active")),
+                        SP_T(sp_str(a, "expires_on", ""))};
+    rc = sp_exec(h, call,
+                 "INSERT INTO fees_awards(award_id, pool, holder, status, expires_on) VALUES(?1, ?2, ?3, ?4, ?5)"
+                 " ON CONFLICT(award_id) DO UPDATE SET status = excluded.status, expires_on = excluded.expires_on",
+                 v, 5);
+    json_t *covers = json_object_get(a, "covers");
+    const char *item;
+    json_t *amount;
+    json_object_foreach(covers, item, amount)
+    {
+        if (rc != CF_PLUGIN_OK)
+            break;
+        if (strcmp(item, "application_fee") != 0 && strcmp(item, "exam") != 0 && strcmp(item, "retake") != 0)
+            continue; /* the core training is paid to its provider, not through the ledger */
+        int64_t cents = to_cents(amount);
+        if (cents < 0)
+            continue;
+        const char *used_on = NULL;
+        size_t i;
+        json_t *f;
+        json_array_foreach(json_object_get(a, "fees"), i, f)
+        {
+            if (strcmp(sp_str(f, "type", ""), item) == 0)
+                used_on = sp_str(f, "on", NULL);
+        }
+        const sp_val w[] = {SP_T(id), SP_T(item), SP_I(cents), SP_T(used_on)};
+        rc = sp_exec(h, call,
+                     "INSERT INTO fees_award_items(award_id, item, amount, used_on) VALUES(?1, ?2, ?3, ?4)"
+                     " ON CONFLICT(award_id, item) DO UPDATE SET amount = excluded.amount,"
+                     " used_on = coalesce(fees_award_items.used_on, excluded.used_on)",
+                     w, 4);
+    }
+    return rc;
+}
+
+/* Action fees_sync_awards (scholarship workflow): every award of the pool into the mirror. */
+static int sync_awards(cf_call *call, void *ud)
+{
+    const fees *f = ud;
+    const cf_host *h = f->h;
+    json_t *awards = sp_data(h, call, "awards");
+    int rc = CF_PLUGIN_OK;
+    const char *id;
+    json_t *a;
+    json_object_foreach(awards, id, a)
+    {
+        if ((rc = sync_award(h, call, id, a)) != CF_PLUGIN_OK)
+            break;
+    }
+    json_decref(awards);
+    return rc;
+}
+
 /* One entry of fees_due into the ledger. */
 static int charge_one(const fees *f, cf_call *call, json_t *e, size_t i, const char *default_payer)
 {
@@ -59,6 +289,16 @@ static int charge_one(const fees *f, cf_call *call, json_t *e, size_t i, const c
     json_t *cover = json_object_get(e, "covered_by");
     if (cover && !json_is_null(cover) && (!json_is_string(cover) || !*json_string_value(cover)))
         return sp_fail(h, call, "fees_due[%zu]: covered_by must be a scholarship award id (text) or null", i);
+    char *pool = NULL;
+    if (json_is_string(cover)) {
+        char why[400];
+        int v = check_cover(h, call, json_string_value(cover), type, cents, sp_str(e, "on", NULL), why, sizeof why,
+                            &pool);
+        if (v < 0)
+            return CF_PLUGIN_ERROR;
+        if (v > 0)
+            return sp_fail(h, call, "fees_due[%zu]: the %s fee cannot be covered: %s", i, type, why);
+    }
     char reason[160];
     snprintf(reason, sizeof reason, "%s fee", type);
     char on[32];
@@ -69,10 +309,14 @@ static int charge_one(const fees *f, cf_call *call, json_t *e, size_t i, const c
         SP_T(sp_str(e, "payer", default_payer)), SP_T(type), SP_I(cents), SP_T(sp_str(e, "reason", reason)),
         SP_T(json_string_value(cover)), SP_I(h->now(call)), SP_T(sp_str(e, "on", on)), SP_T(h->event(call)),
     };
-    return sp_exec(h, call,
-                   "INSERT INTO fees_ledger(instance, workflow, county, payer, type, amount, reason, covered_by,"
-                   " charged_at, charged_on, event) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-                   v, 11);
+    int rc = sp_exec(h, call,
+                     "INSERT INTO fees_ledger(instance, workflow, county, payer, type, amount, reason, covered_by,"
+                     " charged_at, charged_on, event) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+                     v, 11);
+    if (rc == CF_PLUGIN_OK && pool)
+        rc = use_cover(h, call, json_string_value(cover), type, sp_str(e, "on", on), pool);
+    free(pool);
+    return rc;
 }
 
 /* Action fees_charge: every entry of data.fees_due into the ledger, then the field is removed. */
@@ -261,7 +505,31 @@ CF_PLUGIN_EXPORT int certflow_plugin_init(const cf_host *host, cf_plugin *self, 
             "  SELECT RAISE(ABORT, 'fees_ledger is append-only: a fee is never changed, refunded or transferred (FEE_1)');"
             " END;");
     if (rc == CF_PLUGIN_OK)
+        rc = host->add_migration(
+            self, 2,
+            "CREATE TABLE fees_awards("
+            "  award_id TEXT PRIMARY KEY,"
+            "  pool TEXT NOT NULL,"
+            "  holder TEXT NOT NULL,"
+            "  status TEXT NOT NULL,"
+            "  expires_on TEXT NOT NULL);"
+            "CREATE TABLE fees_award_items("
+            "  award_id TEXT NOT NULL REFERENCES fees_awards(award_id),"
+            "  item TEXT NOT NULL,"
+            "  amount INTEGER NOT NULL,"
+            "  used_on TEXT,"
+            "  PRIMARY KEY (award_id, item));");
+    if (rc == CF_PLUGIN_OK)
         rc = host->register_action(self, "fees_charge", charge, f);
+    if (rc == CF_PLUGIN_OK)
+        rc = host->register_action(self, "fees_sync_awards", sync_awards, f);
+    static const char *const COVER_TYPES[3] = {"application", "exam", "retake"};
+    static const char *const COVER_GUARDS[3] = {"fees_cover_application", "fees_cover_exam", "fees_cover_retake"};
+    for (int i = 0; i < 3 && rc == CF_PLUGIN_OK; i++) {
+        f->covers[i].f = f;
+        f->covers[i].type = COVER_TYPES[i];
+        rc = host->register_guard(self, COVER_GUARDS[i], cover_ok, &f->covers[i]);
+    }
     if (rc == CF_PLUGIN_OK)
         rc = host->register_query(self, "statement", statement, f, CF_PLUGIN_QUERY_READ);
     if (rc == CF_PLUGIN_OK)

@@ -148,12 +148,42 @@ static inline size_t fcount(sc *s, const char *id)
             fail_msg("expected the reason \"%s\" in %s", (text), (s)->reasons);                             \
     } while (0)
 
+/* SCH_1: a real scholarship award for the certification instance `id`, from a new pool
+ * (code, $5,000, closing at the end of 2030): the application fee, the core training, one
+ * exam attempt and, when retake_approved_by is given, one pre-approved retake. Returns the
+ * award's id (valid for a few calls); *pool_out (when given) gets the pool's id. */
+static inline const char *award_to(sc *s, const char *id, const char *code, const char *retake_approved_by,
+                                   const char **pool_out)
+{
+    static char ring[4][64];
+    static int next;
+    char *b = ring[next++ % 4];
+    const char *pool = sc_new(s, "scholarship", "los_angeles",
+                              jf("{\"name\": \"Peer Certification Scholarships\", \"code\": \"%s\", "
+                                 "\"funds\": 5000, \"closes_on\": \"2030-12-31\"}",
+                                 code));
+    if (retake_approved_by)
+        sc_expect(s, pool, "award",
+                  jf("{\"applicant_id\": \"%s\", \"pathway\": \"initial\", \"training_cost\": 400, "
+                     "\"retake_approved_by\": \"%s\"}",
+                     id, retake_approved_by),
+                  CF_OK);
+    else
+        sc_expect(s, pool, "award",
+                  jf("{\"applicant_id\": \"%s\", \"pathway\": \"initial\", \"training_cost\": 400}", id),
+                  CF_OK);
+    snprintf(b, sizeof ring[0], "%s", dget(s, pool, "last_award_id"));
+    if (pool_out)
+        *pool_out = pool;
+    return b;
+}
+
 /* A qualified applicant on the initial pathway; extra (a JSON object or NULL) adds or replaces fields. */
 static inline const char *new_applicant(sc *s, const char *extra)
 {
     json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:b, s:s, s:s, s:s}", "name", "Ana Ruiz", "birth_date", "1990-05-01",
                           "education", "high_school", "lived_experience", "consumer", "attests_willingness", 1,
-                          "ethics_version", "2022", "ethics_signed_on", "2024-01-05", "email", "ana@example.org");
+                          "ethics_version", "2021-07-26", "ethics_signed_on", "2024-01-05", "email", "ana@example.org");
     if (extra) {
         json_error_t err;
         json_t *x = json_loads(extra, 0, &err);

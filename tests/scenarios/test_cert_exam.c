@@ -216,6 +216,55 @@ static void test_EX_6_online_cancel_61_minutes_before_ok_59_late(void **state)
     sc_close(s);
 }
 
+/* EX_6 at the exact boundary: "up to 48 hours before" includes 48:00:00 exactly; one second
+ * later is late (a `<=` in cancel_in_time fails the first half, a `<` against 47 the second). */
+static void test_EX_6_in_person_cancel_exactly_48_hours_before_in_time_one_second_less_late(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    schedule(s, id, "2024-05-10T16:00:00Z", "in_person");
+    sc_at(s, "2024-05-08T16:00:00Z"); /* exactly 48:00:00 before */
+    sc_expect(s, id, "reschedule_exam", "{\"at\": \"2024-05-20T16:00:00Z\", \"mode\": \"in_person\"}", CF_OK);
+    sc_at(s, "2024-05-18T16:00:00Z"); /* exactly 48:00:00 before the new time */
+    sc_expect(s, id, "cancel_exam", NULL, CF_OK);
+    assert_string_equal(dget(s, id, "cancellations.0.late"), "false");
+    assert_int_equal(sc_int(s, id, "exam_attempts"), 0);
+    sc_expect(s, id, "schedule_exam", "{\"at\": \"2024-05-24T16:00:00Z\", \"mode\": \"in_person\"}", CF_OK);
+    sc_at(s, "2024-05-22T16:00:01Z"); /* 47:59:59 before */
+    sc_expect(s, id, "reschedule_exam", "{\"at\": \"2024-05-30T16:00:00Z\", \"mode\": \"in_person\"}",
+              CF_REJECTED);
+    ASSERT_REASON(s, "an in-person exam may be cancelled or rescheduled up to 48 hours before the appointment at "
+                     "2024-05-24T16:00:00Z; 47 hours 59 minutes remain");
+    sc_expect(s, id, "cancel_exam", NULL, CF_OK); /* late: a no-show (EX_7) */
+    assert_string_equal(dget(s, id, "exams.0.late_cancellation"), "true");
+    assert_int_equal(sc_int(s, id, "exam_attempts"), 1);
+    sc_close(s);
+}
+
+/* EX_6 online: exactly 1:00:00 before is in time; 0:59:59 is late. */
+static void test_EX_6_online_cancel_exactly_1_hour_before_in_time_one_second_less_late(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    schedule(s, id, "2024-05-10T16:00:00Z", "online");
+    sc_at(s, "2024-05-10T15:00:00Z"); /* exactly 1:00:00 before */
+    sc_expect(s, id, "reschedule_exam", "{\"at\": \"2024-05-11T16:00:00Z\", \"mode\": \"online\"}", CF_OK);
+    sc_at(s, "2024-05-11T15:00:00Z");
+    sc_expect(s, id, "cancel_exam", NULL, CF_OK);
+    assert_string_equal(dget(s, id, "cancellations.0.late"), "false");
+    sc_expect(s, id, "schedule_exam", "{\"at\": \"2024-05-12T16:00:00Z\", \"mode\": \"online\"}", CF_OK);
+    sc_at(s, "2024-05-12T15:00:01Z"); /* 0:59:59 before */
+    sc_expect(s, id, "reschedule_exam", "{\"at\": \"2024-05-13T16:00:00Z\", \"mode\": \"online\"}", CF_REJECTED);
+    ASSERT_REASON(s, "an online exam may be cancelled or rescheduled up to 1 hour before the appointment at "
+                     "2024-05-12T16:00:00Z; 59 minutes remain");
+    sc_expect(s, id, "cancel_exam", NULL, CF_OK);
+    assert_string_equal(dget(s, id, "exams.0.late_cancellation"), "true");
+    assert_int_equal(sc_int(s, id, "exam_attempts"), 1);
+    sc_close(s);
+}
+
 static void test_EX_7_no_show_forfeits_counts_and_blocks_until_retake_paid(void **state)
 {
     (void)state;
@@ -252,8 +301,9 @@ static void test_EX_8_retake_request_processed_within_30_days(void **state)
     sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_REJECTED);
     ASSERT_REASON(s, "no retake is needed: no failed attempt or no-show awaits one");
     fail_attempt(s, id, "2024-04-10", 0);
-    sc_expect(s, id, "request_retake", "{\"covered_by\": \"award-9\"}", CF_OK);
-    assert_string_equal(fget(s, id, "2.covered_by"), "award-9");
+    const char *award = award_to(s, id, "EX8", "K. Lam", NULL); /* a pre-approved retake (SCH_1) */
+    sc_expect(s, id, "request_retake", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
+    assert_string_equal(fget(s, id, "2.covered_by"), "EX8-0001");
     assert_string_equal(dget(s, id, "retake.review_due_on"), "2024-05-10");
     sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_REJECTED);
     ASSERT_REASON(s, "a retake request was already filed on 2024-04-10");
@@ -279,6 +329,8 @@ int main(void)
         cmocka_unit_test(test_EX_5_accommodation_30_days_ahead_blocks_scheduling_while_pending),
         cmocka_unit_test(test_EX_6_in_person_cancel_49_hours_before_ok_47_late),
         cmocka_unit_test(test_EX_6_online_cancel_61_minutes_before_ok_59_late),
+        cmocka_unit_test(test_EX_6_in_person_cancel_exactly_48_hours_before_in_time_one_second_less_late),
+        cmocka_unit_test(test_EX_6_online_cancel_exactly_1_hour_before_in_time_one_second_less_late),
         cmocka_unit_test(test_EX_7_no_show_forfeits_counts_and_blocks_until_retake_paid),
         cmocka_unit_test(test_EX_8_retake_request_processed_within_30_days),
     };

@@ -22,7 +22,7 @@ static const char *usual(sc **out)
 
 static const char *renewal(int fee)
 {
-    return jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
+    return jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
               ce(20, "2025-05-01", 6, "2025-06-01"), fee);
 }
 

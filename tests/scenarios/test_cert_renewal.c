@@ -25,7 +25,7 @@ static const char *usual(sc **out)
 /* A renewal (or reinstatement) request: CE records, the current Code of Ethics, a fee. */
 static const char *renewal(const char *ce_json, int fee)
 {
-    return jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
+    return jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
               ce_json, fee);
 }
 
@@ -217,9 +217,9 @@ static void test_REN_5_most_recent_code_of_ethics_recorded(void **state)
               jf("{\"ce\": %s, \"ethics_version\": \"2019\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": 80}",
                  good_ce()),
               CF_REJECTED);
-    ASSERT_REASON(s, "agreement to the most recent Code of Ethics (version 2022) with its date is required (given: 2019)");
+    ASSERT_REASON(s, "agreement to the most recent Code of Ethics (version 2021-07-26) with its date is required (given: 2019)");
     sc_expect(s, id, "renew", renewal(good_ce(), 80), CF_OK);
-    assert_string_equal(dget(s, id, "ethics"), "{\"signed_on\":\"2026-01-05\",\"version\":\"2022\"}");
+    assert_string_equal(dget(s, id, "ethics"), "{\"signed_on\":\"2026-01-05\",\"version\":\"2021-07-26\"}");
     sc_close(s);
 }
 
@@ -378,7 +378,8 @@ static void test_FEE_1_every_fee_recorded_never_removed(void **state)
     /* a no-show forfeits the fee; it stays on record */
     on_day(s, "2024-04-10");
     sc_expect(s, id, "no_show", NULL, CF_OK);
-    sc_expect(s, id, "request_retake", "{\"covered_by\": \"award-5\"}", CF_OK);
+    const char *award = award_to(s, id, "FEE1", "K. Lam", NULL); /* a pre-approved retake (SCH_1) */
+    sc_expect(s, id, "request_retake", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
     sc_expect(s, id, "process_retake", NULL, CF_OK);
     schedule(s, id, "2024-05-10T17:00:00Z", "online");
     on_day(s, "2024-05-10");
@@ -388,7 +389,7 @@ static void test_FEE_1_every_fee_recorded_never_removed(void **state)
     assert_string_equal(fget(s, id, ""),
                         "[{\"amount\":100,\"on\":\"2024-03-02\",\"type\":\"application\"},"
                         "{\"amount\":150,\"on\":\"2024-03-02\",\"type\":\"exam\"},"
-                        "{\"amount\":150,\"covered_by\":\"award-5\",\"on\":\"2024-04-10\",\"type\":\"retake\"},"
+                        "{\"amount\":150,\"covered_by\":\"FEE1-0001\",\"on\":\"2024-04-10\",\"type\":\"retake\"},"
                         "{\"amount\":80,\"on\":\"2026-03-01\",\"type\":\"renewal\"}]");
     /* a closed application keeps its fees */
     const char *closed = approved_app(s, NULL);

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "testutil.h"
 
 /* ---------------------------------------------------------------- APP */
 
@@ -92,7 +93,7 @@ static void test_APP_5_code_of_ethics_version_and_date_recorded(void **state)
     ASSERT_REASON(s, "Code of Ethics agreement is dated 2025-03-15, after 2025-03-14");
     sc_expect(s, id, "update", "{\"ethics_signed_on\": \"2025-03-10\"}", CF_OK);
     submit(s, id);
-    assert_string_equal(dget(s, id, "ethics.version"), "2022");
+    assert_string_equal(dget(s, id, "ethics.version"), "2021-07-26");
     assert_string_equal(dget(s, id, "ethics.signed_on"), "2025-03-10");
     sc_close(s);
 }
@@ -108,10 +109,11 @@ static void test_APP_6_application_fee_charged_at_submission(void **state)
     submit(s, id);
     assert_int_equal(fcount(s, id), 1);
     assert_string_equal(fget(s, id, "0"), "{\"amount\":100,\"on\":\"2025-03-14\",\"type\":\"application\"}");
-    /* a scholarship award covers it (SCH_1): recorded with the award's id */
+    /* a scholarship award made to this applicant covers it (SCH_1): recorded with the award's id */
     const char *other = new_applicant(s, NULL);
-    sc_expect(s, other, "submit", "{\"covered_by\": \"award-17\"}", CF_OK);
-    assert_string_equal(fget(s, other, "0.covered_by"), "award-17");
+    const char *award = award_to(s, other, "APP6", NULL, NULL);
+    sc_expect(s, other, "submit", jf("{\"covered_by\": \"%s\"}", award), CF_OK);
+    assert_string_equal(fget(s, other, "0.covered_by"), "APP6-0001");
     assert_string_equal(fget(s, other, "0.amount"), "100");
     sc_close(s);
 }
@@ -157,6 +159,46 @@ static void test_APP_8_window_ends_after_12_months_fees_forfeited(void **state)
     submit(s, again);
     assert_int_equal(fcount(s, again), 1);
     assert_string_equal(sc_state(s, again), "submitted");
+    sc_close(s);
+}
+
+/* APP_8, CERT_1: the sitting is what must fall inside the window. An exam sat on the window's
+ * last day whose result arrives after it certifies; the application waits
+ * exam_result_wait_days (30) after the window for it, then closes. */
+static void test_APP_8_exam_sat_on_last_day_result_after_window_certifies(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2024-03-02"), NULL);
+    const char *id = approved_app(s, NULL);
+    trained(s, id);
+    const char *other = approved_app(s, NULL);
+    trained(s, other);
+    const char *missing = approved_app(s, NULL);
+    trained(s, missing);
+    on_day(s, "2025-02-20");
+    schedule(s, id, "2025-03-01T17:00:00Z", "online"); /* the window's last day */
+    schedule(s, other, "2025-03-01T18:00:00Z", "online");
+    schedule(s, missing, "2025-03-01T19:00:00Z", "online");
+    /* the window's end passes: the applications with a sitting on the last day stay open */
+    sc_tick(s, "2025-03-02T08:00:00Z");
+    assert_string_equal(sc_state(s, id), "approved");
+    assert_string_equal(dget(s, id, "window_waits_for_result_since"), "2025-03-02");
+    on_day(s, "2025-03-09");
+    assert_int_equal(result(s, id, "pass", 88, "2025-03-01"), CF_OK);
+    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(dget(s, id, "issued_on"), "2025-03-09");
+    /* a sitting after the last day does not count */
+    assert_int_equal(result(s, other, "pass", 88, "2025-03-02"), CF_REJECTED);
+    ASSERT_REASON(s, "the exam taken on 2025-03-02 is outside the window ending 2025-03-01");
+    /* a failed result after the window: no more attempts can fall inside it, it closes */
+    assert_int_equal(result(s, other, "fail", 60, "2025-03-01"), CF_OK);
+    sc_tick(s, "2025-03-09T21:00:00Z");
+    assert_string_equal(sc_state(s, other), "window_closed");
+    /* no result by 30 days after the window (2025-03-31): closed the next day */
+    sc_tick(s, "2025-04-01T06:59:59Z");
+    assert_string_equal(sc_state(s, missing), "approved");
+    sc_tick(s, "2025-04-01T07:00:00Z");
+    assert_string_equal(sc_state(s, missing), "window_closed");
     sc_close(s);
 }
 
@@ -280,6 +322,123 @@ static void test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01(void **stat
     sc_close(s);
 }
 
+/* PATH_1 at each boundary, both sides: 1,549 and 1,550 peer hours; employment that starts
+ * exactly on the legacy date (2022-01-01) or the day after, or ends on it; the deadline bounds
+ * the application (submitted 2023-06-30 in time, 2023-07-01 refused), not the exam. */
+static void test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2023-06-30"), NULL);
+    const char *c = ce(20, "2023-01-10", 6, "2023-02-10");
+    const char *fmt = "{\"pathway\": \"legacy\", \"ethics_signed_on\": \"2023-01-05\", \"legacy\": {\"employed_from\": \"%s\", %s\"peer_hours\": %d, "
+                      "\"ce\": %s, \"supervisor_letter\": true, \"colleague_letter\": true, "
+                      "\"employment_verification\": true}}";
+    const char *h1549 = new_applicant(s, jf(fmt, "2020-06-01", "", 1549, c));
+    sc_expect(s, h1549, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: peer work: 1549 of 1550 hours");
+    const char *h1550 = new_applicant(s, jf(fmt, "2020-06-01", "", 1550, c));
+    submit(s, h1550);
+    /* employed from exactly 2022-01-01: employed on it */
+    const char *on = new_applicant(s, jf(fmt, "2022-01-01", "", 1600, c));
+    submit(s, on);
+    const char *after = new_applicant(s, jf(fmt, "2022-01-02", "", 1600, c));
+    sc_expect(s, after, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a peer on 2022-01-01");
+    /* an employment that ended exactly on 2022-01-01 still covers it; one that ended the day before does not */
+    const char *ended = new_applicant(s, jf(fmt, "2020-06-01", "\"employed_until\": \"2022-01-01\", ", 1600, c));
+    submit(s, ended);
+    const char *gone = new_applicant(s, jf(fmt, "2020-06-01", "\"employed_until\": \"2021-12-31\", ", 1600, c));
+    sc_expect(s, gone, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a peer on 2022-01-01");
+    /* submitted on the deadline: the exam may follow inside the 12-month window */
+    sc_expect(s, on, "approve", NULL, CF_OK);
+    schedule(s, on, "2024-01-10T17:00:00Z", "online");
+    on_day(s, "2024-01-10");
+    assert_int_equal(result(s, on, "pass", 80, "2024-01-10"), CF_OK);
+    assert_string_equal(sc_state(s, on), "certified");
+    on_day(s, "2023-07-01");
+    const char *late = new_applicant(s, jf(fmt, "2022-01-01", "", 1600, c));
+    sc_expect(s, late, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy (grandparenting) applications were accepted through 2023-06-30");
+    sc_close(s);
+}
+
+/* The shipped policy in a temporary folder with state.lua's readings switched (docs/rules.md,
+ * "Where the documents disagree"): each replacement must be found. Returns the folder (free it
+ * with cft_rmtree). */
+static char *policy_with(const char *const *from, const char *const *to, int n)
+{
+    static const char *const FILES[] = {"policy/state.lua",       "policy/certification.lua", "policy/complaint.lua",
+                                        "policy/employment.lua",  "policy/scholarship.lua",   "policy/supervision.lua",
+                                        "counties/example.lua",   "counties/san_diego.lua"};
+    char *dir = cft_tmpdir();
+    for (size_t f = 0; f < sizeof FILES / sizeof FILES[0]; f++) {
+        char *src = cft_path(CF_SOURCE_DIR "/lua", FILES[f]);
+        char *text = cft_slurp(src);
+        assert_non_null(text);
+        for (int i = 0; f == 0 && i < n; i++) {
+            char *at = strstr(text, from[i]);
+            if (!at)
+                fail_msg("state.lua has no \"%s\"", from[i]);
+            size_t head = (size_t)(at - text), lf = strlen(from[i]), lt = strlen(to[i]);
+            char *out = malloc(strlen(text) - lf + lt + 1);
+            assert_non_null(out);
+            memcpy(out, text, head);
+            memcpy(out + head, to[i], lt);
+            strcpy(out + head + lt, at + lf);
+            free(text);
+            text = out;
+        }
+        free(cft_write(dir, FILES[f], text));
+        free(text);
+        free(src);
+    }
+    return dir;
+}
+
+/* APP_8, PATH_1: the other readings, switched on by their parameters: the window from the
+ * submission; the legacy deadline bounding the exam too; "employed as a certified peer". */
+static void test_APP_8_PATH_1_the_other_readings_by_their_parameters(void **state)
+{
+    (void)state;
+    static const char *const from[] = {"application_window_starts = \"approval\"",
+                                       "legacy_deadline_applies_to = \"application\"",
+                                       "legacy_requires_certified_peer = false"};
+    static const char *const to[] = {"application_window_starts = \"submission\"",
+                                     "legacy_deadline_applies_to = \"certification\"",
+                                     "legacy_requires_certified_peer = true"};
+    char *dir = policy_with(from, to, 3);
+    sc *s = sc_open(noon("2023-06-01"), dir);
+    const char *init = new_applicant(s, "{\"ethics_signed_on\": \"2023-01-05\"}");
+    submit(s, init);
+    on_day(s, "2023-06-20");
+    sc_expect(s, init, "approve", NULL, CF_OK);
+    assert_string_equal(dget(s, init, "window_ends"), "2024-05-31"); /* 12 months from the submission */
+    const char *fmt = "{\"pathway\": \"legacy\", \"ethics_signed_on\": \"2023-01-05\", \"legacy\": {\"employed_from\": "
+                      "\"2020-06-01\", %s\"peer_hours\": 1600, \"ce\": %s, \"supervisor_letter\": true, "
+                      "\"colleague_letter\": true, \"employment_verification\": true}}";
+    const char *c = ce(20, "2023-01-10", 6, "2023-02-10");
+    const char *peer = new_applicant(s, jf(fmt, "", c));
+    sc_expect(s, peer, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "legacy pathway: not employed as a certified peer on 2022-01-01 (legacy.certified_on_employed_date)");
+    const char *cert = new_applicant(s, jf(fmt, "\"certified_on_employed_date\": true, ", c));
+    submit(s, cert);
+    const char *late = new_applicant(s, jf(fmt, "\"certified_on_employed_date\": true, ", c));
+    submit(s, late);
+    sc_expect(s, cert, "approve", NULL, CF_OK);
+    sc_expect(s, late, "approve", NULL, CF_OK);
+    /* the exam too must be taken by the deadline: 2023-06-30 certifies, 2023-07-01 does not */
+    schedule(s, cert, "2023-06-30T17:00:00Z", "online");
+    schedule(s, late, "2023-07-01T17:00:00Z", "online");
+    on_day(s, "2023-07-02");
+    assert_int_equal(result(s, cert, "pass", 80, "2023-06-30"), CF_OK);
+    assert_string_equal(sc_state(s, cert), "certified");
+    assert_int_equal(result(s, late, "pass", 80, "2023-07-01"), CF_REJECTED);
+    ASSERT_REASON(s, "the legacy pathway closed on 2023-06-30: its exam had to be taken by then (taken on 2023-07-01)");
+    sc_close(s);
+    cft_rmtree(dir);
+}
+
 static const char *reciprocity_json(int hours, const char *ended_on)
 {
     return jf("{\"pathway\": \"reciprocity\", \"reciprocity\": {\"state\": \"AZ\", \"certification_active\": true, "
@@ -306,6 +465,10 @@ static void test_PATH_2_reciprocity_requirements_and_no_scholarship(void **state
     assert_int_equal(result(s, ok, "pass", 75, "2025-04-01"), CF_OK);
     assert_string_equal(sc_state(s, ok), "certified");
 
+    /* 1,549 hours is one short (1,550 passed above) */
+    const char *short_hours = new_applicant(s, reciprocity_json(1549, "2025-03-01"));
+    sc_expect(s, short_hours, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
+    ASSERT_REASON(s, "reciprocity pathway: peer work: 1549 of 1550 hours since 2022-04-01 (the last 3 years)");
     /* hours that ended the day before the 3-year span do not count */
     const char *old = new_applicant(s, reciprocity_json(1550, "2022-03-31"));
     on_day(s, "2025-04-01");
@@ -439,9 +602,12 @@ int main(void)
         cmocka_unit_test(test_APP_6_application_fee_charged_at_submission),
         cmocka_unit_test(test_APP_7_review_overdue_on_day_31_not_day_30),
         cmocka_unit_test(test_APP_8_window_ends_after_12_months_fees_forfeited),
+        cmocka_unit_test(test_APP_8_exam_sat_on_last_day_result_after_window_certifies),
         cmocka_unit_test(test_APP_9_training_valid_through_the_window_only),
         cmocka_unit_test(test_DIS_7_denial_appeal_overturned_upheld_or_late),
         cmocka_unit_test(test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01),
+        cmocka_unit_test(test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date),
+        cmocka_unit_test(test_APP_8_PATH_1_the_other_readings_by_their_parameters),
         cmocka_unit_test(test_PATH_2_reciprocity_requirements_and_no_scholarship),
         cmocka_unit_test(test_TRN_1_80_hours_from_an_approved_provider_before_the_exam),
         cmocka_unit_test(test_TRN_2_record_names_provider_hours_and_date),

@@ -32,6 +32,9 @@ static void accept(sc *s, const char *id)
 }
 
 static const char *FINDINGS = "{\"findings\": \"violated the Code of Ethics, section 4\"}";
+/* A suspension has its term (DIS_2): here through the end of 2026. */
+static const char *SUSPENSION =
+    "{\"findings\": \"violated the Code of Ethics, section 4\", \"suspended_until\": \"2026-12-31\"}";
 
 /* A certification issued on 2025-02-12 (approved 2025-01-02, exam 2025-02-10). */
 static const char *certified(sc *s)
@@ -111,7 +114,7 @@ static void test_DIS_2_outcomes_reach_the_certification(void **state)
     assert_string_equal(sc_state(s, ca), "corrective_action_ordered");
     assert_string_equal(dget(s, ca, "corrective_action"), "ethics class, 6 hours");
     assert_string_equal(sc_state(s, a), "certified"); /* recorded there, status unchanged */
-    sc_expect(s, sus, "suspend", FINDINGS, CF_OK);
+    sc_expect(s, sus, "suspend", SUSPENSION, CF_OK);
     assert_string_equal(sc_state(s, sus), "suspended");
     assert_string_equal(dget(s, sus, "outcome"), "suspension");
     assert_string_equal(sc_state(s, b), "suspended");
@@ -141,7 +144,7 @@ static void test_DIS_3_appeal_day_30_ok_day_31_refused(void **state)
     accept(s, ok);
     accept(s, late);
     on_day(s, "2025-06-10");
-    sc_expect(s, ok, "suspend", FINDINGS, CF_OK);
+    sc_expect(s, ok, "suspend", SUSPENSION, CF_OK);
     sc_expect(s, late, "revoke", FINDINGS, CF_OK);
 
     /* day 30 after the decision: the appeal is received and its clocks start (DIS_5) */
@@ -266,7 +269,7 @@ static void test_DIS_5_appeal_acknowledged_and_reviewed_on_the_same_clocks(void 
     const char *id = complaint(s, a, "2025-03-01", "2025-02-12", NULL);
     accept(s, id);
     on_day(s, "2025-04-01");
-    sc_expect(s, id, "suspend", FINDINGS, CF_OK);
+    sc_expect(s, id, "suspend", SUSPENSION, CF_OK);
     /* appeal received Wednesday 2025-04-02: acknowledge by Wednesday 2025-04-09, review by 2025-07-01 */
     on_day(s, "2025-04-02");
     sc_expect(s, id, "appeal", NULL, CF_OK);
@@ -348,7 +351,7 @@ static void test_DIS_6_only_conduct_while_certified(void **state)
 
 /* ---------------------------------------------------------------- DIS_7 */
 
-static void test_DIS_7_only_suspension_and_revocation_are_appealable(void **state)
+static void test_DIS_7_any_adverse_action_appealable_corrective_action_included(void **state)
 {
     (void)state;
     sc *s = sc_open(noon("2025-01-02"), NULL);
@@ -362,11 +365,144 @@ static void test_DIS_7_only_suspension_and_revocation_are_appealable(void **stat
     sc_expect(s, ca, "corrective_action", FINDINGS, CF_OK);
     sc_expect(s, dis, "dismiss", FINDINGS, CF_OK);
     on_day(s, "2025-04-02");
-    sc_expect(s, ca, "appeal", NULL, CF_REJECTED);
-    ASSERT_REASON_IS(s, "a corrective action cannot be appealed: only a suspension or a revocation can (denials of "
-                        "an application or a renewal are appealed on the certification)");
+    /* seed 003: "Receive appeals of any adverse action": a corrective action is one */
+    sc_expect(s, ca, "appeal", NULL, CF_OK);
+    assert_string_equal(dget(s, ca, "appeal.action"), "corrective action");
     sc_expect(s, dis, "appeal", NULL, CF_REJECTED);
     ASSERT_REASON(s, "'dismissed' is a final state");
+    /* upheld: the corrective action stands and is completed as ordered; one appeal only */
+    sc_expect(s, ca, "uphold", "{\"findings\": \"the class is required\"}", CF_OK);
+    assert_string_equal(sc_state(s, ca), "corrective_action_ordered");
+    sc_expect(s, ca, "appeal", NULL, CF_REJECTED);
+    ASSERT_REASON(s, "the corrective action was already appealed (filed 2025-04-02, upheld on 2025-04-02); the "
+                     "decision on appeal is final");
+    sc_close(s);
+}
+
+/* DIS_3, REN_3: a corrective action bars renewal until it is completed on the complaint
+ * (the completion reaches the certification) or overturned on appeal. */
+static void test_DIS_3_REN_3_corrective_action_completed_or_overturned_restores_good_standing(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *a = certified(s);
+    const char *b = certified(s);
+    on_day(s, "2025-03-05");
+    const char *ca = complaint(s, a, "2025-03-01", "2025-02-12", NULL);
+    const char *cb = complaint(s, b, "2025-03-01", "2025-02-12", NULL);
+    accept(s, ca);
+    accept(s, cb);
+    on_day(s, "2025-04-01");
+    sc_expect(s, ca, "corrective_action", "{\"findings\": \"late notes\", \"corrective_action\": \"ethics class\"}",
+              CF_OK);
+    sc_expect(s, cb, "corrective_action", "{\"findings\": \"late notes\", \"corrective_action\": \"ethics class\"}",
+              CF_OK);
+    assert_string_equal(dget(s, a, "corrective_actions.0.complaint_id"), ca);
+    on_day(s, "2026-12-01"); /* inside the renewal window of the expiry on 2027-02-12 */
+    const char *renewal = jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-11-05\", "
+                             "\"fee_paid\": 80}",
+                             ce(20, "2026-01-10", 6, "2026-02-01"));
+    sc_expect(s, a, "renew", renewal, CF_REJECTED);
+    ASSERT_REASON(s, "not in good standing: a corrective action ordered on 2025-04-01 is open");
+    /* completed on the complaint: the certification hears of it */
+    sc_expect(s, ca, "corrective_action_completed", NULL, CF_OK);
+    assert_string_equal(dget(s, a, "corrective_actions.0.completed_on"), "2026-12-01");
+    sc_expect(s, a, "renew", renewal, CF_OK);
+    assert_string_equal(dget(s, a, "expires_on"), "2029-02-12");
+    /* overturned on appeal: no longer open either */
+    on_day(s, "2025-04-20");
+    sc_expect(s, cb, "appeal", "{\"grounds\": \"the notes were on time\"}", CF_OK);
+    sc_expect(s, cb, "overturn", "{\"findings\": \"the notes were on time\"}", CF_OK);
+    assert_string_equal(sc_state(s, cb), "overturned");
+    assert_string_equal(dget(s, b, "corrective_actions.0.overturned_on"), "2025-04-20");
+    assert_string_equal(sc_state(s, b), "certified");
+    on_day(s, "2026-12-01");
+    sc_expect(s, b, "renew", renewal, CF_OK);
+    sc_close(s);
+}
+
+/* DIS_2: a suspension has a term or lasts until lifted; it is lifted at the day after its
+ * last day (the certification comes back), or by the entity; an expiry date that passes
+ * while suspended leaves the certification expired on lifting (REN_6), to be reinstated
+ * within the limit (REN_7) once in good standing, or lapsed beyond it. */
+static void test_DIS_2_suspension_term_lifting_and_expiry_during_it(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *a = certified(s); /* expires 2027-02-12 */
+    const char *b = certified(s);
+    const char *c = certified(s);
+    on_day(s, "2025-03-05");
+    const char *ka = complaint(s, a, "2025-03-01", "2025-02-12", NULL);
+    const char *kb = complaint(s, b, "2025-03-01", "2025-02-12", NULL);
+    const char *kc = complaint(s, c, "2025-03-01", "2025-02-12", NULL);
+    accept(s, ka);
+    accept(s, kb);
+    accept(s, kc);
+    on_day(s, "2025-04-01");
+    sc_expect(s, ka, "suspend", FINDINGS, CF_REJECTED);
+    ASSERT_REASON(s, "a suspension needs its term: suspended_until (its last day, YYYY-MM-DD) or until_lifted = "
+                     "true (until the entity lifts it)");
+    sc_expect(s, ka, "suspend", "{\"findings\": \"x\", \"suspended_until\": \"2025-03-31\"}", CF_REJECTED);
+    ASSERT_REASON(s, "the suspension's last day 2025-03-31 is before the decision on 2025-04-01");
+    sc_expect(s, ka, "suspend", "{\"findings\": \"x\", \"suspended_until\": \"2025-09-30\"}", CF_OK);
+    sc_expect(s, kb, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
+    sc_expect(s, kc, "suspend", "{\"findings\": \"x\", \"suspended_until\": \"2027-03-31\"}", CF_OK);
+    assert_string_equal(sc_state(s, a), "suspended");
+    /* the term's last day is suspended; the next day (local midnight) it is lifted */
+    sc_tick(s, "2025-10-01T06:59:59Z");
+    assert_string_equal(sc_state(s, a), "suspended");
+    sc_tick(s, "2025-10-01T07:00:00Z");
+    assert_string_equal(sc_state(s, ka), "suspension_lifted");
+    assert_string_equal(sc_state(s, a), "certified");
+    assert_string_equal(dget(s, a, "registry_status"), "active");
+    /* until lifted: no timer lifts it; the entity does */
+    assert_string_equal(sc_state(s, b), "suspended");
+    on_day(s, "2025-12-01");
+    sc_expect(s, kb, "lift_suspension", "{\"reason\": \"conditions met\"}", CF_OK);
+    assert_string_equal(sc_state(s, b), "certified");
+    /* the expiry (2027-02-12) falls inside c's suspension: lifted on 2027-04-01, it is expired */
+    tick_day(s, "2027-04-01");
+    assert_string_equal(sc_state(s, kc), "suspension_lifted");
+    assert_string_equal(sc_state(s, c), "expired");
+    assert_string_equal(dget(s, c, "registry_status"), "lapsed");
+    /* reinstated with the renewal requirements while in good standing, within 365 days of the expiry */
+    on_day(s, "2027-04-02");
+    sc_expect(s, c, "reinstate",
+              jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2027-04-01\", "
+                 "\"fee_paid\": 160}",
+                 ce(20, "2026-01-10", 6, "2026-02-01")),
+              CF_OK);
+    assert_string_equal(sc_state(s, c), "certified");
+    sc_close(s);
+}
+
+/* DIS_3, REN_6: a suspension overturned on appeal after the expiry date passed during it
+ * restores the status the certification would have: expired, not active. */
+static void test_DIS_3_suspension_overturned_after_expiry_restores_expired(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *a = certified(s); /* both expire 2027-02-12 */
+    const char *b = certified(s);
+    on_day(s, "2026-12-20");
+    const char *ka = complaint(s, a, "2026-12-01", "2025-02-12", NULL);
+    const char *kb = complaint(s, b, "2026-12-01", "2025-02-12", NULL);
+    accept(s, ka);
+    accept(s, kb);
+    on_day(s, "2027-01-20");
+    sc_expect(s, ka, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
+    sc_expect(s, kb, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
+    on_day(s, "2027-02-10");
+    sc_expect(s, ka, "appeal", NULL, CF_OK);
+    sc_expect(s, kb, "appeal", NULL, CF_OK);
+    on_day(s, "2027-02-12"); /* the expiry date itself: restored active */
+    sc_expect(s, kb, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
+    assert_string_equal(sc_state(s, b), "certified");
+    on_day(s, "2027-02-13"); /* the day after: restored expired */
+    sc_expect(s, ka, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
+    assert_string_equal(sc_state(s, a), "expired");
+    assert_string_equal(dget(s, a, "registry_status"), "lapsed");
     sc_close(s);
 }
 
@@ -382,7 +518,10 @@ int main(void)
         cmocka_unit_test(test_DIS_5_appeal_acknowledged_and_reviewed_on_the_same_clocks),
         cmocka_unit_test(test_DIS_6_three_years_to_the_day_then_one_day_more),
         cmocka_unit_test(test_DIS_6_only_conduct_while_certified),
-        cmocka_unit_test(test_DIS_7_only_suspension_and_revocation_are_appealable),
+        cmocka_unit_test(test_DIS_7_any_adverse_action_appealable_corrective_action_included),
+        cmocka_unit_test(test_DIS_3_REN_3_corrective_action_completed_or_overturned_restores_good_standing),
+        cmocka_unit_test(test_DIS_2_suspension_term_lifting_and_expiry_during_it),
+        cmocka_unit_test(test_DIS_3_suspension_overturned_after_expiry_restores_expired),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,7 +18,7 @@
 /* The CE and ethics a renewal or reinstatement needs, and a fee paid with it. */
 static const char *renewal_data(const char *ce_json, int fee)
 {
-    return jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
+    return jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": %d}",
               ce_json, fee);
 }
 
@@ -29,7 +29,8 @@ static void test_FEE_1_APP_6_EX_1_EX_8_REN_7_SCH_1_lifecycle_fees_add_up(void **
     (void)state;
     sc *s = sc_open(noon("2024-03-02"), NULL);
     const char *id = new_applicant(s, NULL);
-    sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC24-0007\"}", CF_OK); /* SCH_1 */
+    const char *award = award_to(s, id, "SAPC24", NULL, NULL);
+    sc_expect(s, id, "submit", jf("{\"covered_by\": \"%s\"}", award), CF_OK); /* SCH_1 */
     assert_int_equal(fcount(s, id), 1);
     sc_expect(s, id, "approve", NULL, CF_OK);
     trained(s, id);
@@ -57,7 +58,7 @@ static void test_FEE_1_APP_6_EX_1_EX_8_REN_7_SCH_1_lifecycle_fees_add_up(void **
     sc_expect(s, id, "reinstate", renewal_data(ce(20, "2026-01-10", 6, "2026-02-01"), 160), CF_OK);
 
     assert_string_equal(fget(s, id, ""),
-                        "[{\"amount\":100,\"covered_by\":\"SAPC24-0007\",\"on\":\"2024-03-02\",\"type\":\"application\"},"
+                        "[{\"amount\":100,\"covered_by\":\"SAPC24-0001\",\"on\":\"2024-03-02\",\"type\":\"application\"},"
                         "{\"amount\":150,\"on\":\"2024-03-02\",\"type\":\"exam\"},"
                         "{\"amount\":150,\"on\":\"2024-04-05\",\"type\":\"retake\"},"
                         "{\"amount\":80,\"on\":\"2026-06-01\",\"type\":\"reinstatement\"},"

@@ -97,7 +97,7 @@ static void test_REN_4_renewal_window_and_expiry_notices_on_their_days(void **st
     /* renewed: the next cycle's notices come two years later, once each */
     on_day(s, "2026-03-10");
     sc_expect(s, id, "renew",
-              jf("{\"ce\": %s, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": 80}",
+              jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2026-01-05\", \"fee_paid\": 80}",
                  ce(20, "2025-01-10", 6, "2025-02-01")),
               CF_OK);
     tick_day(s, "2028-01-04");

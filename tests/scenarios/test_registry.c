@@ -11,7 +11,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
-#include "scenario.h"
+#include "cert_helpers.h"
 #include "testutil.h"
 
 #include <errno.h>
@@ -68,7 +68,7 @@ static const char *person_data(const char *name)
     snprintf(buf, sizeof buf,
              "{\"name\":\"%s\",\"birth_date\":\"" BIRTH "\",\"email\":\"" EMAIL "\",\"phone\":\"" PHONE
              "\",\"address\":\"" ADDRESS "\",\"education\":\"high_school\",\"lived_experience\":\"" LIVED
-             "\",\"attests_willingness\":true,\"ethics_version\":\"2022\",\"ethics_signed_on\":\"2025-01-06\"}",
+             "\",\"attests_willingness\":true,\"ethics_version\":\"2021-07-26\",\"ethics_signed_on\":\"2025-01-06\"}",
              name);
     return buf;
 }
@@ -398,6 +398,77 @@ static void test_REG_4_status_as_of_period_end(void **state)
     json_decref(y);
 }
 
+/* REG_4: the figures the report used to miss: a late cancellation is a no-show (EX_7); a
+ * denied renewal, its appeal and the renewal after an overturned appeal (DIS_7); and the
+ * billing and employment data for the state (seed 003). */
+static void test_REG_4_report_counts_late_cancellations_renewal_appeals_billing_employment(void **state)
+{
+    (void)state;
+    sc *s = sc_open("2025-01-06T20:00:00Z", NULL);
+    const char *late = applicant(s, "Rosa Late", "fresno");
+    const char *x = applicant(s, "Xavier Peer", "fresno");
+    /* the hire of X while uncertified: grace, then certified with the certification */
+    const char *emp = sc_new(s, "employment", "fresno",
+                             jf("{\"name\": \"Xavier Peer\", \"hired_on\": \"2025-01-06\", \"certification_id\": \"%s\", "
+                                "\"program\": \"Fresno Wellness\", \"position\": \"peer support specialist\"}",
+                                x));
+    sc_expect(s, emp, "start", NULL, CF_OK);
+    certify(s, x);
+    assert_string_equal(sc_state(s, emp), "certified");
+    sc_at(s, at("2025-03-03"));
+    sc_expect(s, emp, "bill", "{\"code_type\": \"peer\", \"code\": \"H0038\"}", CF_OK);
+    sc_expect(s, emp, "bill", "{\"code_type\": \"peer\", \"code\": \"H0038\"}", CF_OK);
+    sc_expect(s, emp, "bill", "{\"code_type\": \"non_peer\", \"code\": \"H2017\"}", CF_REJECTED);
+    /* Rosa cancels her in-person exam 21 hours before: late, a no-show */
+    sc_at(s, at("2025-01-10"));
+    sc_expect(s, late, "upload_training",
+              "{\"provider\":\"Peer Academy\",\"provider_approved_from\":\"2022-07-01\",\"hours\":80,"
+              "\"completed_on\":\"2025-01-08\"" CORE_COMPETENCIES_JSON "}",
+              CF_OK);
+    sc_expect(s, late, "accept_training", NULL, CF_OK);
+    sc_expect(s, late, "schedule_exam", "{\"at\":\"2025-02-03T17:00:00Z\",\"mode\":\"in_person\",\"fee_paid\":150}",
+              CF_OK);
+    sc_at(s, at("2025-02-02"));
+    sc_expect(s, late, "cancel_exam", NULL, CF_OK);
+    /* X's renewal is denied, appealed and the denial overturned: a renewal */
+    sc_at(s, at("2026-12-01"));
+    sc_expect(s, x, "deny_renewal", "{\"reason\": \"CE records unreadable\"}", CF_OK);
+    sc_at(s, at("2026-12-05"));
+    sc_expect(s, x, "appeal_renewal_denial", NULL, CF_OK);
+    sc_at(s, at("2027-01-10"));
+    sc_expect(s, x, "renewal_appeal_overturned",
+              jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2027-01-05\", "
+                 "\"fee_paid\": 80}",
+                 ce(20, "2026-01-10", 6, "2026-02-01")),
+              CF_OK);
+    sc_at(s, at("2027-02-01"));
+    sc_expect(s, emp, "end", NULL, CF_OK);
+
+    json_t *y = report(s, "2028-01-15T20:00:00Z", "2025-01-01", "2025-12-31");
+    assert_int_equal(fig(y, "exam", "no_shows"), 1);
+    assert_int_equal(fig(y, "exam", "late_cancellations"), 1);
+    assert_int_equal(fig(y, "billing", "peer_services_billed"), 2);
+    assert_int_equal(fig(y, "billing", "non_peer_services_billed"), 0);
+    assert_int_equal(fig(y, "billing", "bills_refused"), 1);
+    assert_int_equal(fig(y, "employment", "hires"), 1);
+    assert_int_equal(fig(y, "employed_at_end", "employed"), 1);
+    assert_int_equal(fig(y, "employed_at_end", "certified_billing_peer_codes"), 1);
+    json_decref(y);
+    y = report(s, "2028-01-15T20:00:00Z", "2026-01-01", "2026-12-31");
+    assert_int_equal(fig(y, "certifications", "renewal_denials"), 1);
+    assert_int_equal(fig(y, "certifications", "renewal_denials_appealed"), 1);
+    assert_int_equal(fig(y, "certifications", "renewals"), 0);
+    assert_int_equal(fig(y, "exam", "no_shows"), 0);
+    json_decref(y);
+    y = report(s, "2028-01-15T20:00:00Z", "2027-01-01", "2027-12-31");
+    assert_int_equal(fig(y, "certifications", "renewals"), 1);
+    assert_int_equal(fig(y, "certifications", "renewals_after_appeal"), 1);
+    assert_int_equal(fig(y, "employment", "separations"), 1);
+    assert_int_equal(fig(y, "employed_at_end", "employed"), 0);
+    json_decref(y);
+    sc_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -406,6 +477,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_REG_1_past_and_present_with_status, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_4_yearly_report_figures, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_4_status_as_of_period_end, setup, teardown),
+        cmocka_unit_test(test_REG_4_report_counts_late_cancellations_renewal_appeals_billing_employment),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

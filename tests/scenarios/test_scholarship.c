@@ -161,6 +161,95 @@ static void test_SCH_1_non_transferable_no_extension_unused_returns(void **state
     sc_close(s);
 }
 
+/* SCH_1 at the certification: a fee is covered only by an award that exists in a pool, was
+ * made to this applicant, covers that fee and has not paid it; the pool then records it. */
+static void test_SCH_1_certification_fee_covered_only_by_a_real_unused_award_of_the_holder(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *id = new_applicant(s, NULL);
+    const char *bo = new_applicant(s, "{\"name\": \"Bo Chen\"}");
+    /* a made-up award pays nothing */
+    sc_expect(s, id, "submit", "{\"covered_by\": \"award-17\"}", CF_REJECTED);
+    ASSERT_REASON(s, "there is no scholarship award award-17");
+    assert_int_equal(fcount(s, id), 0);
+    assert_string_equal(sc_state(s, id), "draft");
+    const char *p;
+    const char *award = award_to(s, id, "SAPC25", NULL, &p);
+    assert_string_equal(award, "SAPC25-0001");
+    /* non-transferable: Bo cannot use Ana's award */
+    sc_expect(s, bo, "submit", "{\"covered_by\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON(s, jf("award SAPC25-0001 was awarded to %s, not to %s: awards are non-transferable", id, bo));
+    assert_int_equal(fcount(s, bo), 0);
+    /* the holder's application fee, paid once, from the pool */
+    sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC25-0001\"}", CF_OK);
+    assert_string_equal(fget(s, id, "0.covered_by"), "SAPC25-0001");
+    assert_int_equal(sc_int(s, p, "spent"), 100);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.fees.0.type"), "application_fee");
+    sc_expect(s, id, "approve", NULL, CF_OK);
+    trained(s, id);
+    sc_expect(s, id, "schedule_exam", "{\"at\": \"2025-04-02T17:00:00Z\", \"mode\": \"online\", \"covered_by\": "
+                                      "\"SAPC25-0001\"}",
+              CF_OK);
+    assert_int_equal(sc_int(s, p, "spent"), 250);
+    on_day(s, "2025-04-02");
+    assert_int_equal(result(s, id, "fail", 60, "2025-04-02"), CF_OK);
+    /* one exam attempt: the retake is not covered unless pre-approved */
+    sc_expect(s, id, "request_retake", "{\"covered_by\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON(s, "award SAPC25-0001 covers a retake only if it is pre-approved case by case; none is");
+    sc_expect(s, p, "preapprove_retake", "{\"award_id\": \"SAPC25-0001\", \"approved_by\": \"K. Lam\"}", CF_OK);
+    sc_expect(s, id, "request_retake", "{\"covered_by\": \"SAPC25-0001\"}", CF_OK);
+    assert_int_equal(sc_int(s, p, "spent"), 400);
+    sc_expect(s, id, "process_retake", NULL, CF_OK);
+    schedule(s, id, "2025-05-06T17:00:00Z", "online");
+    on_day(s, "2025-05-06");
+    assert_int_equal(result(s, id, "fail", 62, "2025-05-06"), CF_OK);
+    /* one retake, once: the second is the applicant's own */
+    sc_expect(s, id, "request_retake", "{\"covered_by\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON(s, "award SAPC25-0001 already paid its one pre-approved retake on 2025-04-02");
+    assert_int_equal(fcount(s, id), 3);
+    assert_int_equal(sc_int(s, p, "spent"), 400);
+    sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_OK);
+    assert_int_equal(fcount(s, id), 4);
+    sc_close(s);
+}
+
+/* SCH_1: a released award pays nothing more; renewal fees are never an award's. */
+static void test_SCH_1_released_award_and_renewal_fee_not_covered(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *id = new_applicant(s, NULL);
+    const char *p;
+    award_to(s, id, "SAPC25", NULL, &p);
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0001\", \"reason\": \"declined\"}", CF_OK);
+    sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC25-0001\"}", CF_REJECTED);
+    ASSERT_REASON(s, "award SAPC25-0001 is released: it pays no more fees");
+    submit(s, id);
+    /* past its last day the ledger refuses an award even before the pool's timer has expired it */
+    const char *late = new_applicant(s, NULL);
+    award_to(s, late, "LATE25", NULL, NULL); /* expires 2026-02-28 */
+    on_day(s, "2026-03-01");
+    cf_fire_result r = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(s->e, late, "submit", "{\"covered_by\": \"LATE25-0001\"}", "scenario", NULL, &r),
+                     CF_EACTION);
+    assert_non_null(strstr(cf_errmsg(s->e), "award LATE25-0001 expired on 2026-02-28; awards have no extension"));
+    assert_int_equal(fcount(s, late), 0);
+    assert_string_equal(sc_state(s, late), "draft");
+    on_day(s, "2025-03-01");
+    const char *cert = certified_on(s, "2025-03-02", "2025-04-01T17:00:00Z", "2025-04-03");
+    on_day(s, "2027-02-01");
+    award_to(s, cert, "REN26", NULL, NULL);
+    sc_expect(s, cert, "renew",
+              jf("{\"ce\": %s, \"ethics_version\": \"2021-07-26\", \"ethics_signed_on\": \"2027-01-05\", "
+                 "\"covered_by\": \"REN26-0001\"}",
+                 ce(20, "2026-01-10", 6, "2026-02-01")),
+              CF_REJECTED);
+    ASSERT_REASON(s, "a scholarship award pays the application fee, one exam attempt and one pre-approved retake, not "
+                     "the renewal fee of $80 (award REN26-0001): pay it with fee_paid");
+    sc_close(s);
+}
+
 /* ---------------------------------------------------------------- FEE_1 */
 
 static void test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded(void **state)
@@ -193,6 +282,8 @@ int main(void)
         cmocka_unit_test(test_SCH_1_closing_date_is_the_last_day),
         cmocka_unit_test(test_SCH_1_reciprocity_not_eligible_one_award_per_person),
         cmocka_unit_test(test_SCH_1_non_transferable_no_extension_unused_returns),
+        cmocka_unit_test(test_SCH_1_certification_fee_covered_only_by_a_real_unused_award_of_the_holder),
+        cmocka_unit_test(test_SCH_1_released_award_and_renewal_fee_not_covered),
         cmocka_unit_test(test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

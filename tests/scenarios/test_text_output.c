@@ -50,7 +50,7 @@ static void certify(sc *s)
                             "{\"name\":\"" NAME_JSON "\",\"birth_date\":\"1984-04-12\",\"email\":\"a@example.org\","
                             "\"phone\":\"619-555-0142\",\"address\":\"1 Main St\",\"education\":\"high_school\","
                             "\"lived_experience\":\"family_member\",\"attests_willingness\":true,"
-                            "\"ethics_version\":\"2022\",\"ethics_signed_on\":\"2025-01-06\"}");
+                            "\"ethics_version\":\"2021-07-26\",\"ethics_signed_on\":\"2025-01-06\"}");
     sc_expect(s, id, "submit", "{\"fee_paid\":100}", CF_OK);
     sc_expect(s, id, "approve", NULL, CF_OK);
     sc_at(s, "2025-01-10T20:00:00Z");
