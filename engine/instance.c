@@ -330,7 +330,7 @@ static int queue_sends(transit *t, const cf__transition *tr)
         json_t *ref = json_object_get(t->data, link->field);
         /* An array names every linked instance; an empty one means nobody to tell. */
         size_t n = json_is_array(ref) ? json_array_size(ref) : (ref && !json_is_null(ref) ? 1 : 0);
-        if (json_is_array(ref) && n == 0)
+        if ((json_is_array(ref) && n == 0) || (n == 0 && link->optional))
             continue;
         if (n == 0)
             return cf__fail(&t->e->err, CF_EACTION,
@@ -490,6 +490,126 @@ static json_t *no_transition_reason(const cf__workflow *wf, int s, int ev)
     return arr;
 }
 
+/* One reason a guard gave, and how many of the event's transitions it blocks. */
+typedef struct reason_item {
+    const char *text; /* borrowed from the reasons being sorted */
+    int blocks;       /* transitions it blocks */
+    int first;        /* order of first appearance */
+} reason_item;
+
+static int cmp_reason(const void *a, const void *b)
+{
+    const reason_item *x = a, *y = b;
+    if (x->blocks != y->blocks)
+        return y->blocks - x->blocks;
+    return x->first - y->first;
+}
+
+/* The reasons of a refusal, each once, the decisive one first: the reason that
+ * blocks the most of the event's transitions from this state (a guard every one
+ * of them fails leads), ties in the order the workflow lists the transitions and
+ * their guards. `all` holds every failing guard's reason, transition by
+ * transition, each transition's list ended by a JSON null. */
+static int order_reasons(cf_engine *e, json_t *all, json_t *out)
+{
+    size_t n = json_array_size(all);
+    reason_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int count = 0;
+    size_t start = 0;
+    for (size_t i = 0; i < n; i++) {
+        json_t *v = json_array_get(all, i);
+        if (json_is_null(v)) {
+            start = i + 1;
+            continue;
+        }
+        const char *text = json_string_value(v);
+        bool seen_here = false; /* a transition that gives the same reason twice blocks once */
+        for (size_t k = start; k < i && !seen_here; k++)
+            seen_here = json_is_string(json_array_get(all, k)) && strcmp(json_string_value(json_array_get(all, k)), text) == 0;
+        int j = 0;
+        while (j < count && strcmp(items[j].text, text) != 0)
+            j++;
+        if (j == count)
+            items[count++] = (reason_item){text, 0, j};
+        if (!seen_here)
+            items[j].blocks++;
+    }
+    qsort(items, (size_t)count, sizeof *items, cmp_reason);
+    int rc = CF_OK;
+    for (int j = 0; j < count && rc == CF_OK; j++)
+        if (json_array_append_new(out, json_string(items[j].text)) != 0)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    free(items);
+    return rc;
+}
+
+/* Run the guards of the event's transitions from state s, in the workflow's
+ * order; *chosen gets the first whose guards all pass (NULL if none), reasons
+ * (when none passes) why each was refused, ordered by order_reasons. A fire
+ * stops at the chosen transition; an explanation (x) evaluates every one and
+ * records each guard's verdict. */
+static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__transition **chosen, json_t *reasons)
+{
+    cf_engine *e = t->e;
+    const cf__workflow *wf = t->wf;
+    *chosen = NULL;
+    if (x)
+        x->started = true;
+    json_t *all = json_array();
+    if (!all)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int rc = CF_OK;
+    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && (!*chosen || x); i = wf->trans[i].next) {
+        const cf__transition *tr = &wf->trans[i];
+        json_t *trace = NULL;
+        if (x) {
+            trace = json_pack("{s:s, s:s, s:b, s:[]}", "from", wf->states[tr->from].name, "to",
+                              wf->states[tr->to].name, "reenter", tr->reenter, "guards");
+            if (!trace || json_array_append_new(x->transitions, trace) != 0) {
+                rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        bool pass = true;
+        for (int g = 0; g < tr->nguards && rc == CF_OK; g++) {
+            bool ok = false;
+            char *reason = NULL;
+            rc = run_guard(t, &tr->guards[g], &ok, &reason);
+            if (rc == CF_OK && !ok) {
+                pass = false;
+                if (json_array_append_new(all, json_string(reason ? reason : tr->guards[g].name)) != 0)
+                    rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            }
+            if (rc == CF_OK && trace) {
+                json_t *gv = json_pack("{s:s, s:b, s:s*}", "guard", tr->guards[g].name, "passed", ok, "reason",
+                                       ok ? NULL : (reason ? reason : tr->guards[g].name));
+                if (!gv || json_array_append_new(json_object_get(trace, "guards"), gv) != 0)
+                    rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            }
+            free(reason);
+        }
+        if (rc != CF_OK)
+            break;
+        if (json_array_append_new(all, json_null()) != 0) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            break;
+        }
+        if (trace && (json_object_set_new(trace, "passed", json_boolean(pass)) != 0 ||
+                      json_object_set_new(trace, "taken", json_boolean(pass && !*chosen)) != 0)) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            break;
+        }
+        if (pass && !*chosen)
+            *chosen = tr;
+    }
+    if (rc == CF_OK && !*chosen)
+        rc = order_reasons(e, all, reasons);
+    json_decref(all);
+    return rc;
+}
+
 int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
 {
     bool done = false;
@@ -542,26 +662,9 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         goto out_data;
     }
     const cf__transition *chosen = NULL;
-    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
-        const cf__transition *tr = &wf->trans[i];
-        bool all = true;
-        for (int g = 0; g < tr->nguards; g++) {
-            bool ok = false;
-            char *reason = NULL;
-            rc = run_guard(&t, &tr->guards[g], &ok, &reason);
-            if (rc != CF_OK) {
-                free(reason);
-                goto out_reasons;
-            }
-            if (!ok) {
-                all = false;
-                json_array_append_new(reasons, json_string(reason ? reason : tr->guards[g].name));
-            }
-            free(reason);
-        }
-        if (all)
-            chosen = tr;
-    }
+    rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
+    if (rc != CF_OK)
+        goto out_reasons;
     int64_t seq = 0;
     if (!chosen) {
         if (json_array_size(reasons) == 0) {
@@ -704,7 +807,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, NULL};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -771,7 +874,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;

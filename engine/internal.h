@@ -255,6 +255,7 @@ typedef struct cf__link {
     const char *name;
     const char *workflow; /* target workflow name */
     const char *field;    /* data field with the target id (string) or ids (array) */
+    bool optional;        /* a missing or null field means no linked instance: a send over it does nothing */
 } cf__link;
 
 /* A data field the workflow declares `owned`: only its policies and plugins
@@ -535,7 +536,14 @@ typedef struct cf__fire_in {
     int64_t chain_count;
     const struct cf__timer_row *timer; /* the timer that fired it (at effective_at), or NULL */
     bool from_caller;       /* cf_instance_fire: fields the workflow owns are refused */
+    struct cf__explain *explain; /* cf_instance_explain: records every guard's verdict; NULL otherwise */
 } cf__fire_in;
+
+/* What cf_instance_explain collects while it runs a transition it then rolls back. */
+typedef struct cf__explain {
+    json_t *transitions; /* array: {from, to, reenter, guards: [{guard, passed, reason}], passed, taken} */
+    bool started;        /* the guards began to run: a failure from here on is the event's outcome */
+} cf__explain;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
  * rejection is appended to the history) fill the engine's scratch results;

@@ -1248,11 +1248,4 @@ function A.record_employment(inst, ev)
   return { employment_ids = append(inst.data.employment_ids, from) }
 end
 
--- The engine refuses a send over an empty link, so transitions that notify employments
--- come in pairs: the first with this guard, the second without the send.
-function G.has_employments(inst)
-  if #(inst.data.employment_ids or {}) > 0 then return true end
-  return false, "no linked employment to notify"
-end
-
 return { guards = G, assigns = A, deadlines = D }

@@ -110,6 +110,23 @@ static void test_EX_3_last_failed_attempt_closes_as_exhausted(void **state)
     sc_close(s);
 }
 
+/* EX_4: a refused exam result gives each reason once, the decisive one first (the
+ * guard every exam_result transition fails), and never the bookkeeping of the link
+ * to employments. Before issue 9 it gave nine lines, "no exam appointment is
+ * scheduled" four times and "no linked employment to notify" among them. */
+static void test_EX_4_refused_result_reasons_once_decisive_first(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    sc_expect(s, id, "exam_result", "{\"result\": \"fail\"}", CF_REJECTED);
+    assert_string_equal(s->reasons, "[\"no exam appointment is scheduled\",\"exam result incomplete: score "
+                                    "missing; taken_on missing (YYYY-MM-DD)\",\"exam not passed (result: fail)\","
+                                    "\"taken_on missing (YYYY-MM-DD)\",\"attempts remain: 0 of 3 used before this "
+                                    "one\"]");
+    sc_close(s);
+}
+
 static void test_EX_4_result_pass_fail_score_date_recorded(void **state)
 {
     (void)state;
@@ -276,6 +293,7 @@ int main(void)
         cmocka_unit_test(test_EX_2_third_attempt_allowed_fourth_refused),
         cmocka_unit_test(test_EX_3_last_failed_attempt_closes_as_exhausted),
         cmocka_unit_test(test_EX_4_result_pass_fail_score_date_recorded),
+        cmocka_unit_test(test_EX_4_refused_result_reasons_once_decisive_first),
         cmocka_unit_test(test_EX_5_accommodation_30_days_ahead_blocks_scheduling_while_pending),
         cmocka_unit_test(test_EX_6_in_person_cancel_49_hours_before_ok_47_late),
         cmocka_unit_test(test_EX_6_online_cancel_61_minutes_before_ok_59_late),
