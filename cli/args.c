@@ -187,6 +187,24 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "loaded ones offer. query runs one (e.g. fees.statement, registry_export.export)\n"
                         "with --data as its arguments and prints its JSON answer.",
                         1},
+    [CLI_CMD_EXPLAIN] = {"explain", 2, 2, BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR), 0,
+                         "certflow explain ID EVENT [--data JSON|@FILE] [--actor NAME]",
+                         "what firing EVENT would do now, recording nothing",
+                         "Runs the transition as `fire` would (at --now, with --data) and rolls it\n"
+                         "back: every transition of EVENT from the current state with each guard's\n"
+                         "verdict and reason, the one that would be taken, what a rejection would\n"
+                         "record, the data it would change, the deadlines it would set or cancel, the\n"
+                         "fees it would charge and what plugins would record. Exit 0 if it would\n"
+                         "apply, 1 if it would be rejected or fail. Needs a database it may write\n"
+                         "(it writes nothing); see `events` for a read-only look.",
+                         1},
+    [CLI_CMD_EVENTS] = {"events", 1, 1, BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR), 0,
+                        "certflow events ID [--data JSON|@FILE] [--actor NAME]",
+                        "the events an instance accepts now, and whether each would pass its guards",
+                        "One row per event with a transition from the current state: allowed or not\n"
+                        "(its guards evaluated at --now with --data, default {}), the state it would\n"
+                        "move to, whether a timer of the state fires it, and why not. Reads only.",
+                        1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

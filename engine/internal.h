@@ -418,6 +418,19 @@ int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target
  * (or a batch's commit) that queued nothing has nothing to deliver. */
 bool cf__store_queued(const cf__store *s);
 void cf__store_clear_queued(cf__store *s);
+
+/* Watching what a transaction writes, to show it before rolling it back
+ * (cf_instance_explain). watch_begin starts recording every row inserted, updated
+ * or deleted (tables with a rowid: every table of the engine and of the shipped
+ * plugins); watch_each calls fn once per row, in the order first written, with
+ * the table, "insert", "update" or "delete", and the row's columns as a JSON
+ * object as they are now (NULL for a deleted row; borrowed for the call);
+ * watch_end stops, forgets the rows and restores the "queued" flag as it was
+ * at watch_begin. */
+void cf__store_watch_begin(cf__store *s);
+typedef int (*cf__watched_fn)(void *ud, const char *table, const char *op, json_t *row);
+int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err);
+void cf__store_watch_end(cf__store *s);
 /* The oldest queued event; CF_ENOTFOUND if none. */
 int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
 int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);
@@ -505,6 +518,7 @@ struct cf_engine {
     char *plugin_config; /* owned copy of opts.plugin_config */
     cf__chain chain;     /* instance.c: the chain of the transition in progress */
     bool chain_stopped;  /* timer.c: a delivery stopped a runaway chain (CF_ELIMIT, message in err) */
+    bool previewing;     /* instance.c: cf_instance_explain runs a transition it rolls back */
 };
 
 /* Reset the message at the start of a public call. */
