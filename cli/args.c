@@ -48,6 +48,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_PEOPLE] = {"people", 0, 1, CLI_MAX_NAME, "N", "how many applicants to simulate"},
     [CLI_OPT_SEED] = {"seed", 0, 1, CLI_MAX_NAME, "N", "random seed (the same seed gives the same run)"},
     [CLI_OPT_YEARS] = {"years", 0, 1, CLI_MAX_NAME, "N", "virtual years to simulate"},
+    [CLI_OPT_ON] = {"on", 0, 1, CLI_MAX_NAME, "DATE", "the date of service (YYYY-MM-DD)"},
+    [CLI_OPT_CSV] = {"csv", 0, 1, CLI_MAX_PATH, "FILE", "a CSV file of employment id,date rows (- reads stdin)"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -205,6 +207,15 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "(its guards evaluated at --now with --data, default {}), the state it would\n"
                         "move to, whether a timer of the state fires it, and why not. Reads only.",
                         1},
+    [CLI_CMD_ELIGIBILITY] = {"eligibility", 0, 1, BIT(CLI_OPT_ON) | BIT(CLI_OPT_CSV), 0,
+                             "certflow eligibility ID --on DATE | eligibility --csv FILE",
+                             "was a hire billable on a date of service, and why",
+                             "ID is the hire's employment instance. Answers from the histories of the\n"
+                             "employment and its certification: peer codes (certified in good standing,\n"
+                             "EHR access) and non-peer codes (Other Qualified Provider, not DMC-ODS),\n"
+                             "with the reasons and the history rows relied on. --csv answers one row per\n"
+                             "\"employment id,date\" line, as CSV (or --json). Reads only. docs/billing.md.",
+                             1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

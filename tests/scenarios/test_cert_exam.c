@@ -127,6 +127,47 @@ static void test_EX_4_refused_result_reasons_once_decisive_first(void **state)
     sc_close(s);
 }
 
+/* EX_8: explaining a retake request shows the fee it would charge (the fees plugin's
+ * ledger row), the review deadline it would set and the guards, and charges, records
+ * and schedules nothing; the fire then charges exactly that. */
+static void test_EX_8_explain_shows_retake_fee_and_deadline_charges_nothing(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    schedule(s, id, "2024-04-10T16:00:00Z", "online");
+    on_day(s, "2024-04-10");
+    assert_int_equal(result(s, id, "fail", 55, "2024-04-10"), CF_OK);
+    size_t fees = fcount(s, id);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, id, &info), CF_OK);
+    int64_t version = info.version;
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = "{\"fee_paid\": 150}";
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(s->e, id, "request_retake", &o, &text), CF_OK);
+    json_t *doc = json_loads(text, 0, NULL);
+    cf_free(text);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "outcome")), "applied");
+    json_t *rec = json_array_get(json_object_get(doc, "records"), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "table")), "fees_ledger");
+    json_t *row = json_object_get(rec, "row");
+    assert_string_equal(json_string_value(json_object_get(row, "type")), "retake");
+    assert_int_equal(json_integer_value(json_object_get(row, "amount")), 15000);
+    assert_string_equal(json_string_value(json_object_get(row, "charged_on")), "2024-04-10");
+    json_t *dl = json_object_get(doc, "deadlines");
+    assert_true(json_array_size(dl) >= 1);
+    json_decref(doc);
+    assert_int_equal(fcount(s, id), fees);
+    assert_int_equal(cf_instance_get(s->e, id, &info), CF_OK);
+    assert_int_equal(info.version, version);
+    sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_OK);
+    assert_int_equal(fcount(s, id), fees + 1);
+    assert_string_equal(fget(s, id, jf("%zu.type", fees)), "retake");
+    sc_close(s);
+}
+
 static void test_EX_4_result_pass_fail_score_date_recorded(void **state)
 {
     (void)state;
@@ -294,6 +335,7 @@ int main(void)
         cmocka_unit_test(test_EX_3_last_failed_attempt_closes_as_exhausted),
         cmocka_unit_test(test_EX_4_result_pass_fail_score_date_recorded),
         cmocka_unit_test(test_EX_4_refused_result_reasons_once_decisive_first),
+        cmocka_unit_test(test_EX_8_explain_shows_retake_fee_and_deadline_charges_nothing),
         cmocka_unit_test(test_EX_5_accommodation_30_days_ahead_blocks_scheduling_while_pending),
         cmocka_unit_test(test_EX_6_in_person_cancel_49_hours_before_ok_47_late),
         cmocka_unit_test(test_EX_6_online_cancel_61_minutes_before_ok_59_late),
