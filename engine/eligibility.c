@@ -179,12 +179,12 @@ static int answer(cf_engine *e, const char *id, const cf__date *d, const char *d
             bad |= reason(reasons, "separated on %s itself: that day is still counted as worked", day);
     }
 
-    const char *cert_state = NULL;
+    const char *cert_state = NULL; /* points into cv */
+    day_view cv = {e, "", false, {0}, false, {0}, false, false, {0}, false, {0}};
+    snprintf(cv.day, sizeof cv.day, "%s", day);
     if (employed && cert_id && *cert_id) {
         int crc = cf__store_instance_get(e->store, cert_id, &cert, &e->err);
         if (crc == CF_OK) {
-            day_view cv = {e, "", false, {0}, false, {0}, false, false, {0}, false, {0}};
-            snprintf(cv.day, sizeof cv.day, "%s", day);
             rc = read_view(e, cert_id, &cv);
             if (rc != CF_OK)
                 goto out;
