@@ -495,6 +495,7 @@ typedef struct reason_item {
     const char *text; /* borrowed from the reasons being sorted */
     int blocks;       /* transitions it blocks */
     int first;        /* order of first appearance */
+    bool nearest;     /* given by a transition that fails the fewest guards */
 } reason_item;
 
 static int cmp_reason(const void *a, const void *b)
@@ -505,41 +506,64 @@ static int cmp_reason(const void *a, const void *b)
     return x->first - y->first;
 }
 
-/* The reasons of a refusal, each once, the decisive one first: the reason that
- * blocks the most of the event's transitions from this state (a guard every one
- * of them fails leads), ties in the order the workflow lists the transitions and
- * their guards. `all` holds every failing guard's reason, transition by
- * transition, each transition's list ended by a JSON null. */
+/* The distinct reasons of the transition whose list starts at all[start]; *end gets its null. */
+static int transition_failures(json_t *all, size_t start, size_t *end)
+{
+    int count = 0;
+    size_t i = start;
+    for (; i < json_array_size(all) && !json_is_null(json_array_get(all, i)); i++) {
+        bool again = false;
+        for (size_t k = start; k < i && !again; k++)
+            again = strcmp(json_string_value(json_array_get(all, k)), json_string_value(json_array_get(all, i))) == 0;
+        count += !again;
+    }
+    *end = i;
+    return count;
+}
+
+/* The reasons of a refusal, each once, the decisive one first. They come from the
+ * transitions nearest to passing (those that fail the fewest guards): a guard that
+ * only routes between transitions (the exam was passed, or failed; the last attempt
+ * or not) fails on the transitions the event was not meant for, which fail more.
+ * Among them the reason that blocks the most of the event's transitions leads (a
+ * guard every one of them fails, such as "no exam appointment is scheduled"), ties
+ * in the order the workflow lists the transitions and their guards. `all` holds
+ * every failing guard's reason, transition by transition, each transition's list
+ * ended by a JSON null. */
 static int order_reasons(cf_engine *e, json_t *all, json_t *out)
 {
     size_t n = json_array_size(all);
     reason_item *items = calloc(n ? n : 1, sizeof *items);
     if (!items)
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int fewest = -1;
+    for (size_t start = 0, end = 0; start < n; start = end + 1) {
+        int f = transition_failures(all, start, &end);
+        if (fewest < 0 || f < fewest)
+            fewest = f;
+    }
     int count = 0;
-    size_t start = 0;
-    for (size_t i = 0; i < n; i++) {
-        json_t *v = json_array_get(all, i);
-        if (json_is_null(v)) {
-            start = i + 1;
-            continue;
+    for (size_t start = 0, end = 0; start < n; start = end + 1) {
+        bool nearest = transition_failures(all, start, &end) == fewest;
+        for (size_t i = start; i < end; i++) {
+            const char *text = json_string_value(json_array_get(all, i));
+            bool seen_here = false; /* a transition that gives the same reason twice blocks once */
+            for (size_t k = start; k < i && !seen_here; k++)
+                seen_here = strcmp(json_string_value(json_array_get(all, k)), text) == 0;
+            int j = 0;
+            while (j < count && strcmp(items[j].text, text) != 0)
+                j++;
+            if (j == count)
+                items[count++] = (reason_item){text, 0, j, false};
+            if (!seen_here)
+                items[j].blocks++;
+            items[j].nearest |= nearest;
         }
-        const char *text = json_string_value(v);
-        bool seen_here = false; /* a transition that gives the same reason twice blocks once */
-        for (size_t k = start; k < i && !seen_here; k++)
-            seen_here = json_is_string(json_array_get(all, k)) && strcmp(json_string_value(json_array_get(all, k)), text) == 0;
-        int j = 0;
-        while (j < count && strcmp(items[j].text, text) != 0)
-            j++;
-        if (j == count)
-            items[count++] = (reason_item){text, 0, j};
-        if (!seen_here)
-            items[j].blocks++;
     }
     qsort(items, (size_t)count, sizeof *items, cmp_reason);
     int rc = CF_OK;
     for (int j = 0; j < count && rc == CF_OK; j++)
-        if (json_array_append_new(out, json_string(items[j].text)) != 0)
+        if (items[j].nearest && json_array_append_new(out, json_string(items[j].text)) != 0)
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     free(items);
     return rc;
