@@ -694,6 +694,66 @@ static void test_events_lists_verdicts(void **state)
     assert_unchanged(f, id, &before);
 }
 
+/* In a batch the preview is a savepoint rolled back, and the batch goes on; on a
+ * read-only handle explain is refused (it needs the write lock) and events works. */
+static void test_explain_in_batch_and_read_only(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    snapshot before;
+    snap(f, id, &before);
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    cft_fire(f->e, id, "bump", NULL, CF_OK);
+    json_t *doc = explain(f, id, "approve", "{\"reviewer\":\"Kim\"}");
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "data_changes.count"), "");
+    json_decref(doc);
+    assert_int_equal(cf_batch_rollback(f->e), CF_OK);
+    assert_unchanged(f, id, &before);
+
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_TEST_FIXTURES "/engine/workflows";
+    o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = &f->clock;
+    o.read_only = 1;
+    cf_engine *ro = NULL;
+    assert_int_equal(cf_engine_open(f->db, &o, &ro), CF_OK);
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(ro, id, "approve", NULL, &text), CF_EREADONLY);
+    assert_non_null(strstr(cf_errmsg(ro), "cf_instance_events"));
+    choices c = {""};
+    assert_int_equal(cf_instance_events(ro, id, NULL, add_choice, &c), CF_OK);
+    assert_non_null(strstr(c.text, "approve:no:-:[\"no reviewer named\"]|"));
+    cf_engine_close(ro);
+}
+
+/* A linked event the transition would queue is shown and not queued: a tick after the
+ * preview delivers nothing, and the ledger's history does not move. */
+static void test_explain_shows_sends_queues_nothing(void **state)
+{
+    fixture *f = *state;
+    char ledger[37], id[37];
+    create(f, "ledger", NULL, ledger);
+    char data[96];
+    snprintf(data, sizeof data, "{\"ledger_id\":\"%s\"}", ledger);
+    create(f, "permit", data, id);
+    snapshot lb, pb;
+    snap(f, ledger, &lb);
+    snap(f, id, &pb);
+    json_t *doc = explain(f, id, "post", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "sends.0.instance"), ledger);
+    assert_string_equal(jstr(doc, "sends.0.event"), "entry");
+    json_decref(doc);
+    uint64_t fired = 99;
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 0);
+    assert_unchanged(f, ledger, &lb);
+    assert_unchanged(f, id, &pb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -714,6 +774,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_explain_rejected_and_failing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_explain_bad_input_changes_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_lists_verdicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_in_batch_and_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_shows_sends_queues_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
