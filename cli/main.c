@@ -187,6 +187,8 @@ static int reads_only(const cli_args *a)
     case CLI_CMD_VERIFY:
     case CLI_CMD_REGISTRY:
     case CLI_CMD_REPORT:
+    case CLI_CMD_EVENTS:
+    case CLI_CMD_ELIGIBILITY:
         return 1;
     default:
         return 0;
