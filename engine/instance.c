@@ -490,6 +490,8 @@ static json_t *no_transition_reason(const cf__workflow *wf, int s, int ev)
     return arr;
 }
 
+static bool explainable_failure(int rc);
+
 /* One reason a guard gave, and how many of the event's transitions it blocks. */
 typedef struct reason_item {
     const char *text; /* borrowed from the reasons being sorted */
@@ -601,6 +603,19 @@ static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__
             bool ok = false;
             char *reason = NULL;
             rc = run_guard(t, &tr->guards[g], &ok, &reason);
+            if (rc != CF_OK && trace && *chosen && explainable_failure(rc)) {
+                /* A guard a fire would never run (an earlier transition is taken) fails to
+                 * run: the explanation says so and goes on. */
+                json_t *gv = json_pack("{s:s, s:b, s:n, s:s}", "guard", tr->guards[g].name, "passed", 0, "reason",
+                                       "error", e->err.msg);
+                e->err.msg[0] = '\0';
+                rc = gv && json_array_append_new(json_object_get(trace, "guards"), gv) == 0
+                         ? CF_OK
+                         : cf__fail(&e->err, CF_ENOMEM, "out of memory");
+                free(reason);
+                pass = false;
+                break;
+            }
             if (rc == CF_OK && !ok) {
                 pass = false;
                 if (json_array_append_new(all, json_string(reason ? reason : tr->guards[g].name)) != 0)

@@ -614,6 +614,21 @@ static void test_explain_rejected_and_failing(void **state)
     assert_string_equal(jstr(doc, "deadlines"), "[]");
     assert_string_equal(jstr(doc, "cancelled"), "[]");
     json_decref(doc);
+    /* A guard a fire would never run (an earlier transition is taken) that fails to run
+     * is shown as that guard's error; the explanation goes on. */
+    char ledger0[37];
+    create(f, "ledger", NULL, ledger0);
+    char withlink[96];
+    snprintf(withlink, sizeof withlink, "{\"ledger_id\":\"%s\"}", ledger0);
+    char linked[37];
+    create(f, "permit", withlink, linked);
+    doc = explain(f, linked, "post", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "transitions.0.taken"), "true");
+    assert_string_equal(jstr(doc, "transitions.1.passed"), "false");
+    assert_string_equal(jstr(doc, "transitions.1.guards.0.guard"), "spin_forever");
+    assert_non_null(strstr(jstr(doc, "transitions.1.guards.0.error"), "spin_forever"));
+    json_decref(doc);
     /* An action that fails is the outcome, with the message a fire would give. */
     doc = explain(f, id, "explode", NULL);
     assert_string_equal(jstr(doc, "outcome"), "error");
