@@ -60,6 +60,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                           "sign the anchor (or check its signature) with the key held in FILE (HMAC-SHA256)"},
     [CLI_OPT_FOR] = {"for", 0, 1, CLI_MAX_NAME, "all|new",
                      "who a policy change is for: all live instances (default), or only instances it does not move now"},
+    [CLI_OPT_ON] = {"on", 0, 1, CLI_MAX_NAME, "DATE", "the date of service (YYYY-MM-DD)"},
+    [CLI_OPT_CSV] = {"csv", 0, 1, CLI_MAX_PATH, "FILE", "a CSV file of employment id,date rows (- reads stdin)"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -216,6 +218,33 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "loaded ones offer. query runs one (e.g. fees.statement, registry_export.export)\n"
                         "with --data as its arguments and prints its JSON answer.",
                         1},
+    [CLI_CMD_EXPLAIN] = {"explain", 2, 2, BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR), 0,
+                         "certflow explain ID EVENT [--data JSON|@FILE] [--actor NAME]",
+                         "what firing EVENT would do now, recording nothing",
+                         "Runs the transition as `fire` would (at --now, with --data) and rolls it\n"
+                         "back: every transition of EVENT from the current state with each guard's\n"
+                         "verdict and reason, the one that would be taken, what a rejection would\n"
+                         "record, the data it would change, the deadlines it would set or cancel, the\n"
+                         "fees it would charge and what plugins would record. Exit 0 if it would\n"
+                         "apply, 1 if it would be rejected or fail. Needs a database it may write\n"
+                         "(it writes nothing); see `events` for a read-only look.",
+                         1},
+    [CLI_CMD_EVENTS] = {"events", 1, 1, BIT(CLI_OPT_DATA) | BIT(CLI_OPT_ACTOR), 0,
+                        "certflow events ID [--data JSON|@FILE] [--actor NAME]",
+                        "the events an instance accepts now, and whether each would pass its guards",
+                        "One row per event with a transition from the current state: allowed or not\n"
+                        "(its guards evaluated at --now with --data, default {}), the state it would\n"
+                        "move to, whether a timer of the state fires it, and why not. Reads only.",
+                        1},
+    [CLI_CMD_ELIGIBILITY] = {"eligibility", 0, 1, BIT(CLI_OPT_ON) | BIT(CLI_OPT_CSV), 0,
+                             "certflow eligibility ID --on DATE | eligibility --csv FILE",
+                             "was a hire billable on a date of service, and why",
+                             "ID is the hire's employment instance. Answers from the histories of the\n"
+                             "employment and its certification: peer codes (certified in good standing,\n"
+                             "EHR access) and non-peer codes (Other Qualified Provider, not DMC-ODS),\n"
+                             "with the reasons and the history rows relied on. --csv answers one row per\n"
+                             "\"employment id,date\" line, as CSV (or --json). Reads only. docs/billing.md.",
+                             1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

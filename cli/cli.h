@@ -37,6 +37,9 @@ typedef enum cli_cmd {
     CLI_CMD_NOTICES,  /* cli/notices.c */
     CLI_CMD_EXAM,     /* cli/exam.c */
     CLI_CMD_PLUGIN,   /* cli/plugin_cmd.c */
+    CLI_CMD_EXPLAIN,  /* cli/explain.c */
+    CLI_CMD_EVENTS,   /* cli/explain.c */
+    CLI_CMD_ELIGIBILITY, /* cli/eligibility.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -76,6 +79,8 @@ typedef enum cli_opt {
     CLI_OPT_SINCE_ANCHOR, /* verify --since-anchor FILE|TEXT */
     CLI_OPT_KEY_FILE,     /* verify --key-file FILE */
     CLI_OPT_FOR,
+    CLI_OPT_ON,
+    CLI_OPT_CSV,
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -198,6 +203,9 @@ int cli_cmd_fees(cli_run *r);     /* fees.c: fees statement | balance (the fees 
 int cli_cmd_notices(cli_run *r);  /* notices.c: notices [list] | mark-sent (the notices plugin) */
 int cli_cmd_exam(cli_run *r);     /* exam.c: exam import FILE (the exam_results plugin) */
 int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query NAME [JSON] */
+int cli_cmd_explain(cli_run *r);  /* explain.c: explain ID EVENT (cf_instance_explain) */
+int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) */
+int cli_cmd_eligibility(cli_run *r); /* eligibility.c: eligibility ID --on DATE | --csv FILE */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

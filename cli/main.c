@@ -202,6 +202,8 @@ static int reads_only(const cli_args *a)
     case CLI_CMD_VERIFY:
     case CLI_CMD_REGISTRY:
     case CLI_CMD_REPORT:
+    case CLI_CMD_EVENTS:
+    case CLI_CMD_ELIGIBILITY:
         return 1;
     default:
         return 0;
@@ -852,7 +854,8 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_POLICY] = cli_cmd_policy, [CLI_CMD_REGISTRY] = cli_cmd_registry,
     [CLI_CMD_REPORT] = cli_cmd_report, [CLI_CMD_SIMULATE] = cli_cmd_simulate,
     [CLI_CMD_FEES] = cli_cmd_fees,   [CLI_CMD_NOTICES] = cli_cmd_notices, [CLI_CMD_EXAM] = cli_cmd_exam,
-    [CLI_CMD_PLUGIN] = cli_cmd_plugin,
+    [CLI_CMD_PLUGIN] = cli_cmd_plugin, [CLI_CMD_EXPLAIN] = cli_cmd_explain, [CLI_CMD_EVENTS] = cli_cmd_events,
+    [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
 };
 
 static int run(cli_run *r)

@@ -330,7 +330,7 @@ static int queue_sends(transit *t, const cf__transition *tr)
         json_t *ref = json_object_get(t->data, link->field);
         /* An array names every linked instance; an empty one means nobody to tell. */
         size_t n = json_is_array(ref) ? json_array_size(ref) : (ref && !json_is_null(ref) ? 1 : 0);
-        if (json_is_array(ref) && n == 0)
+        if ((json_is_array(ref) && n == 0) || (n == 0 && link->optional))
             continue;
         if (n == 0)
             return cf__fail(&t->e->err, CF_EACTION,
@@ -492,6 +492,165 @@ static json_t *no_transition_reason(const cf__workflow *wf, int s, int ev)
     return arr;
 }
 
+static bool explainable_failure(int rc);
+
+/* One reason a guard gave, and how many of the event's transitions it blocks. */
+typedef struct reason_item {
+    const char *text; /* borrowed from the reasons being sorted */
+    int blocks;       /* transitions it blocks */
+    int first;        /* order of first appearance */
+    bool nearest;     /* given by a transition that fails the fewest guards */
+} reason_item;
+
+static int cmp_reason(const void *a, const void *b)
+{
+    const reason_item *x = a, *y = b;
+    if (x->blocks != y->blocks)
+        return y->blocks - x->blocks;
+    return x->first - y->first;
+}
+
+/* The distinct reasons of the transition whose list starts at all[start]; *end gets its null. */
+static int transition_failures(json_t *all, size_t start, size_t *end)
+{
+    int count = 0;
+    size_t i = start;
+    for (; i < json_array_size(all) && !json_is_null(json_array_get(all, i)); i++) {
+        bool again = false;
+        for (size_t k = start; k < i && !again; k++)
+            again = strcmp(json_string_value(json_array_get(all, k)), json_string_value(json_array_get(all, i))) == 0;
+        count += !again;
+    }
+    *end = i;
+    return count;
+}
+
+/* The reasons of a refusal, each once, the decisive one first. They come from the
+ * transitions nearest to passing (those that fail the fewest guards): a guard that
+ * only routes between transitions (the exam was passed, or failed; the last attempt
+ * or not) fails on the transitions the event was not meant for, which fail more.
+ * Among them the reason that blocks the most of the event's transitions leads (a
+ * guard every one of them fails, such as "no exam appointment is scheduled"), ties
+ * in the order the workflow lists the transitions and their guards. `all` holds
+ * every failing guard's reason, transition by transition, each transition's list
+ * ended by a JSON null. */
+static int order_reasons(cf_engine *e, json_t *all, json_t *out)
+{
+    size_t n = json_array_size(all);
+    reason_item *items = calloc(n ? n : 1, sizeof *items);
+    if (!items)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int fewest = -1;
+    for (size_t start = 0, end = 0; start < n; start = end + 1) {
+        int f = transition_failures(all, start, &end);
+        if (fewest < 0 || f < fewest)
+            fewest = f;
+    }
+    int count = 0;
+    for (size_t start = 0, end = 0; start < n; start = end + 1) {
+        bool nearest = transition_failures(all, start, &end) == fewest;
+        for (size_t i = start; i < end; i++) {
+            const char *text = json_string_value(json_array_get(all, i));
+            bool seen_here = false; /* a transition that gives the same reason twice blocks once */
+            for (size_t k = start; k < i && !seen_here; k++)
+                seen_here = strcmp(json_string_value(json_array_get(all, k)), text) == 0;
+            int j = 0;
+            while (j < count && strcmp(items[j].text, text) != 0)
+                j++;
+            if (j == count)
+                items[count++] = (reason_item){text, 0, j, false};
+            if (!seen_here)
+                items[j].blocks++;
+            items[j].nearest |= nearest;
+        }
+    }
+    qsort(items, (size_t)count, sizeof *items, cmp_reason);
+    int rc = CF_OK;
+    for (int j = 0; j < count && rc == CF_OK; j++)
+        if (items[j].nearest && json_array_append_new(out, json_string(items[j].text)) != 0)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    free(items);
+    return rc;
+}
+
+/* Run the guards of the event's transitions from state s, in the workflow's
+ * order; *chosen gets the first whose guards all pass (NULL if none), reasons
+ * (when none passes) why each was refused, ordered by order_reasons. A fire
+ * stops at the chosen transition; an explanation (x) evaluates every one and
+ * records each guard's verdict. */
+static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__transition **chosen, json_t *reasons)
+{
+    cf_engine *e = t->e;
+    const cf__workflow *wf = t->wf;
+    *chosen = NULL;
+    if (x)
+        x->started = true;
+    json_t *all = json_array();
+    if (!all)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int rc = CF_OK;
+    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && (!*chosen || x); i = wf->trans[i].next) {
+        const cf__transition *tr = &wf->trans[i];
+        json_t *trace = NULL;
+        if (x) {
+            trace = json_pack("{s:s, s:s, s:b, s:[]}", "from", wf->states[tr->from].name, "to",
+                              wf->states[tr->to].name, "reenter", tr->reenter, "guards");
+            if (!trace || json_array_append_new(x->transitions, trace) != 0) {
+                rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+                break;
+            }
+        }
+        bool pass = true;
+        for (int g = 0; g < tr->nguards && rc == CF_OK; g++) {
+            bool ok = false;
+            char *reason = NULL;
+            rc = run_guard(t, &tr->guards[g], &ok, &reason);
+            if (rc != CF_OK && trace && *chosen && explainable_failure(rc)) {
+                /* A guard a fire would never run (an earlier transition is taken) fails to
+                 * run: the explanation says so and goes on. */
+                json_t *gv = json_pack("{s:s, s:b, s:n, s:s}", "guard", tr->guards[g].name, "passed", 0, "reason",
+                                       "error", e->err.msg);
+                e->err.msg[0] = '\0';
+                rc = gv && json_array_append_new(json_object_get(trace, "guards"), gv) == 0
+                         ? CF_OK
+                         : cf__fail(&e->err, CF_ENOMEM, "out of memory");
+                free(reason);
+                pass = false;
+                break;
+            }
+            if (rc == CF_OK && !ok) {
+                pass = false;
+                if (json_array_append_new(all, json_string(reason ? reason : tr->guards[g].name)) != 0)
+                    rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            }
+            if (rc == CF_OK && trace) {
+                json_t *gv = json_pack("{s:s, s:b, s:o}", "guard", tr->guards[g].name, "passed", ok, "reason",
+                                       ok ? json_null() : json_string(reason ? reason : tr->guards[g].name));
+                if (!gv || json_array_append_new(json_object_get(trace, "guards"), gv) != 0)
+                    rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            }
+            free(reason);
+        }
+        if (rc != CF_OK)
+            break;
+        if (json_array_append_new(all, json_null()) != 0) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            break;
+        }
+        if (trace && (json_object_set_new(trace, "passed", json_boolean(pass)) != 0 ||
+                      json_object_set_new(trace, "taken", json_boolean(pass && !*chosen)) != 0)) {
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+            break;
+        }
+        if (pass && !*chosen)
+            *chosen = tr;
+    }
+    if (rc == CF_OK && !*chosen)
+        rc = order_reasons(e, all, reasons);
+    json_decref(all);
+    return rc;
+}
+
 int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
 {
     bool done = false;
@@ -557,26 +716,9 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         goto out_data;
     }
     const cf__transition *chosen = NULL;
-    for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
-        const cf__transition *tr = &wf->trans[i];
-        bool all = true;
-        for (int g = 0; g < tr->nguards; g++) {
-            bool ok = false;
-            char *reason = NULL;
-            rc = run_guard(&t, &tr->guards[g], &ok, &reason);
-            if (rc != CF_OK) {
-                free(reason);
-                goto out_reasons;
-            }
-            if (!ok) {
-                all = false;
-                json_array_append_new(reasons, json_string(reason ? reason : tr->guards[g].name));
-            }
-            free(reason);
-        }
-        if (all)
-            chosen = tr;
-    }
+    rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
+    if (rc != CF_OK)
+        goto out_reasons;
     int64_t seq = 0;
     if (!chosen) {
         if (json_array_size(reasons) == 0) {
@@ -721,7 +863,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false, NULL};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -790,7 +932,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;
@@ -931,4 +1073,327 @@ int cf_instance_history(cf_engine *e, const char *id, cf_history_fn fn, void *ud
         return rc;
     history_ctx c = {fn, ud};
     return cf__audit_each(e->store, id, history_row, &c, &e->err);
+}
+
+/* ---------- explaining an event without recording it ---------- */
+
+/* Copy the caller's options (any size) over the defaults. */
+static void explain_options(const cf_explain_options *opts, cf_explain_options *o)
+{
+    cf_explain_options d = CF_EXPLAIN_OPTIONS_INIT;
+    *o = d;
+    if (opts && opts->size >= sizeof(size_t)) {
+        size_t n = opts->size < sizeof d ? opts->size : sizeof d;
+        memcpy((char *)o + sizeof(size_t), (const char *)opts + sizeof(size_t), n - sizeof(size_t));
+    }
+}
+
+static json_t *iso_time(cf_time t)
+{
+    char buf[32];
+    return cf_time_format(t, buf, sizeof buf) == CF_OK ? json_string(buf) : json_null();
+}
+
+static int timer_to_json(void *ud, const cf__timer_row *t)
+{
+    json_t *obj = json_pack("{s:I, s:s, s:s, s:s, s:o}", "id", (json_int_t)t->id, "state", t->state, "timer",
+                            t->name, "event", t->event, "due", iso_time(t->due));
+    return !obj || json_array_append_new(ud, obj) != 0;
+}
+
+/* Timers of `a` that `b` does not hold (same state, name, event and due time:
+ * a timer cancelled and set again to the same instant does not change). */
+static json_t *timers_minus(json_t *a, json_t *b)
+{
+    json_t *out = json_array();
+    size_t i, k;
+    json_t *ta, *tb;
+    json_array_foreach(a, i, ta)
+    {
+        bool found = false;
+        json_array_foreach(b, k, tb)
+        {
+            found |= json_equal(json_object_get(ta, "state"), json_object_get(tb, "state")) &&
+                     json_equal(json_object_get(ta, "timer"), json_object_get(tb, "timer")) &&
+                     json_equal(json_object_get(ta, "event"), json_object_get(tb, "event")) &&
+                     json_equal(json_object_get(ta, "due"), json_object_get(tb, "due"));
+        }
+        if (found)
+            continue;
+        json_t *copy = json_copy(ta);
+        if (copy)
+            json_object_del(copy, "id");
+        if (!copy || json_array_append_new(out, copy) != 0) {
+            json_decref(out);
+            return NULL;
+        }
+    }
+    return out;
+}
+
+/* {field: {from, to}} for each top-level field that differs between the texts. */
+static json_t *data_changes(const char *before, const char *after)
+{
+    json_t *a = json_loads(before ? before : "{}", 0, NULL), *b = json_loads(after ? after : "{}", 0, NULL);
+    json_t *out = json_object();
+    if (!json_is_object(a) || !json_is_object(b) || !out) {
+        json_decref(a);
+        json_decref(b);
+        json_decref(out);
+        return NULL;
+    }
+    const char *key;
+    json_t *v;
+    int bad = 0;
+    json_object_foreach(b, key, v)
+    {
+        json_t *old = json_object_get(a, key);
+        if (!old || !json_equal(old, v))
+            bad |= json_object_set_new(out, key, json_pack("{s:O, s:O}", "from", old ? old : json_null(), "to", v));
+    }
+    json_object_foreach(a, key, v)
+    {
+        if (!json_object_get(b, key))
+            bad |= json_object_set_new(out, key, json_pack("{s:O, s:n}", "from", v, "to"));
+    }
+    json_decref(a);
+    json_decref(b);
+    if (bad) {
+        json_decref(out);
+        return NULL;
+    }
+    return out;
+}
+
+typedef struct watch_ctx {
+    json_t *sends, *records;
+    bool oom;
+} watch_ctx;
+
+/* Sort what the preview wrote: linked events queued, and the plugins' rows. The
+ * engine's own rows (instance, history, timer) are shown in other forms. */
+static int watched(void *ud, const char *table, const char *op, json_t *row)
+{
+    watch_ctx *w = ud;
+    int bad = 0;
+    if (strcmp(table, "outbox") == 0) {
+        if (strcmp(op, "insert") == 0 && row)
+            bad = json_array_append_new(w->sends,
+                                        json_pack("{s:O, s:O}", "instance", json_object_get(row, "target_id") ? json_object_get(row, "target_id") : json_null(),
+                                                  "event", json_object_get(row, "event") ? json_object_get(row, "event") : json_null()));
+    } else if (strcmp(table, "instance") != 0 && strcmp(table, "history") != 0 && strcmp(table, "timer") != 0) {
+        bad = json_array_append_new(w->records, json_pack("{s:s, s:s, s:O}", "table", table, "op", op, "row",
+                                                          row ? row : json_null()));
+    }
+    if (bad)
+        w->oom = true;
+    return bad;
+}
+
+/* The outcome of a preview whose transition failed: only failures of the
+ * transition itself (a guard or action's policy or plugin, a limit) are one. */
+static bool explainable_failure(int rc)
+{
+    return rc == CF_EPOLICY || rc == CF_ELIMIT || rc == CF_EPLUGIN || rc == CF_EACTION;
+}
+
+int cf_instance_explain(cf_engine *e, const char *id, const char *event, const cf_explain_options *opts,
+                        char **json_out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (json_out)
+        *json_out = NULL;
+    if (!id || !event || !*event || !json_out)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_instance_explain: an instance id, an event name and json_out are required");
+    cf_explain_options o;
+    explain_options(opts, &o);
+    rc = check_fire_text(e, id, event, o.actor, NULL);
+    if (rc != CF_OK)
+        return rc;
+    if (cf__store_read_only(e->store))
+        return cf__fail(&e->err, CF_EREADONLY,
+                        "explaining an event runs its transition and rolls it back, which needs the write lock: "
+                        "open the database for writing (nothing is written), or list the events and their "
+                        "guards with cf_instance_events (`certflow events`), which only reads");
+    json_t *data = NULL;
+    rc = parse_object(e, o.data_json, "event data", &data);
+    if (rc != CF_OK)
+        return rc;
+    char *text = canonical(data);
+    cf_time now = o.now ? o.now : cf_engine_now(e);
+    cf__explain x = {json_array(), false};
+    json_t *before = json_array(), *after = json_array(), *doc = NULL;
+    watch_ctx w = {json_array(), json_array(), false};
+    cf__instance_row row = {0}, post = {0};
+    if (!text || !x.transitions || !before || !after || !w.sends || !w.records) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        goto out;
+    }
+    cf__fire_in in = {id, event, data, text, o.actor && *o.actor ? o.actor : "api", NULL, now, now, NULL, 0, NULL,
+                      true, false, &x};
+    rc = cf__store_begin(e->store, &e->err);
+    if (rc != CF_OK)
+        goto out;
+    rc = cf__store_instance_get(e->store, id, &row, &e->err);
+    if (rc == CF_OK)
+        rc = cf__store_timer_each(e->store, id, timer_to_json, before, &e->err);
+    if (rc != CF_OK) {
+        cf__store_rollback(e->store);
+        goto out;
+    }
+    cf__store_watch_begin(e->store);
+    e->previewing = true;
+    cf_fire_result res = CF_FIRE_RESULT_INIT;
+    int frc = cf__fire_locked(e, &in, &res);
+    e->previewing = false;
+    doc = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "instance", row.id, "workflow", row.workflow, "county",
+                    row.county, "state", row.state, "event", event, "at", iso_time(now));
+    if (!doc) {
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    } else if (frc == CF_OK || frc == CF_REJECTED) {
+        json_t *reasons = json_loads(res.reasons ? res.reasons : "[]", 0, NULL);
+        int bad = json_object_set_new(doc, "outcome", json_string(frc == CF_OK ? "applied" : "rejected"));
+        bad |= json_object_set_new(doc, "to_state", json_string(res.to_state ? res.to_state : row.state));
+        bad |= json_object_set_new(doc, "reasons", reasons ? reasons : json_array());
+        rc = bad ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+    } else if (x.started && explainable_failure(frc)) {
+        int bad = json_object_set_new(doc, "outcome", json_string("error"));
+        bad |= json_object_set_new(doc, "to_state", json_string(row.state));
+        bad |= json_object_set_new(doc, "reasons", json_array());
+        bad |= json_object_set_new(doc, "error", json_string(e->err.msg));
+        bad |= json_object_set_new(doc, "code", json_string(cf_result_name(frc)));
+        rc = bad ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
+    } else {
+        rc = frc;
+    }
+    if (rc == CF_OK)
+        rc = cf__store_watch_each(e->store, watched, &w, &e->err);
+    if (rc == CF_OK && w.oom)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    if (rc == CF_OK && frc == CF_OK) {
+        rc = cf__store_timer_each(e->store, id, timer_to_json, after, &e->err);
+        if (rc == CF_OK)
+            rc = cf__store_instance_get(e->store, id, &post, &e->err);
+    } else if (rc == CF_OK) {
+        /* Rejected or failed: the timers stay as they are. */
+        json_decref(after);
+        after = json_deep_copy(before);
+    }
+    cf__store_rollback(e->store);
+    cf__store_watch_end(e->store);
+    if (rc != CF_OK)
+        goto out;
+    json_t *set = timers_minus(after, before), *gone = timers_minus(before, after);
+    json_t *changes = data_changes(row.data, post.data ? post.data : row.data);
+    int bad = !set || !gone || !changes;
+    bad |= json_object_set_new(doc, "transitions", x.transitions);
+    x.transitions = NULL;
+    bad |= json_object_set_new(doc, "data_changes", changes ? changes : json_object());
+    bad |= json_object_set_new(doc, "deadlines", set ? set : json_array());
+    bad |= json_object_set_new(doc, "cancelled", gone ? gone : json_array());
+    bad |= json_object_set(doc, "sends", w.sends);
+    bad |= json_object_set(doc, "records", w.records);
+    *json_out = bad ? NULL : json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    if (!*json_out)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+out:
+    cf__instance_row_clear(&row);
+    cf__instance_row_clear(&post);
+    json_decref(doc);
+    json_decref(x.transitions);
+    json_decref(before);
+    json_decref(after);
+    json_decref(w.sends);
+    json_decref(w.records);
+    json_decref(data);
+    free(text);
+    return rc;
+}
+
+int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *opts, cf_event_choice_fn fn,
+                       void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!id || !fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_instance_events: an instance id and a callback are required");
+    cf_explain_options o;
+    explain_options(opts, &o);
+    rc = cf__check_text(&e->err, "the instance id", id, true);
+    if (rc == CF_OK)
+        rc = cf__check_text(&e->err, "the actor", o.actor, true);
+    if (rc != CF_OK)
+        return rc;
+    json_t *event_data = NULL;
+    rc = parse_object(e, o.data_json, "event data", &event_data);
+    if (rc != CF_OK)
+        return rc;
+    char *event_text = canonical(event_data);
+    if (!event_text) {
+        json_decref(event_data);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
+    cf_time now = o.now ? o.now : cf_engine_now(e);
+    cf__instance_row row = {0};
+    json_t *data = NULL;
+    rc = cf__store_begin_read(e->store, &e->err);
+    if (rc != CF_OK)
+        goto out;
+    rc = cf__store_instance_get(e->store, id, &row, &e->err);
+    cf__workflow *wf = NULL;
+    if (rc == CF_OK)
+        rc = cf__engine_definition(e, row.def_hash, &wf);
+    int s = rc == CF_OK ? cf__workflow_state(wf, row.state) : -1;
+    if (rc == CF_OK && s < 0)
+        rc = cf__fail(&e->err, CF_EWORKFLOW, "instance %s is in state '%s', which workflow '%s' does not define",
+                      row.id, row.state, wf->name);
+    if (rc == CF_OK)
+        rc = parse_object(e, row.data, "stored instance data", &data);
+    for (int k = 0; rc == CF_OK && k < wf->nevents; k++) {
+        if (wf->first[s * wf->nevents + k] < 0)
+            continue;
+        cf__fire_in in = {row.id, wf->events[k], event_data, event_text, o.actor && *o.actor ? o.actor : "api",
+                          NULL, now, now, NULL, 0, NULL, true, false, NULL};
+        transit t = {e, wf, &row, data, &in, row.state, false};
+        const cf__transition *chosen = NULL;
+        json_t *reasons = json_array();
+        char *rtext = NULL;
+        rc = reasons ? evaluate_guards(&t, s, k, NULL, &chosen, reasons) : CF_ENOMEM;
+        if (rc == CF_OK && !(rtext = canonical(reasons)))
+            rc = CF_ENOMEM;
+        if (rc == CF_ENOMEM)
+            cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        int by_timer = 0;
+        for (int i = 0; i < wf->states[s].ntimers; i++)
+            by_timer |= wf->states[s].timers[i].event == k;
+        const char *error = NULL;
+        if (explainable_failure(rc)) {
+            error = e->err.msg;
+            chosen = NULL;
+            rc = CF_OK;
+        }
+        if (rc == CF_OK) {
+            cf_event_choice c = {sizeof c, wf->events[k], chosen != NULL,
+                                 chosen ? wf->states[chosen->to].name : NULL, error ? "[]" : rtext, by_timer, error};
+            if (fn(ud, &c) != 0)
+                k = wf->nevents;
+        } else {
+            cf__err_prefix(&e->err, "event '%s' of instance %s", wf->events[k], row.id);
+        }
+        free(rtext);
+        json_decref(reasons);
+    }
+    cf__store_rollback(e->store);
+    if (rc == CF_OK)
+        e->err.msg[0] = '\0'; /* a guard's failure was reported through its event */
+out:
+    json_decref(data);
+    json_decref(event_data);
+    free(event_text);
+    cf__instance_row_clear(&row);
+    return rc;
 }

@@ -259,6 +259,7 @@ typedef struct cf__link {
     const char *name;
     const char *workflow; /* target workflow name */
     const char *field;    /* data field with the target id (string) or ids (array) */
+    bool optional;        /* a missing or null field means no linked instance: a send over it does nothing */
 } cf__link;
 
 /* A data field the workflow declares `owned`: only its policies and plugins
@@ -427,6 +428,19 @@ int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target
  * (or a batch's commit) that queued nothing has nothing to deliver. */
 bool cf__store_queued(const cf__store *s);
 void cf__store_clear_queued(cf__store *s);
+
+/* Watching what a transaction writes, to show it before rolling it back
+ * (cf_instance_explain). watch_begin starts recording every row inserted, updated
+ * or deleted (tables with a rowid: every table of the engine and of the shipped
+ * plugins); watch_each calls fn once per row, in the order first written, with
+ * the table, "insert", "update" or "delete", and the row's columns as a JSON
+ * object as they are now (NULL for a deleted row; borrowed for the call);
+ * watch_end stops, forgets the rows and restores the "queued" flag as it was
+ * at watch_begin. */
+void cf__store_watch_begin(cf__store *s);
+typedef int (*cf__watched_fn)(void *ud, const char *table, const char *op, json_t *row);
+int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err);
+void cf__store_watch_end(cf__store *s);
 /* The oldest queued event; CF_ENOTFOUND if none. */
 int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
 int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);
@@ -582,6 +596,7 @@ struct cf_engine {
     char *plugin_config; /* owned copy of opts.plugin_config */
     cf__chain chain;     /* instance.c: the chain of the transition in progress */
     bool chain_stopped;  /* timer.c: a delivery stopped a runaway chain (CF_ELIMIT, message in err) */
+    bool previewing;     /* instance.c: cf_instance_explain runs a transition it rolls back */
 };
 
 /* Reset the message at the start of a public call. */
@@ -615,7 +630,14 @@ typedef struct cf__fire_in {
     bool from_caller;       /* cf_instance_fire: fields the workflow owns are refused */
     bool audited;           /* the caller already compared the instance with its newest history row
                              * (cf_policy_apply, before releasing pins in its data) */
+    struct cf__explain *explain; /* cf_instance_explain: records every guard's verdict; NULL otherwise */
 } cf__fire_in;
+
+/* What cf_instance_explain collects while it runs a transition it then rolls back. */
+typedef struct cf__explain {
+    json_t *transitions; /* array: {from, to, reenter, guards: [{guard, passed, reason}], passed, taken} */
+    bool started;        /* the guards began to run: a failure from here on is the event's outcome */
+} cf__explain;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
  * rejection is appended to the history) fill the engine's scratch results;

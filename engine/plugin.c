@@ -859,6 +859,11 @@ static int host_sql_finish(cf_stmt *s)
     return CF_PLUGIN_OK;
 }
 
+static int host_previewing(cf_call *c)
+{
+    return c && c->e && c->e->previewing ? 1 : 0;
+}
+
 static int64_t host_sql_changes(cf_call *c)
 {
     return c ? c->changes : 0;
@@ -970,6 +975,7 @@ static const cf_host host_table = {
     .json_field = host_json_field,
     .register_query = host_register_query,
     .query_result = host_query_result,
+    .previewing = host_previewing,
 };
 
 /* ---------- loading ---------- */

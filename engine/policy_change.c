@@ -1214,7 +1214,7 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     cf_time now = cf_engine_now(e);
     if (rc == CF_OK && first->fire) {
         json_t *evdata = json_loads(text, 0, NULL);
-        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true};
+        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, NULL};
         cf_fire_result res = CF_FIRE_RESULT_INIT;
         cf__policy *was = e->policy;
         e->policy = cand; /* decided, scheduled and recorded under the new policy */

@@ -52,6 +52,11 @@ struct cf__store {
     bool corrupt;
     bool mark_unsaved;
     char corrupt_why[256];
+    /* cf__store_watch_begin .. _end (cf_instance_explain): the rows written meanwhile,
+     * as sqlite3_update_hook reports them, and the queued flag to restore after. */
+    struct cf__watched *watched;
+    size_t nwatched, capwatched;
+    bool watching, watch_oom, watch_queued;
 };
 
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the

@@ -818,7 +818,7 @@ static int load_links(ctx *c, int t)
         rc = oom(c);
         goto done;
     }
-    static const char *const keys[] = {"workflow", "field"};
+    static const char *const keys[] = {"workflow", "field", "optional"};
     for (int i = 0; i < n && rc == CF_OK; i++) {
         char p[TP_MAX];
         join_key(p, "links", names[i]);
@@ -827,7 +827,19 @@ static int load_links(ctx *c, int t)
         get_field(c, lt, names[i]);
         int et = lua_gettop(L);
         size_t len = 0;
-        rc = check_keys(c, et, p, keys, 2);
+        rc = check_keys(c, et, p, keys, 3);
+        if (rc == CF_OK) {
+            int otype = get_field(c, et, "optional");
+            if (otype == LUA_TBOOLEAN) {
+                l->optional = lua_toboolean(L, -1);
+            } else if (otype != LUA_TNIL) {
+                char po[TP_MAX];
+                join_key(po, p, "optional");
+                rc = bad(c, po, "write optional = true (a missing field means nobody to tell), or leave it out",
+                         "expected a boolean, got %s", type_of(c, -1));
+            }
+            lua_pop(L, 1);
+        }
         if (rc == CF_OK)
             rc = string_field(c, et, p, "workflow", true, "name the workflow of the linked instances",
                               &l->workflow, &len);

@@ -1102,6 +1102,70 @@ static void test_verify_anchor(void **state)
     free(late);
 }
 
+/* explain shows each guard, what a rejection would record and the deadline a move
+ * cancels, and records nothing; events lists what the ticket accepts now. */
+static void test_explain_and_events(void **state)
+{
+    fx *f = *state;
+    char *id = new_ticket(f, "alameda", NULL);
+
+    result r = CF(f, "--now", "2025-01-07T17:00:00Z", "explain", id, "assign");
+    expect(&r, 1);
+    contains(r.out, "would be rejected");
+    contains(r.out, "  FAIL  has_assignee: no assignee given");
+    contains(r.out, "a rejection would record, decisive first:\n  no assignee given\n");
+    contains(r.out, "nothing was recorded");
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-07T17:00:00Z", "explain", id, "assign", "--data", "{\"assignee\":\"ana\"}");
+    expect(&r, 0);
+    contains(r.out, "would apply: open -> assigned");
+    contains(r.out, "  pass  has_assignee");
+    contains(r.out, "deadlines it would cancel:");
+    contains(r.out, "  assigned_on: null -> 2025-01-07");
+    result_free(&r);
+
+    r = CF(f, "--json", "--now", "2025-01-07T17:00:00Z", "explain", id, "assign", "--data", "{\"assignee\":\"ana\"}");
+    expect(&r, 0);
+    json_t *doc = parse_json(&r);
+    assert_string_equal(json_string_value(json_object_get(doc, "outcome")), "applied");
+    assert_string_equal(json_string_value(json_object_get(doc, "to_state")), "assigned");
+    assert_int_equal(json_array_size(json_object_get(doc, "cancelled")), 1);
+    assert_int_equal(json_array_size(json_object_get(doc, "fees")), 0);
+    json_decref(doc);
+    result_free(&r);
+
+    /* Nothing was recorded: one history row (the creation), still open. */
+    r = CF(f, "history", id, "--json");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 1);
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "--now", "2025-01-07T17:00:00Z", "events", id);
+    expect(&r, 0);
+    contains(r.out, "event     allowed  to         fired by  why not\n");
+    contains(r.out, "assign    no                            no assignee given\n");
+    contains(r.out, "close     yes      closed\n");
+    contains(r.out, "escalate  yes      escalated  timer\n");
+    result_free(&r);
+
+    r = CF(f, "--json", "events", id, "--data", "{\"assignee\":\"ana\"}");
+    expect(&r, 0);
+    doc = parse_json(&r);
+    assert_int_equal(json_array_size(doc), 3);
+    assert_true(json_is_true(json_object_get(json_array_get(doc, 0), "allowed")));
+    json_decref(doc);
+    result_free(&r);
+
+    r = CF(f, "explain", id, "asign");
+    expect(&r, 4);
+    contains(r.err, "did you mean 'assign'");
+    result_free(&r);
+    free(id);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1110,6 +1174,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_init, setup, teardown),
         cmocka_unit_test_setup_teardown(test_new_show_list, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fire_applied_and_rejected, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_and_events, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_key, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_json, setup, teardown),

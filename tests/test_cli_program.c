@@ -232,6 +232,69 @@ static void test_report_formats_agree(void **state)
     result_free(&t);
 }
 
+/* certflow eligibility: one date (text and --json) and the bulk CSV form, one answer per
+ * row, a row it cannot answer marked with its error (exit 4). */
+static void test_eligibility_one_date_and_csv(void **state)
+{
+    const char *dir = *state;
+    result r = cf(dir, "e.db", "--now", "2025-01-01T20:00:00Z", "new", "employment", "--county", "san_diego", "--data",
+                  "{\"name\": \"Ana Ruiz\", \"hired_on\": \"2025-01-01\", \"program_type\": \"smhs\"}", NULL);
+    assert_int_equal(r.code, 0);
+    char id[37];
+    snprintf(id, sizeof id, "%.36s", r.out);
+    result_free(&r);
+    r = cf(dir, "e.db", "--now", "2025-01-01T20:00:00Z", "fire", id, "start", NULL);
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+    r = cf(dir, "e.db", "--now", "2025-01-15T20:00:00Z", "fire", id, "record_oqp", "--data",
+           "{\"recorded_by\": \"program manager\", \"criteria\": \"OPOH Section M\"}", NULL);
+    assert_int_equal(r.code, 0);
+    result_free(&r);
+
+    r = cf(dir, "e.db", "eligibility", id, "--on", "2025-01-15", NULL);
+    if (r.code != 0)
+        fail_msg("eligibility exited %d: %s", r.code, r.err);
+    assert_non_null(strstr(r.out, " on 2025-01-15: billable (peer codes: no, non-peer codes: yes)\n"));
+    assert_non_null(strstr(r.out, "program type: smhs\n"));
+    assert_non_null(strstr(r.out, "row 3: record_oqp -> grace"));
+    result_free(&r);
+
+    r = cf(dir, "e.db", "--json", "eligibility", id, "--on", "2024-12-31", NULL);
+    assert_int_equal(r.code, 0);
+    json_t *doc = json_loads(r.out, 0, NULL);
+    assert_non_null(doc);
+    assert_false(json_is_true(json_object_get(doc, "billable")));
+    json_decref(doc);
+    result_free(&r);
+
+    char *csv = cft_path(dir, "dates.csv");
+    FILE *fp = fopen(csv, "w");
+    assert_non_null(fp);
+    fprintf(fp, "employment,date\n%s,2025-01-14\n%s,2025-01-15\nnobody,2025-01-15\n", id, id);
+    fclose(fp);
+    r = cf(dir, "e.db", "eligibility", "--csv", csv, NULL);
+    assert_int_equal(r.code, 4);
+    assert_non_null(strstr(r.out, "employment,date,billable,peer_codes,non_peer_codes,employment_state,"
+                                  "certification_state,program_type,reasons,rows\n"));
+    char line[256];
+    snprintf(line, sizeof line, "%s,2025-01-14,no,no,no,grace,,smhs,", id);
+    assert_non_null(strstr(r.out, line));
+    snprintf(line, sizeof line, "%s,2025-01-15,yes,no,yes,grace,,smhs,", id);
+    assert_non_null(strstr(r.out, line));
+    assert_non_null(strstr(r.out, "nobody,2025-01-15,,,,,,,no instance 'nobody'"));
+    assert_non_null(strstr(r.err, "1 row could not be answered"));
+    result_free(&r);
+    r = cf(dir, "e.db", "--json", "eligibility", "--csv", csv, NULL);
+    doc = json_loads(r.out, 0, NULL);
+    assert_int_equal(json_array_size(doc), 3);
+    json_decref(doc);
+    result_free(&r);
+    r = cf(dir, "e.db", "eligibility", id, NULL);
+    assert_int_equal(r.code, 2);
+    result_free(&r);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -242,6 +305,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_registry_and_report_on_an_empty_database, setup, teardown),
         cmocka_unit_test_setup_teardown(test_registry_and_report_usage_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_report_formats_agree, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_eligibility_one_date_and_csv, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -482,6 +482,293 @@ static void test_owned_fields_cannot_be_given(void **state)
     free(db);
 }
 
+
+/* Everything an explanation could have written, as text: the instance row, its
+ * history, the database-wide chain, the pending timers and what a tick would deliver. */
+typedef struct snapshot {
+    char *state, *data;
+    int64_t version;
+    cf_time updated_at;
+    int history;
+    int64_t chain_rows;
+    int timers;
+} snapshot;
+
+static void snap(fixture *f, const char *id, snapshot *s)
+{
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(f->e, id, &info), CF_OK);
+    s->state = strdup(info.state);
+    s->data = strdup(info.data);
+    s->version = info.version;
+    s->updated_at = info.updated_at;
+    s->history = cft_history_count(f->e, id);
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(cf_engine_verify(f->e, &rep), CF_OK);
+    s->chain_rows = rep.rows;
+    s->timers = cft_timer_count(f->e, INT64_MAX / 2);
+}
+
+static void assert_unchanged(fixture *f, const char *id, snapshot *before)
+{
+    snapshot now;
+    snap(f, id, &now);
+    assert_string_equal(now.state, before->state);
+    assert_string_equal(now.data, before->data);
+    assert_int_equal(now.version, before->version);
+    assert_int_equal(now.updated_at, before->updated_at);
+    assert_int_equal(now.history, before->history);
+    assert_int_equal(now.chain_rows, before->chain_rows);
+    assert_int_equal(now.timers, before->timers);
+    free(now.state);
+    free(now.data);
+    free(before->state);
+    free(before->data);
+}
+
+static json_t *explain(fixture *f, const char *id, const char *event, const char *data)
+{
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = data;
+    char *text = NULL;
+    int rc = cf_instance_explain(f->e, id, event, &o, &text);
+    if (rc != CF_OK)
+        fail_msg("explain %s: %s", event, cf_errmsg(f->e));
+    json_t *doc = json_loads(text, 0, NULL);
+    cf_free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
+static const char *jstr(json_t *doc, const char *path)
+{
+    json_t *v = doc;
+    char buf[128];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *tok = strtok(buf, "."); tok && v; tok = strtok(NULL, ".")) {
+        if (json_is_array(v))
+            v = json_array_get(v, (size_t)atoi(tok));
+        else
+            v = json_object_get(v, tok);
+    }
+    static char out[4][512];
+    static int k;
+    k = (k + 1) % 4;
+    if (json_is_string(v))
+        snprintf(out[k], sizeof out[k], "%s", json_string_value(v));
+    else if (v) {
+        char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        snprintf(out[k], sizeof out[k], "%s", t ? t : "");
+        free(t);
+    } else
+        out[k][0] = '\0';
+    return out[k];
+}
+
+/* Explaining an approval shows the guard, the data, the deadline it would set and the
+ * one it would cancel, exactly as a fire then does, and records nothing. */
+static void test_explain_applied_records_nothing(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    snapshot before;
+    snap(f, id, &before);
+    json_t *doc = explain(f, id, "approve", "{\"reviewer\":\"Kim\"}");
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "state"), "pending");
+    assert_string_equal(jstr(doc, "to_state"), "active");
+    assert_string_equal(jstr(doc, "transitions.0.guards"),
+                        "[{\"guard\":\"has_reviewer\",\"passed\":true,\"reason\":null}]");
+    assert_string_equal(jstr(doc, "transitions.0.taken"), "true");
+    assert_string_equal(jstr(doc, "data_changes.approved_by.to"), "Kim");
+    assert_string_equal(jstr(doc, "data_changes.until.to"), "2026-01-06");
+    assert_string_equal(jstr(doc, "data_changes.active_since.to"), "2025-01-06");
+    /* The expiry timer it would set (the day after "until", local midnight), the auto-deny it cancels. */
+    assert_string_equal(jstr(doc, "deadlines"),
+                        "[{\"due\":\"2026-01-07T08:00:00Z\",\"event\":\"expire\",\"state\":\"active\",\"timer\":\"expiry\"}]");
+    assert_string_equal(jstr(doc, "cancelled.0.timer"), "auto_deny");
+    assert_string_equal(jstr(doc, "reasons"), "[]");
+    assert_string_equal(jstr(doc, "records"), "[]");
+    json_decref(doc);
+    assert_unchanged(f, id, &before);
+    /* The fire then does what the explanation said. */
+    cft_fire(f->e, id, "approve", "{\"reviewer\":\"Kim\"}", CF_OK);
+    assert_int_equal(cft_timer_count(f->e, cft_time("2026-01-07T08:00:00Z")), 1);
+}
+
+/* A rejection: each guard's verdict and reason, the reasons a fire would record. */
+static void test_explain_rejected_and_failing(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", "{\"count\":5}", id);
+    snapshot before;
+    snap(f, id, &before);
+    json_t *doc = explain(f, id, "approve", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "rejected");
+    assert_string_equal(jstr(doc, "to_state"), "pending");
+    assert_string_equal(jstr(doc, "transitions.0.guards.0.reason"), "no reviewer named");
+    assert_string_equal(jstr(doc, "transitions.0.taken"), "false");
+    assert_string_equal(jstr(doc, "reasons"), "[\"no reviewer named\"]");
+    assert_string_equal(jstr(doc, "deadlines"), "[]");
+    assert_string_equal(jstr(doc, "cancelled"), "[]");
+    json_decref(doc);
+    /* A guard a fire would never run (an earlier transition is taken) that fails to run
+     * is shown as that guard's error; the explanation goes on. */
+    char ledger0[37];
+    create(f, "ledger", NULL, ledger0);
+    char withlink[96];
+    snprintf(withlink, sizeof withlink, "{\"ledger_id\":\"%s\"}", ledger0);
+    char linked[37];
+    create(f, "permit", withlink, linked);
+    doc = explain(f, linked, "post", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "transitions.0.taken"), "true");
+    assert_string_equal(jstr(doc, "transitions.1.passed"), "false");
+    assert_string_equal(jstr(doc, "transitions.1.guards.0.guard"), "spin_forever");
+    assert_non_null(strstr(jstr(doc, "transitions.1.guards.0.error"), "spin_forever"));
+    json_decref(doc);
+    /* An action that fails is the outcome, with the message a fire would give. */
+    doc = explain(f, id, "explode", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "error");
+    assert_string_equal(jstr(doc, "code"), "CF_EPOLICY");
+    assert_non_null(strstr(jstr(doc, "error"), "the fee service is down"));
+    json_decref(doc);
+    /* A linked event it would queue is shown, not queued. */
+    char ledger[37];
+    create(f, "ledger", NULL, ledger);
+    cft_fire(f->e, id, "bump", NULL, CF_OK);
+    snapshot lb;
+    snap(f, ledger, &lb);
+    free(before.state);
+    free(before.data);
+    snap(f, id, &before);
+    /* No ledger_id yet: the send would fail the transition. */
+    doc = explain(f, id, "post", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "error");
+    assert_string_equal(jstr(doc, "code"), "CF_EACTION");
+    json_decref(doc);
+    assert_unchanged(f, id, &before);
+    assert_unchanged(f, ledger, &lb);
+}
+
+static void test_explain_bad_input_changes_nothing(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    snapshot before;
+    snap(f, id, &before);
+    char *text = (char *)"untouched";
+    assert_int_equal(cf_instance_explain(f->e, id, "aprove", NULL, &text), CF_EEVENT);
+    assert_null(text);
+    assert_non_null(strstr(cf_errmsg(f->e), "did you mean 'approve'"));
+    assert_int_equal(cf_instance_explain(f->e, "no-such-id", "approve", NULL, &text), CF_ENOTFOUND);
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = "[1]";
+    assert_int_equal(cf_instance_explain(f->e, id, "approve", &o, &text), CF_EJSON);
+    assert_int_equal(cf_instance_explain(f->e, id, "approve", NULL, NULL), CF_EINVAL);
+    assert_unchanged(f, id, &before);
+}
+
+/* The events the instance accepts now, with their verdicts; the options' data counts. */
+typedef struct choices {
+    char text[1024];
+} choices;
+
+static int add_choice(void *ud, const cf_event_choice *c)
+{
+    choices *x = ud;
+    size_t n = strlen(x->text);
+    snprintf(x->text + n, sizeof x->text - n, "%s%s:%s:%s:%s%s%s", n ? "|" : "", c->event,
+             c->allowed ? "yes" : "no", c->to_state ? c->to_state : "-", c->reasons, c->by_timer ? ":timer" : "",
+             c->error && strstr(c->error, "spin_forever") ? ":error spin_forever" : "");
+    return 0;
+}
+
+static void test_events_lists_verdicts(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    snapshot before;
+    snap(f, id, &before);
+    choices c = {""};
+    assert_int_equal(cf_instance_events(f->e, id, NULL, add_choice, &c), CF_OK);
+    assert_string_equal(c.text, "approve:no:-:[\"no reviewer named\"]|deny:yes:denied:[]:timer|bump:yes:pending:[]"
+                                "|explode:yes:active:[]|spin:no:-:[]:error spin_forever|post:yes:pending:[]"
+                                "|note:yes:pending:[]");
+    /* With the data the approval needs, it is allowed. */
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = "{\"reviewer\":\"Kim\"}";
+    c.text[0] = '\0';
+    assert_int_equal(cf_instance_events(f->e, id, &o, add_choice, &c), CF_OK);
+    assert_non_null(strstr(c.text, "approve:yes:active:[]|"));
+    assert_int_equal(cf_instance_events(f->e, "no-such-id", NULL, add_choice, &c), CF_ENOTFOUND);
+    assert_unchanged(f, id, &before);
+}
+
+/* In a batch the preview is a savepoint rolled back, and the batch goes on; on a
+ * read-only handle explain is refused (it needs the write lock) and events works. */
+static void test_explain_in_batch_and_read_only(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    create(f, "permit", NULL, id);
+    snapshot before;
+    snap(f, id, &before);
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    cft_fire(f->e, id, "bump", NULL, CF_OK);
+    json_t *doc = explain(f, id, "approve", "{\"reviewer\":\"Kim\"}");
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "data_changes.count"), "");
+    json_decref(doc);
+    assert_int_equal(cf_batch_rollback(f->e), CF_OK);
+    assert_unchanged(f, id, &before);
+
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_TEST_FIXTURES "/engine/workflows";
+    o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
+    o.clock = cft_clock_now;
+    o.clock_ud = &f->clock;
+    o.read_only = 1;
+    cf_engine *ro = NULL;
+    assert_int_equal(cf_engine_open(f->db, &o, &ro), CF_OK);
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(ro, id, "approve", NULL, &text), CF_EREADONLY);
+    assert_non_null(strstr(cf_errmsg(ro), "cf_instance_events"));
+    choices c = {""};
+    assert_int_equal(cf_instance_events(ro, id, NULL, add_choice, &c), CF_OK);
+    assert_non_null(strstr(c.text, "approve:no:-:[\"no reviewer named\"]|"));
+    cf_engine_close(ro);
+}
+
+/* A linked event the transition would queue is shown and not queued: a tick after the
+ * preview delivers nothing, and the ledger's history does not move. */
+static void test_explain_shows_sends_queues_nothing(void **state)
+{
+    fixture *f = *state;
+    char ledger[37], id[37];
+    create(f, "ledger", NULL, ledger);
+    char data[96];
+    snprintf(data, sizeof data, "{\"ledger_id\":\"%s\"}", ledger);
+    create(f, "permit", data, id);
+    snapshot lb, pb;
+    snap(f, ledger, &lb);
+    snap(f, id, &pb);
+    json_t *doc = explain(f, id, "post", NULL);
+    assert_string_equal(jstr(doc, "outcome"), "applied");
+    assert_string_equal(jstr(doc, "sends.0.instance"), ledger);
+    assert_string_equal(jstr(doc, "sends.0.event"), "entry");
+    json_decref(doc);
+    uint64_t fired = 99;
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 0);
+    assert_unchanged(f, ledger, &lb);
+    assert_unchanged(f, id, &pb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +785,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_records_policy_hash, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_processes_no_lost_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_owned_fields_cannot_be_given, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_applied_records_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_rejected_and_failing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_bad_input_changes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_lists_verdicts, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_in_batch_and_read_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_explain_shows_sends_queues_nothing, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

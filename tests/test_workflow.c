@@ -423,7 +423,11 @@ static const bad_case bad_cases[] = {
      "bad/link_missing_field.lua: links.person.field: missing required key 'field' (hint: name the field of the "
      "instance data that holds the linked id or ids)"},
     {"bad/unknown_link_key.lua",
-     "bad/unknown_link_key.lua: links.person.target: unknown key 'target' (hint: allowed keys: workflow, field)"},
+     "bad/unknown_link_key.lua: links.person.target: unknown key 'target' (hint: allowed keys: workflow, field, "
+     "optional)"},
+    {"bad/link_optional_not_boolean.lua",
+     "bad/link_optional_not_boolean.lua: links.person.optional: expected a boolean, got string (hint: write "
+     "optional = true (a missing field means nobody to tell), or leave it out)"},
     {"bad/unreachable.lua",
      "bad/unreachable.lua: states.archived: state 'archived' cannot be reached from the initial state 'draft' "
      "(hint: add a transition into it or remove it)"},

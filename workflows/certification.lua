@@ -11,18 +11,12 @@ local function add(t)
   transitions[#transitions + 1] = t
 end
 
--- The engine refuses a send when the link field is missing or empty, so a transition
--- that tells the linked employments comes as a pair: with the guard has_employments and
--- the send first, then the same transition without the send.
+-- A transition that tells the linked employments sends over the link `employments`,
+-- declared optional: while the certification has no employment yet (no `employment_ids`),
+-- the send tells nobody, and no guard has to route around it.
 local function add_notifying(t, event)
-  local guards = {}
-  for i = 1, #(t.guard or {}) do
-    guards[i] = t.guard[i]
-  end
-  guards[#guards + 1] = "has_employments"
-  add({ from = t.from, event = t.event, to = t.to, guard = guards, actions = t.actions,
+  add({ from = t.from, event = t.event, to = t.to, guard = t.guard, actions = t.actions,
         send = { { link = "employments", event = event } } })
-  add(t)
 end
 
 -- The states that accept `employment_started`: every non-final one.
@@ -278,7 +272,7 @@ return {
   },
   transitions = transitions,
   links = {
-    employments = { workflow = "employment", field = "employment_ids" },
+    employments = { workflow = "employment", field = "employment_ids", optional = true },
   },
   -- Data fields only this workflow's policies and plugins write (docs/workflows.md, "owned"):
   -- what the registry publishes (REG_2) and what decides the program's own counts and dates.

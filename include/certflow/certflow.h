@@ -202,6 +202,67 @@ CF_API int cf_instance_fire(cf_engine *engine, const char *id, const char *event
                             const char *data_json, const char *actor, const char *idem_key,
                             cf_fire_result *out);
 
+/* Options for cf_instance_explain and cf_instance_events. Start from
+ * CF_EXPLAIN_OPTIONS_INIT; fields are only ever added at the end. */
+typedef struct cf_explain_options {
+    size_t size;
+    const char *data_json; /* the event data the fire would carry (JSON object text); NULL: {} */
+    const char *actor;     /* who would fire it; NULL: "api" */
+    cf_time now;           /* the instant the policies see; 0: the engine's clock */
+} cf_explain_options;
+
+#define CF_EXPLAIN_OPTIONS_INIT {sizeof(cf_explain_options), NULL, NULL, 0}
+
+/* Explain what firing `event` at instance `id` would do, recording nothing.
+ * *json_out gets a JSON object text the caller frees with cf_free:
+ *   instance, workflow, county, state, event, at (ISO 8601)
+ *   outcome      "applied", "rejected", or "error" (an action or policy would fail:
+ *                "error" holds the message and "code" the result name, e.g. "CF_EACTION")
+ *   to_state     the state it would be in (the current one unless applied)
+ *   transitions  every transition of the event from the current state, in the
+ *                workflow's order: {from, to, reenter, passed, taken, guards: [{guard,
+ *                passed, reason}]} (reason null when passed); the first that passes is taken
+ *   reasons      what a rejection would record: each reason once, the decisive first
+ *   data_changes {field: {from, to}} for each top-level data field it would change
+ *   deadlines    the timers it would set: [{state, timer, event, due}]
+ *   cancelled    the pending timers it would cancel: [{state, timer, event, due}]
+ *   sends        the linked events it would queue: [{instance, event}]
+ *   records      the rows plugins would write (fees charged, notices...):
+ *                [{table, op ("insert", "update", "delete"), row}]
+ * The transition really runs (guards, actions, plugins, timers, history) inside a
+ * transaction (a savepoint in a batch) that is rolled back, so it shows exactly
+ * what cf_instance_fire would do at that instant; plugins are told
+ * (cf_host.previewing) and act on nothing outside the database. It needs a
+ * handle that may write (CF_EREADONLY on a read-only one) and holds the write
+ * lock for that moment. Errors as cf_instance_fire (CF_ENOTFOUND, CF_EEVENT,
+ * CF_EJSON, CF_EINVAL...) except the failures of the transition itself, which
+ * are its outcome. */
+CF_API int cf_instance_explain(cf_engine *engine, const char *id, const char *event,
+                               const cf_explain_options *opts, char **json_out);
+
+/* One event an instance accepts in its current state (cf_instance_events).
+ * Strings valid only during the callback. */
+typedef struct cf_event_choice {
+    size_t size;
+    const char *event;
+    int allowed;          /* 1: a transition's guards all pass now (with the options' data) */
+    const char *to_state; /* the state it would move to; NULL when not allowed */
+    const char *reasons;  /* JSON array: why not, as a fire would record it ("[]" when allowed) */
+    int by_timer;         /* 1: a timer of the current state fires this event */
+    const char *error;    /* NULL; or why its guards could not be evaluated (a policy error or
+                           * limit, naming the guard): then allowed is 0 and reasons "[]" */
+} cf_event_choice;
+
+typedef int (*cf_event_choice_fn)(void *ud, const cf_event_choice *choice);
+/* Call fn for each event that has a transition from instance id's current state,
+ * in the workflow's event order, with whether its guards would pass now (the
+ * options' data, actor and time, as cf_instance_explain; opts may be NULL). Runs
+ * guards only, in a read transaction: records nothing, works on a read-only handle.
+ * A guard that fails to run (CF_EPOLICY, CF_ELIMIT, CF_EPLUGIN) is that event's
+ * `error`; the other events are still listed. */
+CF_API int cf_instance_events(cf_engine *engine, const char *id, const cf_explain_options *opts,
+                              cf_event_choice_fn fn, void *ud);
+
 typedef struct cf_instance_info {
     size_t size; /* set by the caller: sizeof(cf_instance_info) */
     const char *id;
@@ -260,6 +321,27 @@ typedef struct cf_history_entry {
 typedef int (*cf_history_fn)(void *ud, const cf_history_entry *entry);
 /* Call fn for each history row of instance `id`, oldest first. */
 CF_API int cf_instance_history(cf_engine *engine, const char *id, cf_history_fn fn, void *ud);
+
+/* ---- Billing eligibility ---- */
+
+/* Was the hire of employment instance `employment_id` billable on the date of
+ * service `date` ("YYYY-MM-DD", a day in the program's time zone), and why?
+ * Answered from the histories of the employment and of its linked certification
+ * (the state each was in at the end of that day), the hire date, the Other
+ * Qualified Provider record and the program type; see docs/billing.md.
+ * *json_out gets a JSON object text the caller frees with cf_free:
+ *   employment, date, county, name, hired_on
+ *   billable        true when peer_codes or non_peer_codes
+ *   peer_codes      peer-specific codes: certified in good standing with EHR access (EMP_2, EMP_3)
+ *   non_peer_codes  non-peer codes: Other Qualified Provider criteria recorded, not in DMC-ODS
+ *   employment_state, certification ({id, state, since} or null), program_type
+ *                   ("smhs", "dmc_ods" or null), supervisor (id or null)
+ *   reasons         sentences saying why, one per decision
+ *   rows            the history rows relied on: [{instance, workflow, number, seq, event,
+ *                   to_state, at, why}] (number: the row in `certflow history ID`)
+ * Reads only (works on a read-only handle). CF_ENOTFOUND for an unknown id,
+ * CF_EINVAL for an instance that is not an employment or a malformed date. */
+CF_API int cf_eligibility(cf_engine *engine, const char *employment_id, const char *date, char **json_out);
 
 /* ---- Batches ---- */
 

@@ -243,6 +243,16 @@ typedef struct cf_host {
      * Queries only; without it the caller gets "null". */
     int (*query_result)(cf_call *call, const char *json);
 
+    /* ---- previews (added in certflow 0.1.0 with cf_instance_explain: test with
+     * CF_HOST_HAS(host, previewing) before using it) ---- */
+
+    /* 1 while the call belongs to a preview (cf_instance_explain, `certflow explain`):
+     * the transition runs in a transaction that is then rolled back, so what the
+     * action writes to its tables is shown and undone. An action must then do
+     * nothing outside the database (write no file, send nothing, call no service).
+     * 0 otherwise. */
+    int (*previewing)(cf_call *call);
+
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;
 

@@ -1339,8 +1339,11 @@ function A.record_employment(inst, ev)
   return { employment_ids = append(inst.data.employment_ids, from) }
 end
 
--- The engine refuses a send over an empty link, so transitions that notify employments
--- come in pairs: the first with this guard, the second without the send.
+-- Kept for certifications created before the `employments` link became optional: their
+-- stored workflow definition pairs each notifying transition with one guarded by this, and
+-- an instance keeps its definition. The current workflow does not use it, and a rejection
+-- never gives its reason (docs/embedding.md: reasons come from the transitions nearest to
+-- passing, and the paired transition without the send always fails one guard fewer).
 function G.has_employments(inst)
   if #(inst.data.employment_ids or {}) > 0 then return true end
   return false, "no linked employment to notify"

@@ -151,7 +151,9 @@ static int update(cf_call *call, void *ud)
         free(spec_text);
         json_decref(row);
     }
-    if (rc == CF_PLUGIN_OK && r->dir)
+    /* A preview (certflow explain) is rolled back: its rows are shown, the files stay as they are. */
+    int previewing = CF_HOST_HAS(h, previewing) && h->previewing(call);
+    if (rc == CF_PLUGIN_OK && r->dir && !previewing)
         rc = write_files(h, call, r->dir, NULL);
     return rc;
 }

@@ -10,6 +10,9 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "testutil.h"
+
+#include <sys/stat.h>
 
 /* Approved and trained on 2024-03-02. */
 static const char *ready(sc **out)
@@ -107,6 +110,147 @@ static void test_EX_3_last_failed_attempt_closes_as_exhausted(void **state)
     sc_expect(s, other, "no_show", NULL, CF_OK);
     assert_string_equal(sc_state(s, other), "exhausted");
     assert_int_equal(sc_int(s, other, "exam_attempts"), 3);
+    sc_close(s);
+}
+
+/* EX_4: a refused exam result gives each reason once, the decisive one first (the
+ * guard every exam_result transition fails), from the transition nearest to passing
+ * (a failed result is meant for "approved": that the exam was not passed, or that
+ * attempts remain, only routes), and never the bookkeeping of the link to
+ * employments. Before issue 9 it gave nine lines, "no exam appointment is
+ * scheduled" four times and "no linked employment to notify" among them. */
+static void test_EX_4_refused_result_reasons_once_decisive_first(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    sc_expect(s, id, "exam_result", "{\"result\": \"fail\"}", CF_REJECTED);
+    assert_string_equal(s->reasons, "[\"no exam appointment is scheduled\",\"exam result incomplete: score "
+                                    "missing; taken_on missing (YYYY-MM-DD)\"]");
+    sc_close(s);
+}
+
+/* EX_8: explaining a retake request shows the fee it would charge (the fees plugin's
+ * ledger row), the review deadline it would set and the guards, and charges, records
+ * and schedules nothing; the fire then charges exactly that. */
+static void test_EX_8_explain_shows_retake_fee_and_deadline_charges_nothing(void **state)
+{
+    (void)state;
+    sc *s;
+    const char *id = ready(&s);
+    schedule(s, id, "2024-04-10T16:00:00Z", "online");
+    on_day(s, "2024-04-10");
+    assert_int_equal(result(s, id, "fail", 55, "2024-04-10"), CF_OK);
+    size_t fees = fcount(s, id);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(s->e, id, &info), CF_OK);
+    int64_t version = info.version;
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = "{\"fee_paid\": 150}";
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(s->e, id, "request_retake", &o, &text), CF_OK);
+    json_t *doc = json_loads(text, 0, NULL);
+    cf_free(text);
+    assert_non_null(doc);
+    assert_string_equal(json_string_value(json_object_get(doc, "outcome")), "applied");
+    json_t *rec = json_array_get(json_object_get(doc, "records"), 0);
+    assert_string_equal(json_string_value(json_object_get(rec, "table")), "fees_ledger");
+    json_t *row = json_object_get(rec, "row");
+    assert_string_equal(json_string_value(json_object_get(row, "type")), "retake");
+    assert_int_equal(json_integer_value(json_object_get(row, "amount")), 15000);
+    assert_string_equal(json_string_value(json_object_get(row, "charged_on")), "2024-04-10");
+    json_t *dl = json_object_get(doc, "deadlines");
+    assert_true(json_array_size(dl) >= 1);
+    json_decref(doc);
+    assert_int_equal(fcount(s, id), fees);
+    assert_int_equal(cf_instance_get(s->e, id, &info), CF_OK);
+    assert_int_equal(info.version, version);
+    sc_expect(s, id, "request_retake", "{\"fee_paid\": 150}", CF_OK);
+    assert_int_equal(fcount(s, id), fees + 1);
+    assert_string_equal(fget(s, id, jf("%zu.type", fees)), "retake");
+    sc_close(s);
+}
+
+/* A certification created before the `employments` link became optional keeps its
+ * stored definition, where each notifying transition comes in a pair with the guard
+ * has_employments: it still decides with today's policy (the guard is kept), and its
+ * refusals still give the two reasons, never "no linked employment to notify". */
+static void test_EX_4_certification_on_the_paired_definition_still_decides(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2024-03-02"), NULL);
+    static const char *const files[] = {"certification.lua", "complaint.lua", "employment.lua", "scholarship.lua",
+                                        "supervision.lua"};
+    static const char now_text[] =
+        "local function add_notifying(t, event)\n"
+        "  add({ from = t.from, event = t.event, to = t.to, guard = t.guard, actions = t.actions,\n"
+        "        send = { { link = \"employments\", event = event } } })\n"
+        "end\n";
+    static const char paired[] =
+        "local function add_notifying(t, event)\n"
+        "  local guards = {}\n"
+        "  for i = 1, #(t.guard or {}) do guards[i] = t.guard[i] end\n"
+        "  guards[#guards + 1] = \"has_employments\"\n"
+        "  add({ from = t.from, event = t.event, to = t.to, guard = guards, actions = t.actions,\n"
+        "        send = { { link = \"employments\", event = event } } })\n"
+        "  add(t)\n"
+        "end\n";
+    char *old = cft_path(s->dir, "old_workflows");
+    assert_int_equal(mkdir(old, 0700), 0);
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+        char *src = cft_path(CF_SOURCE_DIR "/workflows", files[i]);
+        char *text = cft_slurp(src);
+        if (strcmp(files[i], "certification.lua") == 0) {
+            char *at = strstr(text, now_text);
+            assert_non_null(at);
+            size_t head = (size_t)(at - text), tail = strlen(at + strlen(now_text));
+            char *joined = malloc(head + sizeof paired + tail);
+            memcpy(joined, text, head);
+            memcpy(joined + head, paired, sizeof paired - 1);
+            memcpy(joined + head + sizeof paired - 1, at + strlen(now_text), tail + 1);
+            free(text);
+            text = joined;
+        }
+        free(cft_write(old, files[i], text));
+        free(text);
+        free(src);
+    }
+    /* A second handle on the same database loads the paired definition and creates with it. */
+    char *db = cft_path(s->dir, "scenario.db");
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = old;
+    o.policy_dir = CF_SOURCE_DIR "/lua";
+    o.plugin_dir = CF_BINARY_DIR "/plugins";
+    cf_engine *e2 = NULL;
+    assert_int_equal(cf_engine_open(db, &o, &e2), CF_OK);
+    char id[37];
+    assert_int_equal(cf_instance_create(e2, "certification", "san_diego",
+                                        "{\"name\": \"Ana Ruiz\", \"birth_date\": \"1990-05-01\", \"education\": "
+                                        "\"high_school\", \"lived_experience\": \"consumer\", \"attests_willingness\": "
+                                        "true, \"ethics_version\": \"2022\", \"ethics_signed_on\": \"2024-01-05\"}",
+                                        "test", id),
+                     CF_OK);
+    cf_engine_close(e2);
+    free(db);
+    free(old);
+    submit(s, id);
+    sc_expect(s, id, "approve", NULL, CF_OK);
+    trained(s, id);
+    sc_expect(s, id, "exam_result", "{\"result\": \"fail\"}", CF_REJECTED);
+    assert_string_equal(s->reasons, "[\"no exam appointment is scheduled\",\"exam result incomplete: score "
+                                    "missing; taken_on missing (YYYY-MM-DD)\"]");
+    /* explain shows the pair: the guard runs, its reason is not a reason */
+    cf_explain_options eo = CF_EXPLAIN_OPTIONS_INIT;
+    eo.data_json = "{\"result\": \"fail\"}";
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(s->e, id, "exam_result", &eo, &text), CF_OK);
+    assert_non_null(strstr(text, "\"guard\":\"has_employments\""));
+    cf_free(text);
+    /* and it still certifies */
+    schedule(s, id, "2024-04-10T17:00:00Z", "in_person");
+    on_day(s, "2024-04-10");
+    assert_int_equal(result(s, id, "pass", 90, "2024-04-10"), CF_OK);
+    assert_string_equal(sc_state(s, id), "certified");
     sc_close(s);
 }
 
@@ -326,6 +470,9 @@ int main(void)
         cmocka_unit_test(test_EX_2_third_attempt_allowed_fourth_refused),
         cmocka_unit_test(test_EX_3_last_failed_attempt_closes_as_exhausted),
         cmocka_unit_test(test_EX_4_result_pass_fail_score_date_recorded),
+        cmocka_unit_test(test_EX_4_refused_result_reasons_once_decisive_first),
+        cmocka_unit_test(test_EX_4_certification_on_the_paired_definition_still_decides),
+        cmocka_unit_test(test_EX_8_explain_shows_retake_fee_and_deadline_charges_nothing),
         cmocka_unit_test(test_EX_5_accommodation_30_days_ahead_blocks_scheduling_while_pending),
         cmocka_unit_test(test_EX_6_in_person_cancel_49_hours_before_ok_47_late),
         cmocka_unit_test(test_EX_6_online_cancel_61_minutes_before_ok_59_late),

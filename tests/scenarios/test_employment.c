@@ -472,6 +472,120 @@ static void test_EMP_2_no_service_before_the_hire_date(void **state)
     sc_close(s);
 }
 
+/* ---------------------------------------------------------------- eligibility on a date of service */
+
+/* cf_eligibility for the hire on day: the answer (a new reference). */
+static json_t *elig(sc *s, const char *emp, const char *day)
+{
+    char *text = NULL;
+    if (cf_eligibility(s->e, emp, day, &text) != CF_OK)
+        fail_msg("eligibility %s on %s: %s", emp, day, cf_errmsg(s->e));
+    json_t *doc = json_loads(text, 0, NULL);
+    cf_free(text);
+    assert_non_null(doc);
+    return doc;
+}
+
+/* "peer,non_peer" as "yes"/"no", then the reasons joined by " | ". */
+static const char *verdict(sc *s, const char *emp, const char *day)
+{
+    json_t *doc = elig(s, emp, day);
+    char *reasons = json_dumps(json_object_get(doc, "reasons"), JSON_COMPACT);
+    const char *out = jf("%s,%s %s", json_is_true(json_object_get(doc, "peer_codes")) ? "yes" : "no",
+                         json_is_true(json_object_get(doc, "non_peer_codes")) ? "yes" : "no", reasons);
+    free(reasons);
+    json_decref(doc);
+    return out;
+}
+
+/* EMP_2: peer codes from the day of certification, not the day before; nothing before
+ * the hire date (seed 003); nothing from the day the certification is suspended. The
+ * answer names the history rows it relied on. */
+static void test_EMP_2_eligibility_day_before_and_day_of_certification(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-02"), NULL);
+    const char *cert = approved_app(s, NULL);
+    const char *emp = hire(s, "san_diego", "2025-01-02", cert);
+    trained(s, cert);
+    schedule(s, cert, "2025-02-10T17:00:00Z", "in_person");
+    on_day(s, "2025-02-12");
+    assert_int_equal(result(s, cert, "pass", 88, "2025-02-10"), CF_OK);
+    on_day(s, "2025-03-10");
+    sc_expect(s, cert, "suspend", "{\"reason\": \"complaint\"}", CF_OK);
+
+    assert_string_equal(verdict(s, emp, "2025-01-01"),
+                        "no,no [\"2025-01-01 is before the hire date 2025-01-02: no service before hiring is "
+                        "complete\"]");
+    const char *grace = verdict(s, emp, "2025-02-11");
+    assert_non_null(strstr(grace, "no,no [\"peer codes: not certified yet on 2025-02-11 (certification: "
+                                  "approved), inside the grace period after the hire on 2025-01-02"));
+    assert_non_null(strstr(verdict(s, emp, "2025-02-12"), "yes,no [\"certified in good standing on 2025-02-12"));
+    assert_non_null(strstr(verdict(s, emp, "2025-03-09"), "yes,no"));
+    assert_non_null(strstr(verdict(s, emp, "2025-03-10"),
+                           "no,no [\"peer codes: the certification was 'suspended' on 2025-03-10"));
+
+    /* The rows relied on: the employment's certification_granted and the certification's exam_result. */
+    json_t *doc = elig(s, emp, "2025-02-12");
+    json_t *rows = json_object_get(doc, "rows");
+    assert_int_equal(json_array_size(rows), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 0), "event")), "certification_granted");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "event")), "exam_result");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(rows, 1), "instance")), cert);
+    json_int_t number = json_integer_value(json_object_get(json_array_get(rows, 1), "number"));
+    json_decref(doc);
+    assert_true(number > 1); /* the certification's own numbering, as `certflow history` shows it */
+
+    /* Bad input: not an employment, no such id, not a date. */
+    char *text = NULL;
+    assert_int_equal(cf_eligibility(s->e, cert, "2025-02-12", &text), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(s->e), "give the id of its 'employment' instance"));
+    assert_int_equal(cf_eligibility(s->e, "no-such-id", "2025-02-12", &text), CF_ENOTFOUND);
+    assert_int_equal(cf_eligibility(s->e, emp, "2025-02-30", &text), CF_EINVAL);
+    assert_null(text);
+    sc_close(s);
+}
+
+/* EMP_1, EMP_3: the last day of the grace period and the day after; EMP_2: the Other
+ * Qualified Provider route from the day it is recorded, specialty mental health only. */
+static void test_EMP_2_eligibility_grace_end_and_other_qualified_provider(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-01-01"), NULL);
+    const char *emp = sc_new(s, "employment", "san_diego",
+                             "{\"name\": \"Ana Ruiz\", \"hired_on\": \"2025-01-01\", \"program_type\": \"smhs\"}");
+    sc_expect(s, emp, "start", NULL, CF_OK);
+    const char *dmc = sc_new(s, "employment", "san_diego",
+                             "{\"name\": \"Bo Li\", \"hired_on\": \"2025-01-01\", \"program_type\": \"dmc_ods\"}");
+    sc_expect(s, dmc, "start", NULL, CF_OK);
+    on_day(s, "2025-01-15");
+    const char *oqp = "{\"recorded_by\": \"program manager\", \"criteria\": \"OPOH Section M\"}";
+    sc_expect(s, emp, "record_oqp", oqp, CF_OK);
+    sc_expect(s, dmc, "record_oqp", oqp, CF_REJECTED); /* the OQP route is for SMHS only */
+    sc_tick(s, "2025-04-02T07:00:00Z");
+    assert_string_equal(sc_state(s, emp), "ehr_suspended");
+
+    assert_non_null(strstr(verdict(s, emp, "2025-01-14"), "no,no"));
+    assert_non_null(strstr(verdict(s, emp, "2025-01-15"),
+                           "no,yes [\"peer codes: not certified yet on 2025-01-15 (certification: none linked)"));
+    assert_non_null(strstr(verdict(s, emp, "2025-04-01"), "inside the grace period after the hire on 2025-01-01; "
+                                                          "it ended on 2025-04-02"));
+    assert_non_null(strstr(verdict(s, emp, "2025-04-02"),
+                           "no,yes [\"peer codes: EHR access for peer services was suspended on 2025-04-02 (EMP_3)"));
+    assert_non_null(strstr(verdict(s, dmc, "2025-01-15"), "no,no"));
+    assert_non_null(strstr(verdict(s, dmc, "2025-01-15"), "a DMC-ODS program has only peer codes"));
+    json_t *doc = elig(s, dmc, "2025-01-15");
+    assert_string_equal(json_string_value(json_object_get(doc, "program_type")), "dmc_ods");
+    json_decref(doc);
+
+    /* separated on a day: that day is still worked, the next is not */
+    on_day(s, "2025-05-01");
+    sc_expect(s, emp, "end", "{\"reason\": \"resigned\"}", CF_OK);
+    assert_non_null(strstr(verdict(s, emp, "2025-05-01"), "no,yes"));
+    assert_non_null(strstr(verdict(s, emp, "2025-05-02"), "no,no [\"separated from the position on 2025-05-01"));
+    sc_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -488,6 +602,8 @@ int main(void)
         cmocka_unit_test(test_EMP_3_certification_notified_restores_ehr_within_48_hours),
         cmocka_unit_test(test_EMP_3_restore_overdue_after_the_county_hours),
         cmocka_unit_test(test_EMP_3_separation_ends_billing),
+        cmocka_unit_test(test_EMP_2_eligibility_day_before_and_day_of_certification),
+        cmocka_unit_test(test_EMP_2_eligibility_grace_end_and_other_qualified_provider),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

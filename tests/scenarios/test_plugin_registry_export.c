@@ -507,12 +507,43 @@ static void test_REG_1_forged_draft_of_an_older_program_is_not_listed(void **sta
     cft_rmtree(older);
 }
 
+/* REG_2: explaining a certification (certflow explain) shows the registry row the
+ * plugin would write, and writes no file: the preview is rolled back, and the plugin is
+ * told (cf_host.previewing). Before, a preview would have left files showing a status
+ * that never happened. */
+static void test_REG_2_explain_writes_no_registry_file(void **state)
+{
+    world *w = *state;
+    sc *s = w->s;
+    const char *id = approved_app(s, PRIVATE);
+    trained(s, id);
+    schedule(s, id, "2024-04-02T17:00:00Z", "in_person");
+    on_day(s, "2024-04-04");
+    cf_explain_options o = CF_EXPLAIN_OPTIONS_INIT;
+    o.data_json = "{\"result\": \"pass\", \"score\": 88, \"taken_on\": \"2024-04-02\"}";
+    char *text = NULL;
+    assert_int_equal(cf_instance_explain(s->e, id, "exam_result", &o, &text), CF_OK);
+    assert_non_null(strstr(text, "\"outcome\":\"applied\""));
+    assert_non_null(strstr(text, "\"table\":\"registry_export_rows\""));
+    assert_non_null(strstr(text, "\"status\":\"active\""));
+    cf_free(text);
+    assert_null(file(w, "registry.csv"));
+    assert_null(file(w, "registry.json"));
+    assert_string_equal(sc_state(s, id), "approved");
+    /* the fire writes them */
+    assert_int_equal(result(s, id, "pass", 88, "2024-04-02"), CF_OK);
+    char *csv = file(w, "registry.csv");
+    assert_non_null(csv);
+    free(csv);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_REG_2_files_follow_every_status_change_public_fields_only, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(test_REG_2_export_on_demand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_REG_2_explain_writes_no_registry_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_2_export_stays_in_the_configured_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_2_registry_cannot_be_forged_and_outputs_agree, setup, teardown),
         cmocka_unit_test_setup_teardown(test_REG_1_forged_draft_of_an_older_program_is_not_listed, setup, teardown),
