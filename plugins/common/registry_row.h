@@ -1,6 +1,6 @@
 /*
  * registry_row.h — the one definition of a row of the public registry (REG_1,
- * REG_2), shared by `certflow registry search|export` (cli/program.c) and the
+ * REG_2), shared by `certflow registry search|export` (program/program.c) and the
  * registry_export plugin, so that both list the same certifications with the
  * same fields, row for row (docs/registry.md, "Where a row comes from").
  *

@@ -7,7 +7,7 @@
 #ifndef CF_CLI_PROGRAM_H
 #define CF_CLI_PROGRAM_H
 
-#include "cli.h"
+#include "../cli/cli.h"
 
 #include <stdint.h>
 
