@@ -146,7 +146,10 @@ int cli_cmd_registry(cli_run *r)
                          export ? "csv, json" : "text, csv, json");
 
     prog_registry reg;
-    int rc = prog_registry_load(r->e, prog_local_days(cf_engine_now(r->e)), &reg);
+    int64_t today;
+    int rc = cf_local_date(r->e, cf_engine_now(r->e), &today);
+    if (rc == CF_OK)
+        rc = prog_registry_load(r->e, today, &reg);
     if (rc != CF_OK)
         return cli_fail(r, rc);
 

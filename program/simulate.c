@@ -173,10 +173,27 @@ static const char *date_str(int64_t day, char buf[11])
     return prog_format_date(day, buf);
 }
 
-/* An ISO instant at hour:00 local time on day, as UTC text. */
-static const char *instant_str(int64_t day, int hour, char buf[32])
+/* A known date of the program's history (a real date: cannot fail). */
+static int64_t civil(int y, int m, int d)
 {
-    return cli_time(prog_local_midnight(day) + hour * 3600, buf);
+    int64_t day = 0;
+    cf_date_from_civil(y, m, d, &day);
+    return day;
+}
+
+/* Local midnight starting day in the engine's time zone. The simulated days lie
+ * within years 1 to 9999 (checked before the run), where it cannot fail. */
+static cf_time midnight(const sim *s, int64_t day)
+{
+    cf_time t = 0;
+    cf_local_midnight(s->e, day, &t);
+    return t;
+}
+
+/* An ISO instant at hour:00 local time on day, as UTC text. */
+static const char *instant_str(const sim *s, int64_t day, int hour, char buf[32])
+{
+    return cli_time(midnight(s, day) + hour * 3600, buf);
 }
 
 static void group_digits(long long v, char buf[32])
@@ -358,7 +375,7 @@ static int new_application(sim *s, person *p)
     if (p->pathway == PW_LEGACY)
         json_object_set_new(d, "legacy",
                             json_pack("{s:s, s:i, s:o, s:b, s:b, s:b}", "employed_from",
-                                      date_str(prog_days_from_civil(2021, 1, 1) - between(&p->r, 30, 2000), worked),
+                                      date_str(civil(2021, 1, 1) - between(&p->r, 30, 2000), worked),
                                       "peer_hours", (int)between(&p->r, 1600, 6000), "ce", ce, "supervisor_letter", 1,
                                       "colleague_letter", 1, "employment_verification", 1));
     else if (p->pathway == PW_RECIPROCITY)
@@ -447,7 +464,7 @@ static int submit(sim *s, person *p)
     int64_t adult = p->born + 18 * 36525 / 100 + 1;
     if (adult > s->day) {
         p->next = adult + between(&p->r, 0, 45); /* APP_1: try again once 18 */
-    } else if (p->pathway == PW_LEGACY && s->day > prog_days_from_civil(2023, 6, 30)) {
+    } else if (p->pathway == PW_LEGACY && s->day > civil(2023, 6, 30)) {
         /* PATH_1: too late for grandparenting; take the initial pathway instead */
         p->pathway = PW_INITIAL;
         if (fire(s, p->id, "update", json_pack("{s:s}", "pathway", "initial"), "applicant") < 0)
@@ -468,7 +485,7 @@ static int schedule_exam(sim *s, person *p)
     if (day > window_ends)
         day = window_ends;
     char at[32];
-    json_t *d = json_pack("{s:s, s:s}", "at", instant_str(day, 9, at), "mode", chance(&p->r, 60) ? "online" : "in_person");
+    json_t *d = json_pack("{s:s, s:s}", "at", instant_str(s, day, 9, at), "mode", chance(&p->r, 60) ? "online" : "in_person");
     if (!json_is_true(dget(s, "retake_required"))) {
         int err = 0;
         json_t *paid = fee(s, p, "exam", 150, &err);
@@ -529,7 +546,7 @@ static int approved_step(sim *s, person *p)
         if (p->bad_provider)
             p->bad_provider = 0; /* no provider_approved_from: not on the list */
         else
-            json_object_set_new(t, "provider_approved_from", json_string(date_str(prog_days_from_civil(2022, 7, 1), d2)));
+            json_object_set_new(t, "provider_approved_from", json_string(date_str(civil(2022, 7, 1), d2)));
         p->next = s->day + between(&p->r, 2, 20); /* past 14 days the review is overdue */
         if (p->award[0]) { /* the award pays the provider */
             int err;
@@ -561,7 +578,7 @@ static int approved_step(sim *s, person *p)
                 int64_t later = p->appt_day + between(&p->r, 7, 21), ends = ddate(s, "window_ends");
                 char at[32];
                 if (later <= ends) {
-                    json_t *mv = json_pack("{s:s, s:s}", "at", instant_str(later, 9, at), "mode",
+                    json_t *mv = json_pack("{s:s, s:s}", "at", instant_str(s, later, 9, at), "mode",
                                            json_string_value(json_object_get(appt, "mode")));
                     int ok = fire(s, p->id, "reschedule_exam", mv, "applicant");
                     if (ok < 0)
@@ -1043,7 +1060,7 @@ static void make_people(sim *s)
     for (size_t c = 0; c < NCOUNTIES; c++)
         total += COUNTIES[c].weight;
     int64_t span = s->last_day - s->first_day;
-    int64_t legacy_deadline = prog_days_from_civil(2023, 6, 30);
+    int64_t legacy_deadline = civil(2023, 6, 30);
     for (size_t i = 0; i < s->npeople; i++) {
         person *p = &s->people[i];
         memset(p, 0, sizeof *p);
@@ -1093,7 +1110,7 @@ static void make_people(sim *s)
 
 static int run_day(sim *s)
 {
-    s->now = prog_local_midnight(s->day) + 10 * 3600;
+    s->now = midnight(s, s->day) + 10 * 3600;
     uint64_t fired = 0;
     int rc = cf_engine_tick(s->e, s->now, &fired);
     s->timers += (long long)fired;
@@ -1201,14 +1218,12 @@ static int print_results(sim *s, FILE *f)
     prog_registry_free(&reg);
 
     /* one yearly report per simulated year */
-    int y, m, d;
-    prog_civil_from_days(s->first_day, &y, &m, &d);
     for (int k = 0;; k++) {
-        int64_t from = prog_days_from_civil(y + k, m, d);
-        int64_t to = prog_days_from_civil(y + k + 1, m, d) - 1;
-        if (from > s->last_day)
+        int64_t from, to;
+        if (prog_add_years(s->first_day, k, &from) != CF_OK || from > s->last_day)
             break;
-        if (to > s->last_day)
+        /* last_day + 1 is first_day + the years, so a year that ends it exists */
+        if (prog_add_years(s->first_day, k + 1, &to) != CF_OK || --to > s->last_day)
             to = s->last_day;
         fprintf(f, "\n==== Year %d ====\n", k + 1);
         json_t *report = NULL;
@@ -1249,14 +1264,19 @@ int cli_cmd_simulate(cli_run *r)
     memset(&s, 0, sizeof s);
     s.r = r;
     s.seed = (uint64_t)seed;
-    s.first_day = prog_days_from_civil(2023, 1, 1);
-    if (r->has_now)
-        s.first_day = prog_local_days(r->fixed_now);
-    int y, m, d;
-    prog_civil_from_days(s.first_day, &y, &m, &d);
-    s.last_day = prog_days_from_civil(y + (int)years, m, d) - 1;
+    s.e = r->e;
+    s.first_day = civil(2023, 1, 1);
+    if (r->has_now && (rc = cf_local_date(r->e, r->fixed_now, &s.first_day)) != CF_OK)
+        return cli_fail(r, rc);
+    if (prog_add_years(s.first_day, (int)years, &s.last_day) != CF_OK) {
+        char first[11];
+        fprintf(r->err, "certflow: simulate from %s for %lld years would end after 9999-12-31 (give an earlier --now or fewer --years)\n",
+                prog_format_date(s.first_day, first), years);
+        return CLI_EXIT_USAGE;
+    }
+    s.last_day--;
     s.day = s.first_day;
-    s.now = prog_local_midnight(s.first_day);
+    s.now = midnight(&s, s.first_day);
 
     /* Reopen the database on the virtual clock. */
     cf_engine_close(r->e);
@@ -1287,7 +1307,7 @@ int cli_cmd_simulate(cli_run *r)
         char closes[11];
         json_t *pool = json_pack("{s:s, s:s, s:i, s:s}", "name", "CalMHSA peer scholarship", "code", "SCH", "funds",
                                  (int)(people * 85 + 2000), "closes_on", date_str(s.first_day + 547, closes));
-        s.now = prog_local_midnight(s.first_day) + 8 * 3600;
+        s.now = midnight(&s, s.first_day) + 8 * 3600;
         if (create(&s, "scholarship", 0, pool, "calmhsa", s.pool) < 0) {
             free(s.people);
             free(s.sups);
