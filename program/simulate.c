@@ -7,52 +7,13 @@
  * part of the story and are counted; an engine error stops the run.
  */
 #include "program.h"
+#include "random.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-
-/* ---- Randomness: splitmix64, one stream per agent so agents do not disturb each other ---- */
-
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t rng_next(rng *r)
-{
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-}
-
-static rng rng_stream(uint64_t seed, uint64_t kind, uint64_t index)
-{
-    rng r = {seed * 0x2545F4914F6CDD1DULL ^ (kind << 48) ^ index};
-    rng_next(&r);
-    return r;
-}
-
-/* Uniform in [lo, hi]. */
-static int64_t between(rng *r, int64_t lo, int64_t hi)
-{
-    return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
-}
-
-/* True with probability pct / 100. */
-static int chance(rng *r, int pct)
-{
-    return (int)(rng_next(r) % 100) < pct;
-}
-
-static const char *pick(rng *r, const char *const *list, size_t n)
-{
-    return list[rng_next(r) % n];
-}
-
-#define PICK(r, list) pick(r, list, sizeof list / sizeof list[0])
 
 /* ---- The population ---- */
 
