@@ -216,8 +216,3 @@ json_t *prog_entry_json(const prog_entry *r)
     json_object_set_new(o, "county", json_string(r->county));
     return o;
 }
-
-void prog_csv_field(FILE *f, const char *s)
-{
-    rr_csv_field(f, s);
-}

@@ -65,9 +65,6 @@ void prog_registry_free(prog_registry *reg);
 /* The public JSON object of one row. New reference. */
 json_t *prog_entry_json(const prog_entry *row);
 
-/* Write one CSV field per RFC 4180 (quoted when it holds a comma, quote, CR or LF). */
-void prog_csv_field(FILE *f, const char *s);
-
 /* ---- The report (REG_3, REG_4) ---- */
 
 /* Compute the report for local dates from_day..to_day (inclusive) as a JSON

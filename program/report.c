@@ -6,6 +6,8 @@
  */
 #include "program.h"
 
+#include "../plugins/common/registry_row.h" /* rr_csv_field: the one CSV writer */
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -605,12 +607,12 @@ static void csv_walk(FILE *f, const char *path, const json_t *o)
             csv_walk(f, sub, v);
             continue;
         }
-        prog_csv_field(f, path);
+        rr_csv_field(f, path);
         fputc(',', f);
-        prog_csv_field(f, k);
+        rr_csv_field(f, k);
         fputc(',', f);
         if (json_is_string(v))
-            prog_csv_field(f, json_string_value(v));
+            rr_csv_field(f, json_string_value(v));
         else if (!json_is_null(v))
             print_number(f, v);
         fputs("\r\n", f);
