@@ -1,8 +1,8 @@
 /*
- * simulate.h — the parts of certflow simulate: the run and its talk with the
- * engine (simulate.c), who takes part (population.c), what each agent does on a
- * day (agents.c) and the randomness (random.h). Everything goes through the
- * public API.
+ * simulate.h — the parts of certflow simulate: the run (simulate.c), its talk
+ * with the engine and its dates (sim_engine.c), who takes part (population.c),
+ * what each agent does on a day (agents.c) and the randomness (random.h).
+ * Everything goes through the public API.
  */
 #ifndef CF_PROGRAM_SIMULATE_H
 #define CF_PROGRAM_SIMULATE_H
@@ -116,7 +116,7 @@ typedef struct sim {
 /* Draw the people and supervisors of the run (s->people, s->sups allocated). */
 void sim_make_people(sim *s);
 
-/* ---- Dates and talking to the engine (simulate.c) ---- */
+/* ---- Dates and talking to the engine (sim_engine.c) ---- */
 
 /* "YYYY-MM-DD" of a day number into buf; returns buf. */
 const char *sim_date_str(int64_t day, char buf[11]);
