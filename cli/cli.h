@@ -29,13 +29,13 @@ typedef enum cli_cmd {
     CLI_CMD_GRAPH,
     CLI_CMD_VERIFY,
     CLI_CMD_HELP,
-    CLI_CMD_POLICY,   /* cli/policy_cmd.c */
-    CLI_CMD_REGISTRY, /* cli/registry.c */
-    CLI_CMD_REPORT,   /* cli/report.c */
-    CLI_CMD_SIMULATE, /* cli/simulate.c */
-    CLI_CMD_FEES,     /* cli/fees.c */
-    CLI_CMD_NOTICES,  /* cli/notices.c */
-    CLI_CMD_EXAM,     /* cli/exam.c */
+    CLI_CMD_POLICY,   /* cli/policy.c */
+    CLI_CMD_REGISTRY, /* program/registry.c */
+    CLI_CMD_REPORT,   /* program/report.c */
+    CLI_CMD_SIMULATE, /* program/simulate.c */
+    CLI_CMD_FEES,     /* program/fees.c */
+    CLI_CMD_NOTICES,  /* program/notices.c */
+    CLI_CMD_EXAM,     /* program/exam.c */
     CLI_CMD_PLUGIN,   /* cli/plugin_cmd.c */
     CLI_CMD_EXPLAIN,  /* cli/explain.c */
     CLI_CMD_EVENTS,   /* cli/explain.c */
@@ -194,14 +194,15 @@ int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...);
  * Returns 0 or the exit code after printing why. */
 int cli_load_data(cli_run *r, const char **data, char **buf);
 
-/* Command handlers kept in their own files. Each returns an exit code. */
+/* Command handlers kept in their own files (the Peer Support program's in
+ * program/). Each returns an exit code. */
 int cli_cmd_policy(cli_run *r);   /* policy.c: policy diff | apply | test */
-int cli_cmd_registry(cli_run *r); /* registry.c: registry search | export */
-int cli_cmd_report(cli_run *r);   /* report.c: the yearly report */
-int cli_cmd_simulate(cli_run *r); /* simulate.c: the county simulation */
-int cli_cmd_fees(cli_run *r);     /* fees.c: fees statement | balance (the fees plugin) */
-int cli_cmd_notices(cli_run *r);  /* notices.c: notices [list] | mark-sent (the notices plugin) */
-int cli_cmd_exam(cli_run *r);     /* exam.c: exam import FILE (the exam_results plugin) */
+int cli_cmd_registry(cli_run *r); /* program/registry.c: registry search | export */
+int cli_cmd_report(cli_run *r);   /* program/report.c: the yearly report */
+int cli_cmd_simulate(cli_run *r); /* program/simulate.c: the county simulation */
+int cli_cmd_fees(cli_run *r);     /* program/fees.c: fees statement | balance (the fees plugin) */
+int cli_cmd_notices(cli_run *r);  /* program/notices.c: notices [list] | mark-sent (the notices plugin) */
+int cli_cmd_exam(cli_run *r);     /* program/exam.c: exam import FILE (the exam_results plugin) */
 int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query NAME [JSON] */
 int cli_cmd_explain(cli_run *r);  /* explain.c: explain ID EVENT (cf_instance_explain) */
 int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) */

@@ -451,3 +451,100 @@ int cf_time_format(cf_time t, char *buf, size_t size)
              (int)(secs / 60 % 60), (int)(secs % 60));
     return CF_OK;
 }
+
+/* ---- the public date functions (certflow.h): day numbers, the engine's zone ---- */
+
+#define DAY_FIRST (-719162) /* 0001-01-01 */
+#define DAY_LAST 2932896    /* 9999-12-31 */
+
+static bool day_in_range(int64_t day)
+{
+    return day >= DAY_FIRST && day <= DAY_LAST;
+}
+
+/* The engine's zone is read, never written: a success leaves the handle's last
+ * message as it was (a caller may still be reporting it). */
+static int zone_usable(const cf_engine *e)
+{
+    if (!e)
+        return CF_EINVAL;
+    return e->open_rc; /* the open failure's message says what to fix */
+}
+
+int cf_date_parse(const char *text, int64_t *day)
+{
+    cf__date d;
+    if (!day || !cf__date_parse(text, &d))
+        return CF_EINVAL;
+    *day = cf__days_from_civil(d);
+    return CF_OK;
+}
+
+int cf_date_format(int64_t day, char *buf, size_t size)
+{
+    if (!buf || size < 11 || !day_in_range(day))
+        return CF_EINVAL;
+    cf__date_format(cf__civil_from_days(day), buf);
+    return CF_OK;
+}
+
+int cf_date_from_civil(int year, int month, int dom, int64_t *day)
+{
+    cf__date d = {year, month, dom};
+    if (!day || !cf__date_valid(d))
+        return CF_EINVAL;
+    *day = cf__days_from_civil(d);
+    return CF_OK;
+}
+
+int cf_date_to_civil(int64_t day, int *year, int *month, int *dom)
+{
+    if (!day_in_range(day))
+        return CF_EINVAL;
+    cf__date d = cf__civil_from_days(day);
+    if (year)
+        *year = d.year;
+    if (month)
+        *month = d.month;
+    if (dom)
+        *dom = d.day;
+    return CF_OK;
+}
+
+int cf_local_date(cf_engine *e, cf_time t, int64_t *day)
+{
+    int rc = zone_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!day)
+        return cf__fail(&e->err, CF_EINVAL, "cf_local_date: no place for the date given (pass a non-NULL day)");
+    /* A day either side of the range leaves room for any offset before the check. */
+    if (t < (cf_time)(DAY_FIRST - 1) * SECS_PER_DAY || t > (cf_time)(DAY_LAST + 2) * SECS_PER_DAY)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_local_date: instant %lld lies outside years 1 to 9999; give a time within them",
+                        (long long)t);
+    int64_t local = cf__days_from_civil(cf__tz_local_date(&e->tz, t));
+    if (!day_in_range(local))
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_local_date: instant %lld lies outside years 1 to 9999 in the engine's time zone; give a "
+                        "time within them",
+                        (long long)t);
+    *day = local;
+    return CF_OK;
+}
+
+int cf_local_midnight(cf_engine *e, int64_t day, cf_time *out)
+{
+    int rc = zone_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!out)
+        return cf__fail(&e->err, CF_EINVAL, "cf_local_midnight: no place for the instant given (pass a non-NULL out)");
+    if (!day_in_range(day))
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_local_midnight: day %lld lies outside years 1 to 9999; give a date from 0001-01-01 to "
+                        "9999-12-31",
+                        (long long)day);
+    *out = cf__tz_midnight(&e->tz, cf__civil_from_days(day));
+    return CF_OK;
+}

@@ -1,6 +1,6 @@
 /*
  * fuzz_exam_import.c — fuzz target for the exam-results import (certflow exam
- * import FILE, cli/exam.c). The input is the results file. As the command does,
+ * import FILE, program/exam.c). The input is the results file. As the command does,
  * a file with a NUL byte or that is not UTF-8 is refused; the rest goes to the
  * exam_results plugin's query exam_results.parse {"csv": TEXT} on an engine opened
  * once per process (":memory:", fuzz/fixtures/exam, the plugin loaded from
@@ -135,7 +135,7 @@ int cf_fuzz_exam_import(const uint8_t *data, size_t size)
     if (x_engine && ++x_runs % EXAM_REOPEN_EVERY == 0)
         cf_fuzz_exam_import_fini();
     cf_fuzz_exam_import_init();
-    /* cli/exam.c refuses a NUL byte, and json_pack refuses text that is not UTF-8. */
+    /* program/exam.c refuses a NUL byte, and json_pack refuses text that is not UTF-8. */
     if (memchr(data, '\0', size))
         return 0;
     json_t *csv = json_stringn((const char *)data, size);

@@ -85,6 +85,20 @@ CF_API int cf_time_parse(const char *iso, cf_time *out);
 /* Format as "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes; CF_EINVAL if smaller). */
 CF_API int cf_time_format(cf_time t, char *buf, size_t size);
 
+/* Calendar dates (proleptic Gregorian, years 1 to 9999) as day numbers: days since
+ * 1970-01-01, negative before. A day number plus n is the date n days later. */
+/* Parse exactly "YYYY-MM-DD" into *day. CF_EINVAL if malformed or not a real date
+ * (2025-02-29); *day is then unchanged. */
+CF_API int cf_date_parse(const char *text, int64_t *day);
+/* Format day as "YYYY-MM-DD" into buf (at least 11 bytes). CF_EINVAL if buf is
+ * smaller or the date lies outside years 1 to 9999. */
+CF_API int cf_date_format(int64_t day, char *buf, size_t size);
+/* The day number of year-month-dom. CF_EINVAL if that is not a real date. */
+CF_API int cf_date_from_civil(int year, int month, int dom, int64_t *day);
+/* The year, month (1-12) and day of the month (1-31) of a day number; any
+ * output may be NULL. CF_EINVAL if the date lies outside years 1 to 9999. */
+CF_API int cf_date_to_civil(int64_t day, int *year, int *month, int *dom);
+
 /* The clock: returns the current time. Replace it to run on a virtual clock. */
 typedef cf_time (*cf_clock_fn)(void *ud);
 
@@ -167,6 +181,14 @@ CF_API int cf_engine_close(cf_engine *engine);
 CF_API const char *cf_errmsg(const cf_engine *engine);
 /* The engine's current time (its clock). */
 CF_API cf_time cf_engine_now(const cf_engine *engine);
+/* The local date (a day number, see cf_date_parse) of instant t in the engine's
+ * time zone (cf_options.time_zone). CF_EINVAL if engine or day is NULL, or the
+ * date lies outside years 1 to 9999. */
+CF_API int cf_local_date(cf_engine *engine, cf_time t, int64_t *day);
+/* The instant local midnight starts date day in the engine's time zone (where a
+ * change of offset skips midnight, the first instant of that date). CF_EINVAL if
+ * engine or out is NULL, or day lies outside years 1 to 9999. */
+CF_API int cf_local_midnight(cf_engine *engine, int64_t day, cf_time *out);
 
 /* ---- Instances ---- */
 

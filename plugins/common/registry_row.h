@@ -1,6 +1,6 @@
 /*
  * registry_row.h — the one definition of a row of the public registry (REG_1,
- * REG_2), shared by `certflow registry search|export` (cli/program.c) and the
+ * REG_2), shared by `certflow registry search|export` (program/program.c) and the
  * registry_export plugin, so that both list the same certifications with the
  * same fields, row for row (docs/registry.md, "Where a row comes from").
  *
@@ -140,24 +140,35 @@ static inline void rr_csv_header(FILE *f)
     fputs("\r\n", f);
 }
 
-/* One row (an object of rr_row_build's shape) as a CSV line. Returns 0, -1 when out of memory. */
-static inline int rr_csv_row(FILE *f, json_t *row)
+/* One CSV line of RR_NCOLUMNS cells in RR_COLUMNS order (NULL cells are empty),
+ * CRLF-terminated: the one row writer of the plugin and of `certflow registry`. */
+static inline void rr_csv_cells(FILE *f, const char *const cells[RR_NCOLUMNS])
 {
     for (int c = 0; c < RR_NCOLUMNS; c++) {
         if (c)
             fputc(',', f);
-        json_t *v = json_object_get(row, RR_COLUMNS[c]);
-        if (json_is_array(v)) {
-            char *joined = rr_join_specializations(v);
-            if (!joined)
-                return -1;
-            rr_csv_field(f, joined);
-            free(joined);
-        } else {
-            rr_csv_field(f, json_is_string(v) ? json_string_value(v) : "");
-        }
+        rr_csv_field(f, cells[c]);
     }
     fputs("\r\n", f);
+}
+
+/* One row (an object of rr_row_build's shape) as a CSV line. Returns 0, -1 when out of memory. */
+static inline int rr_csv_row(FILE *f, json_t *row)
+{
+    const char *cells[RR_NCOLUMNS];
+    char *joined = NULL;
+    for (int c = 0; c < RR_NCOLUMNS; c++) {
+        json_t *v = json_object_get(row, RR_COLUMNS[c]);
+        if (json_is_array(v) && !joined) {
+            if (!(joined = rr_join_specializations(v)))
+                return -1;
+            cells[c] = joined;
+        } else {
+            cells[c] = json_is_string(v) ? json_string_value(v) : "";
+        }
+    }
+    rr_csv_cells(f, cells);
+    free(joined);
     return 0;
 }
 

@@ -7,6 +7,8 @@
 
 #include "reliability.h"
 
+#include "../../program/random.h"
+
 #include "internal.h" /* cf__store_db and the SHA-256 helper: the checks read SQLite directly too */
 
 #include <errno.h>
@@ -15,17 +17,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The program's generator (program/random.h): one splitmix64 for both. */
 uint64_t rel_next(rel_rng *r)
 {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
+    rng g = {r->s};
+    uint64_t v = rng_next(&g);
+    r->s = g.s;
+    return v;
 }
 
 int64_t rel_range(rel_rng *r, int64_t lo, int64_t hi)
 {
-    return lo + (int64_t)(rel_next(r) % (uint64_t)(hi - lo + 1));
+    rng g = {r->s};
+    int64_t v = between(&g, lo, hi);
+    r->s = g.s;
+    return v;
 }
 
 uint64_t rel_seed(const char *test, uint64_t fallback)

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-/* splitmix64: small, seedable, the same sequence on every platform. */
+/* The seeded generator of program/random.h (splitmix64), behind the tests' names. */
 typedef struct rel_rng {
     uint64_t s;
 } rel_rng;

@@ -7,23 +7,25 @@
 #ifndef CF_CLI_PROGRAM_H
 #define CF_CLI_PROGRAM_H
 
-#include "cli.h"
+#include "../cli/cli.h"
 
 #include <stdint.h>
 
-/* ---- Dates (America/Los_Angeles, the program's default zone) ---- */
+/* ---- Dates ----
+ * Dates are the public API's day numbers (days since 1970-01-01; cf_date_parse),
+ * and local dates are those of the engine's time zone (cf_options.time_zone,
+ * through cf_local_date and cf_local_midnight): the program keeps no calendar. */
 
-/* Days since 1970-01-01 of a civil date, and back. */
-int64_t prog_days_from_civil(int y, int m, int d);
-void prog_civil_from_days(int64_t days, int *y, int *m, int *d);
-/* Parse exactly "YYYY-MM-DD" into days since 1970-01-01; -1 if malformed or not a date. */
-int prog_parse_date(const char *s, int64_t *days);
-/* "YYYY-MM-DD" of days since 1970-01-01 into buf (11 bytes); returns buf. */
-const char *prog_format_date(int64_t days, char buf[11]);
-/* The instant local midnight starts the date (days since 1970-01-01). */
-cf_time prog_local_midnight(int64_t days);
-/* The local date (days since 1970-01-01) of instant t. */
-int64_t prog_local_days(cf_time t);
+/* Parse exactly "YYYY-MM-DD" as the program's records write it (years 1900 to
+ * 9999) into a day number; -1 if malformed, not a date or outside those years. */
+int prog_parse_date(const char *s, int64_t *day);
+/* "YYYY-MM-DD" of a day number into buf (11 bytes); returns buf, which holds ""
+ * if the date lies outside years 1 to 9999. */
+const char *prog_format_date(int64_t day, char buf[11]);
+/* The same month and day of the month `years` later into *out (a day past the
+ * month's end runs into the next month: Feb 29 one year on is Mar 1). Returns a
+ * cf_result: CF_EINVAL if the date leaves years 1 to 9999. */
+int prog_add_years(int64_t day, int years, int64_t *out);
 
 /* ---- Registry (REG_1, REG_2) ---- */
 
@@ -62,9 +64,6 @@ int prog_registry_load(cf_engine *e, int64_t today, prog_registry *reg);
 void prog_registry_free(prog_registry *reg);
 /* The public JSON object of one row. New reference. */
 json_t *prog_entry_json(const prog_entry *row);
-
-/* Write one CSV field per RFC 4180 (quoted when it holds a comma, quote, CR or LF). */
-void prog_csv_field(FILE *f, const char *s);
 
 /* ---- The report (REG_3, REG_4) ---- */
 

@@ -5,14 +5,15 @@
  */
 #include "program.h"
 
+#include "../plugins/common/registry_row.h"
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const COLUMNS[] = {"certification_number", "name", "status", "issued_on",
-                                      "expires_on", "specializations", "county"};
-#define NCOLUMNS (sizeof COLUMNS / sizeof COLUMNS[0])
+/* The columns are the registry's own (plugins/common/registry_row.h). */
+#define NCOLUMNS RR_NCOLUMNS
 
 /* Case-insensitive substring test (ASCII folding; names are matched as typed). */
 static int contains_ci(const char *hay, const char *needle)
@@ -70,20 +71,13 @@ static void cells_of(const prog_entry *r, const char *cells[NCOLUMNS])
 
 static int write_csv(FILE *f, const prog_registry *reg, const filters *flt)
 {
-    for (size_t c = 0; c < NCOLUMNS; c++)
-        fprintf(f, "%s%s", c ? "," : "", COLUMNS[c]);
-    fputs("\r\n", f);
+    rr_csv_header(f);
     for (size_t i = 0; i < reg->count; i++) {
         if (!matches(flt, &reg->rows[i]))
             continue;
         const char *cells[NCOLUMNS];
         cells_of(&reg->rows[i], cells);
-        for (size_t c = 0; c < NCOLUMNS; c++) {
-            if (c)
-                fputc(',', f);
-            prog_csv_field(f, cells[c]);
-        }
-        fputs("\r\n", f);
+        rr_csv_cells(f, cells);
     }
     return ferror(f) ? -1 : 0;
 }
@@ -146,7 +140,10 @@ int cli_cmd_registry(cli_run *r)
                          export ? "csv, json" : "text, csv, json");
 
     prog_registry reg;
-    int rc = prog_registry_load(r->e, prog_local_days(cf_engine_now(r->e)), &reg);
+    int64_t today;
+    int rc = cf_local_date(r->e, cf_engine_now(r->e), &today);
+    if (rc == CF_OK)
+        rc = prog_registry_load(r->e, today, &reg);
     if (rc != CF_OK)
         return cli_fail(r, rc);
 

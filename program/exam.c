@@ -4,7 +4,7 @@
  * checked here, and only then each row fired as exam_result with the key the
  * plugin derived from it. Any bad row stops the import before anything is fired.
  */
-#include "cli.h"
+#include "../cli/cli.h"
 
 #include <errno.h>
 #include <stdlib.h>

@@ -2,7 +2,7 @@
  * fees.c — certflow fees statement|balance: a certification's fees from the
  * ledger of the fees plugin (FEE_1, SCH_1), through its queries.
  */
-#include "cli.h"
+#include "../cli/cli.h"
 
 #include <stdlib.h>
 #include <string.h>

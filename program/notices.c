@@ -2,7 +2,7 @@
  * notices.c — certflow notices [list] | notices mark-sent ID...: the outbox of
  * notices due to people and counties, kept by the notices plugin.
  */
-#include "cli.h"
+#include "../cli/cli.h"
 
 #include <stdlib.h>
 #include <string.h>

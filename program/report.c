@@ -6,6 +6,8 @@
  */
 #include "program.h"
 
+#include "../plugins/common/registry_row.h" /* rr_csv_field: the one CSV writer */
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -461,11 +463,14 @@ int prog_report_build(cf_engine *e, int64_t from_day, int64_t to_day, json_t **o
     *out = NULL;
     ctx c;
     memset(&c, 0, sizeof c);
-    c.from = prog_local_midnight(from_day);
-    c.to = prog_local_midnight(to_day + 1);
+    int rc = cf_local_midnight(e, from_day, &c.from);
+    if (rc == CF_OK)
+        rc = cf_local_midnight(e, to_day + 1, &c.to);
+    if (rc != CF_OK)
+        return rc;
     c.from_day = from_day;
     c.to_day = to_day;
-    int rc = cf_instance_list(e, NULL, collect_item, &c);
+    rc = cf_instance_list(e, NULL, collect_item, &c);
     if (rc == CF_OK && !c.oom) {
         if (c.count > 1)
             qsort(c.items, c.count, sizeof *c.items, item_cmp);
@@ -602,12 +607,12 @@ static void csv_walk(FILE *f, const char *path, const json_t *o)
             csv_walk(f, sub, v);
             continue;
         }
-        prog_csv_field(f, path);
+        rr_csv_field(f, path);
         fputc(',', f);
-        prog_csv_field(f, k);
+        rr_csv_field(f, k);
         fputc(',', f);
         if (json_is_string(v))
-            prog_csv_field(f, json_string_value(v));
+            rr_csv_field(f, json_string_value(v));
         else if (!json_is_null(v))
             print_number(f, v);
         fputs("\r\n", f);
@@ -637,24 +642,32 @@ int cli_cmd_report(cli_run *r)
     if (strcmp(format, "text") != 0 && strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
         return cli_usage(r, CLI_CMD_REPORT, "--format '%.60s' is not one of text, json, csv", format);
     /* Default: the calendar year before the clock's year. */
-    int y, m, d;
-    prog_civil_from_days(prog_local_days(cf_engine_now(r->e)), &y, &m, &d);
-    int64_t from = prog_days_from_civil(y - 1, 1, 1), to = prog_days_from_civil(y - 1, 12, 31);
+    int64_t today, from, to;
+    int y;
+    int rc = cf_local_date(r->e, cf_engine_now(r->e), &today);
+    if (rc == CF_OK)
+        rc = cf_date_to_civil(today, &y, NULL, NULL);
+    if (rc == CF_OK && (y < 2 || cf_date_from_civil(y - 1, 1, 1, &from) != CF_OK ||
+                        cf_date_from_civil(y - 1, 12, 31, &to) != CF_OK)) {
+        fprintf(r->err, "certflow: the clock's year has no year before it (give --from and --to)\n");
+        return CLI_EXIT_USAGE;
+    }
+    if (rc != CF_OK)
+        return cli_fail(r, rc);
     if (a->opt[CLI_OPT_FROM] && prog_parse_date(a->opt[CLI_OPT_FROM], &from) != 0)
         return cli_usage(r, CLI_CMD_REPORT, "--from '%.60s' is not a date (YYYY-MM-DD)", a->opt[CLI_OPT_FROM]);
     if (a->opt[CLI_OPT_TO] && prog_parse_date(a->opt[CLI_OPT_TO], &to) != 0)
         return cli_usage(r, CLI_CMD_REPORT, "--to '%.60s' is not a date (YYYY-MM-DD)", a->opt[CLI_OPT_TO]);
     /* Only --from: up to today. Only --to: from the first of that year. */
     if (a->opt[CLI_OPT_FROM] && !a->opt[CLI_OPT_TO])
-        to = prog_local_days(cf_engine_now(r->e));
-    if (a->opt[CLI_OPT_TO] && !a->opt[CLI_OPT_FROM]) {
-        prog_civil_from_days(to, &y, &m, &d);
-        from = prog_days_from_civil(y, 1, 1);
-    }
+        to = today;
+    if (a->opt[CLI_OPT_TO] && !a->opt[CLI_OPT_FROM] &&
+        (cf_date_to_civil(to, &y, NULL, NULL) != CF_OK || cf_date_from_civil(y, 1, 1, &from) != CF_OK))
+        return cli_usage(r, CLI_CMD_REPORT, "--to '%.60s' is not a date (YYYY-MM-DD)", a->opt[CLI_OPT_TO]);
     if (to < from)
         return cli_usage(r, CLI_CMD_REPORT, "--to comes before --from");
     json_t *report = NULL;
-    int rc = prog_report_build(r->e, from, to, &report);
+    rc = prog_report_build(r->e, from, to, &report);
     if (rc != CF_OK)
         return cli_fail(r, rc);
     int bad = prog_report_print(r->out, report, format);

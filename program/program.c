@@ -1,7 +1,8 @@
 /*
  * program.c — the shipped program seen from outside: dates in the program's
  * zone, the public registry (only public fields ever leave this file) and the
- * figures of the yearly report, all read through the public API.
+ * figures of the yearly report, all read through the public API (its dates
+ * too: the engine's calendar and time zone).
  */
 #include "program.h"
 
@@ -13,96 +14,37 @@
 
 /* ---- Dates ---- */
 
-/* Howard Hinnant's days_from_civil / civil_from_days (proleptic Gregorian). */
-int64_t prog_days_from_civil(int y, int m, int d)
+int prog_parse_date(const char *s, int64_t *day)
 {
-    int64_t yy = (int64_t)y - (m <= 2);
-    int64_t era = (yy >= 0 ? yy : yy - 399) / 400;
-    int64_t yoe = yy - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-void prog_civil_from_days(int64_t z, int *y, int *m, int *d)
-{
-    z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-    int64_t doe = z - era * 146097;
-    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    int64_t yy = yoe + era * 400;
-    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    int64_t mp = (5 * doy + 2) / 153;
-    *d = (int)(doy - (153 * mp + 2) / 5 + 1);
-    *m = (int)(mp < 10 ? mp + 3 : mp - 9);
-    *y = (int)(yy + (*m <= 2));
-}
-
-static int days_in_month(int y, int m)
-{
-    static const int len[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    return m == 2 && leap ? 29 : len[m - 1];
-}
-
-int prog_parse_date(const char *s, int64_t *days)
-{
-    if (!s || strlen(s) != 10 || s[4] != '-' || s[7] != '-')
+    int64_t d;
+    int year;
+    if (cf_date_parse(s, &d) != CF_OK || cf_date_to_civil(d, &year, NULL, NULL) != CF_OK || year < 1900)
         return -1;
-    for (int i = 0; i < 10; i++)
-        if (i != 4 && i != 7 && (s[i] < '0' || s[i] > '9'))
-            return -1;
-    int y = atoi(s), m = atoi(s + 5), d = atoi(s + 8);
-    if (y < 1900 || y > 9999 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m))
-        return -1;
-    *days = prog_days_from_civil(y, m, d);
+    *day = d;
     return 0;
 }
 
-const char *prog_format_date(int64_t days, char buf[11])
+const char *prog_format_date(int64_t day, char buf[11])
 {
-    int y, m, d;
-    prog_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    if (cf_date_format(day, buf, 11) != CF_OK)
+        buf[0] = '\0';
     return buf;
 }
 
-/* US rule since 2007: daylight time from the second Sunday of March, 02:00
- * standard time, to the first Sunday of November, 02:00 daylight time. */
-static int64_t nth_sunday(int y, int m, int n)
-{
-    int64_t first = prog_days_from_civil(y, m, 1);
-    int64_t wday = ((first % 7) + 11) % 7; /* 1970-01-01 was a Thursday (4); 0 = Sunday */
-    return first + (7 - wday) % 7 + 7 * (n - 1);
-}
-
-#define PST (-8 * 3600)
-#define PDT (-7 * 3600)
-
-static int offset_at(cf_time t)
+int prog_add_years(int64_t day, int years, int64_t *out)
 {
     int y, m, d;
-    prog_civil_from_days((t + PST) >= 0 ? (t + PST) / 86400 : ((t + PST) - 86399) / 86400, &y, &m, &d);
-    cf_time start = nth_sunday(y, 3, 2) * 86400 + 2 * 3600 - PST;
-    cf_time end = nth_sunday(y, 11, 1) * 86400 + 2 * 3600 - PDT;
-    return t >= start && t < end ? PDT : PST;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
-}
-
-int64_t prog_local_days(cf_time t)
-{
-    return floor_div(t + offset_at(t), 86400);
-}
-
-cf_time prog_local_midnight(int64_t days)
-{
-    /* Midnight is never inside a change (they happen at 02:00). */
-    cf_time guess = days * 86400 - PST;
-    return days * 86400 - offset_at(guess);
+    int64_t first;
+    int rc = cf_date_to_civil(day, &y, &m, &d);
+    if (rc == CF_OK && (years > 9999 || years < -9999))
+        rc = CF_EINVAL;
+    if (rc == CF_OK)
+        rc = cf_date_from_civil(y + years, m, 1, &first);
+    if (rc == CF_OK && cf_date_to_civil(first + d - 1, NULL, NULL, NULL) != CF_OK)
+        rc = CF_EINVAL;
+    if (rc == CF_OK)
+        *out = first + d - 1;
+    return rc;
 }
 
 /* ---- Registry ---- */
@@ -273,9 +215,4 @@ json_t *prog_entry_json(const prog_entry *r)
     json_object_set_new(o, "specializations", json_deep_copy(r->spec_array));
     json_object_set_new(o, "county", json_string(r->county));
     return o;
-}
-
-void prog_csv_field(FILE *f, const char *s)
-{
-    rr_csv_field(f, s);
 }
