@@ -139,7 +139,7 @@ typedef struct transit {
     bool acted;        /* an action ran: data may differ from the stored text */
 } transit;
 
-static void fill_call(const transit *t, cf__call *call)
+static void fill_call(const transit *t, cf__decision_call *call)
 {
     call->county = t->row->county;
     call->instance_id = t->row->id;
@@ -155,7 +155,7 @@ static void fill_call(const transit *t, cf__call *call)
 
 static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 {
-    cf__call call;
+    cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_POLICY)
         return cf__policy_guard(t->e->policy, fn->index, &call, ok, reason, &t->e->err);
@@ -167,7 +167,7 @@ static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 static int run_action(transit *t, const cf__fnref *fn)
 {
     t->acted = true;
-    cf__call call;
+    cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_PLUGIN) /* patches t->data in place */
         return cf__plugin_action(t->e, fn->index, &call);
@@ -291,7 +291,7 @@ static int schedule_timers(transit *t, int s)
     const cf__state *st = &t->wf->states[s];
     for (int i = 0; i < st->ntimers; i++) {
         const cf__timer_def *td = &st->timers[i];
-        cf__call call;
+        cf__decision_call call;
         fill_call(t, &call);
         call.event = NULL;
         call.event_data = NULL;

@@ -136,7 +136,7 @@ struct cf__policy {
     size_t ncounties;
     char state_hash[CF__HASH_HEX];
     /* the call in progress */
-    const cf__call *call;
+    const cf__decision_call *call;
     int role, fn, nres;
     slot s_workflow, s_county, s_state, s_event, s_actor;
     bool now_known;
@@ -1027,7 +1027,7 @@ static void set_root(lua_State *L, cf__policy *p, int table, int key, int which,
 static int run_call(lua_State *L)
 {
     cf__policy *p = lua_touserdata(L, lua_upvalueindex(UV_P));
-    const cf__call *c = p->call;
+    const cf__decision_call *c = p->call;
     int inst = lua_upvalueindex(UV_INST), ev = lua_upvalueindex(UV_EV), ctx = lua_upvalueindex(UV_CTX);
 
     if (!p->params_index || !slot_matches(&p->s_county, c->county)) {
@@ -1088,7 +1088,7 @@ static int run_call(lua_State *L)
 
 /* True when the per-call tables already describe this call, but for the
  * values of their `data` fields (which change every call and cost no allocation). */
-static bool unchanged(const cf__policy *p, const cf__call *c, int role)
+static bool unchanged(const cf__policy *p, const cf__decision_call *c, int role)
 {
     return p->params_index && p->now_known && p->now == c->now && has_root(c->data) == p->data_set[0] &&
            (role == CF__ROLE_DEADLINE || has_root(c->event_data) == p->data_set[1]) &&
@@ -1186,7 +1186,7 @@ static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
 
 /* Run the current function; on CF_OK its nres results are on the stack above
  * *base. On failure the stack is back at *base and err says why. */
-static int call_run(cf__policy *p, int role, int fn, int nres, const cf__call *call, int *base, cf__err *err)
+static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decision_call *call, int *base, cf__err *err)
 {
     lua_State *L = p->L;
     if (!call)
@@ -1261,7 +1261,7 @@ static int check_reason(cf__policy *p, const char *why, size_t len, cf__err *err
     return call_fail(p, err, CF_EPOLICY, "returned a reason that is not storable text: %s", bad.msg);
 }
 
-int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char **reason, cf__err *err)
+int cf__policy_guard(cf__policy *p, int fn, const cf__decision_call *call, bool *ok, char **reason, cf__err *err)
 {
     *ok = false;
     *reason = NULL;
@@ -1489,7 +1489,7 @@ static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t 
     return CF_OK;
 }
 
-int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patch, cf__err *err)
+int cf__policy_assign(cf__policy *p, int fn, const cf__decision_call *call, json_t **patch, cf__err *err)
 {
     *patch = NULL;
     int base;
@@ -1509,7 +1509,7 @@ int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patc
     return rc;
 }
 
-int cf__policy_deadline(cf__policy *p, int fn, const cf__call *call, bool *has_due, cf_time *due, cf__err *err)
+int cf__policy_deadline(cf__policy *p, int fn, const cf__decision_call *call, bool *has_due, cf_time *due, cf__err *err)
 {
     *has_due = false;
     int base;
@@ -3451,26 +3451,10 @@ int cf__policy_find(const cf__policy *p, cf__role role, const char *name)
     return -1;
 }
 
-const char *const *cf__policy_names(const cf__policy *p, cf__role role, size_t *count)
-{
-    static const char *const none[1] = {NULL};
-    if (!p || role < 0 || role > 2) {
-        *count = 0;
-        return none;
-    }
-    *count = p->nnames[role];
-    return p->names[role] ? (const char *const *)p->names[role] : none;
-}
-
 const char *cf__policy_hash(cf__policy *p, const char *county)
 {
     int i = county_index(p, county);
     return i < 0 ? p->state_hash : p->counties[i].hash;
-}
-
-bool cf__policy_has_county(const cf__policy *p, const char *county)
-{
-    return county_index(p, county) >= 0;
 }
 
 static int param_get(lua_State *L)

@@ -625,7 +625,7 @@ static int entry_row(void *ud, const cf__history_row *h)
     return 0;
 }
 
-static int deadline_under(cf__policy *p, const char *fname, const cf__call *call, bool *has, cf_time *due,
+static int deadline_under(cf__policy *p, const char *fname, const cf__decision_call *call, bool *has, cf_time *due,
                           cf__err *err)
 {
     int fn = cf__policy_find(p, CF__ROLE_DEADLINE, fname);
@@ -635,7 +635,7 @@ static int deadline_under(cf__policy *p, const char *fname, const cf__call *call
 }
 
 /* A guard's verdict as text: "ok", "no: <reason>" or "error: <message>" (malloc'd). */
-static char *verdict(cf__policy *p, const char *gname, const cf__call *call)
+static char *verdict(cf__policy *p, const char *gname, const cf__decision_call *call)
 {
     cf__err err;
     err.msg[0] = '\0';
@@ -743,7 +743,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
         for (size_t k = 0; k < timers.n && !pend; k++)
             if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
                 pend = &timers.items[k];
-        cf__call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
+        cf__decision_call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
         bool has_old = false, has_new = false;
         cf_time old_due = 0, new_due = 0;
         cf__err olderr;
@@ -813,7 +813,7 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
             if (seen)
                 continue;
             const char *event = wf->events[tr->event];
-            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, x->now, row->serial};
+            cf__decision_call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, x->now, row->serial};
             char *before = verdict(e->policy, gr->name, &call);
             call.data = data_new;
             char *after = verdict(x->cand, gr->name, &call);
@@ -850,7 +850,7 @@ static int examine_event(examine *x, const cf__instance_row *row, const cf__work
     if (ev < 0)
         return CF_OK;
     const cf__transition *chosen = NULL;
-    cf__call call = {row->county, row->id, wf->name, row->state, data_new, POLICY_EVENT, x->empty, DIFF_ACTOR, x->now,
+    cf__decision_call call = {row->county, row->id, wf->name, row->state, data_new, POLICY_EVENT, x->empty, DIFF_ACTOR, x->now,
                      row->serial};
     for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
         const cf__transition *tr = &wf->trans[i];
@@ -1697,7 +1697,7 @@ static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s
     cf_engine *x = r->scratch;
     json_t *data = json_object_get(c, "data");
     json_t *empty = data ? NULL : json_object();
-    cf__call call = {str_field(c, "county"), "00000000-0000-4000-8000-000000000000", wf->name, st->name,
+    cf__decision_call call = {str_field(c, "county"), "00000000-0000-4000-8000-000000000000", wf->name, st->name,
                      data ? data : empty, NULL, NULL, NULL, r->now, 1};
     bool has = false;
     cf_time at = 0;
