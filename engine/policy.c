@@ -9,6 +9,7 @@
  * cap comes back as a status code and never longjmps through engine code.
  */
 #include "internal.h"
+#include "sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -28,16 +29,8 @@
 #define LOAD_CAP ((size_t)64 << 20)    /* the whole state while loading files */
 #define LOAD_BUDGET 50000000u          /* instructions to run one file's top level */
 #define MAX_DEPTH 64                   /* nesting of a returned patch */
-#define LIMIT_INSTR 1u
-#define LIMIT_MEM 2u
-#define LIMIT_TIME 4u
 #define DEFAULT_TIME_MS 1000u          /* wall-clock limit of one call */
 #define DEFAULT_LOAD_TIME_MS 5000u     /* wall-clock limit of one file's top level */
-#define HOOK_CHUNK 1000                /* the count hook fires at least this often */
-#define BIG_BLOCK ((size_t)64 << 10)   /* blocks this large may be one instruction's operand */
-#define SCAN_BYTES ((size_t)16 << 20)  /* bytes of big blocks VM instructions may scan between checks */
-#define CLOCK_BYTES ((size_t)1 << 20)  /* bytes allocated or touched between two looks at the clock */
-#define BYTES_PER_INSTR 64u            /* library calls: one instruction per 64 bytes touched */
 
 static const char *const ROLE_NAMES[3] = {"guard", "assign", "deadline"};
 static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
@@ -104,20 +97,8 @@ struct cf__policy {
     cf__tz tz;
     uint64_t budget;
     size_t cap;
-    /* allocator accounting */
-    size_t used, limit;
-    unsigned limit_hit;
-    /* instruction budget: the hook fires every hook_chunk instructions */
-    uint64_t instr_used, instr_budget;
-    int hook_chunk;
-    /* wall-clock limit: deadline_ns is 0 until the first look at the clock of
-     * the call (made within HOOK_CHUNK instructions or CLOCK_BYTES bytes of its start) */
-    bool armed;
-    unsigned limit_first;   /* the limit that stopped the call first */
-    uint32_t time_ms, load_time_ms, armed_ms;
-    uint64_t deadline_ns;
-    size_t tick_bytes;      /* bytes allocated or touched since the last look at the clock */
-    size_t big;             /* bytes held in blocks of BIG_BLOCK or more */
+    cf__sandbox sb;         /* the allocator and the limits of the state L */
+    uint32_t time_ms, load_time_ms;
     char **origins[3];      /* label of the file that defines each function, as names */
     /* views made in call number gen are valid only while gen is current */
     uint64_t gen;
@@ -144,183 +125,21 @@ struct cf__policy {
     long params_index; /* index into UV_PARAMS that `params` holds, 0 = unknown */
 };
 
-/* ---- allocator and limits ---- */
+/* ---- limits (sandbox.h) ---- */
 
-/* Three limits stop a policy call or a file's top level: the instruction budget
- * (deterministic: the same work is stopped on every machine), the memory cap, and
- * a wall-clock deadline (CLOCK_MONOTONIC) for the work the count cannot see: one VM
- * instruction on long strings (`..`, `==`, `<`) and C library functions. The clock
- * is read by the count hook (every HOOK_CHUNK instructions, more often while big
- * blocks exist), by the allocator (every CLOCK_BYTES bytes) and by charge() (library
- * functions, pattern matching). A stopped call raises from then on at every
- * instruction and is refused every allocation, so a policy's pcall cannot swallow it. */
-
-static uint64_t now_ns(void)
+/* A stopped policy call raises one of two messages; the caller reports from
+ * sb.limit_first, which the message cannot change. */
+static void policy_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-/* Look at the clock: true when the call's time is up. The first look starts the
- * clock, so a short call never reads it. */
-static bool time_up(cf__policy *p)
-{
-    p->tick_bytes = 0;
-    uint64_t now = now_ns();
-    if (!p->deadline_ns) {
-        p->deadline_ns = now + (uint64_t)p->armed_ms * 1000000u;
-        return false;
-    }
-    return now >= p->deadline_ns;
-}
-
-/* Instructions between two firings of the count hook: at most HOOK_CHUNK, the
- * budget left, and fewer while the state holds big blocks (long strings), so that
- * instructions scanning them reach the clock often enough. */
-static int hook_chunk_for(const cf__policy *p)
-{
-    uint64_t left = p->instr_used < p->instr_budget ? p->instr_budget - p->instr_used : 1;
-    uint64_t chunk = left < HOOK_CHUNK ? left : HOOK_CHUNK;
-    if (p->big > SCAN_BYTES / HOOK_CHUNK) {
-        uint64_t scan = SCAN_BYTES / p->big;
-        if (scan < chunk)
-            chunk = scan ? scan : 1;
-    }
-    return (int)chunk;
-}
-
-static void budget_hook(lua_State *L, lua_Debug *ar);
-
-static void limit_note(cf__policy *p, unsigned which)
-{
-    if (!p->limit_first)
-        p->limit_first = which;
-    p->limit_hit |= which;
-}
-
-/* Stop the call: from now on every instruction raises (the hook at count 1), so
- * that a policy's own pcall cannot swallow the error and carry on. */
-static void limit_stop(cf__policy *p, unsigned which)
-{
-    limit_note(p, which);
-    p->hook_chunk = 1;
-    lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, 1);
-}
-
-static int limit_raise(lua_State *L, cf__policy *p, unsigned which, const char *where)
-{
-    limit_stop(p, which);
-    return luaL_error(L, "%s%s", which == LIMIT_TIME ? "time limit exceeded" : "instruction budget exhausted", where);
-}
-
-static void *policy_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    cf__policy *p = ud;
-    size_t old = ptr ? osize : 0; /* with ptr NULL, osize is the kind of object */
-    if (nsize == 0) {
-        free(ptr);
-        p->used -= old;
-        if (old >= BIG_BLOCK)
-            p->big -= old;
-        return NULL;
-    }
-    if (nsize > old) {
-        if (p->used - old + nsize > p->limit) {
-            p->limit_hit |= LIMIT_MEM;
-            if (!p->limit_first)
-                p->limit_first = LIMIT_MEM;
-            return NULL;
-        }
-        if (p->armed) {
-            /* A stopped call gets no more memory; a growing one looks at the clock
-             * every CLOCK_BYTES bytes. Refusing makes Lua raise at once. */
-            if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
-                return NULL;
-            p->tick_bytes += nsize - old;
-            if (p->tick_bytes >= CLOCK_BYTES && time_up(p)) {
-                limit_stop(p, LIMIT_TIME);
-                return NULL;
-            }
-        }
-    }
-    void *q = realloc(ptr, nsize);
-    if (!q)
-        return nsize <= old ? ptr : NULL; /* Lua assumes shrinking never fails */
-    p->used = p->used - old + nsize;
-    if (old >= BIG_BLOCK)
-        p->big -= old;
-    if (nsize >= BIG_BLOCK) {
-        p->big += nsize;
-        /* A new long string: instructions may scan it from now on. Never raises. */
-        if (p->armed && !p->limit_hit && hook_chunk_for(p) < p->hook_chunk) {
-            p->hook_chunk = hook_chunk_for(p);
-            lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, p->hook_chunk);
-        }
-    }
-    return q;
-}
-
-static void budget_hook(lua_State *L, lua_Debug *ar)
-{
+    (void)sb;
     (void)ar;
-    void *ud;
-    lua_getallocf(L, &ud);
-    cf__policy *p = ud;
-    p->instr_used += (uint64_t)p->hook_chunk;
-    if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
-        limit_raise(L, p, p->limit_hit & LIMIT_TIME ? LIMIT_TIME : LIMIT_INSTR, "");
-    if (p->instr_used >= p->instr_budget)
-        limit_raise(L, p, LIMIT_INSTR, "");
-    if (time_up(p))
-        limit_raise(L, p, LIMIT_TIME, "");
-    int chunk = hook_chunk_for(p);
-    if (chunk != p->hook_chunk) {
-        p->hook_chunk = chunk;
-        lua_sethook(L, budget_hook, LUA_MASKCOUNT, chunk);
-    }
+    luaL_error(L, "%s%s", which == CF__LIMIT_TIME ? "time limit exceeded" : "instruction budget exhausted", where);
 }
 
-/* Charge work done in C: instr instructions and bytes touched (each BYTES_PER_INSTR
- * bytes one more instruction). Raises when a limit is reached. */
+/* Charge work done in C (library functions, pattern matching). Raises when a limit is reached. */
 static void charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t bytes, const char *where)
 {
-    if (!p->armed)
-        return;
-    uint64_t cost = instr + bytes / BYTES_PER_INSTR;
-    p->instr_used = cost > UINT64_MAX - p->instr_used ? UINT64_MAX : p->instr_used + cost;
-    if (p->limit_hit & (LIMIT_TIME | LIMIT_INSTR))
-        limit_raise(L, p, p->limit_hit & LIMIT_TIME ? LIMIT_TIME : LIMIT_INSTR, where);
-    if (p->instr_used >= p->instr_budget)
-        limit_raise(L, p, LIMIT_INSTR, where);
-    uint64_t touched = bytes + instr * BYTES_PER_INSTR;
-    p->tick_bytes = touched > SIZE_MAX - p->tick_bytes ? SIZE_MAX : p->tick_bytes + (size_t)touched;
-    if (p->tick_bytes >= CLOCK_BYTES && time_up(p))
-        limit_raise(L, p, LIMIT_TIME, where);
-}
-
-static void limits_arm(cf__policy *p, uint64_t budget, size_t cap, uint32_t ms, bool relative)
-{
-    p->limit_hit = 0;
-    p->limit_first = 0;
-    p->instr_used = 0;
-    p->instr_budget = budget;
-    p->armed_ms = ms;
-    p->deadline_ns = 0;
-    p->tick_bytes = 0;
-    p->armed = true;
-    p->hook_chunk = hook_chunk_for(p);
-    lua_sethook(p->L, budget_hook, LUA_MASKCOUNT, p->hook_chunk);
-    size_t base = relative ? p->used : 0;
-    p->limit = base > SIZE_MAX - cap ? SIZE_MAX : base + cap;
-}
-
-/* The hook stays installed: no Lua runs between calls (finalizers are refused),
- * and the next call re-arms the count. */
-static void limits_disarm(cf__policy *p)
-{
-    p->limit = SIZE_MAX;
-    p->armed = false;
+    cf__sandbox_charge(L, &p->sb, instr, bytes, where);
 }
 
 /* ---- read-only proxies ---- */
@@ -1212,30 +1031,30 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decisio
         if (role != CF__ROLE_DEADLINE)
             lua_pushvalue(L, HOT_EV_P);
         lua_pushvalue(L, HOT_CTX_P);
-        limits_arm(p, p->budget, p->cap, p->time_ms, true);
+        cf__sandbox_arm(&p->sb, p->budget, p->cap, p->time_ms, true);
         status = lua_pcall(L, role != CF__ROLE_DEADLINE ? 3 : 2, nres, 0);
     } else {
         lua_pushvalue(L, HOT_RUNNER);
-        limits_arm(p, p->budget, p->cap, p->time_ms, true);
+        cf__sandbox_arm(&p->sb, p->budget, p->cap, p->time_ms, true);
         status = lua_pcall(L, 0, nres, 0);
     }
-    limits_disarm(p);
-    int brc = bindings_check(p, status == LUA_OK && !p->limit_hit, *base, err);
-    if (status == LUA_OK && !p->limit_hit)
+    cf__sandbox_disarm(&p->sb);
+    int brc = bindings_check(p, status == LUA_OK && !p->sb.limit_hit, *base, err);
+    if (status == LUA_OK && !p->sb.limit_hit)
         return brc;
     int rc;
-    if (p->limit_first == LIMIT_INSTR) {
+    if (p->sb.limit_first == CF__LIMIT_INSTR) {
         rc = limit_fail(p, err,
                         "ran past its instruction budget of %llu (an endless loop? library calls count one "
                         "instruction per %u bytes they touch; raise lua_instruction_budget if the work is "
                         "legitimate)",
-                        (unsigned long long)p->budget, BYTES_PER_INSTR);
-    } else if (p->limit_first == LIMIT_TIME) {
+                        (unsigned long long)p->budget, CF__BYTES_PER_INSTR);
+    } else if (p->sb.limit_first == CF__LIMIT_TIME) {
         rc = limit_fail(p, err,
                         "ran past its time limit of %u ms (an endless loop, or work on very long strings? "
                         "raise lua_time_limit_ms / --lua-time-limit if the work is legitimate)",
                         p->time_ms);
-    } else if (p->limit_hit & LIMIT_MEM) {
+    } else if (p->sb.limit_hit & CF__LIMIT_MEM) {
         rc = limit_fail(p, err,
                         "exceeded its memory cap of %zu bytes (raise lua_memory_cap if the work is legitimate)",
                         p->cap);
@@ -1971,23 +1790,23 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
     }
     lua_pushvalue(L, env);
     lua_setupvalue(L, -2, 1); /* _ENV */
-    limits_arm(ld->p, LOAD_BUDGET, LOAD_CAP, ld->p->load_time_ms, false);
+    cf__sandbox_arm(&ld->p->sb, LOAD_BUDGET, LOAD_CAP, ld->p->load_time_ms, false);
     status = lua_pcall(L, 0, 1, 0);
-    unsigned hit = ld->p->limit_hit, first = ld->p->limit_first;
-    ld->p->armed = false; /* the load cap stays for the rest of the loading */
+    unsigned hit = ld->p->sb.limit_hit, first = ld->p->sb.limit_first;
+    ld->p->sb.armed = false; /* the load cap stays for the rest of the loading */
     lua_sethook(L, NULL, 0, 0);
     if (status != LUA_OK) {
         int rc;
-        if (first == LIMIT_INSTR)
+        if (first == CF__LIMIT_INSTR)
             rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop? "
                          "library calls count one instruction per %u bytes they touch)",
-                         src->label, LOAD_BUDGET, BYTES_PER_INSTR);
-        else if (first == LIMIT_TIME)
+                         src->label, LOAD_BUDGET, CF__BYTES_PER_INSTR);
+        else if (first == CF__LIMIT_TIME)
             rc = problem(ld, src, CF_ELIMIT,
                          "%s: ran past its load time limit of %u ms (an endless loop at the top level of the "
                          "file? raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
                          src->label, ld->p->load_time_ms);
-        else if (hit & LIMIT_MEM)
+        else if (hit & CF__LIMIT_MEM)
             rc = problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
         else
             rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s: error while loading: %s",
@@ -2714,7 +2533,7 @@ static void pattern_charge(lua_State *L, void *ud, size_t steps)
  * wrapped: the wrapper charges the work to the instruction budget (and the clock)
  * and calls the original function on the same stack, so that its results and its
  * error messages ("bad argument #1 to 'upper'") are the original's. A call costs
- * one instruction, plus one per value it returns, plus one per BYTES_PER_INSTR bytes
+ * one instruction, plus one per value it returns, plus one per CF__BYTES_PER_INSTR bytes
  * of the strings it makes (M_OUT), plus what its kind costs before it runs: */
 #define M_SCAN1 1u   /* the bytes of the string at argument 1 */
 #define M_OUT 2u     /* the bytes of the strings it returns */
@@ -2805,7 +2624,7 @@ static void cost_before(lua_State *L, const cf__policy *p, unsigned how, uint64_
         lua_Integer n = opt_integer(L, 2, 0, &ok);
         uint64_t unit = (uint64_t)arg_bytes(L, 1) + (uint64_t)arg_bytes(L, 3);
         if (ok && lua_type(L, 2) == LUA_TNUMBER && n > 0 && (unit == 0 || unit <= (uint64_t)INT_MAX / (uint64_t)n) &&
-            (uint64_t)n * unit <= (uint64_t)(p->limit > p->used ? p->limit - p->used : 0)) {
+            (uint64_t)n * unit <= (uint64_t)(p->sb.limit > p->sb.used ? p->sb.limit - p->sb.used : 0)) {
             /* each copy costs its bytes and one more: ("").rep("", 1e12) is not free */
             *bytes = sat_add(*bytes, sat_mul((uint64_t)n, unit + 1));
         }
@@ -3319,7 +3138,6 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
     p->cap = cfg->memory_cap ? cfg->memory_cap : DEFAULT_CAP;
     p->time_ms = cfg->time_limit_ms ? cfg->time_limit_ms : DEFAULT_TIME_MS;
     p->load_time_ms = cfg->load_time_limit_ms ? cfg->load_time_limit_ms : DEFAULT_LOAD_TIME_MS;
-    p->limit = LOAD_CAP;
     p->runner_ref = p->params_ref = p->view_mt_ref = LUA_NOREF;
     cf__sha256_hex("", 0, p->state_hash);
     if (cfg->dir) {
@@ -3327,7 +3145,7 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
         if (rc != CF_OK && !ld->diag)
             return rc;
     }
-    p->L = lua_newstate(policy_alloc, p);
+    p->L = cf__sandbox_open(&p->sb, LOAD_CAP, policy_raise, p, false);
     if (!p->L)
         return problem(ld, NULL, CF_ENOMEM, "out of memory starting the policy host");
     lua_setwarnf(p->L, NULL, NULL); /* `warn` is not offered; make sure nothing prints */
@@ -3335,7 +3153,7 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
     lua_pushlightuserdata(p->L, ld);
     int status = lua_pcall(p->L, 1, 0, 0);
     if (status != LUA_OK) {
-        if (p->limit_hit & LIMIT_MEM)
+        if (p->sb.limit_hit & CF__LIMIT_MEM)
             problem(ld, NULL, CF_ELIMIT, "the policy files need more than %zu bytes to load", LOAD_CAP);
         else
             problem(ld, NULL, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "loading policies failed: %s",
@@ -3347,7 +3165,7 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
         for (int i = 0; i < HOT_COUNT; i++)
             lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->hot_ref[i]);
     }
-    limits_disarm(p);
+    cf__sandbox_disarm(&p->sb);
     /* Files were read in name order; keep the counties sorted for lookups. */
     if (p->ncounties > 1)
         qsort(p->counties, p->ncounties, sizeof *p->counties, county_cmp);

@@ -6,6 +6,7 @@
  * (cf_policy_test).
  */
 #include "internal.h"
+#include "sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -33,45 +34,19 @@ typedef struct data_load {
     const char *label;
     const char *text;
     size_t len;
-    size_t used, limit;
-    bool mem_hit;
-    uint64_t steps;
     json_t *result;
     char path[256]; /* where in the value the converter is, for messages */
     char problem[512];
 } data_load;
 
-static void *data_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* A data file that computes raises once it passes DATA_BUDGET instructions. */
+static void data_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
 {
-    data_load *d = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        d->used -= old;
-        return NULL;
-    }
-    if (nsize > old && d->used - old + nsize > d->limit) {
-        d->mem_hit = true;
-        return NULL;
-    }
-    void *q = realloc(ptr, nsize);
-    if (!q)
-        return nsize <= old ? ptr : NULL;
-    d->used = d->used - old + nsize;
-    return q;
-}
-
-static void data_hook(lua_State *L, lua_Debug *ar)
-{
+    (void)sb;
+    (void)which; /* no clock: only the budget stops a data file */
+    (void)where;
     (void)ar;
-    void *ud;
-    lua_getallocf(L, &ud);
-    data_load *d = ud;
-    d->steps += 1000;
-    if (d->steps >= DATA_BUDGET) {
-        lua_sethook(L, data_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
-    }
+    luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
 }
 
 static int data_fail(lua_State *L, data_load *d, const char *what)
@@ -204,19 +179,19 @@ static int load_data(const char *label, const char *text, size_t len, json_t **o
     d.label = label;
     d.text = text;
     d.len = len;
-    d.limit = DATA_CAP;
-    lua_State *L = lua_newstate(data_alloc, &d);
+    cf__sandbox sb;
+    lua_State *L = cf__sandbox_open(&sb, DATA_CAP, data_raise, &d, true);
     if (!L)
         return cf__fail(err, CF_ENOMEM, "out of memory reading %s", label);
     lua_setwarnf(L, NULL, NULL);
-    lua_sethook(L, data_hook, LUA_MASKCOUNT, 1000);
+    cf__sandbox_arm(&sb, DATA_BUDGET, DATA_CAP, 0, false);
     lua_pushcfunction(L, data_main);
     lua_pushlightuserdata(L, &d);
     int st = lua_pcall(L, 1, 0, 0);
     int rc = CF_OK;
     if (st != LUA_OK) {
         const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
-        if (d.mem_hit)
+        if (sb.limit_hit & CF__LIMIT_MEM)
             rc = cf__fail(err, CF_ELIMIT, "%s: needs more than %zu bytes to load (a data file should be small)",
                           label, DATA_CAP);
         else if (d.problem[0])
