@@ -611,6 +611,8 @@ typedef struct cf__fire_in {
     bool from_caller;       /* cf_instance_fire: fields the workflow owns are refused */
     bool audited;           /* the caller already compared the instance with its newest history row
                              * (cf_policy_apply, before releasing pins in its data) */
+    cf__policy *policy;     /* decides, schedules and records the fire: NULL = the engine's
+                             * (cf_policy_apply passes the candidate policy it installs) */
 } cf__fire_in;
 
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the

@@ -1189,12 +1189,10 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     cf_time now = cf_engine_now(e);
     if (rc == CF_OK && first->fire) {
         json_t *evdata = json_loads(text, 0, NULL);
-        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true};
+        /* decided, scheduled and recorded under the new policy */
+        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, cand};
         cf_fire_result res = CF_FIRE_RESULT_INIT;
-        cf__policy *was = e->policy;
-        e->policy = cand; /* decided, scheduled and recorded under the new policy */
         rc = evdata ? cf__fire_locked(e, &in, &res) : cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        e->policy = was;
         json_decref(evdata);
         if (rc == CF_REJECTED)
             rc = cf__fail(&e->err, CF_ECONFLICT, "instance %s refused '%s' that the preview passed; nothing was "
