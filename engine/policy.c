@@ -56,75 +56,7 @@ enum {
     UV_COUNT = UV_PARAMS
 };
 
-/* What sits permanently at the bottom of the main thread's stack once the
- * policies are loaded, so that a call pushes it without a table look-up. */
-enum {
-    HOT_RUNNER = 1, HOT_GUARDS, HOT_ASSIGNS, HOT_DEADLINES, HOT_INST_P, HOT_EV_P, HOT_CTX_P,
-    HOT_INST, HOT_EV,   /* the backing tables, whose `data` field each call sets */
-    HOT_KEY_DATA,       /* the string "data" */
-    HOT_COUNT = HOT_KEY_DATA
-};
-
-/* A string field of a per-call table and what it holds now, so that an
- * unchanged value costs a strcmp instead of interning a string. */
-typedef struct slot {
-    bool known;
-    bool is_nil;
-    char text[56];
-} slot;
-
-typedef struct county_entry {
-    char *name;
-    char hash[CF__HASH_HEX];
-} county_entry;
-
-/* What state.lua declares a county may set a parameter to (P.overridable). */
-enum { K_INTEGER, K_NUMBER, K_BOOLEAN, K_STRING, K_DATE, K_FUNCTION };
 static const char *const KIND_NAMES[] = {"integer", "number", "boolean", "string", "date", "function"};
-
-typedef struct param_decl {
-    char *name;
-    int kind;
-    bool has_min, has_max;
-    double min, max;         /* integer, number */
-    char min_date[11], max_date[11]; /* date: "" = no bound */
-    size_t max_length;       /* string: 0 = no bound */
-    char **one_of;           /* string: NULL = any */
-    size_t none_of;
-} param_decl;
-
-struct cf__policy {
-    lua_State *L;
-    cf__tz tz;
-    uint64_t budget;
-    size_t cap;
-    cf__sandbox sb;         /* the allocator and the limits of the state L */
-    uint32_t time_ms, load_time_ms;
-    char **origins[3];      /* label of the file that defines each function, as names */
-    /* views made in call number gen are valid only while gen is current */
-    uint64_t gen;
-    int runner_ref, params_ref, view_mt_ref;
-    int hot_ref[HOT_COUNT];  /* registry refs of what stays on the main stack */
-    bool data_set[2];        /* inst / ev backing table's `data` holds a root view (else nil) */
-    char **names[3];
-    size_t nnames[3];
-    char **overridable; /* sorted; the names are owned by decls */
-    size_t noverridable;
-    param_decl *decls;  /* in the order of overridable */
-    /* upvalue bindings checked after a call (see bindings_check): per role, per
-     * function, the registry ref of its list, 0 = it reaches none */
-    int *uv_list[3];
-    county_entry *counties; /* sorted by name */
-    size_t ncounties;
-    char state_hash[CF__HASH_HEX];
-    /* the call in progress */
-    const cf__decision_call *call;
-    int role, fn, nres;
-    slot s_workflow, s_county, s_state, s_event, s_actor;
-    bool now_known;
-    cf_time now;
-    long params_index; /* index into UV_PARAMS that `params` holds, 0 = unknown */
-};
 
 /* ---- limits (sandbox.h) ---- */
 
@@ -141,366 +73,6 @@ static void policy_raise(lua_State *L, cf__sandbox *sb, unsigned which, const ch
 static void charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t bytes, const char *where)
 {
     cf__sandbox_charge(L, &p->sb, instr, bytes, where);
-}
-
-/* ---- read-only proxies ---- */
-
-static int ro_newindex(lua_State *L)
-{
-    return luaL_error(L, "%s", lua_tostring(L, lua_upvalueindex(1)));
-}
-
-static int ro_next(lua_State *L)
-{
-    lua_settop(L, 2);
-    if (!lua_getmetatable(L, 1) || lua_getfield(L, -1, "__index") != LUA_TTABLE)
-        return 0;
-    lua_pushvalue(L, 2);
-    if (!lua_next(L, -2))
-        return 0;
-    return 2;
-}
-
-static int ro_pairs(lua_State *L)
-{
-    lua_pushcfunction(L, ro_next);
-    lua_pushvalue(L, 1);
-    lua_pushnil(L);
-    return 3;
-}
-
-static int ro_len(lua_State *L)
-{
-    if (!lua_getmetatable(L, 1) || lua_getfield(L, -1, "__index") != LUA_TTABLE)
-        return 0;
-    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, -1));
-    return 1;
-}
-
-/* Push an empty table whose reads go to the table at real and whose writes
- * raise `refusal`. The metatable is locked against getmetatable/setmetatable. */
-static void push_ro_proxy(lua_State *L, int real, const char *refusal)
-{
-    real = lua_absindex(L, real);
-    lua_newtable(L);
-    lua_createtable(L, 0, 6);
-    lua_pushvalue(L, real);
-    lua_setfield(L, -2, "__index");
-    lua_pushstring(L, refusal);
-    lua_pushcclosure(L, ro_newindex, 1);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushcfunction(L, ro_pairs);
-    lua_setfield(L, -2, "__pairs");
-    lua_pushcfunction(L, ro_len);
-    lua_setfield(L, -2, "__len");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
-}
-
-/* setmetatable without __gc: a finalizer would run outside any call's limits
- * (at the latest when the host closes). */
-static int safe_setmetatable(lua_State *L)
-{
-    if (lua_type(L, 2) == LUA_TTABLE) {
-        lua_pushliteral(L, "__gc");
-        if (lua_rawget(L, 2) != LUA_TNIL)
-            return luaL_error(L, "policies cannot set __gc finalizers");
-        lua_pop(L, 1);
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    lua_call(L, lua_gettop(L) - 1, 1);
-    return 1;
-}
-
-static int global_write(lua_State *L)
-{
-    return luaL_error(L, "policies cannot write global '%s'", lua_tostring(L, 2) ? lua_tostring(L, 2) : "?");
-}
-
-/* True for a table whose writes the host refuses (a read-only proxy, a frozen
- * table, the globals): its metatable's __newindex is one of the host's. */
-static bool is_read_only(lua_State *L, int t)
-{
-    if (lua_type(L, t) != LUA_TTABLE || !lua_getmetatable(L, t))
-        return false;
-    lua_pushliteral(L, "__newindex");
-    lua_rawget(L, -2);
-    lua_CFunction f = lua_tocfunction(L, -1);
-    lua_pop(L, 2);
-    return f == ro_newindex || f == global_write;
-}
-
-/* For a read-only table, push the table its reads go to and return true. */
-static bool push_backing(lua_State *L, int t)
-{
-    if (!is_read_only(L, t))
-        return false;
-    lua_getmetatable(L, t);
-    lua_pushliteral(L, "__index");
-    if (lua_rawget(L, -2) != LUA_TTABLE) {
-        lua_pop(L, 2);
-        return false;
-    }
-    lua_remove(L, -2);
-    return true;
-}
-
-/* next, rawget and rawlen of the sandbox see through read-only tables to what
- * they hold, so that freezing a table changes nothing a policy can read. */
-static int sandbox_next(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    lua_settop(L, 2);
-    if (push_backing(L, 1))
-        lua_replace(L, 1);
-    return lua_next(L, 1) ? 2 : (lua_pushnil(L), 1);
-}
-
-static int sandbox_rawget(lua_State *L)
-{
-    luaL_checktype(L, 1, LUA_TTABLE);
-    luaL_checkany(L, 2);
-    lua_settop(L, 2);
-    if (push_backing(L, 1))
-        lua_replace(L, 1);
-    lua_rawget(L, 1);
-    return 1;
-}
-
-static int sandbox_rawlen(lua_State *L)
-{
-    int t = lua_type(L, 1);
-    luaL_argexpected(L, t == LUA_TTABLE || t == LUA_TSTRING, 1, "table or string");
-    lua_settop(L, 1);
-    if (push_backing(L, 1))
-        lua_replace(L, 1);
-    lua_pushinteger(L, (lua_Integer)lua_rawlen(L, 1));
-    return 1;
-}
-
-/* ---- JSON views ---- */
-
-/* Nested objects and arrays of the data are views: a small userdata made on
- * access, carrying the call it belongs to. The roots, inst.data and ev.data,
- * are light userdata instead, so that a call allocates nothing for them: the
- * value is a tag, (gen << 2) | (which << 1) | 1, odd so that it never equals
- * `null` (the light userdata p, an aligned address). A tag names its call and
- * its table; the JSON comes from the call in progress. Both kinds share the view
- * functions; light userdata (roots and `null`) have Lua's one metatable for the
- * type, the functions below tell them apart. The tag holds the generation's
- * low 62 bits (30 on a 32-bit build): a root view used exactly 2^62 (2^30)
- * calls after its own would pass for current and read that call's data, never
- * freed memory. */
-typedef struct view {
-    json_t *j;    /* borrowed from the call */
-    uint64_t gen; /* the call it belongs to */
-} view;
-
-#define ROOT_TAG(gen, which) ((void *)(uintptr_t)((((uintptr_t)(gen) << 1 | (uintptr_t)(which)) << 1) | 1u))
-
-static const char *const STALE_VIEW = "instance data was kept past the policy call it was given to; copy the values "
-                                      "you need during the call";
-
-/* The JSON a root tag stands for in the call in progress; NULL when the tag is
- * from an earlier call (or names data this call does not have). */
-static json_t *root_json(const cf__policy *p, const void *tag)
-{
-    uintptr_t t = (uintptr_t)tag;
-    if (!p->call || t >> 2 != (((uintptr_t)p->gen << 2) >> 2))
-        return NULL;
-    json_t *j = (t & 2) ? p->call->event_data : p->call->data;
-    return j && (json_is_object(j) || json_is_array(j)) ? j : NULL;
-}
-
-/* The JSON of the view at idx, or an error: a stale view, or not a view at all
- * (`null`, or anything else a policy passes to a view function it got from pairs). */
-static json_t *check_view(lua_State *L, int idx)
-{
-    cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    switch (lua_type(L, idx)) {
-    case LUA_TLIGHTUSERDATA: {
-        const void *tag = lua_touserdata(L, idx);
-        if (tag == p)
-            luaL_error(L, "attempt to use null as a table");
-        json_t *j = (uintptr_t)tag & 1 ? root_json(p, tag) : NULL;
-        if (!j)
-            luaL_error(L, "%s", STALE_VIEW);
-        return j;
-    }
-    case LUA_TUSERDATA: {
-        lua_getmetatable(L, idx);
-        bool is_view = lua_rawequal(L, -1, lua_upvalueindex(2));
-        lua_pop(L, 1);
-        view *v = lua_touserdata(L, idx);
-        if (!is_view)
-            break;
-        if (v->gen != p->gen)
-            luaL_error(L, "%s", STALE_VIEW);
-        return v->j;
-    }
-    default:
-        break;
-    }
-    luaL_error(L, "instance data expected, got %s", luaL_typename(L, idx));
-    return NULL;
-}
-
-/* Push j as a Lua value; objects and arrays become views with the view
- * metatable (upvalue 2 of the calling view function). */
-static void push_json(lua_State *L, const cf__policy *p, json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_STRING:
-        lua_pushlstring(L, json_string_value(j), json_string_length(j));
-        break;
-    case JSON_INTEGER:
-        lua_pushinteger(L, (lua_Integer)json_integer_value(j));
-        break;
-    case JSON_REAL:
-        lua_pushnumber(L, json_real_value(j));
-        break;
-    case JSON_TRUE:
-        lua_pushboolean(L, 1);
-        break;
-    case JSON_FALSE:
-        lua_pushboolean(L, 0);
-        break;
-    case JSON_OBJECT:
-    case JSON_ARRAY: {
-        view *v = lua_newuserdatauv(L, sizeof *v, 0);
-        v->j = j;
-        v->gen = p->gen;
-        lua_pushvalue(L, lua_upvalueindex(2));
-        lua_setmetatable(L, -2);
-        break;
-    }
-    default:
-        lua_pushnil(L);
-    }
-}
-
-/* An array index from a Lua key: 1-based integer, or -1. */
-static lua_Integer array_index(lua_State *L, int idx)
-{
-    int isnum = 0;
-    lua_Integer k = lua_tointegerx(L, idx, &isnum);
-    return isnum && k >= 1 ? k - 1 : -1;
-}
-
-static int view_index(lua_State *L)
-{
-    json_t *j = check_view(L, 1);
-    json_t *child = NULL;
-    if (json_is_object(j) && lua_type(L, 2) == LUA_TSTRING) {
-        size_t len;
-        const char *key = lua_tolstring(L, 2, &len);
-        child = json_object_getn(j, key, len);
-    } else if (json_is_array(j)) {
-        lua_Integer i = array_index(L, 2);
-        if (i >= 0)
-            child = json_array_get(j, (size_t)i);
-    }
-    if (!child)
-        return lua_pushnil(L), 1;
-    push_json(L, lua_touserdata(L, lua_upvalueindex(1)), child);
-    return 1;
-}
-
-static int view_newindex(lua_State *L)
-{
-    check_view(L, 1); /* `null` says so */
-    return luaL_error(L, "instance data is read-only; return a patch from an assign");
-}
-
-static int view_len(lua_State *L)
-{
-    json_t *j = check_view(L, 1);
-    lua_pushinteger(L, json_is_array(j) ? (lua_Integer)json_array_size(j) : 0);
-    return 1;
-}
-
-/* Iteration over a view; JSON nulls are skipped, as absent keys are nil. */
-static int view_next(lua_State *L)
-{
-    json_t *j = check_view(L, 1);
-    const cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    lua_settop(L, 2);
-    if (json_is_object(j)) {
-        void *it;
-        if (lua_isnil(L, 2))
-            it = json_object_iter(j);
-        else if (lua_type(L, 2) == LUA_TSTRING && (it = json_object_iter_at(j, lua_tostring(L, 2))) != NULL)
-            it = json_object_iter_next(j, it);
-        else
-            return luaL_error(L, "invalid key to 'next' over instance data");
-        for (; it; it = json_object_iter_next(j, it)) {
-            json_t *val = json_object_iter_value(it);
-            if (json_is_null(val))
-                continue;
-            lua_pushstring(L, json_object_iter_key(it));
-            push_json(L, p, val);
-            return 2;
-        }
-        return 0;
-    }
-    if (json_is_array(j)) {
-        lua_Integer prev = lua_isnil(L, 2) ? -1 : array_index(L, 2);
-        if (!lua_isnil(L, 2) && prev < 0)
-            return luaL_error(L, "invalid key to 'next' over instance data");
-        for (size_t i = (size_t)(prev + 1); i < json_array_size(j); i++) {
-            json_t *val = json_array_get(j, i);
-            if (json_is_null(val))
-                continue;
-            lua_pushinteger(L, (lua_Integer)i + 1);
-            push_json(L, p, val);
-            return 2;
-        }
-    }
-    return 0;
-}
-
-static int view_pairs(lua_State *L)
-{
-    check_view(L, 1);
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_pushvalue(L, lua_upvalueindex(2));
-    lua_pushcclosure(L, view_next, 2);
-    lua_pushvalue(L, 1);
-    lua_pushnil(L);
-    return 3;
-}
-
-static int view_tostring(lua_State *L)
-{
-    if (lua_type(L, 1) == LUA_TLIGHTUSERDATA && lua_touserdata(L, 1) == lua_touserdata(L, lua_upvalueindex(1))) {
-        lua_pushliteral(L, "null");
-        return 1;
-    }
-    json_t *j = check_view(L, 1);
-    lua_pushstring(L, json_is_array(j) ? "instance data (array)" : "instance data (object)");
-    return 1;
-}
-
-/* inst.id and inst.serial are pushed on use: they differ on nearly every call, and
- * interning them up front cost a guard that never reads them more than the guard itself.
- * Upvalue: p. */
-static int lazy_id(lua_State *L)
-{
-    cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
-    if (!p->call || lua_type(L, 2) != LUA_TSTRING)
-        return 0;
-    const char *key = lua_tostring(L, 2);
-    if (strcmp(key, "id") == 0 && p->call->instance_id) {
-        lua_pushstring(L, p->call->instance_id);
-        return 1;
-    }
-    if (strcmp(key, "serial") == 0 && p->call->serial > 0) {
-        lua_pushinteger(L, (lua_Integer)p->call->serial);
-        return 1;
-    }
-    return 0;
 }
 
 /* ---- messages ---- */
@@ -942,7 +514,7 @@ static int table_to_json(conv *cv, lua_State *L, int idx, int depth, bool top, j
         return conv_fail(cv, "tables nested too deeply (a table that contains itself?)");
     if (!lua_checkstack(L, 4))
         return call_fail(cv->p, cv->err, CF_ENOMEM, "failed: out of memory converting its result");
-    if (push_backing(L, idx)) { /* a frozen table kept between calls: what it holds */
+    if (cf__push_backing(L, idx)) { /* a frozen table kept between calls: what it holds */
         int rc = table_to_json(cv, L, lua_gettop(L), depth + 1, top, out);
         lua_pop(L, 1);
         return rc;
@@ -1053,7 +625,7 @@ static int to_json(conv *cv, lua_State *L, int idx, int depth, bool top, json_t 
             j = json_null();
             break;
         } else if (is_root_view(cv->p, L, idx)) {
-            src = root_json(cv->p, lua_touserdata(L, idx));
+            src = cf__view_root_json(cv->p, lua_touserdata(L, idx));
         } else if (is_view(cv->p, L, idx)) {
             view *v = lua_touserdata(L, idx);
             src = v->gen == cv->p->gen ? v->j : NULL;
@@ -1339,7 +911,7 @@ static void freeze_table(lua_State *L, walker *w, int t, const char *name, const
     if (m) {
         if (lua_rawequal(L, m, t))
             lua_pushvalue(L, b); /* its own metatable: its fields just moved */
-        else if (!push_backing(L, m)) /* already frozen: its fields are in its backing */
+        else if (!cf__push_backing(L, m)) /* already frozen: its fields are in its backing */
             lua_pushvalue(L, m);
         int src = lua_gettop(L);
         lua_pushnil(L);
@@ -1349,7 +921,7 @@ static void freeze_table(lua_State *L, walker *w, int t, const char *name, const
             lua_rawset(L, n);
         }
         lua_pushnil(L);
-        lua_setfield(L, n, "__gc"); /* never a finalizer (see safe_setmetatable) */
+        lua_setfield(L, n, "__gc"); /* never a finalizer (see cf__safe_setmetatable) */
         lua_pushnil(L);
         lua_setfield(L, n, "__mode");
         lua_pushliteral(L, "__index");
@@ -1370,14 +942,14 @@ static void freeze_table(lua_State *L, walker *w, int t, const char *name, const
     lua_setfield(L, n, "__index");
     lua_pushfstring(L, "policies cannot change '%s' (a table of %s kept between calls; a policy keeps nothing "
                        "between calls: build a new table inside the function)", *name ? name : "?", owner);
-    lua_pushcclosure(L, ro_newindex, 1);
+    lua_pushcclosure(L, cf__ro_newindex, 1);
     lua_setfield(L, n, "__newindex");
     if (lua_getfield(L, n, "__pairs") == LUA_TNIL) {
-        lua_pushcfunction(L, ro_pairs);
+        lua_pushcfunction(L, cf__ro_pairs);
         lua_setfield(L, n, "__pairs");
     }
     if (lua_getfield(L, n, "__len") == LUA_TNIL) {
-        lua_pushcfunction(L, ro_len);
+        lua_pushcfunction(L, cf__ro_len);
         lua_setfield(L, n, "__len");
     }
     if (lua_getfield(L, n, "__metatable") == LUA_TNIL) {
@@ -1439,7 +1011,7 @@ static void walk_run(lua_State *L, walker *w)
             walk_contents(L, w, v, "", "");
             if (lua_getmetatable(L, v))
                 walk_add(L, w, -1, "", "");
-        } else if (!is_read_only(L, v)) {
+        } else if (!cf__is_read_only(L, v)) {
             freeze_table(L, w, v, name, owner);
         }
         lua_settop(L, v - 1);
@@ -2285,7 +1857,7 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
         rc = bindings_restore(ld, L, src);
     }
     if (rc == CF_OK) {
-        push_ro_proxy(L, merged, "params are read-only; a county changes them in its counties/<county>.lua file");
+        cf__push_ro_proxy(L, merged, "params are read-only; a county changes them in its counties/<county>.lua file");
         lua_rawseti(L, S_PARAMS, (lua_Integer)i + 1);
     }
     lua_settop(L, t - 1);
@@ -2494,13 +2066,13 @@ static void build_sandbox(cf__policy *p, lua_State *L)
         lua_setfield(L, S_ENV, BASE[i]);
     }
     lua_getfield(L, -1, "setmetatable");
-    lua_pushcclosure(L, safe_setmetatable, 1);
+    lua_pushcclosure(L, cf__safe_setmetatable, 1);
     lua_setfield(L, S_ENV, "setmetatable");
-    lua_pushcfunction(L, sandbox_next);
+    lua_pushcfunction(L, cf__safe_next);
     lua_setfield(L, S_ENV, "next");
-    lua_pushcfunction(L, sandbox_rawget);
+    lua_pushcfunction(L, cf__safe_rawget);
     lua_setfield(L, S_ENV, "rawget");
-    lua_pushcfunction(L, sandbox_rawlen);
+    lua_pushcfunction(L, cf__safe_rawlen);
     lua_setfield(L, S_ENV, "rawlen");
     lua_pop(L, 1);
     for (size_t i = 0; i < sizeof LIBS / sizeof *LIBS; i++) {
@@ -2518,7 +2090,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
         meter_library(L, p, -1, LIBS[i].name);
         char refusal[96];
         snprintf(refusal, sizeof refusal, "the '%s' library is read-only for policies", LIBS[i].name);
-        push_ro_proxy(L, -1, refusal);
+        cf__push_ro_proxy(L, -1, refusal);
         if (LIBS[i].open == luaopen_string) {
             /* ("x"):upper() must go through the proxy, and getmetatable("") must not reveal it. */
             lua_pushliteral(L, "");
@@ -2533,7 +2105,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
         lua_pop(L, 1);
     }
     cf__policy_push_date_library(L, &p->tz);
-    push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
+    cf__push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
     lua_setfield(L, S_ENV, "date");
     lua_pop(L, 1);
     /* null: a light userdata (policies cannot make one) that prints as null;
@@ -2557,7 +2129,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     lua_createtable(L, 0, 3);
     lua_pushvalue(L, S_ENV);
     lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, global_write);
+    lua_pushcfunction(L, cf__global_write);
     lua_setfield(L, -2, "__newindex");
     lua_pushboolean(L, 0);
     lua_setfield(L, -2, "__metatable");
@@ -2569,14 +2141,14 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     lua_newtable(L); /* S_INST */
     lua_newtable(L); /* S_EV */
     lua_newtable(L); /* S_CTX */
-    push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
-    push_ro_proxy(L, S_EV, "'ev' is read-only");
-    push_ro_proxy(L, S_CTX, "'ctx' is read-only");
+    cf__push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
+    cf__push_ro_proxy(L, S_EV, "'ev' is read-only");
+    cf__push_ro_proxy(L, S_CTX, "'ctx' is read-only");
     /* S_VIEW_MT, the metatable of nested views; light userdata (root views and
      * null) get one with the same functions. */
-    static const luaL_Reg VIEW_MT[] = {{"__index", view_index},   {"__newindex", view_newindex},
-                                       {"__len", view_len},       {"__pairs", view_pairs},
-                                       {"__tostring", view_tostring}, {NULL, NULL}};
+    static const luaL_Reg VIEW_MT[] = {{"__index", cf__view_index},   {"__newindex", cf__view_newindex},
+                                       {"__len", cf__view_len},       {"__pairs", cf__view_pairs},
+                                       {"__tostring", cf__view_tostring}, {NULL, NULL}};
     lua_createtable(L, 0, 8);
     lua_pushlightuserdata(L, p);
     lua_pushvalue(L, -2);
@@ -2597,7 +2169,7 @@ static void build_sandbox(cf__policy *p, lua_State *L)
     /* inst.data and ev.data are set by each call; inst.id appears on first use. */
     lua_createtable(L, 0, 1);
     lua_pushlightuserdata(L, p);
-    lua_pushcclosure(L, lazy_id, 1);
+    lua_pushcclosure(L, cf__view_lazy_id, 1);
     lua_setfield(L, -2, "__index");
     lua_setmetatable(L, S_INST);
     lua_newtable(L); /* S_DEFAULTS */
@@ -2620,7 +2192,7 @@ static int load_all(lua_State *L)
         if (finish_functions(ld, L, role, S_GUARDS + role) != CF_OK)
             ld->state_ok = false;
     /* From now on no policy writes a global. */
-    lua_pushcfunction(L, global_write);
+    lua_pushcfunction(L, cf__global_write);
     lua_setfield(L, S_ENV_MT, "__newindex");
     /* ... nor changes anything kept between calls: before any overlay runs. */
     lua_pushvalue(L, S_ENV);
@@ -2634,7 +2206,7 @@ static int load_all(lua_State *L)
         load_overlay(ld, L, i);
     if (ld->rc != CF_OK)
         return 0;
-    push_ro_proxy(L, S_DEFAULTS, "params are read-only; a county changes them in its counties/<county>.lua file");
+    cf__push_ro_proxy(L, S_DEFAULTS, "params are read-only; a county changes them in its counties/<county>.lua file");
     lua_rawseti(L, S_PARAMS, (lua_Integer)p->ncounties + 1);
     gather_bindings(L, p);
     static const int slot_of[UV_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST, S_EV, S_CTX,
