@@ -1,6 +1,6 @@
 /*
  * policy_private.h — what the files of the policy host share (policy.c the call
- * runner and loading, views.c the read-only views of data, policy_date.c the date
+ * runner, policy_load.c loading and layering, views.c the read-only views of data, policy_date.c the date
  * library). Not part of the engine's interface:
  * the rest of the engine uses the cf__policy_* functions of internal.h.
  */
@@ -92,6 +92,37 @@ typedef struct view {
 } view;
 
 #define ROOT_TAG(gen, which) ((void *)(uintptr_t)((((uintptr_t)(gen) << 1 | (uintptr_t)(which)) << 1) | 1u))
+
+/* ---- policy.c: the call runner, for loading ---- */
+
+/* Upvalues of the per-call runner closure (hot values, no registry look-ups). */
+enum {
+    UV_P = 1,
+    UV_GUARDS,   /* UV_GUARDS + role: array of functions in name order */
+    UV_ASSIGNS,
+    UV_DEADLINES,
+    UV_INST,     /* backing tables the host writes; policies see read-only proxies */
+    UV_EV,
+    UV_CTX,
+    UV_INST_P,
+    UV_EV_P,
+    UV_CTX_P,
+    UV_ENV,      /* backing table of the globals: the host sets `params` in it */
+    UV_PARAMS,   /* [i + 1] = params proxy of county i, [ncounties + 1] = defaults */
+    UV_COUNT = UV_PARAMS
+};
+
+/* Compare the bindings in the list at l with what the upvalues hold now and
+ * restore those that changed: the number of the first changed, 0 if none. */
+lua_Integer cf__policy_bindings_verify(lua_State *L, int l);
+/* "'count' (a local of policy/state.lua kept between calls)" for binding k of the list at l. */
+const char *cf__policy_binding_name(lua_State *L, int l, lua_Integer k, char *buf, size_t size);
+/* Charge work done in C during a call (sandbox.h). Raises when a limit is reached. */
+void cf__policy_charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t bytes, const char *where);
+/* The per-call runner closure (upvalues: the UV_* above). */
+int cf__policy_run_call(lua_State *L);
+/* The sandbox's raise function for policy calls and files. */
+void cf__policy_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar);
 
 /* ---- views.c: read-only proxies and JSON views ---- */
 
