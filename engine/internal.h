@@ -136,7 +136,7 @@ cf_time cf__tz_midnight(const cf__tz *tz, cf__date d);
  * exact; a date-time without one is local time in tz. */
 int cf__tz_parse_instant(const cf__tz *tz, const char *iso, cf_time *out);
 
-/* ===== policy.c: the Lua host for policies ===== */
+/* ===== policy.c, policy_load.c: the Lua host for policies ===== */
 
 /* What a policy function is for. Names live in separate tables of the policy:
  * guards, assigns (return a data patch), deadlines (compute a timer's due time). */

@@ -1,7 +1,9 @@
 /*
- * policy.c — the Lua host for policies: a sandbox with read-only libraries, a
- * per-call instruction budget and memory cap, county overlays of parameters, and
- * calls that hand policies lazy read-only views of JSON instead of copies.
+ * policy.c — the call runner of the Lua host for policies: it fills the per-call
+ * tables, runs one guard, assign or deadline under the per-call limits
+ * (sandbox.c), turns what it returns into C values, and answers queries (function
+ * indexes, policy hashes, parameters). Loading and county layering are
+ * policy_load.c, the views of data views.c, the date library policy_date.c.
  *
  * The host enters Lua only through lua_pcall: everything that may allocate in
  * the Lua state (building the sandbox, loading files, filling the per-call
