@@ -4,6 +4,7 @@
  * refuses growth. realloc is wrapped (see tests/CMakeLists.txt) so that a test
  * can make it fail.
  */
+#include "internal.h"
 #include "sandbox.h"
 
 #include <lauxlib.h>
@@ -20,14 +21,70 @@
 
 void *__real_realloc(void *ptr, size_t size);
 void *__wrap_realloc(void *ptr, size_t size);
+void __real_free(void *ptr);
+void __wrap_free(void *ptr);
 
-static bool g_fail_realloc;
+static bool g_fail_realloc; /* every realloc fails */
+static bool g_fail_shrink;  /* a realloc to fewer bytes than the block was given fails */
+
+/* The size each live block got from realloc, so that a shrink can be told from
+ * a growth (open addressing; blocks from malloc are not in it). */
+#define SIZES 65536u
+static struct {
+    void *p;
+    size_t n;
+} g_sizes[SIZES];
+
+static size_t slot_of(const void *p)
+{
+    size_t i = ((uintptr_t)p >> 4) % SIZES;
+    while (g_sizes[i].p && g_sizes[i].p != p)
+        i = (i + 1) % SIZES;
+    return i;
+}
+
+static void forget(void *p)
+{
+    size_t i = slot_of(p);
+    if (!g_sizes[i].p)
+        return;
+    g_sizes[i].p = NULL;
+    /* re-place the entries after it that probing may have pushed past the hole */
+    for (size_t j = (i + 1) % SIZES; g_sizes[j].p; j = (j + 1) % SIZES) {
+        void *q = g_sizes[j].p;
+        size_t n = g_sizes[j].n;
+        g_sizes[j].p = NULL;
+        size_t k = slot_of(q);
+        g_sizes[k].p = q;
+        g_sizes[k].n = n;
+    }
+}
+
+void __wrap_free(void *ptr)
+{
+    if (ptr)
+        forget(ptr);
+    __real_free(ptr);
+}
 
 void *__wrap_realloc(void *ptr, size_t size)
 {
     if (g_fail_realloc)
         return NULL;
-    return __real_realloc(ptr, size);
+    if (g_fail_shrink && ptr && size) {
+        size_t i = slot_of(ptr);
+        if (g_sizes[i].p == ptr && size < g_sizes[i].n)
+            return NULL;
+    }
+    void *q = __real_realloc(ptr, size);
+    if (q && size) {
+        if (ptr)
+            forget(ptr);
+        size_t i = slot_of(q);
+        g_sizes[i].p = q;
+        g_sizes[i].n = size;
+    }
+    return q;
 }
 
 static void raise_plain(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
@@ -64,6 +121,31 @@ static void test_failed_shrink_keeps_the_block(void **state)
     f(ud, p, 1000, 0);
     assert_int_equal(sb.used, before);
     lua_close(L);
+}
+
+/* Lua's parser shrinks each function's arrays when it closes it: a workflow file
+ * still loads when every shrink fails. Before the loader shared the sandbox, its
+ * allocator returned NULL there and loading failed with "ran out of memory". */
+static void test_workflow_loads_when_shrinks_fail(void **state)
+{
+    (void)state;
+    static const char src[] = "local function pick(a, b) if a then return a end return b end\n"
+                              "return {\n"
+                              "  name = pick(nil, \"doc\"),\n"
+                              "  initial = \"draft\",\n"
+                              "  events = { \"publish\" },\n"
+                              "  states = { draft = {}, published = { terminal = true } },\n"
+                              "  transitions = { { from = \"draft\", event = \"publish\", to = \"published\" } },\n"
+                              "}\n";
+    cf__workflow *wf = NULL;
+    cf__err err = {""};
+    g_fail_shrink = true;
+    int rc = cf__workflow_compile("doc.lua", src, sizeof src - 1, NULL, NULL, &wf, &err);
+    g_fail_shrink = false;
+    if (rc != CF_OK)
+        fail_msg("rc %d: %s", rc, err.msg);
+    assert_non_null(wf);
+    cf__workflow_free(wf);
 }
 
 static int run(lua_State *L, const char *code)
@@ -125,6 +207,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_shrink_keeps_the_block),
+        cmocka_unit_test(test_workflow_loads_when_shrinks_fail),
         cmocka_unit_test(test_budget_stops_and_keeps_stopping),
         cmocka_unit_test(test_cap_and_charge),
     };
