@@ -322,7 +322,7 @@ static void bench_guard(long calls)
         data[i] = json_loads(INSTANCE_DATA, 0, NULL);
     }
     json_t *evdata = json_object();
-    cf__call call = {COUNTY, ids[0], "benchcert", "eligible", data[0], "schedule", evdata, "bench", T0, 1};
+    cf__decision_call call = {COUNTY, ids[0], "benchcert", "eligible", data[0], "schedule", evdata, "bench", T0, 1};
 
     /* certflow, a different instance each call (as in the workload) */
     double best_cf = 1e9, best_same = 1e9, best_bare = 1e9;

@@ -139,7 +139,14 @@ typedef struct transit {
     bool acted;        /* an action ran: data may differ from the stored text */
 } transit;
 
-static void fill_call(const transit *t, cf__call *call)
+/* The policy that decides, schedules and records: the fire's own (a change being
+ * applied) or the engine's. */
+static cf__policy *policy_of(const transit *t)
+{
+    return t->in && t->in->policy ? t->in->policy : t->e->policy;
+}
+
+static void fill_call(const transit *t, cf__decision_call *call)
 {
     call->county = t->row->county;
     call->instance_id = t->row->id;
@@ -155,10 +162,10 @@ static void fill_call(const transit *t, cf__call *call)
 
 static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 {
-    cf__call call;
+    cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_POLICY)
-        return cf__policy_guard(t->e->policy, fn->index, &call, ok, reason, &t->e->err);
+        return cf__policy_guard(policy_of(t), fn->index, &call, ok, reason, &t->e->err);
     if (fn->kind == CF__FN_PLUGIN)
         return cf__plugin_guard(t->e, fn->index, &call, ok, reason);
     return cf__fail(&t->e->err, CF_EPLUGIN, "guard '%s' is provided by no loaded policy or plugin", fn->name);
@@ -167,7 +174,7 @@ static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 static int run_action(transit *t, const cf__fnref *fn)
 {
     t->acted = true;
-    cf__call call;
+    cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_PLUGIN) /* patches t->data in place */
         return cf__plugin_action(t->e, fn->index, &call);
@@ -175,7 +182,7 @@ static int run_action(transit *t, const cf__fnref *fn)
         return cf__fail(&t->e->err, CF_EPLUGIN, "action '%s' is provided by no loaded policy or plugin",
                         fn->name);
     json_t *patch = NULL;
-    int rc = cf__policy_assign(t->e->policy, fn->index, &call, &patch, &t->e->err);
+    int rc = cf__policy_assign(policy_of(t), fn->index, &call, &patch, &t->e->err);
     if (rc != CF_OK)
         return rc;
     if (patch) {
@@ -291,13 +298,13 @@ static int schedule_timers(transit *t, int s)
     const cf__state *st = &t->wf->states[s];
     for (int i = 0; i < st->ntimers; i++) {
         const cf__timer_def *td = &st->timers[i];
-        cf__call call;
+        cf__decision_call call;
         fill_call(t, &call);
         call.event = NULL;
         call.event_data = NULL;
         bool has_due = false;
         cf_time due = 0;
-        int rc = cf__policy_deadline(t->e->policy, td->after.index, &call, &has_due, &due, &t->e->err);
+        int rc = cf__policy_deadline(policy_of(t), td->after.index, &call, &has_due, &due, &t->e->err);
         if (rc != CF_OK)
             return rc;
         if (!has_due)
@@ -418,7 +425,7 @@ static int append_history(transit *t, const char *outcome, const char *from, con
     h.from_state = from;
     h.to_state = to;
     h.reasons = reasons;
-    h.policy_hash = cf__policy_hash(t->e->policy, t->row->county);
+    h.policy_hash = cf__policy_hash(policy_of(t), t->row->county);
     h.def_hash = t->wf->hash;
     h.idem_key = t->in->idem_key;
     h.result_data = t->row->data; /* what the row leaves behind, for verify */
@@ -863,7 +870,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false, NULL};
+    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false, NULL, NULL};
     rc = cf__store_begin(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
@@ -932,7 +939,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
     char *empty_text = empty ? canonical(empty) : NULL;
-    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false, NULL};
+    cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false, NULL, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
     row.county = (char *)county;
@@ -1233,7 +1240,7 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
         goto out;
     }
     cf__fire_in in = {id, event, data, text, o.actor && *o.actor ? o.actor : "api", NULL, now, now, NULL, 0, NULL,
-                      true, false, &x};
+                      true, false, &x, NULL};
     rc = cf__store_begin(e->store, &e->err);
     if (rc != CF_OK)
         goto out;
@@ -1357,7 +1364,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         if (wf->first[s * wf->nevents + k] < 0)
             continue;
         cf__fire_in in = {row.id, wf->events[k], event_data, event_text, o.actor && *o.actor ? o.actor : "api",
-                          NULL, now, now, NULL, 0, NULL, true, false, NULL};
+                          NULL, now, now, NULL, 0, NULL, true, false, NULL, NULL};
         transit t = {e, wf, &row, data, &in, row.state, false};
         const cf__transition *chosen = NULL;
         json_t *reasons = json_array();

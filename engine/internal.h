@@ -136,7 +136,7 @@ cf_time cf__tz_midnight(const cf__tz *tz, cf__date d);
  * exact; a date-time without one is local time in tz. */
 int cf__tz_parse_instant(const cf__tz *tz, const char *iso, cf_time *out);
 
-/* ===== policy.c: the Lua host for policies ===== */
+/* ===== policy.c, policy_load.c: the Lua host for policies ===== */
 
 /* What a policy function is for. Names live in separate tables of the policy:
  * guards, assigns (return a data patch), deadlines (compute a timer's due time). */
@@ -172,16 +172,12 @@ void cf__policy_close(cf__policy *p);
 
 /* Index of the function `name` in the table for `role`, or -1. */
 int cf__policy_find(const cf__policy *p, cf__role role, const char *name);
-/* Sorted names of the functions for a role (for hints). Owned by p. */
-const char *const *cf__policy_names(const cf__policy *p, cf__role role, size_t *count);
 /* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
  * Counties without an overlay use the state policy alone. Owned by p. */
 const char *cf__policy_hash(cf__policy *p, const char *county);
-/* True when a county overlay file exists for county. */
-bool cf__policy_has_county(const cf__policy *p, const char *county);
 
 /* Everything a policy call may look at. Pointers are borrowed for the call. */
-typedef struct cf__call {
+typedef struct cf__decision_call {
     const char *county;
     const char *instance_id;
     const char *workflow;
@@ -192,15 +188,15 @@ typedef struct cf__call {
     const char *actor;
     cf_time now;         /* the effective time of the event */
     int64_t serial;      /* the instance's creation number (inst.serial), 0 if unknown */
-} cf__call;
+} cf__decision_call;
 
 /* Run guard `fn`. *ok gets the verdict; *reason (malloc'd, may be NULL) the
  * reason given. A Lua error or limit is CF_EPOLICY / CF_ELIMIT, naming the guard. */
-int cf__policy_guard(cf__policy *p, int fn, const cf__call *call, bool *ok, char **reason, cf__err *err);
+int cf__policy_guard(cf__policy *p, int fn, const cf__decision_call *call, bool *ok, char **reason, cf__err *err);
 /* Run assign `fn`; *patch gets a new reference to a JSON object (merge patch), or NULL for none. */
-int cf__policy_assign(cf__policy *p, int fn, const cf__call *call, json_t **patch, cf__err *err);
+int cf__policy_assign(cf__policy *p, int fn, const cf__decision_call *call, json_t **patch, cf__err *err);
 /* Run deadline `fn`; *has_due = false when it returned nil (no timer). */
-int cf__policy_deadline(cf__policy *p, int fn, const cf__call *call, bool *has_due, cf_time *due,
+int cf__policy_deadline(cf__policy *p, int fn, const cf__decision_call *call, bool *has_due, cf_time *due,
                         cf__err *err);
 /* A parameter's value for a county as JSON (new reference), CF_ENOTFOUND if none. */
 int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t **value, cf__err *err);
@@ -631,6 +627,8 @@ typedef struct cf__fire_in {
     bool audited;           /* the caller already compared the instance with its newest history row
                              * (cf_policy_apply, before releasing pins in its data) */
     struct cf__explain *explain; /* cf_instance_explain: records every guard's verdict; NULL otherwise */
+    cf__policy *policy;     /* decides, schedules and records the fire: NULL = the engine's
+                             * (cf_policy_apply passes the candidate policy it installs) */
 } cf__fire_in;
 
 /* What cf_instance_explain collects while it runs a transition it then rolls back. */
@@ -718,8 +716,8 @@ int cf__plugins_diagnose(const cf__plugins *p, cf_diagnostic_fn fn, void *ud);
 /* Run plugin guard / action `index` inside the caller's transaction. A guard's
  * *reason is malloc'd (may be NULL). An action changes call->data in place. On
  * failure the message names the function, the plugin and its file. */
-int cf__plugin_guard(cf_engine *e, int index, const cf__call *call, bool *ok, char **reason);
-int cf__plugin_action(cf_engine *e, int index, const cf__call *call);
+int cf__plugin_guard(cf_engine *e, int index, const cf__decision_call *call, bool *ok, char **reason);
+int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
 
 /* instance.c: RFC 7386 merge patch of patch into target (an object). */
 int cf__json_merge_patch(json_t *target, json_t *patch);

@@ -98,7 +98,7 @@ struct cf_call {
     cf_engine *e;
     struct cf_plugin *plugin;
     const fn_entry *fn;
-    const cf__call *ctx;
+    const cf__decision_call *ctx;
     bool guard;
     char *error;
     char *reason;
@@ -1546,7 +1546,7 @@ static int dispatch_fail(cf_engine *e, cf_call *c, int code, int prc)
                     f->plugin->name, f->plugin->path, c->error ? c->error : result_text(prc));
 }
 
-int cf__plugin_guard(cf_engine *e, int index, const cf__call *ctx, bool *ok, char **reason)
+int cf__plugin_guard(cf_engine *e, int index, const cf__decision_call *ctx, bool *ok, char **reason)
 {
     *ok = false;
     *reason = NULL;
@@ -1579,7 +1579,7 @@ int cf__plugin_guard(cf_engine *e, int index, const cf__call *ctx, bool *ok, cha
     return rc;
 }
 
-int cf__plugin_action(cf_engine *e, int index, const cf__call *ctx)
+int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *ctx)
 {
     cf__plugins *r = e->plugins;
     if (!r || index < 0 || (size_t)index >= r->nfns || r->fns[index].role != CF__ROLE_ASSIGN)
@@ -1624,7 +1624,7 @@ int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
  * event's data, the engine's clock. */
 static int run_query(cf_engine *e, const query_entry *q, json_t *args, const char *args_text, char **result)
 {
-    cf__call ctx;
+    cf__decision_call ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.event = q->name;
     ctx.event_data = args;

@@ -1,11 +1,12 @@
 /*
  * policy_change.c — changing a county's policy safely: preview what a proposed
  * overlay does to the county's live instances (cf_policy_diff), apply it in one
- * transaction with a history row per affected instance (cf_policy_apply), and
- * run policy test cases written as data against the real workflows
- * (cf_policy_test).
+ * transaction with a history row per affected instance (cf_policy_apply). The
+ * policy test runner (cf_policy_test) is policy_test.c.
  */
 #include "internal.h"
+#include "policy_change.h"
+#include "sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -33,45 +34,19 @@ typedef struct data_load {
     const char *label;
     const char *text;
     size_t len;
-    size_t used, limit;
-    bool mem_hit;
-    uint64_t steps;
     json_t *result;
     char path[256]; /* where in the value the converter is, for messages */
     char problem[512];
 } data_load;
 
-static void *data_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+/* A data file that computes raises once it passes DATA_BUDGET instructions. */
+static void data_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
 {
-    data_load *d = ud;
-    size_t old = ptr ? osize : 0;
-    if (nsize == 0) {
-        free(ptr);
-        d->used -= old;
-        return NULL;
-    }
-    if (nsize > old && d->used - old + nsize > d->limit) {
-        d->mem_hit = true;
-        return NULL;
-    }
-    void *q = realloc(ptr, nsize);
-    if (!q)
-        return nsize <= old ? ptr : NULL;
-    d->used = d->used - old + nsize;
-    return q;
-}
-
-static void data_hook(lua_State *L, lua_Debug *ar)
-{
+    (void)sb;
+    (void)which; /* no clock: only the budget stops a data file */
+    (void)where;
     (void)ar;
-    void *ud;
-    lua_getallocf(L, &ud);
-    data_load *d = ud;
-    d->steps += 1000;
-    if (d->steps >= DATA_BUDGET) {
-        lua_sethook(L, data_hook, LUA_MASKCOUNT, 1);
-        luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
-    }
+    luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
 }
 
 static int data_fail(lua_State *L, data_load *d, const char *what)
@@ -204,19 +179,19 @@ static int load_data(const char *label, const char *text, size_t len, json_t **o
     d.label = label;
     d.text = text;
     d.len = len;
-    d.limit = DATA_CAP;
-    lua_State *L = lua_newstate(data_alloc, &d);
+    cf__sandbox sb;
+    lua_State *L = cf__sandbox_open(&sb, DATA_CAP, data_raise, &d, true);
     if (!L)
         return cf__fail(err, CF_ENOMEM, "out of memory reading %s", label);
     lua_setwarnf(L, NULL, NULL);
-    lua_sethook(L, data_hook, LUA_MASKCOUNT, 1000);
+    cf__sandbox_arm(&sb, DATA_BUDGET, DATA_CAP, 0, false);
     lua_pushcfunction(L, data_main);
     lua_pushlightuserdata(L, &d);
     int st = lua_pcall(L, 1, 0, 0);
     int rc = CF_OK;
     if (st != LUA_OK) {
         const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
-        if (d.mem_hit)
+        if (sb.limit_hit & CF__LIMIT_MEM)
             rc = cf__fail(err, CF_ELIMIT, "%s: needs more than %zu bytes to load (a data file should be small)",
                           label, DATA_CAP);
         else if (d.problem[0])
@@ -234,7 +209,7 @@ static int load_data(const char *label, const char *text, size_t len, json_t **o
     return rc;
 }
 
-static int load_data_file(const char *path, json_t **out, cf__err *err)
+int cf__change_load_data_file(const char *path, json_t **out, cf__err *err)
 {
     char *text = NULL;
     size_t len = 0;
@@ -340,13 +315,13 @@ static void plan_truncate(plan *pl, size_t from)
     pl->n = from;
 }
 
-static void time_text(cf_time t, char buf[32])
+void cf__change_time_text(cf_time t, char buf[32])
 {
     if (cf_time_format(t, buf, 32) != CF_OK)
         snprintf(buf, 32, "@%lld", (long long)t);
 }
 
-static bool valid_county(const char *s)
+bool cf__change_valid_county(const char *s)
 {
     if (!s || !islower((unsigned char)s[0]))
         return false;
@@ -381,7 +356,7 @@ static void msg_replace(char *msg, const char *from, const char *to)
  * is the path messages name (the caller's file when path is a copy of it). The
  * state policy and the other counties' overlays must be what the engine runs
  * now: the preview compares one file's change, nothing else. */
-static int open_candidate(cf_engine *e, const char *county, const char *path, const char *shown, cf__policy **out)
+int cf__change_open_candidate(cf_engine *e, const char *county, const char *path, const char *shown, cf__policy **out)
 {
     *out = NULL;
     cf__policy_config cfg = {e->policy_dir, e->opts.lua_instruction_budget, e->opts.lua_memory_cap, &e->tz,
@@ -451,7 +426,7 @@ static void overlay_param_names(const char *path, json_t *names)
     json_t *v = NULL;
     cf__err ignore;
     struct stat st;
-    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || load_data_file(path, &v, &ignore) != CF_OK)
+    if (stat(path, &st) != 0 || !S_ISREG(st.st_mode) || cf__change_load_data_file(path, &v, &ignore) != CF_OK)
         return;
     json_t *params = json_object_get(v, "params");
     const char *key;
@@ -625,8 +600,8 @@ static int entry_row(void *ud, const cf__history_row *h)
     return 0;
 }
 
-static int deadline_under(cf__policy *p, const char *fname, const cf__call *call, bool *has, cf_time *due,
-                          cf__err *err)
+int cf__change_deadline(cf__policy *p, const char *fname, const cf__decision_call *call, bool *has, cf_time *due,
+                        cf__err *err)
 {
     int fn = cf__policy_find(p, CF__ROLE_DEADLINE, fname);
     if (fn < 0)
@@ -635,7 +610,7 @@ static int deadline_under(cf__policy *p, const char *fname, const cf__call *call
 }
 
 /* A guard's verdict as text: "ok", "no: <reason>" or "error: <message>" (malloc'd). */
-static char *verdict(cf__policy *p, const char *gname, const cf__call *call)
+static char *verdict(cf__policy *p, const char *gname, const cf__decision_call *call)
 {
     cf__err err;
     err.msg[0] = '\0';
@@ -743,17 +718,17 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
         for (size_t k = 0; k < timers.n && !pend; k++)
             if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
                 pend = &timers.items[k];
-        cf__call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
+        cf__decision_call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
         bool has_old = false, has_new = false;
         cf_time old_due = 0, new_due = 0;
         cf__err olderr;
-        if (deadline_under(e->policy, td->after.name, &call, &has_old, &old_due, &olderr) != CF_OK) {
+        if (cf__change_deadline(e->policy, td->after.name, &call, &has_old, &old_due, &olderr) != CF_OK) {
             /* The current policy cannot say: take what is scheduled as its answer. */
             has_old = pend != NULL;
             old_due = pend ? pend->due : 0;
         }
         call.data = data_new;
-        rc = deadline_under(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
+        rc = cf__change_deadline(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
         if (rc != CF_OK) {
             cf__err_prefix(&e->err, "instance %s (%s, state %s), timer '%s', with the proposed overlay", row->id,
                            wf->name, st->name, td->name);
@@ -772,9 +747,9 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             continue; /* fired already, or already where the new policy puts it */
         char old_text[32] = "none", new_text[32] = "none";
         if (pend)
-            time_text(pend->due, old_text);
+            cf__change_time_text(pend->due, old_text);
         if (has_new)
-            time_text(new_due, new_text);
+            cf__change_time_text(new_due, new_text);
         change *c = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
                              old_text, new_text);
         if (!c)
@@ -813,7 +788,7 @@ static int examine_guards(examine *x, const cf__instance_row *row, const cf__wor
             if (seen)
                 continue;
             const char *event = wf->events[tr->event];
-            cf__call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, x->now, row->serial};
+            cf__decision_call call = {row->county, row->id, wf->name, row->state, data, event, x->empty, DIFF_ACTOR, x->now, row->serial};
             char *before = verdict(e->policy, gr->name, &call);
             call.data = data_new;
             char *after = verdict(x->cand, gr->name, &call);
@@ -850,7 +825,7 @@ static int examine_event(examine *x, const cf__instance_row *row, const cf__work
     if (ev < 0)
         return CF_OK;
     const cf__transition *chosen = NULL;
-    cf__call call = {row->county, row->id, wf->name, row->state, data_new, POLICY_EVENT, x->empty, DIFF_ACTOR, x->now,
+    cf__decision_call call = {row->county, row->id, wf->name, row->state, data_new, POLICY_EVENT, x->empty, DIFF_ACTOR, x->now,
                      row->serial};
     for (int i = wf->first[s * wf->nevents + ev]; i >= 0 && !chosen; i = wf->trans[i].next) {
         const cf__transition *tr = &wf->trans[i];
@@ -897,13 +872,13 @@ static int examine_event(examine *x, const cf__instance_row *row, const cf__work
             continue;
         bool has = false;
         cf_time due = 0;
-        int rc = deadline_under(x->cand, td->after.name, &call, &has, &due, &e->err);
+        int rc = cf__change_deadline(x->cand, td->after.name, &call, &has, &due, &e->err);
         if (rc != CF_OK)
             return rc;
         if (!has)
             continue;
         char text[32];
-        time_text(due, text);
+        cf__change_time_text(due, text);
         change *d = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
                              "none", text);
         if (!d)
@@ -1066,11 +1041,11 @@ static void report(const plan *pl, cf_policy_change_fn fn, void *ud)
     }
 }
 
-static int check_args(cf_engine *e, const char *county, const char *overlay_path, const char *fname)
+int cf__change_check_args(cf_engine *e, const char *county, const char *overlay_path, const char *fname)
 {
     if (!county || !overlay_path)
         return cf__fail(&e->err, CF_EINVAL, "%s: a county and the proposed overlay file are required", fname);
-    if (!valid_county(county))
+    if (!cf__change_valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
                         county);
@@ -1105,13 +1080,13 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
     if (rc != CF_OK)
         return rc;
     bool for_new = false;
-    rc = check_args(e, county, overlay_path, "cf_policy_diff");
+    rc = cf__change_check_args(e, county, overlay_path, "cf_policy_diff");
     if (rc == CF_OK)
         rc = check_for(e, applies_to, &for_new, "cf_policy_diff");
     if (rc != CF_OK)
         return rc;
     cf__policy *cand = NULL;
-    rc = open_candidate(e, county, overlay_path, overlay_path, &cand);
+    rc = cf__change_open_candidate(e, county, overlay_path, overlay_path, &cand);
     if (rc != CF_OK)
         return rc;
     plan pl = {0};
@@ -1214,12 +1189,11 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     cf_time now = cf_engine_now(e);
     if (rc == CF_OK && first->fire) {
         json_t *evdata = json_loads(text, 0, NULL);
-        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, NULL};
+        /* decided, scheduled and recorded under the new policy */
+        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, NULL,
+                          cand};
         cf_fire_result res = CF_FIRE_RESULT_INIT;
-        cf__policy *was = e->policy;
-        e->policy = cand; /* decided, scheduled and recorded under the new policy */
         rc = evdata ? cf__fire_locked(e, &in, &res) : cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        e->policy = was;
         json_decref(evdata);
         if (rc == CF_REJECTED)
             rc = cf__fail(&e->err, CF_ECONFLICT, "instance %s refused '%s' that the preview passed; nothing was "
@@ -1384,7 +1358,7 @@ int cf_policy_apply_for(cf_engine *e, const char *county, const char *overlay_pa
     if (rc != CF_OK)
         return rc;
     bool for_new = false;
-    rc = check_args(e, county, overlay_path, "cf_policy_apply");
+    rc = cf__change_check_args(e, county, overlay_path, "cf_policy_apply");
     if (rc == CF_OK)
         rc = check_for(e, applies_to, &for_new, "cf_policy_apply");
     if (rc != CF_OK)
@@ -1426,7 +1400,7 @@ int cf_policy_apply_for(cf_engine *e, const char *county, const char *overlay_pa
     cf__policy *cand = NULL;
     plan pl = {0};
     pl.for_new = for_new;
-    rc = open_candidate(e, county, overlay_path, overlay_path, &cand);
+    rc = cf__change_open_candidate(e, county, overlay_path, overlay_path, &cand);
     if (rc == CF_OK && cf__read_file(overlay_path, &again, &again_len, &e->err) == CF_OK &&
         (again_len != len || memcmp(again, text, len) != 0))
         rc = cf__fail(&e->err, CF_ECONFLICT, "%s changed while it was being applied; nothing was changed, try again",
@@ -1506,379 +1480,10 @@ int cf_policy_log(cf_engine *e, const char *county, cf_policy_log_fn fn, void *u
     int rc = cf__engine_usable(e);
     if (rc != CF_OK)
         return rc;
-    if (county && !valid_county(county))
+    if (county && !cf__change_valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%.64s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
                         county);
     log_walk w = {fn, ud};
     return cf__store_policy_log_each(e->store, county, log_row, &w, &e->err);
-}
-
-/* ---- policy test cases ---- */
-
-static const char *const CASE_KEYS[] = {"name",  "county",     "workflow", "state", "data",  "today",
-                                        "event", "event_data", "actor",    "timer", "expect"};
-static const char *const EXPECT_KEYS[] = {"outcome", "to", "reason", "data", "due"};
-
-typedef struct case_run {
-    cf_engine *e;       /* the caller's engine: messages */
-    cf_engine *scratch; /* the file's in-memory engine */
-    cf_time now;        /* the scratch engine's clock */
-    const char *file;
-    cf_policy_case_fn fn;
-    void *ud;
-    int failed;
-    int count;
-    bool stop;
-} case_run;
-
-static cf_time case_clock(void *ud)
-{
-    return *(const cf_time *)ud;
-}
-
-static void case_report(case_run *r, const char *name, bool passed, const char *expected, const char *got)
-{
-    r->count++;
-    if (!passed)
-        r->failed++;
-    cf_policy_case c = {sizeof c, r->file, name, passed, expected ? expected : "", got ? got : ""};
-    if (r->fn && !r->stop && r->fn(r->ud, &c) != 0)
-        r->stop = true;
-}
-
-static const char *str_field(json_t *o, const char *key)
-{
-    json_t *v = json_object_get(o, key);
-    return json_is_string(v) ? json_string_value(v) : NULL;
-}
-
-/* Unknown keys are a failing case with a hint, not a silent skip. */
-static bool check_keys(json_t *o, const char *const *keys, size_t nkeys, const char *where, cf__buf *problem)
-{
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; i < nkeys && !known; i++)
-            known = strcmp(keys[i], key) == 0;
-        if (!known) {
-            const char *hint = cf__closest(key, keys, nkeys);
-            cf__buf_printf(problem, "%s: unknown key '%s'%s%s%s", where, key, hint ? " (did you mean '" : "",
-                           hint ? hint : "", hint ? "'?)" : "");
-            return false;
-        }
-    }
-    return true;
-}
-
-/* Put a fresh instance straight into the case's state with the case's data. */
-static int place_instance(case_run *r, const cf__workflow *wf, const char *county, const char *state,
-                          const char *data_text, char id[37])
-{
-    snprintf(id, 37, "00000000-0000-4000-8000-%012d", r->count + 1);
-    cf__instance_row row;
-    memset(&row, 0, sizeof row);
-    memcpy(row.id, id, 37);
-    row.workflow = wf->name;
-    row.def_hash = (char *)wf->hash;
-    row.county = (char *)county;
-    row.state = (char *)state;
-    row.data = (char *)data_text;
-    row.created_at = row.updated_at = r->now;
-    return cf__store_instance_insert(r->scratch->store, &row, &r->scratch->err);
-}
-
-static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const char *name, cf__buf *expected,
-                           cf__buf *got, bool *passed)
-{
-    json_t *expect = json_object_get(c, "expect");
-    const char *outcome = str_field(expect, "outcome"), *to = str_field(expect, "to"),
-               *reason = str_field(expect, "reason");
-    if (!outcome || (strcmp(outcome, "applied") != 0 && strcmp(outcome, "rejected") != 0 &&
-                     strcmp(outcome, "error") != 0)) {
-        cf__buf_puts(got, "case error: expect.outcome must be \"applied\", \"rejected\" or \"error\"");
-        return;
-    }
-    cf__buf_puts(expected, outcome);
-    if (to)
-        cf__buf_printf(expected, " -> %s", to);
-    if (reason)
-        cf__buf_printf(expected, " (reason contains \"%s\")", reason);
-    json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
-    char *data_text = json_dumps(data ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
-    char *ev_text = evdata ? json_dumps(evdata, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-    char id[37];
-    const char *actor = str_field(c, "actor");
-    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), str_field(c, "state"), data_text, id)
-                       : CF_ENOMEM;
-    cf_fire_result res = CF_FIRE_RESULT_INIT;
-    if (rc == CF_OK)
-        rc = cf_instance_fire(r->scratch, id, str_field(c, "event"), ev_text, actor ? actor : "test", NULL, &res);
-    const char *msg = cf_errmsg(r->scratch);
-    char *reasons = NULL;
-    if (rc == CF_OK) {
-        cf__buf_printf(got, "applied -> %s", res.to_state);
-    } else if (rc == CF_REJECTED) {
-        json_t *arr = json_loads(res.reasons, 0, NULL);
-        cf__buf b = {0};
-        size_t i;
-        json_t *v;
-        json_array_foreach(arr, i, v) cf__buf_printf(&b, "%s%s", i ? "; " : "", json_string_value(v));
-        json_decref(arr);
-        reasons = b.data;
-        cf__buf_printf(got, "rejected: %s", reasons ? reasons : "");
-    } else {
-        cf__buf_printf(got, "error: %s", msg && *msg ? msg : cf_strerror(rc));
-    }
-    bool ok = strcmp(outcome, "applied") == 0 ? rc == CF_OK
-              : strcmp(outcome, "rejected") == 0 ? rc == CF_REJECTED
-                                                 : rc != CF_OK && rc != CF_REJECTED;
-    if (ok && to)
-        ok = (rc == CF_OK || rc == CF_REJECTED) && strcmp(res.to_state, to) == 0;
-    if (ok && reason)
-        ok = rc == CF_REJECTED ? reasons && strstr(reasons, reason) : rc != CF_OK && strstr(msg, reason);
-    json_t *want = json_object_get(expect, "data");
-    if (json_is_object(want) && (rc == CF_OK || rc == CF_REJECTED)) {
-        /* expect.data: these keys of the instance data afterwards, compared as JSON */
-        cf_instance_info info = CF_INSTANCE_INFO_INIT;
-        json_t *have = cf_instance_get(r->scratch, id, &info) == CF_OK ? json_loads(info.data, 0, NULL) : NULL;
-        json_t *seen = json_object();
-        const char *key;
-        json_t *v;
-        json_object_foreach(want, key, v)
-        {
-            json_t *h = json_object_get(have, key);
-            json_object_set(seen, key, h ? h : json_null());
-            ok = ok && h && json_equal(h, v);
-        }
-        char *wtext = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
-        char *htext = seen ? json_dumps(seen, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
-        cf__buf_printf(expected, ", data %s", wtext ? wtext : "?");
-        cf__buf_printf(got, ", data %s", htext ? htext : "?");
-        free(wtext);
-        free(htext);
-        json_decref(seen);
-        json_decref(have);
-    } else if (want && !json_is_object(want)) {
-        ok = false;
-        cf__buf_puts(got, " (case error: expect.data must be a table of names)");
-    }
-    *passed = ok;
-    (void)name;
-    free(reasons);
-    free(data_text);
-    free(ev_text);
-}
-
-static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s, cf__buf *expected, cf__buf *got,
-                           bool *passed)
-{
-    const char *timer = str_field(c, "timer"), *due = str_field(json_object_get(c, "expect"), "due");
-    if (!due) {
-        cf__buf_puts(got, "case error: a timer case needs expect.due (\"YYYY-MM-DD\", a date-time, or \"none\")");
-        return;
-    }
-    cf__buf_printf(expected, "%s due %s", timer, due);
-    const cf__state *st = &wf->states[s];
-    const cf__timer_def *td = NULL;
-    for (int i = 0; i < st->ntimers && !td; i++)
-        if (strcmp(st->timers[i].name, timer) == 0)
-            td = &st->timers[i];
-    if (!td) {
-        cf__buf_printf(got, "case error: state '%s' of workflow '%s' has no timer '%s' (timers:", st->name,
-                       wf->name, timer);
-        for (int i = 0; i < st->ntimers; i++)
-            cf__buf_printf(got, " %s", st->timers[i].name);
-        cf__buf_puts(got, st->ntimers ? ")" : " none)");
-        return;
-    }
-    cf_engine *x = r->scratch;
-    json_t *data = json_object_get(c, "data");
-    json_t *empty = data ? NULL : json_object();
-    cf__call call = {str_field(c, "county"), "00000000-0000-4000-8000-000000000000", wf->name, st->name,
-                     data ? data : empty, NULL, NULL, NULL, r->now, 1};
-    bool has = false;
-    cf_time at = 0;
-    int rc = deadline_under(x->policy, td->after.name, &call, &has, &at, &x->err);
-    json_decref(empty);
-    if (rc != CF_OK) {
-        cf__buf_printf(got, "error: %s", x->err.msg);
-        return;
-    }
-    if (!has) {
-        cf__buf_printf(got, "%s due none", timer);
-        *passed = strcmp(due, "none") == 0;
-        return;
-    }
-    cf__date d = cf__tz_local_date(&x->tz, at);
-    char text[32];
-    if (cf__tz_midnight(&x->tz, d) == at)
-        cf__date_format(d, text);
-    else
-        time_text(at, text);
-    cf__buf_printf(got, "%s due %s", timer, text);
-    cf_time want;
-    *passed = strcmp(due, "none") != 0 && cf__tz_parse_instant(&x->tz, due, &want) == CF_OK && want == at;
-}
-
-static void run_case(case_run *r, json_t *c, size_t index)
-{
-    char fallback[32];
-    snprintf(fallback, sizeof fallback, "case %zu", index + 1);
-    const char *name = json_is_object(c) && str_field(c, "name") ? str_field(c, "name") : fallback;
-    cf__buf expected = {0}, got = {0};
-    bool passed = false;
-    if (!json_is_object(c)) {
-        cf__buf_puts(&got, "case error: a case is a table of names (name = ..., county = ..., ...)");
-        goto done;
-    }
-    if (!check_keys(c, CASE_KEYS, sizeof CASE_KEYS / sizeof *CASE_KEYS, "case error", &got) ||
-        (json_is_object(json_object_get(c, "expect")) &&
-         !check_keys(json_object_get(c, "expect"), EXPECT_KEYS, sizeof EXPECT_KEYS / sizeof *EXPECT_KEYS,
-                     "case error: expect", &got)))
-        goto done;
-    static const char *const required[] = {"name", "county", "workflow", "state", "today"};
-    for (size_t i = 0; i < sizeof required / sizeof *required; i++) {
-        if (!str_field(c, required[i])) {
-            cf__buf_printf(&got, "case error: '%s' is missing or not text", required[i]);
-            goto done;
-        }
-    }
-    if (!json_is_object(json_object_get(c, "expect"))) {
-        cf__buf_puts(&got, "case error: 'expect' is missing (expect = { outcome = ..., to = ... } or "
-                           "{ due = ... })");
-        goto done;
-    }
-    json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
-    if ((data && !json_is_object(data)) || (evdata && !json_is_object(evdata))) {
-        cf__buf_puts(&got, "case error: 'data' and 'event_data' must be tables of names");
-        goto done;
-    }
-    const char *event = str_field(c, "event"), *timer = str_field(c, "timer");
-    if (!event == !timer) {
-        cf__buf_puts(&got, "case error: give either event = \"...\" or timer = \"...\"");
-        goto done;
-    }
-    cf_engine *x = r->scratch;
-    if (cf__tz_parse_instant(&x->tz, str_field(c, "today"), &r->now) != CF_OK) {
-        cf__buf_printf(&got, "case error: today = \"%s\" is not a date \"YYYY-MM-DD\" or a date-time",
-                       str_field(c, "today"));
-        goto done;
-    }
-    if (!valid_county(str_field(c, "county"))) {
-        cf__buf_printf(&got, "case error: county '%s' is not a county name (e.g. san_diego)", str_field(c, "county"));
-        goto done;
-    }
-    const cf__workflow *wf = cf__engine_workflow(x, str_field(c, "workflow"));
-    if (!wf) {
-        cf__engine_unknown_workflow(x, str_field(c, "workflow"));
-        cf__buf_printf(&got, "case error: %s", x->err.msg);
-        goto done;
-    }
-    int s = cf__workflow_state(wf, str_field(c, "state"));
-    if (s < 0) {
-        const char *names[256];
-        int n = wf->nstates < 256 ? wf->nstates : 256;
-        for (int i = 0; i < n; i++)
-            names[i] = wf->states[i].name;
-        const char *hint = cf__closest(str_field(c, "state"), names, (size_t)n);
-        cf__buf_printf(&got, "case error: workflow '%s' has no state '%s'%s%s%s", wf->name, str_field(c, "state"),
-                       hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
-        goto done;
-    }
-    if (event)
-        run_event_case(r, c, wf, name, &expected, &got, &passed);
-    else
-        run_timer_case(r, c, wf, s, &expected, &got, &passed);
-done:
-    case_report(r, name, passed && !got.oom && !expected.oom, expected.data, got.oom ? "out of memory" : got.data);
-    cf__buf_free(&expected);
-    cf__buf_free(&got);
-}
-
-/* Open the scratch engine for one file: the caller's folders and limits, its own clock. */
-static int open_scratch(case_run *r, const char *county, const char *overlay_path)
-{
-    cf_engine *e = r->e;
-    cf_options o = e->opts;
-    o.clock = case_clock;
-    o.clock_ud = &r->now;
-    r->now = cf_engine_now(e);
-    int rc = cf_engine_open(":memory:", &o, &r->scratch);
-    if (rc != CF_OK) {
-        cf__fail(&e->err, rc, "opening a scratch engine for %s: %s", r->file, cf_errmsg(r->scratch));
-        return rc;
-    }
-    if (!county)
-        return CF_OK;
-    cf__policy *cand = NULL;
-    rc = open_candidate(r->scratch, county, overlay_path, overlay_path, &cand);
-    if (rc != CF_OK) {
-        cf__fail(&e->err, rc, "%s", cf_errmsg(r->scratch));
-        return rc;
-    }
-    cf__policy_close(r->scratch->policy);
-    r->scratch->policy = cand;
-    return CF_OK;
-}
-
-int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, const char *overlay_path,
-                   cf_policy_case_fn fn, void *ud, int *failed)
-{
-    if (failed)
-        *failed = 0;
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (!cases_dir)
-        return cf__fail(&e->err, CF_EINVAL, "cf_policy_test: a folder of test cases is required");
-    if (!county != !overlay_path)
-        return cf__fail(&e->err, CF_EINVAL, "cf_policy_test: give both a county and an overlay file, or neither");
-    if (county && (rc = check_args(e, county, overlay_path, "cf_policy_test")) != CF_OK)
-        return rc;
-    char **files = NULL;
-    size_t nfiles = 0;
-    rc = cf__list_dir(cases_dir, ".lua", &files, &nfiles, &e->err);
-    if (rc != CF_OK)
-        return rc;
-    if (nfiles == 0) {
-        cf__free_list(files, nfiles);
-        return cf__fail(&e->err, CF_ENOTFOUND, "no test cases in %s: write them as *.lua files there", cases_dir);
-    }
-    case_run r;
-    memset(&r, 0, sizeof r);
-    r.e = e;
-    r.fn = fn;
-    r.ud = ud;
-    for (size_t i = 0; i < nfiles && rc == CF_OK && !r.stop; i++) {
-        r.file = files[i];
-        json_t *cases = NULL;
-        cf__err err;
-        if (load_data_file(files[i], &cases, &err) != CF_OK) {
-            case_report(&r, "(the file)", false, "a list of cases", err.msg);
-            continue;
-        }
-        if (json_is_object(cases) && json_object_get(cases, "name")) {
-            json_t *one = json_array(); /* a file may hold a single case */
-            json_array_append_new(one, cases);
-            cases = one;
-        }
-        if (!json_is_array(cases)) {
-            case_report(&r, "(the file)", false, "a list of cases", "the file does not return a list of cases");
-            json_decref(cases);
-            continue;
-        }
-        rc = open_scratch(&r, county, overlay_path);
-        for (size_t k = 0; rc == CF_OK && k < json_array_size(cases) && !r.stop; k++)
-            run_case(&r, json_array_get(cases, k), k);
-        cf_engine_close(r.scratch);
-        r.scratch = NULL;
-        json_decref(cases);
-    }
-    cf__free_list(files, nfiles);
-    if (failed)
-        *failed = r.failed;
-    return rc;
 }

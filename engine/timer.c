@@ -62,7 +62,7 @@ static int deliver_one(cf_engine *e, bool *none)
     snprintf(actor, sizeof actor, "link:%s", msg.source_id);
     cf_time now = cf_engine_now(e);
     cf__fire_in in = {msg.target_id, msg.event, data, msg.data, actor, NULL, now, now, msg.chain_root,
-                      msg.chain_count, NULL, false, false, NULL};
+                      msg.chain_count, NULL, false, false, NULL, NULL};
     if (!data)
         rc = cf__fail(&e->err, CF_EJSON, "queued event %lld has malformed data: %s", (long long)msg.id, jerr.text);
     else
@@ -143,7 +143,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     if (rc == CF_OK)
         rc = cf__store_timer_delete(e->store, timer.id, &e->err);
     cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due,
-                      timer.chain_root, timer.chain_count, &timer, false, false, NULL};
+                      timer.chain_root, timer.chain_count, &timer, false, false, NULL, NULL};
     e->chain_stopped = false;
     if (rc == CF_OK)
         rc = cf__fire_locked(e, &in, NULL);

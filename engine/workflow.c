@@ -5,6 +5,7 @@
  * searches strings. Also renders a workflow as Graphviz DOT.
  */
 #include "internal.h"
+#include "sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -19,10 +20,6 @@
 #define WF_INSTRUCTION_LIMIT 10000000
 #define WF_MEMORY_CAP ((size_t)64 * 1024 * 1024)
 #define WF_TIME_MS 5000u                 /* default wall-clock limit of running the file */
-#define WF_HOOK_CHUNK 1000               /* the count hook fires at least this often... */
-#define WF_BIG_BLOCK ((size_t)64 << 10)  /* ...and more often while blocks this big exist, */
-#define WF_SCAN_BYTES ((size_t)16 << 20) /* so that instructions on long strings reach the clock */
-#define WF_CLOCK_BYTES ((size_t)1 << 20) /* the allocator looks at the clock this often */
 #define WF_NAME_MAX 64 /* longest state/event/link/timer/workflow name */
 #define TP_MAX 512     /* longest path in the table quoted in a message */
 /* Most entries in any one list or map of a workflow (states, events, transitions,
@@ -90,120 +87,31 @@ void cf__workflow_free(cf__workflow *wf)
     free(wf);
 }
 
-/* ---------- the sandbox: allocator with a cap, instruction hook ---------- */
+/* ---------- the sandbox's messages (sandbox.h) ---------- */
 
-typedef struct limits {
-    size_t used;
-    size_t cap;
-    bool too_long;  /* the instruction hook stopped the chunk */
-    bool timed_out; /* ... because its time was up */
-    /* wall-clock limit while the chunk runs (running): the clock starts at the first
-     * look, within WF_HOOK_CHUNK instructions or WF_CLOCK_BYTES bytes of the start */
-    bool running;
-    lua_State *L;
-    uint32_t time_ms;
-    uint64_t deadline_ns;
-    uint64_t instr; /* instructions counted by the hook */
-    int chunk;      /* the hook's current count */
-    size_t tick;    /* bytes allocated since the last look at the clock */
-    size_t big;     /* bytes held in blocks of WF_BIG_BLOCK or more */
-} limits;
-
-static bool wf_time_up(limits *lim)
+/* A stopped file raises a message naming the line; the path is added later. The
+ * sandbox keeps allocating for the message; a time stop starves from then on. */
+static void wf_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    uint64_t now = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-    lim->tick = 0;
-    if (!lim->deadline_ns) {
-        lim->deadline_ns = now + (uint64_t)lim->time_ms * 1000000u;
-        return false;
-    }
-    return now >= lim->deadline_ns;
-}
-
-static int wf_chunk(const limits *lim)
-{
-    uint64_t left = lim->instr < WF_INSTRUCTION_LIMIT ? WF_INSTRUCTION_LIMIT - lim->instr : 1;
-    uint64_t chunk = left < WF_HOOK_CHUNK ? left : WF_HOOK_CHUNK;
-    if (lim->big > WF_SCAN_BYTES / WF_HOOK_CHUNK && WF_SCAN_BYTES / lim->big < chunk)
-        chunk = WF_SCAN_BYTES / lim->big ? WF_SCAN_BYTES / lim->big : 1;
-    return (int)chunk;
-}
-
-static void count_hook(lua_State *L, lua_Debug *ar);
-
-/* Stopped: every instruction raises from now on, and allocations are refused. */
-static void wf_stop(limits *lim)
-{
-    lim->too_long = true;
-    lim->chunk = 1;
-    lua_sethook(lim->L, count_hook, LUA_MASKCOUNT, 1);
-}
-
-static void *limited_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-    limits *lim = ud;
-    size_t old = ptr ? osize : 0; /* when ptr is NULL, osize is a type tag */
-    if (nsize == 0) {
-        free(ptr);
-        lim->used -= old;
-        if (old >= WF_BIG_BLOCK)
-            lim->big -= old;
-        return NULL;
-    }
-    if (nsize > old && nsize - old > lim->cap - lim->used)
-        return NULL; /* Lua turns this into a memory error */
-    if (nsize > old && lim->running) {
-        if (lim->timed_out)
-            return NULL;
-        lim->tick += nsize - old;
-        if (lim->tick >= WF_CLOCK_BYTES && wf_time_up(lim)) {
-            lim->timed_out = true;
-            wf_stop(lim);
-            return NULL;
-        }
-    }
-    void *p = realloc(ptr, nsize);
-    if (p) {
-        lim->used = lim->used - old + nsize;
-        if (old >= WF_BIG_BLOCK)
-            lim->big -= old;
-        if (nsize >= WF_BIG_BLOCK) {
-            lim->big += nsize;
-            if (lim->running && !lim->too_long && wf_chunk(lim) < lim->chunk) {
-                lim->chunk = wf_chunk(lim);
-                lua_sethook(lim->L, count_hook, LUA_MASKCOUNT, lim->chunk);
-            }
-        }
-    }
-    return p;
-}
-
-static void count_hook(lua_State *L, lua_Debug *ar)
-{
-    void *ud = NULL;
-    lua_getallocf(L, &ud);
-    limits *lim = ud;
-    lim->instr += (uint64_t)lim->chunk;
-    if (!lim->too_long && lim->instr < WF_INSTRUCTION_LIMIT && !wf_time_up(lim)) {
-        int chunk = wf_chunk(lim);
-        if (chunk != lim->chunk) {
-            lim->chunk = chunk;
-            lua_sethook(L, count_hook, LUA_MASKCOUNT, chunk);
-        }
-        return;
-    }
-    bool late = lim->timed_out || (!lim->too_long && lim->instr < WF_INSTRUCTION_LIMIT);
-    wf_stop(lim);
+    (void)where;
     lua_getinfo(L, "l", ar);
-    /* The chunk name is empty, so messages start ":<line>:"; the path is added later. */
-    if (late)
-        lua_pushfstring(L, ":%d: took longer than %d ms to load", ar->currentline, (int)lim->time_ms);
+    /* The chunk name is empty, so messages start ":<line>:". */
+    if (which == CF__LIMIT_TIME)
+        lua_pushfstring(L, ":%d: took longer than %d ms to load", ar->currentline, (int)sb->armed_ms);
     else
         lua_pushfstring(L, ":%d: took too long to load (an endless loop?)", ar->currentline);
-    lim->timed_out = late; /* from now on no allocation succeeds */
+    sb->starved = which == CF__LIMIT_TIME; /* from now on no allocation succeeds */
     lua_error(L);
+}
+
+static bool wf_timed_out(const cf__sandbox *sb)
+{
+    return sb->limit_hit & CF__LIMIT_TIME;
+}
+
+static bool wf_too_long(const cf__sandbox *sb)
+{
+    return sb->limit_hit & (CF__LIMIT_TIME | CF__LIMIT_INSTR);
 }
 
 /* ---------- validation context and messages ---------- */
@@ -216,7 +124,8 @@ typedef struct ctx {
     void *resolve_ud;
     cf__workflow *wf;
     wf_arena *arena;
-    limits *lim;
+    cf__sandbox *lim;
+    uint32_t time_ms; /* wall-clock limit of running the file */
     int rc; /* result of the walk, read after the protected call returns */
     const char **state_names; /* sorted, for hints */
 } ctx;
@@ -1488,9 +1397,9 @@ static int report_lua_error(ctx *c, int status, const char *stage)
 {
     lua_State *L = c->L;
     const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(error object is not a string)";
-    if (c->lim->timed_out) {
+    if (wf_timed_out(c->lim)) {
         char took[64];
-        snprintf(took, sizeof took, ": took longer than %u ms to load", c->lim->time_ms);
+        snprintf(took, sizeof took, ": took longer than %u ms to load", c->lim->armed_ms);
         return cf__fail(c->err, CF_EWORKFLOW,
                         "%s%s (an endless loop? hint: a workflow file only returns a table of data; remove the "
                         "loop, or raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
@@ -1501,7 +1410,7 @@ static int report_lua_error(ctx *c, int status, const char *stage)
                         "%s: ran out of memory while %s (limit %zu MiB)"
                         " (hint: a workflow file is a small table of data)",
                         c->path, stage, WF_MEMORY_CAP / (1024 * 1024));
-    if (c->lim->too_long)
+    if (wf_too_long(c->lim))
         return cf__fail(c->err, CF_EWORKFLOW,
                         "%s%s (hint: a workflow file only returns a table of data; remove the loop)", c->path, msg);
     if (status == LUA_ERRSYNTAX)
@@ -1527,14 +1436,12 @@ static int run_compile(lua_State *L)
     lua_newtable(L);
     if (!lua_setupvalue(L, -2, 1))
         lua_pop(L, 1); /* a text chunk always has _ENV as upvalue 1; be safe anyway */
-    c->lim->L = L;
-    c->lim->chunk = wf_chunk(c->lim);
-    c->lim->running = true;
-    lua_sethook(L, count_hook, LUA_MASKCOUNT, c->lim->chunk);
+    cf__sandbox_arm(c->lim, WF_INSTRUCTION_LIMIT, WF_MEMORY_CAP, c->time_ms, false);
     int base = lua_gettop(L) - 1; /* below the chunk */
     status = lua_pcall(L, 0, LUA_MULTRET, 0);
     lua_sethook(L, NULL, 0, 0);
-    c->lim->running = false;
+    /* Walking the table only reads it: no cap from now on, so that it cannot fail midway. */
+    cf__sandbox_disarm(c->lim);
     if (status != LUA_OK) {
         c->rc = report_lua_error(c, status, "running");
         return 0;
@@ -1546,8 +1453,6 @@ static int run_compile(lua_State *L)
         return 0;
     }
     lua_settop(L, base + 1); /* keep only the table */
-    /* Walking the table only reads it; lift the cap so that it cannot fail midway. */
-    c->lim->cap = (size_t)-1;
     c->rc = walk(c, lua_gettop(L));
     return 0;
 }
@@ -1581,16 +1486,13 @@ int cf__workflow_compile_limited(const char *path, const char *source, size_t le
     wf->source[len] = '\0';
     cf__sha256_hex(source, len, wf->hash);
 
-    limits lim;
-    memset(&lim, 0, sizeof lim);
-    lim.cap = WF_MEMORY_CAP;
-    lim.time_ms = time_ms ? time_ms : WF_TIME_MS;
-    lua_State *L = lua_newstate(limited_alloc, &lim);
+    cf__sandbox lim;
+    lua_State *L = cf__sandbox_open(&lim, WF_MEMORY_CAP, wf_raise, NULL, true);
     if (!L) {
         cf__workflow_free(wf);
         return cf__fail(err, CF_ENOMEM, "%s: out of memory creating a Lua state", path);
     }
-    ctx c = {L, path, err, resolve, resolve_ud, wf, wf->arena, &lim, CF_OK, NULL};
+    ctx c = {L, path, err, resolve, resolve_ud, wf, wf->arena, &lim, time_ms ? time_ms : WF_TIME_MS, CF_OK, NULL};
     lua_pushcfunction(L, run_compile);
     lua_pushlightuserdata(L, &c);
     lua_pushinteger(L, (lua_Integer)len);

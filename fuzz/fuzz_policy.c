@@ -75,16 +75,12 @@ static const uint8_t *find(const uint8_t *hay, size_t n, const char *needle)
 
 static void call_all(cf__policy *p, const char *county, json_t *data, json_t *ev)
 {
-    cf__call call = {county, "00000000-0000-4000-8000-000000000000", "fuzz", "draft", data, "submit", ev,
+    cf__decision_call call = {county, "00000000-0000-4000-8000-000000000000", "fuzz", "draft", data, "submit", ev,
                      "fuzzer", 1740816000 /* 2025-03-01T08:00:00Z */, 1};
     cf__err err;
     for (int role = 0; role < 3; role++) {
-        size_t n = 0;
-        const char *const *names = cf__policy_names(p, (cf__role)role, &n);
-        for (size_t i = 0; i < n; i++) {
-            int fn = cf__policy_find(p, (cf__role)role, names[i]);
-            if (fn < 0)
-                abort(); /* the names listed must be found */
+        /* Functions are numbered 0..n-1; the first index past them is refused. */
+        for (int fn = 0;; fn++) {
             err.msg[0] = '\0';
             if (role == CF__ROLE_GUARD) {
                 bool ok = false;
@@ -93,6 +89,8 @@ static void call_all(cf__policy *p, const char *county, json_t *data, json_t *ev
                 if (rc != CF_OK && !err.msg[0])
                     abort();
                 free(reason);
+                if (rc == CF_EINVAL)
+                    break;
             } else if (role == CF__ROLE_ASSIGN) {
                 json_t *patch = NULL;
                 int rc = cf__policy_assign(p, fn, &call, &patch, &err);
@@ -101,8 +99,10 @@ static void call_all(cf__policy *p, const char *county, json_t *data, json_t *ev
                 if (rc != CF_OK && !err.msg[0])
                     abort();
                 json_decref(patch);
+                if (rc == CF_EINVAL)
+                    break;
             } else {
-                cf__call dl = call;
+                cf__decision_call dl = call;
                 dl.event = NULL;
                 dl.event_data = NULL;
                 bool has = false;
@@ -110,6 +110,8 @@ static void call_all(cf__policy *p, const char *county, json_t *data, json_t *ev
                 int rc = cf__policy_deadline(p, fn, &dl, &has, &due, &err);
                 if (rc != CF_OK && !err.msg[0])
                     abort();
+                if (rc == CF_EINVAL)
+                    break;
             }
         }
     }
@@ -148,7 +150,8 @@ int cf_fuzz_policy(const uint8_t *data, size_t size)
             abort();
         return 0;
     }
-    if (sep && !cf__policy_has_county(p, "fuzz"))
+    /* an overlay was written: fuzz decides with a text other than the state policy's */
+    if (sep && strcmp(cf__policy_hash(p, "fuzz"), cf__policy_hash(p, NULL)) == 0)
         abort();
     json_t *inst = json_pack("{s:s, s:s, s:i, s:[s,i], s:{s:b}}", "name", "Ada", "birth_date", "1990-02-28",
                              "exam_attempts", 1, "list", "a", 2, "nested", "ok", 1);

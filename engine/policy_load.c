@@ -1,0 +1,1930 @@
+/*
+ * policy_load.c — loading the policies: the state policy folder and the county
+ * overlays, each file run once in the sandbox with a load budget; the overridable
+ * parameters and the checks of each overlay against them; freezing what outlives
+ * a call; the sandbox's libraries (metered, read-only); cf__policy_open,
+ * cf__policy_close and cf__policy_check.
+ */
+#include "internal.h"
+#include "policy_private.h"
+#include "sandbox.h"
+
+#include <lauxlib.h>
+#include <lua.h>
+#include <lualib.h>
+
+#include <ctype.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#define DEFAULT_BUDGET 1000000u
+#define DEFAULT_CAP ((size_t)16 << 20)
+#define LOAD_CAP ((size_t)64 << 20)    /* the whole state while loading files */
+#define LOAD_BUDGET 50000000u          /* instructions to run one file's top level */
+#define DEFAULT_TIME_MS 1000u          /* wall-clock limit of one call */
+#define DEFAULT_LOAD_TIME_MS 5000u     /* wall-clock limit of one file's top level */
+static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
+static const char *const STATE_KEYS[] = {"description", "params", "overridable", "guards", "assigns", "deadlines"};
+static const char *const COUNTY_KEYS[] = {"description", "params"};
+static const char *const PART_KEYS[] = {"description", "guards", "assigns", "deadlines"};
+static const char *const KIND_NAMES[] = {"integer", "number", "boolean", "string", "date", "function"};
+
+/* ---- loading ---- */
+
+typedef struct source {
+    char *path;  /* full path */
+    char *label; /* "policy/state.lua", "counties/<name>.lua" */
+    char *name;  /* county name (overlays) */
+    char *text;
+    size_t len;
+} source;
+
+typedef struct loader {
+    cf__policy *p;
+    const cf__policy_config *cfg;
+    cf__err *err;
+    cf_diagnostic_fn diag; /* check mode: report and go on */
+    void *diag_ud;
+    int problems;
+    bool stop;
+    int rc;
+    source state;
+    bool has_state;
+    bool state_ok;
+    source *overlays;
+    size_t noverlays;
+    source *parts;      /* policy/<name>.lua beside state.lua, in name order */
+    size_t nparts;
+    cf__buf state_text; /* state.lua and the parts, as hashed */
+} loader;
+
+/* Stack slots inside load_all. */
+enum {
+    S_ARG = 1,
+    S_ENV,       /* backing of the globals */
+    S_ENV_P,     /* the globals the state policy sees */
+    S_ENV_MT,
+    S_OVL_P,     /* the globals overlays see: always read-only */
+    S_GUARDS,
+    S_ASSIGNS,
+    S_DEADLINES,
+    S_PARAMS,
+    S_INST,
+    S_EV,
+    S_CTX,
+    S_INST_P,
+    S_EV_P,
+    S_CTX_P,
+    S_VIEW_MT,
+    S_DEFAULTS,  /* the state's params, copied */
+    S_FN_GUARDS, /* name -> function, gathered from every file of the state policy */
+    S_FN_ASSIGNS,
+    S_FN_DEADLINES,
+    S_ORIGIN,    /* "role.name" -> label of the file that defined it */
+    S_SEEN,      /* what the freezing has met (freeze_reachable) */
+    S_BINDINGS,  /* the bindings it recorded, checked after each overlay's top level */
+    S_COUNT = S_BINDINGS
+};
+
+static int problem(loader *ld, const source *src, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
+static int problem(loader *ld, const source *src, int rc, const char *fmt, ...)
+{
+    char msg[CF__MSG_MAX];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    if (ld->diag) {
+        ld->problems++;
+        cf_diagnostic d = {sizeof d, src ? src->path : "", msg};
+        if (!ld->stop && ld->diag(ld->diag_ud, &d) != 0)
+            ld->stop = true;
+    } else {
+        cf__fail(ld->err, rc, "%s", msg);
+    }
+    if (ld->rc == CF_OK)
+        ld->rc = rc;
+    return rc;
+}
+
+/* "a, b, c" of the overridable parameters. */
+static void overridable_list(const cf__policy *p, char *buf, size_t size)
+{
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < p->noverridable && len < size; i++)
+        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", p->overridable[i]);
+    if (!p->noverridable)
+        snprintf(buf, size, "none");
+}
+
+static bool is_identifier(const char *s)
+{
+    if (!isalpha((unsigned char)*s) && *s != '_')
+        return false;
+    for (; *s; s++)
+        if (!isalnum((unsigned char)*s) && *s != '_')
+            return false;
+    return true;
+}
+
+/* t[key] without metamethods: what a policy file returned is read as data. */
+static int rawfield(lua_State *L, int t, const char *key)
+{
+    t = lua_absindex(L, t);
+    lua_pushstring(L, key);
+    return lua_rawget(L, t);
+}
+
+/* A metatable in what a file returns would run the file's code later, whenever
+ * the engine read the table: refused, so that nothing of a file runs after it loads. */
+static int refuse_metatable(loader *ld, lua_State *L, const source *src, int t, const char *what)
+{
+    if (!lua_getmetatable(L, t))
+        return CF_OK;
+    lua_pop(L, 1);
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: %s has a metatable; a policy file returns plain tables (remove the setmetatable: "
+                   "the engine reads what a file returns once, as data)",
+                   src->label, what);
+}
+
+/* ---- what outlives a call: frozen once the state policy has loaded ----
+ *
+ * Every table a policy can reach from outside its own call (globals, tables kept
+ * in the locals of a file that functions close over, tables inside those) is
+ * frozen in place: its contents move to a hidden table its reads go to, and a
+ * write raises an error naming it. A local holding a number, a string or a
+ * function cannot be frozen: each binding (function, upvalue, value at load) is
+ * recorded, compared after every call of a function that can reach it, and
+ * restored if a call changed it (the call then fails). */
+
+typedef struct walker {
+    int seen;    /* value -> true, and upvalue id (light userdata) -> true */
+    int queue;   /* triples: value, name, owner */
+    lua_Integer head, tail;
+    int list;    /* bindings: [0] = n, then triples function, upvalue index, value */
+    bool freeze; /* freeze the tables met; else only gather bindings */
+    int env;     /* reach walks: the globals' backing, not entered; met_env says met */
+    bool met_env;
+} walker;
+
+static void walk_add(lua_State *L, walker *w, int v, const char *name, const char *owner)
+{
+    v = lua_absindex(L, v);
+    int type = lua_type(L, v);
+    if (type != LUA_TTABLE && (type != LUA_TFUNCTION || lua_iscfunction(L, v)))
+        return;
+    if (w->env && lua_rawequal(L, v, w->env)) {
+        w->met_env = true;
+        return;
+    }
+    lua_pushvalue(L, v);
+    if (lua_rawget(L, w->seen) != LUA_TNIL) {
+        lua_pop(L, 1);
+        return;
+    }
+    lua_pop(L, 1);
+    lua_pushvalue(L, v);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, w->seen);
+    lua_pushvalue(L, v);
+    lua_rawseti(L, w->queue, ++w->tail);
+    lua_pushstring(L, name);
+    lua_rawseti(L, w->queue, ++w->tail);
+    lua_pushstring(L, owner);
+    lua_rawseti(L, w->queue, ++w->tail);
+}
+
+/* Add every key and value of the table at t. */
+static void walk_contents(lua_State *L, walker *w, int t, const char *name, const char *owner)
+{
+    char child[160];
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        if (w->freeze) {
+            if (lua_type(L, -2) == LUA_TSTRING)
+                snprintf(child, sizeof child, "%s%s%.60s", name, *name ? "." : "", lua_tostring(L, -2));
+            else if (lua_isinteger(L, -2))
+                snprintf(child, sizeof child, "%s[%lld]", name, (long long)lua_tointeger(L, -2));
+            else
+                snprintf(child, sizeof child, "%s[...]", name);
+        } else {
+            child[0] = '\0';
+        }
+        walk_add(L, w, -2, child, owner);
+        walk_add(L, w, -1, child, owner);
+        lua_pop(L, 1);
+    }
+}
+
+/* Freeze the table at t in place (see above). A metatable it already has keeps
+ * working: its fields are copied, its __index is consulted after the contents,
+ * and it is frozen in turn. */
+static void freeze_table(lua_State *L, walker *w, int t, const char *name, const char *owner)
+{
+    int top = lua_gettop(L);
+    int m = 0;
+    if (lua_getmetatable(L, t)) {
+        m = lua_gettop(L);
+        walk_add(L, w, m, name, owner);
+    }
+    lua_newtable(L);
+    int b = lua_gettop(L);
+    walk_contents(L, w, t, name, owner);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, b);
+        lua_pushvalue(L, -1);
+        lua_pushnil(L);
+        lua_rawset(L, t); /* clearing a field during the traversal is allowed */
+    }
+    lua_createtable(L, 0, 6);
+    int n = lua_gettop(L);
+    if (m) {
+        if (lua_rawequal(L, m, t))
+            lua_pushvalue(L, b); /* its own metatable: its fields just moved */
+        else if (!cf__push_backing(L, m)) /* already frozen: its fields are in its backing */
+            lua_pushvalue(L, m);
+        int src = lua_gettop(L);
+        lua_pushnil(L);
+        while (lua_next(L, src)) {
+            lua_pushvalue(L, -2);
+            lua_insert(L, -2);
+            lua_rawset(L, n);
+        }
+        lua_pushnil(L);
+        lua_setfield(L, n, "__gc"); /* never a finalizer (see cf__safe_setmetatable) */
+        lua_pushnil(L);
+        lua_setfield(L, n, "__mode");
+        lua_pushliteral(L, "__index");
+        if (lua_rawget(L, src) != LUA_TNIL) {
+            lua_createtable(L, 0, 1);
+            lua_insert(L, -2);
+            lua_setfield(L, -2, "__index");
+            lua_setmetatable(L, b);
+        }
+        lua_pushliteral(L, "__metatable");
+        if (lua_rawget(L, n) == LUA_TNIL) {
+            lua_pushvalue(L, m); /* getmetatable still answers the metatable, now frozen */
+            lua_setfield(L, n, "__metatable");
+        }
+        lua_settop(L, n);
+    }
+    lua_pushvalue(L, b);
+    lua_setfield(L, n, "__index");
+    lua_pushfstring(L, "policies cannot change '%s' (a table of %s kept between calls; a policy keeps nothing "
+                       "between calls: build a new table inside the function)", *name ? name : "?", owner);
+    lua_pushcclosure(L, cf__ro_newindex, 1);
+    lua_setfield(L, n, "__newindex");
+    if (lua_getfield(L, n, "__pairs") == LUA_TNIL) {
+        lua_pushcfunction(L, cf__ro_pairs);
+        lua_setfield(L, n, "__pairs");
+    }
+    if (lua_getfield(L, n, "__len") == LUA_TNIL) {
+        lua_pushcfunction(L, cf__ro_len);
+        lua_setfield(L, n, "__len");
+    }
+    if (lua_getfield(L, n, "__metatable") == LUA_TNIL) {
+        lua_pushboolean(L, 0);
+        lua_setfield(L, n, "__metatable");
+    }
+    lua_settop(L, n);
+    lua_setmetatable(L, t);
+    lua_settop(L, top);
+}
+
+/* Record the upvalues of the Lua function at f and add what they hold. */
+static void walk_function(lua_State *L, walker *w, int f)
+{
+    lua_Debug ar;
+    lua_pushvalue(L, f);
+    lua_getinfo(L, ">S", &ar);
+    char owner[200];
+    snprintf(owner, sizeof owner, "%s", ar.source[0] == '@' ? ar.source + 1 : "a policy file");
+    for (int i = 1;; i++) {
+        const char *uv = lua_getupvalue(L, f, i);
+        if (!uv)
+            break;
+        lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_pushlightuserdata(L, lua_upvalueid(L, f, i));
+            lua_pushboolean(L, 1);
+            lua_rawset(L, w->seen);
+            lua_rawgeti(L, w->list, 0);
+            lua_Integer n = lua_tointeger(L, -1) + 1;
+            lua_pop(L, 1);
+            lua_pushvalue(L, f);
+            lua_rawseti(L, w->list, 3 * n - 2);
+            lua_pushinteger(L, i);
+            lua_rawseti(L, w->list, 3 * n - 1);
+            lua_pushvalue(L, -2);
+            lua_rawseti(L, w->list, 3 * n);
+            lua_pushinteger(L, n);
+            lua_rawseti(L, w->list, 0);
+        }
+        lua_pop(L, 1);
+        walk_add(L, w, -1, *uv ? uv : "?", owner);
+        lua_pop(L, 1);
+    }
+}
+
+static void walk_run(lua_State *L, walker *w)
+{
+    while (w->head < w->tail) {
+        luaL_checkstack(L, 24, "walking the policies");
+        int v = lua_gettop(L) + 1;
+        lua_rawgeti(L, w->queue, ++w->head);
+        lua_rawgeti(L, w->queue, ++w->head);
+        lua_rawgeti(L, w->queue, ++w->head);
+        const char *name = lua_tostring(L, v + 1), *owner = lua_tostring(L, v + 2);
+        if (lua_type(L, v) == LUA_TFUNCTION) {
+            walk_function(L, w, v);
+        } else if (!w->freeze) {
+            walk_contents(L, w, v, "", "");
+            if (lua_getmetatable(L, v))
+                walk_add(L, w, -1, "", "");
+        } else if (!cf__is_read_only(L, v)) {
+            freeze_table(L, w, v, name, owner);
+        }
+        lua_settop(L, v - 1);
+    }
+}
+
+/* Freeze what the values of the table at root reach (root itself is left as it is). */
+static void freeze_reachable(lua_State *L, int root, const char *owner)
+{
+    walker w = {S_SEEN, 0, 0, 0, S_BINDINGS, true, 0, false};
+    root = lua_absindex(L, root);
+    lua_newtable(L);
+    w.queue = lua_gettop(L);
+    walk_contents(L, &w, root, "", owner);
+    walk_run(L, &w);
+    lua_pop(L, 1);
+}
+
+/* After an overlay's top level: the state policy's bindings are as loaded. */
+static int bindings_restore(loader *ld, lua_State *L, const source *src)
+{
+    lua_Integer k = cf__policy_bindings_verify(L, S_BINDINGS);
+    if (!k)
+        return CF_OK;
+    char name[300];
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: its top level changed %s; it was restored (a county file only returns its description "
+                   "and params)",
+                   src->label, cf__policy_binding_name(L, S_BINDINGS, k, name, sizeof name));
+}
+
+/* Append the bindings of the list at from that are not in the walker's list. */
+static void bindings_merge(lua_State *L, walker *w, int from)
+{
+    lua_rawgeti(L, from, 0);
+    lua_Integer n = lua_tointeger(L, -1);
+    lua_pop(L, 1);
+    for (lua_Integer k = 1; k <= n; k++) {
+        lua_rawgeti(L, from, 3 * k - 2);
+        lua_rawgeti(L, from, 3 * k - 1);
+        int idx = (int)lua_tointeger(L, -1);
+        lua_pushlightuserdata(L, lua_upvalueid(L, -2, idx));
+        if (lua_rawget(L, w->seen) == LUA_TNIL) {
+            lua_rawgeti(L, w->list, 0);
+            lua_Integer m = lua_tointeger(L, -1) + 1;
+            lua_pop(L, 1);
+            lua_pushvalue(L, -3);
+            lua_rawseti(L, w->list, 3 * m - 2);
+            lua_pushinteger(L, idx);
+            lua_rawseti(L, w->list, 3 * m - 1);
+            lua_rawgeti(L, from, 3 * k);
+            lua_rawseti(L, w->list, 3 * m);
+            lua_pushinteger(L, m);
+            lua_rawseti(L, w->list, 0);
+        }
+        lua_pop(L, 3);
+    }
+}
+
+/* The bindings each policy function can reach, for bindings_check: its own, and
+ * when it uses a global, everything the globals and the params reach. */
+static void gather_bindings(lua_State *L, cf__policy *p)
+{
+    lua_newtable(L); /* the shared list */
+    int shared = lua_gettop(L);
+    walker w = {0, 0, 0, 0, shared, false, 0, false};
+    lua_newtable(L);
+    w.seen = lua_gettop(L);
+    lua_newtable(L);
+    w.queue = lua_gettop(L);
+    lua_pushvalue(L, S_ENV);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, w.seen);
+    walk_contents(L, &w, S_ENV, "", "");
+    walk_contents(L, &w, S_PARAMS, "", "");
+    walk_run(L, &w);
+    lua_settop(L, shared);
+    for (int role = 0; role < 3; role++) {
+        p->uv_list[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, sizeof(int));
+        if (!p->uv_list[role])
+            luaL_error(L, "out of memory");
+        for (size_t i = 0; i < p->nnames[role]; i++) {
+            walker f = {0, 0, 0, 0, 0, false, S_ENV, false};
+            lua_newtable(L);
+            f.list = lua_gettop(L);
+            lua_newtable(L);
+            f.seen = lua_gettop(L);
+            lua_newtable(L);
+            f.queue = lua_gettop(L);
+            lua_rawgeti(L, S_GUARDS + role, (lua_Integer)i + 1);
+            walk_add(L, &f, -1, "", "");
+            lua_pop(L, 1);
+            walk_run(L, &f);
+            if (f.met_env)
+                bindings_merge(L, &f, shared);
+            lua_rawgeti(L, f.list, 0);
+            bool any = lua_tointeger(L, -1) > 0;
+            lua_settop(L, f.list);
+            if (any)
+                p->uv_list[role][i] = luaL_ref(L, LUA_REGISTRYINDEX); /* > 0 */
+            else
+                lua_pop(L, 1);
+        }
+    }
+    lua_settop(L, shared - 1);
+}
+
+/* Load and run one file; on success its returned table is on the stack. */
+static int run_file(loader *ld, lua_State *L, const source *src, int env)
+{
+    char chunk[300];
+    snprintf(chunk, sizeof chunk, "@%s", src->label);
+    int status = luaL_loadbufferx(L, src->text, src->len, chunk, "t");
+    if (status != LUA_OK) {
+        int rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s", lua_tostring(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_pushvalue(L, env);
+    lua_setupvalue(L, -2, 1); /* _ENV */
+    cf__sandbox_arm(&ld->p->sb, LOAD_BUDGET, LOAD_CAP, ld->p->load_time_ms, false);
+    status = lua_pcall(L, 0, 1, 0);
+    unsigned hit = ld->p->sb.limit_hit, first = ld->p->sb.limit_first;
+    ld->p->sb.armed = false; /* the load cap stays for the rest of the loading */
+    lua_sethook(L, NULL, 0, 0);
+    if (status != LUA_OK) {
+        int rc;
+        if (first == CF__LIMIT_INSTR)
+            rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop? "
+                         "library calls count one instruction per %u bytes they touch)",
+                         src->label, LOAD_BUDGET, CF__BYTES_PER_INSTR);
+        else if (first == CF__LIMIT_TIME)
+            rc = problem(ld, src, CF_ELIMIT,
+                         "%s: ran past its load time limit of %u ms (an endless loop at the top level of the "
+                         "file? raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
+                         src->label, ld->p->load_time_ms);
+        else if (hit & CF__LIMIT_MEM)
+            rc = problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
+        else
+            rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s: error while loading: %s",
+                         src->label, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a message)");
+        lua_pop(L, 1);
+        return rc;
+    }
+    if (!lua_istable(L, -1)) {
+        int rc = problem(ld, src, CF_EPOLICY, "%s: must return a table (got %s)", src->label, luaL_typename(L, -1));
+        lua_pop(L, 1);
+        return rc;
+    }
+    int rc = refuse_metatable(ld, L, src, lua_gettop(L), "the returned table");
+    if (rc != CF_OK)
+        lua_pop(L, 1);
+    return rc;
+}
+
+/* Check the top-level keys of the table at t against allowed; reports the
+ * first offending key in name order, so messages do not depend on hashing. */
+static int check_keys(loader *ld, lua_State *L, const source *src, int t, const char *const *allowed, size_t n)
+{
+    char worst[128] = "";
+    bool bad_type = false;
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) != LUA_TSTRING) {
+            bad_type = true;
+            continue;
+        }
+        const char *k = lua_tostring(L, -1);
+        bool ok = false;
+        for (size_t i = 0; i < n; i++)
+            ok = ok || strcmp(k, allowed[i]) == 0;
+        if (!ok && (!worst[0] || strcmp(k, worst) < 0))
+            snprintf(worst, sizeof worst, "%s", k);
+    }
+    if (bad_type)
+        return problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
+    if (!worst[0])
+        return CF_OK;
+    char list[256] = "";
+    for (size_t i = 0, len = 0; i < n; i++)
+        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", allowed[i]);
+    const char *hint = cf__closest(worst, allowed, n);
+    char mean[160] = "";
+    if (hint)
+        snprintf(mean, sizeof mean, "did you mean '%s'? ", hint);
+    return problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, worst, mean, list);
+}
+
+static int cmp_cstr(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Gather the functions of a role (table at field `key` of t) into the name ->
+ * function table of that role; a name defined by an earlier file is an error. */
+static int collect_functions(loader *ld, lua_State *L, const source *src, int t, int role)
+{
+    const char *key = ROLE_TABLES[role];
+    int type = rawfield(L, t, key);
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_EPOLICY, "%s: %s: must be a table of functions (got %s)", src->label, key,
+                       lua_typename(L, type));
+    }
+    int fns = lua_gettop(L);
+    int rc = refuse_metatable(ld, L, src, fns, key);
+    if (rc != CF_OK) {
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+            lua_settop(L, fns - 1);
+            return problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
+                           src->label, key);
+        }
+        const char *name = lua_tostring(L, -2);
+        if (lua_type(L, -1) != LUA_TFUNCTION) {
+            rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
+                             luaL_typename(L, -1));
+            lua_settop(L, fns - 1);
+            return rc;
+        }
+        lua_pushfstring(L, "%s.%s", key, name);
+        if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING) {
+            rc = problem(ld, src, CF_EPOLICY,
+                             "%s: %s.%s: already defined in %s (a name may be defined once in the state policy)",
+                             src->label, key, name, lua_tostring(L, -1));
+            lua_settop(L, fns - 1);
+            return rc;
+        }
+        lua_pop(L, 1);
+        lua_pushfstring(L, "%s.%s", key, name);
+        lua_pushstring(L, src->label);
+        lua_rawset(L, S_ORIGIN);
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, S_FN_GUARDS + role); /* pops key and function; the key copy stays for lua_next */
+    }
+    lua_settop(L, fns - 1);
+    return CF_OK;
+}
+
+/* Turn the gathered functions of a role into p's sorted names and the array at dest. */
+static int finish_functions(loader *ld, lua_State *L, int role, int dest)
+{
+    cf__policy *p = ld->p;
+    int fns = S_FN_GUARDS + role;
+    size_t n = 0;
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        lua_pop(L, 1);
+        n++;
+    }
+    p->names[role] = calloc(n ? n : 1, sizeof(char *));
+    if (!p->names[role])
+        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+    lua_pushnil(L);
+    while (lua_next(L, fns)) {
+        lua_pop(L, 1);
+        char *name = cf__strdup(lua_tostring(L, -1));
+        if (!name) {
+            lua_pop(L, 1);
+            return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+        }
+        p->names[role][p->nnames[role]++] = name;
+    }
+    qsort(p->names[role], p->nnames[role], sizeof(char *), cmp_cstr);
+    for (size_t i = 0; i < p->nnames[role]; i++) {
+        lua_getfield(L, fns, p->names[role][i]);
+        lua_rawseti(L, dest, (lua_Integer)i + 1);
+    }
+    /* The file of each function, for the messages of calls stopped by a limit. */
+    p->origins[role] = calloc(n ? n : 1, sizeof(char *));
+    if (!p->origins[role])
+        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+    for (size_t i = 0; i < p->nnames[role]; i++) {
+        lua_pushfstring(L, "%s.%s", ROLE_TABLES[role], p->names[role][i]);
+        if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING)
+            p->origins[role][i] = cf__strdup(lua_tostring(L, -1));
+        lua_pop(L, 1);
+    }
+    return CF_OK;
+}
+
+/* A value for messages, read without metamethods. */
+static const char *value_repr(lua_State *L, int idx, char *buf, size_t size)
+{
+    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
+        snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
+    } else if (lua_type(L, idx) == LUA_TNUMBER) {
+        double x = lua_tonumber(L, idx);
+        if (isnan(x))
+            snprintf(buf, size, "nan");
+        else if (isinf(x))
+            snprintf(buf, size, "%sinf", x < 0 ? "-" : "");
+        else
+            snprintf(buf, size, "%.17g", x);
+    } else if (lua_type(L, idx) == LUA_TSTRING) {
+        snprintf(buf, size, "\"%.40s%s\"", lua_tostring(L, idx), lua_rawlen(L, idx) > 40 ? "..." : "");
+    } else if (lua_type(L, idx) == LUA_TBOOLEAN) {
+        snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
+    } else {
+        snprintf(buf, size, "a %s", luaL_typename(L, idx));
+    }
+    return buf;
+}
+
+/* Integers in a declaration stay where a double is exact. */
+#define DECL_INT_MAX 9007199254740992.0
+
+/* A binary search keeps an overlay of many parameters against a long overridable
+ * list linear to check (found while fuzzing: 100,000 of each took minutes). */
+static const param_decl *find_decl(const cf__policy *p, const char *name)
+{
+    size_t lo = 0, hi = p->noverridable;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, p->decls[mid].name);
+        if (c == 0)
+            return &p->decls[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+/* "an integer from 1 to 365" */
+static const char *decl_describe(const param_decl *d, char *buf, size_t size)
+{
+    size_t len = 0;
+    switch (d->kind) {
+    case K_INTEGER:
+        snprintf(buf, size, "an integer from %.0f to %.0f", d->min, d->max);
+        break;
+    case K_NUMBER:
+        snprintf(buf, size, "a finite number from %.17g to %.17g", d->min, d->max);
+        break;
+    case K_BOOLEAN:
+        snprintf(buf, size, "true or false");
+        break;
+    case K_STRING:
+        len = (size_t)snprintf(buf, size, "a string");
+        if (d->max_length && len < size)
+            len += (size_t)snprintf(buf + len, size - len, " of at most %zu bytes", d->max_length);
+        for (size_t i = 0; d->one_of && i < d->none_of && len < size; i++)
+            len += (size_t)snprintf(buf + len, size - len, "%s'%s'", i ? ", " : ", one of ", d->one_of[i]);
+        break;
+    case K_DATE:
+        len = (size_t)snprintf(buf, size, "a date \"YYYY-MM-DD\"");
+        if (d->min_date[0] && len < size)
+            len += (size_t)snprintf(buf + len, size - len, " from %s", d->min_date);
+        if (d->max_date[0] && len < size)
+            snprintf(buf + len, size - len, " %s %s", d->min_date[0] ? "to" : "up to", d->max_date);
+        break;
+    default:
+        snprintf(buf, size, "a function");
+    }
+    return buf;
+}
+
+/* Whether the value at idx fits the declaration. Reads the value raw. */
+static bool decl_fits(const param_decl *d, lua_State *L, int idx)
+{
+    int type = lua_type(L, idx);
+    switch (d->kind) {
+    case K_INTEGER:
+    case K_NUMBER: {
+        if (type != LUA_TNUMBER)
+            return false;
+        double x = lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx);
+        if (!isfinite(x) || x < d->min || x > d->max)
+            return false;
+        return d->kind == K_NUMBER || lua_isinteger(L, idx) || x == floor(x);
+    }
+    case K_BOOLEAN:
+        return type == LUA_TBOOLEAN;
+    case K_STRING: {
+        if (type != LUA_TSTRING)
+            return false;
+        size_t n;
+        const char *s = lua_tolstring(L, idx, &n);
+        if (d->max_length && n > d->max_length)
+            return false;
+        if (!d->one_of)
+            return true;
+        for (size_t i = 0; i < d->none_of; i++)
+            if (strlen(d->one_of[i]) == n && memcmp(d->one_of[i], s, n) == 0)
+                return true;
+        return false;
+    }
+    case K_DATE: {
+        cf__date dt;
+        if (type != LUA_TSTRING || lua_rawlen(L, idx) != 10 || !cf__date_parse(lua_tostring(L, idx), &dt))
+            return false;
+        const char *s = lua_tostring(L, idx);
+        return (!d->min_date[0] || strcmp(s, d->min_date) >= 0) && (!d->max_date[0] || strcmp(s, d->max_date) <= 0);
+    }
+    default:
+        return type == LUA_TFUNCTION;
+    }
+}
+
+static bool param_type_ok(int type)
+{
+    return type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TBOOLEAN || type == LUA_TFUNCTION;
+}
+
+/* Why a parameter value is refused whatever the declarations say, or NULL. */
+static const char *value_problem(lua_State *L, int idx)
+{
+    if (!param_type_ok(lua_type(L, idx)))
+        return "must be a number, string, boolean or function";
+    if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx) && !isfinite(lua_tonumber(L, idx)))
+        return "must be a finite number (NaN and infinity are refused)";
+    return NULL;
+}
+
+static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
+{
+    int type = rawfield(L, t, "params");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    if (type != LUA_TTABLE) {
+        lua_pop(L, 1);
+        return problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
+    }
+    int params = lua_gettop(L);
+    int rc = refuse_metatable(ld, L, src, params, "params");
+    if (rc != CF_OK) {
+        lua_pop(L, 1);
+        return rc;
+    }
+    lua_pushnil(L);
+    while (lua_next(L, params)) {
+        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+            lua_pop(L, 3);
+            return problem(ld, src, CF_EPOLICY, "%s: params: keys must be names (letters, digits and '_')",
+                           src->label);
+        }
+        const char *bad = value_problem(L, -1);
+        if (bad) {
+            char got[80];
+            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s (got %s)", src->label, lua_tostring(L, -2), bad,
+                         value_repr(L, -1, got, sizeof got));
+            lua_pop(L, 3);
+            return rc;
+        }
+        lua_pushvalue(L, -2);
+        lua_insert(L, -2);
+        lua_rawset(L, S_DEFAULTS);
+    }
+    lua_pop(L, 1);
+    return CF_OK;
+}
+
+static int decl_cmp(const void *a, const void *b)
+{
+    return strcmp(((const param_decl *)a)->name, ((const param_decl *)b)->name);
+}
+
+/* A bound of a declaration (field key of the table at d): an integer (whole =
+ * true) or a finite number; required says whether it may be missing. */
+static int decl_bound(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
+                      bool whole, double *out, bool *has)
+{
+    int type = rawfield(L, d, key);
+    double x = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
+    lua_pop(L, 1);
+    *has = type != LUA_TNIL;
+    if (type == LUA_TNUMBER && isfinite(x) && (!whole || (x == floor(x) && fabs(x) <= DECL_INT_MAX))) {
+        *out = x;
+        return CF_OK;
+    }
+    return problem(ld, src, CF_EPOLICY,
+                   "%s: overridable.%s: %s must be %s (a %s has a range: e.g. { kind = \"%s\", min = 1, max = 365 })",
+                   src->label, pd->name, key, whole ? "an integer" : "a finite number", KIND_NAMES[pd->kind],
+                   KIND_NAMES[pd->kind]);
+}
+
+static int decl_date(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
+                     char *out)
+{
+    int type = rawfield(L, d, key);
+    cf__date dt;
+    int rc = CF_OK;
+    if (type == LUA_TSTRING && lua_rawlen(L, -1) == 10 && cf__date_parse(lua_tostring(L, -1), &dt))
+        memcpy(out, lua_tostring(L, -1), 11);
+    else if (type != LUA_TNIL)
+        rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: %s must be a date \"YYYY-MM-DD\"", src->label,
+                     pd->name, key);
+    lua_pop(L, 1);
+    return rc;
+}
+
+/* Read the declaration of pd->name (the table at d) into pd. */
+static int parse_decl(loader *ld, lua_State *L, const source *src, param_decl *pd, int d)
+{
+    static const char *const KEYS[6][4] = {
+        {"kind", "min", "max", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL},
+        {"kind", "one_of", "max_length", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL}};
+    char what[200];
+    snprintf(what, sizeof what, "overridable.%s", pd->name);
+    int rc = refuse_metatable(ld, L, src, d, what);
+    if (rc != CF_OK)
+        return rc;
+    pd->kind = -1;
+    if (rawfield(L, d, "kind") == LUA_TSTRING)
+        for (int k = 0; k < 6; k++)
+            if (strcmp(lua_tostring(L, -1), KIND_NAMES[k]) == 0)
+                pd->kind = k;
+    lua_pop(L, 1);
+    if (pd->kind < 0)
+        return problem(ld, src, CF_EPOLICY,
+                       "%s: overridable.%s: kind must be one of integer, number, boolean, string, date, function "
+                       "(e.g. { kind = \"integer\", min = 1, max = 365 })",
+                       src->label, pd->name);
+    lua_pushnil(L);
+    while (lua_next(L, d)) {
+        lua_pop(L, 1);
+        bool ok = false;
+        for (int i = 0; lua_type(L, -1) == LUA_TSTRING && KEYS[pd->kind][i]; i++)
+            ok = ok || strcmp(lua_tostring(L, -1), KEYS[pd->kind][i]) == 0;
+        if (!ok) {
+            char key[80];
+            value_repr(L, -1, key, sizeof key);
+            lua_pop(L, 1);
+            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: a %s declaration has no field %s (allowed: %s%s%s%s%s)",
+                           src->label, pd->name, KIND_NAMES[pd->kind], key, KEYS[pd->kind][0],
+                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][1] : "",
+                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][2] : "");
+        }
+    }
+    if (pd->kind == K_INTEGER || pd->kind == K_NUMBER) {
+        bool whole = pd->kind == K_INTEGER;
+        rc = decl_bound(ld, L, src, pd, d, "min", whole, &pd->min, &pd->has_min);
+        if (rc == CF_OK)
+            rc = decl_bound(ld, L, src, pd, d, "max", whole, &pd->max, &pd->has_max);
+        if (rc == CF_OK && pd->min > pd->max)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is above max", src->label, pd->name);
+        return rc;
+    }
+    if (pd->kind == K_DATE) {
+        rc = decl_date(ld, L, src, pd, d, "min", pd->min_date);
+        if (rc == CF_OK)
+            rc = decl_date(ld, L, src, pd, d, "max", pd->max_date);
+        if (rc == CF_OK && pd->min_date[0] && pd->max_date[0] && strcmp(pd->min_date, pd->max_date) > 0)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is after max", src->label, pd->name);
+        return rc;
+    }
+    if (pd->kind != K_STRING)
+        return CF_OK;
+    int type = rawfield(L, d, "max_length");
+    if (type != LUA_TNIL) {
+        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > INT_MAX) {
+            lua_pop(L, 1);
+            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: max_length must be a positive integer",
+                           src->label, pd->name);
+        }
+        pd->max_length = (size_t)lua_tointeger(L, -1);
+    }
+    lua_pop(L, 1);
+    type = rawfield(L, d, "one_of");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    int list = lua_gettop(L);
+    size_t n = type == LUA_TTABLE ? (size_t)lua_rawlen(L, list) : 0;
+    bool ok = n > 0 && !lua_getmetatable(L, list);
+    if (!ok && type == LUA_TTABLE && n > 0)
+        lua_pop(L, 1); /* the metatable */
+    if (ok)
+        pd->one_of = calloc(n, sizeof(char *));
+    for (size_t i = 0; ok && pd->one_of && i < n; i++) {
+        ok = lua_rawgeti(L, list, (lua_Integer)i + 1) == LUA_TSTRING;
+        if (ok && !(pd->one_of[pd->none_of] = cf__strdup(lua_tostring(L, -1)))) {
+            lua_pop(L, 2);
+            return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+        }
+        pd->none_of += ok;
+        lua_pop(L, 1);
+    }
+    lua_pop(L, 1);
+    if (ok && !pd->one_of)
+        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    if (!ok)
+        return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: one_of must be a list of strings, e.g. { \"a\", \"b\" }",
+                       src->label, pd->name);
+    return CF_OK;
+}
+
+/* P.overridable = { name = { kind = ..., range }, ... }: what a county may set. */
+static int absorb_overridable(loader *ld, lua_State *L, const source *src, int t)
+{
+    cf__policy *p = ld->p;
+    int type = rawfield(L, t, "overridable");
+    if (type == LUA_TNIL) {
+        lua_pop(L, 1);
+        return CF_OK;
+    }
+    int o = lua_gettop(L);
+    int rc = type == LUA_TTABLE ? refuse_metatable(ld, L, src, o, "overridable")
+                                : problem(ld, src, CF_EPOLICY,
+                                          "%s: overridable: must be a table of declarations, name = { kind = ..., "
+                                          "range } (got %s)",
+                                          src->label, lua_typename(L, type));
+    size_t n = 0;
+    bool names = true;
+    if (rc == CF_OK) {
+        lua_pushnil(L);
+        while (lua_next(L, o)) {
+            lua_pop(L, 1);
+            names = names && lua_type(L, -1) == LUA_TSTRING;
+            n++;
+        }
+        if (!names)
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: overridable: declare each parameter a county may set by name, with its kind and range, "
+                         "e.g. overridable = { hire_grace_days = { kind = \"integer\", min = 1, max = 365 } } "
+                         "(a list of names is not enough: see docs/policies.md)",
+                         src->label);
+    }
+    if (rc == CF_OK) {
+        p->decls = calloc(n ? n : 1, sizeof *p->decls);
+        p->overridable = calloc(n ? n : 1, sizeof(char *));
+        if (!p->decls || !p->overridable)
+            rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+    }
+    if (rc == CF_OK) {
+        lua_pushnil(L);
+        while (lua_next(L, o)) {
+            lua_pop(L, 1);
+            char *name = cf__strdup(lua_tostring(L, -1));
+            if (!name) {
+                lua_pop(L, 1);
+                rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
+                break;
+            }
+            p->decls[p->noverridable++].name = name;
+        }
+    }
+    if (rc == CF_OK)
+        qsort(p->decls, p->noverridable, sizeof *p->decls, decl_cmp);
+    for (size_t i = 0; i < p->noverridable; i++)
+        p->overridable[i] = p->decls[i].name;
+    /* In name order, so that the first problem reported does not depend on hashing. */
+    for (size_t i = 0; i < p->noverridable && rc == CF_OK; i++) {
+        param_decl *pd = &p->decls[i];
+        type = rawfield(L, o, pd->name);
+        if (!is_identifier(pd->name))
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable: keys must be parameter names (letters, digits and '_')",
+                         src->label);
+        else if (type != LUA_TTABLE)
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: overridable.%s: must be a declaration like { kind = \"integer\", min = 1, max = 365 } "
+                         "(got %s)",
+                         src->label, pd->name, lua_typename(L, type));
+        else
+            rc = parse_decl(ld, L, src, pd, lua_gettop(L));
+        lua_pop(L, 1);
+        if (rc != CF_OK)
+            break;
+        char want[300], got[80];
+        if (rawfield(L, S_DEFAULTS, pd->name) == LUA_TNIL)
+            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: '%s' is not in params", src->label, pd->name,
+                         pd->name);
+        else if (!decl_fits(pd, L, -1))
+            rc = problem(ld, src, CF_EPOLICY,
+                         "%s: params.%s: the state default %s does not fit its declaration in overridable (must be "
+                         "%s)",
+                         src->label, pd->name, value_repr(L, -1, got, sizeof got),
+                         decl_describe(pd, want, sizeof want));
+        lua_pop(L, 1);
+    }
+    lua_settop(L, o - 1);
+    return rc;
+}
+
+static int load_state(loader *ld, lua_State *L)
+{
+    const source *src = &ld->state;
+    int rc = run_file(ld, L, src, S_ENV_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    rc = check_keys(ld, L, src, t, STATE_KEYS, sizeof STATE_KEYS / sizeof *STATE_KEYS);
+    if (rc == CF_OK)
+        rc = absorb_params(ld, L, src, t);
+    if (rc == CF_OK)
+        rc = absorb_overridable(ld, L, src, t);
+    for (int role = 0; role < 3 && rc == CF_OK; role++)
+        rc = collect_functions(ld, L, src, t, role);
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+/* A part of the state policy: decisions only; parameters live in state.lua. */
+static int load_part(loader *ld, lua_State *L, const source *src)
+{
+    int rc = run_file(ld, L, src, S_ENV_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    rc = check_keys(ld, L, src, t, PART_KEYS, sizeof PART_KEYS / sizeof *PART_KEYS);
+    for (int role = 0; role < 3 && rc == CF_OK; role++)
+        rc = collect_functions(ld, L, src, t, role);
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+/* Why the overlay may not set params[key] to the value on top of the stack, or NULL.
+ * With buf NULL, only whether: a non-NULL result then has no text, and the costly
+ * parts of a message (the "did you mean" search) are skipped, so that an overlay
+ * of many bad parameters is checked in linear time (found while fuzzing). */
+static const char *override_problem(loader *ld, lua_State *L, const char *key, char *buf, size_t size)
+{
+    const param_decl *d = find_decl(ld->p, key);
+    if (!buf)
+        return !d || !decl_fits(d, L, -1) ? "" : NULL;
+    if (!d) {
+        char list[512];
+        overridable_list(ld->p, list, sizeof list);
+        int dtype = rawfield(L, S_DEFAULTS, key);
+        lua_pop(L, 1);
+        if (dtype == LUA_TNIL) {
+            const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
+            snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
+                     hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
+        } else {
+            snprintf(buf, size, "a county may not override '%s' (overridable: %s)", key, list);
+        }
+        return buf;
+    }
+    if (!decl_fits(d, L, -1)) {
+        char want[300], got[80];
+        snprintf(buf, size, "must be %s, as declared in policy/state.lua (got %s)", decl_describe(d, want, sizeof want),
+                 value_repr(L, -1, got, sizeof got));
+        return buf;
+    }
+    return NULL;
+}
+
+static int load_overlay(loader *ld, lua_State *L, size_t i)
+{
+    const source *src = &ld->overlays[i];
+    if (!islower((unsigned char)src->name[0]) || strspn(src->name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
+                                                       strlen(src->name))
+        return problem(ld, src, CF_EPOLICY,
+                       "%s: a county file is named after its county in lower case letters, digits and '_', "
+                       "starting with a letter (e.g. san_diego.lua)",
+                       src->label);
+    int rc = run_file(ld, L, src, S_OVL_P);
+    if (rc != CF_OK)
+        return rc;
+    int t = lua_gettop(L);
+    /* Its top level may have called a function of the state policy that rebinds
+     * one of its locals: the state policy stays as it was loaded. */
+    rc = bindings_restore(ld, L, src);
+    if (rc == CF_OK)
+        rc = check_keys(ld, L, src, t, COUNTY_KEYS, sizeof COUNTY_KEYS / sizeof *COUNTY_KEYS);
+    int type = rc == CF_OK ? rawfield(L, t, "params") : (lua_pushnil(L), LUA_TNIL);
+    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    if (rc == CF_OK && type != LUA_TNIL && type != LUA_TTABLE)
+        rc = problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
+    int params = t + 1;
+    if (rc == CF_OK && type == LUA_TTABLE)
+        rc = refuse_metatable(ld, L, src, params, "params");
+    /* The merged parameters: the state defaults, then the overrides, read raw and
+     * copied (an integer declared integer is kept as one). */
+    lua_newtable(L);
+    int merged = lua_gettop(L);
+    lua_pushnil(L);
+    while (lua_next(L, S_DEFAULTS))
+        lua_pushvalue(L, -2), lua_insert(L, -2), lua_rawset(L, merged);
+    char worst_key[128] = "", worst[1024] = "";
+    bool has_worst = false;
+    int wk = lua_gettop(L) + 1;
+    lua_pushnil(L); /* wk: the first bad key in name order; its message is made after the loop */
+    if (rc == CF_OK && type == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, params)) {
+            const char *bad = NULL;
+            const char *key = lua_type(L, -2) == LUA_TSTRING ? lua_tostring(L, -2) : "?";
+            if (lua_type(L, -2) != LUA_TSTRING)
+                bad = "keys must be parameter names";
+            else if (ld->state_ok)
+                bad = override_problem(ld, L, key, NULL, 0);
+            else
+                bad = value_problem(L, -1);
+            if (bad && (!has_worst || strcmp(key, worst_key) < 0)) {
+                has_worst = true;
+                snprintf(worst_key, sizeof worst_key, "%s", key);
+                snprintf(worst, sizeof worst, "%s", bad);
+                lua_pushvalue(L, -2);
+                lua_replace(L, wk);
+            }
+            if (!bad) {
+                if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && find_decl(ld->p, key) &&
+                    find_decl(ld->p, key)->kind == K_INTEGER) {
+                    lua_Integer v = (lua_Integer)lua_tonumber(L, -1); /* fits: checked against the range */
+                    lua_pop(L, 1);
+                    lua_pushinteger(L, v);
+                }
+                lua_pushvalue(L, -2);
+                lua_insert(L, -2);
+                lua_rawset(L, merged);
+            } else {
+                lua_pop(L, 1);
+            }
+        }
+        if (has_worst && !worst[0]) {
+            lua_pushvalue(L, wk);
+            lua_rawget(L, params);
+            char why[900];
+            const char *bad = override_problem(ld, L, lua_tostring(L, wk), why, sizeof why);
+            snprintf(worst, sizeof worst, "%s", bad ? bad : "(no longer a problem)");
+            lua_pop(L, 1);
+        }
+        if (has_worst)
+            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
+    }
+    if (rc == CF_OK) {
+        /* What the overlay's functions keep between calls is frozen like the state's. */
+        char owner[300];
+        snprintf(owner, sizeof owner, "%s", src->label);
+        freeze_reachable(L, merged, owner);
+        rc = bindings_restore(ld, L, src);
+    }
+    if (rc == CF_OK) {
+        cf__push_ro_proxy(L, merged, "params are read-only; a county changes them in its counties/<county>.lua file");
+        lua_rawseti(L, S_PARAMS, (lua_Integer)i + 1);
+    }
+    lua_settop(L, t - 1);
+    return rc;
+}
+
+/* Pattern matching (engine/pattern.c) runs in C, where the count hook does not
+ * reach: its steps are charged here, to the same per-call instruction count. */
+static void pattern_charge(lua_State *L, void *ud, size_t steps)
+{
+    cf__policy_charge(L, ud, steps, 0, " (in pattern matching)");
+}
+
+/* The C library functions whose work grows with their arguments or results are
+ * wrapped: the wrapper charges the work to the instruction budget (and the clock)
+ * and calls the original function on the same stack, so that its results and its
+ * error messages ("bad argument #1 to 'upper'") are the original's. A call costs
+ * one instruction, plus one per value it returns, plus one per CF__BYTES_PER_INSTR bytes
+ * of the strings it makes (M_OUT), plus what its kind costs before it runs: */
+#define M_SCAN1 1u   /* the bytes of the string at argument 1 */
+#define M_OUT 2u     /* the bytes of the strings it returns */
+#define M_REP 4u     /* string.rep(s, n, sep): n * (#s + #sep + 1) bytes */
+#define M_MOVE 8u    /* table.move(a, f, e, t): e - f + 1 elements */
+#define M_SHIFT 16u  /* table.insert(t, pos, v): the elements moved up */
+#define M_SORT 32u   /* table.sort: n * log2(n) comparisons, each the longest string's bytes */
+#define M_CONCAT 64u /* table.concat(t, sep, i, j): j - i + 1 elements (after) */
+#define M_REMOVE 128u /* table.remove(t, pos): the elements moved down */
+
+static const struct {
+    const char *lib, *name;
+    unsigned how;
+} METERED[] = {
+    {"_G", "tostring", 0},          {"_G", "tonumber", M_SCAN1},        {"_G", "select", 0},
+    {"string", "len", 0},           {"string", "sub", M_OUT},           {"string", "upper", M_SCAN1 | M_OUT},
+    {"string", "lower", M_SCAN1 | M_OUT}, {"string", "reverse", M_SCAN1 | M_OUT}, {"string", "byte", 0},
+    {"string", "char", M_OUT},      {"string", "format", M_OUT},        {"string", "rep", M_REP},
+    {"string", "pack", M_OUT},      {"string", "unpack", M_OUT},        {"string", "packsize", 0},
+    {"utf8", "len", M_SCAN1},       {"utf8", "codepoint", M_SCAN1},     {"utf8", "offset", M_SCAN1},
+    {"utf8", "char", M_OUT},        {"table", "concat", M_CONCAT | M_OUT}, {"table", "insert", M_SHIFT},
+    {"table", "remove", M_REMOVE},   {"table", "move", M_MOVE},          {"table", "sort", M_SORT},
+    {"table", "unpack", 0},         {"table", "pack", 0},
+};
+
+static uint64_t sat_add(uint64_t a, uint64_t b)
+{
+    return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
+static uint64_t sat_mul(uint64_t a, uint64_t b)
+{
+    return a && b > UINT64_MAX / a ? UINT64_MAX : a * b;
+}
+
+/* An optional integer argument without converting or raising: *ok turns false when
+ * it is neither absent nor an integer (the original function then raises). */
+static lua_Integer opt_integer(lua_State *L, int idx, lua_Integer def, bool *ok)
+{
+    if (lua_isnoneornil(L, idx))
+        return def;
+    int isnum = 0;
+    lua_Integer v = lua_tointegerx(L, idx, &isnum);
+    if (!isnum)
+        *ok = false;
+    return v;
+}
+
+/* The byte length of a string argument (a number counts as a short string). */
+static size_t arg_bytes(lua_State *L, int idx)
+{
+    return lua_type(L, idx) == LUA_TSTRING ? lua_rawlen(L, idx) : lua_type(L, idx) == LUA_TNUMBER ? 32 : 0;
+}
+
+/* A table that is only a table (no metamethod runs while the library walks it). */
+static bool plain_table(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) != LUA_TTABLE)
+        return false;
+    if (!lua_getmetatable(L, idx))
+        return true;
+    lua_pop(L, 1);
+    return false;
+}
+
+/* What table.move / the table functions accept as a table: a table, or a value
+ * with a metatable (the original checks the metamethods and raises if missing). */
+static bool tablish(lua_State *L, int idx)
+{
+    if (lua_type(L, idx) == LUA_TTABLE)
+        return true;
+    if (!lua_getmetatable(L, idx))
+        return false;
+    lua_pop(L, 1);
+    return true;
+}
+
+/* The cost known before the call, from its arguments only; arguments the original
+ * refuses are charged nothing, so that its own error comes first (string.rep of a
+ * result larger than the memory left fails on the memory cap, as before). */
+static void cost_before(lua_State *L, const cf__policy *p, unsigned how, uint64_t *instr, uint64_t *bytes,
+                        uint64_t *after)
+{
+    bool ok = true;
+    if (how & M_SCAN1)
+        *bytes = arg_bytes(L, 1);
+    if (how & M_REP) {
+        lua_Integer n = opt_integer(L, 2, 0, &ok);
+        uint64_t unit = (uint64_t)arg_bytes(L, 1) + (uint64_t)arg_bytes(L, 3);
+        if (ok && lua_type(L, 2) == LUA_TNUMBER && n > 0 && (unit == 0 || unit <= (uint64_t)INT_MAX / (uint64_t)n) &&
+            (uint64_t)n * unit <= (uint64_t)(p->sb.limit > p->sb.used ? p->sb.limit - p->sb.used : 0)) {
+            /* each copy costs its bytes and one more: ("").rep("", 1e12) is not free */
+            *bytes = sat_add(*bytes, sat_mul((uint64_t)n, unit + 1));
+        }
+    }
+    if (how & M_MOVE) {
+        lua_Integer f = opt_integer(L, 2, 0, &ok), e = opt_integer(L, 3, 0, &ok), t = opt_integer(L, 4, 0, &ok);
+        if (ok && !lua_isnoneornil(L, 2) && !lua_isnoneornil(L, 3) && !lua_isnoneornil(L, 4) && tablish(L, 1) &&
+            (lua_isnoneornil(L, 5) || tablish(L, 5)) && e >= f && (f > 0 || e < LUA_MAXINTEGER + f)) {
+            lua_Integer n = e - f + 1;
+            if (t <= LUA_MAXINTEGER - n + 1)
+                *instr = sat_add(*instr, (uint64_t)n);
+        }
+    }
+    if ((how & (M_SHIFT | M_REMOVE)) && plain_table(L, 1) && lua_gettop(L) == ((how & M_SHIFT) ? 3 : 2)) {
+        /* insert(t, pos, v) moves n - pos + 1 up; remove(t, pos) moves n - pos down */
+        lua_Integer n = (lua_Integer)lua_rawlen(L, 1);
+        lua_Integer pos = opt_integer(L, 2, n, &ok);
+        if (ok && pos >= 1 && pos <= n + 1)
+            *instr = sat_add(*instr, (uint64_t)(n - pos + ((how & M_SHIFT) ? 1 : 0)));
+    }
+    if ((how & M_SORT) && plain_table(L, 1)) {
+        uint64_t n = lua_rawlen(L, 1), logn = 1, longest = 0;
+        while (logn < 64 && ((uint64_t)1 << logn) < n)
+            logn++;
+        if (lua_isnoneornil(L, 2)) {
+            /* the default comparison scans strings: each costs up to the longest */
+            for (uint64_t i = 1; i <= n; i++) {
+                if (lua_rawgeti(L, 1, (lua_Integer)i) == LUA_TSTRING && lua_rawlen(L, -1) > longest)
+                    longest = lua_rawlen(L, -1);
+                lua_pop(L, 1);
+            }
+        }
+        uint64_t compares = sat_mul(n, logn);
+        *instr = sat_add(*instr, compares);
+        *bytes = sat_add(*bytes, sat_mul(compares, longest));
+    }
+    if (how & M_CONCAT) {
+        lua_Integer i = opt_integer(L, 3, 1, &ok);
+        lua_Integer j = lua_isnoneornil(L, 4) && plain_table(L, 1) ? (lua_Integer)lua_rawlen(L, 1)
+                                                                   : opt_integer(L, 4, 0, &ok);
+        if (ok && j >= i)
+            *after = (uint64_t)j - (uint64_t)i + 1u;
+    }
+}
+
+/* Upvalues: the original function, p, how it is charged. */
+static int metered(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(2));
+    unsigned how = (unsigned)lua_tointeger(L, lua_upvalueindex(3));
+    uint64_t instr = 1, bytes = 0, after = 0;
+    if (how)
+        cost_before(L, p, how, &instr, &bytes, &after);
+    cf__policy_charge(L, p, instr, bytes, "");
+    int n = lua_tocfunction(L, lua_upvalueindex(1))(L);
+    uint64_t out = 0;
+    if (how & M_OUT)
+        for (int i = 1; i <= n; i++)
+            if (lua_type(L, -i) == LUA_TSTRING)
+                out += lua_rawlen(L, -i);
+    cf__policy_charge(L, p, sat_add((uint64_t)n, after), out, "");
+    return n;
+}
+
+/* Replace the metered functions of the library table at t (named lib) with wrappers. */
+static void meter_library(lua_State *L, cf__policy *p, int t, const char *lib)
+{
+    t = lua_absindex(L, t);
+    for (size_t i = 0; i < sizeof METERED / sizeof *METERED; i++) {
+        if (strcmp(METERED[i].lib, lib) != 0)
+            continue;
+        if (lua_getfield(L, t, METERED[i].name) != LUA_TFUNCTION || !lua_iscfunction(L, -1)) {
+            lua_pop(L, 1);
+            continue;
+        }
+        lua_pushlightuserdata(L, p);
+        lua_pushinteger(L, (lua_Integer)METERED[i].how);
+        lua_pushcclosure(L, metered, 3);
+        lua_setfield(L, t, METERED[i].name);
+    }
+}
+
+/* Build the sandbox and the per-call tables on the stack slots of load_all. */
+static void build_sandbox(cf__policy *p, lua_State *L)
+{
+    static const char *const BASE[] = {"assert", "error", "ipairs", "pairs", "next", "pcall", "select",
+                                       "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen",
+                                       "setmetatable", "getmetatable", "_VERSION"};
+    static const struct { const char *name; lua_CFunction open; } LIBS[] = {
+        {"string", luaopen_string}, {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
+
+    lua_newtable(L); /* S_ENV */
+    luaL_requiref(L, "_G", luaopen_base, 0);
+    meter_library(L, p, -1, "_G"); /* in _G itself, where error messages look functions up by name */
+    for (size_t i = 0; i < sizeof BASE / sizeof *BASE; i++) {
+        lua_getfield(L, -1, BASE[i]);
+        lua_setfield(L, S_ENV, BASE[i]);
+    }
+    lua_getfield(L, -1, "setmetatable");
+    lua_pushcclosure(L, cf__safe_setmetatable, 1);
+    lua_setfield(L, S_ENV, "setmetatable");
+    lua_pushcfunction(L, cf__safe_next);
+    lua_setfield(L, S_ENV, "next");
+    lua_pushcfunction(L, cf__safe_rawget);
+    lua_setfield(L, S_ENV, "rawget");
+    lua_pushcfunction(L, cf__safe_rawlen);
+    lua_setfield(L, S_ENV, "rawlen");
+    lua_pop(L, 1);
+    for (size_t i = 0; i < sizeof LIBS / sizeof *LIBS; i++) {
+        luaL_requiref(L, LIBS[i].name, LIBS[i].open, 0);
+        if (LIBS[i].open == luaopen_string) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, "dump"); /* bytecode out means bytecode could come back in */
+            cf__pattern_install(L, -1, pattern_charge, p); /* find, match, gmatch, gsub: metered */
+        } else if (LIBS[i].open == luaopen_math) {
+            lua_pushnil(L);
+            lua_setfield(L, -2, "random"); /* decisions must be reproducible */
+            lua_pushnil(L);
+            lua_setfield(L, -2, "randomseed");
+        }
+        meter_library(L, p, -1, LIBS[i].name);
+        char refusal[96];
+        snprintf(refusal, sizeof refusal, "the '%s' library is read-only for policies", LIBS[i].name);
+        cf__push_ro_proxy(L, -1, refusal);
+        if (LIBS[i].open == luaopen_string) {
+            /* ("x"):upper() must go through the proxy, and getmetatable("") must not reveal it. */
+            lua_pushliteral(L, "");
+            lua_getmetatable(L, -1);
+            lua_pushvalue(L, -3);
+            lua_setfield(L, -2, "__index");
+            lua_pushboolean(L, 0);
+            lua_setfield(L, -2, "__metatable");
+            lua_pop(L, 2);
+        }
+        lua_setfield(L, S_ENV, LIBS[i].name);
+        lua_pop(L, 1);
+    }
+    cf__policy_push_date_library(L, &p->tz);
+    cf__push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
+    lua_setfield(L, S_ENV, "date");
+    lua_pop(L, 1);
+    /* null: a light userdata (policies cannot make one) that prints as null;
+     * its metatable is set with the views' below. */
+    lua_pushlightuserdata(L, p);
+    lua_setfield(L, S_ENV, "null");
+
+    /* S_ENV_P, S_ENV_MT: writes go to the backing table while state.lua loads. */
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__index");
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushvalue(L, -1);
+    lua_setmetatable(L, S_ENV_P);
+    /* S_OVL_P */
+    lua_newtable(L);
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, S_ENV);
+    lua_setfield(L, -2, "__index");
+    lua_pushcfunction(L, cf__global_write);
+    lua_setfield(L, -2, "__newindex");
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_newtable(L); /* S_GUARDS */
+    lua_newtable(L); /* S_ASSIGNS */
+    lua_newtable(L); /* S_DEADLINES */
+    lua_newtable(L); /* S_PARAMS */
+    lua_newtable(L); /* S_INST */
+    lua_newtable(L); /* S_EV */
+    lua_newtable(L); /* S_CTX */
+    cf__push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
+    cf__push_ro_proxy(L, S_EV, "'ev' is read-only");
+    cf__push_ro_proxy(L, S_CTX, "'ctx' is read-only");
+    /* S_VIEW_MT, the metatable of nested views; light userdata (root views and
+     * null) get one with the same functions. */
+    static const luaL_Reg VIEW_MT[] = {{"__index", cf__view_index},   {"__newindex", cf__view_newindex},
+                                       {"__len", cf__view_len},       {"__pairs", cf__view_pairs},
+                                       {"__tostring", cf__view_tostring}, {NULL, NULL}};
+    lua_createtable(L, 0, 8);
+    lua_pushlightuserdata(L, p);
+    lua_pushvalue(L, -2);
+    luaL_setfuncs(L, VIEW_MT, 2);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pushliteral(L, "instance data");
+    lua_setfield(L, -2, "__name");
+    lua_pushlightuserdata(L, p);
+    lua_createtable(L, 0, 6);
+    lua_pushlightuserdata(L, p);
+    lua_pushvalue(L, S_VIEW_MT);
+    luaL_setfuncs(L, VIEW_MT, 2);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_setmetatable(L, -2);
+    lua_pop(L, 1);
+    /* inst.data and ev.data are set by each call; inst.id appears on first use. */
+    lua_createtable(L, 0, 1);
+    lua_pushlightuserdata(L, p);
+    lua_pushcclosure(L, cf__view_lazy_id, 1);
+    lua_setfield(L, -2, "__index");
+    lua_setmetatable(L, S_INST);
+    lua_newtable(L); /* S_DEFAULTS */
+}
+
+static int load_all(lua_State *L)
+{
+    loader *ld = lua_touserdata(L, S_ARG);
+    cf__policy *p = ld->p;
+    lua_settop(L, S_ARG);
+    luaL_checkstack(L, S_COUNT + 24, "loading policies");
+    build_sandbox(p, L);
+    for (int i = S_FN_GUARDS; i <= S_COUNT; i++)
+        lua_newtable(L);
+    ld->state_ok = ld->has_state && load_state(ld, L) == CF_OK;
+    for (size_t i = 0; i < ld->nparts && (ld->diag || ld->rc == CF_OK); i++)
+        if (load_part(ld, L, &ld->parts[i]) != CF_OK)
+            ld->state_ok = false;
+    for (int role = 0; role < 3 && ld->state_ok; role++)
+        if (finish_functions(ld, L, role, S_GUARDS + role) != CF_OK)
+            ld->state_ok = false;
+    /* From now on no policy writes a global. */
+    lua_pushcfunction(L, cf__global_write);
+    lua_setfield(L, S_ENV_MT, "__newindex");
+    /* ... nor changes anything kept between calls: before any overlay runs. */
+    lua_pushvalue(L, S_ENV);
+    lua_pushboolean(L, 1);
+    lua_rawset(L, S_SEEN);
+    freeze_reachable(L, S_ENV, "the state policy");
+    freeze_reachable(L, S_DEFAULTS, "policy/state.lua");
+    for (int role = 0; role < 3; role++)
+        freeze_reachable(L, S_FN_GUARDS + role, "the state policy");
+    for (size_t i = 0; i < ld->noverlays && (ld->diag || ld->rc == CF_OK); i++)
+        load_overlay(ld, L, i);
+    if (ld->rc != CF_OK)
+        return 0;
+    cf__push_ro_proxy(L, S_DEFAULTS, "params are read-only; a county changes them in its counties/<county>.lua file");
+    lua_rawseti(L, S_PARAMS, (lua_Integer)p->ncounties + 1);
+    gather_bindings(L, p);
+    static const int slot_of[UV_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST, S_EV, S_CTX,
+                                              S_INST_P, S_EV_P, S_CTX_P, S_ENV, S_PARAMS};
+    lua_pushlightuserdata(L, p);
+    for (int i = UV_GUARDS; i <= UV_COUNT; i++)
+        lua_pushvalue(L, slot_of[i]);
+    lua_pushcclosure(L, cf__policy_run_call, UV_COUNT);
+    p->runner_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, S_PARAMS);
+    p->params_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_pushvalue(L, S_VIEW_MT);
+    p->view_mt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    static const int hot_slot[HOT_COUNT + 1] = {0, 0, S_GUARDS, S_ASSIGNS, S_DEADLINES, S_INST_P, S_EV_P, S_CTX_P,
+                                                S_INST, S_EV, 0};
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->runner_ref);
+    p->hot_ref[HOT_RUNNER - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
+    for (int i = HOT_GUARDS; i <= HOT_COUNT; i++) {
+        if (i == HOT_KEY_DATA)
+            lua_pushliteral(L, "data");
+        else
+            lua_pushvalue(L, hot_slot[i]);
+        p->hot_ref[i - 1] = luaL_ref(L, LUA_REGISTRYINDEX);
+    }
+    return 0;
+}
+
+static void source_free(source *s)
+{
+    free(s->path);
+    free(s->label);
+    free(s->name);
+    free(s->text);
+}
+
+static void loader_free(loader *ld)
+{
+    source_free(&ld->state);
+    for (size_t i = 0; i < ld->noverlays; i++)
+        source_free(&ld->overlays[i]);
+    free(ld->overlays);
+    for (size_t i = 0; i < ld->nparts; i++)
+        source_free(&ld->parts[i]);
+    free(ld->parts);
+    cf__buf_free(&ld->state_text);
+}
+
+static char *join(const char *a, const char *b)
+{
+    size_t n = strlen(a) + strlen(b) + 2;
+    char *s = malloc(n);
+    if (s)
+        snprintf(s, n, "%s/%s", a, b);
+    return s;
+}
+
+/* The parts of the state policy: every policy/<name>.lua but state.lua, in name order. */
+static int read_parts(loader *ld, const char *dir)
+{
+    cf__err ferr;
+    char *pdir = join(dir, "policy");
+    if (!pdir)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    char **paths = NULL;
+    size_t n = 0;
+    struct stat st;
+    int rc = CF_OK;
+    if (stat(pdir, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = cf__list_dir(pdir, ".lua", &paths, &n, &ferr);
+    free(pdir);
+    if (rc != CF_OK)
+        return problem(ld, NULL, rc, "%s", ferr.msg);
+    ld->parts = calloc(n ? n : 1, sizeof *ld->parts);
+    if (!ld->parts) {
+        cf__free_list(paths, n);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        const char *base = strrchr(paths[i], '/') + 1;
+        if (strcmp(base, "state.lua") == 0)
+            continue;
+        source *src = &ld->parts[ld->nparts++];
+        src->path = paths[i];
+        paths[i] = NULL;
+        src->label = join("policy", base);
+        if (!src->label) {
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        if (cf__read_file(src->path, &src->text, &src->len, &ferr) != CF_OK) {
+            rc = problem(ld, src, CF_EIO, "%s", ferr.msg);
+            if (!ld->diag)
+                break;
+            continue;
+        }
+        cf__buf_printf(&ld->state_text, "\n--part %s\n", src->label);
+        cf__buf_append(&ld->state_text, src->text, src->len);
+    }
+    cf__free_list(paths, n);
+    return rc;
+}
+
+static const char *base_name(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? slash + 1 : path;
+}
+
+/* A proposed overlay takes the place of the county's file, or joins the list in name order. */
+static int add_candidate(loader *ld, char ***paths, size_t *n)
+{
+    const cf__policy_config *cfg = ld->cfg;
+    if (!cfg->candidate_county)
+        return CF_OK;
+    if (!cfg->candidate_path)
+        return problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
+    const char *county = cfg->candidate_county;
+    if (!islower((unsigned char)county[0]) ||
+        strspn(county, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(county))
+        return problem(ld, NULL, CF_EINVAL,
+                       "'%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)", county);
+    struct stat st;
+    if (stat(cfg->candidate_path, &st) != 0 || !S_ISREG(st.st_mode))
+        return problem(ld, NULL, CF_EIO, "cannot read the proposed policy %s: no such file", cfg->candidate_path);
+    char *copy = cf__strdup(cfg->candidate_path);
+    if (!copy)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+    for (size_t i = 0; i < *n; i++) {
+        const char *base = base_name((*paths)[i]);
+        size_t len = strlen(base);
+        if (len == strlen(county) + 4 && strncmp(base, county, len - 4) == 0) {
+            free((*paths)[i]);
+            (*paths)[i] = copy;
+            return CF_OK;
+        }
+    }
+    char **grown = realloc(*paths, (*n + 1) * sizeof *grown);
+    if (!grown) {
+        free(copy);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+    }
+    /* Keep name order (of the county names), which the params table relies on. */
+    size_t at = 0;
+    for (; at < *n; at++) {
+        char name[256];
+        snprintf(name, sizeof name, "%s", base_name(grown[at]));
+        name[strlen(name) - 4] = '\0'; /* ".lua" */
+        if (strcmp(name, county) > 0)
+            break;
+    }
+    memmove(grown + at + 1, grown + at, (*n - at) * sizeof *grown);
+    grown[at] = copy;
+    *paths = grown;
+    ++*n;
+    return CF_OK;
+}
+
+/* Read state.lua and every overlay, and compute the hashes. */
+static int read_sources(loader *ld, const char *dir)
+{
+    cf__policy *p = ld->p;
+    cf__err ferr;
+    ld->state.path = join(dir, "policy/state.lua");
+    ld->state.label = cf__strdup("policy/state.lua");
+    if (!ld->state.path || !ld->state.label)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    struct stat st;
+    if (stat(ld->state.path, &st) != 0 || !S_ISREG(st.st_mode)) {
+        problem(ld, &ld->state, CF_EIO,
+                "the policy folder %s has no state policy: %s is missing (create it, or give no policy folder)",
+                dir, ld->state.path);
+    } else if (cf__read_file(ld->state.path, &ld->state.text, &ld->state.len, &ferr) != CF_OK) {
+        problem(ld, &ld->state, CF_EIO, "%s", ferr.msg);
+    } else {
+        ld->has_state = true;
+        cf__buf_append(&ld->state_text, ld->state.text, ld->state.len);
+    }
+    if (ld->rc != CF_OK && !ld->diag)
+        return ld->rc;
+    int prc = read_parts(ld, dir);
+    if (prc != CF_OK && !ld->diag)
+        return prc;
+    if (ld->state_text.oom)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    if (ld->has_state)
+        cf__sha256_hex(ld->state_text.data, ld->state_text.len, p->state_hash);
+
+    char *cdir = join(dir, "counties");
+    if (!cdir)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    char **paths = NULL;
+    size_t n = 0;
+    int rc = CF_OK;
+    if (stat(cdir, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = cf__list_dir(cdir, ".lua", &paths, &n, &ferr);
+    free(cdir);
+    if (rc != CF_OK)
+        return problem(ld, NULL, rc, "%s", ferr.msg);
+    rc = add_candidate(ld, &paths, &n);
+    if (rc != CF_OK) {
+        cf__free_list(paths, n);
+        return rc;
+    }
+    ld->overlays = calloc(n ? n : 1, sizeof *ld->overlays);
+    p->counties = calloc(n ? n : 1, sizeof *p->counties);
+    if (!ld->overlays || !p->counties) {
+        cf__free_list(paths, n);
+        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+    }
+    for (size_t i = 0; i < n; i++) {
+        source *o = &ld->overlays[ld->noverlays++];
+        o->path = paths[i];
+        paths[i] = NULL;
+        const char *base = base_name(o->path);
+        bool proposed = ld->cfg->candidate_county && strcmp(o->path, ld->cfg->candidate_path) == 0;
+        if (proposed) {
+            o->name = cf__strdup(ld->cfg->candidate_county);
+            size_t ln = strlen(o->path) + strlen(o->name) + 40;
+            o->label = malloc(ln);
+            if (o->label)
+                snprintf(o->label, ln, "%s (proposed for %s)", o->path, o->name);
+        } else {
+            o->name = cf__strdup(base);
+            if (o->name)
+                o->name[strlen(o->name) - 4] = '\0';
+            o->label = join("counties", base);
+        }
+        if (!o->name || !o->label) {
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        if (cf__read_file(o->path, &o->text, &o->len, &ferr) != CF_OK) {
+            rc = problem(ld, o, CF_EIO, "%s", ferr.msg);
+            if (!ld->diag)
+                break;
+            continue;
+        }
+        county_entry *c = &p->counties[p->ncounties];
+        c->name = cf__strdup(o->name);
+        cf__sha256 *h = cf__sha256_new();
+        if (!c->name || !h) {
+            free(c->name);
+            c->name = NULL;
+            cf__sha256_final(h, c->hash);
+            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            break;
+        }
+        cf__sha256_update(h, ld->state_text.data, ld->state_text.len);
+        cf__sha256_update(h, "\n--overlay ", 11);
+        cf__sha256_update(h, o->name, strlen(o->name));
+        cf__sha256_update(h, "\n", 1);
+        cf__sha256_update(h, o->text, o->len);
+        cf__sha256_final(h, c->hash);
+        p->ncounties++;
+    }
+    cf__free_list(paths, n);
+    return rc;
+}
+
+static int county_cmp(const void *a, const void *b)
+{
+    return strcmp(((const county_entry *)a)->name, ((const county_entry *)b)->name);
+}
+
+static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
+{
+    p->tz = *cfg->tz;
+    p->budget = cfg->instruction_budget ? cfg->instruction_budget : DEFAULT_BUDGET;
+    p->cap = cfg->memory_cap ? cfg->memory_cap : DEFAULT_CAP;
+    p->time_ms = cfg->time_limit_ms ? cfg->time_limit_ms : DEFAULT_TIME_MS;
+    p->load_time_ms = cfg->load_time_limit_ms ? cfg->load_time_limit_ms : DEFAULT_LOAD_TIME_MS;
+    p->runner_ref = p->params_ref = p->view_mt_ref = LUA_NOREF;
+    cf__sha256_hex("", 0, p->state_hash);
+    if (cfg->dir) {
+        int rc = read_sources(ld, cfg->dir);
+        if (rc != CF_OK && !ld->diag)
+            return rc;
+    }
+    p->L = cf__sandbox_open(&p->sb, LOAD_CAP, cf__policy_raise, p, false);
+    if (!p->L)
+        return problem(ld, NULL, CF_ENOMEM, "out of memory starting the policy host");
+    lua_setwarnf(p->L, NULL, NULL); /* `warn` is not offered; make sure nothing prints */
+    lua_pushcfunction(p->L, load_all);
+    lua_pushlightuserdata(p->L, ld);
+    int status = lua_pcall(p->L, 1, 0, 0);
+    if (status != LUA_OK) {
+        if (p->sb.limit_hit & CF__LIMIT_MEM)
+            problem(ld, NULL, CF_ELIMIT, "the policy files need more than %zu bytes to load", LOAD_CAP);
+        else
+            problem(ld, NULL, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "loading policies failed: %s",
+                    lua_type(p->L, -1) == LUA_TSTRING ? lua_tostring(p->L, -1) : "(no message)");
+        lua_settop(p->L, 0);
+    }
+    if (ld->rc == CF_OK && !ld->diag) {
+        lua_settop(p->L, 0);
+        for (int i = 0; i < HOT_COUNT; i++)
+            lua_rawgeti(p->L, LUA_REGISTRYINDEX, p->hot_ref[i]);
+    }
+    cf__sandbox_disarm(&p->sb);
+    /* Files were read in name order; keep the counties sorted for lookups. */
+    if (p->ncounties > 1)
+        qsort(p->counties, p->ncounties, sizeof *p->counties, county_cmp);
+    return ld->rc;
+}
+
+int cf__policy_open(const cf__policy_config *cfg, cf__policy **out, cf__err *err)
+{
+    *out = NULL;
+    if (!cfg || !cfg->tz)
+        return cf__fail(err, CF_EINVAL, "policy configuration without a time zone");
+    cf__policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening the policies");
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.p = p;
+    ld.cfg = cfg;
+    ld.err = err;
+    int rc = load(cfg, p, &ld);
+    loader_free(&ld);
+    if (rc != CF_OK) {
+        cf__policy_close(p);
+        return rc;
+    }
+    *out = p;
+    return CF_OK;
+}
+
+void cf__policy_close(cf__policy *p)
+{
+    if (!p)
+        return;
+    if (p->L)
+        lua_close(p->L);
+    for (int r = 0; r < 3; r++) {
+        for (size_t i = 0; i < p->nnames[r]; i++) {
+            free(p->names[r][i]);
+            if (p->origins[r])
+                free(p->origins[r][i]);
+        }
+        free(p->names[r]);
+        free(p->origins[r]);
+    }
+    for (size_t i = 0; p->decls && i < p->noverridable; i++) {
+        free(p->decls[i].name);
+        for (size_t j = 0; j < p->decls[i].none_of; j++)
+            free(p->decls[i].one_of[j]);
+        free(p->decls[i].one_of);
+    }
+    free(p->decls);
+    free(p->overridable);
+    for (int r = 0; r < 3; r++)
+        free(p->uv_list[r]);
+    for (size_t i = 0; i < p->ncounties; i++)
+        free(p->counties[i].name);
+    free(p->counties);
+    free(p);
+}
+
+int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems)
+{
+    if (problems)
+        *problems = 0;
+    if (!cfg || !cfg->tz)
+        return CF_EINVAL;
+    cf__policy *p = calloc(1, sizeof *p);
+    if (!p)
+        return CF_ENOMEM;
+    loader ld;
+    memset(&ld, 0, sizeof ld);
+    ld.p = p;
+    ld.cfg = cfg;
+    ld.diag = fn;
+    ld.diag_ud = ud;
+    load(cfg, p, &ld);
+    loader_free(&ld);
+    cf__policy_close(p);
+    if (problems)
+        *problems = ld.problems;
+    return ld.problems ? CF_EPOLICY : CF_OK;
+}
