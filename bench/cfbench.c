@@ -25,6 +25,7 @@
  * CFB_PRAGMA="PRAGMA wal_autocheckpoint=0" for a meaningful figure).
  */
 #include "internal.h"
+#include "store_private.h" /* cf__store_db, a raw handle: goes in issue 10 step 5 */
 
 #include <lauxlib.h>
 #include <lua.h>

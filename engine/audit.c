@@ -776,3 +776,64 @@ int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HAS
     sqlite3_finalize(st);
     return r;
 }
+
+/* ---- queries across instances (cf_history_between) ---- */
+
+/* The index history_by_time serves the period; the join with instance filters
+ * by workflow and county. */
+static const char QUERY_SQL[] =
+    "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
+    " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
+    " FROM history h JOIN instance i ON i.id = h.instance_id"
+    " WHERE h.effective_at >= ?1 AND h.effective_at < ?2"
+    " AND (?3 IS NULL OR i.workflow = ?3) AND (?4 IS NULL OR i.county = ?4)"
+    " AND (?5 IS NULL OR h.event = ?5) AND (?6 IS NULL OR h.outcome = ?6)"
+    " ORDER BY h.seq";
+
+static const char *query_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *f,
+                              cf_history_fn fn, void *ud, cf__err *err)
+{
+    sqlite3 *db = s->db;
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db, QUERY_SQL, -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 1, from);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 2, to);
+    const char *texts[4] = {f->workflow, f->county, f->event, f->outcome};
+    for (int i = 0; i < 4 && src == SQLITE_OK; i++)
+        src = texts[i] ? sqlite3_bind_text(st, 3 + i, texts[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, 3 + i);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        cf_history_entry h;
+        memset(&h, 0, sizeof h);
+        h.size = sizeof h;
+        h.seq = sqlite3_column_int64(st, 0);
+        h.number = sqlite3_column_int64(st, 1);
+        h.instance_id = query_text(st, 2);
+        h.at = sqlite3_column_int64(st, 3);
+        h.effective_at = sqlite3_column_int64(st, 4);
+        h.actor = query_text(st, 5);
+        h.event = query_text(st, 6);
+        h.data = query_text(st, 7);
+        h.outcome = query_text(st, 8);
+        h.from_state = query_text(st, 9);
+        h.to_state = query_text(st, 10);
+        h.reasons = query_text(st, 11);
+        h.policy_hash = query_text(st, 12);
+        h.definition = query_text(st, 13);
+        h.idem_key = sqlite3_column_type(st, 14) == SQLITE_NULL ? NULL : query_text(st, 14);
+        h.hash = query_text(st, 15);
+        src = fn(ud, &h) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    int r = CF_OK;
+    if (src != SQLITE_DONE)
+        r = cf__store_fail(s, src, "reading the history for a period", err);
+    sqlite3_finalize(st);
+    return r;
+}

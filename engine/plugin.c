@@ -6,6 +6,7 @@
  * the transition's transaction. Plugins stay loaded until the engine closes.
  */
 #include "internal.h"
+#include "store_private.h" /* the plugin SQL host: moves into the backend (issue 10, step 4) */
 
 #include "certflow/plugin.h"
 

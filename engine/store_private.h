@@ -7,6 +7,8 @@
 
 #include "internal.h"
 
+#include <sqlite3.h>
+
 /* Statements audit.c prepares (into cf__store.audit) and store.c finalizes. */
 enum {
     CF__AUDIT_LAST = 0,  /* seq and hash of the newest row */
@@ -57,6 +59,12 @@ struct cf__store {
 /* Prepare audit.c's statements into s->audit (called by cf__store_open after the
  * schema is current). On failure the ones prepared stay for cf__store_close to finalize. */
 int cf__audit_prepare(cf__store *s, cf__err *err);
+
+/* The raw connection. Only backend files use it (plugin.c's SQL host until it
+ * moves behind the interface). */
+sqlite3 *cf__store_db(cf__store *s);
+/* Map an SQLite failure to a result code and message naming `what`. */
+int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
 
 /* Reset a statement after use and drop its bindings (safe on NULL). */
 void cf__store_done(sqlite3_stmt *st);

@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "store_private.h" /* cf__store_db, a raw handle: goes in issue 10 step 5 */
 
 #include <dlfcn.h>
 #include <stdio.h>

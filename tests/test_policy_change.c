@@ -13,6 +13,7 @@
 
 #include "testutil.h"
 #include "internal.h"
+#include "store_private.h" /* cf__store_db, a raw handle: goes in issue 10 step 5 */
 
 #include <dirent.h>
 #include <sqlite3.h>

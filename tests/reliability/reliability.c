@@ -8,6 +8,7 @@
 #include "reliability.h"
 
 #include "internal.h" /* cf__store_db and the SHA-256 helper: the checks read SQLite directly too */
+#include "store_private.h" /* cf__store_db, a raw handle: goes in issue 10 step 5 */
 
 #include <errno.h>
 #include <inttypes.h>
