@@ -290,6 +290,56 @@ int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err);
 int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *filter,
                               cf_history_fn fn, void *ud, cf__err *err);
 
+/* ---- plugin tables: statements and migrations ----
+ *
+ * A plugin keeps its data in tables of its own, named <plugin>_...; its SQL runs
+ * inside the engine's transaction and reaches nothing else. How that is enforced
+ * is the backend's business (SQLite: an authorizer installed around every prepare
+ * and step; a server backend: one schema per plugin and a role with rights on it
+ * only; see docs/plugins.md). Functions here return CF_PLUGIN_* codes (the ABI's,
+ * certflow/plugin.h) with the reason in err. */
+
+typedef struct cf__pstmt cf__pstmt; /* one prepared statement of a plugin */
+
+/* Whether a transaction is open on this handle (plugin SQL must not end it). */
+bool cf__store_in_transaction(cf__store *s);
+/* Prepare one statement of plugin `plugin` (read_only: a guard, reads only).
+ * CF_PLUGIN_EDENIED when it reaches outside the plugin's tables or does what
+ * plugins may not (transactions, PRAGMA, ATTACH, triggers outside a migration),
+ * CF_PLUGIN_ESQL for bad SQL, CF_PLUGIN_EINVAL for none or more than one statement. */
+int cf__store_plugin_prepare(cf__store *s, const char *plugin, bool read_only, const char *sql, cf__pstmt **out,
+                             cf__err *err);
+/* True when the statement writes nothing (a cached statement a guard may reuse). */
+bool cf__store_plugin_reads_only(const cf__pstmt *p);
+/* Bind parameter i (1-based): value NULL binds SQL NULL. CF_PLUGIN_EINVAL when i is out of range. */
+int cf__store_plugin_bind_text(cf__pstmt *p, int i, const char *value, cf__err *err);
+int cf__store_plugin_bind_int(cf__pstmt *p, int i, int64_t value, cf__err *err);
+/* CF_PLUGIN_ROW, CF_PLUGIN_DONE (*changes: rows the statement changed), or an
+ * error: CF_PLUGIN_EDENIED also when the statement ended the transaction. The same
+ * rules as at prepare stay in force (sql names the statement in messages). */
+int cf__store_plugin_step(cf__store *s, cf__pstmt *p, const char *plugin, bool read_only, const char *sql,
+                          int64_t *changes, cf__err *err);
+int cf__store_plugin_column_count(cf__pstmt *p);
+/* NULL for SQL NULL; valid until the next step, reset or finalize. */
+const char *cf__store_plugin_column_text(cf__pstmt *p, int i);
+int64_t cf__store_plugin_column_int(cf__pstmt *p, int i);
+/* Ready the statement for another use and drop its bindings. */
+void cf__store_plugin_reset(cf__pstmt *p);
+void cf__store_plugin_finalize(cf__pstmt *p); /* NULL is fine */
+
+/* Inside the caller's write transaction: make sure plugin schema versions can be
+ * recorded (SQLite: the table plugin_schema). */
+int cf__store_plugin_versions_init(cf__store *s, cf__err *err);
+/* The schema version recorded for plugin (0 if none; works read-only). */
+int cf__store_plugin_version(cf__store *s, const char *plugin, int *version, cf__err *err);
+/* Inside the caller's write transaction: run migration `version` of plugin (its
+ * SQL, which may hold several statements and create triggers on its own tables)
+ * and record the version. CF_EPLUGIN with the reason when the plugin's SQL failed
+ * or was refused (the caller rolls back and refuses the plugin); a store problem
+ * (CF_EBUSY, CF_EFULL, CF_EREADONLY, CF_ENOMEM, ...) is returned as such. */
+int cf__store_plugin_migrate(cf__store *s, const char *plugin, int version, const char *sql, cf_time now,
+                             cf__err *err);
+
 /* ---- policy texts and the policy change log (changing a county's policy) ---- */
 
 /* Move one pending timer to a new due time. */
