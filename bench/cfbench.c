@@ -25,7 +25,8 @@
  * CFB_PRAGMA="PRAGMA wal_autocheckpoint=0" for a meaningful figure).
  */
 #include "internal.h"
-#include "store_private.h" /* cf__store_db, a raw handle: goes in issue 10 step 5 */
+
+#include <sqlite3.h> /* the raw SQLite baselines, on database files of their own (never the engine's handle) */
 
 #include <lauxlib.h>
 #include <lua.h>
@@ -111,8 +112,6 @@ static cf_engine *open_engine(const char *db, int sync, const char *wf_dir, cons
     int rc = cf_engine_open(db, &o, &e);
     if (rc != CF_OK)
         die("cf_engine_open", cf_errmsg(e));
-    if (getenv("CFB_PRAGMA"))
-        sqlite3_exec(cf__store_db(e->store), getenv("CFB_PRAGMA"), NULL, NULL, NULL);
     return e;
 }
 

@@ -707,6 +707,11 @@ bool cf__store_read_only(const cf__store *s)
     return s && s->read_only;
 }
 
+const char *cf__store_path(const cf__store *s)
+{
+    return s->path;
+}
+
 void cf__store_close(cf__store *s)
 {
     if (!s)

@@ -53,6 +53,8 @@ int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__e
 int cf__store_open_read_only(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
 bool cf__store_read_only(const cf__store *s);
 void cf__store_close(cf__store *s);
+/* The path the store was opened with (for messages, and for tests that look at the file). */
+const char *cf__store_path(const cf__store *s);
 /* CF_SYNC_NORMAL (set at open) or CF_SYNC_FULL. */
 int cf__store_set_synchronous(cf__store *s, int level, cf__err *err);
 
