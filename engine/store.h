@@ -2,7 +2,7 @@
  * store.h — the storage interface: what the engine asks of a backend, operation
  * by operation. Nothing here names SQLite; the SQLite backend (engine/store.c,
  * engine/audit.c, engine/store_plugin.c and engine/store_private.h) is the only
- * code that includes <sqlite3.h> or holds SQL text. A second backend (PostgreSQL
+ * code that includes SQLite's header or holds SQL text. A second backend (PostgreSQL
  * is next) implements the same functions.
  *
  * The contract every backend keeps:
