@@ -763,6 +763,12 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
     return rc;
 }
 
+static const char *host_sql_dialect(cf_plugin *self)
+{
+    (void)self; /* one backend per build today; self reaches the engine's when there are more */
+    return cf__store_dialect();
+}
+
 /* One table for every engine: plugins may keep the pointer for as long as they are loaded. */
 static const cf_host host_table = {
     .size = sizeof(cf_host),
@@ -802,6 +808,7 @@ static const cf_host host_table = {
     .json_field = host_json_field,
     .register_query = host_register_query,
     .query_result = host_query_result,
+    .sql_dialect = host_sql_dialect,
 };
 
 /* ---------- loading ---------- */

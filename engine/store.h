@@ -303,6 +303,9 @@ int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_h
 
 typedef struct cf__pstmt cf__pstmt; /* one prepared statement of a plugin */
 
+/* The SQL dialect plugins write for (the ABI's sql_dialect): "sqlite". */
+const char *cf__store_dialect(void);
+
 /* Whether a transaction is open on this handle (plugin SQL must not end it). */
 bool cf__store_in_transaction(cf__store *s);
 /* Prepare one statement of plugin `plugin` (read_only: a guard, reads only).

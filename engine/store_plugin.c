@@ -154,6 +154,11 @@ static void auth_end(sqlite3 *db)
 
 /* ---------- statements ---------- */
 
+const char *cf__store_dialect(void)
+{
+    return "sqlite";
+}
+
 bool cf__store_in_transaction(cf__store *s)
 {
     return !sqlite3_get_autocommit(cf__store_db(s));

@@ -523,6 +523,22 @@ static void test_check_reports_refused_plugins(void **state)
     assert_int_equal(problems, 0);
 }
 
+/* The host table's last member tells a plugin which SQL dialect the store speaks
+ * (docs/plugins.md, "Your SQL on another backend"). */
+static void test_host_reports_sql_dialect(void **state)
+{
+    fixture *f = *state;
+    log_sink sink = {0};
+    cf_options o = options(f, NULL, PLUGINS "/nested/dialect.so");
+    o.log = on_log;
+    o.log_ud = &sink;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
+    cf_engine_close(e);
+    assert_int_equal(sink.n, 1);
+    assert_string_equal(sink.text[0], "1 plugin dialect: sql dialect: sqlite");
+}
+
 /* A plugin's name prefixes its tables: no name may reach one of the engine's. */
 static void test_reserved_names_cover_engine_tables(void **state)
 {
@@ -648,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_and_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_refused_plugins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_regular_plugin_files_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_reports_sql_dialect, setup, teardown),
         cmocka_unit_test(test_reserved_names_cover_engine_tables),
         cmocka_unit_test_setup_teardown(test_template_plugin_documented_example, setup, teardown),
     };
