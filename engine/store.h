@@ -19,6 +19,9 @@
  * - Single writer per transaction: the backend may cache what its open write
  *   transaction wrote (the chain head); it must forget it at every begin outside
  *   a batch, commit and rollback.
+ * - The audit format is not the backend's business: every backend hashes history
+ *   rows, data and pending timers with engine/history_hash.h, so a chain written
+ *   on one backend verifies on another.
  * - What is the backend's own business: serial numbers (SQLite: the row id), the
  *   cached chain head, schema migrations, the integrity check, how plugin tables
  *   are kept apart (SQLite: one name prefix and an authorizer; see the plugin
