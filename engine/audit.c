@@ -14,34 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define HISTORY_COLS                                                                                  \
-    "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \
-    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
-
-static const char *const audit_sql[CF__AUDIT_NSTMT] = {
-    [CF__AUDIT_LAST] = "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
-    [CF__AUDIT_INSERT] = "INSERT INTO history(" HISTORY_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-    [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
-    [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
-    [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
-    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY state, id",
-    [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
-};
-
-int cf__audit_prepare(cf__store *s, cf__err *err)
-{
-    for (int i = 0; i < CF__AUDIT_NSTMT; i++) {
-        int rc = sqlite3_prepare_v3(s->db, audit_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->audit[i], NULL);
-        if (rc != SQLITE_OK)
-            return cf__store_fail(s, rc, "preparing the history's statements", err);
-    }
-    return CF_OK;
-}
-
 /* ---- reading rows ---- */
 
-/* Point row at the current result of a HISTORY_COLS statement; lens (may be
+/* Point row at the current result of a statement reading HISTORY_COLS (store.c); lens (may be
  * NULL) gets the stored length of each text field. */
 static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[CF__HF_COUNT])
 {

@@ -1,6 +1,8 @@
 /*
- * store_private.h — the inside of a cf__store, shared only by store.c and audit.c
- * so that the history's statements are prepared once with the others.
+ * store_private.h — the SQLite backend's own header: the inside of a cf__store,
+ * shared by the backend's files (store.c, audit.c, store_plugin.c). Outside the
+ * backend only its own unit tests and the fault tests include it (see
+ * tests/no_sqlite_outside_backend.cmake); everything else uses store.h.
  */
 #ifndef CF_STORE_PRIVATE_H
 #define CF_STORE_PRIVATE_H
@@ -9,7 +11,7 @@
 
 #include <sqlite3.h>
 
-/* Statements audit.c prepares (into cf__store.audit) and store.c finalizes. */
+/* The history's statements: store.c prepares and finalizes them (cf__store.audit), audit.c runs them. */
 enum {
     CF__AUDIT_LAST = 0,  /* seq and hash of the newest row */
     CF__AUDIT_INSERT,
@@ -55,10 +57,6 @@ struct cf__store {
     bool mark_unsaved;
     char corrupt_why[256];
 };
-
-/* Prepare audit.c's statements into s->audit (called by cf__store_open after the
- * schema is current). On failure the ones prepared stay for cf__store_close to finalize. */
-int cf__audit_prepare(cf__store *s, cf__err *err);
 
 /* The raw connection. Only backend files use it (plugin.c's SQL host until it
  * moves behind the interface). */
