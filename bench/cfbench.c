@@ -26,6 +26,8 @@
  */
 #include "internal.h"
 
+#include <sqlite3.h> /* the raw SQLite baselines, on database files of their own (never the engine's handle) */
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -110,8 +112,6 @@ static cf_engine *open_engine(const char *db, int sync, const char *wf_dir, cons
     int rc = cf_engine_open(db, &o, &e);
     if (rc != CF_OK)
         die("cf_engine_open", cf_errmsg(e));
-    if (getenv("CFB_PRAGMA"))
-        sqlite3_exec(cf__store_db(e->store), getenv("CFB_PRAGMA"), NULL, NULL, NULL);
     return e;
 }
 

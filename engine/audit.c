@@ -3,207 +3,27 @@
  * to the one before it by SHA-256 so that `verify` finds any change made outside
  * certflow.
  *
- * The audit format (changing it breaks every existing chain, so don't):
- *
- *   hash(row) = lowercase hex SHA-256 of the bytes
- *       prev_hash                      64 lowercase hex digits, as text, no framing
- *       then, each as a netstring "<decimal length>:<bytes>,":
- *       seq, number, instance_id, at, effective_at, actor, event, data, outcome,
- *       from_state, to_state, reasons, policy_hash, def_hash, idem_key
- *
- *   Integers (seq, number, at, effective_at) are their decimal text ("-5", "17").
- *   Text is its UTF-8 bytes exactly as stored. A NULL idem_key is "~," (which no
- *   netstring can be). prev_hash is the hash of the row with the next lower seq,
- *   or 64 '0' for the first row of the database.
- *
- * Example: seq 1, number 1, instance_id "a", ... is hashed as
- *   "0000...0000" "1:1," "1:1," "1:a," ...
- *
- * Rows written since schema version 4 also record what the row left behind, and
- * their preimage goes on, after idem_key, with two more netstrings:
- *       data_hash, timers_hash
- * data_hash is the hex SHA-256 of the netstrings county, data: the instance's
- * county and its data text after the row (as the instance table stores them);
- * timers_hash the hex SHA-256 of the instance's pending timers after the row,
- * ordered by state then id, each as the netstrings state, name, event, due. Older rows have both NULL and keep their preimage exactly as
- * above, so every existing chain still verifies; on a newer row, clearing either
- * field changes its preimage, so it cannot be turned into an "old" row.
- *
- * Seq is database-wide, so the chain also orders rows across instances: removing,
- * inserting or reordering a row breaks the link of the row after it, and editing
- * any field breaks the row's own hash. (Removing the newest rows leaves a shorter
- * valid chain: cf_engine_anchor's checkpoint, kept elsewhere, catches that.)
+ * The audit format (what a row hashes) is engine/history_hash.c's, the same on every
+ * backend; this file keeps the rows in SQLite.
  */
 #include "store_private.h"
+#include "history_hash.h"
 
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static const char genesis[CF__HASH_HEX] = "0000000000000000000000000000000000000000000000000000000000000000";
-
-#define HISTORY_COLS                                                                                  \
-    "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \
-    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
-
-static const char *const audit_sql[CF__AUDIT_NSTMT] = {
-    [CF__AUDIT_LAST] = "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
-    [CF__AUDIT_INSERT] = "INSERT INTO history(" HISTORY_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
-                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
-    [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
-    [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
-    [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
-    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY state, id",
-    [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
-};
-
-int cf__audit_prepare(cf__store *s, cf__err *err)
-{
-    for (int i = 0; i < CF__AUDIT_NSTMT; i++) {
-        int rc = sqlite3_prepare_v3(s->db, audit_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->audit[i], NULL);
-        if (rc != SQLITE_OK)
-            return cf__store_fail(s, rc, "preparing the history's statements", err);
-    }
-    return CF_OK;
-}
-
-/* ---- the hash ---- */
-
-/* The text fields in hash order, after seq/number/instance_id/at/effective_at. */
-enum { F_INSTANCE, F_ACTOR, F_EVENT, F_DATA, F_OUTCOME, F_FROM, F_TO, F_REASONS, F_POLICY, F_DEF, F_KEY, F_COUNT };
-
-static void text_fields(const cf__history_row *row, const char *f[F_COUNT])
-{
-    f[F_INSTANCE] = row->instance_id;
-    f[F_ACTOR] = row->actor;
-    f[F_EVENT] = row->event;
-    f[F_DATA] = row->data;
-    f[F_OUTCOME] = row->outcome;
-    f[F_FROM] = row->from_state;
-    f[F_TO] = row->to_state;
-    f[F_REASONS] = row->reasons;
-    f[F_POLICY] = row->policy_hash;
-    f[F_DEF] = row->def_hash;
-    f[F_KEY] = row->idem_key;
-}
-
-/* The preimage is built in one buffer and hashed in one call: a row is a few
- * hundred bytes, and formatting with snprintf and feeding the digest field by
- * field cost more than the SHA-256 itself. */
-typedef struct preimage {
-    char *p;
-    size_t len, cap;
-    bool oom;
-    char stack[2048];
-} preimage;
-
-static void pre_add(preimage *b, const char *s, size_t n)
-{
-    if (b->oom)
-        return;
-    if (b->len + n > b->cap) {
-        size_t cap = b->cap * 2 > b->len + n ? b->cap * 2 : b->len + n + 256;
-        char *q = b->p == b->stack ? malloc(cap) : realloc(b->p, cap);
-        if (!q) {
-            b->oom = true;
-            return;
-        }
-        if (b->p == b->stack)
-            memcpy(q, b->stack, b->len);
-        b->p = q;
-        b->cap = cap;
-    }
-    memcpy(b->p + b->len, s, n);
-    b->len += n;
-}
-
-/* Decimal text of v into buf (at least 21 bytes); returns its length. */
-static size_t u64_text(uint64_t v, char *buf)
-{
-    char tmp[21];
-    size_t n = 0;
-    do {
-        tmp[n++] = (char)('0' + v % 10);
-        v /= 10;
-    } while (v);
-    for (size_t i = 0; i < n; i++)
-        buf[i] = tmp[n - 1 - i];
-    return n;
-}
-
-static void put_bytes(preimage *b, const char *p, size_t n)
-{
-    if (!p) {
-        pre_add(b, "~,", 2);
-        return;
-    }
-    char len[24];
-    size_t k = u64_text(n, len);
-    len[k++] = ':';
-    pre_add(b, len, k);
-    pre_add(b, p, n);
-    pre_add(b, ",", 1);
-}
-
-static void put_int(preimage *b, int64_t v)
-{
-    char num[24];
-    size_t k = 0;
-    if (v < 0) {
-        num[k++] = '-';
-        k += u64_text((uint64_t)0 - (uint64_t)v, num + 1);
-    } else {
-        k = u64_text((uint64_t)v, num);
-    }
-    put_bytes(b, num, k);
-}
-
-/* Hash row (with its prev_hash) into out. lens gives each text field's length as
- * stored (NULL: use strlen), so bytes after an embedded NUL count too. */
-static int hash_row(const cf__history_row *row, const size_t *lens, char out[CF__HASH_HEX])
-{
-    preimage b;
-    b.p = b.stack;
-    b.len = 0;
-    b.cap = sizeof b.stack;
-    b.oom = false;
-    const char *f[F_COUNT];
-    text_fields(row, f);
-    pre_add(&b, row->prev_hash, strlen(row->prev_hash));
-    put_int(&b, row->seq);
-    put_int(&b, row->number);
-#define PUT(i) put_bytes(&b, f[i], f[i] ? (lens ? lens[i] : strlen(f[i])) : 0)
-    PUT(F_INSTANCE);
-    put_int(&b, row->at);
-    put_int(&b, row->effective_at);
-    for (int i = F_ACTOR; i < F_COUNT; i++)
-        PUT(i);
-#undef PUT
-    if (row->data_hash[0] || row->timers_hash[0]) { /* schema 4 and later: see the top of this file */
-        put_bytes(&b, row->data_hash, strlen(row->data_hash));
-        put_bytes(&b, row->timers_hash, strlen(row->timers_hash));
-    }
-    int rc = CF_OK;
-    if (b.oom)
-        rc = CF_ENOMEM;
-    else
-        cf__sha256_hex(b.p, b.len, out);
-    if (b.p != b.stack)
-        free(b.p);
-    return rc;
-}
-
 /* ---- reading rows ---- */
 
-/* Point row at the current result of a HISTORY_COLS statement; lens (may be
+/* Point row at the current result of a statement reading HISTORY_COLS (store.c); lens (may be
  * NULL) gets the stored length of each text field. */
-static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COUNT])
+static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[CF__HF_COUNT])
 {
-    static const int col[F_COUNT] = {2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
-    const char *f[F_COUNT];
-    size_t n[F_COUNT];
-    for (int i = 0; i < F_COUNT; i++) {
+    static const int col[CF__HF_COUNT] = {2, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14};
+    const char *f[CF__HF_COUNT];
+    size_t n[CF__HF_COUNT];
+    for (int i = 0; i < CF__HF_COUNT; i++) {
         f[i] = (const char *)sqlite3_column_text(st, col[i]);
         n[i] = (size_t)sqlite3_column_bytes(st, col[i]);
     }
@@ -212,17 +32,17 @@ static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COU
     row->number = sqlite3_column_int64(st, 1);
     row->at = sqlite3_column_int64(st, 3);
     row->effective_at = sqlite3_column_int64(st, 4);
-    row->instance_id = f[F_INSTANCE];
-    row->actor = f[F_ACTOR];
-    row->event = f[F_EVENT];
-    row->data = f[F_DATA];
-    row->outcome = f[F_OUTCOME];
-    row->from_state = f[F_FROM];
-    row->to_state = f[F_TO];
-    row->reasons = f[F_REASONS];
-    row->policy_hash = f[F_POLICY];
-    row->def_hash = f[F_DEF];
-    row->idem_key = f[F_KEY];
+    row->instance_id = f[CF__HF_INSTANCE];
+    row->actor = f[CF__HF_ACTOR];
+    row->event = f[CF__HF_EVENT];
+    row->data = f[CF__HF_DATA];
+    row->outcome = f[CF__HF_OUTCOME];
+    row->from_state = f[CF__HF_FROM];
+    row->to_state = f[CF__HF_TO];
+    row->reasons = f[CF__HF_REASONS];
+    row->policy_hash = f[CF__HF_POLICY];
+    row->def_hash = f[CF__HF_DEF];
+    row->idem_key = f[CF__HF_KEY];
     const char *prev = (const char *)sqlite3_column_text(st, 15);
     const char *hash = (const char *)sqlite3_column_text(st, 16);
     snprintf(row->prev_hash, sizeof row->prev_hash, "%s", prev ? prev : "");
@@ -241,52 +61,29 @@ static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[F_COU
 static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_HEX], cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_TIMERS];
-    preimage b;
-    b.p = b.stack;
-    b.len = 0;
-    b.cap = sizeof b.stack;
-    b.oom = false;
+    cf__preimage b;
+    cf__preimage_init(&b);
     int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         for (int c = 0; c < 3; c++)
-            put_bytes(&b, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
-        put_int(&b, sqlite3_column_int64(st, 3));
+            cf__preimage_bytes(&b, (const char *)sqlite3_column_text(st, c), (size_t)sqlite3_column_bytes(st, c));
+        cf__preimage_int(&b, sqlite3_column_int64(st, 3));
         rc = SQLITE_OK;
     }
     int r = CF_OK;
     if (rc != SQLITE_DONE)
         r = cf__store_fail(s, rc, "reading an instance's timers", err);
-    else if (b.oom)
+    else if (cf__preimage_finish(&b, out) != CF_OK)
         r = cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's timers");
-    else
-        cf__sha256_hex(b.p, b.len, out);
+    cf__preimage_free(&b);
     cf__store_done(st);
-    if (b.p != b.stack)
-        free(b.p);
     return r;
-}
-
-/* Hex SHA-256 of the netstrings county, data (see the top of this file). */
-static int data_hash(const char *county, const char *data, char out[CF__HASH_HEX], cf__err *err)
-{
-    preimage b;
-    b.p = b.stack;
-    b.len = 0;
-    b.cap = sizeof b.stack;
-    b.oom = false;
-    put_bytes(&b, county, strlen(county));
-    put_bytes(&b, data, strlen(data));
-    if (!b.oom)
-        cf__sha256_hex(b.p, b.len, out);
-    if (b.p != b.stack)
-        free(b.p);
-    return b.oom ? cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's data") : CF_OK;
 }
 
 int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
                             char data_hashed[CF__HASH_HEX], char timers[CF__HASH_HEX], cf__err *err)
 {
-    int rc = data_hash(county, data, data_hashed, err);
+    int rc = cf__history_data_hash(county, data, data_hashed, err);
     return rc == CF_OK ? timers_hash(s, instance_id, timers, err) : rc;
 }
 
@@ -321,7 +118,7 @@ int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, cons
         char now[CF__HASH_HEX];
         if (!to || strcmp(to, state) != 0)
             what = "state";
-        else if (recorded && *recorded && (r = data_hash(county, data, now, err)) == CF_OK && strcmp(now, recorded) != 0)
+        else if (recorded && *recorded && (r = cf__history_data_hash(county, data, now, err)) == CF_OK && strcmp(now, recorded) != 0)
             what = "data or county";
     }
     cf__store_done(st);
@@ -363,7 +160,7 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
         last = s->last_seq;
         memcpy(row->prev_hash, s->last_hash, sizeof row->prev_hash);
     } else {
-        memcpy(row->prev_hash, genesis, sizeof genesis);
+        memcpy(row->prev_hash, cf__history_genesis, sizeof cf__history_genesis);
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) {
             last = sqlite3_column_int64(st, 0);
@@ -377,24 +174,24 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
         cf__store_done(st);
     }
     row->seq = last + 1;
-    if (hash_row(row, NULL, row->hash) != CF_OK)
+    if (cf__history_hash(row, NULL, row->hash) != CF_OK)
         return cf__fail(err, CF_ENOMEM, "out of memory hashing a history row");
 
     st = s->audit[CF__AUDIT_INSERT];
-    const char *f[F_COUNT];
-    text_fields(row, f);
+    const char *f[CF__HF_COUNT];
+    cf__history_text_fields(row, f);
     rc = SQLITE_OK;
     int64_t ints[] = {row->seq, row->number};
     for (int i = 0; i < 2 && rc == SQLITE_OK; i++)
         rc = sqlite3_bind_int64(st, i + 1, ints[i]);
     if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 3, f[F_INSTANCE], -1, SQLITE_STATIC);
+        rc = sqlite3_bind_text(st, 3, f[CF__HF_INSTANCE], -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 4, row->at);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_int64(st, 5, row->effective_at);
-    for (int i = F_ACTOR; i < F_COUNT && rc == SQLITE_OK; i++)
-        rc = sqlite3_bind_text(st, 6 + (i - F_ACTOR), f[i], -1, SQLITE_STATIC);
+    for (int i = CF__HF_ACTOR; i < CF__HF_COUNT && rc == SQLITE_OK; i++)
+        rc = sqlite3_bind_text(st, 6 + (i - CF__HF_ACTOR), f[i], -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_bind_text(st, 16, row->prev_hash, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
@@ -448,13 +245,13 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
         cf__store_done(st);
         return r;
     }
-    size_t lens[F_COUNT];
+    size_t lens[CF__HF_COUNT];
     row_borrow(st, row, lens);
-    const char *f[F_COUNT];
-    text_fields(row, f);
+    const char *f[CF__HF_COUNT];
+    cf__history_text_fields(row, f);
     /* Appending may move keep->data: record offsets now, make pointers after. */
-    size_t off[F_COUNT];
-    for (int i = 0; i < F_COUNT; i++) {
+    size_t off[CF__HF_COUNT];
+    for (int i = 0; i < CF__HF_COUNT; i++) {
         off[i] = keep->len;
         if (f[i])
             cf__buf_append(keep, f[i], lens[i] + 1); /* with its NUL */
@@ -462,20 +259,20 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
     cf__store_done(st);
     if (keep->oom || !keep->data)
         return cf__fail(err, CF_ENOMEM, "out of memory reading the history of instance %s", instance_id);
-    const char *p[F_COUNT];
-    for (int i = 0; i < F_COUNT; i++)
+    const char *p[CF__HF_COUNT];
+    for (int i = 0; i < CF__HF_COUNT; i++)
         p[i] = f[i] ? keep->data + off[i] : NULL;
-    row->instance_id = p[F_INSTANCE];
-    row->actor = p[F_ACTOR];
-    row->event = p[F_EVENT];
-    row->data = p[F_DATA];
-    row->outcome = p[F_OUTCOME];
-    row->from_state = p[F_FROM];
-    row->to_state = p[F_TO];
-    row->reasons = p[F_REASONS];
-    row->policy_hash = p[F_POLICY];
-    row->def_hash = p[F_DEF];
-    row->idem_key = p[F_KEY];
+    row->instance_id = p[CF__HF_INSTANCE];
+    row->actor = p[CF__HF_ACTOR];
+    row->event = p[CF__HF_EVENT];
+    row->data = p[CF__HF_DATA];
+    row->outcome = p[CF__HF_OUTCOME];
+    row->from_state = p[CF__HF_FROM];
+    row->to_state = p[CF__HF_TO];
+    row->reasons = p[CF__HF_REASONS];
+    row->policy_hash = p[CF__HF_POLICY];
+    row->def_hash = p[CF__HF_DEF];
+    row->idem_key = p[CF__HF_KEY];
     return CF_OK;
 }
 
@@ -499,14 +296,14 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_ALL];
     char expect[CF__HASH_HEX];
-    memcpy(expect, genesis, sizeof genesis);
+    memcpy(expect, cf__history_genesis, sizeof cf__history_genesis);
     int64_t prev_seq = 0, count = 0;
     *rows = 0;
     *first_bad = 0;
     int rc, r = CF_OK;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         cf__history_row row;
-        size_t lens[F_COUNT];
+        size_t lens[CF__HF_COUNT];
         row_borrow(st, &row, lens);
         count++;
         char again[CF__HASH_HEX];
@@ -525,7 +322,7 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
                              row.seq);
             break;
         }
-        if (hash_row(&row, lens, again) != CF_OK) {
+        if (cf__history_hash(&row, lens, again) != CF_OK) {
             r = cf__fail(err, CF_ENOMEM, "out of memory verifying the history");
             break;
         }
@@ -740,7 +537,7 @@ int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err 
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
     *seq = 0;
-    memcpy(hash, genesis, sizeof genesis);
+    memcpy(hash, cf__history_genesis, sizeof cf__history_genesis);
     int rc = sqlite3_step(st);
     int r = CF_OK;
     if (rc == SQLITE_ROW) {
@@ -773,6 +570,67 @@ int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HAS
     } else if (rc != SQLITE_DONE) {
         r = cf__store_fail(s, rc, what, err);
     }
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* ---- queries across instances (cf_history_between) ---- */
+
+/* The index history_by_time serves the period; the join with instance filters
+ * by workflow and county. */
+static const char QUERY_SQL[] =
+    "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
+    " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
+    " FROM history h JOIN instance i ON i.id = h.instance_id"
+    " WHERE h.effective_at >= ?1 AND h.effective_at < ?2"
+    " AND (?3 IS NULL OR i.workflow = ?3) AND (?4 IS NULL OR i.county = ?4)"
+    " AND (?5 IS NULL OR h.event = ?5) AND (?6 IS NULL OR h.outcome = ?6)"
+    " ORDER BY h.seq";
+
+static const char *query_text(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return t ? (const char *)t : "";
+}
+
+int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *f,
+                              cf_history_fn fn, void *ud, cf__err *err)
+{
+    sqlite3 *db = s->db;
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(db, QUERY_SQL, -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 1, from);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 2, to);
+    const char *texts[4] = {f->workflow, f->county, f->event, f->outcome};
+    for (int i = 0; i < 4 && src == SQLITE_OK; i++)
+        src = texts[i] ? sqlite3_bind_text(st, 3 + i, texts[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, 3 + i);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        cf_history_entry h;
+        memset(&h, 0, sizeof h);
+        h.size = sizeof h;
+        h.seq = sqlite3_column_int64(st, 0);
+        h.number = sqlite3_column_int64(st, 1);
+        h.instance_id = query_text(st, 2);
+        h.at = sqlite3_column_int64(st, 3);
+        h.effective_at = sqlite3_column_int64(st, 4);
+        h.actor = query_text(st, 5);
+        h.event = query_text(st, 6);
+        h.data = query_text(st, 7);
+        h.outcome = query_text(st, 8);
+        h.from_state = query_text(st, 9);
+        h.to_state = query_text(st, 10);
+        h.reasons = query_text(st, 11);
+        h.policy_hash = query_text(st, 12);
+        h.definition = query_text(st, 13);
+        h.idem_key = sqlite3_column_type(st, 14) == SQLITE_NULL ? NULL : query_text(st, 14);
+        h.hash = query_text(st, 15);
+        src = fn(ud, &h) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    int r = CF_OK;
+    if (src != SQLITE_DONE)
+        r = cf__store_fail(s, src, "reading the history for a period", err);
     sqlite3_finalize(st);
     return r;
 }

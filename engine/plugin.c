@@ -28,12 +28,9 @@
 static const char *const reserved_names[] = {"cf",     "certflow", "history", "instance", "outbox",
                                              "plugin", "policy",   "sqlite",  "timer",    "workflow"};
 
-/* The table recording each plugin's schema version, created on first need. */
-#define SCHEMA_TABLE "plugin_schema"
-
 /* A prepared statement of a plugin, cached by its SQL text. */
 struct cf_stmt {
-    sqlite3_stmt *st;
+    cf__pstmt *st; /* the store's statement (store.h, plugin tables) */
     char *sql;
     struct cf_plugin *plugin;
     cf_call *call; /* the call using it, NULL when free */
@@ -109,14 +106,6 @@ struct cf_call {
     char *result; /* a query's answer (query_result) */
 };
 
-/* What the SQL authorizer enforces while plugin SQL is prepared or run. */
-typedef struct auth_ctx {
-    const char *plugin;
-    bool read_only;
-    bool migration; /* only a migration may create triggers (on the plugin's own tables) */
-    char denied[512];
-} auth_ctx;
-
 static const char *fn_noun(cf__role role)
 {
     return role == CF__ROLE_GUARD ? "guard" : "action";
@@ -160,12 +149,6 @@ static void set_str(char **slot, char *value)
     *slot = value;
 }
 
-static bool name_matches_prefix(const char *table, const char *plugin)
-{
-    size_t n = strlen(plugin);
-    return strncasecmp(table, plugin, n) == 0 && table[n] == '_' && table[n + 1] != '\0';
-}
-
 static bool valid_plugin_name(const char *s)
 {
     if (!s || !islower((unsigned char)s[0]))
@@ -203,122 +186,6 @@ static bool lookup(void *dl, const char *symbol, void *fnptr, size_t size)
         return false;
     memcpy(fnptr, &sym, size);
     return true;
-}
-
-/* ---------- the SQL authorizer ---------- */
-
-static bool engine_internal_table(const char *t)
-{
-    return strncmp(t, "sqlite_", 7) == 0;
-}
-
-static int deny(auth_ctx *a, const char *fmt, ...) CF__PRINTF(2, 3);
-static int deny(auth_ctx *a, const char *fmt, ...)
-{
-    if (!a->denied[0]) {
-        va_list ap;
-        va_start(ap, fmt);
-        vsnprintf(a->denied, sizeof a->denied, fmt, ap);
-        va_end(ap);
-    }
-    return SQLITE_DENY;
-}
-
-static int own_table(auth_ctx *a, const char *t, const char *what)
-{
-    if (!t || name_matches_prefix(t, a->plugin))
-        return SQLITE_OK;
-    return deny(a,
-                "%s '%s' is not this plugin's: plugin '%s' may only use tables and indexes named %s_... "
-                "(the engine's and other plugins' tables are out of reach)",
-                what, t, a->plugin, a->plugin);
-}
-
-static int authorize(void *ud, int action, const char *a1, const char *a2, const char *db, const char *trigger)
-{
-    auth_ctx *a = ud;
-    (void)trigger;
-    if (db && strcmp(db, "main") != 0)
-        return deny(a, "plugin SQL may only use the main database, not '%s'", db);
-    bool writes = false;
-    switch (action) {
-    case SQLITE_SELECT:
-    case SQLITE_RECURSIVE:
-        return SQLITE_OK;
-    case SQLITE_FUNCTION:
-        if (a2 && strcasecmp(a2, "load_extension") == 0)
-            return deny(a, "plugin SQL may not call load_extension()");
-        return SQLITE_OK;
-    case SQLITE_READ:
-        if (a1 && engine_internal_table(a1))
-            return SQLITE_OK;
-        return own_table(a, a1, "table");
-    case SQLITE_INSERT:
-    case SQLITE_UPDATE:
-    case SQLITE_DELETE:
-        writes = true;
-        if (a1 && engine_internal_table(a1) && !a->read_only)
-            return SQLITE_OK; /* sqlite_master while creating a table, sqlite_sequence */
-        break;
-    case SQLITE_CREATE_TABLE:
-    case SQLITE_DROP_TABLE:
-    case SQLITE_REINDEX:
-        writes = true;
-        break;
-    case SQLITE_CREATE_INDEX:
-    case SQLITE_DROP_INDEX:
-        writes = true;
-        if (a->read_only)
-            break;
-        /* UNIQUE and PRIMARY KEY constraints make sqlite_autoindex_<table>_N. */
-        if (!(a1 && strncmp(a1, "sqlite_autoindex_", 17) == 0 && name_matches_prefix(a1 + 17, a->plugin)) &&
-            own_table(a, a1, "index") != SQLITE_OK)
-            return SQLITE_DENY;
-        return own_table(a, a2, "table");
-    case SQLITE_CREATE_TRIGGER:
-    case SQLITE_DROP_TRIGGER:
-        if (!a->migration)
-            return deny(a, "plugin SQL may create or drop triggers only in a migration (add_migration)");
-        if (own_table(a, a1, "trigger") != SQLITE_OK)
-            return SQLITE_DENY;
-        return own_table(a, a2, "table");
-    case SQLITE_ALTER_TABLE:
-        if (a->read_only)
-            return deny(a, "a guard may only read: ALTER TABLE belongs in a migration");
-        return own_table(a, a2, "table");
-    case SQLITE_TRANSACTION:
-    case SQLITE_SAVEPOINT:
-        return deny(a, "plugin SQL runs inside the transition's transaction and may not begin, commit or roll "
-                       "back; return an error from the action to roll back");
-    case SQLITE_PRAGMA:
-        return deny(a, "plugin SQL may not run PRAGMA %s", a1 ? a1 : "");
-    case SQLITE_ATTACH:
-    case SQLITE_DETACH:
-        return deny(a, "plugin SQL may not attach or detach databases");
-    default:
-        return deny(a,
-                    "plugin SQL may not create or drop triggers, views, temporary or virtual tables, or "
-                    "analyze (authorizer action %d)",
-                    action);
-    }
-    if (writes && a->read_only)
-        return deny(a, "a guard may only read its tables; write in an action instead");
-    return own_table(a, a1, "table");
-}
-
-/* Install the authorizer for the duration of one plugin SQL operation. */
-static void auth_begin(sqlite3 *db, auth_ctx *a, const char *plugin, bool read_only)
-{
-    a->plugin = plugin;
-    a->read_only = read_only;
-    a->migration = false;
-    a->denied[0] = '\0';
-    sqlite3_set_authorizer(db, authorize, a);
-}
-
-static void auth_end(sqlite3 *db)
-{
-    sqlite3_set_authorizer(db, NULL, NULL);
 }
 
 /* ---------- registration (during init) ---------- */
@@ -694,16 +561,11 @@ static int host_init_error(cf_plugin *self, const char *message)
 
 /* ---------- SQL ---------- */
 
-static sqlite3 *call_db(cf_call *c)
-{
-    return cf__store_db(c->e->store);
-}
-
 /* After plugin SQL: a conflict clause like OR ROLLBACK may have ended the
  * engine's transaction; that must fail the transition, never let it go on. */
 static int check_txn(cf_call *c)
 {
-    if (sqlite3_get_autocommit(call_db(c)))
+    if (!cf__store_in_transaction(c->e->store))
         return call_fail(c, CF_PLUGIN_EDENIED,
                          "plugin SQL ended the transition's transaction (an OR ROLLBACK conflict clause?); use "
                          "the default ABORT and return an error to roll back");
@@ -718,40 +580,24 @@ static int host_sql_prepare(cf_call *c, const char *sql, cf_stmt **out)
     struct cf_plugin *pl = c->plugin;
     for (struct cf_stmt *s = pl->stmts; s; s = s->next) {
         if (!s->call && strcmp(s->sql, sql) == 0) {
-            if (c->guard && !sqlite3_stmt_readonly(s->st))
-                break; /* prepare again: the authorizer explains the refusal */
+            if (c->guard && !cf__store_plugin_reads_only(s->st))
+                break; /* prepare again: the store explains the refusal */
             s->call = c;
             *out = s;
             return CF_PLUGIN_OK;
         }
     }
-    sqlite3 *db = call_db(c);
-    auth_ctx a;
-    auth_begin(db, &a, pl->name, c->guard);
-    sqlite3_stmt *st = NULL;
-    const char *tail = NULL;
-    int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
-    auth_end(db);
-    if (rc != SQLITE_OK) {
-        sqlite3_finalize(st);
-        if (a.denied[0])
-            return call_fail(c, CF_PLUGIN_EDENIED, "%s (in: %s)", a.denied, sql);
-        return call_fail(c, CF_PLUGIN_ESQL, "SQL error: %s (in: %s)", sqlite3_errmsg(db), sql);
-    }
-    if (!st)
-        return call_fail(c, CF_PLUGIN_EINVAL, "sql_prepare: no statement in '%s'", sql);
-    while (tail && isspace((unsigned char)*tail))
-        tail++;
-    if (tail && *tail && *tail != ';') {
-        sqlite3_finalize(st);
-        return call_fail(c, CF_PLUGIN_EINVAL, "sql_prepare takes one statement; '%s' has more", sql);
-    }
+    cf__err err;
+    cf__pstmt *st = NULL;
+    int rc = cf__store_plugin_prepare(c->e->store, pl->name, c->guard, sql, &st, &err);
+    if (rc != CF_PLUGIN_OK)
+        return call_fail(c, rc, "%s", err.msg);
     struct cf_stmt *s = calloc(1, sizeof *s);
     char *copy = cf__strdup(sql);
     if (!s || !copy) {
         free(s);
         free(copy);
-        sqlite3_finalize(st);
+        cf__store_plugin_finalize(st);
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory preparing SQL");
     }
     s->st = st;
@@ -775,22 +621,22 @@ static int host_sql_bind_text(cf_stmt *s, int i, const char *value)
 {
     if (!stmt_usable(s))
         return CF_PLUGIN_EINVAL;
-    int rc = value ? sqlite3_bind_text(s->st, i, value, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(s->st, i);
-    if (rc == SQLITE_OK)
+    cf__err err;
+    int rc = cf__store_plugin_bind_text(s->st, i, value, &err);
+    if (rc == CF_PLUGIN_OK)
         return CF_PLUGIN_OK;
-    return call_fail(s->call, rc == SQLITE_RANGE ? CF_PLUGIN_EINVAL : CF_PLUGIN_ESQL,
-                     "binding parameter %d of '%s': %s", i, s->sql, sqlite3_errstr(rc));
+    return call_fail(s->call, rc, "binding parameter %d of '%s': %s", i, s->sql, err.msg);
 }
 
 static int host_sql_bind_int(cf_stmt *s, int i, int64_t value)
 {
     if (!stmt_usable(s))
         return CF_PLUGIN_EINVAL;
-    int rc = sqlite3_bind_int64(s->st, i, value);
-    if (rc == SQLITE_OK)
+    cf__err err;
+    int rc = cf__store_plugin_bind_int(s->st, i, value, &err);
+    if (rc == CF_PLUGIN_OK)
         return CF_PLUGIN_OK;
-    return call_fail(s->call, rc == SQLITE_RANGE ? CF_PLUGIN_EINVAL : CF_PLUGIN_ESQL,
-                     "binding parameter %d of '%s': %s", i, s->sql, sqlite3_errstr(rc));
+    return call_fail(s->call, rc, "binding parameter %d of '%s': %s", i, s->sql, err.msg);
 }
 
 static int host_sql_step(cf_stmt *s)
@@ -798,39 +644,26 @@ static int host_sql_step(cf_stmt *s)
     if (!stmt_usable(s))
         return CF_PLUGIN_EINVAL;
     cf_call *c = s->call;
-    sqlite3 *db = call_db(c);
-    auth_ctx a; /* a schema change makes SQLite prepare again: keep the rules in force */
-    auth_begin(db, &a, c->plugin->name, c->guard);
-    int rc = sqlite3_step(s->st);
-    auth_end(db);
-    int tx = check_txn(c);
-    if (tx != CF_PLUGIN_OK)
-        return tx;
-    if (rc == SQLITE_ROW)
-        return CF_PLUGIN_ROW;
-    if (rc == SQLITE_DONE) {
-        c->changes = sqlite3_changes64(db);
-        return CF_PLUGIN_DONE;
-    }
-    int r = a.denied[0] ? call_fail(c, CF_PLUGIN_EDENIED, "%s (in: %s)", a.denied, s->sql)
-                        : call_fail(c, CF_PLUGIN_ESQL, "SQL error: %s (in: %s)", sqlite3_errmsg(db), s->sql);
-    sqlite3_reset(s->st);
-    return r;
+    cf__err err;
+    int rc = cf__store_plugin_step(c->e->store, s->st, c->plugin->name, c->guard, s->sql, &c->changes, &err);
+    if (rc == CF_PLUGIN_ROW || rc == CF_PLUGIN_DONE)
+        return rc;
+    return call_fail(c, rc, "%s", err.msg);
 }
 
 static int host_sql_column_count(cf_stmt *s)
 {
-    return stmt_usable(s) ? sqlite3_column_count(s->st) : 0;
+    return stmt_usable(s) ? cf__store_plugin_column_count(s->st) : 0;
 }
 
 static const char *host_sql_column_text(cf_stmt *s, int i)
 {
-    return stmt_usable(s) ? (const char *)sqlite3_column_text(s->st, i) : NULL;
+    return stmt_usable(s) ? cf__store_plugin_column_text(s->st, i) : NULL;
 }
 
 static int64_t host_sql_column_int(cf_stmt *s, int i)
 {
-    return stmt_usable(s) ? sqlite3_column_int64(s->st, i) : 0;
+    return stmt_usable(s) ? cf__store_plugin_column_int(s->st, i) : 0;
 }
 
 static void stmt_free_one(struct cf_plugin *pl, struct cf_stmt *s)
@@ -842,7 +675,7 @@ static void stmt_free_one(struct cf_plugin *pl, struct cf_stmt *s)
         }
     }
     pl->nstmts--;
-    sqlite3_finalize(s->st);
+    cf__store_plugin_finalize(s->st);
     free(s->sql);
     free(s);
 }
@@ -851,8 +684,7 @@ static int host_sql_finish(cf_stmt *s)
 {
     if (!stmt_usable(s))
         return CF_PLUGIN_EINVAL;
-    sqlite3_reset(s->st);
-    sqlite3_clear_bindings(s->st);
+    cf__store_plugin_reset(s->st);
     s->call = NULL;
     if (s->transient)
         stmt_free_one(s->plugin, s);
@@ -936,6 +768,12 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
     return rc;
 }
 
+static const char *host_sql_dialect(cf_plugin *self)
+{
+    (void)self; /* one backend per build today; self reaches the engine's when there are more */
+    return cf__store_dialect();
+}
+
 /* One table for every engine: plugins may keep the pointer for as long as they are loaded. */
 static const cf_host host_table = {
     .size = sizeof(cf_host),
@@ -976,6 +814,7 @@ static const cf_host host_table = {
     .register_query = host_register_query,
     .query_result = host_query_result,
     .previewing = host_previewing,
+    .sql_dialect = host_sql_dialect,
 };
 
 /* ---------- loading ---------- */
@@ -1261,47 +1100,6 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
 
 /* ---------- migrations ---------- */
 
-static int exec_plain(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL);
-}
-
-static int recorded_version(sqlite3 *db, const char *plugin, int *version)
-{
-    *version = 0;
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db, "SELECT version FROM " SCHEMA_TABLE " WHERE plugin = ?1", -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, plugin, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK) {
-        rc = sqlite3_step(st);
-        if (rc == SQLITE_ROW)
-            *version = sqlite3_column_int(st, 0);
-        rc = rc == SQLITE_ROW || rc == SQLITE_DONE ? SQLITE_OK : rc;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-static int record_version(sqlite3 *db, const char *plugin, int version, cf_time now)
-{
-    sqlite3_stmt *st = NULL;
-    int rc = sqlite3_prepare_v2(db,
-                                "INSERT INTO " SCHEMA_TABLE "(plugin, version, migrated_at) VALUES(?1, ?2, ?3)"
-                                " ON CONFLICT(plugin) DO UPDATE SET version = ?2, migrated_at = ?3",
-                                -1, &st, NULL);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_text(st, 1, plugin, -1, SQLITE_STATIC);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int(st, 2, version);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_bind_int64(st, 3, now);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st) == SQLITE_DONE ? SQLITE_OK : sqlite3_errcode(db);
-    sqlite3_finalize(st);
-    return rc;
-}
-
 static void refuse_newer(cf__plugins *r, struct cf_plugin *pl, int version)
 {
     unregister(r, pl, r->nfns);
@@ -1314,22 +1112,10 @@ static void refuse_newer(cf__plugins *r, struct cf_plugin *pl, int version)
  * tables are behind stops the open (a newer schema refuses the plugin, as always). */
 static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf__err *err)
 {
-    sqlite3 *db = cf__store_db(s);
-    int version = 0, present = 0;
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st,
-                                 NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 1, SCHEMA_TABLE, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        present = sqlite3_column_int(st, 0);
-        src = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (src == SQLITE_OK && present)
-        src = recorded_version(db, pl->name, &version);
-    if (src != SQLITE_OK)
-        return cf__store_fail(s, src, "reading plugin schema versions", err);
+    int version = 0;
+    int rc = cf__store_plugin_version(s, pl->name, &version, err);
+    if (rc != CF_OK)
+        return rc;
     if (version > pl->nmigrations) {
         refuse_newer(r, pl, version);
         return CF_OK;
@@ -1347,17 +1133,14 @@ static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, c
  * returns CF_OK; a store problem (busy, read-only, full) is returned. */
 static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_time now, cf__err *err)
 {
-    sqlite3 *db = cf__store_db(s);
     int version = 0;
     int rc = cf__store_begin(s, err);
     if (rc != CF_OK)
         return rc;
-    int src = exec_plain(db, "CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE "(plugin TEXT PRIMARY KEY,"
-                             " version INTEGER NOT NULL, migrated_at INTEGER NOT NULL)");
-    if (src == SQLITE_OK)
-        src = recorded_version(db, pl->name, &version);
-    if (src != SQLITE_OK) {
-        rc = cf__store_fail(s, src, "reading plugin schema versions", err);
+    rc = cf__store_plugin_versions_init(s, err);
+    if (rc == CF_OK)
+        rc = cf__store_plugin_version(s, pl->name, &version, err);
+    if (rc != CF_OK) {
         cf__store_rollback(s);
         return rc;
     }
@@ -1373,45 +1156,31 @@ static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_ti
         if (rc != CF_OK)
             return rc;
         int current = 0;
-        src = recorded_version(db, pl->name, &current);
-        if (src == SQLITE_OK && current >= v) { /* another process got there first */
+        rc = cf__store_plugin_version(s, pl->name, &current, err);
+        if (rc != CF_OK) {
+            cf__store_rollback(s);
+            return rc;
+        }
+        if (current >= v) { /* another process got there first */
             cf__store_rollback(s);
             continue;
         }
-        auth_ctx a;
-        char *errmsg = NULL;
-        auth_begin(db, &a, pl->name, false);
-        a.migration = true;
-        if (src == SQLITE_OK)
-            src = sqlite3_exec(db, pl->migrations[v - 1], NULL, NULL, &errmsg);
-        auth_end(db);
-        bool in_txn = !sqlite3_get_autocommit(db);
-        if (src == SQLITE_OK && in_txn)
-            src = record_version(db, pl->name, v, now);
-        if (src == SQLITE_OK && in_txn)
+        rc = cf__store_plugin_migrate(s, pl->name, v, pl->migrations[v - 1], now, err);
+        if (rc == CF_OK)
             rc = cf__store_commit(s, err);
-        else {
-            int code = src & 0xff;
-            bool store_problem = code == SQLITE_BUSY || code == SQLITE_LOCKED || code == SQLITE_FULL ||
-                                 code == SQLITE_READONLY || code == SQLITE_NOMEM || code == SQLITE_IOERR;
-            if (store_problem) {
-                rc = cf__store_fail(s, src, "running a plugin migration", err);
-                sqlite3_free(errmsg);
-                cf__store_rollback(s);
-                return rc;
-            }
+        else if (rc == CF_EPLUGIN) { /* the plugin's SQL failed: refuse the plugin, keep nothing of it */
             char why[CF__MSG_MAX];
-            snprintf(why, sizeof why, "%s", a.denied[0] ? a.denied : !in_txn ? "the SQL ended the transaction"
-                                             : errmsg ? errmsg : sqlite3_errmsg(db));
-            sqlite3_free(errmsg);
+            snprintf(why, sizeof why, "%s", err->msg);
             cf__store_rollback(s);
             unregister(r, pl, r->nfns);
             refuse(pl, "migration %d of plugin '%s' failed: %s (nothing of it was kept; fix the SQL given to "
                        "add_migration)",
                    v, pl->name, why);
             return CF_OK;
+        } else {
+            cf__store_rollback(s);
+            return rc;
         }
-        sqlite3_free(errmsg);
         if (rc != CF_OK)
             return rc;
     }

@@ -563,6 +563,23 @@ static int configure(cf__store *s, cf__err *err)
     return CF_OK;
 }
 
+/* The history's statements, which audit.c runs (prepared here with the others, so
+ * that the history needs nothing of store.c but its handle). */
+#define HISTORY_COLS                                                                                  \
+    "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \
+    "reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
+
+static const char *const audit_sql[CF__AUDIT_NSTMT] = {
+    [CF__AUDIT_LAST] = "SELECT seq, hash FROM history ORDER BY seq DESC LIMIT 1",
+    [CF__AUDIT_INSERT] = "INSERT INTO history(" HISTORY_COLS ") VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10,"
+                         " ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
+    [CF__AUDIT_FIND_KEY] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 AND idem_key = ?2",
+    [CF__AUDIT_EACH] = "SELECT " HISTORY_COLS " FROM history WHERE instance_id = ?1 ORDER BY seq",
+    [CF__AUDIT_ALL] = "SELECT " HISTORY_COLS " FROM history ORDER BY seq",
+    [CF__AUDIT_TIMERS] = "SELECT state, name, event, due FROM timer WHERE instance_id = ?1 ORDER BY state, id",
+    [CF__AUDIT_AT] = "SELECT seq, to_state, data_hash FROM history WHERE instance_id = ?1 AND number = ?2",
+};
+
 static int prepare_all(cf__store *s, cf__err *err)
 {
     for (int i = 0; i < ST_COUNT; i++) {
@@ -570,7 +587,12 @@ static int prepare_all(cf__store *s, cf__err *err)
         if (rc != SQLITE_OK)
             return cf__store_fail(s, rc, "preparing the store's statements", err);
     }
-    return cf__audit_prepare(s, err);
+    for (int i = 0; i < CF__AUDIT_NSTMT; i++) {
+        int rc = sqlite3_prepare_v3(s->db, audit_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->audit[i], NULL);
+        if (rc != SQLITE_OK)
+            return cf__store_fail(s, rc, "preparing the history's statements", err);
+    }
+    return CF_OK;
 }
 
 /* path as an SQLite URI: every byte but the unreserved ones and '/' percent-encoded. */
@@ -705,6 +727,11 @@ int cf__store_open_read_only(const char *path, int busy_timeout_ms, cf__store **
 bool cf__store_read_only(const cf__store *s)
 {
     return s && s->read_only;
+}
+
+const char *cf__store_path(const cf__store *s)
+{
+    return s->path;
 }
 
 void cf__store_close(cf__store *s)

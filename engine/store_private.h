@@ -1,13 +1,17 @@
 /*
- * store_private.h — the inside of a cf__store, shared only by store.c and audit.c
- * so that the history's statements are prepared once with the others.
+ * store_private.h — the SQLite backend's own header: the inside of a cf__store,
+ * shared by the backend's files (store.c, audit.c, store_plugin.c). Outside the
+ * backend only its own unit tests and the fault tests include it (see
+ * tests/no_sqlite_outside_backend.cmake); everything else uses store.h.
  */
 #ifndef CF_STORE_PRIVATE_H
 #define CF_STORE_PRIVATE_H
 
 #include "internal.h"
 
-/* Statements audit.c prepares (into cf__store.audit) and store.c finalizes. */
+#include <sqlite3.h>
+
+/* The history's statements: store.c prepares and finalizes them (cf__store.audit), audit.c runs them. */
 enum {
     CF__AUDIT_LAST = 0,  /* seq and hash of the newest row */
     CF__AUDIT_INSERT,
@@ -59,9 +63,11 @@ struct cf__store {
     bool watching, watch_oom, watch_queued;
 };
 
-/* Prepare audit.c's statements into s->audit (called by cf__store_open after the
- * schema is current). On failure the ones prepared stay for cf__store_close to finalize. */
-int cf__audit_prepare(cf__store *s, cf__err *err);
+/* The raw connection. Only backend files use it (plugin.c's SQL host until it
+ * moves behind the interface). */
+sqlite3 *cf__store_db(cf__store *s);
+/* Map an SQLite failure to a result code and message naming `what`. */
+int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
 
 /* Reset a statement after use and drop its bindings (safe on NULL). */
 void cf__store_done(sqlite3_stmt *st);

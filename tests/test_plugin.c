@@ -12,6 +12,7 @@
 #include "testutil.h"
 
 #include "internal.h"
+#include "sqlite_peek.h"
 
 #include <dlfcn.h>
 #include <stdio.h>
@@ -131,13 +132,7 @@ static void assert_refused(const status_list *l, const char *file, const char *p
 
 static int64_t query_int(cf_engine *e, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(cf__store_db(e->store), sql, -1, &st, NULL), SQLITE_OK);
-    int64_t v = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return cft_sql_int(cf__store_path(e->store), sql, NULL);
 }
 
 static void get_data(cf_engine *e, const char *id, char *buf, size_t size)
@@ -383,11 +378,7 @@ static void test_migrations_run_once_in_same_database(void **state)
     cf_engine_close(e);
 
     /* A database migrated further than this build of the plugin knows: refused. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "UPDATE plugin_schema SET version = 3 WHERE plugin = 'good'", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+    assert_true(cft_sql_tamper(f->db, "UPDATE plugin_schema SET version = 3 WHERE plugin = 'good'"));
     cf_options o = options(f, NULL, SO("good"));
     assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     memset(&l, 0, sizeof l);
@@ -455,7 +446,8 @@ static void test_two_engines_share_a_plugin(void **state)
     cf_engine *e1 = open_all(f);
     cf_options o = options(f, CF_TEST_FIXTURES "/plugin/workflows", SO("good"));
     cf_engine *e2 = NULL;
-    assert_int_equal(cf_engine_open(":memory:", &o, &e2), CF_OK);
+    char *db2 = cft_path(f->dir, "second.db");
+    assert_int_equal(cf_engine_open(db2, &o, &e2), CF_OK);
     char id1[37], id2[37];
     assert_int_equal(cf_instance_create(e1, "order", "kern", NULL, "t", id1), CF_OK);
     assert_int_equal(cf_instance_create(e2, "order", "kern", NULL, "t", id2), CF_OK);
@@ -463,6 +455,7 @@ static void test_two_engines_share_a_plugin(void **state)
     cft_fire(e2, id2, "pay", "{\"amount\": 9}", CF_OK);
     assert_int_equal(query_int(e2, "SELECT sum(amount) FROM good_ledger"), 9);
     cf_engine_close(e2);
+    free(db2);
 }
 
 typedef struct log_sink {
@@ -530,34 +523,53 @@ static void test_check_reports_refused_plugins(void **state)
     assert_int_equal(problems, 0);
 }
 
+/* The host table's last member tells a plugin which SQL dialect the store speaks
+ * (docs/plugins.md, "Your SQL on another backend"). */
+static void test_host_reports_sql_dialect(void **state)
+{
+    fixture *f = *state;
+    log_sink sink = {0};
+    cf_options o = options(f, NULL, PLUGINS "/nested/dialect.so");
+    o.log = on_log;
+    o.log_ud = &sink;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
+    cf_engine_close(e);
+    assert_int_equal(sink.n, 1);
+    assert_string_equal(sink.text[0], "1 plugin dialect: sql dialect: sqlite");
+}
+
 /* A plugin's name prefixes its tables: no name may reach one of the engine's. */
 static void test_reserved_names_cover_engine_tables(void **state)
 {
     (void)state;
+    char *dir = cft_tmpdir();
+    char *db = cft_path(dir, "names.db");
     cf_engine *e = NULL;
-    assert_int_equal(cf_engine_open(":memory:", NULL, &e), CF_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(cf__store_db(e->store), "SELECT name FROM sqlite_master", -1, &st, NULL),
-                     SQLITE_OK);
+    assert_int_equal(cf_engine_open(db, NULL, &e), CF_OK);
+    char *names = cft_sql_column(db, "SELECT name FROM sqlite_master");
     int n = 0;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    for (char *line = names, *end; *line; line = end + 1) {
+        end = strchr(line, '\n');
+        *end = '\0';
         char word[128];
-        snprintf(word, sizeof word, "%s", (const char *)sqlite3_column_text(st, 0));
+        snprintf(word, sizeof word, "%s", line);
         char *us = strchr(word, '_');
         if (us)
             *us = '\0';
         if (!cf__plugin_name_reserved(word))
-            fail_msg("engine table %s: add '%s' to reserved_names in engine/plugin.c", sqlite3_column_text(st, 0),
-                     word);
+            fail_msg("engine table %s: add '%s' to reserved_names in engine/plugin.c", line, word);
         n++;
     }
-    sqlite3_finalize(st);
+    free(names);
     assert_true(n > 5);
     assert_true(cf__plugin_name_reserved("plugin"));     /* plugin_schema */
     assert_true(cf__plugin_name_reserved("instance_by")); /* instance_by_county */
     assert_false(cf__plugin_name_reserved("fees"));
     assert_false(cf__plugin_name_reserved("timers"));
     cf_engine_close(e);
+    free(db);
+    cft_rmtree(dir);
 }
 
 /* docs/plugins.md quotes plugins/template/template.c; this builds it and fires it. */
@@ -652,6 +664,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_config_and_log, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_reports_refused_plugins, setup, teardown),
         cmocka_unit_test_setup_teardown(test_non_regular_plugin_files_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_reports_sql_dialect, setup, teardown),
         cmocka_unit_test(test_reserved_names_cover_engine_tables),
         cmocka_unit_test_setup_teardown(test_template_plugin_documented_example, setup, teardown),
     };

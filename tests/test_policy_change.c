@@ -15,7 +15,7 @@
 #include "internal.h"
 
 #include <dirent.h>
-#include <sqlite3.h>
+#include "sqlite_peek.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -465,14 +465,10 @@ static void test_apply_moves_timers_and_records_the_change(void **state)
     free(want);
     free(installed);
     assert_no_temp_files(f);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(cf__store_db(f->e->store),
-                                        "SELECT county, source FROM policy_text WHERE hash = ?1", -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, new_hash, -1, SQLITE_STATIC);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_string_equal((const char *)sqlite3_column_text(st, 0), "san_diego");
-    sqlite3_finalize(st);
+    char *county = cft_sql_text(cf__store_path(f->e->store), "SELECT county FROM policy_text WHERE hash = ?1", new_hash);
+    assert_non_null(county);
+    assert_string_equal(county, "san_diego");
+    free(county);
 
     /* the chain still verifies */
     cf_verify_report rep = CF_VERIFY_REPORT_INIT;
@@ -700,24 +696,15 @@ static void test_schema_1_database_migrates(void **state)
     fx *f = *state;
     cf_engine_close(f->e);
     f->e = NULL;
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(db, "DROP TABLE policy_change; DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
+    assert_true(cft_sql_tamper(f->db, "DROP TABLE policy_change; DROP TABLE policy_text; DROP INDEX history_by_time; DROP INDEX outbox_by_chain;"
                                          "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                                          "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                                          "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
-                                         "DROP TABLE cf_integrity_mark; PRAGMA user_version = 1;", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(db);
+                                         "DROP TABLE cf_integrity_mark; PRAGMA user_version = 1;"));
     f->e = open_engine(f);
     assert_int_equal(cft_history_count(f->e, f->a), 1);
     assert_int_equal(cf_policy_apply(f->e, "san_diego", PROPOSAL_120, "ann", NULL, NULL), CF_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(cf__store_db(f->e->store), "SELECT count(*) FROM policy_text", -1, &st, NULL),
-                     SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 1);
-    sqlite3_finalize(st);
+    assert_int_equal(cft_sql_int(f->db, "SELECT count(*) FROM policy_text", NULL), 1);
 }
 
 /* expect.data compares keys of the instance data after the event. */

@@ -253,6 +253,15 @@ typedef struct cf_host {
      * 0 otherwise. */
     int (*previewing)(cf_call *call);
 
+    /* ---- storage backends (added in certflow 0.1.0 after queries: test with
+     * CF_HOST_HAS(host, sql_dialect) before using it) ---- */
+
+    /* The SQL dialect of the database this engine stores in: "sqlite" today,
+     * "postgresql" once that backend ships (docs/plugins.md, "Your SQL on another
+     * backend"). Write SQL in the portable subset and you never need it; read it
+     * to give add_migration the DDL that differs. Any time, init included. */
+    const char *(*sql_dialect)(cf_plugin *self);
+
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;
 

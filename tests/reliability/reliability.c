@@ -9,7 +9,8 @@
 
 #include "../../program/random.h"
 
-#include "internal.h" /* cf__store_db and the SHA-256 helper: the checks read SQLite directly too */
+#include "internal.h" /* the store's path and the SHA-256 helper */
+#include "sqlite_peek.h" /* the checks read the file on a connection of their own */
 
 #include <errno.h>
 #include <inttypes.h>
@@ -215,28 +216,18 @@ static int cmp_timer(const void *a, const void *b)
 
 static int64_t sql_int(cf_engine *e, const char *sql)
 {
-    sqlite3 *db = cf__store_db(e->store);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(db));
-    int64_t v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
+    return cft_sql_int(cf__store_path(e->store), sql, NULL);
 }
 
 void rel_check(cf_engine *e, rel_census *out)
 {
     memset(out, 0, sizeof *out);
     /* The file itself. */
-    sqlite3 *db = cf__store_db(e->store);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &st, NULL), SQLITE_OK);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    char integrity[512];
-    snprintf(integrity, sizeof integrity, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    char *integrity = cft_sql_text(cf__store_path(e->store), "PRAGMA integrity_check", NULL);
+    assert_non_null(integrity);
     if (strcmp(integrity, "ok") != 0)
         fail_msg("PRAGMA integrity_check: %s", integrity);
+    free(integrity);
 
     /* The hash chain. */
     cf_verify_report rep = CF_VERIFY_REPORT_INIT;
@@ -341,15 +332,7 @@ bool rel_census_has_key(const rel_census *c, const char *key)
 
 int rel_key_rows(cf_engine *e, const char *key)
 {
-    sqlite3 *db = cf__store_db(e->store);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(db, "SELECT count(*) FROM history WHERE idem_key = ?1", -1, &st, NULL),
-                     SQLITE_OK);
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_TRANSIENT);
-    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    int n = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
-    return n;
+    return (int)cft_sql_int(cf__store_path(e->store), "SELECT count(*) FROM history WHERE idem_key = ?1", key);
 }
 
 void rel_file_hash(const char *path, char out[65])

@@ -15,6 +15,8 @@
 
 #include "internal.h" /* the forger uses the store's own append, as someone who read audit.c would */
 
+#include <sqlite3.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

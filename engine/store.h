@@ -1,0 +1,392 @@
+/*
+ * store.h — the storage interface: what the engine asks of a backend, operation
+ * by operation. Nothing here names SQLite; the SQLite backend (engine/store.c,
+ * engine/audit.c, engine/store_plugin.c and engine/store_private.h) is the only
+ * code that includes SQLite's header or holds SQL text. A second backend (PostgreSQL
+ * is next) implements the same functions.
+ *
+ * The contract every backend keeps:
+ * - Results: every int function returns a certflow result code (CF_OK, CF_EBUSY,
+ *   CF_EFULL, CF_EREADONLY, CF_ENOMEM, CF_ECORRUPT, CF_ESCHEMA, CF_ESTORE,
+ *   CF_ENOTFOUND where said) and writes a message into err that says what failed
+ *   and what to do. The backend maps its own error codes; no caller sees them.
+ * - Writes happen only between cf__store_begin and cf__store_commit/rollback
+ *   (or inside a batch); a failed call inside a batch undoes only itself
+ *   (a savepoint), leaving the batch usable. Rollback never fails.
+ * - Reads that need one snapshot take cf__store_begin_read or cf__audit_read_begin.
+ * - Strings handed to a callback are valid only during the callback; strings a
+ *   function returns are malloc'd and owned by the caller (the *_clear helpers).
+ * - Single writer per transaction: the backend may cache what its open write
+ *   transaction wrote (the chain head); it must forget it at every begin outside
+ *   a batch, commit and rollback.
+ * - The audit format is not the backend's business: every backend hashes history
+ *   rows, data and pending timers with engine/history_hash.h, so a chain written
+ *   on one backend verifies on another.
+ * - What is the backend's own business: serial numbers (SQLite: the row id), the
+ *   cached chain head, schema migrations, the integrity check, how plugin tables
+ *   are kept apart (SQLite: one name prefix and an authorizer; see the plugin
+ *   section below and docs/plugins.md).
+ */
+#ifndef CF_STORE_H
+#define CF_STORE_H
+
+#include "certflow/certflow.h"
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#ifndef CF__HASH_HEX
+#define CF__HASH_HEX 65 /* 64 hex digits + NUL */
+#endif
+
+typedef struct cf__err cf__err;
+typedef struct cf__buf cf__buf;
+typedef struct cf__store cf__store;
+
+/* ---- opening and closing ---- */
+
+/* Open or create the database, set WAL, foreign keys and the busy timeout,
+ * migrate the schema. A file that is not certflow's, or a schema newer than this
+ * program knows (CF_ESCHEMA), is refused without changing it. */
+int cf__store_open(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
+/* Open an existing database for reading only: creates no file (not even -wal or
+ * -shm when no process has the database open: it is then read as immutable),
+ * migrates nothing; a schema that needs migrating is refused with CF_EREADONLY.
+ * cf__store_begin on it fails with CF_EREADONLY; cf__store_begin_read works. */
+int cf__store_open_read_only(const char *path, int busy_timeout_ms, cf__store **out, cf__err *err);
+bool cf__store_read_only(const cf__store *s);
+void cf__store_close(cf__store *s);
+/* The path the store was opened with (for messages, and for tests that look at the file). */
+const char *cf__store_path(const cf__store *s);
+/* CF_SYNC_NORMAL (set at open) or CF_SYNC_FULL. */
+int cf__store_set_synchronous(cf__store *s, int level, cf__err *err);
+
+/* ---- transactions and savepoints ---- */
+
+/* BEGIN IMMEDIATE (waits for the busy timeout), COMMIT, ROLLBACK. While a batch
+ * is open they are SAVEPOINT, RELEASE and ROLLBACK TO + RELEASE inside it instead,
+ * so each call stays all-or-nothing and a failed one leaves the batch usable. */
+int cf__store_begin(cf__store *s, cf__err *err);
+/* A transaction that only reads: cf__store_begin on a writable store, a deferred
+ * BEGIN on a read-only one. End it with cf__store_rollback. */
+int cf__store_begin_read(cf__store *s, cf__err *err);
+int cf__store_commit(cf__store *s, cf__err *err);
+void cf__store_rollback(cf__store *s);
+
+/* Batches: one BEGIN IMMEDIATE ... COMMIT around many calls (cf_batch_*, and the
+ * runs of timers a tick fires). Begin refuses when one is open (CF_EINVAL);
+ * commit and rollback refuse when none is. After any of the latter two no batch is open. */
+int cf__store_batch_begin(cf__store *s, cf__err *err);
+int cf__store_batch_commit(cf__store *s, cf__err *err);
+int cf__store_batch_rollback(cf__store *s, cf__err *err);
+bool cf__store_in_batch(const cf__store *s);
+
+/* ---- instances ---- */
+
+typedef struct cf__instance_row {
+    char id[37];
+    char *workflow;
+    char *def_hash;
+    char *county;
+    char *state;
+    char *data;     /* JSON object text */
+    cf_time created_at;
+    cf_time updated_at;
+    int64_t version; /* history rows so far */
+    int64_t serial;  /* creation number in this database: 1, 2, ... (the row id) */
+} cf__instance_row;
+
+/* Frees the strings of a row (not the row). */
+void cf__instance_row_clear(cf__instance_row *row);
+
+/* ---- definitions (workflow sources, kept by hash) ---- */
+
+int cf__store_def_put(cf__store *s, const char *hash, const char *name, const char *source, cf_time now,
+                      cf__err *err);
+/* Whether a definition with this hash is stored (reads no source). */
+int cf__store_def_exists(cf__store *s, const char *hash, bool *exists, cf__err *err);
+/* *source is malloc'd. CF_ENOTFOUND if absent. */
+int cf__store_def_get(cf__store *s, const char *hash, char **name, char **source, cf__err *err);
+
+/* ---- serial numbers ---- */
+/* Every instance gets a serial, 1, 2, ... in creation order in this database, never
+ * reused; the SQLite backend takes it from the row id. */
+int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* The serial the next instance created in this transaction gets. */
+int cf__store_next_serial(cf__store *s, int64_t *serial, cf__err *err);
+/* CF_ENOTFOUND if absent; strings malloc'd (clear with cf__instance_row_clear). */
+int cf__store_instance_get(cf__store *s, const char *id, cf__instance_row *row, cf__err *err);
+int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* Rows valid only during the callback. */
+typedef int (*cf__instance_row_fn)(void *ud, const cf__instance_row *row);
+int cf__store_instance_list(cf__store *s, const char *workflow, const char *state, const char *county,
+                            cf__instance_row_fn fn, void *ud, cf__err *err);
+
+/* ---- timers: add, due (next), claim (delete inside the firing transaction), cancel ---- */
+
+typedef struct cf__timer_row {
+    int64_t id;
+    char instance_id[37];
+    char *state;
+    char *name;
+    char *event;
+    cf_time due;
+    char *chain_root;    /* NULL unless the timer is part of a chain (see cf__chain) */
+    int64_t chain_count;
+} cf__timer_row;
+
+void cf__timer_row_clear(cf__timer_row *row);
+int cf__store_timer_add(cf__store *s, const char *instance_id, const char *state, const char *name,
+                        const char *event, cf_time due, cf__err *err);
+/* The same for a timer that belongs to a chain (chain_root NULL: none). */
+int cf__store_timer_add_chain(cf__store *s, const char *instance_id, const char *state, const char *name,
+                              const char *event, cf_time due, const char *chain_root, int64_t chain_count,
+                              cf__err *err);
+/* Delete the instance's timers scheduled by `state`. */
+int cf__store_timer_cancel(cf__store *s, const char *instance_id, const char *state, cf__err *err);
+/* The earliest timer with due <= now (ties by id); CF_ENOTFOUND if none. */
+int cf__store_timer_next(cf__store *s, cf_time now, cf__timer_row *row, cf__err *err);
+int cf__store_timer_delete(cf__store *s, int64_t id, cf__err *err);
+/* Timers with from <= due <= to in due order, joined with their instance. */
+typedef int (*cf__timer_row_fn)(void *ud, const cf__timer_row *timer, const char *workflow,
+                                const char *county);
+int cf__store_timer_list(cf__store *s, cf_time from, cf_time to, cf__timer_row_fn fn, void *ud,
+                         cf__err *err);
+
+/* ---- outbox: linked events queued inside a write, delivered after its commit ---- */
+
+typedef struct cf__outbox_row {
+    int64_t id;
+    char source_id[37];
+    char *target_id;
+    char *event;
+    char *data;
+    char *chain_root;    /* NULL for an event queued before chains were recorded */
+    int64_t chain_count;
+} cf__outbox_row;
+
+void cf__outbox_row_clear(cf__outbox_row *row);
+int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target_id, const char *event,
+                         const char *data, cf_time now, cf__err *err);
+/* True when this handle queued an event since cf__store_clear_queued: a fire
+ * (or a batch's commit) that queued nothing has nothing to deliver. */
+bool cf__store_queued(const cf__store *s);
+void cf__store_clear_queued(cf__store *s);
+/* The oldest queued event; CF_ENOTFOUND if none. */
+int cf__store_outbox_next(cf__store *s, cf__outbox_row *row, cf__err *err);
+int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err);
+/* Linked events queued from now on belong to the chain `root` (NULL: none);
+ * cf__store_chain_queued counts those queued since. */
+void cf__store_chain_begin(cf__store *s, const char *root);
+int64_t cf__store_chain_queued(const cf__store *s);
+/* Raise the count of every queued event of chain root to at least count. */
+int cf__store_chain_count(cf__store *s, const char *root, int64_t count, cf__err *err);
+
+/* ---- watching what a transaction writes, to show it before rolling it back ---- */
+
+/* cf_instance_explain. watch_begin starts recording every row inserted, updated
+ * or deleted (tables with a rowid: every table of the engine and of the shipped
+ * plugins); watch_each calls fn once per row, in the order first written, with
+ * the table, "insert", "update" or "delete", and the row's columns as a JSON
+ * object as they are now (NULL for a deleted row; borrowed for the call);
+ * watch_end stops, forgets the rows and restores the "queued" flag as it was
+ * at watch_begin. A backend reports the rows its transaction wrote, before the
+ * rollback that follows. */
+void cf__store_watch_begin(cf__store *s);
+typedef int (*cf__watched_fn)(void *ud, const char *table, const char *op, json_t *row);
+int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err);
+void cf__store_watch_end(cf__store *s);
+
+/* ---- history: append and chain head, idempotency lookup, reads ---- */
+
+typedef struct cf__history_row {
+    int64_t seq;             /* filled by append */
+    int64_t number;          /* per instance, 1-based */
+    const char *instance_id;
+    cf_time at;
+    cf_time effective_at;
+    const char *actor;
+    const char *event;       /* "" for creation */
+    const char *data;        /* JSON text */
+    const char *outcome;     /* "created" | "applied" | "rejected" */
+    const char *from_state;  /* "" for creation */
+    const char *to_state;
+    const char *reasons;     /* JSON array text */
+    const char *policy_hash;
+    const char *def_hash;
+    const char *idem_key;    /* may be NULL */
+    char prev_hash[CF__HASH_HEX]; /* filled by append */
+    char hash[CF__HASH_HEX];      /* filled by append */
+    /* The instance's data text after this row, set by the caller so that append
+     * records data_hash and timers_hash (the pending timers are read from the
+     * store); NULL records neither, as rows before schema 4 did. */
+    const char *result_data;
+    const char *result_county;      /* the instance's county (with result_data) */
+    char data_hash[CF__HASH_HEX];   /* filled by append / read back; "" if none */
+    char timers_hash[CF__HASH_HEX]; /* filled by append / read back; "" if none */
+} cf__history_row;
+
+/* Append a row inside the caller's transaction: links it to the chain head (the
+ * newest row's hash). How the head is found is the backend's business: the SQLite
+ * backend caches it while its write transaction holds the only write lock. */
+int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err);
+/* Idempotency lookup: the row an idempotency key recorded for an instance; CF_ENOTFOUND if none.
+ * Strings point into storage owned by `keep` (free with cf__buf_free). */
+int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, cf__history_row *row,
+                       cf__buf *keep, cf__err *err);
+/* Rows of one instance, oldest first; valid only during the callback. */
+typedef int (*cf__history_row_fn)(void *ud, const cf__history_row *row);
+int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+/* Walk the whole chain. *rows = rows checked, *first_bad = seq of the first
+ * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
+int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
+/* Hex SHA-256 of county and data, and of the instance's pending timers as they are now
+ * (audit.c says how): what a history row records as data_hash / timers_hash. */
+int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
+                            char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
+
+/* Before a write: the instance (as read) must be what its newest history row
+ * (number = version) recorded: its state and, for rows of schema 4 on, its data
+ * and county. CF_ECORRUPT otherwise, and the database is marked (see below), so
+ * that a change made outside certflow is never written over and made to look
+ * recorded. (Timers are left to verify: a timer's fire has deleted it by now.) */
+int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+                             const char *data, cf__err *err);
+
+/* ---- verify's reads (engine/verify.c decides what they mean) ---- */
+
+/* A read transaction around a whole verify, so that it sees one snapshot
+ * (nothing when a transaction is open already). */
+int cf__audit_read_begin(cf__store *s, bool *began, cf__err *err);
+void cf__audit_read_end(cf__store *s, bool began);
+/* The backend's own integrity check (SQLite: integrity_check, quick: quick_check), at most 100 problems: fn gets
+ * each line that is not "ok". */
+typedef int (*cf__text_fn)(void *ud, const char *text);
+int cf__audit_integrity(cf__store *s, bool quick, cf__text_fn fn, void *ud, cf__err *err);
+/* One instance row and what its history says about it. */
+typedef struct cf__verify_inst {
+    const char *id, *workflow, *def_hash, *county, *state;
+    int64_t version;
+    const char *def_name;           /* the workflow_def name stored under def_hash; NULL if none */
+    int64_t rows;                   /* history rows of the instance */
+    int64_t min_number, max_number; /* their numbers */
+    int64_t last_seq;               /* the row with the highest number (0 if none) */
+    const char *last_outcome, *last_to_state, *last_def_hash;
+    bool proven;    /* that row recorded data_hash and timers_hash */
+    bool data_ok;   /* (proven) the data hashes to its data_hash */
+    bool timers_ok; /* (proven) the pending timers hash to its timers_hash */
+} cf__verify_inst;
+typedef int (*cf__verify_inst_fn)(void *ud, const cf__verify_inst *inst);
+int cf__audit_instances(cf__store *s, cf__verify_inst_fn fn, void *ud, cf__err *err);
+/* The first history row (by seq) whose instance does not exist: *seq 0 if none. */
+int cf__audit_orphan_row(cf__store *s, int64_t *seq, char id[37], cf__err *err);
+/* Every pending timer with its instance's state and definition (NULL if the
+ * instance does not exist). */
+typedef int (*cf__verify_timer_fn)(void *ud, const cf__timer_row *t, const char *inst_state, const char *def_hash);
+int cf__audit_timers(cf__store *s, cf__verify_timer_fn fn, void *ud, cf__err *err);
+/* The newest row: *seq 0 and the genesis hash when the history is empty. */
+int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err *err);
+/* Row seq's stored hash; *found false if there is no such row. */
+int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HASH_HEX], cf__err *err);
+
+/* ---- integrity checks and the corrupt mark (a database found corrupt is not written) ---- */
+
+/* Read the mark at open: a marked database refuses history appends. */
+int cf__store_mark_load(cf__store *s, cf__err *err);
+/* Mark the database corrupt (problem: a short description); saved in the file
+ * when possible, always remembered by this handle. */
+void cf__store_mark_set(cf__store *s, const char *problem);
+/* A verify found nothing wrong: remove the mark. */
+int cf__store_mark_clear(cf__store *s, cf__err *err);
+bool cf__store_corrupt(const cf__store *s);
+/* CF_OK, or CF_ECORRUPT saying the database is marked and how to recover. */
+int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err);
+
+/* ---- queries across instances ---- */
+
+/* History rows with from <= effective_at < to (filter fields NULL: any), in chain
+ * order, handed to fn as public entries (valid only during the call); fn
+ * returning non-zero stops the walk with CF_OK. */
+int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *filter,
+                              cf_history_fn fn, void *ud, cf__err *err);
+
+/* ---- plugin tables: statements and migrations ----
+ *
+ * A plugin keeps its data in tables of its own, named <plugin>_...; its SQL runs
+ * inside the engine's transaction and reaches nothing else. How that is enforced
+ * is the backend's business (SQLite: an authorizer installed around every prepare
+ * and step; a server backend: one schema per plugin and a role with rights on it
+ * only; see docs/plugins.md). Functions here return CF_PLUGIN_* codes (the ABI's,
+ * certflow/plugin.h) with the reason in err. */
+
+typedef struct cf__pstmt cf__pstmt; /* one prepared statement of a plugin */
+
+/* The SQL dialect plugins write for (the ABI's sql_dialect): "sqlite". */
+const char *cf__store_dialect(void);
+
+/* Whether a transaction is open on this handle (plugin SQL must not end it). */
+bool cf__store_in_transaction(cf__store *s);
+/* Prepare one statement of plugin `plugin` (read_only: a guard, reads only).
+ * CF_PLUGIN_EDENIED when it reaches outside the plugin's tables or does what
+ * plugins may not (transactions, PRAGMA, ATTACH, triggers outside a migration),
+ * CF_PLUGIN_ESQL for bad SQL, CF_PLUGIN_EINVAL for none or more than one statement. */
+int cf__store_plugin_prepare(cf__store *s, const char *plugin, bool read_only, const char *sql, cf__pstmt **out,
+                             cf__err *err);
+/* True when the statement writes nothing (a cached statement a guard may reuse). */
+bool cf__store_plugin_reads_only(const cf__pstmt *p);
+/* Bind parameter i (1-based): value NULL binds SQL NULL. CF_PLUGIN_EINVAL when i is out of range. */
+int cf__store_plugin_bind_text(cf__pstmt *p, int i, const char *value, cf__err *err);
+int cf__store_plugin_bind_int(cf__pstmt *p, int i, int64_t value, cf__err *err);
+/* CF_PLUGIN_ROW, CF_PLUGIN_DONE (*changes: rows the statement changed), or an
+ * error: CF_PLUGIN_EDENIED also when the statement ended the transaction. The same
+ * rules as at prepare stay in force (sql names the statement in messages). */
+int cf__store_plugin_step(cf__store *s, cf__pstmt *p, const char *plugin, bool read_only, const char *sql,
+                          int64_t *changes, cf__err *err);
+int cf__store_plugin_column_count(cf__pstmt *p);
+/* NULL for SQL NULL; valid until the next step, reset or finalize. */
+const char *cf__store_plugin_column_text(cf__pstmt *p, int i);
+int64_t cf__store_plugin_column_int(cf__pstmt *p, int i);
+/* Ready the statement for another use and drop its bindings. */
+void cf__store_plugin_reset(cf__pstmt *p);
+void cf__store_plugin_finalize(cf__pstmt *p); /* NULL is fine */
+
+/* Inside the caller's write transaction: make sure plugin schema versions can be
+ * recorded (SQLite: the table plugin_schema). */
+int cf__store_plugin_versions_init(cf__store *s, cf__err *err);
+/* The schema version recorded for plugin (0 if none; works read-only). */
+int cf__store_plugin_version(cf__store *s, const char *plugin, int *version, cf__err *err);
+/* Inside the caller's write transaction: run migration `version` of plugin (its
+ * SQL, which may hold several statements and create triggers on its own tables)
+ * and record the version. CF_EPLUGIN with the reason when the plugin's SQL failed
+ * or was refused (the caller rolls back and refuses the plugin); a store problem
+ * (CF_EBUSY, CF_EFULL, CF_EREADONLY, CF_ENOMEM, ...) is returned as such. */
+int cf__store_plugin_migrate(cf__store *s, const char *plugin, int version, const char *sql, cf_time now,
+                             cf__err *err);
+
+/* ---- policy texts and the policy change log (changing a county's policy) ---- */
+
+/* Move one pending timer to a new due time. */
+int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err);
+/* The pending timers of one instance in due order; rows valid only during the callback. */
+typedef int (*cf__timer_each_fn)(void *ud, const cf__timer_row *timer);
+int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+/* Keep the text of an applied county overlay under hash (the county's policy
+ * hash, as history rows record it); a text already kept is left as it is. */
+int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
+                              const char *source, cf_time now, const char *actor, cf__err *err);
+/* One row of the log of applied policy changes (table policy_change, schema 4). */
+typedef struct cf__policy_log_row {
+    int64_t seq;
+    cf_time at;
+    const char *actor, *county, *overlay_hash, *old_policy_hash, *new_policy_hash, *applies_to;
+    int64_t instances;
+    const char *params; /* JSON text */
+} cf__policy_log_row;
+/* Append a row (seq is chosen by the store). */
+int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__err *err);
+/* The rows of county (NULL: all), oldest first; rows valid only during the callback. */
+typedef int (*cf__policy_log_fn)(void *ud, const cf__policy_log_row *row);
+int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);
+
+#endif /* CF_STORE_H */
