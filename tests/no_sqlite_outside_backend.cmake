@@ -38,7 +38,7 @@ set(ALLOWED
 )
 
 set(found "")
-foreach(top engine cli plugins include bench tests fuzz docs examples)
+foreach(top engine cli program plugins include bench tests fuzz docs examples)
   if(NOT IS_DIRECTORY "${ROOT}/${top}")
     continue()
   endif()
