@@ -403,9 +403,7 @@ static int migrate_one(cf__plugins *r, struct cf_plugin *pl, cf__store *s, cf_ti
     int rc = cf__store_begin(s, err);
     if (rc != CF_OK)
         return rc;
-    rc = cf__store_plugin_versions_init(s, err);
-    if (rc == CF_OK)
-        rc = cf__store_plugin_version(s, pl->name, &version, err);
+    rc = cf__store_plugin_version(s, pl->name, &version, err);
     if (rc != CF_OK) {
         cf__store_rollback(s);
         return rc;
