@@ -123,6 +123,13 @@ static const char *const migrations[] = {
     "  instances INTEGER NOT NULL,"
     "  params TEXT NOT NULL CHECK(json_valid(params)));"
     "CREATE INDEX policy_change_by_county ON policy_change(county, seq);",
+    /* 6: the schema version each plugin's own migrations reached (store_plugin.c).
+     * Before this version the plugin host created the table itself when a plugin
+     * first declared migrations, so a database at 5 may already hold it. */
+    "CREATE TABLE IF NOT EXISTS plugin_schema("
+    "  plugin TEXT PRIMARY KEY,"
+    "  version INTEGER NOT NULL,"
+    "  migrated_at INTEGER NOT NULL);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -407,6 +414,7 @@ static const char *const version_tables[][7] = {
     {NULL}, /* 3: columns of outbox and timer only */
     {"cf_integrity_mark", NULL},
     {"policy_change", NULL},
+    {"plugin_schema", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,

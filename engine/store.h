@@ -351,10 +351,9 @@ int64_t cf__store_plugin_column_int(cf__pstmt *p, int i);
 void cf__store_plugin_reset(cf__pstmt *p);
 void cf__store_plugin_finalize(cf__pstmt *p); /* NULL is fine */
 
-/* Inside the caller's write transaction: make sure plugin schema versions can be
- * recorded (SQLite: the table plugin_schema). */
-int cf__store_plugin_versions_init(cf__store *s, cf__err *err);
-/* The schema version recorded for plugin (0 if none; works read-only). */
+/* The schema version recorded for plugin (0 if none; works read-only). The
+ * record is part of the engine's own schema (SQLite: the table plugin_schema,
+ * created by the store's versioned migrations). */
 int cf__store_plugin_version(cf__store *s, const char *plugin, int *version, cf__err *err);
 /* Inside the caller's write transaction: run migration `version` of plugin (its
  * SQL, which may hold several statements and create triggers on its own tables)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <strings.h>
 
-/* The table recording each plugin's schema version, created on first need. */
+/* The table recording each plugin's schema version (store.c, schema version 6). */
 #define SCHEMA_TABLE "plugin_schema"
 
 struct cf__pstmt {
@@ -313,32 +313,9 @@ static int record_version(sqlite3 *db, const char *plugin, int version, cf_time 
     return rc;
 }
 
-int cf__store_plugin_versions_init(cf__store *s, cf__err *err)
-{
-    int src = sqlite3_exec(cf__store_db(s),
-                           "CREATE TABLE IF NOT EXISTS " SCHEMA_TABLE "(plugin TEXT PRIMARY KEY,"
-                           " version INTEGER NOT NULL, migrated_at INTEGER NOT NULL)",
-                           NULL, NULL, NULL);
-    return src == SQLITE_OK ? CF_OK : cf__store_fail(s, src, "reading plugin schema versions", err);
-}
-
 int cf__store_plugin_version(cf__store *s, const char *plugin, int *version, cf__err *err)
 {
-    sqlite3 *db = cf__store_db(s);
-    int present = 0;
-    *version = 0;
-    sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1", -1, &st,
-                                 NULL);
-    if (src == SQLITE_OK)
-        src = sqlite3_bind_text(st, 1, SCHEMA_TABLE, -1, SQLITE_STATIC);
-    if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
-        present = sqlite3_column_int(st, 0);
-        src = SQLITE_OK;
-    }
-    sqlite3_finalize(st);
-    if (src == SQLITE_OK && present)
-        src = recorded_version(db, plugin, version);
+    int src = recorded_version(cf__store_db(s), plugin, version);
     return src == SQLITE_OK ? CF_OK : cf__store_fail(s, src, "reading plugin schema versions", err);
 }
 
