@@ -658,6 +658,148 @@ static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__
     return rc;
 }
 
+/* Fire, step 1 (load): the instance row read, checked against its audit
+ * hashes; the definition it runs; the event and the state it is in; its data.
+ * The chain of the transition begins here; the caller ends it whatever the
+ * outcome. */
+static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row, cf__workflow **wf, int *ev,
+                     int *s, json_t **data)
+{
+    int rc = CF_OK;
+    /* Never write over a change made outside certflow (verify.c). */
+    if (!in->audited)
+        rc = cf__audit_check_instance(e->store, row->id, row->version, row->state, row->county, row->data, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    chain_begin(e, in, row->id, row->version + 1);
+    rc = cf__engine_definition(e, row->def_hash, wf);
+    if (rc != CF_OK)
+        return rc;
+    *ev = cf__workflow_event(*wf, in->event);
+    if (*ev < 0) {
+        const char *hint = cf__closest(in->event, (*wf)->events, (size_t)(*wf)->nevents);
+        return cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
+                        (*wf)->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                        (*wf)->name);
+    }
+    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
+        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
+        return cf__fail(&e->err, CF_EINVAL,
+                        "'policy_changed' is fired by the engine when a county's policy change is applied "
+                        "(certflow policy apply); it cannot be fired on instance %s",
+                        row->id);
+    }
+    if (in->from_caller) {
+        /* The instance's own definition, and the one loaded now if it is newer. */
+        rc = check_owned_fields(e, *wf, in->event_data, "event data");
+        cf__workflow *current = cf__engine_workflow(e, (*wf)->name);
+        if (rc == CF_OK && current && current != *wf)
+            rc = check_owned_fields(e, current, in->event_data, "event data");
+        if (rc != CF_OK)
+            return rc;
+    }
+    *s = cf__workflow_state(*wf, row->state);
+    if (*s < 0)
+        return cf__fail(&e->err, CF_EWORKFLOW,
+                        "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row->id,
+                        row->state, (*wf)->name, (*wf)->hash);
+    return parse_object(e, row->data, "stored instance data", data);
+}
+
+/* Fire, step 3 (reject): no transition passed its guards. The history records
+ * why (the failing guards' reasons, or why no transition was there to try);
+ * the instance keeps its state and data. reasons may be replaced; the caller
+ * frees it. Returns CF_REJECTED once recorded. */
+static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_result *out)
+{
+    cf_engine *e = t->e;
+    cf__instance_row *row = t->row;
+    if (json_array_size(*reasons) == 0) {
+        json_decref(*reasons);
+        *reasons = no_transition_reason(t->wf, s, ev);
+    }
+    char *rtext = *reasons ? canonical(*reasons) : NULL;
+    if (!rtext)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int64_t seq = 0;
+    int rc = append_history(t, "rejected", row->state, row->state, rtext, &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, row, &e->err);
+    if (rc == CF_OK)
+        rc = set_scratch(e, out, row->state, row->state, rtext);
+    free(rtext);
+    if (rc == CF_OK) {
+        fill_result(e, out, 0, 0, seq);
+        rc = CF_REJECTED;
+    }
+    return rc;
+}
+
+/* Fire, step 4 (apply): run the chosen transition to completion: exit actions
+ * and the old state's timers, the transition's actions, entry actions and new
+ * timers, linked events, the chain's limits; then the new data and state, and
+ * the history row. Any failure rolls the whole event back. */
+static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *out)
+{
+    cf_engine *e = t->e;
+    const cf__workflow *wf = t->wf;
+    const cf__fire_in *in = t->in;
+    cf__instance_row *row = t->row;
+    int rc = CF_OK;
+    bool moves = chosen->to != chosen->from || chosen->reenter;
+    const char *from_name = wf->states[chosen->from].name;
+    const char *to_name = wf->states[chosen->to].name;
+    if (moves) {
+        rc = run_actions(t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
+        /* Only a state with timers has any: timers are scheduled for the states
+         * of the instance's own definition (entering them, or a policy change
+         * re-planning them), and an instance keeps its definition. */
+        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
+            rc = cf__store_timer_cancel(e->store, row->id, from_name, &e->err);
+    }
+    if (rc == CF_OK)
+        rc = run_actions(t, chosen->actions, chosen->nactions);
+    t->state = to_name;
+    if (rc == CF_OK && moves)
+        rc = run_actions(t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
+    if (rc == CF_OK && moves)
+        rc = schedule_timers(t, chosen->to);
+    if (rc == CF_OK)
+        rc = queue_sends(t, chosen);
+    if (rc == CF_OK)
+        rc = chain_check(t, chosen);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row->id,
+                       from_name, in->event, to_name);
+        return rc;
+    }
+    /* Without an action the data is what was read, and the stored text stays. */
+    if (t->acted) {
+        char *dtext = canonical(t->data);
+        if (!dtext)
+            return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        free(row->data);
+        row->data = dtext;
+    }
+    free(row->state);
+    row->state = cf__strdup(to_name);
+    row->updated_at = in->at;
+    if (!row->state)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int64_t seq = 0;
+    rc = append_history(t, "applied", from_name, to_name, "[]", &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, row, &e->err);
+    if (rc == CF_OK)
+        rc = set_scratch(e, out, from_name, to_name, "[]");
+    if (rc == CF_OK)
+        fill_result(e, out, 1, 0, seq);
+    return rc;
+}
+
+/* One event on one instance, inside the caller's transaction: replay a
+ * recorded outcome, or load (1), pick the transition whose guards pass (2,
+ * evaluate_guards), and record a rejection (3) or apply it (4). */
 int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
 {
     bool done = false;
@@ -669,143 +811,20 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
     if (rc != CF_OK)
         return rc;
-    /* Never write over a change made outside certflow (verify.c). */
-    if (!in->audited)
-        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
-    if (rc != CF_OK)
-        goto out_row;
-    chain_begin(e, in, row.id, row.version + 1);
     cf__workflow *wf = NULL;
-    rc = cf__engine_definition(e, row.def_hash, &wf);
-    if (rc != CF_OK)
-        goto out_row;
-    int ev = cf__workflow_event(wf, in->event);
-    if (ev < 0) {
-        const char *hint = cf__closest(in->event, wf->events, (size_t)wf->nevents);
-        rc = cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
-                      wf->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
-                      wf->name);
-        goto out_row;
-    }
-    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
-        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
-        rc = cf__fail(&e->err, CF_EINVAL,
-                      "'policy_changed' is fired by the engine when a county's policy change is applied "
-                      "(certflow policy apply); it cannot be fired on instance %s",
-                      row.id);
-        goto out_row;
-    }
-    if (in->from_caller) {
-        /* The instance's own definition, and the one loaded now if it is newer. */
-        rc = check_owned_fields(e, wf, in->event_data, "event data");
-        cf__workflow *current = cf__engine_workflow(e, wf->name);
-        if (rc == CF_OK && current && current != wf)
-            rc = check_owned_fields(e, current, in->event_data, "event data");
-        if (rc != CF_OK)
-            goto out_row;
-    }
-    int s = cf__workflow_state(wf, row.state);
-    if (s < 0) {
-        rc = cf__fail(&e->err, CF_EWORKFLOW,
-                      "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row.id,
-                      row.state, wf->name, wf->hash);
-        goto out_row;
-    }
-    json_t *data = NULL;
-    rc = parse_object(e, row.data, "stored instance data", &data);
-    if (rc != CF_OK)
-        goto out_row;
-
+    int ev = -1, s = -1;
+    json_t *data = NULL, *reasons = NULL;
+    rc = fire_load(e, in, &row, &wf, &ev, &s, &data);
+    if (rc == CF_OK && !(reasons = json_array()))
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     transit t = {e, wf, &row, data, in, row.state, false};
-    json_t *reasons = json_array();
-    if (!reasons) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        goto out_data;
-    }
     const cf__transition *chosen = NULL;
-    rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
-    if (rc != CF_OK)
-        goto out_reasons;
-    int64_t seq = 0;
-    if (!chosen) {
-        if (json_array_size(reasons) == 0) {
-            json_decref(reasons);
-            reasons = no_transition_reason(wf, s, ev);
-        }
-        char *rtext = reasons ? canonical(reasons) : NULL;
-        if (!rtext) {
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-            goto out_reasons;
-        }
-        rc = append_history(&t, "rejected", row.state, row.state, rtext, &seq);
-        if (rc == CF_OK)
-            rc = cf__store_instance_update(e->store, &row, &e->err);
-        if (rc == CF_OK)
-            rc = set_scratch(e, out, row.state, row.state, rtext);
-        free(rtext);
-        if (rc == CF_OK) {
-            fill_result(e, out, 0, 0, seq);
-            rc = CF_REJECTED;
-        }
-        goto out_reasons;
-    }
-
-    bool moves = chosen->to != chosen->from || chosen->reenter;
-    const char *from_name = wf->states[chosen->from].name;
-    const char *to_name = wf->states[chosen->to].name;
-    if (moves) {
-        rc = run_actions(&t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
-        /* Only a state with timers has any: timers are scheduled for the states
-         * of the instance's own definition (entering them, or a policy change
-         * re-planning them), and an instance keeps its definition. */
-        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
-            rc = cf__store_timer_cancel(e->store, row.id, from_name, &e->err);
-    }
     if (rc == CF_OK)
-        rc = run_actions(&t, chosen->actions, chosen->nactions);
-    t.state = to_name;
-    if (rc == CF_OK && moves)
-        rc = run_actions(&t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
-    if (rc == CF_OK && moves)
-        rc = schedule_timers(&t, chosen->to);
+        rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
-        rc = queue_sends(&t, chosen);
-    if (rc == CF_OK)
-        rc = chain_check(&t, chosen);
-    if (rc != CF_OK) {
-        cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row.id,
-                       from_name, in->event, to_name);
-        goto out_reasons;
-    }
-    /* Without an action the data is what was read, and the stored text stays. */
-    if (t.acted) {
-        char *dtext = canonical(data);
-        if (!dtext) {
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-            goto out_reasons;
-        }
-        free(row.data);
-        row.data = dtext;
-    }
-    free(row.state);
-    row.state = cf__strdup(to_name);
-    row.updated_at = in->at;
-    if (!row.state) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        goto out_reasons;
-    }
-    rc = append_history(&t, "applied", from_name, to_name, "[]", &seq);
-    if (rc == CF_OK)
-        rc = cf__store_instance_update(e->store, &row, &e->err);
-    if (rc == CF_OK)
-        rc = set_scratch(e, out, from_name, to_name, "[]");
-    if (rc == CF_OK)
-        fill_result(e, out, 1, 0, seq);
-out_reasons:
+        rc = chosen ? fire_apply(&t, chosen, out) : fire_reject(&t, s, ev, &reasons, out);
     json_decref(reasons);
-out_data:
     json_decref(data);
-out_row:
     chain_end(e);
     cf__instance_row_clear(&row);
     return rc;
