@@ -42,11 +42,6 @@ static int parse_object(cf_engine *e, const char *text, const char *what, json_t
     return CF_OK;
 }
 
-static char *canonical(json_t *v)
-{
-    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-}
-
 /* RFC 7386 JSON merge patch of patch into target (an object). */
 static int merge_patch(json_t *target, json_t *patch)
 {
@@ -347,7 +342,7 @@ static int queue_sends(transit *t, const cf__transition *tr)
                             sd->event, link->name, link->field);
         json_t *msg = json_pack("{s:s, s:s, s:s}", "from", t->row->id, "from_workflow", t->wf->name,
                                 "from_state", t->wf->states[tr->to].name);
-        char *text = msg ? canonical(msg) : NULL;
+        char *text = msg ? cf__json_canonical(msg) : NULL;
         json_decref(msg);
         if (!text)
             return cf__fail(&t->e->err, CF_ENOMEM, "out of memory queueing a linked event");
@@ -718,7 +713,7 @@ static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_resu
         json_decref(*reasons);
         *reasons = no_transition_reason(t->wf, s, ev);
     }
-    char *rtext = *reasons ? canonical(*reasons) : NULL;
+    char *rtext = *reasons ? cf__json_canonical(*reasons) : NULL;
     if (!rtext)
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     int64_t seq = 0;
@@ -775,7 +770,7 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
     }
     /* Without an action the data is what was read, and the stored text stays. */
     if (t->acted) {
-        char *dtext = canonical(t->data);
+        char *dtext = cf__json_canonical(t->data);
         if (!dtext)
             return cf__fail(&e->err, CF_ENOMEM, "out of memory");
         free(row->data);
@@ -846,7 +841,7 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason)
         int arc = json_array_append_new(reasons, why); /* takes why, even when it fails */
         why = NULL;
         if (arc == 0)
-            rtext = canonical(reasons);
+            rtext = cf__json_canonical(reasons);
     }
     json_decref(why);
     if (rc == CF_OK && !rtext)
@@ -883,7 +878,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     rc = parse_object(e, data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = canonical(data);
+    char *text = cf__json_canonical(data);
     if (!text) {
         json_decref(data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -957,7 +952,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     uuid_unparse_lower(uu, row.id);
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
-    char *empty_text = empty ? canonical(empty) : NULL;
+    char *empty_text = empty ? cf__json_canonical(empty) : NULL;
     cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false, NULL, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
@@ -979,7 +974,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     if (rc == CF_OK)
         rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
     if (rc == CF_OK) {
-        dtext = canonical(data);
+        dtext = cf__json_canonical(data);
         row.data = dtext;
         rc = dtext ? cf__store_instance_insert(e->store, &row, &e->err) : CF_ENOMEM;
     }
@@ -1248,7 +1243,7 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
     rc = parse_object(e, o.data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = canonical(data);
+    char *text = cf__json_canonical(data);
     cf_time now = o.now ? o.now : cf_engine_now(e);
     cf__explain x = {json_array(), false};
     json_t *before = json_array(), *after = json_array(), *doc = NULL;
@@ -1358,7 +1353,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
     rc = parse_object(e, o.data_json, "event data", &event_data);
     if (rc != CF_OK)
         return rc;
-    char *event_text = canonical(event_data);
+    char *event_text = cf__json_canonical(event_data);
     if (!event_text) {
         json_decref(event_data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -1389,7 +1384,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         json_t *reasons = json_array();
         char *rtext = NULL;
         rc = reasons ? evaluate_guards(&t, s, k, NULL, &chosen, reasons) : CF_ENOMEM;
-        if (rc == CF_OK && !(rtext = canonical(reasons)))
+        if (rc == CF_OK && !(rtext = cf__json_canonical(reasons)))
             rc = CF_ENOMEM;
         if (rc == CF_ENOMEM)
             cf__fail(&e->err, CF_ENOMEM, "out of memory");

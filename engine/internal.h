@@ -89,6 +89,11 @@ int cf__check_text(cf__err *err, const char *what, const char *s, bool line);
 /* Text a policy or plugin returned (n bytes): CF_EPOLICY naming `what` if it holds
  * a NUL byte or is not valid UTF-8. NULL passes. */
 int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_t n);
+/* The one canonical JSON text of v (any value): compact, keys sorted. It is what
+ * the store keeps for instance data, history reasons and event data, and so what
+ * the audit hashes cover: every such text is produced here. Caller frees; NULL
+ * when out of memory. */
+char *cf__json_canonical(const json_t *v);
 
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 

@@ -1121,7 +1121,7 @@ static char *record_text(const plan *pl, size_t from, size_t to, const char *cou
                                        old_hash, "new_policy_hash", new_hash, "changes", changes, "params", params,
                                        "for", pl->for_new ? "new" : "all")
                            : NULL;
-    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = data ? cf__json_canonical(data) : NULL;
     json_decref(data);
     return text;
 }
@@ -1153,7 +1153,7 @@ static int pin_data(const plan *pl, size_t from, size_t to, const char *stored, 
     }
     if (data && json_object_size(pins) == 0)
         json_object_del(data, "policy_pins");
-    *out = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    *out = data ? cf__json_canonical(data) : NULL;
     json_decref(data);
     return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory recording the policy change");
 }

@@ -419,3 +419,8 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
                         what, (unsigned)(unsigned char)s[bad], bad);
     return CF_OK;
 }
+
+char *cf__json_canonical(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
