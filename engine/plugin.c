@@ -407,7 +407,7 @@ static int get_json(cf_call *c, json_t *obj, const char *field, const char **out
     }
     if (!v)
         return CF_PLUGIN_ENOTFOUND;
-    const char *s = keep_str(c, json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY));
+    const char *s = keep_str(c, cf__json_canonical(v));
     if (!s)
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory reading data");
     *out = s;
@@ -474,7 +474,7 @@ static int host_send(cf_call *c, const char *target_id, const char *event, const
     int rc = parse_object(c, data_json, "the sent event's data", &data);
     if (rc != CF_PLUGIN_OK)
         return rc;
-    char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = cf__json_canonical(data);
     json_decref(data);
     if (!text)
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
@@ -755,7 +755,7 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
         rc = CF_PLUGIN_ENOTFOUND;
     } else {
         char *text = json_is_string(v) ? cf__strdup(json_string_value(v))
-                                       : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                                       : cf__json_canonical(v);
         if (!text)
             rc = CF_PLUGIN_ENOMEM;
         else if (strlen(text) >= size)
@@ -882,7 +882,7 @@ static int plugin_config_text(json_t *config, const char *name, char **out, cons
         *problem = "its member of options.plugin_config must be a JSON object ({...})";
         return CF_EINVAL;
     }
-    *out = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : cf__strdup("{}");
+    *out = v ? cf__json_canonical(v) : cf__strdup("{}");
     return *out ? CF_OK : CF_ENOMEM;
 }
 
@@ -1481,7 +1481,7 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
         if (!args)
             return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
-    char *text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = cf__json_canonical(args);
     if (!text) {
         json_decref(args);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
