@@ -5,7 +5,6 @@
  */
 #include "internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,17 +92,6 @@ static int check_fire_text(cf_engine *e, const char *id, const char *event, cons
     if (rc == CF_OK)
         rc = cf__check_text(&e->err, "the idempotency key", idem_key, true);
     return rc;
-}
-
-static bool valid_county(const char *s)
-{
-    if (!s || !islower((unsigned char)s[0]))
-        return false;
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
-            return false;
-    return n <= 64;
 }
 
 /* The data fields a workflow declares `owned` (workflow.c) are written only by
@@ -930,7 +918,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     rc = check_create_text(e, workflow, actor);
     if (rc != CF_OK)
         return rc;
-    if (!valid_county(county))
+    if (!cf__valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. "
                         "san_diego)",

@@ -94,6 +94,9 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
  * the audit hashes cover: every such text is produced here. Caller frees; NULL
  * when out of memory. */
 char *cf__json_canonical(const json_t *v);
+/* A county name: lower-case letters, digits and '_', starting with a letter, at
+ * most 64 bytes (the one check of instances, policy changes and policy tests). */
+bool cf__valid_county(const char *s);
 
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 

@@ -272,7 +272,7 @@ static void run_case(case_run *r, json_t *c, size_t index)
                        str_field(c, "today"));
         goto done;
     }
-    if (!cf__change_valid_county(str_field(c, "county"))) {
+    if (!cf__valid_county(str_field(c, "county"))) {
         cf__buf_printf(&got, "case error: county '%s' is not a county name (e.g. san_diego)", str_field(c, "county"));
         goto done;
     }

@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -423,4 +424,15 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
 char *cf__json_canonical(const json_t *v)
 {
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+bool cf__valid_county(const char *s)
+{
+    if (!s || !islower((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n <= 64;
 }
