@@ -10,37 +10,6 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-/* Parse caller JSON: NULL means {}; anything but an object is refused. */
-static int parse_object(cf_engine *e, const char *text, const char *what, json_t **out)
-{
-    *out = NULL;
-    if (!text) {
-        *out = json_object();
-        return *out ? CF_OK : cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    }
-    if (!*text)
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v && strstr(jerr.text, "\\u0000"))
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
-                        "keys and text may not contain it", what, jerr.line, jerr.column);
-    if (!v)
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
-                        "{\"hours\": 20}",
-                        what, jerr.text, jerr.line, jerr.column);
-    if (!json_is_object(v)) {
-        const char *got = json_is_array(v) ? "an array" : "a single value";
-        json_decref(v);
-        return cf__fail(&e->err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what, got);
-    }
-    *out = v;
-    return CF_OK;
-}
-
 /* RFC 7386 JSON merge patch of patch into target (an object). */
 static int merge_patch(json_t *target, json_t *patch)
 {
@@ -686,7 +655,7 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
         return cf__fail(&e->err, CF_EWORKFLOW,
                         "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row->id,
                         row->state, (*wf)->name, (*wf)->hash);
-    return parse_object(e, row->data, "stored instance data", data);
+    return cf__parse_object(&e->err, row->data, "stored instance data", data);
 }
 
 /* Fire, step 3 (reject): no transition passed its guards. The history records
@@ -863,7 +832,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     if (rc != CF_OK)
         return rc;
     json_t *data = NULL;
-    rc = parse_object(e, data_json, "event data", &data);
+    rc = cf__parse_object(&e->err, data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
     char *text = cf__json_canonical(data);
@@ -927,7 +896,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     if (!wf)
         return cf__engine_unknown_workflow(e, workflow);
     json_t *data = NULL;
-    rc = parse_object(e, data_json, "instance data", &data);
+    rc = cf__parse_object(&e->err, data_json, "instance data", &data);
     if (rc == CF_OK)
         rc = check_owned_fields(e, wf, data, "instance data");
     if (rc != CF_OK) {
@@ -1228,7 +1197,7 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
                         "open the database for writing (nothing is written), or list the events and their "
                         "guards with cf_instance_events (`certflow events`), which only reads");
     json_t *data = NULL;
-    rc = parse_object(e, o.data_json, "event data", &data);
+    rc = cf__parse_object(&e->err, o.data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
     char *text = cf__json_canonical(data);
@@ -1338,7 +1307,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
     if (rc != CF_OK)
         return rc;
     json_t *event_data = NULL;
-    rc = parse_object(e, o.data_json, "event data", &event_data);
+    rc = cf__parse_object(&e->err, o.data_json, "event data", &event_data);
     if (rc != CF_OK)
         return rc;
     char *event_text = cf__json_canonical(event_data);
@@ -1361,7 +1330,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         rc = cf__fail(&e->err, CF_EWORKFLOW, "instance %s is in state '%s', which workflow '%s' does not define",
                       row.id, row.state, wf->name);
     if (rc == CF_OK)
-        rc = parse_object(e, row.data, "stored instance data", &data);
+        rc = cf__parse_object(&e->err, row.data, "stored instance data", &data);
     for (int k = 0; rc == CF_OK && k < wf->nevents; k++) {
         if (wf->first[s * wf->nevents + k] < 0)
             continue;

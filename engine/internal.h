@@ -97,6 +97,15 @@ char *cf__json_canonical(const json_t *v);
 /* A county name: lower-case letters, digits and '_', starting with a letter, at
  * most 64 bytes (the one check of instances, policy changes and policy tests). */
 bool cf__valid_county(const char *s);
+/* What JSON text meant to hold an object turned out to be. */
+typedef enum cf__json_kind { CF__JSON_OBJECT, CF__JSON_INVALID, CF__JSON_ARRAY, CF__JSON_SCALAR } cf__json_kind;
+/* The one rule for JSON object text (duplicate keys refused): *out is the object
+ * (caller owns it) when CF__JSON_OBJECT is returned, NULL otherwise; jerr says
+ * why for CF__JSON_INVALID (a failed allocation included). Callers word the error. */
+cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr);
+/* A caller's JSON object text named `what`: NULL means {}; "", text that is not
+ * JSON and anything but an object are CF_EJSON with a message naming `what`. */
+int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out);
 
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 

@@ -436,3 +436,45 @@ bool cf__valid_county(const char *s)
             return false;
     return n <= 64;
 }
+
+cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr)
+{
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, jerr);
+    *out = NULL;
+    if (!v)
+        return CF__JSON_INVALID;
+    if (!json_is_object(v)) {
+        cf__json_kind k = json_is_array(v) ? CF__JSON_ARRAY : CF__JSON_SCALAR;
+        json_decref(v);
+        return k;
+    }
+    *out = v;
+    return CF__JSON_OBJECT;
+}
+
+int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out)
+{
+    *out = NULL;
+    if (!text) {
+        *out = json_object();
+        return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory");
+    }
+    if (!*text)
+        return cf__fail(err, CF_EJSON,
+                        "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
+    json_error_t jerr;
+    cf__json_kind k = cf__json_load_object(text, out, &jerr);
+    if (k == CF__JSON_INVALID && strstr(jerr.text, "\\u0000"))
+        return cf__fail(err, CF_EJSON,
+                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
+                        "keys and text may not contain it", what, jerr.line, jerr.column);
+    if (k == CF__JSON_INVALID)
+        return cf__fail(err, CF_EJSON,
+                        "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
+                        "{\"hours\": 20}",
+                        what, jerr.text, jerr.line, jerr.column);
+    if (k != CF__JSON_OBJECT)
+        return cf__fail(err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what,
+                        k == CF__JSON_ARRAY ? "an array" : "a single value");
+    return CF_OK;
+}
