@@ -433,14 +433,11 @@ static int parse_object(cf_call *c, const char *text, const char *what, json_t *
         return *out ? CF_PLUGIN_OK : call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
     }
     json_error_t jerr;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v)
+    cf__json_kind k = cf__json_load_object(text, out, &jerr);
+    if (k == CF__JSON_INVALID)
         return call_fail(c, CF_PLUGIN_EJSON, "%s is not valid JSON: %s (column %d)", what, jerr.text, jerr.column);
-    if (!json_is_object(v)) {
-        json_decref(v);
+    if (k != CF__JSON_OBJECT)
         return call_fail(c, CF_PLUGIN_EJSON, "%s must be a JSON object ({...})", what);
-    }
-    *out = v;
     return CF_PLUGIN_OK;
 }
 
@@ -1081,17 +1078,15 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
     json_t *config = NULL;
     if (cfg->config_json && *cfg->config_json) {
         json_error_t jerr;
-        config = json_loads(cfg->config_json, JSON_REJECT_DUPLICATES, &jerr);
-        if (!config)
+        cf__json_kind k = cf__json_load_object(cfg->config_json, &config, &jerr);
+        if (k == CF__JSON_INVALID)
             return cf__fail(err, CF_EJSON,
                             "options.plugin_config is not valid JSON: %s (line %d, column %d); pass an object "
                             "such as {\"fees\": {\"currency\": \"USD\"}}",
                             jerr.text, jerr.line, jerr.column);
-        if (!json_is_object(config)) {
-            json_decref(config);
+        if (k != CF__JSON_OBJECT)
             return cf__fail(err, CF_EJSON,
                             "options.plugin_config must be a JSON object of plugin name to configuration");
-        }
     }
     int rc = cfg->paths && *cfg->paths ? load_all(r, cfg->paths, config, err) : CF_OK;
     json_decref(config);
@@ -1470,11 +1465,11 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
     json_t *args = NULL;
     if (args_json) {
         json_error_t jerr;
-        args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
-        if (!args || !json_is_object(args)) {
-            json_decref(args);
+        cf__json_kind k = cf__json_load_object(args_json, &args, &jerr);
+        if (k != CF__JSON_OBJECT) {
+            bool bad = k == CF__JSON_INVALID;
             return cf__fail(&e->err, CF_EJSON, "the arguments of query '%s' must be a JSON object ({...})%s%s",
-                            name, args ? "" : ": ", args ? "" : jerr.text);
+                            name, bad ? ": " : "", bad ? jerr.text : "");
         }
     } else {
         args = json_object();
