@@ -10,37 +10,6 @@
 #include <string.h>
 #include <uuid/uuid.h>
 
-/* RFC 7386 JSON merge patch of patch into target (an object). */
-static int merge_patch(json_t *target, json_t *patch)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(patch, key, value)
-    {
-        if (json_is_null(value)) {
-            json_object_del(target, key);
-        } else if (json_is_object(value)) {
-            json_t *cur = json_object_get(target, key);
-            if (!json_is_object(cur)) {
-                cur = json_object();
-                if (!cur || json_object_set_new(target, key, cur) != 0)
-                    return CF_ENOMEM;
-            }
-            int rc = merge_patch(cur, value);
-            if (rc != CF_OK)
-                return rc;
-        } else if (json_object_set_new(target, key, json_deep_copy(value)) != 0) {
-            return CF_ENOMEM;
-        }
-    }
-    return CF_OK;
-}
-
-int cf__json_merge_patch(json_t *target, json_t *patch)
-{
-    return merge_patch(target, patch);
-}
-
 /* The text arguments of cf_instance_create: UTF-8, and one printable line for names. */
 static int check_create_text(cf_engine *e, const char *workflow, const char *actor)
 {
@@ -138,7 +107,7 @@ static int run_action(transit *t, const cf__fnref *fn)
     if (rc != CF_OK)
         return rc;
     if (patch) {
-        rc = merge_patch(t->data, patch);
+        rc = cf__json_merge_patch(t->data, patch);
         json_decref(patch);
         if (rc != CF_OK)
             return cf__fail(&t->e->err, rc, "out of memory applying the patch of action '%s'", fn->name);

@@ -106,6 +106,8 @@ cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t 
 /* A caller's JSON object text named `what`: NULL means {}; "", text that is not
  * JSON and anything but an object are CF_EJSON with a message naming `what`. */
 int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out);
+/* RFC 7386 merge patch of patch into target (an object): CF_ENOMEM or CF_OK. */
+int cf__json_merge_patch(json_t *target, json_t *patch);
 
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 
@@ -467,9 +469,6 @@ int cf__plugins_diagnose(const cf__plugins *p, cf_diagnostic_fn fn, void *ud);
  * failure the message names the function, the plugin and its file. */
 int cf__plugin_guard(cf_engine *e, int index, const cf__decision_call *call, bool *ok, char **reason);
 int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
-
-/* instance.c: RFC 7386 merge patch of patch into target (an object). */
-int cf__json_merge_patch(json_t *target, json_t *patch);
 
 /* ===== pattern.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
 

@@ -478,3 +478,29 @@ int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **
                         k == CF__JSON_ARRAY ? "an array" : "a single value");
     return CF_OK;
 }
+
+/* RFC 7386 JSON merge patch of patch into target (an object). */
+int cf__json_merge_patch(json_t *target, json_t *patch)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(patch, key, value)
+    {
+        if (json_is_null(value)) {
+            json_object_del(target, key);
+        } else if (json_is_object(value)) {
+            json_t *cur = json_object_get(target, key);
+            if (!json_is_object(cur)) {
+                cur = json_object();
+                if (!cur || json_object_set_new(target, key, cur) != 0)
+                    return CF_ENOMEM;
+            }
+            int rc = cf__json_merge_patch(cur, value);
+            if (rc != CF_OK)
+                return rc;
+        } else if (json_object_set_new(target, key, json_deep_copy(value)) != 0) {
+            return CF_ENOMEM;
+        }
+    }
+    return CF_OK;
+}
