@@ -5,78 +5,10 @@
  */
 #include "internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <uuid/uuid.h>
-
-/* Parse caller JSON: NULL means {}; anything but an object is refused. */
-static int parse_object(cf_engine *e, const char *text, const char *what, json_t **out)
-{
-    *out = NULL;
-    if (!text) {
-        *out = json_object();
-        return *out ? CF_OK : cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    }
-    if (!*text)
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
-    json_error_t jerr;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v && strstr(jerr.text, "\\u0000"))
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
-                        "keys and text may not contain it", what, jerr.line, jerr.column);
-    if (!v)
-        return cf__fail(&e->err, CF_EJSON,
-                        "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
-                        "{\"hours\": 20}",
-                        what, jerr.text, jerr.line, jerr.column);
-    if (!json_is_object(v)) {
-        const char *got = json_is_array(v) ? "an array" : "a single value";
-        json_decref(v);
-        return cf__fail(&e->err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what, got);
-    }
-    *out = v;
-    return CF_OK;
-}
-
-static char *canonical(json_t *v)
-{
-    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
-}
-
-/* RFC 7386 JSON merge patch of patch into target (an object). */
-static int merge_patch(json_t *target, json_t *patch)
-{
-    const char *key;
-    json_t *value;
-    json_object_foreach(patch, key, value)
-    {
-        if (json_is_null(value)) {
-            json_object_del(target, key);
-        } else if (json_is_object(value)) {
-            json_t *cur = json_object_get(target, key);
-            if (!json_is_object(cur)) {
-                cur = json_object();
-                if (!cur || json_object_set_new(target, key, cur) != 0)
-                    return CF_ENOMEM;
-            }
-            int rc = merge_patch(cur, value);
-            if (rc != CF_OK)
-                return rc;
-        } else if (json_object_set_new(target, key, json_deep_copy(value)) != 0) {
-            return CF_ENOMEM;
-        }
-    }
-    return CF_OK;
-}
-
-int cf__json_merge_patch(json_t *target, json_t *patch)
-{
-    return merge_patch(target, patch);
-}
 
 /* The text arguments of cf_instance_create: UTF-8, and one printable line for names. */
 static int check_create_text(cf_engine *e, const char *workflow, const char *actor)
@@ -98,17 +30,6 @@ static int check_fire_text(cf_engine *e, const char *id, const char *event, cons
     if (rc == CF_OK)
         rc = cf__check_text(&e->err, "the idempotency key", idem_key, true);
     return rc;
-}
-
-static bool valid_county(const char *s)
-{
-    if (!s || !islower((unsigned char)s[0]))
-        return false;
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
-            return false;
-    return n <= 64;
 }
 
 /* The data fields a workflow declares `owned` (workflow.c) are written only by
@@ -186,7 +107,7 @@ static int run_action(transit *t, const cf__fnref *fn)
     if (rc != CF_OK)
         return rc;
     if (patch) {
-        rc = merge_patch(t->data, patch);
+        rc = cf__json_merge_patch(t->data, patch);
         json_decref(patch);
         if (rc != CF_OK)
             return cf__fail(&t->e->err, rc, "out of memory applying the patch of action '%s'", fn->name);
@@ -347,7 +268,7 @@ static int queue_sends(transit *t, const cf__transition *tr)
                             sd->event, link->name, link->field);
         json_t *msg = json_pack("{s:s, s:s, s:s}", "from", t->row->id, "from_workflow", t->wf->name,
                                 "from_state", t->wf->states[tr->to].name);
-        char *text = msg ? canonical(msg) : NULL;
+        char *text = msg ? cf__json_canonical(msg) : NULL;
         json_decref(msg);
         if (!text)
             return cf__fail(&t->e->err, CF_ENOMEM, "out of memory queueing a linked event");
@@ -658,6 +579,148 @@ static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__
     return rc;
 }
 
+/* Fire, step 1 (load): the instance row read, checked against its audit
+ * hashes; the definition it runs; the event and the state it is in; its data.
+ * The chain of the transition begins here; the caller ends it whatever the
+ * outcome. */
+static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row, cf__workflow **wf, int *ev,
+                     int *s, json_t **data)
+{
+    int rc = CF_OK;
+    /* Never write over a change made outside certflow (verify.c). */
+    if (!in->audited)
+        rc = cf__audit_check_instance(e->store, row->id, row->version, row->state, row->county, row->data, &e->err);
+    if (rc != CF_OK)
+        return rc;
+    chain_begin(e, in, row->id, row->version + 1);
+    rc = cf__engine_definition(e, row->def_hash, wf);
+    if (rc != CF_OK)
+        return rc;
+    *ev = cf__workflow_event(*wf, in->event);
+    if (*ev < 0) {
+        const char *hint = cf__closest(in->event, (*wf)->events, (size_t)(*wf)->nevents);
+        return cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
+                        (*wf)->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                        (*wf)->name);
+    }
+    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
+        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
+        return cf__fail(&e->err, CF_EINVAL,
+                        "'policy_changed' is fired by the engine when a county's policy change is applied "
+                        "(certflow policy apply); it cannot be fired on instance %s",
+                        row->id);
+    }
+    if (in->from_caller) {
+        /* The instance's own definition, and the one loaded now if it is newer. */
+        rc = check_owned_fields(e, *wf, in->event_data, "event data");
+        cf__workflow *current = cf__engine_workflow(e, (*wf)->name);
+        if (rc == CF_OK && current && current != *wf)
+            rc = check_owned_fields(e, current, in->event_data, "event data");
+        if (rc != CF_OK)
+            return rc;
+    }
+    *s = cf__workflow_state(*wf, row->state);
+    if (*s < 0)
+        return cf__fail(&e->err, CF_EWORKFLOW,
+                        "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row->id,
+                        row->state, (*wf)->name, (*wf)->hash);
+    return cf__parse_object(&e->err, row->data, "stored instance data", data);
+}
+
+/* Fire, step 3 (reject): no transition passed its guards. The history records
+ * why (the failing guards' reasons, or why no transition was there to try);
+ * the instance keeps its state and data. reasons may be replaced; the caller
+ * frees it. Returns CF_REJECTED once recorded. */
+static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_result *out)
+{
+    cf_engine *e = t->e;
+    cf__instance_row *row = t->row;
+    if (json_array_size(*reasons) == 0) {
+        json_decref(*reasons);
+        *reasons = no_transition_reason(t->wf, s, ev);
+    }
+    char *rtext = *reasons ? cf__json_canonical(*reasons) : NULL;
+    if (!rtext)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int64_t seq = 0;
+    int rc = append_history(t, "rejected", row->state, row->state, rtext, &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, row, &e->err);
+    if (rc == CF_OK)
+        rc = set_scratch(e, out, row->state, row->state, rtext);
+    free(rtext);
+    if (rc == CF_OK) {
+        fill_result(e, out, 0, 0, seq);
+        rc = CF_REJECTED;
+    }
+    return rc;
+}
+
+/* Fire, step 4 (apply): run the chosen transition to completion: exit actions
+ * and the old state's timers, the transition's actions, entry actions and new
+ * timers, linked events, the chain's limits; then the new data and state, and
+ * the history row. Any failure rolls the whole event back. */
+static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *out)
+{
+    cf_engine *e = t->e;
+    const cf__workflow *wf = t->wf;
+    const cf__fire_in *in = t->in;
+    cf__instance_row *row = t->row;
+    int rc = CF_OK;
+    bool moves = chosen->to != chosen->from || chosen->reenter;
+    const char *from_name = wf->states[chosen->from].name;
+    const char *to_name = wf->states[chosen->to].name;
+    if (moves) {
+        rc = run_actions(t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
+        /* Only a state with timers has any: timers are scheduled for the states
+         * of the instance's own definition (entering them, or a policy change
+         * re-planning them), and an instance keeps its definition. */
+        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
+            rc = cf__store_timer_cancel(e->store, row->id, from_name, &e->err);
+    }
+    if (rc == CF_OK)
+        rc = run_actions(t, chosen->actions, chosen->nactions);
+    t->state = to_name;
+    if (rc == CF_OK && moves)
+        rc = run_actions(t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
+    if (rc == CF_OK && moves)
+        rc = schedule_timers(t, chosen->to);
+    if (rc == CF_OK)
+        rc = queue_sends(t, chosen);
+    if (rc == CF_OK)
+        rc = chain_check(t, chosen);
+    if (rc != CF_OK) {
+        cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row->id,
+                       from_name, in->event, to_name);
+        return rc;
+    }
+    /* Without an action the data is what was read, and the stored text stays. */
+    if (t->acted) {
+        char *dtext = cf__json_canonical(t->data);
+        if (!dtext)
+            return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        free(row->data);
+        row->data = dtext;
+    }
+    free(row->state);
+    row->state = cf__strdup(to_name);
+    row->updated_at = in->at;
+    if (!row->state)
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int64_t seq = 0;
+    rc = append_history(t, "applied", from_name, to_name, "[]", &seq);
+    if (rc == CF_OK)
+        rc = cf__store_instance_update(e->store, row, &e->err);
+    if (rc == CF_OK)
+        rc = set_scratch(e, out, from_name, to_name, "[]");
+    if (rc == CF_OK)
+        fill_result(e, out, 1, 0, seq);
+    return rc;
+}
+
+/* One event on one instance, inside the caller's transaction: replay a
+ * recorded outcome, or load (1), pick the transition whose guards pass (2,
+ * evaluate_guards), and record a rejection (3) or apply it (4). */
 int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
 {
     bool done = false;
@@ -669,143 +732,20 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     rc = cf__store_instance_get(e->store, in->id, &row, &e->err);
     if (rc != CF_OK)
         return rc;
-    /* Never write over a change made outside certflow (verify.c). */
-    if (!in->audited)
-        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
-    if (rc != CF_OK)
-        goto out_row;
-    chain_begin(e, in, row.id, row.version + 1);
     cf__workflow *wf = NULL;
-    rc = cf__engine_definition(e, row.def_hash, &wf);
-    if (rc != CF_OK)
-        goto out_row;
-    int ev = cf__workflow_event(wf, in->event);
-    if (ev < 0) {
-        const char *hint = cf__closest(in->event, wf->events, (size_t)wf->nevents);
-        rc = cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
-                      wf->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
-                      wf->name);
-        goto out_row;
-    }
-    if (in->from_caller && strcmp(in->event, "policy_changed") == 0) {
-        /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
-        rc = cf__fail(&e->err, CF_EINVAL,
-                      "'policy_changed' is fired by the engine when a county's policy change is applied "
-                      "(certflow policy apply); it cannot be fired on instance %s",
-                      row.id);
-        goto out_row;
-    }
-    if (in->from_caller) {
-        /* The instance's own definition, and the one loaded now if it is newer. */
-        rc = check_owned_fields(e, wf, in->event_data, "event data");
-        cf__workflow *current = cf__engine_workflow(e, wf->name);
-        if (rc == CF_OK && current && current != wf)
-            rc = check_owned_fields(e, current, in->event_data, "event data");
-        if (rc != CF_OK)
-            goto out_row;
-    }
-    int s = cf__workflow_state(wf, row.state);
-    if (s < 0) {
-        rc = cf__fail(&e->err, CF_EWORKFLOW,
-                      "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row.id,
-                      row.state, wf->name, wf->hash);
-        goto out_row;
-    }
-    json_t *data = NULL;
-    rc = parse_object(e, row.data, "stored instance data", &data);
-    if (rc != CF_OK)
-        goto out_row;
-
+    int ev = -1, s = -1;
+    json_t *data = NULL, *reasons = NULL;
+    rc = fire_load(e, in, &row, &wf, &ev, &s, &data);
+    if (rc == CF_OK && !(reasons = json_array()))
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     transit t = {e, wf, &row, data, in, row.state, false};
-    json_t *reasons = json_array();
-    if (!reasons) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        goto out_data;
-    }
     const cf__transition *chosen = NULL;
-    rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
-    if (rc != CF_OK)
-        goto out_reasons;
-    int64_t seq = 0;
-    if (!chosen) {
-        if (json_array_size(reasons) == 0) {
-            json_decref(reasons);
-            reasons = no_transition_reason(wf, s, ev);
-        }
-        char *rtext = reasons ? canonical(reasons) : NULL;
-        if (!rtext) {
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-            goto out_reasons;
-        }
-        rc = append_history(&t, "rejected", row.state, row.state, rtext, &seq);
-        if (rc == CF_OK)
-            rc = cf__store_instance_update(e->store, &row, &e->err);
-        if (rc == CF_OK)
-            rc = set_scratch(e, out, row.state, row.state, rtext);
-        free(rtext);
-        if (rc == CF_OK) {
-            fill_result(e, out, 0, 0, seq);
-            rc = CF_REJECTED;
-        }
-        goto out_reasons;
-    }
-
-    bool moves = chosen->to != chosen->from || chosen->reenter;
-    const char *from_name = wf->states[chosen->from].name;
-    const char *to_name = wf->states[chosen->to].name;
-    if (moves) {
-        rc = run_actions(&t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
-        /* Only a state with timers has any: timers are scheduled for the states
-         * of the instance's own definition (entering them, or a policy change
-         * re-planning them), and an instance keeps its definition. */
-        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
-            rc = cf__store_timer_cancel(e->store, row.id, from_name, &e->err);
-    }
     if (rc == CF_OK)
-        rc = run_actions(&t, chosen->actions, chosen->nactions);
-    t.state = to_name;
-    if (rc == CF_OK && moves)
-        rc = run_actions(&t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
-    if (rc == CF_OK && moves)
-        rc = schedule_timers(&t, chosen->to);
+        rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
-        rc = queue_sends(&t, chosen);
-    if (rc == CF_OK)
-        rc = chain_check(&t, chosen);
-    if (rc != CF_OK) {
-        cf__err_prefix(&e->err, "event '%s' on instance %s (%s --%s--> %s) rolled back", in->event, row.id,
-                       from_name, in->event, to_name);
-        goto out_reasons;
-    }
-    /* Without an action the data is what was read, and the stored text stays. */
-    if (t.acted) {
-        char *dtext = canonical(data);
-        if (!dtext) {
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-            goto out_reasons;
-        }
-        free(row.data);
-        row.data = dtext;
-    }
-    free(row.state);
-    row.state = cf__strdup(to_name);
-    row.updated_at = in->at;
-    if (!row.state) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        goto out_reasons;
-    }
-    rc = append_history(&t, "applied", from_name, to_name, "[]", &seq);
-    if (rc == CF_OK)
-        rc = cf__store_instance_update(e->store, &row, &e->err);
-    if (rc == CF_OK)
-        rc = set_scratch(e, out, from_name, to_name, "[]");
-    if (rc == CF_OK)
-        fill_result(e, out, 1, 0, seq);
-out_reasons:
+        rc = chosen ? fire_apply(&t, chosen, out) : fire_reject(&t, s, ev, &reasons, out);
     json_decref(reasons);
-out_data:
     json_decref(data);
-out_row:
     chain_end(e);
     cf__instance_row_clear(&row);
     return rc;
@@ -827,7 +767,7 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason)
         int arc = json_array_append_new(reasons, why); /* takes why, even when it fails */
         why = NULL;
         if (arc == 0)
-            rtext = canonical(reasons);
+            rtext = cf__json_canonical(reasons);
     }
     json_decref(why);
     if (rc == CF_OK && !rtext)
@@ -861,10 +801,10 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     if (rc != CF_OK)
         return rc;
     json_t *data = NULL;
-    rc = parse_object(e, data_json, "event data", &data);
+    rc = cf__parse_object(&e->err, data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = canonical(data);
+    char *text = cf__json_canonical(data);
     if (!text) {
         json_decref(data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -916,7 +856,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     rc = check_create_text(e, workflow, actor);
     if (rc != CF_OK)
         return rc;
-    if (!valid_county(county))
+    if (!cf__valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. "
                         "san_diego)",
@@ -925,7 +865,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     if (!wf)
         return cf__engine_unknown_workflow(e, workflow);
     json_t *data = NULL;
-    rc = parse_object(e, data_json, "instance data", &data);
+    rc = cf__parse_object(&e->err, data_json, "instance data", &data);
     if (rc == CF_OK)
         rc = check_owned_fields(e, wf, data, "instance data");
     if (rc != CF_OK) {
@@ -938,7 +878,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     uuid_unparse_lower(uu, row.id);
     cf_time now = cf_engine_now(e);
     json_t *empty = json_object();
-    char *empty_text = empty ? canonical(empty) : NULL;
+    char *empty_text = empty ? cf__json_canonical(empty) : NULL;
     cf__fire_in in = {row.id, "", empty, empty_text, actor && *actor ? actor : "api", NULL, now, now, NULL, 0, NULL, false, false, NULL, NULL};
     row.workflow = wf->name;
     row.def_hash = wf->hash;
@@ -960,7 +900,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     if (rc == CF_OK)
         rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
     if (rc == CF_OK) {
-        dtext = canonical(data);
+        dtext = cf__json_canonical(data);
         row.data = dtext;
         rc = dtext ? cf__store_instance_insert(e->store, &row, &e->err) : CF_ENOMEM;
     }
@@ -1226,10 +1166,10 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
                         "open the database for writing (nothing is written), or list the events and their "
                         "guards with cf_instance_events (`certflow events`), which only reads");
     json_t *data = NULL;
-    rc = parse_object(e, o.data_json, "event data", &data);
+    rc = cf__parse_object(&e->err, o.data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = canonical(data);
+    char *text = cf__json_canonical(data);
     cf_time now = o.now ? o.now : cf_engine_now(e);
     cf__explain x = {json_array(), false};
     json_t *before = json_array(), *after = json_array(), *doc = NULL;
@@ -1336,10 +1276,10 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
     if (rc != CF_OK)
         return rc;
     json_t *event_data = NULL;
-    rc = parse_object(e, o.data_json, "event data", &event_data);
+    rc = cf__parse_object(&e->err, o.data_json, "event data", &event_data);
     if (rc != CF_OK)
         return rc;
-    char *event_text = canonical(event_data);
+    char *event_text = cf__json_canonical(event_data);
     if (!event_text) {
         json_decref(event_data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -1359,7 +1299,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         rc = cf__fail(&e->err, CF_EWORKFLOW, "instance %s is in state '%s', which workflow '%s' does not define",
                       row.id, row.state, wf->name);
     if (rc == CF_OK)
-        rc = parse_object(e, row.data, "stored instance data", &data);
+        rc = cf__parse_object(&e->err, row.data, "stored instance data", &data);
     for (int k = 0; rc == CF_OK && k < wf->nevents; k++) {
         if (wf->first[s * wf->nevents + k] < 0)
             continue;
@@ -1370,7 +1310,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         json_t *reasons = json_array();
         char *rtext = NULL;
         rc = reasons ? evaluate_guards(&t, s, k, NULL, &chosen, reasons) : CF_ENOMEM;
-        if (rc == CF_OK && !(rtext = canonical(reasons)))
+        if (rc == CF_OK && !(rtext = cf__json_canonical(reasons)))
             rc = CF_ENOMEM;
         if (rc == CF_ENOMEM)
             cf__fail(&e->err, CF_ENOMEM, "out of memory");

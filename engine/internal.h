@@ -89,6 +89,25 @@ int cf__check_text(cf__err *err, const char *what, const char *s, bool line);
 /* Text a policy or plugin returned (n bytes): CF_EPOLICY naming `what` if it holds
  * a NUL byte or is not valid UTF-8. NULL passes. */
 int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_t n);
+/* The one canonical JSON text of v (any value): compact, keys sorted. It is what
+ * the store keeps for instance data, history reasons and event data, and so what
+ * the audit hashes cover: every such text is produced here. Caller frees; NULL
+ * when out of memory. */
+char *cf__json_canonical(const json_t *v);
+/* A county name: lower-case letters, digits and '_', starting with a letter, at
+ * most 64 bytes (the one check of instances, policy changes and policy tests). */
+bool cf__valid_county(const char *s);
+/* What JSON text meant to hold an object turned out to be. */
+typedef enum cf__json_kind { CF__JSON_OBJECT, CF__JSON_INVALID, CF__JSON_ARRAY, CF__JSON_SCALAR } cf__json_kind;
+/* The one rule for JSON object text (duplicate keys refused): *out is the object
+ * (caller owns it) when CF__JSON_OBJECT is returned, NULL otherwise; jerr says
+ * why for CF__JSON_INVALID (a failed allocation included). Callers word the error. */
+cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr);
+/* A caller's JSON object text named `what`: NULL means {}; "", text that is not
+ * JSON and anything but an object are CF_EJSON with a message naming `what`. */
+int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out);
+/* RFC 7386 merge patch of patch into target (an object): CF_ENOMEM or CF_OK. */
+int cf__json_merge_patch(json_t *target, json_t *patch);
 
 /* ===== datetime.c: calendar arithmetic and the program's time zone ===== */
 
@@ -450,9 +469,6 @@ int cf__plugins_diagnose(const cf__plugins *p, cf_diagnostic_fn fn, void *ud);
  * failure the message names the function, the plugin and its file. */
 int cf__plugin_guard(cf_engine *e, int index, const cf__decision_call *call, bool *ok, char **reason);
 int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
-
-/* instance.c: RFC 7386 merge patch of patch into target (an object). */
-int cf__json_merge_patch(json_t *target, json_t *patch);
 
 /* ===== pattern.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
 

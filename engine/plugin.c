@@ -148,7 +148,7 @@ static int plugin_config_text(json_t *config, const char *name, char **out, cons
         *problem = "its member of options.plugin_config must be a JSON object ({...})";
         return CF_EINVAL;
     }
-    *out = v ? json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS) : cf__strdup("{}");
+    *out = v ? cf__json_canonical(v) : cf__strdup("{}");
     return *out ? CF_OK : CF_ENOMEM;
 }
 
@@ -347,17 +347,15 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
     json_t *config = NULL;
     if (cfg->config_json && *cfg->config_json) {
         json_error_t jerr;
-        config = json_loads(cfg->config_json, JSON_REJECT_DUPLICATES, &jerr);
-        if (!config)
+        cf__json_kind k = cf__json_load_object(cfg->config_json, &config, &jerr);
+        if (k == CF__JSON_INVALID)
             return cf__fail(err, CF_EJSON,
                             "options.plugin_config is not valid JSON: %s (line %d, column %d); pass an object "
                             "such as {\"fees\": {\"currency\": \"USD\"}}",
                             jerr.text, jerr.line, jerr.column);
-        if (!json_is_object(config)) {
-            json_decref(config);
+        if (k != CF__JSON_OBJECT)
             return cf__fail(err, CF_EJSON,
                             "options.plugin_config must be a JSON object of plugin name to configuration");
-        }
     }
     int rc = cfg->paths && *cfg->paths ? load_all(r, cfg->paths, config, err) : CF_OK;
     json_decref(config);
@@ -734,18 +732,18 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
     json_t *args = NULL;
     if (args_json) {
         json_error_t jerr;
-        args = json_loads(args_json, JSON_REJECT_DUPLICATES, &jerr);
-        if (!args || !json_is_object(args)) {
-            json_decref(args);
+        cf__json_kind k = cf__json_load_object(args_json, &args, &jerr);
+        if (k != CF__JSON_OBJECT) {
+            bool bad = k == CF__JSON_INVALID;
             return cf__fail(&e->err, CF_EJSON, "the arguments of query '%s' must be a JSON object ({...})%s%s",
-                            name, args ? "" : ": ", args ? "" : jerr.text);
+                            name, bad ? ": " : "", bad ? jerr.text : "");
         }
     } else {
         args = json_object();
         if (!args)
             return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
-    char *text = json_dumps(args, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = cf__json_canonical(args);
     if (!text) {
         json_decref(args);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");

@@ -256,7 +256,7 @@ static int get_json(cf_call *c, json_t *obj, const char *field, const char **out
     }
     if (!v)
         return CF_PLUGIN_ENOTFOUND;
-    const char *s = keep_str(c, json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY));
+    const char *s = keep_str(c, cf__json_canonical(v));
     if (!s)
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory reading data");
     *out = s;
@@ -282,14 +282,11 @@ static int parse_object(cf_call *c, const char *text, const char *what, json_t *
         return *out ? CF_PLUGIN_OK : call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
     }
     json_error_t jerr;
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, &jerr);
-    if (!v)
+    cf__json_kind k = cf__json_load_object(text, out, &jerr);
+    if (k == CF__JSON_INVALID)
         return call_fail(c, CF_PLUGIN_EJSON, "%s is not valid JSON: %s (column %d)", what, jerr.text, jerr.column);
-    if (!json_is_object(v)) {
-        json_decref(v);
+    if (k != CF__JSON_OBJECT)
         return call_fail(c, CF_PLUGIN_EJSON, "%s must be a JSON object ({...})", what);
-    }
-    *out = v;
     return CF_PLUGIN_OK;
 }
 
@@ -323,7 +320,7 @@ static int host_send(cf_call *c, const char *target_id, const char *event, const
     int rc = parse_object(c, data_json, "the sent event's data", &data);
     if (rc != CF_PLUGIN_OK)
         return rc;
-    char *text = json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS);
+    char *text = cf__json_canonical(data);
     json_decref(data);
     if (!text)
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
@@ -594,7 +591,7 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
         rc = CF_PLUGIN_ENOTFOUND;
     } else {
         char *text = json_is_string(v) ? cf__strdup(json_string_value(v))
-                                       : json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+                                       : cf__json_canonical(v);
         if (!text)
             rc = CF_PLUGIN_ENOMEM;
         else if (strlen(text) >= size)

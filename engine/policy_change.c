@@ -11,7 +11,6 @@
 #include <lauxlib.h>
 #include <lua.h>
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -319,17 +318,6 @@ void cf__change_time_text(cf_time t, char buf[32])
 {
     if (cf_time_format(t, buf, 32) != CF_OK)
         snprintf(buf, 32, "@%lld", (long long)t);
-}
-
-bool cf__change_valid_county(const char *s)
-{
-    if (!s || !islower((unsigned char)s[0]))
-        return false;
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
-            return false;
-    return n <= 64;
 }
 
 /* Replace every occurrence of from by to in msg (bounded by CF__MSG_MAX). */
@@ -1045,7 +1033,7 @@ int cf__change_check_args(cf_engine *e, const char *county, const char *overlay_
 {
     if (!county || !overlay_path)
         return cf__fail(&e->err, CF_EINVAL, "%s: a county and the proposed overlay file are required", fname);
-    if (!cf__change_valid_county(county))
+    if (!cf__valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
                         county);
@@ -1121,7 +1109,7 @@ static char *record_text(const plan *pl, size_t from, size_t to, const char *cou
                                        old_hash, "new_policy_hash", new_hash, "changes", changes, "params", params,
                                        "for", pl->for_new ? "new" : "all")
                            : NULL;
-    char *text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *text = data ? cf__json_canonical(data) : NULL;
     json_decref(data);
     return text;
 }
@@ -1153,7 +1141,7 @@ static int pin_data(const plan *pl, size_t from, size_t to, const char *stored, 
     }
     if (data && json_object_size(pins) == 0)
         json_object_del(data, "policy_pins");
-    *out = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY) : NULL;
+    *out = data ? cf__json_canonical(data) : NULL;
     json_decref(data);
     return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory recording the policy change");
 }
@@ -1480,7 +1468,7 @@ int cf_policy_log(cf_engine *e, const char *county, cf_policy_log_fn fn, void *u
     int rc = cf__engine_usable(e);
     if (rc != CF_OK)
         return rc;
-    if (county && !cf__change_valid_county(county))
+    if (county && !cf__valid_county(county))
         return cf__fail(&e->err, CF_EINVAL,
                         "county '%.64s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
                         county);

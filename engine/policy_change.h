@@ -21,7 +21,5 @@ int cf__change_load_data_file(const char *path, json_t **out, cf__err *err);
 int cf__change_open_candidate(cf_engine *e, const char *county, const char *path, const char *shown, cf__policy **out);
 /* t as RFC 3339 text, or "@<seconds>" when it cannot be formatted. */
 void cf__change_time_text(cf_time t, char buf[32]);
-/* A county name: lower-case letters, digits and '_', starting with a letter. */
-bool cf__change_valid_county(const char *s);
 
 #endif

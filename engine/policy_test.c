@@ -112,8 +112,8 @@ static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const
     if (reason)
         cf__buf_printf(expected, " (reason contains \"%s\")", reason);
     json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
-    char *data_text = json_dumps(data ? data : json_object(), JSON_COMPACT | JSON_SORT_KEYS);
-    char *ev_text = evdata ? json_dumps(evdata, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    char *data_text = cf__json_canonical(data ? data : json_object());
+    char *ev_text = evdata ? cf__json_canonical(evdata) : NULL;
     char id[37];
     const char *actor = str_field(c, "actor");
     int rc = data_text ? place_instance(r, wf, str_field(c, "county"), str_field(c, "state"), data_text, id)
@@ -158,8 +158,8 @@ static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const
             json_object_set(seen, key, h ? h : json_null());
             ok = ok && h && json_equal(h, v);
         }
-        char *wtext = json_dumps(want, JSON_COMPACT | JSON_SORT_KEYS);
-        char *htext = seen ? json_dumps(seen, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        char *wtext = cf__json_canonical(want);
+        char *htext = seen ? cf__json_canonical(seen) : NULL;
         cf__buf_printf(expected, ", data %s", wtext ? wtext : "?");
         cf__buf_printf(got, ", data %s", htext ? htext : "?");
         free(wtext);
@@ -272,7 +272,7 @@ static void run_case(case_run *r, json_t *c, size_t index)
                        str_field(c, "today"));
         goto done;
     }
-    if (!cf__change_valid_county(str_field(c, "county"))) {
+    if (!cf__valid_county(str_field(c, "county"))) {
         cf__buf_printf(&got, "case error: county '%s' is not a county name (e.g. san_diego)", str_field(c, "county"));
         goto done;
     }

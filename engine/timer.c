@@ -135,7 +135,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     char *text = NULL;
     if (rc == CF_OK) {
         data = json_pack("{s:s, s:s}", "timer", timer.name, "due", due_iso);
-        text = data ? json_dumps(data, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+        text = data ? cf__json_canonical(data) : NULL;
         if (!text)
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }

@@ -4,6 +4,7 @@
  */
 #include "internal.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
@@ -417,5 +418,89 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
     if (bad < n)
         return cf__fail(err, CF_EPOLICY, "%s is not valid UTF-8 (byte 0x%02X at offset %zu); return UTF-8 text",
                         what, (unsigned)(unsigned char)s[bad], bad);
+    return CF_OK;
+}
+
+char *cf__json_canonical(const json_t *v)
+{
+    return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
+}
+
+bool cf__valid_county(const char *s)
+{
+    if (!s || !islower((unsigned char)s[0]))
+        return false;
+    size_t n = 0;
+    for (; s[n]; n++)
+        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
+            return false;
+    return n <= 64;
+}
+
+cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr)
+{
+    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, jerr);
+    *out = NULL;
+    if (!v)
+        return CF__JSON_INVALID;
+    if (!json_is_object(v)) {
+        cf__json_kind k = json_is_array(v) ? CF__JSON_ARRAY : CF__JSON_SCALAR;
+        json_decref(v);
+        return k;
+    }
+    *out = v;
+    return CF__JSON_OBJECT;
+}
+
+int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out)
+{
+    *out = NULL;
+    if (!text) {
+        *out = json_object();
+        return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory");
+    }
+    if (!*text)
+        return cf__fail(err, CF_EJSON,
+                        "%s is empty: give a JSON object such as {} (or NULL for none); nothing was changed", what);
+    json_error_t jerr;
+    cf__json_kind k = cf__json_load_object(text, out, &jerr);
+    if (k == CF__JSON_INVALID && strstr(jerr.text, "\\u0000"))
+        return cf__fail(err, CF_EJSON,
+                        "%s is not valid JSON: it holds \\u0000 (a NUL character) at line %d, column %d; "
+                        "keys and text may not contain it", what, jerr.line, jerr.column);
+    if (k == CF__JSON_INVALID)
+        return cf__fail(err, CF_EJSON,
+                        "%s is not valid JSON: %s (line %d, column %d); pass a JSON object such as "
+                        "{\"hours\": 20}",
+                        what, jerr.text, jerr.line, jerr.column);
+    if (k != CF__JSON_OBJECT)
+        return cf__fail(err, CF_EJSON, "%s must be a JSON object ({...}), not %s", what,
+                        k == CF__JSON_ARRAY ? "an array" : "a single value");
+    return CF_OK;
+}
+
+/* RFC 7386 JSON merge patch of patch into target (an object). */
+int cf__json_merge_patch(json_t *target, json_t *patch)
+{
+    const char *key;
+    json_t *value;
+    json_object_foreach(patch, key, value)
+    {
+        if (json_is_null(value)) {
+            json_object_del(target, key);
+        } else if (json_is_object(value)) {
+            json_t *cur = json_object_get(target, key);
+            if (!json_is_object(cur)) {
+                cur = json_object();
+                if (!cur || json_object_set_new(target, key, cur) != 0)
+                    return CF_ENOMEM;
+            }
+            int rc = cf__json_merge_patch(cur, value);
+            if (rc != CF_OK)
+                return rc;
+        } else if (json_object_set_new(target, key, json_deep_copy(value)) != 0) {
+            return CF_ENOMEM;
+        }
+    }
     return CF_OK;
 }
