@@ -99,7 +99,7 @@ static const char *const migrations[] = {
     "ALTER TABLE timer ADD COLUMN chain_root TEXT;"
     "ALTER TABLE timer ADD COLUMN chain_count INTEGER NOT NULL DEFAULT 0;"
     "CREATE INDEX outbox_by_chain ON outbox(chain_root) WHERE chain_root IS NOT NULL;",
-    /* 4: what each history row leaves behind, for verify (audit.c): the SHA-256 of
+    /* 4: what each history row leaves behind, for verify (store_history.c): the SHA-256 of
      * the instance's data and of its pending timers after the row (NULL on rows
      * written before this version); and the mark that refuses writing to a
      * database found corrupt or tampered with (cf__store_mark_set) */
@@ -571,7 +571,7 @@ static int configure(cf__store *s, cf__err *err)
     return CF_OK;
 }
 
-/* The history's statements, which audit.c runs (prepared here with the others, so
+/* The history's statements, which store_history.c runs (prepared here with the others, so
  * that the history needs nothing of store.c but its handle). */
 #define HISTORY_COLS                                                                                  \
     "seq, number, instance_id, at, effective_at, actor, event, data, outcome, from_state, to_state, " \

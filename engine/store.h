@@ -1,7 +1,7 @@
 /*
  * store.h — the storage interface: what the engine asks of a backend, operation
  * by operation. Nothing here names SQLite; the SQLite backend (engine/store.c,
- * engine/audit.c, engine/store_plugin.c and engine/store_private.h) is the only
+ * engine/store_history.c, engine/store_plugin.c and engine/store_private.h) is the only
  * code that includes SQLite's header or holds SQL text. A second backend (PostgreSQL
  * is next) implements the same functions.
  *
@@ -242,7 +242,7 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
  * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
 /* Hex SHA-256 of county and data, and of the instance's pending timers as they are now
- * (audit.c says how): what a history row records as data_hash / timers_hash. */
+ * (store_history.c says how): what a history row records as data_hash / timers_hash. */
 int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
                             char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
 

@@ -1,6 +1,6 @@
 /*
  * store_private.h — the SQLite backend's own header: the inside of a cf__store,
- * shared by the backend's files (store.c, audit.c, store_plugin.c). Outside the
+ * shared by the backend's files (store.c, store_history.c, store_plugin.c). Outside the
  * backend only its own unit tests and the fault tests include it (see
  * tests/no_sqlite_outside_backend.cmake); everything else uses store.h.
  */
@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-/* The history's statements: store.c prepares and finalizes them (cf__store.audit), audit.c runs them. */
+/* The history's statements: store.c prepares and finalizes them (cf__store.audit), store_history.c runs them. */
 enum {
     CF__AUDIT_LAST = 0,  /* seq and hash of the newest row */
     CF__AUDIT_INSERT,

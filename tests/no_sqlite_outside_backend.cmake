@@ -16,7 +16,7 @@ endif()
 set(ALLOWED
   # The SQLite backend: the only code that speaks SQLite and holds SQL text.
   engine/store.c
-  engine/audit.c
+  engine/store_history.c
   engine/store_plugin.c
   engine/store_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.

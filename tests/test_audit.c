@@ -167,7 +167,7 @@ static void test_hash_format(void **state)
 }
 
 /* Since schema 4: a row given the instance's data also records data_hash and
- * timers_hash, and its preimage goes on with them (audit.c's header), spelled
+ * timers_hash, and its preimage goes on with them (store_history.c's header), spelled
  * out by hand here. */
 static void test_hash_format_with_results(void **state)
 {

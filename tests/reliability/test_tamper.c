@@ -13,7 +13,7 @@
 
 #include "reliability.h"
 
-#include "internal.h" /* the forger uses the store's own append, as someone who read audit.c would */
+#include "internal.h" /* the forger uses the store's own append, as someone who read store_history.c would */
 
 #include <sqlite3.h>
 

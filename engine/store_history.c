@@ -1,7 +1,7 @@
 /*
- * audit.c — the history: an append-only table of every event, each row chained
- * to the one before it by SHA-256 so that `verify` finds any change made outside
- * certflow.
+ * store_history.c — the SQLite backend's history: an append-only table of every
+ * event, each row chained to the one before it by SHA-256 so that `verify` finds
+ * any change made outside certflow.
  *
  * The audit format (what a row hashes) is engine/history_hash.c's, the same on every
  * backend; this file keeps the rows in SQLite.
