@@ -24,15 +24,12 @@ set(ALLOWED
   tests/test_audit.c
   # The tests' one window onto a database file, on a connection of its own.
   tests/sqlite_peek.c
-  # Tamper and fault tests: they open the file (or, for fault injection, the
-  # engine's connection) to break it on purpose.
+  # Tamper and fault tests that need a connection of their own beyond
+  # sqlite_peek: corrupting pages, fault injection on the engine's connection,
+  # and holding the write lock against the engine (concurrency).
   tests/reliability/test_tamper.c
   tests/reliability/test_faults.c
   tests/reliability/test_concurrency.c
-  tests/test_engine.c
-  tests/test_cli.c
-  tests/test_cli_exit.c
-  tests/scenarios/test_plugin_fees.c
   # The benchmark's raw-SQLite baselines, on database files of their own.
   bench/cfbench.c
 )

@@ -83,13 +83,24 @@ char *cft_sql_column(const char *path, const char *sql)
     return out;
 }
 
-bool cft_sql_tamper(const char *path, const char *sql)
+char *cft_sql_refusal(const char *path, const char *sql)
 {
     sqlite3 *db = NULL;
     if (sqlite3_open(path, &db) != SQLITE_OK)
         fail_msg("opening %s to tamper with it: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
     sqlite3_busy_timeout(db, 5000);
-    bool ok = sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK;
+    char *why = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+        why = strdup(sqlite3_errmsg(db));
+        assert_non_null(why);
+    }
     sqlite3_close(db);
-    return ok;
+    return why;
+}
+
+bool cft_sql_tamper(const char *path, const char *sql)
+{
+    char *why = cft_sql_refusal(path, sql);
+    free(why);
+    return why == NULL;
 }

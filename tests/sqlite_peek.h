@@ -21,5 +21,8 @@ char *cft_sql_column(const char *db, const char *sql);
 /* Tamper with the file as someone outside certflow would: run sql (one or more
  * statements) on a connection of its own. False when SQLite refused it. */
 bool cft_sql_tamper(const char *db, const char *sql);
+/* The same, for a change the database must refuse: SQLite's message (malloc'd),
+ * or NULL when the change went through. */
+char *cft_sql_refusal(const char *db, const char *sql);
 
 #endif /* CF_SQLITE_PEEK_H */

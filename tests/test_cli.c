@@ -15,7 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <sqlite3.h>
+#include "sqlite_peek.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -725,16 +725,8 @@ static void test_verify_broken(void **state)
     result_free(&r);
 
     /* Someone edits the history behind the engine's back. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    char *err = NULL;
-    int rc = sqlite3_exec(db,
-                          "DROP TRIGGER IF EXISTS history_no_update;"
-                          "UPDATE history SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM history);",
-                          NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("tampering failed: %s", err ? err : "?");
-    sqlite3_close(db);
+    assert_true(cft_sql_tamper(f->db, "DROP TRIGGER IF EXISTS history_no_update;"
+                                      "UPDATE history SET actor = 'mallory' WHERE seq = (SELECT max(seq) FROM history);"));
 
     r = CF(f, "verify");
     expect(&r, 6);
@@ -972,16 +964,8 @@ static void test_text_old_rows_shown_escaped(void **state)
 {
     fx *f = *state;
     char *id = new_ticket(f, "alameda", NULL);
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
-    char *err = NULL;
-    int rc = sqlite3_exec(db,
-                          "DROP TRIGGER IF EXISTS history_no_update;"
-                          "UPDATE history SET actor = 'ops' || CAST(X'FF1B' AS TEXT);",
-                          NULL, NULL, &err);
-    if (rc != SQLITE_OK)
-        fail_msg("writing the old row failed: %s", err ? err : "?");
-    sqlite3_close(db);
+    assert_true(cft_sql_tamper(f->db, "DROP TRIGGER IF EXISTS history_no_update;"
+                                      "UPDATE history SET actor = 'ops' || CAST(X'FF1B' AS TEXT);"));
 
     result r = CF(f, "--json", "history", id);
     expect(&r, 0);
@@ -1061,15 +1045,12 @@ static void test_verify_anchor(void **state)
     result_free(&r);
 
     /* The newest instance, removed with its rows and timers: the file alone looks sound. */
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(f->db, &db), SQLITE_OK);
     char sql[512];
     snprintf(sql, sizeof sql,
              "DROP TRIGGER history_no_delete; DELETE FROM timer WHERE instance_id = '%s';"
              " DELETE FROM history WHERE instance_id = '%s'; DELETE FROM instance WHERE id = '%s';",
              late, late, late);
-    assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
-    sqlite3_close(db);
+    assert_true(cft_sql_tamper(f->db, sql));
     r = CF(f, "verify");
     expect(&r, 0);
     result_free(&r);

@@ -18,7 +18,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sqlite3.h>
+#include "sqlite_peek.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -263,11 +263,9 @@ static int teardown(void **state)
 
 static void raw_exec(const char *path, const char *sql)
 {
-    sqlite3 *raw = NULL;
-    assert_int_equal(sqlite3_open(path, &raw), SQLITE_OK);
-    if (sqlite3_exec(raw, sql, NULL, NULL, NULL) != SQLITE_OK)
-        fail_msg("%s: %s", sql, sqlite3_errmsg(raw));
-    sqlite3_close(raw);
+    char *why = cft_sql_refusal(path, sql);
+    if (why)
+        fail_msg("%s: %s", sql, why);
 }
 
 /* A copy of the fixture's policy folder with one more county overlay. */

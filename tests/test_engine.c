@@ -8,7 +8,7 @@
 
 #include "testutil.h"
 
-#include <sqlite3.h>
+#include "sqlite_peek.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -159,24 +159,8 @@ static void test_verify_finds_an_edited_row(void **state)
     assert_int_equal(rep.first_bad, 0);
 
     /* Someone edits row 2 behind the engine's back. */
-    sqlite3 *raw = NULL;
-    assert_int_equal(sqlite3_open(db, &raw), SQLITE_OK);
-    assert_int_equal(sqlite3_exec(raw,
-                                  "DROP TRIGGER IF EXISTS history_no_update;"
-                                  "CREATE TEMP TABLE t AS SELECT name FROM sqlite_master WHERE type='trigger';",
-                                  NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_stmt *st = NULL;
-    assert_int_equal(sqlite3_prepare_v2(raw, "SELECT name FROM t", -1, &st, NULL), SQLITE_OK);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        char sql[256];
-        snprintf(sql, sizeof sql, "DROP TRIGGER \"%s\"", (const char *)sqlite3_column_text(st, 0));
-        sqlite3_exec(raw, sql, NULL, NULL, NULL);
-    }
-    sqlite3_finalize(st);
-    assert_int_equal(sqlite3_exec(raw, "UPDATE history SET actor = 'mallory' WHERE seq = 2", NULL, NULL, NULL),
-                     SQLITE_OK);
-    sqlite3_close(raw);
+    assert_true(cft_sql_tamper(db, "DROP TRIGGER IF EXISTS history_no_update;"
+                                   "UPDATE history SET actor = 'mallory' WHERE seq = 2"));
 
     assert_int_equal(cf_engine_verify(e, &rep), CF_ECORRUPT);
     assert_int_equal(rep.first_bad, 2);

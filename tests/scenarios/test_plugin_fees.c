@@ -12,7 +12,7 @@
 
 #include "plugin_helpers.h"
 
-#include <sqlite3.h>
+#include "sqlite_peek.h"
 #include <string.h>
 
 /* The CE and ethics a renewal or reinstatement needs, and a fee paid with it. */
@@ -97,17 +97,14 @@ static void test_FEE_1_ledger_never_refunds_or_changes(void **state)
     assert_int_equal(fcount(s, id), 1);
 
     char *path = cft_path(s->dir, "scenario.db");
-    sqlite3 *db = NULL;
-    assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
-    char *err = NULL;
-    assert_int_not_equal(sqlite3_exec(db, "UPDATE fees_ledger SET amount = 0", NULL, NULL, &err), SQLITE_OK);
+    char *err = cft_sql_refusal(path, "UPDATE fees_ledger SET amount = 0");
+    assert_non_null(err);
     assert_non_null(strstr(err, "append-only"));
-    sqlite3_free(err);
-    err = NULL;
-    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM fees_ledger", NULL, NULL, &err), SQLITE_OK);
+    free(err);
+    err = cft_sql_refusal(path, "DELETE FROM fees_ledger");
+    assert_non_null(err);
     assert_non_null(strstr(err, "never changed, refunded or transferred (FEE_1)"));
-    sqlite3_free(err);
-    sqlite3_close(db);
+    free(err);
     free(path);
     assert_string_equal(fget(s, id, "0.amount"), "100");
     sc_close(s);
