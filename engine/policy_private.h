@@ -119,6 +119,11 @@ lua_Integer cf__policy_bindings_verify(lua_State *L, int l);
 const char *cf__policy_binding_name(lua_State *L, int l, lua_Integer k, char *buf, size_t size);
 /* Charge work done in C during a call (sandbox.h). Raises when a limit is reached. */
 void cf__policy_charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t bytes, const char *where);
+/* policy_meter.c: wrap the costly C functions of the library table at t (named
+ * lib: "_G", "string", "utf8", "table") so that each charges its work; and the
+ * charge function handed to cf__pattern_install (ud is the cf__policy). */
+void cf__policy_meter_library(lua_State *L, cf__policy *p, int t, const char *lib);
+void cf__policy_pattern_charge(lua_State *L, void *ud, size_t steps);
 /* The per-call runner closure (upvalues: the UV_* above). */
 int cf__policy_run_call(lua_State *L);
 /* The sandbox's raise function for policy calls and files. */
