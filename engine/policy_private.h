@@ -124,6 +124,14 @@ void cf__policy_charge(lua_State *L, cf__policy *p, uint64_t instr, uint64_t byt
  * charge function handed to cf__pattern_install (ud is the cf__policy). */
 void cf__policy_meter_library(lua_State *L, cf__policy *p, int t, const char *lib);
 void cf__policy_pattern_charge(lua_State *L, void *ud, size_t steps);
+/* policy_freeze.c: freeze every table reachable from the table at root (owner
+ * names where it came from in the messages of refused writes; seen records what
+ * was met, bindings the locals found, across calls); and list, for each
+ * policy function (the arrays of functions by role sit at fns, fns + 1, fns + 2),
+ * the bindings it can reach, its own and, when it uses a global, those of the
+ * globals' backing table at env and the params tables at params. */
+void cf__policy_freeze_reachable(lua_State *L, int root, int seen, int bindings, const char *owner);
+void cf__policy_gather_bindings(lua_State *L, cf__policy *p, int env, int params, int fns);
 /* The per-call runner closure (upvalues: the UV_* above). */
 int cf__policy_run_call(lua_State *L);
 /* The sandbox's raise function for policy calls and files. */
