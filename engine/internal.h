@@ -96,6 +96,9 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
 char *cf__json_canonical(const json_t *v);
 /* A county name: lower-case letters, digits and '_', starting with a letter, at
  * most 64 bytes (the one check of instances, policy changes and policy tests). */
+/* A name of the program's kind: a lower case letter, then lower case letters,
+ * digits and '_', at most max bytes (counties, plugins, county files). */
+bool cf__valid_name(const char *s, size_t max);
 bool cf__valid_county(const char *s);
 /* What JSON text meant to hold an object turned out to be. */
 typedef enum cf__json_kind { CF__JSON_OBJECT, CF__JSON_INVALID, CF__JSON_ARRAY, CF__JSON_SCALAR } cf__json_kind;

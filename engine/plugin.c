@@ -27,13 +27,7 @@ static const char *const reserved_names[] = {"cf",     "certflow", "history", "i
 
 static bool valid_plugin_name(const char *s)
 {
-    if (!s || !islower((unsigned char)s[0]))
-        return false;
-    size_t n = 0;
-    for (; s[n]; n++)
-        if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
-            return false;
-    return n <= NAME_MAX_LEN;
+    return cf__valid_name(s, NAME_MAX_LEN);
 }
 
 bool cf__plugin_name_reserved(const char *s)

@@ -820,8 +820,7 @@ static const char *override_problem(loader *ld, lua_State *L, const char *key, c
 static int load_overlay(loader *ld, lua_State *L, size_t i)
 {
     const source *src = &ld->overlays[i];
-    if (!islower((unsigned char)src->name[0]) || strspn(src->name, "abcdefghijklmnopqrstuvwxyz0123456789_") !=
-                                                       strlen(src->name))
+    if (!cf__valid_name(src->name, SIZE_MAX))
         return problem(ld, src, CF_EPOLICY,
                        "%s: a county file is named after its county in lower case letters, digits and '_', "
                        "starting with a letter (e.g. san_diego.lua)",
@@ -1187,8 +1186,7 @@ static int add_candidate(loader *ld, char ***paths, size_t *n)
     if (!cfg->candidate_path)
         return problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
     const char *county = cfg->candidate_county;
-    if (!islower((unsigned char)county[0]) ||
-        strspn(county, "abcdefghijklmnopqrstuvwxyz0123456789_") != strlen(county))
+    if (!cf__valid_name(county, SIZE_MAX))
         return problem(ld, NULL, CF_EINVAL,
                        "'%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)", county);
     struct stat st;

@@ -426,7 +426,7 @@ char *cf__json_canonical(const json_t *v)
     return json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENCODE_ANY);
 }
 
-bool cf__valid_county(const char *s)
+bool cf__valid_name(const char *s, size_t max)
 {
     if (!s || !islower((unsigned char)s[0]))
         return false;
@@ -434,7 +434,12 @@ bool cf__valid_county(const char *s)
     for (; s[n]; n++)
         if (!(islower((unsigned char)s[n]) || isdigit((unsigned char)s[n]) || s[n] == '_'))
             return false;
-    return n <= 64;
+    return n <= max;
+}
+
+bool cf__valid_county(const char *s)
+{
+    return cf__valid_name(s, 64);
 }
 
 cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr)
