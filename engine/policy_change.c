@@ -243,9 +243,10 @@ typedef struct plan {
     bool oom;
 } plan;
 
-static void plan_free(plan *pl)
+/* Free the strings of the rows [from, pl->n). */
+static void changes_free(plan *pl, size_t from)
 {
-    for (size_t i = 0; i < pl->n; i++) {
+    for (size_t i = from; i < pl->n; i++) {
         change *c = &pl->items[i];
         free(c->kind);
         free(c->instance_id);
@@ -259,6 +260,11 @@ static void plan_free(plan *pl)
         free(c->county);
         free(c->effect);
     }
+}
+
+static void plan_free(plan *pl)
+{
+    changes_free(pl, 0);
     free(pl->items);
     memset(pl, 0, sizeof *pl);
 }
@@ -296,21 +302,7 @@ static change *plan_add(plan *pl, const char *kind, const char *id, const char *
 /* Drop the rows [from, pl->n) (an instance's rows that "new" replaces by pins). */
 static void plan_truncate(plan *pl, size_t from)
 {
-    plan tail = {pl->items + from, pl->n - from, 0, 0, 0, false, false};
-    for (size_t i = 0; i < tail.n; i++) {
-        change *c = &tail.items[i];
-        free(c->kind);
-        free(c->instance_id);
-        free(c->workflow);
-        free(c->state);
-        free(c->name);
-        free(c->event);
-        free(c->old_value);
-        free(c->new_value);
-        free(c->who);
-        free(c->county);
-        free(c->effect);
-    }
+    changes_free(pl, from);
     pl->n = from;
 }
 
