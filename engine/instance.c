@@ -20,7 +20,7 @@ static int check_create_text(cf_engine *e, const char *workflow, const char *act
 }
 
 /* The text arguments of cf_instance_fire: UTF-8, and one printable line for each. */
-static int check_fire_text(cf_engine *e, const char *id, const char *event, const char *actor, const char *idem_key)
+int cf__check_fire_text(cf_engine *e, const char *id, const char *event, const char *actor, const char *idem_key)
 {
     int rc = cf__check_text(&e->err, "the instance id", id, true);
     if (rc == CF_OK)
@@ -785,63 +785,6 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason)
     return rc;
 }
 
-int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char *data_json, const char *actor,
-                     const char *idem_key, cf_fire_result *out)
-{
-    int rc = cf__engine_usable(e);
-    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
-        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
-    if (rc != CF_OK)
-        return rc;
-    if (!id || !event || !*event)
-        return cf__fail(&e->err, CF_EINVAL, "cf_instance_fire: an instance id and an event name are required");
-    if (idem_key && !*idem_key)
-        return cf__fail(&e->err, CF_EINVAL, "an empty idempotency key is not allowed; pass NULL for none");
-    rc = check_fire_text(e, id, event, actor, idem_key);
-    if (rc != CF_OK)
-        return rc;
-    json_t *data = NULL;
-    rc = cf__parse_object(&e->err, data_json, "event data", &data);
-    if (rc != CF_OK)
-        return rc;
-    char *text = cf__json_canonical(data);
-    if (!text) {
-        json_decref(data);
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    }
-    cf_time now = cf_engine_now(e);
-    cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false, NULL, NULL};
-    rc = cf__store_begin(e->store, &e->err);
-    if (rc == CF_OK) {
-        rc = cf__fire_locked(e, &in, out);
-        if (rc == CF_OK || rc == CF_REJECTED) {
-            int crc = cf__store_commit(e->store, &e->err);
-            if (crc != CF_OK)
-                rc = crc;
-        } else {
-            cf__store_rollback(e->store);
-        }
-    }
-    free(text);
-    json_decref(data);
-    if (rc == CF_OK && cf__store_queued(e->store) && !cf__store_in_batch(e->store)) {
-        /* The event is committed; linked events still queued are retried by the next tick.
-         * In a batch they wait for cf_batch_commit. A fire that sent nothing skips
-         * the delivery's transaction. */
-        char saved[CF__MSG_MAX];
-        memcpy(saved, e->err.msg, sizeof saved);
-        cf__engine_deliver(e);
-        if (e->chain_stopped) {
-            /* Applied and committed, but the chain it started ran away: say so. */
-            cf__err_prefix(&e->err, "event '%s' on instance %s was applied, but a chain of linked events it "
-                           "started was stopped", event, id);
-            return CF_ELIMIT;
-        }
-        memcpy(e->err.msg, saved, sizeof saved);
-    }
-    return rc;
-}
-
 int cf_instance_create(cf_engine *e, const char *workflow, const char *county, const char *data_json,
                        const char *actor, char id_out[37])
 {
@@ -1157,7 +1100,7 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
                         "cf_instance_explain: an instance id, an event name and json_out are required");
     cf_explain_options o;
     explain_options(opts, &o);
-    rc = check_fire_text(e, id, event, o.actor, NULL);
+    rc = cf__check_fire_text(e, id, event, o.actor, NULL);
     if (rc != CF_OK)
         return rc;
     if (cf__store_read_only(e->store))

@@ -416,6 +416,10 @@ typedef struct cf__explain {
     bool started;        /* the guards began to run: a failure from here on is the event's outcome */
 } cf__explain;
 
+/* The text arguments of a fire (instance id, event, actor, idempotency key):
+ * UTF-8, one printable line each; CF_EINVAL naming the one that is not. */
+int cf__check_fire_text(cf_engine *e, const char *id, const char *event, const char *actor, const char *idem_key);
+
 /* Fire inside the caller's transaction. CF_OK (applied) or CF_REJECTED (the
  * rejection is appended to the history) fill the engine's scratch results;
  * any other code means the caller must roll back. */
