@@ -7,7 +7,7 @@
  * Why: the stock functions backtrack inside C, where the count hook that
  * enforces a policy's instruction budget never runs, so string.find(("a"):rep(40),
  * ("a*"):rep(25) .. "b") would run for hours. These count their work in steps
- * and hand the steps to a charge function (policy.c charges them to the calling
+ * and hand the steps to a charge function (policy_meter.c charges them to the calling
  * policy's instruction budget), which raises a Lua error when the budget is
  * spent. Results and error messages are the stock library's; tests/test_pattern.c
  * compares the two on a fixed table and on thousands of generated cases.

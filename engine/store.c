@@ -279,13 +279,13 @@ void cf__store_done(sqlite3_stmt *st)
 }
 
 /* Bind helpers keep the first failure in *rc so a sequence of binds is checked once. */
-static void bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+void cf__store_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-static void bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+void cf__store_bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
 {
     if (*rc == SQLITE_OK)
         *rc = sqlite3_bind_int64(st, i, v);
@@ -928,10 +928,10 @@ int cf__store_def_put(cf__store *s, const char *hash, const char *name, const ch
 {
     sqlite3_stmt *st = s->stmt[ST_DEF_PUT];
     int brc = SQLITE_OK;
-    bind_text(st, 1, hash, &brc);
-    bind_text(st, 2, name, &brc);
-    bind_text(st, 3, source, &brc);
-    bind_int(st, 4, now, &brc);
+    cf__store_bind_text(st, 1, hash, &brc);
+    cf__store_bind_text(st, 2, name, &brc);
+    cf__store_bind_text(st, 3, source, &brc);
+    cf__store_bind_int(st, 4, now, &brc);
     return run(s, st, brc, "storing a workflow definition", NULL, err);
 }
 
@@ -982,17 +982,17 @@ int cf__store_instance_insert(cf__store *s, const cf__instance_row *row, cf__err
 {
     sqlite3_stmt *st = s->stmt[ST_INST_INSERT];
     int brc = SQLITE_OK;
-    bind_text(st, 1, row->id, &brc);
-    bind_text(st, 2, row->workflow, &brc);
-    bind_text(st, 3, row->def_hash, &brc);
-    bind_text(st, 4, row->county, &brc);
-    bind_text(st, 5, row->state, &brc);
-    bind_text(st, 6, row->data, &brc);
-    bind_int(st, 7, row->created_at, &brc);
-    bind_int(st, 8, row->updated_at, &brc);
-    bind_int(st, 9, row->version, &brc);
+    cf__store_bind_text(st, 1, row->id, &brc);
+    cf__store_bind_text(st, 2, row->workflow, &brc);
+    cf__store_bind_text(st, 3, row->def_hash, &brc);
+    cf__store_bind_text(st, 4, row->county, &brc);
+    cf__store_bind_text(st, 5, row->state, &brc);
+    cf__store_bind_text(st, 6, row->data, &brc);
+    cf__store_bind_int(st, 7, row->created_at, &brc);
+    cf__store_bind_int(st, 8, row->updated_at, &brc);
+    cf__store_bind_int(st, 9, row->version, &brc);
     if (row->serial > 0)
-        bind_int(st, 10, row->serial, &brc);
+        cf__store_bind_int(st, 10, row->serial, &brc);
     else if (brc == SQLITE_OK)
         brc = sqlite3_bind_null(st, 10); /* numbered by SQLite: max + 1 */
     return run_named(s, st, brc, "storing instance", row->id, NULL, err);
@@ -1072,11 +1072,11 @@ int cf__store_instance_update(cf__store *s, const cf__instance_row *row, cf__err
 {
     sqlite3_stmt *st = s->stmt[ST_INST_UPDATE];
     int brc = SQLITE_OK;
-    bind_text(st, 1, row->id, &brc);
-    bind_text(st, 2, row->state, &brc);
-    bind_text(st, 3, row->data, &brc);
-    bind_int(st, 4, row->updated_at, &brc);
-    bind_int(st, 5, row->version, &brc);
+    cf__store_bind_text(st, 1, row->id, &brc);
+    cf__store_bind_text(st, 2, row->state, &brc);
+    cf__store_bind_text(st, 3, row->data, &brc);
+    cf__store_bind_int(st, 4, row->updated_at, &brc);
+    cf__store_bind_int(st, 5, row->version, &brc);
     int changes = 0;
     int r = run_named(s, st, brc, "updating instance", row->id, &changes, err);
     if (r == CF_OK && changes == 0)
@@ -1089,9 +1089,9 @@ int cf__store_instance_list(cf__store *s, const char *workflow, const char *stat
 {
     sqlite3_stmt *st = s->stmt[ST_INST_LIST];
     int rc = SQLITE_OK;
-    bind_text(st, 1, workflow, &rc);
-    bind_text(st, 2, state, &rc);
-    bind_text(st, 3, county, &rc);
+    cf__store_bind_text(st, 1, workflow, &rc);
+    cf__store_bind_text(st, 2, state, &rc);
+    cf__store_bind_text(st, 3, county, &rc);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         cf__instance_row row;
         instance_borrow(st, &row);
@@ -1129,14 +1129,14 @@ int cf__store_timer_add_chain(cf__store *s, const char *instance_id, const char 
 {
     sqlite3_stmt *st = s->stmt[ST_TIMER_ADD];
     int brc = SQLITE_OK;
-    bind_text(st, 1, instance_id, &brc);
-    bind_text(st, 2, state, &brc);
-    bind_text(st, 3, name, &brc);
-    bind_text(st, 4, event, &brc);
-    bind_int(st, 5, due, &brc);
+    cf__store_bind_text(st, 1, instance_id, &brc);
+    cf__store_bind_text(st, 2, state, &brc);
+    cf__store_bind_text(st, 3, name, &brc);
+    cf__store_bind_text(st, 4, event, &brc);
+    cf__store_bind_int(st, 5, due, &brc);
     if (chain_root) {
-        bind_text(st, 6, chain_root, &brc);
-        bind_int(st, 7, chain_count, &brc);
+        cf__store_bind_text(st, 6, chain_root, &brc);
+        cf__store_bind_int(st, 7, chain_count, &brc);
     }
     return run(s, st, brc, "scheduling a timer", NULL, err);
 }
@@ -1145,8 +1145,8 @@ int cf__store_timer_cancel(cf__store *s, const char *instance_id, const char *st
 {
     sqlite3_stmt *st = s->stmt[ST_TIMER_CANCEL];
     int brc = SQLITE_OK;
-    bind_text(st, 1, instance_id, &brc);
-    bind_text(st, 2, state, &brc);
+    cf__store_bind_text(st, 1, instance_id, &brc);
+    cf__store_bind_text(st, 2, state, &brc);
     return run(s, st, brc, "cancelling timers", NULL, err);
 }
 
@@ -1190,8 +1190,8 @@ int cf__store_timer_list(cf__store *s, cf_time from, cf_time to, cf__timer_row_f
 {
     sqlite3_stmt *st = s->stmt[ST_TIMER_LIST];
     int rc = SQLITE_OK;
-    bind_int(st, 1, from, &rc);
-    bind_int(st, 2, to, &rc);
+    cf__store_bind_int(st, 1, from, &rc);
+    cf__store_bind_int(st, 2, to, &rc);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
         cf__timer_row t = {0};
         t.id = sqlite3_column_int64(st, 0);
@@ -1226,13 +1226,13 @@ int cf__store_outbox_add(cf__store *s, const char *source_id, const char *target
 {
     sqlite3_stmt *st = s->stmt[ST_OUTBOX_ADD];
     int brc = SQLITE_OK;
-    bind_text(st, 1, source_id, &brc);
-    bind_text(st, 2, target_id, &brc);
-    bind_text(st, 3, event, &brc);
-    bind_text(st, 4, data, &brc);
-    bind_int(st, 5, now, &brc);
+    cf__store_bind_text(st, 1, source_id, &brc);
+    cf__store_bind_text(st, 2, target_id, &brc);
+    cf__store_bind_text(st, 3, event, &brc);
+    cf__store_bind_text(st, 4, data, &brc);
+    cf__store_bind_int(st, 5, now, &brc);
     if (s->chain_root[0])
-        bind_text(st, 6, s->chain_root, &brc);
+        cf__store_bind_text(st, 6, s->chain_root, &brc);
     int r = run(s, st, brc, "queueing a linked event", NULL, err);
     if (r == CF_OK) {
         s->queued = true;
@@ -1256,8 +1256,8 @@ int cf__store_chain_count(cf__store *s, const char *root, int64_t count, cf__err
 {
     sqlite3_stmt *st = s->stmt[ST_OUTBOX_CHAIN];
     int brc = SQLITE_OK;
-    bind_text(st, 1, root, &brc);
-    bind_int(st, 2, count, &brc);
+    cf__store_bind_text(st, 1, root, &brc);
+    cf__store_bind_int(st, 2, count, &brc);
     return run(s, st, brc, "counting a chain of linked events", NULL, err);
 }
 
@@ -1304,11 +1304,12 @@ int cf__store_outbox_delete(cf__store *s, int64_t id, cf__err *err)
     return run(s, st, sqlite3_bind_int64(st, 1, id), "deleting a delivered linked event", NULL, err);
 }
 
-/* ---- policy changes (policy_change.c) ----
- * Prepared on each call: a policy change is rare, and keeping these out of the
- * statement table leaves that table to the hot paths. */
+/* ---- one-off statements, and the timer operations of policy changes ----
+ * Prepared on each call: policy changes, previews and the like are rare, and
+ * keeping them out of the statement table leaves that table to the hot paths
+ * (store_policy.c and store_watch.c use them too). */
 
-static int prepare_once(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
+int cf__store_prepare_once(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
 {
     int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
     if (rc != SQLITE_OK) {
@@ -1320,7 +1321,7 @@ static int prepare_once(cf__store *s, const char *sql, sqlite3_stmt **st, const 
 }
 
 /* Step a one-off statement to the end and finalize it. */
-static int run_once(cf__store *s, sqlite3_stmt *st, int brc, const char *what, cf__err *err)
+int cf__store_run_once(cf__store *s, sqlite3_stmt *st, int brc, const char *what, cf__err *err)
 {
     int rc = brc == SQLITE_OK ? sqlite3_step(st) : brc;
     int r = (rc == SQLITE_DONE || rc == SQLITE_ROW) ? CF_OK : cf__store_fail(s, rc, what, err);
@@ -1331,19 +1332,19 @@ static int run_once(cf__store *s, sqlite3_stmt *st, int brc, const char *what, c
 int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = prepare_once(s, "UPDATE timer SET due = ?2 WHERE id = ?1", &st, "moving a timer", err);
+    int r = cf__store_prepare_once(s, "UPDATE timer SET due = ?2 WHERE id = ?1", &st, "moving a timer", err);
     if (r != CF_OK)
         return r;
     int brc = SQLITE_OK;
-    bind_int(st, 1, id, &brc);
-    bind_int(st, 2, due, &brc);
-    return run_once(s, st, brc, "moving a timer", err);
+    cf__store_bind_int(st, 1, id, &brc);
+    cf__store_bind_int(st, 2, due, &brc);
+    return cf__store_run_once(s, st, brc, "moving a timer", err);
 }
 
 int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = prepare_once(s, "SELECT id, instance_id, state, name, event, due FROM timer WHERE instance_id = ?1"
+    int r = cf__store_prepare_once(s, "SELECT id, instance_id, state, name, event, due FROM timer WHERE instance_id = ?1"
                             " ORDER BY due, id",
                          &st, "listing an instance's timers", err);
     if (r != CF_OK)
@@ -1362,26 +1363,6 @@ int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_f
     r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "listing an instance's timers", err);
     sqlite3_finalize(st);
     return r;
-}
-
-int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
-                              const char *source, cf_time now, const char *actor, cf__err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r = prepare_once(s,
-                         "INSERT OR IGNORE INTO policy_text(hash, county, overlay_hash, source, applied_at, actor)"
-                         " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
-                         &st, "recording the applied policy text", err);
-    if (r != CF_OK)
-        return r;
-    int brc = SQLITE_OK;
-    bind_text(st, 1, hash, &brc);
-    bind_text(st, 2, county, &brc);
-    bind_text(st, 3, overlay_hash, &brc);
-    bind_text(st, 4, source, &brc);
-    bind_int(st, 5, now, &brc);
-    bind_text(st, 6, actor, &brc);
-    return run_once(s, st, brc, "recording the applied policy text", err);
 }
 
 /* ---- the integrity mark (docs/reliability.md, "What verify proves") ----
@@ -1520,191 +1501,4 @@ int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err)
                     "`certflow verify` finds nothing wrong, writing is allowed again",
                     s->path, s->corrupt_why, recover_advice);
 }
-int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r = prepare_once(s,
-                         "INSERT INTO policy_change(at, actor, county, overlay_hash, old_policy_hash,"
-                         " new_policy_hash, applies_to, instances, params) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                         &st, "logging the policy change", err);
-    if (r != CF_OK)
-        return r;
-    int brc = SQLITE_OK;
-    bind_int(st, 1, row->at, &brc);
-    bind_text(st, 2, row->actor, &brc);
-    bind_text(st, 3, row->county, &brc);
-    bind_text(st, 4, row->overlay_hash, &brc);
-    bind_text(st, 5, row->old_policy_hash, &brc);
-    bind_text(st, 6, row->new_policy_hash, &brc);
-    bind_text(st, 7, row->applies_to, &brc);
-    bind_int(st, 8, row->instances, &brc);
-    bind_text(st, 9, row->params, &brc);
-    return run_once(s, st, brc, "logging the policy change", err);
-}
 
-int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err)
-{
-    sqlite3_stmt *st = NULL;
-    int r = prepare_once(s,
-                         "SELECT seq, at, actor, county, overlay_hash, old_policy_hash, new_policy_hash, applies_to,"
-                         " instances, params FROM policy_change WHERE ?1 IS NULL OR county = ?1 ORDER BY seq",
-                         &st, "reading the policy change log", err);
-    if (r != CF_OK)
-        return r;
-    int rc = county ? sqlite3_bind_text(st, 1, county, -1, SQLITE_STATIC) : sqlite3_bind_null(st, 1);
-    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-        cf__policy_log_row row;
-        row.seq = sqlite3_column_int64(st, 0);
-        row.at = sqlite3_column_int64(st, 1);
-        row.actor = (const char *)sqlite3_column_text(st, 2);
-        row.county = (const char *)sqlite3_column_text(st, 3);
-        row.overlay_hash = (const char *)sqlite3_column_text(st, 4);
-        row.old_policy_hash = (const char *)sqlite3_column_text(st, 5);
-        row.new_policy_hash = (const char *)sqlite3_column_text(st, 6);
-        row.applies_to = (const char *)sqlite3_column_text(st, 7);
-        row.instances = sqlite3_column_int64(st, 8);
-        row.params = (const char *)sqlite3_column_text(st, 9);
-        rc = fn(ud, &row) != 0 ? SQLITE_DONE : SQLITE_OK;
-    }
-    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "reading the policy change log", err);
-    sqlite3_finalize(st);
-    return r;
-}
-
-/* ---------- watching a transaction's writes (cf_instance_explain) ---------- */
-
-struct cf__watched {
-    char *table;
-    int op; /* SQLITE_INSERT, SQLITE_UPDATE or SQLITE_DELETE */
-    sqlite3_int64 rowid;
-};
-
-static void watch_hook(void *ud, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
-{
-    cf__store *s = ud;
-    if (strcmp(dbname, "main") != 0 || s->watch_oom)
-        return;
-    for (size_t i = 0; i < s->nwatched; i++)
-        if (s->watched[i].rowid == rowid && strcmp(s->watched[i].table, table) == 0) {
-            if (op == SQLITE_DELETE)
-                s->watched[i].op = SQLITE_DELETE;
-            else if (s->watched[i].op == SQLITE_DELETE)
-                s->watched[i].op = SQLITE_UPDATE; /* deleted, then written again */
-            return;
-        }
-    if (s->nwatched == s->capwatched) {
-        size_t cap = s->capwatched ? s->capwatched * 2 : 16;
-        struct cf__watched *w = realloc(s->watched, cap * sizeof *w);
-        if (!w) {
-            s->watch_oom = true;
-            return;
-        }
-        s->watched = w;
-        s->capwatched = cap;
-    }
-    char *name = cf__strdup(table);
-    if (!name) {
-        s->watch_oom = true;
-        return;
-    }
-    s->watched[s->nwatched++] = (struct cf__watched){name, op, rowid};
-}
-
-void cf__store_watch_begin(cf__store *s)
-{
-    cf__store_watch_end(s);
-    s->watch_queued = s->queued;
-    s->watching = true;
-    sqlite3_update_hook(s->db, watch_hook, s);
-}
-
-/* The row `rowid` of `table` as a JSON object (*out NULL when it is gone). The
- * table's name is the one SQLite reported to the hook, quoted as an identifier;
- * the row id is bound. */
-static int watched_row(cf__store *s, const char *table, sqlite3_int64 rowid, json_t **out, cf__err *err)
-{
-    *out = NULL;
-    cf__buf sql = {0};
-    cf__buf_puts(&sql, "SELECT * FROM \"");
-    for (const char *c = table; *c; c++)
-        cf__buf_append(&sql, *c == '"' ? "\"\"" : c, *c == '"' ? 2 : 1);
-    cf__buf_puts(&sql, "\" WHERE rowid = ?1");
-    if (sql.oom || !sql.data) {
-        cf__buf_free(&sql);
-        return cf__fail(err, CF_ENOMEM, "out of memory");
-    }
-    sqlite3_stmt *st = NULL;
-    int r = prepare_once(s, sql.data, &st, "reading a row the preview wrote", err);
-    cf__buf_free(&sql);
-    if (r != CF_OK)
-        return r;
-    int rc = sqlite3_bind_int64(st, 1, rowid);
-    if (rc == SQLITE_OK)
-        rc = sqlite3_step(st);
-    if (rc == SQLITE_ROW) {
-        json_t *row = json_object();
-        int n = sqlite3_column_count(st);
-        for (int i = 0; row && i < n; i++) {
-            json_t *v = NULL;
-            switch (sqlite3_column_type(st, i)) {
-            case SQLITE_INTEGER: v = json_integer(sqlite3_column_int64(st, i)); break;
-            case SQLITE_FLOAT: v = json_real(sqlite3_column_double(st, i)); break;
-            case SQLITE_TEXT:
-                v = json_stringn((const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
-                break;
-            default: v = json_null(); break; /* NULL, or a blob: shown as null */
-            }
-            if (json_object_set_new(row, sqlite3_column_name(st, i), v ? v : json_null()) != 0) {
-                json_decref(row);
-                row = NULL;
-            }
-        }
-        if (!row)
-            r = cf__fail(err, CF_ENOMEM, "out of memory");
-        *out = row;
-    } else if (rc != SQLITE_DONE) {
-        r = cf__store_fail(s, rc, "reading a row the preview wrote", err);
-    }
-    sqlite3_finalize(st);
-    return r;
-}
-
-int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err)
-{
-    if (s->watch_oom)
-        return cf__fail(err, CF_ENOMEM, "out of memory recording the rows a preview wrote");
-    /* Reading runs no hook, but stop recording first all the same. */
-    sqlite3_update_hook(s->db, NULL, NULL);
-    for (size_t i = 0; i < s->nwatched; i++) {
-        const struct cf__watched *w = &s->watched[i];
-        json_t *row = NULL;
-        if (w->op != SQLITE_DELETE) {
-            int r = watched_row(s, w->table, w->rowid, &row, err);
-            if (r != CF_OK)
-                return r;
-        }
-        const char *op = w->op == SQLITE_INSERT ? "insert" : w->op == SQLITE_UPDATE ? "update" : "delete";
-        int stop = fn(ud, w->table, op, row);
-        json_decref(row);
-        if (stop)
-            break;
-    }
-    return CF_OK;
-}
-
-void cf__store_watch_end(cf__store *s)
-{
-    if (!s)
-        return;
-    if (s->watching) {
-        sqlite3_update_hook(s->db, NULL, NULL);
-        s->queued = s->watch_queued;
-        s->watching = false;
-    }
-    for (size_t i = 0; i < s->nwatched; i++)
-        free(s->watched[i].table);
-    free(s->watched);
-    s->watched = NULL;
-    s->nwatched = s->capwatched = 0;
-    s->watch_oom = false;
-}

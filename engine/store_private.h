@@ -72,4 +72,13 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
 /* Reset a statement after use and drop its bindings (safe on NULL). */
 void cf__store_done(sqlite3_stmt *st);
 
+/* Helpers of the backend's files (store.c): bind a text (NULL binds NULL) or an
+ * integer, keeping the first failure in *rc; prepare a one-off statement (for
+ * rare operations, which stay out of the table of statements kept for the hot
+ * paths); step it to its end and finalize it, naming `what` in a failure. */
+void cf__store_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc);
+void cf__store_bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc);
+int cf__store_prepare_once(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err);
+int cf__store_run_once(cf__store *s, sqlite3_stmt *st, int brc, const char *what, cf__err *err);
+
 #endif /* CF_STORE_PRIVATE_H */

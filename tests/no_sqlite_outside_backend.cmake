@@ -17,6 +17,8 @@ set(ALLOWED
   # The SQLite backend: the only code that speaks SQLite and holds SQL text.
   engine/store.c
   engine/store_history.c
+  engine/store_policy.c
+  engine/store_watch.c
   engine/store_plugin.c
   engine/store_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
