@@ -746,7 +746,7 @@ void cf__store_close(cf__store *s)
 {
     if (!s)
         return;
-    cf__store_watch_end(s);
+    cf__store_watch_forget(s); /* the update hook goes with the connection */
     for (int i = 0; i < CF__STORE_NSTMT; i++)
         sqlite3_finalize(s->stmt[i]);
     for (int i = 0; i < CF__AUDIT_NSTMT; i++)

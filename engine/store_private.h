@@ -10,6 +10,7 @@
 #include "internal.h"
 
 #include <sqlite3.h>
+#include <stdlib.h>
 
 /* The history's statements: store.c prepares and finalizes them (cf__store.audit), store_history.c runs them. */
 enum {
@@ -71,6 +72,24 @@ int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err);
 
 /* Reset a statement after use and drop its bindings (safe on NULL). */
 void cf__store_done(sqlite3_stmt *st);
+
+/* A row a watched transaction wrote (store_watch.c). */
+struct cf__watched {
+    char *table;
+    int op; /* SQLITE_INSERT, SQLITE_UPDATE or SQLITE_DELETE */
+    sqlite3_int64 rowid;
+};
+
+/* Forget the watched rows (store_watch.c after a preview; store.c at close). */
+static inline void cf__store_watch_forget(cf__store *s)
+{
+    for (size_t i = 0; i < s->nwatched; i++)
+        free(s->watched[i].table);
+    free(s->watched);
+    s->watched = NULL;
+    s->nwatched = s->capwatched = 0;
+    s->watch_oom = false;
+}
 
 /* Helpers of the backend's files (store.c): bind a text (NULL binds NULL) or an
  * integer, keeping the first failure in *rc; prepare a one-off statement (for

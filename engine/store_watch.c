@@ -10,12 +10,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-struct cf__watched {
-    char *table;
-    int op; /* SQLITE_INSERT, SQLITE_UPDATE or SQLITE_DELETE */
-    sqlite3_int64 rowid;
-};
-
 static void watch_hook(void *ud, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
 {
     cf__store *s = ud;
@@ -138,10 +132,5 @@ void cf__store_watch_end(cf__store *s)
         s->queued = s->watch_queued;
         s->watching = false;
     }
-    for (size_t i = 0; i < s->nwatched; i++)
-        free(s->watched[i].table);
-    free(s->watched);
-    s->watched = NULL;
-    s->nwatched = s->capwatched = 0;
-    s->watch_oom = false;
+    cf__store_watch_forget(s);
 }
