@@ -327,7 +327,7 @@ int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err);
 
 /* ===== store.h: the storage interface (declared there) ===== */
 
-#include "store.h"
+#include "store/store.h"
 
 /* ===== engine.c / instance.c / timer.c: the engine handle ===== */
 

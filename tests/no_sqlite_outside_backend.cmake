@@ -1,7 +1,7 @@
 # no_sqlite_outside_backend.cmake — fails when SQLite's API (a sqlite3_ name or
 # its header) appears outside the storage backend and the few files allowed
 # below, each for a stated reason. Everything else reaches the database through
-# engine/store.h (the storage interface) or the public API.
+# engine/store/store.h (the storage interface) or the public API.
 #
 #   cmake -DROOT=<source dir> -P tests/no_sqlite_outside_backend.cmake
 #
@@ -15,12 +15,12 @@ endif()
 
 set(ALLOWED
   # The SQLite backend: the only code that speaks SQLite and holds SQL text.
-  engine/store.c
-  engine/store_history.c
-  engine/store_policy.c
-  engine/store_watch.c
-  engine/store_plugin.c
-  engine/store_private.h
+  engine/store/store.c
+  engine/store/store_history.c
+  engine/store/store_policy.c
+  engine/store/store_watch.c
+  engine/store/store_plugin.c
+  engine/store/store_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c
   tests/test_audit.c
@@ -59,7 +59,7 @@ endforeach()
 if(found)
   message(FATAL_ERROR
     "SQLite used outside the storage backend:${found}\n"
-    "Reach the database through engine/store.h (add an operation there and implement it in the "
+    "Reach the database through engine/store/store.h (add an operation there and implement it in the "
     "SQLite backend), or, for a test that tampers with the file, use tests/sqlite_peek.h; "
     "only a file with a reason goes into ALLOWED in tests/no_sqlite_outside_backend.cmake.")
 endif()

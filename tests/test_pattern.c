@@ -1,4 +1,4 @@
-/* test_pattern.c — engine/pattern.c against the stock Lua 5.4 string library
+/* test_pattern.c — engine/policy/pattern.c against the stock Lua 5.4 string library
  * (fixed cases and thousands of generated ones, results and error messages),
  * and its step meter. */
 #include <setjmp.h>

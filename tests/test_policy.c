@@ -1062,7 +1062,7 @@ static void test_proposed_overlay_replaces_or_adds_a_county(void **state)
 #include <time.h>
 
 /* Runs in both a stock Lua 5.4 and one whose string.find/match/gmatch/gsub are
- * engine/pattern.c's; returns one line per result, errors included. */
+ * engine/policy/pattern.c's; returns one line per result, errors included. */
 static const char PATTERN_CORPUS[] =
     "local out = {}\n"
     "local function ser(...)\n"

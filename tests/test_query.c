@@ -1,5 +1,5 @@
 /*
- * test_query.c — cf_history_between (engine/query.c): rows of many instances in a
+ * test_query.c — cf_history_between (engine/core/query.c): rows of many instances in a
  * period, half-open bounds on the effective time, filters, chain order, stopping
  * early, and argument checks. Runs on the engine fixtures (tests/fixtures/engine).
  */

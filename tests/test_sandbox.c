@@ -1,11 +1,11 @@
 /*
- * test_sandbox.c — the one Lua sandbox (engine/sandbox.c): Lua assumes a shrink
+ * test_sandbox.c — the one Lua sandbox (engine/policy/sandbox.c): Lua assumes a shrink
  * never fails, the limits stop a run and keep stopping it, and the memory cap
  * refuses growth. realloc is wrapped (see tests/CMakeLists.txt) so that a test
  * can make it fail.
  */
 #include "internal.h"
-#include "sandbox.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lualib.h>

@@ -181,7 +181,7 @@ static void test_configured_limits_are_named(void **state)
 }
 
 /* Backtracking in Lua patterns runs inside C, out of the count hook's sight:
- * the sandbox's find/match/gmatch/gsub (engine/pattern.c) charge their steps
+ * the sandbox's find/match/gmatch/gsub (engine/policy/pattern.c) charge their steps
  * to the instruction budget, so the guard stops with CF_ELIMIT. In a child,
  * so that a regression fails after a minute instead of hanging the suite. */
 static void test_pattern_backtracking_is_bounded(void **state)

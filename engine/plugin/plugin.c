@@ -5,7 +5,7 @@
  * to them inside the transition's transaction. Plugins stay loaded until the
  * engine closes. The host function table they call is in plugin_host.c.
  */
-#include "plugin_private.h"
+#include "plugin/plugin_private.h"
 
 #include <ctype.h>
 #include <dlfcn.h>

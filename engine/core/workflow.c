@@ -5,7 +5,7 @@
  * searches strings. Also renders a workflow as Graphviz DOT.
  */
 #include "internal.h"
-#include "sandbox.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>

@@ -8,7 +8,7 @@
  * docs/policies.md, Limits, says what each call costs.
  */
 #include "internal.h"
-#include "policy_private.h"
+#include "policy/policy_private.h"
 
 #include <lauxlib.h>
 #include <lua.h>

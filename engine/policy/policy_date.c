@@ -4,7 +4,7 @@
  * function, the argument and what it must be.
  */
 #include "internal.h"
-#include "policy_private.h"
+#include "policy/policy_private.h"
 
 #include <lauxlib.h>
 #include <lua.h>

@@ -6,8 +6,8 @@
  * cf__policy_open, cf__policy_close and cf__policy_check.
  */
 #include "internal.h"
-#include "policy_private.h"
-#include "sandbox.h"
+#include "policy/policy_private.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>

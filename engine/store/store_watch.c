@@ -4,7 +4,7 @@
  * read back before the transaction is rolled back, so that a preview shows
  * exactly what a fire would have written and leaves nothing behind.
  */
-#include "store_private.h"
+#include "store/store_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

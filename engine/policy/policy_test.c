@@ -4,7 +4,7 @@
  * (or a proposed county overlay), and reports what it expected and what it got.
  */
 #include "internal.h"
-#include "policy_change.h"
+#include "policy/policy_change.h"
 
 #include <lauxlib.h>
 #include <lua.h>

@@ -4,7 +4,7 @@
  * are valid only during the call they were given to.
  */
 #include "internal.h"
-#include "policy_private.h"
+#include "policy/policy_private.h"
 
 #include <lauxlib.h>
 #include <lua.h>

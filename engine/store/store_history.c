@@ -6,8 +6,8 @@
  * The audit format (what a row hashes) is engine/history_hash.c's, the same on every
  * backend; this file keeps the rows in SQLite.
  */
-#include "store_private.h"
-#include "history_hash.h"
+#include "store/store_private.h"
+#include "integrity/history_hash.h"
 
 #include <inttypes.h>
 #include <stdio.h>

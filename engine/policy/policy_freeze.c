@@ -6,7 +6,7 @@
  * is found, undone and reported (cf__policy_bindings_verify, policy.c).
  */
 #include "internal.h"
-#include "policy_private.h"
+#include "policy/policy_private.h"
 
 #include <lauxlib.h>
 #include <lua.h>

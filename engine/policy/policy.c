@@ -11,8 +11,8 @@
  * cap comes back as a status code and never longjmps through engine code.
  */
 #include "internal.h"
-#include "policy_private.h"
-#include "sandbox.h"
+#include "policy/policy_private.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>

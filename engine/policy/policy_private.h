@@ -9,7 +9,7 @@
 
 #include "internal.h"
 
-#include "sandbox.h"
+#include "policy/sandbox.h"
 
 #include <lua.h>
 

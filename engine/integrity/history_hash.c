@@ -32,7 +32,7 @@
  * any field breaks the row's own hash. (Removing the newest rows leaves a shorter
  * valid chain: cf_engine_anchor's checkpoint, kept elsewhere, catches that.)
  */
-#include "history_hash.h"
+#include "integrity/history_hash.h"
 
 #include <stdlib.h>
 #include <string.h>

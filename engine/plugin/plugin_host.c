@@ -5,7 +5,7 @@
  * (store.h; the SQLite backend keeps them in store_plugin.c). The loader and the
  * registry are in plugin.c.
  */
-#include "plugin_private.h"
+#include "plugin/plugin_private.h"
 
 #include <ctype.h>
 #include <stdarg.h>

@@ -2,7 +2,7 @@
  * store.c — certflow's SQLite database: opening and identifying the file, the
  * schema and its forward migrations, the prepared statements, and transactions.
  */
-#include "store_private.h"
+#include "store/store_private.h"
 
 #include <errno.h>
 #include <fcntl.h>

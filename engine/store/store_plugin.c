@@ -5,7 +5,7 @@
  * <plugin>_...), and its migrations are recorded in plugin_schema. Only this
  * file knows the authorizer; plugin.c sees statements and result codes.
  */
-#include "store_private.h"
+#include "store/store_private.h"
 
 #include "certflow/plugin.h"
 

@@ -3,7 +3,7 @@
  * overlay texts that cf_policy_apply installed, kept by the policy hash history
  * rows record (policy_text), and the log of every change applied (policy_change).
  */
-#include "store_private.h"
+#include "store/store_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * charges for work done in C, shared by every Lua state of the engine (see
  * sandbox.h).
  */
-#include "sandbox.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 

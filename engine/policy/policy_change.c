@@ -5,8 +5,8 @@
  * policy test runner (cf_policy_test) is policy_test.c.
  */
 #include "internal.h"
-#include "policy_change.h"
-#include "sandbox.h"
+#include "policy/policy_change.h"
+#include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
