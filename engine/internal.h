@@ -380,6 +380,13 @@ void cf__engine_begin_call(cf_engine *e);
 int cf__engine_usable(cf_engine *e);
 /* CF_ENOTFOUND naming the unknown workflow, the closest name and those loaded. */
 int cf__engine_unknown_workflow(cf_engine *e, const char *name);
+
+/* ===== definitions.c: the workflow definitions, by name and by hash ===== */
+
+/* Append a compiled workflow (the cache owns it from then on); CF_ENOMEM on failure. */
+int cf__defcache_push(cf__defcache *c, cf__workflow *wf);
+/* Free every definition in the cache. */
+void cf__defcache_free(cf__defcache *c);
 /* The workflow currently loaded from files under this name, or NULL. */
 cf__workflow *cf__engine_workflow(cf_engine *e, const char *name);
 /* The workflow definition with this hash (current or stored; compiled on first use). */
@@ -435,6 +442,26 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason);
  * with e->chain_stopped set. */
 int cf__engine_deliver(cf_engine *e);
 
+/* ===== send.c: the one path for sending an event to another instance ===== */
+
+typedef struct cf__send_msg {
+    const char *from_id;   /* the sending instance */
+    const char *target_id; /* the instance to tell */
+    const char *workflow;  /* the workflow the target must be of (a link's), or NULL for any */
+    const char *event;     /* an event of the target's own definition */
+    const char *data;      /* the event's data: canonical text of a JSON object */
+    cf_time at;            /* when it was sent (the sending transition's time) */
+} cf__send_msg;
+
+/* Queue m in the outbox, inside the sender's transaction: the target must
+ * exist, be of m->workflow when one is named, and know the event. A refusal
+ * sets *refused and returns CF_ENOTFOUND (no such instance or event) or
+ * CF_EINVAL (another workflow), with a message that names the target; any
+ * other failure is the store's (or the target definition's), *refused false. */
+int cf__send(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
+/* cf__send's type: how the plugin host reaches it (cf__plugins_config.send). */
+typedef int (*cf__send_fn)(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
+
 /* ===== plugin.c: the plugin host (dlopen, ABI check, registry, host table) ===== */
 
 typedef struct cf__plugins cf__plugins;
@@ -445,6 +472,9 @@ typedef struct cf__plugins_config {
     const cf__policy *policy; /* names a plugin may not register again; may be NULL */
     cf_log_fn log;
     void *log_ud;
+    /* How an action's host send reaches the engine (cf__send, send.c): the plugin
+     * host calls nothing of the handle's files. NULL (cf_check) refuses sends. */
+    cf__send_fn send;
 } cf__plugins_config;
 
 /* Load every plugin the config names (dlopen RTLD_NOW | RTLD_LOCAL, info checked
@@ -476,6 +506,12 @@ int cf__plugins_diagnose(const cf__plugins *p, cf_diagnostic_fn fn, void *ud);
  * failure the message names the function, the plugin and its file. */
 int cf__plugin_guard(cf_engine *e, int index, const cf__decision_call *call, bool *ok, char **reason);
 int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
+/* For the public calls on plugins (plugin_api.c), once the handle is checked:
+ * each loaded or refused plugin's status; each query's name; run query `name`
+ * (args_json a JSON object or NULL) at time now, *result_json owned by the caller. */
+void cf__plugins_list(const cf__plugins *p, cf_plugin_status_fn fn, void *ud);
+void cf__plugins_query_names(const cf__plugins *p, cf_name_fn fn, void *ud);
+int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_time now, char **result_json);
 
 /* ===== pattern.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
 

@@ -1,7 +1,9 @@
 /*
  * engine.c — the engine handle: opening and closing, options and their
- * defaults, wiring the store, the policy host and the workflow definitions
- * together, result codes, and validation without a database (cf_check).
+ * defaults, the clock, wiring the store, the policy host, the plugins (handed
+ * cf__send, so that they never call back into the handle's files) and the
+ * workflow definitions together (loaded and stored here; looked up in
+ * definitions.c), result codes, and validation without a database (cf_check).
  */
 #include "internal.h"
 
@@ -117,51 +119,10 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
     return rc;
 }
 
-static int defcache_push(cf__defcache *c, cf__workflow *wf)
-{
-    if (c->count == c->cap) {
-        size_t cap = c->cap ? c->cap * 2 : 8;
-        cf__workflow **p = realloc(c->items, cap * sizeof *p);
-        if (!p)
-            return CF_ENOMEM;
-        c->items = p;
-        c->cap = cap;
-    }
-    c->items[c->count++] = wf;
-    return CF_OK;
-}
-
-static void defcache_free(cf__defcache *c)
-{
-    for (size_t i = 0; i < c->count; i++)
-        cf__workflow_free(c->items[i]);
-    free(c->items);
-    memset(c, 0, sizeof *c);
-}
-
-bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *out)
-{
-    cf_engine *e = ud;
-    int idx = e->policy ? cf__policy_find(e->policy, role, name) : -1;
-    if (idx >= 0) {
-        out->kind = CF__FN_POLICY;
-        out->index = idx;
-        return true;
-    }
-    /* A plugin may not register a name the policy defines, so the order only matters for speed. */
-    idx = cf__plugins_find(e->plugins, role, name);
-    if (idx >= 0) {
-        out->kind = CF__FN_PLUGIN;
-        out->index = idx;
-        return true;
-    }
-    return false;
-}
-
 /* Load plugins (after the policy: a plugin may not take a policy's name). */
 static int open_plugins(cf_engine *e)
 {
-    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud};
+    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud, cf__send};
     int rc = cf__plugins_open(&pc, &e->plugins, &e->err);
     if (rc != CF_OK)
         cf__err_prefix(&e->err, "loading plugins");
@@ -290,7 +251,7 @@ static int load_workflows(cf_engine *e)
     if (rc == CF_EWORKFLOW)
         cf__plugins_note_refused(e->plugins, &e->err);
     for (size_t i = 0; i < n; i++) {
-        if (rc == CF_OK && defcache_push(&e->defs, wfs[i]) == CF_OK)
+        if (rc == CF_OK && cf__defcache_push(&e->defs, wfs[i]) == CF_OK)
             continue;
         if (rc == CF_OK)
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory loading the workflows");
@@ -428,7 +389,7 @@ int cf_engine_close(cf_engine *e)
     cf__plugins_release(e->plugins); /* their statements, before the database closes */
     cf__store_close(e->store);
     cf__policy_close(e->policy);
-    defcache_free(&e->defs);
+    cf__defcache_free(&e->defs);
     cf__instance_row_clear(&e->row);
     free(e->scratch_reasons);
     free(e->scratch_from);
@@ -441,55 +402,6 @@ int cf_engine_close(cf_engine *e)
     /* Last: no plugin function can be called any more. */
     cf__plugins_close(e->plugins);
     free(e);
-    return CF_OK;
-}
-
-cf__workflow *cf__engine_workflow(cf_engine *e, const char *name)
-{
-    size_t lo = 0, hi = e->defs.ncurrent;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, e->defs.items[mid]->name);
-        if (c == 0)
-            return e->defs.items[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
-int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
-{
-    for (size_t i = 0; i < e->defs.count; i++) {
-        if (strcmp(e->defs.items[i]->hash, hash) == 0) {
-            *out = e->defs.items[i];
-            return CF_OK;
-        }
-    }
-    char *name = NULL, *source = NULL;
-    int rc = cf__store_def_get(e->store, hash, &name, &source, &e->err);
-    if (rc != CF_OK)
-        return rc;
-    char label[128];
-    snprintf(label, sizeof label, "(stored definition of %s, %.12s)", name, hash);
-    cf__workflow *wf = NULL;
-    rc = cf__workflow_compile_limited(label, source, strlen(source), e->opts.lua_load_time_limit_ms,
-                                      cf__engine_resolve, e, &wf, &e->err);
-    free(name);
-    free(source);
-    if (rc != CF_OK) {
-        cf__err_prefix(&e->err,
-                       "an instance runs on an older workflow definition that no longer loads "
-                       "against the current policy (migrate the instance to the current definition)");
-        return rc;
-    }
-    if (defcache_push(&e->defs, wf) != CF_OK) {
-        cf__workflow_free(wf);
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory compiling a stored definition");
-    }
-    *out = wf;
     return CF_OK;
 }
 
@@ -597,7 +509,7 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         policy = NULL;
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
-    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL};
+    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL};
     if (cf__plugins_open(&plc, &probe.plugins, &err) != CF_OK) {
         cf__err_prefix(&err, "loading plugins");
         sink_msg(&sink, "(options)", err.msg);

@@ -280,21 +280,15 @@ static int queue_sends(transit *t, const cf__transition *tr)
                               link->name, link->field);
                 break;
             }
-            const char *target_id = json_string_value(idv);
-            cf__instance_row target = {0};
-            rc = cf__store_instance_get(t->e->store, target_id, &target, &t->e->err);
-            if (rc == CF_OK && strcmp(target.workflow, link->workflow) != 0)
-                rc = cf__fail(&t->e->err, CF_EACTION,
-                              "link '%s' expects a '%s' instance, but %s is a '%s' instance (fix data field '%s')",
-                              link->name, link->workflow, target_id, target.workflow, link->field);
-            else if (rc == CF_ENOTFOUND)
-                rc = cf__fail(&t->e->err, CF_EACTION,
-                              "link '%s': data field '%s' names instance %s, which does not exist", link->name,
-                              link->field, target_id);
-            cf__instance_row_clear(&target);
-            if (rc == CF_OK)
-                rc = cf__store_outbox_add(t->e->store, t->row->id, target_id, sd->event, text,
-                                          t->in ? t->in->at : t->row->updated_at, &t->e->err);
+            /* The same checks as a plugin's send: one path (send.c). */
+            cf__send_msg m = {t->row->id, json_string_value(idv), link->workflow, sd->event, text,
+                              t->in ? t->in->at : t->row->updated_at};
+            bool refused = false;
+            rc = cf__send(t->e, &m, &refused, &t->e->err);
+            if (refused) {
+                cf__err_prefix(&t->e->err, "link '%s' (fix data field '%s')", link->name, link->field);
+                rc = CF_EACTION;
+            }
         }
         free(text);
         if (rc != CF_OK)

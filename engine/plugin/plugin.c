@@ -338,6 +338,7 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
     r->policy = cfg->policy;
     r->log = cfg->log;
     r->log_ud = cfg->log_ud;
+    r->send = cfg->send;
     json_t *config = NULL;
     if (cfg->config_json && *cfg->config_json) {
         json_error_t jerr;
@@ -620,16 +621,10 @@ int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *ctx)
     return rc;
 }
 
-/* ---------- public ---------- */
+/* ---------- what the public calls of plugin_api.c (engine/core/) ask ---------- */
 
-int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
+void cf__plugins_list(const cf__plugins *r, cf_plugin_status_fn fn, void *ud)
 {
-    if (!e)
-        return CF_EINVAL;
-    if (!fn)
-        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_list: no callback given");
-    /* Works on a handle whose open failed: the refusals may be why. */
-    cf__plugins *r = e->plugins;
     for (size_t i = 0; r && i < r->count; i++) {
         const struct cf_plugin *pl = r->items[i];
         cf_plugin_status st = {sizeof st,
@@ -642,19 +637,19 @@ int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
         if (fn(ud, &st))
             break;
     }
-    return CF_OK;
 }
 
 /* What a query sees through the host table: no instance, the arguments as the
  * event's data, the engine's clock. */
-static int run_query(cf_engine *e, const query_entry *q, json_t *args, const char *args_text, char **result)
+static int run_query(cf_engine *e, const query_entry *q, json_t *args, const char *args_text, cf_time now,
+                     char **result)
 {
     cf__decision_call ctx;
     memset(&ctx, 0, sizeof ctx);
     ctx.event = q->name;
     ctx.event_data = args;
     ctx.actor = "";
-    ctx.now = cf_engine_now(e);
+    ctx.now = now;
     bool read_only = q->flags != CF_PLUGIN_QUERY_WRITE;
     cf_call c = {e, q->plugin, NULL, &ctx, read_only, NULL, NULL, NULL, 0, 0, 0, true, NULL};
     /* A database found corrupt takes no more writes (verify.c). */
@@ -693,18 +688,9 @@ static int run_query(cf_engine *e, const query_entry *q, json_t *args, const cha
     return rc;
 }
 
-int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char **result_json)
+int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_time now, char **result_json)
 {
-    if (result_json)
-        *result_json = NULL;
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (!name || !result_json)
-        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_query: a query name and a result pointer are required");
-    rc = cf__check_text(&e->err, "the query name", name, true);
-    if (rc != CF_OK)
-        return rc;
+    int rc;
     cf__plugins *r = e->plugins;
     const query_entry *q = NULL;
     for (size_t i = 0; r && i < r->nqueries && !q; i++)
@@ -742,22 +728,15 @@ int cf_plugin_query(cf_engine *e, const char *name, const char *args_json, char 
         json_decref(args);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
-    rc = run_query(e, q, args, text, result_json);
+    rc = run_query(e, q, args, text, now, result_json);
     free(text);
     json_decref(args);
     return rc;
 }
 
-int cf_plugin_queries(cf_engine *e, cf_name_fn fn, void *ud)
+void cf__plugins_query_names(const cf__plugins *r, cf_name_fn fn, void *ud)
 {
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (!fn)
-        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_queries: no callback given");
-    cf__plugins *r = e->plugins;
     for (size_t i = 0; r && i < r->nqueries; i++)
         if (fn(ud, r->queries[i].name))
             break;
-    return CF_OK;
 }

@@ -324,23 +324,15 @@ static int host_send(cf_call *c, const char *target_id, const char *event, const
     json_decref(data);
     if (!text)
         return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory");
+    /* The same checks as a workflow's send: one path (send.c), reached through the registry. */
+    cf__send_msg m = {c->ctx->instance_id, target_id, NULL, event, text, c->ctx->now};
     cf__err err;
-    cf__instance_row target = {0};
-    cf__workflow *wf = NULL;
-    int erc = cf__store_instance_get(e->store, target_id, &target, &err);
-    if (erc == CF_ENOTFOUND)
-        rc = call_fail(c, CF_PLUGIN_ENOTFOUND, "send: there is no instance %s", target_id);
-    else if (erc != CF_OK)
-        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", err.msg);
-    else if ((erc = cf__engine_definition(e, target.def_hash, &wf)) != CF_OK)
-        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", e->err.msg);
-    else if (cf__workflow_event(wf, event) < 0)
-        rc = call_fail(c, CF_PLUGIN_ENOTFOUND, "send: workflow '%s' of instance %s has no event '%s'", wf->name,
-                       target_id, event);
-    else if ((erc = cf__store_outbox_add(e->store, c->ctx->instance_id, target_id, event, text, c->ctx->now,
-                                         &err)) != CF_OK)
-        rc = call_fail(c, CF_PLUGIN_ERROR, "send: %s", err.msg);
-    cf__instance_row_clear(&target);
+    bool refused = false;
+    int erc = e->plugins->send ? e->plugins->send(e, &m, &refused, &err)
+                               : cf__fail(&err, CF_EINVAL, "this engine takes no events (it only checks)");
+    if (erc != CF_OK)
+        rc = call_fail(c, refused && erc == CF_ENOTFOUND ? CF_PLUGIN_ENOTFOUND : CF_PLUGIN_ERROR, "send: %s",
+                       err.msg);
     free(text);
     return rc;
 }

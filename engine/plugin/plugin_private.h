@@ -72,6 +72,7 @@ struct cf__plugins {
     const cf__policy *policy;
     cf_log_fn log;
     void *log_ud;
+    cf__send_fn send; /* the engine's cf__send (cf__plugins_config.send) */
 };
 
 /* One invocation of a plugin function. */
