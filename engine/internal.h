@@ -72,6 +72,24 @@ size_t cf__edit_distance(const char *a, const char *b);
 /* The candidate closest to name (distance <= 3), or NULL. */
 const char *cf__closest(const char *name, const char *const *candidates, size_t n);
 
+/* The one check of a table's keys against the names allowed (workflow files,
+ * policy files, policy test cases); each caller words its own message. */
+typedef struct cf__keys_found {
+    bool unknown_found;
+    char unknown[512];        /* the smallest unknown key, in name order (not the table's order) */
+    const char *closest;      /* the allowed name closest to it, or NULL */
+    char allowed[512];        /* the allowed names, joined by ", " */
+    bool unnamed;             /* a key that is not a name (Lua: a number, a boolean, ...) */
+    bool unnamed_is_int;      /* ... and among them an integer: the smallest is unnamed_int */
+    long long unnamed_int;
+    const char *unnamed_type; /* else the first such key's type */
+} cf__keys_found;
+/* True when every key of the JSON object o is among allowed; else *f says which is not. */
+bool cf__check_keys_json(const json_t *o, const char *const *allowed, size_t n, cf__keys_found *f);
+/* The same for the Lua table at absolute index t (its stack is left as it was). */
+struct lua_State;
+bool cf__check_keys_lua(struct lua_State *L, int t, const char *const *allowed, size_t n, cf__keys_found *f);
+
 /* ---- util.c: text checked at the door (every caller-given or policy-returned string) ---- */
 
 /* Decode one UTF-8 sequence of s[0..n): its length (1-4) and *cp, or 0 when it is
@@ -94,11 +112,12 @@ int cf__check_returned_text(cf__err *err, const char *what, const char *s, size_
  * the audit hashes cover: every such text is produced here. Caller frees; NULL
  * when out of memory. */
 char *cf__json_canonical(const json_t *v);
-/* A county name: lower-case letters, digits and '_', starting with a letter, at
- * most 64 bytes (the one check of instances, policy changes and policy tests). */
 /* A name of the program's kind: a lower case letter, then lower case letters,
- * digits and '_', at most max bytes (counties, plugins, county files). */
+ * digits and '_', at most max bytes (plugins; counties below). */
 bool cf__valid_name(const char *s, size_t max);
+/* A county name: lower-case letters, digits and '_', starting with a letter, at
+ * most 64 bytes (the one check of instances, county files, policy changes and
+ * policy tests). */
 bool cf__valid_county(const char *s);
 /* What JSON text meant to hold an object turned out to be. */
 typedef enum cf__json_kind { CF__JSON_OBJECT, CF__JSON_INVALID, CF__JSON_ARRAY, CF__JSON_SCALAR } cf__json_kind;

@@ -8,6 +8,7 @@
 #include "internal.h"
 #include "testutil.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -745,9 +746,17 @@ static void test_overlay_errors(void **state)
         {"counties/kern.lua", "hire_grace_days = 5 return {}", {"counties/kern.lua", "policies cannot write global"}},
         {"counties/kern.lua", "return { params = ", {"counties/kern.lua:1:"}},
         {"counties/Kern.lua", "return {}", {"counties/Kern.lua", "lower case"}},
+        /* The one county-name check: a county file no instance's county could name. */
+        {"counties/%s.lua", "return {}", {"a county file is named after its county", "at most 64 characters"}},
+        /* Two unknown keys: the smaller one is named, whatever the table's order. */
+        {"counties/kern.lua", "return { zzz = 1, parms = {} }", {"counties/kern.lua: unknown key 'parms'"}},
     };
+    char long_name[128];
+    snprintf(long_name, sizeof long_name, "counties/%065d.lua", 0);
+    long_name[9] = 'a'; /* a lower case letter, then 64 more characters */
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-        char *dir = dir_with_overlay(cases[i].file, cases[i].text);
+        const char *file = strcmp(cases[i].file, "counties/%s.lua") == 0 ? long_name : cases[i].file;
+        char *dir = dir_with_overlay(file, cases[i].text);
         const char *frags[5] = {0};
         memcpy(frags, cases[i].fragments, sizeof cases[i].fragments);
         expect_open_error(dir, CF_EPOLICY, frags);
@@ -1891,6 +1900,43 @@ static void test_calls_in_any_order_give_the_same_answers(void **state)
     cft_rmtree(dir);
 }
 
+/* ---- the one check of a table's keys (util.c), for Lua tables and JSON objects ---- */
+
+static void test_check_keys_one_rule(void **state)
+{
+    (void)state;
+    static const char *const allowed[] = {"name", "county", "expect"};
+    cf__keys_found f;
+    /* JSON: the smallest unknown key is named, not the first in the text. */
+    json_t *o = json_loads("{\"zeta\": 1, \"name\": 2, \"countie\": 3}", 0, NULL);
+    assert_false(cf__check_keys_json(o, allowed, 3, &f));
+    assert_string_equal(f.unknown, "countie");
+    assert_string_equal(f.closest, "county");
+    assert_string_equal(f.allowed, "name, county, expect");
+    json_decref(o);
+    o = json_loads("{\"name\": 1}", 0, NULL);
+    assert_true(cf__check_keys_json(o, allowed, 3, &f));
+    json_decref(o);
+    /* Lua: the same rule, and keys that are not names (the smallest integer one is kept). */
+    lua_State *L = luaL_newstate();
+    assert_int_equal(luaL_dostring(L, "return { zeta = 1, expekt = 2, name = 3 }"), LUA_OK);
+    assert_false(cf__check_keys_lua(L, lua_gettop(L), allowed, 3, &f));
+    assert_string_equal(f.unknown, "expekt");
+    assert_string_equal(f.closest, "expect");
+    assert_false(f.unnamed);
+    lua_settop(L, 0);
+    assert_int_equal(luaL_dostring(L, "return { 'a', 'b', [true] = 1, name = 1 }"), LUA_OK);
+    assert_false(cf__check_keys_lua(L, 1, allowed, 3, &f));
+    assert_true(f.unnamed);
+    assert_true(f.unnamed_is_int);
+    assert_int_equal(f.unnamed_int, 1);
+    assert_int_equal(lua_gettop(L), 1);
+    lua_settop(L, 0);
+    assert_int_equal(luaL_dostring(L, "return { county = 'x' }"), LUA_OK);
+    assert_true(cf__check_keys_lua(L, 1, allowed, 3, &f));
+    lua_close(L);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1931,6 +1977,7 @@ int main(void)
         cmocka_unit_test(test_time_limit_stops_calls),
         cmocka_unit_test(test_load_time_limit),
         cmocka_unit_test(test_wrapped_library_is_lua),
+        cmocka_unit_test(test_check_keys_one_rule),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

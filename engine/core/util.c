@@ -1,8 +1,12 @@
 /*
  * util.c — small pieces every engine file needs: error messages, a growable
- * buffer, reading files and folders, SHA-256, and "did you mean" hints.
+ * buffer, reading files and folders, SHA-256, "did you mean" hints, the one
+ * check of a table's keys (a Lua table or a JSON object), the checks of text at
+ * the door, names, and the one rule for JSON objects.
  */
 #include "internal.h"
+
+#include <lua.h>
 
 #include <ctype.h>
 #include <dirent.h>
@@ -318,6 +322,72 @@ const char *cf__closest(const char *name, const char *const *candidates, size_t 
         }
     }
     return best;
+}
+
+/* ---- The one check of a table's keys ---- */
+
+static void keys_begin(cf__keys_found *f, const char *const *allowed, size_t n)
+{
+    memset(f, 0, sizeof *f);
+    size_t used = 0;
+    for (size_t i = 0; i < n && used < sizeof f->allowed; i++)
+        used += (size_t)snprintf(f->allowed + used, sizeof f->allowed - used, "%s%s", i ? ", " : "", allowed[i]);
+}
+
+/* The smallest unknown key wins, so that a message does not depend on the table's order. */
+static void keys_note(cf__keys_found *f, const char *key, const char *const *allowed, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(key, allowed[i]) == 0)
+            return;
+    if (!f->unknown_found || strcmp(key, f->unknown) < 0) {
+        snprintf(f->unknown, sizeof f->unknown, "%s", key);
+        f->unknown_found = true;
+    }
+}
+
+static bool keys_end(cf__keys_found *f, const char *const *allowed, size_t n)
+{
+    if (f->unknown_found)
+        f->closest = cf__closest(f->unknown, allowed, n);
+    return !f->unknown_found && !f->unnamed;
+}
+
+bool cf__check_keys_json(const json_t *o, const char *const *allowed, size_t n, cf__keys_found *f)
+{
+    keys_begin(f, allowed, n);
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)o, key, v)
+    {
+        (void)v;
+        keys_note(f, key, allowed, n);
+    }
+    return keys_end(f, allowed, n);
+}
+
+bool cf__check_keys_lua(lua_State *L, int t, const char *const *allowed, size_t n, cf__keys_found *f)
+{
+    keys_begin(f, allowed, n);
+    lua_pushnil(L);
+    while (lua_next(L, t)) {
+        lua_pop(L, 1);
+        if (lua_type(L, -1) == LUA_TSTRING) {
+            keys_note(f, lua_tostring(L, -1), allowed, n);
+            continue;
+        }
+        if (lua_isinteger(L, -1)) {
+            lua_Integer k = lua_tointeger(L, -1);
+            if (!f->unnamed || !f->unnamed_is_int || k < f->unnamed_int) {
+                f->unnamed_int = k;
+                f->unnamed_is_int = true;
+            }
+        } else if (!f->unnamed) {
+            f->unnamed_type = lua_typename(L, lua_type(L, -1));
+        }
+        f->unnamed = true;
+    }
+    return keys_end(f, allowed, n);
 }
 
 /* ---- Text checked at the door ---- */

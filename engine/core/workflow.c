@@ -233,61 +233,25 @@ static int get_field(ctx *c, int t, const char *key)
  * offending key so that the message does not depend on Lua's table order. */
 static int check_keys(ctx *c, int t, const char *tp, const char *const *allowed, size_t nallowed)
 {
-    lua_State *L = c->L;
-    char worst[TP_MAX] = "";
-    bool have_worst = false, nonstring = false;
-    const char *nonstring_type = NULL;
-    lua_Integer nonstring_int = 0;
-    bool nonstring_is_int = false;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            if (lua_isinteger(L, -1)) {
-                lua_Integer k = lua_tointeger(L, -1);
-                if (!nonstring || !nonstring_is_int || k < nonstring_int) {
-                    nonstring_int = k;
-                    nonstring_is_int = true;
-                }
-            } else if (!nonstring) {
-                nonstring_type = type_of(c, -1);
-            }
-            nonstring = true;
-            continue;
-        }
-        const char *k = lua_tostring(L, -1);
-        bool known = false;
-        for (size_t i = 0; i < nallowed && !known; i++)
-            known = strcmp(k, allowed[i]) == 0;
-        if (!known && (!have_worst || strcmp(k, worst) < 0)) {
-            sfmt(worst, sizeof worst, "%s", k);
-            have_worst = true;
-        }
-    }
-    char list[512] = "";
-    size_t used = 0;
-    for (size_t i = 0; i < nallowed && used < sizeof list; i++)
-        used += (size_t)snprintf(list + used, sizeof list - used, "%s%s", i ? ", " : "", allowed[i]);
+    cf__keys_found f;
+    if (cf__check_keys_lua(c->L, t, allowed, nallowed, &f))
+        return CF_OK;
     char hint[1024];
     char p[TP_MAX];
-    if (nonstring) {
-        sfmt(hint, sizeof hint, "every entry here needs a name: one of %s", list);
-        if (nonstring_is_int) {
-            join_index(p, tp, nonstring_int);
+    if (f.unnamed) {
+        sfmt(hint, sizeof hint, "every entry here needs a name: one of %s", f.allowed);
+        if (f.unnamed_is_int) {
+            join_index(p, tp, f.unnamed_int);
             return bad(c, p, hint, "unexpected list entry");
         }
-        return bad(c, *tp ? tp : "(top level)", hint, "unexpected entry with a %s key", nonstring_type);
+        return bad(c, *tp ? tp : "(top level)", hint, "unexpected entry with a %s key", f.unnamed_type);
     }
-    if (have_worst) {
-        join_key(p, tp, worst);
-        const char *best = cf__closest(worst, allowed, nallowed);
-        if (best)
-            sfmt(hint, sizeof hint, "did you mean '%s'? allowed keys: %s", best, list);
-        else
-            sfmt(hint, sizeof hint, "allowed keys: %s", list);
-        return bad(c, p, hint, "unknown key '%s'", worst);
-    }
-    return CF_OK;
+    join_key(p, tp, f.unknown);
+    if (f.closest)
+        sfmt(hint, sizeof hint, "did you mean '%s'? allowed keys: %s", f.closest, f.allowed);
+    else
+        sfmt(hint, sizeof hint, "allowed keys: %s", f.allowed);
+    return bad(c, p, hint, "unknown key '%s'", f.unknown);
 }
 
 /* The value at the top must be a list (keys 1..n, no holes). */

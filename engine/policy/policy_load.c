@@ -215,38 +215,19 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
     return rc;
 }
 
-/* Check the top-level keys of the table at t against allowed; reports the
- * first offending key in name order, so messages do not depend on hashing. */
+/* Check the top-level keys of the table at t against allowed (cf__check_keys_lua). */
 static int check_keys(loader *ld, lua_State *L, const source *src, int t, const char *const *allowed, size_t n)
 {
-    char worst[128] = "";
-    bool bad_type = false;
-    lua_pushnil(L);
-    while (lua_next(L, t)) {
-        lua_pop(L, 1);
-        if (lua_type(L, -1) != LUA_TSTRING) {
-            bad_type = true;
-            continue;
-        }
-        const char *k = lua_tostring(L, -1);
-        bool ok = false;
-        for (size_t i = 0; i < n; i++)
-            ok = ok || strcmp(k, allowed[i]) == 0;
-        if (!ok && (!worst[0] || strcmp(k, worst) < 0))
-            snprintf(worst, sizeof worst, "%s", k);
-    }
-    if (bad_type)
-        return problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
-    if (!worst[0])
+    cf__keys_found f;
+    if (cf__check_keys_lua(L, t, allowed, n, &f))
         return CF_OK;
-    char list[256] = "";
-    for (size_t i = 0, len = 0; i < n; i++)
-        len += (size_t)snprintf(list + len, sizeof list - len, "%s%s", i ? ", " : "", allowed[i]);
-    const char *hint = cf__closest(worst, allowed, n);
+    if (f.unnamed)
+        return problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
     char mean[160] = "";
-    if (hint)
-        snprintf(mean, sizeof mean, "did you mean '%s'? ", hint);
-    return problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, worst, mean, list);
+    if (f.closest)
+        snprintf(mean, sizeof mean, "did you mean '%s'? ", f.closest);
+    return problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, f.unknown, mean,
+                   f.allowed);
 }
 
 static int cmp_cstr(const void *a, const void *b)
@@ -820,10 +801,10 @@ static const char *override_problem(loader *ld, lua_State *L, const char *key, c
 static int load_overlay(loader *ld, lua_State *L, size_t i)
 {
     const source *src = &ld->overlays[i];
-    if (!cf__valid_name(src->name, SIZE_MAX))
+    if (!cf__valid_county(src->name))
         return problem(ld, src, CF_EPOLICY,
                        "%s: a county file is named after its county in lower case letters, digits and '_', "
-                       "starting with a letter (e.g. san_diego.lua)",
+                       "starting with a letter, at most 64 characters (e.g. san_diego.lua)",
                        src->label);
     int rc = run_file(ld, L, src, S_OVL_P);
     if (rc != CF_OK)
@@ -1186,9 +1167,11 @@ static int add_candidate(loader *ld, char ***paths, size_t *n)
     if (!cfg->candidate_path)
         return problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
     const char *county = cfg->candidate_county;
-    if (!cf__valid_name(county, SIZE_MAX))
+    if (!cf__valid_county(county))
         return problem(ld, NULL, CF_EINVAL,
-                       "'%s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)", county);
+                       "'%s' is not a county name: use lower case letters, digits and '_', at most 64 characters "
+                       "(e.g. san_diego)",
+                       county);
     struct stat st;
     if (stat(cfg->candidate_path, &st) != 0 || !S_ISREG(st.st_mode))
         return problem(ld, NULL, CF_EIO, "cannot read the proposed policy %s: no such file", cfg->candidate_path);

@@ -58,24 +58,15 @@ static const char *str_field(json_t *o, const char *key)
     return json_is_string(v) ? json_string_value(v) : NULL;
 }
 
-/* Unknown keys are a failing case with a hint, not a silent skip. */
+/* Unknown keys are a failing case with a hint, not a silent skip (cf__check_keys_json). */
 static bool check_keys(json_t *o, const char *const *keys, size_t nkeys, const char *where, cf__buf *problem)
 {
-    const char *key;
-    json_t *v;
-    json_object_foreach(o, key, v)
-    {
-        bool known = false;
-        for (size_t i = 0; i < nkeys && !known; i++)
-            known = strcmp(keys[i], key) == 0;
-        if (!known) {
-            const char *hint = cf__closest(key, keys, nkeys);
-            cf__buf_printf(problem, "%s: unknown key '%s'%s%s%s", where, key, hint ? " (did you mean '" : "",
-                           hint ? hint : "", hint ? "'?)" : "");
-            return false;
-        }
-    }
-    return true;
+    cf__keys_found f;
+    if (cf__check_keys_json(o, keys, nkeys, &f))
+        return true;
+    cf__buf_printf(problem, "%s: unknown key '%s'%s%s%s", where, f.unknown, f.closest ? " (did you mean '" : "",
+                   f.closest ? f.closest : "", f.closest ? "'?)" : "");
+    return false;
 }
 
 /* Put a fresh instance straight into the case's state with the case's data. */
