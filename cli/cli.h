@@ -39,7 +39,7 @@ typedef enum cli_cmd {
     CLI_CMD_PLUGIN,   /* cli/plugin_cmd.c */
     CLI_CMD_EXPLAIN,  /* cli/explain.c */
     CLI_CMD_EVENTS,   /* cli/explain.c */
-    CLI_CMD_ELIGIBILITY, /* cli/eligibility.c */
+    CLI_CMD_ELIGIBILITY, /* program/eligibility_cmd.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -206,7 +206,7 @@ int cli_cmd_exam(cli_run *r);     /* program/exam.c: exam import FILE (the exam_
 int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query NAME [JSON] */
 int cli_cmd_explain(cli_run *r);  /* explain.c: explain ID EVENT (cf_instance_explain) */
 int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) */
-int cli_cmd_eligibility(cli_run *r); /* eligibility.c: eligibility ID --on DATE | --csv FILE */
+int cli_cmd_eligibility(cli_run *r); /* program/eligibility_cmd.c: eligibility ID --on DATE | --csv FILE */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

@@ -344,27 +344,6 @@ typedef int (*cf_history_fn)(void *ud, const cf_history_entry *entry);
 /* Call fn for each history row of instance `id`, oldest first. */
 CF_API int cf_instance_history(cf_engine *engine, const char *id, cf_history_fn fn, void *ud);
 
-/* ---- Billing eligibility ---- */
-
-/* Was the hire of employment instance `employment_id` billable on the date of
- * service `date` ("YYYY-MM-DD", a day in the program's time zone), and why?
- * Answered from the histories of the employment and of its linked certification
- * (the state each was in at the end of that day), the hire date, the Other
- * Qualified Provider record and the program type; see docs/billing.md.
- * *json_out gets a JSON object text the caller frees with cf_free:
- *   employment, date, county, name, hired_on
- *   billable        true when peer_codes or non_peer_codes
- *   peer_codes      peer-specific codes: certified in good standing with EHR access (EMP_2, EMP_3)
- *   non_peer_codes  non-peer codes: Other Qualified Provider criteria recorded, not in DMC-ODS
- *   employment_state, certification ({id, state, since} or null), program_type
- *                   ("smhs", "dmc_ods" or null), supervisor (id or null)
- *   reasons         sentences saying why, one per decision
- *   rows            the history rows relied on: [{instance, workflow, number, seq, event,
- *                   to_state, at, why}] (number: the row in `certflow history ID`)
- * Reads only (works on a read-only handle). CF_ENOTFOUND for an unknown id,
- * CF_EINVAL for an instance that is not an employment or a malformed date. */
-CF_API int cf_eligibility(cf_engine *engine, const char *employment_id, const char *date, char **json_out);
-
 /* ---- Batches ---- */
 
 /* Run many calls in one SQLite transaction, for throughput. Between

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "eligibility.h"
 
 #include <string.h>
 
@@ -474,14 +475,13 @@ static void test_EMP_2_no_service_before_the_hire_date(void **state)
 
 /* ---------------------------------------------------------------- eligibility on a date of service */
 
-/* cf_eligibility for the hire on day: the answer (a new reference). */
+/* prog_eligibility (program/eligibility.c) for the hire on day: the answer (a new reference). */
 static json_t *elig(sc *s, const char *emp, const char *day)
 {
-    char *text = NULL;
-    if (cf_eligibility(s->e, emp, day, &text) != CF_OK)
-        fail_msg("eligibility %s on %s: %s", emp, day, cf_errmsg(s->e));
-    json_t *doc = json_loads(text, 0, NULL);
-    cf_free(text);
+    json_t *doc = NULL;
+    char msg[1024];
+    if (prog_eligibility(s->e, emp, day, &doc, msg, sizeof msg) != CF_OK)
+        fail_msg("eligibility %s on %s: %s", emp, day, msg);
     assert_non_null(doc);
     return doc;
 }
@@ -537,12 +537,13 @@ static void test_EMP_2_eligibility_day_before_and_day_of_certification(void **st
     assert_true(number > 1); /* the certification's own numbering, as `certflow history` shows it */
 
     /* Bad input: not an employment, no such id, not a date. */
-    char *text = NULL;
-    assert_int_equal(cf_eligibility(s->e, cert, "2025-02-12", &text), CF_EINVAL);
-    assert_non_null(strstr(cf_errmsg(s->e), "give the id of its 'employment' instance"));
-    assert_int_equal(cf_eligibility(s->e, "no-such-id", "2025-02-12", &text), CF_ENOTFOUND);
-    assert_int_equal(cf_eligibility(s->e, emp, "2025-02-30", &text), CF_EINVAL);
-    assert_null(text);
+    json_t *none = NULL;
+    char msg[1024];
+    assert_int_equal(prog_eligibility(s->e, cert, "2025-02-12", &none, msg, sizeof msg), CF_EINVAL);
+    assert_non_null(strstr(msg, "give the id of its 'employment' instance"));
+    assert_int_equal(prog_eligibility(s->e, "no-such-id", "2025-02-12", &none, msg, sizeof msg), CF_ENOTFOUND);
+    assert_int_equal(prog_eligibility(s->e, emp, "2025-02-30", &none, msg, sizeof msg), CF_EINVAL);
+    assert_null(none);
     sc_close(s);
 }
 

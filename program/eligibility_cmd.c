@@ -1,9 +1,10 @@
 /*
- * eligibility.c — certflow eligibility ID --on DATE, and the bulk form
+ * eligibility_cmd.c — certflow eligibility ID --on DATE, and the bulk form
  * certflow eligibility --csv FILE: was a hire billable on a date of service, and
- * why (cf_eligibility; docs/billing.md).
+ * why (prog_eligibility, eligibility.c; docs/billing.md).
  */
-#include "cli.h"
+#include "../cli/cli.h"
+#include "eligibility.h"
 
 #include <errno.h>
 #include <stdlib.h>
@@ -56,17 +57,11 @@ static void print_answer(cli_run *r, json_t *doc)
     }
 }
 
-/* Ask the engine; a new reference, or NULL with *rc set (the message in cf_errmsg). */
-static json_t *ask(cli_run *r, const char *id, const char *date, int *rc)
+/* The answer: a new reference, or NULL with *rc set and the message in msg. */
+static json_t *ask(cli_run *r, const char *id, const char *date, int *rc, char *msg, size_t size)
 {
-    char *text = NULL;
-    *rc = cf_eligibility(r->e, id, date, &text);
-    if (*rc != CF_OK)
-        return NULL;
-    json_t *doc = json_loads(text, JSON_PRESERVE_ORDER, NULL);
-    cf_free(text);
-    if (!doc)
-        *rc = CF_ENOMEM;
+    json_t *doc = NULL;
+    *rc = prog_eligibility(r->e, id, date, &doc, msg, size);
     return doc;
 }
 
@@ -179,8 +174,9 @@ static int bulk(cli_run *r, const char *path)
         if (lineno == 1 && strcmp(date, "date") == 0)
             continue; /* the header */
         int rc;
-        json_t *doc = ask(r, id, date, &rc);
-        const char *error = doc ? NULL : cf_errmsg(r->e);
+        char msg[1024];
+        json_t *doc = ask(r, id, date, &rc, msg, sizeof msg);
+        const char *error = doc ? NULL : msg;
         if (!doc)
             failed++;
         if (as_json) {
@@ -220,9 +216,12 @@ int cli_cmd_eligibility(cli_run *r)
     if (r->a->npos != 1 || !on)
         return cli_usage(r, CLI_CMD_ELIGIBILITY, "give an employment ID and --on DATE, or --csv FILE");
     int rc;
-    json_t *doc = ask(r, r->a->pos[0], on, &rc);
-    if (!doc)
-        return cli_fail(r, rc);
+    char msg[1024];
+    json_t *doc = ask(r, r->a->pos[0], on, &rc, msg, sizeof msg);
+    if (!doc) {
+        cli_textf(r->err, "certflow: %s\n", msg);
+        return cli_exit_code(rc);
+    }
     if (r->a->opt[CLI_OPT_JSON])
         return cli_json_print(r->out, doc) ? CLI_EXIT_OTHER : 0;
     print_answer(r, doc);

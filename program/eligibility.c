@@ -1,17 +1,41 @@
 /*
  * eligibility.c — was this peer billable on a date of service, and why
- * (cf_eligibility; docs/billing.md). Answered from the histories of the hire's
- * employment instance and of its linked certification: the state each was in
- * at the end of that day (program time zone), the rows that put it there, the
- * hire date, the Other Qualified Provider record and the program type.
- * It only reads (a read transaction): it works on a read-only handle.
+ * (prog_eligibility; docs/billing.md). The Peer Support program's question,
+ * answered through the public API from the histories of the hire's employment
+ * instance and of its linked certification: the state each was in at the end of
+ * that day (the engine's time zone), the rows that put it there, the hire date,
+ * the Other Qualified Provider record and the program type. It only reads: it
+ * works on a read-only handle. The command is eligibility_cmd.c.
  */
-#include "internal.h"
+#include "eligibility.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+/* One history row as read (copied: the engine's row lives for the callback only). */
+typedef struct raw_row {
+    int64_t number, seq;
+    char event[65];
+    char from_state[65], to_state[65];
+    bool rejected;
+    cf_time effective_at;
+} raw_row;
+
+typedef struct raw_rows {
+    raw_row *items;
+    size_t count, cap;
+    bool oom;
+} raw_rows;
 
 /* One history row kept for the answer. */
 typedef struct kept_row {
@@ -25,7 +49,6 @@ typedef struct kept_row {
 /* What one instance's history says about day D: the row that entered the state
  * it was in at the end of D (rejected rows are ignored). */
 typedef struct day_view {
-    const cf_engine *e;
     char day[11];         /* D, "YYYY-MM-DD" */
     bool have_state;      /* some row on or before D */
     kept_row state_row;   /* the last row on or before D that recorded a state */
@@ -38,29 +61,75 @@ typedef struct day_view {
     kept_row grace_end;
 } day_view;
 
-static void keep(const cf_engine *e, const cf__history_row *h, kept_row *k)
+static int fail(char *msg, size_t size, int rc, const char *fmt, ...) PRINTF_LIKE(4, 5);
+static int fail(char *msg, size_t size, int rc, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, size, fmt, ap);
+    va_end(ap);
+    return rc;
+}
+
+/* The engine refused: its message, or the code's text. */
+static int engine_fail(cf_engine *e, char *msg, size_t size, int rc)
+{
+    const char *m = cf_errmsg(e);
+    return fail(msg, size, rc, "%s", m && *m ? m : cf_strerror(rc));
+}
+
+static int collect_row(void *ud, const cf_history_entry *h)
+{
+    raw_rows *rs = ud;
+    if (rs->count == rs->cap) {
+        size_t cap = rs->cap ? rs->cap * 2 : 16;
+        raw_row *p = realloc(rs->items, cap * sizeof *p);
+        if (!p) {
+            rs->oom = true;
+            return 1;
+        }
+        rs->items = p;
+        rs->cap = cap;
+    }
+    raw_row *r = &rs->items[rs->count++];
+    r->number = h->number;
+    r->seq = h->seq;
+    snprintf(r->event, sizeof r->event, "%s", h->event);
+    snprintf(r->from_state, sizeof r->from_state, "%s", h->from_state);
+    snprintf(r->to_state, sizeof r->to_state, "%s", h->to_state);
+    r->rejected = strcmp(h->outcome, "rejected") == 0;
+    r->effective_at = h->effective_at;
+    return 0;
+}
+
+static int keep(cf_engine *e, const raw_row *h, kept_row *k)
 {
     k->number = h->number;
     k->seq = h->seq;
     snprintf(k->event, sizeof k->event, "%s", h->event);
     snprintf(k->to_state, sizeof k->to_state, "%s", h->to_state);
-    cf__date_format(cf__tz_local_date(&e->tz, h->effective_at), k->day);
+    int64_t d = 0;
+    int rc = cf_local_date(e, h->effective_at, &d);
+    if (rc == CF_OK)
+        rc = cf_date_format(d, k->day, sizeof k->day);
     k->effective_at = h->effective_at;
+    return rc;
 }
 
-static int view_row(void *ud, const cf__history_row *h)
+static int view_row(cf_engine *e, day_view *v, const raw_row *h)
 {
-    day_view *v = ud;
-    if (strcmp(h->outcome, "rejected") == 0)
-        return 0;
+    if (h->rejected)
+        return CF_OK;
     kept_row k;
-    keep(v->e, h, &k);
+    int rc = keep(e, h, &k);
+    if (rc != CF_OK)
+        return rc;
     if (strcmp(h->event, "grace_ended") == 0 && !v->have_grace_end) {
         v->grace_end = k;
         v->have_grace_end = true;
     }
     if (strcmp(k.day, v->day) > 0)
-        return 0; /* after D: rows are in order, but keep reading for grace_ended */
+        return CF_OK; /* after D: rows are in order, but keep reading for grace_ended */
     if (strcmp(h->event, "end") == 0 && strcmp(k.day, v->day) == 0 && v->have_state) {
         /* separated on D: D itself was still worked */
         v->before_end = v->state_row;
@@ -76,12 +145,24 @@ static int view_row(void *ud, const cf__history_row *h)
         v->state_row = k;
         v->have_state = true;
     }
-    return 0;
+    return CF_OK;
 }
 
-static int read_view(cf_engine *e, const char *id, day_view *v)
+/* Read instance id's history, oldest first, into v (v->day set by the caller). */
+static int read_view(cf_engine *e, const char *id, day_view *v, char *msg, size_t size)
 {
-    return cf__audit_each(e->store, id, view_row, v, &e->err);
+    raw_rows rs = {0};
+    int rc = cf_instance_history(e, id, collect_row, &rs);
+    if (rs.oom)
+        rc = fail(msg, size, CF_ENOMEM, "out of memory reading the history of %s", id);
+    else if (rc != CF_OK)
+        rc = engine_fail(e, msg, size, rc);
+    for (size_t i = 0; rc == CF_OK && i < rs.count; i++)
+        if ((rc = view_row(e, v, &rs.items[i])) != CF_OK)
+            rc = fail(msg, size, rc, "history row %lld of %s lies outside the calendar (years 1 to 9999)",
+                      (long long)rs.items[i].number, id);
+    free(rs.items);
+    return rc;
 }
 
 static int add_row(json_t *rows, const char *instance, const char *workflow, const kept_row *k, const char *why)
@@ -112,7 +193,7 @@ static const char *program_type(json_t *data)
     return NULL;
 }
 
-static int reason(json_t *reasons, const char *fmt, ...) CF__PRINTF(2, 3);
+static int reason(json_t *reasons, const char *fmt, ...) PRINTF_LIKE(2, 3);
 static int reason(json_t *reasons, const char *fmt, ...)
 {
     char buf[512];
@@ -123,32 +204,40 @@ static int reason(json_t *reasons, const char *fmt, ...)
     return json_array_append_new(reasons, json_string(buf)) != 0;
 }
 
+/* The employment instance: its county and its data, copied. */
+static int read_employment(cf_engine *e, const char *id, char **county, json_t **data, char *msg, size_t size)
+{
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    int rc = cf_instance_get(e, id, &info);
+    if (rc != CF_OK)
+        return engine_fail(e, msg, size, rc);
+    if (strcmp(info.workflow, "employment") != 0)
+        return fail(msg, size, CF_EINVAL,
+                    "instance %s is a '%s' instance; eligibility is answered for a hire: give the id of its "
+                    "'employment' instance (`certflow list --workflow employment`)",
+                    id, info.workflow);
+    *data = json_loads(info.data, 0, NULL);
+    if (!json_is_object(*data))
+        return fail(msg, size, CF_ECORRUPT, "the stored data of instance %s is not a JSON object", id);
+    *county = strdup(info.county);
+    return *county ? CF_OK : fail(msg, size, CF_ENOMEM, "out of memory");
+}
+
 /* The answer for employment `id` on day `day` into *out (a new object). */
-static int answer(cf_engine *e, const char *id, const cf__date *d, const char *day, json_t **out)
+static int answer(cf_engine *e, const char *id, const char *day, json_t **out, char *msg, size_t size)
 {
     *out = NULL;
-    cf__instance_row emp = {0}, cert = {0};
+    char *county = NULL;
     json_t *data = NULL, *reasons = json_array(), *rows = json_array(), *doc = NULL;
-    int rc = reasons && rows ? CF_OK : cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    int rc = reasons && rows ? CF_OK : fail(msg, size, CF_ENOMEM, "out of memory");
     if (rc == CF_OK)
-        rc = cf__store_instance_get(e->store, id, &emp, &e->err);
-    if (rc == CF_OK && strcmp(emp.workflow, "employment") != 0)
-        rc = cf__fail(&e->err, CF_EINVAL,
-                      "instance %s is a '%s' instance; eligibility is answered for a hire: give the id of its "
-                      "'employment' instance (`certflow list --workflow employment`)",
-                      id, emp.workflow);
-    if (rc == CF_OK) {
-        data = json_loads(emp.data, 0, NULL);
-        if (!json_is_object(data))
-            rc = cf__fail(&e->err, CF_ECORRUPT, "the stored data of instance %s is not a JSON object", id);
-    }
-    day_view ev = {e, "", false, {0}, false, {0}, false, false, {0}, false, {0}};
+        rc = read_employment(e, id, &county, &data, msg, size);
+    day_view ev = {"", false, {0}, false, {0}, false, false, {0}, false, {0}};
     snprintf(ev.day, sizeof ev.day, "%s", day);
     if (rc == CF_OK)
-        rc = read_view(e, id, &ev);
+        rc = read_view(e, id, &ev, msg, size);
     if (rc != CF_OK)
         goto out;
-    (void)d;
     const char *hired_on = data_str(data, "hired_on");
     const char *cert_id = data_str(data, "certification_id");
     const char *ptype = program_type(data);
@@ -180,12 +269,13 @@ static int answer(cf_engine *e, const char *id, const cf__date *d, const char *d
     }
 
     const char *cert_state = NULL; /* points into cv */
-    day_view cv = {e, "", false, {0}, false, {0}, false, false, {0}, false, {0}};
+    day_view cv = {"", false, {0}, false, {0}, false, false, {0}, false, {0}};
     snprintf(cv.day, sizeof cv.day, "%s", day);
     if (employed && cert_id && *cert_id) {
-        int crc = cf__store_instance_get(e->store, cert_id, &cert, &e->err);
+        cf_instance_info cert = CF_INSTANCE_INFO_INIT;
+        int crc = cf_instance_get(e, cert_id, &cert);
         if (crc == CF_OK) {
-            rc = read_view(e, cert_id, &cv);
+            rc = read_view(e, cert_id, &cv, msg, size);
             if (rc != CF_OK)
                 goto out;
             if (cv.have_state) {
@@ -194,10 +284,9 @@ static int answer(cf_engine *e, const char *id, const cf__date *d, const char *d
                 doc = json_pack("{s:s, s:s, s:s*}", "id", cert_id, "state", cert_state, "since", cv.state_row.day);
             }
         } else if (crc != CF_ENOTFOUND) {
-            rc = crc;
+            rc = engine_fail(e, msg, size, crc);
             goto out;
         }
-        e->err.msg[0] = '\0';
     }
 
     if (employed) {
@@ -251,14 +340,14 @@ static int answer(cf_engine *e, const char *id, const cf__date *d, const char *d
     }
     json_t *cert_obj = doc;
     doc = json_pack("{s:s, s:s, s:s, s:s*, s:b, s:b, s:b, s:s*, s:o, s:s*, s:s*, s:s*, s:o, s:o}", "employment", id,
-                    "date", day, "county", emp.county, "name", data_str(data, "name"), "billable", peer || non_peer,
+                    "date", day, "county", county, "name", data_str(data, "name"), "billable", peer || non_peer,
                     "peer_codes", peer, "non_peer_codes", non_peer, "employment_state",
                     emp_state,
                     "certification", cert_obj ? cert_obj : json_null(), "program_type", ptype, "supervisor",
                     supervisor, "hired_on", hired_on, "reasons", reasons, "rows", rows);
     reasons = rows = NULL;
     if (!doc || bad) {
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        rc = fail(msg, size, CF_ENOMEM, "out of memory");
         goto out;
     }
     *out = doc;
@@ -268,40 +357,25 @@ out:
     json_decref(data);
     json_decref(reasons);
     json_decref(rows);
-    cf__instance_row_clear(&emp);
-    cf__instance_row_clear(&cert);
+    free(county);
     return rc;
 }
 
-int cf_eligibility(cf_engine *e, const char *employment_id, const char *date, char **json_out)
+int prog_eligibility(cf_engine *e, const char *employment_id, const char *date, json_t **out, char *msg,
+                     size_t size)
 {
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (json_out)
-        *json_out = NULL;
-    if (!employment_id || !date || !json_out)
-        return cf__fail(&e->err, CF_EINVAL, "cf_eligibility: an employment id, a date and json_out are required");
-    rc = cf__check_text(&e->err, "the employment id", employment_id, true);
-    if (rc != CF_OK)
-        return rc;
-    cf__date d;
-    if (!cf__date_parse(date, &d))
-        return cf__fail(&e->err, CF_EINVAL, "'%.40s' is not a date of service: give it as YYYY-MM-DD (e.g. 2025-03-14)",
-                        date);
-    char day[11];
-    cf__date_format(d, day);
-    rc = cf__store_begin_read(e->store, &e->err);
-    if (rc != CF_OK)
-        return rc;
-    json_t *doc = NULL;
-    rc = answer(e, employment_id, &d, day, &doc);
-    cf__store_rollback(e->store);
-    if (rc == CF_OK) {
-        *json_out = json_dumps(doc, JSON_COMPACT | JSON_PRESERVE_ORDER);
-        if (!*json_out)
-            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    if (out)
+        *out = NULL;
+    if (!e || !employment_id || !date || !out || !msg || size == 0) {
+        if (msg && size)
+            fail(msg, size, CF_EINVAL, "prog_eligibility: an engine, an employment id, a date and out are required");
+        return CF_EINVAL;
     }
-    json_decref(doc);
-    return rc;
+    msg[0] = '\0';
+    int64_t d;
+    char day[11];
+    if (cf_date_parse(date, &d) != CF_OK || cf_date_format(d, day, sizeof day) != CF_OK)
+        return fail(msg, size, CF_EINVAL, "'%.40s' is not a date of service: give it as YYYY-MM-DD (e.g. 2025-03-14)",
+                    date);
+    return answer(e, employment_id, day, out, msg, size);
 }
