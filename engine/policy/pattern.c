@@ -1,6 +1,7 @@
 /*
  * pattern.c — string.find, string.match, string.gmatch and string.gsub for the
- * policy sandbox: certflow's own implementation of the pattern syntax that the
+ * policy sandbox, and the matcher they share (the compiler is pattern_compile.c):
+ * certflow's own implementation of the pattern syntax that the
  * Lua 5.4 reference manual documents (§6.4.1 "Patterns", and §6.4 for the four
  * functions), with a step meter.
  *
@@ -44,432 +45,11 @@
  */
 #include <ctype.h>
 #include <limits.h>
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdint.h>
 #include <string.h>
 
 #include <lauxlib.h>
-#include <lua.h>
 
-#include "internal.h"
-
-enum {
-    MAX_CAPTURES = 32,  /* as Lua's LUA_MAXCAPTURES */
-    MAX_NESTING = 200,  /* as Lua's limit on the matcher's nesting */
-    CHARGE_EVERY = 1024 /* steps gathered before the charge function is called */
-};
-
-/* What an item does. */
-enum {
-    IT_END,       /* the end of the pattern: a match */
-    IT_EOS,       /* '$' as the last character: the subject must end here */
-    IT_RUN,       /* literal bytes pat[x .. x+n), each matched once */
-    IT_BYTE,      /* one byte equal to a, with quantifier q */
-    IT_ANYBYTE,   /* '.': any one byte, with quantifier q */
-    IT_INSET,     /* one byte in byte set x, with quantifier q */
-    IT_OPEN,      /* '(' opening capture a */
-    IT_POSITION,  /* '()' : capture a is the current position */
-    IT_CLOSE,     /* ')' closing capture a */
-    IT_BALANCED,  /* %bab */
-    IT_FRONTIER,  /* %f[set]: the set's byte set is x */
-    IT_SAME,      /* %1-%9: the text of capture a again */
-    IT_MALFORMED  /* raise error a (with the digit b for a capture index) */
-};
-
-/* Quantifiers. */
-enum { Q_ONCE, Q_OPTIONAL, Q_MANY, Q_SOME, Q_FEWEST }; /* none, '?', '*', '+', '-' */
-
-/* The messages of a malformed pattern, worded as Lua's. */
-enum { BAD_PERCENT_END, BAD_SET_END, BAD_BALANCE, BAD_FRONTIER, BAD_INDEX, BAD_CLOSE, BAD_TOO_MANY };
-
-typedef struct {
-    uint8_t kind, q;
-    uint8_t a, b;
-    uint8_t caps_before; /* capture items before this one (each nests one level) */
-    uint32_t x, n;
-} pat_item;
-
-typedef struct {
-    uint8_t bits[32];
-} byte_set;
-
-typedef struct {
-    uint32_t nitems, nsets;
-    uint32_t sets_at; /* where the sets start, counted in items */
-    int ncaps;        /* captures a match has (those opened before the end) */
-    int first_byte;   /* a byte every match starts with, or -1 */
-    /* pat_item items[nitems], then from items + sets_at: byte_set sets[nsets] */
-} pat_prog;
-
-static pat_item *prog_items(const pat_prog *pg)
-{
-    return (pat_item *)(void *)((char *)(uintptr_t)pg + sizeof(pat_prog));
-}
-
-static byte_set *prog_sets(const pat_prog *pg)
-{
-    return (byte_set *)(void *)(prog_items(pg) + pg->sets_at);
-}
-
-static bool set_has(const byte_set *set, unsigned char c)
-{
-    return (set->bits[c >> 3] >> (c & 7)) & 1;
-}
-
-static void set_add(byte_set *set, unsigned char c)
-{
-    set->bits[c >> 3] = (uint8_t)(set->bits[c >> 3] | (1u << (c & 7)));
-}
-
-/* ---- the charge ---- */
-
-/* Shared by the four functions of one state: where steps go, and the byte set
- * of each class letter (lower case, in CLASS_LETTERS order), worked out with
- * <ctype.h> once, when the functions are installed. */
-static const char CLASS_LETTERS[] = "acdglpsuwxz";
-
-typedef struct {
-    cf__pattern_charge_fn charge;
-    void *ud;
-    byte_set classes[sizeof CLASS_LETTERS - 1];
-} pat_meter;
-
-typedef struct {
-    lua_State *L;
-    const pat_meter *meter;
-    size_t pending; /* steps not charged yet */
-} pat_steps;
-
-static void steps_flush(pat_steps *st)
-{
-    if (st->pending > 0) {
-        size_t n = st->pending;
-        st->pending = 0;
-        st->meter->charge(st->L, st->meter->ud, n);
-    }
-}
-
-static void steps_add(pat_steps *st, size_t n)
-{
-    st->pending += n;
-    if (st->pending >= CHARGE_EVERY)
-        steps_flush(st);
-}
-
-/* ---- compiling ---- */
-
-static bool is_quantifier(unsigned char c)
-{
-    return c == '*' || c == '+' || c == '-' || c == '?';
-}
-
-/* Where letter (either case) is in CLASS_LETTERS — the class letters of §6.4.1,
- * and 'z', which Lua 5.4 still reads as the zero byte — or -1. */
-static int class_index(unsigned char letter)
-{
-    switch (letter | 0x20) {
-    case 'a': return 0;
-    case 'c': return 1;
-    case 'd': return 2;
-    case 'g': return 3;
-    case 'l': return 4;
-    case 'p': return 5;
-    case 's': return 6;
-    case 'u': return 7;
-    case 'w': return 8;
-    case 'x': return 9;
-    case 'z': return 10;
-    default: return -1;
-    }
-}
-
-static bool is_class_letter(unsigned char c)
-{
-    return class_index(c) >= 0; /* only an ASCII letter gets there */
-}
-
-static bool class_has(unsigned char letter, int c)
-{
-    switch (letter) {
-    case 'a': return isalpha(c) != 0;
-    case 'c': return iscntrl(c) != 0;
-    case 'd': return isdigit(c) != 0;
-    case 'g': return isgraph(c) != 0;
-    case 'l': return islower(c) != 0;
-    case 'p': return ispunct(c) != 0;
-    case 's': return isspace(c) != 0;
-    case 'u': return isupper(c) != 0;
-    case 'w': return isalnum(c) != 0;
-    case 'x': return isxdigit(c) != 0;
-    default: return c == 0; /* 'z' */
-    }
-}
-
-typedef struct {
-    const char *pat;
-    size_t len;
-    pat_prog *out; /* NULL while counting */
-    uint32_t nitems, nsets;
-    int level;                  /* captures opened so far */
-    bool closed[MAX_CAPTURES];  /* closed (or a position) at this point */
-    int caps_seen;              /* capture items so far */
-    int32_t class_set[2][26];   /* byte set made for %x / %X, or -1 */
-    const pat_meter *meter;     /* its class byte sets */
-} pat_compiler;
-
-static void emit(pat_compiler *c, pat_item it)
-{
-    it.caps_before = (uint8_t)c->caps_seen;
-    if (c->out)
-        prog_items(c->out)[c->nitems] = it;
-    c->nitems++;
-}
-
-static void emit_malformed(pat_compiler *c, int why, int digit)
-{
-    emit(c, (pat_item){.kind = IT_MALFORMED, .a = (uint8_t)why, .b = (uint8_t)digit});
-}
-
-static uint32_t new_set(pat_compiler *c)
-{
-    if (c->out)
-        memset(&prog_sets(c->out)[c->nsets], 0, sizeof(byte_set));
-    return c->nsets++;
-}
-
-static byte_set *set_at(pat_compiler *c, uint32_t i)
-{
-    return c->out ? &prog_sets(c->out)[i] : NULL;
-}
-
-/* Adds the bytes of class letter (upper case: the complement) to set. */
-static void set_add_class(const pat_compiler *c, byte_set *set, unsigned char letter)
-{
-    if (!set)
-        return;
-    bool complement = letter < 'a'; /* upper case */
-    const byte_set *cls = &c->meter->classes[class_index(letter)];
-    for (int b = 0; b < 32; b++)
-        set->bits[b] = (uint8_t)(set->bits[b] | (complement ? ~cls->bits[b] : cls->bits[b]));
-}
-
-/* The byte set of %letter, made once per pattern. */
-static uint32_t class_set(pat_compiler *c, unsigned char letter)
-{
-    int upper = letter < 'a' ? 1 : 0, k = (letter | 0x20) - 'a';
-    if (c->class_set[upper][k] < 0) {
-        uint32_t i = new_set(c);
-        set_add_class(c, set_at(c, i), letter);
-        c->class_set[upper][k] = (int32_t)i;
-    }
-    return (uint32_t)c->class_set[upper][k];
-}
-
-/* A [set] starting at pat[at] == '['. Its end is the first ']' after the first
- * member that no '%' escapes; its members are read from the left: %x (a class,
- * or the byte x), a-b (a range, when a byte follows the '-' before the end),
- * or a byte; a leading '^' complements. Returns false when there is no end. */
-static bool compile_set(pat_compiler *c, size_t at, uint32_t *set_index, size_t *after)
-{
-    const char *p = c->pat;
-    size_t len = c->len, j = at + 1;
-    if (j < len && p[j] == '^')
-        j++;
-    do { /* the first member may be ']' */
-        if (j >= len)
-            return false;
-        if (p[j++] == '%' && j < len)
-            j++;
-    } while (j >= len || p[j] != ']');
-    size_t end = j;
-
-    uint32_t i = new_set(c);
-    byte_set *set = set_at(c, i);
-    bool complement = p[at + 1] == '^';
-    for (size_t k = at + 1 + (complement ? 1 : 0); k < end; k++) {
-        unsigned char ch = (unsigned char)p[k];
-        if (ch == '%') {
-            unsigned char e = (unsigned char)p[++k]; /* k <= end: p[end] is the ']' */
-            if (is_class_letter(e))
-                set_add_class(c, set, e);
-            else if (set)
-                set_add(set, e);
-        } else if (p[k + 1] == '-' && k + 2 < end) {
-            unsigned char hi = (unsigned char)p[k + 2];
-            for (unsigned b = ch; set && b <= hi; b++)
-                set_add(set, (unsigned char)b);
-            k += 2;
-        } else if (set) {
-            set_add(set, ch);
-        }
-    }
-    if (set && complement)
-        for (int b = 0; b < 32; b++)
-            set->bits[b] = (uint8_t)~set->bits[b];
-    *set_index = i;
-    *after = end + 1;
-    return true;
-}
-
-/* A byte is taken literally unless it starts an item of its own. */
-static bool is_literal_at(const pat_compiler *c, size_t i)
-{
-    unsigned char ch = (unsigned char)c->pat[i];
-    if (ch == '(' || ch == ')' || ch == '%' || ch == '[' || ch == '.')
-        return false;
-    return !(ch == '$' && i + 1 == c->len);
-}
-
-/* One pass over the pattern: counts the items and sets (c->out == NULL) or
- * writes them. Stops at the first malformed construct, which becomes an
- * IT_MALFORMED item (nothing after it can be reached). */
-static void compile_pass(pat_compiler *c)
-{
-    const char *p = c->pat;
-    size_t len = c->len, i = 0;
-    while (i < len) {
-        unsigned char ch = (unsigned char)p[i];
-        if (ch == '(') {
-            if (c->level >= MAX_CAPTURES)
-                return emit_malformed(c, BAD_TOO_MANY, 0);
-            bool position = i + 1 < len && p[i + 1] == ')';
-            emit(c, (pat_item){.kind = position ? IT_POSITION : IT_OPEN, .a = (uint8_t)c->level});
-            c->closed[c->level++] = position;
-            c->caps_seen++;
-            i += position ? 2 : 1;
-            continue;
-        }
-        if (ch == ')') {
-            int k = c->level - 1;
-            while (k >= 0 && c->closed[k])
-                k--;
-            if (k < 0)
-                return emit_malformed(c, BAD_CLOSE, 0);
-            emit(c, (pat_item){.kind = IT_CLOSE, .a = (uint8_t)k});
-            c->closed[k] = true;
-            c->caps_seen++;
-            i++;
-            continue;
-        }
-        if (ch == '$' && i + 1 == len) {
-            emit(c, (pat_item){.kind = IT_EOS});
-            i++;
-            continue;
-        }
-        if (ch == '%') {
-            if (i + 1 >= len)
-                return emit_malformed(c, BAD_PERCENT_END, 0);
-            unsigned char e = (unsigned char)p[i + 1];
-            if (e == 'b') {
-                if (i + 3 >= len)
-                    return emit_malformed(c, BAD_BALANCE, 0);
-                emit(c, (pat_item){.kind = IT_BALANCED, .a = (uint8_t)p[i + 2], .b = (uint8_t)p[i + 3]});
-                i += 4;
-                continue;
-            }
-            if (e == 'f') {
-                uint32_t set;
-                if (i + 2 >= len || p[i + 2] != '[')
-                    return emit_malformed(c, BAD_FRONTIER, 0);
-                if (!compile_set(c, i + 2, &set, &i))
-                    return emit_malformed(c, BAD_SET_END, 0);
-                emit(c, (pat_item){.kind = IT_FRONTIER, .x = set});
-                continue;
-            }
-            if (e >= '0' && e <= '9') {
-                int k = e - '1';
-                if (k < 0 || k >= c->level || !c->closed[k])
-                    return emit_malformed(c, BAD_INDEX, e - '0');
-                emit(c, (pat_item){.kind = IT_SAME, .a = (uint8_t)k});
-                i += 2;
-                continue;
-            }
-        }
-        if (is_literal_at(c, i) && !(i + 1 < len && is_quantifier((unsigned char)p[i + 1]))) {
-            size_t from = i;
-            while (i < len && is_literal_at(c, i) && !(i + 1 < len && is_quantifier((unsigned char)p[i + 1])))
-                i++;
-            emit(c, (pat_item){.kind = IT_RUN, .x = (uint32_t)from, .n = (uint32_t)(i - from)});
-            continue;
-        }
-        /* One byte: a literal, '.', %x or [set]; then perhaps a quantifier. */
-        pat_item it = {.kind = IT_BYTE, .a = ch};
-        if (ch == '.') {
-            it.kind = IT_ANYBYTE;
-            i++;
-        } else if (ch == '%') {
-            unsigned char e = (unsigned char)p[i + 1];
-            if (is_class_letter(e)) {
-                it.kind = IT_INSET;
-                it.x = class_set(c, e);
-            } else {
-                it.a = e;
-            }
-            i += 2;
-        } else if (ch == '[') {
-            if (!compile_set(c, i, &it.x, &i))
-                return emit_malformed(c, BAD_SET_END, 0);
-            it.kind = IT_INSET;
-        } else {
-            i++;
-        }
-        it.q = Q_ONCE;
-        if (i < len && is_quantifier((unsigned char)p[i])) {
-            switch (p[i]) {
-            case '?': it.q = Q_OPTIONAL; break;
-            case '*': it.q = Q_MANY; break;
-            case '+': it.q = Q_SOME; break;
-            default: it.q = Q_FEWEST; break;
-            }
-            i++;
-        }
-        emit(c, it);
-    }
-    emit(c, (pat_item){.kind = IT_END});
-}
-
-/* Compiles pat[0 .. len) into buf when it surely fits there (buf may be
- * NULL): in one pass; else into a new userdata, pushed on the stack: one pass
- * to count the items and sets, one to write them. */
-static const pat_prog *compile(lua_State *L, pat_steps *st, const char *pat, size_t len, void *buf,
-                               size_t buf_size)
-{
-    if (len > UINT32_MAX / 2)
-        luaL_error(L, "pattern too complex");
-    /* At most an item a byte and the end; a set takes two bytes or more. */
-    size_t most = sizeof(pat_prog) + (len + 1) * sizeof(pat_item) + (len / 2 + 1) * sizeof(byte_set);
-    pat_prog *pg = buf;
-    if (buf && most <= buf_size) {
-        pg->sets_at = (uint32_t)len + 1;
-    } else {
-        pat_compiler count = {.pat = pat, .len = len, .meter = st->meter};
-        memset(count.class_set, 0xff, sizeof count.class_set);
-        compile_pass(&count);
-        size_t size = sizeof(pat_prog) + count.nitems * sizeof(pat_item) + count.nsets * sizeof(byte_set);
-        pg = lua_newuserdatauv(L, size, 0);
-        pg->sets_at = count.nitems;
-    }
-    pat_compiler c = {.pat = pat, .len = len, .out = pg, .meter = st->meter};
-    memset(c.class_set, 0xff, sizeof c.class_set);
-    compile_pass(&c);
-    pg->nitems = c.nitems;
-    pg->nsets = c.nsets;
-    pg->ncaps = c.level;
-    const pat_item *first = prog_items(pg);
-    pg->first_byte = first->kind == IT_RUN                                            ? (unsigned char)pat[first->x]
-                     : first->kind == IT_BYTE && (first->q == Q_ONCE || first->q == Q_SOME) ? first->a
-                                                                                      : -1;
-    steps_add(st, c.nitems + len / 64);
-    return pg;
-}
-
-/* Room on the C stack for the program of a typical pattern. */
-typedef union {
-    pat_prog pg;
-    uint64_t align;
-    char bytes[4096];
-} prog_room;
+#include "policy/pattern_private.h"
 
 /* ---- matching ---- */
 
@@ -838,7 +418,7 @@ static int find_or_match(lua_State *L, bool find)
         pat++, plen--;
     m.pat = pat;
     prog_room room;
-    matcher_use(&m, compile(L, &m.steps, pat, plen, &room, sizeof room));
+    matcher_use(&m, cf__pattern_compile(L, &m.steps, pat, plen, &room, sizeof room));
     size_t s = init - 1;
     for (;;) {
         if (!anchored && (s = next_start(&m, s)) == NO_MATCH)
@@ -913,7 +493,7 @@ static int pat_gmatch(lua_State *L)
     gmatch_state *gs = lua_newuserdatauv(L, sizeof *gs, 0);
     gs->next = init;
     gs->last = NO_MATCH;
-    compile(L, &st, pat, plen, NULL, 0); /* '^' is an ordinary byte here, as in Lua 5.4 */
+    cf__pattern_compile(L, &st, pat, plen, NULL, 0); /* '^' is an ordinary byte here, as in Lua 5.4 */
     lua_pushvalue(L, lua_upvalueindex(1));
     lua_rotate(L, 1, 1); /* meter, subject, pattern, state, program */
     lua_pushcclosure(L, gmatch_next, 5);
@@ -999,7 +579,7 @@ static int pat_gsub(lua_State *L)
     pat_matcher m;
     matcher_init(&m, L, subj, len, pat);
     prog_room room;
-    matcher_use(&m, compile(L, &m.steps, pat, plen, &room, sizeof room));
+    matcher_use(&m, cf__pattern_compile(L, &m.steps, pat, plen, &room, sizeof room));
     luaL_Buffer b;
     luaL_buffinit(L, &b);
     size_t s = 0, last = NO_MATCH;
@@ -1045,7 +625,7 @@ void cf__pattern_install(lua_State *L, int t, cf__pattern_charge_fn charge, void
     memset(meter->classes, 0, sizeof meter->classes);
     for (size_t k = 0; k < sizeof CLASS_LETTERS - 1; k++)
         for (int b = 0; b < 256; b++)
-            if (class_has((unsigned char)CLASS_LETTERS[k], b))
+            if (cf__pattern_class_has((unsigned char)CLASS_LETTERS[k], b))
                 set_add(&meter->classes[k], (unsigned char)b);
     for (size_t i = 0; i < sizeof FUNCS / sizeof *FUNCS; i++) {
         lua_pushvalue(L, -1);

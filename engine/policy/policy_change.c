@@ -1,247 +1,21 @@
 /*
- * policy_change.c — changing a county's policy safely: preview what a proposed
- * overlay does to the county's live instances (cf_policy_diff), apply it in one
- * transaction with a history row per affected instance (cf_policy_apply). The
+ * policy_change.c — what a proposed county overlay would change: the candidate
+ * policy, the plan of its changes on the county's live instances (deadlines,
+ * eligibility, pins; policy_change.h), and the preview cf_policy_diff(_for).
+ * Applying the plan is policy_apply.c; the data files are policy_data.c; the
  * policy test runner (cf_policy_test) is policy_test.c.
  */
 #include "internal.h"
 #include "policy/policy_change.h"
-#include "policy/sandbox.h"
 
-#include <lauxlib.h>
-#include <lua.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
-#define DATA_BUDGET 10000000u        /* instructions to run one data file */
-#define DATA_CAP ((size_t)32 << 20)  /* bytes one data file may allocate */
-#define DATA_DEPTH 32                /* nesting of tables in a data file */
 #define DIFF_ACTOR "policy diff"     /* ev.actor that guards see in a preview */
 
-/* ---- Lua files as pure data ---- */
-
-/* The same discipline as workflow files: text only, an empty environment,
- * bounded instructions and memory; the value returned becomes JSON. */
-typedef struct data_load {
-    const char *label;
-    const char *text;
-    size_t len;
-    json_t *result;
-    char path[256]; /* where in the value the converter is, for messages */
-    char problem[512];
-} data_load;
-
-/* A data file that computes raises once it passes DATA_BUDGET instructions. */
-static void data_raise(lua_State *L, cf__sandbox *sb, unsigned which, const char *where, lua_Debug *ar)
-{
-    (void)sb;
-    (void)which; /* no clock: only the budget stops a data file */
-    (void)where;
-    (void)ar;
-    luaL_error(L, "ran past %u instructions (a data file must not compute)", DATA_BUDGET);
-}
-
-static int data_fail(lua_State *L, data_load *d, const char *what)
-{
-    snprintf(d->problem, sizeof d->problem, "%s: %s: %s (case files hold plain data: tables, text, numbers, "
-             "booleans)", d->label, d->path, what);
-    return luaL_error(L, "%s", d->problem);
-}
-
-/* A Lua value as a new JSON value; a table becomes an empty array or object
- * that fill_table fills once the caller has attached it to the tree, so that
- * an error (they raise: all this runs inside lua_pcall) leaves nothing but the
- * tree at d->result to free. */
-static json_t *data_value(lua_State *L, data_load *d, int idx)
-{
-    json_t *j = NULL;
-    switch (lua_type(L, idx)) {
-    case LUA_TTABLE: {
-        size_t count = 0, strings = 0;
-        lua_Integer max = 0;
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            lua_pop(L, 1);
-            count++;
-            if (lua_type(L, -1) == LUA_TSTRING)
-                strings++;
-            else if (lua_isinteger(L, -1) && lua_tointeger(L, -1) >= 1)
-                max = lua_tointeger(L, -1) > max ? lua_tointeger(L, -1) : max;
-            else
-                data_fail(L, d, "a table key that is neither a name nor a position");
-        }
-        bool array = count > 0 && strings == 0;
-        if (array && (size_t)max != count)
-            data_fail(L, d, "a list with holes");
-        if (strings && strings != count)
-            data_fail(L, d, "a table mixing names and positions");
-        j = array ? json_array() : json_object();
-        break;
-    }
-    case LUA_TSTRING: {
-        size_t len;
-        const char *s = lua_tolstring(L, idx, &len);
-        j = json_stringn(s, len);
-        if (!j)
-            data_fail(L, d, "text that is not valid UTF-8");
-        break;
-    }
-    case LUA_TNUMBER:
-        if (lua_isinteger(L, idx))
-            j = json_integer((json_int_t)lua_tointeger(L, idx));
-        else if (isfinite(lua_tonumber(L, idx)))
-            j = json_real(lua_tonumber(L, idx));
-        else
-            data_fail(L, d, "a number that is not finite");
-        break;
-    case LUA_TBOOLEAN:
-        j = json_boolean(lua_toboolean(L, idx));
-        break;
-    default: {
-        char what[64];
-        snprintf(what, sizeof what, "a %s", luaL_typename(L, idx));
-        data_fail(L, d, what);
-    }
-    }
-    if (!j)
-        luaL_error(L, "out of memory");
-    return j;
-}
-
-static void fill_table(lua_State *L, data_load *d, int idx, int depth, json_t *j)
-{
-    if (depth > DATA_DEPTH)
-        data_fail(L, d, "tables nested too deeply");
-    luaL_checkstack(L, 4, "reading a data file");
-    size_t plen = strlen(d->path);
-    if (json_is_array(j)) {
-        lua_Integer n = (lua_Integer)lua_rawlen(L, idx);
-        for (lua_Integer i = 1; i <= n; i++) {
-            snprintf(d->path + plen, sizeof d->path - plen, "[%lld]", (long long)i);
-            lua_rawgeti(L, idx, i);
-            json_t *v = data_value(L, d, lua_gettop(L));
-            if (json_array_append_new(j, v) != 0)
-                luaL_error(L, "out of memory");
-            if (lua_type(L, -1) == LUA_TTABLE)
-                fill_table(L, d, lua_gettop(L), depth + 1, v);
-            lua_pop(L, 1);
-        }
-    } else {
-        lua_pushnil(L);
-        while (lua_next(L, idx)) {
-            snprintf(d->path + plen, sizeof d->path - plen, ".%s", lua_tostring(L, -2));
-            json_t *v = data_value(L, d, lua_gettop(L));
-            if (json_object_set_new(j, lua_tostring(L, -2), v) != 0)
-                data_fail(L, d, "a name that is not valid UTF-8");
-            if (lua_type(L, -1) == LUA_TTABLE)
-                fill_table(L, d, lua_gettop(L), depth + 1, v);
-            lua_pop(L, 1);
-        }
-    }
-    d->path[plen] = '\0';
-}
-
-/* Runs inside lua_pcall with the data_load as light userdata. */
-static int data_main(lua_State *L)
-{
-    data_load *d = lua_touserdata(L, 1);
-    /* Lua shortens long chunk names: name the file by its base name, which fits. */
-    const char *base = strrchr(d->label, '/');
-    char chunk[300];
-    snprintf(chunk, sizeof chunk, "@%s", base ? base + 1 : d->label);
-    int st = luaL_loadbufferx(L, d->text, d->len, chunk, "t");
-    if (st != LUA_OK)
-        return lua_error(L);
-    lua_newtable(L); /* the empty environment */
-    lua_setupvalue(L, -2, 1);
-    lua_call(L, 0, 1);
-    snprintf(d->path, sizeof d->path, "value");
-    d->result = data_value(L, d, lua_gettop(L));
-    if (lua_type(L, -1) == LUA_TTABLE)
-        fill_table(L, d, lua_gettop(L), 0, d->result);
-    return 0;
-}
-
-/* Load text (from label, for messages) as data into *out (new reference). */
-static int load_data(const char *label, const char *text, size_t len, json_t **out, cf__err *err)
-{
-    *out = NULL;
-    data_load d;
-    memset(&d, 0, sizeof d);
-    d.label = label;
-    d.text = text;
-    d.len = len;
-    cf__sandbox sb;
-    lua_State *L = cf__sandbox_open(&sb, DATA_CAP, data_raise, &d, true);
-    if (!L)
-        return cf__fail(err, CF_ENOMEM, "out of memory reading %s", label);
-    lua_setwarnf(L, NULL, NULL);
-    cf__sandbox_arm(&sb, DATA_BUDGET, DATA_CAP, 0, false);
-    lua_pushcfunction(L, data_main);
-    lua_pushlightuserdata(L, &d);
-    int st = lua_pcall(L, 1, 0, 0);
-    int rc = CF_OK;
-    if (st != LUA_OK) {
-        const char *msg = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(no message)";
-        if (sb.limit_hit & CF__LIMIT_MEM)
-            rc = cf__fail(err, CF_ELIMIT, "%s: needs more than %zu bytes to load (a data file should be small)",
-                          label, DATA_CAP);
-        else if (d.problem[0])
-            rc = cf__fail(err, CF_EPOLICY, "%s", d.problem);
-        else if (strstr(msg, "attempt to") && (strstr(msg, "global") || strstr(msg, "upvalue")))
-            rc = cf__fail(err, CF_EPOLICY, "%s (data files have no globals: no functions, libraries or variables)",
-                          msg);
-        else
-            rc = cf__fail(err, CF_EPOLICY, "%s", msg);
-        json_decref(d.result);
-        d.result = NULL;
-    }
-    lua_close(L);
-    *out = d.result;
-    return rc;
-}
-
-int cf__change_load_data_file(const char *path, json_t **out, cf__err *err)
-{
-    char *text = NULL;
-    size_t len = 0;
-    int rc = cf__read_file(path, &text, &len, err);
-    if (rc == CF_OK)
-        rc = load_data(path, text, len, out, err);
-    free(text);
-    return rc;
-}
-
-/* ---- the changes a proposed overlay makes ---- */
-
-enum { OP_NONE = 0, OP_MOVE, OP_REMOVE, OP_ADD };
-
-#define POLICY_EVENT "policy_changed" /* the event apply records, and fires where a workflow takes it */
-
-typedef struct change {
-    char *kind, *instance_id, *workflow, *state, *name, *event, *old_value, *new_value;
-    char *who, *county, *effect;
-    int op;           /* deadline rows: what apply does to the timer */
-    int64_t timer_id; /* OP_MOVE, OP_REMOVE */
-    cf_time due;      /* OP_MOVE, OP_ADD */
-    bool fire;        /* every row of an instance on which apply fires POLICY_EVENT */
-} change;
-
-typedef struct plan {
-    change *items;
-    size_t n, cap;
-    size_t instances; /* live instances examined */
-    size_t affected;  /* instances with a deadline or eligibility change */
-    bool for_new;     /* applies_to "new" */
-    bool oom;
-} plan;
+/* ---- the changes a proposed overlay makes (the plan: policy_change.h) ---- */
 
 /* Free the strings of the rows [from, pl->n). */
 static void changes_free(plan *pl, size_t from)
@@ -262,7 +36,7 @@ static void changes_free(plan *pl, size_t from)
     }
 }
 
-static void plan_free(plan *pl)
+void cf__plan_free(plan *pl)
 {
     changes_free(pl, 0);
     free(pl->items);
@@ -961,7 +735,7 @@ static int examine_instance(examine *x, const cf__instance_row *row, const cf__w
 }
 
 /* Every change cand makes for county, into pl (which starts with the policy and param rows). */
-static int make_plan(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl)
+int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl)
 {
     plan_add(pl, "policy", NULL, NULL, NULL, "policy_hash", NULL, cf__policy_hash(e->policy, county),
              cf__policy_hash(cand, county));
@@ -1010,7 +784,7 @@ static int make_plan(cf_engine *e, cf__policy *cand, const char *county, const c
     return rc;
 }
 
-static void report(const plan *pl, cf_policy_change_fn fn, void *ud)
+void cf__plan_report(const plan *pl, cf_policy_change_fn fn, void *ud)
 {
     for (size_t i = 0; fn && i < pl->n; i++) {
         const change *c = &pl->items[i];
@@ -1037,8 +811,7 @@ int cf__change_check_args(cf_engine *e, const char *county, const char *overlay_
     return CF_OK;
 }
 
-/* "all" (also for NULL) or "new"; anything else is refused. */
-static int check_for(cf_engine *e, const char *applies_to, bool *for_new, const char *fname)
+int cf__change_check_for(cf_engine *e, const char *applies_to, bool *for_new, const char *fname)
 {
     *for_new = false;
     if (!applies_to || strcmp(applies_to, "all") == 0)
@@ -1062,7 +835,7 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
     bool for_new = false;
     rc = cf__change_check_args(e, county, overlay_path, "cf_policy_diff");
     if (rc == CF_OK)
-        rc = check_for(e, applies_to, &for_new, "cf_policy_diff");
+        rc = cf__change_check_for(e, applies_to, &for_new, "cf_policy_diff");
     if (rc != CF_OK)
         return rc;
     cf__policy *cand = NULL;
@@ -1071,10 +844,10 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
         return rc;
     plan pl = {0};
     pl.for_new = for_new;
-    rc = make_plan(e, cand, county, overlay_path, &pl);
+    rc = cf__plan_make(e, cand, county, overlay_path, &pl);
     if (rc == CF_OK)
-        report(&pl, fn, ud);
-    plan_free(&pl);
+        cf__plan_report(&pl, fn, ud);
+    cf__plan_free(&pl);
     cf__policy_close(cand);
     return rc;
 }
@@ -1082,388 +855,4 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
 int cf_policy_diff(cf_engine *e, const char *county, const char *overlay_path, cf_policy_change_fn fn, void *ud)
 {
     return cf_policy_diff_for(e, county, overlay_path, NULL, fn, ud);
-}
-
-/* ---- applying ---- */
-
-/* The history row data of the change to one instance: rows [from, to) of pl. */
-static char *record_text(const plan *pl, size_t from, size_t to, const char *county, const char *old_hash,
-                         const char *new_hash, json_t *params)
-{
-    json_t *changes = json_array();
-    for (size_t i = from; changes && i < to; i++) {
-        const change *c = &pl->items[i];
-        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", c->kind, "name", c->name,
-                                                 "event", c->event ? c->event : "", "old", c->old_value, "new",
-                                                 c->new_value, "effect", c->effect ? c->effect : ""));
-    }
-    json_t *data = changes ? json_pack("{s:s, s:s, s:s, s:o, s:O, s:s}", "county", county, "old_policy_hash",
-                                       old_hash, "new_policy_hash", new_hash, "changes", changes, "params", params,
-                                       "for", pl->for_new ? "new" : "all")
-                           : NULL;
-    char *text = data ? cf__json_canonical(data) : NULL;
-    json_decref(data);
-    return text;
-}
-
-/* The instance's data with the pin rows [from, to) of pl: "new" pins the value kept,
- * "all" releases it. NULL when no pin row is there (*changed false). */
-static int pin_data(const plan *pl, size_t from, size_t to, const char *stored, char **out, cf__err *err)
-{
-    *out = NULL;
-    bool any = false;
-    for (size_t i = from; i < to && !any; i++)
-        any = strcmp(pl->items[i].kind, "pin") == 0;
-    if (!any)
-        return CF_OK;
-    json_t *data = json_loads(stored, 0, NULL);
-    json_t *pins = json_object_get(data, "policy_pins");
-    if (data && !json_is_object(pins)) {
-        pins = json_object();
-        json_object_set_new(data, "policy_pins", pins);
-    }
-    for (size_t i = from; data && pins && i < to; i++) {
-        const change *c = &pl->items[i];
-        if (strcmp(c->kind, "pin") != 0)
-            continue;
-        if (pl->for_new)
-            json_object_set_new(pins, c->name, json_loads(c->old_value, JSON_DECODE_ANY, NULL));
-        else
-            json_object_del(pins, c->name);
-    }
-    if (data && json_object_size(pins) == 0)
-        json_object_del(data, "policy_pins");
-    *out = data ? cf__json_canonical(data) : NULL;
-    json_decref(data);
-    return *out ? CF_OK : cf__fail(err, CF_ENOMEM, "out of memory recording the policy change");
-}
-
-/* Append the instance's "policy_changed" row covering changes [from, to) of pl,
- * or, when the workflow takes the event now, fire it (under cand) as that row. */
-static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to, const char *county,
-                           const char *actor, const char *old_hash, const char *new_hash, json_t *params,
-                           cf__policy *cand)
-{
-    const change *first = &pl->items[from];
-    cf__instance_row row;
-    int rc = cf__store_instance_get(e->store, first->instance_id, &row, &e->err);
-    if (rc == CF_OK) /* never write over a change made outside certflow (verify.c) */
-        rc = cf__audit_check_instance(e->store, row.id, row.version, row.state, row.county, row.data, &e->err);
-    if (rc != CF_OK) {
-        cf__instance_row_clear(&row);
-        return rc;
-    }
-    char *text = record_text(pl, from, to, county, old_hash, new_hash, params);
-    char *pinned = NULL;
-    if (!text)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory recording the policy change");
-    if (rc == CF_OK)
-        rc = pin_data(pl, from, to, row.data, &pinned, &e->err);
-    if (rc == CF_OK && pinned) {
-        free(row.data);
-        row.data = pinned;
-        pinned = NULL;
-        if (first->fire) /* the fire reads the stored data: released pins first */
-            rc = cf__store_instance_update(e->store, &row, &e->err);
-    }
-    cf_time now = cf_engine_now(e);
-    if (rc == CF_OK && first->fire) {
-        json_t *evdata = json_loads(text, 0, NULL);
-        /* decided, scheduled and recorded under the new policy */
-        cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, NULL,
-                          cand};
-        cf_fire_result res = CF_FIRE_RESULT_INIT;
-        rc = evdata ? cf__fire_locked(e, &in, &res) : cf__fail(&e->err, CF_ENOMEM, "out of memory");
-        json_decref(evdata);
-        if (rc == CF_REJECTED)
-            rc = cf__fail(&e->err, CF_ECONFLICT, "instance %s refused '%s' that the preview passed; nothing was "
-                          "changed, run the change again", row.id, POLICY_EVENT);
-        free(text);
-        cf__instance_row_clear(&row);
-        return rc;
-    }
-    cf__history_row h;
-    memset(&h, 0, sizeof h);
-    h.number = row.version + 1;
-    h.instance_id = row.id;
-    h.at = now;
-    h.effective_at = now;
-    h.actor = actor;
-    h.event = POLICY_EVENT;
-    h.data = text;
-    h.outcome = "applied";
-    h.from_state = row.state;
-    h.to_state = row.state;
-    h.reasons = "[]";
-    h.policy_hash = new_hash;
-    h.def_hash = row.def_hash;
-    h.result_data = row.data; /* what the row leaves behind, for verify */
-    h.result_county = row.county;
-    if (rc == CF_OK)
-        rc = cf__audit_append(e->store, &h, &e->err);
-    if (rc == CF_OK) {
-        row.version = h.number; /* state and updated_at stay as they are; data only gains or loses pins */
-        rc = cf__store_instance_update(e->store, &row, &e->err);
-    }
-    free(text);
-    free(pinned);
-    cf__instance_row_clear(&row);
-    return rc;
-}
-
-static int write_changes(cf_engine *e, const plan *pl, const char *county, const char *actor,
-                         const char *overlay_text, cf__policy *cand)
-{
-    const char *old_hash = pl->items[0].old_value, *new_hash = pl->items[0].new_value;
-    json_t *params = json_array();
-    if (!params)
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    size_t i = 1;
-    for (; i < pl->n && strcmp(pl->items[i].kind, "param") == 0; i++)
-        json_array_append_new(params, json_pack("{s:s, s:s, s:s}", "name", pl->items[i].name, "old",
-                                                pl->items[i].old_value, "new", pl->items[i].new_value));
-    int rc = CF_OK;
-    while (rc == CF_OK && i < pl->n) {
-        size_t end = i;
-        while (end < pl->n && strcmp(pl->items[end].instance_id, pl->items[i].instance_id) == 0)
-            end++;
-        for (size_t k = i; rc == CF_OK && k < end; k++) {
-            const change *c = &pl->items[k];
-            if (c->op == OP_MOVE)
-                rc = cf__store_timer_set_due(e->store, c->timer_id, c->due, &e->err);
-            else if (c->op == OP_REMOVE)
-                rc = cf__store_timer_delete(e->store, c->timer_id, &e->err);
-            else if (c->op == OP_ADD)
-                rc = cf__store_timer_add(e->store, c->instance_id, c->state, c->name, c->event, c->due, &e->err);
-        }
-        if (rc == CF_OK)
-            rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params, cand);
-        i = end;
-    }
-    char overlay_hash[CF__HASH_HEX];
-    cf__sha256_hex(overlay_text, strlen(overlay_text), overlay_hash);
-    if (rc == CF_OK)
-        rc = cf__store_policy_text_put(e->store, cf__policy_hash(cand, county), county, overlay_hash, overlay_text,
-                                       cf_engine_now(e), actor, &e->err);
-    /* the log keeps the values as JSON values (90, not "90") */
-    json_t *logged = json_array();
-    size_t k;
-    json_t *p;
-    json_array_foreach(params, k, p)
-    {
-        json_t *o = json_loads(json_string_value(json_object_get(p, "old")), JSON_DECODE_ANY, NULL);
-        json_t *n = json_loads(json_string_value(json_object_get(p, "new")), JSON_DECODE_ANY, NULL);
-        json_array_append_new(logged, json_pack("{s:O, s:o?, s:o?}", "name", json_object_get(p, "name"), "old", o,
-                                                "new", n));
-    }
-    char *ptext = rc == CF_OK && logged ? json_dumps(logged, JSON_COMPACT) : NULL;
-    json_decref(logged);
-    if (rc == CF_OK && !ptext)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    if (rc == CF_OK) {
-        cf__policy_log_row log = {0,        cf_engine_now(e), actor,    county, overlay_hash,
-                                  old_hash, new_hash,         pl->for_new ? "new" : "all", (int64_t)pl->affected,
-                                  ptext};
-        rc = cf__store_policy_log_add(e->store, &log, &e->err);
-    }
-    free(ptext);
-    json_decref(params);
-    return rc;
-}
-
-/* Write text to a new temporary file in dir; *tmp gets its malloc'd path. */
-static int write_temp(cf_engine *e, const char *dir, const char *county, const char *text, size_t len, char **tmp)
-{
-    *tmp = NULL;
-    struct stat st;
-    if (stat(dir, &st) != 0 && mkdir(dir, 0755) != 0 && errno != EEXIST)
-        return cf__fail(&e->err, CF_EIO, "cannot create the folder %s: %s (make the policy folder writable)", dir,
-                        strerror(errno));
-    size_t n = strlen(dir) + strlen(county) + 32;
-    char *path = malloc(n);
-    if (!path)
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    /* A dot name without the .lua ending: no loader ever reads it as an overlay. */
-    snprintf(path, n, "%s/.%s.lua.XXXXXX", dir, county);
-    int fd = mkstemp(path);
-    if (fd < 0) {
-        int rc = cf__fail(&e->err, CF_EIO, "cannot write a file in %s: %s (make the folder writable)", dir,
-                          strerror(errno));
-        free(path);
-        return rc;
-    }
-    bool ok = fchmod(fd, 0644) == 0;
-    for (size_t off = 0; ok && off < len;) {
-        ssize_t w = write(fd, text + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        ok = w > 0;
-        if (ok)
-            off += (size_t)w;
-    }
-    ok = ok && fsync(fd) == 0;
-    int saved = errno;
-    ok = close(fd) == 0 && ok;
-    if (!ok) {
-        int rc = cf__fail(&e->err, CF_EIO, "cannot write %s: %s (is the disk full?)", path, strerror(saved));
-        unlink(path);
-        free(path);
-        return rc;
-    }
-    *tmp = path;
-    return CF_OK;
-}
-
-static void sync_dir(const char *dir)
-{
-    int fd = open(dir, O_RDONLY);
-    if (fd >= 0) {
-        fsync(fd);
-        close(fd);
-    }
-}
-
-int cf_policy_apply(cf_engine *e, const char *county, const char *overlay_path, const char *actor,
-                    cf_policy_change_fn fn, void *ud)
-{
-    return cf_policy_apply_for(e, county, overlay_path, actor, NULL, fn, ud);
-}
-
-int cf_policy_apply_for(cf_engine *e, const char *county, const char *overlay_path, const char *actor,
-                        const char *applies_to, cf_policy_change_fn fn, void *ud)
-{
-    int rc = cf__engine_usable(e);
-    if (rc == CF_OK) /* a database found corrupt takes no more writes (verify.c) */
-        rc = cf__store_refuse_if_corrupt(e->store, &e->err);
-    if (rc != CF_OK)
-        return rc;
-    bool for_new = false;
-    rc = cf__change_check_args(e, county, overlay_path, "cf_policy_apply");
-    if (rc == CF_OK)
-        rc = check_for(e, applies_to, &for_new, "cf_policy_apply");
-    if (rc != CF_OK)
-        return rc;
-    /* Its commit is followed by a rename that must only happen once the change is durable. */
-    if (cf__store_in_batch(e->store))
-        return cf__fail(&e->err, CF_EINVAL, "cf_policy_apply cannot run inside a batch; commit or roll back the "
-                                            "batch first (cf_batch_commit)");
-    rc = cf__check_text(&e->err, "the actor", actor, true);
-    if (rc != CF_OK)
-        return rc;
-    if (!actor || !*actor)
-        actor = "api";
-    char *text = NULL;
-    size_t len = 0;
-    rc = cf__read_file(overlay_path, &text, &len, &e->err);
-    if (rc != CF_OK) {
-        cf__err_prefix(&e->err, "the proposed overlay for county %s", county);
-        return rc;
-    }
-    if (strlen(text) != len) {
-        free(text);
-        return cf__fail(&e->err, CF_EPOLICY, "%s holds a NUL byte: an overlay is Lua text", overlay_path);
-    }
-    size_t dlen = strlen(e->policy_dir) + strlen(county) + 32;
-    char *dir = malloc(dlen), *dest = malloc(dlen);
-    if (!dir || !dest) {
-        free(text);
-        free(dir);
-        free(dest);
-        return cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    }
-    snprintf(dir, dlen, "%s/counties", e->policy_dir);
-    snprintf(dest, dlen, "%s/counties/%s.lua", e->policy_dir, county);
-    /* What gets validated, diffed, recorded and installed must be one set of
-     * bytes: the text read before loading, unchanged after it. */
-    char *tmp = NULL, *again = NULL;
-    size_t again_len = 0;
-    cf__policy *cand = NULL;
-    plan pl = {0};
-    pl.for_new = for_new;
-    rc = cf__change_open_candidate(e, county, overlay_path, overlay_path, &cand);
-    if (rc == CF_OK && cf__read_file(overlay_path, &again, &again_len, &e->err) == CF_OK &&
-        (again_len != len || memcmp(again, text, len) != 0))
-        rc = cf__fail(&e->err, CF_ECONFLICT, "%s changed while it was being applied; nothing was changed, try again",
-                      overlay_path);
-    else if (rc == CF_OK && !again)
-        rc = CF_EIO;
-    free(again);
-    if (rc == CF_OK)
-        rc = write_temp(e, dir, county, text, len, &tmp);
-    if (rc == CF_OK)
-        rc = cf__store_begin(e->store, &e->err);
-    if (rc == CF_OK) {
-        /* Planned inside the transaction, so no fire slips in between the diff and the writes. */
-        rc = make_plan(e, cand, county, overlay_path, &pl);
-        if (rc == CF_OK)
-            rc = write_changes(e, &pl, county, actor, text, cand);
-        if (rc == CF_OK)
-            rc = cf__store_commit(e->store, &e->err);
-        else
-            cf__store_rollback(e->store);
-        if (rc != CF_OK)
-            cf__err_prefix(&e->err, "applying %s to county %s changed nothing", overlay_path, county);
-    }
-    if (rc != CF_OK) {
-        if (tmp)
-            unlink(tmp);
-    } else if (rename(tmp, dest) != 0) {
-        int saved = errno;
-        rc = cf__fail(&e->err, CF_EIO,
-                      "the change to county %s is recorded in the database (%zu instance%s, policy %.12s) but "
-                      "installing %s failed: %s; the new overlay is in %s: move it into place by hand (mv %s %s) "
-                      "before the engine is next opened, or the county keeps deciding with the old overlay",
-                      county, pl.affected, pl.affected == 1 ? "" : "s", pl.items[0].new_value, dest,
-                      strerror(saved), tmp, tmp, dest);
-    } else {
-        sync_dir(dir);
-        cf__policy_close(e->policy);
-        e->policy = cand;
-        cand = NULL;
-        report(&pl, fn, ud);
-        /* A transition on policy_changed may have sent linked events: deliver them now
-         * (each in its own transaction; what is left is retried by the next tick). */
-        if (cf__store_queued(e->store)) {
-            char saved[CF__MSG_MAX];
-            memcpy(saved, e->err.msg, sizeof saved);
-            cf__engine_deliver(e);
-            memcpy(e->err.msg, saved, sizeof saved);
-        }
-    }
-    cf__policy_close(cand);
-    plan_free(&pl);
-    free(tmp);
-    free(text);
-    free(dir);
-    free(dest);
-    return rc;
-}
-
-/* ---- the log of applied changes ---- */
-
-typedef struct log_walk {
-    cf_policy_log_fn fn;
-    void *ud;
-} log_walk;
-
-static int log_row(void *ud, const cf__policy_log_row *row)
-{
-    log_walk *w = ud;
-    cf_policy_log_entry out = {sizeof out,          row->seq,    row->at,        row->actor, row->county,
-                               row->overlay_hash,   row->old_policy_hash,         row->new_policy_hash,
-                               row->applies_to,     row->instances, row->params};
-    return w->fn ? w->fn(w->ud, &out) : 0;
-}
-
-int cf_policy_log(cf_engine *e, const char *county, cf_policy_log_fn fn, void *ud)
-{
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (county && !cf__valid_county(county))
-        return cf__fail(&e->err, CF_EINVAL,
-                        "county '%.64s' is not a county name: use lower case letters, digits and '_' (e.g. san_diego)",
-                        county);
-    log_walk w = {fn, ud};
-    return cf__store_policy_log_each(e->store, county, log_row, &w, &e->err);
 }

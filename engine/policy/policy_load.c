@@ -1,21 +1,19 @@
 /*
- * policy_load.c — loading the policies: the state policy folder and the county
- * overlays, each file run once in the sandbox with a load budget; the overridable
- * parameters and the checks of each overlay against them; freezing what outlives
- * a call; the sandbox's libraries (read-only; their metering is policy_meter.c's);
- * cf__policy_open, cf__policy_close and cf__policy_check.
+ * policy_load.c — loading the policies: reading the state policy folder and the
+ * county overlays, each file run once in the sandbox with a load budget; the
+ * functions each role gathers; each overlay's parameters merged (checked by
+ * policy_params.c) and frozen with what outlives a call (policy_freeze.c);
+ * cf__policy_open, cf__policy_close and cf__policy_check. The globals a policy
+ * sees are policy_globals.c's (their metering is policy_meter.c's).
  */
 #include "internal.h"
-#include "policy/policy_private.h"
+#include "policy/policy_load.h"
 #include "policy/sandbox.h"
 
 #include <lauxlib.h>
 #include <lua.h>
-#include <lualib.h>
 
 #include <ctype.h>
-#include <limits.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,67 +30,10 @@ static const char *const ROLE_TABLES[3] = {"guards", "assigns", "deadlines"};
 static const char *const STATE_KEYS[] = {"description", "params", "overridable", "guards", "assigns", "deadlines"};
 static const char *const COUNTY_KEYS[] = {"description", "params"};
 static const char *const PART_KEYS[] = {"description", "guards", "assigns", "deadlines"};
-static const char *const KIND_NAMES[] = {"integer", "number", "boolean", "string", "date", "function"};
 
 /* ---- loading ---- */
 
-typedef struct source {
-    char *path;  /* full path */
-    char *label; /* "policy/state.lua", "counties/<name>.lua" */
-    char *name;  /* county name (overlays) */
-    char *text;
-    size_t len;
-} source;
-
-typedef struct loader {
-    cf__policy *p;
-    const cf__policy_config *cfg;
-    cf__err *err;
-    cf_diagnostic_fn diag; /* check mode: report and go on */
-    void *diag_ud;
-    int problems;
-    bool stop;
-    int rc;
-    source state;
-    bool has_state;
-    bool state_ok;
-    source *overlays;
-    size_t noverlays;
-    source *parts;      /* policy/<name>.lua beside state.lua, in name order */
-    size_t nparts;
-    cf__buf state_text; /* state.lua and the parts, as hashed */
-} loader;
-
-/* Stack slots inside load_all. */
-enum {
-    S_ARG = 1,
-    S_ENV,       /* backing of the globals */
-    S_ENV_P,     /* the globals the state policy sees */
-    S_ENV_MT,
-    S_OVL_P,     /* the globals overlays see: always read-only */
-    S_GUARDS,
-    S_ASSIGNS,
-    S_DEADLINES,
-    S_PARAMS,
-    S_INST,
-    S_EV,
-    S_CTX,
-    S_INST_P,
-    S_EV_P,
-    S_CTX_P,
-    S_VIEW_MT,
-    S_DEFAULTS,  /* the state's params, copied */
-    S_FN_GUARDS, /* name -> function, gathered from every file of the state policy */
-    S_FN_ASSIGNS,
-    S_FN_DEADLINES,
-    S_ORIGIN,    /* "role.name" -> label of the file that defined it */
-    S_SEEN,      /* what the freezing has met (cf__policy_freeze_reachable, policy_freeze.c) */
-    S_BINDINGS,  /* the bindings it recorded, checked after each overlay's top level */
-    S_COUNT = S_BINDINGS
-};
-
-static int problem(loader *ld, const source *src, int rc, const char *fmt, ...) CF__PRINTF(4, 5);
-static int problem(loader *ld, const source *src, int rc, const char *fmt, ...)
+int cf__load_problem(loader *ld, const source *src, int rc, const char *fmt, ...)
 {
     char msg[CF__MSG_MAX];
     va_list ap;
@@ -112,18 +53,8 @@ static int problem(loader *ld, const source *src, int rc, const char *fmt, ...)
     return rc;
 }
 
-/* "a, b, c" of the overridable parameters. */
-static void overridable_list(const cf__policy *p, char *buf, size_t size)
-{
-    size_t len = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < p->noverridable && len < size; i++)
-        len += (size_t)snprintf(buf + len, size - len, "%s%s", i ? ", " : "", p->overridable[i]);
-    if (!p->noverridable)
-        snprintf(buf, size, "none");
-}
 
-static bool is_identifier(const char *s)
+bool cf__load_is_identifier(const char *s)
 {
     if (!isalpha((unsigned char)*s) && *s != '_')
         return false;
@@ -134,7 +65,7 @@ static bool is_identifier(const char *s)
 }
 
 /* t[key] without metamethods: what a policy file returned is read as data. */
-static int rawfield(lua_State *L, int t, const char *key)
+int cf__load_rawfield(lua_State *L, int t, const char *key)
 {
     t = lua_absindex(L, t);
     lua_pushstring(L, key);
@@ -143,12 +74,12 @@ static int rawfield(lua_State *L, int t, const char *key)
 
 /* A metatable in what a file returns would run the file's code later, whenever
  * the engine read the table: refused, so that nothing of a file runs after it loads. */
-static int refuse_metatable(loader *ld, lua_State *L, const source *src, int t, const char *what)
+int cf__load_refuse_metatable(loader *ld, lua_State *L, const source *src, int t, const char *what)
 {
     if (!lua_getmetatable(L, t))
         return CF_OK;
     lua_pop(L, 1);
-    return problem(ld, src, CF_EPOLICY,
+    return cf__load_problem(ld, src, CF_EPOLICY,
                    "%s: %s has a metatable; a policy file returns plain tables (remove the setmetatable: "
                    "the engine reads what a file returns once, as data)",
                    src->label, what);
@@ -161,7 +92,7 @@ static int bindings_restore(loader *ld, lua_State *L, const source *src)
     if (!k)
         return CF_OK;
     char name[300];
-    return problem(ld, src, CF_EPOLICY,
+    return cf__load_problem(ld, src, CF_EPOLICY,
                    "%s: its top level changed %s; it was restored (a county file only returns its description "
                    "and params)",
                    src->label, cf__policy_binding_name(L, S_BINDINGS, k, name, sizeof name));
@@ -174,7 +105,7 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
     snprintf(chunk, sizeof chunk, "@%s", src->label);
     int status = luaL_loadbufferx(L, src->text, src->len, chunk, "t");
     if (status != LUA_OK) {
-        int rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s", lua_tostring(L, -1));
+        int rc = cf__load_problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s", lua_tostring(L, -1));
         lua_pop(L, 1);
         return rc;
     }
@@ -188,28 +119,28 @@ static int run_file(loader *ld, lua_State *L, const source *src, int env)
     if (status != LUA_OK) {
         int rc;
         if (first == CF__LIMIT_INSTR)
-            rc = problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop? "
+            rc = cf__load_problem(ld, src, CF_ELIMIT, "%s: ran past %u instructions while loading (an endless loop? "
                          "library calls count one instruction per %u bytes they touch)",
                          src->label, LOAD_BUDGET, CF__BYTES_PER_INSTR);
         else if (first == CF__LIMIT_TIME)
-            rc = problem(ld, src, CF_ELIMIT,
+            rc = cf__load_problem(ld, src, CF_ELIMIT,
                          "%s: ran past its load time limit of %u ms (an endless loop at the top level of the "
                          "file? raise lua_load_time_limit_ms / --lua-load-time-limit if the work is legitimate)",
                          src->label, ld->p->load_time_ms);
         else if (hit & CF__LIMIT_MEM)
-            rc = problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
+            rc = cf__load_problem(ld, src, CF_ELIMIT, "%s: needs more than %zu bytes while loading", src->label, LOAD_CAP);
         else
-            rc = problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s: error while loading: %s",
+            rc = cf__load_problem(ld, src, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "%s: error while loading: %s",
                          src->label, lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : "(not a message)");
         lua_pop(L, 1);
         return rc;
     }
     if (!lua_istable(L, -1)) {
-        int rc = problem(ld, src, CF_EPOLICY, "%s: must return a table (got %s)", src->label, luaL_typename(L, -1));
+        int rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: must return a table (got %s)", src->label, luaL_typename(L, -1));
         lua_pop(L, 1);
         return rc;
     }
-    int rc = refuse_metatable(ld, L, src, lua_gettop(L), "the returned table");
+    int rc = cf__load_refuse_metatable(ld, L, src, lua_gettop(L), "the returned table");
     if (rc != CF_OK)
         lua_pop(L, 1);
     return rc;
@@ -222,11 +153,11 @@ static int check_keys(loader *ld, lua_State *L, const source *src, int t, const 
     if (cf__check_keys_lua(L, t, allowed, n, &f))
         return CF_OK;
     if (f.unnamed)
-        return problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
+        return cf__load_problem(ld, src, CF_EPOLICY, "%s: the returned table may only have names as keys", src->label);
     char mean[160] = "";
     if (f.closest)
         snprintf(mean, sizeof mean, "did you mean '%s'? ", f.closest);
-    return problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, f.unknown, mean,
+    return cf__load_problem(ld, src, CF_EPOLICY, "%s: unknown key '%s' (%sallowed: %s)", src->label, f.unknown, mean,
                    f.allowed);
 }
 
@@ -240,39 +171,39 @@ static int cmp_cstr(const void *a, const void *b)
 static int collect_functions(loader *ld, lua_State *L, const source *src, int t, int role)
 {
     const char *key = ROLE_TABLES[role];
-    int type = rawfield(L, t, key);
+    int type = cf__load_rawfield(L, t, key);
     if (type == LUA_TNIL) {
         lua_pop(L, 1);
         return CF_OK;
     }
     if (type != LUA_TTABLE) {
         lua_pop(L, 1);
-        return problem(ld, src, CF_EPOLICY, "%s: %s: must be a table of functions (got %s)", src->label, key,
+        return cf__load_problem(ld, src, CF_EPOLICY, "%s: %s: must be a table of functions (got %s)", src->label, key,
                        lua_typename(L, type));
     }
     int fns = lua_gettop(L);
-    int rc = refuse_metatable(ld, L, src, fns, key);
+    int rc = cf__load_refuse_metatable(ld, L, src, fns, key);
     if (rc != CF_OK) {
         lua_pop(L, 1);
         return rc;
     }
     lua_pushnil(L);
     while (lua_next(L, fns)) {
-        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
+        if (lua_type(L, -2) != LUA_TSTRING || !cf__load_is_identifier(lua_tostring(L, -2))) {
             lua_settop(L, fns - 1);
-            return problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
+            return cf__load_problem(ld, src, CF_EPOLICY, "%s: %s: keys must be names (letters, digits and '_')",
                            src->label, key);
         }
         const char *name = lua_tostring(L, -2);
         if (lua_type(L, -1) != LUA_TFUNCTION) {
-            rc = problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
+            rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: %s.%s: must be a function (got %s)", src->label, key, name,
                              luaL_typename(L, -1));
             lua_settop(L, fns - 1);
             return rc;
         }
         lua_pushfstring(L, "%s.%s", key, name);
         if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING) {
-            rc = problem(ld, src, CF_EPOLICY,
+            rc = cf__load_problem(ld, src, CF_EPOLICY,
                              "%s: %s.%s: already defined in %s (a name may be defined once in the state policy)",
                              src->label, key, name, lua_tostring(L, -1));
             lua_settop(L, fns - 1);
@@ -303,14 +234,14 @@ static int finish_functions(loader *ld, lua_State *L, int role, int dest)
     }
     p->names[role] = calloc(n ? n : 1, sizeof(char *));
     if (!p->names[role])
-        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
     lua_pushnil(L);
     while (lua_next(L, fns)) {
         lua_pop(L, 1);
         char *name = cf__strdup(lua_tostring(L, -1));
         if (!name) {
             lua_pop(L, 1);
-            return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+            return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
         }
         p->names[role][p->nnames[role]++] = name;
     }
@@ -322,7 +253,7 @@ static int finish_functions(loader *ld, lua_State *L, int role, int dest)
     /* The file of each function, for the messages of calls stopped by a limit. */
     p->origins[role] = calloc(n ? n : 1, sizeof(char *));
     if (!p->origins[role])
-        return problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory loading the state policy");
     for (size_t i = 0; i < p->nnames[role]; i++) {
         lua_pushfstring(L, "%s.%s", ROLE_TABLES[role], p->names[role][i]);
         if (lua_rawget(L, S_ORIGIN) == LUA_TSTRING)
@@ -332,403 +263,6 @@ static int finish_functions(loader *ld, lua_State *L, int role, int dest)
     return CF_OK;
 }
 
-/* A value for messages, read without metamethods. */
-static const char *value_repr(lua_State *L, int idx, char *buf, size_t size)
-{
-    if (lua_type(L, idx) == LUA_TNUMBER && lua_isinteger(L, idx)) {
-        snprintf(buf, size, "%lld", (long long)lua_tointeger(L, idx));
-    } else if (lua_type(L, idx) == LUA_TNUMBER) {
-        double x = lua_tonumber(L, idx);
-        if (isnan(x))
-            snprintf(buf, size, "nan");
-        else if (isinf(x))
-            snprintf(buf, size, "%sinf", x < 0 ? "-" : "");
-        else
-            snprintf(buf, size, "%.17g", x);
-    } else if (lua_type(L, idx) == LUA_TSTRING) {
-        snprintf(buf, size, "\"%.40s%s\"", lua_tostring(L, idx), lua_rawlen(L, idx) > 40 ? "..." : "");
-    } else if (lua_type(L, idx) == LUA_TBOOLEAN) {
-        snprintf(buf, size, "%s", lua_toboolean(L, idx) ? "true" : "false");
-    } else {
-        snprintf(buf, size, "a %s", luaL_typename(L, idx));
-    }
-    return buf;
-}
-
-/* Integers in a declaration stay where a double is exact. */
-#define DECL_INT_MAX 9007199254740992.0
-
-/* A binary search keeps an overlay of many parameters against a long overridable
- * list linear to check (found while fuzzing: 100,000 of each took minutes). */
-static const param_decl *find_decl(const cf__policy *p, const char *name)
-{
-    size_t lo = 0, hi = p->noverridable;
-    while (lo < hi) {
-        size_t mid = (lo + hi) / 2;
-        int c = strcmp(name, p->decls[mid].name);
-        if (c == 0)
-            return &p->decls[mid];
-        if (c < 0)
-            hi = mid;
-        else
-            lo = mid + 1;
-    }
-    return NULL;
-}
-
-/* "an integer from 1 to 365" */
-static const char *decl_describe(const param_decl *d, char *buf, size_t size)
-{
-    size_t len = 0;
-    switch (d->kind) {
-    case K_INTEGER:
-        snprintf(buf, size, "an integer from %.0f to %.0f", d->min, d->max);
-        break;
-    case K_NUMBER:
-        snprintf(buf, size, "a finite number from %.17g to %.17g", d->min, d->max);
-        break;
-    case K_BOOLEAN:
-        snprintf(buf, size, "true or false");
-        break;
-    case K_STRING:
-        len = (size_t)snprintf(buf, size, "a string");
-        if (d->max_length && len < size)
-            len += (size_t)snprintf(buf + len, size - len, " of at most %zu bytes", d->max_length);
-        for (size_t i = 0; d->one_of && i < d->none_of && len < size; i++)
-            len += (size_t)snprintf(buf + len, size - len, "%s'%s'", i ? ", " : ", one of ", d->one_of[i]);
-        break;
-    case K_DATE:
-        len = (size_t)snprintf(buf, size, "a date \"YYYY-MM-DD\"");
-        if (d->min_date[0] && len < size)
-            len += (size_t)snprintf(buf + len, size - len, " from %s", d->min_date);
-        if (d->max_date[0] && len < size)
-            snprintf(buf + len, size - len, " %s %s", d->min_date[0] ? "to" : "up to", d->max_date);
-        break;
-    default:
-        snprintf(buf, size, "a function");
-    }
-    return buf;
-}
-
-/* Whether the value at idx fits the declaration. Reads the value raw. */
-static bool decl_fits(const param_decl *d, lua_State *L, int idx)
-{
-    int type = lua_type(L, idx);
-    switch (d->kind) {
-    case K_INTEGER:
-    case K_NUMBER: {
-        if (type != LUA_TNUMBER)
-            return false;
-        double x = lua_isinteger(L, idx) ? (double)lua_tointeger(L, idx) : lua_tonumber(L, idx);
-        if (!isfinite(x) || x < d->min || x > d->max)
-            return false;
-        return d->kind == K_NUMBER || lua_isinteger(L, idx) || x == floor(x);
-    }
-    case K_BOOLEAN:
-        return type == LUA_TBOOLEAN;
-    case K_STRING: {
-        if (type != LUA_TSTRING)
-            return false;
-        size_t n;
-        const char *s = lua_tolstring(L, idx, &n);
-        if (d->max_length && n > d->max_length)
-            return false;
-        if (!d->one_of)
-            return true;
-        for (size_t i = 0; i < d->none_of; i++)
-            if (strlen(d->one_of[i]) == n && memcmp(d->one_of[i], s, n) == 0)
-                return true;
-        return false;
-    }
-    case K_DATE: {
-        cf__date dt;
-        if (type != LUA_TSTRING || lua_rawlen(L, idx) != 10 || !cf__date_parse(lua_tostring(L, idx), &dt))
-            return false;
-        const char *s = lua_tostring(L, idx);
-        return (!d->min_date[0] || strcmp(s, d->min_date) >= 0) && (!d->max_date[0] || strcmp(s, d->max_date) <= 0);
-    }
-    default:
-        return type == LUA_TFUNCTION;
-    }
-}
-
-static bool param_type_ok(int type)
-{
-    return type == LUA_TNUMBER || type == LUA_TSTRING || type == LUA_TBOOLEAN || type == LUA_TFUNCTION;
-}
-
-/* Why a parameter value is refused whatever the declarations say, or NULL. */
-static const char *value_problem(lua_State *L, int idx)
-{
-    if (!param_type_ok(lua_type(L, idx)))
-        return "must be a number, string, boolean or function";
-    if (lua_type(L, idx) == LUA_TNUMBER && !lua_isinteger(L, idx) && !isfinite(lua_tonumber(L, idx)))
-        return "must be a finite number (NaN and infinity are refused)";
-    return NULL;
-}
-
-static int absorb_params(loader *ld, lua_State *L, const source *src, int t)
-{
-    int type = rawfield(L, t, "params");
-    if (type == LUA_TNIL) {
-        lua_pop(L, 1);
-        return CF_OK;
-    }
-    if (type != LUA_TTABLE) {
-        lua_pop(L, 1);
-        return problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
-    }
-    int params = lua_gettop(L);
-    int rc = refuse_metatable(ld, L, src, params, "params");
-    if (rc != CF_OK) {
-        lua_pop(L, 1);
-        return rc;
-    }
-    lua_pushnil(L);
-    while (lua_next(L, params)) {
-        if (lua_type(L, -2) != LUA_TSTRING || !is_identifier(lua_tostring(L, -2))) {
-            lua_pop(L, 3);
-            return problem(ld, src, CF_EPOLICY, "%s: params: keys must be names (letters, digits and '_')",
-                           src->label);
-        }
-        const char *bad = value_problem(L, -1);
-        if (bad) {
-            char got[80];
-            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s (got %s)", src->label, lua_tostring(L, -2), bad,
-                         value_repr(L, -1, got, sizeof got));
-            lua_pop(L, 3);
-            return rc;
-        }
-        lua_pushvalue(L, -2);
-        lua_insert(L, -2);
-        lua_rawset(L, S_DEFAULTS);
-    }
-    lua_pop(L, 1);
-    return CF_OK;
-}
-
-static int decl_cmp(const void *a, const void *b)
-{
-    return strcmp(((const param_decl *)a)->name, ((const param_decl *)b)->name);
-}
-
-/* A bound of a declaration (field key of the table at d): an integer (whole =
- * true) or a finite number; required says whether it may be missing. */
-static int decl_bound(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
-                      bool whole, double *out, bool *has)
-{
-    int type = rawfield(L, d, key);
-    double x = type == LUA_TNUMBER ? lua_tonumber(L, -1) : 0;
-    lua_pop(L, 1);
-    *has = type != LUA_TNIL;
-    if (type == LUA_TNUMBER && isfinite(x) && (!whole || (x == floor(x) && fabs(x) <= DECL_INT_MAX))) {
-        *out = x;
-        return CF_OK;
-    }
-    return problem(ld, src, CF_EPOLICY,
-                   "%s: overridable.%s: %s must be %s (a %s has a range: e.g. { kind = \"%s\", min = 1, max = 365 })",
-                   src->label, pd->name, key, whole ? "an integer" : "a finite number", KIND_NAMES[pd->kind],
-                   KIND_NAMES[pd->kind]);
-}
-
-static int decl_date(loader *ld, lua_State *L, const source *src, const param_decl *pd, int d, const char *key,
-                     char *out)
-{
-    int type = rawfield(L, d, key);
-    cf__date dt;
-    int rc = CF_OK;
-    if (type == LUA_TSTRING && lua_rawlen(L, -1) == 10 && cf__date_parse(lua_tostring(L, -1), &dt))
-        memcpy(out, lua_tostring(L, -1), 11);
-    else if (type != LUA_TNIL)
-        rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: %s must be a date \"YYYY-MM-DD\"", src->label,
-                     pd->name, key);
-    lua_pop(L, 1);
-    return rc;
-}
-
-/* Read the declaration of pd->name (the table at d) into pd. */
-static int parse_decl(loader *ld, lua_State *L, const source *src, param_decl *pd, int d)
-{
-    static const char *const KEYS[6][4] = {
-        {"kind", "min", "max", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL},
-        {"kind", "one_of", "max_length", NULL}, {"kind", "min", "max", NULL}, {"kind", NULL}};
-    char what[200];
-    snprintf(what, sizeof what, "overridable.%s", pd->name);
-    int rc = refuse_metatable(ld, L, src, d, what);
-    if (rc != CF_OK)
-        return rc;
-    pd->kind = -1;
-    if (rawfield(L, d, "kind") == LUA_TSTRING)
-        for (int k = 0; k < 6; k++)
-            if (strcmp(lua_tostring(L, -1), KIND_NAMES[k]) == 0)
-                pd->kind = k;
-    lua_pop(L, 1);
-    if (pd->kind < 0)
-        return problem(ld, src, CF_EPOLICY,
-                       "%s: overridable.%s: kind must be one of integer, number, boolean, string, date, function "
-                       "(e.g. { kind = \"integer\", min = 1, max = 365 })",
-                       src->label, pd->name);
-    lua_pushnil(L);
-    while (lua_next(L, d)) {
-        lua_pop(L, 1);
-        bool ok = false;
-        for (int i = 0; lua_type(L, -1) == LUA_TSTRING && KEYS[pd->kind][i]; i++)
-            ok = ok || strcmp(lua_tostring(L, -1), KEYS[pd->kind][i]) == 0;
-        if (!ok) {
-            char key[80];
-            value_repr(L, -1, key, sizeof key);
-            lua_pop(L, 1);
-            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: a %s declaration has no field %s (allowed: %s%s%s%s%s)",
-                           src->label, pd->name, KIND_NAMES[pd->kind], key, KEYS[pd->kind][0],
-                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][1] : "",
-                           KEYS[pd->kind][1] ? ", " : "", KEYS[pd->kind][1] ? KEYS[pd->kind][2] : "");
-        }
-    }
-    if (pd->kind == K_INTEGER || pd->kind == K_NUMBER) {
-        bool whole = pd->kind == K_INTEGER;
-        rc = decl_bound(ld, L, src, pd, d, "min", whole, &pd->min, &pd->has_min);
-        if (rc == CF_OK)
-            rc = decl_bound(ld, L, src, pd, d, "max", whole, &pd->max, &pd->has_max);
-        if (rc == CF_OK && pd->min > pd->max)
-            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is above max", src->label, pd->name);
-        return rc;
-    }
-    if (pd->kind == K_DATE) {
-        rc = decl_date(ld, L, src, pd, d, "min", pd->min_date);
-        if (rc == CF_OK)
-            rc = decl_date(ld, L, src, pd, d, "max", pd->max_date);
-        if (rc == CF_OK && pd->min_date[0] && pd->max_date[0] && strcmp(pd->min_date, pd->max_date) > 0)
-            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: min is after max", src->label, pd->name);
-        return rc;
-    }
-    if (pd->kind != K_STRING)
-        return CF_OK;
-    int type = rawfield(L, d, "max_length");
-    if (type != LUA_TNIL) {
-        if (!lua_isinteger(L, -1) || lua_tointeger(L, -1) < 1 || lua_tointeger(L, -1) > INT_MAX) {
-            lua_pop(L, 1);
-            return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: max_length must be a positive integer",
-                           src->label, pd->name);
-        }
-        pd->max_length = (size_t)lua_tointeger(L, -1);
-    }
-    lua_pop(L, 1);
-    type = rawfield(L, d, "one_of");
-    if (type == LUA_TNIL) {
-        lua_pop(L, 1);
-        return CF_OK;
-    }
-    int list = lua_gettop(L);
-    size_t n = type == LUA_TTABLE ? (size_t)lua_rawlen(L, list) : 0;
-    bool ok = n > 0 && !lua_getmetatable(L, list);
-    if (!ok && type == LUA_TTABLE && n > 0)
-        lua_pop(L, 1); /* the metatable */
-    if (ok)
-        pd->one_of = calloc(n, sizeof(char *));
-    for (size_t i = 0; ok && pd->one_of && i < n; i++) {
-        ok = lua_rawgeti(L, list, (lua_Integer)i + 1) == LUA_TSTRING;
-        if (ok && !(pd->one_of[pd->none_of] = cf__strdup(lua_tostring(L, -1)))) {
-            lua_pop(L, 2);
-            return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
-        }
-        pd->none_of += ok;
-        lua_pop(L, 1);
-    }
-    lua_pop(L, 1);
-    if (ok && !pd->one_of)
-        return problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
-    if (!ok)
-        return problem(ld, src, CF_EPOLICY, "%s: overridable.%s: one_of must be a list of strings, e.g. { \"a\", \"b\" }",
-                       src->label, pd->name);
-    return CF_OK;
-}
-
-/* P.overridable = { name = { kind = ..., range }, ... }: what a county may set. */
-static int absorb_overridable(loader *ld, lua_State *L, const source *src, int t)
-{
-    cf__policy *p = ld->p;
-    int type = rawfield(L, t, "overridable");
-    if (type == LUA_TNIL) {
-        lua_pop(L, 1);
-        return CF_OK;
-    }
-    int o = lua_gettop(L);
-    int rc = type == LUA_TTABLE ? refuse_metatable(ld, L, src, o, "overridable")
-                                : problem(ld, src, CF_EPOLICY,
-                                          "%s: overridable: must be a table of declarations, name = { kind = ..., "
-                                          "range } (got %s)",
-                                          src->label, lua_typename(L, type));
-    size_t n = 0;
-    bool names = true;
-    if (rc == CF_OK) {
-        lua_pushnil(L);
-        while (lua_next(L, o)) {
-            lua_pop(L, 1);
-            names = names && lua_type(L, -1) == LUA_TSTRING;
-            n++;
-        }
-        if (!names)
-            rc = problem(ld, src, CF_EPOLICY,
-                         "%s: overridable: declare each parameter a county may set by name, with its kind and range, "
-                         "e.g. overridable = { hire_grace_days = { kind = \"integer\", min = 1, max = 365 } } "
-                         "(a list of names is not enough: see docs/policies.md)",
-                         src->label);
-    }
-    if (rc == CF_OK) {
-        p->decls = calloc(n ? n : 1, sizeof *p->decls);
-        p->overridable = calloc(n ? n : 1, sizeof(char *));
-        if (!p->decls || !p->overridable)
-            rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
-    }
-    if (rc == CF_OK) {
-        lua_pushnil(L);
-        while (lua_next(L, o)) {
-            lua_pop(L, 1);
-            char *name = cf__strdup(lua_tostring(L, -1));
-            if (!name) {
-                lua_pop(L, 1);
-                rc = problem(ld, src, CF_ENOMEM, "out of memory loading %s", src->label);
-                break;
-            }
-            p->decls[p->noverridable++].name = name;
-        }
-    }
-    if (rc == CF_OK)
-        qsort(p->decls, p->noverridable, sizeof *p->decls, decl_cmp);
-    for (size_t i = 0; i < p->noverridable; i++)
-        p->overridable[i] = p->decls[i].name;
-    /* In name order, so that the first problem reported does not depend on hashing. */
-    for (size_t i = 0; i < p->noverridable && rc == CF_OK; i++) {
-        param_decl *pd = &p->decls[i];
-        type = rawfield(L, o, pd->name);
-        if (!is_identifier(pd->name))
-            rc = problem(ld, src, CF_EPOLICY, "%s: overridable: keys must be parameter names (letters, digits and '_')",
-                         src->label);
-        else if (type != LUA_TTABLE)
-            rc = problem(ld, src, CF_EPOLICY,
-                         "%s: overridable.%s: must be a declaration like { kind = \"integer\", min = 1, max = 365 } "
-                         "(got %s)",
-                         src->label, pd->name, lua_typename(L, type));
-        else
-            rc = parse_decl(ld, L, src, pd, lua_gettop(L));
-        lua_pop(L, 1);
-        if (rc != CF_OK)
-            break;
-        char want[300], got[80];
-        if (rawfield(L, S_DEFAULTS, pd->name) == LUA_TNIL)
-            rc = problem(ld, src, CF_EPOLICY, "%s: overridable.%s: '%s' is not in params", src->label, pd->name,
-                         pd->name);
-        else if (!decl_fits(pd, L, -1))
-            rc = problem(ld, src, CF_EPOLICY,
-                         "%s: params.%s: the state default %s does not fit its declaration in overridable (must be "
-                         "%s)",
-                         src->label, pd->name, value_repr(L, -1, got, sizeof got),
-                         decl_describe(pd, want, sizeof want));
-        lua_pop(L, 1);
-    }
-    lua_settop(L, o - 1);
-    return rc;
-}
 
 static int load_state(loader *ld, lua_State *L)
 {
@@ -739,13 +273,13 @@ static int load_state(loader *ld, lua_State *L)
     int t = lua_gettop(L);
     rc = check_keys(ld, L, src, t, STATE_KEYS, sizeof STATE_KEYS / sizeof *STATE_KEYS);
     if (rc == CF_OK)
-        rc = absorb_params(ld, L, src, t);
+        rc = cf__params_absorb(ld, L, src, t);
     if (rc == CF_OK)
-        rc = absorb_overridable(ld, L, src, t);
+        rc = cf__params_absorb_overridable(ld, L, src, t);
     for (int role = 0; role < 3 && rc == CF_OK; role++)
         rc = collect_functions(ld, L, src, t, role);
-    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
-        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    if (rc == CF_OK && cf__load_rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     lua_settop(L, t - 1);
     return rc;
 }
@@ -760,49 +294,18 @@ static int load_part(loader *ld, lua_State *L, const source *src)
     rc = check_keys(ld, L, src, t, PART_KEYS, sizeof PART_KEYS / sizeof *PART_KEYS);
     for (int role = 0; role < 3 && rc == CF_OK; role++)
         rc = collect_functions(ld, L, src, t, role);
-    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
-        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    if (rc == CF_OK && cf__load_rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     lua_settop(L, t - 1);
     return rc;
 }
 
-/* Why the overlay may not set params[key] to the value on top of the stack, or NULL.
- * With buf NULL, only whether: a non-NULL result then has no text, and the costly
- * parts of a message (the "did you mean" search) are skipped, so that an overlay
- * of many bad parameters is checked in linear time (found while fuzzing). */
-static const char *override_problem(loader *ld, lua_State *L, const char *key, char *buf, size_t size)
-{
-    const param_decl *d = find_decl(ld->p, key);
-    if (!buf)
-        return !d || !decl_fits(d, L, -1) ? "" : NULL;
-    if (!d) {
-        char list[512];
-        overridable_list(ld->p, list, sizeof list);
-        int dtype = rawfield(L, S_DEFAULTS, key);
-        lua_pop(L, 1);
-        if (dtype == LUA_TNIL) {
-            const char *hint = cf__closest(key, (const char *const *)ld->p->overridable, ld->p->noverridable);
-            snprintf(buf, size, "'%s' is not a parameter of the state policy (%s%s%soverridable: %s)", key,
-                     hint ? "did you mean '" : "", hint ? hint : "", hint ? "'? " : "", list);
-        } else {
-            snprintf(buf, size, "a county may not override '%s' (overridable: %s)", key, list);
-        }
-        return buf;
-    }
-    if (!decl_fits(d, L, -1)) {
-        char want[300], got[80];
-        snprintf(buf, size, "must be %s, as declared in policy/state.lua (got %s)", decl_describe(d, want, sizeof want),
-                 value_repr(L, -1, got, sizeof got));
-        return buf;
-    }
-    return NULL;
-}
 
 static int load_overlay(loader *ld, lua_State *L, size_t i)
 {
     const source *src = &ld->overlays[i];
     if (!cf__valid_county(src->name))
-        return problem(ld, src, CF_EPOLICY,
+        return cf__load_problem(ld, src, CF_EPOLICY,
                        "%s: a county file is named after its county in lower case letters, digits and '_', "
                        "starting with a letter, at most 64 characters (e.g. san_diego.lua)",
                        src->label);
@@ -815,14 +318,14 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     rc = bindings_restore(ld, L, src);
     if (rc == CF_OK)
         rc = check_keys(ld, L, src, t, COUNTY_KEYS, sizeof COUNTY_KEYS / sizeof *COUNTY_KEYS);
-    int type = rc == CF_OK ? rawfield(L, t, "params") : (lua_pushnil(L), LUA_TNIL);
-    if (rc == CF_OK && rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
-        rc = problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
+    int type = rc == CF_OK ? cf__load_rawfield(L, t, "params") : (lua_pushnil(L), LUA_TNIL);
+    if (rc == CF_OK && cf__load_rawfield(L, t, "description") > LUA_TNIL && lua_type(L, -1) != LUA_TSTRING)
+        rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: description: must be text", src->label);
     if (rc == CF_OK && type != LUA_TNIL && type != LUA_TTABLE)
-        rc = problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
+        rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: params: must be a table (got %s)", src->label, lua_typename(L, type));
     int params = t + 1;
     if (rc == CF_OK && type == LUA_TTABLE)
-        rc = refuse_metatable(ld, L, src, params, "params");
+        rc = cf__load_refuse_metatable(ld, L, src, params, "params");
     /* The merged parameters: the state defaults, then the overrides, read raw and
      * copied (an integer declared integer is kept as one). */
     lua_newtable(L);
@@ -842,9 +345,9 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
             if (lua_type(L, -2) != LUA_TSTRING)
                 bad = "keys must be parameter names";
             else if (ld->state_ok)
-                bad = override_problem(ld, L, key, NULL, 0);
+                bad = cf__params_override_problem(ld, L, key, NULL, 0);
             else
-                bad = value_problem(L, -1);
+                bad = cf__params_value_problem(L, -1);
             if (bad && (!has_worst || strcmp(key, worst_key) < 0)) {
                 has_worst = true;
                 snprintf(worst_key, sizeof worst_key, "%s", key);
@@ -853,8 +356,8 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 lua_replace(L, wk);
             }
             if (!bad) {
-                if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && find_decl(ld->p, key) &&
-                    find_decl(ld->p, key)->kind == K_INTEGER) {
+                if (lua_type(L, -1) == LUA_TNUMBER && !lua_isinteger(L, -1) && cf__params_find_decl(ld->p, key) &&
+                    cf__params_find_decl(ld->p, key)->kind == K_INTEGER) {
                     lua_Integer v = (lua_Integer)lua_tonumber(L, -1); /* fits: checked against the range */
                     lua_pop(L, 1);
                     lua_pushinteger(L, v);
@@ -870,12 +373,12 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
             lua_pushvalue(L, wk);
             lua_rawget(L, params);
             char why[900];
-            const char *bad = override_problem(ld, L, lua_tostring(L, wk), why, sizeof why);
+            const char *bad = cf__params_override_problem(ld, L, lua_tostring(L, wk), why, sizeof why);
             snprintf(worst, sizeof worst, "%s", bad ? bad : "(no longer a problem)");
             lua_pop(L, 1);
         }
         if (has_worst)
-            rc = problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
+            rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, worst_key, worst);
     }
     if (rc == CF_OK) {
         /* What the overlay's functions keep between calls is frozen like the state's. */
@@ -892,131 +395,6 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     return rc;
 }
 
-/* Build the sandbox and the per-call tables on the stack slots of load_all. */
-static void build_sandbox(cf__policy *p, lua_State *L)
-{
-    static const char *const BASE[] = {"assert", "error", "ipairs", "pairs", "next", "pcall", "select",
-                                       "tonumber", "tostring", "type", "rawequal", "rawget", "rawlen",
-                                       "setmetatable", "getmetatable", "_VERSION"};
-    static const struct { const char *name; lua_CFunction open; } LIBS[] = {
-        {"string", luaopen_string}, {"table", luaopen_table}, {"math", luaopen_math}, {"utf8", luaopen_utf8}};
-
-    lua_newtable(L); /* S_ENV */
-    luaL_requiref(L, "_G", luaopen_base, 0);
-    cf__policy_meter_library(L, p, -1, "_G"); /* in _G itself, where error messages look functions up by name */
-    for (size_t i = 0; i < sizeof BASE / sizeof *BASE; i++) {
-        lua_getfield(L, -1, BASE[i]);
-        lua_setfield(L, S_ENV, BASE[i]);
-    }
-    lua_getfield(L, -1, "setmetatable");
-    lua_pushcclosure(L, cf__safe_setmetatable, 1);
-    lua_setfield(L, S_ENV, "setmetatable");
-    lua_pushcfunction(L, cf__safe_next);
-    lua_setfield(L, S_ENV, "next");
-    lua_pushcfunction(L, cf__safe_rawget);
-    lua_setfield(L, S_ENV, "rawget");
-    lua_pushcfunction(L, cf__safe_rawlen);
-    lua_setfield(L, S_ENV, "rawlen");
-    lua_pop(L, 1);
-    for (size_t i = 0; i < sizeof LIBS / sizeof *LIBS; i++) {
-        luaL_requiref(L, LIBS[i].name, LIBS[i].open, 0);
-        if (LIBS[i].open == luaopen_string) {
-            lua_pushnil(L);
-            lua_setfield(L, -2, "dump"); /* bytecode out means bytecode could come back in */
-            cf__pattern_install(L, -1, cf__policy_pattern_charge, p); /* find, match, gmatch, gsub: metered */
-        } else if (LIBS[i].open == luaopen_math) {
-            lua_pushnil(L);
-            lua_setfield(L, -2, "random"); /* decisions must be reproducible */
-            lua_pushnil(L);
-            lua_setfield(L, -2, "randomseed");
-        }
-        cf__policy_meter_library(L, p, -1, LIBS[i].name);
-        char refusal[96];
-        snprintf(refusal, sizeof refusal, "the '%s' library is read-only for policies", LIBS[i].name);
-        cf__push_ro_proxy(L, -1, refusal);
-        if (LIBS[i].open == luaopen_string) {
-            /* ("x"):upper() must go through the proxy, and getmetatable("") must not reveal it. */
-            lua_pushliteral(L, "");
-            lua_getmetatable(L, -1);
-            lua_pushvalue(L, -3);
-            lua_setfield(L, -2, "__index");
-            lua_pushboolean(L, 0);
-            lua_setfield(L, -2, "__metatable");
-            lua_pop(L, 2);
-        }
-        lua_setfield(L, S_ENV, LIBS[i].name);
-        lua_pop(L, 1);
-    }
-    cf__policy_push_date_library(L, &p->tz);
-    cf__push_ro_proxy(L, -1, "the 'date' library is read-only for policies");
-    lua_setfield(L, S_ENV, "date");
-    lua_pop(L, 1);
-    /* null: a light userdata (policies cannot make one) that prints as null;
-     * its metatable is set with the views' below. */
-    lua_pushlightuserdata(L, p);
-    lua_setfield(L, S_ENV, "null");
-
-    /* S_ENV_P, S_ENV_MT: writes go to the backing table while state.lua loads. */
-    lua_newtable(L);
-    lua_createtable(L, 0, 3);
-    lua_pushvalue(L, S_ENV);
-    lua_setfield(L, -2, "__index");
-    lua_pushvalue(L, S_ENV);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushvalue(L, -1);
-    lua_setmetatable(L, S_ENV_P);
-    /* S_OVL_P */
-    lua_newtable(L);
-    lua_createtable(L, 0, 3);
-    lua_pushvalue(L, S_ENV);
-    lua_setfield(L, -2, "__index");
-    lua_pushcfunction(L, cf__global_write);
-    lua_setfield(L, -2, "__newindex");
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
-    lua_newtable(L); /* S_GUARDS */
-    lua_newtable(L); /* S_ASSIGNS */
-    lua_newtable(L); /* S_DEADLINES */
-    lua_newtable(L); /* S_PARAMS */
-    lua_newtable(L); /* S_INST */
-    lua_newtable(L); /* S_EV */
-    lua_newtable(L); /* S_CTX */
-    cf__push_ro_proxy(L, S_INST, "'inst' is read-only; return a patch from an assign");
-    cf__push_ro_proxy(L, S_EV, "'ev' is read-only");
-    cf__push_ro_proxy(L, S_CTX, "'ctx' is read-only");
-    /* S_VIEW_MT, the metatable of nested views; light userdata (root views and
-     * null) get one with the same functions. */
-    static const luaL_Reg VIEW_MT[] = {{"__index", cf__view_index},   {"__newindex", cf__view_newindex},
-                                       {"__len", cf__view_len},       {"__pairs", cf__view_pairs},
-                                       {"__tostring", cf__view_tostring}, {NULL, NULL}};
-    lua_createtable(L, 0, 8);
-    lua_pushlightuserdata(L, p);
-    lua_pushvalue(L, -2);
-    luaL_setfuncs(L, VIEW_MT, 2);
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_pushliteral(L, "instance data");
-    lua_setfield(L, -2, "__name");
-    lua_pushlightuserdata(L, p);
-    lua_createtable(L, 0, 6);
-    lua_pushlightuserdata(L, p);
-    lua_pushvalue(L, S_VIEW_MT);
-    luaL_setfuncs(L, VIEW_MT, 2);
-    lua_pushboolean(L, 0);
-    lua_setfield(L, -2, "__metatable");
-    lua_setmetatable(L, -2);
-    lua_pop(L, 1);
-    /* inst.data and ev.data are set by each call; inst.id appears on first use. */
-    lua_createtable(L, 0, 1);
-    lua_pushlightuserdata(L, p);
-    lua_pushcclosure(L, cf__view_lazy_id, 1);
-    lua_setfield(L, -2, "__index");
-    lua_setmetatable(L, S_INST);
-    lua_newtable(L); /* S_DEFAULTS */
-}
 
 static int load_all(lua_State *L)
 {
@@ -1024,7 +402,7 @@ static int load_all(lua_State *L)
     cf__policy *p = ld->p;
     lua_settop(L, S_ARG);
     luaL_checkstack(L, S_COUNT + 24, "loading policies");
-    build_sandbox(p, L);
+    cf__load_build_sandbox(p, L);
     for (int i = S_FN_GUARDS; i <= S_COUNT; i++)
         lua_newtable(L);
     ld->state_ok = ld->has_state && load_state(ld, L) == CF_OK;
@@ -1112,7 +490,7 @@ static int read_parts(loader *ld, const char *dir)
     cf__err ferr;
     char *pdir = join(dir, "policy");
     if (!pdir)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     char **paths = NULL;
     size_t n = 0;
     struct stat st;
@@ -1121,11 +499,11 @@ static int read_parts(loader *ld, const char *dir)
         rc = cf__list_dir(pdir, ".lua", &paths, &n, &ferr);
     free(pdir);
     if (rc != CF_OK)
-        return problem(ld, NULL, rc, "%s", ferr.msg);
+        return cf__load_problem(ld, NULL, rc, "%s", ferr.msg);
     ld->parts = calloc(n ? n : 1, sizeof *ld->parts);
     if (!ld->parts) {
         cf__free_list(paths, n);
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     }
     for (size_t i = 0; i < n; i++) {
         const char *base = strrchr(paths[i], '/') + 1;
@@ -1136,11 +514,11 @@ static int read_parts(loader *ld, const char *dir)
         paths[i] = NULL;
         src->label = join("policy", base);
         if (!src->label) {
-            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            rc = cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
             break;
         }
         if (cf__read_file(src->path, &src->text, &src->len, &ferr) != CF_OK) {
-            rc = problem(ld, src, CF_EIO, "%s", ferr.msg);
+            rc = cf__load_problem(ld, src, CF_EIO, "%s", ferr.msg);
             if (!ld->diag)
                 break;
             continue;
@@ -1165,19 +543,19 @@ static int add_candidate(loader *ld, char ***paths, size_t *n)
     if (!cfg->candidate_county)
         return CF_OK;
     if (!cfg->candidate_path)
-        return problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
+        return cf__load_problem(ld, NULL, CF_EINVAL, "a proposed county policy needs a file");
     const char *county = cfg->candidate_county;
     if (!cf__valid_county(county))
-        return problem(ld, NULL, CF_EINVAL,
+        return cf__load_problem(ld, NULL, CF_EINVAL,
                        "'%s' is not a county name: use lower case letters, digits and '_', at most 64 characters "
                        "(e.g. san_diego)",
                        county);
     struct stat st;
     if (stat(cfg->candidate_path, &st) != 0 || !S_ISREG(st.st_mode))
-        return problem(ld, NULL, CF_EIO, "cannot read the proposed policy %s: no such file", cfg->candidate_path);
+        return cf__load_problem(ld, NULL, CF_EIO, "cannot read the proposed policy %s: no such file", cfg->candidate_path);
     char *copy = cf__strdup(cfg->candidate_path);
     if (!copy)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory");
     for (size_t i = 0; i < *n; i++) {
         const char *base = base_name((*paths)[i]);
         size_t len = strlen(base);
@@ -1190,7 +568,7 @@ static int add_candidate(loader *ld, char ***paths, size_t *n)
     char **grown = realloc(*paths, (*n + 1) * sizeof *grown);
     if (!grown) {
         free(copy);
-        return problem(ld, NULL, CF_ENOMEM, "out of memory");
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory");
     }
     /* Keep name order (of the county names), which the params table relies on. */
     size_t at = 0;
@@ -1216,14 +594,14 @@ static int read_sources(loader *ld, const char *dir)
     ld->state.path = join(dir, "policy/state.lua");
     ld->state.label = cf__strdup("policy/state.lua");
     if (!ld->state.path || !ld->state.label)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     struct stat st;
     if (stat(ld->state.path, &st) != 0 || !S_ISREG(st.st_mode)) {
-        problem(ld, &ld->state, CF_EIO,
+        cf__load_problem(ld, &ld->state, CF_EIO,
                 "the policy folder %s has no state policy: %s is missing (create it, or give no policy folder)",
                 dir, ld->state.path);
     } else if (cf__read_file(ld->state.path, &ld->state.text, &ld->state.len, &ferr) != CF_OK) {
-        problem(ld, &ld->state, CF_EIO, "%s", ferr.msg);
+        cf__load_problem(ld, &ld->state, CF_EIO, "%s", ferr.msg);
     } else {
         ld->has_state = true;
         cf__buf_append(&ld->state_text, ld->state.text, ld->state.len);
@@ -1234,13 +612,13 @@ static int read_sources(loader *ld, const char *dir)
     if (prc != CF_OK && !ld->diag)
         return prc;
     if (ld->state_text.oom)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     if (ld->has_state)
         cf__sha256_hex(ld->state_text.data, ld->state_text.len, p->state_hash);
 
     char *cdir = join(dir, "counties");
     if (!cdir)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     char **paths = NULL;
     size_t n = 0;
     int rc = CF_OK;
@@ -1248,7 +626,7 @@ static int read_sources(loader *ld, const char *dir)
         rc = cf__list_dir(cdir, ".lua", &paths, &n, &ferr);
     free(cdir);
     if (rc != CF_OK)
-        return problem(ld, NULL, rc, "%s", ferr.msg);
+        return cf__load_problem(ld, NULL, rc, "%s", ferr.msg);
     rc = add_candidate(ld, &paths, &n);
     if (rc != CF_OK) {
         cf__free_list(paths, n);
@@ -1258,7 +636,7 @@ static int read_sources(loader *ld, const char *dir)
     p->counties = calloc(n ? n : 1, sizeof *p->counties);
     if (!ld->overlays || !p->counties) {
         cf__free_list(paths, n);
-        return problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
     }
     for (size_t i = 0; i < n; i++) {
         source *o = &ld->overlays[ld->noverlays++];
@@ -1279,11 +657,11 @@ static int read_sources(loader *ld, const char *dir)
             o->label = join("counties", base);
         }
         if (!o->name || !o->label) {
-            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            rc = cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
             break;
         }
         if (cf__read_file(o->path, &o->text, &o->len, &ferr) != CF_OK) {
-            rc = problem(ld, o, CF_EIO, "%s", ferr.msg);
+            rc = cf__load_problem(ld, o, CF_EIO, "%s", ferr.msg);
             if (!ld->diag)
                 break;
             continue;
@@ -1295,7 +673,7 @@ static int read_sources(loader *ld, const char *dir)
             free(c->name);
             c->name = NULL;
             cf__sha256_final(h, c->hash);
-            rc = problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
+            rc = cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory reading the policy folder %s", dir);
             break;
         }
         cf__sha256_update(h, ld->state_text.data, ld->state_text.len);
@@ -1331,16 +709,16 @@ static int load(const cf__policy_config *cfg, cf__policy *p, loader *ld)
     }
     p->L = cf__sandbox_open(&p->sb, LOAD_CAP, cf__policy_raise, p, false);
     if (!p->L)
-        return problem(ld, NULL, CF_ENOMEM, "out of memory starting the policy host");
+        return cf__load_problem(ld, NULL, CF_ENOMEM, "out of memory starting the policy host");
     lua_setwarnf(p->L, NULL, NULL); /* `warn` is not offered; make sure nothing prints */
     lua_pushcfunction(p->L, load_all);
     lua_pushlightuserdata(p->L, ld);
     int status = lua_pcall(p->L, 1, 0, 0);
     if (status != LUA_OK) {
         if (p->sb.limit_hit & CF__LIMIT_MEM)
-            problem(ld, NULL, CF_ELIMIT, "the policy files need more than %zu bytes to load", LOAD_CAP);
+            cf__load_problem(ld, NULL, CF_ELIMIT, "the policy files need more than %zu bytes to load", LOAD_CAP);
         else
-            problem(ld, NULL, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "loading policies failed: %s",
+            cf__load_problem(ld, NULL, status == LUA_ERRMEM ? CF_ENOMEM : CF_EPOLICY, "loading policies failed: %s",
                     lua_type(p->L, -1) == LUA_TSTRING ? lua_tostring(p->L, -1) : "(no message)");
         lua_settop(p->L, 0);
     }
