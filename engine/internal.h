@@ -176,7 +176,7 @@ cf_time cf__tz_midnight(const cf__tz *tz, cf__date d);
  * exact; a date-time without one is local time in tz. */
 int cf__tz_parse_instant(const cf__tz *tz, const char *iso, cf_time *out);
 
-/* ===== policy.c, policy_load.c: the Lua host for policies ===== */
+/* ===== policy.c, policy_load.c (and engine/policy/): the Lua host for policies ===== */
 
 /* What a policy function is for. Names live in separate tables of the policy:
  * guards, assigns (return a data patch), deadlines (compute a timer's due time). */
@@ -481,7 +481,7 @@ int cf__send(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
 /* cf__send's type: how the plugin host reaches it (cf__plugins_config.send). */
 typedef int (*cf__send_fn)(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
 
-/* ===== plugin.c: the plugin host (dlopen, ABI check, registry, host table) ===== */
+/* ===== plugin.c, plugin_host.c: the plugin host (dlopen, ABI check, registry; the host table) ===== */
 
 typedef struct cf__plugins cf__plugins;
 
@@ -532,7 +532,7 @@ void cf__plugins_list(const cf__plugins *p, cf_plugin_status_fn fn, void *ud);
 void cf__plugins_query_names(const cf__plugins *p, cf_name_fn fn, void *ud);
 int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_time now, char **result_json);
 
-/* ===== pattern.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
+/* ===== pattern.c, pattern_compile.c: Lua 5.4's pattern functions, our own matcher, metered ===== */
 
 struct lua_State;
 /* Called by the pattern functions with the steps they took since the last

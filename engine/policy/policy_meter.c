@@ -4,7 +4,7 @@
  * megabytes runs inside one. Each such function is wrapped so that its work is
  * charged to the calling policy's instruction budget (and checked against its
  * clock) before it runs when the arguments tell the cost, and after for the rest;
- * pattern matching (engine/pattern.c) charges its steps the same way.
+ * pattern matching (engine/policy/pattern.c) charges its steps the same way.
  * docs/policies.md, Limits, says what each call costs.
  */
 #include "internal.h"
@@ -17,7 +17,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* Pattern matching (engine/pattern.c) runs in C, where the count hook does not
+/* Pattern matching (engine/policy/pattern.c) runs in C, where the count hook does not
  * reach: its steps are charged here, to the same per-call instruction count. */
 void cf__policy_pattern_charge(lua_State *L, void *ud, size_t steps)
 {
