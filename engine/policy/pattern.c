@@ -49,7 +49,7 @@
 
 #include <lauxlib.h>
 
-#include "policy/pattern_private.h"
+#include "policy/pattern_compile.h"
 
 /* ---- matching ---- */
 

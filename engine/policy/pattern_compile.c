@@ -12,7 +12,7 @@
 
 #include <lauxlib.h>
 
-#include "policy/pattern_private.h"
+#include "policy/pattern_compile.h"
 
 /* ---- compiling ---- */
 

@@ -5,7 +5,7 @@
  * library, null, and the per-call tables inst, ev and ctx behind read-only
  * proxies and views; built once on the stack slots of the loading state.
  */
-#include "policy/policy_load.h"
+#include "policy/policy_file.h"
 
 #include <lauxlib.h>
 #include <lualib.h>

@@ -7,7 +7,7 @@
  * sees are policy_globals.c's (their metering is policy_meter.c's).
  */
 #include "internal.h"
-#include "policy/policy_load.h"
+#include "policy/policy_file.h"
 #include "policy/sandbox.h"
 
 #include <lauxlib.h>
@@ -32,58 +32,6 @@ static const char *const COUNTY_KEYS[] = {"description", "params"};
 static const char *const PART_KEYS[] = {"description", "guards", "assigns", "deadlines"};
 
 /* ---- loading ---- */
-
-int cf__load_problem(loader *ld, const source *src, int rc, const char *fmt, ...)
-{
-    char msg[CF__MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (ld->diag) {
-        ld->problems++;
-        cf_diagnostic d = {sizeof d, src ? src->path : "", msg};
-        if (!ld->stop && ld->diag(ld->diag_ud, &d) != 0)
-            ld->stop = true;
-    } else {
-        cf__fail(ld->err, rc, "%s", msg);
-    }
-    if (ld->rc == CF_OK)
-        ld->rc = rc;
-    return rc;
-}
-
-
-bool cf__load_is_identifier(const char *s)
-{
-    if (!isalpha((unsigned char)*s) && *s != '_')
-        return false;
-    for (; *s; s++)
-        if (!isalnum((unsigned char)*s) && *s != '_')
-            return false;
-    return true;
-}
-
-/* t[key] without metamethods: what a policy file returned is read as data. */
-int cf__load_rawfield(lua_State *L, int t, const char *key)
-{
-    t = lua_absindex(L, t);
-    lua_pushstring(L, key);
-    return lua_rawget(L, t);
-}
-
-/* A metatable in what a file returns would run the file's code later, whenever
- * the engine read the table: refused, so that nothing of a file runs after it loads. */
-int cf__load_refuse_metatable(loader *ld, lua_State *L, const source *src, int t, const char *what)
-{
-    if (!lua_getmetatable(L, t))
-        return CF_OK;
-    lua_pop(L, 1);
-    return cf__load_problem(ld, src, CF_EPOLICY,
-                   "%s: %s has a metatable; a policy file returns plain tables (remove the setmetatable: "
-                   "the engine reads what a file returns once, as data)",
-                   src->label, what);
-}
 
 /* After an overlay's top level: the state policy's bindings are as loaded. */
 static int bindings_restore(loader *ld, lua_State *L, const source *src)

@@ -3,7 +3,7 @@
  * overridable declarations (kind, range, one_of), and each county overlay's
  * overrides checked against them, with the messages that say what would fit.
  */
-#include "policy/policy_load.h"
+#include "policy/policy_file.h"
 
 #include <lauxlib.h>
 

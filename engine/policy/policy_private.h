@@ -1,7 +1,7 @@
 /*
  * policy_private.h — what the files of the policy host share (policy.c the call
- * runner; policy_load.c, policy_params.c and policy_globals.c loading and
- * layering; views.c the read-only views of data; policy_date.c the date
+ * runner; policy_load.c, policy_file.c, policy_params.c and policy_globals.c
+ * loading and layering; views.c the read-only views of data; policy_date.c the date
  * library). Not part of the engine's interface:
  * the rest of the engine uses the cf__policy_* functions of internal.h.
  */

@@ -1,12 +1,11 @@
 /*
- * pattern_private.h — what the two halves of the policy sandbox's pattern
- * functions share (pattern_compile.c compiles a pattern into a program of
- * items; pattern.c matches it and holds string.find/match/gmatch/gsub): the
- * program's items and byte sets, and the step meter. Not part of the engine's
- * interface.
+ * pattern_compile.h — what compiling a pattern gives the matcher
+ * (pattern_compile.c compiles a pattern into a program of items; pattern.c
+ * matches it and holds string.find/match/gmatch/gsub): the program's items and
+ * byte sets, and the step meter. Not part of the engine's interface.
  */
-#ifndef CERTFLOW_PATTERN_PRIVATE_H
-#define CERTFLOW_PATTERN_PRIVATE_H
+#ifndef CERTFLOW_PATTERN_COMPILE_H
+#define CERTFLOW_PATTERN_COMPILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -1,12 +1,13 @@
 /*
- * policy_load.h — what the files that load the policies share (policy_load.c:
- * the files and the loader; policy_params.c: the parameters and what a county
- * may override; policy_globals.c: the globals a policy sees): the loader, the
- * stack slots of the loading state, and their helpers. Not part of the
+ * policy_file.h — what the files that load the policies share (policy_load.c:
+ * the folder and the loader's run; policy_params.c: the parameters and what a
+ * county may override; policy_globals.c: the globals a policy sees;
+ * policy_file.c: one file's problems and its value read as data): the loader,
+ * the stack slots of the loading state, and their helpers. Not part of the
  * engine's interface.
  */
-#ifndef CERTFLOW_POLICY_LOAD_H
-#define CERTFLOW_POLICY_LOAD_H
+#ifndef CERTFLOW_POLICY_FILE_H
+#define CERTFLOW_POLICY_FILE_H
 
 #include "internal.h"
 #include "policy/policy_private.h"
@@ -68,7 +69,7 @@ enum {
     S_COUNT = S_BINDINGS
 };
 
-/* ---- policy_load.c ---- */
+/* ---- policy_file.c ---- */
 
 /* Report a problem of src (NULL: of the folder): in check mode a diagnostic, and
  * loading goes on; else the error in ld->err. Returns rc. */
