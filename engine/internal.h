@@ -385,7 +385,7 @@ struct cf_engine {
     cf__instance_row row;
     char *scratch_reasons;
     char *scratch_from, *scratch_to;
-    /* plugin.c: loaded plugins and their registry; unloaded last, at close */
+    /* plugin_load.c: loaded plugins and their registry; unloaded last, at close */
     struct cf__plugins *plugins;
     char *plugin_config; /* owned copy of opts.plugin_config */
     cf__chain chain;     /* instance.c: the chain of the transition in progress */
@@ -481,7 +481,7 @@ int cf__send(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
 /* cf__send's type: how the plugin host reaches it (cf__plugins_config.send). */
 typedef int (*cf__send_fn)(cf_engine *e, const cf__send_msg *m, bool *refused, cf__err *err);
 
-/* ===== plugin.c, plugin_host.c: the plugin host (dlopen, ABI check, registry; the host table) ===== */
+/* ===== plugin_load.c, plugin_host.c: the plugin host (dlopen, ABI check, registry; the host table) ===== */
 
 typedef struct cf__plugins cf__plugins;
 

@@ -558,7 +558,7 @@ static void test_reserved_names_cover_engine_tables(void **state)
         if (us)
             *us = '\0';
         if (!cf__plugin_name_reserved(word))
-            fail_msg("engine table %s: add '%s' to reserved_names in engine/plugin/plugin.c", line, word);
+            fail_msg("engine table %s: add '%s' to reserved_names in engine/plugin/plugin_load.c", line, word);
         n++;
     }
     free(names);

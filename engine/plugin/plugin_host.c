@@ -3,7 +3,7 @@
  * during init, reading the instance and the event, data patches, send, logging,
  * query results, and the sql_* functions over the store's plugin statements
  * (store.h; the SQLite backend keeps them in store_plugin.c). The loader and the
- * registry are in plugin.c.
+ * registry are in plugin_load.c.
  */
 #include "plugin/plugin_private.h"
 

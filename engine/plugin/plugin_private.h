@@ -1,5 +1,5 @@
 /*
- * plugin_private.h — what the plugin loader and registry (plugin.c) and the
+ * plugin_private.h — what the plugin loader and registry (plugin_load.c) and the
  * host function table (plugin_host.c) share: the plugin, statement, registry and
  * call structures, and the few helpers both sides use. Not for other files.
  */

@@ -1,5 +1,5 @@
 /*
- * plugin.c — the plugin loader and registry: opens plugins with dlopen, checks
+ * plugin_load.c — the plugin loader and registry: opens plugins with dlopen, checks
  * their info before running any of their code, keeps the registry of the actions,
  * guards and queries they register, runs their migrations, and dispatches calls
  * to them inside the transition's transaction. Plugins stay loaded until the
