@@ -22,6 +22,11 @@ bool cf__state_in(const char *state, const char *filter)
     return strncmp(state, filter, n) == 0 && (state[n] == '\0' || state[n] == '.');
 }
 
+int cf_state_in(const char *state, const char *filter)
+{
+    return cf__state_in(state, filter) ? 1 : 0;
+}
+
 const cf__timer_def *cf__workflow_timer(const cf__workflow *wf, int s, const char *name, int *owner)
 {
     if (!wf || s < 0 || s >= wf->nstates || !name)
@@ -221,8 +226,17 @@ int cf__wf_tree(ctx *c, const char **parents, const char **initials)
     int rc = check_parents(c, parents, par);
     if (rc == CF_OK)
         rc = check_initials(c, initials, par, init);
-    for (int i = 0; i < n && rc == CF_OK; i++)
+    for (int i = 0; i < n && rc == CF_OK; i++) {
         rc = build_path(c, par, paths, i);
+        if (rc == CF_OK && strlen(paths[i]) > WF_PATH_MAX) {
+            char tp[TP_MAX], p[TP_MAX];
+            join_key(tp, "states", c->state_names[i]);
+            join_key(p, tp, "parent");
+            rc = bad(c, p, "use shorter names, or nest fewer levels",
+                     "the full path of state '%s' has %zu characters, more than the limit of %d",
+                     c->state_names[i], strlen(paths[i]), WF_PATH_MAX);
+        }
+    }
     if (rc != CF_OK)
         return rc;
 

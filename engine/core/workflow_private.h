@@ -31,6 +31,7 @@
 /* Deepest nesting of states (a state at the top is at depth 0): keeps a full
  * path ("a.b.c") short enough for every message and row that quotes it. */
 #define WF_MAX_DEPTH 8
+#define WF_PATH_MAX 255 /* longest full path ("certified.suspended"): a name on the command line */
 
 /* ---------- the arena: every string and array of a compiled workflow ---------- */
 

@@ -187,10 +187,7 @@ static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s
     }
     cf__buf_printf(expected, "%s due %s", timer, due);
     const cf__state *st = &wf->states[s];
-    const cf__timer_def *td = NULL;
-    for (int i = 0; i < st->ntimers && !td; i++)
-        if (strcmp(st->timers[i].name, timer) == 0)
-            td = &st->timers[i];
+    const cf__timer_def *td = cf__workflow_timer(wf, s, timer, NULL); /* its own, or a parent's */
     if (!td) {
         cf__buf_printf(got, "case error: state '%s' of workflow '%s' has no timer '%s' (timers:", st->name,
                        wf->name, timer);
