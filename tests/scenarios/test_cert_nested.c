@@ -135,10 +135,68 @@ static void test_old_definition_keeps_firing_after_the_workflow_changed(void **s
     cft_rmtree(flat);
 }
 
+/* The n-th ```dot block after the heading of docs/lifecycles.md's diagrams (malloc'd). */
+static char *diagram_block(const char *doc, int n)
+{
+    const char *p = strstr(doc, "### The certification diagram, before and after nested states");
+    assert_non_null(p);
+    for (int i = 0; i <= n; i++) {
+        p = strstr(p, "```dot\n");
+        assert_non_null(p);
+        p += 7;
+    }
+    const char *end = strstr(p, "```");
+    assert_non_null(end);
+    return strndup(p, (size_t)(end - p));
+}
+
+/* Every line of block is a line of the workflow's DOT as the engine renders it. */
+static void lines_in_dot(sc *s, const char *block)
+{
+    char *dot = NULL;
+    assert_int_equal(cf_workflow_dot(s->e, "certification", &dot), CF_OK);
+    const char *line = block;
+    while (*line) {
+        const char *nl = strchr(line, '\n');
+        size_t len = nl ? (size_t)(nl - line) : strlen(line);
+        char *want = strndup(line, len + (nl ? 1 : 0)); /* with its new line: whole lines only */
+        const char *at = strstr(dot, want);
+        if (!at || (at != dot && at[-1] != '\n'))
+            fail_msg("docs/lifecycles.md shows a line the DOT of the certification workflow lacks:\n%s", want);
+        free(want);
+        line += len + (nl ? 1 : 0);
+    }
+    cf_free(dot);
+}
+
+static void test_lifecycles_diagram_excerpts(void **state)
+{
+    (void)state;
+    char *doc = cft_slurp(CF_SOURCE_DIR "/docs/lifecycles.md");
+    char *before = diagram_block(doc, 0), *after = diagram_block(doc, 1);
+    char *flat = flat_workflows();
+    sc *s = sc_open_workflows("2024-02-01T17:00:00Z", flat);
+    lines_in_dot(s, before);
+    sc_reopen(s, NULL);
+    lines_in_dot(s, after);
+    /* a child's edge into its own parent is not drawn into the cluster (Graphviz refuses it) */
+    char *dot = NULL;
+    assert_int_equal(cf_workflow_dot(s->e, "certification", &dot), CF_OK);
+    assert_null(strstr(dot, "\"certified.suspended\" -> \"certified.active\" [label=\"restore [was_certified]\", "
+                            "lhead"));
+    cf_free(dot);
+    sc_close(s);
+    cft_rmtree(flat);
+    free(before);
+    free(after);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_old_definition_keeps_firing_after_the_workflow_changed),
+        cmocka_unit_test(test_lifecycles_diagram_excerpts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
