@@ -571,6 +571,54 @@ static void test_events_and_dot(void **state)
     cf_free(dot);
 }
 
+/* certflow list/due --state STATE: a parent matches its children. */
+static void test_cli_state_filters(void **state)
+{
+    fixture *f = *state;
+    char a[37], b[37];
+    granted(f, a);
+    granted(f, b);
+    cft_fire(f->e, b, "suspend", NULL, CF_OK);
+    const char *base[] = {"--db", "t.db", "--workflows", FIX "/workflows", "--policies", FIX "/lua", "--now",
+                          "2025-03-03T17:00:00Z"};
+    struct {
+        const char *args[4];
+        int lines; /* rows, header included */
+        const char *has;
+    } cases[] = {
+        {{"list", "--state", "held", NULL}, 3, "held.suspended"},
+        {{"list", "--state", "held.active", NULL}, 2, "held.active"},
+        {{"due", "--within", "200d", NULL}, 4, "warning"},
+        {{"due", "--within", "200d", "--state=held"}, 4, "term"},
+    };
+    for (size_t i = 0; i < N(cases); i++) {
+        const char *args[16];
+        size_t n = 0;
+        for (size_t k = 0; k < N(base); k++)
+            args[n++] = base[k];
+        for (size_t k = 0; k < 4 && cases[i].args[k]; k++)
+            args[n++] = cases[i].args[k];
+        args[n] = NULL;
+        cft_run r = cft_certflow(f->dir, args);
+        if (r.code != 0)
+            fail_msg("case %zu: exit %d: %s", i + 1, r.code, r.err);
+        int lines = 0;
+        for (const char *p = r.out; *p; p++)
+            lines += *p == '\n';
+        if (lines != cases[i].lines || !strstr(r.out, cases[i].has))
+            fail_msg("case %zu: expected %d lines with %s:\n%s", i + 1, cases[i].lines, cases[i].has, r.out);
+        cft_run_free(&r);
+    }
+    /* due --state held.active: only the child's own timer, not the parent's */
+    const char *args[] = {"--db", "t.db", "--workflows", FIX "/workflows", "--policies", FIX "/lua", "--now",
+                          "2025-03-03T17:00:00Z", "due", "--within", "200d", "--state", "held.active", NULL};
+    cft_run r = cft_certflow(f->dir, args);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "warning"));
+    assert_null(strstr(r.out, "term"));
+    cft_run_free(&r);
+}
+
 /* docs/workflows.md quotes the licence workflow and the tree's messages verbatim. */
 static void test_docs_quote_nested(void **state)
 {
@@ -602,6 +650,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reenter_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queries_match_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_and_dot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_state_filters, setup, teardown),
         cmocka_unit_test(test_docs_quote_nested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
