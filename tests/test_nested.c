@@ -619,6 +619,36 @@ static void test_cli_state_filters(void **state)
     cft_run_free(&r);
 }
 
+typedef struct cases {
+    int passed, failed;
+    char why[1024];
+} cases;
+
+static int case_row(void *ud, const cf_policy_case *pc)
+{
+    cases *c = ud;
+    if (pc->passed) {
+        c->passed++;
+    } else {
+        c->failed++;
+        size_t used = strlen(c->why);
+        snprintf(c->why + used, sizeof c->why - used, "%s: expected %s, got %s\n", pc->name, pc->expected, pc->got);
+    }
+    return 0;
+}
+
+/* Policy test cases name a parent or a child's key; they report full paths. */
+static void test_policy_test_cases(void **state)
+{
+    fixture *f = *state;
+    cases c = {0, 0, ""};
+    int failed = 0;
+    assert_int_equal(cf_policy_test(f->e, FIX "/cases", NULL, NULL, case_row, &c, &failed), CF_OK);
+    if (c.failed || failed)
+        fail_msg("%s", c.why);
+    assert_int_equal(c.passed, 3);
+}
+
 /* docs/workflows.md quotes the licence workflow and the tree's messages verbatim. */
 static void test_docs_quote_nested(void **state)
 {
@@ -651,6 +681,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_queries_match_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_events_and_dot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_state_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_test_cases, setup, teardown),
         cmocka_unit_test(test_docs_quote_nested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

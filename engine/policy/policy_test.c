@@ -116,7 +116,10 @@ static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const
     char *ev_text = evdata ? cf__json_canonical(evdata) : NULL;
     char id[37];
     const char *actor = str_field(c, "actor");
-    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), str_field(c, "state"), data_text, id)
+    /* the state by its full path, a parent's by the leaf it starts in (nested states) */
+    int si = cf__workflow_state(wf, str_field(c, "state"));
+    const char *state = si >= 0 ? wf->states[wf->states[si].leaf].name : str_field(c, "state");
+    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), state, data_text, id)
                        : CF_ENOMEM;
     cf_fire_result res = CF_FIRE_RESULT_INIT;
     if (rc == CF_OK)
@@ -290,6 +293,7 @@ static void run_case(case_run *r, json_t *c, size_t index)
                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         goto done;
     }
+    s = wf->states[s].leaf; /* a parent state (nested states): the child it starts in */
     if (event)
         run_event_case(r, c, wf, name, &expected, &got, &passed);
     else
