@@ -112,7 +112,9 @@ static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const
     if (reason)
         cf__buf_printf(expected, " (reason contains \"%s\")", reason);
     json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
-    char *data_text = cf__json_canonical(data ? data : json_object());
+    json_t *none = data ? NULL : json_object(); /* a case without data: {} */
+    char *data_text = data || none ? cf__json_canonical(data ? data : none) : NULL;
+    json_decref(none);
     char *ev_text = evdata ? cf__json_canonical(evdata) : NULL;
     char id[37];
     const char *actor = str_field(c, "actor");
