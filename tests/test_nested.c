@@ -170,8 +170,18 @@ static const struct {
      "of these parents)"},
     {"return { name = 'm', initial = 'a', events = { 'go' }, states = { a = {}, b = { parent = 'p' }, "
      "p = { initial = 'b', terminal = true } }, transitions = { { from = 'a', event = 'go', to = 'p' } } }",
-     "t.lua: states.p.terminal: state 'p' has children and cannot be terminal (hint: mark its children terminal "
-     "instead, or remove terminal from 'p')"},
+     "t.lua: states.p.terminal: state 'p' has children and cannot be terminal (hint: remove terminal from 'p', "
+     "and add a terminal state outside it)"},
+    {"return { name = 'm', initial = 'a', events = { 'go' }, states = { a = {}, b = { parent = 'p' }, "
+     "done = { parent = 'p', terminal = true }, p = { initial = 'b' } }, transitions = { { from = 'a', event = "
+     "'go', to = 'p' }, { from = 'b', event = 'go', to = 'done' } } }",
+     "t.lua: states.done.terminal: terminal state 'p.done' cannot be inside a parent (hint: put 'done' at the top "
+     "level (remove its parent): a parent's transitions and timers apply in every state inside it)"},
+    {"return { name = 'm', initial = 'a', events = { 'go' }, states = { a = {}, b = { parent = 'p' }, "
+     "p = { initial = 'b' } }, transitions = { { from = 'a', event = 'go', to = 'p' }, "
+     "{ from = { 'b', 'p' }, event = 'go', to = 'a' } } }",
+     "t.lua: transitions[2].from[2]: state 'p.b' is inside 'p', which the list names too (hint: list only 'p': a "
+     "transition declared on a parent applies in its children)"},
     {"return { name = 'm', initial = 'a', events = { 'go' }, states = { a = {}, b = { parent = 7 } }, "
      "transitions = {} }",
      "t.lua: states.b.parent: expected a string, got number (hint: write parent = \"name\": the state this one is "

@@ -295,14 +295,6 @@ int cf__wf_tree(ctx *c, const char **parents, const char **initials)
 
 /* ---------- what a transition leaves and enters ---------- */
 
-/* Is a a proper ancestor of b? */
-static bool ancestor_of(const cf__workflow *wf, int a, int b)
-{
-    const cf__state *sb = &wf->states[b];
-    int da = wf->states[a].depth;
-    return da < sb->depth && sb->chain[da] == a;
-}
-
 /* The deepest state holding both a and b (each counting as holding itself), or -1. */
 static int common_ancestor(const cf__workflow *wf, int a, int b)
 {
@@ -326,9 +318,9 @@ int cf__wf_transition_path(ctx *c, cf__transition *tr)
     int domain;
     if (tr->target == tr->source)
         domain = wf->states[tr->source].parent; /* re-entering: left and entered again */
-    else if (ancestor_of(wf, tr->target, tr->source))
+    else if (wf_inside(wf, tr->source, tr->target))
         domain = wf->states[tr->target].parent; /* to an ancestor: it is left and entered again */
-    else if (ancestor_of(wf, tr->source, tr->target))
+    else if (wf_inside(wf, tr->target, tr->source))
         domain = tr->source; /* to a descendant of the source: the source is not left */
     else
         domain = common_ancestor(wf, tr->source, tr->target);

@@ -821,8 +821,15 @@ static int load_state_bodies(ctx *c, int t)
             }
             if (rc == CF_OK && s->terminal && s->initial >= 0) {
                 char hint[256];
-                sfmt(hint, sizeof hint, "mark its children terminal instead, or remove terminal from '%s'", s->key);
+                sfmt(hint, sizeof hint, "remove terminal from '%s', and add a terminal state outside it", s->key);
                 rc = bad(c, pk, hint, "state '%s' has children and cannot be terminal", s->key);
+            }
+            if (rc == CF_OK && s->terminal && s->parent >= 0) {
+                /* its parent's transitions and timers would apply in a state nothing may move */
+                char hint[256];
+                sfmt(hint, sizeof hint, "put '%s' at the top level (remove its parent): a parent's transitions "
+                     "and timers apply in every state inside it", s->key);
+                rc = bad(c, pk, hint, "terminal state '%s' cannot be inside a parent", s->name);
             }
             lua_pop(L, 1);
         }
@@ -879,9 +886,19 @@ static int load_from(ctx *c, int tt, const char *tp, file_trans *ft)
                          type_of(c, -1));
             else
                 rc = state_hint_index(c, pi, lua_tostring(L, -1), &s);
-            for (int j = 0; rc == CF_OK && j < ft->nfrom; j++)
-                if (ft->froms[j] == s)
+            for (int j = 0; rc == CF_OK && j < ft->nfrom; j++) {
+                int o = ft->froms[j];
+                if (o == s)
                     rc = bad(c, pi, "list each state once", "state '%s' is listed twice", wf->states[s].name);
+                else if (wf_inside(wf, s, o) || wf_inside(wf, o, s)) {
+                    int outer = wf_inside(wf, s, o) ? o : s;
+                    char h[256];
+                    sfmt(h, sizeof h, "list only '%s': a transition declared on a parent applies in its children",
+                         wf->states[outer].key);
+                    rc = bad(c, pi, h, "state '%s' is inside '%s', which the list names too",
+                             wf->states[outer == o ? s : o].name, wf->states[outer].name);
+                }
+            }
             if (rc == CF_OK && wf->states[s].terminal) {
                 char h[256];
                 sfmt(h, sizeof h, "remove '%s' from the list, or make it non-terminal", wf->states[s].name);

@@ -3,10 +3,7 @@
  * as clusters (subgraph cluster_...), one edge per transition as declared, and a
  * dashed edge per timer.
  */
-#include "internal.h"
-
-#include <stdbool.h>
-#include <string.h>
+#include "workflow_private.h"
 
 static void dot_quoted(cf__buf *b, const char *s)
 {
@@ -113,13 +110,6 @@ static void dot_state(cf__buf *b, const cf__workflow *wf, int s)
     cf__buf_puts(b, "}\n");
 }
 
-/* Is leaf s inside parent p? */
-static bool inside(const cf__workflow *wf, int s, int p)
-{
-    int d = wf->states[p].depth;
-    return wf->states[s].depth > d && wf->states[s].chain[d] == p;
-}
-
 /* from -> to [<pre>label=..., ltail/lhead when a parent is the source or target<post>] */
 static void dot_edge(cf__buf *b, const cf__workflow *wf, int from, int to, int source, int target,
                      const char *label, const char *pre, const char *post)
@@ -133,11 +123,11 @@ static void dot_edge(cf__buf *b, const cf__workflow *wf, int from, int to, int s
     cf__buf_puts(b, "label=");
     dot_quoted(b, label);
     /* Graphviz draws an edge from or to a cluster only when the other end is outside it. */
-    if (source >= 0 && wf->states[source].initial >= 0 && !inside(wf, to, source)) {
+    if (source >= 0 && wf->states[source].initial >= 0 && !wf_inside(wf, to, source)) {
         cf__buf_puts(b, ", ltail=");
         cluster_name(b, &wf->states[source]);
     }
-    if (target >= 0 && wf->states[target].initial >= 0 && !inside(wf, from, target)) {
+    if (target >= 0 && wf->states[target].initial >= 0 && !wf_inside(wf, from, target)) {
         cf__buf_puts(b, ", lhead=");
         cluster_name(b, &wf->states[target]);
     }

@@ -150,6 +150,13 @@ typedef struct file_trans {
 
 /* ---------- hierarchy.c: the tree of nested states ---------- */
 
+/* Is state s strictly inside state p (p one of its ancestors)? Once the tree is built. */
+static inline bool wf_inside(const cf__workflow *wf, int s, int p)
+{
+    int d = wf->states[p].depth;
+    return wf->states[s].depth > d && wf->states[s].chain[d] == p;
+}
+
 /* Build the tree once the states' keys are known (wf->states[i].key, sorted by key,
  * and c->state_names): parents[i] and initials[i] are what state i declares as
  * `parent` and `initial` (NULL: nothing). Checks the tree (unknown parent, a cycle,
