@@ -659,6 +659,38 @@ static void test_policy_test_cases(void **state)
     assert_int_equal(c.passed, 3);
 }
 
+typedef struct deadlines {
+    char text[1024];
+} deadlines;
+
+static int change_row(void *ud, const cf_policy_change *c)
+{
+    deadlines *d = ud;
+    if (strcmp(c->kind, "deadline") == 0) {
+        size_t used = strlen(d->text);
+        snprintf(d->text + used, sizeof d->text - used, "%s %s/%s %s -> %s\n", c->state, c->event, c->name,
+                 c->old_value, c->new_value);
+    }
+    return 0;
+}
+
+/* A county's policy change recomputes a parent's timer from when the parent was
+ * entered (not when the current child was). */
+static void test_policy_change_moves_parent_timer(void **state)
+{
+    fixture *f = *state;
+    char id[37];
+    granted(f, id); /* held entered on 2025-03-03: term due 2025-06-11 (100 days) */
+    f->clock.now = cft_time("2025-03-05T17:00:00Z");
+    cft_fire(f->e, id, "suspend", NULL, CF_OK);
+    char *overlay = cft_write(f->dir, "kern.lua", "return { params = { term_days = 50 } }\n");
+    deadlines d = {""};
+    if (cf_policy_diff(f->e, "kern", overlay, change_row, &d) != CF_OK)
+        fail_msg("diff: %s", cf_errmsg(f->e));
+    assert_string_equal(d.text, "held.suspended lapse/term 2025-06-11T07:00:00Z -> 2025-04-22T07:00:00Z\n");
+    free(overlay);
+}
+
 /* docs/workflows.md quotes the licence workflow and the tree's messages verbatim. */
 static void test_docs_quote_nested(void **state)
 {
@@ -692,6 +724,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_events_and_dot, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_state_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_cases, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_moves_parent_timer, setup, teardown),
         cmocka_unit_test(test_docs_quote_nested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

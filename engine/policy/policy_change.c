@@ -550,32 +550,41 @@ static void pending_free(pending_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* When the instance entered its current state: timers were computed then, so a
+/* When the instance entered the state that declares a timer (its current state,
+ * or with nested states one of its parents): the timer was computed then, so a
  * deadline that reads ctx.now is recomputed with the same now. */
 typedef struct entry_scan {
     const cf__workflow *wf;
+    int owner;        /* the state declaring the timers */
     cf_time entered;
 } entry_scan;
 
-static bool reenters(const cf__workflow *wf, const char *state, const char *event)
+/* An applied row from inside the owner to inside it entered the owner again when the
+ * transition that leads there enters it (re-entering it, or a parent of it). */
+static bool reenters(const entry_scan *es, const char *from, const char *to, const char *event)
 {
-    int s = cf__workflow_state(wf, state), ev = cf__workflow_event(wf, event);
-    if (s < 0 || ev < 0)
+    const cf__workflow *wf = es->wf;
+    int s = cf__workflow_state(wf, from), t = cf__workflow_state(wf, to), ev = cf__workflow_event(wf, event);
+    if (s < 0 || t < 0 || ev < 0)
         return false;
     for (int i = wf->first[s * wf->nevents + ev]; i >= 0; i = wf->trans[i].next)
-        if (wf->trans[i].nenters > 0 && wf->trans[i].to == s) /* re-entering, a parent's too */
-            return true;
+        for (int k = 0; wf->trans[i].to == t && k < wf->trans[i].nenters; k++)
+            if (wf->trans[i].enters[k] == es->owner)
+                return true;
     return false;
 }
 
 static int entry_row(void *ud, const cf__history_row *h)
 {
     entry_scan *es = ud;
+    const char *owner = es->wf->states[es->owner].name;
+    if (!cf__state_in(h->to_state, owner))
+        return 0;
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
     else if (strcmp(h->outcome, "applied") == 0 &&
-             (strcmp(h->from_state, h->to_state) != 0 ||
-              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es->wf, h->to_state, h->event))))
+             (!cf__state_in(h->from_state, owner) ||
+              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es, h->from_state, h->to_state, h->event))))
         es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
     return 0;
 }
@@ -686,12 +695,12 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
     int rc = cf__store_timer_each(e->store, row->id, collect_timer, &timers, &e->err);
     if (rc == CF_OK && timers.oom)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    entry_scan es = {wf, row->updated_at};
-    if (rc == CF_OK)
-        rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
+        entry_scan es = {wf, wf->states[s].chain[a], row->updated_at};
+        if (st->ntimers > 0)
+            rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
         for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {
             const cf__timer_def *td = &st->timers[i];
             if (td->after.kind != CF__FN_POLICY)
@@ -700,7 +709,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             for (size_t k = 0; k < timers.n && !pend; k++)
                 if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
                     pend = &timers.items[k];
-            cf__decision_call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
+            cf__decision_call call = {row->county, row->id, wf->name, row->state, data, NULL, NULL, NULL, es.entered, row->serial};
             bool has_old = false, has_new = false;
             cf_time old_due = 0, new_due = 0;
             cf__err olderr;
