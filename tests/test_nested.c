@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define N(a) (sizeof(a) / sizeof *(a))
 #define FIX CF_TEST_FIXTURES "/nested"
@@ -691,6 +692,53 @@ static void test_policy_change_moves_parent_timer(void **state)
     free(overlay);
 }
 
+/* Applying a change that gives a parent a timer it had none of records the timer
+ * under the parent: it survives a move between its children, and verify agrees. */
+static void test_policy_apply_adds_parent_timer(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *lua = cft_path(dir, "lua"), *pol = cft_path(lua, "policy"), *cty = cft_path(lua, "counties");
+    assert_int_equal(mkdir(lua, 0700), 0);
+    assert_int_equal(mkdir(pol, 0700), 0);
+    assert_int_equal(mkdir(cty, 0700), 0);
+    char *text = cft_slurp(FIX "/lua/policy/state.lua");
+    free(cft_write(pol, "state.lua", text));
+    free(text);
+    free(cft_write(cty, "kern.lua", "return { params = { term_days = 1000 } }\n")); /* no term */
+    fixture fx = {dir, {cft_time("2025-03-03T17:00:00Z")}, NULL};
+    fixture *f = &fx;
+    char *db = cft_path(dir, "t.db");
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = FIX "/workflows";
+    o.policy_dir = lua;
+    o.clock = cft_clock_now;
+    o.clock_ud = &f->clock;
+    o.lua_time_limit_ms = 600000;
+    if (cf_engine_open(db, &o, &f->e) != CF_OK)
+        fail_msg("open: %s", cf_errmsg(f->e));
+    char id[37];
+    granted(f, id);
+    expect_timers(f, "held.active/warning@2025-03-13T07:00:00Z");
+    f->clock.now = cft_time("2025-03-05T17:00:00Z");
+    cft_fire(f->e, id, "suspend", NULL, CF_OK);
+    char *overlay = cft_write(dir, "proposed.lua", "return { params = { term_days = 50 } }\n");
+    if (cf_policy_apply(f->e, "kern", overlay, "t", NULL, NULL) != CF_OK)
+        fail_msg("apply: %s", cf_errmsg(f->e));
+    expect_timers(f, "held/term@2025-04-22T07:00:00Z");
+    verified(f);
+    cft_fire(f->e, id, "lift", NULL, CF_OK);
+    expect_timers(f, "held.active/warning@2025-03-15T07:00:00Z held/term@2025-04-22T07:00:00Z");
+    verified(f);
+    cf_engine_close(f->e);
+    free(overlay);
+    free(db);
+    free(lua);
+    free(pol);
+    free(cty);
+    cft_rmtree(dir);
+}
+
 /* docs/workflows.md quotes the licence workflow and the tree's messages verbatim. */
 static void test_docs_quote_nested(void **state)
 {
@@ -725,6 +773,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cli_state_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_cases, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_moves_parent_timer, setup, teardown),
+        cmocka_unit_test(test_policy_apply_adds_parent_timer),
         cmocka_unit_test(test_docs_quote_nested),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -231,6 +231,7 @@ typedef struct change {
     int op;           /* deadline rows: what apply does to the timer */
     int64_t timer_id; /* OP_MOVE, OP_REMOVE */
     cf_time due;      /* OP_MOVE, OP_ADD */
+    char *timer_state; /* OP_ADD: the state declaring the timer (a parent of the instance's, nested states) */
     bool fire;        /* every row of an instance on which apply fires POLICY_EVENT */
 } change;
 
@@ -259,6 +260,7 @@ static void changes_free(plan *pl, size_t from)
         free(c->who);
         free(c->county);
         free(c->effect);
+        free(c->timer_state);
     }
 }
 
@@ -747,6 +749,8 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
                 break;
             c->op = op;
             c->timer_id = pend ? pend->id : 0;
+            if (!(c->timer_state = cf__strdup(st->name)))
+                x->pl->oom = true;
             c->due = new_due;
             timer_effect(x, c, pend ? pend->due : 0, pend != NULL, wf->events[td->event]);
             *touched = true;
@@ -1250,7 +1254,8 @@ static int write_changes(cf_engine *e, const plan *pl, const char *county, const
             else if (c->op == OP_REMOVE)
                 rc = cf__store_timer_delete(e->store, c->timer_id, &e->err);
             else if (c->op == OP_ADD)
-                rc = cf__store_timer_add(e->store, c->instance_id, c->state, c->name, c->event, c->due, &e->err);
+                rc = cf__store_timer_add(e->store, c->instance_id, c->timer_state ? c->timer_state : c->state, c->name,
+                                         c->event, c->due, &e->err);
         }
         if (rc == CF_OK)
             rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params, cand);
