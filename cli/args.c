@@ -34,7 +34,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_KEY] = {"key", 0, 1, CLI_MAX_NAME, "KEY",
                      "idempotency key: firing the same key again replays the first outcome"},
     [CLI_OPT_WORKFLOW] = {"workflow", 0, 1, CLI_MAX_NAME, "NAME", "only instances of this workflow"},
-    [CLI_OPT_STATE] = {"state", 0, 1, CLI_MAX_NAME, "STATE", "only instances in this state"},
+    [CLI_OPT_STATE] = {"state", 0, 1, CLI_MAX_NAME, "STATE",
+                       "only in this state (a parent state matches every state inside it)"},
     [CLI_OPT_UNTIL] = {"until", 0, 1, CLI_MAX_NAME, "ISO8601",
                        "fire timers due at or before this time (default: the clock's now)"},
     [CLI_OPT_NAME] = {"name", 0, 1, CLI_MAX_NAME, "TEXT", "only people whose name contains TEXT"},
@@ -107,7 +108,8 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                       "the timer's due time as now; timers those transitions schedule that are\n"
                       "already due fire in the same tick, so one tick catches up after downtime.",
                       1},
-    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN), 0, "certflow due [--within DURATION]",
+    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN) | BIT(CLI_OPT_STATE), 0,
+                     "certflow due [--within DURATION] [--state STATE]",
                      "list timers due from now to now + DURATION",
                      "DURATION is a whole number and a unit: w (weeks), d (days), h (hours),\n"
                      "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).",

@@ -423,6 +423,7 @@ typedef struct collect {
     json_t *arr;
     cli_table *table;
     int oom;
+    const char *state; /* due --state: only timers of this state (or inside it) */
 } collect;
 
 static void collect_add(collect *c, json_t *item, const char *const *cells)
@@ -563,6 +564,8 @@ static int cmd_tick(cli_run *r)
 static int timer_row(void *ud, const cf_timer_info *t)
 {
     collect *c = ud;
+    if (!cf_state_in(t->state, c->state))
+        return 0;
     if (c->arr) {
         collect_add(c, cli_json_timer(t), NULL);
         return 0;
@@ -581,6 +584,7 @@ static int cmd_due(cli_run *r)
     int x = init_collect(r, &c, 7, headers);
     if (x)
         return x;
+    c.state = r->a->opt[CLI_OPT_STATE];
     cf_time now = cf_engine_now(r->e);
     int rc = cf_timer_list(r->e, now, now + r->within, timer_row, &c);
     return finish(r, &c, rc, "no timers due");

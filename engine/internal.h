@@ -272,23 +272,35 @@ typedef struct cf__send_def {
 } cf__send_def;
 
 typedef struct cf__transition {
-    int from, event, to;
-    bool reenter;       /* to == from: run exit/entry and reset timers */
+    int from, event, to; /* leaves: the state it applies in, the state it lands in (hierarchy.c) */
+    bool reenter;       /* target == source: run exit/entry and reset timers */
     cf__fnref *guards;  /* all must pass */
     int nguards;
     cf__fnref *actions; /* run in order */
     int nactions;
     cf__send_def *sends;
     int nsends;
-    int next;           /* next candidate for the same (from, event), or -1 */
+    int next;           /* next candidate for the same (from, event), or -1: innermost source first */
+    int source, target; /* as declared in the file: may be parent states (equal from/to when flat) */
+    int decl;           /* transitions[decl] in the file (1-based) */
+    int *exits; int nexits;   /* states left, innermost first (none: an internal transition) */
+    int *enters; int nenters; /* states entered, outermost first, ending with `to` */
 } cf__transition;
 
 typedef struct cf__state {
-    const char *name;
+    const char *name;   /* the full path ("certified.suspended"); the key itself at the top level */
     bool terminal;
     cf__fnref *on_enter; int non_enter;
     cf__fnref *on_exit;  int non_exit;
     cf__timer_def *timers; int ntimers;
+    /* Nested states (hierarchy.c): */
+    const char *key;    /* the name as written under `states` ("suspended") */
+    int parent;         /* index of the parent state, or -1 at the top */
+    int initial;        /* a parent: its initial child; a leaf: -1 */
+    int leaf;           /* the leaf that entering this state ends in (itself for a leaf) */
+    int depth;          /* 0 at the top */
+    int *chain; int nchain;   /* the state's ancestors from the top down, ending with itself */
+    int *leaves; int nleaves; /* the leaves it contains (itself for a leaf), in state order */
 } cf__state;
 
 typedef struct cf__link {
@@ -337,12 +349,22 @@ int cf__workflow_load_file_limited(const char *path, uint32_t time_ms, cf__resol
                                    cf__workflow **out, cf__err *err);
 void cf__workflow_free(cf__workflow *wf);
 
-int cf__workflow_state(const cf__workflow *wf, const char *name); /* index or -1 */
+/* Index of a state by its full path or by its key (as written in the file), or -1. */
+int cf__workflow_state(const cf__workflow *wf, const char *name);
 int cf__workflow_event(const cf__workflow *wf, const char *name); /* index or -1 */
 int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1 */
 
-/* Graphviz DOT text (malloc'd) of the workflow. */
+/* Graphviz DOT text (malloc'd) of the workflow (workflow_dot.c). */
 int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err);
+
+/* ===== hierarchy.c: nested states, as the rest of the engine sees them ===== */
+
+/* Does the state path `state` lie in `filter` (equal, or a descendant: "certified"
+ * matches "certified" and "certified.active")? A NULL filter matches everything. */
+bool cf__state_in(const char *state, const char *filter);
+/* The timer named `name` of leaf s or of one of its ancestors (innermost first);
+ * *owner gets the state that declares it. NULL if none. */
+const cf__timer_def *cf__workflow_timer(const cf__workflow *wf, int s, const char *name, int *owner);
 
 /* ===== store.h: the storage interface (declared there) ===== */
 

@@ -35,9 +35,17 @@ int cf_fuzz_workflow(const uint8_t *data, size_t size)
     }
     if (!wf || wf->initial < 0 || wf->initial >= wf->nstates)
         abort();
-    for (int i = 0; i < wf->nstates; i++)
-        if (cf__workflow_state(wf, wf->states[i].name) != i)
+    for (int i = 0; i < wf->nstates; i++) {
+        const cf__state *st = &wf->states[i];
+        if (cf__workflow_state(wf, st->name) != i || cf__workflow_state(wf, st->key) != i)
             abort();
+        /* nested states: the chain ends with the state, the leaf it enters is a leaf below it */
+        if (st->nchain != st->depth + 1 || st->chain[st->depth] != i || st->leaf < 0 || st->leaf >= wf->nstates ||
+            wf->states[st->leaf].initial >= 0 || wf->states[st->leaf].chain[st->depth] != i)
+            abort();
+    }
+    if (wf->states[wf->initial].initial >= 0)
+        abort();
     for (int i = 0; i < wf->nevents; i++)
         if (cf__workflow_event(wf, wf->events[i]) != i)
             abort();
@@ -55,6 +63,17 @@ int cf_fuzz_workflow(const uint8_t *data, size_t size)
             t->event >= wf->nevents)
             abort();
         if (t->next < -1 || t->next >= wf->ntrans)
+            abort();
+        /* a transition applies in a leaf and lands in one; what it leaves and enters are states */
+        if (wf->states[t->from].initial >= 0 || wf->states[t->to].initial >= 0)
+            abort();
+        for (int k = 0; k < t->nexits; k++)
+            if (t->exits[k] < 0 || t->exits[k] >= wf->nstates)
+                abort();
+        for (int k = 0; k < t->nenters; k++)
+            if (t->enters[k] < 0 || t->enters[k] >= wf->nstates)
+                abort();
+        if (t->nenters > 0 && t->enters[t->nenters - 1] != t->to)
             abort();
     }
     for (int i = 0; i < wf->nstates * wf->nevents; i++)

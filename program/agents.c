@@ -438,7 +438,7 @@ int sim_person_act(sim *s, person *p)
     }
     if (strcmp(st, "approved") == 0)
         return approved_step(s, p);
-    if (strcmp(st, "certified") == 0)
+    if (strcmp(st, "certified.active") == 0)
         return certified_step(s, p);
     if (strcmp(st, "expired") == 0)
         return expired_step(s, p);
@@ -453,7 +453,7 @@ int sim_person_act(sim *s, person *p)
         closed_step(s, p);
         return 0;
     }
-    p->next = NEVER; /* suspended, revoked, lapsed: the complaint or nothing moves it */
+    p->next = NEVER; /* certified.suspended, revoked, lapsed: the complaint or nothing moves it */
     return 0;
 }
 
@@ -470,7 +470,7 @@ int sim_employer_act(sim *s, person *p)
         if (sim_load(s, p->id) < 0)
             return -1;
         const char *number = sim_dstr(s, "certification_number");
-        int certified = strcmp(s->state, "certified") == 0 && *number;
+        int certified = strcmp(s->state, "certified.active") == 0 && *number;
         char program[96];
         snprintf(program, sizeof program, "%s peer services", COUNTIES[p->county].name);
         /* EMP_2: most peer positions are in specialty mental health, some in DMC-ODS */
@@ -623,7 +623,7 @@ int sim_complaint_file(sim *s, person *p)
     json_t *d = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "certification_id", p->id, "respondent", p->name,
                           "complainant", "a client", "summary", "boundary concerns reported by a client", "incident_on",
                           sim_date_str(incident, d1), "certification_held_from", issued);
-    if (strcmp(s->state, "certified") != 0 && strcmp(s->state, "suspended") != 0) {
+    if (!cf_state_in(s->state, "certified")) { /* no longer held: neither active nor suspended */
         char until[11];
         const char *exp = sim_dstr(s, "expires_on");
         json_object_set_new(d, "certification_held_until", json_string(*exp ? exp : sim_date_str(s->day, until)));

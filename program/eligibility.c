@@ -291,7 +291,9 @@ static int answer(cf_engine *e, const char *id, const char *day, json_t **out, c
 
     if (employed) {
         bool emp_certified = strcmp(emp_state, "certified") == 0;
-        bool cert_good = cert_state ? strcmp(cert_state, "certified") == 0 : emp_certified;
+        /* in good standing: certified.active (or "certified" on the flat definition before it) */
+        bool cert_good = cert_state ? strcmp(cert_state, "certified.active") == 0 || strcmp(cert_state, "certified") == 0
+                                    : emp_certified;
         if (emp_certified && cert_good) {
             peer = true;
             if (cert_state)

@@ -361,7 +361,7 @@ static const bad_case bad_cases[] = {
      "when empty)"},
     {"bad/unknown_state_key.lua",
      "bad/unknown_state_key.lua: states.done.on_entry: unknown key 'on_entry' (hint: did you mean 'on_enter'? "
-     "allowed keys: terminal, on_enter, on_exit, timers)"},
+     "allowed keys: terminal, on_enter, on_exit, timers, parent, initial)"},
     {"bad/terminal_not_boolean.lua",
      "bad/terminal_not_boolean.lua: states.done.terminal: expected a boolean, got string (hint: write terminal = "
      "true, or leave it out)"},

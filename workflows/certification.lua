@@ -19,10 +19,11 @@ local function add_notifying(t, event)
         send = { { link = "employments", event = event } } })
 end
 
--- The states that accept `employment_started`: every non-final one.
+-- The states that accept `employment_started`: every non-final one (`certified` is the
+-- parent of active and suspended: declared once there, it applies in both).
 local open_states = {
   "draft", "submitted", "denied", "denial_appealed", "approved", "exhausted",
-  "certified", "expired", "suspended", "revoked",
+  "certified", "expired", "revoked",
 }
 
 -- What an exam appointment needs, scheduled first or after a retake.
@@ -118,13 +119,18 @@ add({ from = "exhausted", event = "schedule_exam", to = "approved", guard = sche
 
 ---------------------------------------------------------------------------
 -- The certification (CERT, REN, DIS_2, DIS_3, DIS_7)
+-- `certified` is a parent state (docs/workflows.md, "Nested states"): the certification is
+-- held, in good standing (`certified.active`) or suspended (`certified.suspended`). What may
+-- happen while it is held is declared once on `certified`; what only an active
+-- certification does is declared on `active`, whose timers (expiry, renewal) stop while
+-- it is suspended, as they always did.
 ---------------------------------------------------------------------------
-add({ from = "certified", event = "add_specialization", to = "certified", guard = "specialization_ok",
+add({ from = "active", event = "add_specialization", to = "active", guard = "specialization_ok",
       actions = { "add_specialization", "registry_export_update" } })
-add({ from = "certified", event = "renewal_window_open", to = "certified",
+add({ from = "active", event = "renewal_window_open", to = "active",
       actions = { "mark_renewal_open", "notices_renewal_window_open" } })
-add({ from = "certified", event = "expiry_approaching", to = "certified", actions = { "notices_expiry_approaching" } })
-add({ from = "certified", event = "renew", to = "certified", reenter = true,
+add({ from = "active", event = "expiry_approaching", to = "active", actions = { "notices_expiry_approaching" } })
+add({ from = "active", event = "renew", to = "active", reenter = true,
       guard = { "in_renewal_window", "renewal_not_denied", "good_standing", "ce_hours_met", "ethics_current",
                 "renewal_fee_paid" },
       actions = { "record_renewal", "fees_charge" } })
@@ -134,29 +140,32 @@ add({ from = "certified", event = "renew", to = "certified", reenter = true,
 -- pending the expiry is stayed (the certification stays active). Upheld or never appealed:
 -- the certification expires at its expiry date, at once if that is past. Overturned: the
 -- overturn renews directly (it carries the renewal's data and passes renew's guards).
-add({ from = "certified", event = "deny_renewal", to = "certified", reenter = true,
+add({ from = "active", event = "deny_renewal", to = "active", reenter = true,
       guard = { "in_renewal_window", "renewal_not_denied", "renewal_denial_reason_given" },
       actions = { "record_renewal_denial" } })
-add({ from = "certified", event = "appeal_renewal_denial", to = "certified", reenter = true,
+add({ from = "active", event = "appeal_renewal_denial", to = "active", reenter = true,
       guard = "renewal_denial_appealable", actions = { "record_renewal_appeal" } })
-add_notifying({ from = "certified", event = "renewal_appeal_window_closed", to = "expired",
+add_notifying({ from = "active", event = "renewal_appeal_window_closed", to = "expired",
                 guard = { "renewal_denial_unappealed", "expiry_passed" },
                 actions = { "close_renewal_appeal_window" } }, "certification_lost")
-add({ from = "certified", event = "renewal_appeal_window_closed", to = "certified", reenter = true,
+add({ from = "active", event = "renewal_appeal_window_closed", to = "active", reenter = true,
       guard = "renewal_denial_unappealed", actions = { "close_renewal_appeal_window" } })
-add_notifying({ from = "certified", event = "renewal_appeal_upheld", to = "expired",
+add_notifying({ from = "active", event = "renewal_appeal_upheld", to = "expired",
                 guard = { "renewal_appeal_pending", "expiry_passed" },
                 actions = { "renewal_appeal_upheld" } }, "certification_lost")
-add({ from = "certified", event = "renewal_appeal_upheld", to = "certified", reenter = true,
+add({ from = "active", event = "renewal_appeal_upheld", to = "active", reenter = true,
       guard = "renewal_appeal_pending", actions = { "renewal_appeal_upheld" } })
-add({ from = "certified", event = "renewal_appeal_overturned", to = "certified", reenter = true,
+add({ from = "active", event = "renewal_appeal_overturned", to = "active", reenter = true,
       guard = { "renewal_appeal_pending", "good_standing", "ce_hours_met", "ethics_current", "renewal_fee_paid" },
       actions = { "renewal_appeal_overturned", "record_renewal", "fees_charge" } })
-add_notifying({ from = "certified", event = "expire", to = "expired" }, "certification_lost")
-add_notifying({ from = "certified", event = "suspend", to = "suspended", actions = { "record_suspension" } },
+add_notifying({ from = "active", event = "expire", to = "expired" }, "certification_lost")
+add_notifying({ from = "active", event = "suspend", to = "suspended", actions = { "record_suspension" } },
               "certification_lost")
-add_notifying({ from = "certified", event = "revoke", to = "revoked", actions = { "record_revocation" } },
+-- Revoking an active certification tells the employments; a suspended one (certified's
+-- revoke, which active's overrides) or an expired one has told them already.
+add_notifying({ from = "active", event = "revoke", to = "revoked", actions = { "record_revocation" } },
               "certification_lost")
+add({ from = "certified", event = "revoke", to = "revoked", actions = { "record_revocation" } })
 
 add_notifying({ from = "expired", event = "reinstate", to = "certified",
                 guard = { "within_reinstatement_limit", "good_standing", "ce_hours_met_reinstatement",
@@ -164,7 +173,7 @@ add_notifying({ from = "expired", event = "reinstate", to = "certified",
                 actions = { "record_reinstatement", "fees_charge" } }, "certification_granted")
 add({ from = "expired", event = "reinstatement_closed", to = "lapsed" })
 add({ from = "expired", event = "suspend", to = "suspended", actions = { "record_suspension" } })
-add({ from = { "expired", "suspended" }, event = "revoke", to = "revoked", actions = { "record_revocation" } })
+add({ from = "expired", event = "revoke", to = "revoked", actions = { "record_revocation" } })
 
 -- DIS_3: an overturned action restores the status before it. A certification whose expiry
 -- date passed while it was suspended comes back expired (REN_6; reinstatement, REN_7, within
@@ -190,8 +199,9 @@ add({ from = "revoked", event = "restore", to = "expired", guard = "was_expired"
       actions = { "record_restoration", "restore_specializations" } })
 
 -- DIS_2, DIS_4: a corrective action is recorded and, while open, bars renewal (REN_3).
--- Internal transitions stay in their state, so each state gets its own.
-local disciplined = { "certified", "expired", "suspended" }
+-- Internal transitions stay in their state: declared on `certified`, once for active and
+-- suspended; expired gets its own.
+local disciplined = { "certified", "expired" }
 for i = 1, #disciplined do
   local s = disciplined[i]
   add({ from = s, event = "corrective_action", to = s, actions = { "record_corrective_action" } })
@@ -253,7 +263,10 @@ return {
     exhausted = { on_enter = { "registry_export_update" } },
     window_closed = { terminal = true, on_enter = { "registry_export_update" } },
     withdrawn = { terminal = true, on_enter = { "registry_export_update" } },
-    certified = {
+    -- the certification is held: a transition into `certified` enters `certified.active`
+    certified = { initial = "active" },
+    active = {
+      parent = "certified",
       on_enter = { "status_active", "registry_export_update" },
       timers = {
         { name = "expiry_notice", after = "expiry_notice_due", event = "expiry_approaching" },
@@ -267,7 +280,7 @@ return {
       timers = { { name = "reinstatement_limit", after = "reinstatement_limit", event = "reinstatement_closed" } },
     },
     lapsed = { terminal = true, on_enter = { "status_lapsed", "end_specializations", "registry_export_update" } },
-    suspended = { on_enter = { "status_suspended", "registry_export_update" } },
+    suspended = { parent = "certified", on_enter = { "status_suspended", "registry_export_update" } },
     revoked = { on_enter = { "status_revoked", "end_specializations", "registry_export_update" } },
   },
   transitions = transitions,

@@ -661,24 +661,26 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
     const cf__fire_in *in = t->in;
     cf__instance_row *row = t->row;
     int rc = CF_OK;
-    bool moves = chosen->to != chosen->from || chosen->reenter;
     const char *from_name = wf->states[chosen->from].name;
     const char *to_name = wf->states[chosen->to].name;
-    if (moves) {
-        rc = run_actions(t, wf->states[chosen->from].on_exit, wf->states[chosen->from].non_exit);
-        /* Only a state with timers has any: timers are scheduled for the states
-         * of the instance's own definition (entering them, or a policy change
-         * re-planning them), and an instance keeps its definition. */
-        if (rc == CF_OK && wf->states[chosen->from].ntimers > 0)
-            rc = cf__store_timer_cancel(e->store, row->id, from_name, &e->err);
+    /* The states left, innermost first, and entered, outermost first (hierarchy.c;
+     * none for an internal transition). Only a state with timers has any: timers
+     * are scheduled for the states of the instance's own definition (entering
+     * them, or a policy change re-planning them), and an instance keeps its
+     * definition. A parent's timers run until the parent itself is left. */
+    for (int k = 0; k < chosen->nexits && rc == CF_OK; k++) {
+        const cf__state *x = &wf->states[chosen->exits[k]];
+        rc = run_actions(t, x->on_exit, x->non_exit);
+        if (rc == CF_OK && x->ntimers > 0)
+            rc = cf__store_timer_cancel(e->store, row->id, x->name, &e->err);
     }
     if (rc == CF_OK)
         rc = run_actions(t, chosen->actions, chosen->nactions);
     t->state = to_name;
-    if (rc == CF_OK && moves)
-        rc = run_actions(t, wf->states[chosen->to].on_enter, wf->states[chosen->to].non_enter);
-    if (rc == CF_OK && moves)
-        rc = schedule_timers(t, chosen->to);
+    for (int k = 0; k < chosen->nenters && rc == CF_OK; k++)
+        rc = run_actions(t, wf->states[chosen->enters[k]].on_enter, wf->states[chosen->enters[k]].non_enter);
+    for (int k = 0; k < chosen->nenters && rc == CF_OK; k++)
+        rc = schedule_timers(t, chosen->enters[k]);
     if (rc == CF_OK)
         rc = queue_sends(t, chosen);
     if (rc == CF_OK)
@@ -834,16 +836,17 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
         goto out;
     chain_begin(e, &in, row.id, 1);
     rc = cf__store_next_serial(e->store, &row.serial, &e->err);
-    if (rc == CF_OK)
-        rc = run_actions(&t, wf->states[wf->initial].on_enter, wf->states[wf->initial].non_enter);
+    const cf__state *init = &wf->states[wf->initial]; /* a leaf, entered from the top down */
+    for (int k = 0; k < init->nchain && rc == CF_OK; k++)
+        rc = run_actions(&t, wf->states[init->chain[k]].on_enter, wf->states[init->chain[k]].non_enter);
     if (rc == CF_OK) {
         dtext = cf__json_canonical(data);
         row.data = dtext;
         rc = dtext ? cf__store_instance_insert(e->store, &row, &e->err) : CF_ENOMEM;
     }
     /* Timers refer to the instance row, so they come after it. */
-    if (rc == CF_OK)
-        rc = schedule_timers(&t, wf->initial);
+    for (int k = 0; k < init->nchain && rc == CF_OK; k++)
+        rc = schedule_timers(&t, init->chain[k]);
     if (rc == CF_OK)
         rc = chain_check(&t, NULL);
     chain_end(e);
@@ -1252,8 +1255,9 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
         if (rc == CF_ENOMEM)
             cf__fail(&e->err, CF_ENOMEM, "out of memory");
         int by_timer = 0;
-        for (int i = 0; i < wf->states[s].ntimers; i++)
-            by_timer |= wf->states[s].timers[i].event == k;
+        for (int a = 0; a < wf->states[s].nchain; a++) /* the state's timers and its parents' */
+            for (int i = 0; i < wf->states[wf->states[s].chain[a]].ntimers; i++)
+                by_timer |= wf->states[wf->states[s].chain[a]].timers[i].event == k;
         const char *error = NULL;
         if (explainable_failure(rc)) {
             error = e->err.msg;

@@ -7,6 +7,20 @@
 
 #include <string.h>
 
+/* The state filter (nested states: a parent matches its descendants) is applied
+ * here, on the rows the store reads for the other filters. */
+typedef struct state_pass {
+    const char *state;
+    cf_history_fn fn;
+    void *ud;
+} state_pass;
+
+static int pass_state(void *ud, const cf_history_entry *h)
+{
+    const state_pass *p = ud;
+    return cf__state_in(h->to_state, p->state) ? p->fn(p->ud, h) : 0;
+}
+
 int cf_history_between(cf_engine *e, cf_time from, cf_time to, const cf_history_filter *filter, cf_history_fn fn,
                        void *ud)
 {
@@ -25,5 +39,9 @@ int cf_history_between(cf_engine *e, cf_time from, cf_time to, const cf_history_
     }
     if (to <= from)
         return CF_OK;
+    if (f.state) {
+        state_pass p = {f.state, fn, ud};
+        return cf__store_history_between(e->store, from, to, &f, pass_state, &p, &e->err);
+    }
     return cf__store_history_between(e->store, from, to, &f, fn, ud, &e->err);
 }

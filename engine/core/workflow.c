@@ -1,18 +1,13 @@
 /*
  * workflow.c — load a workflow file (a Lua chunk returning a table of plain
- * data) in an empty, bounded sandbox, validate it with precise messages, and
- * compile it into arrays indexed by state and event so that firing never
- * searches strings. Also renders a workflow as Graphviz DOT.
+ * data) in an empty, bounded sandbox and validate it with precise messages,
+ * reading it into the compiled form: the tree of nested states is built by
+ * hierarchy.c, the transitions are expanded and chained by workflow_compile.c,
+ * and workflow_dot.c renders the result as Graphviz DOT.
  */
-#include "internal.h"
-#include "policy/sandbox.h"
+#include "workflow_private.h"
 
 #include <lauxlib.h>
-#include <lua.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <time.h>
 
 /* Limits of the Lua state that loads one workflow file. A workflow is a small
@@ -20,72 +15,6 @@
 #define WF_INSTRUCTION_LIMIT 10000000
 #define WF_MEMORY_CAP ((size_t)64 * 1024 * 1024)
 #define WF_TIME_MS 5000u                 /* default wall-clock limit of running the file */
-#define WF_NAME_MAX 64 /* longest state/event/link/timer/workflow name */
-#define TP_MAX 512     /* longest path in the table quoted in a message */
-/* Most entries in any one list or map of a workflow (states, events, transitions,
- * from, guards, ...), and most (from-state, event) pairs the transitions expand to.
- * Found while fuzzing the loader: without them a file of a few lines could make
- * loading quadratic (200,000 events took minutes) or allocate states x events
- * cells far past the Lua state's memory cap. */
-#define WF_MAX_ENTRIES 1000
-#define WF_MAX_EXPANDED 10000
-
-/* ---------- the arena: every string and array of a compiled workflow ---------- */
-
-typedef struct arena_node {
-    struct arena_node *next;
-    max_align_t mem[]; /* the allocation itself, suitably aligned */
-} arena_node;
-
-typedef struct wf_arena {
-    arena_node *nodes;
-    int *event_by_name; /* event indices sorted by name, for cf__workflow_event */
-} wf_arena;
-
-static void *arena_alloc(wf_arena *a, size_t size)
-{
-    arena_node *n = malloc(sizeof *n + (size ? size : 1));
-    if (!n)
-        return NULL;
-    n->next = a->nodes;
-    a->nodes = n;
-    memset(n->mem, 0, size ? size : 1);
-    return n->mem;
-}
-
-static char *arena_strdup(wf_arena *a, const char *s, size_t len)
-{
-    char *p = arena_alloc(a, len + 1);
-    if (p) {
-        memcpy(p, s, len);
-        p[len] = '\0';
-    }
-    return p;
-}
-
-static void arena_free(wf_arena *a)
-{
-    if (!a)
-        return;
-    arena_node *n = a->nodes;
-    while (n) {
-        arena_node *next = n->next;
-        free(n);
-        n = next;
-    }
-    free(a);
-}
-
-void cf__workflow_free(cf__workflow *wf)
-{
-    if (!wf)
-        return;
-    arena_free(wf->arena);
-    free(wf->name);
-    free(wf->path);
-    free(wf->source);
-    free(wf);
-}
 
 /* ---------- the sandbox's messages (sandbox.h) ---------- */
 
@@ -112,73 +41,6 @@ static bool wf_timed_out(const cf__sandbox *sb)
 static bool wf_too_long(const cf__sandbox *sb)
 {
     return sb->limit_hit & (CF__LIMIT_TIME | CF__LIMIT_INSTR);
-}
-
-/* ---------- validation context and messages ---------- */
-
-typedef struct ctx {
-    lua_State *L;
-    const char *path;
-    cf__err *err;
-    cf__resolve_fn resolve;
-    void *resolve_ud;
-    cf__workflow *wf;
-    wf_arena *arena;
-    cf__sandbox *lim;
-    uint32_t time_ms; /* wall-clock limit of running the file */
-    int rc; /* result of the walk, read after the protected call returns */
-    const char **state_names; /* sorted, for hints */
-} ctx;
-
-static int oom(ctx *c)
-{
-    return cf__fail(c->err, CF_ENOMEM, "%s: out of memory while compiling the workflow", c->path);
-}
-
-/* snprintf that may truncate on purpose: paths and hints are bounded. */
-static void sfmt(char *out, size_t size, const char *fmt, ...) CF__PRINTF(3, 4);
-static void sfmt(char *out, size_t size, const char *fmt, ...)
-{
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, size, fmt, ap);
-    va_end(ap);
-}
-
-/* "<file>: <path in table>: <problem> (hint: <hint>)" */
-static int bad(ctx *c, const char *tp, const char *hint, const char *fmt, ...) CF__PRINTF(4, 5);
-static int bad(ctx *c, const char *tp, const char *hint, const char *fmt, ...)
-{
-    char problem[CF__MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(problem, sizeof problem, fmt, ap);
-    va_end(ap);
-    return cf__fail(c->err, CF_EWORKFLOW, "%s: %s: %s (hint: %s)", c->path, tp, problem, hint);
-}
-
-static void join_key(char *out, const char *tp, const char *key)
-{
-    if (*tp)
-        sfmt(out, TP_MAX, "%s.%s", tp, key);
-    else
-        sfmt(out, TP_MAX, "%s", key);
-}
-
-static void join_index(char *out, const char *tp, lua_Integer i)
-{
-    sfmt(out, TP_MAX, "%s[%lld]", tp, (long long)i);
-}
-
-/* "did you mean 'x'? <where>" or just "<where>", into hint. */
-static void closest_hint(char *hint, size_t size, const char *name, const char *const *cands, size_t n,
-                         const char *where)
-{
-    const char *best = cf__closest(name, cands, n);
-    if (best)
-        sfmt(hint, size, "did you mean '%s'? %s", best, where);
-    else
-        sfmt(hint, size, "%s", where);
 }
 
 static const char *type_of(ctx *c, int idx)
@@ -319,53 +181,6 @@ static int string_field(ctx *c, int t, const char *tp, const char *key, bool req
     if (outlen)
         *outlen = len;
     return CF_OK;
-}
-
-/* ---------- lookups (also used after compiling) ---------- */
-
-static int cmp_state(const void *key, const void *elem)
-{
-    return strcmp(key, ((const cf__state *)elem)->name);
-}
-
-int cf__workflow_state(const cf__workflow *wf, const char *name)
-{
-    if (!wf || !name || !wf->states)
-        return -1;
-    const cf__state *s = bsearch(name, wf->states, (size_t)wf->nstates, sizeof *wf->states, cmp_state);
-    return s ? (int)(s - wf->states) : -1;
-}
-
-int cf__workflow_event(const cf__workflow *wf, const char *name)
-{
-    if (!wf || !name || !wf->arena)
-        return -1;
-    const int *order = ((const wf_arena *)wf->arena)->event_by_name;
-    int lo = 0, hi = wf->nevents - 1;
-    while (order && lo <= hi) {
-        int mid = lo + (hi - lo) / 2;
-        int cmp = strcmp(name, wf->events[order[mid]]);
-        if (cmp == 0)
-            return order[mid];
-        if (cmp < 0)
-            hi = mid - 1;
-        else
-            lo = mid + 1;
-    }
-    return -1;
-}
-
-static int cmp_link(const void *key, const void *elem)
-{
-    return strcmp(key, ((const cf__link *)elem)->name);
-}
-
-int cf__workflow_link(const cf__workflow *wf, const char *name)
-{
-    if (!wf || !name || !wf->links)
-        return -1;
-    const cf__link *l = bsearch(name, wf->links, (size_t)wf->nlinks, sizeof *wf->links, cmp_link);
-    return l ? (int)(l - wf->links) : -1;
 }
 
 /* ---------- names of functions (guards, actions, deadlines) ---------- */
@@ -622,6 +437,34 @@ static int map_names(ctx *c, const char *tp, const char *what, const char *examp
     return CF_OK;
 }
 
+/* states.<key>.parent and states.<key>.initial, read before the rest of the states
+ * so that the tree (hierarchy.c) gives every state its place and full path first. */
+static int load_tree(ctx *c, int sts)
+{
+    lua_State *L = c->L;
+    cf__workflow *wf = c->wf;
+    size_t n = (size_t)wf->nstates;
+    const char **parents = arena_alloc(c->arena, sizeof *parents * n);
+    const char **initials = arena_alloc(c->arena, sizeof *initials * n);
+    if (!parents || !initials)
+        return oom(c);
+    int rc = CF_OK;
+    for (int i = 0; i < wf->nstates && rc == CF_OK; i++) {
+        char p[TP_MAX];
+        join_key(p, "states", c->state_names[i]);
+        get_field(c, sts, c->state_names[i]);
+        int st = lua_gettop(L);
+        rc = string_field(c, st, p, "parent", false,
+                          "write parent = \"name\": the state this one is a child of", &parents[i], NULL);
+        if (rc == CF_OK)
+            rc = string_field(c, st, p, "initial", false,
+                              "write initial = \"name\": the child a transition into this state enters",
+                              &initials[i], NULL);
+        lua_pop(L, 1);
+    }
+    return rc == CF_OK ? cf__wf_tree(c, parents, initials) : rc;
+}
+
 static int load_state_shapes(ctx *c, int t)
 {
     lua_State *L = c->L;
@@ -657,9 +500,10 @@ static int load_state_shapes(ctx *c, int t)
         goto done;
     }
     for (int i = 0; i < n; i++)
-        wf->states[i].name = names[i];
+        wf->states[i].name = wf->states[i].key = names[i];
     wf->nstates = n;
     c->state_names = names;
+    rc = load_tree(c, lua_gettop(L));
 done:
     lua_pop(L, 1);
     return rc;
@@ -919,23 +763,37 @@ static int load_state_bodies(ctx *c, int t)
     get_field(c, t, "states");
     int sts = lua_gettop(L);
     int rc = CF_OK;
-    static const char *const keys[] = {"terminal", "on_enter", "on_exit", "timers"};
-    for (int i = 0; i < wf->nstates && rc == CF_OK; i++) {
-        cf__state *s = &wf->states[i];
+    static const char *const keys[] = {"terminal", "on_enter", "on_exit", "timers", "parent", "initial"};
+    /* in the order of the keys, so that the first problem reported does not depend on the tree */
+    const int *by_key = ((const wf_arena *)wf->arena)->state_by_key;
+    for (int k = 0; k < wf->nstates && rc == CF_OK; k++) {
+        cf__state *s = &wf->states[by_key[k]];
         char p[TP_MAX];
-        join_key(p, "states", s->name);
-        get_field(c, sts, s->name);
+        join_key(p, "states", s->key);
+        get_field(c, sts, s->key);
         int st = lua_gettop(L);
-        rc = check_keys(c, st, p, keys, 4);
+        rc = check_keys(c, st, p, keys, sizeof keys / sizeof *keys);
         if (rc == CF_OK) {
             int type = get_field(c, st, "terminal");
+            char pk[TP_MAX];
+            join_key(pk, p, "terminal");
             if (type == LUA_TBOOLEAN) {
                 s->terminal = lua_toboolean(L, -1);
             } else if (type != LUA_TNIL) {
-                char pk[TP_MAX];
-                join_key(pk, p, "terminal");
                 rc = bad(c, pk, "write terminal = true, or leave it out", "expected a boolean, got %s",
                          type_of(c, -1));
+            }
+            if (rc == CF_OK && s->terminal && s->initial >= 0) {
+                char hint[256];
+                sfmt(hint, sizeof hint, "remove terminal from '%s', and add a terminal state outside it", s->key);
+                rc = bad(c, pk, hint, "state '%s' has children and cannot be terminal", s->key);
+            }
+            if (rc == CF_OK && s->terminal && s->parent >= 0) {
+                /* its parent's transitions and timers would apply in a state nothing may move */
+                char hint[256];
+                sfmt(hint, sizeof hint, "put '%s' at the top level (remove its parent): a parent's transitions "
+                     "and timers apply in every state inside it", s->key);
+                rc = bad(c, pk, hint, "terminal state '%s' cannot be inside a parent", s->name);
             }
             lua_pop(L, 1);
         }
@@ -951,19 +809,6 @@ static int load_state_bodies(ctx *c, int t)
     return rc;
 }
 
-/* One transition as written in the file, before expanding `from`. */
-typedef struct file_trans {
-    int *froms;
-    int nfrom;
-    int event, to;
-    bool reenter;
-    cf__fnref *guards;
-    int nguards;
-    cf__fnref *actions;
-    int nactions;
-    cf__send_def *sends;
-    int nsends;
-} file_trans;
 
 static int load_from(ctx *c, int tt, const char *tp, file_trans *ft)
 {
@@ -982,8 +827,8 @@ static int load_from(ctx *c, int tt, const char *tp, file_trans *ft)
     if (type == LUA_TNIL) {
         rc = bad(c, p, hint, "missing required key 'from'");
     } else if (type == LUA_TSTRING && strcmp(lua_tostring(L, -1), "*") == 0) {
-        for (int s = 0; s < wf->nstates; s++)
-            if (!wf->states[s].terminal)
+        for (int s = 0; s < wf->nstates; s++) /* every non-terminal leaf */
+            if (!wf->states[s].terminal && wf->states[s].initial < 0)
                 ft->froms[ft->nfrom++] = s;
     } else if (type == LUA_TSTRING) {
         int s = -1;
@@ -1005,9 +850,19 @@ static int load_from(ctx *c, int tt, const char *tp, file_trans *ft)
                          type_of(c, -1));
             else
                 rc = state_hint_index(c, pi, lua_tostring(L, -1), &s);
-            for (int j = 0; rc == CF_OK && j < ft->nfrom; j++)
-                if (ft->froms[j] == s)
+            for (int j = 0; rc == CF_OK && j < ft->nfrom; j++) {
+                int o = ft->froms[j];
+                if (o == s)
                     rc = bad(c, pi, "list each state once", "state '%s' is listed twice", wf->states[s].name);
+                else if (wf_inside(wf, s, o) || wf_inside(wf, o, s)) {
+                    int outer = wf_inside(wf, s, o) ? o : s;
+                    char h[256];
+                    sfmt(h, sizeof h, "list only '%s': a transition declared on a parent applies in its children",
+                         wf->states[outer].key);
+                    rc = bad(c, pi, h, "state '%s' is inside '%s', which the list names too",
+                             wf->states[outer == o ? s : o].name, wf->states[outer].name);
+                }
+            }
             if (rc == CF_OK && wf->states[s].terminal) {
                 char h[256];
                 sfmt(h, sizeof h, "remove '%s' from the list, or make it non-terminal", wf->states[s].name);
@@ -1149,30 +1004,6 @@ static int load_transition(ctx *c, int tt, const char *tp, file_trans *ft)
     return rc;
 }
 
-/* FNV-1a over a transition's guard names: duplicate checks compare these first,
- * so that many transitions with long, nearly equal guard lists stay linear to check
- * (found while fuzzing: 1,000 transitions of 1,000 guards took close to a minute). */
-static uint64_t guards_hash(const cf__fnref *guards, int n)
-{
-    uint64_t h = 14695981039346656037u;
-    for (int i = 0; i < n; i++) {
-        for (const char *s = guards[i].name; *s; s++)
-            h = (h ^ (unsigned char)*s) * 1099511628211u;
-        h = (h ^ 0xff) * 1099511628211u; /* separator: {"ab"} and {"a", "b"} differ */
-    }
-    return h;
-}
-
-static bool same_guards(const cf__transition *a, const cf__transition *b)
-{
-    if (a->nguards != b->nguards)
-        return false;
-    for (int i = 0; i < a->nguards; i++)
-        if (strcmp(a->guards[i].name, b->guards[i].name) != 0)
-            return false;
-    return true;
-}
-
 static int load_transitions(ctx *c, int t)
 {
     lua_State *L = c->L;
@@ -1207,7 +1038,9 @@ static int load_transitions(ctx *c, int t)
         else
             rc = load_transition(c, lua_gettop(L), p, &fts[i - 1]);
         lua_pop(L, 1);
-        total += (size_t)fts[i - 1].nfrom;
+        /* a parent counts once per leaf it holds: the transition applies in each */
+        for (int f = 0; f < fts[i - 1].nfrom; f++)
+            total += (size_t)wf->states[fts[i - 1].froms[f]].nleaves;
     }
     if (rc != CF_OK)
         goto done;
@@ -1218,99 +1051,10 @@ static int load_transitions(ctx *c, int t)
                  total, WF_MAX_EXPANDED);
         goto done;
     }
-
-    /* Expand `from`: one compiled transition per concrete from-state, in file order. */
-    size_t cells = (size_t)wf->nstates * (size_t)wf->nevents;
-    wf->trans = arena_alloc(c->arena, sizeof *wf->trans * (total ? total : 1));
-    int *file_index = arena_alloc(c->arena, sizeof *file_index * (total ? total : 1));
-    uint64_t *ghash = arena_alloc(c->arena, sizeof *ghash * (size_t)(n ? n : 1));
-    int *last = arena_alloc(c->arena, sizeof *last * (cells ? cells : 1));
-    wf->first = arena_alloc(c->arena, sizeof *wf->first * (cells ? cells : 1));
-    if (!wf->trans || !file_index || !ghash || !last || !wf->first) {
-        rc = oom(c);
-        goto done;
-    }
-    for (lua_Integer i = 0; i < n; i++)
-        ghash[i] = guards_hash(fts[i].guards, fts[i].nguards);
-    for (size_t k = 0; k < cells; k++)
-        wf->first[k] = last[k] = -1;
-    int m = 0;
-    for (lua_Integer i = 0; i < n && rc == CF_OK; i++) {
-        const file_trans *ft = &fts[i];
-        for (int f = 0; f < ft->nfrom && rc == CF_OK; f++) {
-            cf__transition *tr = &wf->trans[m];
-            tr->from = ft->froms[f];
-            tr->event = ft->event;
-            tr->to = ft->to;
-            tr->reenter = ft->reenter;
-            tr->guards = ft->guards;
-            tr->nguards = ft->nguards;
-            tr->actions = ft->actions;
-            tr->nactions = ft->nactions;
-            tr->sends = ft->sends;
-            tr->nsends = ft->nsends;
-            tr->next = -1;
-            file_index[m] = (int)i + 1;
-            size_t cell = (size_t)tr->from * (size_t)wf->nevents + (size_t)tr->event;
-            char p[TP_MAX];
-            join_index(p, "transitions", i + 1);
-            const char *sname = wf->states[tr->from].name, *ename = wf->events[tr->event];
-            for (int k = wf->first[cell]; k >= 0 && rc == CF_OK; k = wf->trans[k].next) {
-                if (ghash[file_index[k] - 1] == ghash[i] && same_guards(&wf->trans[k], tr)) {
-                    rc = bad(c, p, "remove one of them, or give them different guards",
-                             "duplicate transition: same from '%s', event '%s' and guards as transitions[%d]",
-                             sname, ename, file_index[k]);
-                } else if (wf->trans[k].nguards == 0) {
-                    char hint[256];
-                    sfmt(hint, sizeof hint, "move it above transitions[%d], or give transitions[%d] a guard",
-                             file_index[k], file_index[k]);
-                    rc = bad(c, p, hint,
-                             "can never be chosen: transitions[%d] has no guard and takes event '%s' from '%s' first",
-                             file_index[k], ename, sname);
-                }
-            }
-            if (rc != CF_OK)
-                break;
-            if (last[cell] < 0)
-                wf->first[cell] = m;
-            else
-                wf->trans[last[cell]].next = m;
-            last[cell] = m;
-            m++;
-        }
-    }
-    wf->ntrans = m;
+    rc = cf__wf_link_transitions(c, fts, (int)n);
 done:
     lua_pop(L, 1);
     return rc;
-}
-
-static int check_reachable(ctx *c)
-{
-    cf__workflow *wf = c->wf;
-    bool *seen = arena_alloc(c->arena, sizeof *seen * (size_t)wf->nstates);
-    if (!seen)
-        return oom(c);
-    seen[wf->initial] = true;
-    for (bool grew = true; grew;) {
-        grew = false;
-        for (int i = 0; i < wf->ntrans; i++) {
-            if (seen[wf->trans[i].from] && !seen[wf->trans[i].to]) {
-                seen[wf->trans[i].to] = true;
-                grew = true;
-            }
-        }
-    }
-    for (int s = 0; s < wf->nstates; s++) {
-        if (!seen[s]) {
-            char p[TP_MAX];
-            join_key(p, "states", wf->states[s].name);
-            return bad(c, p, "add a transition into it or remove it",
-                       "state '%s' cannot be reached from the initial state '%s'", wf->states[s].name,
-                       wf->states[wf->initial].name);
-        }
-    }
-    return CF_OK;
 }
 
 /* Validate and compile the table at index t. */
@@ -1346,6 +1090,7 @@ static int walk(ctx *c, int t)
         return rc;
     if ((rc = state_hint_index(c, "initial", str, &wf->initial)) != CF_OK)
         return rc;
+    wf->initial = wf->states[wf->initial].leaf; /* a parent: its initial child, down to a leaf */
     if ((rc = load_links(c, t)) != CF_OK)
         return rc;
     if ((rc = load_owned(c, t)) != CF_OK)
@@ -1354,7 +1099,7 @@ static int walk(ctx *c, int t)
         return rc;
     if ((rc = load_transitions(c, t)) != CF_OK)
         return rc;
-    return check_reachable(c);
+    return cf__wf_check_reachable(c);
 }
 
 static int report_lua_error(ctx *c, int status, const char *stage)
@@ -1493,98 +1238,3 @@ int cf__workflow_load_file_limited(const char *path, uint32_t time_ms, cf__resol
     return rc;
 }
 
-/* ---------- DOT ---------- */
-
-static void dot_quoted(cf__buf *b, const char *s)
-{
-    cf__buf_puts(b, "\"");
-    for (; *s; s++) {
-        if (*s == '"' || *s == '\\')
-            cf__buf_append(b, "\\", 1);
-        if (*s == '\n')
-            cf__buf_puts(b, "\\n");
-        else if (*s != '\r')
-            cf__buf_append(b, s, 1);
-    }
-    cf__buf_puts(b, "\"");
-}
-
-#define DOT_TIMER "\xe2\x8f\xb1" /* U+23F1 stopwatch */
-#define DOT_ARROW "\xe2\x86\x92" /* U+2192 rightwards arrow */
-
-int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err)
-{
-    *out = NULL;
-    if (!wf)
-        return cf__fail(err, CF_EINVAL, "no workflow given");
-    cf__buf b = {0};
-    cf__buf_puts(&b, "digraph ");
-    dot_quoted(&b, wf->name);
-    cf__buf_puts(&b, " {\n  rankdir=LR;\n");
-    if (wf->description) {
-        cf__buf_puts(&b, "  label=");
-        dot_quoted(&b, wf->description);
-        cf__buf_puts(&b, ";\n  labelloc=t;\n");
-    }
-    cf__buf_puts(&b, "  node [shape=circle];\n");
-    /* "__start" cannot clash with a state: state names start with a letter. */
-    cf__buf_puts(&b, "  \"__start\" [shape=point];\n");
-    for (int s = 0; s < wf->nstates; s++) {
-        cf__buf_puts(&b, "  ");
-        dot_quoted(&b, wf->states[s].name);
-        cf__buf_puts(&b, wf->states[s].terminal ? " [shape=doublecircle];\n" : ";\n");
-    }
-    cf__buf_puts(&b, "  \"__start\" -> ");
-    dot_quoted(&b, wf->states[wf->initial].name);
-    cf__buf_puts(&b, ";\n");
-    for (int i = 0; i < wf->ntrans; i++) {
-        const cf__transition *t = &wf->trans[i];
-        cf__buf label = {0};
-        cf__buf_puts(&label, wf->events[t->event]);
-        if (t->nguards) {
-            cf__buf_puts(&label, " [");
-            for (int g = 0; g < t->nguards; g++) {
-                cf__buf_puts(&label, g ? ", " : "");
-                cf__buf_puts(&label, t->guards[g].name);
-            }
-            cf__buf_puts(&label, "]");
-        }
-        cf__buf_puts(&b, "  ");
-        dot_quoted(&b, wf->states[t->from].name);
-        cf__buf_puts(&b, " -> ");
-        dot_quoted(&b, wf->states[t->to].name);
-        cf__buf_puts(&b, " [label=");
-        dot_quoted(&b, label.data ? label.data : "");
-        cf__buf_puts(&b, t->reenter ? ", style=bold];\n" : "];\n");
-        if (label.oom)
-            b.oom = true;
-        cf__buf_free(&label);
-    }
-    for (int s = 0; s < wf->nstates; s++) {
-        const cf__state *st = &wf->states[s];
-        for (int k = 0; k < st->ntimers; k++) {
-            const cf__timer_def *td = &st->timers[k];
-            int first = wf->first[(size_t)s * (size_t)wf->nevents + (size_t)td->event];
-            cf__buf label = {0};
-            cf__buf_printf(&label, DOT_TIMER " %s " DOT_ARROW " %s%s", td->name, wf->events[td->event],
-                           first < 0 ? " (no transition)" : "");
-            cf__buf_puts(&b, "  ");
-            dot_quoted(&b, st->name);
-            cf__buf_puts(&b, " -> ");
-            dot_quoted(&b, wf->states[first < 0 ? s : wf->trans[first].to].name);
-            cf__buf_puts(&b, " [style=dashed, label=");
-            dot_quoted(&b, label.data ? label.data : "");
-            cf__buf_puts(&b, "];\n");
-            if (label.oom)
-                b.oom = true;
-            cf__buf_free(&label);
-        }
-    }
-    cf__buf_puts(&b, "}\n");
-    if (b.oom) {
-        cf__buf_free(&b);
-        return cf__fail(err, CF_ENOMEM, "out of memory rendering workflow '%s'", wf->name);
-    }
-    *out = b.data;
-    return CF_OK;
-}

@@ -163,7 +163,7 @@ static int check_timer(void *ud, const cf__timer_row *t, const char *inst_state,
                 t->id, t->name, t->instance_id);
         return 0;
     }
-    if (strcmp(t->state, inst_state) != 0) {
+    if (!cf__state_in(inst_state, t->state)) { /* its state, or a parent of it (nested states) */
         finding(v, K_TIMER, 0, t->instance_id,
                 "timer %" PRId64 " ('%s') of instance %s belongs to state '%s', but the instance is in state '%s': "
                 "it was changed outside certflow; " RESTORE,

@@ -163,7 +163,8 @@ static int write_changes(cf_engine *e, const plan *pl, const char *county, const
             else if (c->op == OP_REMOVE)
                 rc = cf__store_timer_delete(e->store, c->timer_id, &e->err);
             else if (c->op == OP_ADD)
-                rc = cf__store_timer_add(e->store, c->instance_id, c->state, c->name, c->event, c->due, &e->err);
+                rc = cf__store_timer_add(e->store, c->instance_id, c->timer_state ? c->timer_state : c->state, c->name,
+                                         c->event, c->due, &e->err);
         }
         if (rc == CF_OK)
             rc = record_instance(e, pl, i, end, county, actor, old_hash, new_hash, params, cand);

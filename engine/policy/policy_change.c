@@ -33,6 +33,7 @@ static void changes_free(plan *pl, size_t from)
         free(c->who);
         free(c->county);
         free(c->effect);
+        free(c->timer_state);
     }
 }
 
@@ -324,32 +325,41 @@ static void pending_free(pending_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* When the instance entered its current state: timers were computed then, so a
+/* When the instance entered the state that declares a timer (its current state,
+ * or with nested states one of its parents): the timer was computed then, so a
  * deadline that reads ctx.now is recomputed with the same now. */
 typedef struct entry_scan {
     const cf__workflow *wf;
+    int owner;        /* the state declaring the timers */
     cf_time entered;
 } entry_scan;
 
-static bool reenters(const cf__workflow *wf, const char *state, const char *event)
+/* An applied row from inside the owner to inside it entered the owner again when the
+ * transition that leads there enters it (re-entering it, or a parent of it). */
+static bool reenters(const entry_scan *es, const char *from, const char *to, const char *event)
 {
-    int s = cf__workflow_state(wf, state), ev = cf__workflow_event(wf, event);
-    if (s < 0 || ev < 0)
+    const cf__workflow *wf = es->wf;
+    int s = cf__workflow_state(wf, from), t = cf__workflow_state(wf, to), ev = cf__workflow_event(wf, event);
+    if (s < 0 || t < 0 || ev < 0)
         return false;
     for (int i = wf->first[s * wf->nevents + ev]; i >= 0; i = wf->trans[i].next)
-        if (wf->trans[i].reenter && wf->trans[i].to == s)
-            return true;
+        for (int k = 0; wf->trans[i].to == t && k < wf->trans[i].nenters; k++)
+            if (wf->trans[i].enters[k] == es->owner)
+                return true;
     return false;
 }
 
 static int entry_row(void *ud, const cf__history_row *h)
 {
     entry_scan *es = ud;
+    const char *owner = es->wf->states[es->owner].name;
+    if (!cf__state_in(h->to_state, owner))
+        return 0;
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
     else if (strcmp(h->outcome, "applied") == 0 &&
-             (strcmp(h->from_state, h->to_state) != 0 ||
-              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es->wf, h->to_state, h->event))))
+             (!cf__state_in(h->from_state, owner) ||
+              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es, h->from_state, h->to_state, h->event))))
         es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
     return 0;
 }
@@ -460,59 +470,64 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
     int rc = cf__store_timer_each(e->store, row->id, collect_timer, &timers, &e->err);
     if (rc == CF_OK && timers.oom)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    entry_scan es = {wf, row->updated_at};
-    if (rc == CF_OK)
-        rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
-    const cf__state *st = &wf->states[s];
-    for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {
-        const cf__timer_def *td = &st->timers[i];
-        if (td->after.kind != CF__FN_POLICY)
-            continue;
-        const pending *pend = NULL;
-        for (size_t k = 0; k < timers.n && !pend; k++)
-            if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
-                pend = &timers.items[k];
-        cf__decision_call call = {row->county, row->id, wf->name, st->name, data, NULL, NULL, NULL, es.entered, row->serial};
-        bool has_old = false, has_new = false;
-        cf_time old_due = 0, new_due = 0;
-        cf__err olderr;
-        if (cf__change_deadline(e->policy, td->after.name, &call, &has_old, &old_due, &olderr) != CF_OK) {
-            /* The current policy cannot say: take what is scheduled as its answer. */
-            has_old = pend != NULL;
-            old_due = pend ? pend->due : 0;
+    /* the timers of the state and of its parents (nested states), outermost first */
+    for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
+        const cf__state *st = &wf->states[wf->states[s].chain[a]];
+        entry_scan es = {wf, wf->states[s].chain[a], row->updated_at};
+        if (st->ntimers > 0)
+            rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
+        for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {
+            const cf__timer_def *td = &st->timers[i];
+            if (td->after.kind != CF__FN_POLICY)
+                continue;
+            const pending *pend = NULL;
+            for (size_t k = 0; k < timers.n && !pend; k++)
+                if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
+                    pend = &timers.items[k];
+            cf__decision_call call = {row->county, row->id, wf->name, row->state, data, NULL, NULL, NULL, es.entered, row->serial};
+            bool has_old = false, has_new = false;
+            cf_time old_due = 0, new_due = 0;
+            cf__err olderr;
+            if (cf__change_deadline(e->policy, td->after.name, &call, &has_old, &old_due, &olderr) != CF_OK) {
+                /* The current policy cannot say: take what is scheduled as its answer. */
+                has_old = pend != NULL;
+                old_due = pend ? pend->due : 0;
+            }
+            call.data = data_new;
+            rc = cf__change_deadline(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
+            if (rc != CF_OK) {
+                cf__err_prefix(&e->err, "instance %s (%s, state %s), timer '%s', with the proposed overlay", row->id,
+                               wf->name, st->name, td->name);
+                break;
+            }
+            if (has_old == has_new && (!has_new || old_due == new_due))
+                continue; /* the change does not touch this deadline */
+            int op = OP_NONE;
+            if (pend && has_new)
+                op = OP_MOVE;
+            else if (pend)
+                op = OP_REMOVE;
+            else if (!has_old && has_new)
+                op = OP_ADD;
+            if (op == OP_NONE || (op == OP_MOVE && pend->due == new_due))
+                continue; /* fired already, or already where the new policy puts it */
+            char old_text[32] = "none", new_text[32] = "none";
+            if (pend)
+                cf__change_time_text(pend->due, old_text);
+            if (has_new)
+                cf__change_time_text(new_due, new_text);
+            change *c = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
+                                 old_text, new_text);
+            if (!c)
+                break;
+            c->op = op;
+            c->timer_id = pend ? pend->id : 0;
+            if (!(c->timer_state = cf__strdup(st->name)))
+                x->pl->oom = true;
+            c->due = new_due;
+            timer_effect(x, c, pend ? pend->due : 0, pend != NULL, wf->events[td->event]);
+            *touched = true;
         }
-        call.data = data_new;
-        rc = cf__change_deadline(x->cand, td->after.name, &call, &has_new, &new_due, &e->err);
-        if (rc != CF_OK) {
-            cf__err_prefix(&e->err, "instance %s (%s, state %s), timer '%s', with the proposed overlay", row->id,
-                           wf->name, st->name, td->name);
-            break;
-        }
-        if (has_old == has_new && (!has_new || old_due == new_due))
-            continue; /* the change does not touch this deadline */
-        int op = OP_NONE;
-        if (pend && has_new)
-            op = OP_MOVE;
-        else if (pend)
-            op = OP_REMOVE;
-        else if (!has_old && has_new)
-            op = OP_ADD;
-        if (op == OP_NONE || (op == OP_MOVE && pend->due == new_due))
-            continue; /* fired already, or already where the new policy puts it */
-        char old_text[32] = "none", new_text[32] = "none";
-        if (pend)
-            cf__change_time_text(pend->due, old_text);
-        if (has_new)
-            cf__change_time_text(new_due, new_text);
-        change *c = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
-                             old_text, new_text);
-        if (!c)
-            break;
-        c->op = op;
-        c->timer_id = pend ? pend->id : 0;
-        c->due = new_due;
-        timer_effect(x, c, pend ? pend->due : 0, pend != NULL, wf->events[td->event]);
-        *touched = true;
     }
     pending_free(&timers);
     return rc;
@@ -606,7 +621,7 @@ static int examine_event(examine *x, const cf__instance_row *row, const cf__work
     if (!chosen)
         return CF_OK;
     *fire = true;
-    if (chosen->to == s && !chosen->reenter)
+    if (chosen->nenters == 0) /* internal: nothing is left or entered */
         return CF_OK;
     const cf__state *to = &wf->states[chosen->to];
     change *c = plan_add(x->pl, "state", row->id, wf->name, row->state, to->name, POLICY_EVENT, row->state, to->name);
@@ -615,33 +630,37 @@ static int examine_event(examine *x, const cf__instance_row *row, const cf__work
                    POLICY_EVENT);
     set_effect(x->pl, c, &b);
     *touched = true;
-    /* The timers entering the new state schedules (apply's fire schedules them). */
+    /* The timers entering the new state (and the parents it enters) schedules
+     * (apply's fire schedules them). */
     call.state = to->name;
     call.event = NULL;
     call.event_data = NULL;
     call.actor = NULL;
-    for (int i = 0; i < to->ntimers; i++) {
-        const cf__timer_def *td = &to->timers[i];
-        if (td->after.kind != CF__FN_POLICY)
-            continue;
-        bool has = false;
-        cf_time due = 0;
-        int rc = cf__change_deadline(x->cand, td->after.name, &call, &has, &due, &e->err);
-        if (rc != CF_OK)
-            return rc;
-        if (!has)
-            continue;
-        char text[32];
-        cf__change_time_text(due, text);
-        change *d = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
-                             "none", text);
-        if (!d)
-            break;
-        d->op = OP_NONE; /* scheduled by the transition itself */
-        d->due = due;
-        cf__buf tb = {0};
-        cf__buf_printf(&tb, "set on entering '%s': '%s' fires then", to->name, wf->events[td->event]);
-        set_effect(x->pl, d, &tb);
+    for (int k = 0; k < chosen->nenters; k++) {
+        const cf__state *in = &wf->states[chosen->enters[k]];
+        for (int i = 0; i < in->ntimers; i++) {
+            const cf__timer_def *td = &in->timers[i];
+            if (td->after.kind != CF__FN_POLICY)
+                continue;
+            bool has = false;
+            cf_time due = 0;
+            int rc = cf__change_deadline(x->cand, td->after.name, &call, &has, &due, &e->err);
+            if (rc != CF_OK)
+                return rc;
+            if (!has)
+                continue;
+            char text[32];
+            cf__change_time_text(due, text);
+            change *d = plan_add(x->pl, "deadline", row->id, wf->name, row->state, td->name, wf->events[td->event],
+                                 "none", text);
+            if (!d)
+                break;
+            d->op = OP_NONE; /* scheduled by the transition itself */
+            d->due = due;
+            cf__buf tb = {0};
+            cf__buf_printf(&tb, "set on entering '%s': '%s' fires then", in->name, wf->events[td->event]);
+            set_effect(x->pl, d, &tb);
+        }
     }
     return x->pl->oom ? cf__fail(&e->err, CF_ENOMEM, "out of memory") : CF_OK;
 }

@@ -36,6 +36,7 @@ typedef struct change {
     int op;           /* deadline rows: what apply does to the timer */
     int64_t timer_id; /* OP_MOVE, OP_REMOVE */
     cf_time due;      /* OP_MOVE, OP_ADD */
+    char *timer_state; /* OP_ADD: the state declaring the timer (a parent of the instance's, nested states) */
     bool fire;        /* every row of an instance on which apply fires POLICY_EVENT */
 } change;
 

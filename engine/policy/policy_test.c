@@ -103,11 +103,16 @@ static void run_event_case(case_run *r, json_t *c, const cf__workflow *wf, const
     if (reason)
         cf__buf_printf(expected, " (reason contains \"%s\")", reason);
     json_t *data = json_object_get(c, "data"), *evdata = json_object_get(c, "event_data");
-    char *data_text = cf__json_canonical(data ? data : json_object());
+    json_t *none = data ? NULL : json_object(); /* a case without data: {} */
+    char *data_text = data || none ? cf__json_canonical(data ? data : none) : NULL;
+    json_decref(none);
     char *ev_text = evdata ? cf__json_canonical(evdata) : NULL;
     char id[37];
     const char *actor = str_field(c, "actor");
-    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), str_field(c, "state"), data_text, id)
+    /* the state by its full path, a parent's by the leaf it starts in (nested states) */
+    int si = cf__workflow_state(wf, str_field(c, "state"));
+    const char *state = si >= 0 ? wf->states[wf->states[si].leaf].name : str_field(c, "state");
+    int rc = data_text ? place_instance(r, wf, str_field(c, "county"), state, data_text, id)
                        : CF_ENOMEM;
     cf_fire_result res = CF_FIRE_RESULT_INIT;
     if (rc == CF_OK)
@@ -178,10 +183,7 @@ static void run_timer_case(case_run *r, json_t *c, const cf__workflow *wf, int s
     }
     cf__buf_printf(expected, "%s due %s", timer, due);
     const cf__state *st = &wf->states[s];
-    const cf__timer_def *td = NULL;
-    for (int i = 0; i < st->ntimers && !td; i++)
-        if (strcmp(st->timers[i].name, timer) == 0)
-            td = &st->timers[i];
+    const cf__timer_def *td = cf__workflow_timer(wf, s, timer, NULL); /* its own, or a parent's */
     if (!td) {
         cf__buf_printf(got, "case error: state '%s' of workflow '%s' has no timer '%s' (timers:", st->name,
                        wf->name, timer);
@@ -284,6 +286,7 @@ static void run_case(case_run *r, json_t *c, size_t index)
                        hint ? " (did you mean '" : "", hint ? hint : "", hint ? "'?)" : "");
         goto done;
     }
+    s = wf->states[s].leaf; /* a parent state (nested states): the child it starts in */
     if (event)
         run_event_case(r, c, wf, name, &expected, &got, &passed);
     else

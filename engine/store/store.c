@@ -178,7 +178,9 @@ static const char *const statement_sql[ST_COUNT] = {
     [ST_INST_GET] = "SELECT " INSTANCE_COLS ", rowid FROM instance WHERE id = ?1",
     [ST_INST_UPDATE] = "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1",
     [ST_INST_LIST] = "SELECT " INSTANCE_COLS ", rowid FROM instance"
-                     " WHERE (?1 IS NULL OR workflow = ?1) AND (?2 IS NULL OR state = ?2)"
+                     " WHERE (?1 IS NULL OR workflow = ?1)"
+                     /* a parent state matches its descendants: "certified" finds "certified.active" */
+                     " AND (?2 IS NULL OR state = ?2 OR substr(state, 1, length(?2) + 1) = ?2 || '.')"
                      " AND (?3 IS NULL OR county = ?3) ORDER BY created_at, rowid",
     [ST_TIMER_ADD] = "INSERT INTO timer(instance_id, state, name, event, due, chain_root, chain_count)"
                      " VALUES(?1, ?2, ?3, ?4, ?5, ?6, coalesce(?7, 0))",

@@ -304,7 +304,15 @@ typedef struct cf_instance_info {
 /* Read one instance. CF_ENOTFOUND if there is no such id. */
 CF_API int cf_instance_get(cf_engine *engine, const char *id, cf_instance_info *out);
 
-/* Filter for cf_instance_list: NULL fields match everything. */
+/* Nested states: a state is named by its full path ("certified.suspended"), and
+ * a filter naming a parent matches every state inside it. 1 if `state` is
+ * `filter` or lies inside it ("certified" holds "certified.active", not
+ * "certifiedx"), 0 if not; a NULL filter matches everything. cf_instance_list,
+ * cf_history_between and `certflow list/due --state` filter with it. */
+CF_API int cf_state_in(const char *state, const char *filter);
+
+/* Filter for cf_instance_list: NULL fields match everything; state matches a
+ * parent's descendants too (cf_state_in). */
 typedef struct cf_instance_filter {
     size_t size;
     const char *workflow;
@@ -402,9 +410,11 @@ typedef struct cf_history_filter {
     const char *county;   /* only rows of instances of this county */
     const char *event;    /* only rows of this event ("" = the creation rows) */
     const char *outcome;  /* only "created", "applied" or "rejected" rows */
+    /* Since issue 11 (nested states): */
+    const char *state;    /* only rows whose to_state lies in this state (a parent matches its descendants) */
 } cf_history_filter;
 
-#define CF_HISTORY_FILTER_INIT {sizeof(cf_history_filter), NULL, NULL, NULL, NULL}
+#define CF_HISTORY_FILTER_INIT {sizeof(cf_history_filter), NULL, NULL, NULL, NULL, NULL}
 
 /* Call fn for each history row of any instance whose effective time t (the time
  * its policies saw) is from <= t < to, in chain order (seq). filter may be NULL.

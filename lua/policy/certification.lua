@@ -1269,9 +1269,17 @@ function A.record_lifting(inst, ev, ctx)
   }
 end
 
+-- The status a state stands for. The certification workflow nests active and suspended
+-- in `certified` (full paths "certified.active", "certified.suspended"); instances still on
+-- its earlier, flat definition are in "certified" and "suspended". Both read the same.
+local STATUS_OF_STATE = { ["certified.active"] = "certified", ["certified.suspended"] = "suspended" }
+local function status_of(state)
+  return STATUS_OF_STATE[state] or state
+end
+
 local function was(state)
   return function(inst)
-    local before = previous_status(inst)
+    local before = status_of(previous_status(inst))
     if before == state then return true end
     return false, "the status before the action was " .. tostring(before) .. ", not " .. state
   end

@@ -5,8 +5,9 @@
  * same fields, row for row (docs/registry.md, "Where a row comes from").
  *
  * A row is derived from what the engine keeps, never from what a caller wrote:
- * - the status from the instance's current state (certified: active; expired,
- *   lapsed: lapsed; suspended; revoked). Any other state is not in the registry,
+ * - the status from the instance's current state (certified.active: active; expired,
+ *   lapsed: lapsed; certified.suspended: suspended; revoked; the flat "certified" and
+ *   "suspended" of instances on the earlier definition read the same). Any other state is not in the registry,
  *   whatever its data says;
  * - the number, dates and specializations from data fields the certification
  *   workflow declares owned (workflows/certification.lua, `owned`): only its
@@ -35,8 +36,11 @@ static inline const char *rr_status_of_state(const char *state)
     static const struct {
         const char *state, *status;
     } map[] = {
-        {"certified", "active"},     {"expired", "lapsed"}, {"lapsed", "lapsed"},
-        {"suspended", "suspended"}, {"revoked", "revoked"},
+        {"certified.active", "active"}, {"certified.suspended", "suspended"},
+        {"expired", "lapsed"},          {"lapsed", "lapsed"},
+        {"revoked", "revoked"},
+        /* instances still on the flat definition (before `certified` held active and suspended) */
+        {"certified", "active"},        {"suspended", "suspended"},
     };
     for (size_t i = 0; state && i < sizeof map / sizeof map[0]; i++)
         if (strcmp(map[i].state, state) == 0)

@@ -264,7 +264,7 @@ static inline const char *certified_on(sc *s, const char *approve_day, const cha
     char taken[11];
     snprintf(taken, sizeof taken, "%.10s", exam_at);
     assert_int_equal(result(s, id, "pass", 88, taken), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     return id;
 }
 

@@ -22,15 +22,11 @@ sc *sc_open(const char *iso, const char *policy_dir)
     return sc_open_config(iso, policy_dir, NULL);
 }
 
-sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_config)
+static void open_engine(sc *s, const char *workflow_dir, const char *policy_dir, const char *plugin_config)
 {
-    sc *s = calloc(1, sizeof *s);
-    assert_non_null(s);
-    s->dir = cft_tmpdir();
-    s->now = cft_time(iso);
     char *db = cft_path(s->dir, "scenario.db");
     cf_options o = CF_OPTIONS_INIT;
-    o.workflow_dir = CF_SOURCE_DIR "/workflows";
+    o.workflow_dir = workflow_dir ? workflow_dir : CF_SOURCE_DIR "/workflows";
     o.policy_dir = policy_dir ? policy_dir : CF_SOURCE_DIR "/lua";
     o.plugin_dir = CF_BINARY_DIR "/plugins"; /* the shipped plugins: the workflows need them */
     o.plugin_config = plugin_config;
@@ -40,7 +36,33 @@ sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_c
     free(db);
     if (rc != CF_OK)
         fail_msg("opening the shipped program: %s", cf_errmsg(s->e));
+}
+
+sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_config)
+{
+    sc *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->dir = cft_tmpdir();
+    s->now = cft_time(iso);
+    open_engine(s, NULL, policy_dir, plugin_config);
     return s;
+}
+
+sc *sc_open_workflows(const char *iso, const char *workflow_dir)
+{
+    sc *s = calloc(1, sizeof *s);
+    assert_non_null(s);
+    s->dir = cft_tmpdir();
+    s->now = cft_time(iso);
+    open_engine(s, workflow_dir, NULL, NULL);
+    return s;
+}
+
+void sc_reopen(sc *s, const char *workflow_dir)
+{
+    cf_engine_close(s->e);
+    s->e = NULL;
+    open_engine(s, workflow_dir, NULL, NULL);
 }
 
 void sc_close(sc *s)

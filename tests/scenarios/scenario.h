@@ -26,6 +26,12 @@ sc *sc_open(const char *iso, const char *policy_dir);
 /* The same with the plugins' configuration (cf_options.plugin_config; may be NULL). */
 sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_config);
 void sc_close(sc *s);
+/* sc_open with the workflows of workflow_dir instead of the shipped ones. */
+sc *sc_open_workflows(const char *iso, const char *workflow_dir);
+/* Close the engine and open the same database again with the workflows of
+ * workflow_dir (NULL: the shipped ones): each instance keeps the definition it
+ * started on (docs/workflows.md, "Nested states"). */
+void sc_reopen(sc *s, const char *workflow_dir);
 /* Run a plugin query (cf_plugin_query) with args (JSON text or NULL); the answer as a
  * new reference (json_decref it). Fails the test if the query fails. */
 json_t *sc_query(sc *s, const char *name, const char *args_json);

@@ -250,7 +250,7 @@ static void test_EX_4_certification_on_the_paired_definition_still_decides(void 
     schedule(s, id, "2024-04-10T17:00:00Z", "in_person");
     on_day(s, "2024-04-10");
     assert_int_equal(result(s, id, "pass", 90, "2024-04-10"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_close(s);
 }
 
@@ -273,7 +273,7 @@ static void test_EX_4_result_pass_fail_score_date_recorded(void **state)
     schedule(s, id, "2024-05-10T17:00:00Z", "online");
     on_day(s, "2024-05-10");
     assert_int_equal(result(s, id, "pass", 81, "2024-05-10"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "exams.1.score"), "81");
     assert_int_equal(sc_int(s, id, "exam_attempts"), 2);
     sc_close(s);

@@ -42,7 +42,7 @@ static void test_DIS_7_renewal_denial_appealed_on_day_30(void **state)
     sc_expect(s, id, "deny_renewal", NULL, CF_REJECTED);
     ASSERT_REASON(s, "a denial of renewal must give its reason");
     sc_expect(s, id, "deny_renewal", "{\"reason\": \"CE records unverifiable\"}", CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "renewal_denial.status"), "denied");
     assert_string_equal(dget(s, id, "renewal_denial.reason"), "CE records unverifiable");
     assert_string_equal(dget(s, id, "renewal_denials.0.denied_on"), "2026-03-01");
@@ -57,7 +57,7 @@ static void test_DIS_7_renewal_denial_appealed_on_day_30(void **state)
     assert_string_equal(dget(s, id, "appeals.0.filed_on"), "2026-03-31");
     /* the pending appeal stays the expiry: still active after 2026-04-11 */
     tick_day(s, "2026-04-20");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "registry_status"), "active");
     /* upheld after the expiry date: expired at once */
     sc_expect(s, id, "renewal_appeal_upheld", NULL, CF_OK);
@@ -81,11 +81,11 @@ static void test_DIS_7_renewal_denial_appeal_on_day_31_refused(void **state)
     /* the window closes at the start of day 31: the denial is final, the expiry date holds */
     tick_day(s, "2026-04-01");
     assert_string_equal(dget(s, id, "renewal_denial.status"), "final");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_expect(s, id, "renew", renewal(80), CF_REJECTED);
     ASSERT_REASON(s, "the denial is final");
     tick_day(s, "2026-04-11");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     tick_day(s, "2026-04-12");
     assert_string_equal(sc_state(s, id), "expired");
     sc_close(s);
@@ -100,7 +100,7 @@ static void test_DIS_7_renewal_denial_unappealed_past_expiry_expires_when_window
     sc_expect(s, id, "deny_renewal", "{\"reason\": \"no good standing\"}", CF_OK);
     /* the expiry is stayed while the denial may be appealed (through 2026-05-10) */
     tick_day(s, "2026-05-10");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     tick_day(s, "2026-05-11");
     assert_string_equal(sc_state(s, id), "expired");
     assert_string_equal(dget(s, id, "renewal_denial.status"), "final");
@@ -121,11 +121,11 @@ static void test_DIS_7_renewal_denial_upheld_before_expiry_expires_as_usual(void
     sc_expect(s, id, "appeal_renewal_denial", NULL, CF_REJECTED);
     on_day(s, "2026-02-20");
     sc_expect(s, id, "renewal_appeal_upheld", NULL, CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_expect(s, id, "renew", renewal(80), CF_REJECTED);
     ASSERT_REASON(s, "the denial is upheld");
     tick_day(s, "2026-04-11");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     tick_day(s, "2026-04-12");
     assert_string_equal(sc_state(s, id), "expired");
     sc_close(s);
@@ -143,12 +143,12 @@ static void test_DIS_7_renewal_denial_overturned_renews(void **state)
     sc_expect(s, id, "appeal_renewal_denial", NULL, CF_OK);
     /* decided after the expiry date: the stay kept the certification active */
     tick_day(s, "2026-04-20");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     /* the overturn carries the renewal and passes its requirements */
     sc_expect(s, id, "renewal_appeal_overturned", renewal(0), CF_REJECTED);
     ASSERT_REASON(s, "the renewal fee of $80 is not paid");
     sc_expect(s, id, "renewal_appeal_overturned", renewal(80), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "appeals.0.outcome"), "overturned");
     assert_string_equal(dget(s, id, "renewal_denial"), "");
     assert_string_equal(dget(s, id, "expires_on"), "2028-04-11");
@@ -156,7 +156,7 @@ static void test_DIS_7_renewal_denial_overturned_renews(void **state)
     assert_int_equal(fcount(s, id), fees + 1);
     assert_string_equal(fget(s, id, jf("%zu.type", fees)), "renewal");
     tick_day(s, "2026-05-01");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_close(s);
 }
 

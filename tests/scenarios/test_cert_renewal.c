@@ -108,7 +108,7 @@ static void test_CERT_3_leap_day_issue_expires_feb_28(void **state)
     assert_string_equal(dget(s, id, "expires_on"), "2026-02-28");
     /* valid through 2026-02-28 */
     sc_tick(s, "2026-03-01T07:59:59Z");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_tick(s, "2026-03-01T08:00:00Z");
     assert_string_equal(sc_state(s, id), "expired");
     /* a certification issued on another day runs 2 years to the day */
@@ -126,13 +126,13 @@ static void test_REN_1_renewal_every_2_years(void **state)
     const char *id = usual(&s);
     on_day(s, "2026-03-01");
     sc_expect(s, id, "renew", renewal(good_ce(), 80), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "expires_on"), "2028-04-11");
     assert_string_equal(dget(s, id, "period_starts_on"), "2026-04-12");
     assert_string_equal(dget(s, id, "renewals.0.renewed_on"), "2026-03-01");
     /* the old expiry passes without effect; the new one is 2 years on */
     sc_tick(s, "2026-04-13T07:00:00Z");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     sc_tick(s, "2028-04-12T07:00:00Z");
     assert_string_equal(sc_state(s, id), "expired");
     sc_close(s);
@@ -176,7 +176,7 @@ static void test_REN_3_only_in_good_standing(void **state)
     /* suspended: no renewal at all */
     sc_expect(s, id, "suspend", from_complaint("c-2"), CF_OK);
     sc_expect(s, id, "renew", renewal(good_ce(), 80), CF_REJECTED);
-    ASSERT_REASON(s, "event 'renew' does not apply in state 'suspended'");
+    ASSERT_REASON(s, "event 'renew' does not apply in state 'certified.suspended'");
     sc_close(s);
 }
 
@@ -229,7 +229,7 @@ static void test_REN_6_expires_at_the_end_of_the_expiry_date_registry_lapsed(voi
     sc *s;
     const char *id = usual(&s);
     sc_tick(s, "2026-04-12T06:59:59Z");
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "registry_status"), "active");
     sc_tick(s, "2026-04-12T07:00:00Z");
     assert_string_equal(sc_state(s, id), "expired");
@@ -258,7 +258,7 @@ static void test_REN_7_reinstatement_day_365_allowed_366_refused(void **state)
     ASSERT_REASON(s, "continuing education: 6 of 20 hours inside the 2 years before reinstatement (2025-04-11 to "
                      "2027-04-11) (14 hours outside it do not count)");
     sc_expect(s, id, "reinstate", renewal(ce(20, "2026-05-01", 6, "2026-06-01"), 160), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "registry_status"), "active");
     assert_string_equal(dget(s, id, "expires_on"), "2029-04-11");
     assert_string_equal(fget(s, id, "2.type"), "reinstatement");
@@ -289,9 +289,9 @@ static void test_DIS_2_DIS_4_suspension_revocation_corrective_action_recorded(vo
     assert_string_equal(dget(s, id, "corrective_actions.0.ordered_on"), "2025-01-15");
     on_day(s, "2025-02-01");
     sc_expect(s, id, "suspend", from_complaint("complaint-2"), CF_OK);
-    assert_string_equal(sc_state(s, id), "suspended");
+    assert_string_equal(sc_state(s, id), "certified.suspended");
     assert_string_equal(dget(s, id, "sanctions.0"),
-                        "{\"action\":\"suspension\",\"complaint_id\":\"complaint-2\",\"from_state\":\"certified\","
+                        "{\"action\":\"suspension\",\"complaint_id\":\"complaint-2\",\"from_state\":\"certified.active\","
                         "\"on\":\"2025-02-01\"}");
     on_day(s, "2025-03-01");
     sc_expect(s, id, "revoke", from_complaint("complaint-2"), CF_OK);
@@ -315,12 +315,12 @@ static void test_DIS_3_overturned_action_restores_the_previous_status(void **sta
     sc_expect(s, id, "revoke", from_complaint("c-1"), CF_OK);
     /* the revocation is overturned: back to suspended; then the suspension: back to certified */
     sc_expect(s, id, "restore", from_complaint("c-1"), CF_OK);
-    assert_string_equal(sc_state(s, id), "suspended");
+    assert_string_equal(sc_state(s, id), "certified.suspended");
     assert_string_equal(dget(s, id, "specializations"), "[\"crisis\"]");
     sc_expect(s, id, "restore", from_complaint("c-1"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "registry_status"), "active");
-    assert_string_equal(dget(s, id, "sanctions.3.to_state"), "certified");
+    assert_string_equal(dget(s, id, "sanctions.3.to_state"), "certified.active");
     /* an expired certification revoked and restored is expired again, with its reinstatement clock */
     sc_tick(s, "2026-04-12T07:00:00Z");
     assert_string_equal(sc_state(s, id), "expired");

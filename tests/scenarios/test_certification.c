@@ -185,7 +185,7 @@ static void test_APP_8_exam_sat_on_last_day_result_after_window_certifies(void *
     assert_string_equal(dget(s, id, "window_waits_for_result_since"), "2025-03-02");
     on_day(s, "2025-03-09");
     assert_int_equal(result(s, id, "pass", 88, "2025-03-01"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_string_equal(dget(s, id, "issued_on"), "2025-03-09");
     /* a sitting after the last day does not count */
     assert_int_equal(result(s, other, "pass", 88, "2025-03-02"), CF_REJECTED);
@@ -213,7 +213,7 @@ static void test_APP_9_training_valid_through_the_window_only(void **state)
     schedule(s, id, "2025-03-01T17:00:00Z", "online");
     on_day(s, "2025-03-01");
     assert_int_equal(result(s, id, "pass", 90, "2025-03-01"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     /* a window that ends takes its training with it: the next application starts without one */
     const char *late = approved_app(s, NULL);
     trained(s, late);
@@ -303,7 +303,7 @@ static void test_PATH_1_legacy_through_2023_06_30_refused_2023_07_01(void **stat
     schedule(s, ok, "2023-07-20T17:00:00Z", "online");
     on_day(s, "2023-07-20");
     assert_int_equal(result(s, ok, "pass", 80, "2023-07-20"), CF_OK);
-    assert_string_equal(sc_state(s, ok), "certified");
+    assert_string_equal(sc_state(s, ok), "certified.active");
 
     on_day(s, "2023-07-01");
     const char *late = new_applicant(s, legacy_json(ce(20, "2023-01-10", 6, "2023-02-10")));
@@ -355,7 +355,7 @@ static void test_PATH_1_boundaries_1549_1550_hours_employed_from_legacy_date(voi
     schedule(s, on, "2024-01-10T17:00:00Z", "online");
     on_day(s, "2024-01-10");
     assert_int_equal(result(s, on, "pass", 80, "2024-01-10"), CF_OK);
-    assert_string_equal(sc_state(s, on), "certified");
+    assert_string_equal(sc_state(s, on), "certified.active");
     on_day(s, "2023-07-01");
     const char *late = new_applicant(s, jf(fmt, "2022-01-01", "", 1600, c));
     sc_expect(s, late, "submit", "{\"fee_paid\": 100}", CF_REJECTED);
@@ -432,7 +432,7 @@ static void test_APP_8_PATH_1_the_other_readings_by_their_parameters(void **stat
     schedule(s, late, "2023-07-01T17:00:00Z", "online");
     on_day(s, "2023-07-02");
     assert_int_equal(result(s, cert, "pass", 80, "2023-06-30"), CF_OK);
-    assert_string_equal(sc_state(s, cert), "certified");
+    assert_string_equal(sc_state(s, cert), "certified.active");
     assert_int_equal(result(s, late, "pass", 80, "2023-07-01"), CF_REJECTED);
     ASSERT_REASON(s, "the legacy pathway closed on 2023-06-30: its exam had to be taken by then (taken on 2023-07-01)");
     sc_close(s);
@@ -463,7 +463,7 @@ static void test_PATH_2_reciprocity_requirements_and_no_scholarship(void **state
     schedule(s, ok, "2025-04-01T17:00:00Z", "online");
     on_day(s, "2025-04-01");
     assert_int_equal(result(s, ok, "pass", 75, "2025-04-01"), CF_OK);
-    assert_string_equal(sc_state(s, ok), "certified");
+    assert_string_equal(sc_state(s, ok), "certified.active");
 
     /* 1,549 hours is one short (1,550 passed above) */
     const char *short_hours = new_applicant(s, reciprocity_json(1549, "2025-03-01"));

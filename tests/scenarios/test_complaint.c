@@ -113,11 +113,11 @@ static void test_DIS_2_outcomes_reach_the_certification(void **state)
               "{\"findings\": \"late notes\", \"corrective_action\": \"ethics class, 6 hours\"}", CF_OK);
     assert_string_equal(sc_state(s, ca), "corrective_action_ordered");
     assert_string_equal(dget(s, ca, "corrective_action"), "ethics class, 6 hours");
-    assert_string_equal(sc_state(s, a), "certified"); /* recorded there, status unchanged */
+    assert_string_equal(sc_state(s, a), "certified.active"); /* recorded there, status unchanged */
     sc_expect(s, sus, "suspend", SUSPENSION, CF_OK);
     assert_string_equal(sc_state(s, sus), "suspended");
     assert_string_equal(dget(s, sus, "outcome"), "suspension");
-    assert_string_equal(sc_state(s, b), "suspended");
+    assert_string_equal(sc_state(s, b), "certified.suspended");
     sc_expect(s, rev, "revoke", FINDINGS, CF_OK);
     assert_string_equal(sc_state(s, rev), "revoked");
     assert_string_equal(dget(s, rev, "outcome"), "revocation");
@@ -165,12 +165,12 @@ static void test_DIS_3_appeal_day_30_ok_day_31_refused(void **state)
     ASSERT_REASON_IS(s, "the appeal window closed on 2025-07-10 (30 days after the decision on 2025-06-10)");
 
     /* overturned: the certification is restored to its status before the action */
-    assert_string_equal(sc_state(s, a), "suspended");
+    assert_string_equal(sc_state(s, a), "certified.suspended");
     on_day(s, "2025-08-01");
     sc_expect(s, ok, "overturn", "{\"findings\": \"the evidence does not support the finding\"}", CF_OK);
     assert_string_equal(sc_state(s, ok), "overturned");
     assert_string_equal(dget(s, ok, "appeal.outcome"), "overturned");
-    assert_string_equal(sc_state(s, a), "certified");
+    assert_string_equal(sc_state(s, a), "certified.active");
     sc_close(s);
 }
 
@@ -415,7 +415,7 @@ static void test_DIS_3_REN_3_corrective_action_completed_or_overturned_restores_
     sc_expect(s, cb, "overturn", "{\"findings\": \"the notes were on time\"}", CF_OK);
     assert_string_equal(sc_state(s, cb), "overturned");
     assert_string_equal(dget(s, b, "corrective_actions.0.overturned_on"), "2025-04-20");
-    assert_string_equal(sc_state(s, b), "certified");
+    assert_string_equal(sc_state(s, b), "certified.active");
     on_day(s, "2026-12-01");
     sc_expect(s, b, "renew", renewal, CF_OK);
     sc_close(s);
@@ -448,19 +448,19 @@ static void test_DIS_2_suspension_term_lifting_and_expiry_during_it(void **state
     sc_expect(s, ka, "suspend", "{\"findings\": \"x\", \"suspended_until\": \"2025-09-30\"}", CF_OK);
     sc_expect(s, kb, "suspend", "{\"findings\": \"x\", \"until_lifted\": true}", CF_OK);
     sc_expect(s, kc, "suspend", "{\"findings\": \"x\", \"suspended_until\": \"2027-03-31\"}", CF_OK);
-    assert_string_equal(sc_state(s, a), "suspended");
+    assert_string_equal(sc_state(s, a), "certified.suspended");
     /* the term's last day is suspended; the next day (local midnight) it is lifted */
     sc_tick(s, "2025-10-01T06:59:59Z");
-    assert_string_equal(sc_state(s, a), "suspended");
+    assert_string_equal(sc_state(s, a), "certified.suspended");
     sc_tick(s, "2025-10-01T07:00:00Z");
     assert_string_equal(sc_state(s, ka), "suspension_lifted");
-    assert_string_equal(sc_state(s, a), "certified");
+    assert_string_equal(sc_state(s, a), "certified.active");
     assert_string_equal(dget(s, a, "registry_status"), "active");
     /* until lifted: no timer lifts it; the entity does */
-    assert_string_equal(sc_state(s, b), "suspended");
+    assert_string_equal(sc_state(s, b), "certified.suspended");
     on_day(s, "2025-12-01");
     sc_expect(s, kb, "lift_suspension", "{\"reason\": \"conditions met\"}", CF_OK);
-    assert_string_equal(sc_state(s, b), "certified");
+    assert_string_equal(sc_state(s, b), "certified.active");
     /* the expiry (2027-02-12) falls inside c's suspension: lifted on 2027-04-01, it is expired */
     tick_day(s, "2027-04-01");
     assert_string_equal(sc_state(s, kc), "suspension_lifted");
@@ -473,7 +473,7 @@ static void test_DIS_2_suspension_term_lifting_and_expiry_during_it(void **state
                  "\"fee_paid\": 160}",
                  ce(20, "2026-01-10", 6, "2026-02-01")),
               CF_OK);
-    assert_string_equal(sc_state(s, c), "certified");
+    assert_string_equal(sc_state(s, c), "certified.active");
     sc_close(s);
 }
 
@@ -498,7 +498,7 @@ static void test_DIS_3_suspension_overturned_after_expiry_restores_expired(void 
     sc_expect(s, kb, "appeal", NULL, CF_OK);
     on_day(s, "2027-02-12"); /* the expiry date itself: restored active */
     sc_expect(s, kb, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
-    assert_string_equal(sc_state(s, b), "certified");
+    assert_string_equal(sc_state(s, b), "certified.active");
     on_day(s, "2027-02-13"); /* the day after: restored expired */
     sc_expect(s, ka, "overturn", "{\"findings\": \"not supported\"}", CF_OK);
     assert_string_equal(sc_state(s, a), "expired");

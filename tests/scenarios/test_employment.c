@@ -198,17 +198,17 @@ static void test_EMP_1_real_certification_notifies_the_hire(void **state)
     schedule(s, cert, "2025-02-10T17:00:00Z", "in_person");
     on_day(s, "2025-02-12");
     assert_int_equal(result(s, cert, "pass", 88, "2025-02-10"), CF_OK);
-    assert_string_equal(sc_state(s, cert), "certified");
+    assert_string_equal(sc_state(s, cert), "certified.active");
     assert_string_equal(sc_state(s, emp), "certified");
     assert_string_equal(dget(s, emp, "certified_on"), "2025-02-12");
     sc_expect(s, emp, "bill", PEER, CF_OK);
     /* a suspension of the certification stops peer billing (certification_lost) */
     sc_expect(s, cert, "suspend", "{\"reason\": \"complaint\"}", CF_OK);
     assert_string_equal(sc_state(s, emp), "not_in_good_standing");
-    assert_string_equal(dget(s, emp, "certification_status"), "suspended");
+    assert_string_equal(dget(s, emp, "certification_status"), "certified.suspended");
     sc_expect(s, emp, "bill", PEER, CF_REJECTED);
     ASSERT_REASON_IS(s, "peer service code H0038 needs a certification in good standing: the certification was "
-                        "lost on 2025-02-12 (suspended)");
+                        "lost on 2025-02-12 (certified.suspended)");
     sc_close(s);
 }
 
@@ -523,7 +523,7 @@ static void test_EMP_2_eligibility_day_before_and_day_of_certification(void **st
     assert_non_null(strstr(verdict(s, emp, "2025-02-12"), "yes,no [\"certified in good standing on 2025-02-12"));
     assert_non_null(strstr(verdict(s, emp, "2025-03-09"), "yes,no"));
     assert_non_null(strstr(verdict(s, emp, "2025-03-10"),
-                           "no,no [\"peer codes: the certification was 'suspended' on 2025-03-10"));
+                           "no,no [\"peer codes: the certification was 'certified.suspended' on 2025-03-10"));
 
     /* The rows relied on: the employment's certification_granted and the certification's exam_result. */
     json_t *doc = elig(s, emp, "2025-02-12");

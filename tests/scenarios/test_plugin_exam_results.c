@@ -62,7 +62,7 @@ static void test_EX_4_import_applies_every_row_and_twice_changes_nothing(void **
     assert_non_null(strstr(r.out, jf("line 3: %s applied: approved -> approved", w->b)));
     assert_non_null(strstr(r.out, "2 rows: 2 applied, 0 already imported, 0 rejected"));
     cft_run_free(&r);
-    assert_string_equal(sc_state(w->s, w->a), "certified");
+    assert_string_equal(sc_state(w->s, w->a), "certified.active");
     assert_string_equal(dget(w->s, w->a, "last_exam"), "{\"result\":\"pass\",\"score\":88,\"taken_on\":\"2024-04-02\"}");
     assert_string_equal(sc_state(w->s, w->b), "approved");
     assert_string_equal(dget(w->s, w->b, "last_exam.result"), "fail");
@@ -151,7 +151,7 @@ static void test_EX_4_policy_decides_each_result(void **state)
     assert_non_null(strstr(r.out, jf("line 3: %s rejected: no exam appointment is scheduled", w->b)));
     assert_non_null(strstr(r.out, "2 rows: 1 applied, 0 already imported, 1 rejected"));
     cft_run_free(&r);
-    assert_string_equal(sc_state(w->s, w->a), "certified");
+    assert_string_equal(sc_state(w->s, w->a), "certified.active");
     r = import(w); /* the rejection is replayed too: nothing new, nothing wrong */
     assert_int_equal(r.code, 0);
     assert_non_null(strstr(r.out, jf("line 3: %s already imported (rejected): no exam appointment", w->b)));

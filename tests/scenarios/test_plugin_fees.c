@@ -42,7 +42,7 @@ static void test_FEE_1_APP_6_EX_1_EX_8_REN_7_SCH_1_lifecycle_fees_add_up(void **
     schedule(s, id, "2024-05-06T17:00:00Z", "online"); /* the retake fee covers this attempt */
     on_day(s, "2024-05-06");
     assert_int_equal(result(s, id, "pass", 90, "2024-05-06"), CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
     assert_int_equal(fcount(s, id), 3);
 
     /* too late to renew: expired the day after 2026-05-06 (REN_4, REN_6); a refused renewal costs nothing */

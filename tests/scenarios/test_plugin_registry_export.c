@@ -404,7 +404,7 @@ static void test_REG_2_registry_cannot_be_forged_and_outputs_agree(void **state)
     assert_int_equal(sc_fire_rc(s, susp, "restore", "{\"expires_on\": \"2099-01-01\"}"), CF_EINVAL);
     assert_int_equal(cft_history_count(s->e, draft), versions);
     assert_int_equal(cft_history_count(s->e, active_id), held_versions);
-    assert_string_equal(sc_state(s, susp), "suspended");
+    assert_string_equal(sc_state(s, susp), "certified.suspended");
     char *csv_after = file(w, "registry.csv");
     assert_string_equal(csv_after, csv_before);
     free(csv_after);

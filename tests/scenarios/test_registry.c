@@ -102,7 +102,7 @@ static void certify(sc *s, const char *id)
     sc_expect(s, id, "schedule_exam", "{\"at\":\"2025-02-03T17:00:00Z\",\"mode\":\"online\",\"fee_paid\":150}", CF_OK);
     sc_at(s, at("2025-02-04"));
     sc_expect(s, id, "exam_result", "{\"result\":\"pass\",\"score\":84,\"taken_on\":\"2025-02-03\"}", CF_OK);
-    assert_string_equal(sc_state(s, id), "certified");
+    assert_string_equal(sc_state(s, id), "certified.active");
 }
 
 typedef struct world {
