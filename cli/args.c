@@ -115,7 +115,9 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_CHECK] = {"check", 0, 0, 0, 0, "certflow check [--workflows DIR] [--policies DIR]",
                        "validate workflows, the state policy and county overlays",
                        "Prints each problem as \"FILE: MESSAGE\" (exit 4), or a one-line summary when\n"
-                       "all is well. Never opens or creates the database.",
+                       "all is well. An existing database (--db) is opened read-only to check that\n"
+                       "every live version of a workflow still finds the guards, actions and deadlines\n"
+                       "it names; the database is never created or written.",
                        0},
     [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
                        "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",

@@ -809,6 +809,23 @@ static int cmd_check(cli_run *r)
     check_out c = {r, json ? json_array() : NULL};
     int problems = 0;
     int rc = cf_check(&r->opts, check_problem, &c, &problems);
+    /* An existing database: every live version of a workflow must still find
+     * what it names in these policies (docs/workflows.md, "Changing a shipped
+     * workflow safely"). Opened read-only; nothing is created or written. */
+    struct stat dbst;
+    if (rc == CF_OK && r->db && stat(r->db, &dbst) == 0) {
+        cf_options ro = r->opts;
+        ro.read_only = 1;
+        cf_engine *probe = NULL;
+        int orc = cf_engine_open(r->db, &ro, &probe);
+        if (orc == CF_EPOLICY || orc == CF_EWORKFLOW) {
+            cf_diagnostic d = {sizeof d, r->db, cf_errmsg(probe)};
+            check_problem(&c, &d);
+            problems++;
+            rc = orc;
+        }
+        cf_engine_close(probe);
+    }
     char counties_dir[sizeof r->policies + 16];
     snprintf(counties_dir, sizeof counties_dir, "%s/counties", r->policies);
     json_t *workflows = lua_names(r->workflows), *counties = lua_names(counties_dir);

@@ -6,6 +6,7 @@
  */
 #include "internal.h"
 #include "policy/policy_change.h"
+#include "core/versions.h"
 #include "policy/sandbox.h"
 
 #include <lauxlib.h>
@@ -391,6 +392,8 @@ int cf__change_open_candidate(cf_engine *e, const char *county, const char *path
     }
     cf__free_list(files, nfiles);
     free(cdir);
+    if (rc == CF_OK) /* every live version must still find what it names (versions.c) */
+        rc = cf__versions_check_live(e, cand, &e->err);
     if (rc != CF_OK) {
         cf__policy_close(cand);
         return rc;
