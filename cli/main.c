@@ -204,6 +204,7 @@ static int reads_only(const cli_args *a)
     case CLI_CMD_REPORT:
     case CLI_CMD_EVENTS:
     case CLI_CMD_ELIGIBILITY:
+    case CLI_CMD_WORKFLOW:
         return 1;
     default:
         return 0;
@@ -873,6 +874,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_FEES] = cli_cmd_fees,   [CLI_CMD_NOTICES] = cli_cmd_notices, [CLI_CMD_EXAM] = cli_cmd_exam,
     [CLI_CMD_PLUGIN] = cli_cmd_plugin, [CLI_CMD_EXPLAIN] = cli_cmd_explain, [CLI_CMD_EVENTS] = cli_cmd_events,
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
+    [CLI_CMD_WORKFLOW] = cli_cmd_workflow, [CLI_CMD_MIGRATE] = cli_cmd_migrate,
 };
 
 static int run(cli_run *r)

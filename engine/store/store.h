@@ -390,8 +390,8 @@ int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_f
 
 /* ---- workflow versions and migration (store_migrate.c) ---- */
 
-/* Every stored definition of workflow `name` (NULL: of every workflow), oldest
- * first (first stored, then hash); strings valid only during the callback. */
+/* Every stored definition of workflow `name` (NULL: of every workflow), by
+ * workflow name, then oldest first (first stored, then hash); strings valid only during the callback. */
 typedef int (*cf__def_fn)(void *ud, const char *hash, const char *name, cf_time first_seen);
 int cf__store_def_each(cf__store *s, const char *name, cf__def_fn fn, void *ud, cf__err *err);
 /* How many instances of workflow `name` (NULL: of every workflow) run on each

@@ -14,7 +14,7 @@ int cf__store_def_each(cf__store *s, const char *name, cf__def_fn fn, void *ud, 
     sqlite3_stmt *st = NULL;
     int r = cf__store_prepare_once(s,
                                    "SELECT hash, name, first_seen FROM workflow_def WHERE ?1 IS NULL OR name = ?1"
-                                   " ORDER BY first_seen, hash",
+                                   " ORDER BY name, first_seen, hash",
                                    &st, "listing stored workflow definitions", err);
     if (r != CF_OK)
         return r;

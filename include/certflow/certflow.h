@@ -693,8 +693,8 @@ CF_API int cf_plugin_queries(cf_engine *engine, cf_name_fn fn, void *ud);
 
 /* ---- Workflow versions and migration ---- */
 
-/* Every stored definition (version) of `workflow` (NULL: of every workflow), oldest
- * first. *json_out (free with cf_free) gets {"versions": [{workflow, hash,
+/* Every stored definition (version) of `workflow` (NULL: of every workflow, by
+ * name), oldest first. *json_out (free with cf_free) gets {"versions": [{workflow, hash,
  * first_stored (ISO 8601), current (true for the definition the workflow files
  * hold now), live, ended (how many instances run on it in a non-terminal or a
  * terminal state), states ({state: count})}]}. Reads only. CF_ENOTFOUND if no
@@ -705,15 +705,15 @@ CF_API int cf_workflow_versions(cf_engine *engine, const char *workflow, char **
  * are each a stored definition's hash, a prefix of one that names exactly one
  * definition of the workflow, or "current". *json_out (free with cf_free) gets
  * {workflow, old, new (full hashes), changes: [{kind, change, name, old, new}]}:
- *   kind    "state", "event", "transition", "guard", "action", "timer", "initial"
- *           or "terminal"
+ *   kind    "state", "terminal", "initial", "event", "transition", "guard", "action"
+ *           or "timer" (rows come in this order of kinds)
  *   change  "added", "removed" or "changed"
  *   name    the state, event or timer ("STATE.TIMER"); a transition as
  *           "FROM --EVENT--> TO"; a guard or action as "NAME in <transition or
  *           STATE.on_enter / STATE.on_exit>"
  *   old/new what it was and is (null when absent): a timer's "EVENT after DEADLINE",
  *           a transition's guards and actions, a state's `terminal`...
- * Rows come in the order of that list of kinds. CF_ENOTFOUND for a hash that names
+ * CF_ENOTFOUND for a hash that names
  * no stored definition of the workflow, CF_EINVAL for an ambiguous prefix. */
 CF_API int cf_workflow_diff(cf_engine *engine, const char *workflow, const char *old_version,
                             const char *new_version, char **json_out);
