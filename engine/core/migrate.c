@@ -510,6 +510,15 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
             if (kept[k])
                 continue;
             const cf__timer_def *td = &nst->timers[k];
+            /* The instance's own state declared this very timer: none is pending because
+             * it fired already, or its deadline said none. It is not armed again. */
+            bool same = false;
+            for (int j = 0; ost && j < ost->ntimers; j++)
+                same = same || (strcmp(ost->timers[j].name, td->name) == 0 &&
+                                strcmp(old->events[ost->timers[j].event], m->to->events[td->event]) == 0 &&
+                                strcmp(ost->timers[j].after.name, td->after.name) == 0);
+            if (same)
+                continue;
             move *mv = &x->moves[x->nmoves++];
             mv->action = "schedule";
             mv->state = nst->name;
