@@ -291,7 +291,7 @@ static void fill_call(const mig *m, const cf__instance_row *row, json_t *data, c
 
 /* Would the target's guards refuse the instance on entry into state ts?
  * docs/workflows.md ("Changing a shipped workflow safely") states the rule:
- * only when no transition into ts is unguarded, none carries the same event and
+ * only when ts is not the initial state, no transition into ts is unguarded, none carries the same event and
  * guards as a transition into the instance's state in its own version (then it
  * entered that way), and every transition into ts has a guard that says no for
  * its data (empty event data, now). *why (malloc'd) says why; NULL when not refused. */
@@ -300,6 +300,8 @@ static int entry_refused(mig *m, const cf__instance_row *row, const cf__workflow
 {
     *why = NULL;
     const cf__workflow *to = m->to;
+    if (ts == to->initial) /* entered by creation, which no guard holds */
+        return CF_OK;
     int os = cf__workflow_state(old, row->state);
     int incoming = 0;
     for (int i = 0; i < to->ntrans; i++) {
