@@ -139,14 +139,6 @@ static void versions_free(version_list *l)
     memset(l, 0, sizeof *l);
 }
 
-static version_row *versions_find(version_list *l, const char *hash)
-{
-    for (size_t i = 0; i < l->n; i++)
-        if (strcmp(l->rows[i].hash, hash) == 0)
-            return &l->rows[i];
-    return NULL;
-}
-
 static version_row *versions_add(version_list *l, const char *hash, const char *workflow, cf_time first_seen)
 {
     if (l->n == l->cap) {
@@ -201,27 +193,36 @@ static bool state_terminal(version_list *l, version_row *r, const char *state)
     return s >= 0 && wf->states[s].terminal;
 }
 
-static int count_row(void *ud, const char *def_hash, const char *workflow, const char *state, int64_t count)
+typedef struct state_scan {
+    version_list *l;
+    version_row *r;
+} state_scan;
+
+static int state_row(void *ud, const char *state, int64_t count)
 {
-    version_list *l = ud;
-    version_row *r = versions_find(l, def_hash);
-    if (!r)
-        r = versions_add(l, def_hash, workflow, 0);
-    if (!r)
-        return 1;
-    if (state_terminal(l, r, state))
-        r->ended += count;
+    state_scan *x = ud;
+    if (state_terminal(x->l, x->r, state))
+        x->r->ended += count;
     else
-        r->live += count;
-    if (json_object_set_new(r->states, state, json_integer(count)) != 0) {
-        l->oom = true;
+        x->r->live += count;
+    if (json_object_set_new(x->r->states, state, json_integer(count)) != 0) {
+        x->l->oom = true;
         return 1;
     }
     return 0;
 }
 
-/* Every stored version of workflow (NULL: all) with its counts. */
-static int versions_load(cf_engine *e, const char *workflow, version_list *l)
+static bool is_current(cf_engine *e, const char *hash)
+{
+    for (size_t k = 0; k < e->defs.ncurrent; k++)
+        if (strcmp(e->defs.items[k]->hash, hash) == 0)
+            return true;
+    return false;
+}
+
+/* Every stored version of workflow (NULL: all) with its counts; with
+ * skip_current, the current versions are listed without counting (opening). */
+static int versions_load(cf_engine *e, const char *workflow, bool skip_current, version_list *l)
 {
     memset(l, 0, sizeof *l);
     l->e = e;
@@ -231,8 +232,12 @@ static int versions_load(cf_engine *e, const char *workflow, version_list *l)
     if (rc != CF_OK)
         return rc;
     rc = cf__store_def_each(e->store, workflow, def_row, l, &e->err);
-    if (rc == CF_OK && !l->oom)
-        rc = cf__store_def_counts(e->store, workflow, count_row, l, &e->err);
+    for (size_t i = 0; rc == CF_OK && !l->oom && i < l->n; i++) {
+        if (skip_current && is_current(e, l->rows[i].hash))
+            continue;
+        state_scan x = {l, &l->rows[i]};
+        rc = cf__store_def_states(e->store, l->rows[i].hash, state_row, &x, &e->err);
+    }
     cf__audit_read_end(e->store, began);
     if (rc == CF_OK && l->oom)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory listing workflow versions");
@@ -250,7 +255,7 @@ int cf_workflow_versions(cf_engine *e, const char *workflow, char **json_out)
     if (workflow && (rc = cf__check_text(&e->err, "workflow", workflow, true)) != CF_OK)
         return rc;
     version_list l;
-    rc = versions_load(e, workflow, &l);
+    rc = versions_load(e, workflow, false, &l);
     if (rc == CF_OK && workflow && l.n == 0 && !cf__engine_workflow(e, workflow))
         rc = cf__engine_unknown_workflow(e, workflow);
     json_t *arr = rc == CF_OK ? json_array() : NULL;
@@ -341,7 +346,7 @@ static const cf__fnref *first_missing(cf_engine *e, cf__policy *policy, const cf
 int cf__versions_check_live(cf_engine *e, cf__policy *policy, cf__err *err)
 {
     version_list l;
-    int rc = versions_load(e, NULL, &l);
+    int rc = versions_load(e, NULL, true, &l);
     if (rc != CF_OK) {
         if (err != &e->err) {
             char why[CF__MSG_MAX];
@@ -353,10 +358,7 @@ int cf__versions_check_live(cf_engine *e, cf__policy *policy, cf__err *err)
     }
     for (size_t i = 0; rc == CF_OK && i < l.n; i++) {
         version_row *r = &l.rows[i];
-        bool current = false;
-        for (size_t k = 0; k < e->defs.ncurrent; k++)
-            current = current || strcmp(e->defs.items[k]->hash, r->hash) == 0;
-        if (current || r->live == 0)
+        if (is_current(e, r->hash) || r->live == 0)
             continue;
         if (!r->shape) {
             if (r->shape_failed || cf__version_structure(e, r->hash, &r->shape) != CF_OK) {

@@ -30,24 +30,21 @@ int cf__store_def_each(cf__store *s, const char *name, cf__def_fn fn, void *ud, 
     return r;
 }
 
-int cf__store_def_counts(cf__store *s, const char *name, cf__def_count_fn fn, void *ud, cf__err *err)
+int cf__store_def_states(cf__store *s, const char *hash, cf__def_state_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
     int r = cf__store_prepare_once(s,
-                                   "SELECT def_hash, workflow, state, count(*) FROM instance"
-                                   " WHERE ?1 IS NULL OR workflow = ?1 GROUP BY def_hash, workflow, state"
-                                   " ORDER BY def_hash, workflow, state",
-                                   &st, "counting instances per workflow definition", err);
+                                   "SELECT state, count(*) FROM instance WHERE def_hash = ?1 GROUP BY state"
+                                   " ORDER BY state",
+                                   &st, "counting the instances of a workflow definition", err);
     if (r != CF_OK)
         return r;
     int rc = SQLITE_OK;
-    cf__store_bind_text(st, 1, name, &rc);
+    cf__store_bind_text(st, 1, hash, &rc);
     while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), (const char *)sqlite3_column_text(st, 1),
-                (const char *)sqlite3_column_text(st, 2), sqlite3_column_int64(st, 3)) != 0
-                 ? SQLITE_DONE
-                 : SQLITE_OK;
-    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "counting instances per workflow definition", err);
+        rc = fn(ud, (const char *)sqlite3_column_text(st, 0), sqlite3_column_int64(st, 1)) != 0 ? SQLITE_DONE
+                                                                                               : SQLITE_OK;
+    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "counting the instances of a workflow definition", err);
     sqlite3_finalize(st);
     return r;
 }
