@@ -30,7 +30,10 @@
     "function P.assigns.stamp(inst) return { stamped = true } end\n"
 
 /* The full policy, and one without the guard old_check that version 1 names. */
-static const char *POLICY = POLICY_HEAD "function P.guards.old_check(inst) return true end\nreturn P\n";
+/* old_check passes until 2025-03-03: what entered review before then would not enter now. */
+static const char *POLICY = POLICY_HEAD "function P.guards.old_check(inst, ev, ctx)\n"
+                                        "  return ctx.today < '2025-03-03', 'applications closed on 2025-03-03' end\n"
+                                        "return P\n";
 static const char *POLICY_REDUCED = POLICY_HEAD "return P\n";
 
 static const char *V1 =
@@ -49,11 +52,12 @@ static const char *V1 =
     "  },\n"
     "}\n";
 
-/* review renamed checking (the same timer), a new state scored entered under a guard, an entry action. */
+/* review renamed checking (the same timer), a new state scored entered under a guard, an entry
+ * action, and a guarded way back to the initial state (which creation enters unguarded). */
 static const char *V2 =
     "return {\n"
     "  name = 'app', initial = 'draft',\n"
-    "  events = { 'submit', 'approve', 'withdraw', 'score' },\n"
+    "  events = { 'submit', 'approve', 'withdraw', 'score', 'back' },\n"
     "  states = {\n"
     "    draft = { on_enter = { 'stamp' } },\n"
     "    checking = { timers = { { name = 'sla', after = 'review_due', event = 'approve' } } },\n"
@@ -66,6 +70,7 @@ static const char *V2 =
     "    { from = 'checking', event = 'approve', to = 'done' },\n"
     "    { from = 'scored', event = 'approve', to = 'done' },\n"
     "    { from = 'draft', event = 'withdraw', to = 'done' },\n"
+    "    { from = 'checking', event = 'back', to = 'draft', guard = 'has_score' },\n"
     "  },\n"
     "}\n";
 
@@ -306,6 +311,7 @@ static void test_plan_blocks_a_state_without_mapping(void **state)
     assert_int_equal(num(doc, "movable"), 1);
     assert_int_equal(num(doc, "blocked"), 1);
     assert_int_equal(num(doc, "ended"), 1);
+    /* draft: the way back into it is guarded (has_score says no), but the initial state is never refused */
     json_t *d = find(doc, "instances", "id", f->draft);
     assert_true(json_is_true(json_object_get(d, "movable")));
     assert_string_equal(str(d, "to_state"), "draft");
@@ -333,6 +339,8 @@ static void test_plan_keeps_a_renamed_states_timer(void **state)
     char *text = NULL;
     assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_OK);
     json_t *doc = parse(text);
+    /* old_check refuses everyone now, but draft --submit--> checking has the event and guards
+     * review was entered by: not refused on entry */
     assert_int_equal(num(doc, "blocked"), 0);
     assert_string_equal(str(json_object_get(doc, "map"), "review"), "checking");
     json_t *r = find(doc, "instances", "id", f->review);
@@ -583,6 +591,23 @@ static void test_apply_where_and_from(void **state)
     assert_non_null(strstr(cf_errmsg(f->e), "name the same version"));
 }
 
+static void test_apply_refused_inside_a_batch(void **state)
+{
+    fx *f = *state;
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    char *text = NULL;
+    assert_int_equal(cf_migrate_apply(f->e, &o, &text), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "commit or roll back the open batch first"));
+    assert_int_equal(cf_batch_rollback(f->e), CF_OK);
+    /* a dry run inside a batch is fine: it writes nothing */
+    assert_int_equal(cf_batch_begin(f->e), CF_OK);
+    assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_OK);
+    cf_free(text);
+    assert_int_equal(cf_batch_rollback(f->e), CF_OK);
+}
+
 /* ---- live versions against the policy ---- */
 
 static void test_policy_dropping_a_live_versions_guard_is_refused(void **state)
@@ -631,6 +656,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_maps_change_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_records_verifies_and_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_where_and_from, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apply_refused_inside_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_dropping_a_live_versions_guard_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
