@@ -21,7 +21,7 @@
 #define POLICY_HEAD                                                                       \
     "local P = {}\n"                                                                       \
     "P.params = { review_days = 10, hold_days = 5 }\n"                                     \
-    "P.overridable = {}\n"                                                                 \
+    "P.overridable = { review_days = { kind = 'integer', min = 1, max = 365 } }\n"         \
     "P.guards = {}\nP.assigns = {}\nP.deadlines = {}\n"                                    \
     "function P.guards.has_score(inst) if inst.data.score then return true end\n"          \
     "  return false, 'no score recorded' end\n"                                            \
@@ -608,6 +608,44 @@ static void test_apply_refused_inside_a_batch(void **state)
     assert_int_equal(cf_batch_rollback(f->e), CF_OK);
 }
 
+/* A county policy change after a migration recomputes deadlines as of the instant the
+ * instance entered its state: a migration row (here a rename) is not an entry. */
+typedef struct due_rows {
+    char old_due[64], new_due[64];
+    int n;
+} due_rows;
+
+static int deadline_row(void *ud, const cf_policy_change *c)
+{
+    due_rows *d = ud;
+    if (strcmp(c->kind, "deadline") == 0) {
+        snprintf(d->old_due, sizeof d->old_due, "%s", c->old_value);
+        snprintf(d->new_due, sizeof d->new_due, "%s", c->new_value);
+        d->n++;
+    }
+    return 0;
+}
+
+static void test_policy_change_after_migration_keeps_the_entry(void **state)
+{
+    fx *f = *state;
+    const char *map[] = {"review=checking"};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = map;
+    o.nmap = 1;
+    assert_int_equal(cf_migrate_apply(f->e, &o, NULL), CF_OK);
+    char *overlay = cft_write(f->dir, "alameda_20.lua", "return { params = { review_days = 20 } }\n");
+    due_rows d = {"", "", 0};
+    if (cf_policy_diff(f->e, "alameda", overlay, deadline_row, &d) != CF_OK)
+        fail_msg("policy diff: %s", cf_errmsg(f->e));
+    assert_int_equal(d.n, 1);
+    /* entered review on 2025-03-01 (migrated on 2025-03-04): ten days, then twenty */
+    assert_string_equal(d.old_due, "2025-03-11T07:00:00Z");
+    assert_string_equal(d.new_due, "2025-03-21T07:00:00Z");
+    free(overlay);
+}
+
 /* ---- live versions against the policy ---- */
 
 static void test_policy_dropping_a_live_versions_guard_is_refused(void **state)
@@ -657,6 +695,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_records_verifies_and_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_where_and_from, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apply_refused_inside_a_batch, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_after_migration_keeps_the_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_dropping_a_live_versions_guard_is_refused, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

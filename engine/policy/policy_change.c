@@ -576,7 +576,7 @@ static int entry_row(void *ud, const cf__history_row *h)
     entry_scan *es = ud;
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
-    else if (strcmp(h->outcome, "applied") == 0 &&
+    else if (strcmp(h->outcome, "applied") == 0 && strcmp(h->event, "(migrate)") != 0 && /* migrate.c: not an entry */
              (strcmp(h->from_state, h->to_state) != 0 ||
               (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es->wf, h->to_state, h->event))))
         es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
