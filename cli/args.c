@@ -44,8 +44,10 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                         "only this status (registry: active, lapsed, suspended, revoked; notices: pending, sent)"},
     [CLI_OPT_FORMAT] = {"format", 0, 1, CLI_MAX_NAME, "FORMAT", "output format"},
     [CLI_OPT_OUT] = {"out", 0, 1, CLI_MAX_PATH, "FILE", "write to FILE instead of standard output"},
-    [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_NAME, "DATE", "first date of the period (YYYY-MM-DD)"},
-    [CLI_OPT_TO] = {"to", 0, 1, CLI_MAX_NAME, "DATE", "last date of the period (YYYY-MM-DD)"},
+    [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_NAME, "DATE|HASH",
+                      "first date of the period (YYYY-MM-DD); migrate: only instances on this version"},
+    [CLI_OPT_TO] = {"to", 0, 1, CLI_MAX_NAME, "DATE|HASH",
+                    "last date of the period (YYYY-MM-DD); migrate: the target version (current, or a hash)"},
     [CLI_OPT_PEOPLE] = {"people", 0, 1, CLI_MAX_NAME, "N", "how many applicants to simulate"},
     [CLI_OPT_SEED] = {"seed", 0, 1, CLI_MAX_NAME, "N", "random seed (the same seed gives the same run)"},
     [CLI_OPT_YEARS] = {"years", 0, 1, CLI_MAX_NAME, "N", "virtual years to simulate"},
@@ -63,6 +65,11 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                      "who a policy change is for: all live instances (default), or only instances it does not move now"},
     [CLI_OPT_ON] = {"on", 0, 1, CLI_MAX_NAME, "DATE", "the date of service (YYYY-MM-DD)"},
     [CLI_OPT_CSV] = {"csv", 0, 1, CLI_MAX_PATH, "FILE", "a CSV file of employment id,date rows (- reads stdin)"},
+    [CLI_OPT_MAP] = {"map", 0, 1, CLI_MAX_NAME, "OLD=NEW",
+                     "migrate: instances in state OLD land in state NEW (repeat for more states)"},
+    [CLI_OPT_WHERE] = {"where", 0, 1, CLI_MAX_NAME, "county=C|state=S",
+                       "migrate: only instances of county C, or in state S (repeat for both)"},
+    [CLI_OPT_DRY_RUN] = {"dry-run", 0, 0, 0, NULL, "migrate: show what would happen, change nothing"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -117,7 +124,9 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_CHECK] = {"check", 0, 0, 0, 0, "certflow check [--workflows DIR] [--policies DIR]",
                        "validate workflows, the state policy and county overlays",
                        "Prints each problem as \"FILE: MESSAGE\" (exit 4), or a one-line summary when\n"
-                       "all is well. Never opens or creates the database.",
+                       "all is well. An existing database (--db) is opened read-only to check that\n"
+                       "every live version of a workflow still finds the guards, actions and deadlines\n"
+                       "it names; the database is never created or written.",
                        0},
     [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
                        "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",
@@ -247,6 +256,31 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                              "with the reasons and the history rows relied on. --csv answers one row per\n"
                              "\"employment id,date\" line, as CSV (or --json). Reads only. docs/billing.md.",
                              1},
+    [CLI_CMD_WORKFLOW] = {"workflow", 1, 4, 0, 0, "certflow workflow versions [NAME] | workflow diff NAME OLD NEW",
+                          "the stored versions of a workflow, or what changed between two",
+                          "versions lists every definition of NAME (or of every workflow) stored by hash,\n"
+                          "oldest first: its hash, when it was first stored, whether it is the one the\n"
+                          "workflow files hold now, and how many live and ended instances run on it.\n"
+                          "diff lists the states, events, transitions, guards, actions and timers added,\n"
+                          "removed or changed from OLD to NEW, each a hash, a unique prefix of one, or\n"
+                          "current. Reads only. See docs/workflows.md, \"Changing a shipped workflow safely\".",
+                          1},
+    [CLI_CMD_MIGRATE] = {"migrate", 1, 1,
+                         BIT(CLI_OPT_TO) | BIT(CLI_OPT_FROM) | BIT(CLI_OPT_MAP) | BIT(CLI_OPT_WHERE) |
+                             BIT(CLI_OPT_DRY_RUN) | BIT(CLI_OPT_ACTOR),
+                         BIT(CLI_OPT_TO),
+                         "certflow migrate NAME --to current [--from HASH] [--map OLD=NEW]... "
+                         "[--where county=C|state=S]... [--dry-run] [--actor NAME]",
+                         "move live instances of a workflow to another version (with --dry-run: show how)",
+                         "--dry-run lists each live instance of NAME on another version (only --from's,\n"
+                         "if given): the state it would land in (the same name, or --map's), the timers\n"
+                         "that would be cancelled, kept or scheduled with their due dates, and any that\n"
+                         "cannot move and why (a state with no mapping, data the new guards refuse on\n"
+                         "entry). Without it, each movable instance moves in its own transaction with\n"
+                         "one history row (event \"(migrate)\"); running it again changes nothing. A --map\n"
+                         "naming a state neither version has changes nothing (exit 4). Exit 1 when an\n"
+                         "instance cannot be moved. See docs/workflows.md.",
+                         1},
 };
 
 /* One exit code per result code: the only place they are mapped. */
@@ -392,6 +426,12 @@ static int parse_option(cli_args *a, int argc, char *const argv[], int *i)
     }
     if (strnlen(value, spec->max_len + 1) > spec->max_len)
         return usage_error(a, "the value of --%s is longer than %zu bytes", spec->name, spec->max_len);
+    if (o == CLI_OPT_MAP || o == CLI_OPT_WHERE) {
+        if (a->nmulti >= CLI_MAX_POS)
+            return usage_error(a, "--map and --where may be given at most %d times in all", CLI_MAX_POS);
+        a->multi[a->nmulti] = value;
+        a->multi_opt[a->nmulti++] = (cli_opt)o;
+    }
     a->opt[o] = value;
     return 0;
 }

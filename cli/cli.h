@@ -40,6 +40,8 @@ typedef enum cli_cmd {
     CLI_CMD_EXPLAIN,  /* cli/explain.c */
     CLI_CMD_EVENTS,   /* cli/explain.c */
     CLI_CMD_ELIGIBILITY, /* program/eligibility_cmd.c */
+    CLI_CMD_WORKFLOW, /* cli/workflow_cmd.c: workflow versions | diff */
+    CLI_CMD_MIGRATE,  /* cli/migrate.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -81,6 +83,9 @@ typedef enum cli_opt {
     CLI_OPT_FOR,
     CLI_OPT_ON,
     CLI_OPT_CSV,
+    CLI_OPT_MAP,     /* migrate --map OLD=NEW (repeatable) */
+    CLI_OPT_WHERE,   /* migrate --where county=C|state=S (repeatable) */
+    CLI_OPT_DRY_RUN, /* migrate --dry-run */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -117,6 +122,11 @@ typedef struct cli_args {
     const char *opt[CLI_OPT__COUNT]; /* NULL when absent; "1" for flags */
     const char *pos[CLI_MAX_POS];
     int npos;
+    /* Options that may be given more than once (--map, --where), in order; opt[]
+     * holds the last of each. */
+    const char *multi[CLI_MAX_POS];
+    cli_opt multi_opt[CLI_MAX_POS];
+    int nmulti;
     char err[320]; /* the usage problem when cli_parse fails */
 } cli_args;
 
@@ -207,6 +217,8 @@ int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query
 int cli_cmd_explain(cli_run *r);  /* explain.c: explain ID EVENT (cf_instance_explain) */
 int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) */
 int cli_cmd_eligibility(cli_run *r); /* program/eligibility_cmd.c: eligibility ID --on DATE | --csv FILE */
+int cli_cmd_workflow(cli_run *r); /* workflow_cmd.c: workflow versions [NAME] | diff NAME OLD NEW */
+int cli_cmd_migrate(cli_run *r);  /* migrate.c: migrate NAME --to current [--from H] [--map A=B]... */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

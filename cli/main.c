@@ -204,6 +204,7 @@ static int reads_only(const cli_args *a)
     case CLI_CMD_REPORT:
     case CLI_CMD_EVENTS:
     case CLI_CMD_ELIGIBILITY:
+    case CLI_CMD_WORKFLOW:
         return 1;
     default:
         return 0;
@@ -813,6 +814,23 @@ static int cmd_check(cli_run *r)
     check_out c = {r, json ? json_array() : NULL};
     int problems = 0;
     int rc = cf_check(&r->opts, check_problem, &c, &problems);
+    /* An existing database: every live version of a workflow must still find
+     * what it names in these policies (docs/workflows.md, "Changing a shipped
+     * workflow safely"). Opened read-only; nothing is created or written. */
+    struct stat dbst;
+    if (rc == CF_OK && r->db && stat(r->db, &dbst) == 0) {
+        cf_options ro = r->opts;
+        ro.read_only = 1;
+        cf_engine *probe = NULL;
+        int orc = cf_engine_open(r->db, &ro, &probe);
+        if (orc == CF_EPOLICY || orc == CF_EWORKFLOW) {
+            cf_diagnostic d = {sizeof d, r->db, cf_errmsg(probe)};
+            check_problem(&c, &d);
+            problems++;
+            rc = orc;
+        }
+        cf_engine_close(probe);
+    }
     char counties_dir[sizeof r->policies + 16];
     snprintf(counties_dir, sizeof counties_dir, "%s/counties", r->policies);
     json_t *workflows = lua_names(r->workflows), *counties = lua_names(counties_dir);
@@ -860,6 +878,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_FEES] = cli_cmd_fees,   [CLI_CMD_NOTICES] = cli_cmd_notices, [CLI_CMD_EXAM] = cli_cmd_exam,
     [CLI_CMD_PLUGIN] = cli_cmd_plugin, [CLI_CMD_EXPLAIN] = cli_cmd_explain, [CLI_CMD_EVENTS] = cli_cmd_events,
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
+    [CLI_CMD_WORKFLOW] = cli_cmd_workflow, [CLI_CMD_MIGRATE] = cli_cmd_migrate,
 };
 
 static int run(cli_run *r)

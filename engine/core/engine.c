@@ -6,6 +6,7 @@
  * definitions.c), result codes, and validation without a database (cf_check).
  */
 #include "internal.h"
+#include "core/versions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -356,6 +357,10 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     if (rc != CF_OK)
         goto fail;
     rc = store_definitions(e);
+    if (rc != CF_OK)
+        goto fail;
+    /* the policy must still define what every live version names (versions.c) */
+    rc = cf__versions_check_live(e, e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
     e->open_rc = CF_OK;

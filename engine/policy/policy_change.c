@@ -7,6 +7,7 @@
  */
 #include "internal.h"
 #include "policy/policy_change.h"
+#include "core/versions.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -166,6 +167,8 @@ int cf__change_open_candidate(cf_engine *e, const char *county, const char *path
     }
     cf__free_list(files, nfiles);
     free(cdir);
+    if (rc == CF_OK) /* every live version must still find what it names (versions.c) */
+        rc = cf__versions_check_live(e, cand, &e->err);
     if (rc != CF_OK) {
         cf__policy_close(cand);
         return rc;
@@ -332,6 +335,7 @@ typedef struct entry_scan {
     const cf__workflow *wf;
     int owner;        /* the state declaring the timers */
     cf_time entered;
+    cf_time outside_entered; /* the last entry into a state outside the owner */
 } entry_scan;
 
 /* An applied row from inside the owner to inside it entered the owner again when the
@@ -353,11 +357,20 @@ static int entry_row(void *ud, const cf__history_row *h)
 {
     entry_scan *es = ud;
     const char *owner = es->wf->states[es->owner].name;
-    if (!cf__state_in(h->to_state, owner))
+    bool migrated = strcmp(h->event, "(migrate)") == 0; /* migrate.c: a move between versions, not an entry */
+    if (!cf__state_in(h->to_state, owner)) {
+        /* rows of another version's state: when the instance entered the state a
+         * later migration may carry over into the owner (a renamed state) */
+        if (strcmp(h->outcome, "created") == 0 ||
+            (strcmp(h->outcome, "applied") == 0 && !migrated && strcmp(h->from_state, h->to_state) != 0))
+            es->outside_entered = h->effective_at;
         return 0;
+    }
     if (strcmp(h->outcome, "created") == 0)
         es->entered = h->effective_at;
-    else if (strcmp(h->outcome, "applied") == 0 &&
+    else if (migrated && !cf__state_in(h->from_state, owner))
+        es->entered = es->outside_entered; /* the stay goes on under the new name */
+    else if (strcmp(h->outcome, "applied") == 0 && !migrated &&
              (!cf__state_in(h->from_state, owner) ||
               (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es, h->from_state, h->to_state, h->event))))
         es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
@@ -473,7 +486,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
-        entry_scan es = {wf, wf->states[s].chain[a], row->updated_at};
+        entry_scan es = {wf, wf->states[s].chain[a], row->updated_at, row->updated_at};
         if (st->ntimers > 0)
             rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
         for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {

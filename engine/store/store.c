@@ -130,6 +130,9 @@ static const char *const migrations[] = {
     "  plugin TEXT PRIMARY KEY,"
     "  version INTEGER NOT NULL,"
     "  migrated_at INTEGER NOT NULL);",
+    /* 7: the instances of each workflow definition by state (store_migrate.c): opening
+     * checks the versions live instances run on without reading the instance table */
+    "CREATE INDEX IF NOT EXISTS instance_by_definition ON instance(def_hash, state);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -417,6 +420,7 @@ static const char *const version_tables[][7] = {
     {"cf_integrity_mark", NULL},
     {"policy_change", NULL},
     {"plugin_schema", NULL},
+    {NULL}, /* 7: an index of instance only */
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,

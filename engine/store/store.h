@@ -388,4 +388,21 @@ int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__er
 typedef int (*cf__policy_log_fn)(void *ud, const cf__policy_log_row *row);
 int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);
 
+/* ---- workflow versions and migration (store_migrate.c) ---- */
+
+/* Every stored definition of workflow `name` (NULL: of every workflow), by
+ * workflow name, then oldest first (first stored, then hash); strings valid only during the callback. */
+typedef int (*cf__def_fn)(void *ud, const char *hash, const char *name, cf_time first_seen);
+int cf__store_def_each(cf__store *s, const char *name, cf__def_fn fn, void *ud, cf__err *err);
+/* How many instances run on definition `hash`, per state: fn(state, count), in
+ * state order. Reads only the instances of that definition (SQLite: the index
+ * instance_by_definition, schema 7), so opening can check old versions cheaply. */
+typedef int (*cf__def_state_fn)(void *ud, const char *state, int64_t count);
+int cf__store_def_states(cf__store *s, const char *hash, cf__def_state_fn fn, void *ud, cf__err *err);
+/* Move an instance to another definition (a migration): def_hash, state,
+ * updated_at and version, inside the caller's transaction. CF_ENOTFOUND if absent. */
+int cf__store_instance_redefine(cf__store *s, const cf__instance_row *row, cf__err *err);
+/* Give a pending timer another state (the state it belongs to was renamed by a migration). */
+int cf__store_timer_set_state(cf__store *s, int64_t id, const char *state, cf__err *err);
+
 #endif /* CF_STORE_H */

@@ -680,6 +680,77 @@ CF_API int cf_plugin_query(cf_engine *engine, const char *name, const char *args
 /* Call fn with the full name of each query of the loaded plugins, in load order. */
 CF_API int cf_plugin_queries(cf_engine *engine, cf_name_fn fn, void *ud);
 
+/* ---- Workflow versions and migration ---- */
+
+/* Every stored definition (version) of `workflow` (NULL: of every workflow, by
+ * name), oldest first. *json_out (free with cf_free) gets {"versions": [{workflow, hash,
+ * first_stored (ISO 8601), current (true for the definition the workflow files
+ * hold now), live, ended (how many instances run on it in a non-terminal or a
+ * terminal state), states ({state: count})}]}. Reads only. CF_ENOTFOUND if no
+ * definition of `workflow` is stored and none is loaded. */
+CF_API int cf_workflow_versions(cf_engine *engine, const char *workflow, char **json_out);
+
+/* What changed between two versions of `workflow`. old_version and new_version
+ * are each a stored definition's hash, a prefix of one that names exactly one
+ * definition of the workflow, or "current". *json_out (free with cf_free) gets
+ * {workflow, old, new (full hashes), changes: [{kind, change, name, old, new}]}:
+ *   kind    "state", "terminal", "initial", "event", "transition", "guard", "action"
+ *           or "timer" (rows come in this order of kinds)
+ *   change  "added", "removed" or "changed"
+ *   name    the state, event or timer ("STATE.TIMER"); a transition as
+ *           "FROM --EVENT--> TO"; a guard or action as "NAME in <transition or
+ *           STATE.on_enter / STATE.on_exit>"
+ *   old/new what it was and is (null when absent): a timer's "EVENT after DEADLINE",
+ *           a transition's guards and actions, a state's `terminal`...
+ * CF_ENOTFOUND for a hash that names
+ * no stored definition of the workflow, CF_EINVAL for an ambiguous prefix. */
+CF_API int cf_workflow_diff(cf_engine *engine, const char *workflow, const char *old_version,
+                            const char *new_version, char **json_out);
+
+/* What a migration moves: live instances (in a non-terminal state) of `workflow`
+ * that run on another definition than `to`. Start from CF_MIGRATE_OPTIONS_INIT. */
+typedef struct cf_migrate_options {
+    size_t size;
+    const char *workflow;   /* required */
+    const char *to;         /* the target definition: a hash, a unique prefix or "current" (NULL: "current") */
+    const char *from;       /* only instances on this definition (hash or prefix); NULL: every other one */
+    const char *const *map; /* nmap entries "OLD_STATE=NEW_STATE": where instances in OLD_STATE land */
+    size_t nmap;
+    const char *county;     /* only instances of this county; NULL: all */
+    const char *state;      /* only instances in this state (of their current definition); NULL: all */
+    const char *actor;      /* recorded on each migration row; NULL: "api" */
+} cf_migrate_options;
+#define CF_MIGRATE_OPTIONS_INIT {sizeof(cf_migrate_options), NULL, NULL, NULL, NULL, 0, NULL, NULL, NULL}
+
+/* The dry run of a migration: writes nothing. *json_out (free with cf_free) gets
+ *   workflow, to (the target hash), at (the engine's now, ISO 8601), map (the
+ *   explicit --map pairs), candidates, movable, blocked, ended (ended instances
+ *   left where they are), already (instances on the target definition already)
+ *   instances: [{id, county, who, from_definition, from_state, to_state (null when
+ *     blocked), movable, why (null when movable: what keeps it from moving),
+ *     timers: [{state, timer, event, action: "cancel" | "keep" | "schedule", due}]}]
+ * A state maps to the state of the same name in the target unless map says
+ * otherwise; an instance in a state with no mapping is blocked, and so is one
+ * whose data the target's guards refuse on entry (docs/workflows.md, "Changing a
+ * shipped workflow safely", says exactly when). New timers are due when the
+ * target's deadline, under the policy in force, says for the instant the instance
+ * entered its state. A map naming a state that neither side has (OLD must be a
+ * state of a source definition, NEW of the target) is CF_EINVAL before anything
+ * is read. */
+CF_API int cf_migrate_plan(cf_engine *engine, const cf_migrate_options *opts, char **json_out);
+
+/* Migrate what cf_migrate_plan shows: each movable instance in its own
+ * transaction (all or nothing per instance): its timers cancelled, kept or
+ * scheduled, its definition and state changed, and one history row appended
+ * (event "(migrate)", outcome "applied", from_state and to_state, the new
+ * definition's hash, data {from_definition, to_definition, state_map, timers}),
+ * so verify passes after it. Blocked instances are left as they are. *json_out
+ * (may be NULL; free with cf_free) gets the plan as applied, each instance with
+ * "migrated" and the "seq" of its row. Running it again changes nothing: migrated
+ * instances are on the target. A store error stops the run: instances migrated
+ * before it stay migrated, the one in progress is rolled back; run it again. */
+CF_API int cf_migrate_apply(cf_engine *engine, const cf_migrate_options *opts, char **json_out);
+
 #ifdef __cplusplus
 }
 #endif
