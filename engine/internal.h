@@ -445,6 +445,7 @@ typedef struct cf__plugins_config {
     const cf__policy *policy; /* names a plugin may not register again; may be NULL */
     cf_log_fn log;
     void *log_ud;
+    const char *dialect;      /* the store's SQL dialect (cf__store_dialect); NULL: "sqlite" */
 } cf__plugins_config;
 
 /* Load every plugin the config names (dlopen RTLD_NOW | RTLD_LOCAL, info checked

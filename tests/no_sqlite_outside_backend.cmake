@@ -14,13 +14,18 @@ if(NOT ROOT)
 endif()
 
 set(ALLOWED
-  # The SQLite backend: the only code that speaks SQLite and holds SQL text.
-  engine/store/store.c
-  engine/store/store_history.c
-  engine/store/store_policy.c
-  engine/store/store_watch.c
-  engine/store/store_plugin.c
-  engine/store/store_private.h
+  # The SQLite backend (engine/store/sqlite/): the only code that speaks SQLite.
+  engine/store/sqlite/open.c
+  engine/store/sqlite/schema.c
+  engine/store/sqlite/txn.c
+  engine/store/sqlite/rows.c
+  engine/store/sqlite/timer.c
+  engine/store/sqlite/mark.c
+  engine/store/sqlite/history.c
+  engine/store/sqlite/policy.c
+  engine/store/sqlite/watch.c
+  engine/store/sqlite/plugin.c
+  engine/store/sqlite/sqlite_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c
   tests/test_audit.c

@@ -159,9 +159,10 @@ bool cf__engine_resolve(void *ud, cf__role role, const char *name, cf__fnref *ou
 }
 
 /* Load plugins (after the policy: a plugin may not take a policy's name). */
-static int open_plugins(cf_engine *e)
+static int open_plugins(cf_engine *e, const char *db)
 {
-    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud};
+    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud,
+                             cf__store_dialect(db)};
     int rc = cf__plugins_open(&pc, &e->plugins, &e->err);
     if (rc != CF_OK)
         cf__err_prefix(&e->err, "loading plugins");
@@ -369,7 +370,7 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
-    rc = open_plugins(e);
+    rc = open_plugins(e, path);
     if (rc != CF_OK)
         goto fail;
     /* The store opens before the workflows compile: plugin migrations may refuse a
@@ -377,7 +378,7 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     /* A failed open leaves no trace: a database file it created is removed again. */
     struct stat before;
     e->created_db = !e->opts.read_only && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
-                    stat(path, &before) != 0;
+                    !cf__store_is_postgresql(path) && stat(path, &before) != 0;
     if (e->opts.read_only)
         rc = cf__store_open_read_only(path, e->opts.busy_timeout_ms, &e->store, &e->err);
     else
@@ -597,7 +598,7 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         policy = NULL;
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
-    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL};
+    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL};
     if (cf__plugins_open(&plc, &probe.plugins, &err) != CF_OK) {
         cf__err_prefix(&err, "loading plugins");
         sink_msg(&sink, "(options)", err.msg);

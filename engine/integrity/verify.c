@@ -2,7 +2,7 @@
  * verify.c — is the whole database sound? The file's integrity (SQLite), the
  * history's hash chain, every instance and pending timer against what the
  * history recorded, and the chain's head against an anchor kept elsewhere.
- * store_history.c reads (all SQL stays there); this file decides what is wrong and says
+ * the backend (store/sqlite/history.c, store/pg/) reads (all SQL stays there); this file decides what is wrong and says
  * so. What it proves and what it cannot: docs/reliability.md.
  */
 #include "internal.h"

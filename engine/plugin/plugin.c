@@ -337,6 +337,7 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
         return cf__fail(err, CF_ENOMEM, "out of memory");
     r->policy = cfg->policy;
     r->log = cfg->log;
+    r->dialect = cfg->dialect ? cfg->dialect : "sqlite";
     r->log_ud = cfg->log_ud;
     json_t *config = NULL;
     if (cfg->config_json && *cfg->config_json) {

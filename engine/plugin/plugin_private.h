@@ -72,6 +72,7 @@ struct cf__plugins {
     const cf__policy *policy;
     cf_log_fn log;
     void *log_ud;
+    const char *dialect; /* what host->sql_dialect answers: the store's SQL dialect */
 };
 
 /* One invocation of a plugin function. */
