@@ -288,7 +288,8 @@ cft_run cft_certflow(const char *dir, const char *const *args)
     for (size_t i = 0; args[i]; i++) {
         if (n >= 127)
             fail_msg("too many arguments for one certflow run");
-        argv[n++] = args[i];
+        /* On PostgreSQL the command opens the database the test's own engine opened. */
+        argv[n++] = i > 0 && strcmp(args[i - 1], "--db") == 0 ? cft_db(args[i]) : args[i];
     }
     argv[n] = NULL;
     char *out_path = cft_path(dir, ".certflow-stdout"), *err_path = cft_path(dir, ".certflow-stderr");

@@ -36,7 +36,7 @@ sc *sc_open_config(const char *iso, const char *policy_dir, const char *plugin_c
     o.plugin_config = plugin_config;
     o.clock = sc_clock;
     o.clock_ud = s;
-    int rc = cf_engine_open(db, &o, &s->e);
+    int rc = cft_engine_open(db, &o, &s->e);
     free(db);
     if (rc != CF_OK)
         fail_msg("opening the shipped program: %s", cf_errmsg(s->e));

@@ -69,6 +69,45 @@ static const char *const migrations[] = {
     "CREATE INDEX policy_change_by_county ON certflow.policy_change(county, seq);"
     "CREATE TABLE certflow.plugin_schema(plugin text PRIMARY KEY, version integer NOT NULL,"
     "  migrated_at bigint NOT NULL);",
+    /* 2: plugin tables (plugin.c): each plugin gets a schema named after it, owned by the
+     * role cf_plugin_<name>, which its actions and migrations run as, and a role
+     * cf_plugin_<name>_read, which its guards run as and which may only read that
+     * schema. The engine's role becomes a member of both (to SET ROLE to them).
+     * Roles belong to the whole cluster: one made by another database is reused. */
+    "CREATE FUNCTION certflow.plugin_setup(p text) RETURNS void LANGUAGE plpgsql AS $$\n"
+    "DECLARE w text := 'cf_plugin_' || p; r text := 'cf_plugin_' || p || '_read';\n"
+    "BEGIN\n"
+    "  BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', w);\n"
+    "  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;\n"
+    "  BEGIN EXECUTE format('CREATE ROLE %I NOLOGIN', r);\n"
+    "  EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END;\n"
+    "  IF NOT pg_has_role(session_user, w, 'MEMBER') THEN EXECUTE format('GRANT %I TO %I', w, session_user); END IF;\n"
+    "  IF NOT pg_has_role(session_user, r, 'MEMBER') THEN EXECUTE format('GRANT %I TO %I', r, session_user); END IF;\n"
+    "  EXECUTE format('CREATE SCHEMA IF NOT EXISTS %I AUTHORIZATION %I', p, w);\n"
+    "  EXECUTE format('GRANT USAGE ON SCHEMA %I TO %I', p, r);\n"
+    "  EXECUTE format('ALTER DEFAULT PRIVILEGES FOR ROLE %I IN SCHEMA %I GRANT SELECT ON TABLES TO %I', w, p, r);\n"
+    "END $$;"
+    /* explain's window on plugin tables (rows.c): while a preview watches, a trigger on
+     * each plugin table copies the rows written into a temporary table of the session. */
+    "CREATE FUNCTION certflow.plugin_watch() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER"
+    "  SET search_path = pg_catalog AS $$\n"
+    "BEGIN\n"
+    "  IF coalesce(current_setting('certflow.watching', true), '') = 'on' THEN\n"
+    "    INSERT INTO pg_temp.cf_watched(tbl, op, row) VALUES (TG_TABLE_NAME, lower(TG_OP),\n"
+    "      CASE WHEN TG_OP = 'DELETE' THEN NULL ELSE row_to_json(NEW)::text END);\n"
+    "  END IF;\n"
+    "  RETURN NULL;\n"
+    "END $$;"
+    "CREATE FUNCTION certflow.plugin_watch_tables(p text) RETURNS void LANGUAGE plpgsql AS $$\n"
+    "DECLARE t text;\n"
+    "BEGIN\n"
+    "  FOR t IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace\n"
+    "           WHERE n.nspname = p AND c.relkind = 'r' AND NOT EXISTS\n"
+    "             (SELECT 1 FROM pg_trigger g WHERE g.tgrelid = c.oid AND g.tgname = 'cf_watch') LOOP\n"
+    "    EXECUTE format('CREATE TRIGGER cf_watch AFTER INSERT OR UPDATE OR DELETE ON %I.%I FOR EACH ROW'\n"
+    "                   ' EXECUTE FUNCTION certflow.plugin_watch()', p, t);\n"
+    "  END LOOP;\n"
+    "END $$;",
 };
 
 #define PG_SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -163,6 +202,16 @@ static const char *const statement_sql[PG_NSTMT] = {
                            " instances, params FROM certflow.policy_change WHERE $1::text IS NULL OR county = $1"
                            " ORDER BY seq",
     [PG_PLUGIN_VERSION] = "SELECT version FROM certflow.plugin_schema WHERE plugin = $1",
+    [PG_PLUGIN_SETUP] = "SELECT certflow.plugin_setup($1)",
+    [PG_PLUGIN_WATCH_TABLES] = "SELECT certflow.plugin_watch_tables($1)",
+    [PG_PLUGIN_RECORD] = "INSERT INTO certflow.plugin_schema(plugin, version, migrated_at) VALUES($1, $2, $3)"
+                         " ON CONFLICT (plugin) DO UPDATE SET version = excluded.version, migrated_at = excluded.migrated_at",
+    /* Confine what follows to a plugin: its role and its schema, until the end of the
+     * statement's savepoint or unconfine, whichever comes first. */
+    [PG_PLUGIN_CONFINE] = "SELECT set_config('role', $1, true), set_config('search_path', $2, true)",
+    /* Back to the engine's role; the first column says whose role the plugin's statement ended under. */
+    [PG_PLUGIN_UNCONFINE] = "SELECT current_user::text, set_config('role', 'none', true),"
+                            " set_config('search_path', $1, true)",
     /* explain's window: a watched row as JSON, by table name and key (watch in rows.c). */
     [PG_WATCH_ROW] = "SELECT CASE $1::text"
                      " WHEN 'workflow_def' THEN (SELECT row_to_json(t)::text FROM certflow.workflow_def t WHERE hash = $2)"
@@ -530,7 +579,10 @@ static int connect_db(cf__pg *s, const char *conninfo, cf__err *err)
     snprintf(ms, sizeof ms, "%dms", s->busy_timeout_ms);
     cf__pgp_text(&p, ms);
     PGresult *r = NULL;
-    int rc = exec_params(s, "SELECT set_config('lock_timeout', $1, false)", &p, &r, "setting the lock timeout", err);
+    int rc = exec_params(s, "SELECT set_config('lock_timeout', $1, false), current_setting('search_path')", &p, &r,
+                         "setting the lock timeout", err);
+    if (rc == CF_OK && !(s->search_path = cf__pg_dup(r, 0, 1)))
+        rc = cf__fail(err, CF_ENOMEM, "out of memory connecting to PostgreSQL");
     PQclear(r);
     return rc;
 }
@@ -601,6 +653,7 @@ void cf__pg_close(cf__pg *s)
             cf__pg_mark_save(s);
     }
     PQfinish(s->conn);
+    free(s->search_path);
     free(s->name);
     free(s);
 }

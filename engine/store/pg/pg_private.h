@@ -37,7 +37,8 @@ enum {
     PG_V_INST, PG_V_COUNT, PG_V_LAST, PG_V_ORPHAN, PG_V_TIMERS, PG_V_ROW_HASH, PG_H_BETWEEN,
     PG_MARK_GET, PG_MARK_PUT, PG_MARK_DEL,
     PG_POLICY_TEXT_PUT, PG_POLICY_LOG_ADD, PG_POLICY_LOG_EACH,
-    PG_PLUGIN_VERSION, PG_WATCH_ROW,
+    PG_PLUGIN_VERSION, PG_WATCH_ROW, PG_PLUGIN_SETUP, PG_PLUGIN_RECORD, PG_PLUGIN_CONFINE, PG_PLUGIN_UNCONFINE,
+    PG_PLUGIN_WATCH_TABLES,
     PG_NSTMT
 };
 
@@ -69,6 +70,9 @@ struct cf__pg {
     struct cf__pg_watched *watched;
     size_t nwatched, capwatched;
     bool watching, watch_oom, watch_queued;
+    bool watch_armed; /* this transaction copies plugin rows into pg_temp.cf_watched (rows.c) */
+    char *search_path;    /* the session's search_path, restored after plugin SQL */
+    unsigned plugin_stmts; /* names the plugins' prepared statements: cfp<n> */
 };
 
 /* Parameters of one statement, as text (libpq's text format). */
@@ -105,5 +109,7 @@ void cf__pg_mark_save(cf__pg *s);
 /* Record a written row while explain watches (rows.c). */
 void cf__pg_watch_note(cf__pg *s, const char *table, const char *key, int op);
 void cf__pg_watch_forget(cf__pg *s);
+/* While watching, before a plugin's statement: start copying plugin rows (rows.c). */
+int cf__pg_watch_arm(cf__pg *s, cf__err *err);
 
 #endif /* CF_PG_PRIVATE_H */

@@ -67,6 +67,18 @@ static void note_rows(cf__pg *s, const char *table, const PGresult *r, int op)
         cf__pg_watch_note(s, table, PQgetvalue(r, i, 0), op);
 }
 
+int cf__pg_watch_arm(cf__pg *s, cf__err *err)
+{
+    if (!s->watching || s->watch_armed)
+        return CF_OK;
+    int rc = cf__pg_exec_const(s,
+                               "CREATE TEMP TABLE IF NOT EXISTS cf_watched(seq bigserial, tbl text, op text, row text)"
+                               " ON COMMIT DROP; SELECT set_config('certflow.watching', 'on', true)",
+                               "watching the rows a preview writes", err);
+    s->watch_armed = rc == CF_OK;
+    return rc;
+}
+
 void cf__pg_watch_begin(cf__pg *s)
 {
     cf__pg_watch_end(s);
@@ -106,7 +118,25 @@ int cf__pg_watch_each(cf__pg *s, cf__watched_fn fn, void *ud, cf__err *err)
         int stop = fn(ud, w->table, op, row);
         json_decref(row);
         if (stop)
-            break;
+            return r;
+    }
+    if (r == CF_OK && s->watch_armed) { /* the rows of plugin tables, as their trigger copied them */
+        PGresult *res = PQexec(s->conn, "SELECT tbl, op, row FROM pg_temp.cf_watched ORDER BY seq");
+        if (!res || PQresultStatus(res) != PGRES_TUPLES_OK)
+            r = cf__pg_fail(s, res, "reading the rows a preview wrote", err);
+        for (int i = 0; r == CF_OK && i < PQntuples(res); i++) {
+            const char *text = cf__pg_text(res, i, 2);
+            json_t *row = text ? json_loads(text, JSON_DECODE_ANY, NULL) : NULL;
+            if (text && !row) {
+                r = cf__fail(err, CF_ENOMEM, "out of memory");
+                break;
+            }
+            int stop = fn(ud, PQgetvalue(res, i, 0), PQgetvalue(res, i, 1), row);
+            json_decref(row);
+            if (stop)
+                break;
+        }
+        PQclear(res);
     }
     s->watching = was;
     return r;
@@ -120,6 +150,11 @@ void cf__pg_watch_end(cf__pg *s)
         s->queued = s->watch_queued;
         s->watching = false;
     }
+    if (s->watch_armed && cf__pg_in_transaction(s)) {
+        PGresult *r = PQexec(s->conn, "SELECT set_config('certflow.watching', 'off', true)");
+        PQclear(r);
+    }
+    s->watch_armed = false;
     cf__pg_watch_forget(s);
 }
 

@@ -74,6 +74,7 @@ int cf__pg_commit(cf__pg *s, cf__err *err)
         return r;
     }
     s->last_known = false;
+    s->watch_armed = false;
     PGresult *res = s->lost ? NULL : PQexec(s->conn, "COMMIT");
     int r = CF_OK;
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
@@ -94,6 +95,7 @@ void cf__pg_rollback(cf__pg *s)
     if (!s)
         return;
     s->last_known = false;
+    s->watch_armed = false; /* the temporary table goes with what is rolled back */
     if (s->lost || !s->conn || PQstatus(s->conn) == CONNECTION_BAD || !open_txn(s))
         return;
     if (s->batch) {
