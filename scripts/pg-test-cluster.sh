@@ -11,6 +11,7 @@
 # (tests/testutil.c makes a fresh database per test through createdb).
 #
 # As root (CI containers), the server runs as the user `postgres` (initdb refuses root).
+# CERTFLOW_PG_FSYNC=on keeps fsync on (the benchmark's figures, scripts/bench-pg.sh).
 set -euo pipefail
 
 bindir=""
@@ -43,7 +44,7 @@ trap stop EXIT
 "${as[@]}" "$bindir/initdb" -D "$dir/data" -U certflow --auth=trust -E UTF8 --locale=C.UTF-8 --no-sync >"$dir/initdb.log" 2>&1 ||
   { cat "$dir/initdb.log" >&2; exit 2; }
 "${as[@]}" "$bindir/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w \
-  -o "-k $dir -c listen_addresses= -c fsync=off -c full_page_writes=off -c max_connections=200" start >/dev/null ||
+  -o "-k $dir -c listen_addresses= -c fsync=${CERTFLOW_PG_FSYNC:-off} -c full_page_writes=${CERTFLOW_PG_FSYNC:-off} -c max_connections=200" start >/dev/null ||
   { cat "$dir/server.log" >&2; exit 2; }
 
 export PGHOST="$dir" PGPORT=5432 PGUSER=certflow PGDATABASE=postgres

@@ -143,6 +143,33 @@ static void test_server_gone_mid_transaction(void **state)
     cf_engine_close(e);
 }
 
+/* The server keeps each plugin to its own schema: the roles the host runs plugin SQL
+ * as reach nothing else (the engine's tables, another plugin's), and the reading role
+ * of guards writes nothing. */
+static void test_plugin_roles_reach_only_their_schema(void **state)
+{
+    (void)state;
+    cft_clock clock = {START};
+    cf_options o = fixture_options(&clock);
+    o.workflow_dir = CF_SOURCE_DIR "/workflows";
+    o.policy_dir = CF_SOURCE_DIR "/lua";
+    o.plugin_dir = CF_BINARY_DIR "/plugins";
+    cf_engine *e = NULL;
+    if (cft_engine_open("plugins.db", &o, &e) != CF_OK)
+        fail_msg("open: %s", cf_errmsg(e));
+    cf_engine_close(e);
+    /* what the host's own use needs works */
+    assert_true(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees; SELECT count(*) FROM fees.fees_ledger;"
+                                         " INSERT INTO fees.fees_awards VALUES ('a', 'p', 'h', 's', 'e')"));
+    assert_true(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees_read; SELECT count(*) FROM fees.fees_awards"));
+    /* and nothing else */
+    assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees; SELECT count(*) FROM certflow.history"));
+    assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees; DELETE FROM certflow.instance"));
+    assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees; SELECT count(*) FROM notices.notices_outbox"));
+    assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees_read; DELETE FROM fees.fees_awards"));
+    assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees_read; CREATE TABLE fees.x(y integer)"));
+}
+
 /* ---- several engine processes ---- */
 
 enum { INSTANCES = 6, PROCS = 4, BUMPS = 15 };
@@ -327,6 +354,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema),
         cmocka_unit_test(test_read_only_role),
         cmocka_unit_test(test_server_gone_mid_transaction),
+        cmocka_unit_test(test_plugin_roles_reach_only_their_schema),
         cmocka_unit_test(test_four_processes_fire_and_tick),
         cmocka_unit_test(test_killed_writers_lose_nothing_acknowledged),
     };
