@@ -149,6 +149,8 @@ static void test_verify_finds_an_edited_row(void **state)
     char *db = cft_path(dir, "audit.db");
     cft_clock clock = {cft_time("2025-01-06T17:00:00Z")};
     cf_engine *e = cft_open_fixture(db, &clock);
+    /* the backend the runner chose is the one the engine reports */
+    assert_string_equal(cf_engine_backend(e), cft_pg() ? "postgresql" : "sqlite");
     char id[37];
     assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", id), CF_OK);
     cft_fire(e, id, "bump", NULL, CF_OK);

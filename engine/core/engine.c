@@ -57,6 +57,11 @@ void cf__engine_begin_call(cf_engine *e)
     e->err.msg[0] = '\0';
 }
 
+const char *cf_engine_backend(const cf_engine *engine)
+{
+    return engine && engine->store ? cf__store_backend(engine->store) : "sqlite";
+}
+
 cf_time cf_engine_now(const cf_engine *engine)
 {
     if (engine && engine->opts.clock)

@@ -71,10 +71,16 @@ static int integrity_line(void *ud, const char *text)
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
-    finding(v, K_INTEGRITY, 0, NULL,
-            "the database file is damaged: SQLite's integrity check says \"%s\"; " RESTORE
-            " (as a last resort, `sqlite3 DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read)",
-            line);
+    if (strcmp(cf__store_backend(v->e->store), "postgresql") == 0)
+        finding(v, K_INTEGRITY, 0, NULL,
+                "the database is damaged: the check of the schema certflow says \"%s\"; " RESTORE
+                " (PostgreSQL's own checks: pg_amcheck, data checksums)",
+                line);
+    else
+        finding(v, K_INTEGRITY, 0, NULL,
+                "the database file is damaged: SQLite's integrity check says \"%s\"; " RESTORE
+                " (as a last resort, `sqlite3 DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read)",
+                line);
     return 0;
 }
 

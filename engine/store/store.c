@@ -72,6 +72,11 @@ const char *cf__store_dialect(const char *db)
     return cf__store_is_postgresql(db) ? "postgresql" : "sqlite";
 }
 
+const char *cf__store_backend(const cf__store *s)
+{
+    return s && s->backend == CF__BACKEND_PG ? "postgresql" : "sqlite";
+}
+
 /* ---- the rows' helpers ---- */
 
 void cf__instance_row_clear(cf__instance_row *row)

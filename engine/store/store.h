@@ -50,6 +50,8 @@ typedef struct cf__store cf__store;
  * a libpq connection string of keyword=value pairs): cf__store_open then opens the
  * PostgreSQL backend; anything else (a path, ":memory:") is a SQLite file. */
 bool cf__store_is_postgresql(const char *db);
+/* "sqlite" or "postgresql": the backend that opened s. */
+const char *cf__store_backend(const cf__store *s);
 
 /* Open or create the database, set WAL, foreign keys and the busy timeout,
  * migrate the schema. A file that is not certflow's, or a schema newer than this
