@@ -47,7 +47,15 @@ trap stop EXIT
   -o "-k $dir -c listen_addresses= -c fsync=${CERTFLOW_PG_FSYNC:-off} -c full_page_writes=${CERTFLOW_PG_FSYNC:-off} -c max_connections=200" start >/dev/null ||
   { cat "$dir/server.log" >&2; exit 2; }
 
+# A command the fault tests run to restart the server under a connected engine.
+cat >"$dir/restart" <<RESTART
+#!/bin/sh
+exec ${as[*]} "$bindir/pg_ctl" -D "$dir/data" -m fast -w restart >/dev/null 2>&1
+RESTART
+chmod 755 "$dir/restart"
+
 export PGHOST="$dir" PGPORT=5432 PGUSER=certflow PGDATABASE=postgres
+export CERTFLOW_PG_RESTART="$dir/restart"
 export CERTFLOW_TEST_DB=postgresql
 export CERTFLOW_PG_BINDIR="$bindir"
 "$@"

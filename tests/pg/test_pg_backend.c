@@ -2,7 +2,7 @@
  * test_pg_backend.c — the PostgreSQL backend's own behaviour, on a real server
  * (run by ctest under scripts/pg-test-cluster.sh, label "pg"): the refusals at open
  * (no server, another program's schema, a newer schema, a role that may only read),
- * a server that drops the connection mid-transaction, several engine processes
+ * a server that drops the connection mid-transaction or restarts, several engine processes
  * firing and ticking at the same instances, and engine processes killed with SIGKILL
  * while they write.
  */
@@ -140,6 +140,34 @@ static void test_server_gone_mid_transaction(void **state)
     assert_int_equal(cft_history_count(e, id), 1);
     cf_verify_report rep = CF_VERIFY_REPORT_INIT;
     assert_int_equal(cf_engine_verify(e, &rep), CF_OK);
+    cf_engine_close(e);
+}
+
+/* The server restarts under a connected engine: the next call fails with CF_EIO saying
+ * the server went away and what to do, every later one too, and an engine opened again
+ * works on the data as it was. */
+static void test_server_restarted(void **state)
+{
+    (void)state;
+    const char *restart = getenv("CERTFLOW_PG_RESTART");
+    assert_non_null(restart);
+    cft_clock clock = {START};
+    cf_engine *e = cft_open_fixture("restart.db", &clock);
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", id), CF_OK);
+    cft_fire(e, id, "bump", NULL, CF_OK);
+    assert_int_equal(system(restart), 0);
+    int rc = cf_instance_fire(e, id, "bump", NULL, "t", NULL, NULL);
+    assert_int_equal(rc, CF_EIO);
+    assert_contains(cf_errmsg(e), "open the engine again");
+    assert_int_equal(cf_instance_fire(e, id, "bump", NULL, "t", NULL, NULL), CF_EIO);
+    cf_engine_close(e);
+    e = cft_open_fixture("restart.db", &clock);
+    assert_int_equal(cft_history_count(e, id), 2);
+    cft_fire(e, id, "bump", NULL, CF_OK);
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    assert_int_equal(cf_engine_verify(e, &rep), CF_OK);
+    assert_int_equal(rep.rows, 3);
     cf_engine_close(e);
 }
 
@@ -354,6 +382,7 @@ int main(void)
         cmocka_unit_test(test_newer_schema),
         cmocka_unit_test(test_read_only_role),
         cmocka_unit_test(test_server_gone_mid_transaction),
+        cmocka_unit_test(test_server_restarted),
         cmocka_unit_test(test_plugin_roles_reach_only_their_schema),
         cmocka_unit_test(test_four_processes_fire_and_tick),
         cmocka_unit_test(test_killed_writers_lose_nothing_acknowledged),
