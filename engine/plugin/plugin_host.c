@@ -606,6 +606,7 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
 
 static const char *host_sql_dialect(cf_plugin *self)
 {
+    self->asked_dialect = true;
     return self->reg->dialect;
 }
 

@@ -198,6 +198,38 @@ static void test_plugin_roles_reach_only_their_schema(void **state)
     assert_false(cft_pg_sql("plugins.db", "SET ROLE cf_plugin_fees_read; CREATE TABLE fees.x(y integer)"));
 }
 
+/* A plugin with tables that never asks the host's SQL dialect (the template plugin)
+ * knows only SQLite's SQL: on PostgreSQL it is refused, saying so, and the engine works. */
+static int find_template(void *ud, const cf_plugin_status *st)
+{
+    if (strcmp(st->name, "template") == 0)
+        *(cf_plugin_status *)ud = *st;
+    return 0;
+}
+
+static void test_sqlite_only_plugin_refused(void **state)
+{
+    (void)state;
+    cft_clock clock = {START};
+    cf_options o = fixture_options(&clock);
+    o.plugin_dir = CF_TEMPLATE_PLUGIN;
+    cf_engine *e = NULL;
+    if (cft_engine_open("template.db", &o, &e) != CF_OK)
+        fail_msg("open: %s", cf_errmsg(e));
+    cf_plugin_status st = {0};
+    assert_int_equal(cf_plugin_list(e, find_template, &st), CF_OK);
+    assert_non_null(st.name);
+    assert_int_equal(st.loaded, 0);
+    assert_contains(st.message, "knows only SQLite's");
+    assert_contains(st.message, "refused on a postgresql database");
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", id), CF_OK);
+    cf_engine_close(e);
+    /* it made nothing on the server */
+    assert_true(cft_pg_sql("template.db", "DO $$BEGIN IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'template')"
+                                          " THEN RAISE EXCEPTION 'made'; END IF; END$$"));
+}
+
 /* ---- several engine processes ---- */
 
 enum { INSTANCES = 6, PROCS = 4, BUMPS = 15 };
@@ -384,6 +416,7 @@ int main(void)
         cmocka_unit_test(test_server_gone_mid_transaction),
         cmocka_unit_test(test_server_restarted),
         cmocka_unit_test(test_plugin_roles_reach_only_their_schema),
+        cmocka_unit_test(test_sqlite_only_plugin_refused),
         cmocka_unit_test(test_four_processes_fire_and_tick),
         cmocka_unit_test(test_killed_writers_lose_nothing_acknowledged),
     };
