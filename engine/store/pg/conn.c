@@ -121,7 +121,6 @@ static const char *const migrations[] = {
     "reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
 
 static const char *const statement_sql[PG_NSTMT] = {
-    [PG_LOCK_HEAD] = "SELECT id FROM certflow.chain_head WHERE id = 1 FOR UPDATE",
     [PG_DEF_PUT] = "INSERT INTO certflow.workflow_def(hash, name, source, first_seen) VALUES($1, $2, $3, $4)"
                    " ON CONFLICT (hash) DO NOTHING RETURNING hash",
     [PG_DEF_GET] = "SELECT name, source FROM certflow.workflow_def WHERE hash = $1",

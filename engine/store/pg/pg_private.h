@@ -28,7 +28,7 @@
 
 /* The statements prepared at connect, by index (their SQL is in conn.c). */
 enum {
-    PG_LOCK_HEAD, /* transaction control itself is constant text (txn.c) */
+    /* (transaction control and the writers' lock are constant text: txn.c) */
     PG_DEF_PUT, PG_DEF_GET, PG_DEF_EXISTS,
     PG_INST_INSERT, PG_INST_NEXT_SERIAL, PG_INST_GET, PG_INST_UPDATE, PG_INST_LIST,
     PG_TIMER_ADD, PG_TIMER_CANCEL, PG_TIMER_NEXT, PG_TIMER_DELETE, PG_TIMER_LIST, PG_TIMER_SET_DUE, PG_TIMER_EACH,

@@ -25,9 +25,11 @@ static int begin_write(cf__pg *s, cf__err *err)
                         "open it without read_only, as a role that may write",
                         s->name);
     s->last_known = false;
-    int rc = cf__pg_exec_const(s, "BEGIN ISOLATION LEVEL READ COMMITTED", "starting a transaction", err);
-    if (rc == CF_OK)
-        rc = cf__pg_run(s, PG_LOCK_HEAD, NULL, NULL, "waiting for the other engine processes' writes", err);
+    /* One round trip: the transaction and the writers' lock. */
+    int rc = cf__pg_exec_const(s,
+                               "BEGIN ISOLATION LEVEL READ COMMITTED;"
+                               " SELECT id FROM certflow.chain_head WHERE id = 1 FOR UPDATE",
+                               "starting a transaction (waiting for the other engine processes' writes)", err);
     if (rc != CF_OK && !s->lost && open_txn(s)) {
         PGresult *r = PQexec(s->conn, "ROLLBACK");
         PQclear(r);
