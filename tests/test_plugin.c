@@ -75,7 +75,7 @@ static cf_engine *open_all(fixture *f)
 {
     cf_options o = options(f, CF_TEST_FIXTURES "/plugin/workflows", f->paths);
     cf_engine *e = NULL;
-    int rc = cft_engine_open(f->db, &o, &e);
+    int rc = cf_engine_open(f->db, &o, &e);
     if (rc != CF_OK)
         fail_msg("open: %s: %s", cf_result_name(rc), cf_errmsg(e));
     return e;
@@ -239,7 +239,7 @@ static void test_workflow_naming_missing_action_fails(void **state)
     fixture *f = *state;
     cf_options o = options(f, CF_TEST_FIXTURES "/plugin/missing", SO("failing_init") ":" SO("good"));
     cf_engine *e = NULL;
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_EWORKFLOW);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_EWORKFLOW);
     assert_contains(cf_errmsg(e), "uses_failing.lua: transitions[1].actions[1]: unknown action 'failing_action'");
     assert_contains(cf_errmsg(e), "note: plugins refused at open, one of which may provide it: " SO("failing_init"));
     assert_contains(cf_errmsg(e), "cannot reach the fee service");
@@ -251,7 +251,7 @@ static void test_workflow_naming_missing_action_fails(void **state)
 
     /* Without any plugin the message names the action all the same. */
     o.plugin_dir = NULL;
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_EWORKFLOW);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_EWORKFLOW);
     assert_contains(cf_errmsg(e), "unknown action 'failing_action' (hint: define it in the state policy's assigns "
                                   "table, or load the plugin that provides it)");
     cf_engine_close(e);
@@ -263,7 +263,7 @@ static void test_duplicate_name_first_plugin_keeps_it(void **state)
     cf_options o = options(f, CF_TEST_FIXTURES "/plugin/dup", SO("dup_b") ":" SO("dup_a"));
     cf_engine *e = NULL;
     /* Load order is the list's: dup_b first, so dup_a is the one refused. */
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     status_list l = {0};
     cf_plugin_list(e, collect, &l);
     assert_refused(&l, "/dup_a.so", "action 'dup_action' is already registered by plugin 'dup_b'");
@@ -282,7 +282,7 @@ static void test_nested_plugin_names_are_refused(void **state)
     fixture *f = *state;
     cf_options o = options(f, NULL, SO("good") ":" PLUGINS "/nested/good_extra.so");
     cf_engine *e = NULL;
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     status_list l = {0};
     cf_plugin_list(e, collect, &l);
     assert_int_equal(l.loaded[find_status(&l, "/good.so")], 1);
@@ -380,7 +380,7 @@ static void test_migrations_run_once_in_same_database(void **state)
     /* A database migrated further than this build of the plugin knows: refused. */
     assert_true(cft_sql_tamper(f->db, "UPDATE plugin_schema SET version = 3 WHERE plugin = 'good'"));
     cf_options o = options(f, NULL, SO("good"));
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     memset(&l, 0, sizeof l);
     cf_plugin_list(e, collect, &l);
     assert_refused(&l, "/good.so", "the database is at schema version 3 of plugin 'good', but this build of the "
@@ -447,7 +447,7 @@ static void test_two_engines_share_a_plugin(void **state)
     cf_options o = options(f, CF_TEST_FIXTURES "/plugin/workflows", SO("good"));
     cf_engine *e2 = NULL;
     char *db2 = cft_path(f->dir, "second.db");
-    assert_int_equal(cft_engine_open(db2, &o, &e2), CF_OK);
+    assert_int_equal(cf_engine_open(db2, &o, &e2), CF_OK);
     char id1[37], id2[37];
     assert_int_equal(cf_instance_create(e1, "order", "kern", NULL, "t", id1), CF_OK);
     assert_int_equal(cf_instance_create(e2, "order", "kern", NULL, "t", id2), CF_OK);
@@ -478,7 +478,7 @@ static void test_config_and_log(void **state)
     o.log = on_log;
     o.log_ud = &sink;
     cf_engine *e = NULL;
-    assert_int_equal(cft_engine_open(":memory:", &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_OK);
     char id[37];
     assert_int_equal(cf_instance_create(e, "order", "kern", NULL, "t", id), CF_OK);
     cft_fire(e, id, "pay", "{\"amount\": 1}", CF_OK);
@@ -489,13 +489,13 @@ static void test_config_and_log(void **state)
 
     o.log = NULL;
     o.plugin_config = "{\"good\": ";
-    assert_int_equal(cft_engine_open(":memory:", &o, &e), CF_EJSON);
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EJSON);
     assert_contains(cf_errmsg(e), "loading plugins: options.plugin_config is not valid JSON");
     cf_engine_close(e);
 
     o.workflow_dir = NULL;
     o.plugin_config = "{\"good\": 3}";
-    assert_int_equal(cft_engine_open(":memory:", &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_OK);
     status_list l = {0};
     cf_plugin_list(e, collect, &l);
     assert_refused(&l, "/good.so", "plugin 'good': its member of options.plugin_config must be a JSON object");
@@ -533,7 +533,7 @@ static void test_host_reports_sql_dialect(void **state)
     o.log = on_log;
     o.log_ud = &sink;
     cf_engine *e = NULL;
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     cf_engine_close(e);
     assert_int_equal(sink.n, 1);
     assert_string_equal(sink.text[0], "1 plugin dialect: sql dialect: sqlite");
@@ -546,7 +546,7 @@ static void test_reserved_names_cover_engine_tables(void **state)
     char *dir = cft_tmpdir();
     char *db = cft_path(dir, "names.db");
     cf_engine *e = NULL;
-    assert_int_equal(cft_engine_open(db, NULL, &e), CF_OK);
+    assert_int_equal(cf_engine_open(db, NULL, &e), CF_OK);
     char *names = cft_sql_column(db, "SELECT name FROM sqlite_master");
     int n = 0;
     for (char *line = names, *end; *line; line = end + 1) {
@@ -580,7 +580,7 @@ static void test_template_plugin_documented_example(void **state)
     o.policy_dir = NULL;
     o.plugin_config = "{\"template\": {\"min_records\": 2}}";
     cf_engine *e = NULL;
-    int rc = cft_engine_open(f->db, &o, &e);
+    int rc = cf_engine_open(f->db, &o, &e);
     if (rc != CF_OK)
         fail_msg("open: %s", cf_errmsg(e));
     char id[37], data[256];
@@ -601,7 +601,7 @@ static void test_template_plugin_documented_example(void **state)
 
     o.plugin_config = "{\"template\": {\"min_records\": \"lots\"}}";
     o.workflow_dir = NULL;
-    assert_int_equal(cft_engine_open(f->db, &o, &e), CF_OK);
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
     status_list l = {0};
     cf_plugin_list(e, collect, &l);
     assert_refused(&l, "/template.so", "min_records must be a whole number, 0 or more");
@@ -627,7 +627,7 @@ static void test_non_regular_plugin_files_are_refused(void **state)
     alarm(60);
     cf_options o = options(f, NULL, paths);
     cf_engine *e = NULL;
-    int rc = cft_engine_open(f->db, &o, &e);
+    int rc = cf_engine_open(f->db, &o, &e);
     if (rc != CF_OK)
         fail_msg("open: %s: %s", cf_result_name(rc), cf_errmsg(e));
     status_list l;
