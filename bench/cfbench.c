@@ -206,6 +206,21 @@ static void bench_certflow_fires(const char *dir, const char *name, int sync, in
     free(db);
 }
 
+/* The same on a database given by its connection string (PostgreSQL: scripts/bench-pg.sh),
+ * which the caller made empty; the engine's instances are its own, so several processes
+ * run it at once at different instances. */
+static void bench_uri_fires(const char *uri, const char *name, int n, int per_batch)
+{
+    cf_engine *e = open_engine(uri, CF_SYNC_NORMAL, NULL, NULL);
+    char(*ids)[37] = create_instances(e, n);
+    double dt = run_fires(e, ids, n, per_batch);
+    char full[256];
+    snprintf(full, sizeof full, "%d_fires_%s", n * NEVENTS, per_batch ? "batched" : "1_per_tx");
+    result(name, (double)n * NEVENTS / dt, "fires/s", full);
+    free(ids);
+    cf_engine_close(e);
+}
+
 /* ---- raw SQLite: only UPDATE instance + INSERT event ---- */
 
 static void exec_or_die(sqlite3 *db, const char *sql)
@@ -620,7 +635,8 @@ static void usage(void)
             "       cfbench DIR load NAME INSTANCES DUE   (bulk-load DIR/NAME)\n"
             "       cfbench DIR due NAME INSTANCES | tick NAME INSTANCES DUE | mem NAME INSTANCES RESULTNAME\n"
             "       cfbench DIR open PLUGIN_DIR              (the shipped workflows need the shipped plugins)\n"
-            "       cfbench DIR versions\n");
+            "       cfbench DIR versions\n"
+            "       cfbench DIR uri URI NAME N PER_BATCH    (fires on the database URI names, e.g. PostgreSQL)\n");
     exit(2);
 }
 
@@ -641,6 +657,8 @@ int main(int argc, char **argv)
         bench_raw(dir, "raw_tx_full", "FULL", full, 1);
         bench_certflow_fires(dir, "certflow_batch_1000", CF_SYNC_NORMAL, n, 1000, "1000_per_batch");
         bench_raw(dir, "raw_batch_1000", "NORMAL", n, 1000);
+    } else if (strcmp(mode, "uri") == 0 && argc == 7) {
+        bench_uri_fires(argv[3], argv[4], atoi(argv[5]), atoi(argv[6]));
     } else if (strcmp(mode, "one") == 0 && argc == 5) { /* for profiling: one certflow run */
         int n = atoi(argv[3]), per = atoi(argv[4]);
         bench_certflow_fires(dir, per ? "certflow_batch" : "certflow_tx_normal", CF_SYNC_NORMAL, n, per,

@@ -13,7 +13,7 @@
 
 static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_DB] = {"db", 0, 1, CLI_MAX_PATH, "PATH",
-                    "database file (default: $CERTFLOW_DB, else ./certflow.db)"},
+                    "database file, or a postgresql:// URI (default: $CERTFLOW_DB, else ./certflow.db)"},
     [CLI_OPT_NOW] = {"now", 0, 1, CLI_MAX_NAME, "ISO8601",
                      "run on a fixed clock at this time (e.g. 2025-03-01T08:00:00Z)"},
     [CLI_OPT_JSON] = {"json", 0, 0, 0, NULL, "print one JSON document on stdout instead of text"},

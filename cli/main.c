@@ -714,10 +714,13 @@ static int cmd_verify(cli_run *r)
             cf_free(anchor);
             return 0;
         }
+        int pg = strcmp(cf_engine_backend(r->e), "postgresql") == 0;
         fprintf(r->out, "ok: %lld history row%s checked, the hash chain is intact; %lld instance%s and %lld pending "
-                        "timer%s agree with it; the file passed SQLite's integrity check\n",
+                        "timer%s agree with it; %s\n",
                 (long long)rep.rows, rep.rows == 1 ? "" : "s", (long long)rep.instances,
-                rep.instances == 1 ? "" : "s", (long long)rep.timers, rep.timers == 1 ? "" : "s");
+                rep.instances == 1 ? "" : "s", (long long)rep.timers, rep.timers == 1 ? "" : "s",
+                pg ? "every table of the schema certflow is there (PostgreSQL checks its own pages)"
+                   : "the file passed SQLite's integrity check");
         if (rep.unproven)
             fprintf(r->out, "note: %lld instance%s last changed before this version recorded data hashes: their "
                             "state and version were checked, their data and timers cannot be\n",

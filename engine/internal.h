@@ -516,6 +516,7 @@ typedef struct cf__plugins_config {
     /* How an action's host send reaches the engine (cf__send, send.c): the plugin
      * host calls nothing of the handle's files. NULL (cf_check) refuses sends. */
     cf__send_fn send;
+    const char *dialect;      /* the store's SQL dialect (cf__store_dialect); NULL: "sqlite" */
 } cf__plugins_config;
 
 /* Load every plugin the config names (dlopen RTLD_NOW | RTLD_LOCAL, info checked

@@ -2,7 +2,7 @@
 # Installs what certflow needs to build and test on Debian (12 or later).
 set -euo pipefail
 packages=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev uuid-dev
-          libjansson-dev libssl-dev libcmocka-dev valgrind)
+          libjansson-dev libssl-dev libcmocka-dev valgrind libpq-dev postgresql)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -15,3 +15,5 @@ if [ "$(id -u)" -ne 0 ]; then sudo="sudo"; fi
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The postgresql package starts a cluster of its own as a service where it can; the tests never
+# use it (scripts/pg-test-cluster.sh starts a throw-away one), so leave it as Debian set it up.

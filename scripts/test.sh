@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
 # Builds certflow twice — plainly, and under AddressSanitizer + UndefinedBehaviorSanitizer —
 # with warnings as errors, and runs the whole test suite in each build; then runs the unit and
-# scenario tests once more under valgrind (docs/reliability.md).
+# scenario tests once more under valgrind (docs/reliability.md). Where PostgreSQL and libpq are
+# installed, the whole suite includes the tests labelled "pg": the engine, policy-change and
+# scenario tests again on PostgreSQL, each program under a throw-away cluster of its own
+# (scripts/pg-test-cluster.sh), and the PostgreSQL backend's own tests (docs/deployment.md).
+# The ASan build runs the pg tests too; valgrind keeps to the SQLite ones.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc 2>/dev/null || echo 2)

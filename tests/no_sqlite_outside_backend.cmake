@@ -14,14 +14,19 @@ if(NOT ROOT)
 endif()
 
 set(ALLOWED
-  # The SQLite backend: the only code that speaks SQLite and holds SQL text.
-  engine/store/store.c
-  engine/store/store_history.c
-  engine/store/store_policy.c
-  engine/store/store_watch.c
-  engine/store/store_plugin.c
-  engine/store/store_migrate.c
-  engine/store/store_private.h
+  # The SQLite backend (engine/store/sqlite/): the only code that speaks SQLite.
+  engine/store/sqlite/open.c
+  engine/store/sqlite/schema.c
+  engine/store/sqlite/txn.c
+  engine/store/sqlite/rows.c
+  engine/store/sqlite/timer.c
+  engine/store/sqlite/mark.c
+  engine/store/sqlite/history.c
+  engine/store/sqlite/policy.c
+  engine/store/sqlite/watch.c
+  engine/store/sqlite/plugin.c
+  engine/store/sqlite/migrate.c
+  engine/store/sqlite/sqlite_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c
   tests/test_audit.c
@@ -37,7 +42,21 @@ set(ALLOWED
   bench/cfbench.c
 )
 
+# libpq (the PostgreSQL backend's client library) is held to the same rule.
+set(ALLOWED_PQ
+  # The PostgreSQL backend (engine/store/pg/): the only code that speaks libpq.
+  engine/store/pg/conn.c
+  engine/store/pg/txn.c
+  engine/store/pg/rows.c
+  engine/store/pg/history.c
+  engine/store/pg/plugin.c
+  engine/store/pg/pg_private.h
+  # The benchmark's raw libpq baseline, on tables of its own.
+  bench/pgraw.c
+)
+
 set(found "")
+set(found_pq "")
 foreach(top engine cli program plugins include bench tests fuzz docs examples)
   if(NOT IS_DIRECTORY "${ROOT}/${top}")
     continue()
@@ -45,6 +64,14 @@ foreach(top engine cli program plugins include bench tests fuzz docs examples)
   file(GLOB_RECURSE files RELATIVE "${ROOT}" "${ROOT}/${top}/*.c" "${ROOT}/${top}/*.h" "${ROOT}/${top}/*.cc"
        "${ROOT}/${top}/*.cpp")
   foreach(f IN LISTS files)
+    if(NOT f IN_LIST ALLOWED_PQ)
+      file(STRINGS "${ROOT}/${f}" pq_hits REGEX "libpq-fe\\.h|PQexec|PQprepare|PQconnectdb")
+      if(NOT pq_hits STREQUAL "")
+        list(GET pq_hits 0 first)
+        string(STRIP "${first}" first)
+        string(APPEND found_pq "\n  ${f}: ${first}")
+      endif()
+    endif()
     if(f IN_LIST ALLOWED)
       continue()
     endif()
@@ -57,6 +84,12 @@ foreach(top engine cli program plugins include bench tests fuzz docs examples)
   endforeach()
 endforeach()
 
+if(found_pq)
+  message(FATAL_ERROR
+    "libpq used outside the PostgreSQL backend:${found_pq}\n"
+    "Reach the database through engine/store/store.h; only a file with a reason goes into ALLOWED_PQ in "
+    "tests/no_sqlite_outside_backend.cmake.")
+endif()
 if(found)
   message(FATAL_ERROR
     "SQLite used outside the storage backend:${found}\n"
@@ -64,4 +97,4 @@ if(found)
     "SQLite backend), or, for a test that tampers with the file, use tests/sqlite_peek.h; "
     "only a file with a reason goes into ALLOWED in tests/no_sqlite_outside_backend.cmake.")
 endif()
-message(STATUS "no SQLite outside the storage backend and the allowed files")
+message(STATUS "no SQLite or libpq outside the storage backends and the allowed files")

@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
-#include "store/store_private.h" /* the SQLite backend's own tests: triggers on its connection */
+#include "store/sqlite/sqlite_private.h" /* the SQLite backend's own tests: triggers on its connection */
 #include "testutil.h"
 
 #include <stdio.h>

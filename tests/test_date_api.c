@@ -69,9 +69,9 @@ static cf_engine *open_in_zone(const char *db, const char *zone)
     o.policy_dir = CF_TEST_FIXTURES "/engine/lua";
     o.time_zone = zone;
     cf_engine *e = NULL;
-    int rc = cf_engine_open(db, &o, &e);
+    int rc = cft_engine_open(db, &o, &e);
     if (rc != CF_OK)
-        fail_msg("cf_engine_open(%s): %s: %s", db, cf_result_name(rc), cf_errmsg(e));
+        fail_msg("cft_engine_open(%s): %s: %s", db, cf_result_name(rc), cf_errmsg(e));
     return e;
 }
 

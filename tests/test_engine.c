@@ -30,7 +30,7 @@ static void test_open_memory_without_workflows(void **state)
 {
     (void)state;
     cf_engine *e = NULL;
-    assert_int_equal(cf_engine_open(":memory:", NULL, &e), CF_OK);
+    assert_int_equal(cft_engine_open(":memory:", NULL, &e), CF_OK);
     assert_string_equal(cf_errmsg(e), "");
     char id[37];
     assert_int_equal(cf_instance_create(e, "certification", "kern", NULL, "t", id), CF_ENOTFOUND);
@@ -41,7 +41,7 @@ static void test_open_memory_without_workflows(void **state)
 static void expect_open_failure(const cf_options *o, int expect_rc, const char *fragment)
 {
     cf_engine *e = NULL;
-    int rc = cf_engine_open(":memory:", o, &e);
+    int rc = cft_engine_open(":memory:", o, &e);
     assert_non_null(e);
     if (rc != expect_rc || !strstr(cf_errmsg(e), fragment))
         fail_msg("expected %s with '%s', got %s: %s", cf_result_name(expect_rc), fragment, cf_result_name(rc),
@@ -101,7 +101,7 @@ static void test_definitions_are_versioned_by_content(void **state)
     o.clock_ud = &clock;
 
     cf_engine *e = NULL;
-    assert_int_equal(cf_engine_open(db, &o, &e), CF_OK);
+    assert_int_equal(cft_engine_open(db, &o, &e), CF_OK);
     char old_id[37];
     assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", old_id), CF_OK);
     cf_instance_info info = CF_INSTANCE_INFO_INIT;
@@ -120,7 +120,7 @@ static void test_definitions_are_versioned_by_content(void **state)
     sprintf(edited, "-- version 2\n%.*s%s%s", (int)(p - permit), permit, to, p + strlen(from));
     free(cft_write(dir, "wf/permit.lua", edited));
 
-    if (cf_engine_open(db, &o, &e) != CF_OK)
+    if (cft_engine_open(db, &o, &e) != CF_OK)
         fail_msg("reopen: %s", cf_errmsg(e));
     char new_id[37];
     assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", new_id), CF_OK);
@@ -149,6 +149,8 @@ static void test_verify_finds_an_edited_row(void **state)
     char *db = cft_path(dir, "audit.db");
     cft_clock clock = {cft_time("2025-01-06T17:00:00Z")};
     cf_engine *e = cft_open_fixture(db, &clock);
+    /* the backend the runner chose is the one the engine reports */
+    assert_string_equal(cf_engine_backend(e), cft_pg() ? "postgresql" : "sqlite");
     char id[37];
     assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", id), CF_OK);
     cft_fire(e, id, "bump", NULL, CF_OK);
@@ -159,8 +161,12 @@ static void test_verify_finds_an_edited_row(void **state)
     assert_int_equal(rep.first_bad, 0);
 
     /* Someone edits row 2 behind the engine's back. */
-    assert_true(cft_sql_tamper(db, "DROP TRIGGER IF EXISTS history_no_update;"
-                                   "UPDATE history SET actor = 'mallory' WHERE seq = 2"));
+    if (cft_pg())
+        assert_true(cft_pg_sql(db, "ALTER TABLE certflow.history DISABLE TRIGGER history_no_change;"
+                                   "UPDATE certflow.history SET actor = 'mallory' WHERE seq = 2"));
+    else
+        assert_true(cft_sql_tamper(db, "DROP TRIGGER IF EXISTS history_no_update;"
+                                       "UPDATE history SET actor = 'mallory' WHERE seq = 2"));
 
     assert_int_equal(cf_engine_verify(e, &rep), CF_ECORRUPT);
     assert_int_equal(rep.first_bad, 2);
@@ -223,7 +229,7 @@ static void test_duplicate_workflow_names(void **state)
     cf_options o = CF_OPTIONS_INIT;
     o.workflow_dir = wdir;
     cf_engine *e = NULL;
-    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EWORKFLOW);
+    assert_int_equal(cft_engine_open(":memory:", &o, &e), CF_EWORKFLOW);
     assert_non_null(strstr(cf_errmsg(e), "two.lua: name: workflow 'twin' is also defined by"));
     assert_non_null(strstr(cf_errmsg(e), "one.lua (hint: give each workflow its own name)"));
     cf_engine_close(e);

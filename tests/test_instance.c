@@ -358,7 +358,7 @@ static void test_two_processes_no_lost_update(void **state)
             o.clock_ud = &clock;
             o.busy_timeout_ms = 20000;
             cf_engine *e = NULL;
-            if (cf_engine_open(f->db, &o, &e) != CF_OK)
+            if (cft_engine_open(f->db, &o, &e) != CF_OK)
                 _exit(10);
             for (int i = 0; i < PER_CHILD; i++) {
                 char key[32];
@@ -407,7 +407,7 @@ static cf_engine *open_badge(const char *dir, const char *db, cft_clock *clock, 
     o.clock = cft_clock_now;
     o.clock_ud = clock;
     cf_engine *e = NULL;
-    if (cf_engine_open(db, &o, &e) != CF_OK)
+    if (cft_engine_open(db, &o, &e) != CF_OK)
         fail_msg("open: %s", cf_errmsg(e));
     free(wfdir);
     return e;
@@ -734,7 +734,7 @@ static void test_explain_in_batch_and_read_only(void **state)
     o.clock_ud = &f->clock;
     o.read_only = 1;
     cf_engine *ro = NULL;
-    assert_int_equal(cf_engine_open(f->db, &o, &ro), CF_OK);
+    assert_int_equal(cft_engine_open(f->db, &o, &ro), CF_OK);
     char *text = NULL;
     assert_int_equal(cf_instance_explain(ro, id, "approve", NULL, &text), CF_EREADONLY);
     assert_non_null(strstr(cf_errmsg(ro), "cf_instance_events"));

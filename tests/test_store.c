@@ -6,7 +6,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
-#include "store/store_private.h" /* the SQLite backend's own tests: its connection, PRAGMAs and error codes */
+#include "store/sqlite/sqlite_private.h" /* the SQLite backend's own tests: its connection, PRAGMAs and error codes */
 #include "testutil.h"
 
 #include <errno.h>

@@ -54,7 +54,7 @@ static int setup(void **state)
     o.policy_dir = FIX "/lua";
     o.clock = cft_clock_now;
     o.clock_ud = &f->clock;
-    int rc = cf_engine_open(db, &o, &f->e);
+    int rc = cft_engine_open(db, &o, &f->e);
     free(db);
     if (rc != CF_OK)
         fail_msg("open: %s", cf_errmsg(f->e));

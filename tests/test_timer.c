@@ -212,7 +212,7 @@ static int setup_echo(void **state)
     o.policy_dir = CF_TEST_FIXTURES "/../reliability/fixtures/runaway/lua";
     o.clock = cft_clock_now;
     o.clock_ud = &f->clock;
-    int rc = cf_engine_open(db, &o, &f->e);
+    int rc = cft_engine_open(db, &o, &f->e);
     free(db);
     if (rc != CF_OK)
         fail_msg("cf_engine_open: %s", cf_errmsg(f->e));

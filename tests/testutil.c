@@ -60,6 +60,114 @@ void cft_rmtree(char *path)
     free(path);
 }
 
+/* ---- the backend the runner chose ---- */
+
+bool cft_pg(void)
+{
+    const char *b = getenv("CERTFLOW_TEST_DB");
+    return b && strncmp(b, "postgres", 8) == 0;
+}
+
+typedef struct pg_db {
+    char *path;  /* what the test asked for */
+    char *uri;   /* what it opens */
+    char name[64];
+} pg_db;
+
+static pg_db *pg_dbs;
+static size_t pg_ndbs;
+static pid_t pg_owner; /* the process that made them drops them (not a forked child) */
+
+/* Run a PostgreSQL client program (createdb, dropdb) on name; its exit status. */
+static int pg_tool(const char *tool, const char *opt, const char *name)
+{
+    const char *bindir = getenv("CERTFLOW_PG_BINDIR");
+    char prog[512];
+    snprintf(prog, sizeof prog, "%s%s%s", bindir ? bindir : "", bindir ? "/" : "", tool);
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
+        if (opt)
+            execlp(prog, tool, opt, name, (char *)NULL);
+        else
+            execlp(prog, tool, name, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    if (pid < 0 || waitpid(pid, &status, 0) < 0)
+        return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void pg_drop_all(void)
+{
+    for (size_t i = 0; i < pg_ndbs; i++) {
+        if (getpid() == pg_owner)
+            pg_tool("dropdb", "--force", pg_dbs[i].name);
+        free(pg_dbs[i].path);
+        free(pg_dbs[i].uri);
+    }
+    free(pg_dbs);
+    pg_dbs = NULL;
+    pg_ndbs = 0;
+}
+
+const char *cft_db(const char *db)
+{
+    if (!cft_pg())
+        return db;
+    bool memory = strcmp(db, ":memory:") == 0;
+    for (size_t i = 0; !memory && i < pg_ndbs; i++)
+        if (strcmp(pg_dbs[i].path, db) == 0)
+            return pg_dbs[i].uri;
+    if (pg_ndbs == 0 && getpid() != pg_owner) {
+        pg_owner = getpid();
+        atexit(pg_drop_all);
+    }
+    pg_db *grown = realloc(pg_dbs, (pg_ndbs + 1) * sizeof *grown);
+    if (!grown)
+        fail_msg("out of memory");
+    pg_dbs = grown;
+    pg_db *d = &pg_dbs[pg_ndbs];
+    snprintf(d->name, sizeof d->name, "cft_%ld_%zu", (long)getpid(), pg_ndbs);
+    int rc = pg_tool("createdb", NULL, d->name);
+    if (rc != 0)
+        fail_msg("createdb %s failed (%d): is the test server running? (scripts/pg-test-cluster.sh)", d->name, rc);
+    char uri[128];
+    snprintf(uri, sizeof uri, "postgresql:///%s", d->name); /* host, port and user: PG* variables */
+    d->path = strdup(db);
+    d->uri = strdup(uri);
+    if (!d->path || !d->uri)
+        fail_msg("out of memory");
+    pg_ndbs++;
+    return d->uri;
+}
+
+bool cft_pg_sql(const char *db, const char *sql)
+{
+    const char *uri = cft_db(db);
+    const char *bindir = getenv("CERTFLOW_PG_BINDIR");
+    char prog[512];
+    snprintf(prog, sizeof prog, "%s%spsql", bindir ? bindir : "", bindir ? "/" : "");
+    pid_t pid = fork();
+    if (pid == 0) {
+        int null = open("/dev/null", O_WRONLY);
+        if (null >= 0)
+            dup2(null, STDOUT_FILENO);
+        execlp(prog, "psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", uri, "-c", sql, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+int cft_engine_open(const char *db, const cf_options *opts, cf_engine **out)
+{
+    return cf_engine_open(cft_db(db), opts, out);
+}
+
 char *cft_path(const char *dir, const char *name)
 {
     char *p = malloc(strlen(dir) + strlen(name) + 2);
@@ -114,9 +222,9 @@ cf_engine *cft_open_fixture(const char *db, cft_clock *clock)
      * is what stops the fixture's runaway guard (tests never depend on the clock). */
     o.lua_time_limit_ms = 600000;
     cf_engine *e = NULL;
-    int rc = cf_engine_open(db, &o, &e);
+    int rc = cft_engine_open(db, &o, &e);
     if (rc != CF_OK)
-        fail_msg("cf_engine_open(%s): %s: %s", db, cf_result_name(rc), cf_errmsg(e));
+        fail_msg("cf_engine_open(%s): %s: %s", cft_db(db), cf_result_name(rc), cf_errmsg(e));
     return e;
 }
 
@@ -180,7 +288,8 @@ cft_run cft_certflow(const char *dir, const char *const *args)
     for (size_t i = 0; args[i]; i++) {
         if (n >= 127)
             fail_msg("too many arguments for one certflow run");
-        argv[n++] = args[i];
+        /* On PostgreSQL the command opens the database the test's own engine opened. */
+        argv[n++] = i > 0 && strcmp(args[i - 1], "--db") == 0 ? cft_db(args[i]) : args[i];
     }
     argv[n] = NULL;
     char *out_path = cft_path(dir, ".certflow-stdout"), *err_path = cft_path(dir, ".certflow-stderr");

@@ -32,6 +32,21 @@ char *cft_path(const char *dir, const char *name);
 /* Copy a whole file's text (malloc'd) or fail the test. */
 char *cft_slurp(const char *path);
 
+/* The backend the test runner chose: CERTFLOW_TEST_DB=postgresql (set by
+ * scripts/pg-test-cluster.sh, with PGHOST/PGUSER pointing at a throw-away server)
+ * runs the tests on PostgreSQL; unset, on SQLite files. */
+bool cft_pg(void);
+/* The database to open for db (a path or ":memory:"): db itself on SQLite; on
+ * PostgreSQL a fresh database made with createdb, "postgresql:///cft_..." (the
+ * same path gives the same database within a process, ":memory:" a new one each
+ * time; all are dropped at exit). The string lives until the process exits. */
+const char *cft_db(const char *db);
+/* On PostgreSQL: run sql on cft_db(db) through psql, as someone who changes the
+ * database behind certflow's back would (tamper tests); true when it ran. */
+bool cft_pg_sql(const char *db, const char *sql);
+/* cf_engine_open on cft_db(db). */
+int cft_engine_open(const char *db, const cf_options *opts, cf_engine **out);
+
 /* Open an engine on db with the engine fixtures (tests/fixtures/engine) and a
  * virtual clock; fails the test if it does not open. */
 cf_engine *cft_open_fixture(const char *db, cft_clock *clock);

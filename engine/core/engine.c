@@ -60,6 +60,11 @@ void cf__engine_begin_call(cf_engine *e)
     e->err.msg[0] = '\0';
 }
 
+const char *cf_engine_backend(const cf_engine *engine)
+{
+    return engine && engine->store ? cf__store_backend(engine->store) : "sqlite";
+}
+
 cf_time cf_engine_now(const cf_engine *engine)
 {
     if (engine && engine->opts.clock)
@@ -121,9 +126,10 @@ static int apply_defaults(cf_engine *e, const cf_options *opts)
 }
 
 /* Load plugins (after the policy: a plugin may not take a policy's name). */
-static int open_plugins(cf_engine *e)
+static int open_plugins(cf_engine *e, const char *db)
 {
-    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud, cf__send};
+    cf__plugins_config pc = {e->plugin_dir, e->plugin_config, e->policy, e->opts.log, e->opts.log_ud, cf__send,
+                             cf__store_dialect(db)};
     int rc = cf__plugins_open(&pc, &e->plugins, &e->err);
     if (rc != CF_OK)
         cf__err_prefix(&e->err, "loading plugins");
@@ -331,7 +337,7 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     rc = cf__policy_open(&pc, &e->policy, &e->err);
     if (rc != CF_OK)
         goto fail;
-    rc = open_plugins(e);
+    rc = open_plugins(e, path);
     if (rc != CF_OK)
         goto fail;
     /* The store opens before the workflows compile: plugin migrations may refuse a
@@ -339,7 +345,7 @@ int cf_engine_open(const char *path, const cf_options *opts, cf_engine **out)
     /* A failed open leaves no trace: a database file it created is removed again. */
     struct stat before;
     e->created_db = !e->opts.read_only && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
-                    stat(path, &before) != 0;
+                    !cf__store_is_postgresql(path) && stat(path, &before) != 0;
     if (e->opts.read_only)
         rc = cf__store_open_read_only(path, e->opts.busy_timeout_ms, &e->store, &e->err);
     else
@@ -514,7 +520,7 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
         policy = NULL;
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
-    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL};
+    cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL, NULL};
     if (cf__plugins_open(&plc, &probe.plugins, &err) != CF_OK) {
         cf__err_prefix(&err, "loading plugins");
         sink_msg(&sink, "(options)", err.msg);

@@ -2,7 +2,7 @@
  * history_hash.h — the audit format: what a history row, an instance's data and
  * its pending timers hash to. It is the same on every storage backend (a chain
  * written by one verifies on another), so it lives outside the backend; the
- * SQLite backend (store_history.c) calls it. engine/history_hash.c spells the format out.
+ * SQLite backend (store/sqlite/history.c) calls it. engine/history_hash.c spells the format out.
  */
 #ifndef CF_HISTORY_HASH_H
 #define CF_HISTORY_HASH_H

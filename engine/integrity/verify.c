@@ -2,7 +2,7 @@
  * verify.c — is the whole database sound? The file's integrity (SQLite), the
  * history's hash chain, every instance and pending timer against what the
  * history recorded, and the chain's head against an anchor kept elsewhere.
- * store_history.c reads (all SQL stays there); this file decides what is wrong and says
+ * the backend (store/sqlite/history.c, store/pg/) reads (all SQL stays there); this file decides what is wrong and says
  * so. What it proves and what it cannot: docs/reliability.md.
  */
 #include "internal.h"
@@ -71,10 +71,16 @@ static int integrity_line(void *ud, const char *text)
     for (char *p = line; *p; p++)
         if ((unsigned char)*p < 0x20)
             *p = ' ';
-    finding(v, K_INTEGRITY, 0, NULL,
-            "the database file is damaged: SQLite's integrity check says \"%s\"; " RESTORE
-            " (as a last resort, `sqlite3 DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read)",
-            line);
+    if (strcmp(cf__store_backend(v->e->store), "postgresql") == 0)
+        finding(v, K_INTEGRITY, 0, NULL,
+                "the database is damaged: the check of the schema certflow says \"%s\"; " RESTORE
+                " (PostgreSQL's own checks: pg_amcheck, data checksums)",
+                line);
+    else
+        finding(v, K_INTEGRITY, 0, NULL,
+                "the database file is damaged: SQLite's integrity check says \"%s\"; " RESTORE
+                " (as a last resort, `sqlite3 DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read)",
+                line);
     return 0;
 }
 

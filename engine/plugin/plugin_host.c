@@ -2,8 +2,8 @@
  * plugin_host.c — the host function table (cf_host) plugins call: registration
  * during init, reading the instance and the event, data patches, send, logging,
  * query results, and the sql_* functions over the store's plugin statements
- * (store.h; the SQLite backend keeps them in store_plugin.c). The loader and the
- * registry are in plugin_load.c.
+ * (store.h; the SQLite backend keeps them in store/sqlite/plugin.c, PostgreSQL in store/pg/plugin.c).
+ * The loader and the registry are in plugin_load.c.
  */
 #include "plugin/plugin_private.h"
 
@@ -598,8 +598,8 @@ static int host_json_field(const char *json, const char *field, char *buf, size_
 
 static const char *host_sql_dialect(cf_plugin *self)
 {
-    (void)self; /* one backend per build today; self reaches the engine's when there are more */
-    return cf__store_dialect();
+    self->asked_dialect = true;
+    return self->reg->dialect;
 }
 
 /* One table for every engine: plugins may keep the pointer for as long as they are loaded. */

@@ -287,6 +287,18 @@ static int load_one(cf__plugins *r, const char *path, json_t *config)
                pl->name, pl->init_error ? pl->init_error : why);
         return CF_OK;
     }
+    /* A plugin with tables that never asked which SQL to write knows only SQLite's. */
+    if (strcmp(r->dialect, "sqlite") != 0 && pl->nmigrations > 0 && !pl->asked_dialect) {
+        unregister(r, pl, mark);
+        drop_migrations(pl);
+        run_closers(pl);
+        refuse(pl,
+               "plugin '%s' keeps tables but never asks the host which SQL to write (host->sql_dialect), so it "
+               "knows only SQLite's: it is refused on a %s database; give it the %s DDL it needs (docs/plugins.md, "
+               "\"Your SQL on another backend\"), or keep this database on SQLite; the engine runs without it",
+               pl->name, r->dialect, r->dialect);
+        return CF_OK;
+    }
     pl->loaded = true;
     return CF_OK;
 }
@@ -337,6 +349,7 @@ int cf__plugins_open(const cf__plugins_config *cfg, cf__plugins **out, cf__err *
         return cf__fail(err, CF_ENOMEM, "out of memory");
     r->policy = cfg->policy;
     r->log = cfg->log;
+    r->dialect = cfg->dialect ? cfg->dialect : "sqlite";
     r->log_ud = cfg->log_ud;
     r->send = cfg->send;
     json_t *config = NULL;

@@ -31,6 +31,7 @@ struct cf_plugin {
     bool loaded;
     char *message;    /* why refused */
     bool in_init;
+    bool asked_dialect; /* called host->sql_dialect: it knows there is more than SQLite's SQL */
     char *init_error; /* a registration that failed, or the plugin's own reason */
     char **migrations; /* migrations[v - 1] is the SQL of version v */
     int nmigrations;
@@ -73,6 +74,7 @@ struct cf__plugins {
     cf_log_fn log;
     void *log_ud;
     cf__send_fn send; /* the engine's cf__send (cf__plugins_config.send) */
+    const char *dialect; /* what host->sql_dialect answers: the store's SQL dialect */
 };
 
 /* One invocation of a plugin function. */

@@ -1,9 +1,9 @@
 /*
  * store.h — the storage interface: what the engine asks of a backend, operation
- * by operation. Nothing here names SQLite; the SQLite backend (engine/store.c,
- * engine/store_history.c, engine/store_plugin.c and engine/store_private.h) is the only
- * code that includes SQLite's header or holds SQL text. A second backend (PostgreSQL
- * is next) implements the same functions.
+ * by operation. Nothing here names SQLite. store.c dispatches each call to the
+ * backend that opened the handle: engine/store/sqlite/ (the only code that includes
+ * SQLite's header) or engine/store/pg/ (the only code that includes libpq's); only
+ * the backends hold SQL text.
  *
  * The contract every backend keeps:
  * - Results: every int function returns a certflow result code (CF_OK, CF_EBUSY,
@@ -45,6 +45,13 @@ typedef struct cf__buf cf__buf;
 typedef struct cf__store cf__store;
 
 /* ---- opening and closing ---- */
+
+/* True when db names a PostgreSQL database (a postgresql:// or postgres:// URI, or
+ * a libpq connection string of keyword=value pairs): cf__store_open then opens the
+ * PostgreSQL backend; anything else (a path, ":memory:") is a SQLite file. */
+bool cf__store_is_postgresql(const char *db);
+/* "sqlite" or "postgresql": the backend that opened s. */
+const char *cf__store_backend(const cf__store *s);
 
 /* Open or create the database, set WAL, foreign keys and the busy timeout,
  * migrate the schema. A file that is not certflow's, or a schema newer than this
@@ -242,7 +249,7 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
  * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
 /* Hex SHA-256 of county and data, and of the instance's pending timers as they are now
- * (store_history.c says how): what a history row records as data_hash / timers_hash. */
+ * (the SQLite backend's history.c says how): what a history row records as data_hash / timers_hash. */
 int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
                             char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
 
@@ -322,8 +329,10 @@ int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_h
 
 typedef struct cf__pstmt cf__pstmt; /* one prepared statement of a plugin */
 
-/* The SQL dialect plugins write for (the ABI's sql_dialect): "sqlite". */
-const char *cf__store_dialect(void);
+/* The SQL dialect plugins write for (the ABI's sql_dialect) on the database db
+ * names (as given to cf__store_open): "sqlite" or "postgresql". Known before the
+ * store opens, so that plugins can read it in their init. */
+const char *cf__store_dialect(const char *db);
 
 /* Whether a transaction is open on this handle (plugin SQL must not end it). */
 bool cf__store_in_transaction(cf__store *s);
@@ -388,7 +397,7 @@ int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__er
 typedef int (*cf__policy_log_fn)(void *ud, const cf__policy_log_row *row);
 int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);
 
-/* ---- workflow versions and migration (store_migrate.c) ---- */
+/* ---- workflow versions and migration (SQLite: sqlite/migrate.c; PostgreSQL: pg/migrate.c) ---- */
 
 /* Every stored definition of workflow `name` (NULL: of every workflow), by
  * workflow name, then oldest first (first stored, then hash); strings valid only during the callback. */

@@ -181,6 +181,8 @@ CF_API int cf_engine_close(cf_engine *engine);
 CF_API const char *cf_errmsg(const cf_engine *engine);
 /* The engine's current time (its clock). */
 CF_API cf_time cf_engine_now(const cf_engine *engine);
+/* The backend the engine's database is kept in: "sqlite" or "postgresql" (docs/deployment.md). */
+CF_API const char *cf_engine_backend(const cf_engine *engine);
 /* The local date (a day number, see cf_date_parse) of instant t in the engine's
  * time zone (cf_options.time_zone). CF_EINVAL if engine or day is NULL, or the
  * date lies outside years 1 to 9999. */

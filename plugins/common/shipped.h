@@ -15,6 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The host keeps this plugin's tables on PostgreSQL: its DDL differs from SQLite's
+ * (a key numbered by the database is an identity column there, and a trigger needs a
+ * function). Its other SQL is the same on both. A host that does not know another
+ * dialect than SQLite's answers no. A dialect neither of these is refused in init. */
+static inline int sp_postgresql(const cf_host *h, cf_plugin *self)
+{
+    return CF_HOST_HAS(h, sql_dialect) && strcmp(h->sql_dialect(self), "postgresql") == 0;
+}
+
+static inline int sp_known_dialect(const cf_host *h, cf_plugin *self)
+{
+    return !CF_HOST_HAS(h, sql_dialect) || strcmp(h->sql_dialect(self), "sqlite") == 0 ||
+           strcmp(h->sql_dialect(self), "postgresql") == 0;
+}
+
 /* One bound value: text (NULL binds SQL NULL) or an integer. */
 typedef struct sp_val {
     int is_int;

@@ -308,8 +308,22 @@ CF_PLUGIN_EXPORT int certflow_plugin_init(const cf_host *host, cf_plugin *self, 
     } else if (rc == CF_PLUGIN_OK && got != CF_PLUGIN_OK && got != CF_PLUGIN_ENOTFOUND) {
         return host->init_error(self, "\"dir\" must be a folder name (text, at most 4095 bytes)");
     }
+    if (rc == CF_PLUGIN_OK && !sp_known_dialect(host, self))
+        return host->init_error(self, "registry_export knows the SQL of SQLite and PostgreSQL only");
+    /* The same table on both: its key is the instance, and updated_at fits a bigint on PostgreSQL. */
     if (rc == CF_PLUGIN_OK)
         rc = host->add_migration(self, 1,
+                                 sp_postgresql(host, self) ?
+                                 "CREATE TABLE registry_export_rows("
+                                 "  instance TEXT PRIMARY KEY,"
+                                 "  certification_number TEXT NOT NULL,"
+                                 "  name TEXT,"
+                                 "  status TEXT,"
+                                 "  issued_on TEXT,"
+                                 "  expires_on TEXT,"
+                                 "  specializations TEXT NOT NULL,"
+                                 "  county TEXT NOT NULL,"
+                                 "  updated_at bigint NOT NULL);" :
                                  "CREATE TABLE registry_export_rows("
                                  "  instance TEXT PRIMARY KEY,"
                                  "  certification_number TEXT NOT NULL,"

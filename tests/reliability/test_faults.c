@@ -11,7 +11,7 @@
 #include "reliability.h"
 
 #include "internal.h" /* cf__store_db: the page limit is set on the engine's own connection */
-#include "store/store_private.h" /* fault injection: the page limit is set on the engine's own connection */
+#include "store/sqlite/sqlite_private.h" /* fault injection: the page limit is set on the engine's own connection */
 
 #include <errno.h>
 #include <signal.h>

@@ -32,7 +32,7 @@ static void open_engine(sc *s, const char *workflow_dir, const char *policy_dir,
     o.plugin_config = plugin_config;
     o.clock = sc_clock;
     o.clock_ud = s;
-    int rc = cf_engine_open(db, &o, &s->e);
+    int rc = cft_engine_open(db, &o, &s->e);
     free(db);
     if (rc != CF_OK)
         fail_msg("opening the shipped program: %s", cf_errmsg(s->e));

@@ -222,7 +222,7 @@ static void test_EX_4_certification_on_the_paired_definition_still_decides(void 
     o.policy_dir = CF_SOURCE_DIR "/lua";
     o.plugin_dir = CF_BINARY_DIR "/plugins";
     cf_engine *e2 = NULL;
-    assert_int_equal(cf_engine_open(db, &o, &e2), CF_OK);
+    assert_int_equal(cft_engine_open(db, &o, &e2), CF_OK);
     char id[37];
     assert_int_equal(cf_instance_create(e2, "certification", "san_diego",
                                         "{\"name\": \"Ana Ruiz\", \"birth_date\": \"1990-05-01\", \"education\": "

@@ -187,7 +187,7 @@ static void test_SUP_2_sixty_days_statewide_not_county_overridable(void **state)
     o.workflow_dir = CF_SOURCE_DIR "/workflows";
     o.policy_dir = dir;
     cf_engine *e = NULL;
-    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EPOLICY);
+    assert_int_equal(cft_engine_open(":memory:", &o, &e), CF_EPOLICY);
     if (!strstr(cf_errmsg(e), "a county may not override 'supervisor_training_days'"))
         fail_msg("SUP_2: %s", cf_errmsg(e));
     cf_engine_close(e);

@@ -1,10 +1,10 @@
 /*
- * store_watch.c — the SQLite backend's window onto a transaction's own writes,
+ * watch.c — the SQLite backend's window onto a transaction's own writes,
  * for cf_instance_explain: the rows SQLite reports as written (update hook) are
  * read back before the transaction is rolled back, so that a preview shows
  * exactly what a fire would have written and leaves nothing behind.
  */
-#include "store/store_private.h"
+#include "store/sqlite/sqlite_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,7 +12,7 @@
 
 static void watch_hook(void *ud, int op, const char *dbname, const char *table, sqlite3_int64 rowid)
 {
-    cf__store *s = ud;
+    cf__sqlite *s = ud;
     if (strcmp(dbname, "main") != 0 || s->watch_oom)
         return;
     for (size_t i = 0; i < s->nwatched; i++)
@@ -41,9 +41,9 @@ static void watch_hook(void *ud, int op, const char *dbname, const char *table, 
     s->watched[s->nwatched++] = (struct cf__watched){name, op, rowid};
 }
 
-void cf__store_watch_begin(cf__store *s)
+void cf__sqlite_watch_begin(cf__sqlite *s)
 {
-    cf__store_watch_end(s);
+    cf__sqlite_watch_end(s);
     s->watch_queued = s->queued;
     s->watching = true;
     sqlite3_update_hook(s->db, watch_hook, s);
@@ -52,7 +52,7 @@ void cf__store_watch_begin(cf__store *s)
 /* The row `rowid` of `table` as a JSON object (*out NULL when it is gone). The
  * table's name is the one SQLite reported to the hook, quoted as an identifier;
  * the row id is bound. */
-static int watched_row(cf__store *s, const char *table, sqlite3_int64 rowid, json_t **out, cf__err *err)
+static int watched_row(cf__sqlite *s, const char *table, sqlite3_int64 rowid, json_t **out, cf__err *err)
 {
     *out = NULL;
     cf__buf sql = {0};
@@ -65,7 +65,7 @@ static int watched_row(cf__store *s, const char *table, sqlite3_int64 rowid, jso
         return cf__fail(err, CF_ENOMEM, "out of memory");
     }
     sqlite3_stmt *st = NULL;
-    int r = cf__store_prepare_once(s, sql.data, &st, "reading a row the preview wrote", err);
+    int r = cf__sqlite_prepare_once(s, sql.data, &st, "reading a row the preview wrote", err);
     cf__buf_free(&sql);
     if (r != CF_OK)
         return r;
@@ -94,13 +94,13 @@ static int watched_row(cf__store *s, const char *table, sqlite3_int64 rowid, jso
             r = cf__fail(err, CF_ENOMEM, "out of memory");
         *out = row;
     } else if (rc != SQLITE_DONE) {
-        r = cf__store_fail(s, rc, "reading a row the preview wrote", err);
+        r = cf__sqlite_fail(s, rc, "reading a row the preview wrote", err);
     }
     sqlite3_finalize(st);
     return r;
 }
 
-int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err)
+int cf__sqlite_watch_each(cf__sqlite *s, cf__watched_fn fn, void *ud, cf__err *err)
 {
     if (s->watch_oom)
         return cf__fail(err, CF_ENOMEM, "out of memory recording the rows a preview wrote");
@@ -123,7 +123,7 @@ int cf__store_watch_each(cf__store *s, cf__watched_fn fn, void *ud, cf__err *err
     return CF_OK;
 }
 
-void cf__store_watch_end(cf__store *s)
+void cf__sqlite_watch_end(cf__sqlite *s)
 {
     if (!s)
         return;
@@ -132,5 +132,5 @@ void cf__store_watch_end(cf__store *s)
         s->queued = s->watch_queued;
         s->watching = false;
     }
-    cf__store_watch_forget(s);
+    cf__sqlite_watch_forget(s);
 }

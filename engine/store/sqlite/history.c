@@ -1,12 +1,12 @@
 /*
- * store_history.c — the SQLite backend's history: an append-only table of every
+ * history.c — the SQLite backend's history: an append-only table of every
  * event, each row chained to the one before it by SHA-256 so that `verify` finds
  * any change made outside certflow.
  *
  * The audit format (what a row hashes) is engine/history_hash.c's, the same on every
  * backend; this file keeps the rows in SQLite.
  */
-#include "store/store_private.h"
+#include "store/sqlite/sqlite_private.h"
 #include "integrity/history_hash.h"
 
 #include <inttypes.h>
@@ -58,7 +58,7 @@ static void row_borrow(sqlite3_stmt *st, cf__history_row *row, size_t lens[CF__H
 /* ---- append ---- */
 
 /* Hex SHA-256 of an instance's pending timers ordered by state then id (see the top of this file). */
-static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_HEX], cf__err *err)
+static int timers_hash(cf__sqlite *s, const char *instance_id, char out[CF__HASH_HEX], cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_TIMERS];
     cf__preimage b;
@@ -72,22 +72,22 @@ static int timers_hash(cf__store *s, const char *instance_id, char out[CF__HASH_
     }
     int r = CF_OK;
     if (rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, "reading an instance's timers", err);
+        r = cf__sqlite_fail(s, rc, "reading an instance's timers", err);
     else if (cf__preimage_finish(&b, out) != CF_OK)
         r = cf__fail(err, CF_ENOMEM, "out of memory hashing an instance's timers");
     cf__preimage_free(&b);
-    cf__store_done(st);
+    cf__sqlite_done(st);
     return r;
 }
 
-int cf__audit_result_hashes(cf__store *s, const char *instance_id, const char *county, const char *data,
+int cf__sqlite_audit_result_hashes(cf__sqlite *s, const char *instance_id, const char *county, const char *data,
                             char data_hashed[CF__HASH_HEX], char timers[CF__HASH_HEX], cf__err *err)
 {
     int rc = cf__history_data_hash(county, data, data_hashed, err);
     return rc == CF_OK ? timers_hash(s, instance_id, timers, err) : rc;
 }
 
-int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, const char *state, const char *county,
+int cf__sqlite_audit_check_instance(cf__sqlite *s, const char *id, int64_t version, const char *state, const char *county,
                              const char *data, cf__err *err)
 {
     /* Version 0: no history yet (cf_policy_test's scratch instances). Setting it to 0
@@ -102,8 +102,8 @@ int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, cons
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc != SQLITE_ROW && rc != SQLITE_DONE) {
-        int r = cf__store_fail(s, rc, "reading an instance's newest history row", err);
-        cf__store_done(st);
+        int r = cf__sqlite_fail(s, rc, "reading an instance's newest history row", err);
+        cf__sqlite_done(st);
         return r;
     }
     const char *what = NULL;
@@ -121,12 +121,12 @@ int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, cons
         else if (recorded && *recorded && (r = cf__history_data_hash(county, data, now, err)) == CF_OK && strcmp(now, recorded) != 0)
             what = "data or county";
     }
-    cf__store_done(st);
+    cf__sqlite_done(st);
     if (r != CF_OK || !what)
         return r;
     char why[200];
     snprintf(why, sizeof why, "the %s of instance %.36s was changed outside certflow", what, id);
-    cf__store_mark_set(s, why);
+    cf__sqlite_mark_set(s, why);
     if (seq)
         return cf__fail(err, CF_ECORRUPT,
                         "the %s of instance %s is not what its history row %lld recorded: it was changed outside "
@@ -140,23 +140,23 @@ int cf__audit_check_instance(cf__store *s, const char *id, int64_t version, cons
                     id, (long long)version);
 }
 
-int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
+int cf__sqlite_audit_append(cf__sqlite *s, cf__history_row *row, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
     int64_t last = 0;
-    int rc = cf__store_refuse_if_corrupt(s, err);
+    int rc = cf__sqlite_refuse_if_corrupt(s, err);
     if (rc != CF_OK)
         return rc;
     row->data_hash[0] = row->timers_hash[0] = '\0';
     if (row->result_data) {
-        rc = cf__audit_result_hashes(s, row->instance_id, row->result_county, row->result_data, row->data_hash,
+        rc = cf__sqlite_audit_result_hashes(s, row->instance_id, row->result_county, row->result_data, row->data_hash,
                                      row->timers_hash, err);
         if (rc != CF_OK)
             return rc;
     }
     if (s->last_known) {
         /* Appended by this handle earlier in the same write transaction: nobody
-         * else can have appended since (see cf__store.last_known). */
+         * else can have appended since (see cf__sqlite.last_known). */
         last = s->last_seq;
         memcpy(row->prev_hash, s->last_hash, sizeof row->prev_hash);
     } else {
@@ -167,11 +167,11 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
             const char *h = (const char *)sqlite3_column_text(st, 1);
             snprintf(row->prev_hash, sizeof row->prev_hash, "%s", h ? h : "");
         } else if (rc != SQLITE_DONE) {
-            int r = cf__store_fail(s, rc, "reading the last history row", err);
-            cf__store_done(st);
+            int r = cf__sqlite_fail(s, rc, "reading the last history row", err);
+            cf__sqlite_done(st);
             return r;
         }
-        cf__store_done(st);
+        cf__sqlite_done(st);
     }
     row->seq = last + 1;
     if (cf__history_hash(row, NULL, row->hash) != CF_OK)
@@ -203,7 +203,7 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
-        cf__store_done(st);
+        cf__sqlite_done(st);
         s->last_known = true;
         s->last_seq = row->seq;
         memcpy(s->last_hash, row->hash, sizeof s->last_hash);
@@ -218,15 +218,15 @@ int cf__audit_append(cf__store *s, cf__history_row *row, cf__err *err)
         char what[128];
         snprintf(what, sizeof what, "recording event '%s' in the history of instance %s", row->event ? row->event : "",
                  row->instance_id ? row->instance_id : "");
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     }
-    cf__store_done(st);
+    cf__sqlite_done(st);
     return r;
 }
 
 /* ---- queries ---- */
 
-int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, cf__history_row *row,
+int cf__sqlite_audit_find_key(cf__sqlite *s, const char *instance_id, const char *key, cf__history_row *row,
                        cf__buf *keep, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_FIND_KEY];
@@ -236,13 +236,13 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
-        cf__store_done(st);
+        cf__sqlite_done(st);
         return cf__fail(err, CF_ENOTFOUND, "idempotency key '%s' has not been used for instance %s", key,
                         instance_id);
     }
     if (rc != SQLITE_ROW) {
-        int r = cf__store_fail(s, rc, "looking up an idempotency key", err);
-        cf__store_done(st);
+        int r = cf__sqlite_fail(s, rc, "looking up an idempotency key", err);
+        cf__sqlite_done(st);
         return r;
     }
     size_t lens[CF__HF_COUNT];
@@ -256,7 +256,7 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
         if (f[i])
             cf__buf_append(keep, f[i], lens[i] + 1); /* with its NUL */
     }
-    cf__store_done(st);
+    cf__sqlite_done(st);
     if (keep->oom || !keep->data)
         return cf__fail(err, CF_ENOMEM, "out of memory reading the history of instance %s", instance_id);
     const char *p[CF__HF_COUNT];
@@ -276,7 +276,7 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
     return CF_OK;
 }
 
-int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+int cf__sqlite_audit_each(cf__sqlite *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_EACH];
     int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
@@ -287,12 +287,12 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
     }
     int r = CF_OK;
     if (rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, "reading the history", err);
-    cf__store_done(st);
+        r = cf__sqlite_fail(s, rc, "reading the history", err);
+    cf__sqlite_done(st);
     return r;
 }
 
-int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err)
+int cf__sqlite_audit_verify(cf__sqlite *s, int64_t *rows, int64_t *first_bad, cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_ALL];
     char expect[CF__HASH_HEX];
@@ -339,44 +339,44 @@ int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *e
         prev_seq = row.seq;
     }
     if (r == CF_OK && rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, "reading the history to verify it", err);
-    cf__store_done(st);
+        r = cf__sqlite_fail(s, rc, "reading the history to verify it", err);
+    cf__sqlite_done(st);
     *rows = count;
     return r;
 }
 
 /* ---- what verify reads (engine/verify.c decides what is wrong) ---- */
 
-int cf__audit_read_begin(cf__store *s, bool *began, cf__err *err)
+int cf__sqlite_audit_read_begin(cf__sqlite *s, bool *began, cf__err *err)
 {
     *began = false;
     if (!sqlite3_get_autocommit(s->db))
         return CF_OK; /* a batch is open: verify sees it as this handle does */
     int rc = sqlite3_exec(s->db, "BEGIN", NULL, NULL, NULL);
     if (rc != SQLITE_OK)
-        return cf__store_fail(s, rc, "starting the read transaction of verify", err);
+        return cf__sqlite_fail(s, rc, "starting the read transaction of verify", err);
     *began = true;
     return CF_OK;
 }
 
-void cf__audit_read_end(cf__store *s, bool began)
+void cf__sqlite_audit_read_end(cf__sqlite *s, bool began)
 {
     if (began && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
 }
 
 /* Prepare a statement of verify's (run once per verify). */
-static int prepare_verify(cf__store *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
+static int prepare_verify(cf__sqlite *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err)
 {
     int rc = sqlite3_prepare_v2(s->db, sql, -1, st, NULL);
     if (rc == SQLITE_OK)
         return CF_OK;
     sqlite3_finalize(*st);
     *st = NULL;
-    return cf__store_fail(s, rc, what, err);
+    return cf__sqlite_fail(s, rc, what, err);
 }
 
-int cf__audit_integrity(cf__store *s, bool quick, cf__text_fn fn, void *ud, cf__err *err)
+int cf__sqlite_audit_integrity(cf__sqlite *s, bool quick, cf__text_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
     const char *what = "checking the file's integrity";
@@ -391,14 +391,14 @@ int cf__audit_integrity(cf__store *s, bool quick, cf__text_fn fn, void *ud, cf__
             stop = fn(ud, line) != 0;
     }
     if (!stop && rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     sqlite3_finalize(st);
     return r;
 }
 
 enum { VI_INST, VI_COUNT, VI_LAST, VI_NSTMT };
 
-int cf__audit_instances(cf__store *s, cf__verify_inst_fn fn, void *ud, cf__err *err)
+int cf__sqlite_audit_instances(cf__sqlite *s, cf__verify_inst_fn fn, void *ud, cf__err *err)
 {
     static const char *const sql[VI_NSTMT] = {
         [VI_INST] = "SELECT i.id, i.workflow, i.def_hash, i.county, i.state, i.data, i.version, d.name"
@@ -450,31 +450,31 @@ int cf__audit_instances(cf__store *s, cf__verify_inst_fn fn, void *ud, cf__err *
             v.proven = rd && rt && *rd && *rt;
             if (v.proven) {
                 char now_d[CF__HASH_HEX], now_t[CF__HASH_HEX];
-                r = cf__audit_result_hashes(s, v.id, v.county, data, now_d, now_t, err);
+                r = cf__sqlite_audit_result_hashes(s, v.id, v.county, data, now_d, now_t, err);
                 v.data_ok = r == CF_OK && strcmp(now_d, rd) == 0;
                 v.timers_ok = r == CF_OK && strcmp(now_t, rt) == 0;
             }
             crc = SQLITE_DONE;
         }
         if (r == CF_OK && crc != SQLITE_DONE)
-            r = cf__store_fail(s, crc, what, err);
+            r = cf__sqlite_fail(s, crc, what, err);
         if (r == CF_OK && fn(ud, &v) != 0)
             rc = SQLITE_DONE;
         else
             rc = SQLITE_ROW;
-        cf__store_done(st[VI_COUNT]);
-        cf__store_done(st[VI_LAST]);
+        cf__sqlite_done(st[VI_COUNT]);
+        cf__sqlite_done(st[VI_LAST]);
         if (rc == SQLITE_DONE)
             break;
     }
     if (r == CF_OK && rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     for (int i = 0; i < VI_NSTMT; i++)
         sqlite3_finalize(st[i]);
     return r;
 }
 
-int cf__audit_orphan_row(cf__store *s, int64_t *seq, char id[37], cf__err *err)
+int cf__sqlite_audit_orphan_row(cf__sqlite *s, int64_t *seq, char id[37], cf__err *err)
 {
     *seq = 0;
     id[0] = '\0';
@@ -492,13 +492,13 @@ int cf__audit_orphan_row(cf__store *s, int64_t *seq, char id[37], cf__err *err)
         *seq = sqlite3_column_int64(st, 0);
         snprintf(id, 37, "%s", t ? t : "");
     } else if (rc != SQLITE_DONE) {
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     }
     sqlite3_finalize(st);
     return r;
 }
 
-int cf__audit_timers(cf__store *s, cf__verify_timer_fn fn, void *ud, cf__err *err)
+int cf__sqlite_audit_timers(cf__sqlite *s, cf__verify_timer_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
     const char *what = "reading the timers to verify them";
@@ -528,12 +528,12 @@ int cf__audit_timers(cf__store *s, cf__verify_timer_fn fn, void *ud, cf__err *er
         }
     }
     if (r == CF_OK && rc != SQLITE_DONE)
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     sqlite3_finalize(st);
     return r;
 }
 
-int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err *err)
+int cf__sqlite_audit_head(cf__sqlite *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err *err)
 {
     sqlite3_stmt *st = s->audit[CF__AUDIT_LAST];
     *seq = 0;
@@ -545,13 +545,13 @@ int cf__audit_head(cf__store *s, int64_t *seq, char hash[CF__HASH_HEX], cf__err 
         *seq = sqlite3_column_int64(st, 0);
         snprintf(hash, CF__HASH_HEX, "%s", h ? h : "");
     } else if (rc != SQLITE_DONE) {
-        r = cf__store_fail(s, rc, "reading the newest history row", err);
+        r = cf__sqlite_fail(s, rc, "reading the newest history row", err);
     }
-    cf__store_done(st);
+    cf__sqlite_done(st);
     return r;
 }
 
-int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HASH_HEX], cf__err *err)
+int cf__sqlite_audit_row_hash(cf__sqlite *s, int64_t seq, bool *found, char hash[CF__HASH_HEX], cf__err *err)
 {
     *found = false;
     hash[0] = '\0';
@@ -568,7 +568,7 @@ int cf__audit_row_hash(cf__store *s, int64_t seq, bool *found, char hash[CF__HAS
         *found = true;
         snprintf(hash, CF__HASH_HEX, "%s", h ? h : "");
     } else if (rc != SQLITE_DONE) {
-        r = cf__store_fail(s, rc, what, err);
+        r = cf__sqlite_fail(s, rc, what, err);
     }
     sqlite3_finalize(st);
     return r;
@@ -593,7 +593,7 @@ static const char *query_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
-int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *f,
+int cf__sqlite_history_between(cf__sqlite *s, cf_time from, cf_time to, const cf_history_filter *f,
                               cf_history_fn fn, void *ud, cf__err *err)
 {
     sqlite3 *db = s->db;
@@ -630,7 +630,7 @@ int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_h
     }
     int r = CF_OK;
     if (src != SQLITE_DONE)
-        r = cf__store_fail(s, src, "reading the history for a period", err);
+        r = cf__sqlite_fail(s, src, "reading the history for a period", err);
     sqlite3_finalize(st);
     return r;
 }

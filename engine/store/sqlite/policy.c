@@ -1,60 +1,60 @@
 /*
- * store_policy.c — the SQLite backend's record of county policy changes: the
+ * policy.c — the SQLite backend's record of county policy changes: the
  * overlay texts that cf_policy_apply installed, kept by the policy hash history
  * rows record (policy_text), and the log of every change applied (policy_change).
  */
-#include "store/store_private.h"
+#include "store/sqlite/sqlite_private.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,
+int cf__sqlite_policy_text_put(cf__sqlite *s, const char *hash, const char *county, const char *overlay_hash,
                               const char *source, cf_time now, const char *actor, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = cf__store_prepare_once(s,
+    int r = cf__sqlite_prepare_once(s,
                          "INSERT OR IGNORE INTO policy_text(hash, county, overlay_hash, source, applied_at, actor)"
                          " VALUES(?1, ?2, ?3, ?4, ?5, ?6)",
                          &st, "recording the applied policy text", err);
     if (r != CF_OK)
         return r;
     int brc = SQLITE_OK;
-    cf__store_bind_text(st, 1, hash, &brc);
-    cf__store_bind_text(st, 2, county, &brc);
-    cf__store_bind_text(st, 3, overlay_hash, &brc);
-    cf__store_bind_text(st, 4, source, &brc);
-    cf__store_bind_int(st, 5, now, &brc);
-    cf__store_bind_text(st, 6, actor, &brc);
-    return cf__store_run_once(s, st, brc, "recording the applied policy text", err);
+    cf__sqlite_bind_text(st, 1, hash, &brc);
+    cf__sqlite_bind_text(st, 2, county, &brc);
+    cf__sqlite_bind_text(st, 3, overlay_hash, &brc);
+    cf__sqlite_bind_text(st, 4, source, &brc);
+    cf__sqlite_bind_int(st, 5, now, &brc);
+    cf__sqlite_bind_text(st, 6, actor, &brc);
+    return cf__sqlite_run_once(s, st, brc, "recording the applied policy text", err);
 }
 
-int cf__store_policy_log_add(cf__store *s, const cf__policy_log_row *row, cf__err *err)
+int cf__sqlite_policy_log_add(cf__sqlite *s, const cf__policy_log_row *row, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = cf__store_prepare_once(s,
+    int r = cf__sqlite_prepare_once(s,
                          "INSERT INTO policy_change(at, actor, county, overlay_hash, old_policy_hash,"
                          " new_policy_hash, applies_to, instances, params) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                          &st, "logging the policy change", err);
     if (r != CF_OK)
         return r;
     int brc = SQLITE_OK;
-    cf__store_bind_int(st, 1, row->at, &brc);
-    cf__store_bind_text(st, 2, row->actor, &brc);
-    cf__store_bind_text(st, 3, row->county, &brc);
-    cf__store_bind_text(st, 4, row->overlay_hash, &brc);
-    cf__store_bind_text(st, 5, row->old_policy_hash, &brc);
-    cf__store_bind_text(st, 6, row->new_policy_hash, &brc);
-    cf__store_bind_text(st, 7, row->applies_to, &brc);
-    cf__store_bind_int(st, 8, row->instances, &brc);
-    cf__store_bind_text(st, 9, row->params, &brc);
-    return cf__store_run_once(s, st, brc, "logging the policy change", err);
+    cf__sqlite_bind_int(st, 1, row->at, &brc);
+    cf__sqlite_bind_text(st, 2, row->actor, &brc);
+    cf__sqlite_bind_text(st, 3, row->county, &brc);
+    cf__sqlite_bind_text(st, 4, row->overlay_hash, &brc);
+    cf__sqlite_bind_text(st, 5, row->old_policy_hash, &brc);
+    cf__sqlite_bind_text(st, 6, row->new_policy_hash, &brc);
+    cf__sqlite_bind_text(st, 7, row->applies_to, &brc);
+    cf__sqlite_bind_int(st, 8, row->instances, &brc);
+    cf__sqlite_bind_text(st, 9, row->params, &brc);
+    return cf__sqlite_run_once(s, st, brc, "logging the policy change", err);
 }
 
-int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err)
+int cf__sqlite_policy_log_each(cf__sqlite *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = cf__store_prepare_once(s,
+    int r = cf__sqlite_prepare_once(s,
                          "SELECT seq, at, actor, county, overlay_hash, old_policy_hash, new_policy_hash, applies_to,"
                          " instances, params FROM policy_change WHERE ?1 IS NULL OR county = ?1 ORDER BY seq",
                          &st, "reading the policy change log", err);
@@ -75,7 +75,7 @@ int cf__store_policy_log_each(cf__store *s, const char *county, cf__policy_log_f
         row.params = (const char *)sqlite3_column_text(st, 9);
         rc = fn(ud, &row) != 0 ? SQLITE_DONE : SQLITE_OK;
     }
-    r = rc == SQLITE_DONE ? CF_OK : cf__store_fail(s, rc, "reading the policy change log", err);
+    r = rc == SQLITE_DONE ? CF_OK : cf__sqlite_fail(s, rc, "reading the policy change log", err);
     sqlite3_finalize(st);
     return r;
 }

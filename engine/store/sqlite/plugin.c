@@ -1,11 +1,11 @@
 /*
- * store_plugin.c — the SQLite backend's side of plugin SQL (store.h, "plugin
+ * plugin.c — the SQLite backend's side of plugin SQL (store.h, "plugin
  * tables"): a plugin's statements are prepared and run on the engine's connection
  * under an authorizer that keeps them to the plugin's own tables (named
  * <plugin>_...), and its migrations are recorded in plugin_schema. Only this
  * file knows the authorizer; plugin.c sees statements and result codes.
  */
-#include "store/store_private.h"
+#include "store/sqlite/sqlite_private.h"
 
 #include "certflow/plugin.h"
 
@@ -18,7 +18,8 @@
 /* The table recording each plugin's schema version (store.c, schema version 6). */
 #define SCHEMA_TABLE "plugin_schema"
 
-struct cf__pstmt {
+struct cf__sqlite_pstmt {
+    cf__pstmt base; /* first: the dispatcher sees a cf__pstmt */
     sqlite3_stmt *st;
 };
 
@@ -154,21 +155,16 @@ static void auth_end(sqlite3 *db)
 
 /* ---------- statements ---------- */
 
-const char *cf__store_dialect(void)
+bool cf__sqlite_in_transaction(cf__sqlite *s)
 {
-    return "sqlite";
+    return !sqlite3_get_autocommit(cf__sqlite_db(s));
 }
 
-bool cf__store_in_transaction(cf__store *s)
-{
-    return !sqlite3_get_autocommit(cf__store_db(s));
-}
-
-int cf__store_plugin_prepare(cf__store *s, const char *plugin, bool read_only, const char *sql, cf__pstmt **out,
+int cf__sqlite_plugin_prepare(cf__sqlite *s, const char *plugin, bool read_only, const char *sql, cf__sqlite_pstmt **out,
                              cf__err *err)
 {
     *out = NULL;
-    sqlite3 *db = cf__store_db(s);
+    sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a;
     auth_begin(db, &a, plugin, read_only);
     sqlite3_stmt *st = NULL;
@@ -189,17 +185,18 @@ int cf__store_plugin_prepare(cf__store *s, const char *plugin, bool read_only, c
         sqlite3_finalize(st);
         return cf__fail(err, CF_PLUGIN_EINVAL, "sql_prepare takes one statement; '%s' has more", sql);
     }
-    cf__pstmt *p = malloc(sizeof *p);
+    cf__sqlite_pstmt *p = malloc(sizeof *p);
     if (!p) {
         sqlite3_finalize(st);
         return cf__fail(err, CF_PLUGIN_ENOMEM, "out of memory preparing SQL");
     }
+    p->base.backend = CF__BACKEND_SQLITE;
     p->st = st;
     *out = p;
     return CF_PLUGIN_OK;
 }
 
-bool cf__store_plugin_reads_only(const cf__pstmt *p)
+bool cf__sqlite_plugin_reads_only(const cf__sqlite_pstmt *p)
 {
     return sqlite3_stmt_readonly(p->st) != 0;
 }
@@ -211,21 +208,21 @@ static int bind_result(int rc, cf__err *err)
     return cf__fail(err, rc == SQLITE_RANGE ? CF_PLUGIN_EINVAL : CF_PLUGIN_ESQL, "%s", sqlite3_errstr(rc));
 }
 
-int cf__store_plugin_bind_text(cf__pstmt *p, int i, const char *value, cf__err *err)
+int cf__sqlite_plugin_bind_text(cf__sqlite_pstmt *p, int i, const char *value, cf__err *err)
 {
     return bind_result(value ? sqlite3_bind_text(p->st, i, value, -1, SQLITE_TRANSIENT) : sqlite3_bind_null(p->st, i),
                        err);
 }
 
-int cf__store_plugin_bind_int(cf__pstmt *p, int i, int64_t value, cf__err *err)
+int cf__sqlite_plugin_bind_int(cf__sqlite_pstmt *p, int i, int64_t value, cf__err *err)
 {
     return bind_result(sqlite3_bind_int64(p->st, i, value), err);
 }
 
-int cf__store_plugin_step(cf__store *s, cf__pstmt *p, const char *plugin, bool read_only, const char *sql,
+int cf__sqlite_plugin_step(cf__sqlite *s, cf__sqlite_pstmt *p, const char *plugin, bool read_only, const char *sql,
                           int64_t *changes, cf__err *err)
 {
-    sqlite3 *db = cf__store_db(s);
+    sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a; /* a schema change makes SQLite prepare again: keep the rules in force */
     auth_begin(db, &a, plugin, read_only);
     int rc = sqlite3_step(p->st);
@@ -246,28 +243,28 @@ int cf__store_plugin_step(cf__store *s, cf__pstmt *p, const char *plugin, bool r
     return r;
 }
 
-int cf__store_plugin_column_count(cf__pstmt *p)
+int cf__sqlite_plugin_column_count(cf__sqlite_pstmt *p)
 {
     return sqlite3_column_count(p->st);
 }
 
-const char *cf__store_plugin_column_text(cf__pstmt *p, int i)
+const char *cf__sqlite_plugin_column_text(cf__sqlite_pstmt *p, int i)
 {
     return (const char *)sqlite3_column_text(p->st, i);
 }
 
-int64_t cf__store_plugin_column_int(cf__pstmt *p, int i)
+int64_t cf__sqlite_plugin_column_int(cf__sqlite_pstmt *p, int i)
 {
     return sqlite3_column_int64(p->st, i);
 }
 
-void cf__store_plugin_reset(cf__pstmt *p)
+void cf__sqlite_plugin_reset(cf__sqlite_pstmt *p)
 {
     sqlite3_reset(p->st);
     sqlite3_clear_bindings(p->st);
 }
 
-void cf__store_plugin_finalize(cf__pstmt *p)
+void cf__sqlite_plugin_finalize(cf__sqlite_pstmt *p)
 {
     if (!p)
         return;
@@ -313,16 +310,16 @@ static int record_version(sqlite3 *db, const char *plugin, int version, cf_time 
     return rc;
 }
 
-int cf__store_plugin_version(cf__store *s, const char *plugin, int *version, cf__err *err)
+int cf__sqlite_plugin_version(cf__sqlite *s, const char *plugin, int *version, cf__err *err)
 {
-    int src = recorded_version(cf__store_db(s), plugin, version);
-    return src == SQLITE_OK ? CF_OK : cf__store_fail(s, src, "reading plugin schema versions", err);
+    int src = recorded_version(cf__sqlite_db(s), plugin, version);
+    return src == SQLITE_OK ? CF_OK : cf__sqlite_fail(s, src, "reading plugin schema versions", err);
 }
 
-int cf__store_plugin_migrate(cf__store *s, const char *plugin, int version, const char *sql, cf_time now,
+int cf__sqlite_plugin_migrate(cf__sqlite *s, const char *plugin, int version, const char *sql, cf_time now,
                              cf__err *err)
 {
-    sqlite3 *db = cf__store_db(s);
+    sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a;
     char *errmsg = NULL;
     auth_begin(db, &a, plugin, false);
@@ -341,7 +338,7 @@ int cf__store_plugin_migrate(cf__store *s, const char *plugin, int version, cons
                          code == SQLITE_READONLY || code == SQLITE_NOMEM || code == SQLITE_IOERR;
     int rc;
     if (store_problem)
-        rc = cf__store_fail(s, src, "running a plugin migration", err);
+        rc = cf__sqlite_fail(s, src, "running a plugin migration", err);
     else
         rc = cf__fail(err, CF_EPLUGIN, "%s",
                       a.denied[0] ? a.denied : !in_txn ? "the SQL ended the transaction"

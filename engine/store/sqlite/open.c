@@ -1,0 +1,416 @@
+/*
+ * open.c — the SQLite backend's connection: mapping SQLite's errors to certflow's,
+ * the helpers every file of the backend runs statements with, opening (read-write or
+ * read-only, without creating anything) and closing.
+ */
+#include "store/sqlite/sqlite_private.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+/* ---- errors ---- */
+
+/* SQLite says SQLITE_FULL only for ENOSPC on a plain write. A file size limit
+ * (EFBIG), a quota, or a full disk met while syncing arrive as I/O errors, and
+ * its errno is gone by then: look at the limit and the free space instead. */
+static int io_fail(cf__sqlite *s, int sqlite_rc, const char *what, const char *detail, const char *path, cf__err *err)
+{
+    struct rlimit lim;
+    struct statvfs vfs;
+    bool writing = sqlite_rc != SQLITE_IOERR_READ && sqlite_rc != SQLITE_IOERR_SHORT_READ;
+    if (writing && getrlimit(RLIMIT_FSIZE, &lim) == 0 && lim.rlim_cur != RLIM_INFINITY)
+        return cf__fail(err, CF_EFULL,
+                        "%s: %s (this process may not write files larger than %llu bytes: raise the file size "
+                        "limit, ulimit -f, and retry; nothing was changed)",
+                        what, detail, (unsigned long long)lim.rlim_cur);
+    if (writing && s && statvfs(path, &vfs) == 0 && vfs.f_bavail == 0)
+        return cf__fail(err, CF_EFULL, "%s: %s (the disk holding %s is full; free space and retry; nothing was changed)",
+                        what, detail, path);
+    return cf__fail(err, CF_ESTORE, "%s: %s (reading or writing %s failed: the disk may be failing or over quota; "
+                    "check it and retry)", what, detail, path);
+}
+
+int cf__sqlite_fail(cf__sqlite *s, int sqlite_rc, const char *what, cf__err *err)
+{
+    const char *detail = s && s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(sqlite_rc);
+    const char *path = s && s->path ? s->path : "the database";
+    switch (sqlite_rc & 0xff) {
+    case SQLITE_BUSY:
+    case SQLITE_LOCKED:
+        return cf__fail(err, CF_EBUSY,
+                        "%s: %s (another process held %s for more than %d ms; retry, or raise busy_timeout_ms)",
+                        what, detail, path, s ? s->busy_timeout_ms : 0);
+    case SQLITE_FULL:
+        return cf__fail(err, CF_EFULL, "%s: disk full or database too large (%s); free space and retry; nothing was changed",
+                        what, detail);
+    case SQLITE_READONLY:
+        return cf__fail(err, CF_EREADONLY,
+                        "%s: %s (%s is read-only; make the file and its folder writable, or use a writable copy)", what,
+                        detail, path);
+    case SQLITE_NOMEM:
+        return cf__fail(err, CF_ENOMEM, "%s: out of memory", what);
+    case SQLITE_NOTADB:
+        return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
+                        what, detail, path);
+    case SQLITE_CORRUPT:
+        if (s) {
+            /* This handle writes no more; the mark is saved once no transaction is open. */
+            s->corrupt = true;
+            s->mark_unsaved = true;
+            snprintf(s->corrupt_why, sizeof s->corrupt_why, "SQLite found the file malformed while %s", what);
+        }
+        return cf__fail(err, CF_ECORRUPT, "%s: %s (%s is damaged; restore it from a backup)", what, detail, path);
+    case SQLITE_IOERR:
+        return io_fail(s, sqlite_rc, what, detail, path, err);
+    default:
+        return cf__fail(err, CF_ESTORE, "%s: %s", what, detail);
+    }
+}
+
+/* Fail with the statement's error, then reset it: the message must be read first. */
+int cf__sqlite_step_fail(cf__sqlite *s, sqlite3_stmt *st, int rc, const char *what, cf__err *err)
+{
+    int r = cf__sqlite_fail(s, rc, what, err);
+    cf__sqlite_done(st);
+    return r;
+}
+
+void cf__sqlite_done(sqlite3_stmt *st)
+{
+    if (st) {
+        sqlite3_reset(st);
+        sqlite3_clear_bindings(st);
+    }
+}
+
+/* Bind helpers keep the first failure in *rc so a sequence of binds is checked once. */
+void cf__sqlite_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+void cf__sqlite_bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc)
+{
+    if (*rc == SQLITE_OK)
+        *rc = sqlite3_bind_int64(st, i, v);
+}
+
+/* Run a statement that returns no rows; *changes (may be NULL) gets the rows changed. */
+int cf__sqlite_run(cf__sqlite *s, sqlite3_stmt *st, int brc, const char *what, int *changes, cf__err *err)
+{
+    if (brc != SQLITE_OK)
+        return cf__sqlite_step_fail(s, st, brc, what, err);
+    int rc = sqlite3_step(st);
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        return cf__sqlite_step_fail(s, st, rc, what, err);
+    if (changes)
+        *changes = sqlite3_changes(s->db);
+    cf__sqlite_done(st);
+    return CF_OK;
+}
+
+/* cf__sqlite_run() whose message names an instance: "<what> <id>", formatted only on failure. */
+int cf__sqlite_run_named(cf__sqlite *s, sqlite3_stmt *st, int brc, const char *what, const char *id, int *changes,
+                     cf__err *err)
+{
+    int rc = brc == SQLITE_OK ? sqlite3_step(st) : brc;
+    if (rc == SQLITE_DONE || rc == SQLITE_ROW) {
+        if (changes)
+            *changes = sqlite3_changes(s->db);
+        cf__sqlite_done(st);
+        return CF_OK;
+    }
+    char named[96];
+    snprintf(named, sizeof named, "%s %s", what, id);
+    return cf__sqlite_step_fail(s, st, rc, named, err);
+}
+
+char *cf__sqlite_col_dup(sqlite3_stmt *st, int i)
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    return cf__strdup(t ? (const char *)t : "");
+}
+
+void cf__sqlite_col_id(sqlite3_stmt *st, int i, char out[37])
+{
+    const unsigned char *t = sqlite3_column_text(st, i);
+    snprintf(out, 37, "%s", t ? (const char *)t : "");
+}
+
+/* ---- open and close ---- */
+
+/* Run one statement of constant SQL that may return a single integer. */
+int cf__sqlite_pragma_int(sqlite3 *db, const char *sql, int *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            if (out)
+                *out = sqlite3_column_int(st, 0);
+            rc = SQLITE_OK;
+        } else if (rc == SQLITE_DONE) {
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The folder part of path (malloc'd), "." when there is none. */
+static char *folder_of(const char *path)
+{
+    char *dir = cf__strdup(path);
+    if (!dir)
+        return NULL;
+    char *slash = strrchr(dir, '/');
+    if (!slash)
+        strcpy(dir, ".");
+    else if (slash == dir)
+        dir[1] = '\0';
+    else
+        *slash = '\0';
+    return dir;
+}
+
+/* When path does not exist and its folder cannot be written, why (EACCES, EROFS);
+ * otherwise sys unchanged. */
+static int folder_errno(const char *path, int sys)
+{
+    struct stat st;
+    if (stat(path, &st) == 0)
+        return sys;
+    char *dir = folder_of(path);
+    if (!dir)
+        return sys;
+    /* AT_EACCESS: judge by the effective ids, as open() does. */
+    if (faccessat(AT_FDCWD, dir, W_OK, AT_EACCESS) != 0 && (errno == EACCES || errno == EROFS))
+        sys = errno;
+    free(dir);
+    return sys;
+}
+
+/* Explain why an existing database cannot be written: the file, or its folder
+ * (a WAL database needs <path>-wal and <path>-shm beside it). */
+int cf__sqlite_readonly_fail(cf__sqlite *s, cf__err *err)
+{
+    if (faccessat(AT_FDCWD, s->path, W_OK, AT_EACCESS) != 0)
+        return cf__fail(err, CF_EREADONLY,
+                        "%s is read-only: certflow needs to write it; make it writable (chmod u+w) or copy it "
+                        "somewhere writable",
+                        s->path);
+    char *dir = folder_of(s->path);
+    int rc = cf__fail(err, CF_EREADONLY,
+                      "the folder %s is not writable: SQLite needs to create %s-wal and %s-shm beside the database; "
+                      "make the folder writable or move the database somewhere writable",
+                      dir ? dir : "of the database", s->path, s->path);
+    free(dir);
+    return rc;
+}
+
+static int configure(cf__sqlite *s, cf__err *err)
+{
+    /* WAL lets readers run while one process writes; ":memory:" answers "memory".
+     * A read-only store keeps the mode the file has: switching is a write. */
+    int rc = s->read_only ? SQLITE_OK : sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL);
+    if (rc == SQLITE_OK)
+        /* temp_store=MEMORY keeps the statement journals of a batch's per-fire
+         * savepoints in memory: on disk they doubled the writes of a batched fire. */
+        rc = sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY",
+                          NULL, NULL, NULL);
+    if ((rc & 0xff) == SQLITE_CANTOPEN || (rc & 0xff) == SQLITE_READONLY)
+        return cf__sqlite_readonly_fail(s, err);
+    if (rc != SQLITE_OK)
+        return cf__sqlite_fail(s, rc, "setting up the database", err);
+    return CF_OK;
+}
+
+/* path as an SQLite URI: every byte but the unreserved ones and '/' percent-encoded. */
+static char *path_uri(const char *path, const char *query)
+{
+    size_t n = strlen(path);
+    char *uri = malloc(8 + 3 * n + strlen(query) + 1);
+    if (!uri)
+        return NULL;
+    /* "file://" + an absolute path has an empty authority; a relative one has none. */
+    size_t o = (size_t)sprintf(uri, path[0] == '/' ? "file://" : "file:");
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)path[i];
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || strchr("/-._~", c))
+            uri[o++] = (char)c;
+        else
+            o += (size_t)sprintf(uri + o, "%%%02X", c);
+    }
+    strcpy(uri + o, query);
+    return uri;
+}
+
+static bool exists_with_suffix(const char *path, const char *suffix)
+{
+    char name[4200];
+    struct stat st;
+    return (size_t)snprintf(name, sizeof name, "%s%s", path, suffix) < sizeof name && lstat(name, &st) == 0;
+}
+
+/* Open the connection of a read-only store. With no -wal beside the file no process
+ * has the database open, and it is read as immutable: SQLite then creates neither
+ * -wal nor -shm and takes no lock. With a -wal, the WAL's content must be read
+ * through the -shm index: plain read-only mode. */
+static int connect_read_only(cf__sqlite *s, cf__err *err)
+{
+    const char *path = s->path;
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return cf__fail(err, CF_EIO,
+                        "cannot read %s: %s (a read-only open never creates a database: check the path)", path,
+                        strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return cf__fail(err, CF_EIO, "cannot read %s: it is not a regular file (point --db at a certflow database)",
+                        path);
+    if (exists_with_suffix(path, "-journal"))
+        return cf__fail(err, CF_EREADONLY,
+                        "cannot read %s read-only: %s-journal holds an interrupted write that must be rolled back "
+                        "first; open it once where it is writable",
+                        path, path);
+    bool wal = exists_with_suffix(path, "-wal");
+    char *uri = path_uri(path, wal ? "?mode=ro" : "?mode=ro&immutable=1");
+    if (!uri)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    int rc = sqlite3_open_v2(uri, &s->db, SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX, NULL);
+    free(uri);
+    if (rc == SQLITE_OK)
+        return CF_OK;
+    if (!s->db)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    int sys = sqlite3_system_errno(s->db);
+    return cf__fail(err, CF_EIO, "cannot read %s: %s%s%s", path, sqlite3_errmsg(s->db), sys ? ": " : "",
+                    sys ? strerror(sys) : "");
+}
+
+static int connect_read_write(cf__sqlite *s, cf__err *err)
+{
+    const char *path = s->path;
+    int rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc == SQLITE_OK)
+        return CF_OK;
+    int sys = s->db ? sqlite3_system_errno(s->db) : 0;
+    /* SQLite retries read-only after EACCES, so its errno may say ENOENT: ask the folder. */
+    if (sys == ENOENT)
+        sys = folder_errno(path, sys);
+    if (!s->db)
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    if (sys == EACCES || sys == EROFS || sys == EPERM)
+        return cf__fail(err, CF_EREADONLY,
+                        "cannot create or open %s: %s (%s); make the folder writable or choose another path", path,
+                        sqlite3_errmsg(s->db), strerror(sys));
+    return cf__fail(err, CF_EIO, "cannot open %s: %s%s%s (check that its folder exists)", path, sqlite3_errmsg(s->db),
+                    sys ? ": " : "", sys ? strerror(sys) : "");
+}
+
+static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf__sqlite **out, cf__err *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        return cf__fail(err, CF_EINVAL, "no database path given (use a file name, or \":memory:\")");
+    cf__sqlite *s = calloc(1, sizeof *s);
+    if (!s || !(s->path = cf__strdup(path))) {
+        free(s);
+        return cf__fail(err, CF_ENOMEM, "out of memory opening %s", path);
+    }
+    s->base.backend = CF__BACKEND_SQLITE;
+    s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
+    s->read_only = read_only;
+    int r = read_only ? connect_read_only(s, err) : connect_read_write(s, err);
+    /* SQLite fell back to reading a file it may not write. Refuse before reading
+     * anything: reading a WAL database would create -wal and -shm it cannot remove. */
+    if (r == CF_OK && !read_only && sqlite3_db_readonly(s->db, "main") == 1)
+        r = cf__sqlite_readonly_fail(s, err);
+    if (r == CF_OK) {
+        sqlite3_extended_result_codes(s->db, 1);
+        sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+        int version = 0;
+        r = cf__sqlite_identify(s, &version, err);
+        if (r == CF_OK)
+            r = configure(s, err);
+        if (r == CF_OK && version < cf__sqlite_schema_version)
+            r = cf__sqlite_migrate(s, err);
+        if (r == CF_OK)
+            r = cf__sqlite_prepare_all(s, err);
+    }
+    if (r != CF_OK) {
+        cf__sqlite_close(s);
+        return r;
+    }
+    *out = s;
+    return CF_OK;
+}
+
+int cf__sqlite_open(const char *path, int busy_timeout_ms, cf__sqlite **out, cf__err *err)
+{
+    return open_store(path, busy_timeout_ms, false, out, err);
+}
+
+int cf__sqlite_open_read_only(const char *path, int busy_timeout_ms, cf__sqlite **out, cf__err *err)
+{
+    return open_store(path, busy_timeout_ms, true, out, err);
+}
+
+bool cf__sqlite_read_only(const cf__sqlite *s)
+{
+    return s && s->read_only;
+}
+
+const char *cf__sqlite_path(const cf__sqlite *s)
+{
+    return s->path;
+}
+
+void cf__sqlite_close(cf__sqlite *s)
+{
+    if (!s)
+        return;
+    cf__sqlite_watch_forget(s); /* the update hook goes with the connection */
+    for (int i = 0; i < CF__STORE_NSTMT; i++)
+        sqlite3_finalize(s->stmt[i]);
+    for (int i = 0; i < CF__AUDIT_NSTMT; i++)
+        sqlite3_finalize(s->audit[i]);
+    if (s->db && !sqlite3_get_autocommit(s->db))
+        sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+    if (s->db && s->mark_unsaved)
+        cf__sqlite_mark_save(s);
+    sqlite3_close_v2(s->db);
+    free(s->path);
+    free(s);
+}
+
+sqlite3 *cf__sqlite_db(cf__sqlite *s)
+{
+    return s->db;
+}
+
+sqlite3 *cf__store_db(cf__store *s)
+{
+    return s && s->backend == CF__BACKEND_SQLITE ? ((cf__sqlite *)s)->db : NULL;
+}
+
+int cf__store_fail(cf__store *s, int sqlite_rc, const char *what, cf__err *err)
+{
+    return cf__sqlite_fail(s && s->backend == CF__BACKEND_SQLITE ? (cf__sqlite *)s : NULL, sqlite_rc, what, err);
+}
+
+int cf__sqlite_set_synchronous(cf__sqlite *s, int level, cf__err *err)
+{
+    /* Our own constant text: nothing here comes from data. */
+    const char *sql = level == CF_SYNC_FULL ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL";
+    int rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
+    return rc == SQLITE_OK ? CF_OK : cf__sqlite_fail(s, rc, "setting options.synchronous", err);
+}
