@@ -40,6 +40,8 @@ typedef enum cli_cmd {
     CLI_CMD_EXPLAIN,  /* cli/explain.c */
     CLI_CMD_EVENTS,   /* cli/explain.c */
     CLI_CMD_ELIGIBILITY, /* program/eligibility_cmd.c */
+    CLI_CMD_SERVE,    /* server/serve_cmd.c */
+    CLI_CMD_TOKEN,    /* server/serve_cmd.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -81,6 +83,13 @@ typedef enum cli_opt {
     CLI_OPT_FOR,
     CLI_OPT_ON,
     CLI_OPT_CSV,
+    CLI_OPT_LISTEN,     /* serve */
+    CLI_OPT_THREADS,    /* serve */
+    CLI_OPT_MAX_BODY,   /* serve */
+    CLI_OPT_TIMEOUT,    /* serve */
+    CLI_OPT_RATE_LIMIT, /* serve */
+    CLI_OPT_ROLE,       /* token create */
+    CLI_OPT_EXPIRES,    /* token create */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -207,6 +216,8 @@ int cli_cmd_plugin(cli_run *r);   /* plugin_cmd.c: plugin list | queries | query
 int cli_cmd_explain(cli_run *r);  /* explain.c: explain ID EVENT (cf_instance_explain) */
 int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) */
 int cli_cmd_eligibility(cli_run *r); /* program/eligibility_cmd.c: eligibility ID --on DATE | --csv FILE */
+int cli_cmd_serve(cli_run *r);    /* server/serve_cmd.c: the HTTP API (docs/server.md) */
+int cli_cmd_token(cli_run *r);    /* server/serve_cmd.c: token create | list | revoke */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

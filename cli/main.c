@@ -860,6 +860,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_FEES] = cli_cmd_fees,   [CLI_CMD_NOTICES] = cli_cmd_notices, [CLI_CMD_EXAM] = cli_cmd_exam,
     [CLI_CMD_PLUGIN] = cli_cmd_plugin, [CLI_CMD_EXPLAIN] = cli_cmd_explain, [CLI_CMD_EVENTS] = cli_cmd_events,
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
+    [CLI_CMD_SERVE] = cli_cmd_serve, [CLI_CMD_TOKEN] = cli_cmd_token,
 };
 
 static int run(cli_run *r)

@@ -20,6 +20,7 @@ set(ALLOWED
   engine/store/store_policy.c
   engine/store/store_watch.c
   engine/store/store_plugin.c
+  engine/store/store_tokens.c
   engine/store/store_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c

@@ -130,6 +130,19 @@ static const char *const migrations[] = {
     "  plugin TEXT PRIMARY KEY,"
     "  version INTEGER NOT NULL,"
     "  migrated_at INTEGER NOT NULL);",
+    /* 7: the API tokens of certflow serve (store_tokens.c): only the SHA-256 of
+     * each secret is kept; revoked tokens stay, marked, so their names stay taken. */
+    "CREATE TABLE IF NOT EXISTS cf_api_token("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK(role IN ('admin','county','integration')),"
+    "  county TEXT,"
+    "  secret_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  expires_at INTEGER,"
+    "  revoked_at INTEGER,"
+    "  revoked_by TEXT);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -417,6 +430,7 @@ static const char *const version_tables[][7] = {
     {"cf_integrity_mark", NULL},
     {"policy_change", NULL},
     {"plugin_schema", NULL},
+    {"cf_api_token", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,
