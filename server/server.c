@@ -15,6 +15,7 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -252,7 +253,7 @@ static int authenticate(srv *s, cf_engine *e, struct MHD_Connection *c, const ch
     }
     const char *why = NULL;
     int rc = CF_EINVAL;
-    if (strncmp(auth, "Bearer ", 7) != 0) {
+    if (strncasecmp(auth, "Bearer ", 7) != 0) { /* the scheme is case-insensitive (RFC 7235) */
         why = "the Authorization header is not 'Bearer TOKEN'";
     } else {
         const char *tok = auth + 7;

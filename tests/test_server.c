@@ -692,6 +692,12 @@ static void test_http_errors(void **state)
     assert_string_equal(err_name(&r), "HTTP_PAYLOAD_TOO_LARGE");
     resp_free(&r);
     free(big);
+    /* The scheme is case-insensitive. */
+    char hdr[200];
+    snprintf(hdr, sizeof hdr, "Authorization: bearer %s\r\n", F->admin);
+    r = http_raw(F->s.port, "GET", "/v1/instances?limit=1", hdr, NULL, 0);
+    expect(&r, 200, "lower-case bearer");
+    resp_free(&r);
     r = http("GET", "/v1/instances?limit=0", F->admin, NULL);
     expect(&r, 400, "limit 0");
     resp_free(&r);
@@ -899,6 +905,47 @@ static void test_docs_examples(void **state)
     free(doc);
 }
 
+/* token list shows every token, revoked and expired ones marked, and no secret;
+ * token create refuses what it cannot make. */
+static void test_token_command(void **state)
+{
+    fx *f = *state;
+    const char *list[] = {"--db", f->db, "--now", "2025-03-01T00:00:00Z", "token", "list", "--json", NULL};
+    cft_run r = cft_certflow(f->dir, list);
+    assert_int_equal(r.code, 0);
+    json_t *rows = json_loads(r.out, 0, NULL);
+    assert_non_null(rows);
+    assert_int_equal(json_array_size(rows), 6);
+    size_t i;
+    json_t *row;
+    int revoked = 0, expiring = 0;
+    json_array_foreach(rows, i, row) {
+        revoked += json_is_string(json_object_get(row, "revoked_at"));
+        expiring += json_is_string(json_object_get(row, "expires_at"));
+    }
+    assert_int_equal(revoked, 1);
+    assert_int_equal(expiring, 1);
+    json_decref(rows);
+    assert_null(strstr(r.out, "cft_"));
+    cft_run_free(&r);
+    const char *norole[] = {"--db", f->db, "token", "create", "--name", "x", NULL};
+    r = cft_certflow(f->dir, norole);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "--role"));
+    cft_run_free(&r);
+    const char *nocounty[] = {"--db", f->db, "token", "create", "--role", "county", NULL};
+    r = cft_certflow(f->dir, nocounty);
+    assert_int_equal(r.code, 4);
+    assert_non_null(strstr(r.err, "is for one county"));
+    cft_run_free(&r);
+    const char *taken[] = {"--db", f->db, "token", "create", "--role", "admin", "--name", "state-office", NULL};
+    r = cft_certflow(f->dir, taken);
+    assert_int_not_equal(r.code, 0);
+    assert_non_null(strstr(r.err, "exists already"));
+    assert_string_equal(r.out, "");
+    cft_run_free(&r);
+}
+
 int main(void)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -912,6 +959,7 @@ int main(void)
         cmocka_unit_test(test_rate_limit_public),
         cmocka_unit_test(test_graceful_stop),
         cmocka_unit_test(test_docs_examples),
+        cmocka_unit_test(test_token_command),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
