@@ -838,6 +838,49 @@ static void test_concurrent_clients(void **state)
     }
 }
 
+/* SIGTERM while a request's body never comes: the server closes it after
+ * --timeout, stops cleanly, and the request left no trace. */
+static void test_stop_drops_unfinished_request(void **state)
+{
+    fx *f = *state;
+    server s;
+    const char *extra[] = {"--timeout", "1", NULL};
+    start_server(f, &s, extra);
+    char *id = create(f->admin, "fresno");
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_port = htons((uint16_t)s.port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
+    char req[1024];
+    int n = snprintf(req, sizeof req,
+                     "POST /v1/instances/%s/events/update HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                     "Authorization: Bearer %s\r\nExpect: 100-continue\r\nContent-Length: 40\r\n\r\n{\"data\"",
+                     id, f->admin);
+    assert_int_equal(write(fd, req, (size_t)n), n);
+    char cont[64];
+    size_t got = 0;
+    while (got < 25) {
+        ssize_t k = read(fd, cont + got, sizeof cont - 1 - got);
+        assert_true(k > 0);
+        got += (size_t)k;
+    }
+    kill(s.pid, SIGTERM);
+    int st = 0;
+    assert_int_equal(waitpid(s.pid, &st, 0), s.pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(fd);
+    char path[256];
+    snprintf(path, sizeof path, "/v1/instances/%s/history", id);
+    resp r = http("GET", path, f->admin, NULL);
+    assert_int_equal(json_array_size(json_object_get(r.json, "history")), 1);
+    resp_free(&r);
+    free(s.log);
+    free(id);
+}
+
 /* ---- docs/server.md: every example request is run, its status and top-level fields checked ---- */
 
 static char *substitute(const char *text, const char *const *vars)
@@ -1007,6 +1050,7 @@ int main(void)
         cmocka_unit_test(test_http_errors),
         cmocka_unit_test(test_rate_limit_public),
         cmocka_unit_test(test_graceful_stop),
+        cmocka_unit_test(test_stop_drops_unfinished_request),
         cmocka_unit_test(test_concurrent_clients),
         cmocka_unit_test(test_docs_examples),
         cmocka_unit_test(test_token_command),
