@@ -1030,6 +1030,15 @@ static void test_token_command(void **state)
     assert_int_equal(r.code, 4);
     assert_non_null(strstr(r.err, "is for one county"));
     cft_run_free(&r);
+    const char *listen[] = {"--db", f->db, "serve", "--listen", "localhost:http", NULL};
+    r = cft_certflow(f->dir, listen);
+    assert_int_equal(r.code, 2);
+    assert_non_null(strstr(r.err, "is not HOST:PORT"));
+    cft_run_free(&r);
+    const char *threads[] = {"--db", f->db, "serve", "--threads", "0", NULL};
+    r = cft_certflow(f->dir, threads);
+    assert_int_equal(r.code, 2);
+    cft_run_free(&r);
     const char *taken[] = {"--db", f->db, "token", "create", "--role", "admin", "--name", "state-office", NULL};
     r = cft_certflow(f->dir, taken);
     assert_int_not_equal(r.code, 0);
