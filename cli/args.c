@@ -38,7 +38,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                        "only in this state (a parent state matches every state inside it)"},
     [CLI_OPT_UNTIL] = {"until", 0, 1, CLI_MAX_NAME, "ISO8601",
                        "fire timers due at or before this time (default: the clock's now)"},
-    [CLI_OPT_NAME] = {"name", 0, 1, CLI_MAX_NAME, "TEXT", "only people whose name contains TEXT"},
+    [CLI_OPT_NAME] = {"name", 0, 1, CLI_MAX_NAME, "TEXT",
+                     "registry: only people whose name contains TEXT; token create: the token's name"},
     [CLI_OPT_NUMBER] = {"number", 0, 1, CLI_MAX_NAME, "NUMBER", "only this certification number"},
     [CLI_OPT_STATUS] = {"status", 0, 1, CLI_MAX_NAME, "STATUS",
                         "only this status (registry: active, lapsed, suspended, revoked; notices: pending, sent)"},
@@ -70,6 +71,14 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_WHERE] = {"where", 0, 1, CLI_MAX_NAME, "county=C|state=S",
                        "migrate: only instances of county C, or in state S (repeat for both)"},
     [CLI_OPT_DRY_RUN] = {"dry-run", 0, 0, 0, NULL, "migrate: show what would happen, change nothing"},
+    [CLI_OPT_LISTEN] = {"listen", 0, 1, CLI_MAX_NAME, "HOST:PORT", "address to listen on (default 127.0.0.1:8080; port 0: any)"},
+    [CLI_OPT_THREADS] = {"threads", 0, 1, CLI_MAX_NAME, "N", "worker threads, each with its own engine handle (default 4)"},
+    [CLI_OPT_MAX_BODY] = {"max-body", 0, 1, CLI_MAX_NAME, "BYTES", "largest request body accepted (default 1048576)"},
+    [CLI_OPT_TIMEOUT] = {"timeout", 0, 1, CLI_MAX_NAME, "SECONDS", "close a connection idle this long (default 30)"},
+    [CLI_OPT_RATE_LIMIT] = {"rate-limit", 0, 1, CLI_MAX_NAME, "N",
+                            "requests without a token per client address per minute (default 60; 0: no limit)"},
+    [CLI_OPT_ROLE] = {"role", 0, 1, CLI_MAX_NAME, "ROLE", "the token's role: admin, county or integration"},
+    [CLI_OPT_EXPIRES] = {"expires", 0, 1, CLI_MAX_NAME, "ISO8601", "the token is refused from this date or time on"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -281,6 +290,29 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                          "naming a state neither version has changes nothing (exit 4). Exit 1 when an\n"
                          "instance cannot be moved. See docs/workflows.md.",
                          1},
+    [CLI_CMD_SERVE] = {"serve", 0, 0,
+                       BIT(CLI_OPT_LISTEN) | BIT(CLI_OPT_THREADS) | BIT(CLI_OPT_MAX_BODY) | BIT(CLI_OPT_TIMEOUT) |
+                           BIT(CLI_OPT_RATE_LIMIT),
+                       0,
+                       "certflow serve [--listen HOST:PORT] [--threads N] [--max-body BYTES] [--timeout SECONDS] "
+                       "[--rate-limit N]",
+                       "serve the JSON API over HTTP until SIGTERM or Ctrl-C",
+                       "Answers /v1/... (docs/server.md; the OpenAPI document is /v1/openapi.json).\n"
+                       "Requests carry 'Authorization: Bearer TOKEN' (see certflow token); the registry,\n"
+                       "health and version need none. Listens on the loopback address by default: put\n"
+                       "a reverse proxy with TLS in front of it. SIGTERM lets requests in progress finish.",
+                       1},
+    [CLI_CMD_TOKEN] = {"token", 1, 2, BIT(CLI_OPT_ROLE) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_NAME) |
+                                          BIT(CLI_OPT_EXPIRES) | BIT(CLI_OPT_ACTOR),
+                       0,
+                       "certflow token create --role ROLE [--county C] [--name N] [--expires DATE] | token list | "
+                       "token revoke NAME",
+                       "create, list or revoke the API tokens of certflow serve",
+                       "ROLE is admin (the state: everything), county (its county's instances: read,\n"
+                       "create, fire, explain, policy diff) or integration (its county's instances: read\n"
+                       "and fire). create prints the secret once; only its SHA-256 is stored. The name\n"
+                       "(default ROLE-COUNTY) is the actor recorded in the history for its requests.",
+                       1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

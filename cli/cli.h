@@ -42,6 +42,8 @@ typedef enum cli_cmd {
     CLI_CMD_ELIGIBILITY, /* program/eligibility_cmd.c */
     CLI_CMD_WORKFLOW, /* cli/workflow_cmd.c: workflow versions | diff */
     CLI_CMD_MIGRATE,  /* cli/migrate.c */
+    CLI_CMD_SERVE,    /* server/serve_cmd.c */
+    CLI_CMD_TOKEN,    /* server/serve_cmd.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -86,6 +88,13 @@ typedef enum cli_opt {
     CLI_OPT_MAP,     /* migrate --map OLD=NEW (repeatable) */
     CLI_OPT_WHERE,   /* migrate --where county=C|state=S (repeatable) */
     CLI_OPT_DRY_RUN, /* migrate --dry-run */
+    CLI_OPT_LISTEN,     /* serve */
+    CLI_OPT_THREADS,    /* serve */
+    CLI_OPT_MAX_BODY,   /* serve */
+    CLI_OPT_TIMEOUT,    /* serve */
+    CLI_OPT_RATE_LIMIT, /* serve */
+    CLI_OPT_ROLE,       /* token create */
+    CLI_OPT_EXPIRES,    /* token create */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -219,6 +228,8 @@ int cli_cmd_events(cli_run *r);   /* explain.c: events ID (cf_instance_events) *
 int cli_cmd_eligibility(cli_run *r); /* program/eligibility_cmd.c: eligibility ID --on DATE | --csv FILE */
 int cli_cmd_workflow(cli_run *r); /* workflow_cmd.c: workflow versions [NAME] | diff NAME OLD NEW */
 int cli_cmd_migrate(cli_run *r);  /* migrate.c: migrate NAME --to current [--from H] [--map A=B]... */
+int cli_cmd_serve(cli_run *r);    /* server/serve_cmd.c: the HTTP API (docs/server.md) */
+int cli_cmd_token(cli_run *r);    /* server/serve_cmd.c: token create | list | revoke */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

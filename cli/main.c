@@ -882,6 +882,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_PLUGIN] = cli_cmd_plugin, [CLI_CMD_EXPLAIN] = cli_cmd_explain, [CLI_CMD_EVENTS] = cli_cmd_events,
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
     [CLI_CMD_WORKFLOW] = cli_cmd_workflow, [CLI_CMD_MIGRATE] = cli_cmd_migrate,
+    [CLI_CMD_SERVE] = cli_cmd_serve, [CLI_CMD_TOKEN] = cli_cmd_token,
 };
 
 static int run(cli_run *r)

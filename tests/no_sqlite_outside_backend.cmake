@@ -26,6 +26,7 @@ set(ALLOWED
   engine/store/sqlite/watch.c
   engine/store/sqlite/plugin.c
   engine/store/sqlite/migrate.c
+  engine/store/sqlite/tokens.c
   engine/store/sqlite/sqlite_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c

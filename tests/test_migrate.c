@@ -116,7 +116,7 @@ static int open_with(fx *f, int version, const char *policy, cf_engine **out)
     o.policy_dir = policy;
     o.clock = cft_clock_now;
     o.clock_ud = &f->clock;
-    return cf_engine_open(f->db, &o, out);
+    return cft_engine_open(f->db, &o, out);
 }
 
 static void reopen(fx *f, int version)

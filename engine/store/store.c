@@ -849,3 +849,32 @@ int cf__store_timer_set_state(cf__store *s, int64_t id, const char *state, cf__e
 #endif
     return cf__sqlite_timer_set_state((cf__sqlite *)s, id, state, err);
 }
+
+/* ---- API tokens ---- */
+
+int cf__store_token_add(cf__store *s, const cf__token_row *row, int64_t *id, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_token_add((cf__pg *)s, row, id, err);
+#endif
+    return cf__sqlite_token_add((cf__sqlite *)s, row, id, err);
+}
+
+int cf__store_token_each(cf__store *s, const char *secret_hash, cf__token_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_token_each((cf__pg *)s, secret_hash, fn, ud, err);
+#endif
+    return cf__sqlite_token_each((cf__sqlite *)s, secret_hash, fn, ud, err);
+}
+
+int cf__store_token_revoke(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_token_revoke((cf__pg *)s, name, at, actor, err);
+#endif
+    return cf__sqlite_token_revoke((cf__sqlite *)s, name, at, actor, err);
+}

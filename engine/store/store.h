@@ -414,4 +414,28 @@ int cf__store_instance_redefine(cf__store *s, const cf__instance_row *row, cf__e
 /* Give a pending timer another state (the state it belongs to was renamed by a migration). */
 int cf__store_timer_set_state(cf__store *s, int64_t id, const char *state, cf__err *err);
 
+/* ---- API tokens (certflow serve; SQLite: sqlite/tokens.c, schema 8; PostgreSQL: pg/tokens.c, schema 4) ---- */
+
+/* One API token as kept: the secret itself never is, only its SHA-256 (hex). */
+typedef struct cf__token_row {
+    int64_t id;
+    const char *name, *role, *county; /* county NULL for the role "admin" */
+    const char *secret_hash;
+    cf_time created_at;
+    const char *created_by;
+    cf_time expires_at; /* 0: never */
+    cf_time revoked_at; /* 0: not revoked */
+    const char *revoked_by; /* NULL unless revoked */
+} cf__token_row;
+typedef int (*cf__token_fn)(void *ud, const cf__token_row *row);
+/* Inside a write transaction: add a token (row->id is ignored; *id gets the new
+ * one). CF_ECONFLICT, naming it, when a token of that name exists (revoked ones too). */
+int cf__store_token_add(cf__store *s, const cf__token_row *row, int64_t *id, cf__err *err);
+/* The token whose secret hashes to secret_hash (at most one row; none: fn is not
+ * called); with secret_hash NULL, every token by id. Rows valid only during fn. */
+int cf__store_token_each(cf__store *s, const char *secret_hash, cf__token_fn fn, void *ud, cf__err *err);
+/* Inside a write transaction: mark the token named `name` revoked at `at` by
+ * `actor`. CF_ENOTFOUND when no token has that name or it is revoked already. */
+int cf__store_token_revoke(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err);
+
 #endif /* CF_STORE_H */

@@ -752,6 +752,46 @@ CF_API int cf_migrate_plan(cf_engine *engine, const cf_migrate_options *opts, ch
  * instances are on the target. A store error stops the run: instances migrated
  * before it stay migrated, the one in progress is rolled back; run it again. */
 CF_API int cf_migrate_apply(cf_engine *engine, const cf_migrate_options *opts, char **json_out);
+/* ---- API tokens (certflow serve; docs/server.md) ---- */
+
+/* A token's secret: "cft_" and 64 lower-case hex digits (32 random bytes), plus NUL. */
+#define CF_TOKEN_SECRET_SIZE 69
+
+/* One API token. Strings valid only during the callback. */
+typedef struct cf_token_info {
+    size_t size;
+    int64_t id;
+    const char *name;       /* unique; the actor history rows record for its requests */
+    const char *role;       /* "admin" (the state), "county" (county staff) or "integration" */
+    const char *county;     /* the county it is limited to; NULL for "admin" */
+    cf_time created_at;
+    const char *created_by;
+    cf_time expires_at;     /* refused from this instant on; 0: never expires */
+    cf_time revoked_at;     /* 0: not revoked */
+} cf_token_info;
+
+typedef int (*cf_token_fn)(void *ud, const cf_token_info *token);
+
+/* Create a token named `name` with role "admin", "county" or "integration";
+ * county (required for the last two, refused for "admin") limits it to one
+ * county; expires_at (0: never) is the instant from which it is refused. The
+ * secret (CF_TOKEN_SECRET_SIZE bytes) is written to secret_out and nowhere else:
+ * the database keeps only its SHA-256, so it can be shown once and never again.
+ * CF_EINVAL for a bad name, role, county or an expiry not after the clock's now;
+ * CF_ECONFLICT when the name is taken (revoked tokens keep their names). */
+CF_API int cf_token_create(cf_engine *engine, const char *name, const char *role, const char *county,
+                           cf_time expires_at, const char *actor, char secret_out[CF_TOKEN_SECRET_SIZE]);
+/* Check a secret presented by a client: fn gets the token when it is known, not
+ * revoked and not expired at the engine's clock, and the call returns CF_OK.
+ * Otherwise: CF_EINVAL when the text is not a token secret at all, CF_ENOTFOUND
+ * when it is unknown, revoked or expired (cf_errmsg says which and names the
+ * token, never the secret). Reads only; works on a read-only handle. */
+CF_API int cf_token_verify(cf_engine *engine, const char *secret, cf_token_fn fn, void *ud);
+/* Revoke the token named `name`: every later cf_token_verify of it fails.
+ * CF_ENOTFOUND when there is no such token or it was revoked already. */
+CF_API int cf_token_revoke(cf_engine *engine, const char *name, const char *actor);
+/* Call fn for each token, revoked and expired ones included, oldest first. */
+CF_API int cf_token_list(cf_engine *engine, cf_token_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

@@ -93,5 +93,8 @@ int cf__pg_def_each(cf__pg *s, const char *name, cf__def_fn fn, void *ud, cf__er
 int cf__pg_def_states(cf__pg *s, const char *hash, cf__def_state_fn fn, void *ud, cf__err *err);
 int cf__pg_instance_redefine(cf__pg *s, const cf__instance_row *row, cf__err *err);
 int cf__pg_timer_set_state(cf__pg *s, int64_t id, const char *state, cf__err *err);
+int cf__pg_token_add(cf__pg *s, const cf__token_row *row, int64_t *id, cf__err *err);
+int cf__pg_token_each(cf__pg *s, const char *secret_hash, cf__token_fn fn, void *ud, cf__err *err);
+int cf__pg_token_revoke(cf__pg *s, const char *name, cf_time at, const char *actor, cf__err *err);
 
 #endif /* CF_PG_H */

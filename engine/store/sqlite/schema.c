@@ -127,6 +127,19 @@ static const char *const migrations[] = {
     /* 7: the instances of each workflow definition by state (migrate.c): opening
      * checks the versions live instances run on without reading the instance table */
     "CREATE INDEX IF NOT EXISTS instance_by_definition ON instance(def_hash, state);",
+    /* 8: the API tokens of certflow serve (tokens.c): only the SHA-256 of each
+     * secret is kept; revoked tokens stay, marked, so their names stay taken. */
+    "CREATE TABLE IF NOT EXISTS cf_api_token("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  role TEXT NOT NULL CHECK(role IN ('admin','county','integration')),"
+    "  county TEXT,"
+    "  secret_hash TEXT NOT NULL UNIQUE,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  expires_at INTEGER,"
+    "  revoked_at INTEGER,"
+    "  revoked_by TEXT);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -184,6 +197,7 @@ static const char *const version_tables[][7] = {
     {"policy_change", NULL},
     {"plugin_schema", NULL},
     {NULL}, /* 7: an index of instance only */
+    {"cf_api_token", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,

@@ -92,5 +92,8 @@ int cf__sqlite_def_each(cf__sqlite *s, const char *name, cf__def_fn fn, void *ud
 int cf__sqlite_def_states(cf__sqlite *s, const char *hash, cf__def_state_fn fn, void *ud, cf__err *err);
 int cf__sqlite_instance_redefine(cf__sqlite *s, const cf__instance_row *row, cf__err *err);
 int cf__sqlite_timer_set_state(cf__sqlite *s, int64_t id, const char *state, cf__err *err);
+int cf__sqlite_token_add(cf__sqlite *s, const cf__token_row *row, int64_t *id, cf__err *err);
+int cf__sqlite_token_each(cf__sqlite *s, const char *secret_hash, cf__token_fn fn, void *ud, cf__err *err);
+int cf__sqlite_token_revoke(cf__sqlite *s, const char *name, cf_time at, const char *actor, cf__err *err);
 
 #endif /* CF_SQLITE_H */
