@@ -91,6 +91,30 @@ static const char *V3 =
     "  },\n"
     "}\n";
 
+/* V1 nested: review goes into a parent `open` (its initial child) beside `paused`; open
+ * declares a timer (hold, firing withdraw, which open also declares) and a guarded pause
+ * that applies in its children. */
+static const char *V4 =
+    "return {\n"
+    "  name = 'app', initial = 'draft',\n"
+    "  events = { 'submit', 'approve', 'withdraw', 'pause', 'resume' },\n"
+    "  states = {\n"
+    "    draft = {},\n"
+    "    open = { initial = 'review', timers = { { name = 'hold', after = 'hold_due', event = 'withdraw' } } },\n"
+    "    review = { parent = 'open', timers = { { name = 'sla', after = 'review_due', event = 'approve' } } },\n"
+    "    paused = { parent = 'open' },\n"
+    "    done = { terminal = true },\n"
+    "  },\n"
+    "  transitions = {\n"
+    "    { from = 'draft', event = 'submit', to = 'open', guard = 'old_check' },\n"
+    "    { from = 'review', event = 'approve', to = 'done' },\n"
+    "    { from = 'open', event = 'pause', to = 'paused', guard = 'has_score' },\n"
+    "    { from = 'paused', event = 'resume', to = 'review' },\n"
+    "    { from = 'draft', event = 'withdraw', to = 'done' },\n"
+    "    { from = 'open', event = 'withdraw', to = 'done' },\n"
+    "  },\n"
+    "}\n";
+
 typedef struct fx {
     char *dir, *db;
     char *wf[4];   /* workflow folders of versions 1..3 */
@@ -682,6 +706,151 @@ static void test_policy_dropping_a_live_versions_guard_is_refused(void **state)
         fail_msg("open after migrating: %s", cf_errmsg(f->e));
 }
 
+/* ---- nested definitions ---- */
+
+/* Version 3 becomes V4 (nested); the instances are still on version 1. */
+static void nested_target(fx *f)
+{
+    free(f->wf[3]);
+    f->wf[3] = folder_with(f->dir, "wf4", "app.lua", V4);
+    reopen(f, 3);
+}
+
+static json_t *run_with(fx *f, const char *pair, bool apply)
+{
+    const char *map[] = {pair};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = pair ? map : NULL;
+    o.nmap = pair ? 1 : 0;
+    char *text = NULL;
+    if ((apply ? cf_migrate_apply(f->e, &o, &text) : cf_migrate_plan(f->e, &o, &text)) != CF_OK)
+        fail_msg("migrate with %s: %s", pair ? pair : "no map", cf_errmsg(f->e));
+    return parse(text);
+}
+
+static void test_nested_plan_lands_by_key_and_keeps_parent_timers(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    /* review lands in open.review (the same key); sla is kept under its new path, and the
+     * parent's hold is scheduled as of when Rae entered review (2025-03-01): five days */
+    json_t *doc = run_with(f, NULL, false);
+    json_t *r = find(doc, "instances", "id", f->review);
+    assert_true(json_is_true(json_object_get(r, "movable")));
+    assert_string_equal(str(r, "to_state"), "open.review");
+    json_t *sla = find(r, "timers", "timer", "sla"), *hold = find(r, "timers", "timer", "hold");
+    assert_int_equal(json_array_size(json_object_get(r, "timers")), 2);
+    assert_string_equal(str(sla, "action"), "keep");
+    assert_string_equal(str(sla, "state"), "open.review");
+    assert_string_equal(str(hold, "action"), "schedule");
+    assert_string_equal(str(hold, "state"), "open");
+    assert_string_equal(str(hold, "due"), "2025-03-06T08:00:00Z");
+    assert_string_equal(str(find(doc, "instances", "id", f->draft), "to_state"), "draft");
+    json_decref(doc);
+
+    /* a parent as the landing state means its initial child */
+    doc = run_with(f, "review=open", false);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "open.review");
+    json_decref(doc);
+
+    /* a full path; pause, declared on the parent, is the only way into paused and its
+     * guard refuses Rae's data (no score): refused on entry */
+    doc = run_with(f, "review=open.paused", false);
+    r = find(doc, "instances", "id", f->review);
+    assert_false(json_is_true(json_object_get(r, "movable")));
+    assert_non_null(strstr(str(r, "why"), "refuse its data on entry into 'open.paused'"));
+    assert_non_null(strstr(str(r, "why"), "no score recorded"));
+    json_decref(doc);
+
+    /* a mapping to a path the target lacks is an error before anything is read */
+    const char *map[] = {"review=open.nowhere"};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = map;
+    o.nmap = 1;
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "has no state 'open.nowhere'"));
+}
+
+static void test_nested_apply_runs_the_parent_timer(void **state)
+{
+    fx *f = *state;
+    /* Sam has a score: pause lets him into paused, where sla does not run and hold does */
+    reopen(f, 1);
+    char sam[37];
+    f->clock.now = cft_time("2025-03-02T12:00:00Z");
+    assert_int_equal(cf_instance_create(f->e, "app", "alameda", "{\"score\": 70}", "t", sam), CF_OK);
+    cft_fire(f->e, sam, "submit", NULL, CF_OK);
+    f->clock.now = cft_time("2025-03-05T12:00:00Z");
+    nested_target(f);
+    json_t *doc = run_with(f, "review=paused", true);
+    assert_false(json_is_true(json_object_get(find(doc, "instances", "id", f->review), "migrated")));
+    json_t *r = find(doc, "instances", "id", sam);
+    assert_true(json_is_true(json_object_get(r, "migrated")));
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "action"), "cancel");
+    json_t *hold = find(r, "timers", "timer", "hold");
+    assert_string_equal(str(hold, "action"), "schedule");
+    assert_string_equal(str(hold, "due"), "2025-03-07T08:00:00Z"); /* as of entering review, the 2nd */
+    json_decref(doc);
+    assert_string_equal(cft_state(f->e, sam), "open.paused");
+    /* Rae, refused there, moves without the map */
+    doc = run_with(f, NULL, true);
+    assert_int_equal(num(doc, "migrated"), 1); /* Dee moved with Sam */
+    json_decref(doc);
+    assert_string_equal(cft_state(f->e, f->review), "open.review");
+    /* the parent's timer runs on while Sam moves between its children, and fires */
+    cft_fire(f->e, sam, "resume", NULL, CF_OK);
+    assert_string_equal(cft_state(f->e, sam), "open.review");
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, cft_time("2025-03-09T12:00:00Z"), &fired), CF_OK);
+    assert_string_equal(cft_state(f->e, sam), "done");
+    assert_string_equal(cft_state(f->e, f->review), "done"); /* Rae's hold was due on the 6th */
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    if (cf_engine_verify(f->e, &rep) != CF_OK)
+        fail_msg("verify after a nested migration: %s", cf_errmsg(f->e));
+    doc = run_with(f, NULL, true);
+    assert_int_equal(num(doc, "migrated"), 0);
+    assert_int_equal(num(doc, "candidates"), 0);
+    json_decref(doc);
+}
+
+static void test_nested_diff_moves_a_state_under_a_parent(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    char *text = NULL;
+    assert_int_equal(cf_workflow_diff(f->e, "app", f->v1, "current", &text), CF_OK);
+    json_t *doc = parse(text);
+    /* review kept its key: changed (its path), not removed and added */
+    json_t *c = change(doc, "state", "changed", "open.review");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "review");
+    assert_null(change(doc, "state", "removed", "review"));
+    assert_null(change(doc, "state", "added", "open.review"));
+    assert_non_null(change(doc, "state", "added", "open"));
+    assert_string_equal(str(change(doc, "initial", "added", "open"), "new"), "open.review");
+    /* its timer is the same; its transition is named by its new path */
+    assert_null(change(doc, "timer", "added", "open.review.sla"));
+    assert_null(change(doc, "timer", "removed", "review.sla"));
+    c = change(doc, "transition", "changed", "open.review --approve--> done");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "review --approve--> done");
+    /* a transition declared on the parent is one change, not one per child */
+    assert_non_null(change(doc, "transition", "added", "open --withdraw--> done"));
+    assert_null(change(doc, "transition", "added", "open.paused --withdraw--> done"));
+    json_decref(doc);
+    /* and back: a state leaving its parent, the parent no longer one */
+    assert_int_equal(cf_workflow_diff(f->e, "app", "current", f->v1, &text), CF_OK);
+    doc = parse(text);
+    c = change(doc, "state", "changed", "review");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "open.review");
+    assert_non_null(change(doc, "state", "removed", "open"));
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +866,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_refused_inside_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_after_migration_keeps_the_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_dropping_a_live_versions_guard_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_plan_lands_by_key_and_keeps_parent_timers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_apply_runs_the_parent_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_diff_moves_a_state_under_a_parent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
