@@ -800,6 +800,16 @@ static void test_nested_apply_runs_the_parent_timer(void **state)
     assert_int_equal(num(doc, "migrated"), 1); /* Dee moved with Sam */
     json_decref(doc);
     assert_string_equal(cft_state(f->e, f->review), "open.review");
+    /* --where state=open names the parent: Sam (in open.paused) and Rae (open.review) are on
+     * the target already; none of the three ended on version 1 is left */
+    cf_migrate_options w = CF_MIGRATE_OPTIONS_INIT;
+    w.workflow = "app";
+    w.state = "open";
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &w, &text), CF_OK);
+    doc = parse(text);
+    assert_int_equal(num(doc, "already"), 2);
+    json_decref(doc);
     /* the parent's timer runs on while Sam moves between its children, and fires */
     cft_fire(f->e, sam, "resume", NULL, CF_OK);
     assert_string_equal(cft_state(f->e, sam), "open.review");
@@ -851,6 +861,38 @@ static void test_nested_diff_moves_a_state_under_a_parent(void **state)
     json_decref(doc);
 }
 
+static void test_nested_back_to_flat_maps_a_parent(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review, with sla and hold */
+    reopen(f, 1);                          /* the flat version is current again */
+    /* by key: open.review lands in review; sla kept under review, the parent's hold cancelled */
+    json_t *doc = run_with(f, NULL, false);
+    json_t *r = find(doc, "instances", "id", f->review);
+    assert_string_equal(str(r, "to_state"), "review");
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "action"), "keep");
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "state"), "review");
+    assert_string_equal(str(find(r, "timers", "timer", "hold"), "action"), "cancel");
+    assert_string_equal(str(find(r, "timers", "timer", "hold"), "state"), "open");
+    json_decref(doc);
+    /* a map from the parent applies to every state inside it */
+    doc = run_with(f, "open=draft", false);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "draft");
+    json_decref(doc);
+    /* and a map naming the state itself wins over its parent's */
+    const char *map[] = {"open=draft", "open.review=review"};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = map;
+    o.nmap = 2;
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_OK);
+    doc = parse(text);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "review");
+    json_decref(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -869,6 +911,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_plan_lands_by_key_and_keeps_parent_timers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_apply_runs_the_parent_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_diff_moves_a_state_under_a_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_back_to_flat_maps_a_parent, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

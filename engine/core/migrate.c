@@ -637,7 +637,7 @@ static int concerns(mig *m, const cf__instance_row *row, bool *yes, bool *ended,
 {
     *yes = *ended = *already = false;
     if (strcmp(row->workflow, m->workflow) != 0 || (m->county && strcmp(row->county, m->county) != 0) ||
-        (m->state && strcmp(row->state, m->state) != 0))
+        !cf__state_in(row->state, m->state))
         return CF_OK;
     if (strcmp(row->def_hash, m->to_hash) == 0) {
         *already = !m->from_hash[0];
