@@ -893,6 +893,55 @@ static void test_nested_back_to_flat_maps_a_parent(void **state)
     json_decref(doc);
 }
 
+static int timer_state_row(void *ud, const cf_timer_info *t)
+{
+    char(*out)[64] = ud;
+    if (strcmp(t->name, "hold") == 0)
+        snprintf(*out, sizeof *out, "%s", t->state);
+    return 0;
+}
+
+/* A timer the parent declared, which the next version declares on the child: kept, and
+ * stored under the child's path from then on. */
+static void test_nested_timer_moving_from_parent_to_child(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review, hold under open */
+    char *v5 = strdup(V4);
+    assert_non_null(v5);
+    /* the hold moves from open to review: swap the two timer lists' owners */
+    char *open = strstr(v5, "open = { initial = 'review', timers = ");
+    assert_non_null(open);
+    const char *v5_states =
+        "    open = { initial = 'review' },\n"
+        "    review = { parent = 'open', timers = { { name = 'sla', after = 'review_due', event = 'approve' },\n"
+        "      { name = 'hold', after = 'hold_due', event = 'withdraw' } } },\n";
+    char *after = strstr(open, "    paused");
+    assert_non_null(after);
+    size_t len = strlen(v5) + strlen(v5_states) + 1;
+    char *text5 = malloc(len);
+    assert_non_null(text5);
+    snprintf(text5, len, "%.*s%s%s", (int)(open - v5 - 4), v5, v5_states, after);
+    free(f->wf[2]);
+    f->wf[2] = folder_with(f->dir, "wf5", "app.lua", text5);
+    free(text5);
+    free(v5);
+    reopen(f, 2);
+    json_t *doc = run_with(f, NULL, true);
+    json_t *r = find(doc, "instances", "id", f->review);
+    json_t *hold = find(r, "timers", "timer", "hold");
+    assert_string_equal(str(hold, "action"), "keep");
+    assert_string_equal(str(hold, "state"), "open.review");
+    json_decref(doc);
+    char stored[64] = "";
+    assert_int_equal(cf_timer_list(f->e, 0, INT64_MAX, timer_state_row, &stored), CF_OK);
+    assert_string_equal(stored, "open.review");
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    if (cf_engine_verify(f->e, &rep) != CF_OK)
+        fail_msg("verify: %s", cf_errmsg(f->e));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -912,6 +961,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_apply_runs_the_parent_timer, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_diff_moves_a_state_under_a_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_back_to_flat_maps_a_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_timer_moving_from_parent_to_child, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -430,6 +430,7 @@ typedef struct move {
     const char *action; /* "cancel", "keep", "schedule" */
     int64_t id;         /* the pending timer (cancel, keep) */
     const char *state, *name, *event; /* as it will be (keep, schedule) or was (cancel) */
+    const char *was;                  /* keep: the state it is stored under now */
     bool has_due;
     cf_time due;
 } move;
@@ -553,6 +554,7 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
             kept[keep] = true;
             mv->action = "keep";
             mv->state = m->to->states[owner].name;
+            mv->was = p->state;
         } else {
             mv->action = "cancel";
             mv->state = p->state;
@@ -807,7 +809,7 @@ static int apply_one(mig *m, cf__instance_row *row, one *x, int64_t *seq)
         const move *mv = &x->moves[i];
         if (strcmp(mv->action, "cancel") == 0)
             rc = cf__store_timer_delete(e->store, mv->id, &e->err);
-        else if (strcmp(mv->action, "keep") == 0 && strcmp(mv->state, row->state) != 0)
+        else if (strcmp(mv->action, "keep") == 0 && strcmp(mv->state, mv->was) != 0)
             rc = cf__store_timer_set_state(e->store, mv->id, mv->state, &e->err);
         else if (strcmp(mv->action, "schedule") == 0 && mv->has_due)
             rc = cf__store_timer_add(e->store, row->id, mv->state, mv->name, mv->event, mv->due, &e->err);
