@@ -112,6 +112,7 @@ static const char *V4 =
     "    { from = 'paused', event = 'resume', to = 'review' },\n"
     "    { from = 'draft', event = 'withdraw', to = 'done' },\n"
     "    { from = 'open', event = 'withdraw', to = 'done' },\n"
+    "    { from = { 'draft', 'paused' }, event = 'approve', to = 'done' },\n"
     "  },\n"
     "}\n";
 
@@ -850,6 +851,9 @@ static void test_nested_diff_moves_a_state_under_a_parent(void **state)
     /* a transition declared on the parent is one change, not one per child */
     assert_non_null(change(doc, "transition", "added", "open --withdraw--> done"));
     assert_null(change(doc, "transition", "added", "open.paused --withdraw--> done"));
+    /* one declared with a list of sources is one row per source */
+    assert_non_null(change(doc, "transition", "added", "draft --approve--> done"));
+    assert_non_null(change(doc, "transition", "added", "open.paused --approve--> done"));
     json_decref(doc);
     /* and back: a state leaving its parent, the parent no longer one */
     assert_int_equal(cf_workflow_diff(f->e, "app", "current", f->v1, &text), CF_OK);

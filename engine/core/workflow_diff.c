@@ -93,7 +93,8 @@ static char *transition_text(const cf__workflow *wf, const cf__transition *t)
 }
 
 /* Transitions are compared as declared: a transition declared on a parent is
- * compiled once per leaf it applies in, and only its first copy (head[i]) is
+ * compiled once per leaf it applies in, and only its first copy (head[i]; a from
+ * list gives one per source) is
  * looked at; it is named by its declared source and target (full paths) and
  * matched by their keys, so a state that moved under a parent keeps its
  * transitions. */
@@ -103,7 +104,7 @@ static bool *declared_heads(const cf__workflow *wf)
     for (int i = 0; head && i < wf->ntrans; i++) {
         head[i] = true;
         for (int j = 0; j < i && head[i]; j++)
-            head[i] = wf->trans[j].decl != wf->trans[i].decl;
+            head[i] = wf->trans[j].decl != wf->trans[i].decl || wf->trans[j].source != wf->trans[i].source;
     }
     return head;
 }
