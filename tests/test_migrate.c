@@ -113,6 +113,7 @@ static const char *V4 =
     "    { from = 'draft', event = 'withdraw', to = 'done' },\n"
     "    { from = 'open', event = 'withdraw', to = 'done' },\n"
     "    { from = { 'draft', 'paused' }, event = 'approve', to = 'done' },\n"
+    "    { from = 'review', event = 'resume', to = 'review', reenter = true },\n"
     "  },\n"
     "}\n";
 
@@ -946,6 +947,39 @@ static void test_nested_timer_moving_from_parent_to_child(void **state)
         fail_msg("verify: %s", cf_errmsg(f->e));
 }
 
+/* A policy change after a second migration (open.review renamed open.vetted) recomputes
+ * sla from when the instance last entered review, re-entering it under the version before:
+ * a row of an earlier version that re-entered its state is an entry. */
+static void test_policy_change_after_reentering_under_an_earlier_version(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review on 2025-03-04 */
+    f->clock.now = cft_time("2025-03-06T12:00:00Z");
+    cft_fire(f->e, f->review, "resume", NULL, CF_OK); /* re-enters review: sla due ten days on */
+    f->clock.now = cft_time("2025-03-07T12:00:00Z");
+    char *v6 = strdup(V4);
+    assert_non_null(v6);
+    for (char *p = strstr(v6, "review"); p; p = strstr(p + 1, "review"))
+        if (strncmp(p, "review_due", 10) != 0)
+            memcpy(p, "vetted", 6); /* another key, the same length */
+    free(f->wf[2]);
+    f->wf[2] = folder_with(f->dir, "wf6", "app.lua", v6);
+    free(v6);
+    reopen(f, 2);
+    json_t *doc = run_with(f, "review=vetted", true);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "open.vetted");
+    json_decref(doc);
+    char *overlay = cft_write(f->dir, "alameda_20.lua", "return { params = { review_days = 20 } }\n");
+    due_rows d = {"", "", 0};
+    if (cf_policy_diff(f->e, "alameda", overlay, deadline_row, &d) != CF_OK)
+        fail_msg("policy diff: %s", cf_errmsg(f->e));
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.old_due, "2025-03-16T07:00:00Z");
+    assert_string_equal(d.new_due, "2025-03-26T07:00:00Z");
+    free(overlay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -966,6 +1000,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_nested_diff_moves_a_state_under_a_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_back_to_flat_maps_a_parent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_timer_moving_from_parent_to_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_after_reentering_under_an_earlier_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
