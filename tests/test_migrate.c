@@ -91,6 +91,32 @@ static const char *V3 =
     "  },\n"
     "}\n";
 
+/* V1 nested: review goes into a parent `open` (its initial child) beside `paused`; open
+ * declares a timer (hold, firing withdraw, which open also declares) and a guarded pause
+ * that applies in its children. */
+static const char *V4 =
+    "return {\n"
+    "  name = 'app', initial = 'draft',\n"
+    "  events = { 'submit', 'approve', 'withdraw', 'pause', 'resume' },\n"
+    "  states = {\n"
+    "    draft = {},\n"
+    "    open = { initial = 'review', timers = { { name = 'hold', after = 'hold_due', event = 'withdraw' } } },\n"
+    "    review = { parent = 'open', timers = { { name = 'sla', after = 'review_due', event = 'approve' } } },\n"
+    "    paused = { parent = 'open' },\n"
+    "    done = { terminal = true },\n"
+    "  },\n"
+    "  transitions = {\n"
+    "    { from = 'draft', event = 'submit', to = 'open', guard = 'old_check' },\n"
+    "    { from = 'review', event = 'approve', to = 'done' },\n"
+    "    { from = 'open', event = 'pause', to = 'paused', guard = 'has_score' },\n"
+    "    { from = 'paused', event = 'resume', to = 'review' },\n"
+    "    { from = 'draft', event = 'withdraw', to = 'done' },\n"
+    "    { from = 'open', event = 'withdraw', to = 'done' },\n"
+    "    { from = { 'draft', 'paused' }, event = 'approve', to = 'done' },\n"
+    "    { from = 'review', event = 'resume', to = 'review', reenter = true },\n"
+    "  },\n"
+    "}\n";
+
 typedef struct fx {
     char *dir, *db;
     char *wf[4];   /* workflow folders of versions 1..3 */
@@ -682,6 +708,278 @@ static void test_policy_dropping_a_live_versions_guard_is_refused(void **state)
         fail_msg("open after migrating: %s", cf_errmsg(f->e));
 }
 
+/* ---- nested definitions ---- */
+
+/* Version 3 becomes V4 (nested); the instances are still on version 1. */
+static void nested_target(fx *f)
+{
+    free(f->wf[3]);
+    f->wf[3] = folder_with(f->dir, "wf4", "app.lua", V4);
+    reopen(f, 3);
+}
+
+static json_t *run_with(fx *f, const char *pair, bool apply)
+{
+    const char *map[] = {pair};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = pair ? map : NULL;
+    o.nmap = pair ? 1 : 0;
+    char *text = NULL;
+    if ((apply ? cf_migrate_apply(f->e, &o, &text) : cf_migrate_plan(f->e, &o, &text)) != CF_OK)
+        fail_msg("migrate with %s: %s", pair ? pair : "no map", cf_errmsg(f->e));
+    return parse(text);
+}
+
+static void test_nested_plan_lands_by_key_and_keeps_parent_timers(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    /* review lands in open.review (the same key); sla is kept under its new path, and the
+     * parent's hold is scheduled as of when Rae entered review (2025-03-01): five days */
+    json_t *doc = run_with(f, NULL, false);
+    json_t *r = find(doc, "instances", "id", f->review);
+    assert_true(json_is_true(json_object_get(r, "movable")));
+    assert_string_equal(str(r, "to_state"), "open.review");
+    json_t *sla = find(r, "timers", "timer", "sla"), *hold = find(r, "timers", "timer", "hold");
+    assert_int_equal(json_array_size(json_object_get(r, "timers")), 2);
+    assert_string_equal(str(sla, "action"), "keep");
+    assert_string_equal(str(sla, "state"), "open.review");
+    assert_string_equal(str(hold, "action"), "schedule");
+    assert_string_equal(str(hold, "state"), "open");
+    assert_string_equal(str(hold, "due"), "2025-03-06T08:00:00Z");
+    assert_string_equal(str(find(doc, "instances", "id", f->draft), "to_state"), "draft");
+    json_decref(doc);
+
+    /* a parent as the landing state means its initial child */
+    doc = run_with(f, "review=open", false);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "open.review");
+    json_decref(doc);
+
+    /* a full path; pause, declared on the parent, is the only way into paused and its
+     * guard refuses Rae's data (no score): refused on entry */
+    doc = run_with(f, "review=open.paused", false);
+    r = find(doc, "instances", "id", f->review);
+    assert_false(json_is_true(json_object_get(r, "movable")));
+    assert_non_null(strstr(str(r, "why"), "refuse its data on entry into 'open.paused'"));
+    assert_non_null(strstr(str(r, "why"), "no score recorded"));
+    json_decref(doc);
+
+    /* a mapping to a path the target lacks is an error before anything is read */
+    const char *map[] = {"review=open.nowhere"};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = map;
+    o.nmap = 1;
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "has no state 'open.nowhere'"));
+}
+
+static void test_nested_apply_runs_the_parent_timer(void **state)
+{
+    fx *f = *state;
+    /* Sam has a score: pause lets him into paused, where sla does not run and hold does */
+    reopen(f, 1);
+    char sam[37];
+    f->clock.now = cft_time("2025-03-02T12:00:00Z");
+    assert_int_equal(cf_instance_create(f->e, "app", "alameda", "{\"score\": 70}", "t", sam), CF_OK);
+    cft_fire(f->e, sam, "submit", NULL, CF_OK);
+    f->clock.now = cft_time("2025-03-05T12:00:00Z");
+    nested_target(f);
+    json_t *doc = run_with(f, "review=paused", true);
+    assert_false(json_is_true(json_object_get(find(doc, "instances", "id", f->review), "migrated")));
+    json_t *r = find(doc, "instances", "id", sam);
+    assert_true(json_is_true(json_object_get(r, "migrated")));
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "action"), "cancel");
+    json_t *hold = find(r, "timers", "timer", "hold");
+    assert_string_equal(str(hold, "action"), "schedule");
+    assert_string_equal(str(hold, "due"), "2025-03-07T08:00:00Z"); /* as of entering review, the 2nd */
+    json_decref(doc);
+    assert_string_equal(cft_state(f->e, sam), "open.paused");
+    /* Rae, refused there, moves without the map */
+    doc = run_with(f, NULL, true);
+    assert_int_equal(num(doc, "migrated"), 1); /* Dee moved with Sam */
+    json_decref(doc);
+    assert_string_equal(cft_state(f->e, f->review), "open.review");
+    /* --where state=open names the parent: Sam (in open.paused) and Rae (open.review) are on
+     * the target already; none of the three ended on version 1 is left */
+    cf_migrate_options w = CF_MIGRATE_OPTIONS_INIT;
+    w.workflow = "app";
+    w.state = "open";
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &w, &text), CF_OK);
+    doc = parse(text);
+    assert_int_equal(num(doc, "already"), 2);
+    json_decref(doc);
+    /* the parent's timer runs on while Sam moves between its children, and fires */
+    cft_fire(f->e, sam, "resume", NULL, CF_OK);
+    assert_string_equal(cft_state(f->e, sam), "open.review");
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, cft_time("2025-03-09T12:00:00Z"), &fired), CF_OK);
+    assert_string_equal(cft_state(f->e, sam), "done");
+    assert_string_equal(cft_state(f->e, f->review), "done"); /* Rae's hold was due on the 6th */
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    if (cf_engine_verify(f->e, &rep) != CF_OK)
+        fail_msg("verify after a nested migration: %s", cf_errmsg(f->e));
+    doc = run_with(f, NULL, true);
+    assert_int_equal(num(doc, "migrated"), 0);
+    assert_int_equal(num(doc, "candidates"), 0);
+    json_decref(doc);
+}
+
+static void test_nested_diff_moves_a_state_under_a_parent(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    char *text = NULL;
+    assert_int_equal(cf_workflow_diff(f->e, "app", f->v1, "current", &text), CF_OK);
+    json_t *doc = parse(text);
+    /* review kept its key: changed (its path), not removed and added */
+    json_t *c = change(doc, "state", "changed", "open.review");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "review");
+    assert_null(change(doc, "state", "removed", "review"));
+    assert_null(change(doc, "state", "added", "open.review"));
+    assert_non_null(change(doc, "state", "added", "open"));
+    assert_string_equal(str(change(doc, "initial", "added", "open"), "new"), "open.review");
+    /* its timer is the same; its transition is named by its new path */
+    assert_null(change(doc, "timer", "added", "open.review.sla"));
+    assert_null(change(doc, "timer", "removed", "review.sla"));
+    c = change(doc, "transition", "changed", "open.review --approve--> done");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "review --approve--> done");
+    /* a transition declared on the parent is one change, not one per child */
+    assert_non_null(change(doc, "transition", "added", "open --withdraw--> done"));
+    assert_null(change(doc, "transition", "added", "open.paused --withdraw--> done"));
+    /* one declared with a list of sources is one row per source */
+    assert_non_null(change(doc, "transition", "added", "draft --approve--> done"));
+    assert_non_null(change(doc, "transition", "added", "open.paused --approve--> done"));
+    json_decref(doc);
+    /* and back: a state leaving its parent, the parent no longer one */
+    assert_int_equal(cf_workflow_diff(f->e, "app", "current", f->v1, &text), CF_OK);
+    doc = parse(text);
+    c = change(doc, "state", "changed", "review");
+    assert_non_null(c);
+    assert_string_equal(str(c, "old"), "open.review");
+    assert_non_null(change(doc, "state", "removed", "open"));
+    json_decref(doc);
+}
+
+static void test_nested_back_to_flat_maps_a_parent(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review, with sla and hold */
+    reopen(f, 1);                          /* the flat version is current again */
+    /* by key: open.review lands in review; sla kept under review, the parent's hold cancelled */
+    json_t *doc = run_with(f, NULL, false);
+    json_t *r = find(doc, "instances", "id", f->review);
+    assert_string_equal(str(r, "to_state"), "review");
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "action"), "keep");
+    assert_string_equal(str(find(r, "timers", "timer", "sla"), "state"), "review");
+    assert_string_equal(str(find(r, "timers", "timer", "hold"), "action"), "cancel");
+    assert_string_equal(str(find(r, "timers", "timer", "hold"), "state"), "open");
+    json_decref(doc);
+    /* a map from the parent applies to every state inside it */
+    doc = run_with(f, "open=draft", false);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "draft");
+    json_decref(doc);
+    /* and a map naming the state itself wins over its parent's */
+    const char *map[] = {"open=draft", "open.review=review"};
+    cf_migrate_options o = CF_MIGRATE_OPTIONS_INIT;
+    o.workflow = "app";
+    o.map = map;
+    o.nmap = 2;
+    char *text = NULL;
+    assert_int_equal(cf_migrate_plan(f->e, &o, &text), CF_OK);
+    doc = parse(text);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "review");
+    json_decref(doc);
+}
+
+static int timer_state_row(void *ud, const cf_timer_info *t)
+{
+    char(*out)[64] = ud;
+    if (strcmp(t->name, "hold") == 0)
+        snprintf(*out, sizeof *out, "%s", t->state);
+    return 0;
+}
+
+/* A timer the parent declared, which the next version declares on the child: kept, and
+ * stored under the child's path from then on. */
+static void test_nested_timer_moving_from_parent_to_child(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review, hold under open */
+    char *v5 = strdup(V4);
+    assert_non_null(v5);
+    /* the hold moves from open to review: swap the two timer lists' owners */
+    char *open = strstr(v5, "open = { initial = 'review', timers = ");
+    assert_non_null(open);
+    const char *v5_states =
+        "    open = { initial = 'review' },\n"
+        "    review = { parent = 'open', timers = { { name = 'sla', after = 'review_due', event = 'approve' },\n"
+        "      { name = 'hold', after = 'hold_due', event = 'withdraw' } } },\n";
+    char *after = strstr(open, "    paused");
+    assert_non_null(after);
+    size_t len = strlen(v5) + strlen(v5_states) + 1;
+    char *text5 = malloc(len);
+    assert_non_null(text5);
+    snprintf(text5, len, "%.*s%s%s", (int)(open - v5 - 4), v5, v5_states, after);
+    free(f->wf[2]);
+    f->wf[2] = folder_with(f->dir, "wf5", "app.lua", text5);
+    free(text5);
+    free(v5);
+    reopen(f, 2);
+    json_t *doc = run_with(f, NULL, true);
+    json_t *r = find(doc, "instances", "id", f->review);
+    json_t *hold = find(r, "timers", "timer", "hold");
+    assert_string_equal(str(hold, "action"), "keep");
+    assert_string_equal(str(hold, "state"), "open.review");
+    json_decref(doc);
+    char stored[64] = "";
+    assert_int_equal(cf_timer_list(f->e, 0, INT64_MAX, timer_state_row, &stored), CF_OK);
+    assert_string_equal(stored, "open.review");
+    cf_verify_report rep = CF_VERIFY_REPORT_INIT;
+    if (cf_engine_verify(f->e, &rep) != CF_OK)
+        fail_msg("verify: %s", cf_errmsg(f->e));
+}
+
+/* A policy change after a second migration (open.review renamed open.vetted) recomputes
+ * sla from when the instance last entered review, re-entering it under the version before:
+ * a row of an earlier version that re-entered its state is an entry. */
+static void test_policy_change_after_reentering_under_an_earlier_version(void **state)
+{
+    fx *f = *state;
+    nested_target(f);
+    json_decref(run_with(f, NULL, true)); /* Rae in open.review on 2025-03-04 */
+    f->clock.now = cft_time("2025-03-06T12:00:00Z");
+    cft_fire(f->e, f->review, "resume", NULL, CF_OK); /* re-enters review: sla due ten days on */
+    f->clock.now = cft_time("2025-03-07T12:00:00Z");
+    char *v6 = strdup(V4);
+    assert_non_null(v6);
+    for (char *p = strstr(v6, "review"); p; p = strstr(p + 1, "review"))
+        if (strncmp(p, "review_due", 10) != 0)
+            memcpy(p, "vetted", 6); /* another key, the same length */
+    free(f->wf[2]);
+    f->wf[2] = folder_with(f->dir, "wf6", "app.lua", v6);
+    free(v6);
+    reopen(f, 2);
+    json_t *doc = run_with(f, "review=vetted", true);
+    assert_string_equal(str(find(doc, "instances", "id", f->review), "to_state"), "open.vetted");
+    json_decref(doc);
+    char *overlay = cft_write(f->dir, "alameda_20.lua", "return { params = { review_days = 20 } }\n");
+    due_rows d = {"", "", 0};
+    if (cf_policy_diff(f->e, "alameda", overlay, deadline_row, &d) != CF_OK)
+        fail_msg("policy diff: %s", cf_errmsg(f->e));
+    assert_int_equal(d.n, 1);
+    assert_string_equal(d.old_due, "2025-03-16T07:00:00Z");
+    assert_string_equal(d.new_due, "2025-03-26T07:00:00Z");
+    free(overlay);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -697,6 +995,12 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_apply_refused_inside_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_change_after_migration_keeps_the_entry, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_dropping_a_live_versions_guard_is_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_plan_lands_by_key_and_keeps_parent_timers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_apply_runs_the_parent_timer, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_diff_moves_a_state_under_a_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_back_to_flat_maps_a_parent, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_timer_moving_from_parent_to_child, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_change_after_reentering_under_an_earlier_version, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

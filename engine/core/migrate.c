@@ -55,6 +55,24 @@ static const char *state_list(const cf__workflow *wf, char *buf, size_t size)
     return buf;
 }
 
+/* A state of wf by full path or key; a path that names no state is tried by its
+ * last key (a state that moved in or out of a parent keeps its key). -1: none. */
+static int resolve_state(const cf__workflow *wf, const char *name)
+{
+    int s = cf__workflow_state(wf, name);
+    const char *dot = s < 0 && name ? strrchr(name, '.') : NULL;
+    return dot ? cf__workflow_state(wf, dot + 1) : s;
+}
+
+/* Does state a lie in state b (b itself or one of its ancestors)? */
+static bool inside(const cf__workflow *wf, int a, int b)
+{
+    if (a < 0 || b < 0)
+        return false;
+    const cf__state *st = &wf->states[a];
+    return wf->states[b].depth <= st->depth && st->chain[wf->states[b].depth] == b;
+}
+
 typedef struct source_scan {
     mig *m;
     char (*hashes)[CF__HASH_HEX];
@@ -110,7 +128,7 @@ static int check_map(mig *m, const cf_migrate_options *o)
             if (strcmp(m->map[j].from, m->map[i].from) == 0)
                 return cf__fail(&e->err, CF_EINVAL, "state '%s' is mapped twice (%s and %s): give one --map for it",
                                 m->map[i].from, m->map[j].to, m->map[i].to);
-        if (cf__workflow_state(m->to, m->map[i].to) < 0) {
+        if (resolve_state(m->to, m->map[i].to) < 0) {
             char states[1024];
             return cf__fail(&e->err, CF_EINVAL,
                             "map %s=%s: the target version %.12s of '%s' has no state '%s' (its states: %s); "
@@ -132,7 +150,7 @@ static int check_map(mig *m, const cf_migrate_options *o)
         cf__workflow *wf = NULL;
         rc = cf__version_structure(e, s.hashes[h], &wf);
         for (size_t i = 0; rc == CF_OK && i < m->nmap; i++)
-            found[i] = found[i] || cf__workflow_state(wf, m->map[i].from) >= 0;
+            found[i] = found[i] || resolve_state(wf, m->map[i].from) >= 0;
         cf__workflow_free(wf);
     }
     for (size_t i = 0; rc == CF_OK && i < m->nmap; i++)
@@ -236,11 +254,37 @@ static void pending_free(pending_list *l)
     memset(l, 0, sizeof *l);
 }
 
-/* When the instance entered its current state: its creation, or the newest
- * applied row that changed its state or re-entered it (a migration row does
- * not: the instance stays where it was, under another definition). */
+/* Where state `from` of version old lands in the target: a leaf index, or -1.
+ * A --map whose OLD is the state or one of its parents (the innermost wins),
+ * else the state of the same full path, else the one of the same key; a parent
+ * as the landing state means its initial child, down to a leaf. */
+static int map_index(const mig *m, const cf__workflow *old, const char *from)
+{
+    int os = cf__workflow_state(old, from), best = -1, depth = -1;
+    for (size_t i = 0; i < m->nmap; i++) {
+        int f = resolve_state(old, m->map[i].from);
+        bool hit = os >= 0 ? inside(old, os, f) : strcmp(m->map[i].from, from) == 0;
+        int d = f >= 0 ? old->states[f].depth : 0;
+        if (hit && d > depth) {
+            best = (int)i;
+            depth = d;
+        }
+    }
+    int ts = best >= 0 ? resolve_state(m->to, m->map[best].to) : resolve_state(m->to, from);
+    return ts >= 0 ? m->to->states[ts].leaf : -1;
+}
+
+/* When the instance entered state n of the target (its landing leaf or one of
+ * the leaf's parents), reading its history through the migration's state map:
+ * its creation, or the newest applied row that came into n from outside it; for
+ * the leaf also a row that moved between old states that both land in it, or
+ * re-entered its state (a transition with reenter in the instance's own version).
+ * A migration row is no entry: the instance stays where it was, under another
+ * definition. */
 typedef struct entry_scan {
-    const cf__workflow *wf; /* its definition, to recognise re-entering transitions */
+    const mig *m;
+    const cf__workflow *wf; /* the instance's definition, to recognise re-entering transitions */
+    int n, leaf;            /* in the target */
     cf_time entered;
 } entry_scan;
 
@@ -253,10 +297,16 @@ static int entry_row(void *ud, const cf__history_row *h)
     }
     if (strcmp(h->outcome, "applied") != 0 || strcmp(h->event, MIGRATE_EVENT) == 0)
         return 0;
-    if (strcmp(h->from_state, h->to_state) != 0) {
+    const cf__workflow *to = es->m->to;
+    int fi = map_index(es->m, es->wf, h->from_state), ti = map_index(es->m, es->wf, h->to_state);
+    if (!inside(to, ti, es->n))
+        return 0;
+    if (!inside(to, fi, es->n) || (es->n == es->leaf && strcmp(h->from_state, h->to_state) != 0)) {
         es->entered = h->effective_at;
         return 0;
     }
+    if (es->n != es->leaf)
+        return 0;
     int s = cf__workflow_state(es->wf, h->to_state), ev = cf__workflow_event(es->wf, h->event);
     for (int i = s >= 0 && ev >= 0 ? es->wf->first[s * es->wf->nevents + ev] : -1; i >= 0; i = es->wf->trans[i].next)
         if (es->wf->trans[i].reenter)
@@ -380,6 +430,7 @@ typedef struct move {
     const char *action; /* "cancel", "keep", "schedule" */
     int64_t id;         /* the pending timer (cancel, keep) */
     const char *state, *name, *event; /* as it will be (keep, schedule) or was (cancel) */
+    const char *was;                  /* keep: the state it is stored under now */
     bool has_due;
     cf_time due;
 } move;
@@ -402,14 +453,6 @@ static void one_free(one *x)
     pending_free(&x->pend);
     json_decref(x->item);
     memset(x, 0, sizeof *x);
-}
-
-static const char *map_state(const mig *m, const char *from)
-{
-    for (size_t i = 0; i < m->nmap; i++)
-        if (strcmp(m->map[i].from, from) == 0)
-            return m->map[i].to;
-    return cf__workflow_state(m->to, from) >= 0 ? from : NULL;
 }
 
 static const char *who(json_t *data)
@@ -448,46 +491,58 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
     int rc = cf__parse_object(&e->err, row->data, "instance data", &data);
     if (rc != CF_OK)
         return rc;
-    const char *to_state = map_state(m, row->state);
-    if (!to_state) {
-        x->why = NULL;
+    x->ts = map_index(m, old, row->state);
+    if (x->ts < 0) {
         cf__buf b = {0};
-        cf__buf_printf(&b, "state '%s' has no mapping: the target version has no state of that name (add --map %s=STATE)",
+        cf__buf_printf(&b, "state '%s' has no mapping: the target version has no state of that name or key (add --map %s=STATE)",
                        row->state, row->state);
         if (b.oom)
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
         x->why = b.data;
     } else {
-        x->ts = cf__workflow_state(m->to, to_state);
         rc = entry_refused(m, row, old, data, x->ts, &x->why);
     }
     if (rc == CF_OK && !x->why) /* a blocked instance keeps its timers */
         rc = cf__store_timer_each(e->store, row->id, pending_row, &x->pend, &e->err);
     if (rc == CF_OK && x->pend.oom)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    /* The timers that run in a state: its own and its parents' (nst, ost: the leaves). */
     const cf__state *nst = x->ts >= 0 && !x->why ? &m->to->states[x->ts] : NULL;
     int os = cf__workflow_state(old, row->state);
     const cf__state *ost = os >= 0 ? &old->states[os] : NULL;
-    size_t cap = x->pend.n + (nst ? (size_t)nst->ntimers : 0);
-    x->moves = calloc(cap ? cap : 1, sizeof *x->moves);
+    size_t ntd = 0; /* the target's timers that run in the landing leaf */
+    for (int c = 0; nst && c < nst->nchain; c++)
+        ntd += (size_t)m->to->states[nst->chain[c]].ntimers;
+    x->moves = calloc(x->pend.n + ntd + 1, sizeof *x->moves);
     if (rc == CF_OK && !x->moves)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    /* what becomes of each pending timer */
-    bool *kept = nst ? calloc((size_t)nst->ntimers + 1, sizeof *kept) : NULL;
-    if (rc == CF_OK && nst && !kept)
+    /* kept[] follows the timers of the landing leaf's chain, outermost state first */
+    bool *kept = calloc(ntd + 1, sizeof *kept);
+    if (rc == CF_OK && !kept)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    /* what becomes of each pending timer: kept when the target declares the same
+     * timer (name, event, deadline) on the landing leaf or a parent of it */
     for (size_t i = 0; rc == CF_OK && i < x->pend.n; i++) {
         const pending *p = &x->pend.items[i];
         const char *old_after = NULL;
-        for (int k = 0; ost && k < ost->ntimers; k++)
-            if (strcmp(ost->timers[k].name, p->name) == 0)
-                old_after = ost->timers[k].after.name;
-        int keep = -1;
-        for (int k = 0; nst && k < nst->ntimers; k++) {
-            const cf__timer_def *td = &nst->timers[k];
-            if (!kept[k] && strcmp(td->name, p->name) == 0 && strcmp(m->to->events[td->event], p->event) == 0 &&
-                old_after && strcmp(old_after, td->after.name) == 0 && strcmp(p->state, row->state) == 0)
-                keep = k;
+        int decl = cf__workflow_state(old, p->state);
+        for (int c = 0; ost && decl >= 0 && c < ost->nchain; c++) {
+            const cf__state *a = &old->states[ost->chain[c]];
+            for (int k = 0; ost->chain[c] == decl && k < a->ntimers; k++)
+                if (strcmp(a->timers[k].name, p->name) == 0 && strcmp(old->events[a->timers[k].event], p->event) == 0)
+                    old_after = a->timers[k].after.name;
+        }
+        int keep = -1, owner = -1;
+        for (int c = 0, at = 0; nst && c < nst->nchain; c++) {
+            const cf__state *a = &m->to->states[nst->chain[c]];
+            for (int k = 0; k < a->ntimers; k++, at++) {
+                const cf__timer_def *td = &a->timers[k];
+                if (!kept[at] && strcmp(td->name, p->name) == 0 && strcmp(m->to->events[td->event], p->event) == 0 &&
+                    old_after && strcmp(old_after, td->after.name) == 0) {
+                    keep = at;
+                    owner = nst->chain[c];
+                }
+            }
         }
         move *mv = &x->moves[x->nmoves++];
         mv->id = p->id;
@@ -498,32 +553,45 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
         if (keep >= 0) {
             kept[keep] = true;
             mv->action = "keep";
-            mv->state = nst->name;
+            mv->state = m->to->states[owner].name;
+            mv->was = p->state;
         } else {
             mv->action = "cancel";
             mv->state = p->state;
         }
     }
-    /* the target state's other timers, due as its deadlines say for the instant the instance entered its state */
-    if (rc == CF_OK && nst && nst->ntimers > 0) {
-        entry_scan es = {old, row->created_at};
-        rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
-        for (int k = 0; rc == CF_OK && k < nst->ntimers; k++) {
-            if (kept[k])
+    /* the target's other timers of the landing leaf and its parents, due as their
+     * deadlines say for the instant the instance entered the state declaring them */
+    for (int c = 0, at = 0; rc == CF_OK && nst && c < nst->nchain; c++) {
+        int n = nst->chain[c];
+        const cf__state *a = &m->to->states[n];
+        entry_scan es = {m, old, n, x->ts, row->created_at};
+        bool scanned = false;
+        for (int k = 0; rc == CF_OK && k < a->ntimers; k++, at++) {
+            if (kept[at])
                 continue;
-            const cf__timer_def *td = &nst->timers[k];
-            /* The instance's own state declared this very timer: none is pending because
-             * it fired already, or its deadline said none. It is not armed again. */
+            const cf__timer_def *td = &a->timers[k];
+            /* The instance's own state or a parent of it declared this very timer: none is
+             * pending because it fired already, or its deadline said none. It is not armed again. */
             bool same = false;
-            for (int j = 0; ost && j < ost->ntimers; j++)
-                same = same || (strcmp(ost->timers[j].name, td->name) == 0 &&
-                                strcmp(old->events[ost->timers[j].event], m->to->events[td->event]) == 0 &&
-                                strcmp(ost->timers[j].after.name, td->after.name) == 0);
+            for (int oc = 0; ost && oc < ost->nchain; oc++) {
+                const cf__state *o = &old->states[ost->chain[oc]];
+                for (int j = 0; j < o->ntimers; j++)
+                    same = same || (strcmp(o->timers[j].name, td->name) == 0 &&
+                                    strcmp(old->events[o->timers[j].event], m->to->events[td->event]) == 0 &&
+                                    strcmp(o->timers[j].after.name, td->after.name) == 0);
+            }
             if (same)
                 continue;
+            if (!scanned) {
+                rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
+                scanned = true;
+                if (rc != CF_OK)
+                    break;
+            }
             move *mv = &x->moves[x->nmoves++];
             mv->action = "schedule";
-            mv->state = nst->name;
+            mv->state = a->name;
             mv->name = td->name;
             mv->event = m->to->events[td->event];
             cf__decision_call call;
@@ -533,7 +601,7 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
             else
                 rc = cf__policy_deadline(e->policy, td->after.index, &call, &mv->has_due, &mv->due, &e->err);
             if (rc != CF_OK)
-                cf__err_prefix(&e->err, "instance %s, timer %s.%s", row->id, nst->name, td->name);
+                cf__err_prefix(&e->err, "instance %s, timer %s.%s", row->id, a->name, td->name);
         }
     }
     free(kept);
@@ -571,7 +639,7 @@ static int concerns(mig *m, const cf__instance_row *row, bool *yes, bool *ended,
 {
     *yes = *ended = *already = false;
     if (strcmp(row->workflow, m->workflow) != 0 || (m->county && strcmp(row->county, m->county) != 0) ||
-        (m->state && strcmp(row->state, m->state) != 0))
+        !cf__state_in(row->state, m->state))
         return CF_OK;
     if (strcmp(row->def_hash, m->to_hash) == 0) {
         *already = !m->from_hash[0];
@@ -741,7 +809,7 @@ static int apply_one(mig *m, cf__instance_row *row, one *x, int64_t *seq)
         const move *mv = &x->moves[i];
         if (strcmp(mv->action, "cancel") == 0)
             rc = cf__store_timer_delete(e->store, mv->id, &e->err);
-        else if (strcmp(mv->action, "keep") == 0 && strcmp(mv->state, row->state) != 0)
+        else if (strcmp(mv->action, "keep") == 0 && strcmp(mv->state, mv->was) != 0)
             rc = cf__store_timer_set_state(e->store, mv->id, mv->state, &e->err);
         else if (strcmp(mv->action, "schedule") == 0 && mv->has_due)
             rc = cf__store_timer_add(e->store, row->id, mv->state, mv->name, mv->event, mv->due, &e->err);

@@ -92,25 +92,51 @@ static char *transition_text(const cf__workflow *wf, const cf__transition *t)
     return oom ? (cf__buf_free(&b), NULL) : b.data;
 }
 
-/* The k-th transition (0-based, in declaration order) of wf with this from, event and to names; NULL if none. */
-static const cf__transition *find_transition(const cf__workflow *wf, const char *from, const char *event,
-                                             const char *to, int k)
+/* Transitions are compared as declared: a transition declared on a parent is
+ * compiled once per leaf it applies in, and only its first copy (head[i]; a from
+ * list gives one per source) is
+ * looked at; it is named by its declared source and target (full paths) and
+ * matched by their keys, so a state that moved under a parent keeps its
+ * transitions. */
+static bool *declared_heads(const cf__workflow *wf)
 {
-    for (int i = 0; i < wf->ntrans; i++) {
-        const cf__transition *t = &wf->trans[i];
-        if (strcmp(wf->states[t->from].name, from) == 0 && strcmp(wf->events[t->event], event) == 0 &&
-            strcmp(wf->states[t->to].name, to) == 0 && k-- == 0)
-            return t;
+    bool *head = calloc((size_t)wf->ntrans + 1, sizeof *head);
+    for (int i = 0; head && i < wf->ntrans; i++) {
+        head[i] = true;
+        for (int j = 0; j < i && head[i]; j++)
+            head[i] = wf->trans[j].decl != wf->trans[i].decl || wf->trans[j].source != wf->trans[i].source;
     }
+    return head;
+}
+
+static void declared_name(const cf__workflow *wf, const cf__transition *t, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s --%s--> %s", wf->states[t->source].name, wf->events[t->event], wf->states[t->target].name);
+}
+
+static bool same_declared(const cf__workflow *wf, const cf__transition *t, const char *from, const char *event,
+                          const char *to)
+{
+    return strcmp(wf->states[t->source].key, from) == 0 && strcmp(wf->events[t->event], event) == 0 &&
+           strcmp(wf->states[t->target].key, to) == 0;
+}
+
+/* The k-th declared transition (0-based, in declaration order) of wf with these source and target keys and event. */
+static const cf__transition *find_transition(const cf__workflow *wf, const bool *head, const char *from,
+                                             const char *event, const char *to, int k)
+{
+    for (int i = 0; i < wf->ntrans; i++)
+        if (head[i] && same_declared(wf, &wf->trans[i], from, event, to) && k-- == 0)
+            return &wf->trans[i];
     return NULL;
 }
 
-/* Which occurrence of its (from, event, to) transition t is in wf. */
-static int occurrence(const cf__workflow *wf, const cf__transition *t)
+/* Which occurrence of its (source, event, target) declared transition t is in wf. */
+static int occurrence(const cf__workflow *wf, const bool *head, const cf__transition *t)
 {
     int k = 0;
     for (const cf__transition *p = wf->trans; p < t; p++)
-        k += p->from == t->from && p->event == t->event && p->to == t->to;
+        k += head[p - wf->trans] && p->source == t->source && p->event == t->event && p->target == t->target;
     return k;
 }
 
@@ -129,11 +155,20 @@ static bool sends_equal(const cf__workflow *a, const cf__transition *ta, const c
 static void diff_transitions(differ *d, const cf__workflow *a, const cf__workflow *b)
 {
     char name[320];
+    bool *ha = declared_heads(a), *hb = declared_heads(b);
+    if (!ha || !hb) {
+        d->oom = true;
+        free(ha);
+        free(hb);
+        return;
+    }
     for (int i = 0; i < a->ntrans; i++) {
         const cf__transition *ta = &a->trans[i];
-        cf__version_transition_name(a, ta, name, sizeof name);
-        const cf__transition *tb = find_transition(b, a->states[ta->from].name, a->events[ta->event],
-                                                   a->states[ta->to].name, occurrence(a, ta));
+        if (!ha[i])
+            continue;
+        declared_name(a, ta, name, sizeof name);
+        const cf__transition *tb = find_transition(b, hb, a->states[ta->source].key, a->events[ta->event],
+                                                   a->states[ta->target].key, occurrence(a, ha, ta));
         if (!tb) {
             char *text = transition_text(a, ta);
             if (!text)
@@ -142,29 +177,35 @@ static void diff_transitions(differ *d, const cf__workflow *a, const cf__workflo
             free(text);
             continue;
         }
-        diff_fns(d, K_GUARD, ta->guards, ta->nguards, tb->guards, tb->nguards, name);
-        diff_fns(d, K_ACTION, ta->actions, ta->nactions, tb->actions, tb->nactions, name);
+        char bname[320];
+        declared_name(b, tb, bname, sizeof bname);
+        if (strcmp(name, bname) != 0) /* a state it names moved in or out of a parent */
+            row(d, K_TRANSITION, "changed", bname, name, bname);
+        diff_fns(d, K_GUARD, ta->guards, ta->nguards, tb->guards, tb->nguards, bname);
+        diff_fns(d, K_ACTION, ta->actions, ta->nactions, tb->actions, tb->nactions, bname);
         if (ta->reenter != tb->reenter || !sends_equal(a, ta, b, tb)) {
             char *o = transition_text(a, ta), *n = transition_text(b, tb);
             if (!o || !n)
                 d->oom = true;
-            row(d, K_TRANSITION, "changed", name, o, n);
+            row(d, K_TRANSITION, "changed", bname, o, n);
             free(o);
             free(n);
         }
     }
     for (int i = 0; i < b->ntrans; i++) {
         const cf__transition *tb = &b->trans[i];
-        if (find_transition(a, b->states[tb->from].name, b->events[tb->event], b->states[tb->to].name,
-                            occurrence(b, tb)))
+        if (!hb[i] || find_transition(a, ha, b->states[tb->source].key, b->events[tb->event],
+                                      b->states[tb->target].key, occurrence(b, hb, tb)))
             continue;
-        cf__version_transition_name(b, tb, name, sizeof name);
+        declared_name(b, tb, name, sizeof name);
         char *text = transition_text(b, tb);
         if (!text)
             d->oom = true;
         row(d, K_TRANSITION, "added", name, NULL, text);
         free(text);
     }
+    free(ha);
+    free(hb);
 }
 
 static const cf__timer_def *find_timer(const cf__state *st, const char *name)
@@ -206,31 +247,48 @@ static void diff_timers(differ *d, const cf__workflow *a, const cf__state *sa, c
     }
 }
 
+/* The state of wf that st (of the other version) is: the same full path, else the same key. */
+static int same_state(const cf__workflow *wf, const cf__state *st)
+{
+    int j = cf__workflow_state(wf, st->name);
+    return j >= 0 ? j : cf__workflow_state(wf, st->key);
+}
+
 static void diff_states(differ *d, const cf__workflow *a, const cf__workflow *b)
 {
     char where[320];
     for (int i = 0; i < a->nstates; i++) {
         const cf__state *sa = &a->states[i];
-        int j = cf__workflow_state(b, sa->name);
+        int j = same_state(b, sa);
         const cf__state *sb = j >= 0 ? &b->states[j] : NULL;
         if (!sb) {
             row(d, K_STATE, "removed", sa->name, sa->terminal ? "terminal" : "state", NULL);
         } else {
+            /* moved in or out of a parent: the same state (its key), another path */
+            if (strcmp(sa->name, sb->name) != 0)
+                row(d, K_STATE, "changed", sb->name, sa->name, sb->name);
+            const char *ia = sa->initial >= 0 ? a->states[sa->initial].name : NULL;
+            const char *ib = sb->initial >= 0 ? b->states[sb->initial].name : NULL;
+            if ((ia || ib) && (!ia || !ib || strcmp(ia, ib) != 0))
+                row(d, K_INITIAL, "changed", sb->name, ia ? ia : "(none: not a parent)",
+                    ib ? ib : "(none: not a parent)");
             if (sa->terminal != sb->terminal)
-                row(d, K_TERMINAL, "changed", sa->name, sa->terminal ? "true" : "false",
+                row(d, K_TERMINAL, "changed", sb->name, sa->terminal ? "true" : "false",
                     sb->terminal ? "true" : "false");
-            snprintf(where, sizeof where, "%s.on_enter", sa->name);
+            snprintf(where, sizeof where, "%s.on_enter", sb->name);
             diff_fns(d, K_ACTION, sa->on_enter, sa->non_enter, sb->on_enter, sb->non_enter, where);
-            snprintf(where, sizeof where, "%s.on_exit", sa->name);
+            snprintf(where, sizeof where, "%s.on_exit", sb->name);
             diff_fns(d, K_ACTION, sa->on_exit, sa->non_exit, sb->on_exit, sb->non_exit, where);
         }
-        diff_timers(d, a, sa, b, sb, sa->name);
+        diff_timers(d, a, sa, b, sb, sb ? sb->name : sa->name);
     }
     for (int j = 0; j < b->nstates; j++) {
         const cf__state *sb = &b->states[j];
-        if (cf__workflow_state(a, sb->name) >= 0)
+        if (same_state(a, sb) >= 0)
             continue;
         row(d, K_STATE, "added", sb->name, NULL, sb->terminal ? "terminal" : "state");
+        if (sb->initial >= 0)
+            row(d, K_INITIAL, "added", sb->name, NULL, b->states[sb->initial].name);
         diff_timers(d, a, NULL, b, sb, sb->name);
     }
     if (strcmp(a->states[a->initial].name, b->states[b->initial].name) != 0)

@@ -332,6 +332,7 @@ static void pending_free(pending_list *l)
  * or with nested states one of its parents): the timer was computed then, so a
  * deadline that reads ctx.now is recomputed with the same now. */
 typedef struct entry_scan {
+    cf_engine *e;     /* for the definitions of rows from before a migration */
     const cf__workflow *wf;
     int owner;        /* the state declaring the timers */
     cf_time entered;
@@ -353,6 +354,25 @@ static bool reenters(const entry_scan *es, const char *from, const char *to, con
     return false;
 }
 
+/* A row of another version (before a migration) that stayed in its state: did its
+ * transition re-enter that state, in the row's own definition? */
+static bool reentered_before(const entry_scan *es, const cf__history_row *h)
+{
+    cf__workflow *old = NULL;
+    if (!h->def_hash || cf__engine_definition(es->e, h->def_hash, &old) != CF_OK) {
+        es->e->err.msg[0] = '\0'; /* a version that no longer compiles: not known to re-enter */
+        return false;
+    }
+    int s = cf__workflow_state(old, h->from_state), t = cf__workflow_state(old, h->to_state);
+    int ev = cf__workflow_event(old, h->event);
+    if (s < 0 || t < 0 || ev < 0)
+        return false;
+    for (int i = old->first[s * old->nevents + ev]; i >= 0; i = old->trans[i].next)
+        if (old->trans[i].to == t && old->trans[i].nenters > 0)
+            return true;
+    return false;
+}
+
 static int entry_row(void *ud, const cf__history_row *h)
 {
     entry_scan *es = ud;
@@ -362,7 +382,9 @@ static int entry_row(void *ud, const cf__history_row *h)
         /* rows of another version's state: when the instance entered the state a
          * later migration may carry over into the owner (a renamed state) */
         if (strcmp(h->outcome, "created") == 0 ||
-            (strcmp(h->outcome, "applied") == 0 && !migrated && strcmp(h->from_state, h->to_state) != 0))
+            (strcmp(h->outcome, "applied") == 0 && !migrated &&
+             (strcmp(h->from_state, h->to_state) != 0 ||
+              (strcmp(h->event, POLICY_EVENT) != 0 && reentered_before(es, h)))))
             es->outside_entered = h->effective_at;
         return 0;
     }
@@ -486,7 +508,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
-        entry_scan es = {wf, wf->states[s].chain[a], row->updated_at, row->updated_at};
+        entry_scan es = {e, wf, wf->states[s].chain[a], row->updated_at, row->updated_at};
         if (st->ntimers > 0)
             rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
         for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {

@@ -731,8 +731,10 @@ typedef struct cf_migrate_options {
  *   instances: [{id, county, who, from_definition, from_state, to_state (null when
  *     blocked), movable, why (null when movable: what keeps it from moving),
  *     timers: [{state, timer, event, action: "cancel" | "keep" | "schedule", due}]}]
- * A state maps to the state of the same name in the target unless map says
- * otherwise; an instance in a state with no mapping is blocked, and so is one
+ * A state maps to the state of the same name in the target (else, between flat
+ * and nested versions, of the same key; a parent means its initial child) unless
+ * map says otherwise (keys or full paths; an OLD parent maps every state inside
+ * it); an instance in a state with no mapping is blocked, and so is one
  * whose data the target's guards refuse on entry (docs/workflows.md, "Changing a
  * shipped workflow safely", says exactly when). New timers are due when the
  * target's deadline, under the policy in force, says for the instant the instance
