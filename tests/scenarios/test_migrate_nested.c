@@ -111,6 +111,14 @@ static void live_flat_certifications(world *w)
 
 static void mask(char *s)
 {
+    /* verify's last clause names the backend's own check (SQLite's integrity check,
+     * or PostgreSQL's tables): the page shows SQLite's, the test runs on both */
+    char *tail = strstr(s, "agree with it; ");
+    if (tail) {
+        tail += strlen("agree with it; ");
+        char *eol = strchr(tail, '\n');
+        memmove(tail, eol ? eol : tail + strlen(tail), strlen(eol ? eol : tail + strlen(tail)) + 1);
+    }
     for (char *p = s; *p; p++) {
         bool id = strlen(p) >= 36;
         for (int i = 0; id && i < 36; i++)
@@ -314,7 +322,7 @@ static void test_flat_instances_move_to_the_nested_workflow(void **state)
     live_flat_certifications(&w);
     sc *s = w.s;
     char *db = cft_path(s->dir, "scenario.db");
-    setenv("CERTFLOW_DB", db, 1);
+    setenv("CERTFLOW_DB", cft_db(db), 1); /* the same database on PostgreSQL too */
     setenv("CERTFLOW_WORKFLOWS", CF_SOURCE_DIR "/workflows", 1);
     setenv("CERTFLOW_POLICIES", CF_SOURCE_DIR "/lua", 1);
     setenv("CERTFLOW_PLUGINS", CF_BINARY_DIR "/plugins", 1);
