@@ -11,18 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#ifndef CERTFLOW_DATADIR
-#define CERTFLOW_DATADIR "/usr/local/share/certflow"
-#endif
 #ifndef CERTFLOW_SOURCE_DIR
 #define CERTFLOW_SOURCE_DIR "."
 #endif
-#ifndef CERTFLOW_PLUGINDIR
-#define CERTFLOW_PLUGINDIR "/usr/local/lib/certflow/plugins"
-#endif
 #ifndef CERTFLOW_BINARY_DIR
 #define CERTFLOW_BINARY_DIR "."
+#endif
+/* Where the installed data and plugins are, relative to the installed program's folder. */
+#ifndef CERTFLOW_REL_DATADIR
+#define CERTFLOW_REL_DATADIR "../share/certflow"
+#endif
+#ifndef CERTFLOW_REL_PLUGINDIR
+#define CERTFLOW_REL_PLUGINDIR "../lib/certflow/plugins"
 #endif
 
 
@@ -37,8 +39,54 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Default folder: option, env, ./local, installed, source tree. */
-static void resolve_dir(const char *given, const char *env, const char *local, char *buf, size_t size)
+/* dir/rel with rel's leading "../" taken off dir ("/p/bin" + "../share/x" = "/p/share/x"). */
+static void home_join(char *buf, size_t size, const char *dir, const char *rel)
+{
+    size_t n = strlen(dir);
+    while (strncmp(rel, "../", 3) == 0) {
+        while (n > 0 && dir[n - 1] != '/')
+            n--;
+        if (n == 0)
+            break;
+        n--; /* the slash */
+        rel += 3;
+    }
+    snprintf(buf, size, "%.*s/%s", (int)n, dir, rel);
+}
+
+/* Where this program's own files are, decided by where the running program is:
+ * the build tree's certflow uses the source tree's workflows and lua and the
+ * build tree's plugins; any other copy (an installed one, under any prefix) uses
+ * only <its folder>/../share/certflow and <its folder>/../lib/certflow/plugins.
+ * data and plugins get the folders; both are left empty if the program cannot be found. */
+static void locate_home(char *data, char *plugins, size_t size)
+{
+    data[0] = plugins[0] = '\0';
+    char exe[CLI_MAX_PATH + 1];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0 || (size_t)n >= sizeof exe - 1)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    const char *bindir = exe[0] ? exe : "/";
+    struct stat sb, sd;
+    int in_build = stat(bindir, &sb) == 0 && stat(CERTFLOW_BINARY_DIR, &sd) == 0 && sb.st_dev == sd.st_dev &&
+                   sb.st_ino == sd.st_ino;
+    if (in_build) {
+        snprintf(data, size, "%s", CERTFLOW_SOURCE_DIR);
+        snprintf(plugins, size, "%s/plugins", CERTFLOW_BINARY_DIR);
+    } else {
+        home_join(data, size, exe, CERTFLOW_REL_DATADIR);
+        home_join(plugins, size, exe, CERTFLOW_REL_PLUGINDIR);
+    }
+}
+
+/* Default folder: option, env, ./local, this program's own copy (locate_home). */
+static void resolve_dir(const char *given, const char *env, const char *local, const char *home, char *buf,
+                        size_t size)
 {
     const char *v = given;
     if (!v || !*v) {
@@ -51,12 +99,9 @@ static void resolve_dir(const char *given, const char *env, const char *local, c
         return;
     }
     snprintf(buf, size, "./%s", local);
-    if (is_dir(buf))
+    if (is_dir(buf) || !home[0])
         return;
-    snprintf(buf, size, "%s/%s", CERTFLOW_DATADIR, local);
-    if (is_dir(buf))
-        return;
-    snprintf(buf, size, "%s/%s", CERTFLOW_SOURCE_DIR, local);
+    snprintf(buf, size, "%s/%s", home, local);
 }
 
 /* A folder holding at least one plugin (*.so). */
@@ -75,8 +120,8 @@ static int has_plugins(const char *path)
 }
 
 /* Default plugins, like the folders above: option, env, ./plugins (if it holds
- * plugins: a source tree's plugins/ holds none), installed, the build tree. */
-static void resolve_plugins(const char *given, char *buf, size_t size)
+ * plugins: a source tree's plugins/ holds none), this program's own (locate_home). */
+static void resolve_plugins(const char *given, const char *home, char *buf, size_t size)
 {
     const char *v = given;
     if (!v || !*v) {
@@ -88,13 +133,12 @@ static void resolve_plugins(const char *given, char *buf, size_t size)
         snprintf(buf, size, "%s", v);
         return;
     }
-    static const char *const candidates[] = {"./plugins", CERTFLOW_PLUGINDIR, CERTFLOW_BINARY_DIR "/plugins"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        snprintf(buf, size, "%s", candidates[i]);
-        if (has_plugins(buf))
-            return;
-    }
-    buf[0] = '\0';
+    snprintf(buf, size, "./plugins");
+    if (has_plugins(buf))
+        return;
+    snprintf(buf, size, "%s", home);
+    if (!has_plugins(buf))
+        buf[0] = '\0';
 }
 
 static const char *bounded_env(const char *name, size_t max)
@@ -141,9 +185,12 @@ static int setup(cli_run *r)
         r->actor = bounded_env("USER", CLI_MAX_NAME);
     if (!r->actor)
         r->actor = "cli";
-    resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", r->workflows, sizeof r->workflows);
-    resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", r->policies, sizeof r->policies);
-    resolve_plugins(a->opt[CLI_OPT_PLUGINS], r->plugin_path, sizeof r->plugin_path);
+    char home_data[CLI_MAX_PATH + 64], home_plugins[CLI_MAX_PATH + 64];
+    locate_home(home_data, home_plugins, sizeof home_data);
+    resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", home_data, r->workflows,
+                sizeof r->workflows);
+    resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", home_data, r->policies, sizeof r->policies);
+    resolve_plugins(a->opt[CLI_OPT_PLUGINS], home_plugins, r->plugin_path, sizeof r->plugin_path);
     r->plugins = r->plugin_path[0] ? r->plugin_path : NULL;
     cf_options init = CF_OPTIONS_INIT;
     r->opts = init;
@@ -896,6 +943,56 @@ static int run(cli_run *r)
     return HANDLERS[a->cmd](r);
 }
 
+/* The name of an exit code, for errors under --json (docs/cli.md, "Exit codes"). */
+static const char *exit_name(int code)
+{
+    switch (code) {
+    case CLI_EXIT_REJECTED: return "rejected";
+    case CLI_EXIT_USAGE: return "usage";
+    case CLI_EXIT_NOTFOUND: return "not_found";
+    case CLI_EXIT_INVALID: return "invalid";
+    case CLI_EXIT_DATABASE: return "database";
+    case CLI_EXIT_CORRUPT: return "corrupt";
+    case CLI_EXIT_LIMIT: return "limit";
+    default: return "other";
+    }
+}
+
+/* Under --json a failing command's stderr is one JSON document,
+ * {"error": {"code": EXIT, "name": NAME, "message": TEXT}}, TEXT being what the command
+ * would have printed (without the "certflow: " prefixes). A command that succeeds
+ * passes what it printed on stderr through unchanged. */
+static void json_stderr(int code, const char *text, size_t n)
+{
+    if (code == 0 || code == CLI_EXIT_REJECTED) {
+        fwrite(text, 1, n, stderr);
+        return;
+    }
+    char *msg = malloc(n + 1);
+    size_t m = 0;
+    for (size_t i = 0; msg && i < n;) {
+        if (strncmp(text + i, "certflow: ", 10) == 0 && (i == 0 || text[i - 1] == '\n'))
+            i += 10;
+        else
+            msg[m++] = text[i++];
+    }
+    while (msg && m > 0 && msg[m - 1] == '\n')
+        m--;
+    json_t *o = json_pack("{s:{s:i,s:s,s:s#}}", "error", "code", code, "name", exit_name(code), "message",
+                          msg ? msg : "out of memory", msg ? (int)m : 13);
+    free(msg);
+    if (!o || cli_json_print(stderr, o) != 0)
+        fwrite(text, 1, n, stderr);
+}
+
+static int wants_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            return 1;
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_args args;
@@ -904,17 +1001,28 @@ int main(int argc, char **argv)
     r.a = &args;
     r.out = stdout;
     r.err = stderr;
+    char *errbuf = NULL;
+    size_t errlen = 0;
+    FILE *errmem = wants_json(argc, argv) ? open_memstream(&errbuf, &errlen) : NULL;
+    if (errmem)
+        r.err = errmem;
     int code = cli_parse(argc, argv, &args);
     if (code != 0) {
-        cli_textf(stderr, "certflow: %s\n", args.err);
-        cli_print_usage(stderr, args.cmd);
-        return code;
+        cli_textf(r.err, "certflow: %s\n", args.err);
+        cli_print_usage(r.err, args.cmd);
+    } else {
+        code = run(&r);
+        cf_engine_close(r.e);
+        if (fflush(stdout) != 0 && code == 0) {
+            fprintf(r.err, "certflow: could not write the output: %s\n", strerror(errno));
+            code = CLI_EXIT_OTHER;
+        }
     }
-    code = run(&r);
-    cf_engine_close(r.e);
-    if (fflush(stdout) != 0 && code == 0) {
-        fprintf(stderr, "certflow: could not write the output: %s\n", strerror(errno));
-        code = CLI_EXIT_OTHER;
+    if (errmem) {
+        fclose(errmem);
+        if (errbuf)
+            json_stderr(code, errbuf, errlen);
+        free(errbuf);
     }
     return code;
 }
