@@ -1,0 +1,185 @@
+/*
+ * test_cli_ux.c — what the three kinds of user hit on their first day (issue 14),
+ * through the built certflow command on the shipped program (workflows/, lua/ and
+ * the shipped plugins of the build tree): errors under --json, the JSON output of
+ * simulate and registry export, finding people.
+ */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "testutil.h"
+
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define WORKFLOWS CF_SOURCE_DIR "/workflows"
+#define POLICIES CF_SOURCE_DIR "/lua"
+#define T0 "2025-01-06T17:00:00Z"
+
+typedef struct fx {
+    char *dir;
+    char *db;
+} fx;
+
+/* certflow --db DB --workflows WORKFLOWS --policies POLICIES args... (NULL-terminated). */
+static cft_run cf(fx *f, ...)
+{
+    const char *args[60] = {"--db", f->db, "--workflows", WORKFLOWS, "--policies", POLICIES};
+    size_t n = 6;
+    va_list ap;
+    va_start(ap, f);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;) {
+        assert_true(n < 59);
+        args[n++] = s;
+    }
+    va_end(ap);
+    args[n] = NULL;
+    return cft_certflow(f->dir, args);
+}
+#define CF(f, ...) cf((f), __VA_ARGS__, (const char *)NULL)
+
+static void expect(const cft_run *r, int code)
+{
+    if (r->code != code)
+        fail_msg("exit %d, expected %d\n--- stdout:\n%s\n--- stderr:\n%s", r->code, code, r->out, r->err);
+}
+
+static void contains(const char *text, const char *needle)
+{
+    if (!strstr(text, needle))
+        fail_msg("expected to find \"%s\" in:\n%s", needle, text);
+}
+
+static void lacks(const char *text, const char *needle)
+{
+    if (strstr(text, needle))
+        fail_msg("did not expect \"%s\" in:\n%s", needle, text);
+}
+
+static json_t *parse(const char *text)
+{
+    json_error_t err;
+    json_t *doc = json_loads(text, 0, &err);
+    if (!doc)
+        fail_msg("not one JSON document (%s, line %d):\n%s", err.text, err.line, text);
+    return doc;
+}
+
+static int setup(void **state)
+{
+    fx *f = calloc(1, sizeof *f);
+    assert_non_null(f);
+    f->dir = cft_tmpdir();
+    f->db = cft_path(f->dir, "cf.db");
+    unsetenv("CERTFLOW_DB");
+    unsetenv("CERTFLOW_WORKFLOWS");
+    unsetenv("CERTFLOW_POLICIES");
+    unsetenv("CERTFLOW_PLUGINS");
+    unsetenv("CERTFLOW_PLUGIN_CONFIG");
+    setenv("USER", "tester", 1);
+    *state = f;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fx *f = *state;
+    free(f->db);
+    cft_rmtree(f->dir);
+    free(f);
+    return 0;
+}
+
+/* The error object of a failed run under --json: {"error": {"code", "name", "message"}}. */
+static void expect_json_error(const cft_run *r, int code, const char *name, const char *in_message)
+{
+    expect(r, code);
+    json_t *doc = parse(r->err);
+    json_t *e = json_object_get(doc, "error");
+    assert_non_null(e);
+    assert_int_equal(json_integer_value(json_object_get(e, "code")), code);
+    assert_string_equal(json_string_value(json_object_get(e, "name")), name);
+    const char *msg = json_string_value(json_object_get(e, "message"));
+    assert_non_null(msg);
+    contains(msg, in_message);
+    lacks(msg, "certflow: ");
+    json_decref(doc);
+}
+
+/* ---- Errors under --json (item 2) ---- */
+
+static void test_json_error_not_found(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "--json", "show", "no-such-id");
+    expect_json_error(&r, 3, "not_found", "no instance 'no-such-id'");
+    assert_string_equal(r.out, "");
+    cft_run_free(&r);
+}
+
+static void test_json_error_usage(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "--json", "no-such-command");
+    expect_json_error(&r, 2, "usage", "unknown command 'no-such-command'");
+    cft_run_free(&r);
+    r = CF(f, "--json", "due", "--within", "soon");
+    expect_json_error(&r, 2, "usage", "--within 'soon' is not a duration");
+    cft_run_free(&r);
+}
+
+static void test_json_error_rejected_input(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "--json", "new", "certification", "--county", "alameda", "--data", "[1]");
+    assert_true(r.code == 4);
+    json_t *doc = parse(r.err);
+    assert_string_equal(json_string_value(json_object_get(json_object_get(doc, "error"), "name")), "invalid");
+    json_decref(doc);
+    cft_run_free(&r);
+}
+
+static void test_simulate_and_registry_export_json(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "--json", "simulate", "--people", "20", "--years", "1");
+    expect(&r, 0);
+    json_t *doc = parse(r.out);
+    assert_int_equal(json_integer_value(json_object_get(doc, "people")), 20);
+    json_t *ev = json_object_get(doc, "events");
+    assert_true(json_integer_value(json_object_get(ev, "fired")) > 0);
+    assert_true(json_is_object(json_object_get(doc, "rejected_by_cause")));
+    assert_true(json_integer_value(json_object_get(json_object_get(doc, "instances"), "certification")) > 0);
+    json_t *reg = json_object_get(doc, "registry");
+    json_int_t certified = json_integer_value(json_object_get(reg, "people"));
+    assert_true(certified > 0);
+    assert_int_equal(json_array_size(json_object_get(doc, "reports")), 1);
+    json_decref(doc);
+    cft_run_free(&r);
+
+    r = CF(f, "--now", "2023-12-31T12:00:00Z", "--json", "registry", "export");
+    expect(&r, 0);
+    doc = parse(r.out);
+    assert_true(json_is_array(doc));
+    assert_int_equal((json_int_t)json_array_size(doc), certified);
+    assert_non_null(json_string_value(json_object_get(json_array_get(doc, 0), "certification_number")));
+    json_decref(doc);
+    cft_run_free(&r);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_json_error_not_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_error_usage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_json_error_rejected_input, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_simulate_and_registry_export_json, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
