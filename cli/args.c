@@ -63,6 +63,11 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                      "who a policy change is for: all live instances (default), or only instances it does not move now"},
     [CLI_OPT_ON] = {"on", 0, 1, CLI_MAX_NAME, "DATE", "the date of service (YYYY-MM-DD)"},
     [CLI_OPT_CSV] = {"csv", 0, 1, CLI_MAX_PATH, "FILE", "a CSV file of employment id,date rows (- reads stdin)"},
+    [CLI_OPT_LIVE] = {"live", 0, 0, 0, NULL, "only instances not in a terminal state"},
+    [CLI_OPT_OVERDUE] = {"overdue", 0, 0, 0, NULL,
+                         "only timers already due and not fired yet (run `certflow tick` to fire them)"},
+    [CLI_OPT_EVENT] = {"event", 0, 1, CLI_MAX_NAME, "EVENT", "only rows of this event (\"\" for the creation rows)"},
+    [CLI_OPT_OUTCOME] = {"outcome", 0, 1, CLI_MAX_NAME, "OUTCOME", "only created, applied or rejected rows"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -94,25 +99,41 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                       "again prints the first outcome again, marked \"replayed\", and changes nothing.",
                       1},
     [CLI_CMD_SHOW] = {"show", 1, 1, 0, 0, "certflow show ID", "show one instance", NULL, 1},
-    [CLI_CMD_HISTORY] = {"history", 1, 1, 0, 0, "certflow history ID", "show an instance's history, oldest first",
-                         "One row per event: number, time (the time its policies saw: a timer's due\n"
-                         "time), actor, event, outcome, from -> to, reasons. --json gives every field,\n"
-                         "including the recording time and the chain hash.",
+    [CLI_CMD_HISTORY] = {"history", 0, 1,
+                         BIT(CLI_OPT_EVENT) | BIT(CLI_OPT_OUTCOME) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_COUNTY) |
+                             BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO),
+                         0,
+                         "certflow history ID | history [--event E] [--outcome O] [--actor A] [--county C] "
+                         "[--workflow W] [--state S] [--from TIME] [--to TIME]",
+                         "show an instance's history, or search every instance's",
+                         "With ID: one row per event: number, time (the time its policies saw: a timer's\n"
+                         "due time), actor, event, outcome, from -> to, reasons. --json gives every\n"
+                         "field, including the recording time and the chain hash. Without ID: the rows\n"
+                         "of every instance that match the filters, in chain order, with the instance\n"
+                         "and who it is (name, certification number); --from/--to bound the time the\n"
+                         "policies saw (ISO 8601 times or dates; a --to date includes that whole day,\n"
+                         "UTC). --state matches the state a row moved to.",
                          1},
-    [CLI_CMD_LIST] = {"list", 0, 0, BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY), 0,
-                      "certflow list [--workflow NAME] [--state STATE] [--county COUNTY]",
-                      "list instances, oldest first", NULL, 1},
+    [CLI_CMD_LIST] = {"list", 0, 0, BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_LIVE),
+                      0, "certflow list [--workflow NAME] [--state STATE] [--county COUNTY] [--live]",
+                      "list instances, oldest first",
+                      "Each row shows who the instance is: the name and certification number in its\n"
+                      "data, when it has them. --live leaves out instances in a terminal state.",
+                      1},
     [CLI_CMD_TICK] = {"tick", 0, 0, BIT(CLI_OPT_UNTIL), 0, "certflow tick [--until ISO8601]",
                       "fire every timer due by then; prints how many fired",
                       "Fires due timers in due order, each as its own transition whose policies see\n"
                       "the timer's due time as now; timers those transitions schedule that are\n"
                       "already due fire in the same tick, so one tick catches up after downtime.",
                       1},
-    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN) | BIT(CLI_OPT_STATE), 0,
-                     "certflow due [--within DURATION] [--state STATE]",
+    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_OVERDUE),
+                     0, "certflow due [--within DURATION] [--state STATE] [--county COUNTY] [--overdue]",
                      "list timers due from now to now + DURATION",
                      "DURATION is a whole number and a unit: w (weeks), d (days), h (hours),\n"
-                     "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).",
+                     "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).\n"
+                     "--overdue lists instead the timers due before now that have not fired (no\n"
+                     "tick ran since); text output then notes how to fire them. Each row shows who\n"
+                     "the instance is (name, certification number).",
                      1},
     [CLI_CMD_CHECK] = {"check", 0, 0, 0, 0, "certflow check [--workflows DIR] [--policies DIR]",
                        "validate workflows, the state policy and county overlays",

@@ -81,6 +81,10 @@ typedef enum cli_opt {
     CLI_OPT_FOR,
     CLI_OPT_ON,
     CLI_OPT_CSV,
+    CLI_OPT_LIVE,    /* list --live */
+    CLI_OPT_OVERDUE, /* due --overdue */
+    CLI_OPT_EVENT,   /* history --event */
+    CLI_OPT_OUTCOME, /* history --outcome */
     CLI_OPT__COUNT
 } cli_opt;
 

@@ -471,7 +471,54 @@ typedef struct collect {
     cli_table *table;
     int oom;
     const char *state; /* due --state: only timers of this state (or inside it) */
+    const char *county; /* due --county */
+    const char *actor;  /* history --actor */
+    json_t *who;        /* instance id -> who it is (cli_who), for rows that carry only the id */
+    int live;           /* list --live */
 } collect;
+
+/* Who an instance is, from its data: "NAME (CERTIFICATION_NUMBER)", either alone,
+ * or "" when the data has neither. Written into buf. */
+static const char *cli_who(const char *data, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    json_t *d = data ? json_loads(data, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(d, "name"));
+    const char *number = json_string_value(json_object_get(d, "certification_number"));
+    if (name && number)
+        snprintf(buf, size, "%.200s (%.60s)", name, number);
+    else if (name || number)
+        snprintf(buf, size, "%.200s", name ? name : number);
+    json_decref(d);
+    return buf;
+}
+
+static int who_row(void *ud, const cf_instance_info *info)
+{
+    char who[280];
+    cli_who(info->data, who, sizeof who);
+    if (who[0])
+        json_object_set_new(ud, info->id, json_string(who));
+    return 0;
+}
+
+/* id -> who for every instance (one pass), for listings of timers or history rows. */
+static int who_map(cli_run *r, json_t **out)
+{
+    *out = json_object();
+    int rc = *out ? cf_instance_list(r->e, NULL, who_row, *out) : CF_ENOMEM;
+    if (rc != CF_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static const char *who_of(const collect *c, const char *id)
+{
+    const char *w = json_string_value(json_object_get(c->who, id ? id : ""));
+    return w ? w : "";
+}
 
 static void collect_add(collect *c, json_t *item, const char *const *cells)
 {
@@ -505,6 +552,7 @@ static int finish(cli_run *r, collect *c, int rc, const char *empty_note)
         }
     }
     json_decref(c->arr);
+    json_decref(c->who);
     cli_table_free(c->table);
     return cli_exit_code(rc);
 }
@@ -545,8 +593,91 @@ static int history_row(void *ud, const cf_history_entry *h)
     return 0;
 }
 
+/* history without ID: a row of any instance, with the instance and who it is. */
+static int search_row(void *ud, const cf_history_entry *h)
+{
+    collect *c = ud;
+    if (c->actor && strcmp(c->actor, h->actor ? h->actor : "") != 0)
+        return 0;
+    const char *who = who_of(c, h->instance_id);
+    if (c->arr) {
+        json_t *o = cli_json_history(h);
+        if (o && *who)
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
+        return 0;
+    }
+    char when[32], move[2 * CLI_MAX_NAME + 8];
+    cli_time(h->effective_at, when);
+    if (h->from_state && *h->from_state)
+        snprintf(move, sizeof move, "%.256s -> %.256s", h->from_state, h->to_state ? h->to_state : "");
+    else
+        snprintf(move, sizeof move, "-> %.256s", h->to_state ? h->to_state : "");
+    char *reasons = cli_reasons_join(h->reasons, "; ");
+    const char *event = h->event && *h->event ? h->event : "(created)";
+    const char *cells[] = {when, h->instance_id, who, h->actor, event, h->outcome, move, reasons ? reasons : ""};
+    collect_add(c, NULL, cells);
+    free(reasons);
+    return 0;
+}
+
+/* --from/--to of history: an ISO 8601 time, or a date (--to DATE: through that whole day, UTC). */
+static int history_bound(cli_run *r, cli_opt o, cf_time def, cf_time *out)
+{
+    const char *v = r->a->opt[o];
+    *out = def;
+    if (!v)
+        return 0;
+    if (cf_time_parse(v, out) != CF_OK)
+        return cli_usage(r, CLI_CMD_HISTORY, "--%s '%.60s' is not an ISO 8601 time or date (e.g. 2025-03-01)",
+                         cli_opt_get(o)->name, v);
+    if (o == CLI_OPT_TO && strlen(v) == 10)
+        *out += 86400;
+    return 0;
+}
+
+static int cmd_history_search(cli_run *r)
+{
+    const cli_args *a = r->a;
+    const char *outcome = a->opt[CLI_OPT_OUTCOME];
+    if (outcome && strcmp(outcome, "created") != 0 && strcmp(outcome, "applied") != 0 &&
+        strcmp(outcome, "rejected") != 0)
+        return cli_usage(r, CLI_CMD_HISTORY, "--outcome '%.60s' is not one of created, applied, rejected", outcome);
+    cf_time from, to;
+    int x = history_bound(r, CLI_OPT_FROM, INT64_MIN, &from);
+    if (!x)
+        x = history_bound(r, CLI_OPT_TO, INT64_MAX, &to);
+    if (x)
+        return x;
+    static const char *const headers[] = {"time", "instance", "who", "actor", "event", "outcome", "from -> to",
+                                          "reasons"};
+    collect c;
+    x = init_collect(r, &c, 8, headers);
+    if (x)
+        return x;
+    c.actor = a->opt[CLI_OPT_ACTOR];
+    cf_history_filter filter = CF_HISTORY_FILTER_INIT;
+    filter.workflow = a->opt[CLI_OPT_WORKFLOW];
+    filter.county = a->opt[CLI_OPT_COUNTY];
+    filter.event = a->opt[CLI_OPT_EVENT];
+    filter.outcome = outcome;
+    filter.state = a->opt[CLI_OPT_STATE];
+    int rc = who_map(r, &c.who);
+    if (rc == CF_OK)
+        rc = cf_history_between(r->e, from, to, &filter, search_row, &c);
+    return finish(r, &c, rc, "no history rows match");
+}
+
 static int cmd_history(cli_run *r)
 {
+    if (r->a->npos == 0)
+        return cmd_history_search(r);
+    static const cli_opt only_search[] = {CLI_OPT_EVENT,    CLI_OPT_OUTCOME, CLI_OPT_ACTOR, CLI_OPT_COUNTY,
+                                          CLI_OPT_WORKFLOW, CLI_OPT_STATE,   CLI_OPT_FROM,  CLI_OPT_TO};
+    for (size_t i = 0; i < sizeof only_search / sizeof *only_search; i++)
+        if (r->a->opt[only_search[i]])
+            return cli_usage(r, CLI_CMD_HISTORY, "--%s searches every instance: give it without an ID",
+                             cli_opt_get(only_search[i])->name);
     static const char *const headers[] = {"#", "time", "actor", "event", "outcome", "from -> to", "reasons"};
     collect c;
     int x = init_collect(r, &c, 7, headers);
@@ -559,24 +690,32 @@ static int cmd_history(cli_run *r)
 static int list_row(void *ud, const cf_instance_info *info)
 {
     collect *c = ud;
+    if (c->live && info->terminal)
+        return 0;
+    char who[280];
+    cli_who(info->data, who, sizeof who);
     if (c->arr) {
-        collect_add(c, cli_json_instance(info), NULL);
+        json_t *o = cli_json_instance(info);
+        if (o && who[0])
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
         return 0;
     }
     char updated[32];
     cli_time(info->updated_at, updated);
-    const char *cells[] = {info->id, info->workflow, info->county, info->state, updated};
+    const char *cells[] = {info->id, info->workflow, info->county, info->state, updated, who};
     collect_add(c, NULL, cells);
     return 0;
 }
 
 static int cmd_list(cli_run *r)
 {
-    static const char *const headers[] = {"id", "workflow", "county", "state", "updated"};
+    static const char *const headers[] = {"id", "workflow", "county", "state", "updated", "who"};
     collect c;
-    int x = init_collect(r, &c, 5, headers);
+    int x = init_collect(r, &c, 6, headers);
     if (x)
         return x;
+    c.live = r->a->opt[CLI_OPT_LIVE] != NULL;
     cf_instance_filter filter = CF_INSTANCE_FILTER_INIT;
     filter.workflow = r->a->opt[CLI_OPT_WORKFLOW];
     filter.state = r->a->opt[CLI_OPT_STATE];
@@ -613,28 +752,49 @@ static int timer_row(void *ud, const cf_timer_info *t)
     collect *c = ud;
     if (!cf_state_in(t->state, c->state))
         return 0;
+    if (c->county && strcmp(c->county, t->county ? t->county : "") != 0)
+        return 0;
+    const char *who = who_of(c, t->instance_id);
     if (c->arr) {
-        collect_add(c, cli_json_timer(t), NULL);
+        json_t *o = cli_json_timer(t);
+        if (o && *who)
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
         return 0;
     }
     char due[32];
     cli_time(t->due, due);
-    const char *cells[] = {due, t->instance_id, t->workflow, t->county, t->state, t->name, t->event};
+    const char *cells[] = {due, t->instance_id, t->workflow, t->county, t->state, t->name, t->event, who};
     collect_add(c, NULL, cells);
     return 0;
 }
 
 static int cmd_due(cli_run *r)
 {
-    static const char *const headers[] = {"due", "instance", "workflow", "county", "state", "timer", "event"};
+    static const char *const headers[] = {"due", "instance", "workflow", "county", "state", "timer", "event", "who"};
     collect c;
-    int x = init_collect(r, &c, 7, headers);
+    int x = init_collect(r, &c, 8, headers);
     if (x)
         return x;
     c.state = r->a->opt[CLI_OPT_STATE];
+    c.county = r->a->opt[CLI_OPT_COUNTY];
+    int overdue = r->a->opt[CLI_OPT_OVERDUE] != NULL;
+    if (overdue && r->a->opt[CLI_OPT_WITHIN]) {
+        finish(r, &c, CF_OK, NULL);
+        return cli_usage(r, CLI_CMD_DUE, "--overdue lists timers due before now: give it without --within");
+    }
     cf_time now = cf_engine_now(r->e);
-    int rc = cf_timer_list(r->e, now, now + r->within, timer_row, &c);
-    return finish(r, &c, rc, "no timers due");
+    int rc = who_map(r, &c.who);
+    /* overdue: due before now (a timer due exactly now is due, not late) */
+    if (rc == CF_OK)
+        rc = overdue ? cf_timer_list(r->e, INT64_MIN, now - 1, timer_row, &c)
+                     : cf_timer_list(r->e, now, now + r->within, timer_row, &c);
+    size_t n = c.table ? cli_table_rows(c.table) : 0;
+    x = finish(r, &c, rc, overdue ? "no timers overdue" : "no timers due");
+    if (x == 0 && overdue && n)
+        fprintf(r->out, "%zu timer%s overdue: `certflow tick` fires %s\n", n, n == 1 ? " is" : "s are",
+                n == 1 ? "it" : "them");
+    return x;
 }
 
 static int cmd_graph(cli_run *r)
@@ -1020,7 +1180,7 @@ int main(int argc, char **argv)
     }
     if (errmem) {
         fclose(errmem);
-        if (errbuf)
+        if (errbuf && errlen)
             json_stderr(code, errbuf, errlen);
         free(errbuf);
     }

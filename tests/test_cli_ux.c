@@ -173,6 +173,167 @@ static void test_simulate_and_registry_export_json(void **state)
     cft_run_free(&r);
 }
 
+/* ---- Finding people (item 3) ---- */
+
+static json_t *run_json(fx *f, int code, ...)
+{
+    const char *args[60] = {"--db", f->db, "--workflows", WORKFLOWS, "--policies", POLICIES, "--json"};
+    size_t n = 7;
+    va_list ap;
+    va_start(ap, code);
+    for (const char *s; (s = va_arg(ap, const char *)) != NULL;)
+        args[n++] = s;
+    va_end(ap);
+    args[n] = NULL;
+    cft_run r = cft_certflow(f->dir, args);
+    expect(&r, code);
+    json_t *doc = parse(r.out);
+    cft_run_free(&r);
+    return doc;
+}
+#define RUN_JSON(f, ...) run_json((f), 0, __VA_ARGS__, (const char *)NULL)
+
+/* A small simulated year (2023, seed 1): people with names and certification numbers. */
+static void simulate_year(fx *f)
+{
+    cft_run r = CF(f, "simulate", "--people", "20", "--years", "1");
+    expect(&r, 0);
+    cft_run_free(&r);
+}
+
+static void test_due_overdue_and_county(void **state)
+{
+    fx *f = *state;
+    simulate_year(f);
+    /* Five months after the run's last tick: timers of 2024 are overdue, not fired. */
+    json_t *late = RUN_JSON(f, "--now", "2024-06-01T00:00:00Z", "due", "--overdue");
+    assert_true(json_array_size(late) > 0);
+    size_t i;
+    json_t *t;
+    json_array_foreach(late, i, t) {
+        assert_true(strcmp(json_string_value(json_object_get(t, "due")), "2024-06-01T00:00:00Z") < 0);
+        assert_non_null(json_string_value(json_object_get(t, "instance_id")));
+    }
+    /* The overdue ones are not in the window ahead. */
+    json_t *ahead = RUN_JSON(f, "--now", "2024-06-01T00:00:00Z", "due", "--within", "2w");
+    json_array_foreach(ahead, i, t)
+        assert_true(strcmp(json_string_value(json_object_get(t, "due")), "2024-06-01T00:00:00Z") >= 0);
+    /* Who each is: the person's name, with the certification number once issued. */
+    int named = 0;
+    json_array_foreach(late, i, t) {
+        if (strcmp(json_string_value(json_object_get(t, "workflow")), "certification") == 0) {
+            assert_non_null(json_string_value(json_object_get(t, "who")));
+            named++;
+        }
+    }
+    assert_true(named > 0);
+    /* --county: only that county's timers, and every one of them. */
+    const char *county = json_string_value(json_object_get(json_array_get(late, 0), "county"));
+    size_t in_county = 0;
+    json_array_foreach(late, i, t)
+        in_county += strcmp(json_string_value(json_object_get(t, "county")), county) == 0;
+    json_t *only = RUN_JSON(f, "--now", "2024-06-01T00:00:00Z", "due", "--overdue", "--county", county);
+    assert_int_equal(json_array_size(only), in_county);
+    json_array_foreach(only, i, t)
+        assert_string_equal(json_string_value(json_object_get(t, "county")), county);
+    /* Text: the who column and how to fire them. */
+    cft_run r = CF(f, "--now", "2024-06-01T00:00:00Z", "due", "--overdue");
+    expect(&r, 0);
+    contains(r.out, "who");
+    contains(r.out, "overdue: `certflow tick` fires them");
+    cft_run_free(&r);
+    r = CF(f, "--now", "2023-01-01T00:00:00Z", "due", "--overdue");
+    expect(&r, 0);
+    contains(r.out, "no timers overdue");
+    cft_run_free(&r);
+    json_decref(late);
+    json_decref(ahead);
+    json_decref(only);
+}
+
+static void test_list_live_shows_who(void **state)
+{
+    fx *f = *state;
+    simulate_year(f);
+    json_t *all = RUN_JSON(f, "list");
+    json_t *live = RUN_JSON(f, "list", "--live");
+    size_t i, terminal = 0;
+    json_t *x;
+    json_array_foreach(all, i, x)
+        terminal += json_is_true(json_object_get(x, "terminal"));
+    assert_int_equal(json_array_size(live), json_array_size(all) - terminal);
+    json_array_foreach(live, i, x)
+        assert_false(json_is_true(json_object_get(x, "terminal")));
+    /* A certified person is found by name and number. */
+    json_t *numbered = NULL;
+    json_array_foreach(all, i, x) {
+        const char *who = json_string_value(json_object_get(x, "who"));
+        if (who && strstr(who, "(CMPSS-")) {
+            numbered = x;
+            break;
+        }
+    }
+    assert_non_null(numbered);
+    cft_run r = CF(f, "list", "--workflow", "certification");
+    expect(&r, 0);
+    contains(r.out, json_string_value(json_object_get(numbered, "who")));
+    cft_run_free(&r);
+    json_decref(all);
+    json_decref(live);
+}
+
+static void test_history_search(void **state)
+{
+    fx *f = *state;
+    simulate_year(f);
+    json_t *rej = RUN_JSON(f, "history", "--outcome", "rejected");
+    assert_true(json_array_size(rej) > 0);
+    size_t i;
+    json_t *h;
+    json_array_foreach(rej, i, h)
+        assert_string_equal(json_string_value(json_object_get(h, "outcome")), "rejected");
+    /* --event, --actor and --county narrow it; a row shows its instance and who. */
+    json_t *first = json_array_get(rej, 0);
+    const char *event = json_string_value(json_object_get(first, "event"));
+    const char *actor = json_string_value(json_object_get(first, "actor"));
+    json_t *narrow = RUN_JSON(f, "history", "--outcome", "rejected", "--event", event, "--actor", actor);
+    assert_true(json_array_size(narrow) >= 1);
+    json_array_foreach(narrow, i, h) {
+        assert_string_equal(json_string_value(json_object_get(h, "event")), event);
+        assert_string_equal(json_string_value(json_object_get(h, "actor")), actor);
+    }
+    json_t *nobody = RUN_JSON(f, "history", "--actor", "nobody-at-all");
+    assert_int_equal(json_array_size(nobody), 0);
+    json_t *alameda = RUN_JSON(f, "history", "--county", "alameda", "--event", "");
+    json_t *created = RUN_JSON(f, "list", "--county", "alameda");
+    assert_int_equal(json_array_size(alameda), json_array_size(created)); /* one creation row each */
+    /* --from/--to bound the time the policies saw; a --to date includes its day. */
+    json_t *march = RUN_JSON(f, "history", "--from", "2023-03-01", "--to", "2023-03-31");
+    assert_true(json_array_size(march) > 0);
+    json_array_foreach(march, i, h) {
+        const char *t = json_string_value(json_object_get(h, "effective_at"));
+        assert_true(strncmp(t, "2023-03", 7) == 0);
+    }
+    cft_run r = CF(f, "history", "--outcome", "rejected");
+    expect(&r, 0);
+    contains(r.out, "instance");
+    contains(r.out, json_string_value(json_object_get(first, "instance_id")));
+    cft_run_free(&r);
+    r = CF(f, "history", "--outcome", "maybe");
+    expect(&r, 2);
+    cft_run_free(&r);
+    r = CF(f, "history", json_string_value(json_object_get(first, "instance_id")), "--event", "x");
+    expect(&r, 2);
+    contains(r.err, "give it without an ID");
+    cft_run_free(&r);
+    json_decref(rej);
+    json_decref(narrow);
+    json_decref(nobody);
+    json_decref(alameda);
+    json_decref(created);
+    json_decref(march);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +341,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_json_error_usage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_json_error_rejected_input, setup, teardown),
         cmocka_unit_test_setup_teardown(test_simulate_and_registry_export_json, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_due_overdue_and_county, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_list_live_shows_who, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
