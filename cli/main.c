@@ -999,9 +999,14 @@ static int check_problem(void *ud, const cf_diagnostic *d)
         return 0;
     }
     size_t n = strlen(file);
-    /* The engine's messages often start with the file already. */
+    /* The engine's messages often start with the file already, or with its name
+     * inside the policy folder ("counties/alameda.lua: ..."): print the path once. */
+    const char *colon = strstr(msg, ": ");
+    size_t head = colon ? (size_t)(colon - msg) : 0;
     if (n && strncmp(msg, file, n) == 0)
         cli_textf(c->r->out, "%s\n", msg);
+    else if (head && head < n && file[n - head - 1] == '/' && strncmp(file + n - head, msg, head) == 0)
+        cli_textf(c->r->out, "%s%s\n", file, colon);
     else
         cli_textf(c->r->out, "%s: %s\n", file, msg);
     return 0;

@@ -244,6 +244,12 @@ int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t
 /* Validate a policy directory without keeping it: for cf_check. Calls fn for
  * each problem (file, message); returns the number of problems via *problems. */
 int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems);
+/* The same; when the state policy itself loaded (only overlays had problems), *names
+ * gets the policy as far as it loaded, for resolving names only (cf__policy_find):
+ * certflow check resolves the workflows against it instead of reporting every name
+ * as unknown after one bad county file. NULL otherwise. Close it with cf__policy_close. */
+int cf__policy_check_names(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems,
+                           cf__policy **names);
 
 /* ===== workflow.c: loading, validating and compiling workflow definitions ===== */
 

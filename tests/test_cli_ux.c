@@ -334,6 +334,60 @@ static void test_history_search(void **state)
     json_decref(march);
 }
 
+/* ---- County administrator: check (item 4) ---- */
+
+/* A copy of the shipped policy folder in f->dir/COPY (policy/ only), returned malloc'd. */
+static char *copy_state_policy(fx *f, const char *copy)
+{
+    static const char *const files[] = {"state.lua", "certification.lua", "complaint.lua", "employment.lua",
+                                        "scholarship.lua", "supervision.lua"};
+    for (size_t i = 0; i < sizeof files / sizeof *files; i++) {
+        char src[512], dst[256];
+        snprintf(src, sizeof src, "%s/policy/%s", POLICIES, files[i]);
+        snprintf(dst, sizeof dst, "%s/policy/%s", copy, files[i]);
+        char *text = cft_slurp(src);
+        free(cft_write(f->dir, dst, text));
+        free(text);
+    }
+    return cft_path(f->dir, copy);
+}
+
+static size_t count_lines(const char *text)
+{
+    size_t n = 0;
+    for (; *text; text++)
+        n += *text == '\n';
+    return n;
+}
+
+static void test_check_bad_county_reports_each_problem_once(void **state)
+{
+    fx *f = *state;
+    char *pol = copy_state_policy(f, "bad");
+    free(cft_write(f->dir, "bad/counties/alameda.lua",
+                   "return {\n  params = {\n    hire_grace_days = 120,\n    exam_attempts_max = 9,\n"
+                   "    renewal_period_years = 5,\n    ehr_restore_hours = -3,\n  },\n}\n"));
+    const char *args[] = {"--workflows", WORKFLOWS, "--policies", pol, "check", NULL};
+    cft_run r = cft_certflow(f->dir, args);
+    expect(&r, 4);
+    /* One line per problem of the file, each with its own path once, and nothing else. */
+    assert_int_equal(count_lines(r.out), 3);
+    char *path = cft_path(pol, "counties/alameda.lua");
+    char line[1024];
+    snprintf(line, sizeof line, "%s: params.ehr_restore_hours: ", path);
+    contains(r.out, line);
+    snprintf(line, sizeof line, "%s: params.exam_attempts_max: 'exam_attempts_max' is not a parameter", path);
+    contains(r.out, line);
+    snprintf(line, sizeof line, "%s: params.renewal_period_years: 'renewal_period_years' is not a parameter", path);
+    contains(r.out, line);
+    lacks(r.out, "alameda.lua: counties/alameda.lua");
+    lacks(r.out, "unknown");
+    contains(r.err, "check found 3 problems");
+    cft_run_free(&r);
+    free(path);
+    free(pol);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -344,6 +398,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_overdue_and_county, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_live_shows_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -500,13 +500,21 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
                             &probe.tz, NULL, NULL, probe.opts.lua_time_limit_ms,
                             probe.opts.lua_load_time_limit_ms};
     int policy_problems = 0;
-    cf__policy_check(&pc, sink_report, &sink, &policy_problems);
+    cf__policy *names = NULL;
+    cf__policy_check_names(&pc, sink_report, &sink, &policy_problems, &names);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */
     cf__policy *policy = NULL;
     /* A policy with problems does not load: not running its files a second time keeps a
-     * file stopped by the load time limit from costing that limit twice. */
-    if (policy_problems > 0 || cf__policy_open(&pc, &policy, &err) != CF_OK)
-        policy = NULL;
+     * file stopped by the load time limit from costing that limit twice. When only a county
+     * overlay had problems, the state policy's names still resolve the workflows' (no
+     * follow-on "unknown deadline function" after one bad county file). */
+    if (policy_problems > 0)
+        policy = names;
+    else {
+        cf__policy_close(names);
+        if (cf__policy_open(&pc, &policy, &err) != CF_OK)
+            policy = NULL;
+    }
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
     cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL};
