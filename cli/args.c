@@ -68,6 +68,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                          "only timers already due and not fired yet (run `certflow tick` to fire them)"},
     [CLI_OPT_EVENT] = {"event", 0, 1, CLI_MAX_NAME, "EVENT", "only rows of this event (\"\" for the creation rows)"},
     [CLI_OPT_OUTCOME] = {"outcome", 0, 1, CLI_MAX_NAME, "OUTCOME", "only created, applied or rejected rows"},
+    [CLI_OPT_CASE] = {"case", 0, 1, CLI_MAX_NAME, "NAME", "run only the test case of this name"},
+    [CLI_OPT_COVERAGE] = {"coverage", 0, 0, 0, NULL, "also list the guards and deadline functions no case ran"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -155,9 +157,10 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "See docs/reliability.md for what this proves and what it cannot.",
                         1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
-    [CLI_CMD_POLICY] = {"policy", 1, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_FOR), 0,
+    [CLI_CMD_POLICY] = {"policy", 1, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_FOR) | BIT(CLI_OPT_CASE) |
+                                      BIT(CLI_OPT_COVERAGE), 0,
                         "certflow policy diff|apply --county COUNTY FILE [--for all|new] [--actor NAME] | policy "
-                        "log [--county COUNTY] | policy test DIR",
+                        "log [--county COUNTY] | policy test DIR|FILE [--case NAME] [--coverage]",
                         "see what a county policy change does, apply it, list the changes applied, or run policy "
                         "test cases",
                         "diff lists the parameters the overlay FILE changes for COUNTY and every live\n"
@@ -171,9 +174,10 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "(exit 4). --for new keeps the instances the change would move on the old\n"
                         "values (pinned in their data, recorded); --for all (the default) moves them.\n"
                         "log lists the changes applied: when, by whom, county, overlay hash, --for and\n"
-                        "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR against\n"
-                        "the workflows and policies, one line per case (PASS, or FAIL with expected\n"
-                        "and got); exit 4 if any fails. To test a proposed overlay, copy the policy\n"
+                        "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR (or\n"
+                        "the one FILE; --case NAME: only that case) against the workflows and policies,\n"
+                        "one line per case (PASS, or FAIL with expected and got), with --coverage the\n"
+                        "guards and deadline functions no case ran; exit 4 if any fails. To test a proposed overlay, copy the policy\n"
                         "folder, put it there and pass --policies COPY. See docs/administrators.md.",
                         1},
     [CLI_CMD_REGISTRY] = {"registry", 1, 1,

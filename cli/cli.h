@@ -85,6 +85,8 @@ typedef enum cli_opt {
     CLI_OPT_OVERDUE, /* due --overdue */
     CLI_OPT_EVENT,   /* history --event */
     CLI_OPT_OUTCOME, /* history --outcome */
+    CLI_OPT_CASE,    /* policy test --case */
+    CLI_OPT_COVERAGE, /* policy test --coverage */
     CLI_OPT__COUNT
 } cli_opt;
 

@@ -212,6 +212,12 @@ void cf__policy_close(cf__policy *p);
 
 /* Index of the function `name` in the table for `role`, or -1. */
 int cf__policy_find(const cf__policy *p, cf__role role, const char *name);
+/* Count the calls of every function from now on (policy test coverage). CF_OK or CF_ENOMEM. */
+int cf__policy_count_calls(cf__policy *p);
+/* The functions of a role: how many; the i-th name (NULL past the end), the label of the
+ * file defining it and how many times it was called since cf__policy_count_calls. */
+size_t cf__policy_function_count(const cf__policy *p, cf__role role);
+const char *cf__policy_function(const cf__policy *p, cf__role role, size_t i, const char **origin, uint64_t *calls);
 /* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
  * Counties without an overlay use the state policy alone. Owned by p. */
 const char *cf__policy_hash(cf__policy *p, const char *county);

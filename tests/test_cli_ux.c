@@ -388,6 +388,61 @@ static void test_check_bad_county_reports_each_problem_once(void **state)
     free(pol);
 }
 
+/* ---- County administrator: policy test (item 4) ---- */
+
+#define GRACE_CASES POLICIES "/tests/employment_grace.lua"
+#define REFUSED_CASE "an extension to an earlier date is refused"
+
+static json_t *uncovered_names(json_t *doc)
+{
+    json_t *names = json_object();
+    size_t i;
+    json_t *u;
+    json_array_foreach(json_object_get(doc, "uncovered"), i, u) {
+        assert_non_null(json_string_value(json_object_get(u, "kind")));
+        assert_non_null(json_string_value(json_object_get(u, "file")));
+        json_object_set_new(names, json_string_value(json_object_get(u, "name")), json_true());
+    }
+    return names;
+}
+
+static void test_policy_test_one_file_one_case_coverage(void **state)
+{
+    fx *f = *state;
+    /* One file instead of a folder. */
+    cft_run r = CF(f, "policy", "test", GRACE_CASES);
+    expect(&r, 0);
+    contains(r.out, "7 cases: 7 passed, 0 failed");
+    lacks(r.out, "coverage");
+    cft_run_free(&r);
+    /* One named case. */
+    r = CF(f, "policy", "test", GRACE_CASES, "--case", REFUSED_CASE);
+    expect(&r, 0);
+    contains(r.out, "PASS  employment_grace.lua  " REFUSED_CASE "\n1 case: 1 passed, 0 failed\n");
+    cft_run_free(&r);
+    r = CF(f, "policy", "test", POLICIES "/tests", "--case", "no such case");
+    expect(&r, 3);
+    contains(r.err, "no test case named 'no such case'");
+    cft_run_free(&r);
+    /* Coverage: the grace deadline runs in the file's cases, not in the refused extension alone. */
+    json_t *all = RUN_JSON(f, "policy", "test", GRACE_CASES, "--coverage");
+    json_t *one = RUN_JSON(f, "policy", "test", GRACE_CASES, "--coverage", "--case", REFUSED_CASE);
+    json_t *u_all = uncovered_names(all), *u_one = uncovered_names(one);
+    assert_null(json_object_get(u_all, "emp_grace_end"));
+    assert_non_null(json_object_get(u_one, "emp_grace_end"));
+    assert_non_null(json_object_get(u_all, "sch_pool_open")); /* no case of this file is about scholarships */
+    assert_true(json_object_size(u_one) > json_object_size(u_all));
+    r = CF(f, "policy", "test", GRACE_CASES, "--coverage");
+    expect(&r, 0);
+    contains(r.out, "guards and deadline functions no case ran:");
+    contains(r.out, "  guard     sch_pool_open  (policy/scholarship.lua)");
+    cft_run_free(&r);
+    json_decref(all);
+    json_decref(one);
+    json_decref(u_all);
+    json_decref(u_one);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +454,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_list_live_shows_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_test_one_file_one_case_coverage, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

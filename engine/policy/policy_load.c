@@ -763,6 +763,8 @@ void cf__policy_close(cf__policy *p)
         free(p->decls[i].one_of);
     }
     free(p->decls);
+    for (int r = 0; r < 3; r++)
+        free(p->hits[r]);
     free(p->overridable);
     for (int r = 0; r < 3; r++)
         free(p->uv_list[r]);

@@ -611,7 +611,7 @@ typedef struct cf_policy_case {
 typedef int (*cf_policy_case_fn)(void *ud, const cf_policy_case *result);
 
 /* Run the policy test cases in cases_dir (*.lua files of data, see
- * docs/administrators.md) against the engine's workflows and policies, each file
+ * docs/administrators.md; or one such file) against the engine's workflows and policies, each file
  * in a scratch in-memory engine (the engine's database is not touched). With
  * county and overlay_path (both or neither), overlay_path stands in for the
  * county's overlay. *failed (may be NULL) gets the number of failing cases;
@@ -619,6 +619,31 @@ typedef int (*cf_policy_case_fn)(void *ud, const cf_policy_case *result);
  * cases ran, whatever their outcome. */
 CF_API int cf_policy_test(cf_engine *engine, const char *cases_dir, const char *county,
                           const char *overlay_path, cf_policy_case_fn fn, void *ud, int *failed);
+
+/* Since issue 14: cf_policy_test with options: one named case, and coverage. */
+typedef struct cf_policy_uncovered {
+    size_t size;
+    const char *kind; /* "guard" or "deadline" */
+    const char *name; /* the policy function no case ran */
+    const char *file; /* the policy file defining it (its label, e.g. policy/state.lua) */
+} cf_policy_uncovered;
+
+typedef int (*cf_policy_uncovered_fn)(void *ud, const cf_policy_uncovered *u);
+
+typedef struct cf_policy_test_options {
+    size_t size;              /* sizeof(cf_policy_test_options) */
+    const char *cases;        /* a folder of case files (*.lua), or one case file */
+    const char *county;       /* with overlay_path, as cf_policy_test; NULL: none */
+    const char *overlay_path;
+    const char *case_name;    /* run only the case(s) of this name; NULL: all. None: CF_ENOTFOUND */
+    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran */
+    void *uncovered_ud;
+} cf_policy_test_options;
+
+#define CF_POLICY_TEST_OPTIONS_INIT {sizeof(cf_policy_test_options), NULL, NULL, NULL, NULL, NULL, NULL}
+
+CF_API int cf_policy_test_run(cf_engine *engine, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud,
+                              int *failed);
 
 /* ---- Definitions ---- */
 
