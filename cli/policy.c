@@ -309,8 +309,7 @@ static int cmd_test(cli_run *r)
         if (nu == 0)
             fputs("coverage: every guard and deadline function ran in some case\n", r->out);
         else
-            fprintf(r->out, "coverage: %zu guard%s and deadline function%s no case ran:\n", nu, nu == 1 ? "" : "s",
-                    nu == 1 ? "" : "s");
+            fprintf(r->out, "coverage: %zu guard or deadline function%s no case ran:\n", nu, nu == 1 ? "" : "s");
         json_array_foreach(t.uncovered, i, u)
             cli_textf(r->out, "  %-8s  %s  (%s)\n", json_string_value(json_object_get(u, "kind")),
                       json_string_value(json_object_get(u, "name")), json_string_value(json_object_get(u, "file")));

@@ -434,7 +434,7 @@ static void test_policy_test_one_file_one_case_coverage(void **state)
     assert_true(json_object_size(u_one) > json_object_size(u_all));
     r = CF(f, "policy", "test", GRACE_CASES, "--coverage");
     expect(&r, 0);
-    contains(r.out, "guards and deadline functions no case ran:");
+    contains(r.out, "guard or deadline functions no case ran:");
     contains(r.out, "  guard     sch_pool_open  (policy/scholarship.lua)");
     cft_run_free(&r);
     json_decref(all);
