@@ -21,10 +21,14 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                            "workflow definitions (default: $CERTFLOW_WORKFLOWS, ./workflows, installed)"},
     [CLI_OPT_POLICIES] = {"policies", 0, 1, CLI_MAX_PATH, "DIR",
                           "holds policy/state.lua and counties/ (default: $CERTFLOW_POLICIES, ./lua, installed)"},
-    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR", "plugins to load (default: $CERTFLOW_PLUGINS, ./plugins, installed, build tree)"},
-    [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON",
-                               "each plugin's configuration, e.g. {\"registry_export\": {\"dir\": \"/srv/registry\"}} "
-                               "(default: $CERTFLOW_PLUGIN_CONFIG)"},
+    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR",
+                         "more plugins to load, before the shipped ones (default: $CERTFLOW_PLUGINS; the shipped: "
+                         "./plugins, else the installed or build tree's)"},
+    [CLI_OPT_NO_SHIPPED_PLUGINS] = {"no-shipped-plugins", 0, 0, 0, NULL,
+                                    "load only the plugins --plugins gives, not the shipped ones"},
+    [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON|FILE",
+                               "each plugin's configuration, e.g. {\"registry_export\": {\"dir\": \"/srv/registry\"}}, "
+                               "or a file holding it (default: $CERTFLOW_PLUGIN_CONFIG)"},
     [CLI_OPT_HELP] = {"help", 'h', 0, 0, NULL, "show help (also: certflow COMMAND --help)"},
     [CLI_OPT_VERSION] = {"version", 0, 0, 0, NULL, "print the version"},
     [CLI_OPT_COUNTY] = {"county", 0, 1, CLI_MAX_NAME, "COUNTY", "county the instance belongs to (e.g. alameda)"},
@@ -77,7 +81,7 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
 #define GLOBAL_OPTS                                                                                         \
     (BIT(CLI_OPT_DB) | BIT(CLI_OPT_NOW) | BIT(CLI_OPT_JSON) | BIT(CLI_OPT_WORKFLOWS) | BIT(CLI_OPT_POLICIES) | \
      BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_PLUGIN_CONFIG) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION) |             \
-     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT))
+     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT) | BIT(CLI_OPT_NO_SHIPPED_PLUGINS))
 
 static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_NONE] = {"", 0, 0, 0, 0, "certflow [options] COMMAND [ARGS]", "", NULL, 0},

@@ -87,6 +87,7 @@ typedef enum cli_opt {
     CLI_OPT_OUTCOME, /* history --outcome */
     CLI_OPT_CASE,    /* policy test --case */
     CLI_OPT_COVERAGE, /* policy test --coverage */
+    CLI_OPT_NO_SHIPPED_PLUGINS, /* global: --plugins replaces the shipped plugins */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -176,7 +177,7 @@ typedef struct cli_run {
     char workflows[CLI_MAX_PATH + 32];
     char policies[CLI_MAX_PATH + 32];
     const char *plugins;
-    char plugin_path[CLI_MAX_PATH + 32]; /* the resolved plugin folder or list */
+    char plugin_path[3 * CLI_MAX_PATH]; /* the resolved plugin folder or list */
     cf_time fixed_now; /* the --now clock */
     int has_now;
     cf_time until; /* tick --until */
@@ -184,6 +185,8 @@ typedef struct cli_run {
     int64_t within; /* due --within, seconds */
     cf_options opts;
     cf_engine *e;   /* open unless the command's spec says needs_db = 0 (then ":memory:") */
+    int open_failed; /* plugin list runs on a handle whose open failed (cf_plugin_list), to show why */
+    char *plugin_config_buf; /* --plugin-config FILE: the file's text (freed by main) */
 } cli_run;
 
 /* Print "certflow: <message>" to r->err; returns the exit code for rc. */

@@ -119,9 +119,77 @@ static int has_plugins(const char *path)
     return found;
 }
 
+/* 1 if the ':'-separated list names a plugin file called base (a file of that name,
+ * or a folder holding one). */
+static int list_has_plugin(const char *list, const char *base)
+{
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ":");
+        char part[CLI_MAX_PATH + 1];
+        snprintf(part, sizeof part, "%.*s", (int)(n < CLI_MAX_PATH ? n : CLI_MAX_PATH), p);
+        const char *slash = strrchr(part, '/');
+        if (strcmp(slash ? slash + 1 : part, base) == 0)
+            return 1;
+        if (is_dir(part)) {
+            char path[2 * CLI_MAX_PATH + 2];
+            snprintf(path, sizeof path, "%s/%s", part, base);
+            struct stat st;
+            if (stat(path, &st) == 0)
+                return 1;
+        }
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    return 0;
+}
+
+/* --plugins adds to the shipped plugins: buf (the given list) gets every *.so of the
+ * folder home that the list does not already name (a plugin of the same file name
+ * given replaces the shipped one). */
+static void add_shipped(const char *home, char *buf, size_t size)
+{
+    DIR *d = home[0] ? opendir(home) : NULL;
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0 || list_has_plugin(buf, de->d_name))
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        if (!(names[n] = malloc(len + 1)))
+            break;
+        memcpy(names[n++], de->d_name, len + 1);
+    }
+    closedir(d);
+    /* name order, so that the load order does not depend on the folder's */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j - 1];
+            names[j - 1] = names[j];
+            names[j] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(buf);
+        int w = snprintf(buf + used, size - used, "%s%s/%s", used ? ":" : "", home, names[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            buf[used] = '\0'; /* does not fit: left out (plugin list shows what loaded) */
+        free(names[i]);
+    }
+    free(names);
+}
+
 /* Default plugins, like the folders above: option, env, ./plugins (if it holds
- * plugins: a source tree's plugins/ holds none), this program's own (locate_home). */
-static void resolve_plugins(const char *given, const char *home, char *buf, size_t size)
+ * plugins: a source tree's plugins/ holds none), this program's own (locate_home).
+ * Plugins given (option or env) come first and the shipped ones are added after
+ * them, unless no_shipped. */
+static void resolve_plugins(const char *given, const char *home, int no_shipped, char *buf, size_t size)
 {
     const char *v = given;
     if (!v || !*v) {
@@ -131,6 +199,12 @@ static void resolve_plugins(const char *given, const char *home, char *buf, size
     }
     if (v && *v) {
         snprintf(buf, size, "%s", v);
+        if (!no_shipped)
+            add_shipped(home, buf, size);
+        return;
+    }
+    if (no_shipped) {
+        buf[0] = '\0';
         return;
     }
     snprintf(buf, size, "./plugins");
@@ -190,7 +264,8 @@ static int setup(cli_run *r)
     resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", home_data, r->workflows,
                 sizeof r->workflows);
     resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", home_data, r->policies, sizeof r->policies);
-    resolve_plugins(a->opt[CLI_OPT_PLUGINS], home_plugins, r->plugin_path, sizeof r->plugin_path);
+    resolve_plugins(a->opt[CLI_OPT_PLUGINS], home_plugins, a->opt[CLI_OPT_NO_SHIPPED_PLUGINS] != NULL,
+                    r->plugin_path, sizeof r->plugin_path);
     r->plugins = r->plugin_path[0] ? r->plugin_path : NULL;
     cf_options init = CF_OPTIONS_INIT;
     r->opts = init;
@@ -200,6 +275,27 @@ static int setup(cli_run *r)
     r->opts.plugin_config = a->opt[CLI_OPT_PLUGIN_CONFIG];
     if (!r->opts.plugin_config)
         r->opts.plugin_config = bounded_env("CERTFLOW_PLUGIN_CONFIG", CLI_MAX_DATA);
+    /* JSON text, or the name of a file holding it (@FILE too) */
+    const char *pc = r->opts.plugin_config;
+    if (pc && pc[strspn(pc, " \t\r\n")] != '{' && pc[strspn(pc, " \t\r\n")] != '\0') {
+        const char *path = pc[0] == '@' ? pc + 1 : pc;
+        FILE *f = fopen(path, "rb");
+        char *b = f ? malloc(CLI_MAX_DATA + 1) : NULL;
+        size_t n = b ? fread(b, 1, CLI_MAX_DATA + 1, f) : 0;
+        int bad = !f || !b || ferror(f) || n > CLI_MAX_DATA;
+        int err = errno;
+        if (f)
+            fclose(f);
+        if (bad) {
+            free(b);
+            cli_textf(r->err, "certflow: --plugin-config '%.200s' is neither JSON text ({...}) nor a readable file of "
+                              "at most 1 MiB%s%s\n", pc, !f ? ": " : "", !f ? strerror(err) : "");
+            return CLI_EXIT_INVALID;
+        }
+        b[n] = '\0';
+        r->plugin_config_buf = b;
+        r->opts.plugin_config = b;
+    }
     if (a->opt[CLI_OPT_NOW]) {
         if (cf_time_parse(a->opt[CLI_OPT_NOW], &r->fixed_now) != CF_OK)
             return cli_usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",
@@ -1019,12 +1115,55 @@ static void join_names(FILE *f, json_t *names)
     json_array_foreach(names, i, v) cli_textf(f, "%s%s", i ? ", " : "", json_string_value(v));
 }
 
+typedef struct check_refusals {
+    check_out *c;
+    int *problems;
+} check_refusals;
+
+/* A plugin the scratch open refused (its migration failed, say): a problem of its file. */
+static int check_refused(void *ud, const cf_plugin_status *p)
+{
+    check_refusals *k = ud;
+    if (p->loaded)
+        return 0;
+    char msg[1200];
+    const char *why = p->message;
+    size_t n = strlen(p->path);
+    if (strncmp(why, p->path, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+        why += n + 2;
+    snprintf(msg, sizeof msg, "refused when a database is opened: %s", why);
+    cf_diagnostic d = {sizeof d, p->path, msg};
+    check_problem(k->c, &d);
+    (*k->problems)++;
+    return 0;
+}
+
 static int cmd_check(cli_run *r)
 {
     int json = r->a->opt[CLI_OPT_JSON] != NULL;
     check_out c = {r, json ? json_array() : NULL};
     int problems = 0;
     int rc = cf_check(&r->opts, check_problem, &c, &problems);
+    if (rc == CF_OK) {
+        /* What open would still refuse (a plugin's migration, its tables): open a scratch
+         * in-memory database with the same options; the real database is not touched. */
+        cf_engine *scratch = NULL;
+        int orc = cf_engine_open(":memory:", &r->opts, &scratch);
+        int before = problems;
+        if (scratch)
+            cf_plugin_list(scratch, check_refused, &(check_refusals){&c, &problems});
+        if (orc != CF_OK && problems == before) {
+            char msg[1200];
+            snprintf(msg, sizeof msg, "opening a scratch database with these plugins fails, as opening the database "
+                                      "would: %s", cf_errmsg(scratch));
+            cf_diagnostic d = {sizeof d, r->plugins ? r->plugins : "(plugins)", msg};
+            check_problem(&c, &d);
+            problems++;
+        }
+        if (problems > before)
+            rc = orc != CF_OK ? orc : CF_EPLUGIN;
+        cf_engine_close(scratch);
+    }
     char counties_dir[sizeof r->policies + 16];
     snprintf(counties_dir, sizeof counties_dir, "%s/counties", r->policies);
     json_t *workflows = lua_names(r->workflows), *counties = lua_names(counties_dir);
@@ -1102,6 +1241,12 @@ static int run(cli_run *r)
     if (a->cmd != CLI_CMD_CHECK) {
         /* graph reads definitions only: an in-memory database leaves no file behind. */
         x = open_engine(r, spec->needs_db ? r->db : ":memory:");
+        /* plugin list shows why a plugin was refused, also when that stopped the open */
+        if (x && r->e && a->cmd == CLI_CMD_PLUGIN && a->npos == 1 && strcmp(a->pos[0], "list") == 0) {
+            r->open_failed = 1;
+            int y = cli_cmd_plugin(r);
+            return y ? y : x;
+        }
         if (x)
             return x;
     }
@@ -1178,6 +1323,7 @@ int main(int argc, char **argv)
     } else {
         code = run(&r);
         cf_engine_close(r.e);
+        free(r.plugin_config_buf);
         if (fflush(stdout) != 0 && code == 0) {
             fprintf(r.err, "certflow: could not write the output: %s\n", strerror(errno));
             code = CLI_EXIT_OTHER;

@@ -564,6 +564,7 @@ int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
  * (args_json a JSON object or NULL) at time now, *result_json owned by the caller. */
 void cf__plugins_list(const cf__plugins *p, cf_plugin_status_fn fn, void *ud);
 void cf__plugins_query_names(const cf__plugins *p, cf_name_fn fn, void *ud);
+void cf__plugins_functions(const cf__plugins *p, cf_plugin_function_fn fn, void *ud);
 int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_time now, char **result_json);
 
 /* ===== pattern.c, pattern_compile.c: Lua 5.4's pattern functions, our own matcher, metered ===== */

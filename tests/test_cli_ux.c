@@ -443,6 +443,107 @@ static void test_policy_test_one_file_one_case_coverage(void **state)
     json_decref(u_one);
 }
 
+/* ---- Plugin developer (item 5) ---- */
+
+#define TEST_PLUGINS CF_BINARY_DIR "/tests/plugins"
+
+static json_t *find_plugin(json_t *list, const char *name)
+{
+    size_t i;
+    json_t *p;
+    json_array_foreach(json_object_get(list, "plugins"), i, p)
+        if (strcmp(json_string_value(json_object_get(p, "name")), name) == 0)
+            return p;
+    return NULL;
+}
+
+static int has_string(json_t *arr, const char *s)
+{
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v)
+        if (strcmp(json_string_value(v), s) == 0)
+            return 1;
+    return 0;
+}
+
+static void test_plugins_add_to_the_shipped_ones(void **state)
+{
+    fx *f = *state;
+    /* The documented `certflow --plugins DIR check`: the shipped workflows still find their actions. */
+    cft_run r = CF(f, "--plugins", TEST_PLUGINS "/good.so", "check");
+    expect(&r, 0);
+    contains(r.out, "ok: 5 workflows");
+    cft_run_free(&r);
+    /* plugin list: each loaded plugin's actions, guards and queries. */
+    json_t *list = RUN_JSON(f, "--plugins", TEST_PLUGINS "/good.so", "plugin", "list");
+    json_t *good = find_plugin(list, "good"), *fees = find_plugin(list, "fees");
+    assert_non_null(good);
+    assert_non_null(fees);
+    assert_true(has_string(json_object_get(good, "actions"), "good_log"));
+    assert_true(has_string(json_object_get(good, "guards"), "good_has_amount"));
+    assert_true(has_string(json_object_get(fees, "guards"), "fees_cover_application"));
+    assert_true(has_string(json_object_get(fees, "actions"), "fees_charge"));
+    assert_true(has_string(json_object_get(fees, "queries"), "fees.statement"));
+    json_decref(list);
+    /* --no-shipped-plugins: only what --plugins gives, and the shipped workflows then miss theirs. */
+    r = CF(f, "--no-shipped-plugins", "--plugins", TEST_PLUGINS "/good.so", "check");
+    expect(&r, 4);
+    contains(r.out, "unknown action");
+    cft_run_free(&r);
+}
+
+static void test_plugin_list_shows_a_refusal(void **state)
+{
+    fx *f = *state;
+    /* The refused plugin stops the open (the workflows miss the shipped actions): list still says why. */
+    cft_run r = CF(f, "--no-shipped-plugins", "--plugins", TEST_PLUGINS "/bad_abi.so", "plugin", "list");
+    expect(&r, 4);
+    contains(r.out, "refused: " TEST_PLUGINS "/bad_abi.so: built for plugin ABI 2");
+    cft_run_free(&r);
+    /* Beside the shipped ones it opens, and the refusal is listed with the loaded ones. */
+    r = CF(f, "--plugins", TEST_PLUGINS "/bad_abi.so", "plugin", "list");
+    expect(&r, 0);
+    contains(r.out, "refused: " TEST_PLUGINS "/bad_abi.so");
+    contains(r.out, "  fees 1.0.0");
+    cft_run_free(&r);
+}
+
+static void test_check_runs_plugin_migrations(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "--plugins", TEST_PLUGINS "/nested/broken_migration.so", "check");
+    expect(&r, 4);
+    contains(r.out, TEST_PLUGINS "/nested/broken_migration.so: refused when a database is opened: migration 1 of "
+                    "plugin 'broken_migration' failed");
+    lacks(r.out, "ok:");
+    cft_run_free(&r);
+}
+
+static void test_plugin_config_file(void **state)
+{
+    fx *f = *state;
+    free(cft_write(f->dir, "registry/keep", "")); /* the folder */
+    char *reg = cft_path(f->dir, "registry");
+    char cfg[1024];
+    snprintf(cfg, sizeof cfg, "{\"registry_export\": {\"dir\": \"%s\"}}", reg);
+    char *file = cft_write(f->dir, "plugins.json", cfg);
+    cft_run r = CF(f, "--plugin-config", file, "simulate", "--people", "10", "--years", "1");
+    expect(&r, 0);
+    cft_run_free(&r);
+    char *csv = cft_path(reg, "registry.csv");
+    char *text = cft_slurp(csv); /* written by the plugin, to the folder the file configured */
+    contains(text, "certification_number");
+    free(text);
+    r = CF(f, "--plugin-config", "no-such-file.json", "check");
+    expect(&r, 4);
+    contains(r.err, "--plugin-config 'no-such-file.json' is neither JSON text");
+    cft_run_free(&r);
+    free(csv);
+    free(file);
+    free(reg);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -455,6 +556,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_one_file_one_case_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugins_add_to_the_shipped_ones, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_list_shows_a_refusal, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_check_runs_plugin_migrations, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_config_file, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -734,6 +734,26 @@ int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_
     return rc;
 }
 
+void cf__plugins_functions(const cf__plugins *r, cf_plugin_function_fn fn, void *ud)
+{
+    for (size_t i = 0; r && i < r->nfns; i++) {
+        const fn_entry *f = &r->fns[i];
+        if (!f->live || !f->plugin || !f->plugin->loaded)
+            continue;
+        cf_plugin_function x = {sizeof x, f->plugin->name ? f->plugin->name : "", fn_noun(f->role), f->name};
+        if (fn(ud, &x))
+            return;
+    }
+    for (size_t i = 0; r && i < r->nqueries; i++) {
+        const query_entry *q = &r->queries[i];
+        if (!q->plugin || !q->plugin->loaded)
+            continue;
+        cf_plugin_function x = {sizeof x, q->plugin->name ? q->plugin->name : "", "query", q->name};
+        if (fn(ud, &x))
+            return;
+    }
+}
+
 void cf__plugins_query_names(const cf__plugins *r, cf_name_fn fn, void *ud)
 {
     for (size_t i = 0; r && i < r->nqueries; i++)

@@ -705,6 +705,20 @@ CF_API int cf_plugin_query(cf_engine *engine, const char *name, const char *args
 /* Call fn with the full name of each query of the loaded plugins, in load order. */
 CF_API int cf_plugin_queries(cf_engine *engine, cf_name_fn fn, void *ud);
 
+/* Since issue 14: what each loaded plugin registered. */
+typedef struct cf_plugin_function {
+    size_t size;
+    const char *plugin; /* the plugin's name */
+    const char *kind;   /* "action", "guard" or "query" */
+    const char *name;   /* as workflows name it (a query: "<plugin>.<query>") */
+} cf_plugin_function;
+
+typedef int (*cf_plugin_function_fn)(void *ud, const cf_plugin_function *f);
+/* Call fn for each action, guard and query of each loaded plugin, in registration
+ * order (actions and guards first). Like cf_plugin_list, also works on a handle
+ * whose open failed. */
+CF_API int cf_plugin_functions(cf_engine *engine, cf_plugin_function_fn fn, void *ud);
+
 #ifdef __cplusplus
 }
 #endif
