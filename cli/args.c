@@ -24,6 +24,9 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR",
                          "more plugins to load, before the shipped ones (default: $CERTFLOW_PLUGINS; the shipped: "
                          "./plugins, else the installed or build tree's)"},
+    [CLI_OPT_LOG_LEVEL] = {"log-level", 0, 1, CLI_MAX_NAME, "LEVEL",
+                           "print what plugins log at this level or above on stderr: debug, info, warn, error"},
+    [CLI_OPT_VERBOSE] = {"verbose", 'v', 0, 0, NULL, "print everything plugins log on stderr (--log-level debug)"},
     [CLI_OPT_NO_SHIPPED_PLUGINS] = {"no-shipped-plugins", 0, 0, 0, NULL,
                                     "load only the plugins --plugins gives, not the shipped ones"},
     [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON|FILE",
@@ -81,7 +84,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
 #define GLOBAL_OPTS                                                                                         \
     (BIT(CLI_OPT_DB) | BIT(CLI_OPT_NOW) | BIT(CLI_OPT_JSON) | BIT(CLI_OPT_WORKFLOWS) | BIT(CLI_OPT_POLICIES) | \
      BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_PLUGIN_CONFIG) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION) |             \
-     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT) | BIT(CLI_OPT_NO_SHIPPED_PLUGINS))
+     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT) | BIT(CLI_OPT_NO_SHIPPED_PLUGINS) |   \
+     BIT(CLI_OPT_LOG_LEVEL) | BIT(CLI_OPT_VERBOSE))
 
 static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_NONE] = {"", 0, 0, 0, 0, "certflow [options] COMMAND [ARGS]", "", NULL, 0},

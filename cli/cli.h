@@ -88,6 +88,8 @@ typedef enum cli_opt {
     CLI_OPT_CASE,    /* policy test --case */
     CLI_OPT_COVERAGE, /* policy test --coverage */
     CLI_OPT_NO_SHIPPED_PLUGINS, /* global: --plugins replaces the shipped plugins */
+    CLI_OPT_LOG_LEVEL, /* global: show plugin log messages from this level */
+    CLI_OPT_VERBOSE,   /* global: --log-level debug */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -187,6 +189,7 @@ typedef struct cli_run {
     cf_engine *e;   /* open unless the command's spec says needs_db = 0 (then ":memory:") */
     int open_failed; /* plugin list runs on a handle whose open failed (cf_plugin_list), to show why */
     char *plugin_config_buf; /* --plugin-config FILE: the file's text (freed by main) */
+    int log_level; /* --log-level: plugin messages at or above it go to stderr; 4 = none */
 } cli_run;
 
 /* Print "certflow: <message>" to r->err; returns the exit code for rc. */

@@ -246,6 +246,18 @@ int cli_fail(cli_run *r, int rc)
     return cli_exit_code(rc);
 }
 
+static const char *const LOG_LEVELS[] = {"debug", "info", "warn", "error"};
+
+/* cf_options.log: what plugins log, at or above --log-level, on stderr. */
+static void cli_log(void *ud, int level, const char *source, const char *message)
+{
+    cli_run *r = ud;
+    if (level < r->log_level)
+        return;
+    cli_textf(r->err, "certflow: [%s] %s: %s\n", level >= 0 && level <= 3 ? LOG_LEVELS[level] : "?",
+              source ? source : "", message ? message : "");
+}
+
 static int setup(cli_run *r)
 {
     const cli_args *a = r->a;
@@ -272,6 +284,22 @@ static int setup(cli_run *r)
     r->opts.workflow_dir = r->workflows;
     r->opts.policy_dir = r->policies;
     r->opts.plugin_dir = r->plugins;
+    r->log_level = 4;
+    if (a->opt[CLI_OPT_VERBOSE])
+        r->log_level = 0;
+    if (a->opt[CLI_OPT_LOG_LEVEL]) {
+        r->log_level = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(a->opt[CLI_OPT_LOG_LEVEL], LOG_LEVELS[i]) == 0)
+                r->log_level = i;
+        if (r->log_level < 0)
+            return cli_usage(r, a->cmd, "--log-level '%.60s' is not one of debug, info, warn, error",
+                             a->opt[CLI_OPT_LOG_LEVEL]);
+    }
+    if (r->log_level < 4) {
+        r->opts.log = cli_log;
+        r->opts.log_ud = r;
+    }
     r->opts.plugin_config = a->opt[CLI_OPT_PLUGIN_CONFIG];
     if (!r->opts.plugin_config)
         r->opts.plugin_config = bounded_env("CERTFLOW_PLUGIN_CONFIG", CLI_MAX_DATA);

@@ -544,6 +544,84 @@ static void test_plugin_config_file(void **state)
     free(reg);
 }
 
+/* The host functions added at the end of the table: plain values, NULL binds
+ * (tests/plugins/host_ext.c), through a workflow of its own. */
+static void test_host_plain_values_and_null(void **state)
+{
+    fx *f = *state;
+    free(cft_write(f->dir, "ext/workflows/ext.lua",
+                   "return {\n  name = \"ext\",\n  initial = \"open\",\n  events = { \"go\" },\n"
+                   "  states = { open = {}, done = { terminal = true } },\n"
+                   "  transitions = { { from = \"open\", event = \"go\", to = \"done\", actions = { \"host_ext_record\" } } },\n}\n"));
+    free(cft_write(f->dir, "ext/lua/policy/state.lua", "return { params = {} }\n"));
+    char *wf = cft_path(f->dir, "ext/workflows"), *pol = cft_path(f->dir, "ext/lua");
+    const char *base[] = {"--db", f->db, "--workflows", wf, "--policies", pol, "--no-shipped-plugins",
+                          "--plugins", TEST_PLUGINS "/nested/host_ext.so", "--now", T0};
+    const char *create[20], *fire[20], *show[20];
+    size_t n = sizeof base / sizeof *base;
+    memcpy(create, base, sizeof base);
+    memcpy(fire, base, sizeof base);
+    memcpy(show, base, sizeof base);
+    const char *c_tail[] = {"new", "ext", "--county", "alameda", "--data",
+                            "{\"name\": \"Ana Ruiz\", \"amount\": 12.5, \"nothing\": null}", NULL};
+    memcpy(create + n, c_tail, sizeof c_tail);
+    cft_run r = cft_certflow(f->dir, create);
+    expect(&r, 0);
+    char id[64];
+    snprintf(id, sizeof id, "%.36s", r.out);
+    cft_run_free(&r);
+    const char *f_tail[] = {"fire", id, "go", "--data", "{\"note\": \"hi\", \"count\": 3}", NULL};
+    memcpy(fire + n, f_tail, sizeof f_tail);
+    r = cft_certflow(f->dir, fire);
+    expect(&r, 0);
+    cft_run_free(&r);
+    const char *s_tail[] = {"--json", "show", id, NULL};
+    memcpy(show + n, s_tail, sizeof s_tail);
+    r = cft_certflow(f->dir, show);
+    expect(&r, 0);
+    json_t *doc = parse(r.out);
+    json_t *seen = json_object_get(json_object_get(doc, "data"), "seen");
+    assert_non_null(seen);
+    assert_string_equal(json_string_value(json_object_get(seen, "name")), "Ana Ruiz"); /* no JSON quoting */
+    assert_string_equal(json_string_value(json_object_get(seen, "amount")), "12.5");
+    assert_int_equal(json_integer_value(json_object_get(seen, "cents")), 1250);
+    assert_string_equal(json_string_value(json_object_get(seen, "note")), "hi");
+    assert_true(json_number_value(json_object_get(seen, "count")) == 3);
+    assert_true(json_is_true(json_object_get(seen, "null_ok")));
+    assert_true(json_is_true(json_object_get(seen, "missing_notfound")));
+    assert_true(json_is_true(json_object_get(seen, "string_not_number")));
+    assert_int_equal(json_integer_value(json_object_get(seen, "null_rows")), 1); /* the NULL was bound */
+    json_decref(doc);
+    cft_run_free(&r);
+    free(wf);
+    free(pol);
+}
+
+static void test_plugin_log_on_the_command_line(void **state)
+{
+    fx *f = *state;
+    const char *cfg = "{\"good\": {\"label\": \"north\"}}";
+    cft_run r = CF(f, "--plugins", TEST_PLUGINS "/good.so", "--plugin-config", cfg, "plugin", "list");
+    expect(&r, 0);
+    lacks(r.err, "loaded with label");
+    cft_run_free(&r);
+    r = CF(f, "--plugins", TEST_PLUGINS "/good.so", "--plugin-config", cfg, "--log-level", "info", "plugin", "list");
+    expect(&r, 0);
+    contains(r.err, "certflow: [info] plugin good: loaded with label north");
+    cft_run_free(&r);
+    r = CF(f, "--plugins", TEST_PLUGINS "/good.so", "--plugin-config", cfg, "--log-level", "warn", "plugin", "list");
+    expect(&r, 0);
+    lacks(r.err, "loaded with label");
+    cft_run_free(&r);
+    r = CF(f, "--plugins", TEST_PLUGINS "/good.so", "--plugin-config", cfg, "--verbose", "plugin", "list");
+    expect(&r, 0);
+    contains(r.err, "[info] plugin good: loaded with label north");
+    cft_run_free(&r);
+    r = CF(f, "--log-level", "loud", "plugin", "list");
+    expect(&r, 2);
+    cft_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -560,6 +638,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plugin_list_shows_a_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_runs_plugin_migrations, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_config_file, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_host_plain_values_and_null, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_plugin_log_on_the_command_line, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
