@@ -236,13 +236,49 @@ int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+/* The engine's messages speak the API; the command's user reads the commands and
+ * options that do the same (docs/embedding.md, "Result codes and messages"). */
+static const struct {
+    const char *api, *cli;
+} REWORD[] = {
+    {"cf_workflow_dot of '", "`certflow graph` of '"},
+    {"cf_instance_events", "`certflow events ID`"},
+    {"cf_instance_list", "`certflow list`"},
+    {"(cf_policy_apply)", "(certflow policy apply)"},
+    {"as cf_engine_anchor makes it", "as `certflow verify --anchor` prints it"},
+    {"(cf_verify_options.key)", "(--key-file)"},
+    {"(cf_engine_open without read_only)", "(any certflow command that writes)"},
+    {"options.plugin_dir", "--plugins"},
+};
+
+static void reword(const char *msg, char *out, size_t size)
+{
+    size_t o = 0;
+    while (*msg && o + 1 < size) {
+        size_t k = 0;
+        for (; k < sizeof REWORD / sizeof *REWORD; k++)
+            if (strncmp(msg, REWORD[k].api, strlen(REWORD[k].api)) == 0)
+                break;
+        if (k < sizeof REWORD / sizeof *REWORD) {
+            int w = snprintf(out + o, size - o, "%s", REWORD[k].cli);
+            o += w > 0 && (size_t)w < size - o ? (size_t)w : 0;
+            msg += strlen(REWORD[k].api);
+        } else {
+            out[o++] = *msg++;
+        }
+    }
+    out[o] = '\0';
+}
+
 /* Report a failed engine call and return its exit code. */
 int cli_fail(cli_run *r, int rc)
 {
     const char *msg = r->e ? cf_errmsg(r->e) : "";
     if (!msg || !*msg)
         msg = cf_strerror(rc);
-    cli_textf(r->err, "certflow: %s\n", msg);
+    char text[4096];
+    reword(msg, text, sizeof text);
+    cli_textf(r->err, "certflow: %s\n", text);
     return cli_exit_code(rc);
 }
 

@@ -13,6 +13,8 @@
 
 #include "testutil.h"
 
+#include "certflow/certflow.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -622,6 +624,65 @@ static void test_plugin_log_on_the_command_line(void **state)
     cft_run_free(&r);
 }
 
+/* ---- Platform engineer (item 6) ---- */
+
+/* From C the messages speak the API; the command rewords them into its commands. */
+static void test_messages_speak_api_terms_from_c(void **state)
+{
+    fx *f = *state;
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = CF_TEST_FIXTURES "/cli/workflows";
+    o.policy_dir = CF_TEST_FIXTURES "/cli/lua";
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_OK);
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "ticket", "alameda", NULL, "api", id), CF_OK);
+    cf_fire_result res = CF_FIRE_RESULT_INIT;
+    assert_int_equal(cf_instance_fire(e, id, "escalat", NULL, "api", NULL, &res), CF_EEVENT);
+    contains(cf_errmsg(e), "cf_workflow_dot of 'ticket' shows its events");
+    lacks(cf_errmsg(e), "certflow ");
+    cf_engine_close(e);
+
+    const char *args[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                          CF_TEST_FIXTURES "/cli/lua", "new", "ticket", "--county", "alameda", NULL};
+    cft_run r = cft_certflow(f->dir, args);
+    expect(&r, 0);
+    char tid[64];
+    snprintf(tid, sizeof tid, "%.36s", r.out);
+    cft_run_free(&r);
+    const char *fire[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                          CF_TEST_FIXTURES "/cli/lua", "fire", tid, "escalat", NULL};
+    r = cft_certflow(f->dir, fire);
+    expect(&r, 4);
+    contains(r.err, "`certflow graph` of 'ticket' shows its events");
+    lacks(r.err, "cf_workflow_dot");
+    cft_run_free(&r);
+}
+
+/* The shipped workflows without their plugins: the message names the plugin folder. */
+static void test_unknown_action_names_the_plugin_folder(void **state)
+{
+    fx *f = *state;
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = WORKFLOWS;
+    o.policy_dir = POLICIES;
+    cf_engine *e = NULL;
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EWORKFLOW);
+    contains(cf_errmsg(e), "unknown action '");
+    contains(cf_errmsg(e), "options.plugin_dir is not set, so no plugin was loaded");
+    cf_engine_close(e);
+    free(cft_write(f->dir, "empty/README", "no plugins here\n"));
+    char *empty = cft_path(f->dir, "empty");
+    o.plugin_dir = empty;
+    e = NULL;
+    assert_int_equal(cf_engine_open(":memory:", &o, &e), CF_EWORKFLOW);
+    char want[600];
+    snprintf(want, sizeof want, "(plugins were loaded from options.plugin_dir = %s)", empty);
+    contains(cf_errmsg(e), want);
+    cf_engine_close(e);
+    free(empty);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -640,6 +701,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plugin_config_file, setup, teardown),
         cmocka_unit_test_setup_teardown(test_host_plain_values_and_null, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_log_on_the_command_line, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_messages_speak_api_terms_from_c, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unknown_action_names_the_plugin_folder, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

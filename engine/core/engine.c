@@ -250,6 +250,18 @@ static int load_workflows(cf_engine *e)
     int rc = compile_folder(e->workflow_dir, e, NULL, NULL, &e->err, &wfs, &n);
     if (rc == CF_EWORKFLOW)
         cf__plugins_note_refused(e->plugins, &e->err);
+    if (rc == CF_EWORKFLOW && (strstr(e->err.msg, "unknown action '") || strstr(e->err.msg, "unknown guard '"))) {
+        /* Say where plugins were looked for: a forgotten plugin_dir is the usual cause. */
+        char msg[sizeof e->err.msg];
+        if (e->plugin_dir)
+            snprintf(msg, sizeof msg, "%s (plugins were loaded from options.plugin_dir = %s)", e->err.msg,
+                     e->plugin_dir);
+        else
+            snprintf(msg, sizeof msg, "%s (options.plugin_dir is not set, so no plugin was loaded: set it to the "
+                                      "folder of the plugins the workflows need, e.g. <prefix>/lib/certflow/plugins "
+                                      "for the shipped ones)", e->err.msg);
+        snprintf(e->err.msg, sizeof e->err.msg, "%s", msg);
+    }
     for (size_t i = 0; i < n; i++) {
         if (rc == CF_OK && cf__defcache_push(&e->defs, wfs[i]) == CF_OK)
             continue;

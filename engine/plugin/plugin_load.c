@@ -382,8 +382,8 @@ static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, c
     if (version < pl->nmigrations)
         return cf__fail(err, CF_EREADONLY,
                         "the database is at schema version %d of plugin '%s' and the plugin needs %d, but it is opened "
-                        "read-only and cannot be migrated: open it once where it is writable (any certflow command "
-                        "that writes), or read a migrated copy",
+                        "read-only and cannot be migrated: open it once where it is writable (cf_engine_open without "
+                        "read_only), or read a migrated copy",
                         version, pl->name, pl->nmigrations);
     return CF_OK;
 }

@@ -31,3 +31,18 @@ test -n "$id"
 rm "$tmp/prefix/share/certflow/workflows/scholarship.lua"
 cf check | grep -q "4 workflows" || { echo "failed: the installed program read another workflow folder"; exit 1; }
 echo "installed program: ok"
+
+# docs/embedding.md, "Opening an engine", as written (the prefix put in place of /usr/local),
+# built with the pkg-config line and run without LD_LIBRARY_PATH (the .pc gives an rpath).
+snippet=$(awk '/^## Opening an engine/{f=1} f&&/^```c/{c=1;next} c&&/^```/{exit} c' "$source/docs/embedding.md")
+grep -q 'plugin_dir' <<<"$snippet" || { echo "failed: the example sets no plugin folder"; exit 1; }
+{
+  printf '#include <certflow/certflow.h>\n#include <stdio.h>\nint main(void)\n{\n'
+  sed -e "s#/usr/local#$tmp/prefix#g" -e "s#/var/lib/certflow/certflow.db#$tmp/embed.db#" <<<"$snippet"
+  printf 'return rc == CF_OK ? 0 : 1;\n}\n'
+} >"$tmp/open.c"
+pcdir=$(find "$tmp/prefix" -name certflow.pc -printf '%h\n' | head -1)
+# shellcheck disable=SC2046
+cc -std=c11 -Wall -Werror -o "$tmp/open" "$tmp/open.c" $(PKG_CONFIG_PATH="$pcdir" pkg-config --cflags --libs certflow)
+env -u LD_LIBRARY_PATH "$tmp/open" || { echo "failed: the embedding example did not open the engine"; exit 1; }
+echo "embedding example: ok"
