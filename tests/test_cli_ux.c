@@ -14,6 +14,7 @@
 #include "testutil.h"
 
 #include "certflow/certflow.h"
+#include "sqlite_peek.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -683,6 +684,53 @@ static void test_unknown_action_names_the_plugin_folder(void **state)
     free(empty);
 }
 
+/* docs/schema.md describes exactly the tables and columns of a database opened with the
+ * shipped workflows and plugins, and its schema version. */
+static void test_schema_doc(void **state)
+{
+    fx *f = *state;
+    cft_run r = CF(f, "init");
+    expect(&r, 0);
+    cft_run_free(&r);
+    char *real = cft_sql_column(f->db, "SELECT m.name || '.' || p.name FROM sqlite_master m, pragma_table_info(m.name) p "
+                                       "WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%' ORDER BY 1");
+    json_t *db_cols = json_object(), *doc_cols = json_object();
+    for (char *line = strtok(real, "\n"); line; line = strtok(NULL, "\n"))
+        json_object_set_new(db_cols, line, json_true());
+    char *doc = cft_slurp(CF_SOURCE_DIR "/docs/schema.md");
+    char table[128] = "";
+    for (char *line = strtok(doc, "\n"); line; line = strtok(NULL, "\n")) {
+        if (strncmp(line, "### `", 5) == 0) {
+            snprintf(table, sizeof table, "%.*s", (int)strcspn(line + 5, "`"), line + 5);
+        } else if (table[0] && strncmp(line, "| `", 3) == 0) {
+            char key[300];
+            snprintf(key, sizeof key, "%s.%.*s", table, (int)strcspn(line + 3, "`"), line + 3);
+            json_object_set_new(doc_cols, key, json_true());
+        } else if (strncmp(line, "## ", 3) == 0) {
+            table[0] = '\0';
+        }
+    }
+    const char *k;
+    json_t *v;
+    json_object_foreach(doc_cols, k, v)
+        if (!json_object_get(db_cols, k))
+            fail_msg("docs/schema.md describes %s, which the database does not have", k);
+    json_object_foreach(db_cols, k, v)
+        if (!json_object_get(doc_cols, k))
+            fail_msg("the database has %s, which docs/schema.md does not describe", k);
+    assert_true(json_object_size(doc_cols) > 100);
+    int64_t version = cft_sql_int(f->db, "PRAGMA user_version", NULL);
+    char want[64];
+    snprintf(want, sizeof want, "**schema version %lld**", (long long)version);
+    char *text = cft_slurp(CF_SOURCE_DIR "/docs/schema.md");
+    contains(text, want);
+    free(text);
+    free(doc);
+    free(real);
+    json_decref(db_cols);
+    json_decref(doc_cols);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -703,6 +751,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_plugin_log_on_the_command_line, setup, teardown),
         cmocka_unit_test_setup_teardown(test_messages_speak_api_terms_from_c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_action_names_the_plugin_folder, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_doc, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
