@@ -27,6 +27,11 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_LOG_LEVEL] = {"log-level", 0, 1, CLI_MAX_NAME, "LEVEL",
                            "print what plugins log at this level or above on stderr: debug, info, warn, error"},
     [CLI_OPT_VERBOSE] = {"verbose", 'v', 0, 0, NULL, "print everything plugins log on stderr (--log-level debug)"},
+    [CLI_OPT_NO_GUARDS] = {"no-guards", 0, 0, 0, NULL, "transition labels without their [guards]"},
+    [CLI_OPT_PHASE] = {"phase", 0, 1, CLI_MAX_NAME, "STATE", "only this state and the states inside it"},
+    [CLI_OPT_INSTANCE] = {"instance", 0, 1, CLI_MAX_NAME, "ID", "highlight the current state of this instance"},
+    [CLI_OPT_ALL_EDGES] = {"all-edges", 0, 0, 0, NULL,
+                           "the complete DOT of cf_workflow_dot: one edge per transition, self-loops not grouped"},
     [CLI_OPT_NO_SHIPPED_PLUGINS] = {"no-shipped-plugins", 0, 0, 0, NULL,
                                     "load only the plugins --plugins gives, not the shipped ones"},
     [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON|FILE",
@@ -150,9 +155,20 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                        "Prints each problem as \"FILE: MESSAGE\" (exit 4), or a one-line summary when\n"
                        "all is well. Never opens or creates the database.",
                        0},
-    [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
-                       "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",
-                       "Does not open the database.", 0},
+    [CLI_CMD_GRAPH] = {"graph", 0, 1,
+                       BIT(CLI_OPT_FORMAT) | BIT(CLI_OPT_NO_GUARDS) | BIT(CLI_OPT_PHASE) | BIT(CLI_OPT_INSTANCE) |
+                           BIT(CLI_OPT_ALL_EDGES),
+                       0,
+                       "certflow graph WORKFLOW|--instance ID [--format dot|mermaid] [--no-guards] [--phase STATE] "
+                       "[--all-edges]",
+                       "print a workflow as Graphviz DOT or Mermaid (certflow graph x | dot -Tsvg > x.svg)",
+                       "A state's transitions and timers back to itself are one edge listing them.\n"
+                       "--no-guards leaves the guards out of the labels, --phase STATE draws only that\n"
+                       "state and the states inside it, --instance ID draws the instance's workflow\n"
+                       "with its current state filled (this reads the database), --format mermaid\n"
+                       "prints a Mermaid stateDiagram-v2. --all-edges prints the complete DOT, one\n"
+                       "edge per transition. Without --instance it does not open the database.",
+                       0},
     [CLI_CMD_VERIFY] = {"verify", 0, 0, BIT(CLI_OPT_ANCHOR) | BIT(CLI_OPT_SINCE_ANCHOR) | BIT(CLI_OPT_KEY_FILE), 0,
                         "certflow verify [--anchor] [--since-anchor FILE|TEXT] [--key-file FILE]",
                         "check that the whole database is sound",

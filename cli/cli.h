@@ -90,6 +90,10 @@ typedef enum cli_opt {
     CLI_OPT_NO_SHIPPED_PLUGINS, /* global: --plugins replaces the shipped plugins */
     CLI_OPT_LOG_LEVEL, /* global: show plugin log messages from this level */
     CLI_OPT_VERBOSE,   /* global: --log-level debug */
+    CLI_OPT_NO_GUARDS, /* graph --no-guards */
+    CLI_OPT_PHASE,     /* graph --phase */
+    CLI_OPT_INSTANCE,  /* graph --instance */
+    CLI_OPT_ALL_EDGES, /* graph --all-edges */
     CLI_OPT__COUNT
 } cli_opt;
 

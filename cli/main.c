@@ -959,14 +959,79 @@ static int cmd_due(cli_run *r)
 
 static int cmd_graph(cli_run *r)
 {
+    const cli_args *a = r->a;
     char *dot = NULL;
-    int rc = cf_workflow_dot(r->e, r->a->pos[0], &dot);
+    int rc;
+    char wf_name[CLI_MAX_NAME + 1], state_name[4 * CLI_MAX_NAME];
+    const char *workflow = a->npos ? a->pos[0] : NULL;
+    if (!workflow && !a->opt[CLI_OPT_INSTANCE])
+        return cli_usage(r, CLI_CMD_GRAPH, "give the WORKFLOW to draw (or --instance ID)");
+    if (a->opt[CLI_OPT_ALL_EDGES]) {
+        if (a->opt[CLI_OPT_FORMAT] || a->opt[CLI_OPT_NO_GUARDS] || a->opt[CLI_OPT_PHASE] || a->opt[CLI_OPT_INSTANCE])
+            return cli_usage(r, CLI_CMD_GRAPH, "--all-edges is the complete DOT: give it without other graph options");
+        rc = cf_workflow_dot(r->e, workflow, &dot);
+    } else {
+        cf_graph_options o = CF_GRAPH_OPTIONS_INIT;
+        o.format = a->opt[CLI_OPT_FORMAT];
+        o.no_guards = a->opt[CLI_OPT_NO_GUARDS] != NULL;
+        o.group_self_loops = 1;
+        o.phase = a->opt[CLI_OPT_PHASE];
+        cf_instance_info info = CF_INSTANCE_INFO_INIT;
+        cf_engine *db = NULL;
+        rc = CF_OK;
+        if (a->opt[CLI_OPT_INSTANCE]) {
+            /* the instance is in the database: open it (read only if need be) beside the definitions */
+            cf_options opts = r->opts;
+            rc = cf_engine_open(r->db, &opts, &db);
+            if (rc == CF_EREADONLY) {
+                cf_engine_close(db);
+                db = NULL;
+                opts.read_only = 1;
+                rc = cf_engine_open(r->db, &opts, &db);
+            }
+            if (rc == CF_OK)
+                rc = cf_instance_get(db, a->opt[CLI_OPT_INSTANCE], &info);
+            if (rc != CF_OK) {
+                cf_engine *keep = r->e;
+                r->e = db;
+                int x = cli_fail(r, rc);
+                r->e = keep;
+                cf_engine_close(db);
+                return x;
+            }
+            if (workflow && strcmp(workflow, info.workflow) != 0) {
+                cli_textf(r->err, "certflow: instance %s runs workflow '%s', not '%s'\n", a->opt[CLI_OPT_INSTANCE],
+                          info.workflow, workflow);
+                cf_engine_close(db);
+                return CLI_EXIT_INVALID;
+            }
+            /* info's strings last until the next call on db: keep copies */
+            snprintf(wf_name, sizeof wf_name, "%s", info.workflow);
+            snprintf(state_name, sizeof state_name, "%s", info.state);
+            workflow = wf_name;
+            o.highlight = state_name;
+            rc = cf_workflow_graph(db, workflow, &o, &dot);
+            if (rc != CF_OK) {
+                cf_engine *keep = r->e;
+                r->e = db;
+                int x = cli_fail(r, rc);
+                r->e = keep;
+                cf_engine_close(db);
+                return x;
+            }
+            cf_engine_close(db);
+        } else {
+            rc = cf_workflow_graph(r->e, workflow, &o, &dot);
+        }
+    }
     if (rc != CF_OK)
         return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
         json_t *o = json_object();
-        json_object_set_new(o, "workflow", json_string(r->a->pos[0]));
-        json_object_set_new(o, "dot", json_string(dot ? dot : ""));
+        json_object_set_new(o, "workflow", json_string(workflow));
+        json_object_set_new(o, a->opt[CLI_OPT_FORMAT] && strcmp(a->opt[CLI_OPT_FORMAT], "mermaid") == 0 ? "mermaid"
+                                                                                                       : "dot",
+                            json_string(dot ? dot : ""));
         cf_free(dot);
         return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
     }

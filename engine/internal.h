@@ -368,6 +368,8 @@ int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1
 
 /* Graphviz DOT text (malloc'd) of the workflow (workflow_dot.c). */
 int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err);
+/* workflow_graph.c: cf_workflow_graph. */
+int cf__workflow_graph(const cf__workflow *wf, const cf_graph_options *o, char **out, cf__err *err);
 
 /* ===== hierarchy.c: nested states, as the rest of the engine sees them ===== */
 

@@ -731,6 +731,71 @@ static void test_schema_doc(void **state)
     json_decref(doc_cols);
 }
 
+/* ---- certflow graph (item 7) ---- */
+
+static size_t count(const char *text, const char *needle)
+{
+    size_t n = 0;
+    for (const char *p = text; (p = strstr(p, needle)) != NULL; p += strlen(needle))
+        n++;
+    return n;
+}
+
+static void test_graph_readable(void **state)
+{
+    fx *f = *state;
+    cft_run all = CF(f, "graph", "certification", "--all-edges");
+    expect(&all, 0);
+    cft_run r = CF(f, "graph", "certification");
+    expect(&r, 0);
+    /* self-loops grouped: one plain and one dashed (timers) edge from active back to itself */
+    assert_true(count(all.out, "\"certified.active\" -> \"certified.active\"") > 2);
+    assert_int_equal(count(r.out, "\"certified.active\" -> \"certified.active\" [label="), 1);
+    assert_int_equal(count(r.out, "\"certified.active\" -> \"certified.active\" [style=dashed"), 1);
+    assert_true(count(r.out, " -> ") < count(all.out, " -> "));
+    lacks(r.out, "\xe2\x8f\xb1"); /* the timer symbol many fonts lack: timers say "timer" */
+    contains(r.out, "label=\"timer ");
+    contains(r.out, "submit [");
+    cft_run_free(&r);
+    cft_run_free(&all);
+    r = CF(f, "graph", "certification", "--no-guards");
+    expect(&r, 0);
+    lacks(r.out, "submit [");
+    cft_run_free(&r);
+    r = CF(f, "graph", "certification", "--phase", "certified");
+    expect(&r, 0);
+    contains(r.out, "\"certified.suspended\"");
+    lacks(r.out, "\"draft\"");
+    cft_run_free(&r);
+    r = CF(f, "graph", "certification", "--phase", "nowhere");
+    expect(&r, 3);
+    cft_run_free(&r);
+    /* an instance's state, filled */
+    r = CF(f, "new", "certification", "--county", "alameda");
+    expect(&r, 0);
+    char id[64];
+    snprintf(id, sizeof id, "%.36s", r.out);
+    cft_run_free(&r);
+    r = CF(f, "graph", "--instance", id);
+    expect(&r, 0);
+    contains(r.out, "\"draft\" [label=\"draft\", style=filled, fillcolor=gold");
+    assert_int_equal(count(r.out, "fillcolor=gold"), 1);
+    cft_run_free(&r);
+    r = CF(f, "graph", "employment", "--instance", id);
+    expect(&r, 4);
+    contains(r.err, "runs workflow 'certification'");
+    cft_run_free(&r);
+    /* Mermaid beside DOT */
+    r = CF(f, "graph", "--instance", id, "--format", "mermaid");
+    expect(&r, 0);
+    assert_int_equal(strncmp(r.out, "stateDiagram-v2\n", 16), 0);
+    contains(r.out, "  [*] --> draft\n");
+    contains(r.out, "  state certified {\n");
+    contains(r.out, "  draft --> submitted : submit");
+    contains(r.out, "  class draft current\n");
+    cft_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -752,6 +817,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_messages_speak_api_terms_from_c, setup, teardown),
         cmocka_unit_test_setup_teardown(test_unknown_action_names_the_plugin_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_doc, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_graph_readable, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

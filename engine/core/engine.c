@@ -469,6 +469,23 @@ int cf_workflow_dot(cf_engine *e, const char *name, char **dot_out)
     return cf__workflow_dot(wf, dot_out, &e->err);
 }
 
+int cf_workflow_graph(cf_engine *e, const char *name, const cf_graph_options *opts, char **out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!name || !opts || !out)
+        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_graph: name, options and out are required");
+    if (opts->size < sizeof *opts)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_workflow_graph: options.size is not set (start from CF_GRAPH_OPTIONS_INIT)");
+    *out = NULL;
+    cf__workflow *wf = cf__engine_workflow(e, name);
+    if (!wf)
+        return cf__engine_unknown_workflow(e, name);
+    return cf__workflow_graph(wf, opts, out, &e->err);
+}
+
 /* Counts problems and forwards them to the caller's callback. */
 typedef struct check_sink {
     cf_diagnostic_fn fn;

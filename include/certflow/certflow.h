@@ -655,6 +655,22 @@ CF_API int cf_workflow_names(cf_engine *engine, cf_name_fn fn, void *ud);
  * with cf_free. */
 CF_API int cf_workflow_dot(cf_engine *engine, const char *name, char **dot_out);
 
+/* Since issue 14: a workflow drawn for people to read (certflow graph). */
+typedef struct cf_graph_options {
+    size_t size;          /* sizeof(cf_graph_options) */
+    const char *format;   /* "dot" (NULL: the default) or "mermaid" (a stateDiagram-v2) */
+    int no_guards;        /* 1: transition labels without their [guards] */
+    int group_self_loops; /* 1: a state's transitions (and timers) back to itself as one edge */
+    const char *phase;    /* only this state and the states inside it, and the edges among them */
+    const char *highlight; /* this state (full path, e.g. an instance's) drawn filled */
+} cf_graph_options;
+
+#define CF_GRAPH_OPTIONS_INIT {sizeof(cf_graph_options), NULL, 0, 0, NULL, NULL}
+
+/* Render workflow `name` with options into *out (free with cf_free). CF_ENOTFOUND for
+ * an unknown workflow, phase or highlighted state; CF_EINVAL for an unknown format. */
+CF_API int cf_workflow_graph(cf_engine *engine, const char *name, const cf_graph_options *opts, char **out);
+
 /* One problem found by cf_check. */
 typedef struct cf_diagnostic {
     size_t size;
