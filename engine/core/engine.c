@@ -252,15 +252,17 @@ static int load_workflows(cf_engine *e)
         cf__plugins_note_refused(e->plugins, &e->err);
     if (rc == CF_EWORKFLOW && (strstr(e->err.msg, "unknown action '") || strstr(e->err.msg, "unknown guard '"))) {
         /* Say where plugins were looked for: a forgotten plugin_dir is the usual cause. */
-        char msg[sizeof e->err.msg];
+        cf__buf msg = {0};
+        cf__buf_puts(&msg, e->err.msg);
         if (e->plugin_dir)
-            snprintf(msg, sizeof msg, "%s (plugins were loaded from options.plugin_dir = %s)", e->err.msg,
-                     e->plugin_dir);
+            cf__buf_printf(&msg, " (plugins were loaded from options.plugin_dir = %s)", e->plugin_dir);
         else
-            snprintf(msg, sizeof msg, "%s (options.plugin_dir is not set, so no plugin was loaded: set it to the "
-                                      "folder of the plugins the workflows need, e.g. <prefix>/lib/certflow/plugins "
-                                      "for the shipped ones)", e->err.msg);
-        snprintf(e->err.msg, sizeof e->err.msg, "%s", msg);
+            cf__buf_puts(&msg, " (options.plugin_dir is not set, so no plugin was loaded: set it to the folder of "
+                               "the plugins the workflows need, e.g. <prefix>/lib/certflow/plugins for the shipped "
+                               "ones)");
+        if (msg.data && !msg.oom)
+            snprintf(e->err.msg, sizeof e->err.msg, "%s", msg.data);
+        cf__buf_free(&msg);
     }
     for (size_t i = 0; i < n; i++) {
         if (rc == CF_OK && cf__defcache_push(&e->defs, wfs[i]) == CF_OK)
