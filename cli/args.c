@@ -21,10 +21,22 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                            "workflow definitions (default: $CERTFLOW_WORKFLOWS, ./workflows, installed)"},
     [CLI_OPT_POLICIES] = {"policies", 0, 1, CLI_MAX_PATH, "DIR",
                           "holds policy/state.lua and counties/ (default: $CERTFLOW_POLICIES, ./lua, installed)"},
-    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR", "plugins to load (default: $CERTFLOW_PLUGINS, ./plugins, installed, build tree)"},
-    [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON",
-                               "each plugin's configuration, e.g. {\"registry_export\": {\"dir\": \"/srv/registry\"}} "
-                               "(default: $CERTFLOW_PLUGIN_CONFIG)"},
+    [CLI_OPT_PLUGINS] = {"plugins", 0, 1, CLI_MAX_PATH, "DIR",
+                         "more plugins to load, before the shipped ones (default: $CERTFLOW_PLUGINS; the shipped: "
+                         "./plugins, else the installed or build tree's)"},
+    [CLI_OPT_LOG_LEVEL] = {"log-level", 0, 1, CLI_MAX_NAME, "LEVEL",
+                           "print what plugins log at this level or above on stderr: debug, info, warn, error"},
+    [CLI_OPT_VERBOSE] = {"verbose", 'v', 0, 0, NULL, "print everything plugins log on stderr (--log-level debug)"},
+    [CLI_OPT_NO_GUARDS] = {"no-guards", 0, 0, 0, NULL, "transition labels without their [guards]"},
+    [CLI_OPT_PHASE] = {"phase", 0, 1, CLI_MAX_NAME, "STATE", "only this state and the states inside it"},
+    [CLI_OPT_INSTANCE] = {"instance", 0, 1, CLI_MAX_NAME, "ID", "highlight the current state of this instance"},
+    [CLI_OPT_ALL_EDGES] = {"all-edges", 0, 0, 0, NULL,
+                           "the complete DOT of cf_workflow_dot: one edge per transition, self-loops not grouped"},
+    [CLI_OPT_NO_SHIPPED_PLUGINS] = {"no-shipped-plugins", 0, 0, 0, NULL,
+                                    "load only the plugins --plugins gives, not the shipped ones"},
+    [CLI_OPT_PLUGIN_CONFIG] = {"plugin-config", 0, 1, CLI_MAX_DATA, "JSON|FILE",
+                               "each plugin's configuration, e.g. {\"registry_export\": {\"dir\": \"/srv/registry\"}}, "
+                               "or a file holding it (default: $CERTFLOW_PLUGIN_CONFIG)"},
     [CLI_OPT_HELP] = {"help", 'h', 0, 0, NULL, "show help (also: certflow COMMAND --help)"},
     [CLI_OPT_VERSION] = {"version", 0, 0, 0, NULL, "print the version"},
     [CLI_OPT_COUNTY] = {"county", 0, 1, CLI_MAX_NAME, "COUNTY", "county the instance belongs to (e.g. alameda)"},
@@ -79,6 +91,13 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                             "requests without a token per client address per minute (default 60; 0: no limit)"},
     [CLI_OPT_ROLE] = {"role", 0, 1, CLI_MAX_NAME, "ROLE", "the token's role: admin, county or integration"},
     [CLI_OPT_EXPIRES] = {"expires", 0, 1, CLI_MAX_NAME, "ISO8601", "the token is refused from this date or time on"},
+    [CLI_OPT_LIVE] = {"live", 0, 0, 0, NULL, "only instances not in a terminal state"},
+    [CLI_OPT_OVERDUE] = {"overdue", 0, 0, 0, NULL,
+                         "only timers already due and not fired yet (run `certflow tick` to fire them)"},
+    [CLI_OPT_EVENT] = {"event", 0, 1, CLI_MAX_NAME, "EVENT", "only rows of this event (\"\" for the creation rows)"},
+    [CLI_OPT_OUTCOME] = {"outcome", 0, 1, CLI_MAX_NAME, "OUTCOME", "only created, applied or rejected rows"},
+    [CLI_OPT_CASE] = {"case", 0, 1, CLI_MAX_NAME, "NAME", "run only the test case of this name"},
+    [CLI_OPT_COVERAGE] = {"coverage", 0, 0, 0, NULL, "also list the guards and deadline functions no case ran"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -86,7 +105,8 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
 #define GLOBAL_OPTS                                                                                         \
     (BIT(CLI_OPT_DB) | BIT(CLI_OPT_NOW) | BIT(CLI_OPT_JSON) | BIT(CLI_OPT_WORKFLOWS) | BIT(CLI_OPT_POLICIES) | \
      BIT(CLI_OPT_PLUGINS) | BIT(CLI_OPT_PLUGIN_CONFIG) | BIT(CLI_OPT_HELP) | BIT(CLI_OPT_VERSION) |             \
-     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT))
+     BIT(CLI_OPT_LUA_TIME_LIMIT) | BIT(CLI_OPT_LUA_LOAD_TIME_LIMIT) | BIT(CLI_OPT_NO_SHIPPED_PLUGINS) |   \
+     BIT(CLI_OPT_LOG_LEVEL) | BIT(CLI_OPT_VERBOSE))
 
 static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
     [CLI_CMD_NONE] = {"", 0, 0, 0, 0, "certflow [options] COMMAND [ARGS]", "", NULL, 0},
@@ -110,25 +130,41 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                       "again prints the first outcome again, marked \"replayed\", and changes nothing.",
                       1},
     [CLI_CMD_SHOW] = {"show", 1, 1, 0, 0, "certflow show ID", "show one instance", NULL, 1},
-    [CLI_CMD_HISTORY] = {"history", 1, 1, 0, 0, "certflow history ID", "show an instance's history, oldest first",
-                         "One row per event: number, time (the time its policies saw: a timer's due\n"
-                         "time), actor, event, outcome, from -> to, reasons. --json gives every field,\n"
-                         "including the recording time and the chain hash.",
+    [CLI_CMD_HISTORY] = {"history", 0, 1,
+                         BIT(CLI_OPT_EVENT) | BIT(CLI_OPT_OUTCOME) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_COUNTY) |
+                             BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO),
+                         0,
+                         "certflow history ID | history [--event E] [--outcome O] [--actor A] [--county C] "
+                         "[--workflow W] [--state S] [--from TIME] [--to TIME]",
+                         "show an instance's history, or search every instance's",
+                         "With ID: one row per event: number, time (the time its policies saw: a timer's\n"
+                         "due time), actor, event, outcome, from -> to, reasons. --json gives every\n"
+                         "field, including the recording time and the chain hash. Without ID: the rows\n"
+                         "of every instance that match the filters, in chain order, with the instance\n"
+                         "and who it is (name, certification number); --from/--to bound the time the\n"
+                         "policies saw (ISO 8601 times or dates; a --to date includes that whole day,\n"
+                         "UTC). --state matches the state a row moved to.",
                          1},
-    [CLI_CMD_LIST] = {"list", 0, 0, BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY), 0,
-                      "certflow list [--workflow NAME] [--state STATE] [--county COUNTY]",
-                      "list instances, oldest first", NULL, 1},
+    [CLI_CMD_LIST] = {"list", 0, 0, BIT(CLI_OPT_WORKFLOW) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_LIVE),
+                      0, "certflow list [--workflow NAME] [--state STATE] [--county COUNTY] [--live]",
+                      "list instances, oldest first",
+                      "Each row shows who the instance is: the name and certification number in its\n"
+                      "data, when it has them. --live leaves out instances in a terminal state.",
+                      1},
     [CLI_CMD_TICK] = {"tick", 0, 0, BIT(CLI_OPT_UNTIL), 0, "certflow tick [--until ISO8601]",
                       "fire every timer due by then; prints how many fired",
                       "Fires due timers in due order, each as its own transition whose policies see\n"
                       "the timer's due time as now; timers those transitions schedule that are\n"
                       "already due fire in the same tick, so one tick catches up after downtime.",
                       1},
-    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN) | BIT(CLI_OPT_STATE), 0,
-                     "certflow due [--within DURATION] [--state STATE]",
+    [CLI_CMD_DUE] = {"due", 0, 0, BIT(CLI_OPT_WITHIN) | BIT(CLI_OPT_STATE) | BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_OVERDUE),
+                     0, "certflow due [--within DURATION] [--state STATE] [--county COUNTY] [--overdue]",
                      "list timers due from now to now + DURATION",
                      "DURATION is a whole number and a unit: w (weeks), d (days), h (hours),\n"
-                     "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).",
+                     "m (minutes) or s (seconds); the default is 30d. \"now\" is the clock (--now).\n"
+                     "--overdue lists instead the timers due before now that have not fired (no\n"
+                     "tick ran since); text output then notes how to fire them. Each row shows who\n"
+                     "the instance is (name, certification number).",
                      1},
     [CLI_CMD_CHECK] = {"check", 0, 0, 0, 0, "certflow check [--workflows DIR] [--policies DIR]",
                        "validate workflows, the state policy and county overlays",
@@ -137,9 +173,20 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                        "every live version of a workflow still finds the guards, actions and deadlines\n"
                        "it names; the database is never created or written.",
                        0},
-    [CLI_CMD_GRAPH] = {"graph", 1, 1, 0, 0, "certflow graph WORKFLOW",
-                       "print a workflow as Graphviz DOT (certflow graph x | dot -Tsvg > x.svg)",
-                       "Does not open the database.", 0},
+    [CLI_CMD_GRAPH] = {"graph", 0, 1,
+                       BIT(CLI_OPT_FORMAT) | BIT(CLI_OPT_NO_GUARDS) | BIT(CLI_OPT_PHASE) | BIT(CLI_OPT_INSTANCE) |
+                           BIT(CLI_OPT_ALL_EDGES),
+                       0,
+                       "certflow graph WORKFLOW|--instance ID [--format dot|mermaid] [--no-guards] [--phase STATE] "
+                       "[--all-edges]",
+                       "print a workflow as Graphviz DOT or Mermaid (certflow graph x | dot -Tsvg > x.svg)",
+                       "A state's transitions and timers back to itself are one edge listing them.\n"
+                       "--no-guards leaves the guards out of the labels, --phase STATE draws only that\n"
+                       "state and the states inside it, --instance ID draws the instance's workflow\n"
+                       "with its current state filled (this reads the database), --format mermaid\n"
+                       "prints a Mermaid stateDiagram-v2. --all-edges prints the complete DOT, one\n"
+                       "edge per transition. Without --instance it does not open the database.",
+                       0},
     [CLI_CMD_VERIFY] = {"verify", 0, 0, BIT(CLI_OPT_ANCHOR) | BIT(CLI_OPT_SINCE_ANCHOR) | BIT(CLI_OPT_KEY_FILE), 0,
                         "certflow verify [--anchor] [--since-anchor FILE|TEXT] [--key-file FILE]",
                         "check that the whole database is sound",
@@ -152,9 +199,10 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "See docs/reliability.md for what this proves and what it cannot.",
                         1},
     [CLI_CMD_HELP] = {"help", 0, 1, 0, 0, "certflow help [COMMAND]", "show help for certflow or a command", NULL, 0},
-    [CLI_CMD_POLICY] = {"policy", 1, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_FOR), 0,
+    [CLI_CMD_POLICY] = {"policy", 1, 2, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR) | BIT(CLI_OPT_FOR) | BIT(CLI_OPT_CASE) |
+                                      BIT(CLI_OPT_COVERAGE), 0,
                         "certflow policy diff|apply --county COUNTY FILE [--for all|new] [--actor NAME] | policy "
-                        "log [--county COUNTY] | policy test DIR",
+                        "log [--county COUNTY] | policy test DIR|FILE [--case NAME] [--coverage]",
                         "see what a county policy change does, apply it, list the changes applied, or run policy "
                         "test cases",
                         "diff lists the parameters the overlay FILE changes for COUNTY and every live\n"
@@ -168,9 +216,10 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "(exit 4). --for new keeps the instances the change would move on the old\n"
                         "values (pinned in their data, recorded); --for all (the default) moves them.\n"
                         "log lists the changes applied: when, by whom, county, overlay hash, --for and\n"
-                        "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR against\n"
-                        "the workflows and policies, one line per case (PASS, or FAIL with expected\n"
-                        "and got); exit 4 if any fails. To test a proposed overlay, copy the policy\n"
+                        "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR (or\n"
+                        "the one FILE; --case NAME: only that case) against the workflows and policies,\n"
+                        "one line per case (PASS, or FAIL with expected and got), with --coverage the\n"
+                        "guards and deadline functions no case ran; exit 4 if any fails. To test a proposed overlay, copy the policy\n"
                         "folder, put it there and pass --policies COPY. See docs/administrators.md.",
                         1},
     [CLI_CMD_REGISTRY] = {"registry", 1, 1,

@@ -95,6 +95,19 @@ typedef enum cli_opt {
     CLI_OPT_RATE_LIMIT, /* serve */
     CLI_OPT_ROLE,       /* token create */
     CLI_OPT_EXPIRES,    /* token create */
+    CLI_OPT_LIVE,    /* list --live */
+    CLI_OPT_OVERDUE, /* due --overdue */
+    CLI_OPT_EVENT,   /* history --event */
+    CLI_OPT_OUTCOME, /* history --outcome */
+    CLI_OPT_CASE,    /* policy test --case */
+    CLI_OPT_COVERAGE, /* policy test --coverage */
+    CLI_OPT_NO_SHIPPED_PLUGINS, /* global: --plugins replaces the shipped plugins */
+    CLI_OPT_LOG_LEVEL, /* global: show plugin log messages from this level */
+    CLI_OPT_VERBOSE,   /* global: --log-level debug */
+    CLI_OPT_NO_GUARDS, /* graph --no-guards */
+    CLI_OPT_PHASE,     /* graph --phase */
+    CLI_OPT_INSTANCE,  /* graph --instance */
+    CLI_OPT_ALL_EDGES, /* graph --all-edges */
     CLI_OPT__COUNT
 } cli_opt;
 
@@ -189,7 +202,7 @@ typedef struct cli_run {
     char workflows[CLI_MAX_PATH + 32];
     char policies[CLI_MAX_PATH + 32];
     const char *plugins;
-    char plugin_path[CLI_MAX_PATH + 32]; /* the resolved plugin folder or list */
+    char plugin_path[3 * CLI_MAX_PATH]; /* the resolved plugin folder or list */
     cf_time fixed_now; /* the --now clock */
     int has_now;
     cf_time until; /* tick --until */
@@ -197,6 +210,9 @@ typedef struct cli_run {
     int64_t within; /* due --within, seconds */
     cf_options opts;
     cf_engine *e;   /* open unless the command's spec says needs_db = 0 (then ":memory:") */
+    int open_failed; /* plugin list runs on a handle whose open failed (cf_plugin_list), to show why */
+    char *plugin_config_buf; /* --plugin-config FILE: the file's text (freed by main) */
+    int log_level; /* --log-level: plugin messages at or above it go to stderr; 4 = none */
 } cli_run;
 
 /* Print "certflow: <message>" to r->err; returns the exit code for rc. */

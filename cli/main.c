@@ -11,18 +11,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
-#ifndef CERTFLOW_DATADIR
-#define CERTFLOW_DATADIR "/usr/local/share/certflow"
-#endif
 #ifndef CERTFLOW_SOURCE_DIR
 #define CERTFLOW_SOURCE_DIR "."
 #endif
-#ifndef CERTFLOW_PLUGINDIR
-#define CERTFLOW_PLUGINDIR "/usr/local/lib/certflow/plugins"
-#endif
 #ifndef CERTFLOW_BINARY_DIR
 #define CERTFLOW_BINARY_DIR "."
+#endif
+/* Where the installed data and plugins are, relative to the installed program's folder. */
+#ifndef CERTFLOW_REL_DATADIR
+#define CERTFLOW_REL_DATADIR "../share/certflow"
+#endif
+#ifndef CERTFLOW_REL_PLUGINDIR
+#define CERTFLOW_REL_PLUGINDIR "../lib/certflow/plugins"
 #endif
 
 
@@ -37,8 +39,54 @@ static int is_dir(const char *path)
     return stat(path, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
-/* Default folder: option, env, ./local, installed, source tree. */
-static void resolve_dir(const char *given, const char *env, const char *local, char *buf, size_t size)
+/* dir/rel with rel's leading "../" taken off dir ("/p/bin" + "../share/x" = "/p/share/x"). */
+static void home_join(char *buf, size_t size, const char *dir, const char *rel)
+{
+    size_t n = strlen(dir);
+    while (strncmp(rel, "../", 3) == 0) {
+        while (n > 0 && dir[n - 1] != '/')
+            n--;
+        if (n == 0)
+            break;
+        n--; /* the slash */
+        rel += 3;
+    }
+    snprintf(buf, size, "%.*s/%s", (int)n, dir, rel);
+}
+
+/* Where this program's own files are, decided by where the running program is:
+ * the build tree's certflow uses the source tree's workflows and lua and the
+ * build tree's plugins; any other copy (an installed one, under any prefix) uses
+ * only <its folder>/../share/certflow and <its folder>/../lib/certflow/plugins.
+ * data and plugins get the folders; both are left empty if the program cannot be found. */
+static void locate_home(char *data, char *plugins, size_t size)
+{
+    data[0] = plugins[0] = '\0';
+    char exe[CLI_MAX_PATH + 1];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0 || (size_t)n >= sizeof exe - 1)
+        return;
+    exe[n] = '\0';
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return;
+    *slash = '\0';
+    const char *bindir = exe[0] ? exe : "/";
+    struct stat sb, sd;
+    int in_build = stat(bindir, &sb) == 0 && stat(CERTFLOW_BINARY_DIR, &sd) == 0 && sb.st_dev == sd.st_dev &&
+                   sb.st_ino == sd.st_ino;
+    if (in_build) {
+        snprintf(data, size, "%s", CERTFLOW_SOURCE_DIR);
+        snprintf(plugins, size, "%s/plugins", CERTFLOW_BINARY_DIR);
+    } else {
+        home_join(data, size, exe, CERTFLOW_REL_DATADIR);
+        home_join(plugins, size, exe, CERTFLOW_REL_PLUGINDIR);
+    }
+}
+
+/* Default folder: option, env, ./local, this program's own copy (locate_home). */
+static void resolve_dir(const char *given, const char *env, const char *local, const char *home, char *buf,
+                        size_t size)
 {
     const char *v = given;
     if (!v || !*v) {
@@ -51,12 +99,9 @@ static void resolve_dir(const char *given, const char *env, const char *local, c
         return;
     }
     snprintf(buf, size, "./%s", local);
-    if (is_dir(buf))
+    if (is_dir(buf) || !home[0])
         return;
-    snprintf(buf, size, "%s/%s", CERTFLOW_DATADIR, local);
-    if (is_dir(buf))
-        return;
-    snprintf(buf, size, "%s/%s", CERTFLOW_SOURCE_DIR, local);
+    snprintf(buf, size, "%s/%s", home, local);
 }
 
 /* A folder holding at least one plugin (*.so). */
@@ -74,9 +119,77 @@ static int has_plugins(const char *path)
     return found;
 }
 
+/* 1 if the ':'-separated list names a plugin file called base (a file of that name,
+ * or a folder holding one). */
+static int list_has_plugin(const char *list, const char *base)
+{
+    const char *p = list;
+    while (*p) {
+        size_t n = strcspn(p, ":");
+        char part[CLI_MAX_PATH + 1];
+        snprintf(part, sizeof part, "%.*s", (int)(n < CLI_MAX_PATH ? n : CLI_MAX_PATH), p);
+        const char *slash = strrchr(part, '/');
+        if (strcmp(slash ? slash + 1 : part, base) == 0)
+            return 1;
+        if (is_dir(part)) {
+            char path[2 * CLI_MAX_PATH + 2];
+            snprintf(path, sizeof path, "%s/%s", part, base);
+            struct stat st;
+            if (stat(path, &st) == 0)
+                return 1;
+        }
+        p += n;
+        if (*p == ':')
+            p++;
+    }
+    return 0;
+}
+
+/* --plugins adds to the shipped plugins: buf (the given list) gets every *.so of the
+ * folder home that the list does not already name (a plugin of the same file name
+ * given replaces the shipped one). */
+static void add_shipped(const char *home, char *buf, size_t size)
+{
+    DIR *d = home[0] ? opendir(home) : NULL;
+    if (!d)
+        return;
+    char **names = NULL;
+    size_t n = 0;
+    for (struct dirent *de; (de = readdir(d));) {
+        size_t len = strlen(de->d_name);
+        if (len <= 3 || strcmp(de->d_name + len - 3, ".so") != 0 || list_has_plugin(buf, de->d_name))
+            continue;
+        char **grown = realloc(names, (n + 1) * sizeof *names);
+        if (!grown)
+            break;
+        names = grown;
+        if (!(names[n] = malloc(len + 1)))
+            break;
+        memcpy(names[n++], de->d_name, len + 1);
+    }
+    closedir(d);
+    /* name order, so that the load order does not depend on the folder's */
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(names[j - 1], names[j]) > 0; j--) {
+            char *t = names[j - 1];
+            names[j - 1] = names[j];
+            names[j] = t;
+        }
+    for (size_t i = 0; i < n; i++) {
+        size_t used = strlen(buf);
+        int w = snprintf(buf + used, size - used, "%s%s/%s", used ? ":" : "", home, names[i]);
+        if (w < 0 || (size_t)w >= size - used)
+            buf[used] = '\0'; /* does not fit: left out (plugin list shows what loaded) */
+        free(names[i]);
+    }
+    free(names);
+}
+
 /* Default plugins, like the folders above: option, env, ./plugins (if it holds
- * plugins: a source tree's plugins/ holds none), installed, the build tree. */
-static void resolve_plugins(const char *given, char *buf, size_t size)
+ * plugins: a source tree's plugins/ holds none), this program's own (locate_home).
+ * Plugins given (option or env) come first and the shipped ones are added after
+ * them, unless no_shipped. */
+static void resolve_plugins(const char *given, const char *home, int no_shipped, char *buf, size_t size)
 {
     const char *v = given;
     if (!v || !*v) {
@@ -86,15 +199,20 @@ static void resolve_plugins(const char *given, char *buf, size_t size)
     }
     if (v && *v) {
         snprintf(buf, size, "%s", v);
+        if (!no_shipped)
+            add_shipped(home, buf, size);
         return;
     }
-    static const char *const candidates[] = {"./plugins", CERTFLOW_PLUGINDIR, CERTFLOW_BINARY_DIR "/plugins"};
-    for (size_t i = 0; i < sizeof candidates / sizeof candidates[0]; i++) {
-        snprintf(buf, size, "%s", candidates[i]);
-        if (has_plugins(buf))
-            return;
+    if (no_shipped) {
+        buf[0] = '\0';
+        return;
     }
-    buf[0] = '\0';
+    snprintf(buf, size, "./plugins");
+    if (has_plugins(buf))
+        return;
+    snprintf(buf, size, "%s", home);
+    if (!has_plugins(buf))
+        buf[0] = '\0';
 }
 
 static const char *bounded_env(const char *name, size_t max)
@@ -118,14 +236,62 @@ int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...)
     return CLI_EXIT_USAGE;
 }
 
+/* The engine's messages speak the API; the command's user reads the commands and
+ * options that do the same (docs/embedding.md, "Result codes and messages"). */
+static const struct {
+    const char *api, *cli;
+} REWORD[] = {
+    {"cf_workflow_dot of '", "`certflow graph` of '"},
+    {"cf_instance_events", "`certflow events ID`"},
+    {"cf_instance_list", "`certflow list`"},
+    {"(cf_policy_apply)", "(certflow policy apply)"},
+    {"as cf_engine_anchor makes it", "as `certflow verify --anchor` prints it"},
+    {"(cf_verify_options.key)", "(--key-file)"},
+    {"(cf_engine_open without read_only)", "(any certflow command that writes)"},
+    {"options.plugin_dir", "--plugins"},
+};
+
+static void reword(const char *msg, char *out, size_t size)
+{
+    size_t o = 0;
+    while (*msg && o + 1 < size) {
+        size_t k = 0;
+        for (; k < sizeof REWORD / sizeof *REWORD; k++)
+            if (strncmp(msg, REWORD[k].api, strlen(REWORD[k].api)) == 0)
+                break;
+        if (k < sizeof REWORD / sizeof *REWORD) {
+            int w = snprintf(out + o, size - o, "%s", REWORD[k].cli);
+            o += w > 0 && (size_t)w < size - o ? (size_t)w : 0;
+            msg += strlen(REWORD[k].api);
+        } else {
+            out[o++] = *msg++;
+        }
+    }
+    out[o] = '\0';
+}
+
 /* Report a failed engine call and return its exit code. */
 int cli_fail(cli_run *r, int rc)
 {
     const char *msg = r->e ? cf_errmsg(r->e) : "";
     if (!msg || !*msg)
         msg = cf_strerror(rc);
-    cli_textf(r->err, "certflow: %s\n", msg);
+    char text[4096];
+    reword(msg, text, sizeof text);
+    cli_textf(r->err, "certflow: %s\n", text);
     return cli_exit_code(rc);
+}
+
+static const char *const LOG_LEVELS[] = {"debug", "info", "warn", "error"};
+
+/* cf_options.log: what plugins log, at or above --log-level, on stderr. */
+static void cli_log(void *ud, int level, const char *source, const char *message)
+{
+    cli_run *r = ud;
+    if (level < r->log_level)
+        return;
+    cli_textf(r->err, "certflow: [%s] %s: %s\n", level >= 0 && level <= 3 ? LOG_LEVELS[level] : "?",
+              source ? source : "", message ? message : "");
 }
 
 static int setup(cli_run *r)
@@ -141,18 +307,59 @@ static int setup(cli_run *r)
         r->actor = bounded_env("USER", CLI_MAX_NAME);
     if (!r->actor)
         r->actor = "cli";
-    resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", r->workflows, sizeof r->workflows);
-    resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", r->policies, sizeof r->policies);
-    resolve_plugins(a->opt[CLI_OPT_PLUGINS], r->plugin_path, sizeof r->plugin_path);
+    char home_data[CLI_MAX_PATH + 64], home_plugins[CLI_MAX_PATH + 64];
+    locate_home(home_data, home_plugins, sizeof home_data);
+    resolve_dir(a->opt[CLI_OPT_WORKFLOWS], "CERTFLOW_WORKFLOWS", "workflows", home_data, r->workflows,
+                sizeof r->workflows);
+    resolve_dir(a->opt[CLI_OPT_POLICIES], "CERTFLOW_POLICIES", "lua", home_data, r->policies, sizeof r->policies);
+    resolve_plugins(a->opt[CLI_OPT_PLUGINS], home_plugins, a->opt[CLI_OPT_NO_SHIPPED_PLUGINS] != NULL,
+                    r->plugin_path, sizeof r->plugin_path);
     r->plugins = r->plugin_path[0] ? r->plugin_path : NULL;
     cf_options init = CF_OPTIONS_INIT;
     r->opts = init;
     r->opts.workflow_dir = r->workflows;
     r->opts.policy_dir = r->policies;
     r->opts.plugin_dir = r->plugins;
+    r->log_level = 4;
+    if (a->opt[CLI_OPT_VERBOSE])
+        r->log_level = 0;
+    if (a->opt[CLI_OPT_LOG_LEVEL]) {
+        r->log_level = -1;
+        for (int i = 0; i < 4; i++)
+            if (strcmp(a->opt[CLI_OPT_LOG_LEVEL], LOG_LEVELS[i]) == 0)
+                r->log_level = i;
+        if (r->log_level < 0)
+            return cli_usage(r, a->cmd, "--log-level '%.60s' is not one of debug, info, warn, error",
+                             a->opt[CLI_OPT_LOG_LEVEL]);
+    }
+    if (r->log_level < 4) {
+        r->opts.log = cli_log;
+        r->opts.log_ud = r;
+    }
     r->opts.plugin_config = a->opt[CLI_OPT_PLUGIN_CONFIG];
     if (!r->opts.plugin_config)
         r->opts.plugin_config = bounded_env("CERTFLOW_PLUGIN_CONFIG", CLI_MAX_DATA);
+    /* JSON text, or the name of a file holding it (@FILE too) */
+    const char *pc = r->opts.plugin_config;
+    if (pc && pc[strspn(pc, " \t\r\n")] != '{' && pc[strspn(pc, " \t\r\n")] != '\0') {
+        const char *path = pc[0] == '@' ? pc + 1 : pc;
+        FILE *f = fopen(path, "rb");
+        char *b = f ? malloc(CLI_MAX_DATA + 1) : NULL;
+        size_t n = b ? fread(b, 1, CLI_MAX_DATA + 1, f) : 0;
+        int bad = !f || !b || ferror(f) || n > CLI_MAX_DATA;
+        int err = errno;
+        if (f)
+            fclose(f);
+        if (bad) {
+            free(b);
+            cli_textf(r->err, "certflow: --plugin-config '%.200s' is neither JSON text ({...}) nor a readable file of "
+                              "at most 1 MiB%s%s\n", pc, !f ? ": " : "", !f ? strerror(err) : "");
+            return CLI_EXIT_INVALID;
+        }
+        b[n] = '\0';
+        r->plugin_config_buf = b;
+        r->opts.plugin_config = b;
+    }
     if (a->opt[CLI_OPT_NOW]) {
         if (cf_time_parse(a->opt[CLI_OPT_NOW], &r->fixed_now) != CF_OK)
             return cli_usage(r, a->cmd, "--now '%.60s' is not an ISO 8601 time (e.g. 2025-03-01T08:00:00Z)",
@@ -425,7 +632,54 @@ typedef struct collect {
     cli_table *table;
     int oom;
     const char *state; /* due --state: only timers of this state (or inside it) */
+    const char *county; /* due --county */
+    const char *actor;  /* history --actor */
+    json_t *who;        /* instance id -> who it is (cli_who), for rows that carry only the id */
+    int live;           /* list --live */
 } collect;
+
+/* Who an instance is, from its data: "NAME (CERTIFICATION_NUMBER)", either alone,
+ * or "" when the data has neither. Written into buf. */
+static const char *cli_who(const char *data, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    json_t *d = data ? json_loads(data, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(d, "name"));
+    const char *number = json_string_value(json_object_get(d, "certification_number"));
+    if (name && number)
+        snprintf(buf, size, "%.200s (%.60s)", name, number);
+    else if (name || number)
+        snprintf(buf, size, "%.200s", name ? name : number);
+    json_decref(d);
+    return buf;
+}
+
+static int who_row(void *ud, const cf_instance_info *info)
+{
+    char who[280];
+    cli_who(info->data, who, sizeof who);
+    if (who[0])
+        json_object_set_new(ud, info->id, json_string(who));
+    return 0;
+}
+
+/* id -> who for every instance (one pass), for listings of timers or history rows. */
+static int who_map(cli_run *r, json_t **out)
+{
+    *out = json_object();
+    int rc = *out ? cf_instance_list(r->e, NULL, who_row, *out) : CF_ENOMEM;
+    if (rc != CF_OK) {
+        json_decref(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
+static const char *who_of(const collect *c, const char *id)
+{
+    const char *w = json_string_value(json_object_get(c->who, id ? id : ""));
+    return w ? w : "";
+}
 
 static void collect_add(collect *c, json_t *item, const char *const *cells)
 {
@@ -459,6 +713,7 @@ static int finish(cli_run *r, collect *c, int rc, const char *empty_note)
         }
     }
     json_decref(c->arr);
+    json_decref(c->who);
     cli_table_free(c->table);
     return cli_exit_code(rc);
 }
@@ -499,8 +754,91 @@ static int history_row(void *ud, const cf_history_entry *h)
     return 0;
 }
 
+/* history without ID: a row of any instance, with the instance and who it is. */
+static int search_row(void *ud, const cf_history_entry *h)
+{
+    collect *c = ud;
+    if (c->actor && strcmp(c->actor, h->actor ? h->actor : "") != 0)
+        return 0;
+    const char *who = who_of(c, h->instance_id);
+    if (c->arr) {
+        json_t *o = cli_json_history(h);
+        if (o && *who)
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
+        return 0;
+    }
+    char when[32], move[2 * CLI_MAX_NAME + 8];
+    cli_time(h->effective_at, when);
+    if (h->from_state && *h->from_state)
+        snprintf(move, sizeof move, "%.256s -> %.256s", h->from_state, h->to_state ? h->to_state : "");
+    else
+        snprintf(move, sizeof move, "-> %.256s", h->to_state ? h->to_state : "");
+    char *reasons = cli_reasons_join(h->reasons, "; ");
+    const char *event = h->event && *h->event ? h->event : "(created)";
+    const char *cells[] = {when, h->instance_id, who, h->actor, event, h->outcome, move, reasons ? reasons : ""};
+    collect_add(c, NULL, cells);
+    free(reasons);
+    return 0;
+}
+
+/* --from/--to of history: an ISO 8601 time, or a date (--to DATE: through that whole day, UTC). */
+static int history_bound(cli_run *r, cli_opt o, cf_time def, cf_time *out)
+{
+    const char *v = r->a->opt[o];
+    *out = def;
+    if (!v)
+        return 0;
+    if (cf_time_parse(v, out) != CF_OK)
+        return cli_usage(r, CLI_CMD_HISTORY, "--%s '%.60s' is not an ISO 8601 time or date (e.g. 2025-03-01)",
+                         cli_opt_get(o)->name, v);
+    if (o == CLI_OPT_TO && strlen(v) == 10)
+        *out += 86400;
+    return 0;
+}
+
+static int cmd_history_search(cli_run *r)
+{
+    const cli_args *a = r->a;
+    const char *outcome = a->opt[CLI_OPT_OUTCOME];
+    if (outcome && strcmp(outcome, "created") != 0 && strcmp(outcome, "applied") != 0 &&
+        strcmp(outcome, "rejected") != 0)
+        return cli_usage(r, CLI_CMD_HISTORY, "--outcome '%.60s' is not one of created, applied, rejected", outcome);
+    cf_time from, to;
+    int x = history_bound(r, CLI_OPT_FROM, INT64_MIN, &from);
+    if (!x)
+        x = history_bound(r, CLI_OPT_TO, INT64_MAX, &to);
+    if (x)
+        return x;
+    static const char *const headers[] = {"time", "instance", "who", "actor", "event", "outcome", "from -> to",
+                                          "reasons"};
+    collect c;
+    x = init_collect(r, &c, 8, headers);
+    if (x)
+        return x;
+    c.actor = a->opt[CLI_OPT_ACTOR];
+    cf_history_filter filter = CF_HISTORY_FILTER_INIT;
+    filter.workflow = a->opt[CLI_OPT_WORKFLOW];
+    filter.county = a->opt[CLI_OPT_COUNTY];
+    filter.event = a->opt[CLI_OPT_EVENT];
+    filter.outcome = outcome;
+    filter.state = a->opt[CLI_OPT_STATE];
+    int rc = who_map(r, &c.who);
+    if (rc == CF_OK)
+        rc = cf_history_between(r->e, from, to, &filter, search_row, &c);
+    return finish(r, &c, rc, "no history rows match");
+}
+
 static int cmd_history(cli_run *r)
 {
+    if (r->a->npos == 0)
+        return cmd_history_search(r);
+    static const cli_opt only_search[] = {CLI_OPT_EVENT,    CLI_OPT_OUTCOME, CLI_OPT_ACTOR, CLI_OPT_COUNTY,
+                                          CLI_OPT_WORKFLOW, CLI_OPT_STATE,   CLI_OPT_FROM,  CLI_OPT_TO};
+    for (size_t i = 0; i < sizeof only_search / sizeof *only_search; i++)
+        if (r->a->opt[only_search[i]])
+            return cli_usage(r, CLI_CMD_HISTORY, "--%s searches every instance: give it without an ID",
+                             cli_opt_get(only_search[i])->name);
     static const char *const headers[] = {"#", "time", "actor", "event", "outcome", "from -> to", "reasons"};
     collect c;
     int x = init_collect(r, &c, 7, headers);
@@ -513,24 +851,32 @@ static int cmd_history(cli_run *r)
 static int list_row(void *ud, const cf_instance_info *info)
 {
     collect *c = ud;
+    if (c->live && info->terminal)
+        return 0;
+    char who[280];
+    cli_who(info->data, who, sizeof who);
     if (c->arr) {
-        collect_add(c, cli_json_instance(info), NULL);
+        json_t *o = cli_json_instance(info);
+        if (o && who[0])
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
         return 0;
     }
     char updated[32];
     cli_time(info->updated_at, updated);
-    const char *cells[] = {info->id, info->workflow, info->county, info->state, updated};
+    const char *cells[] = {info->id, info->workflow, info->county, info->state, updated, who};
     collect_add(c, NULL, cells);
     return 0;
 }
 
 static int cmd_list(cli_run *r)
 {
-    static const char *const headers[] = {"id", "workflow", "county", "state", "updated"};
+    static const char *const headers[] = {"id", "workflow", "county", "state", "updated", "who"};
     collect c;
-    int x = init_collect(r, &c, 5, headers);
+    int x = init_collect(r, &c, 6, headers);
     if (x)
         return x;
+    c.live = r->a->opt[CLI_OPT_LIVE] != NULL;
     cf_instance_filter filter = CF_INSTANCE_FILTER_INIT;
     filter.workflow = r->a->opt[CLI_OPT_WORKFLOW];
     filter.state = r->a->opt[CLI_OPT_STATE];
@@ -567,40 +913,126 @@ static int timer_row(void *ud, const cf_timer_info *t)
     collect *c = ud;
     if (!cf_state_in(t->state, c->state))
         return 0;
+    if (c->county && strcmp(c->county, t->county ? t->county : "") != 0)
+        return 0;
+    const char *who = who_of(c, t->instance_id);
     if (c->arr) {
-        collect_add(c, cli_json_timer(t), NULL);
+        json_t *o = cli_json_timer(t);
+        if (o && *who)
+            json_object_set_new(o, "who", json_string(who));
+        collect_add(c, o, NULL);
         return 0;
     }
     char due[32];
     cli_time(t->due, due);
-    const char *cells[] = {due, t->instance_id, t->workflow, t->county, t->state, t->name, t->event};
+    const char *cells[] = {due, t->instance_id, t->workflow, t->county, t->state, t->name, t->event, who};
     collect_add(c, NULL, cells);
     return 0;
 }
 
 static int cmd_due(cli_run *r)
 {
-    static const char *const headers[] = {"due", "instance", "workflow", "county", "state", "timer", "event"};
+    static const char *const headers[] = {"due", "instance", "workflow", "county", "state", "timer", "event", "who"};
     collect c;
-    int x = init_collect(r, &c, 7, headers);
+    int x = init_collect(r, &c, 8, headers);
     if (x)
         return x;
     c.state = r->a->opt[CLI_OPT_STATE];
+    c.county = r->a->opt[CLI_OPT_COUNTY];
+    int overdue = r->a->opt[CLI_OPT_OVERDUE] != NULL;
+    if (overdue && r->a->opt[CLI_OPT_WITHIN]) {
+        finish(r, &c, CF_OK, NULL);
+        return cli_usage(r, CLI_CMD_DUE, "--overdue lists timers due before now: give it without --within");
+    }
     cf_time now = cf_engine_now(r->e);
-    int rc = cf_timer_list(r->e, now, now + r->within, timer_row, &c);
-    return finish(r, &c, rc, "no timers due");
+    int rc = who_map(r, &c.who);
+    /* overdue: due before now (a timer due exactly now is due, not late) */
+    if (rc == CF_OK)
+        rc = overdue ? cf_timer_list(r->e, INT64_MIN, now - 1, timer_row, &c)
+                     : cf_timer_list(r->e, now, now + r->within, timer_row, &c);
+    size_t n = c.table ? cli_table_rows(c.table) : 0;
+    x = finish(r, &c, rc, overdue ? "no timers overdue" : "no timers due");
+    if (x == 0 && overdue && n)
+        fprintf(r->out, "%zu timer%s overdue: `certflow tick` fires %s\n", n, n == 1 ? " is" : "s are",
+                n == 1 ? "it" : "them");
+    return x;
 }
 
 static int cmd_graph(cli_run *r)
 {
+    const cli_args *a = r->a;
     char *dot = NULL;
-    int rc = cf_workflow_dot(r->e, r->a->pos[0], &dot);
+    int rc;
+    char wf_name[CLI_MAX_NAME + 1], state_name[4 * CLI_MAX_NAME];
+    const char *workflow = a->npos ? a->pos[0] : NULL;
+    if (!workflow && !a->opt[CLI_OPT_INSTANCE])
+        return cli_usage(r, CLI_CMD_GRAPH, "give the WORKFLOW to draw (or --instance ID)");
+    if (a->opt[CLI_OPT_ALL_EDGES]) {
+        if (a->opt[CLI_OPT_FORMAT] || a->opt[CLI_OPT_NO_GUARDS] || a->opt[CLI_OPT_PHASE] || a->opt[CLI_OPT_INSTANCE])
+            return cli_usage(r, CLI_CMD_GRAPH, "--all-edges is the complete DOT: give it without other graph options");
+        rc = cf_workflow_dot(r->e, workflow, &dot);
+    } else {
+        cf_graph_options o = CF_GRAPH_OPTIONS_INIT;
+        o.format = a->opt[CLI_OPT_FORMAT];
+        o.no_guards = a->opt[CLI_OPT_NO_GUARDS] != NULL;
+        o.group_self_loops = 1;
+        o.phase = a->opt[CLI_OPT_PHASE];
+        cf_instance_info info = CF_INSTANCE_INFO_INIT;
+        cf_engine *db = NULL;
+        rc = CF_OK;
+        if (a->opt[CLI_OPT_INSTANCE]) {
+            /* the instance is in the database: open it (read only if need be) beside the definitions */
+            cf_options opts = r->opts;
+            rc = cf_engine_open(r->db, &opts, &db);
+            if (rc == CF_EREADONLY) {
+                cf_engine_close(db);
+                db = NULL;
+                opts.read_only = 1;
+                rc = cf_engine_open(r->db, &opts, &db);
+            }
+            if (rc == CF_OK)
+                rc = cf_instance_get(db, a->opt[CLI_OPT_INSTANCE], &info);
+            if (rc != CF_OK) {
+                cf_engine *keep = r->e;
+                r->e = db;
+                int x = cli_fail(r, rc);
+                r->e = keep;
+                cf_engine_close(db);
+                return x;
+            }
+            if (workflow && strcmp(workflow, info.workflow) != 0) {
+                cli_textf(r->err, "certflow: instance %s runs workflow '%s', not '%s'\n", a->opt[CLI_OPT_INSTANCE],
+                          info.workflow, workflow);
+                cf_engine_close(db);
+                return CLI_EXIT_INVALID;
+            }
+            /* info's strings last until the next call on db: keep copies */
+            snprintf(wf_name, sizeof wf_name, "%s", info.workflow);
+            snprintf(state_name, sizeof state_name, "%s", info.state);
+            workflow = wf_name;
+            o.highlight = state_name;
+            rc = cf_workflow_graph(db, workflow, &o, &dot);
+            if (rc != CF_OK) {
+                cf_engine *keep = r->e;
+                r->e = db;
+                int x = cli_fail(r, rc);
+                r->e = keep;
+                cf_engine_close(db);
+                return x;
+            }
+            cf_engine_close(db);
+        } else {
+            rc = cf_workflow_graph(r->e, workflow, &o, &dot);
+        }
+    }
     if (rc != CF_OK)
         return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
         json_t *o = json_object();
-        json_object_set_new(o, "workflow", json_string(r->a->pos[0]));
-        json_object_set_new(o, "dot", json_string(dot ? dot : ""));
+        json_object_set_new(o, "workflow", json_string(workflow));
+        json_object_set_new(o, a->opt[CLI_OPT_FORMAT] && strcmp(a->opt[CLI_OPT_FORMAT], "mermaid") == 0 ? "mermaid"
+                                                                                                       : "dot",
+                            json_string(dot ? dot : ""));
         cf_free(dot);
         return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
     }
@@ -796,9 +1228,14 @@ static int check_problem(void *ud, const cf_diagnostic *d)
         return 0;
     }
     size_t n = strlen(file);
-    /* The engine's messages often start with the file already. */
+    /* The engine's messages often start with the file already, or with its name
+     * inside the policy folder ("counties/alameda.lua: ..."): print the path once. */
+    const char *colon = strstr(msg, ": ");
+    size_t head = colon ? (size_t)(colon - msg) : 0;
     if (n && strncmp(msg, file, n) == 0)
         cli_textf(c->r->out, "%s\n", msg);
+    else if (head && head < n && file[n - head - 1] == '/' && strncmp(file + n - head, msg, head) == 0)
+        cli_textf(c->r->out, "%s%s\n", file, colon);
     else
         cli_textf(c->r->out, "%s: %s\n", file, msg);
     return 0;
@@ -809,6 +1246,29 @@ static void join_names(FILE *f, json_t *names)
     size_t i;
     json_t *v;
     json_array_foreach(names, i, v) cli_textf(f, "%s%s", i ? ", " : "", json_string_value(v));
+}
+
+typedef struct check_refusals {
+    check_out *c;
+    int *problems;
+} check_refusals;
+
+/* A plugin the scratch open refused (its migration failed, say): a problem of its file. */
+static int check_refused(void *ud, const cf_plugin_status *p)
+{
+    check_refusals *k = ud;
+    if (p->loaded)
+        return 0;
+    char msg[1200];
+    const char *why = p->message;
+    size_t n = strlen(p->path);
+    if (strncmp(why, p->path, n) == 0 && strncmp(why + n, ": ", 2) == 0)
+        why += n + 2;
+    snprintf(msg, sizeof msg, "refused when a database is opened: %s", why);
+    cf_diagnostic d = {sizeof d, p->path, msg};
+    check_problem(k->c, &d);
+    (*k->problems)++;
+    return 0;
 }
 
 static int cmd_check(cli_run *r)
@@ -833,6 +1293,26 @@ static int cmd_check(cli_run *r)
             rc = orc;
         }
         cf_engine_close(probe);
+    }
+    if (rc == CF_OK) {
+        /* What open would still refuse (a plugin's migration, its tables): open a scratch
+         * in-memory database with the same options; the real database is not touched. */
+        cf_engine *scratch = NULL;
+        int orc = cf_engine_open(":memory:", &r->opts, &scratch);
+        int before = problems;
+        if (scratch)
+            cf_plugin_list(scratch, check_refused, &(check_refusals){&c, &problems});
+        if (orc != CF_OK && problems == before) {
+            char msg[1200];
+            snprintf(msg, sizeof msg, "opening a scratch database with these plugins fails, as opening the database "
+                                      "would: %s", cf_errmsg(scratch));
+            cf_diagnostic d = {sizeof d, r->plugins ? r->plugins : "(plugins)", msg};
+            check_problem(&c, &d);
+            problems++;
+        }
+        if (problems > before)
+            rc = orc != CF_OK ? orc : CF_EPLUGIN;
+        cf_engine_close(scratch);
     }
     char counties_dir[sizeof r->policies + 16];
     snprintf(counties_dir, sizeof counties_dir, "%s/counties", r->policies);
@@ -913,10 +1393,66 @@ static int run(cli_run *r)
     if (a->cmd != CLI_CMD_CHECK) {
         /* graph reads definitions only: an in-memory database leaves no file behind. */
         x = open_engine(r, spec->needs_db ? r->db : ":memory:");
+        /* plugin list shows why a plugin was refused, also when that stopped the open */
+        if (x && r->e && a->cmd == CLI_CMD_PLUGIN && a->npos == 1 && strcmp(a->pos[0], "list") == 0) {
+            r->open_failed = 1;
+            int y = cli_cmd_plugin(r);
+            return y ? y : x;
+        }
         if (x)
             return x;
     }
     return HANDLERS[a->cmd](r);
+}
+
+/* The name of an exit code, for errors under --json (docs/cli.md, "Exit codes"). */
+static const char *exit_name(int code)
+{
+    switch (code) {
+    case CLI_EXIT_REJECTED: return "rejected";
+    case CLI_EXIT_USAGE: return "usage";
+    case CLI_EXIT_NOTFOUND: return "not_found";
+    case CLI_EXIT_INVALID: return "invalid";
+    case CLI_EXIT_DATABASE: return "database";
+    case CLI_EXIT_CORRUPT: return "corrupt";
+    case CLI_EXIT_LIMIT: return "limit";
+    default: return "other";
+    }
+}
+
+/* Under --json a failing command's stderr is one JSON document,
+ * {"error": {"code": EXIT, "name": NAME, "message": TEXT}}, TEXT being what the command
+ * would have printed (without the "certflow: " prefixes). A command that succeeds
+ * passes what it printed on stderr through unchanged. */
+static void json_stderr(int code, const char *text, size_t n)
+{
+    if (code == 0 || code == CLI_EXIT_REJECTED) {
+        fwrite(text, 1, n, stderr);
+        return;
+    }
+    char *msg = malloc(n + 1);
+    size_t m = 0;
+    for (size_t i = 0; msg && i < n;) {
+        if (strncmp(text + i, "certflow: ", 10) == 0 && (i == 0 || text[i - 1] == '\n'))
+            i += 10;
+        else
+            msg[m++] = text[i++];
+    }
+    while (msg && m > 0 && msg[m - 1] == '\n')
+        m--;
+    json_t *o = json_pack("{s:{s:i,s:s,s:s#}}", "error", "code", code, "name", exit_name(code), "message",
+                          msg ? msg : "out of memory", msg ? (int)m : 13);
+    free(msg);
+    if (!o || cli_json_print(stderr, o) != 0)
+        fwrite(text, 1, n, stderr);
+}
+
+static int wants_json(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--json") == 0)
+            return 1;
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -927,17 +1463,29 @@ int main(int argc, char **argv)
     r.a = &args;
     r.out = stdout;
     r.err = stderr;
+    char *errbuf = NULL;
+    size_t errlen = 0;
+    FILE *errmem = wants_json(argc, argv) ? open_memstream(&errbuf, &errlen) : NULL;
+    if (errmem)
+        r.err = errmem;
     int code = cli_parse(argc, argv, &args);
     if (code != 0) {
-        cli_textf(stderr, "certflow: %s\n", args.err);
-        cli_print_usage(stderr, args.cmd);
-        return code;
+        cli_textf(r.err, "certflow: %s\n", args.err);
+        cli_print_usage(r.err, args.cmd);
+    } else {
+        code = run(&r);
+        cf_engine_close(r.e);
+        free(r.plugin_config_buf);
+        if (fflush(stdout) != 0 && code == 0) {
+            fprintf(r.err, "certflow: could not write the output: %s\n", strerror(errno));
+            code = CLI_EXIT_OTHER;
+        }
     }
-    code = run(&r);
-    cf_engine_close(r.e);
-    if (fflush(stdout) != 0 && code == 0) {
-        fprintf(stderr, "certflow: could not write the output: %s\n", strerror(errno));
-        code = CLI_EXIT_OTHER;
+    if (errmem) {
+        fclose(errmem);
+        if (errbuf && errlen)
+            json_stderr(code, errbuf, errlen);
+        free(errbuf);
     }
     return code;
 }

@@ -30,13 +30,32 @@ json_t *cli_plugin_query(cli_run *r, const char *name, json_t *args, int *code)
 typedef struct listing {
     cli_run *r;
     json_t *plugins, *queries;
+    json_t *by_name; /* plugin name -> its entry in plugins */
 } listing;
+
+static int add_function(void *ud, const cf_plugin_function *f)
+{
+    listing *l = ud;
+    json_t *p = json_object_get(l->by_name, f->plugin);
+    if (!p)
+        return 0;
+    const char *key = strcmp(f->kind, "action") == 0 ? "actions" : strcmp(f->kind, "guard") == 0 ? "guards" : "queries";
+    json_array_append_new(json_object_get(p, key), json_string(f->name));
+    return 0;
+}
 
 static int add_plugin(void *ud, const cf_plugin_status *p)
 {
     listing *l = ud;
-    json_array_append_new(l->plugins, json_pack("{s:s, s:s, s:s, s:b, s:s}", "path", p->path, "name", p->name,
-                                                 "version", p->version, "loaded", p->loaded, "message", p->message));
+    json_t *o = json_pack("{s:s, s:s, s:s, s:b, s:s}", "path", p->path, "name", p->name, "version", p->version,
+                          "loaded", p->loaded, "message", p->message);
+    if (o && p->loaded) {
+        json_object_set_new(o, "actions", json_array());
+        json_object_set_new(o, "guards", json_array());
+        json_object_set_new(o, "queries", json_array());
+        json_object_set(l->by_name, p->name, o);
+    }
+    json_array_append_new(l->plugins, o);
     return 0;
 }
 
@@ -47,12 +66,27 @@ static int add_query(void *ud, const char *name)
     return 0;
 }
 
+static void join_list(FILE *f, const char *label, json_t *arr)
+{
+    if (!json_array_size(arr))
+        return;
+    cli_textf(f, "    %s:", label);
+    size_t i;
+    json_t *v;
+    json_array_foreach(arr, i, v) cli_textf(f, "%s%s", i ? ", " : " ", json_string_value(v));
+    fputc('\n', f);
+}
+
+/* plugin list: also when the engine did not open (r->open_failed), to show why. */
 static int cmd_list(cli_run *r)
 {
-    listing l = {r, json_array(), json_array()};
+    listing l = {r, json_array(), json_array(), json_object()};
     int rc = cf_plugin_list(r->e, add_plugin, &l);
     if (rc == CF_OK)
+        rc = cf_plugin_functions(r->e, add_function, &l);
+    if (rc == CF_OK && !r->open_failed)
         rc = cf_plugin_queries(r->e, add_query, &l);
+    json_decref(l.by_name);
     if (rc != CF_OK) {
         json_decref(l.plugins);
         json_decref(l.queries);
@@ -68,18 +102,22 @@ static int cmd_list(cli_run *r)
     json_t *p;
     json_array_foreach(l.plugins, i, p)
     {
-        if (json_is_true(json_object_get(p, "loaded")))
+        if (json_is_true(json_object_get(p, "loaded"))) {
             cli_textf(r->out, "  %s %s  %s\n", json_string_value(json_object_get(p, "name")),
                     json_string_value(json_object_get(p, "version")), json_string_value(json_object_get(p, "path")));
-        else
+            join_list(r->out, "actions", json_object_get(p, "actions"));
+            join_list(r->out, "guards", json_object_get(p, "guards"));
+            join_list(r->out, "queries", json_object_get(p, "queries"));
+        } else {
             cli_textf(r->out, "  refused: %s\n", json_string_value(json_object_get(p, "message")));
+        }
     }
     fputs("queries:", r->out);
     json_array_foreach(l.queries, i, p) cli_textf(r->out, "%s%s", i ? ", " : " ", json_string_value(p));
     fputc('\n', r->out);
     json_decref(l.plugins);
     json_decref(l.queries);
-    return 0;
+    return r->open_failed ? CLI_EXIT_INVALID : 0;
 }
 
 int cli_cmd_plugin(cli_run *r)

@@ -224,7 +224,16 @@ typedef struct test_out {
     cli_run *r;
     json_t *cases; /* --json */
     int passed, failed;
+    json_t *uncovered; /* --coverage: {"kind", "name", "file"} of each function no case ran */
 } test_out;
+
+static int collect_uncovered(void *ud, const cf_policy_uncovered *u)
+{
+    test_out *t = ud;
+    json_array_append_new(t->uncovered,
+                          json_pack("{s:s,s:s,s:s}", "kind", u->kind, "name", u->name, "file", u->file ? u->file : ""));
+    return 0;
+}
 
 static const char *base_name(const char *path)
 {
@@ -264,26 +273,48 @@ static int cmd_test(cli_run *r)
                          "'policy test' takes no --county or --actor: to test a proposed overlay, put it in a copy "
                          "of the policy folder and pass --policies COPY");
     if (!r->a->pos[1])
-        return cli_usage(r, CLI_CMD_POLICY, "'policy test' needs the folder of test cases DIR");
+        return cli_usage(r, CLI_CMD_POLICY, "'policy test' needs the folder of test cases DIR (or one case FILE)");
     int json = r->a->opt[CLI_OPT_JSON] != NULL;
-    test_out t = {r, json ? json_array() : NULL, 0, 0};
+    test_out t = {r, json ? json_array() : NULL, 0, 0, r->a->opt[CLI_OPT_COVERAGE] ? json_array() : NULL};
     int failed = 0;
-    int rc = cf_policy_test(r->e, r->a->pos[1], NULL, NULL, print_case, &t, &failed);
+    cf_policy_test_options o = CF_POLICY_TEST_OPTIONS_INIT;
+    o.cases = r->a->pos[1];
+    o.case_name = r->a->opt[CLI_OPT_CASE];
+    if (t.uncovered) {
+        o.uncovered = collect_uncovered;
+        o.uncovered_ud = &t;
+    }
+    int rc = cf_policy_test_run(r->e, &o, print_case, &t, &failed);
     if (rc != CF_OK) {
         json_decref(t.cases);
+        json_decref(t.uncovered);
         return cli_fail(r, rc);
     }
     int code = failed ? CLI_EXIT_INVALID : 0;
     if (json) {
-        json_t *o = json_object();
-        json_object_set_new(o, "cases", t.cases);
-        json_object_set_new(o, "passed", json_integer(t.passed));
-        json_object_set_new(o, "failed", json_integer(t.failed));
-        json_object_set_new(o, "policy_dir", json_string(r->policies));
-        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : code;
+        json_t *doc = json_object();
+        json_object_set_new(doc, "cases", t.cases);
+        json_object_set_new(doc, "passed", json_integer(t.passed));
+        json_object_set_new(doc, "failed", json_integer(t.failed));
+        json_object_set_new(doc, "policy_dir", json_string(r->policies));
+        if (t.uncovered)
+            json_object_set_new(doc, "uncovered", t.uncovered);
+        return cli_json_print(r->out, doc) ? CLI_EXIT_OTHER : code;
     }
     int n = t.passed + t.failed;
     fprintf(r->out, "%d case%s: %d passed, %d failed\n", n, n == 1 ? "" : "s", t.passed, t.failed);
+    if (t.uncovered) {
+        size_t nu = json_array_size(t.uncovered), i;
+        json_t *u;
+        if (nu == 0)
+            fputs("coverage: every guard and deadline function ran in some case\n", r->out);
+        else
+            fprintf(r->out, "coverage: %zu guard or deadline function%s no case ran:\n", nu, nu == 1 ? "" : "s");
+        json_array_foreach(t.uncovered, i, u)
+            cli_textf(r->out, "  %-8s  %s  (%s)\n", json_string_value(json_object_get(u, "kind")),
+                      json_string_value(json_object_get(u, "name")), json_string_value(json_object_get(u, "file")));
+        json_decref(t.uncovered);
+    }
     return code;
 }
 

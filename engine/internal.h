@@ -212,6 +212,12 @@ void cf__policy_close(cf__policy *p);
 
 /* Index of the function `name` in the table for `role`, or -1. */
 int cf__policy_find(const cf__policy *p, cf__role role, const char *name);
+/* Count the calls of every function from now on (policy test coverage). CF_OK or CF_ENOMEM. */
+int cf__policy_count_calls(cf__policy *p);
+/* The functions of a role: how many; the i-th name (NULL past the end), the label of the
+ * file defining it and how many times it was called since cf__policy_count_calls. */
+size_t cf__policy_function_count(const cf__policy *p, cf__role role);
+const char *cf__policy_function(const cf__policy *p, cf__role role, size_t i, const char **origin, uint64_t *calls);
 /* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
  * Counties without an overlay use the state policy alone. Owned by p. */
 const char *cf__policy_hash(cf__policy *p, const char *county);
@@ -244,6 +250,12 @@ int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t
 /* Validate a policy directory without keeping it: for cf_check. Calls fn for
  * each problem (file, message); returns the number of problems via *problems. */
 int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems);
+/* The same; when the state policy itself loaded (only overlays had problems), *names
+ * gets the policy as far as it loaded, for resolving names only (cf__policy_find):
+ * certflow check resolves the workflows against it instead of reporting every name
+ * as unknown after one bad county file. NULL otherwise. Close it with cf__policy_close. */
+int cf__policy_check_names(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems,
+                           cf__policy **names);
 
 /* ===== workflow.c: loading, validating and compiling workflow definitions ===== */
 
@@ -356,6 +368,8 @@ int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1
 
 /* Graphviz DOT text (malloc'd) of the workflow (workflow_dot.c). */
 int cf__workflow_dot(const cf__workflow *wf, char **out, cf__err *err);
+/* workflow_graph.c: cf_workflow_graph. */
+int cf__workflow_graph(const cf__workflow *wf, const cf_graph_options *o, char **out, cf__err *err);
 
 /* ===== hierarchy.c: nested states, as the rest of the engine sees them ===== */
 
@@ -553,6 +567,7 @@ int cf__plugin_action(cf_engine *e, int index, const cf__decision_call *call);
  * (args_json a JSON object or NULL) at time now, *result_json owned by the caller. */
 void cf__plugins_list(const cf__plugins *p, cf_plugin_status_fn fn, void *ud);
 void cf__plugins_query_names(const cf__plugins *p, cf_name_fn fn, void *ud);
+void cf__plugins_functions(const cf__plugins *p, cf_plugin_function_fn fn, void *ud);
 int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_time now, char **result_json);
 
 /* ===== pattern.c, pattern_compile.c: Lua 5.4's pattern functions, our own matcher, metered ===== */

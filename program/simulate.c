@@ -185,6 +185,63 @@ static int print_results(sim *s, FILE *f)
     return 0;
 }
 
+/* simulate --json: what the text prints, as one document. 0, or -1 after sim_engine_error. */
+static int print_json(sim *s, FILE *f, long long people, long long seed, long long years)
+{
+    char from[11], to[11], day[11];
+    json_t *causes = json_object();
+    for (size_t i = 0; i < s->nreasons; i++)
+        json_object_set_new(causes, s->reasons[i].name, json_integer(s->reasons[i].count));
+    wf_count counts[] = {{"certification", 0}, {"employment", 0}, {"supervision", 0},
+                         {"complaint", 0},     {"scholarship", 0}, {NULL, 0}};
+    int rc = cf_instance_list(s->e, NULL, count_instance, counts);
+    if (rc != CF_OK) {
+        json_decref(causes);
+        return sim_engine_error(s, rc, "listing instances", NULL);
+    }
+    json_t *inst = json_object();
+    for (wf_count *w = counts; w->name; w++)
+        json_object_set_new(inst, w->name, json_integer(w->n));
+    json_t *doc = json_pack("{s:I,s:I,s:I,s:I,s:s,s:s,s:{s:I,s:I,s:I,s:I},s:o,s:o}", "people", (json_int_t)people,
+                            "counties", (json_int_t)NCOUNTIES, "seed", (json_int_t)seed, "years", (json_int_t)years,
+                            "from", sim_date_str(s->first_day, from), "to", sim_date_str(s->last_day, to), "events",
+                            "fired", (json_int_t)s->fired, "applied", (json_int_t)s->applied, "rejected",
+                            (json_int_t)s->rejected, "timers", (json_int_t)s->timers, "rejected_by_cause", causes,
+                            "instances", inst);
+    prog_registry reg;
+    rc = prog_registry_load(s->e, s->last_day, &reg);
+    if (rc != CF_OK) {
+        json_decref(doc);
+        return sim_engine_error(s, rc, "reading the registry", NULL);
+    }
+    json_t *by = json_object();
+    long long n[PROG_NSTATUS] = {0};
+    for (size_t i = 0; i < reg.count; i++)
+        n[reg.rows[i].status]++;
+    for (int st = 0; st < PROG_NSTATUS; st++)
+        json_object_set_new(by, prog_status_names[st], json_integer(n[st]));
+    json_object_set_new(doc, "registry", json_pack("{s:s,s:I,s:o}", "on", sim_date_str(s->last_day, day), "people",
+                                                   (json_int_t)reg.count, "by_status", by));
+    prog_registry_free(&reg);
+    json_t *reports = json_array();
+    json_object_set_new(doc, "reports", reports);
+    for (int k = 0;; k++) {
+        int64_t a, b;
+        if (prog_add_years(s->first_day, k, &a) != CF_OK || a > s->last_day)
+            break;
+        if (prog_add_years(s->first_day, k + 1, &b) != CF_OK || --b > s->last_day)
+            b = s->last_day;
+        json_t *report = NULL;
+        rc = prog_report_build(s->e, a, b, &report);
+        if (rc != CF_OK) {
+            json_decref(doc);
+            return sim_engine_error(s, rc, "building the report", NULL);
+        }
+        json_array_append_new(reports, report);
+    }
+    return cli_json_print(f, doc) ? -1 : 0;
+}
+
 int cli_cmd_simulate(cli_run *r)
 {
     long long people, seed, years;
@@ -264,9 +321,11 @@ int cli_cmd_simulate(cli_run *r)
 
     char from[11], to[11];
     FILE *out = r->out;
-    fprintf(out, "certflow simulate: %lld people in %zu counties, seed %lld, %lld year%s (%s to %s)\n", people, NCOUNTIES,
+    int json = r->a->opt[CLI_OPT_JSON] != NULL;
+    if (!json)
+        fprintf(out, "certflow simulate: %lld people in %zu counties, seed %lld, %lld year%s (%s to %s)\n", people, NCOUNTIES,
             seed, years, years == 1 ? "" : "s", sim_date_str(s.first_day, from), sim_date_str(s.last_day, to));
-    if (!s.has_employment || !s.has_supervision || !s.has_complaint || !s.has_scholarship)
+    if (!json && (!s.has_employment || !s.has_supervision || !s.has_complaint || !s.has_scholarship))
         fprintf(out, "not simulated (workflow not loaded):%s%s%s%s\n", s.has_employment ? "" : " employment",
                 s.has_supervision ? "" : " supervision", s.has_complaint ? "" : " complaint",
                 s.has_scholarship ? "" : " scholarship");
@@ -291,6 +350,9 @@ int cli_cmd_simulate(cli_run *r)
     int code = 0;
     if (s.failed) {
         code = s.exit_code;
+    } else if (json) {
+        if (print_json(&s, out, people, seed, years) < 0)
+            code = s.exit_code ? s.exit_code : CLI_EXIT_OTHER;
     } else {
         print_summary(&s, out);
         if (print_results(&s, out) < 0)

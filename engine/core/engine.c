@@ -257,6 +257,20 @@ static int load_workflows(cf_engine *e)
     int rc = compile_folder(e->workflow_dir, e, NULL, NULL, &e->err, &wfs, &n);
     if (rc == CF_EWORKFLOW)
         cf__plugins_note_refused(e->plugins, &e->err);
+    if (rc == CF_EWORKFLOW && (strstr(e->err.msg, "unknown action '") || strstr(e->err.msg, "unknown guard '"))) {
+        /* Say where plugins were looked for: a forgotten plugin_dir is the usual cause. */
+        cf__buf msg = {0};
+        cf__buf_puts(&msg, e->err.msg);
+        if (e->plugin_dir)
+            cf__buf_printf(&msg, " (plugins were loaded from options.plugin_dir = %s)", e->plugin_dir);
+        else
+            cf__buf_puts(&msg, " (options.plugin_dir is not set, so no plugin was loaded: set it to the folder of "
+                               "the plugins the workflows need, e.g. <prefix>/lib/certflow/plugins for the shipped "
+                               "ones)");
+        if (msg.data && !msg.oom)
+            snprintf(e->err.msg, sizeof e->err.msg, "%s", msg.data);
+        cf__buf_free(&msg);
+    }
     for (size_t i = 0; i < n; i++) {
         if (rc == CF_OK && cf__defcache_push(&e->defs, wfs[i]) == CF_OK)
             continue;
@@ -468,6 +482,23 @@ int cf_workflow_dot(cf_engine *e, const char *name, char **dot_out)
     return cf__workflow_dot(wf, dot_out, &e->err);
 }
 
+int cf_workflow_graph(cf_engine *e, const char *name, const cf_graph_options *opts, char **out)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!name || !opts || !out)
+        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_graph: name, options and out are required");
+    if (opts->size < sizeof *opts)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_workflow_graph: options.size is not set (start from CF_GRAPH_OPTIONS_INIT)");
+    *out = NULL;
+    cf__workflow *wf = cf__engine_workflow(e, name);
+    if (!wf)
+        return cf__engine_unknown_workflow(e, name);
+    return cf__workflow_graph(wf, opts, out, &e->err);
+}
+
 /* Counts problems and forwards them to the caller's callback. */
 typedef struct check_sink {
     cf_diagnostic_fn fn;
@@ -511,13 +542,21 @@ int cf_check(const cf_options *opts, cf_diagnostic_fn fn, void *ud, int *problem
                             &probe.tz, NULL, NULL, probe.opts.lua_time_limit_ms,
                             probe.opts.lua_load_time_limit_ms};
     int policy_problems = 0;
-    cf__policy_check(&pc, sink_report, &sink, &policy_problems);
+    cf__policy *names = NULL;
+    cf__policy_check_names(&pc, sink_report, &sink, &policy_problems, &names);
     /* Workflows resolve names against the policy; without one that loads they are checked bare. */
     cf__policy *policy = NULL;
     /* A policy with problems does not load: not running its files a second time keeps a
-     * file stopped by the load time limit from costing that limit twice. */
-    if (policy_problems > 0 || cf__policy_open(&pc, &policy, &err) != CF_OK)
-        policy = NULL;
+     * file stopped by the load time limit from costing that limit twice. When only a county
+     * overlay had problems, the state policy's names still resolve the workflows' (no
+     * follow-on "unknown deadline function" after one bad county file). */
+    if (policy_problems > 0)
+        policy = names;
+    else {
+        cf__policy_close(names);
+        if (cf__policy_open(&pc, &policy, &err) != CF_OK)
+            policy = NULL;
+    }
     /* Plugins too, so that workflows resolve their names; refused ones are problems. */
     probe.policy = policy;
     cf__plugins_config plc = {probe.plugin_dir, probe.plugin_config, policy, NULL, NULL, NULL, NULL};

@@ -593,7 +593,7 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
     *ev = cf__workflow_event(*wf, in->event);
     if (*ev < 0) {
         const char *hint = cf__closest(in->event, (*wf)->events, (size_t)(*wf)->nevents);
-        return cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (see `certflow graph %s`)",
+        return cf__fail(&e->err, CF_EEVENT, "workflow '%s' has no event '%s'%s%s%s (cf_workflow_dot of '%s' shows its events)",
                         (*wf)->name, in->event, hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
                         (*wf)->name);
     }
@@ -601,7 +601,7 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
         /* The engine's own event: only cf_policy_apply fires it, under the new policy. */
         return cf__fail(&e->err, CF_EINVAL,
                         "'policy_changed' is fired by the engine when a county's policy change is applied "
-                        "(certflow policy apply); it cannot be fired on instance %s",
+                        "(cf_policy_apply); it cannot be fired on instance %s",
                         row->id);
     }
     if (in->from_caller) {
@@ -1104,7 +1104,7 @@ int cf_instance_explain(cf_engine *e, const char *id, const char *event, const c
         return cf__fail(&e->err, CF_EREADONLY,
                         "explaining an event runs its transition and rolls it back, which needs the write lock: "
                         "open the database for writing (nothing is written), or list the events and their "
-                        "guards with cf_instance_events (`certflow events`), which only reads");
+                        "guards with cf_instance_events, which only reads");
     json_t *data = NULL;
     rc = cf__parse_object(&e->err, o.data_json, "event data", &data);
     if (rc != CF_OK)

@@ -18,6 +18,17 @@ int cf_plugin_list(cf_engine *e, cf_plugin_status_fn fn, void *ud)
     return CF_OK;
 }
 
+int cf_plugin_functions(cf_engine *e, cf_plugin_function_fn fn, void *ud)
+{
+    if (!e)
+        return CF_EINVAL;
+    if (!fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_plugin_functions: no callback given");
+    /* Like cf_plugin_list, also on a handle whose open failed. */
+    cf__plugins_functions(e->plugins, fn, ud);
+    return CF_OK;
+}
+
 int cf_plugin_queries(cf_engine *e, cf_name_fn fn, void *ud)
 {
     int rc = cf__engine_usable(e);

@@ -355,9 +355,9 @@ int cf_engine_verify_full(cf_engine *e, const cf_verify_options *opts, cf_verify
             return cf__fail(&e->err, CF_EINVAL,
                             "the anchor is not one certflow wrote: expected \"" ANCHOR_TAG
                             " seq=N hash=<64 hex digits>\" optionally followed by \" hmac-sha256=<64 hex digits>\" "
-                            "(as `certflow verify --anchor` prints it)");
+                            "(as cf_engine_anchor makes it)");
         if (a.signed_ && (!o.key || o.key_len == 0))
-            return cf__fail(&e->err, CF_EINVAL, "the anchor is signed: give the key it was signed with (--key-file)");
+            return cf__fail(&e->err, CF_EINVAL, "the anchor is signed: give the key it was signed with (cf_verify_options.key)");
         if (!a.signed_ && o.key)
             return cf__fail(&e->err, CF_EINVAL,
                             "a key was given but the anchor is not signed: it cannot prove anything about the key; "

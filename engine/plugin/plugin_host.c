@@ -273,6 +273,58 @@ static int host_event_data_get(cf_call *c, const char *field, const char **json_
     return c ? get_json(c, c->ctx->event_data, field, json_out) : CF_PLUGIN_EINVAL;
 }
 
+/* A field as a plain value (data_text, event_data_text). */
+static int get_text(cf_call *c, json_t *obj, const char *field, const char **out)
+{
+    if (!c || !out || !field)
+        return CF_PLUGIN_EINVAL;
+    *out = NULL;
+    json_t *v = obj ? json_object_get(obj, field) : NULL;
+    if (!v)
+        return CF_PLUGIN_ENOTFOUND;
+    if (json_is_null(v))
+        return CF_PLUGIN_OK;
+    const char *s = json_is_string(v) ? keep_str(c, cf__strdup(json_string_value(v))) : keep_str(c, cf__json_canonical(v));
+    if (!s)
+        return call_fail(c, CF_PLUGIN_ENOMEM, "out of memory reading data");
+    *out = s;
+    return CF_PLUGIN_OK;
+}
+
+static int get_number(cf_call *c, json_t *obj, const char *field, double *out)
+{
+    if (!c || !out || !field)
+        return CF_PLUGIN_EINVAL;
+    *out = 0;
+    json_t *v = obj ? json_object_get(obj, field) : NULL;
+    if (!v)
+        return CF_PLUGIN_ENOTFOUND;
+    if (!json_is_number(v))
+        return CF_PLUGIN_EINVAL;
+    *out = json_number_value(v);
+    return CF_PLUGIN_OK;
+}
+
+static int host_data_text(cf_call *c, const char *field, const char **out)
+{
+    return c ? get_text(c, c->ctx->data, field, out) : CF_PLUGIN_EINVAL;
+}
+
+static int host_event_data_text(cf_call *c, const char *field, const char **out)
+{
+    return c ? get_text(c, c->ctx->event_data, field, out) : CF_PLUGIN_EINVAL;
+}
+
+static int host_data_number(cf_call *c, const char *field, double *out)
+{
+    return c ? get_number(c, c->ctx->data, field, out) : CF_PLUGIN_EINVAL;
+}
+
+static int host_event_data_number(cf_call *c, const char *field, double *out)
+{
+    return c ? get_number(c, c->ctx->event_data, field, out) : CF_PLUGIN_EINVAL;
+}
+
 /* Parse a JSON object text passed by a plugin; NULL or "" means {}. */
 static int parse_object(cf_call *c, const char *text, const char *what, json_t **out)
 {
@@ -466,6 +518,11 @@ static int host_sql_bind_text(cf_stmt *s, int i, const char *value)
     return call_fail(s->call, rc, "binding parameter %d of '%s': %s", i, s->sql, err.msg);
 }
 
+static int host_sql_bind_null(cf_stmt *s, int i)
+{
+    return host_sql_bind_text(s, i, NULL);
+}
+
 static int host_sql_bind_int(cf_stmt *s, int i, int64_t value)
 {
     if (!stmt_usable(s))
@@ -643,4 +700,9 @@ const cf_host cf__plugin_host = {
     .query_result = host_query_result,
     .previewing = host_previewing,
     .sql_dialect = host_sql_dialect,
+    .sql_bind_null = host_sql_bind_null,
+    .data_text = host_data_text,
+    .event_data_text = host_event_data_text,
+    .data_number = host_data_number,
+    .event_data_number = host_event_data_number,
 };

@@ -395,8 +395,8 @@ static int check_read_only(cf__plugins *r, struct cf_plugin *pl, cf__store *s, c
     if (version < pl->nmigrations)
         return cf__fail(err, CF_EREADONLY,
                         "the database is at schema version %d of plugin '%s' and the plugin needs %d, but it is opened "
-                        "read-only and cannot be migrated: open it once where it is writable (any certflow command "
-                        "that writes), or read a migrated copy",
+                        "read-only and cannot be migrated: open it once where it is writable (cf_engine_open without "
+                        "read_only), or read a migrated copy",
                         version, pl->name, pl->nmigrations);
     return CF_OK;
 }
@@ -745,6 +745,26 @@ int cf__plugins_query(cf_engine *e, const char *name, const char *args_json, cf_
     free(text);
     json_decref(args);
     return rc;
+}
+
+void cf__plugins_functions(const cf__plugins *r, cf_plugin_function_fn fn, void *ud)
+{
+    for (size_t i = 0; r && i < r->nfns; i++) {
+        const fn_entry *f = &r->fns[i];
+        if (!f->live || !f->plugin || !f->plugin->loaded)
+            continue;
+        cf_plugin_function x = {sizeof x, f->plugin->name ? f->plugin->name : "", fn_noun(f->role), f->name};
+        if (fn(ud, &x))
+            return;
+    }
+    for (size_t i = 0; r && i < r->nqueries; i++) {
+        const query_entry *q = &r->queries[i];
+        if (!q->plugin || !q->plugin->loaded)
+            continue;
+        cf_plugin_function x = {sizeof x, q->plugin->name ? q->plugin->name : "", "query", q->name};
+        if (fn(ud, &x))
+            return;
+    }
 }
 
 void cf__plugins_query_names(const cf__plugins *r, cf_name_fn fn, void *ud)

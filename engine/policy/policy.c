@@ -330,6 +330,8 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decisio
     if (fn < 0 || (size_t)fn >= p->nnames[role])
         return cf__fail(err, CF_EINVAL, "no policy %s with index %d (%zu defined)", ROLE_NAMES[role], fn,
                         p->nnames[role]);
+    if (p->hits[role])
+        p->hits[role][fn]++;
     *base = lua_gettop(L);
     p->call = call;
     p->role = role;
@@ -737,4 +739,32 @@ int cf__policy_param(cf__policy *p, const char *county, const char *name, json_t
     if (rc == CF_OK && !*value)
         rc = cf__fail(err, CF_ENOMEM, "out of memory reading parameter '%s'", name);
     return rc;
+}
+
+int cf__policy_count_calls(cf__policy *p)
+{
+    for (int r = 0; r < 3; r++) {
+        if (p->hits[r] || !p->nnames[r])
+            continue;
+        p->hits[r] = calloc(p->nnames[r], sizeof *p->hits[r]);
+        if (!p->hits[r])
+            return CF_ENOMEM;
+    }
+    return CF_OK;
+}
+
+size_t cf__policy_function_count(const cf__policy *p, cf__role role)
+{
+    return p->nnames[role];
+}
+
+const char *cf__policy_function(const cf__policy *p, cf__role role, size_t i, const char **origin, uint64_t *calls)
+{
+    if (i >= p->nnames[role])
+        return NULL;
+    if (origin)
+        *origin = p->origins[role] ? p->origins[role][i] : NULL;
+    if (calls)
+        *calls = p->hits[role] ? p->hits[role][i] : 0;
+    return p->names[role][i];
 }

@@ -249,6 +249,11 @@ static int load_part(loader *ld, lua_State *L, const source *src)
 }
 
 
+static int cmp_key(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 static int load_overlay(loader *ld, lua_State *L, size_t i)
 {
     const source *src = &ld->overlays[i];
@@ -285,6 +290,9 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
     bool has_worst = false;
     int wk = lua_gettop(L) + 1;
     lua_pushnil(L); /* wk: the first bad key in name order; its message is made after the loop */
+    lua_newtable(L); /* bk: every bad key, for certflow check (one problem each) */
+    int bk = lua_gettop(L);
+    size_t nbad = 0;
     if (rc == CF_OK && type == LUA_TTABLE) {
         lua_pushnil(L);
         while (lua_next(L, params)) {
@@ -296,6 +304,10 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 bad = cf__params_override_problem(ld, L, key, NULL, 0);
             else
                 bad = cf__params_value_problem(L, -1);
+            if (bad && ld->diag && lua_type(L, -2) == LUA_TSTRING) {
+                lua_pushvalue(L, -2);
+                lua_rawseti(L, bk, (lua_Integer)++nbad);
+            }
             if (bad && (!has_worst || strcmp(key, worst_key) < 0)) {
                 has_worst = true;
                 snprintf(worst_key, sizeof worst_key, "%s", key);
@@ -315,6 +327,30 @@ static int load_overlay(loader *ld, lua_State *L, size_t i)
                 lua_rawset(L, merged);
             } else {
                 lua_pop(L, 1);
+            }
+        }
+        /* certflow check names every bad parameter of the file, in name order. */
+        if (ld->diag && nbad > 1 && has_worst && lua_type(L, wk) == LUA_TSTRING) {
+            const char **keys = calloc(nbad, sizeof *keys);
+            for (size_t k = 0; keys && k < nbad; k++) {
+                lua_rawgeti(L, bk, (lua_Integer)k + 1); /* the string stays in bk */
+                keys[k] = lua_tostring(L, -1);
+                lua_pop(L, 1);
+            }
+            if (keys) {
+                qsort(keys, nbad, sizeof *keys, cmp_key);
+                for (size_t k = 0; k < nbad; k++) {
+                    lua_pushstring(L, keys[k]);
+                    lua_rawget(L, params);
+                    char why[900];
+                    const char *bad = ld->state_ok ? cf__params_override_problem(ld, L, keys[k], why, sizeof why)
+                                                   : cf__params_value_problem(L, -1);
+                    lua_pop(L, 1);
+                    rc = cf__load_problem(ld, src, CF_EPOLICY, "%s: params.%s: %s", src->label, keys[k],
+                                          bad ? bad : "(no longer a problem)");
+                }
+                free(keys);
+                has_worst = false;
             }
         }
         if (has_worst && !worst[0]) {
@@ -727,6 +763,8 @@ void cf__policy_close(cf__policy *p)
         free(p->decls[i].one_of);
     }
     free(p->decls);
+    for (int r = 0; r < 3; r++)
+        free(p->hits[r]);
     free(p->overridable);
     for (int r = 0; r < 3; r++)
         free(p->uv_list[r]);
@@ -738,6 +776,14 @@ void cf__policy_close(cf__policy *p)
 
 int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems)
 {
+    return cf__policy_check_names(cfg, fn, ud, problems, NULL);
+}
+
+int cf__policy_check_names(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud, int *problems,
+                           cf__policy **names)
+{
+    if (names)
+        *names = NULL;
     if (problems)
         *problems = 0;
     if (!cfg || !cfg->tz)
@@ -753,7 +799,10 @@ int cf__policy_check(const cf__policy_config *cfg, cf_diagnostic_fn fn, void *ud
     ld.diag_ud = ud;
     load(cfg, p, &ld);
     loader_free(&ld);
-    cf__policy_close(p);
+    if (names && ld.state_ok)
+        *names = p;
+    else
+        cf__policy_close(p);
     if (problems)
         *problems = ld.problems;
     return ld.problems ? CF_EPOLICY : CF_OK;

@@ -84,6 +84,7 @@ struct cf__policy {
     bool now_known;
     cf_time now;
     long params_index; /* index into UV_PARAMS that `params` holds, 0 = unknown */
+    uint64_t *hits[3]; /* calls per function, once cf__policy_count_calls asked for it (policy test coverage) */
 };
 
 /* A view of nested data (see views.c). */

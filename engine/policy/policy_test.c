@@ -35,7 +35,15 @@ typedef struct case_run {
     int failed;
     int count;
     bool stop;
+    const char *only;  /* cf_policy_test_options.case_name */
+    size_t matched;    /* cases run under that name */
+    json_t *coverage;  /* "kind\nname" -> {"file", "calls"} over every file's scratch policy */
 } case_run;
+
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
 
 static cf_time case_clock(void *ud)
 {
@@ -226,6 +234,9 @@ static void run_case(case_run *r, json_t *c, size_t index)
     char fallback[32];
     snprintf(fallback, sizeof fallback, "case %zu", index + 1);
     const char *name = json_is_object(c) && str_field(c, "name") ? str_field(c, "name") : fallback;
+    if (r->only && strcmp(name, r->only) != 0)
+        return;
+    r->matched++;
     cf__buf expected = {0}, got = {0};
     bool passed = false;
     if (!json_is_object(c)) {
@@ -323,9 +334,65 @@ static int open_scratch(case_run *r, const char *county, const char *overlay_pat
     return CF_OK;
 }
 
+/* Add what the scratch policy's guards and deadlines were called to r->coverage. */
+static void coverage_add(case_run *r)
+{
+    if (!r->coverage || !r->scratch || !r->scratch->policy)
+        return;
+    static const struct {
+        cf__role role;
+        const char *kind;
+    } ROLES[] = {{CF__ROLE_GUARD, "guard"}, {CF__ROLE_DEADLINE, "deadline"}};
+    for (size_t k = 0; k < sizeof ROLES / sizeof *ROLES; k++) {
+        const cf__policy *p = r->scratch->policy;
+        size_t n = cf__policy_function_count(p, ROLES[k].role);
+        for (size_t i = 0; i < n; i++) {
+            const char *origin = NULL;
+            uint64_t calls = 0;
+            const char *name = cf__policy_function(p, ROLES[k].role, i, &origin, &calls);
+            char key[600];
+            snprintf(key, sizeof key, "%s\n%s", ROLES[k].kind, name);
+            json_t *o = json_object_get(r->coverage, key);
+            if (!o) {
+                o = json_pack("{s:s,s:s,s:s,s:I}", "kind", ROLES[k].kind, "name", name, "file", origin ? origin : "",
+                              "calls", (json_int_t)0);
+                if (!o || json_object_set_new(r->coverage, key, o) != 0)
+                    continue;
+            }
+            json_object_set_new(o, "calls", json_integer(json_integer_value(json_object_get(o, "calls")) +
+                                                         (json_int_t)calls));
+        }
+    }
+}
+
+static int run_tests(cf_engine *e, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud, int *failed);
+
 int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, const char *overlay_path,
                    cf_policy_case_fn fn, void *ud, int *failed)
 {
+    cf_policy_test_options o = CF_POLICY_TEST_OPTIONS_INIT;
+    o.cases = cases_dir;
+    o.county = county;
+    o.overlay_path = overlay_path;
+    return run_tests(e, &o, fn, ud, failed);
+}
+
+int cf_policy_test_run(cf_engine *e, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud, int *failed)
+{
+    if (failed)
+        *failed = 0;
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!opts || opts->size < sizeof *opts)
+        return cf__fail(&e->err, CF_EINVAL,
+                        "cf_policy_test_run: options.size is not set (start from CF_POLICY_TEST_OPTIONS_INIT)");
+    return run_tests(e, opts, fn, ud, failed);
+}
+
+static int run_tests(cf_engine *e, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud, int *failed)
+{
+    const char *cases_dir = opts->cases, *county = opts->county, *overlay_path = opts->overlay_path;
     if (failed)
         *failed = 0;
     int rc = cf__engine_usable(e);
@@ -339,9 +406,18 @@ int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, cons
         return rc;
     char **files = NULL;
     size_t nfiles = 0;
-    rc = cf__list_dir(cases_dir, ".lua", &files, &nfiles, &e->err);
-    if (rc != CF_OK)
+    struct stat st;
+    if (stat(cases_dir, &st) == 0 && S_ISREG(st.st_mode)) {
+        /* one case file instead of a folder of them */
+        files = malloc(sizeof *files);
+        if (!files || !(files[0] = cf__strdup(cases_dir))) {
+            free(files);
+            return cf__fail(&e->err, CF_ENOMEM, "out of memory listing the test cases");
+        }
+        nfiles = 1;
+    } else if ((rc = cf__list_dir(cases_dir, ".lua", &files, &nfiles, &e->err)) != CF_OK) {
         return rc;
+    }
     if (nfiles == 0) {
         cf__free_list(files, nfiles);
         return cf__fail(&e->err, CF_ENOTFOUND, "no test cases in %s: write them as *.lua files there", cases_dir);
@@ -351,6 +427,11 @@ int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, cons
     r.e = e;
     r.fn = fn;
     r.ud = ud;
+    r.only = opts->case_name;
+    if (opts->uncovered && !(r.coverage = json_object())) {
+        cf__free_list(files, nfiles);
+        return cf__fail(&e->err, CF_ENOMEM, "out of memory for the coverage of the test cases");
+    }
     for (size_t i = 0; i < nfiles && rc == CF_OK && !r.stop; i++) {
         r.file = files[i];
         json_t *cases = NULL;
@@ -370,8 +451,12 @@ int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, cons
             continue;
         }
         rc = open_scratch(&r, county, overlay_path);
+        if (rc == CF_OK && r.coverage && r.scratch->policy && cf__policy_count_calls(r.scratch->policy) != CF_OK)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory for the coverage of the test cases");
         for (size_t k = 0; rc == CF_OK && k < json_array_size(cases) && !r.stop; k++)
             run_case(&r, json_array_get(cases, k), k);
+        if (rc == CF_OK)
+            coverage_add(&r);
         cf_engine_close(r.scratch);
         r.scratch = NULL;
         json_decref(cases);
@@ -379,5 +464,36 @@ int cf_policy_test(cf_engine *e, const char *cases_dir, const char *county, cons
     cf__free_list(files, nfiles);
     if (failed)
         *failed = r.failed;
+    if (rc == CF_OK && r.only && r.matched == 0)
+        rc = cf__fail(&e->err, CF_ENOTFOUND, "no test case named '%s' in %s (the names are the cases' name = ...)",
+                      r.only, cases_dir);
+    if (rc == CF_OK && r.coverage && !r.stop) {
+        /* in name order: the keys sorted */
+        size_t n = json_object_size(r.coverage), k = 0;
+        const char **keys = calloc(n ? n : 1, sizeof *keys);
+        const char *key;
+        json_t *v;
+        if (!keys)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory for the coverage of the test cases");
+        json_object_foreach(r.coverage, key, v)
+        {
+            if (keys)
+                keys[k++] = key;
+        }
+        if (keys)
+            qsort(keys, n, sizeof *keys, cmp_keys);
+        for (size_t i = 0; keys && i < n; i++) {
+            json_t *o = json_object_get(r.coverage, keys[i]);
+            if (json_integer_value(json_object_get(o, "calls")) > 0)
+                continue;
+            cf_policy_uncovered u = {sizeof u, json_string_value(json_object_get(o, "kind")),
+                                     json_string_value(json_object_get(o, "name")),
+                                     json_string_value(json_object_get(o, "file"))};
+            if (opts->uncovered(opts->uncovered_ud, &u) != 0)
+                break;
+        }
+        free(keys);
+    }
+    json_decref(r.coverage);
     return rc;
 }

@@ -613,7 +613,7 @@ typedef struct cf_policy_case {
 typedef int (*cf_policy_case_fn)(void *ud, const cf_policy_case *result);
 
 /* Run the policy test cases in cases_dir (*.lua files of data, see
- * docs/administrators.md) against the engine's workflows and policies, each file
+ * docs/administrators.md; or one such file) against the engine's workflows and policies, each file
  * in a scratch in-memory engine (the engine's database is not touched). With
  * county and overlay_path (both or neither), overlay_path stands in for the
  * county's overlay. *failed (may be NULL) gets the number of failing cases;
@@ -621,6 +621,31 @@ typedef int (*cf_policy_case_fn)(void *ud, const cf_policy_case *result);
  * cases ran, whatever their outcome. */
 CF_API int cf_policy_test(cf_engine *engine, const char *cases_dir, const char *county,
                           const char *overlay_path, cf_policy_case_fn fn, void *ud, int *failed);
+
+/* Since issue 14: cf_policy_test with options: one named case, and coverage. */
+typedef struct cf_policy_uncovered {
+    size_t size;
+    const char *kind; /* "guard" or "deadline" */
+    const char *name; /* the policy function no case ran */
+    const char *file; /* the policy file defining it (its label, e.g. policy/state.lua) */
+} cf_policy_uncovered;
+
+typedef int (*cf_policy_uncovered_fn)(void *ud, const cf_policy_uncovered *u);
+
+typedef struct cf_policy_test_options {
+    size_t size;              /* sizeof(cf_policy_test_options) */
+    const char *cases;        /* a folder of case files (*.lua), or one case file */
+    const char *county;       /* with overlay_path, as cf_policy_test; NULL: none */
+    const char *overlay_path;
+    const char *case_name;    /* run only the case(s) of this name; NULL: all. None: CF_ENOTFOUND */
+    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran */
+    void *uncovered_ud;
+} cf_policy_test_options;
+
+#define CF_POLICY_TEST_OPTIONS_INIT {sizeof(cf_policy_test_options), NULL, NULL, NULL, NULL, NULL, NULL}
+
+CF_API int cf_policy_test_run(cf_engine *engine, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud,
+                              int *failed);
 
 /* ---- Definitions ---- */
 
@@ -631,6 +656,22 @@ CF_API int cf_workflow_names(cf_engine *engine, cf_name_fn fn, void *ud);
 /* Render workflow `name` as Graphviz DOT into *dot_out, which the caller frees
  * with cf_free. */
 CF_API int cf_workflow_dot(cf_engine *engine, const char *name, char **dot_out);
+
+/* Since issue 14: a workflow drawn for people to read (certflow graph). */
+typedef struct cf_graph_options {
+    size_t size;          /* sizeof(cf_graph_options) */
+    const char *format;   /* "dot" (NULL: the default) or "mermaid" (a stateDiagram-v2) */
+    int no_guards;        /* 1: transition labels without their [guards] */
+    int group_self_loops; /* 1: a state's transitions (and timers) back to itself as one edge */
+    const char *phase;    /* only this state and the states inside it, and the edges among them */
+    const char *highlight; /* this state (full path, e.g. an instance's) drawn filled */
+} cf_graph_options;
+
+#define CF_GRAPH_OPTIONS_INIT {sizeof(cf_graph_options), NULL, 0, 0, NULL, NULL}
+
+/* Render workflow `name` with options into *out (free with cf_free). CF_ENOTFOUND for
+ * an unknown workflow, phase or highlighted state; CF_EINVAL for an unknown format. */
+CF_API int cf_workflow_graph(cf_engine *engine, const char *name, const cf_graph_options *opts, char **out);
 
 /* One problem found by cf_check. */
 typedef struct cf_diagnostic {
@@ -794,6 +835,20 @@ CF_API int cf_token_verify(cf_engine *engine, const char *secret, cf_token_fn fn
 CF_API int cf_token_revoke(cf_engine *engine, const char *name, const char *actor);
 /* Call fn for each token, revoked and expired ones included, oldest first. */
 CF_API int cf_token_list(cf_engine *engine, cf_token_fn fn, void *ud);
+
+/* Since issue 14: what each loaded plugin registered. */
+typedef struct cf_plugin_function {
+    size_t size;
+    const char *plugin; /* the plugin's name */
+    const char *kind;   /* "action", "guard" or "query" */
+    const char *name;   /* as workflows name it (a query: "<plugin>.<query>") */
+} cf_plugin_function;
+
+typedef int (*cf_plugin_function_fn)(void *ud, const cf_plugin_function *f);
+/* Call fn for each action, guard and query of each loaded plugin, in registration
+ * order (actions and guards first). Like cf_plugin_list, also works on a handle
+ * whose open failed. */
+CF_API int cf_plugin_functions(cf_engine *engine, cf_plugin_function_fn fn, void *ud);
 
 #ifdef __cplusplus
 }

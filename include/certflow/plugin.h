@@ -262,6 +262,24 @@ typedef struct cf_host {
      * to give add_migration the DDL that differs. Any time, init included. */
     const char *(*sql_dialect)(cf_plugin *self);
 
+    /* ---- plain values (added in certflow 0.1.0 after storage backends: test with
+     * CF_HOST_HAS(host, data_text) before using them) ---- */
+
+    /* Bind SQL NULL to parameter i (1-based); the same as sql_bind_text(st, i, NULL). */
+    int (*sql_bind_null)(cf_stmt *st, int i);
+    /* The top-level field `field` of the instance data as a plain value, not JSON:
+     * a string's characters without quotes ("Ana", not "\"Ana\""), a number, true or
+     * false as their text ("12.5", "true"), an object or array as JSON text. A JSON
+     * null gives *out = NULL and CF_PLUGIN_OK; an absent field CF_PLUGIN_ENOTFOUND
+     * (*out = NULL). Valid until the call returns. */
+    int (*data_text)(cf_call *call, const char *field, const char **out);
+    /* The same for the event's data. */
+    int (*event_data_text)(cf_call *call, const char *field, const char **out);
+    /* The field as a number: CF_PLUGIN_OK with *out, CF_PLUGIN_ENOTFOUND if absent,
+     * CF_PLUGIN_EINVAL if it is not a JSON number (*out = 0). */
+    int (*data_number)(cf_call *call, const char *field, double *out);
+    int (*event_data_number)(cf_call *call, const char *field, double *out);
+
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;
 
