@@ -142,6 +142,7 @@ function P.assigns.sch_grant(inst, ev, ctx)
     reserved = d.reserved + amount,
     next_number = n + 1,
     last_award_id = id,
+    awards_changed = { id },
   }
 end
 
@@ -205,6 +206,7 @@ function P.assigns.sch_cover(inst, ev, ctx)
   return {
     awards = { [id] = { fees = fees, used = a.used + amount } },
     spent = inst.data.spent + amount,
+    awards_changed = { id },
   }
 end
 
@@ -234,6 +236,7 @@ function P.assigns.sch_preapprove_retake(inst, ev, ctx)
                         retake_approved = { by = ev.data.approved_by, on = ctx.today } } },
     balance = inst.data.balance - fee,
     reserved = inst.data.reserved + fee,
+    awards_changed = { id },
   }
 end
 
@@ -245,6 +248,7 @@ local function returning(inst, id, a, status, today)
     balance = inst.data.balance + back,
     reserved = inst.data.reserved - a.amount,
     returned = inst.data.returned + back,
+    awards_changed = { id },
   }
 end
 
@@ -268,17 +272,18 @@ end
 
 function P.assigns.sch_expire_awards(inst, ev, ctx)
   local awards, balance, reserved, returned = {}, inst.data.balance, inst.data.reserved, inst.data.returned
-  local any = false
+  local changed = {}
   for id, a in pairs(inst.data.awards or {}) do
     if a.status == "active" and date.compare(a.expires_on, ctx.today) < 0 then
       local back = a.amount - a.used
       awards[id] = { status = "expired", ended_on = ctx.today, returned = back }
       balance, reserved, returned = balance + back, reserved - a.amount, returned + back
-      any = true
+      changed[#changed + 1] = id
     end
   end
-  if not any then return nil end
-  return { awards = awards, balance = balance, reserved = reserved, returned = returned }
+  if #changed == 0 then return nil end
+  table.sort(changed)
+  return { awards = awards, balance = balance, reserved = reserved, returned = returned, awards_changed = changed }
 end
 
 function P.guards.sch_no_extension(inst, ev)
