@@ -53,7 +53,7 @@ static int64_t to_cents(json_t *amount)
 
 /* ---- Scholarship cover (SCH_1) ----
  * The scholarship workflow's pools keep their awards in their own data; the action
- * fees_sync_awards mirrors each award of the pool into fees_awards and fees_award_items
+ * fees_sync_awards mirrors each award a transition changed into fees_awards and fees_award_items
  * (who holds it, its status, what it covers and what it has paid), so that a fee the
  * ledger records as covered by an award is checked against that award: it exists, it was
  * awarded to this instance (non-transferable), it is active, it covers this fee, and it
@@ -254,10 +254,11 @@ static int sync_award(const cf_host *h, cf_call *call, const char *id, json_t *a
     return rc;
 }
 
-/* Action fees_sync_awards (scholarship workflow): the awards this transition changed, named
- * by the policy in data.awards_changed (a list of award ids), into the mirror; the field is
- * then removed. Only what changed is written, so a pool's fire costs the same SQL however
- * many awards it holds. A transition that names none changed none: nothing is written. */
+/* Action fees_sync_awards (scholarship workflow): the awards this transition changed, as
+ * the policy gives them in data.awards_changed (a list of {award_id, applicant_id, status,
+ * expires_on, covers, fees}: each award as it is after the transition), into the mirror;
+ * the field is then removed. Only what changed is read and written, so a pool's fire costs
+ * the same however many awards it holds. A transition that names none changed none. */
 static int sync_awards(cf_call *call, void *ud)
 {
     const fees *f = ud;
@@ -269,25 +270,21 @@ static int sync_awards(cf_call *call, void *ud)
     }
     if (!json_is_array(changed)) {
         json_decref(changed);
-        return sp_fail(h, call, "data.awards_changed must be a list of the award ids this transition changed");
+        return sp_fail(h, call, "data.awards_changed must be a list of the awards this transition changed");
     }
-    json_t *awards = sp_data(h, call, "awards");
     int rc = CF_PLUGIN_OK;
     size_t i;
-    json_t *idv;
-    json_array_foreach(changed, i, idv)
+    json_t *a;
+    json_array_foreach(changed, i, a)
     {
-        const char *id = json_string_value(idv);
-        json_t *a = id ? json_object_get(awards, id) : NULL;
-        if (!json_is_object(a)) {
-            rc = sp_fail(h, call, "data.awards_changed[%zu] names no award of this pool (%s)", i,
-                         id ? id : "not a text");
+        const char *id = sp_str(a, "award_id", NULL);
+        if (!json_is_object(a) || !id || !*id) {
+            rc = sp_fail(h, call, "data.awards_changed[%zu] must be an award with its award_id", i);
             break;
         }
         if ((rc = sync_award(h, call, id, a)) != CF_PLUGIN_OK)
             break;
     }
-    json_decref(awards);
     json_decref(changed);
     return rc == CF_PLUGIN_OK ? h->data_patch(call, "{\"awards_changed\": null}") : rc;
 }
