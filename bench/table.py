@@ -1,6 +1,6 @@
 """bench/table.py — print the benchmark table from the RESULT/VERSION/MACHINE lines that
 scripts/bench.sh collected (one file, given as the argument), with the ratios and the goals
-of issue 5."""
+of issue 5 (and the simulation and policy-diff figures of issue 13)."""
 import sys
 
 res, info = {}, []
@@ -31,6 +31,10 @@ def fmt(x, unit):
         return f"{x:,.1f} ms"
     if unit == "s":
         return f"{x * 1000:,.0f} ms"
+    if unit == "sec":
+        return f"{x:,.1f} s"
+    if unit == "us/event":
+        return f"{x:,.1f} µs/event"
     return f"{x:g} {unit}"
 
 
@@ -108,6 +112,35 @@ row(f"peak RSS, {nl} instances in the database", "mem_large_kb", f"{ns} instance
 # 6. open
 row("open + every shipped workflow + 2 overlays", "open_ms", "", None, "", "report", "")
 row("  the same, creating the database", "open_new_db_ms", "", None, "", "report", "")
+# 7. issue 13: the simulation grows linearly, and a policy diff over many live instances
+def people(name):
+    return res.get(name, (0, "", ""))[2].split("_")[0]
+
+
+def events(name):
+    parts = res.get(name, (0, "", ""))[2].split("_")
+    return parts[2] if len(parts) > 2 else "?"
+
+
+big, small = people("sim_big_us_per_event"), people("sim_small_us_per_event")
+at_goal = big == "100000"
+r = ratio(v("sim_big_us_per_event"), v("sim_small_us_per_event"))
+row(f"simulate --years 3: time per event, {big} people ({events('sim_big_us_per_event')} events)",
+    "sim_big_us_per_event", f"{small} people {fmt(v('sim_small_us_per_event'), 'us/event')}", None, times(r),
+    "<= 1.3x" if at_goal else "<= 1.3x (goal at 100000)", yes(None if r is None else r <= 1.3))
+r = ratio(v("sim_big_cpu_us_per_event"), v("sim_small_cpu_us_per_event"))
+row(f"  the same in CPU time", "sim_big_cpu_us_per_event",
+    f"{small} people {fmt(v('sim_small_cpu_us_per_event'), 'us/event')}", None, times(r), "report", "")
+row(f"simulate --people {big} --years 3, wall clock", "sim_big_s", "", None, "",
+    "<= 60 s at 100000" if at_goal else "report (goal at 100000)",
+    yes(v("sim_big_s") <= 60) if at_goal and v("sim_big_s") is not None else "")
+row(f"simulate --people {big}, peak RSS", "sim_big_rss_kb", "", None, "", "<= 256 MiB",
+    yes(None if v("sim_big_rss_kb") is None else v("sim_big_rss_kb") <= 256 * 1024))
+n = res.get("policy_diff_s", (0, "", ""))[2].replace("_", " ")
+row(f"policy diff of a county parameter ({n})", "policy_diff_s", "", None, "",
+    "<= 5 s at 100000" if n.startswith("100000 ") else "report (goal at 100000)",
+    yes(v("policy_diff_s") <= 5) if n.startswith("100000 ") else "")
+row("  its peak RSS", "policy_diff_rss_kb", "", None, "", "report", "")
 
 w = [max(len(str(r[i])) for r in rows + [("figure", "certflow", "against", "ratio", "goal", "met")])
      for i in range(6)]

@@ -63,10 +63,8 @@ static int request_award(sim *s, person *p)
     int ok = sim_fire(s, s->pool, "award", d, "calmhsa");
     if (ok <= 0)
         return ok;
-    if (sim_load(s, s->pool) < 0)
-        return -1;
-    snprintf(p->award, sizeof p->award, "%s", sim_dstr(s, "last_award_id"));
-    return 0;
+    int active = 0;
+    return sim_award_of(s, p->id, p->award, &active) < 0 ? -1 : 0;
 }
 
 /* The fee for item: paid by the award when it still can, else by the person. The core
@@ -80,15 +78,10 @@ static json_t *fee(sim *s, person *p, const char *item, int amount, int *err)
     if (p->award[0] && !(p->covered & bit)) {
         p->covered |= bit;
         if (bit != 2u) {
-            /* only an award still active pays (SCH_1: it expires, and the ledger checks it);
-             * reading the pool replaces the loaded data, so the person's is loaded again */
+            /* only an award still active pays (SCH_1: it expires, and the ledger checks it):
+             * its status as the fees plugin mirrors it, read by holder without loading the pool */
             int active = 0;
-            if (sim_load(s, s->pool) == 0) {
-                json_t *award = json_object_get(sim_dget(s, "awards"), p->award);
-                const char *st = json_string_value(json_object_get(award, "status"));
-                active = st && strcmp(st, "active") == 0;
-            }
-            if (sim_load(s, p->id) < 0) {
+            if (sim_award_of(s, p->id, NULL, &active) < 0) {
                 *err = 1;
                 return json_pack("{s:i}", "fee_paid", amount);
             }

@@ -177,3 +177,37 @@ json_t *sim_ce_list(sim *s, int enough)
     return json_pack("[{s:i, s:b, s:s}, {s:i, s:b, s:s}]", "hours", enough ? 14 : 9, "law_ethics", 0, "completed_on", a,
                      "hours", enough ? 6 : 3, "law_ethics", 1, "completed_on", b);
 }
+
+/* The award of this run's pool made to the certification instance holder, as the fees
+ * plugin mirrors it (query fees.awards, read by holder): its id into award (may be NULL)
+ * and whether it is active. 1 found, 0 none, -1 engine error (run stops). */
+int sim_award_of(sim *s, const char *holder, char award[48], int *active)
+{
+    char *args = NULL, *answer = NULL;
+    json_t *a = json_pack("{s:s}", "holder", holder);
+    args = a ? json_dumps(a, JSON_COMPACT) : NULL;
+    json_decref(a);
+    int rc = cf_plugin_query(s->e, "fees.awards", args, &answer);
+    free(args);
+    if (rc != CF_OK)
+        return sim_engine_error(s, rc, "reading the awards of", holder);
+    json_t *doc = json_loads(answer, 0, NULL);
+    cf_free(answer);
+    int found = 0;
+    size_t i;
+    json_t *row;
+    json_array_foreach(json_object_get(doc, "awards"), i, row)
+    {
+        const char *pool = json_string_value(json_object_get(row, "pool"));
+        const char *id = json_string_value(json_object_get(row, "award_id"));
+        const char *st = json_string_value(json_object_get(row, "status"));
+        if (!pool || !id || strcmp(pool, s->pool) != 0)
+            continue;
+        if (award)
+            snprintf(award, 48, "%s", id);
+        *active = st && strcmp(st, "active") == 0;
+        found = 1;
+    }
+    json_decref(doc);
+    return found;
+}

@@ -133,6 +133,9 @@ int sim_engine_error(sim *s, int rc, const char *what, const char *id);
 int sim_fire(sim *s, const char *id, const char *event, json_t *data, const char *actor);
 /* Create an instance (data stolen) into id: 0, or -1 on an engine error. */
 int sim_create(sim *s, const char *workflow, int county, json_t *data, const char *actor, char id[37]);
+/* The award of the run's pool made to holder (the fees plugin's mirror, query fees.awards):
+ * its id into award (NULL: not wanted) and *active. 1 found, 0 none, -1 engine error. */
+int sim_award_of(sim *s, const char *holder, char award[48], int *active);
 /* Read an instance's state and data into s->state and s->state_buf: 0 or -1. */
 int sim_load(sim *s, const char *id);
 /* A string (""), a borrowed value (NULL) or a date (NEVER) of the data last

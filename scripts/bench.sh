@@ -4,7 +4,8 @@
 #
 #   scripts/bench.sh          default sizes: a few minutes on 2 cores
 #   scripts/bench.sh --full   the sizes of issue 5: 100,000 instances x 10 events batched
-#                             and in memory, 1,000,000 instances / 100,000 due timers
+#                             and in memory, 1,000,000 instances / 100,000 due timers; and of
+#                             issue 13: simulate 1,000 vs 100,000 people, policy diff over 100,000
 #
 # Environment: CERTFLOW_BENCH_DIR (where the databases go; default build-benchmark/run
 # in the source tree, i.e. the disk the repository is on), CERTFLOW_BENCH_BUILD.
@@ -32,11 +33,15 @@ if [ "$full" = 1 ]; then
     FULLSYNC=300      # instances fired one transaction per fire with synchronous=FULL (fsync-bound)
     BIG=1000000 DUE=100000 SMALL=1000
     CALLS=5000000
+    SIM_BIG=100000    # certflow simulate --years 3 against 1,000 people (issue 13)
+    DIFF_N=100000     # live instances under a policy diff (issue 13)
 else
     N=10000 TX=2000 FULLSYNC=100
     BIG=100000 DUE=10000 SMALL=1000
     CALLS=1000000
+    SIM_BIG=4000 DIFF_N=10000
 fi
+SIM_SMALL=1000
 
 echo "building cfbench (Release) in $build ..." >&2
 cmake -S "$root" -B "$build" -DCMAKE_BUILD_TYPE=Release -DCERTFLOW_BENCH=ON -DCERTFLOW_TESTS=OFF >/dev/null
@@ -53,7 +58,8 @@ fs=$(df -hT "$work" | awk 'NR == 2 {print $2 " on " $1}')
     "$cfb" "$work" versions | sed 's/^VERSION /VERSION /'
     echo "VERSION node $(node --version 2>/dev/null || echo missing)"
     echo "MACHINE sizes: batched/peers $N instances x 10 events; 1/tx NORMAL $TX x 10; 1/tx FULL $FULLSYNC x 10;" \
-        "timers $BIG instances / $DUE due; memory $BIG vs $SMALL; guard $CALLS calls"
+        "timers $BIG instances / $DUE due; memory $BIG vs $SMALL; guard $CALLS calls;" \
+        "simulate $SIM_SMALL vs $SIM_BIG people; policy diff $DIFF_N instances"
 } >>"$out"
 
 run() {
@@ -87,6 +93,9 @@ run "$cfb" "$work" due big.db "$BIG"
 "$cfb" "$work" mem small.db "$SMALL" mem_small_kb | tee -a "$out" >&2
 run "$cfb" "$work" tick big.db "$BIG" "$DUE"
 run "$cfb" "$work" open "$build/plugins"
+# Issue 13: the simulation at SIM_SMALL and SIM_BIG people, and a policy diff over DIFF_N instances.
+run python3 "$root/bench/simbench.py" "$build/certflow" "$root" "$build/plugins" "$work" "$SIM_SMALL" "$SIM_BIG"
+run "$build/scalebench" "$work" policy_diff "$DIFF_N" "$build/plugins"
 rm -f "$work"/big.db* "$work"/small.db*
 
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | sed 's/^/MACHINE /' >>"$out"

@@ -722,7 +722,10 @@ static int examine_instance(examine *x, const cf__instance_row *row, const cf__w
     plan *pl = x->pl;
     size_t mark = pl->n;
     json_t *held = held_pins(x, data);
-    json_t *data_new = pl->for_new ? json_incref(data) : json_deep_copy(data);
+    /* The data the candidate sees differs only when "all" releases pins this instance holds:
+     * otherwise both policies read the same document (no copy per instance) */
+    bool release = !pl->for_new && held && json_object_size(held) > 0;
+    json_t *data_new = release ? json_deep_copy(data) : json_incref(data);
     if (!held || !data_new) {
         json_decref(held);
         json_decref(data_new);
@@ -730,7 +733,7 @@ static int examine_instance(examine *x, const cf__instance_row *row, const cf__w
     }
     const char *key;
     json_t *v;
-    if (!pl->for_new) {
+    if (release) {
         /* "all": the new values reach pinned instances too, releasing their pins */
         json_t *pins = json_object_get(data_new, "policy_pins");
         json_object_foreach(held, key, v) json_object_del(pins, key);

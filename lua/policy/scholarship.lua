@@ -29,6 +29,21 @@ local function award_of(inst, ev)
   return a, id
 end
 
+-- What the fees plugin mirrors of an award after this transition (fees_sync_awards reads
+-- data.awards_changed, writes those awards' rows and removes the field): only the awards a
+-- transition changes, so a pool's fire costs the same however many awards it holds.
+local function mirror(id, a, over)
+  over = over or {}
+  return {
+    award_id = id,
+    applicant_id = a.applicant_id,
+    status = over.status or a.status,
+    expires_on = a.expires_on,
+    covers = over.covers or a.covers,
+    fees = over.fees or a.fees,
+  }
+end
+
 -- Creation: a pool needs funds and a closing date; re-entering `open` keeps its data.
 function P.assigns.sch_open_pool(inst)
   local d = inst.data
@@ -142,6 +157,7 @@ function P.assigns.sch_grant(inst, ev, ctx)
     reserved = d.reserved + amount,
     next_number = n + 1,
     last_award_id = id,
+    awards_changed = { mirror(id, award) },
   }
 end
 
@@ -205,6 +221,7 @@ function P.assigns.sch_cover(inst, ev, ctx)
   return {
     awards = { [id] = { fees = fees, used = a.used + amount } },
     spent = inst.data.spent + amount,
+    awards_changed = { mirror(id, a, { fees = fees }) },
   }
 end
 
@@ -229,11 +246,14 @@ end
 function P.assigns.sch_preapprove_retake(inst, ev, ctx)
   local a, id = award_of(inst, ev)
   local fee = params.retake_fee
+  local covers = { retake = fee }
+  for item, n in pairs(a.covers) do covers[item] = n end
   return {
     awards = { [id] = { covers = { retake = fee }, amount = a.amount + fee,
                         retake_approved = { by = ev.data.approved_by, on = ctx.today } } },
     balance = inst.data.balance - fee,
     reserved = inst.data.reserved + fee,
+    awards_changed = { mirror(id, a, { covers = covers }) },
   }
 end
 
@@ -245,6 +265,7 @@ local function returning(inst, id, a, status, today)
     balance = inst.data.balance + back,
     reserved = inst.data.reserved - a.amount,
     returned = inst.data.returned + back,
+    awards_changed = { mirror(id, a, { status = status }) },
   }
 end
 
@@ -268,17 +289,19 @@ end
 
 function P.assigns.sch_expire_awards(inst, ev, ctx)
   local awards, balance, reserved, returned = {}, inst.data.balance, inst.data.reserved, inst.data.returned
-  local any = false
+  local changed = {}
   for id, a in pairs(inst.data.awards or {}) do
     if a.status == "active" and date.compare(a.expires_on, ctx.today) < 0 then
       local back = a.amount - a.used
       awards[id] = { status = "expired", ended_on = ctx.today, returned = back }
       balance, reserved, returned = balance + back, reserved - a.amount, returned + back
-      any = true
+      changed[#changed + 1] = id
     end
   end
-  if not any then return nil end
-  return { awards = awards, balance = balance, reserved = reserved, returned = returned }
+  if #changed == 0 then return nil end
+  table.sort(changed)
+  for i, id in ipairs(changed) do changed[i] = mirror(id, inst.data.awards[id], { status = "expired" }) end
+  return { awards = awards, balance = balance, reserved = reserved, returned = returned, awards_changed = changed }
 end
 
 function P.guards.sch_no_extension(inst, ev)

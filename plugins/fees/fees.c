@@ -53,7 +53,7 @@ static int64_t to_cents(json_t *amount)
 
 /* ---- Scholarship cover (SCH_1) ----
  * The scholarship workflow's pools keep their awards in their own data; the action
- * fees_sync_awards mirrors each award of the pool into fees_awards and fees_award_items
+ * fees_sync_awards mirrors each award a transition changed into fees_awards and fees_award_items
  * (who holds it, its status, what it covers and what it has paid), so that a fee the
  * ledger records as covered by an award is checked against that award: it exists, it was
  * awarded to this instance (non-transferable), it is active, it covers this fee, and it
@@ -254,22 +254,39 @@ static int sync_award(const cf_host *h, cf_call *call, const char *id, json_t *a
     return rc;
 }
 
-/* Action fees_sync_awards (scholarship workflow): every award of the pool into the mirror. */
+/* Action fees_sync_awards (scholarship workflow): the awards this transition changed, as
+ * the policy gives them in data.awards_changed (a list of {award_id, applicant_id, status,
+ * expires_on, covers, fees}: each award as it is after the transition), into the mirror;
+ * the field is then removed. Only what changed is read and written, so a pool's fire costs
+ * the same however many awards it holds. A transition that names none changed none. */
 static int sync_awards(cf_call *call, void *ud)
 {
     const fees *f = ud;
     const cf_host *h = f->h;
-    json_t *awards = sp_data(h, call, "awards");
+    json_t *changed = sp_data(h, call, "awards_changed");
+    if (!changed || json_is_null(changed)) {
+        json_decref(changed);
+        return CF_PLUGIN_OK;
+    }
+    if (!json_is_array(changed)) {
+        json_decref(changed);
+        return sp_fail(h, call, "data.awards_changed must be a list of the awards this transition changed");
+    }
     int rc = CF_PLUGIN_OK;
-    const char *id;
+    size_t i;
     json_t *a;
-    json_object_foreach(awards, id, a)
+    json_array_foreach(changed, i, a)
     {
+        const char *id = sp_str(a, "award_id", NULL);
+        if (!json_is_object(a) || !id || !*id) {
+            rc = sp_fail(h, call, "data.awards_changed[%zu] must be an award with its award_id", i);
+            break;
+        }
         if ((rc = sync_award(h, call, id, a)) != CF_PLUGIN_OK)
             break;
     }
-    json_decref(awards);
-    return rc;
+    json_decref(changed);
+    return rc == CF_PLUGIN_OK ? h->data_patch(call, "{\"awards_changed\": null}") : rc;
 }
 
 /* One entry of fees_due into the ledger. */
@@ -436,6 +453,34 @@ static int balance(cf_call *call, void *ud, const char *args)
     return sp_answer(h, call, doc);
 }
 
+/* Query fees.awards {"holder": ID}: the scholarship awards mirrored for that holder (each
+ * award's id, pool, status and last day), by award id. */
+static int awards_of(cf_call *call, void *ud, const char *args)
+{
+    const fees *f = ud;
+    const cf_host *h = f->h;
+    (void)args;
+    json_t *arg = sp_event(h, call, "holder");
+    const char *holder = json_string_value(arg);
+    if (!holder) {
+        json_decref(arg);
+        return sp_fail(h, call, "fees.awards needs {\"holder\": ID} (the certification instance an award was made to)");
+    }
+    json_t *rows = json_array();
+    static const char *const cols[] = {"award_id", "pool", "status", "expires_on"};
+    const sp_val v[] = {SP_T(holder)};
+    int rc = sp_select(h, call,
+                       "SELECT award_id, pool, status, expires_on FROM fees_awards WHERE holder = ?1 ORDER BY award_id",
+                       v, 1, cols, "tttt", rows);
+    json_t *doc = json_pack("{s:s, s:o}", "holder", holder, "awards", rows);
+    json_decref(arg);
+    if (rc != CF_PLUGIN_OK) {
+        json_decref(doc);
+        return rc;
+    }
+    return sp_answer(h, call, doc);
+}
+
 /* Configuration: {"types": ["application", ...]} replaces the fee types the ledger accepts. */
 static int configure(fees *f, const cf_host *host, cf_plugin *self, const char *config_json)
 {
@@ -543,6 +588,8 @@ CF_PLUGIN_EXPORT int certflow_plugin_init(const cf_host *host, cf_plugin *self, 
             "  amount INTEGER NOT NULL,"
             "  used_on TEXT,"
             "  PRIMARY KEY (award_id, item));");
+    if (rc == CF_PLUGIN_OK) /* fees.awards and the holder check read awards by holder */
+        rc = host->add_migration(self, 3, "CREATE INDEX fees_awards_by_holder ON fees_awards(holder, award_id);");
     if (rc == CF_PLUGIN_OK)
         rc = host->register_action(self, "fees_charge", charge, f);
     if (rc == CF_PLUGIN_OK)
@@ -558,5 +605,7 @@ CF_PLUGIN_EXPORT int certflow_plugin_init(const cf_host *host, cf_plugin *self, 
         rc = host->register_query(self, "statement", statement, f, CF_PLUGIN_QUERY_READ);
     if (rc == CF_PLUGIN_OK)
         rc = host->register_query(self, "balance", balance, f, CF_PLUGIN_QUERY_READ);
+    if (rc == CF_PLUGIN_OK)
+        rc = host->register_query(self, "awards", awards_of, f, CF_PLUGIN_QUERY_READ);
     return rc;
 }

@@ -116,10 +116,19 @@ static int update(cf_call *call, void *ud)
 {
     const reg *r = ud;
     const cf_host *h = r->h;
-    json_t *data = sp_data(h, call, NULL), *row = NULL;
-    if (!json_is_object(data)) {
-        json_decref(data);
-        return sp_fail(h, call, "could not read the instance data of %s", h->instance_id(call));
+    /* Only the fields a registry row is made of (rr_row_build), each read on its own: the
+     * host hands over just that field's text instead of the whole document to parse. */
+    static const char *const FIELDS[] = {"certification_number", "name", "issued_on", "expires_on",
+                                         "specializations"};
+    json_t *data = json_object(), *row = NULL;
+    if (!data)
+        return sp_fail(h, call, "out of memory reading the instance data of %s", h->instance_id(call));
+    for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++) {
+        json_t *v = sp_data(h, call, FIELDS[i]);
+        if (v && json_object_set_new(data, FIELDS[i], v) != 0) {
+            json_decref(data);
+            return sp_fail(h, call, "out of memory reading the instance data of %s", h->instance_id(call));
+        }
     }
     int built = rr_row_build(h->state(call), h->county(call), data, &row);
     json_decref(data);

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <cmocka.h>
 
 #include "cert_helpers.h"
@@ -274,6 +275,57 @@ static void test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded(void **
     sc_close(s);
 }
 
+/* The fees plugin's mirror of the awards, kept by fees_sync_awards from the awards each
+ * transition names in data.awards_changed (removed once mirrored), and read by holder with
+ * the query fees.awards (certflow simulate reads an award's status there). */
+static const char *mirrored(sc *s, const char *holder, const char *field)
+{
+    json_t *doc = sc_query(s, "fees.awards", jf("{\"holder\": \"%s\"}", holder));
+    static char buf[4][96];
+    static int n;
+    char *b = buf[n++ % 4];
+    json_t *awards = json_object_get(doc, "awards");
+    json_t *row = json_array_get(awards, 0);
+    json_t *v = json_object_get(row, field);
+    snprintf(b, sizeof buf[0], "%s:%s", json_array_size(awards) == 1 ? "one" : "not one",
+             json_is_string(v) ? json_string_value(v) : "");
+    json_decref(doc);
+    return b;
+}
+
+static void test_SCH_1_mirror_follows_each_changed_award(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 5000, "2025-12-31");
+    sc_expect(s, p, "award", request("ana", 400), CF_OK);
+    sc_expect(s, p, "award", request("bo", 400), CF_OK);
+    /* the list of changed awards is the action's input, not part of the pool's record */
+    assert_string_equal(dget(s, p, "awards_changed"), "");
+    assert_string_equal(mirrored(s, "ana", "award_id"), "one:SAPC25-0001");
+    assert_string_equal(mirrored(s, "ana", "status"), "one:active");
+    assert_string_equal(mirrored(s, "ana", "pool"), jf("one:%s", p));
+    assert_string_equal(mirrored(s, "bo", "award_id"), "one:SAPC25-0002");
+    assert_string_equal(mirrored(s, "cy", "award_id"), "not one:");
+    /* a release is mirrored for that award only */
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0002\", \"reason\": \"withdrew\"}", CF_OK);
+    assert_string_equal(mirrored(s, "bo", "status"), "one:released");
+    assert_string_equal(mirrored(s, "ana", "status"), "one:active");
+    /* the timer's expiry names every award it expired */
+    assert_int_equal(sc_tick(s, noon("2026-01-01")), 1); /* the pool closes */
+    assert_int_equal(sc_tick(s, noon("2026-03-01")), 1);
+    assert_string_equal(dget(s, p, "awards.SAPC25-0001.status"), "expired");
+    assert_string_equal(mirrored(s, "ana", "status"), "one:expired");
+    assert_string_equal(mirrored(s, "bo", "status"), "one:released");
+    assert_string_equal(dget(s, p, "awards_changed"), "");
+    /* a query without a holder is refused with what to give */
+    char *answer = NULL;
+    assert_int_not_equal(cf_plugin_query(s->e, "fees.awards", "{}", &answer), CF_OK);
+    assert_null(answer);
+    assert_non_null(strstr(cf_errmsg(s->e), "fees.awards needs {\"holder\": ID}"));
+    sc_close(s);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -285,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_SCH_1_certification_fee_covered_only_by_a_real_unused_award_of_the_holder),
         cmocka_unit_test(test_SCH_1_released_award_and_renewal_fee_not_covered),
         cmocka_unit_test(test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded),
+        cmocka_unit_test(test_SCH_1_mirror_follows_each_changed_award),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,141 @@
+/*
+ * scalebench.c — the policy-diff figure of issue 13: `cf_policy_diff` of a county
+ * parameter over N live instances (not part of the tests; run by scripts/bench.sh).
+ *
+ *   scalebench DIR policy_diff N PLUGIN_DIR
+ *
+ * Creates DIR/diff.db with N employment instances of the shipped program in one county
+ * (los_angeles, no overlay), each started into its grace period (a `grace_period` timer
+ * computed from the county's hire_grace_days), then times cf_policy_diff of a proposed
+ * overlay that changes hire_grace_days from 90 to 120: every instance's timer moves, so
+ * the preview has one row per instance. Prints RESULT lines for bench/table.py:
+ *   RESULT policy_diff_s <seconds> s <N>_instances_<rows>_rows
+ *   RESULT policy_diff_rss_kb <peak RSS> kB <N>_instances
+ * SCALEBENCH_KEEP=1 keeps DIR/diff.db, and a later run with it reuses the database as it is
+ * (to profile the preview alone). Only the public API (certflow.h).
+ */
+#include <certflow/certflow.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef BENCH_SOURCE_DIR
+#error "BENCH_SOURCE_DIR must be defined"
+#endif
+
+static void die(const char *what, const char *msg)
+{
+    fprintf(stderr, "scalebench: %s: %s\n", what, msg ? msg : "");
+    exit(1);
+}
+
+static cf_time clock_now;
+
+static cf_time fixed_clock(void *ud)
+{
+    return *(cf_time *)ud;
+}
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+static int count_row(void *ud, const cf_policy_change *c)
+{
+    (void)c;
+    (*(long long *)ud)++;
+    return 0;
+}
+
+static void remove_db(const char *db)
+{
+    char buf[4096];
+    unlink(db);
+    snprintf(buf, sizeof buf, "%s-wal", db);
+    unlink(buf);
+    snprintf(buf, sizeof buf, "%s-shm", db);
+    unlink(buf);
+}
+
+static int policy_diff(const char *dir, long n, const char *plugins)
+{
+    char db[4096], overlay[4096];
+    snprintf(db, sizeof db, "%s/diff.db", dir);
+    snprintf(overlay, sizeof overlay, "%s/los_angeles.lua", dir);
+    /* SCALEBENCH_KEEP=1 keeps the database for a profiler's next run, which reuses it */
+    const char *keep = getenv("SCALEBENCH_KEEP");
+    int reuse = keep && *keep == '1' && access(db, F_OK) == 0;
+    if (!reuse)
+        remove_db(db);
+    FILE *f = fopen(overlay, "w");
+    if (!f)
+        die("writing the proposed overlay", overlay);
+    fputs("return { description = \"scalebench: a longer grace period\", params = { hire_grace_days = 120 } }\n", f);
+    fclose(f);
+
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = BENCH_SOURCE_DIR "/workflows";
+    o.policy_dir = BENCH_SOURCE_DIR "/lua";
+    o.plugin_dir = plugins;
+    o.clock = fixed_clock;
+    o.clock_ud = &clock_now;
+    cf_time_parse("2025-03-03T17:00:00Z", &clock_now);
+    cf_engine *e = NULL;
+    if (cf_engine_open(db, &o, &e) != CF_OK)
+        die("cf_engine_open", cf_errmsg(e));
+
+    double t0 = now_s();
+    for (long i = 0; !reuse && i < n; i++) {
+        if (i % 1000 == 0 && cf_batch_begin(e) != CF_OK)
+            die("cf_batch_begin", cf_errmsg(e));
+        char data[256], id[37];
+        snprintf(data, sizeof data,
+                 "{\"name\": \"Person %ld\", \"hired_on\": \"2025-03-01\", \"program\": \"Los Angeles peer services\","
+                 " \"program_type\": \"smhs\", \"position\": \"Peer Support Specialist\"}",
+                 i);
+        if (cf_instance_create(e, "employment", "los_angeles", data, "county", id) != CF_OK)
+            die("cf_instance_create", cf_errmsg(e));
+        int rc = cf_instance_fire(e, id, "start", NULL, "county", NULL, NULL);
+        if (rc != CF_OK)
+            die("start", cf_errmsg(e));
+        if ((i % 1000 == 999 || i == n - 1) && cf_batch_commit(e) != CF_OK)
+            die("cf_batch_commit", cf_errmsg(e));
+    }
+    fprintf(stderr, "scalebench: %ld employment instances in their grace period, made in %.1f s\n", n, now_s() - t0);
+    cf_engine_close(e);
+
+    /* the preview, in a freshly opened engine (as `certflow policy diff` runs it) */
+    t0 = now_s();
+    if (cf_engine_open(db, &o, &e) != CF_OK)
+        die("cf_engine_open", cf_errmsg(e));
+    long long rows = 0;
+    double t1 = now_s();
+    if (cf_policy_diff(e, "los_angeles", overlay, count_row, &rows) != CF_OK)
+        die("cf_policy_diff", cf_errmsg(e));
+    double t2 = now_s();
+    cf_engine_close(e);
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    printf("RESULT policy_diff_s %.3f s %ld_instances_%lld_rows\n", t2 - t1, n, rows);
+    printf("RESULT policy_diff_open_s %.3f s engine_open_before_the_diff\n", t1 - t0);
+    printf("RESULT policy_diff_rss_kb %ld kB %ld_instances\n", ru.ru_maxrss, n);
+    if (!(keep && *keep == '1'))
+        remove_db(db);
+    unlink(overlay);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc == 5 && strcmp(argv[2], "policy_diff") == 0)
+        return policy_diff(argv[1], strtol(argv[3], NULL, 10), argv[4]);
+    fprintf(stderr, "usage: scalebench DIR policy_diff N PLUGIN_DIR\n");
+    return 2;
+}
