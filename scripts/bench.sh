@@ -97,7 +97,7 @@ if [ "${CERTFLOW_BENCH_PG:-1}" != 0 ] && [ -n "$(command -v pg_config || ls /usr
     [ "$full" = 1 ] && pgn=2000
     echo "running: scripts/bench-pg.sh $pgn" >&2
     "$root/scripts/bench-pg.sh" "$pgn" 2>/dev/null | grep '^RESULT' | tee -a "$out" >&2 || echo "bench-pg failed" >&2
-    echo "VERSION PostgreSQL $( (pg_config --version || ls -d /usr/lib/postgresql/*/) 2>/dev/null | head -1)" >>"$out"
+    echo "VERSION $(pg_config --version 2>/dev/null || echo "PostgreSQL $(ls -d /usr/lib/postgresql/*/ | head -1)")" >>"$out"
 else
     echo "no PostgreSQL server binaries: the PostgreSQL rows are left out" >&2
 fi
