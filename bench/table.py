@@ -1,6 +1,7 @@
 """bench/table.py — print the benchmark table from the RESULT/VERSION/MACHINE lines that
 scripts/bench.sh collected (one file, given as the argument), with the ratios and the goals
-of issue 5 (and the simulation and policy-diff figures of issue 13)."""
+of issues 5 and 13 (the simulation and policy-diff figures, and PostgreSQL rows when
+scripts/bench-pg.sh ran)."""
 import sys
 
 res, info = {}, []
@@ -141,6 +142,29 @@ row(f"policy diff of a county parameter ({n})", "policy_diff_s", "", None, "",
     "<= 5 s at 100000" if n.startswith("100000 ") else "report (goal at 100000)",
     yes(v("policy_diff_s") <= 5) if n.startswith("100000 ") else "")
 row("  its peak RSS", "policy_diff_rss_kb", "", None, "", "report", "")
+
+# 7. PostgreSQL (scripts/bench-pg.sh, run by scripts/bench.sh when a server can be
+# started): the same goals against raw libpq doing the fire's two statements, and
+# against XState from the same run.
+if any(k.startswith("certflow_tx_sync_on") for k in res):
+    r = ratio(v("certflow_tx_sync_on"), v("raw_libpq_tx_sync_on"))
+    row("PostgreSQL: 1 fire/tx, synchronous_commit=on", "certflow_tx_sync_on",
+        f"raw libpq UPDATE+INSERT/tx {fmt(v('raw_libpq_tx_sync_on'), 'tx-pairs/s')}", None, pct(r), ">= 75 %",
+        yes(None if r is None else r >= 0.75))
+    r = ratio(v("certflow_tx_sync_off"), v("raw_libpq_tx_sync_off"))
+    row("PostgreSQL: 1 fire/tx, synchronous_commit=off", "certflow_tx_sync_off",
+        f"raw libpq UPDATE+INSERT/tx {fmt(v('raw_libpq_tx_sync_off'), 'tx-pairs/s')}", None, pct(r), "report", "")
+    r = ratio(v("certflow_batch_1000_sync_on"), v("xstate_send"))
+    row("PostgreSQL: batched, 1000 fires/tx", "certflow_batch_1000_sync_on",
+        f"XState 5 actor.send in memory {fmt(v('xstate_send'), 'sends/s')}", None, times(r), ">= 1.5x",
+        yes(None if r is None else r >= 1.5))
+    r = ratio(v("certflow_batch_1000_sync_on"), v("raw_libpq_batch_1000_sync_on"))
+    row("PostgreSQL: batched, 1000 fires/tx", "certflow_batch_1000_sync_on",
+        f"raw libpq UPDATE+INSERT 1000/tx {fmt(v('raw_libpq_batch_1000_sync_on'), 'tx-pairs/s')}", None, pct(r),
+        ">= 30 %", yes(None if r is None else r >= 0.30))
+    for procs in (1, 2, 4):
+        row(f"PostgreSQL: 1 fire/tx, {procs} engine process{'es' if procs > 1 else ''}",
+            f"certflow_tx_{procs}_processes", "", None, "", "report", "")
 
 w = [max(len(str(r[i])) for r in rows + [("figure", "certflow", "against", "ratio", "goal", "met")])
      for i in range(6)]

@@ -98,6 +98,19 @@ run python3 "$root/bench/simbench.py" "$build/certflow" "$root" "$build/plugins"
 run "$build/scalebench" "$work" policy_diff "$DIFF_N" "$build/plugins"
 rm -f "$work"/big.db* "$work"/small.db*
 
+# PostgreSQL beside SQLite (issue 13) when a server can be started on this machine
+# (scripts/pg-test-cluster.sh: initdb found through pg_config or the usual folders);
+# CERTFLOW_BENCH_PG=0 skips it.
+if [ "${CERTFLOW_BENCH_PG:-1}" != 0 ] && [ -n "$(command -v pg_config || ls /usr/lib/postgresql/*/bin/initdb 2>/dev/null)" ]; then
+    pgn=500
+    [ "$full" = 1 ] && pgn=2000
+    echo "running: scripts/bench-pg.sh $pgn" >&2
+    "$root/scripts/bench-pg.sh" "$pgn" 2>/dev/null | grep '^RESULT' | tee -a "$out" >&2 || echo "bench-pg failed" >&2
+    echo "VERSION $(pg_config --version 2>/dev/null || echo "PostgreSQL $(ls -d /usr/lib/postgresql/*/ | head -1)")" >>"$out"
+else
+    echo "no PostgreSQL server binaries: the PostgreSQL rows are left out" >&2
+fi
+
 echo "load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" | sed 's/^/MACHINE /' >>"$out"
 echo
 python3 "$root/bench/table.py" "$out"

@@ -412,6 +412,106 @@ static void test_reordered_rows_found(void **state)
     assert_int_equal(bad, 2);
 }
 
+/* Schema 9 rebuilt history with its outcome CHECK as `outcome = ... OR ...`: a
+ * database made at schema 8 (the old CHECK written with IN) migrates keeping every
+ * row, the chain verifies unchanged and goes on, the triggers still refuse edits
+ * and the CHECK still refuses an outcome outside the three. */
+static void test_schema_8_history_migrates(void **state)
+{
+    fixture *f = *state;
+    cf__err err = {{0}};
+    char hashes[5][CF__HASH_HEX];
+    append_five(f->s, hashes);
+    cf__store_close(f->s);
+    f->s = NULL;
+    /* The history table exactly as schema 8 had it (the columns of 1 and 4). */
+    raw_exec(f->path,
+             "CREATE TABLE h8(seq INTEGER PRIMARY KEY, instance_id TEXT NOT NULL REFERENCES instance(id),"
+             " number INTEGER NOT NULL, at INTEGER NOT NULL, effective_at INTEGER NOT NULL, actor TEXT NOT NULL,"
+             " event TEXT NOT NULL, data TEXT NOT NULL,"
+             " outcome TEXT NOT NULL CHECK(outcome IN ('created','applied','rejected')),"
+             " from_state TEXT NOT NULL, to_state TEXT NOT NULL, reasons TEXT NOT NULL, policy_hash TEXT NOT NULL,"
+             " def_hash TEXT NOT NULL, idem_key TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, data_hash TEXT,"
+             " timers_hash TEXT);"
+             "INSERT INTO h8 SELECT * FROM history; DROP TABLE history; ALTER TABLE h8 RENAME TO history;"
+             "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+             "CREATE UNIQUE INDEX history_by_key ON history(instance_id, idem_key) WHERE idem_key IS NOT NULL;"
+             "CREATE INDEX history_by_time ON history(effective_at);"
+             "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+             "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
+             "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+             "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
+             "PRAGMA user_version = 8;");
+    {
+        sqlite3 *raw = NULL;
+        sqlite3_stmt *q = NULL;
+        assert_int_equal(sqlite3_open(f->path, &raw), SQLITE_OK);
+        assert_int_equal(sqlite3_prepare_v2(raw, "SELECT instr(sql, 'outcome IN') > 0 FROM sqlite_master"
+                                                 " WHERE name = 'history'", -1, &q, NULL),
+                         SQLITE_OK);
+        assert_int_equal(sqlite3_step(q), SQLITE_ROW);
+        assert_int_equal(sqlite3_column_int(q, 0), 1); /* really the old CHECK */
+        sqlite3_finalize(q);
+        sqlite3_close(raw);
+    }
+    if (cf__store_open(f->path, 0, &f->s, &err) != CF_OK)
+        fail_msg("open: %s", err.msg);
+    sqlite3 *db = cf__store_db(f->s);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                            " (SELECT sql FROM sqlite_master WHERE name = 'history'),"
+                                            " (SELECT count(*) FROM sqlite_master WHERE tbl_name = 'history')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 9);
+    const char *sql = (const char *)sqlite3_column_text(st, 1);
+    assert_non_null(strstr(sql, "outcome = 'created' OR outcome = 'applied' OR outcome = 'rejected'"));
+    assert_null(strstr(sql, "outcome IN"));
+    assert_int_equal(sqlite3_column_int(st, 2), 6); /* table, 3 indexes, 2 triggers */
+    sqlite3_finalize(st);
+
+    int64_t rows = -1, bad = -1;
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 5);
+    assert_int_equal(bad, 0);
+    cf__buf keep = {0};
+    cf__history_row r;
+    assert_int_equal(cf__audit_find_key(f->s, "inst-b", "k1", &r, &keep, &err), CF_OK);
+    assert_int_equal(r.seq, 4);
+    assert_string_equal(r.hash, hashes[3]);
+    cf__buf_free(&keep);
+
+    /* The guarantees stay: no edit, no removal, no other outcome. */
+    char *msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "UPDATE history SET actor = 'x' WHERE seq = 1", NULL, NULL, &msg), SQLITE_OK);
+    assert_non_null(strstr(msg, "append-only"));
+    sqlite3_free(msg);
+    msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db, "DELETE FROM history WHERE seq = 5", NULL, NULL, &msg), SQLITE_OK);
+    assert_non_null(strstr(msg, "append-only"));
+    sqlite3_free(msg);
+    msg = NULL;
+    assert_int_not_equal(sqlite3_exec(db,
+                                      "INSERT INTO history(instance_id, number, at, effective_at, actor, event, data,"
+                                      " outcome, from_state, to_state, reasons, policy_hash, def_hash, prev_hash, hash)"
+                                      " VALUES('inst-a', 9, 1, 1, 'a', 'e', '{}', 'forged', '', '', '[]', 'p', 'd',"
+                                      " 'x', 'y')",
+                                      NULL, NULL, &msg),
+                         SQLITE_OK);
+    assert_non_null(strstr(msg, "CHECK"));
+    sqlite3_free(msg);
+
+    /* The chain goes on from the migrated rows. */
+    cf__history_row next = make_row("inst-a", 4, "renew", "applied", NULL);
+    append_ok(f->s, &next);
+    assert_int_equal(next.seq, 6);
+    assert_string_equal(next.prev_hash, hashes[4]);
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 6);
+    assert_int_equal(count_rows(f->s), 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -424,6 +524,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_edited_hash_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_deleted_row_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reordered_rows_found, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_8_history_migrates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "certflow/plugin.h"
 #include "store/sqlite/sqlite_private.h" /* the SQLite backend's own tests: its connection, PRAGMAs and error codes */
 #include "testutil.h"
 
@@ -143,7 +144,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 9);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -159,7 +160,7 @@ static void test_open_creates_schema(void **state)
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -172,7 +173,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
     cf__store_close(s);
 }
 
@@ -189,7 +190,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 8): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 9): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -670,7 +671,7 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
                    "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
                    "PRAGMA user_version = 2;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
     cf__outbox_row o;
     assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
     assert_string_equal(o.event, "e");
@@ -707,7 +708,7 @@ static void test_schema_6_plugin_schema(void **state)
     /* A version-5 database where no plugin ever migrated: the table is added. */
     raw_exec(path, "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM plugin_schema"), 0);
     cf__store_close(s);
 
@@ -715,7 +716,7 @@ static void test_schema_6_plugin_schema(void **state)
     raw_exec(path, "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
                    "PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 8);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
     assert_int_equal(cf__store_plugin_version(s, "fees", &version, &err), CF_OK);
     assert_int_equal(version, 2);
     cf__store_close(s);
@@ -827,6 +828,61 @@ static void test_fail_mapping(void **state)
     cf__store_close(s);
 }
 
+/* Prepares again, summed over every statement the connection holds. */
+static int64_t reprepares(sqlite3 *db)
+{
+    int64_t n = 0;
+    for (sqlite3_stmt *st = sqlite3_next_stmt(db, NULL); st; st = sqlite3_next_stmt(db, st))
+        n += sqlite3_stmt_status(st, SQLITE_STMTSTATUS_REPREPARE, 0);
+    return n;
+}
+
+/* Plugin SQL runs under an authorizer installed once per connection and switched by
+ * a flag (issue 13): running a plugin's statement no longer expires the engine's own
+ * prepared statements (each sqlite3_set_authorizer call did), and the plugin's rules
+ * still hold while the engine's own SQL is left alone. */
+static void test_plugin_sql_keeps_engine_statements(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *path = cft_path(dir, "cf.db");
+    cf__store *s = open_with_def(path);
+    cf__err err = {{0}};
+    assert_int_equal(cf__store_begin(s, &err), CF_OK);
+    assert_int_equal(cf__store_plugin_migrate(s, "fees", 1, "CREATE TABLE fees_paid(n INTEGER)", 5, &err), CF_OK);
+    assert_int_equal(cf__store_commit(s, &err), CF_OK);
+    put_instance(s, "a", "cert", "active", "san_diego", 1); /* prepared for the new schema */
+    sqlite3 *db = cf__store_db(s);
+    int64_t before = reprepares(db);
+
+    assert_int_equal(cf__store_begin(s, &err), CF_OK);
+    for (int i = 0; i < 3; i++) {
+        cf__pstmt *p = NULL;
+        int64_t changes = 0;
+        assert_int_equal(cf__store_plugin_prepare(s, "fees", false, "INSERT INTO fees_paid VALUES(1)", &p, &err),
+                         CF_PLUGIN_OK);
+        assert_int_equal(cf__store_plugin_step(s, p, "fees", false, "INSERT INTO fees_paid VALUES(1)", &changes, &err),
+                         CF_PLUGIN_DONE);
+        assert_int_equal(changes, 1);
+        cf__store_plugin_finalize(p);
+        char id[8];
+        snprintf(id, sizeof id, "b%d", i);
+        put_instance(s, id, "cert", "active", "san_diego", 2); /* the engine's own statement, after plugin SQL */
+    }
+    /* The rules still hold for the plugin, and only for it. */
+    cf__pstmt *p = NULL;
+    assert_int_equal(cf__store_plugin_prepare(s, "fees", true, "SELECT count(*) FROM instance", &p, &err),
+                     CF_PLUGIN_EDENIED);
+    assert_null(p);
+    assert_int_equal(cf__store_commit(s, &err), CF_OK);
+    assert_int_equal(reprepares(db), before);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM instance"), 4);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM fees_paid"), 3);
+    cf__store_close(s);
+    free(path);
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -844,6 +900,7 @@ int main(void)
         cmocka_unit_test(test_chain_columns),
         cmocka_unit_test(test_schema_2_migrates_keeping_queued_events),
         cmocka_unit_test(test_schema_6_plugin_schema),
+        cmocka_unit_test(test_plugin_sql_keeps_engine_statements),
         cmocka_unit_test(test_transactions),
         cmocka_unit_test(test_busy),
         cmocka_unit_test(test_fail_mapping),

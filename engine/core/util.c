@@ -12,6 +12,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -163,12 +164,31 @@ static void hex_digest(const unsigned char md[32], char out[CF__HASH_HEX])
     out[64] = '\0';
 }
 
+/* SHA-256 fetched from OpenSSL's default provider once per process (issue 13):
+ * EVP_sha256() makes every digest call look the algorithm up again, which cost
+ * about as much as hashing a history row. The fetched method lives until the
+ * process ends (OpenSSL frees it at exit); NULL if the fetch failed, and then
+ * the implicit EVP_sha256() is used. */
+static EVP_MD *sha256_md;
+static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+
+static void sha256_fetch(void)
+{
+    sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+}
+
+static const EVP_MD *sha256_method(void)
+{
+    pthread_once(&sha256_once, sha256_fetch);
+    return sha256_md ? sha256_md : EVP_sha256();
+}
+
 void cf__sha256_hex(const void *data, size_t len, char out[CF__HASH_HEX])
 {
-    /* One call, no context to allocate: every history append hashes a row. */
+    /* One call, no context to keep: every history append hashes a row. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (EVP_Digest(data, len, md, &n, EVP_sha256(), NULL) != 1 || n != 32) {
+    if (EVP_Digest(data, len, md, &n, sha256_method(), NULL) != 1 || n != 32) {
         /* Only reachable when memory ran out: an all-'x' hash never verifies. */
         memset(out, 'x', CF__HASH_HEX - 1);
         out[CF__HASH_HEX - 1] = '\0';
@@ -187,7 +207,7 @@ cf__sha256 *cf__sha256_new(void)
     if (!h)
         return NULL;
     h->ctx = EVP_MD_CTX_new();
-    if (!h->ctx || EVP_DigestInit_ex(h->ctx, EVP_sha256(), NULL) != 1) {
+    if (!h->ctx || EVP_DigestInit_ex(h->ctx, sha256_method(), NULL) != 1) {
         EVP_MD_CTX_free(h->ctx);
         free(h);
         return NULL;

@@ -6,6 +6,7 @@
 #include "store/sqlite/sqlite_private.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -316,6 +317,32 @@ static int connect_read_write(cf__sqlite *s, cf__err *err)
                     sys ? ": " : "", sys ? strerror(sys) : "");
 }
 
+/* SQLite's memory accounting (SQLITE_CONFIG_MEMSTATUS) takes a global mutex on
+ * every allocation; Debian builds it on, and it cost about a sixth of a batched
+ * fire (issue 13). The engine never reads SQLite's memory statistics and sets no
+ * heap limit, so it turns the accounting off. This setting is process-global and
+ * SQLite accepts it only before it initializes: the engine tries once, before its
+ * first connection; if the application already used SQLite, the call is refused
+ * (SQLITE_MISUSE) and nothing changes. An application that needs
+ * sqlite3_memory_used() or sqlite3_soft_heap_limit64() must call
+ * sqlite3_initialize() before its first cf_open (see docs/performance.md). */
+static pthread_once_t memstatus_once = PTHREAD_ONCE_INIT;
+
+static void memstatus_off(void)
+{
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+}
+
+/* Lookaside: a connection's own pool of small allocations, which Debian's SQLite
+ * builds without. 256 slots of 1,200 bytes (300 KiB) per connection keep most of
+ * a fire's parser and statement allocations off malloc. Only possible while the
+ * connection holds no lookaside memory, i.e. right after opening; a refusal only
+ * costs speed. */
+static void lookaside_on(sqlite3 *db)
+{
+    (void)sqlite3_db_config(db, SQLITE_DBCONFIG_LOOKASIDE, NULL, 1200, 256);
+}
+
 static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf__sqlite **out, cf__err *err)
 {
     *out = NULL;
@@ -329,6 +356,7 @@ static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf_
     s->base.backend = CF__BACKEND_SQLITE;
     s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
     s->read_only = read_only;
+    pthread_once(&memstatus_once, memstatus_off);
     int r = read_only ? connect_read_only(s, err) : connect_read_write(s, err);
     /* SQLite fell back to reading a file it may not write. Refuse before reading
      * anything: reading a WAL database would create -wal and -shm it cannot remove. */
@@ -337,6 +365,8 @@ static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf_
     if (r == CF_OK) {
         sqlite3_extended_result_codes(s->db, 1);
         sqlite3_busy_timeout(s->db, s->busy_timeout_ms);
+        lookaside_on(s->db);
+        cf__sqlite_auth_install(s);
         int version = 0;
         r = cf__sqlite_identify(s, &version, err);
         if (r == CF_OK)

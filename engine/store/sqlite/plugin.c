@@ -138,19 +138,44 @@ static int authorize(void *ud, int action, const char *a1, const char *a2, const
     return own_table(a, a1, "table");
 }
 
-/* Install the authorizer for the duration of one plugin SQL operation. */
-static void auth_begin(sqlite3 *db, auth_ctx *a, const char *plugin, bool read_only)
+/* The connection's one authorizer, installed at open (cf__sqlite_auth_install) and
+ * switched by s->plugin_auth: NULL while the engine's own SQL runs (everything is
+ * allowed), a plugin's rules while its SQL is prepared or run. Installing it once
+ * matters: every sqlite3_set_authorizer call expires every prepared statement, so
+ * switching it per plugin statement made SQLite prepare the engine's statements
+ * again on the next fire (issue 13). Authorization happens when a statement is
+ * prepared (or prepared again after a schema change, which only happens inside
+ * sqlite3_step with the switch on), so a plugin's statement keeps its rules. */
+static int authorize_switch(void *ud, int action, const char *a1, const char *a2, const char *db_name,
+                            const char *trigger)
+{
+    cf__sqlite *s = ud;
+    auth_ctx *a = s->plugin_auth;
+    return a ? authorize(a, action, a1, a2, db_name, trigger) : SQLITE_OK;
+}
+
+void cf__sqlite_auth_install(cf__sqlite *s)
+{
+    s->plugin_auth = NULL;
+    sqlite3_set_authorizer(s->db, authorize_switch, s);
+}
+
+/* Switch the plugin's rules on for the duration of one plugin SQL operation;
+ * auth_end restores what was in force before (NULL outside plugin SQL). */
+static void *auth_begin(cf__sqlite *s, auth_ctx *a, const char *plugin, bool read_only)
 {
     a->plugin = plugin;
     a->read_only = read_only;
     a->migration = false;
     a->denied[0] = '\0';
-    sqlite3_set_authorizer(db, authorize, a);
+    void *prev = s->plugin_auth;
+    s->plugin_auth = a;
+    return prev;
 }
 
-static void auth_end(sqlite3 *db)
+static void auth_end(cf__sqlite *s, void *prev)
 {
-    sqlite3_set_authorizer(db, NULL, NULL);
+    s->plugin_auth = prev;
 }
 
 /* ---------- statements ---------- */
@@ -166,11 +191,11 @@ int cf__sqlite_plugin_prepare(cf__sqlite *s, const char *plugin, bool read_only,
     *out = NULL;
     sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a;
-    auth_begin(db, &a, plugin, read_only);
+    void *prev = auth_begin(s, &a, plugin, read_only);
     sqlite3_stmt *st = NULL;
     const char *tail = NULL;
     int rc = sqlite3_prepare_v3(db, sql, -1, SQLITE_PREPARE_PERSISTENT, &st, &tail);
-    auth_end(db);
+    auth_end(s, prev);
     if (rc != SQLITE_OK) {
         sqlite3_finalize(st);
         if (a.denied[0])
@@ -224,9 +249,9 @@ int cf__sqlite_plugin_step(cf__sqlite *s, cf__sqlite_pstmt *p, const char *plugi
 {
     sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a; /* a schema change makes SQLite prepare again: keep the rules in force */
-    auth_begin(db, &a, plugin, read_only);
+    void *prev = auth_begin(s, &a, plugin, read_only);
     int rc = sqlite3_step(p->st);
-    auth_end(db);
+    auth_end(s, prev);
     if (sqlite3_get_autocommit(db))
         return cf__fail(err, CF_PLUGIN_EDENIED,
                         "plugin SQL ended the transition's transaction (an OR ROLLBACK conflict clause?); use "
@@ -322,10 +347,10 @@ int cf__sqlite_plugin_migrate(cf__sqlite *s, const char *plugin, int version, co
     sqlite3 *db = cf__sqlite_db(s);
     auth_ctx a;
     char *errmsg = NULL;
-    auth_begin(db, &a, plugin, false);
+    void *prev = auth_begin(s, &a, plugin, false);
     a.migration = true;
     int src = sqlite3_exec(db, sql, NULL, NULL, &errmsg);
-    auth_end(db);
+    auth_end(s, prev);
     bool in_txn = !sqlite3_get_autocommit(db);
     if (src == SQLITE_OK && in_txn)
         src = record_version(db, plugin, version, now);

@@ -140,6 +140,46 @@ static const char *const migrations[] = {
     "  expires_at INTEGER,"
     "  revoked_at INTEGER,"
     "  revoked_by TEXT);",
+    /* 9: history's outcome CHECK written as `outcome = 'created' OR ...` (issue 13):
+     * SQLite evaluated `outcome IN ('created','applied','rejected')` by building and
+     * dropping an ephemeral table on every history insert, 15 % of a batched fire.
+     * The same three values stay the only ones allowed. SQLite cannot alter a CHECK,
+     * so the table is rebuilt: every row copied as it is (seq, hashes and all, so the
+     * chain verifies unchanged), then its indexes and its append-only triggers made
+     * again. Dropping the old table fires no trigger, and no table refers to history. */
+    "CREATE TABLE history_v9("
+    "  seq INTEGER PRIMARY KEY,"
+    "  instance_id TEXT NOT NULL REFERENCES instance(id),"
+    "  number INTEGER NOT NULL,"
+    "  at INTEGER NOT NULL,"
+    "  effective_at INTEGER NOT NULL,"
+    "  actor TEXT NOT NULL,"
+    "  event TEXT NOT NULL,"
+    "  data TEXT NOT NULL,"
+    "  outcome TEXT NOT NULL CHECK(outcome = 'created' OR outcome = 'applied' OR outcome = 'rejected'),"
+    "  from_state TEXT NOT NULL,"
+    "  to_state TEXT NOT NULL,"
+    "  reasons TEXT NOT NULL,"
+    "  policy_hash TEXT NOT NULL,"
+    "  def_hash TEXT NOT NULL,"
+    "  idem_key TEXT,"
+    "  prev_hash TEXT NOT NULL,"
+    "  hash TEXT NOT NULL,"
+    "  data_hash TEXT,"
+    "  timers_hash TEXT);"
+    "INSERT INTO history_v9(seq, instance_id, number, at, effective_at, actor, event, data, outcome, from_state,"
+    "  to_state, reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash)"
+    "  SELECT seq, instance_id, number, at, effective_at, actor, event, data, outcome, from_state, to_state,"
+    "  reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash FROM history ORDER BY seq;"
+    "DROP TABLE history;"
+    "ALTER TABLE history_v9 RENAME TO history;"
+    "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+    "CREATE UNIQUE INDEX history_by_key ON history(instance_id, idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE INDEX history_by_time ON history(effective_at);"
+    "CREATE TRIGGER history_no_update BEFORE UPDATE ON history"
+    "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
+    "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
+    "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -198,6 +238,7 @@ static const char *const version_tables[][7] = {
     {"plugin_schema", NULL},
     {NULL}, /* 7: an index of instance only */
     {"cf_api_token", NULL},
+    {NULL}, /* 9: history rebuilt with its outcome CHECK rewritten */
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,

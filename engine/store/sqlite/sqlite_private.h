@@ -56,6 +56,9 @@ enum {
 
 #define CF__STORE_NSTMT ST_COUNT
 
+/* Install the connection's one SQL authorizer (plugin.c), switched by plugin_auth. */
+void cf__sqlite_auth_install(cf__sqlite *s);
+
 struct cf__sqlite {
     cf__store base; /* first: the dispatcher (store.c) sees a cf__store */
     sqlite3 *db;
@@ -92,6 +95,9 @@ struct cf__sqlite {
     struct cf__watched *watched;
     size_t nwatched, capwatched;
     bool watching, watch_oom, watch_queued;
+    /* The plugin rules the connection's authorizer enforces now (plugin.c's
+     * auth_ctx), NULL while the engine's own SQL runs. */
+    void *plugin_auth;
 };
 
 /* The raw connection of a SQLite store, for the backend's files; cf__store_db takes
