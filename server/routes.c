@@ -590,6 +590,7 @@ static const route ROUTES[] = {
     {"POST", "/v1/instances/{}/explain/{}", P_ADMIN | P_COUNTY, explain_event},
     {"GET", "/v1/instances/{}/eligibility", P_READ, get_eligibility},
     {"GET", "/v1/due", P_READ, get_due},
+    {"GET", "/v1/changes", P_READ, srv_changes},
     {"GET", "/v1/report", P_ADMIN, get_report},
     {"POST", "/v1/policy/diff", P_ADMIN | P_COUNTY, policy_diff},
 };

@@ -14,6 +14,9 @@
  *   accessibility rules on the DOM the browser built: lang, one h1 and no skipped
  *   heading level, a label for every input, and text/background contrast of the
  *   stylesheet's colours at least 4.5:1 (WCAG 2 relative luminance).
+ * It also checks GET /v1/changes on the same simulated program: every change in
+ * history order with its cursor, paging, county tokens, a long poll woken by a
+ * suspension, and a reinstatement.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -28,7 +31,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <jansson.h>
 #include <math.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +54,8 @@ typedef struct fx {
     char email[128];    /* private fields it holds */
     char birth[16];
     char address[128];
+    char county[64];    /* its county */
+    char admin[128], own[128], other[128]; /* tokens: admin, its county, another county */
 } fx;
 
 /* ---- the server ---- */
@@ -110,7 +117,8 @@ typedef struct resp {
     char *raw, *body;
 } resp;
 
-static resp get(int port, const char *path)
+/* One request; headers ("Name: value\r\n" lines) and body may be NULL. */
+static resp req(int port, const char *method, const char *path, const char *headers, const char *body)
 {
     int fd = socket(AF_INET, SOCK_STREAM, 0);
     assert_true(fd >= 0);
@@ -120,8 +128,11 @@ static resp get(int port, const char *path)
     a.sin_port = htons((uint16_t)port);
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     assert_int_equal(connect(fd, (struct sockaddr *)&a, sizeof a), 0);
-    char head[1024];
-    int n = snprintf(head, sizeof head, "GET %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n", path);
+    char head[2048];
+    size_t blen = body ? strlen(body) : 0;
+    int n = snprintf(head, sizeof head,
+                     "%s %s HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n%sContent-Length: %zu\r\n\r\n%s",
+                     method, path, headers ? headers : "", blen, body ? body : "");
     assert_true(n > 0 && (size_t)n < sizeof head);
     assert_int_equal(write(fd, head, (size_t)n), n);
     resp r = {0};
@@ -138,10 +149,15 @@ static resp get(int port, const char *path)
     r.raw[len] = '\0';
     close(fd);
     if (sscanf(r.raw, "HTTP/1.1 %d", &r.status) != 1)
-        fail_msg("GET %s: not an HTTP answer: '%.200s'", path, r.raw);
+        fail_msg("%s %s: not an HTTP answer: '%.200s'", method, path, r.raw);
     char *sep = strstr(r.raw, "\r\n\r\n");
     r.body = sep ? sep + 4 : r.raw + len;
     return r;
+}
+
+static resp get(int port, const char *path)
+{
+    return req(port, "GET", path, NULL, NULL);
 }
 
 /* ---- fixture ---- */
@@ -194,7 +210,26 @@ static int setup(void **state)
     copy_field(r.out, "email", f->email, sizeof f->email);
     copy_field(r.out, "birth_date", f->birth, sizeof f->birth);
     copy_field(r.out, "address", f->address, sizeof f->address);
+    const char *c = strstr(r.out, "county:");
+    assert_non_null(c);
+    c += 7;
+    while (*c == ' ')
+        c++;
+    snprintf(f->county, sizeof f->county, "%.*s", (int)strcspn(c, "\n"), c);
     cft_run_free(&r);
+    const char *other = strcmp(f->county, "fresno") == 0 ? "kern" : "fresno";
+    struct {
+        char *out;
+        const char *role, *county, *name;
+    } toks[] = {{f->admin, "admin", NULL, "state-office"}, {f->own, "county", f->county, "own-county"},
+                {f->other, "county", other, "other-county"}};
+    for (int i = 0; i < 3; i++) {
+        r = toks[i].county ? cf(f, "token", "create", "--role", toks[i].role, "--county", toks[i].county, "--name",
+                                toks[i].name, NULL)
+                           : cf(f, "token", "create", "--role", toks[i].role, "--name", toks[i].name, NULL);
+        snprintf(toks[i].out, 128, "%.*s", (int)strcspn(r.out, "\n"), r.out);
+        cft_run_free(&r);
+    }
     f->pid = serve(f, "0", &f->port);
     *state = f;
     return 0;
@@ -316,6 +351,156 @@ static void test_rate_limited(void **state)
     free(b.raw);
     free(c.raw);
     stop(pid);
+}
+
+
+/* ---- GET /v1/changes ---- */
+
+static json_t *changes(fx *f, const char *token, const char *query, int want)
+{
+    char hdr[256], path[256];
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", token);
+    snprintf(path, sizeof path, "/v1/changes%s", query);
+    resp r = req(f->port, "GET", path, hdr, NULL);
+    if (r.status != want)
+        fail_msg("GET %s: expected %d, got %d: %s", path, want, r.status, r.body);
+    json_t *j = json_loads(r.body, 0, NULL);
+    assert_non_null(j);
+    free(r.raw);
+    return j;
+}
+
+static void fire(fx *f, const char *event, const char *data)
+{
+    char hdr[256], path[256];
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", f->admin);
+    snprintf(path, sizeof path, "/v1/instances/%s/events/%s", f->id, event);
+    resp r = req(f->port, "POST", path, hdr, data);
+    if (r.status != 200 || !strstr(r.body, "\"applied\":true"))
+        fail_msg("%s: %d %s", event, r.status, r.body);
+    free(r.raw);
+}
+
+typedef struct poll_arg {
+    fx *f;
+    char query[128];
+    json_t *answer;
+} poll_arg;
+
+static void *long_poll(void *ud)
+{
+    poll_arg *a = ud;
+    a->answer = changes(a->f, a->f->own, a->query, 200);
+    return NULL;
+}
+
+/* The change of kind for our certificate in list, or NULL. */
+static json_t *find_change(json_t *list, const char *number, const char *kind)
+{
+    size_t i;
+    json_t *c;
+    json_array_foreach(list, i, c) if (strcmp(json_string_value(json_object_get(c, "certification_number")), number) ==
+                                           0 &&
+                                       strcmp(json_string_value(json_object_get(c, "change")), kind) == 0) return c;
+    return NULL;
+}
+
+static void test_changes_feed(void **state)
+{
+    fx *f = *state;
+    json_t *all = changes(f, f->admin, "?limit=1000", 200);
+    json_t *list = json_object_get(all, "changes");
+    assert_true(json_array_size(list) > 2);
+    assert_false(json_is_true(json_object_get(all, "more")));
+    /* in order, each a registry change, and our certificate's issue is among them at
+     * the history row that entered certified.active */
+    json_int_t last = 0;
+    size_t i;
+    json_t *c;
+    static const char *const kinds[] = {"certified", "renewed", "expired", "suspended", "revoked", "reinstated"};
+    json_array_foreach(list, i, c) {
+        json_int_t cur = json_integer_value(json_object_get(c, "cursor"));
+        assert_true(cur > last);
+        last = cur;
+        int known = 0;
+        for (int k = 0; k < 6; k++)
+            known |= strcmp(json_string_value(json_object_get(c, "change")), kinds[k]) == 0;
+        assert_true(known);
+    }
+    assert_int_equal(json_integer_value(json_object_get(all, "next")), last);
+    json_t *mine = find_change(list, f->number, "certified");
+    assert_non_null(mine);
+    char hdr[256], path[256];
+    snprintf(hdr, sizeof hdr, "Authorization: Bearer %s\r\n", f->admin);
+    snprintf(path, sizeof path, "/v1/instances/%s/history", f->id);
+    resp h = req(f->port, "GET", path, hdr, NULL);
+    json_t *hist = json_loads(h.body, 0, NULL);
+    free(h.raw);
+    json_int_t want = -1;
+    json_array_foreach(json_object_get(hist, "history"), i, c) if (want < 0 &&
+                                                                   strcmp(json_string_value(json_object_get(c, "to")),
+                                                                          "certified.active") == 0) want =
+        json_integer_value(json_object_get(c, "seq"));
+    json_decref(hist);
+    assert_int_equal(json_integer_value(json_object_get(mine, "cursor")), want);
+
+    /* paging: limit cuts, next continues exactly after */
+    json_t *page = changes(f, f->admin, "?limit=2", 200);
+    assert_true(json_is_true(json_object_get(page, "more")));
+    assert_int_equal(json_array_size(json_object_get(page, "changes")), 2);
+    char q[128];
+    snprintf(q, sizeof q, "?after=%lld&limit=1", (long long)json_integer_value(json_object_get(page, "next")));
+    json_t *rest = changes(f, f->admin, q, 200);
+    assert_true(json_equal(json_array_get(json_object_get(rest, "changes"), 0), json_array_get(list, 2)));
+    json_decref(page);
+    json_decref(rest);
+
+    /* a county token sees its county's changes, all of them, and only those */
+    json_t *own = changes(f, f->own, "?limit=1000", 200);
+    size_t n_county = 0;
+    json_array_foreach(list, i, c) n_county += strcmp(json_string_value(json_object_get(c, "county")), f->county) == 0;
+    assert_int_equal(json_array_size(json_object_get(own, "changes")), n_county);
+    json_array_foreach(json_object_get(own, "changes"), i, c)
+        assert_string_equal(json_string_value(json_object_get(c, "county")), f->county);
+    json_decref(own);
+    json_t *other = changes(f, f->other, "?limit=1000", 200);
+    assert_null(find_change(json_object_get(other, "changes"), f->number, "certified"));
+    json_decref(other);
+    snprintf(q, sizeof q, "?county=%s", f->county);
+    json_decref(changes(f, f->other, q, 403));
+    json_decref(changes(f, f->admin, "?after=x", 400));
+    json_decref(changes(f, f->admin, "?wait=31", 400));
+    json_decref(changes(f, f->admin, "?limit=0", 400));
+
+    /* long poll: a suspension while the county's client waits reaches it */
+    poll_arg a = {f, "", NULL};
+    snprintf(a.query, sizeof a.query, "?after=%lld&wait=30", (long long)last);
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, long_poll, &a), 0);
+    fire(f, "suspend", "{\"data\": {\"reason\": \"test\"}}");
+    pthread_join(t, NULL);
+    json_t *s = find_change(json_object_get(a.answer, "changes"), f->number, "suspended");
+    assert_non_null(s);
+    assert_string_equal(json_string_value(json_object_get(s, "status")), "suspended");
+    assert_string_equal(json_string_value(json_object_get(s, "actor")), "state-office");
+    json_decref(a.answer);
+    /* lifting it reinstates; a rejected event is no change */
+    fire(f, "lift_suspension", "{}");
+    snprintf(q, sizeof q, "?after=%lld", (long long)last);
+    json_t *after = changes(f, f->own, q, 200);
+    json_t *got = json_object_get(after, "changes");
+    assert_int_equal(json_array_size(got), 2);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(got, 0), "change")), "suspended");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(got, 1), "change")), "reinstated");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(got, 1), "status")), "active");
+    json_decref(after);
+    /* nothing new for the other county, even waiting */
+    snprintf(q, sizeof q, "?after=%lld&wait=1", (long long)last);
+    json_t *none = changes(f, f->other, q, 200);
+    assert_int_equal(json_array_size(json_object_get(none, "changes")), 0);
+    assert_int_equal(json_integer_value(json_object_get(none, "next")), last);
+    json_decref(none);
+    json_decref(all);
 }
 
 /* ---- in a headless browser ---- */
@@ -505,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_search_and_verify),
         cmocka_unit_test(test_escapes_and_missing),
         cmocka_unit_test(test_rate_limited),
+        cmocka_unit_test(test_changes_feed),
         cmocka_unit_test(test_in_browser),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
