@@ -54,12 +54,11 @@ static const char *change_kind(const cf_history_entry *h)
 }
 
 typedef struct feed {
-    cf_engine *e;
     int64_t after;
     size_t limit;
-    json_t *rows;
+    json_t *rows; /* the changes, without county and number yet (the callback may not call the engine) */
     int64_t next;
-    int more, rc;
+    int more, oom;
 } feed;
 
 static int on_row(void *ud, const cf_history_entry *h)
@@ -74,27 +73,38 @@ static int on_row(void *ud, const cf_history_entry *h)
         f->more = 1;
         return 1;
     }
-    cf_instance_info info;
-    int rc = cf_instance_get(f->e, h->instance_id, &info);
-    if (rc != CF_OK) {
-        f->rc = rc;
-        return 1;
-    }
-    json_t *data = json_loads(info.data ? info.data : "{}", 0, NULL);
-    const char *number = json_string_value(json_object_get(data, "certification_number"));
     char at[32];
     cf_time_format(h->at, at, sizeof at);
-    json_t *row = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s, s:s, s:s}", "cursor", (json_int_t)h->seq, "change",
-                            kind, "status", rr_status_of_state(h->to_state), "at", at, "instance_id", h->instance_id,
-                            "county", info.county, "certification_number", number ? number : "", "event", h->event,
-                            "actor", h->actor);
-    json_decref(data);
+    json_t *row = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "cursor", (json_int_t)h->seq, "change", kind,
+                            "status", rr_status_of_state(h->to_state), "at", at, "instance_id", h->instance_id,
+                            "event", h->event, "actor", h->actor);
     if (!row || json_array_append_new(f->rows, row) != 0) {
-        f->rc = CF_ENOMEM;
+        f->oom = 1;
         return 1;
     }
     f->next = h->seq;
     return 0;
+}
+
+/* Add each change's county and certificate number from its instance. */
+static int complete(cf_engine *e, json_t *rows)
+{
+    size_t i;
+    json_t *row;
+    json_array_foreach(rows, i, row) {
+        cf_instance_info info = CF_INSTANCE_INFO_INIT;
+        int rc = cf_instance_get(e, json_string_value(json_object_get(row, "instance_id")), &info);
+        if (rc != CF_OK)
+            return rc;
+        json_t *data = json_loads(info.data ? info.data : "{}", 0, NULL);
+        const char *number = json_string_value(json_object_get(data, "certification_number"));
+        int bad = json_object_set_new(row, "county", json_string(info.county ? info.county : "")) ||
+                  json_object_set_new(row, "certification_number", json_string(number ? number : ""));
+        json_decref(data);
+        if (bad)
+            return CF_ENOMEM;
+    }
+    return CF_OK;
 }
 
 static double mono(void)
@@ -150,7 +160,6 @@ void srv_changes(const srv_request *rq, srv_response *out, const char *const *p)
     feed f;
     for (;;) {
         memset(&f, 0, sizeof f);
-        f.e = rq->e;
         f.after = after;
         f.limit = (size_t)limit;
         f.next = after;
@@ -160,8 +169,10 @@ void srv_changes(const srv_request *rq, srv_response *out, const char *const *p)
             return;
         }
         int rc = cf_history_between(rq->e, INT64_MIN, INT64_MAX, &flt, on_row, &f);
+        if (rc == CF_OK && f.oom)
+            rc = CF_ENOMEM;
         if (rc == CF_OK)
-            rc = f.rc;
+            rc = complete(rq->e, f.rows);
         if (rc != CF_OK) {
             json_decref(f.rows);
             srv_fail(out, rq->e, rc);
