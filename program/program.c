@@ -165,6 +165,8 @@ static int load_row(void *ud, const cf_instance_info *info)
         c->oom = 1;
         return 1;
     }
+    if (info->updated_at > reg->updated_at)
+        reg->updated_at = info->updated_at;
     reg->count++;
     return 0;
 }

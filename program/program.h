@@ -55,6 +55,7 @@ typedef struct prog_entry {
 typedef struct prog_registry {
     prog_entry *rows;
     size_t count, cap;
+    cf_time updated_at; /* the latest change to any row's instance (0: no rows) */
 } prog_registry;
 
 /* Read every certification that has a number (past and present), sorted by

@@ -579,6 +579,8 @@ static const route ROUTES[] = {
     {"GET", "/v1/version", P_ALL, get_version},
     {"GET", "/v1/openapi.json", P_ALL, get_openapi},
     {"GET", "/v1/registry", P_ALL, get_registry},
+    {"GET", "/registry", P_ALL, srv_registry_page},
+    {"GET", "/registry/{}", P_ALL, srv_registry_certificate},
     {"GET", "/v1/instances", P_READ, list_instances},
     {"POST", "/v1/instances", P_ADMIN | P_COUNTY, create_instance},
     {"GET", "/v1/instances/{}", P_READ, get_instance},
@@ -588,6 +590,7 @@ static const route ROUTES[] = {
     {"POST", "/v1/instances/{}/explain/{}", P_ADMIN | P_COUNTY, explain_event},
     {"GET", "/v1/instances/{}/eligibility", P_READ, get_eligibility},
     {"GET", "/v1/due", P_READ, get_due},
+    {"GET", "/v1/changes", P_READ, srv_changes},
     {"GET", "/v1/report", P_ADMIN, get_report},
     {"POST", "/v1/policy/diff", P_ADMIN | P_COUNTY, policy_diff},
 };

@@ -69,6 +69,11 @@ typedef struct srv_response {
 
 /* Answer one authenticated request (routes.c). */
 void srv_route(const srv_request *rq, srv_response *out);
+/* The public registry page (registry_page.c): GET /registry and GET /registry/{number}. */
+void srv_registry_page(const srv_request *rq, srv_response *out, const char *const *params);
+void srv_registry_certificate(const srv_request *rq, srv_response *out, const char *const *params);
+/* GET /v1/changes: registry status changes from the history (changes.c). */
+void srv_changes(const srv_request *rq, srv_response *out, const char *const *params);
 /* The HTTP status for a certflow result code. */
 int srv_status_of(int rc);
 /* {"error": {"code", "name", "message"}} (new reference). */

@@ -623,7 +623,7 @@ static void test_bad_tokens_everywhere(void **state)
         const char *method, *path;
     } EP[] = {{"GET", "/v1/instances"}, {"POST", "/v1/instances"}, {"GET", p[0]},    {"GET", p[1]},
               {"GET", p[2]},            {"POST", p[3]},          {"POST", p[4]},   {"GET", p[5]},
-              {"GET", "/v1/due"},      {"GET", "/v1/report?from=2024-01-01&to=2024-12-31"},
+              {"GET", "/v1/due"},      {"GET", "/v1/changes"},  {"GET", "/v1/report?from=2024-01-01&to=2024-12-31"},
               {"POST", "/v1/policy/diff?county=san_diego"}};
     char unknown[80] = "cft_";
     for (int i = 0; i < 64; i++)
