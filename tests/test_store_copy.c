@@ -254,6 +254,28 @@ static void test_round_trip_through_postgresql(void **state)
     assert_int_equal(serial_of(pg, id), 4);
 }
 
+/* The command: --json counts, then exit 4 and the reason for a target that is not empty. */
+static void test_cli_store_copy(void **state)
+{
+    fx *f = *state;
+    const char *a = cft_db(f->a), *b = cft_db(f->b);
+    fill(f, a);
+    const char *args[] = {"store", "copy", "--from", a, "--to", b, "--json",
+                          "--workflows", CF_TEST_FIXTURES "/engine/workflows", "--policies", CF_TEST_FIXTURES "/engine/lua",
+                          "--plugins", CF_BINARY_DIR "/plugins", NULL};
+    cft_run r = cft_certflow(f->dir, args);
+    assert_int_equal(r.code, 0);
+    assert_non_null(strstr(r.out, "\"verified\": true"));
+    assert_non_null(strstr(r.out, "\"instance\": 3"));
+    assert_non_null(strstr(r.out, "\"history\": 6"));
+    assert_non_null(strstr(r.out, "\"fees_ledger\": 0"));
+    cft_run_free(&r);
+    r = cft_certflow(f->dir, args);
+    assert_int_equal(r.code, 4);
+    assert_non_null(strstr(r.err, "is not empty"));
+    cft_run_free(&r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -261,6 +283,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_copy_keeps_firing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refuses_non_empty_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_through_postgresql, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cli_store_copy, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
