@@ -16,6 +16,7 @@
 
 #include "internal.h"
 #include "store/store.h"
+#include "sqlite_peek.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -52,7 +53,8 @@ static cf_engine *open_on(fx *f, const char *db)
 
 /* Three permits (one approved, so a timer of another state is pending), a fire
  * under an idempotency key, a rejection, and a token. */
-static void fill(fx *f, const char *db)
+/* path: as given to cft_db (under pg, db is cft_db(path)), or db itself for a SQLite file. */
+static void fill(fx *f, const char *db, const char *path)
 {
     cf_engine *e = open_on(f, db);
     for (int i = 0; i < 3; i++)
@@ -65,6 +67,18 @@ static void fill(fx *f, const char *db)
     char secret[CF_TOKEN_SECRET_SIZE];
     assert_int_equal(cf_token_create(e, "alameda-staff", "county", "alameda", 0, "admin", secret), CF_OK);
     cf_engine_close(e);
+    /* A row in a plugin table (the fixture's workflows charge no fee): written as the plugin would. */
+    const char *cols = "(id, instance, workflow, county, payer, type, amount, reason, covered_by, charged_at, charged_on,"
+                       " event) VALUES (7, 'x', 'permit', 'alameda', 'p', 'application', 2500, 'r', NULL, 1735689600,"
+                       " '2025-01-01', 'approve')";
+    char sql[512];
+    if (!strncmp(db, "postgresql:", 11)) {
+        snprintf(sql, sizeof sql, "INSERT INTO fees.fees_ledger %s", cols);
+        assert_true(cft_pg_sql(path, sql));
+    } else {
+        snprintf(sql, sizeof sql, "INSERT INTO fees_ledger %s", cols);
+        assert_true(cft_sql_tamper(db, sql));
+    }
 }
 
 static int setup(void **state)
@@ -92,7 +106,7 @@ static int teardown(void **state)
 }
 
 typedef struct counts {
-    int64_t instance, history, timer, api_token, plugin_schema, tables;
+    int64_t instance, history, timer, api_token, plugin_schema, fees_ledger, tables;
 } counts;
 
 static int note(void *ud, const char *table, int64_t rows)
@@ -109,6 +123,8 @@ static int note(void *ud, const char *table, int64_t rows)
         c->api_token = rows;
     else if (!strcmp(table, "plugin_schema"))
         c->plugin_schema = rows;
+    else if (!strcmp(table, "fees_ledger"))
+        c->fees_ledger = rows;
     return 0;
 }
 
@@ -150,7 +166,7 @@ static void test_copy_keeps_everything(void **state)
 {
     fx *f = *state;
     const char *a = cft_db(f->a), *b = cft_db(f->b);
-    fill(f, a);
+    fill(f, a, f->a);
     counts c;
     copy_ok(f, a, b, &c);
     assert_int_equal(c.instance, 3);
@@ -159,6 +175,7 @@ static void test_copy_keeps_everything(void **state)
     assert_int_equal(c.api_token, 1);
     assert_true(c.plugin_schema >= 1); /* the shipped plugins' versions */
     assert_true(c.tables > 10);        /* and their tables */
+    assert_int_equal(c.fees_ledger, 1);
     int64_t sa, sb;
     char ha[CF__HASH_HEX], hb[CF__HASH_HEX];
     head_of(a, &sa, ha);
@@ -180,7 +197,7 @@ static void test_copy_keeps_firing(void **state)
 {
     fx *f = *state;
     const char *a = cft_db(f->a), *b = cft_db(f->b);
-    fill(f, a);
+    fill(f, a, f->a);
     counts c;
     copy_ok(f, a, b, &c);
     cf_engine *e = open_on(f, b);
@@ -206,7 +223,7 @@ static void test_refuses_non_empty_target(void **state)
 {
     fx *f = *state;
     const char *a = cft_db(f->a), *b = cft_db(f->b);
-    fill(f, a);
+    fill(f, a, f->a);
     cf_engine *e = open_on(f, b);
     char id[37];
     assert_int_equal(cf_instance_create(e, "permit", "alameda", NULL, "t", id), CF_OK);
@@ -231,7 +248,7 @@ static void test_round_trip_through_postgresql(void **state)
     fx *f = *state;
     if (!cft_pg())
         skip();
-    fill(f, f->a); /* a SQLite file */
+    fill(f, f->a, f->a); /* a SQLite file */
     const char *pg = cft_db(f->b);
     counts c1, c2;
     copy_ok(f, f->a, pg, &c1);
@@ -239,6 +256,9 @@ static void test_round_trip_through_postgresql(void **state)
     assert_int_equal(c1.tables, c2.tables);
     assert_int_equal(c1.history, c2.history);
     assert_int_equal(c1.timer, c2.timer);
+    assert_int_equal(c1.fees_ledger, 1);
+    assert_int_equal(c2.fees_ledger, 1);
+    assert_int_equal(cft_sql_int(f->c, "SELECT id FROM fees_ledger", NULL), 7);
     int64_t sa, sc;
     char ha[CF__HASH_HEX], hc[CF__HASH_HEX];
     head_of(f->a, &sa, ha);
@@ -259,7 +279,7 @@ static void test_cli_store_copy(void **state)
 {
     fx *f = *state;
     const char *a = cft_db(f->a), *b = cft_db(f->b);
-    fill(f, a);
+    fill(f, a, f->a);
     const char *args[] = {"store", "copy", "--from", a, "--to", b, "--json",
                           "--workflows", CF_TEST_FIXTURES "/engine/workflows", "--policies", CF_TEST_FIXTURES "/engine/lua",
                           "--plugins", CF_BINARY_DIR "/plugins", NULL};
@@ -268,7 +288,7 @@ static void test_cli_store_copy(void **state)
     assert_non_null(strstr(r.out, "\"verified\": true"));
     assert_non_null(strstr(r.out, "\"instance\": 3"));
     assert_non_null(strstr(r.out, "\"history\": 6"));
-    assert_non_null(strstr(r.out, "\"fees_ledger\": 0"));
+    assert_non_null(strstr(r.out, "\"fees_ledger\": 1"));
     cft_run_free(&r);
     r = cft_certflow(f->dir, args);
     assert_int_equal(r.code, 4);
