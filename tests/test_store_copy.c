@@ -242,6 +242,28 @@ static void test_refuses_non_empty_target(void **state)
     assert_non_null(strstr(msg, "same database"));
 }
 
+/* Plugin tables in the source and no plugins given: refused, naming the plugin; nothing copied. */
+static void test_refuses_plugin_not_given(void **state)
+{
+    fx *f = *state;
+    const char *a = cft_db(f->a), *b = cft_db(f->b);
+    fill(f, a, f->a);
+    cf_options o = fixture_opts(f);
+    o.plugin_dir = NULL;
+    char msg[1024];
+    assert_int_equal(cf_store_copy(a, b, &o, NULL, NULL, msg, sizeof msg), CF_EINVAL);
+    assert_non_null(strstr(msg, "of the plugin '"));
+    assert_non_null(strstr(msg, "nothing was copied"));
+    int64_t seq;
+    char hash[CF__HASH_HEX];
+    head_of(b, &seq, hash);
+    assert_int_equal(seq, 0);
+    /* given the plugins, the same target then takes the copy */
+    counts c;
+    copy_ok(f, a, b, &c);
+    assert_int_equal(c.fees_ledger, 1);
+}
+
 /* SQLite -> PostgreSQL -> SQLite: the chain survives both ways (pg label only). */
 static void test_round_trip_through_postgresql(void **state)
 {
@@ -304,6 +326,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refuses_non_empty_target, setup, teardown),
         cmocka_unit_test_setup_teardown(test_round_trip_through_postgresql, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cli_store_copy, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_refuses_plugin_not_given, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

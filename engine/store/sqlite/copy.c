@@ -113,6 +113,9 @@ int cf__sqlite_copy_plugin_tables(cf__sqlite *s, cf__copy_plugin_fn fn, void *ud
     int r = cf__sqlite_prepare_once(s,
                                    "SELECT p.plugin, m.name FROM plugin_schema p JOIN sqlite_master m"
                                    " ON m.type = 'table' AND substr(m.name, 1, length(p.plugin) + 1) = p.plugin || '_'"
+                                   /* exam_results_x is exam_results's, not a plugin exam's */
+                                   " WHERE NOT EXISTS (SELECT 1 FROM plugin_schema q WHERE length(q.plugin) >"
+                                   " length(p.plugin) AND substr(m.name, 1, length(q.plugin) + 1) = q.plugin || '_')"
                                    " ORDER BY p.plugin, m.rowid",
                                    &st, "listing the plugin tables", err);
     if (r != CF_OK)
