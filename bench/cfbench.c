@@ -623,6 +623,23 @@ static void bench_open(const char *dir)
     free(db);
 }
 
+/* Copy a database (a bulk-loaded file) to another backend with cf_store_copy: the
+ * PostgreSQL tick benchmark starts from such a copy (scripts/bench-pg.sh). */
+static void bench_copy(const char *from, const char *to)
+{
+    cf_options o = CF_OPTIONS_INIT;
+    o.workflow_dir = BENCH_FIXTURES "/workflows";
+    o.policy_dir = BENCH_FIXTURES "/lua";
+    o.clock = fixed_clock;
+    o.clock_ud = &clock_now;
+    char msg[1024];
+    double t0 = now_s();
+    int rc = cf_store_copy(from, to, &o, NULL, NULL, msg, sizeof msg);
+    if (rc != CF_OK)
+        die("cf_store_copy", msg);
+    result("store_copy_s", now_s() - t0, "s", "copy_and_verify");
+}
+
 /* ---- main ---- */
 
 static void usage(void)
@@ -636,7 +653,9 @@ static void usage(void)
             "       cfbench DIR due NAME INSTANCES | tick NAME INSTANCES DUE | mem NAME INSTANCES RESULTNAME\n"
             "       cfbench DIR open PLUGIN_DIR              (the shipped workflows need the shipped plugins)\n"
             "       cfbench DIR versions\n"
-            "       cfbench DIR uri URI NAME N PER_BATCH    (fires on the database URI names, e.g. PostgreSQL)\n");
+            "       cfbench DIR uri URI NAME N PER_BATCH    (fires on the database URI names, e.g. PostgreSQL)\n"
+            "       cfbench DIR copy NAME URI               (store copy of DIR/NAME to URI)\n"
+            "       cfbench DIR tick_uri URI INSTANCES DUE  (tick on the database URI names)\n");
     exit(2);
 }
 
@@ -659,6 +678,12 @@ int main(int argc, char **argv)
         bench_raw(dir, "raw_batch_1000", "NORMAL", n, 1000);
     } else if (strcmp(mode, "uri") == 0 && argc == 7) {
         bench_uri_fires(argv[3], argv[4], atoi(argv[5]), atoi(argv[6]));
+    } else if (strcmp(mode, "copy") == 0 && argc == 5) {
+        char *db = db_path(dir, argv[3]);
+        bench_copy(db, argv[4]);
+        free(db);
+    } else if (strcmp(mode, "tick_uri") == 0 && argc == 6) {
+        bench_tick(argv[3], atoll(argv[4]), atoll(argv[5]));
     } else if (strcmp(mode, "one") == 0 && argc == 5) { /* for profiling: one certflow run */
         int n = atoi(argv[3]), per = atoi(argv[4]);
         bench_certflow_fires(dir, per ? "certflow_batch" : "certflow_tx_normal", CF_SYNC_NORMAL, n, per,

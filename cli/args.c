@@ -57,10 +57,12 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
                         "only this status (registry: active, lapsed, suspended, revoked; notices: pending, sent)"},
     [CLI_OPT_FORMAT] = {"format", 0, 1, CLI_MAX_NAME, "FORMAT", "output format"},
     [CLI_OPT_OUT] = {"out", 0, 1, CLI_MAX_PATH, "FILE", "write to FILE instead of standard output"},
-    [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_NAME, "DATE|HASH",
-                      "first date of the period (YYYY-MM-DD); migrate: only instances on this version"},
-    [CLI_OPT_TO] = {"to", 0, 1, CLI_MAX_NAME, "DATE|HASH",
-                    "last date of the period (YYYY-MM-DD); migrate: the target version (current, or a hash)"},
+    [CLI_OPT_FROM] = {"from", 0, 1, CLI_MAX_PATH, "DATE|HASH|DB",
+                      "first date of the period (YYYY-MM-DD); migrate: only instances on this version; "
+                      "store copy: the source database"},
+    [CLI_OPT_TO] = {"to", 0, 1, CLI_MAX_PATH, "DATE|HASH|DB",
+                    "last date of the period (YYYY-MM-DD); migrate: the target version (current, or a hash); "
+                    "store copy: the new, empty target database"},
     [CLI_OPT_PEOPLE] = {"people", 0, 1, CLI_MAX_NAME, "N", "how many applicants to simulate"},
     [CLI_OPT_SEED] = {"seed", 0, 1, CLI_MAX_NAME, "N", "random seed (the same seed gives the same run)"},
     [CLI_OPT_YEARS] = {"years", 0, 1, CLI_MAX_NAME, "N", "virtual years to simulate"},
@@ -362,6 +364,17 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                        "and fire). create prints the secret once; only its SHA-256 is stored. The name\n"
                        "(default ROLE-COUNTY) is the actor recorded in the history for its requests.",
                        1},
+    [CLI_CMD_STORE] = {"store", 1, 1, BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO), BIT(CLI_OPT_FROM) | BIT(CLI_OPT_TO),
+                       "certflow store copy --from DB --to DB",
+                       "copy a whole database to another backend (a SQLite file or PostgreSQL)",
+                       "Each DB is a SQLite file or a PostgreSQL connection string (postgresql://...).\n"
+                       "Copies instances with their serials, the history with its chain, timers, the\n"
+                       "outbox, workflow definitions, policy texts and log, the integrity mark, plugin\n"
+                       "schema versions and API tokens, in one transaction on the target; refuses a\n"
+                       "target that holds anything (exit 4, nothing written), and a database with plugin\n"
+                       "tables. Then verifies the target and compares the rows of every table, and\n"
+                       "prints the counts. --db is not used. See docs/deployment.md.",
+                       0},
 };
 
 /* One exit code per result code: the only place they are mapped. */

@@ -44,6 +44,7 @@ typedef enum cli_cmd {
     CLI_CMD_MIGRATE,  /* cli/migrate.c */
     CLI_CMD_SERVE,    /* server/serve_cmd.c */
     CLI_CMD_TOKEN,    /* server/serve_cmd.c */
+    CLI_CMD_STORE,    /* cli/store_cmd.c: store copy */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -245,6 +246,7 @@ int cli_cmd_eligibility(cli_run *r); /* program/eligibility_cmd.c: eligibility I
 int cli_cmd_workflow(cli_run *r); /* workflow_cmd.c: workflow versions [NAME] | diff NAME OLD NEW */
 int cli_cmd_migrate(cli_run *r);  /* migrate.c: migrate NAME --to current [--from H] [--map A=B]... */
 int cli_cmd_serve(cli_run *r);    /* server/serve_cmd.c: the HTTP API (docs/server.md) */
+int cli_cmd_store(cli_run *r);    /* store_cmd.c: store copy --from A --to B */
 int cli_cmd_token(cli_run *r);    /* server/serve_cmd.c: token create | list | revoke */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or

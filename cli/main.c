@@ -1363,6 +1363,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
     [CLI_CMD_WORKFLOW] = cli_cmd_workflow, [CLI_CMD_MIGRATE] = cli_cmd_migrate,
     [CLI_CMD_SERVE] = cli_cmd_serve, [CLI_CMD_TOKEN] = cli_cmd_token,
+    [CLI_CMD_STORE] = cli_cmd_store,
 };
 
 static int run(cli_run *r)
@@ -1390,7 +1391,7 @@ static int run(cli_run *r)
     if (x)
         return x;
     const cli_cmd_spec *spec = cli_cmd_get(a->cmd);
-    if (a->cmd != CLI_CMD_CHECK) {
+    if (a->cmd != CLI_CMD_CHECK && a->cmd != CLI_CMD_STORE) {
         /* graph reads definitions only: an in-memory database leaves no file behind. */
         x = open_engine(r, spec->needs_db ? r->db : ":memory:");
         /* plugin list shows why a plugin was refused, also when that stopped the open */

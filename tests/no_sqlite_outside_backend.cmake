@@ -27,6 +27,7 @@ set(ALLOWED
   engine/store/sqlite/plugin.c
   engine/store/sqlite/migrate.c
   engine/store/sqlite/tokens.c
+  engine/store/sqlite/copy.c
   engine/store/sqlite/sqlite_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.
   tests/test_store.c
@@ -51,6 +52,7 @@ set(ALLOWED_PQ
   engine/store/pg/rows.c
   engine/store/pg/history.c
   engine/store/pg/plugin.c
+  engine/store/pg/copy.c
   engine/store/pg/pg_private.h
   # The benchmark's raw libpq baseline, on tables of its own.
   bench/pgraw.c

@@ -878,3 +878,106 @@ int cf__store_token_revoke(cf__store *s, const char *name, cf_time at, const cha
 #endif
     return cf__sqlite_token_revoke((cf__sqlite *)s, name, at, actor, err);
 }
+
+/* ---- copying a whole database (store copy) ---- */
+
+const cf__copy_table cf__copy_tables[] = {
+    {"workflow_def", "hash, name, source, first_seen", 4},
+    {"instance", "serial, id, workflow, def_hash, county, state, data, created_at, updated_at, version", 10},
+    {"history",
+     "seq, instance_id, number, at, effective_at, actor, event, data, outcome, from_state, to_state, reasons, "
+     "policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash",
+     19},
+    {"timer", "id, instance_id, state, name, event, due, chain_root, chain_count", 8},
+    {"outbox", "id, source_id, target_id, event, data, created_at, chain_root, chain_count", 8},
+    {"policy_text", "hash, county, overlay_hash, source, applied_at, actor", 6},
+    {"policy_change",
+     "seq, at, actor, county, overlay_hash, old_policy_hash, new_policy_hash, applies_to, instances, params", 10},
+    {"integrity_mark", "id, found_at, problem", 3},
+    {"plugin_schema", "plugin, version, migrated_at", 3},
+    {"api_token", "id, name, role, county, secret_hash, created_at, created_by, expires_at, revoked_at, revoked_by",
+     10},
+    {NULL, NULL, 0},
+};
+
+int cf__store_copy_each(cf__store *s, const cf__copy_table *t, cf__copy_row_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_each((cf__pg *)s, t, fn, ud, err);
+#endif
+    return cf__sqlite_copy_each((cf__sqlite *)s, t, fn, ud, err);
+}
+
+int cf__store_copy_put(cf__store *s, const cf__copy_table *t, const char *const *values, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_put((cf__pg *)s, t, values, err);
+#endif
+    return cf__sqlite_copy_put((cf__sqlite *)s, t, values, err);
+}
+
+int cf__store_copy_count(cf__store *s, const cf__copy_table *t, int64_t *rows, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_count((cf__pg *)s, t, rows, err);
+#endif
+    return cf__sqlite_copy_count((cf__sqlite *)s, t, rows, err);
+}
+
+int cf__store_copy_finish(cf__store *s, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_finish((cf__pg *)s, err);
+#endif
+    return cf__sqlite_copy_finish((cf__sqlite *)s, err);
+}
+
+int cf__store_copy_plugin_tables(cf__store *s, cf__copy_plugin_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_plugin_tables((cf__pg *)s, fn, ud, err);
+#endif
+    return cf__sqlite_copy_plugin_tables((cf__sqlite *)s, fn, ud, err);
+}
+
+int cf__store_copy_plugin_each(cf__store *s, const char *plugin, const char *table, cf__copy_prow_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_plugin_each((cf__pg *)s, plugin, table, fn, ud, err);
+#endif
+    return cf__sqlite_copy_plugin_each((cf__sqlite *)s, plugin, table, fn, ud, err);
+}
+
+int cf__store_copy_plugin_put(cf__store *s, const char *plugin, const char *table, int n, const char *const *names,
+                              const char *const *values, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_plugin_put((cf__pg *)s, plugin, table, n, names, values, err);
+#endif
+    return cf__sqlite_copy_plugin_put((cf__sqlite *)s, plugin, table, n, names, values, err);
+}
+
+int cf__store_copy_plugin_count(cf__store *s, const char *plugin, const char *table, int64_t *rows, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_plugin_count((cf__pg *)s, plugin, table, rows, err);
+#endif
+    return cf__sqlite_copy_plugin_count((cf__sqlite *)s, plugin, table, rows, err);
+}
+
+int cf__store_copy_plugin_finish(cf__store *s, const char *plugin, const char *table, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_copy_plugin_finish((cf__pg *)s, plugin, table, err);
+#endif
+    return cf__sqlite_copy_plugin_finish((cf__sqlite *)s, plugin, table, err);
+}

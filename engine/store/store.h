@@ -438,4 +438,45 @@ int cf__store_token_each(cf__store *s, const char *secret_hash, cf__token_fn fn,
  * `actor`. CF_ENOTFOUND when no token has that name or it is revoked already. */
 int cf__store_token_revoke(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err);
 
+/* ---- copying a whole database to another backend (certflow store copy; sqlite/copy.c, pg/copy.c) ----
+ *
+ * The engine's tables under names and columns every backend shares (SQLite keeps
+ * the mark and the tokens as cf_integrity_mark and cf_api_token, and an instance's
+ * serial as its row id). Values travel as text (NULL for SQL NULL), so a row copied
+ * from one backend to another keeps every column as stored, and the chain verifies. */
+
+typedef struct cf__copy_table {
+    const char *name;    /* "workflow_def", "instance", ... */
+    const char *columns; /* comma-separated, the first the key rows are read in order of */
+    int ncolumns;
+} cf__copy_table;
+/* The tables in the order they are written (a row's references first); NULL-terminated. */
+extern const cf__copy_table cf__copy_tables[];
+/* Rows of table t, by its first column; values valid only during the callback. */
+typedef int (*cf__copy_row_fn)(void *ud, const char *const *values);
+int cf__store_copy_each(cf__store *s, const cf__copy_table *t, cf__copy_row_fn fn, void *ud, cf__err *err);
+/* Inside a write transaction: insert one row of t as read by cf__store_copy_each. */
+int cf__store_copy_put(cf__store *s, const cf__copy_table *t, const char *const *values, cf__err *err);
+int cf__store_copy_count(cf__store *s, const cf__copy_table *t, int64_t *rows, cf__err *err);
+/* Inside the write transaction, after the last put: what the backend numbers
+ * from (PostgreSQL: the serial sequence and identity columns) continues after the copied rows. */
+int cf__store_copy_finish(cf__store *s, cf__err *err);
+/* Plugin tables, copied by column name (the target's tables are made by the
+ * plugins' own migrations, in the target's dialect). The tables of every plugin in
+ * plugin_schema (SQLite: named <plugin>_...; PostgreSQL: those of the plugin's
+ * schema), in the order they were created (a table's references first). */
+typedef int (*cf__copy_plugin_fn)(void *ud, const char *plugin, const char *table);
+int cf__store_copy_plugin_tables(cf__store *s, cf__copy_plugin_fn fn, void *ud, cf__err *err);
+/* The rows of one plugin table (in insertion order where the backend keeps one):
+ * n columns, their names and values (NULL for SQL NULL), valid only during fn. */
+typedef int (*cf__copy_prow_fn)(void *ud, int n, const char *const *names, const char *const *values);
+int cf__store_copy_plugin_each(cf__store *s, const char *plugin, const char *table, cf__copy_prow_fn fn, void *ud,
+                               cf__err *err);
+int cf__store_copy_plugin_put(cf__store *s, const char *plugin, const char *table, int n, const char *const *names,
+                              const char *const *values, cf__err *err);
+int cf__store_copy_plugin_count(cf__store *s, const char *plugin, const char *table, int64_t *rows, cf__err *err);
+/* After the rows of a table: what numbers its rows (PostgreSQL: identity and serial
+ * columns) continues after the copied ones. */
+int cf__store_copy_plugin_finish(cf__store *s, const char *plugin, const char *table, cf__err *err);
+
 #endif /* CF_STORE_H */

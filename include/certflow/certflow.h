@@ -850,6 +850,29 @@ typedef int (*cf_plugin_function_fn)(void *ud, const cf_plugin_function *f);
  * whose open failed. */
 CF_API int cf_plugin_functions(cf_engine *engine, cf_plugin_function_fn fn, void *ud);
 
+/* ---- Moving a database to another backend (certflow store copy; docs/deployment.md) ---- */
+
+/* One table of a copy and the rows it holds on the target. */
+typedef int (*cf_copy_fn)(void *ud, const char *table, int64_t rows);
+/* Copy the whole database `from` into the new, empty database `to` (each a SQLite
+ * file or a PostgreSQL connection string): instances with their serials, history
+ * with its chain as stored, timers, outbox, workflow definitions, policy texts and
+ * the policy change log, the integrity mark, API tokens, and the plugins' tables
+ * with their schema versions. opts (may be NULL) gives the plugins (plugin_dir,
+ * plugin_config): the target is first opened with them alone, so that their own
+ * migrations create their tables in the target's SQL dialect, and each plugin
+ * table is then copied by column name; the verify at the end opens the target
+ * with all of opts (workflows and policies too, as the county runs it). The rows go in one transaction
+ * on the target: all or nothing. Then the target is verified
+ * (cf_engine_verify_full) and every table's rows counted against the source's; fn
+ * (may be NULL) gets each table and its count. CF_EINVAL, with nothing copied, when
+ * the target holds any row, when the two name the same database, or when the
+ * source holds tables of a plugin not given or at another schema version (the
+ * message names it). On failure msg (msg_size bytes, may be NULL) says what went
+ * wrong and what to do. */
+CF_API int cf_store_copy(const char *from, const char *to, const cf_options *opts, cf_copy_fn fn, void *ud,
+                         char *msg, size_t msg_size);
+
 #ifdef __cplusplus
 }
 #endif

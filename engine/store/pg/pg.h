@@ -97,4 +97,18 @@ int cf__pg_token_add(cf__pg *s, const cf__token_row *row, int64_t *id, cf__err *
 int cf__pg_token_each(cf__pg *s, const char *secret_hash, cf__token_fn fn, void *ud, cf__err *err);
 int cf__pg_token_revoke(cf__pg *s, const char *name, cf_time at, const char *actor, cf__err *err);
 
+/* store copy (copy.c) */
+int cf__pg_copy_each(cf__pg *s, const cf__copy_table *t, cf__copy_row_fn fn, void *ud, cf__err *err);
+int cf__pg_copy_put(cf__pg *s, const cf__copy_table *t, const char *const *values, cf__err *err);
+int cf__pg_copy_count(cf__pg *s, const cf__copy_table *t, int64_t *rows, cf__err *err);
+int cf__pg_copy_finish(cf__pg *s, cf__err *err);
+int cf__pg_copy_plugin_tables(cf__pg *s, cf__copy_plugin_fn fn, void *ud, cf__err *err);
+
+int cf__pg_copy_plugin_each(cf__pg *s, const char *plugin, const char *table, cf__copy_prow_fn fn, void *ud,
+                               cf__err *err);
+int cf__pg_copy_plugin_put(cf__pg *s, const char *plugin, const char *table, int n, const char *const *names,
+                              const char *const *values, cf__err *err);
+int cf__pg_copy_plugin_count(cf__pg *s, const char *plugin, const char *table, int64_t *rows, cf__err *err);
+int cf__pg_copy_plugin_finish(cf__pg *s, const char *plugin, const char *table, cf__err *err);
+
 #endif /* CF_PG_H */
