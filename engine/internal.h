@@ -497,6 +497,23 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason);
  * with e->chain_stopped set. */
 int cf__engine_deliver(cf_engine *e);
 
+/* An instance's pending timers read into memory (timer.c), for the code that
+ * compares them with a definition: migrations and policy-change previews. */
+typedef struct cf__pending {
+    int64_t id;
+    char *state, *name, *event; /* malloc'd */
+    cf_time due;
+} cf__pending;
+typedef struct cf__pending_list {
+    cf__pending *items;
+    size_t n, cap;
+    bool oom;
+} cf__pending_list;
+/* Appends the instance's timers to *l (start from {0}); CF_ENOMEM when out of
+ * memory. Free with cf__pending_free, whatever the result. */
+int cf__pending_load(cf__store *s, const char *instance_id, cf__pending_list *l, cf__err *err);
+void cf__pending_free(cf__pending_list *l);
+
 /* ===== send.c: the one path for sending an event to another instance ===== */
 
 typedef struct cf__send_msg {

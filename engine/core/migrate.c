@@ -206,54 +206,6 @@ static int mig_open(cf_engine *e, const cf_migrate_options *o, mig *m)
 
 /* ---- one instance ---- */
 
-typedef struct pending {
-    int64_t id;
-    char *state, *name, *event;
-    cf_time due;
-} pending;
-
-typedef struct pending_list {
-    pending *items;
-    size_t n, cap;
-    bool oom;
-} pending_list;
-
-static int pending_row(void *ud, const cf__timer_row *t)
-{
-    pending_list *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 4;
-        pending *p = realloc(l->items, cap * sizeof *p);
-        if (!p) {
-            l->oom = true;
-            return 1;
-        }
-        l->items = p;
-        l->cap = cap;
-    }
-    pending *p = &l->items[l->n];
-    p->id = t->id;
-    p->due = t->due;
-    p->state = strdup(t->state);
-    p->name = strdup(t->name);
-    p->event = strdup(t->event);
-    l->n++;
-    if (!p->state || !p->name || !p->event)
-        l->oom = true;
-    return l->oom;
-}
-
-static void pending_free(pending_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].state);
-        free(l->items[i].name);
-        free(l->items[i].event);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
 /* Where state `from` of version old lands in the target: a leaf index, or -1.
  * A --map whose OLD is the state or one of its parents (the innermost wins),
  * else the state of the same full path, else the one of the same key; a parent
@@ -442,7 +394,7 @@ typedef struct one {
     int ts;          /* target state index, or -1 */
     move *moves;
     size_t nmoves;
-    pending_list pend;
+    cf__pending_list pend;
     json_t *item;    /* the plan row */
 } one;
 
@@ -450,7 +402,7 @@ static void one_free(one *x)
 {
     free(x->why);
     free(x->moves);
-    pending_free(&x->pend);
+    cf__pending_free(&x->pend);
     json_decref(x->item);
     memset(x, 0, sizeof *x);
 }
@@ -503,9 +455,7 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
         rc = entry_refused(m, row, old, data, x->ts, &x->why);
     }
     if (rc == CF_OK && !x->why) /* a blocked instance keeps its timers */
-        rc = cf__store_timer_each(e->store, row->id, pending_row, &x->pend, &e->err);
-    if (rc == CF_OK && x->pend.oom)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+        rc = cf__pending_load(e->store, row->id, &x->pend, &e->err);
     /* The timers that run in a state: its own and its parents' (nst, ost: the leaves). */
     const cf__state *nst = x->ts >= 0 && !x->why ? &m->to->states[x->ts] : NULL;
     int os = cf__workflow_state(old, row->state);
@@ -523,7 +473,7 @@ static int plan_one(mig *m, const cf__instance_row *row, const cf__workflow *old
     /* what becomes of each pending timer: kept when the target declares the same
      * timer (name, event, deadline) on the landing leaf or a parent of it */
     for (size_t i = 0; rc == CF_OK && i < x->pend.n; i++) {
-        const pending *p = &x->pend.items[i];
+        const cf__pending *p = &x->pend.items[i];
         const char *old_after = NULL;
         int decl = cf__workflow_state(old, p->state);
         for (int c = 0; ost && decl >= 0 && c < ost->nchain; c++) {

@@ -286,6 +286,51 @@ static int timer_row(void *ud, const cf__timer_row *t, const char *workflow, con
     return c->fn(c->ud, &info);
 }
 
+/* ---- an instance's pending timers in memory ---- */
+
+static int pending_row(void *ud, const cf__timer_row *t)
+{
+    cf__pending_list *l = ud;
+    if (l->n == l->cap) {
+        size_t cap = l->cap ? l->cap * 2 : 8;
+        cf__pending *items = realloc(l->items, cap * sizeof *items);
+        if (!items) {
+            l->oom = true;
+            return 1;
+        }
+        l->items = items;
+        l->cap = cap;
+    }
+    cf__pending *p = &l->items[l->n++];
+    p->id = t->id;
+    p->due = t->due;
+    p->state = cf__strdup(t->state);
+    p->name = cf__strdup(t->name);
+    p->event = cf__strdup(t->event);
+    if (!p->state || !p->name || !p->event)
+        l->oom = true;
+    return l->oom;
+}
+
+int cf__pending_load(cf__store *s, const char *instance_id, cf__pending_list *l, cf__err *err)
+{
+    int rc = cf__store_timer_each(s, instance_id, pending_row, l, err);
+    if (rc == CF_OK && l->oom)
+        rc = cf__fail(err, CF_ENOMEM, "out of memory");
+    return rc;
+}
+
+void cf__pending_free(cf__pending_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        free(l->items[i].state);
+        free(l->items[i].name);
+        free(l->items[i].event);
+    }
+    free(l->items);
+    memset(l, 0, sizeof *l);
+}
+
 int cf_timer_list(cf_engine *e, cf_time from, cf_time to, cf_timer_fn fn, void *ud)
 {
     int rc = cf__engine_usable(e);

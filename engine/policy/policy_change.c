@@ -283,51 +283,6 @@ static void inst_list_free(inst_list *l)
     memset(l, 0, sizeof *l);
 }
 
-typedef struct pending {
-    int64_t id;
-    char *state, *name;
-    cf_time due;
-} pending;
-
-typedef struct pending_list {
-    pending *items;
-    size_t n, cap;
-    bool oom;
-} pending_list;
-
-static int collect_timer(void *ud, const cf__timer_row *t)
-{
-    pending_list *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 8;
-        pending *items = realloc(l->items, cap * sizeof *items);
-        if (!items) {
-            l->oom = true;
-            return 1;
-        }
-        l->items = items;
-        l->cap = cap;
-    }
-    pending *p = &l->items[l->n++];
-    p->id = t->id;
-    p->due = t->due;
-    p->state = cf__strdup(t->state);
-    p->name = cf__strdup(t->name);
-    if (!p->state || !p->name)
-        l->oom = true;
-    return l->oom;
-}
-
-static void pending_free(pending_list *l)
-{
-    for (size_t i = 0; i < l->n; i++) {
-        free(l->items[i].state);
-        free(l->items[i].name);
-    }
-    free(l->items);
-    memset(l, 0, sizeof *l);
-}
-
 /* When the instance entered the state that declares a timer (its current state,
  * or with nested states one of its parents): the timer was computed then, so a
  * deadline that reads ctx.now is recomputed with the same now. */
@@ -501,10 +456,8 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
                           json_t *data_new, bool *touched)
 {
     cf_engine *e = x->e;
-    pending_list timers = {0};
-    int rc = cf__store_timer_each(e->store, row->id, collect_timer, &timers, &e->err);
-    if (rc == CF_OK && timers.oom)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    cf__pending_list timers = {0};
+    int rc = cf__pending_load(e->store, row->id, &timers, &e->err);
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
@@ -515,7 +468,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             const cf__timer_def *td = &st->timers[i];
             if (td->after.kind != CF__FN_POLICY)
                 continue;
-            const pending *pend = NULL;
+            const cf__pending *pend = NULL;
             for (size_t k = 0; k < timers.n && !pend; k++)
                 if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
                     pend = &timers.items[k];
@@ -564,7 +517,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             *touched = true;
         }
     }
-    pending_free(&timers);
+    cf__pending_free(&timers);
     return rc;
 }
 
