@@ -216,6 +216,8 @@ typedef struct cli_run {
     int log_level; /* --log-level: plugin messages at or above it go to stderr; 4 = none */
 } cli_run;
 
+/* ---- run.c: what every command shares ---- */
+
 /* Print "certflow: <message>" to r->err; returns the exit code for rc. */
 int cli_fail(cli_run *r, int rc);
 /* Print a usage problem for command c and return CLI_EXIT_USAGE. */
