@@ -429,11 +429,11 @@ struct cf_engine {
     bool previewing;     /* instance.c: cf_instance_explain runs a transition it rolls back */
 };
 
-/* Reset the message at the start of a public call. */
+/* door.c: reset the message at the start of a public call. */
 void cf__engine_begin_call(cf_engine *e);
 /* Start a public call: CF_OK, or the reason the handle cannot be used. */
 int cf__engine_usable(cf_engine *e);
-/* CF_ENOTFOUND naming the unknown workflow, the closest name and those loaded. */
+/* definitions.c: CF_ENOTFOUND naming the unknown workflow, the closest name and those loaded. */
 int cf__engine_unknown_workflow(cf_engine *e, const char *name);
 
 /* ===== definitions.c: the workflow definitions, by name and by hash ===== */

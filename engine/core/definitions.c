@@ -101,3 +101,30 @@ int cf__engine_definition(cf_engine *e, const char *hash, cf__workflow **out)
     *out = wf;
     return CF_OK;
 }
+
+/* ---- naming an unknown workflow ---- */
+
+static const char *loaded_names(cf_engine *e, char *buf, size_t size)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < e->defs.ncurrent && used < size; i++)
+        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", e->defs.items[i]->name);
+    if (!e->defs.ncurrent)
+        snprintf(buf, size, "none: check options.workflow_dir");
+    return buf;
+}
+
+int cf__engine_unknown_workflow(cf_engine *e, const char *name)
+{
+    char names[512];
+    const char *hint = NULL;
+    const char *cands[64];
+    size_t n = 0;
+    for (size_t i = 0; i < e->defs.ncurrent && n < 64; i++)
+        cands[n++] = e->defs.items[i]->name;
+    hint = cf__closest(name, cands, n);
+    return cf__fail(&e->err, CF_ENOTFOUND, "no workflow named '%s'%s%s%s (loaded: %s)", name,
+                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
+                    loaded_names(e, names, sizeof names));
+}

@@ -55,11 +55,6 @@ const char *cf_errmsg(const cf_engine *engine)
     return engine->err.msg;
 }
 
-void cf__engine_begin_call(cf_engine *e)
-{
-    e->err.msg[0] = '\0';
-}
-
 const char *cf_engine_backend(const cf_engine *engine)
 {
     return engine && engine->store ? cf__store_backend(engine->store) : "sqlite";
@@ -395,18 +390,6 @@ fail:
     return rc;
 }
 
-int cf__engine_usable(cf_engine *e)
-{
-    if (!e)
-        return CF_EINVAL;
-    if (e->open_rc != CF_OK) {
-        /* Keep the open failure's message: it says what to fix. */
-        return e->open_rc;
-    }
-    cf__engine_begin_call(e);
-    return CF_OK;
-}
-
 int cf_engine_close(cf_engine *e)
 {
     if (!e)
@@ -441,31 +424,6 @@ int cf_workflow_names(cf_engine *e, cf_name_fn fn, void *ud)
         if (fn(ud, e->defs.items[i]->name))
             break;
     return CF_OK;
-}
-
-static const char *loaded_names(cf_engine *e, char *buf, size_t size)
-{
-    size_t used = 0;
-    buf[0] = '\0';
-    for (size_t i = 0; i < e->defs.ncurrent && used < size; i++)
-        used += (size_t)snprintf(buf + used, size - used, "%s%s", i ? ", " : "", e->defs.items[i]->name);
-    if (!e->defs.ncurrent)
-        snprintf(buf, size, "none: check options.workflow_dir");
-    return buf;
-}
-
-int cf__engine_unknown_workflow(cf_engine *e, const char *name)
-{
-    char names[512];
-    const char *hint = NULL;
-    const char *cands[64];
-    size_t n = 0;
-    for (size_t i = 0; i < e->defs.ncurrent && n < 64; i++)
-        cands[n++] = e->defs.items[i]->name;
-    hint = cf__closest(name, cands, n);
-    return cf__fail(&e->err, CF_ENOTFOUND, "no workflow named '%s'%s%s%s (loaded: %s)", name,
-                    hint ? "; did you mean '" : "", hint ? hint : "", hint ? "'?" : "",
-                    loaded_names(e, names, sizeof names));
 }
 
 int cf_workflow_dot(cf_engine *e, const char *name, char **dot_out)
