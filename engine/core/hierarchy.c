@@ -8,7 +8,7 @@
  * state path lie in another (queries that match a parent), and which timer of a
  * leaf or of its ancestors has a name. docs/workflows.md, "Nested states".
  */
-#include "workflow_private.h"
+#include "wf_build.h"
 
 /* ---------- for the rest of the engine ---------- */
 

@@ -5,7 +5,7 @@
  * hierarchy.c, the transitions are expanded and chained by workflow_compile.c,
  * and workflow_dot.c renders the result as Graphviz DOT.
  */
-#include "workflow_private.h"
+#include "wf_build.h"
 
 #include <lauxlib.h>
 #include <time.h>

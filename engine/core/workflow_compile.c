@@ -6,7 +6,7 @@
  * strings. Reading and checking the file is workflow.c's; the tree of nested
  * states is hierarchy.c's.
  */
-#include "workflow_private.h"
+#include "wf_build.h"
 
 static void arena_free(wf_arena *a)
 {

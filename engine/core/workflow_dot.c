@@ -3,7 +3,7 @@
  * as clusters (subgraph cluster_...), one edge per transition as declared, and a
  * dashed edge per timer.
  */
-#include "workflow_private.h"
+#include "wf_build.h"
 
 static void dot_quoted(cf__buf *b, const char *s)
 {

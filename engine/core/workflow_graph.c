@@ -6,7 +6,7 @@
  * cf_workflow_dot (workflow_dot.c) stays the complete, one-edge-per-transition
  * rendering.
  */
-#include "workflow_private.h"
+#include "wf_build.h"
 
 #include <ctype.h>
 

@@ -1,13 +1,13 @@
 /*
- * workflow_private.h — what the files that compile a workflow share: the arena
+ * wf_build.h — what the files that compile a workflow share: the arena
  * that owns a compiled workflow's strings and arrays, the validation context and
  * its messages, and the transitions as read from the file. workflow.c reads and
  * checks the file's table; hierarchy.c builds the tree of nested states;
  * workflow_compile.c turns the transitions into the arrays firing walks;
  * workflow_dot.c renders the result. Nothing here is used outside those files.
  */
-#ifndef CF_WORKFLOW_PRIVATE_H
-#define CF_WORKFLOW_PRIVATE_H
+#ifndef CF_WF_BUILD_H
+#define CF_WF_BUILD_H
 
 #include "internal.h"
 #include "policy/sandbox.h"
