@@ -16,6 +16,7 @@ endif()
 set(ALLOWED
   # The SQLite backend (engine/store/sqlite/): the only code that speaks SQLite.
   engine/store/sqlite/open.c
+  engine/store/sqlite/stmt.c
   engine/store/sqlite/schema.c
   engine/store/sqlite/txn.c
   engine/store/sqlite/rows.c

@@ -182,14 +182,14 @@ static void auth_end(cf__sqlite *s, void *prev)
 
 bool cf__sqlite_in_transaction(cf__sqlite *s)
 {
-    return !sqlite3_get_autocommit(cf__sqlite_db(s));
+    return !sqlite3_get_autocommit(s->db);
 }
 
 int cf__sqlite_plugin_prepare(cf__sqlite *s, const char *plugin, bool read_only, const char *sql, cf__sqlite_pstmt **out,
                              cf__err *err)
 {
     *out = NULL;
-    sqlite3 *db = cf__sqlite_db(s);
+    sqlite3 *db = s->db;
     auth_ctx a;
     void *prev = auth_begin(s, &a, plugin, read_only);
     sqlite3_stmt *st = NULL;
@@ -247,7 +247,7 @@ int cf__sqlite_plugin_bind_int(cf__sqlite_pstmt *p, int i, int64_t value, cf__er
 int cf__sqlite_plugin_step(cf__sqlite *s, cf__sqlite_pstmt *p, const char *plugin, bool read_only, const char *sql,
                           int64_t *changes, cf__err *err)
 {
-    sqlite3 *db = cf__sqlite_db(s);
+    sqlite3 *db = s->db;
     auth_ctx a; /* a schema change makes SQLite prepare again: keep the rules in force */
     void *prev = auth_begin(s, &a, plugin, read_only);
     int rc = sqlite3_step(p->st);
@@ -337,14 +337,14 @@ static int record_version(sqlite3 *db, const char *plugin, int version, cf_time 
 
 int cf__sqlite_plugin_version(cf__sqlite *s, const char *plugin, int *version, cf__err *err)
 {
-    int src = recorded_version(cf__sqlite_db(s), plugin, version);
+    int src = recorded_version(s->db, plugin, version);
     return src == SQLITE_OK ? CF_OK : cf__sqlite_fail(s, src, "reading plugin schema versions", err);
 }
 
 int cf__sqlite_plugin_migrate(cf__sqlite *s, const char *plugin, int version, const char *sql, cf_time now,
                              cf__err *err)
 {
-    sqlite3 *db = cf__sqlite_db(s);
+    sqlite3 *db = s->db;
     auth_ctx a;
     char *errmsg = NULL;
     void *prev = auth_begin(s, &a, plugin, false);

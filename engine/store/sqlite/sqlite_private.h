@@ -154,6 +154,8 @@ char *cf__sqlite_col_dup(sqlite3_stmt *st, int i);
 void cf__sqlite_col_id(sqlite3_stmt *st, int i, char out[37]);
 int cf__sqlite_pragma_int(sqlite3 *db, const char *sql, int *out);
 int cf__sqlite_readonly_fail(cf__sqlite *s, cf__err *err);
+/* The folder part of path (malloc'd), "." when there is none (stmt.c). */
+char *cf__sqlite_folder_of(const char *path);
 /* The schema version this build writes (schema.c). */
 extern const int cf__sqlite_schema_version;
 int cf__sqlite_identify(cf__sqlite *s, int *version, cf__err *err);
