@@ -4,7 +4,7 @@
  * connection string of keyword=value pairs, is PostgreSQL; anything else, a path
  * or ":memory:", is SQLite), and every other operation of store.h goes to the
  * backend that opened the handle. The rows' *_clear helpers, which no backend
- * owns, live here too.
+ * owns, are in rows.c.
  */
 #include "internal.h"
 #include "store/backend.h"
@@ -75,36 +75,6 @@ const char *cf__store_dialect(const char *db)
 const char *cf__store_backend(const cf__store *s)
 {
     return s && s->backend == CF__BACKEND_PG ? "postgresql" : "sqlite";
-}
-
-/* ---- the rows' helpers ---- */
-
-void cf__instance_row_clear(cf__instance_row *row)
-{
-    free(row->workflow);
-    free(row->def_hash);
-    free(row->county);
-    free(row->state);
-    free(row->data);
-    row->workflow = row->def_hash = row->county = row->state = row->data = NULL;
-}
-
-void cf__timer_row_clear(cf__timer_row *row)
-{
-    free(row->state);
-    free(row->name);
-    free(row->event);
-    free(row->chain_root);
-    row->state = row->name = row->event = row->chain_root = NULL;
-}
-
-void cf__outbox_row_clear(cf__outbox_row *row)
-{
-    free(row->target_id);
-    free(row->event);
-    free(row->data);
-    free(row->chain_root);
-    row->target_id = row->event = row->data = row->chain_root = NULL;
 }
 
 /* ---- every other operation: the backend that opened the handle ---- */
