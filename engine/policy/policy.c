@@ -320,6 +320,25 @@ static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
     return rc;
 }
 
+/* How a call of the function is metered (sandbox.h, cf__sandbox_arm_straight).
+ * A function whose own code cannot loop runs without the count hook: with no
+ * hook at all when it calls nothing and no metamethod written in Lua exists
+ * (only setmetatable makes one; the host's are C), else with a call hook when
+ * it is long enough to pay for the hook's calls (each call into the hook costs
+ * about as much as counting CALL_HOOK_MIN / 2 instructions); else it is counted. */
+#define CALL_HOOK_MIN 24u
+
+static bool plan_calls(const cf__policy *p, int role, int fn)
+{
+    return !p->plan[role] || p->plan[role][fn].calls || p->metatables;
+}
+
+static uint32_t plan_length(const cf__policy *p, int role, int fn)
+{
+    uint32_t n = p->plan[role] ? p->plan[role][fn].length : 0;
+    return plan_calls(p, role, fn) && n < CALL_HOOK_MIN ? 0 : n;
+}
+
 /* Run the current function; on CF_OK its nres results are on the stack above
  * *base. On failure the stack is back at *base and err says why. */
 static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decision_call *call, int *base, cf__err *err)
@@ -350,7 +369,8 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decisio
         if (role != CF__ROLE_DEADLINE)
             lua_pushvalue(L, HOT_EV_P);
         lua_pushvalue(L, HOT_CTX_P);
-        cf__sandbox_arm(&p->sb, p->budget, p->cap, p->time_ms, true);
+        cf__sandbox_arm_straight(&p->sb, p->budget, p->cap, p->time_ms, true, plan_length(p, role, fn),
+                                 plan_calls(p, role, fn));
         status = lua_pcall(L, role != CF__ROLE_DEADLINE ? 3 : 2, nres, 0);
     } else {
         lua_pushvalue(L, HOT_RUNNER);

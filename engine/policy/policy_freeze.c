@@ -6,6 +6,7 @@
  * is found, undone and reported (cf__policy_bindings_verify, policy.c).
  */
 #include "internal.h"
+#include "policy/lua_code.h"
 #include "policy/policy_private.h"
 
 #include <lauxlib.h>
@@ -33,6 +34,7 @@ typedef struct walker {
     bool freeze; /* freeze the tables met; else only gather bindings */
     int env;     /* reach walks: the globals' backing, not entered; met_env says met */
     bool met_env;
+    bool writes; /* binding walks: a function met assigns an upvalue, or may (lua_code.h) */
 } walker;
 
 static void walk_add(lua_State *L, walker *w, int v, const char *name, const char *owner)
@@ -170,6 +172,11 @@ static void walk_function(lua_State *L, walker *w, int f)
     lua_getinfo(L, ">S", &ar);
     char owner[200];
     snprintf(owner, sizeof owner, "%s", ar.source[0] == '@' ? ar.source + 1 : "a policy file");
+    if (!w->freeze && !w->writes) {
+        cf__lua_code code;
+        cf__lua_code_of(L, f, &code);
+        w->writes = code.sets_upvalue;
+    }
     for (int i = 1;; i++) {
         const char *uv = lua_getupvalue(L, f, i);
         if (!uv)
@@ -223,7 +230,7 @@ static void walk_run(lua_State *L, walker *w)
  * seen and bindings are the tables that last across calls of this function. */
 void cf__policy_freeze_reachable(lua_State *L, int root, int seen, int bindings, const char *owner)
 {
-    walker w = {seen, 0, 0, 0, bindings, true, 0, false};
+    walker w = {seen, 0, 0, 0, bindings, true, 0, false, false};
     root = lua_absindex(L, root);
     lua_newtable(L);
     w.queue = lua_gettop(L);
@@ -261,12 +268,16 @@ static void bindings_merge(lua_State *L, walker *w, int from)
 }
 
 /* The bindings each policy function can reach, for bindings_check: its own, and
- * when it uses a global, everything the globals and the params reach. */
+ * when it uses a global, everything the globals and the params reach. Only an
+ * OP_SETUPVAL changes a binding, in a function that closes over it: when none of
+ * the functions the function can reach (nested ones included) has one, its call
+ * cannot change a binding and it gets no list (no check after its calls). Also
+ * each function's straight length (lua_code.h) for cf__sandbox_arm_straight. */
 void cf__policy_gather_bindings(lua_State *L, cf__policy *p, int env, int params, int fns)
 {
     lua_newtable(L); /* the shared list */
     int shared = lua_gettop(L);
-    walker w = {0, 0, 0, 0, shared, false, 0, false};
+    walker w = {0, 0, 0, 0, shared, false, 0, false, false};
     lua_newtable(L);
     w.seen = lua_gettop(L);
     lua_newtable(L);
@@ -280,10 +291,11 @@ void cf__policy_gather_bindings(lua_State *L, cf__policy *p, int env, int params
     lua_settop(L, shared);
     for (int role = 0; role < 3; role++) {
         p->uv_list[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, sizeof(int));
-        if (!p->uv_list[role])
+        p->plan[role] = calloc(p->nnames[role] ? p->nnames[role] : 1, sizeof(fn_plan));
+        if (!p->uv_list[role] || !p->plan[role])
             luaL_error(L, "out of memory");
         for (size_t i = 0; i < p->nnames[role]; i++) {
-            walker f = {0, 0, 0, 0, 0, false, env, false};
+            walker f = {0, 0, 0, 0, 0, false, env, false, false};
             lua_newtable(L);
             f.list = lua_gettop(L);
             lua_newtable(L);
@@ -291,13 +303,16 @@ void cf__policy_gather_bindings(lua_State *L, cf__policy *p, int env, int params
             lua_newtable(L);
             f.queue = lua_gettop(L);
             lua_rawgeti(L, fns + role, (lua_Integer)i + 1);
+            cf__lua_code code;
+            if (cf__lua_code_of(L, -1, &code) && !code.loops)
+                p->plan[role][i] = (fn_plan){code.length, code.calls};
             walk_add(L, &f, -1, "", "");
             lua_pop(L, 1);
             walk_run(L, &f);
             if (f.met_env)
                 bindings_merge(L, &f, shared);
             lua_rawgeti(L, f.list, 0);
-            bool any = lua_tointeger(L, -1) > 0;
+            bool any = lua_tointeger(L, -1) > 0 && (f.writes || (f.met_env && w.writes));
             lua_settop(L, f.list);
             if (any)
                 p->uv_list[role][i] = luaL_ref(L, LUA_REGISTRYINDEX); /* > 0 */

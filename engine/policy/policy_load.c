@@ -766,8 +766,10 @@ void cf__policy_close(cf__policy *p)
     for (int r = 0; r < 3; r++)
         free(p->hits[r]);
     free(p->overridable);
-    for (int r = 0; r < 3; r++)
+    for (int r = 0; r < 3; r++) {
         free(p->uv_list[r]);
+        free(p->plan[r]);
+    }
     for (size_t i = 0; i < p->ncounties; i++)
         free(p->counties[i].name);
     free(p->counties);

@@ -34,6 +34,12 @@ typedef struct slot {
     char text[56];
 } slot;
 
+/* What a policy function's bytecode says (lua_code.h), read once at load. */
+typedef struct fn_plan {
+    uint32_t length; /* instructions of a function whose own code cannot loop; 0 = it may */
+    bool calls;      /* its own code calls functions */
+} fn_plan;
+
 typedef struct county_entry {
     char *name;
     char hash[CF__HASH_HEX];
@@ -74,6 +80,11 @@ struct cf__policy {
     /* upvalue bindings checked after a call (see bindings_check): per role, per
      * function, the registry ref of its list, 0 = it reaches none */
     int *uv_list[3];
+    /* per role, per function: how its calls are metered (see call_run) */
+    fn_plan *plan[3];
+    /* policy code has called setmetatable (at load or in a call): a value may
+     * have a metamethod written in Lua, so no function runs without a hook */
+    bool metatables;
     county_entry *counties; /* sorted by name */
     size_t ncounties;
     char state_hash[CF__HASH_HEX];

@@ -54,6 +54,35 @@ static int hook_chunk_for(const cf__sandbox *sb)
 
 static void count_hook(lua_State *L, lua_Debug *ar);
 
+/* Count from here on: the count hook at the chunk the run's state calls for. */
+static void start_counting(cf__sandbox *sb)
+{
+    sb->counting = true;
+    sb->hook_chunk = hook_chunk_for(sb);
+    lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, sb->hook_chunk);
+}
+
+/* The hook of a straight run with calls (cf__sandbox_arm_straight): its own
+ * function's entry passes, a C function runs as one instruction, any other Lua
+ * function switches the count hook on. */
+static void call_hook(lua_State *L, lua_Debug *ar)
+{
+    void *ud;
+    lua_getallocf(L, &ud);
+    cf__sandbox *sb = ud;
+    if (!sb->armed || sb->counting)
+        return;
+    if (!sb->entered) {
+        sb->entered = true; /* the first call of the run: its own function, from lua_pcall */
+        return;
+    }
+    lua_getinfo(L, "f", ar);
+    bool c = lua_iscfunction(L, -1);
+    lua_pop(L, 1);
+    if (!c)
+        start_counting(sb);
+}
+
 /* Stop the run: from now on every instruction raises (the hook at count 1), so
  * that a pcall in Lua cannot swallow the error and carry on. */
 static void stop(cf__sandbox *sb, unsigned which)
@@ -62,6 +91,7 @@ static void stop(cf__sandbox *sb, unsigned which)
         sb->limit_first = which;
     sb->limit_hit |= which;
     sb->hook_chunk = 1;
+    sb->counting = true;
     lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, 1);
 }
 
@@ -112,11 +142,10 @@ static void *sandbox_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
         sb->big -= old;
     if (nsize >= CF__BIG_BLOCK) {
         sb->big += nsize;
-        /* A new long string: instructions may scan it from now on. Never raises. */
-        if (sb->armed && !sb->limit_hit && hook_chunk_for(sb) < sb->hook_chunk) {
-            sb->hook_chunk = hook_chunk_for(sb);
-            lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, sb->hook_chunk);
-        }
+        /* A new long string: instructions may scan it from now on, so they are
+         * counted (a straight run too), in smaller chunks. Never raises. */
+        if (sb->armed && !sb->limit_hit && (!sb->counting || hook_chunk_for(sb) < sb->hook_chunk))
+            start_counting(sb);
     }
     return q;
 }
@@ -168,7 +197,7 @@ lua_State *cf__sandbox_open(cf__sandbox *sb, size_t limit, cf__sandbox_raise_fn 
     return sb->L;
 }
 
-void cf__sandbox_arm(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative)
+static void arm(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative)
 {
     sb->limit_hit = 0;
     sb->limit_first = 0;
@@ -179,10 +208,33 @@ void cf__sandbox_arm(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, 
     sb->deadline_ns = 0;
     sb->tick_bytes = 0;
     sb->armed = true;
-    sb->hook_chunk = hook_chunk_for(sb);
-    lua_sethook(sb->L, count_hook, LUA_MASKCOUNT, sb->hook_chunk);
     size_t base = relative ? sb->used : 0;
     sb->limit = base > SIZE_MAX - cap ? SIZE_MAX : base + cap;
+}
+
+void cf__sandbox_arm(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative)
+{
+    arm(sb, budget, cap, ms, relative);
+    start_counting(sb);
+}
+
+void cf__sandbox_arm_straight(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative,
+                              uint32_t length, bool calls)
+{
+    arm(sb, budget, cap, ms, relative);
+    if (length == 0 || length > (uint64_t)hook_chunk_for(sb) || length >= budget) {
+        start_counting(sb);
+        return;
+    }
+    /* Its own code runs each instruction at most once: charged before it runs. */
+    sb->instr_used = length;
+    sb->counting = false;
+    sb->entered = false;
+    sb->hook_chunk = 0;
+    if (calls)
+        lua_sethook(sb->L, call_hook, LUA_MASKCALL, 0);
+    else
+        lua_sethook(sb->L, NULL, 0, 0);
 }
 
 void cf__sandbox_disarm(cf__sandbox *sb)

@@ -48,9 +48,12 @@ struct cf__sandbox {
     size_t used, limit;
     unsigned limit_hit;          /* CF__LIMIT_* reached since the last arm */
     unsigned limit_first;        /* the limit that stopped the run first */
-    /* instruction budget: the hook fires every hook_chunk instructions */
+    /* instruction budget: the hook fires every hook_chunk instructions; while
+     * counting is false (cf__sandbox_arm_straight) only calls are hooked */
     uint64_t instr_used, instr_budget;
     int hook_chunk;
+    bool counting;
+    bool entered;                /* a straight run: its function has been entered */
     /* wall-clock limit: deadline_ns is 0 until the first look at the clock of the
      * run (made within CF__HOOK_CHUNK instructions or CF__CLOCK_BYTES bytes of its
      * start); armed_ms 0 = no wall-clock limit */
@@ -68,6 +71,27 @@ lua_State *cf__sandbox_open(cf__sandbox *sb, size_t limit, cf__sandbox_raise_fn 
 /* Start a run: budget instructions, cap bytes (above what the state holds now when
  * relative), ms of wall clock (0 = none). Installs the count hook. */
 void cf__sandbox_arm(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative);
+/* Start a run of a function whose own code cannot run an instruction twice (no
+ * loop, no backward jump: lua_code.h) and is `length` instructions long. When it
+ * fits before the count hook's first firing (length <= the chunk cf__sandbox_arm
+ * would use: at most CF__HOOK_CHUNK, less than the budget left, fewer while big
+ * blocks are held), the length is charged up front and the count hook is not
+ * installed (Lua routes every VM instruction through its hook code once a count
+ * hook is set):
+ * - calls false: the caller guarantees that no Lua function can run during the
+ *   run (its code calls nothing and no value it can meet has a metamethod
+ *   written in Lua): no hook at all;
+ * - calls true: a call hook. A C function runs as one instruction of its caller
+ *   (the costly ones charge their work, cf__sandbox_charge); the first Lua
+ *   function entered is the run's own (the caller calls it directly with
+ *   lua_pcall), the next one (called by the code, a metamethod or a C function)
+ *   switches the count hook on, and from there on the run is counted as under
+ *   cf__sandbox_arm.
+ * Either way a block of CF__BIG_BLOCK bytes allocated or a limit reached switches
+ * the count hook on as well. Otherwise (length 0 = not proven, too long) this is
+ * cf__sandbox_arm. */
+void cf__sandbox_arm_straight(cf__sandbox *sb, uint64_t budget, size_t cap, uint32_t ms, bool relative,
+                              uint32_t length, bool calls);
 /* End a run: no cap, no clock. The hook stays installed; the next arm re-arms it. */
 void cf__sandbox_disarm(cf__sandbox *sb);
 /* Charge work done in C during a run: instr instructions and bytes touched (each

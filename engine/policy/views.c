@@ -70,6 +70,9 @@ void cf__push_ro_proxy(lua_State *L, int real, const char *refusal)
  * (at the latest when the host closes). */
 int cf__safe_setmetatable(lua_State *L)
 {
+    void *ud;
+    lua_getallocf(L, &ud);
+    ((cf__policy *)((cf__sandbox *)ud)->owner)->metatables = true; /* see call_run */
     if (lua_type(L, 2) == LUA_TTABLE) {
         lua_pushliteral(L, "__gc");
         if (lua_rawget(L, 2) != LUA_TNIL)
