@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "policy/policy_private.h"
 #include "testutil.h"
 
 #include <stdio.h>
@@ -1937,6 +1938,186 @@ static void test_check_keys_one_rule(void **state)
     lua_close(L);
 }
 
+
+/* ---- loop-free functions run without the count hook (issue 13) ---- */
+
+/* Twelve reads of the data: 24 instructions and more, so that a function that
+ * calls as well is run with the call hook (CF__CALL_HOOK_MIN) and not counted. */
+#define PAD "local a1, a2, a3, a4 = inst.data.name, inst.data.name, inst.data.name, inst.data.name\n" \
+            "local a5, a6, a7, a8 = inst.data.name, inst.data.name, inst.data.name, inst.data.name\n" \
+            "local a9, a10, a11, a12 = inst.data.name, inst.data.name, inst.data.name, inst.data.name\n"
+
+static const char STRAIGHT_STATE[] =
+    "local P = { guards = {} }\n"
+    "local function spin() while true do local t = {} end end\n"
+    "local function fan(n) return fan(n + 1) + fan(n + 1) end\n"
+    "function P.guards.keep_ok(inst) return inst.data.name == 'Ada' end\n"
+    "function P.guards.plain(inst) " PAD " return a1 == 'Ada' and a12 == a1, 'not Ada' end\n"
+    "function P.guards.short_call(inst) return tostring(inst.data.name) == 'Ada' end\n"
+    "function P.guards.plain_call(inst) " PAD " return tostring(a1) == 'Ada' end\n"
+    "function P.guards.tail_spin(inst) " PAD " return spin() end\n"
+    "function P.guards.call_spin(inst) " PAD " local r = spin() return r end\n"
+    "function P.guards.fan_out(inst) " PAD " return fan(1) > 0 end\n"
+    "function P.guards.pcall_spin(inst) " PAD " return pcall(spin) end\n"
+    "function P.guards.sort_spin(inst) " PAD
+    "  table.sort({ 3, 2, 1 }, function(x, y) while true do local t = {} end end) return true end\n"
+    "function P.guards.rep_huge(inst) " PAD " return string.rep('', 1e12) == '' end\n"
+    "function P.guards.goto_back(inst)\n"
+    "  local n = 0\n"
+    "  ::again:: n = n + 1\n"
+    "  if n > 0 then goto again end\n"
+    "  return true\n"
+    "end\n"
+    "function P.guards.goto_forward(inst)\n"
+    "  if inst.data.name == 'Ada' then goto done end\n"
+    "  do return false, 'not Ada' end\n"
+    "  ::done:: return true\n"
+    "end\n"
+    "return P\n";
+
+static const fn_plan *plan_of(cf__policy *p, const char *name)
+{
+    return &p->plan[CF__ROLE_GUARD][fn(p, CF__ROLE_GUARD, name)];
+}
+
+/* Run guard name on {"name": "Ada"}; true when it passed. */
+static bool run_ada(cf__policy *p, const char *name)
+{
+    fixture f;
+    fixture_init(&f, "{\"name\":\"Ada\"}", NULL, NULL);
+    cf__err err = {""};
+    bool ok = false;
+    char *reason = NULL;
+    int rc = guard(p, name, &f, &ok, &reason, &err);
+    if (rc != CF_OK)
+        fail_msg("guard %s: %s", name, err.msg);
+    free(reason);
+    fixture_free(&f);
+    return ok;
+}
+
+/* What the loader reads from each guard's bytecode decides how it is metered;
+ * a loop-free guard that calls nothing runs with no hook at all, and the limits
+ * stop everything a loop-free guard can reach: a looping helper (called, tail
+ * called, through pcall, from a C function), exponential recursion, a library
+ * call charged past the budget. A backward goto is a loop. */
+static void test_loop_free_guards_still_stopped(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua", STRAIGHT_STATE));
+    /* The loops allocate: were one left unhooked, the time limit would stop it
+     * (and the message name it) instead of the budget. */
+    cf__policy *p = open_limited(dir, 100000, 0, 20000, 0, CF_OK, NULL, 0);
+    assert_false(p->metatables);
+
+    /* the plans read at load */
+    assert_true(plan_of(p, "keep_ok")->length > 0);
+    assert_false(plan_of(p, "keep_ok")->calls);
+    assert_true(plan_of(p, "plain")->length >= CF__CALL_HOOK_MIN);
+    assert_false(plan_of(p, "plain")->calls);
+    assert_true(plan_of(p, "short_call")->length > 0);
+    assert_true(plan_of(p, "short_call")->calls);
+    static const char *const calling[] = {"plain_call", "tail_spin", "call_spin", "fan_out",
+                                          "pcall_spin", "sort_spin", "rep_huge"};
+    for (size_t i = 0; i < sizeof calling / sizeof *calling; i++) {
+        assert_true(plan_of(p, calling[i])->length >= CF__CALL_HOOK_MIN);
+        assert_true(plan_of(p, calling[i])->calls);
+    }
+    assert_int_equal(plan_of(p, "goto_back")->length, 0);
+    assert_true(plan_of(p, "goto_forward")->length > 0);
+
+    /* no hook during a guard that calls nothing: the budget was charged its length
+     * (the first call fills the per-call tables and is counted, the next run as planned) */
+    assert_true(run_ada(p, "plain"));
+    assert_true(run_ada(p, "plain"));
+    assert_null(lua_gethook(p->L));
+    assert_true(p->sb.instr_used >= plan_of(p, "plain")->length);
+    assert_true(run_ada(p, "goto_forward"));
+    assert_null(lua_gethook(p->L));
+    /* a short guard that calls is counted; a C function does not start the count */
+    assert_true(run_ada(p, "short_call"));
+    assert_non_null(lua_gethook(p->L));
+    assert_int_equal(lua_gethookmask(p->L), LUA_MASKCOUNT);
+    assert_true(run_ada(p, "plain_call"));
+    assert_true(run_ada(p, "plain_call"));
+    assert_int_equal(lua_gethookmask(p->L), LUA_MASKCALL);
+
+    static const char *const stopped[] = {"tail_spin", "call_spin",  "fan_out",  "pcall_spin",
+                                          "sort_spin", "rep_huge", "goto_back"};
+    for (size_t i = 0; i < sizeof stopped / sizeof *stopped; i++) {
+        char head[200];
+        snprintf(head, sizeof head, "policy guard '%s' in policy/state.lua (county los_angeles) ran past its "
+                 "instruction budget of 100000 (", stopped[i]);
+        expect_guard_error(p, stopped[i], CF_ELIMIT, FRAGS(head));
+        expect_host_alive(p);
+        assert_true(run_ada(p, "plain"));
+    }
+    cf__policy_close(p);
+
+    /* A budget shorter than a loop-free guard: counted, and stopped. */
+    p = open_policy(dir, 10, 0);
+    expect_guard_error(p, "plain", CF_ELIMIT, FRAGS("instruction budget of 10 "));
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* A metamethod written in Lua can run from a guard that calls nothing: once a
+ * policy has called setmetatable, no guard runs without a hook. */
+static void test_lua_metamethods_keep_the_hook(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "local P = { guards = {} }\n"
+                   "local T = setmetatable({}, { __index = function() while true do local t = {} end end })\n"
+                   "local U = setmetatable({}, { __lt = function() while true do local t = {} end end })\n"
+                   "function P.guards.keep_ok(inst) return inst.data.name == 'Ada' end\n"
+                   "function P.guards.index_spin(inst) return T.x end\n"
+                   "function P.guards.index_spin_long(inst) " PAD " return T.x end\n"
+                   "function P.guards.lt_spin(inst) return U < U end\n"
+                   "return P\n"));
+    cf__policy *p = open_limited(dir, 100000, 0, 20000, 0, CF_OK, NULL, 0);
+    assert_true(p->metatables);
+    assert_false(plan_of(p, "index_spin")->calls); /* its own code calls nothing */
+    assert_true(run_ada(p, "keep_ok"));
+    assert_non_null(lua_gethook(p->L));
+    static const char *const stopped[] = {"index_spin", "index_spin_long", "lt_spin"};
+    for (size_t i = 0; i < sizeof stopped / sizeof *stopped; i++) {
+        expect_guard_error(p, stopped[i], CF_ELIMIT, FRAGS("ran past its instruction budget of 100000 "));
+        expect_host_alive(p);
+    }
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
+/* The check after a call that a function changed no local kept between calls is
+ * skipped only for functions that can reach no assignment to one. */
+static void test_binding_checks_only_where_assigned(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "policy/state.lua",
+                   "local P = { guards = {} }\n"
+                   "local count, limit = 0, 3\n"
+                   "local function bump() count = count + 1 return count end\n"
+                   "function P.guards.keep_ok(inst) return inst.data.name == 'Ada' end\n"
+                   "function P.guards.reads(inst) return limit > 2 end\n"
+                   "function P.guards.bumps(inst) return bump() > 0 end\n"
+                   "function P.guards.nested(inst) local f = function() limit = 9 end f() return true end\n"
+                   "return P\n"));
+    cf__policy *p = open_policy(dir, 0, 0);
+    assert_int_equal(p->uv_list[CF__ROLE_GUARD][fn(p, CF__ROLE_GUARD, "reads")], 0);
+    assert_int_not_equal(p->uv_list[CF__ROLE_GUARD][fn(p, CF__ROLE_GUARD, "bumps")], 0);
+    assert_int_not_equal(p->uv_list[CF__ROLE_GUARD][fn(p, CF__ROLE_GUARD, "nested")], 0);
+    assert_true(run_ada(p, "reads"));
+    expect_guard_error(p, "bumps", CF_EPOLICY, FRAGS("changed 'count' (a local of policy/state.lua kept between calls)"));
+    expect_guard_error(p, "nested", CF_EPOLICY, FRAGS("changed 'limit'"));
+    assert_true(run_ada(p, "reads")); /* restored */
+    cf__policy_close(p);
+    cft_rmtree(dir);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1978,6 +2159,9 @@ int main(void)
         cmocka_unit_test(test_load_time_limit),
         cmocka_unit_test(test_wrapped_library_is_lua),
         cmocka_unit_test(test_check_keys_one_rule),
+        cmocka_unit_test(test_loop_free_guards_still_stopped),
+        cmocka_unit_test(test_lua_metamethods_keep_the_hook),
+        cmocka_unit_test(test_binding_checks_only_where_assigned),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

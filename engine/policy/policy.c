@@ -324,10 +324,8 @@ static int bindings_check(cf__policy *p, bool ok, int base, cf__err *err)
  * A function whose own code cannot loop runs without the count hook: with no
  * hook at all when it calls nothing and no metamethod written in Lua exists
  * (only setmetatable makes one; the host's are C), else with a call hook when
- * it is long enough to pay for the hook's calls (each call into the hook costs
- * about as much as counting CALL_HOOK_MIN / 2 instructions); else it is counted. */
-#define CALL_HOOK_MIN 24u
-
+ * it is at least CF__CALL_HOOK_MIN instructions long (policy_private.h); else it
+ * is counted. */
 static bool plan_calls(const cf__policy *p, int role, int fn)
 {
     return !p->plan[role] || p->plan[role][fn].calls || p->metatables;
@@ -336,7 +334,7 @@ static bool plan_calls(const cf__policy *p, int role, int fn)
 static uint32_t plan_length(const cf__policy *p, int role, int fn)
 {
     uint32_t n = p->plan[role] ? p->plan[role][fn].length : 0;
-    return plan_calls(p, role, fn) && n < CALL_HOOK_MIN ? 0 : n;
+    return plan_calls(p, role, fn) && n < CF__CALL_HOOK_MIN ? 0 : n;
 }
 
 /* Run the current function; on CF_OK its nres results are on the stack above

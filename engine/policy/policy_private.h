@@ -34,6 +34,12 @@ typedef struct slot {
     char text[56];
 } slot;
 
+/* A loop-free function that calls is run with a call hook (instead of counting
+ * each instruction) from this length on: each call into the hook (its own entry,
+ * each C function it calls) costs about as much as counting a dozen
+ * instructions (callgrind, Lua 5.4.4). */
+#define CF__CALL_HOOK_MIN 24u
+
 /* What a policy function's bytecode says (lua_code.h), read once at load. */
 typedef struct fn_plan {
     uint32_t length; /* instructions of a function whose own code cannot loop; 0 = it may */
