@@ -371,8 +371,11 @@ static int call_run(cf__policy *p, int role, int fn, int nres, const cf__decisio
                                  plan_calls(p, role, fn));
         status = lua_pcall(L, role != CF__ROLE_DEADLINE ? 3 : 2, nres, 0);
     } else {
+        /* The runner (C) calls the function: a straight run only without any hook
+         * (with a call hook the runner's entry would pass for the function's). */
         lua_pushvalue(L, HOT_RUNNER);
-        cf__sandbox_arm(&p->sb, p->budget, p->cap, p->time_ms, true);
+        cf__sandbox_arm_straight(&p->sb, p->budget, p->cap, p->time_ms, true,
+                                 plan_calls(p, role, fn) ? 0 : plan_length(p, role, fn), false);
         status = lua_pcall(L, 0, nres, 0);
     }
     cf__sandbox_disarm(&p->sb);
