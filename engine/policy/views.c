@@ -255,7 +255,15 @@ static lua_Integer array_index(lua_State *L, int idx)
 
 int cf__view_index(lua_State *L)
 {
-    json_t *j = check_view(L, 1);
+    const cf__policy *p = lua_touserdata(L, lua_upvalueindex(1));
+    json_t *j = NULL;
+    if (lua_type(L, 1) == LUA_TLIGHTUSERDATA) { /* a root of this call: the common case, checked here */
+        const void *tag = lua_touserdata(L, 1);
+        if ((uintptr_t)tag & 1)
+            j = cf__view_root_json(p, tag);
+    }
+    if (!j)
+        j = check_view(L, 1);
     json_t *child = NULL;
     if (json_is_object(j) && lua_type(L, 2) == LUA_TSTRING) {
         size_t len;
@@ -268,7 +276,7 @@ int cf__view_index(lua_State *L)
     }
     if (!child)
         return lua_pushnil(L), 1;
-    push_json(L, lua_touserdata(L, lua_upvalueindex(1)), child);
+    push_json(L, p, child);
     return 1;
 }
 
