@@ -85,5 +85,5 @@ CERTFLOW_PG_FSYNC=on "$root/scripts/pg-test-cluster.sh" sh -c '
     fresh; "$b/scalebench" "$run" policy_diff "$diff_n" "$b/plugins" "$rounds" postgresql:///bench
   fi
 ' sh "$build" "$n" "$run" "$tick_n" "$tick_due" "$rounds" "$sim_small" "$sim_big" "$diff_n" "$small" "$root" |
-  sed 's/^RESULT /RESULT pg_/'
+  sed -u 's/^RESULT /RESULT pg_/'
 rm -f "$run"/pgtick.db* "$run"/pgsmall.db*

@@ -37,6 +37,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 build=${CERTFLOW_BENCH_BUILD:-$root/build-benchmark}
 work=${CERTFLOW_BENCH_DIR:-$build/run}
 mkdir -p "$work"
+started=$(date +%s)
 out="$work/results.txt"
 : >"$out"
 
@@ -64,7 +65,7 @@ else
     BIG=100000 DUE=10000 SMALL=1000
     CALLS=1000000
     SIM_SMALL=500 SIM_BIG=2000 DIFF_N=10000
-    PG_N=200 PG_BIG=10000 PG_DUE=1000 PG_SIM_SMALL=100 PG_SIM_BIG=400 PG_DIFF_N=2000
+    PG_N=200 PG_BIG=10000 PG_DUE=1000 PG_SIM_SMALL=50 PG_SIM_BIG=200 PG_DIFF_N=2000
 fi
 ROUNDS=${CERTFLOW_BENCH_ROUNDS:-$ROUNDS}
 SIM_ROUNDS=${CERTFLOW_BENCH_SIM_ROUNDS:-$ROUNDS}
@@ -79,7 +80,7 @@ cpu=$(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //')
 mem=$(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 fs=$(df -hT "$work" | awk 'NR == 2 {print $2 " on " $1 " (" $3 " total, " $5 " free)"}')
 dev=$(df "$work" | awk 'NR == 2 {print $1}')
-disk=$(lsblk -ndo NAME,MODEL,ROTA "$dev" 2>/dev/null | awk '{ r = $NF == 1 ? "rotational" : "not rotational"; $NF = ""; print $0 r }' || true)
+disk=$(lsblk -ndo NAME,MODEL,ROTA "$dev" 2>/dev/null | awk '{ r = $NF == 1 ? "rotational" : "not rotational"; $NF = ""; print $0 r " (as the kernel reports it)" }' || true)
 # One synchronous 4 KiB write, the cost of a durable commit on this disk (best of 3 runs of 50).
 fsync_ms=$(for i in 1 2 3; do
     dd if=/dev/zero of="$work/dsync.tmp" bs=4k count=50 oflag=dsync 2>&1 | awk '/copied/ {for (i = 1; i <= NF; i++) if ($i ~ /^s,?$/) printf "%.2f\n", $(i - 1) * 1000 / 50}'
@@ -168,7 +169,7 @@ if [ "${CERTFLOW_BENCH_PG:-1}" != 0 ] && [ -x "$build/pgraw" ] &&
     echo "running: scripts/bench-pg.sh $PG_N $PG_BIG $PG_DUE $ROUNDS $PG_SIM_SMALL $PG_SIM_BIG $PG_DIFF_N $SMALL" >&2
     CERTFLOW_BENCH_BUILD="$build" CERTFLOW_BENCH_DIR="$work" "$root/scripts/bench-pg.sh" "$PG_N" "$PG_BIG" "$PG_DUE" "$ROUNDS" \
         "$PG_SIM_SMALL" "$PG_SIM_BIG" "$PG_DIFF_N" "$SMALL" 2>/dev/null |
-        grep -E '^(RESULT|ROUND|VERSION|MACHINE) ' | tee -a "$out" >&2 || echo "bench-pg failed" >&2
+        grep --line-buffered -E '^(RESULT|ROUND|VERSION|MACHINE) ' | tee -a "$out" >&2 || echo "bench-pg failed" >&2
     echo "MACHINE postgresql sizes: fires $PG_N instances x 10 events (the processes figure $PG_N/4 each);" \
         "timers $PG_BIG instances / $PG_DUE due; memory $PG_BIG vs $SMALL; simulate $PG_SIM_SMALL vs $PG_SIM_BIG people;" \
         "policy diff $PG_DIFF_N instances" >>"$out"
@@ -176,7 +177,7 @@ else
     echo "no PostgreSQL server binaries (or no libpq): the PostgreSQL rows are left out" >&2
 fi
 
-echo "MACHINE load average at end: $(cut -d' ' -f1-3 /proc/loadavg)" >>"$out"
+echo "MACHINE load average at end: $(cut -d' ' -f1-3 /proc/loadavg); the run took $((($(date +%s) - started + 30) / 60)) min" >>"$out"
 echo
 python3 "$root/bench/table.py" "$out"
 echo
