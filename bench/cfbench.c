@@ -28,6 +28,8 @@
 
 #include <sqlite3.h> /* the raw SQLite baselines, on database files of their own (never the engine's handle) */
 
+#include <openssl/crypto.h> /* OpenSSL_version, for the versions the table prints */
+
 #include <lauxlib.h>
 #include <lua.h>
 #include <lualib.h>
@@ -317,7 +319,28 @@ static void bench_raw(const char *dir, const char *name, const char *sync, int n
 
 #define GUARD_INSTANCES 1000
 
-static void bench_guard(long calls)
+static double guard_run(cf__policy *p, int fn, cf__decision_call *call, char (*ids)[37], json_t **data, long calls,
+                        int same)
+{
+    cf__err err;
+    double t0 = now_s();
+    for (long i = 0; i < calls; i++) {
+        if (!same) {
+            call->instance_id = ids[i % GUARD_INSTANCES];
+            call->data = data[i % GUARD_INSTANCES];
+        }
+        bool ok = false;
+        char *reason = NULL;
+        if (cf__policy_guard(p, fn, call, &ok, &reason, &err) != CF_OK || !ok)
+            die("guard", err.msg);
+    }
+    return (now_s() - t0) * 1e9 / (double)calls;
+}
+
+/* ROUNDS rounds, each timing certflow (a different instance each call, as in the workload),
+ * certflow on the same instance every call (the per-call tables need no refresh) and the
+ * bare call, one after the other, and printing "ROUND r" and the three figures. */
+static void bench_guard(long calls, int rounds)
 {
     cf__err err;
     cf__tz tz;
@@ -338,36 +361,6 @@ static void bench_guard(long calls)
     }
     json_t *evdata = json_object();
     cf__decision_call call = {COUNTY, ids[0], "benchcert", "eligible", data[0], "schedule", evdata, "bench", T0, 1};
-
-    /* certflow, a different instance each call (as in the workload) */
-    double best_cf = 1e9, best_same = 1e9, best_bare = 1e9;
-    for (int rep = 0; rep < 3; rep++) {
-        double t0 = now_s();
-        for (long i = 0; i < calls; i++) {
-            call.instance_id = ids[i % GUARD_INSTANCES];
-            call.data = data[i % GUARD_INSTANCES];
-            bool ok = false;
-            char *reason = NULL;
-            if (cf__policy_guard(p, fn, &call, &ok, &reason, &err) != CF_OK || !ok)
-                die("guard", err.msg);
-        }
-        double ns = (now_s() - t0) * 1e9 / (double)calls;
-        if (ns < best_cf)
-            best_cf = ns;
-        /* the same instance every call (the per-call tables need no refresh) */
-        call.instance_id = ids[0];
-        call.data = data[0];
-        t0 = now_s();
-        for (long i = 0; i < calls; i++) {
-            bool ok = false;
-            char *reason = NULL;
-            if (cf__policy_guard(p, fn, &call, &ok, &reason, &err) != CF_OK || !ok)
-                die("guard", err.msg);
-        }
-        ns = (now_s() - t0) * 1e9 / (double)calls;
-        if (ns < best_same)
-            best_same = ns;
-    }
 
     /* bare: the same function from the same file in a plain Lua state, called
      * with an instance table built once per instance beforehand */
@@ -398,7 +391,13 @@ static void bench_guard(long calls)
     int evref = luaL_ref(L, LUA_REGISTRYINDEX);
     lua_newtable(L);
     int ctxref = luaL_ref(L, LUA_REGISTRYINDEX);
-    for (int rep = 0; rep < 3; rep++) {
+    char note[96];
+    snprintf(note, sizeof note, "%ld_calls", calls);
+    for (int r = 1; r <= rounds; r++) {
+        double cf_ns = guard_run(p, fn, &call, ids, data, calls, 0);
+        call.instance_id = ids[0];
+        call.data = data[0];
+        double same_ns = guard_run(p, fn, &call, ids, data, calls, 1);
         double t0 = now_s();
         for (long i = 0; i < calls; i++) {
             lua_rawgeti(L, LUA_REGISTRYINDEX, fref);
@@ -409,16 +408,13 @@ static void bench_guard(long calls)
                 die("bare guard", lua_tostring(L, -1));
             lua_pop(L, 2);
         }
-        double ns = (now_s() - t0) * 1e9 / (double)calls;
-        if (ns < best_bare)
-            best_bare = ns;
+        double bare_ns = (now_s() - t0) * 1e9 / (double)calls;
+        printf("ROUND %d\n", r);
+        result("guard_certflow_ns", cf_ns, "ns/call", note);
+        result("guard_certflow_same_instance_ns", same_ns, "ns/call", note);
+        result("guard_bare_pcall_ns", bare_ns, "ns/call", note);
     }
     lua_close(L);
-    char note[96];
-    snprintf(note, sizeof note, "%ld_calls_best_of_3", calls);
-    result("guard_certflow_ns", best_cf, "ns/call", note);
-    result("guard_certflow_same_instance_ns", best_same, "ns/call", note);
-    result("guard_bare_pcall_ns", best_bare, "ns/call", note);
     for (int i = 0; i < GUARD_INSTANCES; i++)
         json_decref(data[i]);
     json_decref(evdata);
@@ -648,14 +644,15 @@ static void usage(void)
             "usage: cfbench DIR fires N SAMPLE_N FULL_N  (batched over N, one-per-transaction over SAMPLE_N,\n"
             "                                             synchronous=FULL over FULL_N instances)\n"
             "       cfbench DIR one N PER_BATCH           (one certflow run, for profiling; 0 = per transaction)\n"
-            "       cfbench DIR guard CALLS\n"
+            "       cfbench DIR guard CALLS [ROUNDS]\n"
             "       cfbench DIR load NAME INSTANCES DUE   (bulk-load DIR/NAME)\n"
             "       cfbench DIR due NAME INSTANCES | tick NAME INSTANCES DUE | mem NAME INSTANCES RESULTNAME\n"
             "       cfbench DIR open PLUGIN_DIR              (the shipped workflows need the shipped plugins)\n"
             "       cfbench DIR versions\n"
             "       cfbench DIR uri URI NAME N PER_BATCH    (fires on the database URI names, e.g. PostgreSQL)\n"
             "       cfbench DIR copy NAME URI               (store copy of DIR/NAME to URI)\n"
-            "       cfbench DIR tick_uri URI INSTANCES DUE  (tick on the database URI names)\n");
+            "       cfbench DIR tick_uri URI INSTANCES DUE  (tick on the database URI names)\n"
+            "       cfbench DIR due_uri URI INSTANCES | mem_uri URI INSTANCES RESULTNAME (the same on a URI)\n");
     exit(2);
 }
 
@@ -668,6 +665,12 @@ int main(int argc, char **argv)
     if (strcmp(mode, "versions") == 0) {
         printf("VERSION sqlite %s\nVERSION lua %s\nVERSION certflow %s\n", sqlite3_libversion(), LUA_RELEASE,
                CF_VERSION_STRING);
+#if JANSSON_VERSION_HEX >= 0x020d00
+        printf("VERSION jansson %s\n", jansson_version_str());
+#else
+        printf("VERSION jansson %s (headers)\n", JANSSON_VERSION);
+#endif
+        printf("VERSION openssl %s\n", OpenSSL_version(OPENSSL_VERSION));
     } else if (strcmp(mode, "fires") == 0 && argc == 6) {
         int n = atoi(argv[3]), sample = atoi(argv[4]), full = atoi(argv[5]);
         bench_certflow_fires(dir, "certflow_tx_normal", CF_SYNC_NORMAL, sample, 0, "1_per_tx");
@@ -684,12 +687,16 @@ int main(int argc, char **argv)
         free(db);
     } else if (strcmp(mode, "tick_uri") == 0 && argc == 6) {
         bench_tick(argv[3], atoll(argv[4]), atoll(argv[5]));
+    } else if (strcmp(mode, "due_uri") == 0 && argc == 5) {
+        bench_due(argv[3], atoll(argv[4]));
+    } else if (strcmp(mode, "mem_uri") == 0 && argc == 6) {
+        bench_mem(argv[3], atoll(argv[4]), argv[5]);
     } else if (strcmp(mode, "one") == 0 && argc == 5) { /* for profiling: one certflow run */
         int n = atoi(argv[3]), per = atoi(argv[4]);
         bench_certflow_fires(dir, per ? "certflow_batch" : "certflow_tx_normal", CF_SYNC_NORMAL, n, per,
                              per ? "batched" : "1_per_tx");
-    } else if (strcmp(mode, "guard") == 0 && argc == 4) {
-        bench_guard(atol(argv[3]));
+    } else if (strcmp(mode, "guard") == 0 && (argc == 4 || argc == 5)) {
+        bench_guard(atol(argv[3]), argc == 5 && atoi(argv[4]) > 0 ? atoi(argv[4]) : 1);
     } else if (strcmp(mode, "load") == 0 && argc == 6) {
         char *db = db_path(dir, argv[3]);
         bulk_load(db, atoll(argv[4]), atoll(argv[5]));

@@ -2,15 +2,21 @@
  * scalebench.c — the policy-diff figure of issue 13: `cf_policy_diff` of a county
  * parameter over N live instances (not part of the tests; run by scripts/bench.sh).
  *
- *   scalebench DIR policy_diff N PLUGIN_DIR
+ *   scalebench DIR policy_diff N PLUGIN_DIR [ROUNDS [DB]]
  *
- * Creates DIR/diff.db with N employment instances of the shipped program in one county
+ * Creates DIR/diff.db (or the database DB names, e.g. an empty PostgreSQL database given by a
+ * postgresql:// URI, which is left as it is afterwards) with N employment instances of the shipped program in one county
  * (los_angeles, no overlay), each started into its grace period (a `grace_period` timer
  * computed from the county's hire_grace_days), then times cf_policy_diff of a proposed
  * overlay that changes hire_grace_days from 90 to 120: every instance's timer moves, so
- * the preview has one row per instance. Prints RESULT lines for bench/table.py:
+ * the preview has one row per instance. The preview runs ROUNDS times (default 1), each in a
+ * freshly opened engine, and prints for each round, after a line "ROUND <r>", RESULT lines for
+ * bench/table.py:
  *   RESULT policy_diff_s <seconds> s <N>_instances_<rows>_rows
+ *   RESULT policy_diff_open_s <seconds> s engine_open_before_the_diff
  *   RESULT policy_diff_rss_kb <peak RSS> kB <N>_instances
+ * The peak RSS is the process's high-water mark reset before each round (/proc/self/clear_refs),
+ * so it is the preview's own; where the reset is refused it is the process's peak so far.
  * SCALEBENCH_KEEP=1 keeps DIR/diff.db, and a later run with it reuses the database as it is
  * (to profile the preview alone). Only the public API (certflow.h).
  */
@@ -54,6 +60,35 @@ static int count_row(void *ud, const cf_policy_change *c)
     return 0;
 }
 
+/* The process's peak resident size in kB (VmHWM), and its reset (Linux: writing 5 to
+ * /proc/self/clear_refs); 0 when the reset is refused. */
+static long peak_rss_kb(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    char line[256];
+    long kb = -1;
+    while (f && fgets(line, sizeof line, f))
+        if (strncmp(line, "VmHWM:", 6) == 0)
+            kb = strtol(line + 6, NULL, 10);
+    if (f)
+        fclose(f);
+    if (kb < 0) {
+        struct rusage ru;
+        getrusage(RUSAGE_SELF, &ru);
+        kb = ru.ru_maxrss;
+    }
+    return kb;
+}
+
+static int reset_peak_rss(void)
+{
+    FILE *f = fopen("/proc/self/clear_refs", "w");
+    if (!f)
+        return 0;
+    int ok = fputs("5", f) >= 0;
+    return fclose(f) == 0 && ok;
+}
+
 static void remove_db(const char *db)
 {
     char buf[4096];
@@ -64,15 +99,17 @@ static void remove_db(const char *db)
     unlink(buf);
 }
 
-static int policy_diff(const char *dir, long n, const char *plugins)
+static int policy_diff(const char *dir, long n, const char *plugins, int rounds, const char *uri)
 {
     char db[4096], overlay[4096];
     snprintf(db, sizeof db, "%s/diff.db", dir);
+    if (uri)
+        snprintf(db, sizeof db, "%s", uri);
     snprintf(overlay, sizeof overlay, "%s/los_angeles.lua", dir);
     /* SCALEBENCH_KEEP=1 keeps the database for a profiler's next run, which reuses it */
     const char *keep = getenv("SCALEBENCH_KEEP");
-    int reuse = keep && *keep == '1' && access(db, F_OK) == 0;
-    if (!reuse)
+    int reuse = !uri && keep && *keep == '1' && access(db, F_OK) == 0;
+    if (!reuse && !uri)
         remove_db(db);
     FILE *f = fopen(overlay, "w");
     if (!f)
@@ -111,22 +148,28 @@ static int policy_diff(const char *dir, long n, const char *plugins)
     fprintf(stderr, "scalebench: %ld employment instances in their grace period, made in %.1f s\n", n, now_s() - t0);
     cf_engine_close(e);
 
-    /* the preview, in a freshly opened engine (as `certflow policy diff` runs it) */
-    t0 = now_s();
-    if (cf_engine_open(db, &o, &e) != CF_OK)
-        die("cf_engine_open", cf_errmsg(e));
-    long long rows = 0;
-    double t1 = now_s();
-    if (cf_policy_diff(e, "los_angeles", overlay, count_row, &rows) != CF_OK)
-        die("cf_policy_diff", cf_errmsg(e));
-    double t2 = now_s();
-    cf_engine_close(e);
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    printf("RESULT policy_diff_s %.3f s %ld_instances_%lld_rows\n", t2 - t1, n, rows);
-    printf("RESULT policy_diff_open_s %.3f s engine_open_before_the_diff\n", t1 - t0);
-    printf("RESULT policy_diff_rss_kb %ld kB %ld_instances\n", ru.ru_maxrss, n);
-    if (!(keep && *keep == '1'))
+    /* the preview, in a freshly opened engine (as `certflow policy diff` runs it), ROUNDS times */
+    for (int r = 1; r <= rounds; r++) {
+        int reset = reset_peak_rss();
+        t0 = now_s();
+        if (cf_engine_open(db, &o, &e) != CF_OK)
+            die("cf_engine_open", cf_errmsg(e));
+        long long rows = 0;
+        double t1 = now_s();
+        if (cf_policy_diff(e, "los_angeles", overlay, count_row, &rows) != CF_OK)
+            die("cf_policy_diff", cf_errmsg(e));
+        double t2 = now_s();
+        cf_engine_close(e);
+        if (rows < n)
+            die("cf_policy_diff", "the preview misses instances whose grace period moves");
+        printf("ROUND %d\n", r);
+        printf("RESULT policy_diff_s %.3f s %ld_instances_%lld_rows\n", t2 - t1, n, rows);
+        printf("RESULT policy_diff_open_s %.3f s engine_open_before_the_diff\n", t1 - t0);
+        printf("RESULT policy_diff_rss_kb %ld kB %ld_instances%s\n", peak_rss_kb(), n,
+               reset ? "" : "_peak_of_the_whole_process");
+        fflush(stdout);
+    }
+    if (!(keep && *keep == '1') && !uri)
         remove_db(db);
     unlink(overlay);
     return 0;
@@ -134,8 +177,12 @@ static int policy_diff(const char *dir, long n, const char *plugins)
 
 int main(int argc, char **argv)
 {
-    if (argc == 5 && strcmp(argv[2], "policy_diff") == 0)
-        return policy_diff(argv[1], strtol(argv[3], NULL, 10), argv[4]);
-    fprintf(stderr, "usage: scalebench DIR policy_diff N PLUGIN_DIR\n");
+    if (argc >= 5 && argc <= 7 && strcmp(argv[2], "policy_diff") == 0) {
+        int rounds = argc >= 6 ? atoi(argv[5]) : 1;
+        if (rounds < 1)
+            rounds = 1;
+        return policy_diff(argv[1], strtol(argv[3], NULL, 10), argv[4], rounds, argc == 7 ? argv[6] : NULL);
+    }
+    fprintf(stderr, "usage: scalebench DIR policy_diff N PLUGIN_DIR [ROUNDS [DB]]\n");
     return 2;
 }
