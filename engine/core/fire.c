@@ -30,7 +30,8 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     rc = cf__parse_object(&e->err, data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = cf__json_canonical(data);
+    /* No data: the canonical text of {} without asking jansson for it. */
+    char *text = data_json ? cf__json_canonical(data) : cf__strdup("{}");
     if (!text) {
         json_decref(data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");

@@ -171,10 +171,34 @@ static void hex_digest(const unsigned char md[32], char out[CF__HASH_HEX])
  * the implicit EVP_sha256() is used. */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/* And one digest context per thread, reused by every cf__sha256_hex (issue 13's
+ * lean fire: EVP_Digest allocates, sets up and frees a context on every call, and
+ * a fire hashes four times). The context goes with its thread (the key's
+ * destructor); without the key, or without memory for a context, EVP_Digest. */
+static pthread_key_t sha256_key;
+static bool sha256_key_ok;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_fetch(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha256_key_ok = pthread_key_create(&sha256_key, sha256_ctx_free) == 0;
+}
+
+static EVP_MD_CTX *sha256_ctx(void)
+{
+    if (!sha256_key_ok)
+        return NULL;
+    EVP_MD_CTX *ctx = pthread_getspecific(sha256_key);
+    if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
 }
 
 static const EVP_MD *sha256_method(void)
@@ -185,10 +209,15 @@ static const EVP_MD *sha256_method(void)
 
 void cf__sha256_hex(const void *data, size_t len, char out[CF__HASH_HEX])
 {
-    /* One call, no context to keep: every history append hashes a row. */
+    /* Every history append hashes a row: the thread's context, set up again. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (EVP_Digest(data, len, md, &n, sha256_method(), NULL) != 1 || n != 32) {
+    const EVP_MD *method = sha256_method();
+    EVP_MD_CTX *ctx = sha256_ctx();
+    int ok = ctx ? EVP_DigestInit_ex(ctx, method, NULL) == 1 && EVP_DigestUpdate(ctx, data, len) == 1 &&
+                       EVP_DigestFinal_ex(ctx, md, &n) == 1
+                 : EVP_Digest(data, len, md, &n, method, NULL) == 1;
+    if (!ok || n != 32) {
         /* Only reachable when memory ran out: an all-'x' hash never verifies. */
         memset(out, 'x', CF__HASH_HEX - 1);
         out[CF__HASH_HEX - 1] = '\0';
@@ -472,6 +501,12 @@ bool cf__is_control(uint32_t cp)
 int cf__check_text(cf__err *err, const char *what, const char *s, bool line)
 {
     if (!s)
+        return CF_OK;
+    /* Printable ASCII, the usual case (ids, event names, actors), passes at once. */
+    const unsigned char *a = (const unsigned char *)s;
+    while (*a >= 0x20 && *a < 0x7f)
+        a++;
+    if (!*a)
         return CF_OK;
     size_t n = strlen(s);
     size_t bad = cf__utf8_invalid_at(s, n);
