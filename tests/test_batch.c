@@ -10,8 +10,9 @@
 
 #include "testutil.h"
 
+#include "sqlite_peek.h"
+
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -186,14 +187,8 @@ static void test_failed_fire_leaves_the_batch_usable(void **state)
  * that make one of the engine's writes fail, as a full disk or an I/O error would. */
 static void raw_exec(const char *path, const char *sql)
 {
-    sqlite3 *db = NULL;
-    char *msg = NULL;
-    if (sqlite3_open(path, &db) != SQLITE_OK)
-        fail_msg("opening %s: %s", path, db ? sqlite3_errmsg(db) : "out of memory");
-    sqlite3_busy_timeout(db, 5000);
-    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK)
-        fail_msg("%s: %s", sql, msg ? msg : "?");
-    sqlite3_close(db);
+    if (!cft_sql_tamper(path, sql))
+        fail_msg("%s was refused", sql);
 }
 
 /* A fire in a batch runs without a savepoint when it decides everything before
