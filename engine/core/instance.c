@@ -93,8 +93,21 @@ static void fill_call(const transit *t, cf__decision_call *call)
     call->serial = t->row->serial;
 }
 
+/* The instance data as a JSON object, parsed when a guard, an action, a timer's
+ * deadline or a link first needs it (cf__fire_locked leaves it NULL): a fire that
+ * runs none of them does not parse it. */
+static int load_data(transit *t)
+{
+    if (t->data)
+        return CF_OK;
+    return cf__parse_object(&t->e->err, t->row->data, "stored instance data", &t->data);
+}
+
 static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 {
+    int lrc = load_data(t);
+    if (lrc != CF_OK)
+        return lrc;
     cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_POLICY)
@@ -109,6 +122,9 @@ static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 
 static int run_action(transit *t, const cf__fnref *fn)
 {
+    int lrc = load_data(t);
+    if (lrc != CF_OK)
+        return lrc;
     t->acted = true;
     cf__decision_call call;
     fill_call(t, &call);
@@ -251,13 +267,16 @@ static int schedule_timers(transit *t, int s)
     const cf__state *st = &t->wf->states[s];
     for (int i = 0; i < st->ntimers; i++) {
         const cf__timer_def *td = &st->timers[i];
+        int rc = load_data(t);
+        if (rc != CF_OK)
+            return rc;
         cf__decision_call call;
         fill_call(t, &call);
         call.event = NULL;
         call.event_data = NULL;
         bool has_due = false;
         cf_time due = 0;
-        int rc = cf__policy_deadline(policy_of(t), td->after.index, &call, &has_due, &due, &t->e->err);
+        rc = cf__policy_deadline(policy_of(t), td->after.index, &call, &has_due, &due, &t->e->err);
         if (rc != CF_OK)
             return rc;
         if (!has_due)
@@ -288,6 +307,9 @@ static int schedule_timers(transit *t, int s)
 /* Queue the events a transition sends over its links. */
 static int queue_sends(transit *t, const cf__transition *tr)
 {
+    int lrc = tr->nsends > 0 ? load_data(t) : CF_OK;
+    if (lrc != CF_OK)
+        return lrc;
     for (int i = 0; i < tr->nsends; i++) {
         const cf__send_def *sd = &tr->sends[i];
         const cf__link *link = &t->wf->links[sd->link];
@@ -610,11 +632,11 @@ static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__
 }
 
 /* Fire, step 1 (load): the instance row read, checked against its audit
- * hashes; the definition it runs; the event and the state it is in; its data.
+ * hashes; the definition it runs; the event and the state it is in (the data is parsed later, when needed).
  * The chain of the transition begins here; the caller ends it whatever the
  * outcome. */
 static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row, cf__workflow **wf, int *ev,
-                     int *s, json_t **data)
+                     int *s)
 {
     int rc = CF_OK;
     /* Never write over a change made outside certflow (verify.c). */
@@ -654,7 +676,7 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
         return cf__fail(&e->err, CF_EWORKFLOW,
                         "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row->id,
                         row->state, (*wf)->name, (*wf)->hash);
-    return cf__parse_object(&e->err, row->data, "stored instance data", data);
+    return CF_OK; /* the data is parsed when first needed (load_data) */
 }
 
 /* Fire, step 3 (reject): no transition passed its guards. The history records
@@ -799,18 +821,18 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         return rc;
     cf__workflow *wf = NULL;
     int ev = -1, s = -1;
-    json_t *data = NULL, *reasons = NULL;
-    rc = fire_load(e, in, &row, &wf, &ev, &s, &data);
+    json_t *reasons = NULL;
+    rc = fire_load(e, in, &row, &wf, &ev, &s);
     if (rc == CF_OK && !(reasons = json_array()))
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    transit t = {e, wf, &row, data, in, row.state, false, NULL, 0, 0};
+    transit t = {e, wf, &row, NULL, in, row.state, false, NULL, 0, 0};
     const cf__transition *chosen = NULL;
     if (rc == CF_OK)
         rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
         rc = chosen ? fire_apply(&t, chosen, out) : fire_reject(&t, s, ev, &reasons, out);
     json_decref(reasons);
-    json_decref(data);
+    json_decref(t.data);
     free(t.timers);
     chain_end(e);
     cf__instance_row_clear(&row);
