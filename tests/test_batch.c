@@ -404,6 +404,43 @@ static void test_tick_inside_and_outside_batches(void **state)
     verify(f);
 }
 
+/* A tick's timers run without a savepoint too: a database error after one has
+ * written rolls its run back whole, the tick says so, and nothing of the run is
+ * committed; the timers stay pending for the next tick. */
+static void test_tick_timer_failing_midway_rolls_the_run_back(void **state)
+{
+    fixture *f = *state;
+    if (cft_pg())
+        skip(); /* SQLite's triggers; PostgreSQL keeps a savepoint for every call of a run */
+    char ids[3][37];
+    for (int i = 0; i < 3; i++)
+        create(f, "permit", NULL, ids[i]);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER stuck BEFORE UPDATE ON instance WHEN OLD.id = '%s'"
+             "  BEGIN SELECT RAISE(ABORT, 'the instance row is stuck'); END;",
+             ids[1]);
+    raw_exec(f->db, sql);
+    f->clock.now = cft_time("2025-03-01T00:00:00Z"); /* every auto_deny is due */
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    assert_int_equal(fired, 0);
+    assert_int_equal(cf_batch_active(f->e), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(cft_state(f->e, ids[i]), "pending");
+        assert_int_equal(cft_history_count(f->e, ids[i]), 1);
+    }
+    assert_int_equal(cft_timer_count(f->e, f->clock.now), 3);
+    verify(f);
+    raw_exec(f->db, "DROP TRIGGER stuck");
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(cft_state(f->e, ids[i]), "denied");
+    verify(f);
+}
+
 /* More timers than one run of a tick holds: several runs, every timer once. */
 static void test_tick_commits_in_runs(void **state)
 {
@@ -471,6 +508,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_idempotency_inside_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linked_events_are_delivered_after_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_inside_and_outside_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_timer_failing_midway_rolls_the_run_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_commits_in_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_misuse_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_discards_an_open_batch, setup, teardown),

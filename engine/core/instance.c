@@ -679,6 +679,14 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
     return CF_OK; /* the data is parsed when first needed (load_data) */
 }
 
+/* The first write of a fire: the timer that fired it (a tick's, in->timer) is
+ * deleted; leaving its state would cancel it anyway, and a timer fires once. It
+ * goes before the history row, which hashes the timers left behind. */
+static int delete_fired_timer(transit *t)
+{
+    return t->in && t->in->timer ? cf__store_timer_delete(t->e->store, t->in->timer->id, &t->e->err) : CF_OK;
+}
+
 /* Fire, step 3 (reject): no transition passed its guards. The history records
  * why (the failing guards' reasons, or why no transition was there to try);
  * the instance keeps its state and data. reasons may be replaced; the caller
@@ -697,6 +705,8 @@ static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_resu
     int64_t seq = 0;
     /* Everything that can fail but the writes comes first (see fire_apply). */
     int rc = set_scratch(e, out, row->state, row->state, rtext);
+    if (rc == CF_OK)
+        rc = delete_fired_timer(t);
     if (rc == CF_OK)
         rc = append_history(t, "rejected", row->state, row->state, rtext, &seq);
     if (rc == CF_OK)
@@ -788,6 +798,8 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     rc = set_scratch(e, out, from_name, to_name, "[]");
     /* The writes. The timers go first: the history row hashes those left behind. */
+    if (rc == CF_OK)
+        rc = delete_fired_timer(t);
     for (int k = 0; k < chosen->nexits && rc == CF_OK; k++) {
         const cf__state *x = &wf->states[chosen->exits[k]];
         if (x->ntimers > 0)
