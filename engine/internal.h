@@ -125,6 +125,10 @@ typedef enum cf__json_kind { CF__JSON_OBJECT, CF__JSON_INVALID, CF__JSON_ARRAY, 
  * (caller owns it) when CF__JSON_OBJECT is returned, NULL otherwise; jerr says
  * why for CF__JSON_INVALID (a failed allocation included). Callers word the error. */
 cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr);
+/* cf__json_load_object's fast path (util.c): the value of text, an object or an
+ * array made only of objects, arrays, plain ASCII strings, small integers, true,
+ * false and null (the same value json_loads gives); NULL for any other text. */
+json_t *cf__json_fast_parse(const char *text);
 /* A caller's JSON object text named `what`: NULL means {}; "", text that is not
  * JSON and anything but an object are CF_EJSON with a message naming `what`. */
 int cf__parse_object(cf__err *err, const char *text, const char *what, json_t **out);

@@ -10,6 +10,8 @@
 
 #include "testutil.h"
 
+#include "sqlite_peek.h"
+
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -181,6 +183,135 @@ static void test_failed_fire_leaves_the_batch_usable(void **state)
     verify(f);
 }
 
+/* SQL on the database file through a connection of the test's own: here, triggers
+ * that make one of the engine's writes fail, as a full disk or an I/O error would. */
+static void raw_exec(const char *path, const char *sql)
+{
+    if (!cft_sql_tamper(path, sql))
+        fail_msg("%s was refused", sql);
+}
+
+/* A fire in a batch runs without a savepoint when it decides everything before
+ * writing: a database error on its first write undoes nothing else and leaves
+ * the batch usable, with no trace of the fire. */
+static void test_first_write_failing_leaves_the_batch_usable(void **state)
+{
+    fixture *f = *state;
+    if (cft_pg())
+        skip(); /* SQLite's triggers; PostgreSQL keeps a savepoint for every call of a batch */
+    char ids[3][37];
+    for (int i = 0; i < 3; i++)
+        create(f, "permit", NULL, ids[i]);
+    /* Rejections are refused by the database: the history row is the fire's first write. */
+    raw_exec(f->db, "CREATE TRIGGER no_rejections BEFORE INSERT ON history WHEN NEW.outcome = 'rejected'"
+                    "  BEGIN SELECT RAISE(ABORT, 'rejections are refused today'); END;");
+    begin(f);
+    cft_fire(f->e, ids[0], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    int rc = cf_instance_fire(f->e, ids[1], "approve", NULL, "t", NULL, NULL); /* no reviewer: rejected */
+    assert_int_equal(rc, CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "rejections are refused today"));
+    assert_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    assert_int_equal(cf_batch_active(f->e), 1);
+    cft_fire(f->e, ids[2], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    commit(f);
+    assert_string_equal(cft_state(f->e, ids[0]), "active");
+    assert_string_equal(cft_state(f->e, ids[1]), "pending");
+    assert_int_equal(cft_history_count(f->e, ids[1]), 1);
+    assert_string_equal(cft_state(f->e, ids[2]), "active");
+    raw_exec(f->db, "DROP TRIGGER no_rejections");
+    verify(f);
+}
+
+/* A database error after a fire without savepoint has written cannot be undone
+ * for that fire alone: the whole batch is rolled back, the fire says so, and
+ * every later call of the batch and its commit fail; nothing half-applied is
+ * ever committed. */
+static void test_write_failing_midway_rolls_the_batch_back(void **state)
+{
+    fixture *f = *state;
+    if (cft_pg())
+        skip(); /* SQLite's triggers; PostgreSQL keeps a savepoint for every call of a batch */
+    char ids[4][37];
+    for (int i = 0; i < 4; i++)
+        create(f, "permit", NULL, ids[i]);
+    cf_time far = cft_time("2030-01-01T00:00:00Z");
+    int timers = cft_timer_count(f->e, far);
+    /* The instance row of ids[2] cannot be updated: its timers and history row are
+     * written by then. */
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER stuck BEFORE UPDATE ON instance WHEN OLD.id = '%s'"
+             "  BEGIN SELECT RAISE(ABORT, 'the instance row is stuck'); END;",
+             ids[2]);
+    raw_exec(f->db, sql);
+    begin(f);
+    cft_fire(f->e, ids[0], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    cft_fire(f->e, ids[1], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    int rc = cf_instance_fire(f->e, ids[2], "approve", "{\"reviewer\":\"rosa\"}", "t", NULL, NULL);
+    assert_int_equal(rc, CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "the instance row is stuck"));
+    assert_non_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    assert_int_equal(cf_batch_active(f->e), 1);
+    /* Later calls of the batch are refused, saying why. */
+    rc = cf_instance_fire(f->e, ids[3], "approve", "{\"reviewer\":\"rosa\"}", "t", NULL, NULL);
+    assert_int_equal(rc, CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    char made[37];
+    assert_int_equal(cf_instance_create(f->e, "permit", "kern", NULL, "t", made), CF_ESTORE);
+    /* And so is its commit, which ends it. */
+    assert_int_equal(cf_batch_commit(f->e), CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "nothing done in the batch was applied"));
+    assert_int_equal(cf_batch_active(f->e), 0);
+    for (int i = 0; i < 4; i++) {
+        assert_string_equal(cft_state(f->e, ids[i]), "pending");
+        assert_int_equal(cft_history_count(f->e, ids[i]), 1);
+    }
+    assert_int_equal(cft_timer_count(f->e, far), timers);
+    verify(f);
+    /* A batch after it works; so does cf_batch_rollback on a batch rolled back this way. */
+    begin(f);
+    cft_fire(f->e, ids[0], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    assert_int_equal(cf_instance_fire(f->e, ids[2], "approve", "{\"reviewer\":\"rosa\"}", "t", NULL, NULL), CF_ESTORE);
+    assert_int_equal(cf_batch_rollback(f->e), CF_OK);
+    assert_int_equal(cf_batch_active(f->e), 0);
+    raw_exec(f->db, "DROP TRIGGER stuck");
+    begin(f);
+    for (int i = 0; i < 4; i++)
+        cft_fire(f->e, ids[i], "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    commit(f);
+    for (int i = 0; i < 4; i++)
+        assert_string_equal(cft_state(f->e, ids[i]), "active");
+    verify(f);
+}
+
+/* A transition that writes before a later step can fail (here: a linked event
+ * queued, then the next one refused) keeps its savepoint in a batch: it is
+ * undone alone and the batch goes on. */
+static void test_fire_writing_early_keeps_its_savepoint(void **state)
+{
+    fixture *f = *state;
+    char ledger[37], bad[37], good[37];
+    create(f, "ledger", NULL, ledger);
+    char data[160];
+    snprintf(data, sizeof data, "{\"ledger_id\":[\"%s\",\"00000000-0000-4000-8000-000000000000\"]}", ledger);
+    create(f, "permit", data, bad);
+    create(f, "permit", NULL, good);
+    begin(f);
+    int rc = cf_instance_fire(f->e, bad, "post", NULL, "t", NULL, NULL);
+    assert_int_equal(rc, CF_EACTION);
+    assert_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    assert_int_equal(cf_batch_active(f->e), 1);
+    cft_fire(f->e, good, "approve", "{\"reviewer\":\"rosa\"}", CF_OK);
+    commit(f);
+    assert_string_equal(cft_state(f->e, good), "active");
+    assert_int_equal(cft_history_count(f->e, bad), 1);
+    /* The event queued for the ledger before the refusal went with the fire. */
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_OK);
+    assert_int_equal(cft_history_count(f->e, ledger), 1);
+    verify(f);
+}
+
 static void test_idempotency_inside_a_batch(void **state)
 {
     fixture *f = *state;
@@ -273,6 +404,43 @@ static void test_tick_inside_and_outside_batches(void **state)
     verify(f);
 }
 
+/* A tick's timers run without a savepoint too: a database error after one has
+ * written rolls its run back whole, the tick says so, and nothing of the run is
+ * committed; the timers stay pending for the next tick. */
+static void test_tick_timer_failing_midway_rolls_the_run_back(void **state)
+{
+    fixture *f = *state;
+    if (cft_pg())
+        skip(); /* SQLite's triggers; PostgreSQL keeps a savepoint for every call of a run */
+    char ids[3][37];
+    for (int i = 0; i < 3; i++)
+        create(f, "permit", NULL, ids[i]);
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER stuck BEFORE UPDATE ON instance WHEN OLD.id = '%s'"
+             "  BEGIN SELECT RAISE(ABORT, 'the instance row is stuck'); END;",
+             ids[1]);
+    raw_exec(f->db, sql);
+    f->clock.now = cft_time("2025-03-01T00:00:00Z"); /* every auto_deny is due */
+    uint64_t fired = 0;
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_ESTORE);
+    assert_non_null(strstr(cf_errmsg(f->e), "rolled back whole"));
+    assert_int_equal(fired, 0);
+    assert_int_equal(cf_batch_active(f->e), 0);
+    for (int i = 0; i < 3; i++) {
+        assert_string_equal(cft_state(f->e, ids[i]), "pending");
+        assert_int_equal(cft_history_count(f->e, ids[i]), 1);
+    }
+    assert_int_equal(cft_timer_count(f->e, f->clock.now), 3);
+    verify(f);
+    raw_exec(f->db, "DROP TRIGGER stuck");
+    assert_int_equal(cf_engine_tick(f->e, f->clock.now, &fired), CF_OK);
+    assert_int_equal(fired, 3);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(cft_state(f->e, ids[i]), "denied");
+    verify(f);
+}
+
 /* More timers than one run of a tick holds: several runs, every timer once. */
 static void test_tick_commits_in_runs(void **state)
 {
@@ -334,9 +502,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_batch_applies_every_fire_at_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_rollback_leaves_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_fire_leaves_the_batch_usable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_first_write_failing_leaves_the_batch_usable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_write_failing_midway_rolls_the_batch_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fire_writing_early_keeps_its_savepoint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_idempotency_inside_a_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_linked_events_are_delivered_after_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_inside_and_outside_batches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tick_timer_failing_midway_rolls_the_run_back, setup, teardown),
         cmocka_unit_test_setup_teardown(test_tick_commits_in_runs, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batch_misuse_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_close_discards_an_open_batch, setup, teardown),

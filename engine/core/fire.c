@@ -1,7 +1,8 @@
 /*
  * fire.c — the public calls that fire and commit: cf_instance_fire (one event,
  * one transaction) and batches (many fires in one transaction, each still
- * all-or-nothing through a savepoint, see store.c). After each commit they
+ * all-or-nothing: a savepoint only for a fire that writes before it can still
+ * fail, see cf__store_begin_fire in store.h). After each commit they
  * deliver the linked events it queued (cf__engine_deliver, timer.c). The
  * transition itself, inside the caller's transaction, is instance.c's
  * cf__fire_locked, which knows nothing of delivery.
@@ -29,14 +30,16 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
     rc = cf__parse_object(&e->err, data_json, "event data", &data);
     if (rc != CF_OK)
         return rc;
-    char *text = cf__json_canonical(data);
+    /* No data: the canonical text of {} without asking jansson for it. */
+    char *text = data_json ? cf__json_canonical(data) : cf__strdup("{}");
     if (!text) {
         json_decref(data);
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
     cf_time now = cf_engine_now(e);
     cf__fire_in in = {id, event, data, text, actor && *actor ? actor : "api", idem_key, now, now, NULL, 0, NULL, true, false, NULL, NULL};
-    rc = cf__store_begin(e->store, &e->err);
+    /* In a batch, no savepoint unless the transition needs one (store.h). */
+    rc = cf__store_begin_fire(e->store, &e->err);
     if (rc == CF_OK) {
         rc = cf__fire_locked(e, &in, out);
         if (rc == CF_OK || rc == CF_REJECTED) {
@@ -44,7 +47,7 @@ int cf_instance_fire(cf_engine *e, const char *id, const char *event, const char
             if (crc != CF_OK)
                 rc = crc;
         } else {
-            cf__store_rollback(e->store);
+            cf__store_rollback_fire(e->store, &e->err);
         }
     }
     free(text);

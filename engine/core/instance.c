@@ -49,6 +49,15 @@ static int check_owned_fields(cf_engine *e, const cf__workflow *wf, json_t *data
     return CF_OK;
 }
 
+/* A timer a transition schedules, written once nothing can fail any more. */
+typedef struct due_timer {
+    const cf__state *st;
+    const cf__timer_def *td;
+    cf_time due;
+    bool chained; /* due at once: it continues the chain, whose count is n */
+    int64_t n;
+} due_timer;
+
 /* The per-transition working set. */
 typedef struct transit {
     cf_engine *e;
@@ -58,6 +67,9 @@ typedef struct transit {
     const cf__fire_in *in;
     const char *state; /* state name the policies see */
     bool acted;        /* an action ran: data may differ from the stored text */
+    /* The timers scheduled so far (schedule_timers), written by write_timers. */
+    due_timer *timers;
+    int ntimers, captimers;
 } transit;
 
 /* The policy that decides, schedules and records: the fire's own (a change being
@@ -81,19 +93,38 @@ static void fill_call(const transit *t, cf__decision_call *call)
     call->serial = t->row->serial;
 }
 
+/* The instance data as a JSON object, parsed when a guard, an action, a timer's
+ * deadline or a link first needs it (cf__fire_locked leaves it NULL): a fire that
+ * runs none of them does not parse it. */
+static int load_data(transit *t)
+{
+    if (t->data)
+        return CF_OK;
+    return cf__parse_object(&t->e->err, t->row->data, "stored instance data", &t->data);
+}
+
 static int run_guard(transit *t, const cf__fnref *fn, bool *ok, char **reason)
 {
+    int lrc = load_data(t);
+    if (lrc != CF_OK)
+        return lrc;
     cf__decision_call call;
     fill_call(t, &call);
     if (fn->kind == CF__FN_POLICY)
         return cf__policy_guard(policy_of(t), fn->index, &call, ok, reason, &t->e->err);
-    if (fn->kind == CF__FN_PLUGIN)
-        return cf__plugin_guard(t->e, fn->index, &call, ok, reason);
+    if (fn->kind == CF__FN_PLUGIN) {
+        /* A plugin runs its own SQL: in a batch, a savepoint from here on (see fire_apply). */
+        int rc = cf__store_savepoint(t->e->store, &t->e->err);
+        return rc == CF_OK ? cf__plugin_guard(t->e, fn->index, &call, ok, reason) : rc;
+    }
     return cf__fail(&t->e->err, CF_EPLUGIN, "guard '%s' is provided by no loaded policy or plugin", fn->name);
 }
 
 static int run_action(transit *t, const cf__fnref *fn)
 {
+    int lrc = load_data(t);
+    if (lrc != CF_OK)
+        return lrc;
     t->acted = true;
     cf__decision_call call;
     fill_call(t, &call);
@@ -211,40 +242,64 @@ static int runaway_timer(transit *t, const cf__state *st, const cf__timer_def *t
                     t->wf->name, td->name, st->name, t->row->id, at_iso, td->after.name, due_iso, td->after.name);
 }
 
-/* Schedule the timers of state s for the data as it is now. A timer already
- * due at the transition's instant continues its chain; one scheduled by a
- * timer's transition is a runaway (see cf__chain in internal.h). */
+/* Write the timers schedule_timers collected, and forget them. */
+static int write_timers(transit *t)
+{
+    int rc = CF_OK;
+    for (int i = 0; i < t->ntimers && rc == CF_OK; i++) {
+        const due_timer *d = &t->timers[i];
+        const char *event = t->wf->events[d->td->event];
+        rc = d->chained ? cf__store_timer_add_chain(t->e->store, t->row->id, d->st->name, d->td->name, event, d->due,
+                                                    t->e->chain.root, d->n, &t->e->err)
+                        : cf__store_timer_add(t->e->store, t->row->id, d->st->name, d->td->name, event, d->due,
+                                              &t->e->err);
+    }
+    t->ntimers = 0;
+    return rc;
+}
+
+/* Schedule the timers of state s for the data as it is now: decided here,
+ * written by write_timers. A timer already due at the transition's instant
+ * continues its chain; one scheduled by a timer's transition is a runaway (see
+ * cf__chain in internal.h). */
 static int schedule_timers(transit *t, int s)
 {
     const cf__state *st = &t->wf->states[s];
     for (int i = 0; i < st->ntimers; i++) {
         const cf__timer_def *td = &st->timers[i];
+        int rc = load_data(t);
+        if (rc != CF_OK)
+            return rc;
         cf__decision_call call;
         fill_call(t, &call);
         call.event = NULL;
         call.event_data = NULL;
         bool has_due = false;
         cf_time due = 0;
-        int rc = cf__policy_deadline(policy_of(t), td->after.index, &call, &has_due, &due, &t->e->err);
+        rc = cf__policy_deadline(policy_of(t), td->after.index, &call, &has_due, &due, &t->e->err);
         if (rc != CF_OK)
             return rc;
         if (!has_due)
             continue;
+        if (t->ntimers == t->captimers) {
+            int cap = t->captimers ? 2 * t->captimers : 4;
+            due_timer *p = realloc(t->timers, (size_t)cap * sizeof *p);
+            if (!p)
+                return cf__fail(&t->e->err, CF_ENOMEM, "out of memory scheduling timer '%s'", td->name);
+            t->timers = p;
+            t->captimers = cap;
+        }
+        due_timer *d = &t->timers[t->ntimers++];
+        *d = (due_timer){st, td, due, false, 0};
         if (t->in && due <= t->in->effective_at) {
             const cf__timer_row *fired = t->in->timer;
             if (fired && strcmp(fired->state, st->name) == 0 && strcmp(fired->name, td->name) == 0)
                 return runaway_timer(t, st, td, due);
             cf__chain *c = &t->e->chain;
             c->timers++;
-            int64_t n = c->count + cf__store_chain_queued(t->e->store) + c->timers;
-            rc = cf__store_timer_add_chain(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event],
-                                           due, c->root, n, &t->e->err);
-        } else {
-            rc = cf__store_timer_add(t->e->store, t->row->id, st->name, td->name, t->wf->events[td->event], due,
-                                     &t->e->err);
+            d->chained = true;
+            d->n = c->count + cf__store_chain_queued(t->e->store) + c->timers;
         }
-        if (rc != CF_OK)
-            return rc;
     }
     return CF_OK;
 }
@@ -252,6 +307,9 @@ static int schedule_timers(transit *t, int s)
 /* Queue the events a transition sends over its links. */
 static int queue_sends(transit *t, const cf__transition *tr)
 {
+    int lrc = tr->nsends > 0 ? load_data(t) : CF_OK;
+    if (lrc != CF_OK)
+        return lrc;
     for (int i = 0; i < tr->nsends; i++) {
         const cf__send_def *sd = &tr->sends[i];
         const cf__link *link = &t->wf->links[sd->link];
@@ -574,11 +632,11 @@ static int evaluate_guards(transit *t, int s, int ev, cf__explain *x, const cf__
 }
 
 /* Fire, step 1 (load): the instance row read, checked against its audit
- * hashes; the definition it runs; the event and the state it is in; its data.
+ * hashes; the definition it runs; the event and the state it is in (the data is parsed later, when needed).
  * The chain of the transition begins here; the caller ends it whatever the
  * outcome. */
 static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row, cf__workflow **wf, int *ev,
-                     int *s, json_t **data)
+                     int *s)
 {
     int rc = CF_OK;
     /* Never write over a change made outside certflow (verify.c). */
@@ -618,7 +676,15 @@ static int fire_load(cf_engine *e, const cf__fire_in *in, cf__instance_row *row,
         return cf__fail(&e->err, CF_EWORKFLOW,
                         "instance %s is in state '%s', which workflow '%s' (%.12s) does not define", row->id,
                         row->state, (*wf)->name, (*wf)->hash);
-    return cf__parse_object(&e->err, row->data, "stored instance data", data);
+    return CF_OK; /* the data is parsed when first needed (load_data) */
+}
+
+/* The first write of a fire: the timer that fired it (a tick's, in->timer) is
+ * deleted; leaving its state would cancel it anyway, and a timer fires once. It
+ * goes before the history row, which hashes the timers left behind. */
+static int delete_fired_timer(transit *t)
+{
+    return t->in && t->in->timer ? cf__store_timer_delete(t->e->store, t->in->timer->id, &t->e->err) : CF_OK;
 }
 
 /* Fire, step 3 (reject): no transition passed its guards. The history records
@@ -637,11 +703,14 @@ static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_resu
     if (!rtext)
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     int64_t seq = 0;
-    int rc = append_history(t, "rejected", row->state, row->state, rtext, &seq);
+    /* Everything that can fail but the writes comes first (see fire_apply). */
+    int rc = set_scratch(e, out, row->state, row->state, rtext);
+    if (rc == CF_OK)
+        rc = delete_fired_timer(t);
+    if (rc == CF_OK)
+        rc = append_history(t, "rejected", row->state, row->state, rtext, &seq);
     if (rc == CF_OK)
         rc = cf__store_instance_update(e->store, row, &e->err);
-    if (rc == CF_OK)
-        rc = set_scratch(e, out, row->state, row->state, rtext);
     free(rtext);
     if (rc == CF_OK) {
         fill_result(e, out, 0, 0, seq);
@@ -650,10 +719,34 @@ static int fire_reject(transit *t, int s, int ev, json_t **reasons, cf_fire_resu
     return rc;
 }
 
-/* Fire, step 4 (apply): run the chosen transition to completion: exit actions
- * and the old state's timers, the transition's actions, entry actions and new
- * timers, linked events, the chain's limits; then the new data and state, and
- * the history row. Any failure rolls the whole event back. */
+static bool any_plugin(const cf__fnref *fns, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (fns[i].kind == CF__FN_PLUGIN)
+            return true;
+    return false;
+}
+
+/* Whether transition tr writes before a later step of it can still fail: a
+ * plugin's action runs its own SQL, a linked event goes to the outbox. */
+static bool writes_early(const cf__workflow *wf, const cf__transition *tr)
+{
+    bool early = tr->nsends > 0 || any_plugin(tr->actions, tr->nactions);
+    for (int k = 0; k < tr->nexits && !early; k++)
+        early = any_plugin(wf->states[tr->exits[k]].on_exit, wf->states[tr->exits[k]].non_exit);
+    for (int k = 0; k < tr->nenters && !early; k++)
+        early = any_plugin(wf->states[tr->enters[k]].on_enter, wf->states[tr->enters[k]].non_enter);
+    return early;
+}
+
+/* Fire, step 4 (apply): run the chosen transition to completion: exit actions,
+ * the transition's actions, entry actions and the new timers, linked events, the
+ * chain's limits; then the writes: the old state's timers cancelled, the new ones
+ * added, the history row, the new data and state. Every decision that can fail
+ * comes before the first write, so inside a batch (cf__store_begin_fire) only a
+ * database error can fail a fire once it writes; a transition that writes
+ * earlier (writes_early) takes a savepoint first. Any failure rolls the whole
+ * event back. */
 static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *out)
 {
     cf_engine *e = t->e;
@@ -663,6 +756,8 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
     int rc = CF_OK;
     const char *from_name = wf->states[chosen->from].name;
     const char *to_name = wf->states[chosen->to].name;
+    if (writes_early(wf, chosen))
+        rc = cf__store_savepoint(e->store, &e->err);
     /* The states left, innermost first, and entered, outermost first (hierarchy.c;
      * none for an internal transition). Only a state with timers has any: timers
      * are scheduled for the states of the instance's own definition (entering
@@ -671,8 +766,6 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
     for (int k = 0; k < chosen->nexits && rc == CF_OK; k++) {
         const cf__state *x = &wf->states[chosen->exits[k]];
         rc = run_actions(t, x->on_exit, x->non_exit);
-        if (rc == CF_OK && x->ntimers > 0)
-            rc = cf__store_timer_cancel(e->store, row->id, x->name, &e->err);
     }
     if (rc == CF_OK)
         rc = run_actions(t, chosen->actions, chosen->nactions);
@@ -703,12 +796,22 @@ static int fire_apply(transit *t, const cf__transition *chosen, cf_fire_result *
     row->updated_at = in->at;
     if (!row->state)
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    rc = set_scratch(e, out, from_name, to_name, "[]");
+    /* The writes. The timers go first: the history row hashes those left behind. */
+    if (rc == CF_OK)
+        rc = delete_fired_timer(t);
+    for (int k = 0; k < chosen->nexits && rc == CF_OK; k++) {
+        const cf__state *x = &wf->states[chosen->exits[k]];
+        if (x->ntimers > 0)
+            rc = cf__store_timer_cancel(e->store, row->id, x->name, &e->err);
+    }
+    if (rc == CF_OK)
+        rc = write_timers(t);
     int64_t seq = 0;
-    rc = append_history(t, "applied", from_name, to_name, "[]", &seq);
+    if (rc == CF_OK)
+        rc = append_history(t, "applied", from_name, to_name, "[]", &seq);
     if (rc == CF_OK)
         rc = cf__store_instance_update(e->store, row, &e->err);
-    if (rc == CF_OK)
-        rc = set_scratch(e, out, from_name, to_name, "[]");
     if (rc == CF_OK)
         fill_result(e, out, 1, 0, seq);
     return rc;
@@ -730,18 +833,19 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         return rc;
     cf__workflow *wf = NULL;
     int ev = -1, s = -1;
-    json_t *data = NULL, *reasons = NULL;
-    rc = fire_load(e, in, &row, &wf, &ev, &s, &data);
+    json_t *reasons = NULL;
+    rc = fire_load(e, in, &row, &wf, &ev, &s);
     if (rc == CF_OK && !(reasons = json_array()))
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    transit t = {e, wf, &row, data, in, row.state, false};
+    transit t = {e, wf, &row, NULL, in, row.state, false, NULL, 0, 0};
     const cf__transition *chosen = NULL;
     if (rc == CF_OK)
         rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
         rc = chosen ? fire_apply(&t, chosen, out) : fire_reject(&t, s, ev, &reasons, out);
     json_decref(reasons);
-    json_decref(data);
+    json_decref(t.data);
+    free(t.timers);
     chain_end(e);
     cf__instance_row_clear(&row);
     return rc;
@@ -770,7 +874,7 @@ int cf__fire_refuse(cf_engine *e, const cf__fire_in *in, const char *reason)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     int64_t seq = 0;
     if (rc == CF_OK) {
-        transit t = {e, wf, &row, NULL, in, row.state, false};
+        transit t = {e, wf, &row, NULL, in, row.state, false, NULL, 0, 0};
         rc = append_history(&t, "rejected", row.state, row.state, rtext, &seq);
     }
     if (rc == CF_OK)
@@ -825,7 +929,7 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
     row.state = wf->states[wf->initial].name ? (char *)wf->states[wf->initial].name : NULL;
     row.created_at = row.updated_at = now;
     row.version = 0;
-    transit t = {e, wf, &row, data, &in, row.state, false};
+    transit t = {e, wf, &row, data, &in, row.state, false, NULL, 0, 0};
     char *dtext = NULL;
     if (!empty_text) {
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
@@ -849,6 +953,9 @@ int cf_instance_create(cf_engine *e, const char *workflow, const char *county, c
         rc = schedule_timers(&t, init->chain[k]);
     if (rc == CF_OK)
         rc = chain_check(&t, NULL);
+    if (rc == CF_OK)
+        rc = write_timers(&t);
+    free(t.timers);
     chain_end(e);
     int64_t seq = 0;
     if (rc == CF_OK)
@@ -1245,7 +1352,7 @@ int cf_instance_events(cf_engine *e, const char *id, const cf_explain_options *o
             continue;
         cf__fire_in in = {row.id, wf->events[k], event_data, event_text, o.actor && *o.actor ? o.actor : "api",
                           NULL, now, now, NULL, 0, NULL, true, false, NULL, NULL};
-        transit t = {e, wf, &row, data, &in, row.state, false};
+        transit t = {e, wf, &row, data, &in, row.state, false, NULL, 0, 0};
         const cf__transition *chosen = NULL;
         json_t *reasons = json_array();
         char *rtext = NULL;

@@ -1,7 +1,7 @@
 /*
  * timer.c — durable timers and linked-event delivery: tick fires due timers in
- * due order, each as an ordinary all-or-nothing transition (a savepoint in a run
- * of up to a thousand per transaction), and delivers events that transitions
+ * due order, each as an ordinary all-or-nothing transition (in runs of up to a
+ * thousand per transaction), and delivers events that transitions
  * queued for linked instances.
  */
 #include "internal.h"
@@ -118,7 +118,8 @@ int cf__engine_deliver(cf_engine *e)
 static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
 {
     *none = false;
-    int rc = cf__store_begin(e->store, &e->err);
+    /* A fire's transaction: in a run, a savepoint only when the transition needs one (store.h). */
+    int rc = cf__store_begin_fire(e->store, &e->err);
     if (rc != CF_OK)
         return rc;
     cf__timer_row timer = {0};
@@ -139,9 +140,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
         if (!text)
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     }
-    /* Delete first: leaving the state would cancel it anyway, and a timer fires once. */
-    if (rc == CF_OK)
-        rc = cf__store_timer_delete(e->store, timer.id, &e->err);
+    /* The fire deletes the timer with its first write (delete_fired_timer, instance.c). */
     cf__fire_in in = {timer.instance_id, timer.event, data, text, "timer", NULL, cf_engine_now(e), timer.due,
                       timer.chain_root, timer.chain_count, &timer, false, false, NULL, NULL};
     e->chain_stopped = false;
@@ -150,7 +149,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
     if (rc == CF_OK || rc == CF_REJECTED)
         rc = cf__store_commit(e->store, &e->err);
     else if (rc == CF_ELIMIT && e->chain_stopped) {
-        cf__store_rollback(e->store);
+        cf__store_rollback_fire(e->store, &e->err);
         cf__err_prefix(&e->err, "timer '%s' of instance %s (due %s, event '%s'; recorded there as rejected and "
                        "dropped)", timer.name, timer.instance_id, due_iso, timer.event);
         rc = stop_chain(e, &in, 0, timer.id);
@@ -159,7 +158,7 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
                        "timer '%s' of instance %s (due %s, event '%s') could not fire and stays pending; "
                        "fix the cause and tick again",
                        timer.name ? timer.name : "?", timer.instance_id, due_iso, timer.event ? timer.event : "?");
-        cf__store_rollback(e->store);
+        cf__store_rollback_fire(e->store, &e->err);
     }
     free(text);
     json_decref(data);
@@ -169,8 +168,11 @@ static int fire_next_timer(cf_engine *e, cf_time now, bool *none)
 
 /* A tick fires its timers in runs, each run one transaction of up to RUN_FIRES
  * timers or RUN_NS of work: the commit, which dominates a single fire, is paid
- * once per run. Each timer and each delivery in a run is its own savepoint, so
- * one that fails undoes only itself, and the run before it is still committed. */
+ * once per run. Each timer and each delivery in a run is all-or-nothing on its
+ * own (a savepoint, or for a timer whose fire decides everything before writing
+ * none: see cf__store_begin_fire), so one that fails undoes only itself, and the
+ * run before it is still committed; a database error after such a fire wrote
+ * rolls the run back whole, and its commit says so. */
 #define RUN_FIRES 1000
 #define RUN_NS (50 * 1000000LL)
 

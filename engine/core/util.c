@@ -171,10 +171,34 @@ static void hex_digest(const unsigned char md[32], char out[CF__HASH_HEX])
  * the implicit EVP_sha256() is used. */
 static EVP_MD *sha256_md;
 static pthread_once_t sha256_once = PTHREAD_ONCE_INIT;
+/* And one digest context per thread, reused by every cf__sha256_hex (issue 13's
+ * lean fire: EVP_Digest allocates, sets up and frees a context on every call, and
+ * a fire hashes four times). The context goes with its thread (the key's
+ * destructor); without the key, or without memory for a context, EVP_Digest. */
+static pthread_key_t sha256_key;
+static bool sha256_key_ok;
+
+static void sha256_ctx_free(void *ctx)
+{
+    EVP_MD_CTX_free(ctx);
+}
 
 static void sha256_fetch(void)
 {
     sha256_md = EVP_MD_fetch(NULL, "SHA256", NULL);
+    sha256_key_ok = pthread_key_create(&sha256_key, sha256_ctx_free) == 0;
+}
+
+static EVP_MD_CTX *sha256_ctx(void)
+{
+    if (!sha256_key_ok)
+        return NULL;
+    EVP_MD_CTX *ctx = pthread_getspecific(sha256_key);
+    if (!ctx && (ctx = EVP_MD_CTX_new()) != NULL && pthread_setspecific(sha256_key, ctx) != 0) {
+        EVP_MD_CTX_free(ctx);
+        ctx = NULL;
+    }
+    return ctx;
 }
 
 static const EVP_MD *sha256_method(void)
@@ -185,10 +209,15 @@ static const EVP_MD *sha256_method(void)
 
 void cf__sha256_hex(const void *data, size_t len, char out[CF__HASH_HEX])
 {
-    /* One call, no context to keep: every history append hashes a row. */
+    /* Every history append hashes a row: the thread's context, set up again. */
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int n = 0;
-    if (EVP_Digest(data, len, md, &n, sha256_method(), NULL) != 1 || n != 32) {
+    const EVP_MD *method = sha256_method();
+    EVP_MD_CTX *ctx = sha256_ctx();
+    int ok = ctx ? EVP_DigestInit_ex(ctx, method, NULL) == 1 && EVP_DigestUpdate(ctx, data, len) == 1 &&
+                       EVP_DigestFinal_ex(ctx, md, &n) == 1
+                 : EVP_Digest(data, len, md, &n, method, NULL) == 1;
+    if (!ok || n != 32) {
         /* Only reachable when memory ran out: an all-'x' hash never verifies. */
         memset(out, 'x', CF__HASH_HEX - 1);
         out[CF__HASH_HEX - 1] = '\0';
@@ -473,6 +502,12 @@ int cf__check_text(cf__err *err, const char *what, const char *s, bool line)
 {
     if (!s)
         return CF_OK;
+    /* Printable ASCII, the usual case (ids, event names, actors), passes at once. */
+    const unsigned char *a = (const unsigned char *)s;
+    while (*a >= 0x20 && *a < 0x7f)
+        a++;
+    if (!*a)
+        return CF_OK;
     size_t n = strlen(s);
     size_t bad = cf__utf8_invalid_at(s, n);
     if (bad < n)
@@ -532,9 +567,189 @@ bool cf__valid_county(const char *s)
     return cf__valid_name(s, 64);
 }
 
+/* ---- the fast path of parsing (issue 13) ----
+ * jansson reads its input one character at a time through a callback, which made
+ * parsing an instance's data about a sixth of a batched fire. Most of certflow's
+ * JSON (the data it stored itself, compact and sorted) is objects, arrays, ASCII
+ * strings without escapes, small integers, true, false and null: this parser
+ * builds the same jansson values for that, and gives up on anything else (an
+ * escape or a byte outside printable ASCII in a string, a number with a fraction
+ * or an exponent, "-0" or more than 18 digits, a duplicate key, a key longer than
+ * 255 bytes, nesting deeper than 64, any syntax error, a failed allocation). What
+ * it gives up on goes to json_loads whole, so every result and every error stay
+ * jansson's own. */
+enum { FAST_MAX_DEPTH = 64, FAST_MAX_KEY = 255 };
+
+static json_t *fast_value(const char **pp, int depth);
+
+static void fast_ws(const char **pp)
+{
+    const char *p = *pp;
+    while (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')
+        p++;
+    *pp = p;
+}
+
+/* A string of printable ASCII without escapes; *s and *n: its bytes. */
+static bool fast_string(const char **pp, const char **s, size_t *n)
+{
+    const char *p = *pp;
+    if (*p != '"')
+        return false;
+    const char *q = ++p;
+    while (*q >= 0x20 && *q < 0x7f && *q != '"' && *q != '\\')
+        q++;
+    if (*q != '"')
+        return false;
+    *s = p;
+    *n = (size_t)(q - p);
+    *pp = q + 1;
+    return true;
+}
+
+static json_t *fast_number(const char **pp)
+{
+    const char *p = *pp;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    if (*p < '0' || *p > '9')
+        return NULL;
+    const char *d = p;
+    long long v = 0;
+    while (*p >= '0' && *p <= '9' && p - d < 18) /* 18 digits cannot overflow */
+        v = v * 10 + (*p++ - '0');
+    size_t n = (size_t)(p - d);
+    /* Reals, leading zeros, "-0" and longer numbers are jansson's to judge. */
+    if (*p == '.' || *p == 'e' || *p == 'E' || (*p >= '0' && *p <= '9') || (n > 1 && *d == '0') ||
+        (neg && v == 0))
+        return NULL;
+    *pp = p;
+    return json_integer(neg ? -v : v);
+}
+
+static json_t *fast_object(const char **pp, int depth)
+{
+    const char *p = *pp + 1;
+    json_t *obj = json_object();
+    fast_ws(&p);
+    if (*p == '}') {
+        *pp = p + 1;
+        return obj;
+    }
+    while (obj) {
+        const char *k;
+        size_t kn;
+        char key[FAST_MAX_KEY + 1];
+        if (!fast_string(&p, &k, &kn) || kn > FAST_MAX_KEY)
+            break;
+        memcpy(key, k, kn);
+        key[kn] = '\0';
+        fast_ws(&p);
+        if (*p++ != ':' || json_object_get(obj, key))
+            break;
+        fast_ws(&p);
+        json_t *v = fast_value(&p, depth + 1);
+        if (!v || json_object_set_new_nocheck(obj, key, v) != 0)
+            break;
+        fast_ws(&p);
+        if (*p == '}') {
+            *pp = p + 1;
+            return obj;
+        }
+        if (*p++ != ',')
+            break;
+        fast_ws(&p);
+    }
+    json_decref(obj);
+    return NULL;
+}
+
+static json_t *fast_array(const char **pp, int depth)
+{
+    const char *p = *pp + 1;
+    json_t *arr = json_array();
+    fast_ws(&p);
+    if (*p == ']') {
+        *pp = p + 1;
+        return arr;
+    }
+    while (arr) {
+        json_t *v = fast_value(&p, depth + 1);
+        if (!v || json_array_append_new(arr, v) != 0)
+            break;
+        fast_ws(&p);
+        if (*p == ']') {
+            *pp = p + 1;
+            return arr;
+        }
+        if (*p++ != ',')
+            break;
+        fast_ws(&p);
+    }
+    json_decref(arr);
+    return NULL;
+}
+
+static json_t *fast_value(const char **pp, int depth)
+{
+    const char *p = *pp;
+    if (depth > FAST_MAX_DEPTH)
+        return NULL;
+    switch (*p) {
+    case '{':
+        return fast_object(pp, depth);
+    case '[':
+        return fast_array(pp, depth);
+    case '"': {
+        const char *s;
+        size_t n;
+        if (!fast_string(pp, &s, &n))
+            return NULL;
+        return json_stringn_nocheck(s, n);
+    }
+    case 't':
+        if (strncmp(p, "true", 4) != 0)
+            return NULL;
+        *pp = p + 4;
+        return json_true();
+    case 'f':
+        if (strncmp(p, "false", 5) != 0)
+            return NULL;
+        *pp = p + 5;
+        return json_false();
+    case 'n':
+        if (strncmp(p, "null", 4) != 0)
+            return NULL;
+        *pp = p + 4;
+        return json_null();
+    default:
+        return fast_number(pp);
+    }
+}
+
+json_t *cf__json_fast_parse(const char *text)
+{
+    const char *p = text;
+    fast_ws(&p);
+    if (*p != '{' && *p != '[') /* json_loads takes no bare value at the top */
+        return NULL;
+    json_t *v = fast_value(&p, 1);
+    if (v) {
+        fast_ws(&p);
+        if (*p) { /* more than one value: jansson says what is wrong */
+            json_decref(v);
+            v = NULL;
+        }
+    }
+    return v;
+}
+
 cf__json_kind cf__json_load_object(const char *text, json_t **out, json_error_t *jerr)
 {
-    json_t *v = json_loads(text, JSON_REJECT_DUPLICATES, jerr);
+    json_t *v = cf__json_fast_parse(text);
+    if (!v)
+        v = json_loads(text, JSON_REJECT_DUPLICATES, jerr);
     *out = NULL;
     if (!v)
         return CF__JSON_INVALID;

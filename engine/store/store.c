@@ -161,6 +161,37 @@ void cf__store_rollback(cf__store *s)
     cf__sqlite_rollback((cf__sqlite *)s);
 }
 
+int cf__store_begin_fire(cf__store *s, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_begin((cf__pg *)s, err);
+#endif
+    return cf__sqlite_begin_fire((cf__sqlite *)s, err);
+}
+
+int cf__store_savepoint(cf__store *s, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG) /* its fires always hold a savepoint in a batch */
+        return CF_OK;
+#endif
+    return cf__sqlite_savepoint((cf__sqlite *)s, err);
+}
+
+void cf__store_rollback_fire(cf__store *s, cf__err *err)
+{
+    if (!s)
+        return;
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG) {
+        cf__pg_rollback((cf__pg *)s);
+        return;
+    }
+#endif
+    cf__sqlite_rollback_fire((cf__sqlite *)s, err);
+}
+
 int cf__store_batch_begin(cf__store *s, cf__err *err)
 {
 #ifdef CERTFLOW_POSTGRESQL

@@ -81,6 +81,21 @@ int cf__store_begin_read(cf__store *s, cf__err *err);
 int cf__store_commit(cf__store *s, cf__err *err);
 void cf__store_rollback(cf__store *s);
 
+/* A fire's transaction (cf_instance_fire, issue 13). Outside a batch the same as
+ * cf__store_begin. Inside one it opens no savepoint: a fire makes every decision
+ * that can fail before its first write, so the savepoint (whose sub-journal copies
+ * every page the fire touches) is needed only by a fire that runs something which
+ * writes before a later step can still fail (a plugin, a linked event): it calls
+ * cf__store_savepoint first, and that call's savepoint covers everything after it.
+ * End the call with cf__store_commit or cf__store_rollback_fire. A rollback of a
+ * call that wrote without a savepoint cannot undo it alone: the backend rolls the
+ * whole batch back, every later call of the batch and its commit fail with
+ * CF_ESTORE, and err's message (the fire's) is prefixed to say so. A backend may
+ * simply open the savepoint at cf__store_begin_fire (PostgreSQL does). */
+int cf__store_begin_fire(cf__store *s, cf__err *err);
+int cf__store_savepoint(cf__store *s, cf__err *err);
+void cf__store_rollback_fire(cf__store *s, cf__err *err);
+
 /* Batches: one BEGIN IMMEDIATE ... COMMIT around many calls (cf_batch_*, and the
  * runs of timers a tick fires). Begin refuses when one is open (CF_EINVAL);
  * commit and rollback refuse when none is. After any of the latter two no batch is open. */

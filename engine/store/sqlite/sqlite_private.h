@@ -69,6 +69,13 @@ struct cf__sqlite {
     /* 1 while a batch (cf_batch_begin, or a tick's run of timers) holds the
      * transaction: begin/commit/rollback then work on a savepoint inside it. */
     int batch;
+    /* Inside a batch, a fire begun by cf__sqlite_begin_fire: lean while it runs
+     * without a savepoint (changes0: sqlite3_total_changes64 when it began, so its
+     * rollback knows whether it wrote); sp_late when its savepoint was opened after
+     * it had written. poisoned: such a fire failed after writing, and the batch's
+     * transaction was rolled back whole. */
+    bool lean, sp_late, poisoned;
+    int64_t changes0;
     /* The newest history row, once this handle appended it inside the write
      * transaction in progress: the write lock keeps every other handle out, so
      * the next append needs no look-up. Forgotten whenever a transaction or
