@@ -103,6 +103,17 @@ static void count_rejection(sim *s, const char *event, const char *reasons)
     s->reasons[i].count++;
 }
 
+int sim_batch_step(sim *s)
+{
+    if (!cf_batch_active(s->e) || ++s->in_batch < SIM_BATCH_EVENTS)
+        return 0;
+    s->in_batch = 0;
+    int rc = cf_batch_commit(s->e);
+    if (rc == CF_OK)
+        rc = cf_batch_begin(s->e);
+    return rc == CF_OK ? 0 : sim_engine_error(s, rc, "committing a batch", NULL);
+}
+
 /* Fire; returns 1 applied, 0 rejected by policy, -1 engine error (run stops). Steals data. */
 int sim_fire(sim *s, const char *id, const char *event, json_t *data, const char *actor)
 {
@@ -114,12 +125,12 @@ int sim_fire(sim *s, const char *id, const char *event, json_t *data, const char
     s->fired++;
     if (rc == CF_OK) {
         s->applied++;
-        return 1;
+        return sim_batch_step(s) < 0 ? -1 : 1;
     }
     if (rc == CF_REJECTED) {
         s->rejected++;
         count_rejection(s, event, res.reasons);
-        return 0;
+        return sim_batch_step(s) < 0 ? -1 : 0;
     }
     return sim_engine_error(s, rc, event, id);
 }
@@ -134,10 +145,12 @@ int sim_create(sim *s, const char *workflow, int county, json_t *data, const cha
     if (rc != CF_OK)
         return sim_engine_error(s, rc, "creating an instance of", workflow);
     s->created++;
-    return 0;
+    return sim_batch_step(s);
 }
 
-/* Read an instance: its state into s->state, its data into s->state_buf. 0 or -1. */
+/* Read an instance: its state into s->state, its data's text into s->data_text (a field is
+ * parsed into s->state_buf when it is first asked for: most reads need the state and one or
+ * two fields). 0 or -1. */
 int sim_load(sim *s, const char *id)
 {
     cf_instance_info info = CF_INSTANCE_INFO_INIT;
@@ -146,21 +159,132 @@ int sim_load(sim *s, const char *id)
         return sim_engine_error(s, rc, "reading", id);
     snprintf(s->state, sizeof s->state, "%s", info.state);
     json_decref(s->state_buf);
-    s->state_buf = json_loads(info.data ? info.data : "{}", 0, NULL);
-    if (!s->state_buf)
-        s->state_buf = json_object();
+    s->state_buf = NULL;
+    size_t n = info.data ? strlen(info.data) : 0;
+    if (n + 1 > s->data_cap) {
+        char *grown = realloc(s->data_text, n + 1);
+        if (!grown) {
+            fprintf(s->r->err, "\ncertflow: simulate stopped: out of memory reading %s\n", id);
+            s->failed = 1;
+            s->exit_code = CLI_EXIT_OTHER;
+            return -1;
+        }
+        s->data_text = grown;
+        s->data_cap = n + 1;
+    }
+    memcpy(s->data_text, info.data ? info.data : "", n + 1);
     return 0;
+}
+
+/* Past the JSON string starting at t (t[0] == '"'): the character after its closing quote, or NULL. */
+static const char *skip_string(const char *t)
+{
+    for (t++; *t; t++) {
+        if (*t == '\\') {
+            if (!*++t)
+                return NULL;
+        } else if (*t == '"') {
+            return t + 1;
+        }
+    }
+    return NULL;
+}
+
+static const char *skip_space(const char *t)
+{
+    while (*t == ' ' || *t == '\n' || *t == '\t' || *t == '\r')
+        t++;
+    return t;
+}
+
+/* Past the JSON value starting at t: the character after it, or NULL if it is cut short. */
+static const char *skip_value(const char *t)
+{
+    if (*t == '"')
+        return skip_string(t);
+    if (*t != '{' && *t != '[') {
+        while (*t && *t != ',' && *t != '}' && *t != ']' && *t != ' ' && *t != '\n' && *t != '\t' && *t != '\r')
+            t++;
+        return t;
+    }
+    int depth = 0;
+    while (*t) {
+        if (*t == '"') {
+            if (!(t = skip_string(t)))
+                return NULL;
+            continue;
+        }
+        if (*t == '{' || *t == '[')
+            depth++;
+        else if ((*t == '}' || *t == ']') && --depth == 0)
+            return t + 1;
+        t++;
+    }
+    return NULL;
+}
+
+/* The text of the top-level member `key` of the JSON object text t, as *at and *len: 1, or
+ * 0 when it has none (or the text is not an object). Keys are compared as written: the
+ * program's keys need no escapes. */
+static int top_member(const char *t, const char *key, const char **at, size_t *len)
+{
+    size_t klen = strlen(key);
+    t = skip_space(t);
+    if (*t++ != '{')
+        return 0;
+    for (;;) {
+        t = skip_space(t);
+        if (*t != '"')
+            return 0;
+        const char *k = t + 1, *end = skip_string(t);
+        if (!end)
+            return 0;
+        int match = (size_t)(end - 1 - k) == klen && memcmp(k, key, klen) == 0;
+        t = skip_space(end);
+        if (*t++ != ':')
+            return 0;
+        t = skip_space(t);
+        const char *v = t;
+        if (!(t = skip_value(t)) || t == v)
+            return 0;
+        if (match) {
+            *at = v;
+            *len = (size_t)(t - v);
+            return 1;
+        }
+        t = skip_space(t);
+        if (*t++ != ',')
+            return 0;
+    }
+}
+
+/* A top-level field of the data last read (borrowed; NULL if absent): only that field is
+ * parsed, once, and kept in s->state_buf (the data of a certification is a few kilobytes,
+ * and a read needs one or two of its fields). */
+static json_t *loaded_field(sim *s, const char *key)
+{
+    if (!s->state_buf && !(s->state_buf = json_object()))
+        return NULL;
+    json_t *v = json_object_get(s->state_buf, key);
+    const char *at;
+    size_t len;
+    if (v || !s->data_text || !top_member(s->data_text, key, &at, &len))
+        return v;
+    v = json_loadb(at, len, JSON_DECODE_ANY, NULL);
+    if (v && json_object_set_new(s->state_buf, key, v) != 0)
+        return NULL;
+    return v;
 }
 
 const char *sim_dstr(sim *s, const char *key)
 {
-    const char *v = json_string_value(json_object_get(s->state_buf, key));
+    const char *v = json_string_value(loaded_field(s, key));
     return v ? v : "";
 }
 
 json_t *sim_dget(sim *s, const char *key)
 {
-    return json_object_get(s->state_buf, key);
+    return loaded_field(s, key);
 }
 
 int64_t sim_ddate(sim *s, const char *key)

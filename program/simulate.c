@@ -55,12 +55,13 @@ static int any_instance(void *ud, const cf_instance_info *info)
     return 1;
 }
 
-static int run_day(sim *s)
+/* One simulated day: its timers, then what each agent does. */
+static int day_events(sim *s)
 {
-    s->now = sim_midnight(s, s->day) + 10 * 3600;
     uint64_t fired = 0;
     int rc = cf_engine_tick(s->e, s->now, &fired);
     s->timers += (long long)fired;
+    s->in_batch += (long long)fired;
     if (rc != CF_OK)
         return sim_engine_error(s, rc, "tick", NULL);
     for (size_t i = 0; i < s->npeople; i++) {
@@ -79,6 +80,24 @@ static int run_day(sim *s)
         if (s->complaints[i].next <= s->day && sim_complaint_act(s, &s->complaints[i]) < 0)
             return -1;
     return 0;
+}
+
+/* A day runs in batches (cf_batch_begin/commit; sim_batch_step starts the next one every
+ * SIM_BATCH_EVENTS events), so an event pays no commit of its own. Each event stays all or
+ * nothing; the linked events a batch queues are delivered when it commits. */
+static int run_day(sim *s)
+{
+    s->now = sim_midnight(s, s->day) + 10 * 3600;
+    int rc = cf_batch_begin(s->e);
+    if (rc != CF_OK)
+        return sim_engine_error(s, rc, "starting the day's batch", NULL);
+    s->in_batch = 0;
+    int r = day_events(s);
+    /* after an engine error too: what the run did until then stays, as without batches */
+    rc = cf_batch_active(s->e) ? cf_batch_commit(s->e) : CF_OK;
+    if (rc != CF_OK && r == 0)
+        return sim_engine_error(s, rc, "committing the day's batch", NULL);
+    return r;
 }
 
 static int parse_count(cli_run *r, cli_opt o, long long lo, long long hi, long long def, long long *out)
@@ -361,6 +380,7 @@ int cli_cmd_simulate(cli_run *r)
         fprintf(r->err, "simulated %lld days in %.1f s (database %s)\n", (long long)total, secs, r->db);
     }
     json_decref(s.state_buf);
+    free(s.data_text);
     free(s.people);
     free(s.sups);
     free(s.complaints);

@@ -105,11 +105,14 @@ typedef struct sim {
     int has_employment, has_supervision, has_complaint, has_scholarship;
     char pool[37];    /* the scholarship pool */
     long long fired, applied, rejected, timers, created;
+    long long in_batch; /* events and creations in the open batch (run_day, sim_batch_step) */
     reason_count reasons[64];
     size_t nreasons;
     int failed;       /* an engine error stopped the run; message printed */
     int exit_code;
-    json_t *state_buf; /* scratch: the data of the instance last read */
+    json_t *state_buf; /* scratch: the data of the instance last read, once parsed (NULL before) */
+    char *data_text;   /* the data of the instance last read, as stored */
+    size_t data_cap;
     char state[64];
 } sim;
 
@@ -131,6 +134,11 @@ const char *sim_instant_str(const sim *s, int64_t day, int hour, char buf[32]);
 int sim_engine_error(sim *s, int rc, const char *what, const char *id);
 /* Fire event on id (data stolen): 1 applied, 0 rejected by policy (counted), -1 engine error. */
 int sim_fire(sim *s, const char *id, const char *event, json_t *data, const char *actor);
+/* Events of one batch of the run: past it the batch commits and the next begins. */
+#define SIM_BATCH_EVENTS 1000
+/* After an event or a creation: commit the batch and begin the next one once it holds
+ * SIM_BATCH_EVENTS. 0, or -1 on an engine error. */
+int sim_batch_step(sim *s);
 /* Create an instance (data stolen) into id: 0, or -1 on an engine error. */
 int sim_create(sim *s, const char *workflow, int county, json_t *data, const char *actor, char id[37]);
 /* The award of the run's pool made to holder (the fees plugin's mirror, query fees.awards):

@@ -575,6 +575,7 @@ static void test_host_plain_values_and_null(void **state)
     cft_run_free(&r);
     const char *f_tail[] = {"fire", id, "go", "--data", "{\"note\": \"hi\", \"count\": 3}", NULL};
     memcpy(fire + n, f_tail, sizeof f_tail);
+    fire[n - 1] = "2025-01-07T03:00:00Z"; /* 19:00 on 2025-01-06 in Los Angeles: host->today is local */
     r = cft_certflow(f->dir, fire);
     expect(&r, 0);
     cft_run_free(&r);
@@ -589,6 +590,8 @@ static void test_host_plain_values_and_null(void **state)
     assert_string_equal(json_string_value(json_object_get(seen, "amount")), "12.5");
     assert_int_equal(json_integer_value(json_object_get(seen, "cents")), 1250);
     assert_string_equal(json_string_value(json_object_get(seen, "note")), "hi");
+    assert_string_equal(json_string_value(json_object_get(seen, "today")), "2025-01-06");
+    assert_true(json_is_true(json_object_get(seen, "today_small_einval")));
     assert_true(json_number_value(json_object_get(seen, "count")) == 3);
     assert_true(json_is_true(json_object_get(seen, "null_ok")));
     assert_true(json_is_true(json_object_get(seen, "missing_notfound")));

@@ -325,6 +325,22 @@ static int host_event_data_number(cf_call *c, const char *field, double *out)
     return c ? get_number(c, c->ctx->event_data, field, out) : CF_PLUGIN_EINVAL;
 }
 
+static int host_today(cf_call *c, char *buf, size_t size)
+{
+    if (!c || !buf || size < 11) {
+        if (buf && size)
+            buf[0] = '\0';
+        return CF_PLUGIN_EINVAL;
+    }
+    cf__date d = cf__tz_local_date(&c->e->tz, c->ctx->now);
+    if (d.year < 1 || d.year > 9999) {
+        buf[0] = '\0';
+        return CF_PLUGIN_EINVAL;
+    }
+    snprintf(buf, size, "%04d-%02d-%02d", d.year, d.month, d.day);
+    return CF_PLUGIN_OK;
+}
+
 /* Parse a JSON object text passed by a plugin; NULL or "" means {}. */
 static int parse_object(cf_call *c, const char *text, const char *what, json_t **out)
 {
@@ -705,4 +721,5 @@ const cf_host cf__plugin_host = {
     .event_data_text = host_event_data_text,
     .data_number = host_data_number,
     .event_data_number = host_event_data_number,
+    .today = host_today,
 };

@@ -280,6 +280,14 @@ typedef struct cf_host {
     int (*data_number)(cf_call *call, const char *field, double *out);
     int (*event_data_number)(cf_call *call, const char *field, double *out);
 
+    /* ---- the local date (added after plain values: test with CF_HOST_HAS(host,
+     * today) before using it) ---- */
+
+    /* The date of the call's instant (now) in the engine's time zone, "YYYY-MM-DD"
+     * into buf (at least 11 bytes): the date a policy sees as ctx.today.
+     * CF_PLUGIN_EINVAL if buf is too small or the instant has no date. */
+    int (*today)(cf_call *call, char *buf, size_t size);
+
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;
 

@@ -1,5 +1,8 @@
 -- lua/policy/scholarship.lua — the decisions of the scholarship workflow (one pool and its
--- awards, SCH_1; the fees an award pays, FEE_1). An award reserves its whole amount from the
+-- awards, SCH_1; the fees an award pays, FEE_1). The shipped workflow keeps each award as a
+-- row of the fees plugin, whose guards decide about one award (the functions "for pools
+-- whose awards are rows" at the end); pools created by the first version keep their awards
+-- in data.awards and run on the functions before them, which stay for those pools. An award reserves its whole amount from the
 -- pool when it is made, so the pool can never promise more than it holds; what the award
 -- has not paid when it is released or expires returns to the pool. Fees paid are recorded
 -- in the award's fees list and never come back (FEE_1). Amounts: application_fee, exam_fee,
@@ -309,6 +312,76 @@ function P.guards.sch_no_extension(inst, ev)
   if not a then return false, why end
   return false, string.format("award %s cannot be extended: scholarship awards have no extension (it expires on %s)",
     id, a.expires_on)
+end
+
+-- ---- For pools whose awards are rows of the fees plugin (the shipped workflow) ----
+-- The pool's data holds its counters; the fees plugin's guards decide about one award
+-- (fees_award_one_per_person, _usable, _holder, _item, _retake_open, _no_extension) and
+-- its actions write the award's row and move the counters (fees_award_add, _cover,
+-- _retake, _release, _expire), keeping data.next_expiry, the last day of the active award
+-- that ends first.
+
+function P.guards.sch_pathway_eligible(inst, ev)
+  local x = ev.data or {}
+  if x.pathway == "reciprocity" then
+    return false, "reciprocity applicants are not eligible for scholarships"
+  end
+  return true
+end
+
+-- SCH_1: a unique award ID — the pool's code and a number that is never reused. The award
+-- itself goes to the fees plugin in data.award_new (fees_award_add writes its row and
+-- removes the field).
+function P.assigns.sch_grant_award(inst, ev, ctx)
+  local d, x = inst.data, ev.data
+  local n = d.next_number
+  local code = text(d.code) and d.code or string.upper(string.sub(inst.id, 1, 8))
+  local id = string.format("%s-%04d", code, n)
+  local c = award_covers(x)
+  local amount = total(c)
+  local months = d.award_valid_months or params.application_valid_months
+  local award = {
+    award_id = id,
+    applicant_id = x.applicant_id,
+    applicant = x.applicant,
+    pathway = x.pathway,
+    awarded_on = ctx.today,
+    expires_on = date.add_days(date.add_months(ctx.today, months), -1),
+    covers = c,
+  }
+  if c.retake then award.retake_approved = { by = x.retake_approved_by, on = ctx.today } end
+  return {
+    balance = d.balance - amount,
+    reserved = d.reserved + amount,
+    next_number = n + 1,
+    last_award_id = id,
+    award_new = award,
+  }
+end
+
+-- One retake, pre-approved case by case, reserved from the pool when it is approved
+-- (fees_award_retake_open has checked the award; fees_award_retake records it).
+function P.guards.sch_retake_funds(inst)
+  local fee, left = params.retake_fee, inst.data.balance
+  if left < fee then
+    return false, string.format("the pool is exhausted: %s left, the retake needs %s", money(left), money(fee))
+  end
+  return true
+end
+
+function P.assigns.sch_reserve_retake(inst, ev, ctx)
+  local fee = params.retake_fee
+  return {
+    balance = inst.data.balance - fee,
+    reserved = inst.data.reserved + fee,
+    retake_new = { fee = fee, by = ev.data.approved_by, on = ctx.today },
+  }
+end
+
+-- The unpaid part of an award returns the day after its last day.
+function P.deadlines.sch_award_expiry(inst)
+  local last = inst.data.next_expiry
+  return text(last) and date.add_days(last, 1) or nil
 end
 
 return P

@@ -1,8 +1,9 @@
 /*
  * host_ext.c — a test plugin for the host functions added at the end of the
  * table in issue 14 (sql_bind_null, data_text, event_data_text, data_number,
- * event_data_number): its action reads plain values, stores a row with a NULL
- * and writes what it saw into the instance data (tests/test_cli_ux.c).
+ * event_data_number) and after it (today, issue 13): its action reads plain
+ * values and the local date, stores a row with a NULL and writes what it saw into
+ * the instance data (tests/test_cli_ux.c).
  */
 #include <certflow/plugin.h>
 
@@ -34,6 +35,10 @@ static int record(cf_call *call, void *ud)
     double not_a_number = 1;
     int nan_rc = H->data_number(call, "name", &not_a_number);
 
+    char today[11] = "", tiny[5] = "x";
+    int today_rc = CF_HOST_HAS(H, today) ? H->today(call, today, sizeof today) : CF_PLUGIN_ERROR;
+    int tiny_rc = CF_HOST_HAS(H, today) ? H->today(call, tiny, sizeof tiny) : CF_PLUGIN_ERROR;
+
     cf_stmt *st = NULL;
     rc = H->sql_prepare(call, "INSERT INTO host_ext_rows(name, cents, note) VALUES (?, ?, ?)", &st);
     if (rc == CF_PLUGIN_OK)
@@ -55,11 +60,13 @@ static int record(cf_call *call, void *ud)
         nulls = H->sql_column_int(st, 0);
     H->sql_finish(st);
 
-    char seen[512];
+    char seen[640];
     snprintf(seen, sizeof seen,
              "{\"seen\": {\"name\": \"%s\", \"amount\": \"%s\", \"cents\": %lld, \"note\": \"%s\", \"count\": %g, "
+             "\"today\": \"%s\", \"today_small_einval\": %s, "
              "\"null_ok\": %s, \"missing_notfound\": %s, \"string_not_number\": %s, \"null_rows\": %lld}}",
-             name, amount_text, (long long)(amount * 100), note, count,
+             name, amount_text, (long long)(amount * 100), note, count, today_rc == CF_PLUGIN_OK ? today : "failed",
+             tiny_rc == CF_PLUGIN_EINVAL && tiny[0] == '\0' ? "true" : "false",
              null_rc == CF_PLUGIN_OK && nothing == NULL ? "true" : "false",
              missing_rc == CF_PLUGIN_ENOTFOUND && missing == NULL ? "true" : "false",
              nan_rc == CF_PLUGIN_EINVAL && not_a_number == 0 ? "true" : "false", (long long)nulls);

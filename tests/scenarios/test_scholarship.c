@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "cert_helpers.h"
+#include "testutil.h"
 
 /* A pool of funds closing on closes_on (Los Angeles County, no overlay: state fees). */
 static const char *pool(sc *s, int funds, const char *closes_on)
@@ -31,6 +32,36 @@ static const char *use(const char *award, const char *who, const char *item)
     return jf("{\"award_id\": \"%s\", \"applicant_id\": \"%s\", \"item\": \"%s\"}", award, who, item);
 }
 
+/* An award's field by path ("covers", "fees.0.type") as the fees plugin keeps it (query
+ * fees.award): the shipped pool holds its counters, each award is the plugin's rows. Text
+ * like dget; "" if absent. */
+static const char *aget(sc *s, const char *award, const char *path)
+{
+    static char ring[8][1024];
+    static int next;
+    char *b = ring[next++ % 8];
+    json_t *doc = sc_query(s, "fees.award", jf("{\"award_id\": \"%s\"}", award));
+    json_t *v = jpath(doc, path);
+    b[0] = '\0';
+    if (json_is_string(v)) {
+        snprintf(b, sizeof ring[0], "%s", json_string_value(v));
+    } else if (v) {
+        char *t = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY | JSON_SORT_KEYS);
+        snprintf(b, sizeof ring[0], "%s", t ? t : "");
+        free(t);
+    }
+    json_decref(doc);
+    return b;
+}
+
+static size_t alen(sc *s, const char *award, const char *path)
+{
+    json_t *doc = sc_query(s, "fees.award", jf("{\"award_id\": \"%s\"}", award));
+    size_t n = json_array_size(jpath(doc, path));
+    json_decref(doc);
+    return n;
+}
+
 /* ---------------------------------------------------------------- SCH_1 */
 
 static void test_SCH_1_award_covers_fee_training_one_exam(void **state)
@@ -43,10 +74,10 @@ static void test_SCH_1_award_covers_fee_training_one_exam(void **state)
     sc_expect(s, p, "award", request("ana", 400), CF_OK);
     assert_string_equal(dget(s, p, "last_award_id"), "SAPC25-0001");
     assert_int_equal(sc_int(s, p, "balance"), 350);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.covers"),
+    assert_string_equal(aget(s, "SAPC25-0001", "covers"),
                         "{\"application_fee\":100,\"core_training\":400,\"exam\":150}");
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.amount"), "650");
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.expires_on"), "2026-02-28");
+    assert_string_equal(aget(s, "SAPC25-0001", "amount"), "650");
+    assert_string_equal(aget(s, "SAPC25-0001", "expires_on"), "2026-02-28");
 
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_OK);
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_REJECTED);
@@ -90,7 +121,7 @@ static void test_SCH_1_refused_when_pool_exhausted(void **state)
 
     /* an unused award returns to the pool; its number is not reused */
     sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0002\", \"reason\": \"withdrew\"}", CF_OK);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0002.status"), "released");
+    assert_string_equal(aget(s, "SAPC25-0002", "status"), "released");
     assert_int_equal(sc_int(s, p, "balance"), 350);
     sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0002\"}", CF_REJECTED);
     ASSERT_REASON_IS(s, "award SAPC25-0002 is released (since 2025-03-01)");
@@ -154,8 +185,8 @@ static void test_SCH_1_non_transferable_no_extension_unused_returns(void **state
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_OK);
     assert_int_equal(sc_int(s, p, "balance"), 4350);
     assert_int_equal(sc_tick(s, noon("2026-03-01")), 1);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.status"), "expired");
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.returned"), "150");
+    assert_string_equal(aget(s, "SAPC25-0001", "status"), "expired");
+    assert_string_equal(aget(s, "SAPC25-0001", "returned"), "150");
     assert_int_equal(sc_int(s, p, "balance"), 4500);
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "exam"), CF_REJECTED);
     ASSERT_REASON_IS(s, "award SAPC25-0001 is expired (since 2026-03-01)");
@@ -186,7 +217,7 @@ static void test_SCH_1_certification_fee_covered_only_by_a_real_unused_award_of_
     sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC25-0001\"}", CF_OK);
     assert_string_equal(fget(s, id, "0.covered_by"), "SAPC25-0001");
     assert_int_equal(sc_int(s, p, "spent"), 100);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.fees.0.type"), "application_fee");
+    assert_string_equal(aget(s, "SAPC25-0001", "fees.0.type"), "application_fee");
     sc_expect(s, id, "approve", NULL, CF_OK);
     trained(s, id);
     sc_expect(s, id, "schedule_exam", "{\"at\": \"2025-04-02T17:00:00Z\", \"mode\": \"online\", \"covered_by\": "
@@ -261,7 +292,7 @@ static void test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded(void **
     sc_expect(s, p, "award", request("ana", 400), CF_OK);
     on_day(s, "2025-03-03");
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_OK);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.fees"),
+    assert_string_equal(aget(s, "SAPC25-0001", "fees"),
                         "[{\"amount\":100,\"covered_by\":\"SAPC25-0001\",\"on\":\"2025-03-03\",\"type\":"
                         "\"application_fee\"}]");
     sc_expect(s, p, "cover", use("SAPC25-0001", "ana", "application_fee"), CF_REJECTED);
@@ -269,15 +300,15 @@ static void test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded(void **
     assert_int_equal(sc_int(s, p, "spent"), 100);
     /* released: only the unpaid part returns; the fee paid stays paid and on record */
     sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0001\", \"reason\": \"left the program\"}", CF_OK);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.returned"), "550");
+    assert_string_equal(aget(s, "SAPC25-0001", "returned"), "550");
     assert_int_equal(sc_int(s, p, "balance"), 4900);
-    assert_int_equal(dlen(s, p, "awards.SAPC25-0001.fees"), 1);
+    assert_int_equal(alen(s, "SAPC25-0001", "fees"), 1);
     sc_close(s);
 }
 
-/* The fees plugin's mirror of the awards, kept by fees_sync_awards from the awards each
- * transition names in data.awards_changed (removed once mirrored), and read by holder with
- * the query fees.awards (certflow simulate reads an award's status there). */
+/* The awards are the fees plugin's rows, written by its actions (fees_award_add, _cover,
+ * _retake, _release, _expire) and read by holder with the query fees.awards (certflow
+ * simulate reads an award's status there) or one by one with fees.award. */
 static const char *mirrored(sc *s, const char *holder, const char *field)
 {
     json_t *doc = sc_query(s, "fees.awards", jf("{\"holder\": \"%s\"}", holder));
@@ -300,8 +331,12 @@ static void test_SCH_1_mirror_follows_each_changed_award(void **state)
     const char *p = pool(s, 5000, "2025-12-31");
     sc_expect(s, p, "award", request("ana", 400), CF_OK);
     sc_expect(s, p, "award", request("bo", 400), CF_OK);
-    /* the list of changed awards is the action's input, not part of the pool's record */
+    /* the awards are the plugin's rows: the pool's data holds its counters and the last day
+     * of the award that ends first (its expiry timer's), no award and no action input */
+    assert_string_equal(dget(s, p, "awards"), "");
+    assert_string_equal(dget(s, p, "award_new"), "");
     assert_string_equal(dget(s, p, "awards_changed"), "");
+    assert_string_equal(dget(s, p, "next_expiry"), "2026-02-28");
     assert_string_equal(mirrored(s, "ana", "award_id"), "one:SAPC25-0001");
     assert_string_equal(mirrored(s, "ana", "status"), "one:active");
     assert_string_equal(mirrored(s, "ana", "pool"), jf("one:%s", p));
@@ -314,16 +349,98 @@ static void test_SCH_1_mirror_follows_each_changed_award(void **state)
     /* the timer's expiry names every award it expired */
     assert_int_equal(sc_tick(s, noon("2026-01-01")), 1); /* the pool closes */
     assert_int_equal(sc_tick(s, noon("2026-03-01")), 1);
-    assert_string_equal(dget(s, p, "awards.SAPC25-0001.status"), "expired");
+    assert_string_equal(aget(s, "SAPC25-0001", "status"), "expired");
     assert_string_equal(mirrored(s, "ana", "status"), "one:expired");
     assert_string_equal(mirrored(s, "bo", "status"), "one:released");
-    assert_string_equal(dget(s, p, "awards_changed"), "");
+    assert_string_equal(dget(s, p, "next_expiry"), ""); /* no active award left */
     /* a query without a holder is refused with what to give */
     char *answer = NULL;
     assert_int_not_equal(cf_plugin_query(s->e, "fees.awards", "{}", &answer), CF_OK);
     assert_null(answer);
     assert_non_null(strstr(cf_errmsg(s->e), "fees.awards needs {\"holder\": ID}"));
     sc_close(s);
+}
+
+/* Each award is its own rows: the pool's data keeps the same fields however many awards it
+ * has made, so a fire of the pool does not grow with them (docs/performance.md, issue 13). */
+static void test_SCH_1_pool_data_does_not_grow_with_its_awards(void **state)
+{
+    (void)state;
+    sc *s = sc_open(noon("2025-03-01"), NULL);
+    const char *p = pool(s, 100000, "2025-12-31");
+    sc_expect(s, p, "award", request("a0", 400), CF_OK);
+    json_t *d = sc_data(s, p);
+    size_t fields = json_object_size(d);
+    json_decref(d);
+    for (int i = 1; i < 40; i++)
+        sc_expect(s, p, "award", request(jf("a%d", i), 400), CF_OK);
+    sc_expect(s, p, "release", "{\"award_id\": \"SAPC25-0007\", \"reason\": \"withdrew\"}", CF_OK);
+    sc_expect(s, p, "cover", use("SAPC25-0031", "a30", "exam"), CF_OK);
+    d = sc_data(s, p);
+    assert_int_equal(json_object_size(d), fields);
+    assert_null(json_object_get(d, "awards"));
+    json_decref(d);
+    assert_string_equal(dget(s, p, "last_award_id"), "SAPC25-0040");
+    assert_int_equal(sc_int(s, p, "balance"), 100000 - 40 * 650 + 650);
+    assert_int_equal(sc_int(s, p, "spent"), 150);
+    assert_string_equal(aget(s, "SAPC25-0031", "fees.0.on"), "2025-03-01");
+    assert_string_equal(aget(s, "SAPC25-0007", "release_reason"), "withdrew");
+    assert_string_equal(aget(s, "SAPC25-0040", "applicant_id"), "a39");
+    sc_close(s);
+}
+
+/* Pools created by the first version keep their awards in data.awards and stay on that
+ * version, whose functions the policy keeps: after the shipped workflow changed, such a pool
+ * still makes, covers, releases and expires awards as before, beside a pool of the shipped
+ * version, and the ledger takes either pool's awards. */
+static void test_SCH_1_pools_of_the_first_version_keep_working(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    static const char *const shipped[] = {"certification.lua", "employment.lua", "supervision.lua", "complaint.lua"};
+    for (size_t i = 0; i < sizeof shipped / sizeof *shipped; i++) {
+        char *from = cft_path(CF_SOURCE_DIR "/workflows", shipped[i]);
+        char *text = cft_slurp(from);
+        free(cft_write(dir, shipped[i], text));
+        free(text);
+        free(from);
+    }
+    char *v1 = cft_slurp(CF_TEST_FIXTURES "/scholarship/scholarship_v1.lua");
+    free(cft_write(dir, "scholarship.lua", v1));
+    free(v1);
+    sc *s = sc_open_workflows(noon("2025-03-01"), dir);
+    const char *old = pool(s, 5000, "2025-12-31");
+    sc_expect(s, old, "award", request("ana", 400), CF_OK);
+    assert_string_equal(dget(s, old, "awards.SAPC25-0001.status"), "active");
+
+    sc_reopen(s, NULL); /* the shipped workflows: the old pool keeps its version */
+    const char *fresh = sc_new(s, "scholarship", "los_angeles",
+                               "{\"name\": \"New pool\", \"code\": \"NEW25\", \"funds\": 5000, "
+                               "\"closes_on\": \"2025-12-31\"}");
+    sc_expect(s, old, "award", request("bo", 400), CF_OK);
+    sc_expect(s, fresh, "award", request("bo", 400), CF_OK);
+    assert_string_equal(dget(s, old, "awards.SAPC25-0002.applicant_id"), "bo");
+    assert_string_equal(dget(s, fresh, "awards"), "");
+    assert_string_equal(aget(s, "NEW25-0001", "applicant_id"), "bo");
+    sc_expect(s, old, "award", request("ana", 400), CF_REJECTED);
+    ASSERT_REASON_IS(s, "ana already holds award SAPC25-0001 from this pool");
+    sc_expect(s, old, "cover", use("SAPC25-0001", "ana", "exam"), CF_OK);
+    assert_string_equal(dget(s, old, "awards.SAPC25-0001.fees.0.type"), "exam");
+    sc_expect(s, old, "release", "{\"award_id\": \"SAPC25-0002\", \"reason\": \"withdrew\"}", CF_OK);
+    assert_int_equal(sc_int(s, old, "balance"), 5000 - 650);
+    /* the certification's ledger takes an award of either pool */
+    const char *id = new_applicant(s, NULL);
+    sc_expect(s, old, "award", request(id, 400), CF_OK);
+    sc_expect(s, id, "submit", "{\"covered_by\": \"SAPC25-0003\"}", CF_OK);
+    assert_string_equal(fget(s, id, "0.covered_by"), "SAPC25-0003");
+    assert_string_equal(dget(s, old, "awards.SAPC25-0003.fees.0.type"), "application_fee");
+    /* the old pool's awards expire by its own timer */
+    assert_int_equal(sc_tick(s, noon("2026-01-01")), 3); /* both pools close, and a timer of the certification */
+    assert_int_equal(sc_tick(s, noon("2026-03-01")), 2);
+    assert_string_equal(dget(s, old, "awards.SAPC25-0001.status"), "expired");
+    assert_string_equal(aget(s, "NEW25-0001", "status"), "expired");
+    sc_close(s);
+    cft_rmtree(dir);
 }
 
 int main(void)
@@ -338,6 +455,8 @@ int main(void)
         cmocka_unit_test(test_SCH_1_released_award_and_renewal_fee_not_covered),
         cmocka_unit_test(test_FEE_1_fees_paid_by_an_award_are_recorded_never_refunded),
         cmocka_unit_test(test_SCH_1_mirror_follows_each_changed_award),
+        cmocka_unit_test(test_SCH_1_pool_data_does_not_grow_with_its_awards),
+        cmocka_unit_test(test_SCH_1_pools_of_the_first_version_keep_working),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
