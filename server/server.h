@@ -74,6 +74,12 @@ void srv_registry_page(const srv_request *rq, srv_response *out, const char *con
 void srv_registry_certificate(const srv_request *rq, srv_response *out, const char *const *params);
 /* GET /v1/changes: registry status changes from the history (changes.c). */
 void srv_changes(const srv_request *rq, srv_response *out, const char *const *params);
+/* The first `limit` registry changes after the cursor `after` (county NULL: every
+ * county), oldest first, as GET /v1/changes answers them: *rows (new reference),
+ * *next the cursor to pass next time (the last history row read, which may be
+ * past the last change), *more 1 when limit cut the answer. A certflow result code. */
+int srv_changes_read(cf_engine *e, int64_t after, const char *county, size_t limit, json_t **rows, int64_t *next,
+                     int *more);
 /* The HTTP status for a certflow result code. */
 int srv_status_of(int rc);
 /* {"error": {"code", "name", "message"}} (new reference). */

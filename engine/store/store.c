@@ -614,6 +614,16 @@ int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_h
     return cf__sqlite_history_between((cf__sqlite *)s, from, to, filter, fn, ud, err);
 }
 
+int cf__store_history_after(cf__store *s, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_history_after((cf__pg *)s, after, limit, filter, fn, ud, last, err);
+#endif
+    return cf__sqlite_history_after((cf__sqlite *)s, after, limit, filter, fn, ud, last, err);
+}
+
 bool cf__store_in_transaction(cf__store *s)
 {
 #ifdef CERTFLOW_POSTGRESQL

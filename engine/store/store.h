@@ -317,6 +317,13 @@ int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err);
  * returning non-zero stops the walk with CF_OK. */
 int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *filter,
                               cf_history_fn fn, void *ud, cf__err *err);
+/* The first `limit` history rows with seq > after that match the filter's
+ * workflow, county, event and outcome (state is the caller's), in chain order,
+ * handed to fn as public entries (valid only during the call); *last gets the
+ * seq of the last row read (after when none). Reads by the seq key: the cost is
+ * the rows after the cursor, not the history's size (GET /v1/changes, webhooks). */
+int cf__store_history_after(cf__store *s, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last, cf__err *err);
 
 /* ---- plugin tables: statements and migrations ----
  *

@@ -423,6 +423,16 @@ typedef struct cf_history_filter {
  * For reports over many instances; it reads the whole history table. */
 CF_API int cf_history_between(cf_engine *engine, cf_time from, cf_time to, const cf_history_filter *filter,
                               cf_history_fn fn, void *ud);
+/* Since issue 15 (change feeds): call fn for each of the first `limit` history
+ * rows after the cursor `after` (seq > after) that match the filter's workflow,
+ * county, event and outcome, in chain order; the filter's state is applied to
+ * those rows afterwards (a row it leaves out still counts against limit). *last
+ * (may be NULL) gets the seq of the last row read, `after` when none: pass it as
+ * the next cursor, and no row is missed or read twice. fn returning non-zero
+ * stops the walk with CF_OK (*last is then that row). The cost is the rows
+ * after the cursor, not the size of the history. limit 0 means no limit. */
+CF_API int cf_history_after(cf_engine *engine, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last);
 
 /* ---- Audit ---- */
 

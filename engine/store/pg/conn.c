@@ -205,6 +205,13 @@ static const char *const statement_sql[PG_NSTMT] = {
                      " AND ($3::text IS NULL OR i.workflow = $3) AND ($4::text IS NULL OR i.county = $4)"
                      " AND ($5::text IS NULL OR h.event = $5) AND ($6::text IS NULL OR h.outcome = $6)"
                      " ORDER BY h.seq",
+    [PG_H_AFTER] = "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
+                   " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
+                   " FROM certflow.history h JOIN certflow.instance i ON i.id = h.instance_id"
+                   " WHERE h.seq > $1"
+                   " AND ($3::text IS NULL OR i.workflow = $3) AND ($4::text IS NULL OR i.county = $4)"
+                   " AND ($5::text IS NULL OR h.event = $5) AND ($6::text IS NULL OR h.outcome = $6)"
+                   " ORDER BY h.seq LIMIT $2",
     [PG_MARK_GET] = "SELECT problem FROM certflow.integrity_mark WHERE id = 1",
     [PG_MARK_PUT] = "INSERT INTO certflow.integrity_mark(id, found_at, problem)"
                     " VALUES(1, extract(epoch FROM now())::bigint, $1)"

@@ -71,6 +71,7 @@ int cf__pg_mark_clear(cf__pg *s, cf__err *err);
 bool cf__pg_corrupt(const cf__pg *s);
 int cf__pg_refuse_if_corrupt(cf__pg *s, cf__err *err);
 int cf__pg_history_between(cf__pg *s, cf_time from, cf_time to, const cf_history_filter *filter, cf_history_fn fn, void *ud, cf__err *err);
+int cf__pg_history_after(cf__pg *s, int64_t after, size_t limit, const cf_history_filter *filter, cf_history_fn fn, void *ud, int64_t *last, cf__err *err);
 bool cf__pg_in_transaction(cf__pg *s);
 int cf__pg_plugin_prepare(cf__pg *s, const char *plugin, bool read_only, const char *sql, cf__pg_pstmt **out, cf__err *err);
 bool cf__pg_plugin_reads_only(const cf__pg_pstmt *p);

@@ -70,6 +70,7 @@ int cf__sqlite_mark_clear(cf__sqlite *s, cf__err *err);
 bool cf__sqlite_corrupt(const cf__sqlite *s);
 int cf__sqlite_refuse_if_corrupt(cf__sqlite *s, cf__err *err);
 int cf__sqlite_history_between(cf__sqlite *s, cf_time from, cf_time to, const cf_history_filter *filter, cf_history_fn fn, void *ud, cf__err *err);
+int cf__sqlite_history_after(cf__sqlite *s, int64_t after, size_t limit, const cf_history_filter *filter, cf_history_fn fn, void *ud, int64_t *last, cf__err *err);
 bool cf__sqlite_in_transaction(cf__sqlite *s);
 int cf__sqlite_plugin_prepare(cf__sqlite *s, const char *plugin, bool read_only, const char *sql, cf__sqlite_pstmt **out, cf__err *err);
 bool cf__sqlite_plugin_reads_only(const cf__sqlite_pstmt *p);
