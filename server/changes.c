@@ -16,7 +16,8 @@
  * costs the rows after its cursor, not the whole history; `next` is the last
  * row read, so a county whose changes are rare does not read the same rows again. County and
  * integration tokens see their county's changes only. With wait=S (at most 30)
- * and nothing new, the answer waits until a change arrives or S seconds pass.
+ * and nothing new, the answer waits until a change arrives or S seconds pass,
+ * on a suspended connection (server.c): a waiting client holds no worker thread.
  */
 #include "server.h"
 
@@ -26,7 +27,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define WAIT_MAX 30
 #define LIMIT_MAX 1000
@@ -150,13 +150,6 @@ int srv_changes_read(cf_engine *e, int64_t after, const char *county, size_t lim
     return CF_OK;
 }
 
-static double mono(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int whole(const srv_request *rq, const char *name, long long def, long long hi, long long *v,
                  srv_response *out)
 {
@@ -195,22 +188,23 @@ void srv_changes(const srv_request *rq, srv_response *out, const char *const *p)
     }
     if (limited)
         county = rq->who->county;
-    double deadline = mono() + (double)wait;
+    /* A long poll holds no thread while it waits: with nothing yet, the answer is
+     * deferred (suspend_until) and server.c suspends the connection; it asks again
+     * when the history moves (a change committed here, or seen by polling the
+     * store's head for other processes) or when the deadline passes. */
+    double deadline = rq->wait_until > 0 ? rq->wait_until : srv_mono() + (double)wait;
     json_t *rows = NULL;
     int64_t next = 0;
     int more = 0;
-    for (;;) {
-        int rc = srv_changes_read(rq->e, (int64_t)after, county, (size_t)limit, &rows, &next, &more);
-        if (rc != CF_OK) {
-            srv_fail(out, rq->e, rc);
-            return;
-        }
-        if (json_array_size(rows) > 0 || mono() >= deadline)
-            break;
+    int rc = srv_changes_read(rq->e, (int64_t)after, county, (size_t)limit, &rows, &next, &more);
+    if (rc != CF_OK) {
+        srv_fail(out, rq->e, rc);
+        return;
+    }
+    if (json_array_size(rows) == 0 && wait > 0 && !rq->no_wait && srv_mono() < deadline) {
         json_decref(rows);
-        after = next;
-        struct timespec nap = {0, 200 * 1000 * 1000}; /* look again in 0.2 s */
-        nanosleep(&nap, NULL);
+        out->suspend_until = deadline;
+        return;
     }
     out->body = json_pack("{s:o, s:I, s:b}", "changes", rows, "next", (json_int_t)next, "more", more);
 }

@@ -648,7 +648,7 @@ void srv_route(const srv_request *rq, srv_response *out)
         }
         out->status = 200;
         r->fn(rq, out, pp);
-        if (!out->body && !out->raw)
+        if (!out->body && !out->raw && out->suspend_until <= 0)
             srv_http_error(out, 500, "CF_ENOMEM", "out of memory");
         return;
     }

@@ -57,6 +57,8 @@ typedef struct srv_request {
     void *conn;
     const srv_principal *who;
     cf_engine *e;
+    double wait_until; /* a long poll resumed: its deadline (monotonic seconds); 0 on the first pass */
+    int no_wait;       /* the server is stopping: answer now, never suspend */
 } srv_request;
 
 typedef struct srv_response {
@@ -65,7 +67,13 @@ typedef struct srv_response {
     char *raw;               /* or owned raw text (raw_type) */
     size_t raw_len;
     const char *raw_type;
+    double suspend_until;    /* a long poll with nothing yet: no answer now; the server suspends the
+                                connection (no thread held) and asks again when the history moves
+                                or at this deadline (monotonic seconds), with rq->wait_until set */
 } srv_response;
+
+/* Monotonic seconds (long-poll deadlines). */
+double srv_mono(void);
 
 /* Answer one authenticated request (routes.c). */
 void srv_route(const srv_request *rq, srv_response *out);
