@@ -375,6 +375,15 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                        "tables. Then verifies the target and compares the rows of every table, and\n"
                        "prints the counts. --db is not used. See docs/deployment.md.",
                        0},
+    [CLI_CMD_WEBHOOK] = {"webhook", 1, 3, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
+                         "certflow webhook create NAME URL [--county C] | webhook list | webhook remove NAME",
+                         "subscribe a URL to the registry changes certflow serve delivers",
+                         "certflow serve POSTs each registry change (certified, renewed, expired,\n"
+                         "suspended, revoked, reinstated) of the county's certificants (no --county:\n"
+                         "every county) to URL, in order, signed with HMAC-SHA256 under the secret create\n"
+                         "prints; a failed delivery is retried, none is lost across a restart. Changes\n"
+                         "from now on. See docs/server.md, Webhooks.",
+                         1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

@@ -64,6 +64,7 @@ struct srv {
     int64_t head;          /* the history's newest seq, as the watcher last read it; -1 unknown */
     unsigned long writes;  /* writes answered by this process */
     req *waiters;          /* suspended long polls */
+    srv_hooks *hooks;      /* the webhook deliverer */
 };
 
 static double mono_now(void)
@@ -416,6 +417,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                 s->writes++;
                 pthread_cond_broadcast(&s->cond);
                 pthread_mutex_unlock(&s->lock);
+                srv_hooks_wake(s->hooks); /* and the webhooks */
             }
         }
     }
@@ -588,6 +590,19 @@ int srv_start(const srv_config *cfg, srv **out, char *err, size_t errsz)
         return -1;
     }
     s->watcher_started = 1;
+    if (srv_hooks_start(&s->cfg, &s->hooks, err, errsz) != 0) {
+        MHD_stop_daemon(s->d);
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->watcher, NULL);
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        pthread_key_delete(s->key);
+        free(s);
+        return -1;
+    }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : cfg->port;
     *out = s;
@@ -613,6 +628,7 @@ void srv_stop(srv *s)
     pthread_mutex_unlock(&s->lock);
     if (s->watcher_started)
         pthread_join(s->watcher, NULL);
+    srv_hooks_stop(s->hooks);
     /* Requests in progress finish (bounded by the connection timeout). */
     double until = mono_now() + (double)(s->cfg.timeout_s ? s->cfg.timeout_s : 30);
     for (;;) {

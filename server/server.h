@@ -101,6 +101,21 @@ void srv_http_error(srv_response *out, int status, const char *name, const char 
 #endif
     ;
 
+/* ---- webhooks (webhooks.c): the deliverer thread, started and stopped with the server ---- */
+typedef struct srv_hooks srv_hooks;
+int srv_hooks_start(const srv_config *cfg, srv_hooks **out, char *err, size_t errsz);
+/* A write was answered: look for changes to deliver now. */
+void srv_hooks_wake(srv_hooks *h);
+/* Stop delivering (a POST in progress is cut: it is sent again at the next start). */
+void srv_hooks_stop(srv_hooks *h);
+/* hex(HMAC-SHA256(secret, ts "." body)) into out (65 bytes): a delivery's
+ * Certflow-Signature (after "v1="). 0, or -1 out of memory. */
+int srv_webhook_sign(const char *secret, const char *ts, const char *body, size_t body_len, char out[65]);
+/* /v1/webhooks (routes in webhooks_api.c) */
+void srv_webhooks_list(const srv_request *rq, srv_response *out, const char *const *params);
+void srv_webhooks_create(const srv_request *rq, srv_response *out, const char *const *params);
+void srv_webhooks_remove(const srv_request *rq, srv_response *out, const char *const *params);
+
 /* The OpenAPI document (docs/openapi.json), built into the program. */
 extern const unsigned char srv_openapi_doc[];
 extern const size_t srv_openapi_doc_len;
