@@ -628,7 +628,6 @@ void srv_stop(srv *s)
     pthread_mutex_unlock(&s->lock);
     if (s->watcher_started)
         pthread_join(s->watcher, NULL);
-    srv_hooks_stop(s->hooks);
     /* Requests in progress finish (bounded by the connection timeout). */
     double until = mono_now() + (double)(s->cfg.timeout_s ? s->cfg.timeout_s : 30);
     for (;;) {
@@ -641,6 +640,7 @@ void srv_stop(srv *s)
     MHD_stop_daemon(s->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    srv_hooks_stop(s->hooks); /* after the requests, which wake it */
     for (size_t i = 0; i < s->nengines; i++)
         cf_engine_close(s->engines[i]);
     free(s->engines);

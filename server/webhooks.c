@@ -232,13 +232,12 @@ static double mono(void)
     return srv_mono();
 }
 
-static void log_msg(srv_hooks *h, const char *fmt, const char *name, const char *why)
+/* One line on the log: "webhook 'NAME': WHAT WHY" (one call: lines of other threads do not interleave). */
+static void log_msg(srv_hooks *h, const char *name, const char *what, const char *why)
 {
     if (!h->cfg->log)
         return;
-    fprintf(h->cfg->log, "certflow serve: webhook '%s': ", name);
-    fprintf(h->cfg->log, fmt, why);
-    fputc('\n', h->cfg->log);
+    fprintf(h->cfg->log, "certflow serve: webhook '%s': %s%s\n", name, what, why);
     fflush(h->cfg->log);
 }
 
@@ -250,7 +249,7 @@ static int deliver(srv_hooks *h, cf_engine *e, sub *w)
     int more = 0;
     int rc = srv_changes_read(e, w->cursor, w->county, BATCH, &rows, &next, &more);
     if (rc != CF_OK) {
-        log_msg(h, "reading its changes: %s", w->name, cf_errmsg(e));
+        log_msg(h, w->name, "reading its changes: ", cf_errmsg(e));
         return 0;
     }
     size_t i;
@@ -273,9 +272,9 @@ static int deliver(srv_hooks *h, cf_engine *e, sub *w)
             if (wait > BACKOFF_MAX)
                 wait = BACKOFF_MAX;
             w->retry_at = mono() + wait;
-            log_msg(h, "%s; retrying", w->name, why);
+            log_msg(h, w->name, "delivery failed, retrying: ", why);
             if (cf_webhook_progress(e, w->id, w->cursor, w->attempts, why) != CF_OK)
-                log_msg(h, "recording a failed delivery: %s", w->name, cf_errmsg(e));
+                log_msg(h, w->name, "recording a failed delivery: ", cf_errmsg(e));
             json_decref(rows);
             return 0;
         }
@@ -284,7 +283,7 @@ static int deliver(srv_hooks *h, cf_engine *e, sub *w)
         w->attempts = 0;
         w->retry_at = 0;
         if (cf_webhook_progress(e, w->id, cursor, 0, NULL) != CF_OK) {
-            log_msg(h, "recording a delivery: %s", w->name, cf_errmsg(e));
+            log_msg(h, w->name, "recording a delivery: ", cf_errmsg(e));
             json_decref(rows);
             return 0;
         }
