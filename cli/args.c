@@ -370,11 +370,20 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                        "Each DB is a SQLite file or a PostgreSQL connection string (postgresql://...).\n"
                        "Copies instances with their serials, the history with its chain, timers, the\n"
                        "outbox, workflow definitions, policy texts and log, the integrity mark, plugin\n"
-                       "schema versions and API tokens, in one transaction on the target; refuses a\n"
-                       "target that holds anything (exit 4, nothing written), and a database with plugin\n"
-                       "tables. Then verifies the target and compares the rows of every table, and\n"
-                       "prints the counts. --db is not used. See docs/deployment.md.",
+                       "schema versions, API tokens and webhook subscriptions, in one transaction on\n"
+                       "the target; refuses a target that holds anything (exit 4, nothing written), and\n"
+                       "a database with plugin tables. Then verifies the target and compares the rows of\n"
+                       "every table, and prints the counts. --db is not used. See docs/deployment.md.",
                        0},
+    [CLI_CMD_WEBHOOK] = {"webhook", 1, 3, BIT(CLI_OPT_COUNTY) | BIT(CLI_OPT_ACTOR), 0,
+                         "certflow webhook create NAME URL [--county C] | webhook list | webhook remove NAME",
+                         "subscribe a URL to the registry changes certflow serve delivers",
+                         "certflow serve POSTs each registry change (certified, renewed, expired,\n"
+                         "suspended, revoked, reinstated) of the county's certificants (no --county:\n"
+                         "every county) to URL, in order, signed with HMAC-SHA256 under the secret create\n"
+                         "prints; a failed delivery is retried, none is lost across a restart. Changes\n"
+                         "from now on. See docs/server.md, Webhooks.",
+                         1},
 };
 
 /* One exit code per result code: the only place they are mapped. */

@@ -45,6 +45,7 @@ typedef enum cli_cmd {
     CLI_CMD_SERVE,    /* server/serve_cmd.c */
     CLI_CMD_TOKEN,    /* server/serve_cmd.c */
     CLI_CMD_STORE,    /* cli/store_cmd.c: store copy */
+    CLI_CMD_WEBHOOK,  /* server/serve_cmd.c */
     CLI_CMD__COUNT
 } cli_cmd;
 
@@ -250,6 +251,7 @@ int cli_cmd_migrate(cli_run *r);  /* migrate.c: migrate NAME --to current [--fro
 int cli_cmd_serve(cli_run *r);    /* server/serve_cmd.c: the HTTP API (docs/server.md) */
 int cli_cmd_store(cli_run *r);    /* store_cmd.c: store copy --from A --to B */
 int cli_cmd_token(cli_run *r);    /* server/serve_cmd.c: token create | list | revoke */
+int cli_cmd_webhook(cli_run *r);  /* server/serve_cmd.c: webhook create | list | remove */
 
 /* Run a plugin query (cf_plugin_query) and parse its answer: a new reference, or
  * NULL after printing the failure (*code gets the exit code). */

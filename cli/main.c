@@ -1227,7 +1227,7 @@ static const cmd_fn HANDLERS[CLI_CMD__COUNT] = {
     [CLI_CMD_ELIGIBILITY] = cli_cmd_eligibility,
     [CLI_CMD_WORKFLOW] = cli_cmd_workflow, [CLI_CMD_MIGRATE] = cli_cmd_migrate,
     [CLI_CMD_SERVE] = cli_cmd_serve, [CLI_CMD_TOKEN] = cli_cmd_token,
-    [CLI_CMD_STORE] = cli_cmd_store,
+    [CLI_CMD_STORE] = cli_cmd_store, [CLI_CMD_WEBHOOK] = cli_cmd_webhook,
 };
 
 static int run(cli_run *r)

@@ -3,7 +3,8 @@
 set -euo pipefail
 packages=(build-essential cmake pkg-config liblua5.4-dev libsqlite3-dev uuid-dev
           libjansson-dev libssl-dev libcmocka-dev valgrind libpq-dev postgresql
-          libmicrohttpd-dev chromium)
+          libmicrohttpd-dev libcurl4-openssl-dev chromium
+          python3)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,9 +11,13 @@
  *   revoked      to revoked
  *   reinstated   suspended, lapsed or revoked to active
  * The cursor is the history row's place in the database-wide chain (seq): a
- * client passes the last `next` it got as `after` and misses nothing. County and
+ * client passes the last `next` it got as `after` and misses nothing. The rows
+ * are read from the cursor on by the seq key (cf_history_after), so a request
+ * costs the rows after its cursor, not the whole history; `next` is the last
+ * row read, so a county whose changes are rare does not read the same rows again. County and
  * integration tokens see their county's changes only. With wait=S (at most 30)
- * and nothing new, the answer waits until a change arrives or S seconds pass.
+ * and nothing new, the answer waits until a change arrives or S seconds pass,
+ * on a suspended connection (server.c): a waiting client holds no worker thread.
  */
 #include "server.h"
 
@@ -23,7 +27,6 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #define WAIT_MAX 30
 #define LIMIT_MAX 1000
@@ -53,34 +56,35 @@ static const char *change_kind(const cf_history_entry *h)
     return NULL;
 }
 
+#define PAGE 512 /* history rows read per store call */
+
 typedef struct feed {
-    int64_t after;
     size_t limit;
-    json_t *rows; /* the changes, without county and number yet (the callback may not call the engine) */
-    int64_t next;
+    json_t *rows;  /* the changes, without county and number yet (the callback may not call the engine) */
+    int64_t next;  /* the last row taken in: the cursor to pass next */
+    size_t read;   /* rows seen in this page */
     int more, oom;
 } feed;
 
 static int on_row(void *ud, const cf_history_entry *h)
 {
     feed *f = ud;
-    if (h->seq <= f->after)
-        return 0;
+    f->read++;
     const char *kind = change_kind(h);
-    if (!kind)
-        return 0;
-    if (json_array_size(f->rows) == f->limit) {
-        f->more = 1;
-        return 1;
-    }
-    char at[32];
-    cf_time_format(h->at, at, sizeof at);
-    json_t *row = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "cursor", (json_int_t)h->seq, "change", kind,
-                            "status", rr_status_of_state(h->to_state), "at", at, "instance_id", h->instance_id,
-                            "event", h->event, "actor", h->actor);
-    if (!row || json_array_append_new(f->rows, row) != 0) {
-        f->oom = 1;
-        return 1;
+    if (kind) {
+        if (json_array_size(f->rows) == f->limit) {
+            f->more = 1;
+            return 1;
+        }
+        char at[32];
+        cf_time_format(h->at, at, sizeof at);
+        json_t *row = json_pack("{s:I, s:s, s:s, s:s, s:s, s:s, s:s}", "cursor", (json_int_t)h->seq, "change", kind,
+                                "status", rr_status_of_state(h->to_state), "at", at, "instance_id", h->instance_id,
+                                "event", h->event, "actor", h->actor);
+        if (!row || json_array_append_new(f->rows, row) != 0) {
+            f->oom = 1;
+            return 1;
+        }
     }
     f->next = h->seq;
     return 0;
@@ -107,11 +111,43 @@ static int complete(cf_engine *e, json_t *rows)
     return CF_OK;
 }
 
-static double mono(void)
+int srv_changes_read(cf_engine *e, int64_t after, const char *county, size_t limit, json_t **rows, int64_t *next,
+                     int *more)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+    cf_history_filter flt = CF_HISTORY_FILTER_INIT;
+    flt.workflow = "certification";
+    flt.county = county;
+    flt.outcome = "applied";
+    feed f;
+    memset(&f, 0, sizeof f);
+    f.limit = limit;
+    f.next = after;
+    f.rows = json_array();
+    *rows = NULL;
+    if (!f.rows)
+        return CF_ENOMEM;
+    int rc = CF_OK;
+    /* Page by page from the cursor (cf_history_after reads by the seq key): the
+     * cost is the rows after it, never the whole history. */
+    for (;;) {
+        f.read = 0;
+        int64_t last = 0;
+        rc = cf_history_after(e, f.next, PAGE, &flt, on_row, &f, &last);
+        if (rc == CF_OK && f.oom)
+            rc = CF_ENOMEM;
+        if (rc != CF_OK || f.more || f.read < PAGE)
+            break;
+    }
+    if (rc == CF_OK)
+        rc = complete(e, f.rows);
+    if (rc != CF_OK) {
+        json_decref(f.rows);
+        return rc;
+    }
+    *rows = f.rows;
+    *next = f.next;
+    *more = f.more;
+    return CF_OK;
 }
 
 static int whole(const srv_request *rq, const char *name, long long def, long long hi, long long *v,
@@ -152,37 +188,23 @@ void srv_changes(const srv_request *rq, srv_response *out, const char *const *p)
     }
     if (limited)
         county = rq->who->county;
-    cf_history_filter flt = CF_HISTORY_FILTER_INIT;
-    flt.workflow = "certification";
-    flt.county = county;
-    flt.outcome = "applied";
-    double deadline = mono() + (double)wait;
-    feed f;
-    for (;;) {
-        memset(&f, 0, sizeof f);
-        f.after = after;
-        f.limit = (size_t)limit;
-        f.next = after;
-        f.rows = json_array();
-        if (!f.rows) {
-            srv_http_error(out, 500, "CF_ENOMEM", "out of memory");
-            return;
-        }
-        int rc = cf_history_between(rq->e, INT64_MIN, INT64_MAX, &flt, on_row, &f);
-        if (rc == CF_OK && f.oom)
-            rc = CF_ENOMEM;
-        if (rc == CF_OK)
-            rc = complete(rq->e, f.rows);
-        if (rc != CF_OK) {
-            json_decref(f.rows);
-            srv_fail(out, rq->e, rc);
-            return;
-        }
-        if (json_array_size(f.rows) > 0 || mono() >= deadline)
-            break;
-        json_decref(f.rows);
-        struct timespec nap = {0, 200 * 1000 * 1000}; /* look again in 0.2 s */
-        nanosleep(&nap, NULL);
+    /* A long poll holds no thread while it waits: with nothing yet, the answer is
+     * deferred (suspend_until) and server.c suspends the connection; it asks again
+     * when the history moves (a change committed here, or seen by polling the
+     * store's head for other processes) or when the deadline passes. */
+    double deadline = rq->wait_until > 0 ? rq->wait_until : srv_mono() + (double)wait;
+    json_t *rows = NULL;
+    int64_t next = 0;
+    int more = 0;
+    int rc = srv_changes_read(rq->e, (int64_t)after, county, (size_t)limit, &rows, &next, &more);
+    if (rc != CF_OK) {
+        srv_fail(out, rq->e, rc);
+        return;
     }
-    out->body = json_pack("{s:o, s:I, s:b}", "changes", f.rows, "next", (json_int_t)f.next, "more", f.more);
+    if (json_array_size(rows) == 0 && wait > 0 && !rq->no_wait && srv_mono() < deadline) {
+        json_decref(rows);
+        out->suspend_until = deadline;
+        return;
+    }
+    out->body = json_pack("{s:o, s:I, s:b}", "changes", rows, "next", (json_int_t)next, "more", more);
 }

@@ -591,6 +591,9 @@ static const route ROUTES[] = {
     {"GET", "/v1/instances/{}/eligibility", P_READ, get_eligibility},
     {"GET", "/v1/due", P_READ, get_due},
     {"GET", "/v1/changes", P_READ, srv_changes},
+    {"GET", "/v1/webhooks", P_READ, srv_webhooks_list},
+    {"POST", "/v1/webhooks", P_READ, srv_webhooks_create},
+    {"DELETE", "/v1/webhooks/{}", P_READ, srv_webhooks_remove},
     {"GET", "/v1/report", P_ADMIN, get_report},
     {"POST", "/v1/policy/diff", P_ADMIN | P_COUNTY, policy_diff},
 };
@@ -648,7 +651,7 @@ void srv_route(const srv_request *rq, srv_response *out)
         }
         out->status = 200;
         r->fn(rq, out, pp);
-        if (!out->body && !out->raw)
+        if (!out->body && !out->raw && out->suspend_until <= 0)
             srv_http_error(out, 500, "CF_ENOMEM", "out of memory");
         return;
     }

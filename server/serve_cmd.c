@@ -5,6 +5,7 @@
  */
 #include "server.h"
 
+#include <curl/curl.h>
 #include <errno.h>
 #include <pthread.h>
 #include <signal.h>
@@ -87,8 +88,13 @@ int cli_cmd_serve(cli_run *r)
                       (unsigned)rate, r->err};
     srv *s = NULL;
     char err[300];
+    if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) { /* before any thread: the webhooks' client */
+        fprintf(r->err, "certflow: could not start libcurl for the webhooks\n");
+        return CLI_EXIT_OTHER;
+    }
     if (srv_start(&cfg, &s, err, sizeof err) != 0) {
         fprintf(r->err, "certflow: %s\n", err);
+        curl_global_cleanup();
         return CLI_EXIT_OTHER;
     }
     int v6 = strchr(host, ':') != NULL;
@@ -100,6 +106,7 @@ int cli_cmd_serve(cli_run *r)
     fprintf(r->err, "certflow serve: %s: finishing the requests in progress\n",
             sig == SIGTERM ? "SIGTERM" : "SIGINT");
     srv_stop(s);
+    curl_global_cleanup();
     fprintf(r->err, "certflow serve: stopped\n");
     return 0;
 }
@@ -207,4 +214,97 @@ int cli_cmd_token(cli_run *r)
         return 0;
     }
     return cli_usage(r, CLI_CMD_TOKEN, "unknown token action '%.60s' (use create, list or revoke)", verb);
+}
+
+/* ---- webhook ---- */
+
+typedef struct webhook_out {
+    json_t *rows;
+    cli_table *table;
+} webhook_out;
+
+static int webhook_row(void *ud, const cf_webhook_info *w)
+{
+    webhook_out *o = ud;
+    char created[32], removed[32] = "";
+    cli_time(w->created_at, created);
+    if (w->removed_at)
+        cli_time(w->removed_at, removed);
+    char cursor[32], attempts[32];
+    snprintf(cursor, sizeof cursor, "%lld", (long long)w->cursor);
+    snprintf(attempts, sizeof attempts, "%lld", (long long)w->attempts);
+    if (o->rows) {
+        json_t *j = json_pack("{s:s, s:o, s:s, s:s, s:s, s:o, s:I, s:I, s:o}", "name", w->name, "county",
+                              cli_json_str(w->county), "url", w->url, "created_at", created, "created_by",
+                              w->created_by, "removed_at", w->removed_at ? json_string(removed) : json_null(),
+                              "cursor", (json_int_t)w->cursor, "attempts", (json_int_t)w->attempts, "last_error",
+                              cli_json_str(w->last_error));
+        json_array_append_new(o->rows, j);
+    } else {
+        const char *cells[] = {w->name,  w->county ? w->county : "(all)", w->url, created, cursor, attempts,
+                               w->removed_at ? removed : "active"};
+        cli_table_add(o->table, cells);
+    }
+    return 0;
+}
+
+int cli_cmd_webhook(cli_run *r)
+{
+    const cli_args *a = r->a;
+    const char *verb = a->pos[0];
+    if (strcmp(verb, "create") == 0) {
+        if (a->npos != 3)
+            return cli_usage(r, CLI_CMD_WEBHOOK, "webhook create takes a name and a URL");
+        char secret[CF_WEBHOOK_SECRET_SIZE];
+        int rc = cf_webhook_create(r->e, a->pos[1], a->opt[CLI_OPT_COUNTY], a->pos[2], -1, r->actor, secret);
+        if (rc != CF_OK)
+            return cli_fail(r, rc);
+        if (a->opt[CLI_OPT_JSON]) {
+            cli_json_print(r->out, json_pack("{s:s, s:o, s:s, s:s}", "name", a->pos[1], "county",
+                                             cli_json_str(a->opt[CLI_OPT_COUNTY]), "url", a->pos[2], "secret",
+                                             secret));
+        } else {
+            fprintf(r->out, "%s\n", secret);
+            cli_textf(r->err, "certflow: webhook '%s' created; the line above is its signing secret: give it to the "
+                              "receiver (docs/server.md, Webhooks)\n", a->pos[1]);
+        }
+        memset(secret, 0, sizeof secret);
+        return 0;
+    }
+    if (strcmp(verb, "list") == 0) {
+        if (a->npos != 1)
+            return cli_usage(r, CLI_CMD_WEBHOOK, "webhook list takes no arguments");
+        static const char *const headers[] = {"name", "county", "url", "created", "cursor", "failed", "removed"};
+        webhook_out o = {NULL, NULL};
+        if (a->opt[CLI_OPT_JSON])
+            o.rows = json_array();
+        else
+            o.table = cli_table_new(7, headers);
+        if (!o.rows && !o.table)
+            return cli_fail(r, CF_ENOMEM);
+        int rc = cf_webhook_list(r->e, webhook_row, &o);
+        if (rc != CF_OK) {
+            json_decref(o.rows);
+            cli_table_free(o.table);
+            return cli_fail(r, rc);
+        }
+        if (o.rows)
+            return cli_json_print(r->out, o.rows) ? CLI_EXIT_OTHER : 0;
+        if (cli_table_rows(o.table) == 0)
+            fputs("no webhooks (subscribe one with certflow webhook create NAME URL)\n", r->out);
+        else
+            cli_table_print(r->out, o.table);
+        cli_table_free(o.table);
+        return 0;
+    }
+    if (strcmp(verb, "remove") == 0) {
+        if (a->npos != 2)
+            return cli_usage(r, CLI_CMD_WEBHOOK, "webhook remove takes the webhook's name");
+        int rc = cf_webhook_remove(r->e, a->pos[1], r->actor);
+        if (rc != CF_OK)
+            return cli_fail(r, rc);
+        cli_textf(r->out, "removed: %s\n", a->pos[1]);
+        return 0;
+    }
+    return cli_usage(r, CLI_CMD_WEBHOOK, "unknown webhook action '%.60s' (use create, list or remove)", verb);
 }

@@ -3,7 +3,12 @@
  * pool, one engine handle per worker thread (opened on its first request, closed
  * when the server stops), request bodies read up to a limit, bearer tokens
  * checked, requests without a valid token rate limited per client address, and a
- * graceful stop that lets the requests in progress finish.
+ * graceful stop that lets the requests in progress finish. A long poll (GET
+ * /v1/changes?wait=S) with nothing to answer yet is suspended (libmicrohttpd's
+ * MHD_suspend_connection), holding no worker thread; the watcher thread resumes it
+ * when the history's head moves (a write answered here wakes it at once; writes of
+ * other processes are seen by reading the head every WATCH_POLL seconds) or at its
+ * deadline, and the request is answered again from the start.
  */
 #include "server.h"
 
@@ -22,6 +27,7 @@
 
 #define RATE_SLOTS 1024
 #define RATE_PROBE 8
+#define WATCH_POLL 0.25 /* seconds between reads of the history's head while long polls wait */
 
 typedef struct rate_slot {
     char addr[INET6_ADDRSTRLEN];
@@ -29,29 +35,48 @@ typedef struct rate_slot {
     double last; /* monotonic seconds */
 } rate_slot;
 
-struct srv {
-    srv_config cfg;
-    struct MHD_Daemon *d;
-    uint16_t port;
-    pthread_key_t key;
-    pthread_mutex_t lock; /* engines and rate */
-    cf_engine **engines;
-    size_t nengines, capengines;
-    rate_slot rate[RATE_SLOTS];
-};
-
 /* One request being read (MHD's per-request pointer). */
 typedef struct req {
     char *body;
     size_t len, cap;
     int too_large;
+    /* a suspended long poll: */
+    struct MHD_Connection *c;
+    double wait_until;   /* its deadline (monotonic seconds); 0 before it first waits */
+    int64_t head_before; /* the history's head as known before its last read (-1: unknown) */
+    struct req *next_waiter;
 } req;
+
+struct srv {
+    srv_config cfg;
+    struct MHD_Daemon *d;
+    uint16_t port;
+    pthread_key_t key;
+    pthread_mutex_t lock; /* engines, rate, and the long polls below */
+    cf_engine **engines;
+    size_t nengines, capengines;
+    rate_slot rate[RATE_SLOTS];
+    /* long polls (under lock) */
+    pthread_cond_t cond;   /* a waiter added, a write answered here, the stop */
+    pthread_t watcher;
+    int watcher_started;
+    int stopping;
+    int64_t head;          /* the history's newest seq, as the watcher last read it; -1 unknown */
+    unsigned long writes;  /* writes answered by this process */
+    req *waiters;          /* suspended long polls */
+    srv_hooks *hooks;      /* the webhook deliverer */
+};
 
 static double mono_now(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+double srv_mono(void)
+{
+    return mono_now();
 }
 
 static void log_line(srv *s, const char *fmt, ...)
@@ -360,7 +385,40 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
             rq.conn = c;
             rq.who = &who;
             rq.e = e;
+            rq.wait_until = r->wait_until;
+            pthread_mutex_lock(&s->lock);
+            int64_t head_before = s->head; /* before the read: a change after it moves the head past this */
+            rq.no_wait = s->stopping;
+            pthread_mutex_unlock(&s->lock);
             srv_route(&rq, &out);
+            if (out.suspend_until > 0) {
+                /* Nothing to answer yet: wait without a thread. The check of stopping
+                 * and the suspension are one step under the lock, so the stop resumes
+                 * every waiter it does not keep from waiting. */
+                pthread_mutex_lock(&s->lock);
+                if (!s->stopping) {
+                    MHD_suspend_connection(c);
+                    r->c = c;
+                    r->wait_until = out.suspend_until;
+                    r->head_before = head_before;
+                    r->next_waiter = s->waiters;
+                    s->waiters = r;
+                    pthread_cond_broadcast(&s->cond);
+                    pthread_mutex_unlock(&s->lock);
+                    return MHD_YES;
+                }
+                pthread_mutex_unlock(&s->lock);
+                out.suspend_until = 0;
+                rq.no_wait = 1;
+                srv_route(&rq, &out); /* stopping: answer now with what there is */
+            }
+            if (strcmp(method, "GET") != 0 && out.status >= 200 && out.status < 300) {
+                pthread_mutex_lock(&s->lock); /* a write committed: wake the watcher now */
+                s->writes++;
+                pthread_cond_broadcast(&s->cond);
+                pthread_mutex_unlock(&s->lock);
+                srv_hooks_wake(s->hooks); /* and the webhooks */
+            }
         }
     }
     log_line(s, "%s %s %s -> %d", addr, method, url, out.status);
@@ -380,12 +438,99 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
     *con_cls = NULL;
 }
 
+/* ---- the long polls' watcher ---- */
+
+/* The history's newest seq, or -1 when it cannot be read now. */
+static int64_t read_head(srv *s, cf_engine **e)
+{
+    if (!*e) {
+        if (cf_engine_open(s->cfg.db, s->cfg.opts, e) != CF_OK) {
+            cf_engine_close(*e);
+            *e = NULL;
+            return -1;
+        }
+    }
+    char *anchor = NULL;
+    int64_t head = -1;
+    if (cf_engine_anchor(*e, NULL, 0, &anchor) == CF_OK) {
+        const char *p = strstr(anchor, " seq=");
+        if (p)
+            head = strtoll(p + 5, NULL, 10);
+    }
+    cf_free(anchor);
+    return head;
+}
+
+static struct timespec mono_abs(double t)
+{
+    struct timespec ts;
+    ts.tv_sec = (time_t)t;
+    ts.tv_nsec = (long)((t - (double)ts.tv_sec) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+/* Resume the waiters whose history moved or whose deadline passed (all of them
+ * when the head is unknown); under lock. */
+static void wake_waiters(srv *s, int all)
+{
+    double now = mono_now();
+    req **pp = &s->waiters;
+    while (*pp) {
+        req *w = *pp;
+        if (all || s->head < 0 || s->head > w->head_before || now >= w->wait_until) {
+            *pp = w->next_waiter;
+            w->next_waiter = NULL;
+            MHD_resume_connection(w->c);
+        } else {
+            pp = &w->next_waiter;
+        }
+    }
+}
+
+static void *watch(void *ud)
+{
+    srv *s = ud;
+    cf_engine *e = NULL; /* its own handle, as every thread */
+    pthread_mutex_lock(&s->lock);
+    unsigned long writes_seen = s->writes;
+    while (!s->stopping) {
+        if (!s->waiters) {
+            pthread_cond_wait(&s->cond, &s->lock);
+            continue;
+        }
+        double now = mono_now(), until = now + WATCH_POLL;
+        for (req *w = s->waiters; w; w = w->next_waiter)
+            if (w->wait_until < until)
+                until = w->wait_until;
+        if (s->writes == writes_seen && until > now) {
+            struct timespec ts = mono_abs(until);
+            pthread_cond_timedwait(&s->cond, &s->lock, &ts);
+        }
+        if (s->stopping)
+            break;
+        writes_seen = s->writes;
+        pthread_mutex_unlock(&s->lock);
+        int64_t head = read_head(s, &e);
+        pthread_mutex_lock(&s->lock);
+        if (head >= 0 && head > s->head)
+            s->head = head;
+        wake_waiters(s, head < 0);
+    }
+    pthread_mutex_unlock(&s->lock);
+    cf_engine_close(e);
+    return NULL;
+}
+
 int srv_start(const srv_config *cfg, srv **out, char *err, size_t errsz)
 {
     *out = NULL;
     struct sockaddr_storage ss;
     memset(&ss, 0, sizeof ss);
-    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL;
+    unsigned int flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ITC | MHD_USE_POLL | MHD_ALLOW_SUSPEND_RESUME;
     struct sockaddr_in *v4 = (struct sockaddr_in *)(void *)&ss;
     struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)(void *)&ss;
     if (inet_pton(AF_INET, cfg->host, &v4->sin_addr) == 1) {
@@ -411,6 +556,12 @@ int srv_start(const srv_config *cfg, srv **out, char *err, size_t errsz)
         return -1;
     }
     pthread_mutex_init(&s->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&s->cond, &ca);
+    pthread_condattr_destroy(&ca);
+    s->head = -1;
     unsigned threads = cfg->threads ? cfg->threads : 1;
     s->d = MHD_start_daemon(flags, cfg->port, NULL, NULL, on_request, s,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -423,6 +574,30 @@ int srv_start(const srv_config *cfg, srv **out, char *err, size_t errsz)
     if (!s->d) {
         snprintf(err, errsz, "could not listen on %.80s port %u (%s): is another server using it?", cfg->host,
                  (unsigned)cfg->port, strerror(errno));
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        pthread_key_delete(s->key);
+        free(s);
+        return -1;
+    }
+    if (pthread_create(&s->watcher, NULL, watch, s) != 0) {
+        snprintf(err, errsz, "could not start the long polls' watcher thread");
+        MHD_stop_daemon(s->d);
+        pthread_cond_destroy(&s->cond);
+        pthread_mutex_destroy(&s->lock);
+        pthread_key_delete(s->key);
+        free(s);
+        return -1;
+    }
+    s->watcher_started = 1;
+    if (srv_hooks_start(&s->cfg, &s->hooks, err, errsz) != 0) {
+        MHD_stop_daemon(s->d);
+        pthread_mutex_lock(&s->lock);
+        s->stopping = 1;
+        pthread_cond_broadcast(&s->cond);
+        pthread_mutex_unlock(&s->lock);
+        pthread_join(s->watcher, NULL);
+        pthread_cond_destroy(&s->cond);
         pthread_mutex_destroy(&s->lock);
         pthread_key_delete(s->key);
         free(s);
@@ -444,6 +619,15 @@ void srv_stop(srv *s)
     if (!s)
         return;
     MHD_socket ls = MHD_quiesce_daemon(s->d);
+    /* Long polls answer now with what they have (a suspended connection would
+     * never finish), and none waits from here on. */
+    pthread_mutex_lock(&s->lock);
+    s->stopping = 1;
+    wake_waiters(s, 1);
+    pthread_cond_broadcast(&s->cond);
+    pthread_mutex_unlock(&s->lock);
+    if (s->watcher_started)
+        pthread_join(s->watcher, NULL);
     /* Requests in progress finish (bounded by the connection timeout). */
     double until = mono_now() + (double)(s->cfg.timeout_s ? s->cfg.timeout_s : 30);
     for (;;) {
@@ -456,9 +640,11 @@ void srv_stop(srv *s)
     MHD_stop_daemon(s->d);
     if (ls != MHD_INVALID_SOCKET)
         close(ls);
+    srv_hooks_stop(s->hooks); /* after the requests, which wake it */
     for (size_t i = 0; i < s->nengines; i++)
         cf_engine_close(s->engines[i]);
     free(s->engines);
+    pthread_cond_destroy(&s->cond);
     pthread_mutex_destroy(&s->lock);
     pthread_key_delete(s->key);
     free(s);

@@ -57,6 +57,8 @@ typedef struct srv_request {
     void *conn;
     const srv_principal *who;
     cf_engine *e;
+    double wait_until; /* a long poll resumed: its deadline (monotonic seconds); 0 on the first pass */
+    int no_wait;       /* the server is stopping: answer now, never suspend */
 } srv_request;
 
 typedef struct srv_response {
@@ -65,7 +67,13 @@ typedef struct srv_response {
     char *raw;               /* or owned raw text (raw_type) */
     size_t raw_len;
     const char *raw_type;
+    double suspend_until;    /* a long poll with nothing yet: no answer now; the server suspends the
+                                connection (no thread held) and asks again when the history moves
+                                or at this deadline (monotonic seconds), with rq->wait_until set */
 } srv_response;
+
+/* Monotonic seconds (long-poll deadlines). */
+double srv_mono(void);
 
 /* Answer one authenticated request (routes.c). */
 void srv_route(const srv_request *rq, srv_response *out);
@@ -74,6 +82,12 @@ void srv_registry_page(const srv_request *rq, srv_response *out, const char *con
 void srv_registry_certificate(const srv_request *rq, srv_response *out, const char *const *params);
 /* GET /v1/changes: registry status changes from the history (changes.c). */
 void srv_changes(const srv_request *rq, srv_response *out, const char *const *params);
+/* The first `limit` registry changes after the cursor `after` (county NULL: every
+ * county), oldest first, as GET /v1/changes answers them: *rows (new reference),
+ * *next the cursor to pass next time (the last history row read, which may be
+ * past the last change), *more 1 when limit cut the answer. A certflow result code. */
+int srv_changes_read(cf_engine *e, int64_t after, const char *county, size_t limit, json_t **rows, int64_t *next,
+                     int *more);
 /* The HTTP status for a certflow result code. */
 int srv_status_of(int rc);
 /* {"error": {"code", "name", "message"}} (new reference). */
@@ -86,6 +100,21 @@ void srv_http_error(srv_response *out, int status, const char *name, const char 
     __attribute__((format(printf, 4, 5)))
 #endif
     ;
+
+/* ---- webhooks (webhooks.c): the deliverer thread, started and stopped with the server ---- */
+typedef struct srv_hooks srv_hooks;
+int srv_hooks_start(const srv_config *cfg, srv_hooks **out, char *err, size_t errsz);
+/* A write was answered: look for changes to deliver now. */
+void srv_hooks_wake(srv_hooks *h);
+/* Stop delivering (a POST in progress is cut: it is sent again at the next start). */
+void srv_hooks_stop(srv_hooks *h);
+/* hex(HMAC-SHA256(secret, ts "." body)) into out (65 bytes): a delivery's
+ * Certflow-Signature (after "v1="). 0, or -1 out of memory. */
+int srv_webhook_sign(const char *secret, const char *ts, const char *body, size_t body_len, char out[65]);
+/* /v1/webhooks (routes in webhooks_api.c) */
+void srv_webhooks_list(const srv_request *rq, srv_response *out, const char *const *params);
+void srv_webhooks_create(const srv_request *rq, srv_response *out, const char *const *params);
+void srv_webhooks_remove(const srv_request *rq, srv_response *out, const char *const *params);
 
 /* The OpenAPI document (docs/openapi.json), built into the program. */
 extern const unsigned char srv_openapi_doc[];

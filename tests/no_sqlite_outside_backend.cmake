@@ -28,6 +28,7 @@ set(ALLOWED
   engine/store/sqlite/plugin.c
   engine/store/sqlite/migrate.c
   engine/store/sqlite/tokens.c
+  engine/store/sqlite/webhooks.c
   engine/store/sqlite/copy.c
   engine/store/sqlite/sqlite_private.h
   # The SQLite backend's own unit tests: its connection, PRAGMAs, triggers and error codes.

@@ -1,7 +1,8 @@
 /*
  * test_query.c — cf_history_between (engine/core/query.c): rows of many instances in a
  * period, half-open bounds on the effective time, filters, chain order, stopping
- * early, and argument checks. Runs on the engine fixtures (tests/fixtures/engine).
+ * early, and argument checks; cf_history_after: the rows after a cursor, paged by
+ * limit with the last row read as the next cursor, filters, stopping early. Runs on the engine fixtures (tests/fixtures/engine).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -183,6 +184,71 @@ static void test_older_filter_size(void **state)
     assert_string_equal(r.ids[0], f->a);
 }
 
+/* cf_history_after: from a cursor, limit rows at a time, *last continues exactly after. */
+static void test_after_cursor(void **state)
+{
+    fx *f = *state;
+    rows all = {.ordered = 1};
+    int64_t last = -1;
+    assert_int_equal(cf_history_after(f->e, 0, 0, NULL, collect, &all, &last), CF_OK);
+    assert_int_equal(all.n, 3); /* a created, b created, a closed */
+    assert_true(all.ordered);
+    assert_int_equal(last, all.last_seq);
+    assert_string_equal(all.events[2], "close");
+
+    /* one row a page: each page's *last is the next cursor; nothing missed or read twice */
+    int64_t cur = 0;
+    rows paged = {.ordered = 1};
+    for (int page = 0; page < 5; page++) {
+        int before = paged.n;
+        int64_t next = -1;
+        assert_int_equal(cf_history_after(f->e, cur, 1, NULL, collect, &paged, &next), CF_OK);
+        if (paged.n == before) {
+            assert_int_equal(next, cur); /* nothing after: the cursor stays */
+            break;
+        }
+        assert_int_equal(paged.n, before + 1);
+        assert_true(next > cur);
+        cur = next;
+    }
+    assert_int_equal(paged.n, 3);
+    assert_true(paged.ordered);
+    for (int i = 0; i < 3; i++)
+        assert_string_equal(paged.ids[i], all.ids[i]);
+
+    /* after the last row: nothing */
+    rows none = {0};
+    assert_int_equal(cf_history_after(f->e, all.last_seq, 10, NULL, collect, &none, &last), CF_OK);
+    assert_int_equal(none.n, 0);
+    assert_int_equal(last, all.last_seq);
+
+    /* filters: the county's rows only; *last is the last of those */
+    cf_history_filter flt = CF_HISTORY_FILTER_INIT;
+    flt.county = "alameda";
+    flt.outcome = "applied";
+    rows mine = {0};
+    assert_int_equal(cf_history_after(f->e, 0, 0, &flt, collect, &mine, &last), CF_OK);
+    assert_int_equal(mine.n, 1);
+    assert_string_equal(mine.events[0], "close");
+    assert_int_equal(last, all.last_seq);
+
+    /* stop early: *last is the row the callback stopped on */
+    rows one = {.stop_after = 1};
+    assert_int_equal(cf_history_after(f->e, 0, 0, NULL, collect, &one, &last), CF_OK);
+    assert_int_equal(one.n, 1);
+    assert_int_equal(last, one.last_seq);
+
+    /* bad arguments change nothing and say what to do */
+    assert_int_equal(cf_history_after(f->e, -1, 0, NULL, collect, &one, &last), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "start from 0"));
+    assert_int_equal(last, -1);
+    assert_int_equal(cf_history_after(f->e, 0, 0, NULL, NULL, NULL, NULL), CF_EINVAL);
+    cf_history_filter bad = CF_HISTORY_FILTER_INIT;
+    bad.size = 0;
+    assert_int_equal(cf_history_after(f->e, 0, 0, &bad, collect, &one, NULL), CF_EINVAL);
+    assert_non_null(strstr(cf_errmsg(f->e), "CF_HISTORY_FILTER_INIT"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -190,6 +256,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_early_and_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_filter_size, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_after_cursor, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -66,6 +66,9 @@ static void fill(fx *f, const char *db, const char *path)
     assert_int_equal(cf_instance_fire(e, f->ids[2], "bump", NULL, "t", NULL, NULL), CF_OK);
     char secret[CF_TOKEN_SECRET_SIZE];
     assert_int_equal(cf_token_create(e, "alameda-staff", "county", "alameda", 0, "admin", secret), CF_OK);
+    char hook_secret[CF_WEBHOOK_SECRET_SIZE];
+    assert_int_equal(cf_webhook_create(e, "alameda-hr", "alameda", "https://hr.example.org/", 2, "admin", hook_secret),
+                     CF_OK);
     cf_engine_close(e);
     /* A row in a plugin table (the fixture's workflows charge no fee): written as the plugin would. */
     const char *cols = "(id, instance, workflow, county, payer, type, amount, reason, covered_by, charged_at, charged_on,"
@@ -106,7 +109,7 @@ static int teardown(void **state)
 }
 
 typedef struct counts {
-    int64_t instance, history, timer, api_token, plugin_schema, fees_ledger, tables;
+    int64_t instance, history, timer, api_token, webhook, plugin_schema, fees_ledger, tables;
 } counts;
 
 static int note(void *ud, const char *table, int64_t rows)
@@ -121,6 +124,8 @@ static int note(void *ud, const char *table, int64_t rows)
         c->timer = rows;
     else if (!strcmp(table, "api_token"))
         c->api_token = rows;
+    else if (!strcmp(table, "webhook"))
+        c->webhook = rows;
     else if (!strcmp(table, "plugin_schema"))
         c->plugin_schema = rows;
     else if (!strcmp(table, "fees_ledger"))
@@ -173,6 +178,7 @@ static void test_copy_keeps_everything(void **state)
     assert_int_equal(c.history, 6); /* 3 created, 1 applied, 1 rejected, 1 bump */
     assert_true(c.timer >= 3);
     assert_int_equal(c.api_token, 1);
+    assert_int_equal(c.webhook, 1); /* with its secret and cursor: deliveries go on from where they were */
     assert_true(c.plugin_schema >= 1); /* the shipped plugins' versions */
     assert_true(c.tables > 10);        /* and their tables */
     assert_int_equal(c.fees_ledger, 1);

@@ -645,6 +645,53 @@ int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_h
     return cf__sqlite_history_between((cf__sqlite *)s, from, to, filter, fn, ud, err);
 }
 
+int cf__store_webhook_add(cf__store *s, const cf__webhook_row *row, int64_t *id, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_webhook_add((cf__pg *)s, row, id, err);
+#endif
+    return cf__sqlite_webhook_add((cf__sqlite *)s, row, id, err);
+}
+
+int cf__store_webhook_each(cf__store *s, cf__webhook_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_webhook_each((cf__pg *)s, fn, ud, err);
+#endif
+    return cf__sqlite_webhook_each((cf__sqlite *)s, fn, ud, err);
+}
+
+int cf__store_webhook_remove(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_webhook_remove((cf__pg *)s, name, at, actor, err);
+#endif
+    return cf__sqlite_webhook_remove((cf__sqlite *)s, name, at, actor, err);
+}
+
+int cf__store_webhook_progress(cf__store *s, int64_t id, int64_t cursor, int64_t attempts, const char *last_error,
+                               cf_time at, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_webhook_progress((cf__pg *)s, id, cursor, attempts, last_error, at, err);
+#endif
+    return cf__sqlite_webhook_progress((cf__sqlite *)s, id, cursor, attempts, last_error, at, err);
+}
+
+int cf__store_history_after(cf__store *s, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_history_after((cf__pg *)s, after, limit, filter, fn, ud, last, err);
+#endif
+    return cf__sqlite_history_after((cf__sqlite *)s, after, limit, filter, fn, ud, last, err);
+}
+
 bool cf__store_in_transaction(cf__store *s)
 {
 #ifdef CERTFLOW_POSTGRESQL
@@ -898,6 +945,10 @@ const cf__copy_table cf__copy_tables[] = {
     {"plugin_schema", "plugin, version, migrated_at", 3},
     {"api_token", "id, name, role, county, secret_hash, created_at, created_by, expires_at, revoked_at, revoked_by",
      10},
+    {"webhook",
+     "id, name, county, url, secret, created_at, created_by, removed_at, removed_by, cursor, attempts, last_error, "
+     "last_attempt_at",
+     13},
     {NULL, NULL, 0},
 };
 

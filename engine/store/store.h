@@ -332,6 +332,13 @@ int cf__store_refuse_if_corrupt(cf__store *s, cf__err *err);
  * returning non-zero stops the walk with CF_OK. */
 int cf__store_history_between(cf__store *s, cf_time from, cf_time to, const cf_history_filter *filter,
                               cf_history_fn fn, void *ud, cf__err *err);
+/* The first `limit` history rows with seq > after that match the filter's
+ * workflow, county, event and outcome (state is the caller's), in chain order,
+ * handed to fn as public entries (valid only during the call); *last gets the
+ * seq of the last row read (after when none). Reads by the seq key: the cost is
+ * the rows after the cursor, not the history's size (GET /v1/changes, webhooks). */
+int cf__store_history_after(cf__store *s, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last, cf__err *err);
 
 /* ---- plugin tables: statements and migrations ----
  *
@@ -452,6 +459,41 @@ int cf__store_token_each(cf__store *s, const char *secret_hash, cf__token_fn fn,
 /* Inside a write transaction: mark the token named `name` revoked at `at` by
  * `actor`. CF_ENOTFOUND when no token has that name or it is revoked already. */
 int cf__store_token_revoke(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err);
+
+/* ---- webhook subscriptions (certflow serve; SQLite: sqlite/webhooks.c, schema 10;
+ * PostgreSQL: pg/webhooks.c, schema 5) ----
+ * A subscription's outbox is the history after its cursor: a delivery is derived
+ * from the history in order, and the cursor moves only after the receiver
+ * acknowledged it, so nothing is lost across a restart and the order holds. */
+typedef struct cf__webhook_row {
+    int64_t id;
+    const char *name;
+    const char *county;     /* NULL: every county */
+    const char *url;
+    const char *secret;     /* the HMAC key: kept as it is, the server signs with it */
+    cf_time created_at;
+    const char *created_by;
+    cf_time removed_at;     /* 0: active */
+    const char *removed_by;
+    int64_t cursor;         /* the history seq delivered up to */
+    int64_t attempts;       /* failed attempts since the cursor last moved */
+    const char *last_error; /* NULL: none */
+    cf_time last_attempt_at;
+} cf__webhook_row;
+typedef int (*cf__webhook_fn)(void *ud, const cf__webhook_row *row);
+/* Inside a write transaction: add a subscription (row->id, removed_*, attempts,
+ * last_* ignored; *id gets the new id). CF_ECONFLICT when the name is taken. */
+int cf__store_webhook_add(cf__store *s, const cf__webhook_row *row, int64_t *id, cf__err *err);
+/* Every subscription, removed ones too, by id. Rows valid only during fn. */
+int cf__store_webhook_each(cf__store *s, cf__webhook_fn fn, void *ud, cf__err *err);
+/* Inside a write transaction: mark the active subscription `name` removed.
+ * CF_ENOTFOUND when there is none. */
+int cf__store_webhook_remove(cf__store *s, const char *name, cf_time at, const char *actor, cf__err *err);
+/* Inside a write transaction: record a delivery attempt of active subscription
+ * id: the cursor moves to `cursor` (never back), attempts and last_error are set.
+ * CF_ENOTFOUND when it is removed or unknown. */
+int cf__store_webhook_progress(cf__store *s, int64_t id, int64_t cursor, int64_t attempts, const char *last_error,
+                               cf_time at, cf__err *err);
 
 /* ---- copying a whole database to another backend (certflow store copy; sqlite/copy.c, pg/copy.c) ----
  *

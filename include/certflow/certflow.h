@@ -423,6 +423,16 @@ typedef struct cf_history_filter {
  * For reports over many instances; it reads the whole history table. */
 CF_API int cf_history_between(cf_engine *engine, cf_time from, cf_time to, const cf_history_filter *filter,
                               cf_history_fn fn, void *ud);
+/* Since issue 15 (change feeds): call fn for each of the first `limit` history
+ * rows after the cursor `after` (seq > after) that match the filter's workflow,
+ * county, event and outcome, in chain order; the filter's state is applied to
+ * those rows afterwards (a row it leaves out still counts against limit). *last
+ * (may be NULL) gets the seq of the last row read, `after` when none: pass it as
+ * the next cursor, and no row is missed or read twice. fn returning non-zero
+ * stops the walk with CF_OK (*last is then that row). The cost is the rows
+ * after the cursor, not the size of the history. limit 0 means no limit. */
+CF_API int cf_history_after(cf_engine *engine, int64_t after, size_t limit, const cf_history_filter *filter,
+                            cf_history_fn fn, void *ud, int64_t *last);
 
 /* ---- Audit ---- */
 
@@ -835,6 +845,54 @@ CF_API int cf_token_verify(cf_engine *engine, const char *secret, cf_token_fn fn
 CF_API int cf_token_revoke(cf_engine *engine, const char *name, const char *actor);
 /* Call fn for each token, revoked and expired ones included, oldest first. */
 CF_API int cf_token_list(cf_engine *engine, cf_token_fn fn, void *ud);
+
+/* ---- Webhook subscriptions (certflow serve; docs/server.md "Webhooks") ----
+ * A subscriber (a county's or an employer's system) gets each registry change of
+ * its county's certificants POSTed to its URL, signed with its secret. The
+ * subscription's outbox is the history after its cursor: deliveries are derived
+ * from the history in order, and the cursor moves only when the receiver
+ * acknowledged one, so nothing is lost across a restart and the order holds. */
+
+/* A webhook's secret: "whs_" and 64 lower-case hex digits, plus NUL. */
+#define CF_WEBHOOK_SECRET_SIZE 69
+
+/* One subscription. Strings valid only during the callback. */
+typedef struct cf_webhook_info {
+    size_t size;
+    int64_t id;
+    const char *name;       /* unique */
+    const char *county;     /* the county whose changes it gets; NULL: every county */
+    const char *url;        /* http:// or https:// */
+    const char *secret;     /* the HMAC-SHA256 key the deliveries are signed with */
+    cf_time created_at;
+    const char *created_by;
+    cf_time removed_at;     /* 0: active */
+    int64_t cursor;         /* the history seq delivered (acknowledged) up to */
+    int64_t attempts;       /* failed attempts since the cursor last moved */
+    const char *last_error; /* the last failed attempt's reason; NULL: none */
+    cf_time last_attempt_at;
+} cf_webhook_info;
+
+typedef int (*cf_webhook_fn)(void *ud, const cf_webhook_info *webhook);
+
+/* Subscribe url (http:// or https://, at most 2000 bytes) to the changes of
+ * county (NULL: every county) after the history seq `after` (-1: from the
+ * history's head now, so only changes to come). The secret (generated,
+ * CF_WEBHOOK_SECRET_SIZE bytes) is written to secret_out; the database keeps it,
+ * as the server signs with it. CF_EINVAL for a bad name, county or URL;
+ * CF_ECONFLICT when the name is taken (removed webhooks keep their names). */
+CF_API int cf_webhook_create(cf_engine *engine, const char *name, const char *county, const char *url, int64_t after,
+                             const char *actor, char secret_out[CF_WEBHOOK_SECRET_SIZE]);
+/* Call fn for each subscription, removed ones too, oldest first. */
+CF_API int cf_webhook_list(cf_engine *engine, cf_webhook_fn fn, void *ud);
+/* Remove the active subscription `name`: nothing more is delivered to it.
+ * CF_ENOTFOUND when there is none. */
+CF_API int cf_webhook_remove(cf_engine *engine, const char *name, const char *actor);
+/* Record a delivery attempt of subscription id (the server's deliverer): the
+ * cursor moves to `cursor` (never back), attempts and last_error (NULL: none)
+ * are kept. CF_ENOTFOUND when the subscription was removed. */
+CF_API int cf_webhook_progress(cf_engine *engine, int64_t id, int64_t cursor, int64_t attempts,
+                               const char *last_error);
 
 /* Since issue 14: what each loaded plugin registered. */
 typedef struct cf_plugin_function {

@@ -87,6 +87,42 @@ static void test_newer_schema(void **state)
     assert_open_fails(cft_db("newer.db"), true, CF_ESCHEMA, "newer certflow", NULL);
 }
 
+/* Schema 5 (webhook subscriptions): a version-4 database with data gets
+ * certflow.webhook, empty, its rows untouched; the cf_webhook_* calls work on it. */
+static int count_hooks(void *ud, const cf_webhook_info *w)
+{
+    int64_t *cursor = ud;
+    *cursor = w->cursor;
+    return 0;
+}
+
+static void test_schema_5_webhooks(void **state)
+{
+    (void)state;
+    cft_clock clock = {START};
+    cf_engine *e = cft_open_fixture("hooks.db", &clock);
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "permit", "kern", NULL, "t", id), CF_OK);
+    cf_engine_close(e);
+    assert_true(cft_pg_sql("hooks.db", "DROP TABLE certflow.webhook; UPDATE certflow.schema_version SET version = 4"));
+    e = cft_open_fixture("hooks.db", &clock);
+    assert_int_equal(cft_history_count(e, id), 1);
+    char secret[CF_WEBHOOK_SECRET_SIZE];
+    assert_int_equal(cf_webhook_create(e, "kern-hr", "kern", "https://hr.example.org/", -1, "t", secret), CF_OK);
+    int64_t cursor = -1;
+    assert_int_equal(cf_webhook_list(e, count_hooks, &cursor), CF_OK);
+    assert_true(cursor >= 1); /* from the head: the instance's creation row */
+    assert_int_equal(cf_webhook_progress(e, 1, cursor + 1, 0, NULL), CF_OK);
+    assert_int_equal(cf_webhook_progress(e, 1, 0, 1, "refused"), CF_OK); /* never back */
+    int64_t after = -1;
+    assert_int_equal(cf_webhook_list(e, count_hooks, &after), CF_OK);
+    assert_int_equal(after, cursor + 1);
+    assert_int_equal(cf_webhook_create(e, "kern-hr", NULL, "https://x.org/", 0, "t", secret), CF_ECONFLICT);
+    assert_int_equal(cf_webhook_remove(e, "kern-hr", "t"), CF_OK);
+    assert_int_equal(cf_webhook_remove(e, "kern-hr", "t"), CF_ENOTFOUND);
+    cf_engine_close(e);
+}
+
 static void test_read_only_role(void **state)
 {
     (void)state;
@@ -412,6 +448,7 @@ int main(void)
         cmocka_unit_test(test_refused_connection),
         cmocka_unit_test(test_another_programs_schema),
         cmocka_unit_test(test_newer_schema),
+        cmocka_unit_test(test_schema_5_webhooks),
         cmocka_unit_test(test_read_only_role),
         cmocka_unit_test(test_server_gone_mid_transaction),
         cmocka_unit_test(test_server_restarted),

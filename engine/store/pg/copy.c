@@ -106,6 +106,7 @@ int cf__pg_copy_finish(cf__pg *s, cf__err *err)
         "SELECT setval(pg_get_serial_sequence('certflow.outbox', 'id'), max(id)) FROM certflow.outbox",
         "SELECT setval(pg_get_serial_sequence('certflow.policy_change', 'seq'), max(seq)) FROM certflow.policy_change",
         "SELECT setval(pg_get_serial_sequence('certflow.api_token', 'id'), max(id)) FROM certflow.api_token",
+        "SELECT setval(pg_get_serial_sequence('certflow.webhook', 'id'), max(id)) FROM certflow.webhook",
     };
     int r = check_conn(s, "moving the sequences on after the copy", err);
     for (size_t i = 0; r == CF_OK && i < sizeof sql / sizeof sql[0]; i++) {

@@ -488,6 +488,29 @@ static const char *text_or_empty(const PGresult *r, int i, int c)
     return PQgetvalue(r, i, c);
 }
 
+/* Row i of PG_H_BETWEEN's or PG_H_AFTER's answer as a public entry. */
+static void query_entry(const PGresult *r, int i, cf_history_entry *h)
+{
+    memset(h, 0, sizeof *h);
+    h->size = sizeof *h;
+    h->seq = cf__pg_int(r, i, 0);
+    h->number = cf__pg_int(r, i, 1);
+    h->instance_id = text_or_empty(r, i, 2);
+    h->at = cf__pg_int(r, i, 3);
+    h->effective_at = cf__pg_int(r, i, 4);
+    h->actor = text_or_empty(r, i, 5);
+    h->event = text_or_empty(r, i, 6);
+    h->data = text_or_empty(r, i, 7);
+    h->outcome = text_or_empty(r, i, 8);
+    h->from_state = text_or_empty(r, i, 9);
+    h->to_state = text_or_empty(r, i, 10);
+    h->reasons = text_or_empty(r, i, 11);
+    h->policy_hash = text_or_empty(r, i, 12);
+    h->definition = text_or_empty(r, i, 13);
+    h->idem_key = cf__pg_text(r, i, 14);
+    h->hash = text_or_empty(r, i, 15);
+}
+
 int cf__pg_history_between(cf__pg *s, cf_time from, cf_time to, const cf_history_filter *f, cf_history_fn fn,
                            void *ud, cf__err *err)
 {
@@ -504,24 +527,35 @@ int cf__pg_history_between(cf__pg *s, cf_time from, cf_time to, const cf_history
         return rc;
     for (int i = 0; i < PQntuples(r); i++) {
         cf_history_entry h;
-        memset(&h, 0, sizeof h);
-        h.size = sizeof h;
-        h.seq = cf__pg_int(r, i, 0);
-        h.number = cf__pg_int(r, i, 1);
-        h.instance_id = text_or_empty(r, i, 2);
-        h.at = cf__pg_int(r, i, 3);
-        h.effective_at = cf__pg_int(r, i, 4);
-        h.actor = text_or_empty(r, i, 5);
-        h.event = text_or_empty(r, i, 6);
-        h.data = text_or_empty(r, i, 7);
-        h.outcome = text_or_empty(r, i, 8);
-        h.from_state = text_or_empty(r, i, 9);
-        h.to_state = text_or_empty(r, i, 10);
-        h.reasons = text_or_empty(r, i, 11);
-        h.policy_hash = text_or_empty(r, i, 12);
-        h.definition = text_or_empty(r, i, 13);
-        h.idem_key = cf__pg_text(r, i, 14);
-        h.hash = text_or_empty(r, i, 15);
+        query_entry(r, i, &h);
+        if (fn(ud, &h) != 0)
+            break;
+    }
+    PQclear(r);
+    return CF_OK;
+}
+
+/* ---- the rows after a cursor (cf_history_after) ---- */
+
+int cf__pg_history_after(cf__pg *s, int64_t after, size_t limit, const cf_history_filter *f, cf_history_fn fn,
+                         void *ud, int64_t *last, cf__err *err)
+{
+    *last = after;
+    cf__pgp p = {0};
+    cf__pgp_int(&p, after);
+    cf__pgp_int(&p, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    cf__pgp_text(&p, f->workflow);
+    cf__pgp_text(&p, f->county);
+    cf__pgp_text(&p, f->event);
+    cf__pgp_text(&p, f->outcome);
+    PGresult *r = NULL;
+    int rc = cf__pg_run(s, PG_H_AFTER, &p, &r, "reading the history after a cursor", err);
+    if (rc != CF_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        cf_history_entry h;
+        query_entry(r, i, &h);
+        *last = h.seq;
         if (fn(ud, &h) != 0)
             break;
     }

@@ -25,6 +25,8 @@ static const char *table_name(const cf__copy_table *t)
         return "cf_integrity_mark";
     if (!strcmp(t->name, "api_token"))
         return "cf_api_token";
+    if (!strcmp(t->name, "webhook"))
+        return "cf_webhook";
     return t->name;
 }
 

@@ -593,6 +593,29 @@ static const char *query_text(sqlite3_stmt *st, int i)
     return t ? (const char *)t : "";
 }
 
+/* The row st stands on as a public entry (QUERY_SQL's and AFTER_SQL's columns). */
+static void query_entry(sqlite3_stmt *st, cf_history_entry *h)
+{
+    memset(h, 0, sizeof *h);
+    h->size = sizeof *h;
+    h->seq = sqlite3_column_int64(st, 0);
+    h->number = sqlite3_column_int64(st, 1);
+    h->instance_id = query_text(st, 2);
+    h->at = sqlite3_column_int64(st, 3);
+    h->effective_at = sqlite3_column_int64(st, 4);
+    h->actor = query_text(st, 5);
+    h->event = query_text(st, 6);
+    h->data = query_text(st, 7);
+    h->outcome = query_text(st, 8);
+    h->from_state = query_text(st, 9);
+    h->to_state = query_text(st, 10);
+    h->reasons = query_text(st, 11);
+    h->policy_hash = query_text(st, 12);
+    h->definition = query_text(st, 13);
+    h->idem_key = sqlite3_column_type(st, 14) == SQLITE_NULL ? NULL : query_text(st, 14);
+    h->hash = query_text(st, 15);
+}
+
 int cf__sqlite_history_between(cf__sqlite *s, cf_time from, cf_time to, const cf_history_filter *f,
                               cf_history_fn fn, void *ud, cf__err *err)
 {
@@ -608,29 +631,49 @@ int cf__sqlite_history_between(cf__sqlite *s, cf_time from, cf_time to, const cf
         src = texts[i] ? sqlite3_bind_text(st, 3 + i, texts[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, 3 + i);
     while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
         cf_history_entry h;
-        memset(&h, 0, sizeof h);
-        h.size = sizeof h;
-        h.seq = sqlite3_column_int64(st, 0);
-        h.number = sqlite3_column_int64(st, 1);
-        h.instance_id = query_text(st, 2);
-        h.at = sqlite3_column_int64(st, 3);
-        h.effective_at = sqlite3_column_int64(st, 4);
-        h.actor = query_text(st, 5);
-        h.event = query_text(st, 6);
-        h.data = query_text(st, 7);
-        h.outcome = query_text(st, 8);
-        h.from_state = query_text(st, 9);
-        h.to_state = query_text(st, 10);
-        h.reasons = query_text(st, 11);
-        h.policy_hash = query_text(st, 12);
-        h.definition = query_text(st, 13);
-        h.idem_key = sqlite3_column_type(st, 14) == SQLITE_NULL ? NULL : query_text(st, 14);
-        h.hash = query_text(st, 15);
+        query_entry(st, &h);
         src = fn(ud, &h) != 0 ? SQLITE_DONE : SQLITE_OK;
     }
     int r = CF_OK;
     if (src != SQLITE_DONE)
         r = cf__sqlite_fail(s, src, "reading the history for a period", err);
+    sqlite3_finalize(st);
+    return r;
+}
+
+/* The rows after a cursor (cf_history_after): the seq key bounds the walk to
+ * the rows after it, whatever the history's size. */
+static const char AFTER_SQL[] =
+    "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
+    " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
+    " FROM history h JOIN instance i ON i.id = h.instance_id"
+    " WHERE h.seq > ?1"
+    " AND (?3 IS NULL OR i.workflow = ?3) AND (?4 IS NULL OR i.county = ?4)"
+    " AND (?5 IS NULL OR h.event = ?5) AND (?6 IS NULL OR h.outcome = ?6)"
+    " ORDER BY h.seq LIMIT ?2";
+
+int cf__sqlite_history_after(cf__sqlite *s, int64_t after, size_t limit, const cf_history_filter *f,
+                             cf_history_fn fn, void *ud, int64_t *last, cf__err *err)
+{
+    *last = after;
+    sqlite3_stmt *st = NULL;
+    int src = sqlite3_prepare_v2(s->db, AFTER_SQL, -1, &st, NULL);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 1, after);
+    if (src == SQLITE_OK)
+        src = sqlite3_bind_int64(st, 2, limit > (size_t)INT64_MAX ? INT64_MAX : (int64_t)limit);
+    const char *texts[4] = {f->workflow, f->county, f->event, f->outcome};
+    for (int i = 0; i < 4 && src == SQLITE_OK; i++)
+        src = texts[i] ? sqlite3_bind_text(st, 3 + i, texts[i], -1, SQLITE_STATIC) : sqlite3_bind_null(st, 3 + i);
+    while (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+        cf_history_entry h;
+        query_entry(st, &h);
+        *last = h.seq;
+        src = fn(ud, &h) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    int r = CF_OK;
+    if (src != SQLITE_DONE)
+        r = cf__sqlite_fail(s, src, "reading the history after a cursor", err);
     sqlite3_finalize(st);
     return r;
 }

@@ -180,6 +180,22 @@ static const char *const migrations[] = {
     "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;"
     "CREATE TRIGGER history_no_delete BEFORE DELETE ON history"
     "  BEGIN SELECT RAISE(ABORT, 'history is append-only'); END;",
+    /* 10: webhook subscriptions of certflow serve (webhooks.c): each one's outbox is
+     * the history after its cursor, which moves only when the receiver acknowledged. */
+    "CREATE TABLE IF NOT EXISTS cf_webhook("
+    "  id INTEGER PRIMARY KEY,"
+    "  name TEXT NOT NULL UNIQUE,"
+    "  county TEXT,"
+    "  url TEXT NOT NULL,"
+    "  secret TEXT NOT NULL,"
+    "  created_at INTEGER NOT NULL,"
+    "  created_by TEXT NOT NULL,"
+    "  removed_at INTEGER,"
+    "  removed_by TEXT,"
+    "  cursor INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  last_error TEXT,"
+    "  last_attempt_at INTEGER);",
 };
 
 #define CF__SCHEMA_VERSION ((int)(sizeof migrations / sizeof migrations[0]))
@@ -239,6 +255,7 @@ static const char *const version_tables[][7] = {
     {NULL}, /* 7: an index of instance only */
     {"cf_api_token", NULL},
     {NULL}, /* 9: history rebuilt with its outcome CHECK rewritten */
+    {"cf_webhook", NULL},
 };
 
 _Static_assert(sizeof version_tables / sizeof version_tables[0] == CF__SCHEMA_VERSION + 1,
