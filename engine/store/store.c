@@ -457,6 +457,15 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
     return cf__sqlite_audit_each((cf__sqlite *)s, instance_id, fn, ud, err);
 }
 
+int cf__audit_moves(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_audit_moves((cf__pg *)s, instance_id, fn, ud, err);
+#endif
+    return cf__sqlite_audit_moves((cf__sqlite *)s, instance_id, fn, ud, err);
+}
+
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err)
 {
 #ifdef CERTFLOW_POSTGRESQL

@@ -245,6 +245,12 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
 /* Rows of one instance, oldest first; valid only during the callback. */
 typedef int (*cf__history_row_fn)(void *ud, const cf__history_row *row);
 int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+/* The moves of one instance, newest first (fn returning non-zero stops the read, so
+ * that a caller looking for the latest entry into a state reads no further back): only
+ * instance_id, number, effective_at, event, outcome, from_state, to_state and def_hash
+ * are filled, the other strings are NULL and the hashes empty; valid only during the
+ * callback. */
+int cf__audit_moves(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
 /* Walk the whole chain. *rows = rows checked, *first_bad = seq of the first
  * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);

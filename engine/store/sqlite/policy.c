@@ -1,7 +1,8 @@
 /*
  * policy.c — the SQLite backend's record of county policy changes: the
  * overlay texts that cf_policy_apply installed, kept by the policy hash history
- * rows record (policy_text), and the log of every change applied (policy_change).
+ * rows record (policy_text), and the log of every change applied (policy_change);
+ * and what a policy change reads of each instance's history (its moves, newest first).
  */
 #include "store/sqlite/sqlite_private.h"
 
@@ -78,4 +79,39 @@ int cf__sqlite_policy_log_each(cf__sqlite *s, const char *county, cf__policy_log
     r = rc == SQLITE_DONE ? CF_OK : cf__sqlite_fail(s, rc, "reading the policy change log", err);
     sqlite3_finalize(st);
     return r;
+}
+
+/* Read through history_by_number backwards: no sort, and a caller that found what it
+ * looks for stops after the newest rows. */
+int cf__sqlite_audit_moves(cf__sqlite *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = cf__sqlite_prepare_kept(s, CF__KEPT_MOVES,
+                                    "SELECT number, effective_at, event, outcome, from_state, to_state, def_hash"
+                                    " FROM history WHERE instance_id = ?1 ORDER BY number DESC",
+                                    &st, "reading an instance's moves", err);
+    if (r != CF_OK)
+        return r;
+    int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
+    while (rc == SQLITE_OK && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+        cf__history_row h;
+        memset(&h, 0, sizeof h);
+        h.instance_id = instance_id;
+        h.number = sqlite3_column_int64(st, 0);
+        h.effective_at = sqlite3_column_int64(st, 1);
+        h.event = (const char *)sqlite3_column_text(st, 2);
+        h.outcome = (const char *)sqlite3_column_text(st, 3);
+        h.from_state = (const char *)sqlite3_column_text(st, 4);
+        h.to_state = (const char *)sqlite3_column_text(st, 5);
+        h.def_hash = (const char *)sqlite3_column_text(st, 6);
+        if (!h.event || !h.outcome || !h.from_state || !h.to_state || !h.def_hash) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        rc = fn(ud, &h) != 0 ? SQLITE_DONE : SQLITE_OK;
+    }
+    if (rc != SQLITE_DONE)
+        return cf__sqlite_step_fail(s, st, rc, "reading an instance's moves", err);
+    cf__sqlite_done(st);
+    return CF_OK;
 }
