@@ -371,6 +371,8 @@ typedef struct examine {
     json_t *changed; /* {parameter: {"old": value, "new": value}} for the county */
     cf_time now;
     int rc; /* of the instance that stopped the listing */
+    const cf__timer_row *timers; /* the pending timers of the instance at hand */
+    size_t ntimers;
 } examine;
 
 /* "Ana Ruiz", else "CMPSS-000123", else "": who an instance is about. */
@@ -432,8 +434,7 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
                           json_t *data_new, bool *touched)
 {
     cf_engine *e = x->e;
-    cf__pending_list timers = {0};
-    int rc = cf__pending_load(e->store, row->id, &timers, &e->err);
+    int rc = CF_OK;
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
@@ -444,10 +445,10 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             const cf__timer_def *td = &st->timers[i];
             if (td->after.kind != CF__FN_POLICY)
                 continue;
-            const cf__pending *pend = NULL;
-            for (size_t k = 0; k < timers.n && !pend; k++)
-                if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
-                    pend = &timers.items[k];
+            const cf__timer_row *pend = NULL;
+            for (size_t k = 0; k < x->ntimers && !pend; k++)
+                if (strcmp(x->timers[k].name, td->name) == 0 && strcmp(x->timers[k].state, st->name) == 0)
+                    pend = &x->timers[k];
             cf__decision_call call = {row->county, row->id, wf->name, row->state, data, NULL, NULL, NULL, es.entered, row->serial};
             bool has_old = false, has_new = false;
             cf_time old_due = 0, new_due = 0;
@@ -493,7 +494,6 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             *touched = true;
         }
     }
-    cf__pending_free(&timers);
     return rc;
 }
 
@@ -720,10 +720,13 @@ static int examine_instance(examine *x, const cf__instance_row *row, const cf__w
     return rc;
 }
 
-/* One instance of the county as the listing reads it (its strings valid during the call). */
-static int plan_instance(void *ud, const cf__instance_row *row)
+/* One instance of the county as the listing reads it, with its pending timers (valid
+ * during the call). */
+static int plan_instance(void *ud, const cf__instance_row *row, const cf__timer_row *timers, size_t ntimers)
 {
     examine *x = ud;
+    x->timers = timers;
+    x->ntimers = ntimers;
     cf_engine *e = x->e;
     cf__workflow *wf = NULL;
     int rc = cf__engine_definition(e, row->def_hash, &wf);
@@ -743,6 +746,13 @@ static int plan_instance(void *ud, const cf__instance_row *row)
     }
     x->rc = examine_instance(x, row, wf, s, data);
     json_decref(data);
+    if (x->rc == CF_OK && x->pl->report) {
+        /* a preview: hand over what is planned so far (the policy and parameter rows
+         * first) and keep none of it */
+        cf__plan_report(x->pl, x->pl->report, x->pl->report_ud);
+        plan_truncate(x->pl, 0);
+        return x->pl->stopped;
+    }
     return x->rc != CF_OK;
 }
 
@@ -754,7 +764,7 @@ int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char
     int rc = diff_params(e, cand, county, overlay_path, pl);
     if (rc != CF_OK)
         return rc;
-    examine x = {e, cand, pl, json_object(), json_object(), cf_engine_now(e), CF_OK};
+    examine x = {e, cand, pl, json_object(), json_object(), cf_engine_now(e), CF_OK, NULL, 0};
     for (size_t i = 1; x.changed && i < pl->n; i++) {
         const change *c = &pl->items[i];
         json_t *o = json_loads(c->old_value, JSON_DECODE_ANY, NULL), *n = json_loads(c->new_value, JSON_DECODE_ANY, NULL);
@@ -770,7 +780,7 @@ int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char
     /* Each instance is examined as the listing reads it: none is held after its rows are planned. */
     if (rc == CF_OK) {
         x.rc = CF_OK;
-        rc = cf__store_instance_list(e->store, NULL, NULL, county, plan_instance, &x, &e->err);
+        rc = cf__store_instance_timers_each(e->store, county, plan_instance, &x, &e->err);
         if (rc == CF_OK)
             rc = x.rc;
     }
@@ -779,14 +789,14 @@ int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char
     return rc;
 }
 
-void cf__plan_report(const plan *pl, cf_policy_change_fn fn, void *ud)
+void cf__plan_report(plan *pl, cf_policy_change_fn fn, void *ud)
 {
-    for (size_t i = 0; fn && i < pl->n; i++) {
+    for (size_t i = 0; fn && !pl->stopped && i < pl->n; i++) {
         const change *c = &pl->items[i];
         cf_policy_change out = {sizeof out, c->kind,      c->instance_id, c->workflow, c->state, c->name,
                                 c->event,   c->old_value, c->new_value,   c->who,      c->county, c->effect};
         if (fn(ud, &out) != 0)
-            break;
+            pl->stopped = true;
     }
 }
 
@@ -821,6 +831,13 @@ int cf__change_check_for(cf_engine *e, const char *applies_to, bool *for_new, co
                     fname, applies_to);
 }
 
+static int ignore_change(void *ud, const cf_policy_change *c)
+{
+    (void)ud;
+    (void)c;
+    return 0;
+}
+
 int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_path, const char *applies_to,
                        cf_policy_change_fn fn, void *ud)
 {
@@ -839,6 +856,8 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
         return rc;
     plan pl = {0};
     pl.for_new = for_new;
+    pl.report = fn ? fn : ignore_change;
+    pl.report_ud = ud;
     /* One read transaction: the plan sees one snapshot, and the store takes its
      * read lock once instead of once per statement. */
     bool began = false;

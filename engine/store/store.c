@@ -755,6 +755,16 @@ int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
     return cf__sqlite_timer_set_due((cf__sqlite *)s, id, due, err);
 }
 
+int cf__store_instance_timers_each(cf__store *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                   cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_instance_timers_each((cf__pg *)s, county, fn, ud, err);
+#endif
+    return cf__sqlite_instance_timers_each((cf__sqlite *)s, county, fn, ud, err);
+}
+
 int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err)
 {
 #ifdef CERTFLOW_POSTGRESQL

@@ -385,6 +385,15 @@ int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
 /* The pending timers of one instance in due order; rows valid only during the callback. */
 typedef int (*cf__timer_each_fn)(void *ud, const cf__timer_row *timer);
 int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+/* The instances of county (NULL: of every county) in cf__store_instance_list's order
+ * (created_at, then serial), each with its pending timers in due order (then id): what
+ * a policy change reads of a county, in two statements for the whole county instead of
+ * one per instance. fn returning non-zero stops (CF_OK); the row and the timers
+ * (instance_id, state, name, event, due and id filled) are valid only during the callback. */
+typedef int (*cf__instance_timers_fn)(void *ud, const cf__instance_row *row, const cf__timer_row *timers,
+                                      size_t ntimers);
+int cf__store_instance_timers_each(cf__store *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                   cf__err *err);
 /* Keep the text of an applied county overlay under hash (the county's policy
  * hash, as history rows record it); a text already kept is left as it is. */
 int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,

@@ -115,3 +115,89 @@ int cf__sqlite_audit_moves(cf__sqlite *s, const char *instance_id, cf__history_r
     cf__sqlite_done(st);
     return CF_OK;
 }
+
+/* cf__sqlite_instance_timers_each: the county's instances (ST_INST_LIST) and, in a second
+ * statement in the same order, their timers; the timers of the instance at hand are
+ * the next rows of the second, copied because the step past them ends their text. */
+typedef struct county_walk {
+    cf__sqlite *s;
+    sqlite3_stmt *timers;
+    int trc; /* SQLITE_ROW: the timer statement is on a row not yet handed out */
+    cf__timer_row *t;
+    size_t n, cap;
+    cf__instance_timers_fn fn;
+    void *ud;
+    int rc; /* CF_OK, or what stopped the walk */
+    cf__err *err;
+} county_walk;
+
+static void walk_clear(county_walk *w)
+{
+    for (size_t i = 0; i < w->n; i++)
+        cf__timer_row_clear(&w->t[i]);
+    w->n = 0;
+}
+
+static int walk_instance(void *ud, const cf__instance_row *row)
+{
+    county_walk *w = ud;
+    while (w->trc == SQLITE_ROW) {
+        const char *of = (const char *)sqlite3_column_text(w->timers, 1);
+        if (!of || strcmp(of, row->id) != 0)
+            break;
+        if (w->n == w->cap) {
+            size_t cap = w->cap ? w->cap * 2 : 4;
+            cf__timer_row *t = realloc(w->t, cap * sizeof *t);
+            if (!t) {
+                w->rc = cf__fail(w->err, CF_ENOMEM, "out of memory reading the timers of a county's instances");
+                return 1;
+            }
+            w->t = t;
+            w->cap = cap;
+        }
+        cf__timer_row *t = &w->t[w->n++];
+        memset(t, 0, sizeof *t);
+        t->id = sqlite3_column_int64(w->timers, 0);
+        cf__sqlite_col_id(w->timers, 1, t->instance_id);
+        t->state = cf__sqlite_col_dup(w->timers, 2);
+        t->name = cf__sqlite_col_dup(w->timers, 3);
+        t->event = cf__sqlite_col_dup(w->timers, 4);
+        t->due = sqlite3_column_int64(w->timers, 5);
+        if (!t->state || !t->name || !t->event) {
+            w->rc = cf__fail(w->err, CF_ENOMEM, "out of memory reading the timers of a county's instances");
+            return 1;
+        }
+        w->trc = sqlite3_step(w->timers);
+    }
+    if (w->trc != SQLITE_ROW && w->trc != SQLITE_DONE) {
+        w->rc = cf__sqlite_fail(w->s, w->trc, "reading the timers of a county's instances", w->err);
+        return 1;
+    }
+    int stop = w->fn(w->ud, row, w->t, w->n);
+    walk_clear(w);
+    return stop;
+}
+
+int cf__sqlite_instance_timers_each(cf__sqlite *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                    cf__err *err)
+{
+    sqlite3_stmt *st = NULL;
+    int r = cf__sqlite_prepare_kept(s, CF__KEPT_COUNTY_TIMERS,
+                                    "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due FROM timer t"
+                                    " JOIN instance i ON i.id = t.instance_id WHERE (?1 IS NULL OR i.county = ?1)"
+                                    " ORDER BY i.created_at, i.rowid, t.due, t.id",
+                                    &st, "reading the timers of a county's instances", err);
+    if (r != CF_OK)
+        return r;
+    county_walk w = {s, st, SQLITE_OK, NULL, 0, 0, fn, ud, CF_OK, err};
+    w.trc = sqlite3_bind_text(st, 1, county, -1, SQLITE_STATIC);
+    if (w.trc == SQLITE_OK)
+        w.trc = sqlite3_step(st);
+    if (w.trc != SQLITE_ROW && w.trc != SQLITE_DONE)
+        return cf__sqlite_step_fail(s, st, w.trc, "reading the timers of a county's instances", err);
+    r = cf__sqlite_instance_list(s, NULL, NULL, county, walk_instance, &w, err);
+    walk_clear(&w);
+    free(w.t);
+    cf__sqlite_done(st);
+    return r != CF_OK ? r : w.rc;
+}

@@ -86,6 +86,8 @@ int cf__sqlite_plugin_version(cf__sqlite *s, const char *plugin, int *version, c
 int cf__sqlite_plugin_migrate(cf__sqlite *s, const char *plugin, int version, const char *sql, cf_time now, cf__err *err);
 int cf__sqlite_timer_set_due(cf__sqlite *s, int64_t id, cf_time due, cf__err *err);
 int cf__sqlite_timer_each(cf__sqlite *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+int cf__sqlite_instance_timers_each(cf__sqlite *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                    cf__err *err);
 int cf__sqlite_policy_text_put(cf__sqlite *s, const char *hash, const char *county, const char *overlay_hash, const char *source, cf_time now, const char *actor, cf__err *err);
 int cf__sqlite_policy_log_add(cf__sqlite *s, const cf__policy_log_row *row, cf__err *err);
 int cf__sqlite_policy_log_each(cf__sqlite *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);

@@ -63,6 +63,7 @@ enum {
     CF__KEPT_TIMER_EACH = 0, /* one instance's pending timers (timer.c) */
     CF__KEPT_TIMER_SET_DUE,  /* move one timer (timer.c) */
     CF__KEPT_MOVES,          /* one instance's moves, newest first (policy.c) */
+    CF__KEPT_COUNTY_TIMERS,  /* the pending timers of a county's instances (policy.c) */
     CF__KEPT_NSTMT
 };
 
