@@ -178,6 +178,64 @@ static int walk_instance(void *ud, const cf__instance_row *row)
     return stop;
 }
 
+/* The county's instances in ST_INST_LIST's order, sorting only their keys (created_at,
+ * rowid) and reading each row by its rowid: sorting whole rows would hold every
+ * instance's data in the sorter at once (temp_store=MEMORY), for a county of 100,000
+ * instances about 45 MB. */
+static int list_instances(cf__sqlite *s, const char *county, cf__instance_row_fn fn, void *ud, cf__err *err)
+{
+    sqlite3_stmt *keys = NULL, *one = NULL;
+    int r = cf__sqlite_prepare_kept(s, CF__KEPT_COUNTY_KEYS,
+                                    "SELECT rowid FROM instance WHERE (?1 IS NULL OR county = ?1)"
+                                    " ORDER BY created_at, rowid",
+                                    &keys, "listing a county's instances", err);
+    if (r == CF_OK)
+        r = cf__sqlite_prepare_kept(s, CF__KEPT_INSTANCE_AT,
+                                    "SELECT id, workflow, def_hash, county, state, data, created_at, updated_at,"
+                                    " version, rowid FROM instance WHERE rowid = ?1",
+                                    &one, "reading an instance", err);
+    if (r != CF_OK)
+        return r;
+    int rc = sqlite3_bind_text(keys, 1, county, -1, SQLITE_STATIC);
+    bool stop = false;
+    while (!stop && rc == SQLITE_OK && (rc = sqlite3_step(keys)) == SQLITE_ROW) {
+        rc = sqlite3_bind_int64(one, 1, sqlite3_column_int64(keys, 0));
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(one);
+        if (rc == SQLITE_DONE) { /* gone since the keys were read: cannot happen in one transaction */
+            cf__sqlite_done(one);
+            rc = SQLITE_OK;
+            continue;
+        }
+        if (rc != SQLITE_ROW)
+            break;
+        cf__instance_row row;
+        cf__sqlite_col_id(one, 0, row.id);
+        row.workflow = (char *)sqlite3_column_text(one, 1);
+        row.def_hash = (char *)sqlite3_column_text(one, 2);
+        row.county = (char *)sqlite3_column_text(one, 3);
+        row.state = (char *)sqlite3_column_text(one, 4);
+        row.data = (char *)sqlite3_column_text(one, 5);
+        row.created_at = sqlite3_column_int64(one, 6);
+        row.updated_at = sqlite3_column_int64(one, 7);
+        row.version = sqlite3_column_int64(one, 8);
+        row.serial = sqlite3_column_int64(one, 9);
+        if (!row.workflow || !row.def_hash || !row.county || !row.state || !row.data) {
+            rc = SQLITE_NOMEM;
+            break;
+        }
+        stop = fn(ud, &row) != 0;
+        cf__sqlite_done(one);
+        rc = SQLITE_OK;
+    }
+    if (rc != SQLITE_OK && rc != SQLITE_DONE) {
+        cf__sqlite_done(one);
+        return cf__sqlite_step_fail(s, keys, rc, "listing a county's instances", err);
+    }
+    cf__sqlite_done(keys);
+    return CF_OK;
+}
+
 int cf__sqlite_instance_timers_each(cf__sqlite *s, const char *county, cf__instance_timers_fn fn, void *ud,
                                     cf__err *err)
 {
@@ -195,7 +253,7 @@ int cf__sqlite_instance_timers_each(cf__sqlite *s, const char *county, cf__insta
         w.trc = sqlite3_step(st);
     if (w.trc != SQLITE_ROW && w.trc != SQLITE_DONE)
         return cf__sqlite_step_fail(s, st, w.trc, "reading the timers of a county's instances", err);
-    r = cf__sqlite_instance_list(s, NULL, NULL, county, walk_instance, &w, err);
+    r = list_instances(s, county, walk_instance, &w, err);
     walk_clear(&w);
     free(w.t);
     cf__sqlite_done(st);

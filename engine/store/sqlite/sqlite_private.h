@@ -64,6 +64,8 @@ enum {
     CF__KEPT_TIMER_SET_DUE,  /* move one timer (timer.c) */
     CF__KEPT_MOVES,          /* one instance's moves, newest first (policy.c) */
     CF__KEPT_COUNTY_TIMERS,  /* the pending timers of a county's instances (policy.c) */
+    CF__KEPT_COUNTY_KEYS,    /* a county's instances' rowids in listing order (policy.c) */
+    CF__KEPT_INSTANCE_AT,    /* one instance by rowid (policy.c) */
     CF__KEPT_NSTMT
 };
 
