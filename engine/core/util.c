@@ -478,6 +478,10 @@ size_t cf__utf8_invalid_at(const char *s, size_t n)
     const unsigned char *u = (const unsigned char *)s;
     size_t i = 0;
     while (i < n) {
+        if (u[i] < 0x80) { /* ASCII, most of what is checked (guards' reasons): no decoding */
+            i++;
+            continue;
+        }
         uint32_t cp;
         size_t k = cf__utf8_decode(u + i, n - i, &cp);
         if (k == 0)

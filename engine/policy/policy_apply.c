@@ -15,23 +15,29 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-/* The history row data of the change to one instance: rows [from, to) of pl. */
+/* The history row data of the change to one instance: rows [from, to) of pl, as
+ * canonical text and (*out, when the fire needs it as event data) as a value. Every
+ * object is built with its keys in the canonical (sorted) order, so that the value is
+ * what parsing the text would give, without parsing it. */
 static char *record_text(const plan *pl, size_t from, size_t to, const char *county, const char *old_hash,
-                         const char *new_hash, json_t *params)
+                         const char *new_hash, json_t *params, json_t **out)
 {
     json_t *changes = json_array();
     for (size_t i = from; changes && i < to; i++) {
         const change *c = &pl->items[i];
-        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "kind", c->kind, "name", c->name,
-                                                 "event", c->event ? c->event : "", "old", c->old_value, "new",
-                                                 c->new_value, "effect", c->effect ? c->effect : ""));
+        json_array_append_new(changes, json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "effect", c->effect ? c->effect : "",
+                                                 "event", c->event ? c->event : "", "kind", c->kind, "name", c->name,
+                                                 "new", c->new_value, "old", c->old_value));
     }
-    json_t *data = changes ? json_pack("{s:s, s:s, s:s, s:o, s:O, s:s}", "county", county, "old_policy_hash",
-                                       old_hash, "new_policy_hash", new_hash, "changes", changes, "params", params,
-                                       "for", pl->for_new ? "new" : "all")
+    json_t *data = changes ? json_pack("{s:o, s:s, s:s, s:s, s:s, s:O}", "changes", changes, "county", county, "for",
+                                       pl->for_new ? "new" : "all", "new_policy_hash", new_hash, "old_policy_hash",
+                                       old_hash, "params", params)
                            : NULL;
     char *text = data ? cf__json_canonical(data) : NULL;
-    json_decref(data);
+    if (out && text)
+        *out = data;
+    else
+        json_decref(data);
     return text;
 }
 
@@ -82,7 +88,8 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
         cf__instance_row_clear(&row);
         return rc;
     }
-    char *text = record_text(pl, from, to, county, old_hash, new_hash, params);
+    json_t *evdata = NULL; /* the event data of the fire, when it fires */
+    char *text = record_text(pl, from, to, county, old_hash, new_hash, params, first->fire ? &evdata : NULL);
     char *pinned = NULL;
     if (!text)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory recording the policy change");
@@ -97,7 +104,6 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
     }
     cf_time now = cf_engine_now(e);
     if (rc == CF_OK && first->fire) {
-        json_t *evdata = json_loads(text, 0, NULL);
         /* decided, scheduled and recorded under the new policy */
         cf__fire_in in = {row.id, POLICY_EVENT, evdata, text, actor, NULL, now, now, NULL, 0, NULL, false, true, NULL,
                           cand};
@@ -134,6 +140,7 @@ static int record_instance(cf_engine *e, const plan *pl, size_t from, size_t to,
         row.version = h.number; /* state and updated_at stay as they are; data only gains or loses pins */
         rc = cf__store_instance_update(e->store, &row, &e->err);
     }
+    json_decref(evdata);
     free(text);
     free(pinned);
     cf__instance_row_clear(&row);
@@ -149,8 +156,8 @@ static int write_changes(cf_engine *e, const plan *pl, const char *county, const
         return cf__fail(&e->err, CF_ENOMEM, "out of memory");
     size_t i = 1;
     for (; i < pl->n && strcmp(pl->items[i].kind, "param") == 0; i++)
-        json_array_append_new(params, json_pack("{s:s, s:s, s:s}", "name", pl->items[i].name, "old",
-                                                pl->items[i].old_value, "new", pl->items[i].new_value));
+        json_array_append_new(params, json_pack("{s:s, s:s, s:s}", "name", pl->items[i].name, "new",
+                                                pl->items[i].new_value, "old", pl->items[i].old_value));
     int rc = CF_OK;
     while (rc == CF_OK && i < pl->n) {
         size_t end = i;

@@ -244,54 +244,17 @@ static int diff_params(cf_engine *e, cf__policy *cand, const char *county, const
 
 /* ---- per instance ---- */
 
-typedef struct inst_list {
-    cf__instance_row *rows;
-    size_t n, cap;
-    bool oom;
-} inst_list;
-
-static int collect_instance(void *ud, const cf__instance_row *row)
-{
-    inst_list *l = ud;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        cf__instance_row *rows = realloc(l->rows, cap * sizeof *rows);
-        if (!rows) {
-            l->oom = true;
-            return 1;
-        }
-        l->rows = rows;
-        l->cap = cap;
-    }
-    cf__instance_row *r = &l->rows[l->n++];
-    *r = *row;
-    r->workflow = cf__strdup(row->workflow);
-    r->def_hash = cf__strdup(row->def_hash);
-    r->county = cf__strdup(row->county);
-    r->state = cf__strdup(row->state);
-    r->data = cf__strdup(row->data);
-    if (!r->workflow || !r->def_hash || !r->county || !r->state || !r->data)
-        l->oom = true;
-    return l->oom;
-}
-
-static void inst_list_free(inst_list *l)
-{
-    for (size_t i = 0; i < l->n; i++)
-        cf__instance_row_clear(&l->rows[i]);
-    free(l->rows);
-    memset(l, 0, sizeof *l);
-}
-
 /* When the instance entered the state that declares a timer (its current state,
  * or with nested states one of its parents): the timer was computed then, so a
- * deadline that reads ctx.now is recomputed with the same now. */
+ * deadline that reads ctx.now is recomputed with the same now. The history is read
+ * newest first (cf__audit_moves) and only as far back as the newest entry. */
 typedef struct entry_scan {
     cf_engine *e;     /* for the definitions of rows from before a migration */
     const cf__workflow *wf;
     int owner;        /* the state declaring the timers */
-    cf_time entered;
-    cf_time outside_entered; /* the last entry into a state outside the owner */
+    cf_time entered;  /* the answer; the instance's updated_at when no row says */
+    bool carried;     /* the newest entry is a migration from a state outside the owner:
+                         the stay began with the newest entry into that state before it */
 } entry_scan;
 
 /* An applied row from inside the owner to inside it entered the owner again when the
@@ -328,29 +291,41 @@ static bool reentered_before(const entry_scan *es, const cf__history_row *h)
     return false;
 }
 
+/* One history row, newest first: 1 (stop) once es->entered is known. */
 static int entry_row(void *ud, const cf__history_row *h)
 {
     entry_scan *es = ud;
     const char *owner = es->wf->states[es->owner].name;
     bool migrated = strcmp(h->event, "(migrate)") == 0; /* migrate.c: a move between versions, not an entry */
-    if (!cf__state_in(h->to_state, owner)) {
-        /* rows of another version's state: when the instance entered the state a
-         * later migration may carry over into the owner (a renamed state) */
-        if (strcmp(h->outcome, "created") == 0 ||
-            (strcmp(h->outcome, "applied") == 0 && !migrated &&
-             (strcmp(h->from_state, h->to_state) != 0 ||
-              (strcmp(h->event, POLICY_EVENT) != 0 && reentered_before(es, h)))))
-            es->outside_entered = h->effective_at;
+    if (es->carried) {
+        /* rows of another version's state: when the instance entered the state the
+         * migration carried over into the owner (a renamed state) */
+        if (!cf__state_in(h->to_state, owner) &&
+            (strcmp(h->outcome, "created") == 0 ||
+             (strcmp(h->outcome, "applied") == 0 && !migrated &&
+              (strcmp(h->from_state, h->to_state) != 0 ||
+               (strcmp(h->event, POLICY_EVENT) != 0 && reentered_before(es, h)))))) {
+            es->entered = h->effective_at;
+            return 1;
+        }
         return 0;
     }
-    if (strcmp(h->outcome, "created") == 0)
+    if (!cf__state_in(h->to_state, owner))
+        return 0;
+    if (strcmp(h->outcome, "created") == 0) {
         es->entered = h->effective_at;
-    else if (migrated && !cf__state_in(h->from_state, owner))
-        es->entered = es->outside_entered; /* the stay goes on under the new name */
-    else if (strcmp(h->outcome, "applied") == 0 && !migrated &&
-             (!cf__state_in(h->from_state, owner) ||
-              (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es, h->from_state, h->to_state, h->event))))
+        return 1;
+    }
+    if (migrated && !cf__state_in(h->from_state, owner)) {
+        es->carried = true; /* the stay goes on under the new name */
+        return 0;
+    }
+    if (strcmp(h->outcome, "applied") == 0 && !migrated &&
+        (!cf__state_in(h->from_state, owner) ||
+         (strcmp(h->event, POLICY_EVENT) != 0 && reenters(es, h->from_state, h->to_state, h->event)))) {
         es->entered = h->effective_at; /* a policy change that moved the instance entered its state too */
+        return 1;
+    }
     return 0;
 }
 
@@ -395,6 +370,9 @@ typedef struct examine {
     json_t *empty;   /* {} as event data */
     json_t *changed; /* {parameter: {"old": value, "new": value}} for the county */
     cf_time now;
+    int rc; /* of the instance that stopped the listing */
+    const cf__timer_row *timers; /* the pending timers of the instance at hand */
+    size_t ntimers;
 } examine;
 
 /* "Ana Ruiz", else "CMPSS-000123", else "": who an instance is about. */
@@ -456,22 +434,21 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
                           json_t *data_new, bool *touched)
 {
     cf_engine *e = x->e;
-    cf__pending_list timers = {0};
-    int rc = cf__pending_load(e->store, row->id, &timers, &e->err);
+    int rc = CF_OK;
     /* the timers of the state and of its parents (nested states), outermost first */
     for (int a = 0; rc == CF_OK && a < wf->states[s].nchain; a++) {
         const cf__state *st = &wf->states[wf->states[s].chain[a]];
-        entry_scan es = {e, wf, wf->states[s].chain[a], row->updated_at, row->updated_at};
+        entry_scan es = {e, wf, wf->states[s].chain[a], row->updated_at, false};
         if (st->ntimers > 0)
-            rc = cf__audit_each(e->store, row->id, entry_row, &es, &e->err);
+            rc = cf__audit_moves(e->store, row->id, entry_row, &es, &e->err);
         for (int i = 0; rc == CF_OK && i < st->ntimers; i++) {
             const cf__timer_def *td = &st->timers[i];
             if (td->after.kind != CF__FN_POLICY)
                 continue;
-            const cf__pending *pend = NULL;
-            for (size_t k = 0; k < timers.n && !pend; k++)
-                if (strcmp(timers.items[k].name, td->name) == 0 && strcmp(timers.items[k].state, st->name) == 0)
-                    pend = &timers.items[k];
+            const cf__timer_row *pend = NULL;
+            for (size_t k = 0; k < x->ntimers && !pend; k++)
+                if (strcmp(x->timers[k].name, td->name) == 0 && strcmp(x->timers[k].state, st->name) == 0)
+                    pend = &x->timers[k];
             cf__decision_call call = {row->county, row->id, wf->name, row->state, data, NULL, NULL, NULL, es.entered, row->serial};
             bool has_old = false, has_new = false;
             cf_time old_due = 0, new_due = 0;
@@ -517,7 +494,6 @@ static int examine_timers(examine *x, const cf__instance_row *row, const cf__wor
             *touched = true;
         }
     }
-    cf__pending_free(&timers);
     return rc;
 }
 
@@ -744,6 +720,42 @@ static int examine_instance(examine *x, const cf__instance_row *row, const cf__w
     return rc;
 }
 
+/* One instance of the county as the listing reads it, with its pending timers (valid
+ * during the call). */
+static int plan_instance(void *ud, const cf__instance_row *row, const cf__timer_row *timers, size_t ntimers)
+{
+    examine *x = ud;
+    x->timers = timers;
+    x->ntimers = ntimers;
+    cf_engine *e = x->e;
+    cf__workflow *wf = NULL;
+    int rc = cf__engine_definition(e, row->def_hash, &wf);
+    if (rc != CF_OK) {
+        x->rc = rc;
+        return 1;
+    }
+    int s = cf__workflow_state(wf, row->state);
+    if (s < 0 || wf->states[s].terminal)
+        return 0;
+    x->pl->instances++;
+    json_error_t jerr;
+    json_t *data = json_loads(row->data, 0, &jerr);
+    if (!data) {
+        x->rc = cf__fail(&e->err, CF_EJSON, "instance %s has malformed stored data: %s", row->id, jerr.text);
+        return 1;
+    }
+    x->rc = examine_instance(x, row, wf, s, data);
+    json_decref(data);
+    if (x->rc == CF_OK && x->pl->report) {
+        /* a preview: hand over what is planned so far (the policy and parameter rows
+         * first) and keep none of it */
+        cf__plan_report(x->pl, x->pl->report, x->pl->report_ud);
+        plan_truncate(x->pl, 0);
+        return x->pl->stopped;
+    }
+    return x->rc != CF_OK;
+}
+
 /* Every change cand makes for county, into pl (which starts with the policy and param rows). */
 int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl)
 {
@@ -752,7 +764,7 @@ int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char
     int rc = diff_params(e, cand, county, overlay_path, pl);
     if (rc != CF_OK)
         return rc;
-    examine x = {e, cand, pl, json_object(), json_object(), cf_engine_now(e)};
+    examine x = {e, cand, pl, json_object(), json_object(), cf_engine_now(e), CF_OK, NULL, 0};
     for (size_t i = 1; x.changed && i < pl->n; i++) {
         const change *c = &pl->items[i];
         json_t *o = json_loads(c->old_value, JSON_DECODE_ANY, NULL), *n = json_loads(c->new_value, JSON_DECODE_ANY, NULL);
@@ -763,45 +775,28 @@ int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char
             json_decref(n);
         }
     }
-    inst_list insts = {0};
-    rc = cf__store_instance_list(e->store, NULL, NULL, county, collect_instance, &insts, &e->err);
-    if (rc == CF_OK && insts.oom)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory listing the instances of %s", county);
-    if ((!x.empty || !x.changed) && rc == CF_OK)
+    if (!x.empty || !x.changed)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
-    for (size_t i = 0; rc == CF_OK && i < insts.n; i++) {
-        const cf__instance_row *row = &insts.rows[i];
-        cf__workflow *wf = NULL;
-        rc = cf__engine_definition(e, row->def_hash, &wf);
-        if (rc != CF_OK)
-            break;
-        int s = cf__workflow_state(wf, row->state);
-        if (s < 0 || wf->states[s].terminal)
-            continue;
-        pl->instances++;
-        json_error_t jerr;
-        json_t *data = json_loads(row->data, 0, &jerr);
-        if (!data) {
-            rc = cf__fail(&e->err, CF_EJSON, "instance %s has malformed stored data: %s", row->id, jerr.text);
-            break;
-        }
-        rc = examine_instance(&x, row, wf, s, data);
-        json_decref(data);
+    /* Each instance is examined as the listing reads it: none is held after its rows are planned. */
+    if (rc == CF_OK) {
+        x.rc = CF_OK;
+        rc = cf__store_instance_timers_each(e->store, county, plan_instance, &x, &e->err);
+        if (rc == CF_OK)
+            rc = x.rc;
     }
     json_decref(x.empty);
     json_decref(x.changed);
-    inst_list_free(&insts);
     return rc;
 }
 
-void cf__plan_report(const plan *pl, cf_policy_change_fn fn, void *ud)
+void cf__plan_report(plan *pl, cf_policy_change_fn fn, void *ud)
 {
-    for (size_t i = 0; fn && i < pl->n; i++) {
+    for (size_t i = 0; fn && !pl->stopped && i < pl->n; i++) {
         const change *c = &pl->items[i];
         cf_policy_change out = {sizeof out, c->kind,      c->instance_id, c->workflow, c->state, c->name,
                                 c->event,   c->old_value, c->new_value,   c->who,      c->county, c->effect};
         if (fn(ud, &out) != 0)
-            break;
+            pl->stopped = true;
     }
 }
 
@@ -836,6 +831,13 @@ int cf__change_check_for(cf_engine *e, const char *applies_to, bool *for_new, co
                     fname, applies_to);
 }
 
+static int ignore_change(void *ud, const cf_policy_change *c)
+{
+    (void)ud;
+    (void)c;
+    return 0;
+}
+
 int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_path, const char *applies_to,
                        cf_policy_change_fn fn, void *ud)
 {
@@ -854,7 +856,15 @@ int cf_policy_diff_for(cf_engine *e, const char *county, const char *overlay_pat
         return rc;
     plan pl = {0};
     pl.for_new = for_new;
-    rc = cf__plan_make(e, cand, county, overlay_path, &pl);
+    pl.report = fn ? fn : ignore_change;
+    pl.report_ud = ud;
+    /* One read transaction: the plan sees one snapshot, and the store takes its
+     * read lock once instead of once per statement. */
+    bool began = false;
+    rc = cf__audit_read_begin(e->store, &began, &e->err);
+    if (rc == CF_OK)
+        rc = cf__plan_make(e, cand, county, overlay_path, &pl);
+    cf__audit_read_end(e->store, began);
     if (rc == CF_OK)
         cf__plan_report(&pl, fn, ud);
     cf__plan_free(&pl);

@@ -47,13 +47,20 @@ typedef struct plan {
     size_t affected;  /* instances with a deadline or eligibility change */
     bool for_new;     /* applies_to "new" */
     bool oom;
+    /* Set by a preview (cf_policy_diff): each instance's rows go to report as soon as they
+     * are planned and are dropped, so that the plan holds one instance at a time; NULL
+     * (apply) keeps every row. stopped: report returned non-zero, nothing more is asked. */
+    cf_policy_change_fn report;
+    void *report_ud;
+    bool stopped;
 } plan;
 
 /* The plan of cand (the candidate policy with overlay_path as county's overlay)
  * on county's live instances, into *pl (pl->for_new set by the caller). */
 int cf__plan_make(cf_engine *e, cf__policy *cand, const char *county, const char *overlay_path, plan *pl);
-/* Hand each row of the plan to fn (until it returns non-zero); fn may be NULL. */
-void cf__plan_report(const plan *pl, cf_policy_change_fn fn, void *ud);
+/* Hand each row of the plan to fn (until it returns non-zero); fn may be NULL. With
+ * pl->report set, the rows still held (those of no instance, when there is none). */
+void cf__plan_report(plan *pl, cf_policy_change_fn fn, void *ud);
 void cf__plan_free(plan *pl);
 /* applies_to: "all" (also for NULL) or "new" (*for_new); anything else is
  * CF_EINVAL naming fname. */

@@ -488,6 +488,15 @@ int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn,
     return cf__sqlite_audit_each((cf__sqlite *)s, instance_id, fn, ud, err);
 }
 
+int cf__audit_moves(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_audit_moves((cf__pg *)s, instance_id, fn, ud, err);
+#endif
+    return cf__sqlite_audit_moves((cf__sqlite *)s, instance_id, fn, ud, err);
+}
+
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err)
 {
 #ifdef CERTFLOW_POSTGRESQL
@@ -822,6 +831,16 @@ int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
         return cf__pg_timer_set_due((cf__pg *)s, id, due, err);
 #endif
     return cf__sqlite_timer_set_due((cf__sqlite *)s, id, due, err);
+}
+
+int cf__store_instance_timers_each(cf__store *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                   cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (s->backend == CF__BACKEND_PG)
+        return cf__pg_instance_timers_each((cf__pg *)s, county, fn, ud, err);
+#endif
+    return cf__sqlite_instance_timers_each((cf__sqlite *)s, county, fn, ud, err);
 }
 
 int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err)

@@ -260,6 +260,12 @@ int cf__audit_find_key(cf__store *s, const char *instance_id, const char *key, c
 /* Rows of one instance, oldest first; valid only during the callback. */
 typedef int (*cf__history_row_fn)(void *ud, const cf__history_row *row);
 int cf__audit_each(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+/* The moves of one instance, newest first (fn returning non-zero stops the read, so
+ * that a caller looking for the latest entry into a state reads no further back): only
+ * instance_id, number, effective_at, event, outcome, from_state, to_state and def_hash
+ * are filled, the other strings are NULL and the hashes empty; valid only during the
+ * callback. */
+int cf__audit_moves(cf__store *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
 /* Walk the whole chain. *rows = rows checked, *first_bad = seq of the first
  * broken row or 0. CF_ECORRUPT with a message naming the row and what differs. */
 int cf__audit_verify(cf__store *s, int64_t *rows, int64_t *first_bad, cf__err *err);
@@ -401,6 +407,15 @@ int cf__store_timer_set_due(cf__store *s, int64_t id, cf_time due, cf__err *err)
 /* The pending timers of one instance in due order; rows valid only during the callback. */
 typedef int (*cf__timer_each_fn)(void *ud, const cf__timer_row *timer);
 int cf__store_timer_each(cf__store *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+/* The instances of county (NULL: of every county) in cf__store_instance_list's order
+ * (created_at, then serial), each with its pending timers in due order (then id): what
+ * a policy change reads of a county, in two statements for the whole county instead of
+ * one per instance. fn returning non-zero stops (CF_OK); the row and the timers
+ * (instance_id, state, name, event, due and id filled) are valid only during the callback. */
+typedef int (*cf__instance_timers_fn)(void *ud, const cf__instance_row *row, const cf__timer_row *timers,
+                                      size_t ntimers);
+int cf__store_instance_timers_each(cf__store *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                   cf__err *err);
 /* Keep the text of an applied county overlay under hash (the county's policy
  * hash, as history rows record it); a text already kept is left as it is. */
 int cf__store_policy_text_put(cf__store *s, const char *hash, const char *county, const char *overlay_hash,

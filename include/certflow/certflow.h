@@ -559,7 +559,10 @@ typedef int (*cf_policy_change_fn)(void *ud, const cf_policy_change *change);
  * deadline whose due time the overlay changes (recomputed with the timer's
  * deadline function as of the instance's entry into its state), each timer it
  * would remove or add, and each guard of a transition out of the current state
- * whose verdict (empty event data, the engine's now) it changes. */
+ * whose verdict (empty event data, the engine's now) it changes. fn gets the rows
+ * as each instance is examined (the engine keeps none of them, so a county of any
+ * size takes the memory of one instance): when the call fails part way (a policy
+ * error on one instance), fn has had the rows of the instances before it. */
 CF_API int cf_policy_diff(cf_engine *engine, const char *county, const char *overlay_path,
                           cf_policy_change_fn fn, void *ud);
 

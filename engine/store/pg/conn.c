@@ -192,6 +192,11 @@ static const char *const statement_sql[PG_NSTMT] = {
     [PG_H_PAGE] = "SELECT " HIST_COLS " FROM certflow.history WHERE seq > $1 ORDER BY seq LIMIT $2",
     [PG_H_TIMERS] = "SELECT state, name, event, due FROM certflow.timer WHERE instance_id = $1 ORDER BY state, id",
     [PG_H_AT] = "SELECT seq, to_state, data_hash FROM certflow.history WHERE instance_id = $1 AND number = $2",
+    [PG_COUNTY_TIMERS] = "SELECT t.id, t.instance_id, t.state, t.name, t.event, t.due FROM certflow.timer t"
+                         " JOIN certflow.instance i ON i.id = t.instance_id WHERE ($1::text IS NULL OR i.county = $1)"
+                         " ORDER BY i.created_at, i.serial, t.due, t.id",
+    [PG_H_MOVES] = "SELECT number, effective_at, event, outcome, from_state, to_state, def_hash FROM certflow.history"
+                   " WHERE instance_id = $1 ORDER BY number DESC",
     [PG_V_INST] = "SELECT i.id, i.workflow, i.def_hash, i.county, i.state, i.data, i.version, d.name"
                   " FROM certflow.instance i LEFT JOIN certflow.workflow_def d ON d.hash = i.def_hash"
                   " ORDER BY i.serial",

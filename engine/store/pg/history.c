@@ -264,6 +264,32 @@ int cf__pg_audit_each(cf__pg *s, const char *instance_id, cf__history_row_fn fn,
     return CF_OK;
 }
 
+int cf__pg_audit_moves(cf__pg *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
+{
+    cf__pgp p = {0};
+    cf__pgp_text(&p, instance_id);
+    PGresult *r = NULL;
+    int rc = cf__pg_run(s, PG_H_MOVES, &p, &r, "reading an instance's moves", err);
+    if (rc != CF_OK)
+        return rc;
+    for (int i = 0; i < PQntuples(r); i++) {
+        cf__history_row h;
+        memset(&h, 0, sizeof h);
+        h.instance_id = instance_id;
+        h.number = cf__pg_int(r, i, 0);
+        h.effective_at = cf__pg_int(r, i, 1);
+        h.event = cf__pg_text(r, i, 2);
+        h.outcome = cf__pg_text(r, i, 3);
+        h.from_state = cf__pg_text(r, i, 4);
+        h.to_state = cf__pg_text(r, i, 5);
+        h.def_hash = cf__pg_text(r, i, 6);
+        if (fn(ud, &h) != 0)
+            break;
+    }
+    PQclear(r);
+    return CF_OK;
+}
+
 /* Verify walks the chain a page at a time, so that a long history needs little memory. */
 #define VERIFY_PAGE 5000
 

@@ -54,6 +54,9 @@ void cf__pg_watch_end(cf__pg *s);
 int cf__pg_audit_append(cf__pg *s, cf__history_row *row, cf__err *err);
 int cf__pg_audit_find_key(cf__pg *s, const char *instance_id, const char *key, cf__history_row *row, cf__buf *keep, cf__err *err);
 int cf__pg_audit_each(cf__pg *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+int cf__pg_instance_timers_each(cf__pg *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                cf__err *err);
+int cf__pg_audit_moves(cf__pg *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
 int cf__pg_audit_verify(cf__pg *s, int64_t *rows, int64_t *first_bad, cf__err *err);
 int cf__pg_audit_result_hashes(cf__pg *s, const char *instance_id, const char *county, const char *data, char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
 int cf__pg_audit_check_instance(cf__pg *s, const char *id, int64_t version, const char *state, const char *county, const char *data, cf__err *err);

@@ -340,6 +340,54 @@ int cf__pg_instance_list(cf__pg *s, const char *workflow, const char *state, con
     return CF_OK;
 }
 
+/* The county's instances and, in a second result in the same order, their timers: the
+ * timers of the instance at hand are the next rows of the second. */
+int cf__pg_instance_timers_each(cf__pg *s, const char *county, cf__instance_timers_fn fn, void *ud, cf__err *err)
+{
+    cf__pgp p = {0};
+    cf__pgp_text(&p, NULL);
+    cf__pgp_text(&p, NULL);
+    cf__pgp_text(&p, county);
+    PGresult *r = NULL, *tr = NULL;
+    int rc = cf__pg_run(s, PG_INST_LIST, &p, &r, "listing instances", err);
+    if (rc != CF_OK)
+        return rc;
+    cf__pgp q = {0};
+    cf__pgp_text(&q, county);
+    rc = cf__pg_run(s, PG_COUNTY_TIMERS, &q, &tr, "reading the timers of a county's instances", err);
+    if (rc != CF_OK) {
+        PQclear(r);
+        return rc;
+    }
+    cf__timer_row *t = NULL;
+    size_t cap = 0;
+    int k = 0, nt = PQntuples(tr);
+    for (int i = 0; i < PQntuples(r); i++) {
+        cf__instance_row row;
+        instance_borrow(r, i, &row);
+        size_t n = 0;
+        for (; k < nt && strcmp(PQgetvalue(tr, k, 1), row.id) == 0; k++) {
+            if (n == cap) {
+                size_t c = cap ? cap * 2 : 4;
+                cf__timer_row *more = realloc(t, c * sizeof *more);
+                if (!more) {
+                    rc = cf__fail(err, CF_ENOMEM, "out of memory reading the timers of a county's instances");
+                    break;
+                }
+                t = more;
+                cap = c;
+            }
+            cf__pg_timer_borrow(tr, k, &t[n++]);
+        }
+        if (rc != CF_OK || fn(ud, &row, t, n) != 0)
+            break;
+    }
+    free(t);
+    PQclear(tr);
+    PQclear(r);
+    return rc;
+}
+
 /* ---- timers ---- */
 
 int cf__pg_timer_add(cf__pg *s, const char *instance_id, const char *state, const char *name, const char *event,

@@ -232,6 +232,8 @@ void cf__sqlite_close(cf__sqlite *s)
         sqlite3_finalize(s->stmt[i]);
     for (int i = 0; i < CF__AUDIT_NSTMT; i++)
         sqlite3_finalize(s->audit[i]);
+    for (int i = 0; i < CF__KEPT_NSTMT; i++)
+        sqlite3_finalize(s->kept[i]);
     if (s->db && !sqlite3_get_autocommit(s->db))
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
     if (s->db && s->mark_unsaved)

@@ -56,6 +56,7 @@ void cf__sqlite_watch_end(cf__sqlite *s);
 int cf__sqlite_audit_append(cf__sqlite *s, cf__history_row *row, cf__err *err);
 int cf__sqlite_audit_find_key(cf__sqlite *s, const char *instance_id, const char *key, cf__history_row *row, cf__buf *keep, cf__err *err);
 int cf__sqlite_audit_each(cf__sqlite *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
+int cf__sqlite_audit_moves(cf__sqlite *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err);
 int cf__sqlite_audit_verify(cf__sqlite *s, int64_t *rows, int64_t *first_bad, cf__err *err);
 int cf__sqlite_audit_result_hashes(cf__sqlite *s, const char *instance_id, const char *county, const char *data, char data_hash[CF__HASH_HEX], char timers_hash[CF__HASH_HEX], cf__err *err);
 int cf__sqlite_audit_check_instance(cf__sqlite *s, const char *id, int64_t version, const char *state, const char *county, const char *data, cf__err *err);
@@ -93,6 +94,8 @@ int cf__sqlite_plugin_version(cf__sqlite *s, const char *plugin, int *version, c
 int cf__sqlite_plugin_migrate(cf__sqlite *s, const char *plugin, int version, const char *sql, cf_time now, cf__err *err);
 int cf__sqlite_timer_set_due(cf__sqlite *s, int64_t id, cf_time due, cf__err *err);
 int cf__sqlite_timer_each(cf__sqlite *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err);
+int cf__sqlite_instance_timers_each(cf__sqlite *s, const char *county, cf__instance_timers_fn fn, void *ud,
+                                    cf__err *err);
 int cf__sqlite_policy_text_put(cf__sqlite *s, const char *hash, const char *county, const char *overlay_hash, const char *source, cf_time now, const char *actor, cf__err *err);
 int cf__sqlite_policy_log_add(cf__sqlite *s, const cf__policy_log_row *row, cf__err *err);
 int cf__sqlite_policy_log_each(cf__sqlite *s, const char *county, cf__policy_log_fn fn, void *ud, cf__err *err);

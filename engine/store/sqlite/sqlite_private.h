@@ -56,6 +56,19 @@ enum {
 
 #define CF__STORE_NSTMT ST_COUNT
 
+/* Statements of rarer operations that run once per instance in a policy change
+ * (cf_policy_diff / cf_policy_apply over a whole county): prepared on first use by
+ * cf__sqlite_prepare_kept (timer.c), kept in cf__sqlite.kept, finalized at close. */
+enum {
+    CF__KEPT_TIMER_EACH = 0, /* one instance's pending timers (timer.c) */
+    CF__KEPT_TIMER_SET_DUE,  /* move one timer (timer.c) */
+    CF__KEPT_MOVES,          /* one instance's moves, newest first (policy.c) */
+    CF__KEPT_COUNTY_TIMERS,  /* the pending timers of a county's instances (policy.c) */
+    CF__KEPT_COUNTY_KEYS,    /* a county's instances' rowids in listing order (policy.c) */
+    CF__KEPT_INSTANCE_AT,    /* one instance by rowid (policy.c) */
+    CF__KEPT_NSTMT
+};
+
 /* Install the connection's one SQL authorizer (plugin.c), switched by plugin_auth. */
 void cf__sqlite_auth_install(cf__sqlite *s);
 
@@ -66,6 +79,7 @@ struct cf__sqlite {
     int busy_timeout_ms;
     sqlite3_stmt *stmt[CF__STORE_NSTMT];
     sqlite3_stmt *audit[CF__AUDIT_NSTMT];
+    sqlite3_stmt *kept[CF__KEPT_NSTMT]; /* NULL until first used */
     /* 1 while a batch (cf_batch_begin, or a tick's run of timers) holds the
      * transaction: begin/commit/rollback then work on a savepoint inside it. */
     int batch;
@@ -146,6 +160,10 @@ void cf__sqlite_bind_text(sqlite3_stmt *st, int i, const char *v, int *rc);
 void cf__sqlite_bind_int(sqlite3_stmt *st, int i, int64_t v, int *rc);
 int cf__sqlite_prepare_once(cf__sqlite *s, const char *sql, sqlite3_stmt **st, const char *what, cf__err *err);
 int cf__sqlite_run_once(cf__sqlite *s, sqlite3_stmt *st, int brc, const char *what, cf__err *err);
+/* *st = the kept statement `which` (CF__KEPT_*), prepared from sql on first use;
+ * reset it with cf__sqlite_done after use, never finalize it. */
+int cf__sqlite_prepare_kept(cf__sqlite *s, int which, const char *sql, sqlite3_stmt **st, const char *what,
+                            cf__err *err);
 
 /* Shared by the backend's files. open.c: run a statement that returns no rows
  * (*changes may be NULL), the same naming an instance in a failure, fail with a

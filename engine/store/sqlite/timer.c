@@ -211,24 +211,40 @@ int cf__sqlite_run_once(cf__sqlite *s, sqlite3_stmt *st, int brc, const char *wh
     return r;
 }
 
+/* The statements a policy change runs once per instance of a county are kept
+ * instead (cf__sqlite.kept): preparing them is most of what they cost. */
+int cf__sqlite_prepare_kept(cf__sqlite *s, int which, const char *sql, sqlite3_stmt **st, const char *what,
+                            cf__err *err)
+{
+    if (!s->kept[which]) {
+        int r = cf__sqlite_prepare_once(s, sql, &s->kept[which], what, err);
+        if (r != CF_OK)
+            return r;
+    }
+    *st = s->kept[which];
+    return CF_OK;
+}
+
 int cf__sqlite_timer_set_due(cf__sqlite *s, int64_t id, cf_time due, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = cf__sqlite_prepare_once(s, "UPDATE timer SET due = ?2 WHERE id = ?1", &st, "moving a timer", err);
+    int r = cf__sqlite_prepare_kept(s, CF__KEPT_TIMER_SET_DUE, "UPDATE timer SET due = ?2 WHERE id = ?1", &st,
+                                    "moving a timer", err);
     if (r != CF_OK)
         return r;
     int brc = SQLITE_OK;
     cf__sqlite_bind_int(st, 1, id, &brc);
     cf__sqlite_bind_int(st, 2, due, &brc);
-    return cf__sqlite_run_once(s, st, brc, "moving a timer", err);
+    return cf__sqlite_run(s, st, brc, "moving a timer", NULL, err);
 }
 
 int cf__sqlite_timer_each(cf__sqlite *s, const char *instance_id, cf__timer_each_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
-    int r = cf__sqlite_prepare_once(s, "SELECT id, instance_id, state, name, event, due FROM timer WHERE instance_id = ?1"
-                            " ORDER BY due, id",
-                         &st, "listing an instance's timers", err);
+    int r = cf__sqlite_prepare_kept(s, CF__KEPT_TIMER_EACH,
+                                    "SELECT id, instance_id, state, name, event, due FROM timer WHERE instance_id = ?1"
+                                    " ORDER BY due, id",
+                                    &st, "listing an instance's timers", err);
     if (r != CF_OK)
         return r;
     int rc = sqlite3_bind_text(st, 1, instance_id, -1, SQLITE_STATIC);
@@ -242,7 +258,8 @@ int cf__sqlite_timer_each(cf__sqlite *s, const char *instance_id, cf__timer_each
         t.due = sqlite3_column_int64(st, 5);
         rc = fn(ud, &t) != 0 ? SQLITE_DONE : SQLITE_OK;
     }
-    r = rc == SQLITE_DONE ? CF_OK : cf__sqlite_fail(s, rc, "listing an instance's timers", err);
-    sqlite3_finalize(st);
-    return r;
+    if (rc != SQLITE_DONE)
+        return cf__sqlite_step_fail(s, st, rc, "listing an instance's timers", err);
+    cf__sqlite_done(st);
+    return CF_OK;
 }
