@@ -464,7 +464,7 @@ static void test_schema_8_history_migrates(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 9);
+    assert_int_equal(sqlite3_column_int(st, 0), cf__sqlite_schema_version); /* 9, then the later ones */
     const char *sql = (const char *)sqlite3_column_text(st, 1);
     assert_non_null(strstr(sql, "outcome = 'created' OR outcome = 'applied' OR outcome = 'rejected'"));
     assert_null(strstr(sql, "outcome IN"));
@@ -512,6 +512,47 @@ static void test_schema_8_history_migrates(void **state)
     assert_int_equal(count_rows(f->s), 6);
 }
 
+/* Schema 10 dropped instance_by_workflow(workflow, state, county), which every fire
+ * rewrote (the state changes) and no query read. A database made at schema 9 migrates:
+ * the index goes, instance_by_definition (which opening reads) stays, every history row
+ * is kept, the chain verifies unchanged and goes on. */
+static void test_schema_9_instance_index_migrates(void **state)
+{
+    fixture *f = *state;
+    cf__err err = {{0}};
+    char hashes[5][CF__HASH_HEX];
+    append_five(f->s, hashes);
+    cf__store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->path, "CREATE INDEX instance_by_workflow ON instance(workflow, state, county);"
+                      "PRAGMA user_version = 9;");
+    if (cf__store_open(f->path, 0, &f->s, &err) != CF_OK)
+        fail_msg("open: %s", err.msg);
+    sqlite3 *db = cf__store_db(f->s);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                            " (SELECT count(*) FROM sqlite_master WHERE name = 'instance_by_workflow'),"
+                                            " (SELECT sql FROM sqlite_master WHERE name = 'instance_by_definition')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_int(st, 0) >= 10);
+    assert_int_equal(sqlite3_column_int(st, 1), 0);
+    assert_non_null(strstr((const char *)sqlite3_column_text(st, 2), "(def_hash, state)"));
+    sqlite3_finalize(st);
+
+    int64_t rows = -1, bad = -1;
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 5);
+    assert_int_equal(bad, 0);
+    cf__history_row next = make_row("inst-a", 4, "renew", "applied", NULL);
+    append_ok(f->s, &next);
+    assert_int_equal(next.seq, 6);
+    assert_string_equal(next.prev_hash, hashes[4]);
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 6);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +566,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deleted_row_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reordered_rows_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_8_history_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_9_instance_index_migrates, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -144,7 +144,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 10);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -155,12 +155,12 @@ static void test_open_creates_schema(void **state)
                                    "('workflow_def', 'instance', 'history', 'timer', 'outbox')"),
                      5);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 10);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 9);
     cf__store_close(s);
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -173,7 +173,7 @@ static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     cf__store_close(s);
 }
 
@@ -190,7 +190,7 @@ static void test_open_newer_schema_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, path);
-    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 9): upgrade certflow");
+    assert_contains(err.msg, "was written by a newer certflow (schema 99; this build knows up to 10): upgrade certflow");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -671,7 +671,7 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
                    "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
                    "PRAGMA user_version = 2;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     cf__outbox_row o;
     assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
     assert_string_equal(o.event, "e");
@@ -708,7 +708,7 @@ static void test_schema_6_plugin_schema(void **state)
     /* A version-5 database where no plugin ever migrated: the table is added. */
     raw_exec(path, "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM plugin_schema"), 0);
     cf__store_close(s);
 
@@ -716,7 +716,7 @@ static void test_schema_6_plugin_schema(void **state)
     raw_exec(path, "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
                    "PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 9);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     assert_int_equal(cf__store_plugin_version(s, "fees", &version, &err), CF_OK);
     assert_int_equal(version, 2);
     cf__store_close(s);
