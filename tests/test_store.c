@@ -169,6 +169,51 @@ static void test_open_creates_schema(void **state)
     cft_rmtree(dir);
 }
 
+/* The plan of a statement, its lines joined by " | ". */
+static char *query_plan(sqlite3 *db, const char *sql)
+{
+    char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
+    sqlite3_free(eqp);
+    cf__buf b = {0};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (b.len)
+            cf__buf_puts(&b, " | ");
+        cf__buf_puts(&b, (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    cf__buf_append(&b, "", 1);
+    return b.data;
+}
+
+/* Schema 10 (issue 13): of the instance's indexes only instance_by_definition holds the
+ * state, which every fire changes, and it holds it because counting the states of a
+ * workflow version (migrate.c, on every open) reads that index alone; the instance
+ * list never read an index by state (it scans: its filters are optional). */
+static void test_one_instance_index_holds_the_state(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *path = cft_path(dir, "cf.db");
+    cf__store *s = open_ok(path);
+    sqlite3 *db = cf__store_db(s);
+    char *holders = query_text(db, "SELECT group_concat(l.name) FROM pragma_index_list('instance') l"
+                                   " JOIN pragma_index_info(l.name) i WHERE i.name = 'state'");
+    assert_string_equal(holders, "instance_by_definition");
+    free(holders);
+    char *plan = query_plan(db, "SELECT state, count(*) FROM instance WHERE def_hash = ?1 GROUP BY state"
+                                " ORDER BY state");
+    assert_non_null(strstr(plan, "COVERING INDEX instance_by_definition"));
+    free(plan);
+    plan = query_plan(db, "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1");
+    assert_non_null(strstr(plan, "sqlite_autoindex_instance_1 (id=?)"));
+    free(plan);
+    cf__store_close(s);
+    free(path);
+    cft_rmtree(dir);
+}
+
 static void test_open_memory(void **state)
 {
     (void)state;
@@ -887,6 +932,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_creates_schema),
+        cmocka_unit_test(test_one_instance_index_holds_the_state),
         cmocka_unit_test(test_open_memory),
         cmocka_unit_test(test_open_newer_schema_refused),
         cmocka_unit_test(test_open_foreign_database_refused),
