@@ -155,7 +155,7 @@ static void test_open_creates_schema(void **state)
                                    "('workflow_def', 'instance', 'history', 'timer', 'outbox')"),
                      5);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 9);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 8);
     cf__store_close(s);
 
     /* Reopening changes nothing and keeps the version. */
@@ -707,7 +707,9 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
     cf__err err = {{0}};
     put_instance(s, "a", "cert", "active", "san_diego", 1);
     cf__store_close(s);
-    raw_exec(path, "DROP TABLE policy_change; DROP INDEX outbox_by_chain;"
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "DROP TABLE policy_change; DROP INDEX outbox_by_chain;"
                    "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                    "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                    "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
@@ -751,14 +753,18 @@ static void test_schema_6_plugin_schema(void **state)
     cf__store_close(s);
 
     /* A version-5 database where no plugin ever migrated: the table is added. */
-    raw_exec(path, "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
     s = open_ok(path);
     assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM plugin_schema"), 0);
     cf__store_close(s);
 
     /* A version-5 database whose plugin host had made the table: its rows stay. */
-    raw_exec(path, "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
                    "PRAGMA user_version = 5;");
     s = open_ok(path);
     assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
