@@ -433,7 +433,10 @@ static void test_schema_8_history_migrates(void **state)
              " from_state TEXT NOT NULL, to_state TEXT NOT NULL, reasons TEXT NOT NULL, policy_hash TEXT NOT NULL,"
              " def_hash TEXT NOT NULL, idem_key TEXT, prev_hash TEXT NOT NULL, hash TEXT NOT NULL, data_hash TEXT,"
              " timers_hash TEXT);"
-             "INSERT INTO h8 SELECT * FROM history; DROP TABLE history; ALTER TABLE h8 RENAME TO history;"
+             "INSERT INTO h8 SELECT seq, instance_id, number, at, effective_at, actor, event, data, outcome,"
+             " from_state, to_state, reasons, policy_hash, def_hash, idem_key, prev_hash, hash, data_hash, timers_hash"
+             " FROM history; DROP TABLE history; ALTER TABLE h8 RENAME TO history;"
+             "ALTER TABLE instance DROP COLUMN last_seq;"
              "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
              "CREATE UNIQUE INDEX history_by_key ON history(instance_id, idem_key) WHERE idem_key IS NOT NULL;"
              "CREATE INDEX history_by_time ON history(effective_at);"
@@ -464,11 +467,11 @@ static void test_schema_8_history_migrates(void **state)
                                         -1, &st, NULL),
                      SQLITE_OK);
     assert_int_equal(sqlite3_step(st), SQLITE_ROW);
-    assert_int_equal(sqlite3_column_int(st, 0), 10); /* migrated to the current version */
+    assert_int_equal(sqlite3_column_int(st, 0), cf__sqlite_schema_version); /* 9, then the later ones */
     const char *sql = (const char *)sqlite3_column_text(st, 1);
     assert_non_null(strstr(sql, "outcome = 'created' OR outcome = 'applied' OR outcome = 'rejected'"));
     assert_null(strstr(sql, "outcome IN"));
-    assert_int_equal(sqlite3_column_int(st, 2), 6); /* table, 3 indexes, 2 triggers */
+    assert_int_equal(sqlite3_column_int(st, 2), 5); /* table, 2 indexes (history_by_number went at 10), 2 triggers */
     sqlite3_finalize(st);
 
     int64_t rows = -1, bad = -1;
@@ -512,6 +515,117 @@ static void test_schema_8_history_migrates(void **state)
     assert_int_equal(count_rows(f->s), 6);
 }
 
+/* Schema 10 dropped instance_by_workflow(workflow, state, county), which every fire
+ * rewrote (the state changes) and no query read. A database made at schema 9 migrates:
+ * the index goes, instance_by_definition (which opening reads) stays, every history row
+ * is kept, the chain verifies unchanged and goes on. */
+static void test_schema_9_instance_index_migrates(void **state)
+{
+    fixture *f = *state;
+    cf__err err = {{0}};
+    char hashes[5][CF__HASH_HEX];
+    append_five(f->s, hashes);
+    cf__store_close(f->s);
+    f->s = NULL;
+    raw_exec(f->path, "CREATE INDEX instance_by_workflow ON instance(workflow, state, county);"
+                      "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                      "ALTER TABLE history DROP COLUMN prev_seq; ALTER TABLE instance DROP COLUMN last_seq;"
+                      "PRAGMA user_version = 9;");
+    if (cf__store_open(f->path, 0, &f->s, &err) != CF_OK)
+        fail_msg("open: %s", err.msg);
+    sqlite3 *db = cf__store_db(f->s);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT user_version FROM pragma_user_version),"
+                                            " (SELECT count(*) FROM sqlite_master WHERE name = 'instance_by_workflow'),"
+                                            " (SELECT sql FROM sqlite_master WHERE name = 'instance_by_definition')",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_true(sqlite3_column_int(st, 0) >= 10);
+    assert_int_equal(sqlite3_column_int(st, 1), 0);
+    assert_non_null(strstr((const char *)sqlite3_column_text(st, 2), "(def_hash, state)"));
+    sqlite3_finalize(st);
+    /* history_by_number gave way to the back-links, made from it for the old rows */
+    assert_int_equal(sqlite3_prepare_v2(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE name = 'history_by_number'),"
+                                            " (SELECT group_concat(seq || ':' || coalesce(prev_seq, 0), ' ')"
+                                            "  FROM (SELECT seq, prev_seq FROM history ORDER BY seq)),"
+                                            " (SELECT group_concat(id || ':' || last_seq, ' ')"
+                                            "  FROM (SELECT id, last_seq FROM instance ORDER BY id))",
+                                        -1, &st, NULL),
+                     SQLITE_OK);
+    assert_int_equal(sqlite3_step(st), SQLITE_ROW);
+    assert_int_equal(sqlite3_column_int(st, 0), 0);
+    assert_string_equal((const char *)sqlite3_column_text(st, 1), "1:0 2:0 3:1 4:2 5:3");
+    assert_string_equal((const char *)sqlite3_column_text(st, 2), "inst-a:5 inst-b:4");
+    sqlite3_finalize(st);
+    collected c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(cf__audit_each(f->s, "inst-a", collect, &c, &err), CF_OK);
+    assert_int_equal(c.n, 3);
+    assert_int_equal(c.seq[0], 1);
+    assert_int_equal(c.seq[2], 5);
+
+    int64_t rows = -1, bad = -1;
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 5);
+    assert_int_equal(bad, 0);
+    cf__history_row next = make_row("inst-a", 4, "renew", "applied", NULL);
+    append_ok(f->s, &next);
+    assert_int_equal(next.seq, 6);
+    assert_string_equal(next.prev_hash, hashes[4]);
+    assert_int_equal(cf__audit_verify(f->s, &rows, &bad, &err), CF_OK);
+    assert_int_equal(rows, 6);
+}
+
+static int count_instances(void *ud, const cf__verify_inst *inst)
+{
+    (void)inst;
+    ++*(int *)ud;
+    return 0;
+}
+
+/* Schema 10 reads an instance's history by its back-links: a row they do not reach
+ * (inserted outside certflow, or its links changed) is found by verify, and a link
+ * changed to point forward ends the walk instead of looping. */
+static void test_unlinked_row_found(void **state)
+{
+    fixture *f = *state;
+    cf__err err = {{0}};
+    append_five(f->s, NULL);
+    int n = 0;
+    int64_t seq = -1;
+    char id[37];
+    assert_int_equal(cf__audit_instances(f->s, count_instances, &n, &err), CF_OK);
+    assert_int_equal(n, 2);
+    assert_int_equal(cf__audit_orphan_row(f->s, &seq, id, &err), CF_OK);
+    assert_int_equal(seq, 0); /* every row reached */
+
+    /* inst-a's newest row moved back to 3: row 5 is reached by no walk. */
+    raw_exec(f->path, "UPDATE instance SET last_seq = 3 WHERE id = 'inst-a'");
+    assert_int_equal(cf__audit_instances(f->s, count_instances, &n, &err), CF_OK);
+    assert_int_equal(cf__audit_orphan_row(f->s, &seq, id, &err), CF_OK);
+    assert_int_equal(seq, 5);
+    assert_string_equal(id, "inst-a");
+
+    /* A link pointing forward (3 -> 5) ends the walk at 3: row 1 is missed, nothing loops. */
+    raw_exec(f->path, "UPDATE instance SET last_seq = 5 WHERE id = 'inst-a'; DROP TRIGGER history_no_update;"
+                      "UPDATE history SET prev_seq = 5 WHERE seq = 3");
+    collected c;
+    memset(&c, 0, sizeof c);
+    assert_int_equal(cf__audit_each(f->s, "inst-a", collect, &c, &err), CF_OK);
+    assert_int_equal(c.n, 2);
+    assert_int_equal(cf__audit_instances(f->s, count_instances, &n, &err), CF_OK);
+    assert_int_equal(cf__audit_orphan_row(f->s, &seq, id, &err), CF_OK);
+    assert_int_equal(seq, 1);
+    assert_string_equal(id, "inst-a");
+
+    /* A row inserted with the next number but not linked is refused by the append
+     * itself: its number must follow the instance's newest row. */
+    cf__history_row skip = make_row("inst-b", 4, "renew", "applied", NULL);
+    assert_int_equal(cf__audit_append(f->s, &skip, &err), CF_ESTORE);
+    assert_contains(err.msg, "its number 4 does not follow the instance's newest history row");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -525,6 +639,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_deleted_row_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reordered_rows_found, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_8_history_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_schema_9_instance_index_migrates, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlinked_row_found, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

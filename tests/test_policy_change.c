@@ -704,7 +704,10 @@ static void test_schema_1_database_migrates(void **state)
                                          "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                                          "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                                          "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
-                                         "DROP TABLE cf_integrity_mark; PRAGMA user_version = 1;"));
+                                         "DROP TABLE cf_integrity_mark; ALTER TABLE instance DROP COLUMN last_seq;"
+                                         "ALTER TABLE history DROP COLUMN prev_seq;"
+                                         "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                                         "PRAGMA user_version = 1;"));
     f->e = open_engine(f);
     assert_int_equal(cft_history_count(f->e, f->a), 1);
     assert_int_equal(cf_policy_apply(f->e, "san_diego", PROPOSAL_120, "ann", NULL, NULL), CF_OK);

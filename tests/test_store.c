@@ -144,7 +144,7 @@ static void test_open_creates_schema(void **state)
     char *path = cft_path(dir, "cf.db");
     cf__store *s = open_ok(path);
     sqlite3 *db = cf__store_db(s);
-    assert_int_equal(query_int(db, "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(db, "PRAGMA user_version"), 11);
     assert_int_equal(query_int(db, "PRAGMA application_id"), 0x43464C57);
     assert_int_equal(query_int(db, "PRAGMA foreign_keys"), 1);
     assert_int_equal(query_int(db, "PRAGMA synchronous"), 1); /* NORMAL */
@@ -155,12 +155,12 @@ static void test_open_creates_schema(void **state)
                                    "('workflow_def', 'instance', 'history', 'timer', 'outbox')"),
                      5);
     assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'trigger'"), 2);
-    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 10);
+    assert_int_equal(query_int(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL"), 8);
     cf__store_close(s);
 
     /* Reopening changes nothing and keeps the version. */
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     cf__store_close(s);
     s = open_ok(path);
     cf__store_close(s);
@@ -169,11 +169,56 @@ static void test_open_creates_schema(void **state)
     cft_rmtree(dir);
 }
 
+/* The plan of a statement, its lines joined by " | ". */
+static char *query_plan(sqlite3 *db, const char *sql)
+{
+    char *eqp = sqlite3_mprintf("EXPLAIN QUERY PLAN %s", sql);
+    sqlite3_stmt *st = NULL;
+    assert_int_equal(sqlite3_prepare_v2(db, eqp, -1, &st, NULL), SQLITE_OK);
+    sqlite3_free(eqp);
+    cf__buf b = {0};
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        if (b.len)
+            cf__buf_puts(&b, " | ");
+        cf__buf_puts(&b, (const char *)sqlite3_column_text(st, 3));
+    }
+    sqlite3_finalize(st);
+    cf__buf_append(&b, "", 1);
+    return b.data;
+}
+
+/* Schema 10 (issue 13): of the instance's indexes only instance_by_definition holds the
+ * state, which every fire changes, and it holds it because counting the states of a
+ * workflow version (migrate.c, on every open) reads that index alone; the instance
+ * list never read an index by state (it scans: its filters are optional). */
+static void test_one_instance_index_holds_the_state(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    char *path = cft_path(dir, "cf.db");
+    cf__store *s = open_ok(path);
+    sqlite3 *db = cf__store_db(s);
+    char *holders = query_text(db, "SELECT group_concat(l.name) FROM pragma_index_list('instance') l"
+                                   " JOIN pragma_index_info(l.name) i WHERE i.name = 'state'");
+    assert_string_equal(holders, "instance_by_definition");
+    free(holders);
+    char *plan = query_plan(db, "SELECT state, count(*) FROM instance WHERE def_hash = ?1 GROUP BY state"
+                                " ORDER BY state");
+    assert_non_null(strstr(plan, "COVERING INDEX instance_by_definition"));
+    free(plan);
+    plan = query_plan(db, "UPDATE instance SET state = ?2, data = ?3, updated_at = ?4, version = ?5 WHERE id = ?1");
+    assert_non_null(strstr(plan, "sqlite_autoindex_instance_1 (id=?)"));
+    free(plan);
+    cf__store_close(s);
+    free(path);
+    cft_rmtree(dir);
+}
+
 static void test_open_memory(void **state)
 {
     (void)state;
     cf__store *s = open_ok(":memory:");
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     cf__store_close(s);
 }
 
@@ -662,7 +707,9 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
     cf__err err = {{0}};
     put_instance(s, "a", "cert", "active", "san_diego", 1);
     cf__store_close(s);
-    raw_exec(path, "DROP TABLE policy_change; DROP INDEX outbox_by_chain;"
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "DROP TABLE policy_change; DROP INDEX outbox_by_chain;"
                    "ALTER TABLE outbox DROP COLUMN chain_root; ALTER TABLE outbox DROP COLUMN chain_count;"
                    "ALTER TABLE timer DROP COLUMN chain_root; ALTER TABLE timer DROP COLUMN chain_count;"
                    "ALTER TABLE history DROP COLUMN data_hash; ALTER TABLE history DROP COLUMN timers_hash;"
@@ -671,7 +718,7 @@ static void test_schema_2_migrates_keeping_queued_events(void **state)
                    "INSERT INTO timer(instance_id, state, name, event, due) VALUES('a', 'active', 't', 'x', 9);"
                    "PRAGMA user_version = 2;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     cf__outbox_row o;
     assert_int_equal(cf__store_outbox_next(s, &o, &err), CF_OK);
     assert_string_equal(o.event, "e");
@@ -697,10 +744,11 @@ static void test_schema_10_webhooks(void **state)
     cf__store *s = open_with_def(path);
     put_instance(s, "a", "cert", "active", "san_diego", 1);
     cf__store_close(s);
-    raw_exec(path, "DROP TABLE cf_webhook; PRAGMA user_version = 9;");
+    raw_exec(path, "DROP TABLE cf_webhook; ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number); PRAGMA user_version = 9;");
     s = open_ok(path);
     cf__err err = {{0}};
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM cf_webhook"), 0);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM instance WHERE id = 'a'"), 1);
     cf__webhook_row w;
@@ -717,7 +765,7 @@ static void test_schema_10_webhooks(void **state)
     assert_int_equal(cf__store_commit(s, &err), CF_OK);
     assert_true(id > 0);
     cf__store_close(s);
-    /* at version 10 the table is part of the schema */
+    /* from version 10 on the table is part of the schema */
     raw_exec(path, "DROP TABLE cf_webhook;");
     s = NULL;
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
@@ -745,17 +793,21 @@ static void test_schema_6_plugin_schema(void **state)
     cf__store_close(s);
 
     /* A version-5 database where no plugin ever migrated: the table is added. */
-    raw_exec(path, "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "DROP TABLE plugin_schema; PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     assert_int_equal(query_int(cf__store_db(s), "SELECT count(*) FROM plugin_schema"), 0);
     cf__store_close(s);
 
     /* A version-5 database whose plugin host had made the table: its rows stay. */
-    raw_exec(path, "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
+    raw_exec(path, "ALTER TABLE instance DROP COLUMN last_seq; ALTER TABLE history DROP COLUMN prev_seq;"
+                   "CREATE UNIQUE INDEX history_by_number ON history(instance_id, number);"
+                   "INSERT INTO plugin_schema(plugin, version, migrated_at) VALUES('fees', 2, 7);"
                    "PRAGMA user_version = 5;");
     s = open_ok(path);
-    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 10);
+    assert_int_equal(query_int(cf__store_db(s), "PRAGMA user_version"), 11);
     assert_int_equal(cf__store_plugin_version(s, "fees", &version, &err), CF_OK);
     assert_int_equal(version, 2);
     cf__store_close(s);
@@ -926,6 +978,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_open_creates_schema),
+        cmocka_unit_test(test_one_instance_index_holds_the_state),
         cmocka_unit_test(test_open_memory),
         cmocka_unit_test(test_open_newer_schema_refused),
         cmocka_unit_test(test_open_foreign_database_refused),

@@ -392,8 +392,8 @@ int cf_engine_verify_full(cf_engine *e, const cf_verify_options *opts, cf_verify
         rc = as_finding(&v, K_INSTANCE, cf__audit_orphan_row(e->store, &seq, id, &e->err));
         if (rc == CF_OK && seq)
             finding(&v, K_INSTANCE, seq, id,
-                    "history row %" PRId64 " belongs to instance %s, which does not exist: the instance was removed "
-                    "outside certflow; " RESTORE,
+                    "history row %" PRId64 " belongs to instance %s, which does not exist or whose history does "
+                    "not lead to it: the instance was removed, or the row inserted, outside certflow; " RESTORE,
                     seq, id);
     }
     if (rc == CF_OK)

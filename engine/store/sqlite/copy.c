@@ -70,7 +70,11 @@ int cf__sqlite_copy_put(cf__sqlite *s, const cf__copy_table *t, const char *cons
     size_t n = 0;
     for (int i = 0; i < t->ncolumns; i++)
         n += (size_t)snprintf(marks + n, sizeof marks - n, i ? ", ?%d" : "?%d", i + 1);
-    snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES(%s)", table_name(t), columns(t), marks);
+    /* A history row links to its instance's newest row so far (schema 11, history.c):
+     * rows come by seq, so that is the instance's previous row. */
+    bool history = strcmp(t->name, "history") == 0;
+    snprintf(sql, sizeof sql, "INSERT INTO %s(%s%s) VALUES(%s%s)", table_name(t), columns(t),
+             history ? ", prev_seq" : "", marks, history ? ", (SELECT last_seq FROM instance WHERE id = ?2)" : "");
     sqlite3_stmt *st = NULL;
     int r = cf__sqlite_prepare_once(s, sql, &st, "writing a copied row", err);
     if (r != CF_OK)
@@ -78,7 +82,19 @@ int cf__sqlite_copy_put(cf__sqlite *s, const cf__copy_table *t, const char *cons
     int brc = SQLITE_OK;
     for (int i = 0; i < t->ncolumns; i++)
         cf__sqlite_bind_text(st, i + 1, values[i], &brc);
-    return cf__sqlite_run_once(s, st, brc, "writing a copied row", err);
+    r = cf__sqlite_run_once(s, st, brc, "writing a copied row", err);
+    if (r != CF_OK || !history)
+        return r;
+    /* ... and is now its newest. */
+    r = cf__sqlite_prepare_once(s, "UPDATE instance SET last_seq = ?1 WHERE id = ?2", &st,
+                                "linking a copied history row", err);
+    if (r != CF_OK)
+        return r;
+    brc = SQLITE_OK;
+    cf__sqlite_bind_text(st, 1, values[0], &brc); /* seq */
+    cf__sqlite_bind_text(st, 2, values[1], &brc); /* instance_id */
+    r = cf__sqlite_run_once(s, st, brc, "linking a copied history row", err);
+    return r;
 }
 
 int cf__sqlite_copy_count(cf__sqlite *s, const cf__copy_table *t, int64_t *rows, cf__err *err)

@@ -92,7 +92,8 @@ int cf__sqlite_audit_check_instance(cf__sqlite *s, const char *id, int64_t versi
 {
     /* Version 0: no history yet (cf_policy_test's scratch instances). Setting it to 0
      * skips nothing an attacker wants: the next row would be number 1 again,
-     * which the history's unique index refuses, and verify names the version. */
+     * which the append refuses (a number must follow the instance's newest row),
+     * and verify names the version. */
     if (version == 0)
         return CF_OK;
     sqlite3_stmt *st = s->audit[CF__AUDIT_AT];
@@ -202,8 +203,30 @@ int cf__sqlite_audit_append(cf__sqlite *s, cf__history_row *row, cf__err *err)
         rc = sqlite3_bind_text(st, 19, row->timers_hash, -1, SQLITE_STATIC);
     if (rc == SQLITE_OK)
         rc = sqlite3_step(st);
+    if (rc == SQLITE_DONE && sqlite3_changes(s->db) != 1) {
+        /* The instance is missing, or its newest row is not number - 1 (what the unique
+         * index history_by_number refused before schema 11). */
+        cf__sqlite_done(st);
+        return cf__fail(err, CF_ESTORE,
+                        "recording event '%s' in the history of instance %s: its number %" PRId64 " does not follow "
+                        "the instance's newest history row, or the instance does not exist; nothing was written "
+                        "(`certflow verify` checks the database)",
+                        row->event ? row->event : "", row->instance_id ? row->instance_id : "", row->number);
+    }
     if (rc == SQLITE_DONE) {
         cf__sqlite_done(st);
+        sqlite3_stmt *link = s->audit[CF__AUDIT_LINK];
+        rc = sqlite3_bind_text(link, 1, row->instance_id, -1, SQLITE_STATIC);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_bind_int64(link, 2, row->seq);
+        if (rc == SQLITE_OK)
+            rc = sqlite3_step(link);
+        if (rc != SQLITE_DONE) {
+            int r = cf__sqlite_fail(s, rc, "linking an instance to its newest history row", err);
+            cf__sqlite_done(link);
+            return r;
+        }
+        cf__sqlite_done(link);
         s->last_known = true;
         s->last_seq = row->seq;
         memcpy(s->last_hash, row->hash, sizeof s->last_hash);
@@ -396,17 +419,25 @@ int cf__sqlite_audit_integrity(cf__sqlite *s, bool quick, cf__text_fn fn, void *
     return r;
 }
 
-enum { VI_INST, VI_COUNT, VI_LAST, VI_NSTMT };
+enum { VI_INST, VI_COUNT, VI_LAST, VI_SCAN_COUNT, VI_SCAN_LAST, VI_NSTMT };
 
 int cf__sqlite_audit_instances(cf__sqlite *s, cf__verify_inst_fn fn, void *ud, cf__err *err)
 {
     static const char *const sql[VI_NSTMT] = {
-        [VI_INST] = "SELECT i.id, i.workflow, i.def_hash, i.county, i.state, i.data, i.version, d.name"
-                    " FROM instance i LEFT JOIN workflow_def d ON d.hash = i.def_hash ORDER BY i.rowid",
-        [VI_COUNT] = "SELECT count(*), coalesce(min(number), 0), coalesce(max(number), 0) FROM history"
-                     " WHERE instance_id = ?1",
-        [VI_LAST] = "SELECT seq, outcome, to_state, def_hash, data_hash, timers_hash FROM history"
-                    " WHERE instance_id = ?1 ORDER BY number DESC, seq DESC LIMIT 1",
+        [VI_INST] = "SELECT i.id, i.workflow, i.def_hash, i.county, i.state, i.data, i.version, d.name,"
+                    " i.last_seq IS NOT NULL FROM instance i LEFT JOIN workflow_def d ON d.hash = i.def_hash"
+                    " ORDER BY i.rowid",
+        [VI_COUNT] = "WITH RECURSIVE " CF__SQLITE_CHAIN " SELECT count(*), coalesce(min(number), 0),"
+                     " coalesce(max(number), 0) FROM history WHERE seq IN (SELECT s FROM chain) AND instance_id = ?1",
+        [VI_LAST] = "SELECT h.seq, h.outcome, h.to_state, h.def_hash, h.data_hash, h.timers_hash FROM instance i"
+                    " JOIN history h ON h.seq = i.last_seq AND h.instance_id = i.id WHERE i.id = ?1",
+        /* An instance that names a newest row its links do not reach (the row was removed
+         * outside certflow): its rows are found by reading the whole history, so that the
+         * finding says how many are left. Only a tampered database gets here. */
+        [VI_SCAN_COUNT] = "SELECT count(*), coalesce(min(number), 0), coalesce(max(number), 0) FROM history"
+                          " NOT INDEXED WHERE instance_id = ?1",
+        [VI_SCAN_LAST] = "SELECT seq, outcome, to_state, def_hash, data_hash, timers_hash FROM history NOT INDEXED"
+                         " WHERE instance_id = ?1 ORDER BY number DESC, seq DESC LIMIT 1",
     };
     const char *what = "reading the instances to verify them";
     sqlite3_stmt *st[VI_NSTMT] = {NULL};
@@ -414,6 +445,8 @@ int cf__sqlite_audit_instances(cf__sqlite *s, cf__verify_inst_fn fn, void *ud, c
     for (int i = 0; i < VI_NSTMT && r == CF_OK; i++)
         r = prepare_verify(s, sql[i], &st[i], what, err);
     int rc = SQLITE_OK;
+    int64_t reached = 0;
+    s->verify_reached = -1;
     while (r == CF_OK && (rc = sqlite3_step(st[VI_INST])) == SQLITE_ROW) {
         cf__verify_inst v;
         memset(&v, 0, sizeof v);
@@ -430,17 +463,26 @@ int cf__sqlite_audit_instances(cf__sqlite *s, cf__verify_inst_fn fn, void *ud, c
             r = cf__fail(err, CF_ENOMEM, "out of memory reading the instances to verify them");
             break;
         }
-        for (int k = VI_COUNT; k <= VI_LAST && rc == SQLITE_ROW; k++)
+        bool linked = sqlite3_column_int(q, 8) != 0;
+        for (int k = VI_COUNT; k < VI_NSTMT && rc == SQLITE_ROW; k++)
             rc = sqlite3_bind_text(st[k], 1, v.id, -1, SQLITE_STATIC) == SQLITE_OK ? SQLITE_ROW : SQLITE_NOMEM;
+        int count = VI_COUNT, last = VI_LAST;
         int crc = rc == SQLITE_ROW ? sqlite3_step(st[VI_COUNT]) : rc;
-        if (crc == SQLITE_ROW) {
-            v.rows = sqlite3_column_int64(st[VI_COUNT], 0);
-            v.min_number = sqlite3_column_int64(st[VI_COUNT], 1);
-            v.max_number = sqlite3_column_int64(st[VI_COUNT], 2);
-            crc = sqlite3_step(st[VI_LAST]);
+        if (crc == SQLITE_ROW && linked && sqlite3_column_int64(st[VI_COUNT], 0) == 0) {
+            count = VI_SCAN_COUNT;
+            last = VI_SCAN_LAST;
+            crc = sqlite3_step(st[count]);
         }
         if (crc == SQLITE_ROW) {
-            sqlite3_stmt *l = st[VI_LAST];
+            v.rows = sqlite3_column_int64(st[count], 0);
+            v.min_number = sqlite3_column_int64(st[count], 1);
+            v.max_number = sqlite3_column_int64(st[count], 2);
+            if (count == VI_COUNT)
+                reached += v.rows;
+            crc = sqlite3_step(st[last]);
+        }
+        if (crc == SQLITE_ROW) {
+            sqlite3_stmt *l = st[last];
             v.last_seq = sqlite3_column_int64(l, 0);
             v.last_outcome = (const char *)sqlite3_column_text(l, 1);
             v.last_to_state = (const char *)sqlite3_column_text(l, 2);
@@ -462,13 +504,15 @@ int cf__sqlite_audit_instances(cf__sqlite *s, cf__verify_inst_fn fn, void *ud, c
             rc = SQLITE_DONE;
         else
             rc = SQLITE_ROW;
-        cf__sqlite_done(st[VI_COUNT]);
-        cf__sqlite_done(st[VI_LAST]);
+        for (int k = VI_COUNT; k < VI_NSTMT; k++)
+            cf__sqlite_done(st[k]);
         if (rc == SQLITE_DONE)
             break;
     }
     if (r == CF_OK && rc != SQLITE_DONE)
         r = cf__sqlite_fail(s, rc, what, err);
+    if (r == CF_OK && sqlite3_stmt_busy(st[VI_INST]) == 0)
+        s->verify_reached = reached; /* every instance walked */
     for (int i = 0; i < VI_NSTMT; i++)
         sqlite3_finalize(st[i]);
     return r;
@@ -487,6 +531,42 @@ int cf__sqlite_audit_orphan_row(cf__sqlite *s, int64_t *seq, char id[37], cf__er
     if (r != CF_OK)
         return r;
     int rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW) {
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        *seq = sqlite3_column_int64(st, 0);
+        snprintf(id, 37, "%s", t ? t : "");
+    } else if (rc != SQLITE_DONE) {
+        r = cf__sqlite_fail(s, rc, what, err);
+    }
+    sqlite3_finalize(st);
+    if (r != CF_OK || *seq || s->verify_reached < 0)
+        return r;
+    /* Every row belongs to an instance that exists: the instances' back-links must reach
+     * them all (a row no walk reaches was inserted, or its links changed, outside
+     * certflow). The walks of cf__sqlite_audit_instances counted what they reached; only
+     * when that falls short is the first row they miss looked for. */
+    int64_t total = 0;
+    r = prepare_verify(s, "SELECT count(*) FROM history", &st, what, err);
+    if (r != CF_OK)
+        return r;
+    rc = sqlite3_step(st);
+    if (rc == SQLITE_ROW)
+        total = sqlite3_column_int64(st, 0);
+    else
+        r = cf__sqlite_fail(s, rc, what, err);
+    sqlite3_finalize(st);
+    if (r != CF_OK || total == s->verify_reached)
+        return r;
+    r = prepare_verify(s,
+                       "WITH RECURSIVE reach(s, id) AS (SELECT last_seq, id FROM instance WHERE last_seq IS NOT NULL"
+                       " UNION ALL SELECT h.prev_seq, r.id FROM reach r JOIN history h ON h.seq = r.s"
+                       " AND h.instance_id = r.id WHERE h.prev_seq < h.seq)"
+                       " SELECT seq, instance_id FROM history WHERE seq NOT IN (SELECT r.s FROM reach r"
+                       " JOIN history h ON h.seq = r.s AND h.instance_id = r.id) ORDER BY seq LIMIT 1",
+                       &st, what, err);
+    if (r != CF_OK)
+        return r;
+    rc = sqlite3_step(st);
     if (rc == SQLITE_ROW) {
         const char *t = (const char *)sqlite3_column_text(st, 1);
         *seq = sqlite3_column_int64(st, 0);

@@ -175,6 +175,7 @@ static int open_store(const char *path, int busy_timeout_ms, bool read_only, cf_
     s->base.backend = CF__BACKEND_SQLITE;
     s->busy_timeout_ms = busy_timeout_ms > 0 ? busy_timeout_ms : 5000;
     s->read_only = read_only;
+    s->verify_reached = -1;
     pthread_once(&memstatus_once, memstatus_off);
     int r = read_only ? connect_read_only(s, err) : connect_read_write(s, err);
     /* SQLite fell back to reading a file it may not write. Refuse before reading

@@ -22,7 +22,8 @@ enum {
     CF__AUDIT_EACH,
     CF__AUDIT_ALL,       /* every row by seq, for verify */
     CF__AUDIT_TIMERS,    /* one instance's pending timers by id, for its result hashes */
-    CF__AUDIT_AT,        /* one instance's row by number: what it left, checked before a write */
+    CF__AUDIT_AT,        /* one instance's newest row, if it has that number: checked before a write */
+    CF__AUDIT_LINK,      /* an instance's newest row (instance.last_seq), set after each append */
     CF__AUDIT_NSTMT
 };
 
@@ -69,6 +70,14 @@ enum {
     CF__KEPT_NSTMT
 };
 
+/* The history rows of instance ?1, newest first, by their back-links (schema 10): its
+ * newest row (instance.last_seq), then each row's prev_seq while it names an older row
+ * of the same instance. A link that points forward or to another instance ends the walk,
+ * so a changed link can neither loop nor borrow rows; verify counts what the walks reach. */
+#define CF__SQLITE_CHAIN                                                                        \
+    "chain(s) AS (SELECT last_seq FROM instance WHERE id = ?1 UNION ALL SELECT h.prev_seq FROM chain" \
+    " JOIN history h ON h.seq = chain.s WHERE h.instance_id = ?1 AND h.prev_seq < h.seq)"
+
 /* Install the connection's one SQL authorizer (plugin.c), switched by plugin_auth. */
 void cf__sqlite_auth_install(cf__sqlite *s);
 
@@ -97,6 +106,9 @@ struct cf__sqlite {
     bool last_known;
     int64_t last_seq;
     char last_hash[CF__HASH_HEX];
+    /* verify (history.c): how many history rows the instances' back-links reached in
+     * the last cf__sqlite_audit_instances, -1 when it did not walk them all */
+    int64_t verify_reached;
     bool queued; /* cf__sqlite_outbox_add succeeded since cf__sqlite_clear_queued */
     /* The chain the linked events queued now belong to ("" = none) and how many
      * were queued since cf__sqlite_chain_begin (see cf__sqlite_chain_begin). */
