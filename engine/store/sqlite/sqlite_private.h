@@ -70,7 +70,7 @@ enum {
     CF__KEPT_NSTMT
 };
 
-/* The history rows of instance ?1, newest first, by their back-links (schema 10): its
+/* The history rows of instance ?1, newest first, by their back-links (schema 11): its
  * newest row (instance.last_seq), then each row's prev_seq while it names an older row
  * of the same instance. A link that points forward or to another instance ends the walk,
  * so a changed link can neither loop nor borrow rows; verify counts what the walks reach. */
