@@ -115,6 +115,32 @@ static void test_rows_in_period_half_open(void **state)
     assert_int_equal(r4.n, 0);
 }
 
+/* A period that starts no later than the oldest row is walked by the history's key
+ * (history.c's SCAN_SQL, streaming), a later one through the time index: the same
+ * rows, in seq order, with the bounds and filters, on both sides of the switch. */
+static void test_period_from_the_oldest_row(void **state)
+{
+    fx *f = *state;
+    const cf_time froms[] = {INT64_MIN, f->t0 - 1, f->t0, f->t0 + 1};
+    const int want[] = {3, 3, 3, 2};
+    for (size_t i = 0; i < sizeof froms / sizeof froms[0]; i++) {
+        rows r = {.ordered = 1};
+        assert_int_equal(cf_history_between(f->e, froms[i], f->t2 + 1, NULL, collect, &r), CF_OK);
+        assert_int_equal(r.n, want[i]);
+        assert_true(r.ordered);
+        rows to = {.ordered = 1}; /* to stays excluded on the walk too */
+        assert_int_equal(cf_history_between(f->e, froms[i], f->t2, NULL, collect, &to), CF_OK);
+        assert_int_equal(to.n, want[i] - 1);
+        cf_history_filter flt = CF_HISTORY_FILTER_INIT;
+        flt.county = "alameda";
+        rows a = {.ordered = 1};
+        assert_int_equal(cf_history_between(f->e, froms[i], f->t2 + 1, &flt, collect, &a), CF_OK);
+        assert_int_equal(a.n, i == 3 ? 1 : 2);
+        assert_true(a.ordered);
+        assert_string_equal(a.ids[0], f->a);
+    }
+}
+
 static void test_filters(void **state)
 {
     fx *f = *state;
@@ -254,6 +280,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_rows_in_period_half_open, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filters, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_period_from_the_oldest_row, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stop_early_and_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_older_filter_size, setup, teardown),
         cmocka_unit_test_setup_teardown(test_after_cursor, setup, teardown),

@@ -657,12 +657,25 @@ int cf__sqlite_audit_row_hash(cf__sqlite *s, int64_t seq, bool *found, char hash
 /* ---- queries across instances (cf_history_between) ---- */
 
 /* The index history_by_time serves the period; the join with instance filters
- * by workflow and county. */
+ * by workflow and county. The rows come out in seq order, so SQLite sorts what the
+ * index found (in memory: temp_store=MEMORY), which is fine for a period that holds
+ * a part of the history. */
 static const char QUERY_SQL[] =
     "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
     " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
     " FROM history h JOIN instance i ON i.id = h.instance_id"
     " WHERE h.effective_at >= ?1 AND h.effective_at < ?2"
+    " AND (?3 IS NULL OR i.workflow = ?3) AND (?4 IS NULL OR i.county = ?4)"
+    " AND (?5 IS NULL OR h.event = ?5) AND (?6 IS NULL OR h.outcome = ?6)"
+    " ORDER BY h.seq";
+
+/* QUERY_SQL walked by the history's key: the unary + keeps SQLite off
+ * history_by_time, so the rows stream in seq order with no sort. */
+static const char SCAN_SQL[] =
+    "SELECT h.seq, h.number, h.instance_id, h.at, h.effective_at, h.actor, h.event, h.data,"
+    " h.outcome, h.from_state, h.to_state, h.reasons, h.policy_hash, h.def_hash, h.idem_key, h.hash"
+    " FROM history h JOIN instance i ON i.id = h.instance_id"
+    " WHERE +h.effective_at >= ?1 AND +h.effective_at < ?2"
     " AND (?3 IS NULL OR i.workflow = ?3) AND (?4 IS NULL OR i.county = ?4)"
     " AND (?5 IS NULL OR h.event = ?5) AND (?6 IS NULL OR h.outcome = ?6)"
     " ORDER BY h.seq";
@@ -701,7 +714,22 @@ int cf__sqlite_history_between(cf__sqlite *s, cf_time from, cf_time to, const cf
 {
     sqlite3 *db = s->db;
     sqlite3_stmt *st = NULL;
-    int src = sqlite3_prepare_v2(db, QUERY_SQL, -1, &st, NULL);
+    /* A period that starts no later than the oldest row (a report "to the end of the
+     * year", cf_history_between(INT64_MIN, to)) holds most of the history: walk it by
+     * its key instead, streaming, so memory does not grow with the history. */
+    bool from_start = from == INT64_MIN;
+    int src = SQLITE_OK;
+    if (!from_start) {
+        src = sqlite3_prepare_v2(db, "SELECT min(effective_at) FROM history", -1, &st, NULL);
+        if (src == SQLITE_OK && (src = sqlite3_step(st)) == SQLITE_ROW) {
+            from_start = sqlite3_column_type(st, 0) == SQLITE_NULL || from <= sqlite3_column_int64(st, 0);
+            src = SQLITE_OK;
+        }
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    if (src == SQLITE_OK)
+        src = sqlite3_prepare_v2(db, from_start ? SCAN_SQL : QUERY_SQL, -1, &st, NULL);
     if (src == SQLITE_OK)
         src = sqlite3_bind_int64(st, 1, from);
     if (src == SQLITE_OK)
