@@ -72,6 +72,29 @@ int cli_fail(cli_run *r, int rc)
     return cli_exit_code(rc);
 }
 
+const char *cli_who_of(cli_run *r, const char *id, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    if (r->e && id && cf_instance_get(r->e, id, &info) == CF_OK)
+        cli_who(info.data, buf, size);
+    return buf;
+}
+
+void cli_who_line(cli_run *r, const char *id)
+{
+    char who[280];
+    if (*cli_who_of(r, id, who, sizeof who))
+        cli_textf(r->out, "who: %s\n", who);
+}
+
+void cli_who_json(cli_run *r, const char *id, json_t *o)
+{
+    char who[280];
+    if (o && *cli_who_of(r, id, who, sizeof who))
+        json_object_set_new(o, "who", json_string(who));
+}
+
 /* A --data file holds one JSON object and nothing after it but blanks: a NUL or
  * other bytes after the object would be cut off or misread. 0 or an exit code. */
 static int check_data_file(cli_run *r, const char *label, const char *b, size_t n)

@@ -337,6 +337,90 @@ static void test_history_search(void **state)
     json_decref(march);
 }
 
+/* Every command that names one instance shows who it is beside the id: fire, show,
+ * explain and events print a "who:" line (name and certification number from the
+ * instance's own data, escaped like every stored value), and their JSON a "who". */
+static void test_commands_naming_an_instance_show_who(void **state)
+{
+    fx *f = *state;
+    simulate_year(f);
+    json_t *all = RUN_JSON(f, "list", "--workflow", "certification", "--state", "certified");
+    json_t *held = NULL, *x;
+    size_t i;
+    json_array_foreach(all, i, x) {
+        const char *who = json_string_value(json_object_get(x, "who"));
+        if (who && strstr(who, "(CMPSS-")) {
+            held = x;
+            break;
+        }
+    }
+    assert_non_null(held);
+    const char *id = json_string_value(json_object_get(held, "id"));
+    char line[400];
+    snprintf(line, sizeof line, "\nwho: %s\n", json_string_value(json_object_get(held, "who")));
+
+    cft_run r = CF(f, "show", id);
+    expect(&r, 0);
+    char show_line[400];
+    snprintf(show_line, sizeof show_line, "\nwho:        %s\n", json_string_value(json_object_get(held, "who")));
+    contains(r.out, show_line);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "events", id);
+    expect(&r, 0);
+    contains(r.out, line + 1); /* the first line */
+    assert_true(strncmp(r.out, line + 1, strlen(line + 1)) == 0);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "explain", id, "submit");
+    expect(&r, 1);
+    contains(r.out, line);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "fire", id, "submit");
+    expect(&r, 1);
+    contains(r.out, "rejected: ");
+    contains(r.out, line);
+    cft_run_free(&r);
+
+    /* JSON: "who" beside "id" for show, fire and explain. */
+    json_t *doc = RUN_JSON(f, "show", id);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    doc = run_json(f, 1, "--now", "2024-01-15T17:00:00Z", "fire", id, "submit", (const char *)NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    doc = run_json(f, 1, "--now", "2024-01-15T17:00:00Z", "explain", id, "submit", (const char *)NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    json_decref(all);
+
+    /* A stored name cannot drive the terminal: it is escaped on every name line. */
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "new", "certification", "--county", "alameda", "--data",
+           "{\"name\": \"Ana\\u001b[31m Ruiz\\u2028x\"}");
+    expect(&r, 0);
+    char fresh[64];
+    snprintf(fresh, sizeof fresh, "%.36s", r.out);
+    cft_run_free(&r);
+    const char *const cmds[][3] = {{"show", fresh, NULL}, {"events", fresh, NULL}, {"explain", fresh, "withdraw"},
+                                   {"fire", fresh, "withdraw"}};
+    for (i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        r = CF(f, "--now", "2024-01-16T17:00:00Z", cmds[i][0], cmds[i][1], cmds[i][2]);
+        expect(&r, 0);
+        contains(r.out, "Ana\\x1b[31m Ruiz\\u2028x\n");
+        lacks(r.out, "\x1b");
+        cft_run_free(&r);
+    }
+    /* An instance whose data names nobody yet gets no name line. */
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "new", "certification", "--county", "alameda", "--data", "{}");
+    expect(&r, 0);
+    snprintf(fresh, sizeof fresh, "%.36s", r.out);
+    cft_run_free(&r);
+    for (i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        r = CF(f, "--now", "2024-01-16T17:00:00Z", cmds[i][0], cmds[i][1], cmds[i][2]);
+        expect(&r, 0);
+        lacks(r.out, "who:");
+        cft_run_free(&r);
+    }
+}
+
 /* ---- County administrator: check (item 4) ---- */
 
 /* A copy of the shipped policy folder in f->dir/COPY (policy/ only), returned malloc'd. */
@@ -806,6 +890,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_overdue_and_county, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_live_shows_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commands_naming_an_instance_show_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_one_file_one_case_coverage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugins_add_to_the_shipped_ones, setup, teardown),
