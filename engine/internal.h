@@ -218,6 +218,14 @@ int cf__policy_count_calls(cf__policy *p);
  * file defining it and how many times it was called since cf__policy_count_calls. */
 size_t cf__policy_function_count(const cf__policy *p, cf__role role);
 const char *cf__policy_function(const cf__policy *p, cf__role role, size_t i, const char **origin, uint64_t *calls);
+/* Count, from now on, which state parameters the policy calls read (`params.NAME`,
+ * whatever the county; a `pairs(params)` reads them all): policy test coverage
+ * (policy_params.c). CF_OK or CF_ENOMEM. */
+int cf__policy_count_param_reads(cf__policy *p);
+/* Call fn with each state parameter's name and its reads since
+ * cf__policy_count_param_reads (0 for every one when not counting), in no
+ * particular order; stops at fn's first non-zero return, which it returns. */
+int cf__policy_param_reads(cf__policy *p, int (*fn)(void *ud, const char *name, uint64_t reads), void *ud);
 /* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
  * Counties without an overlay use the state policy alone. Owned by p. */
 const char *cf__policy_hash(cf__policy *p, const char *county);

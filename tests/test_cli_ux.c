@@ -521,13 +521,99 @@ static void test_policy_test_one_file_one_case_coverage(void **state)
     assert_true(json_object_size(u_one) > json_object_size(u_all));
     r = CF(f, "policy", "test", GRACE_CASES, "--coverage");
     expect(&r, 0);
-    contains(r.out, "guard or deadline functions no case ran:");
-    contains(r.out, "  guard     sch_pool_open  (policy/scholarship.lua)");
+    contains(r.out, "not exercised (guard or deadline functions no case ran, parameters no case read):");
+    contains(r.out, "  guard      sch_pool_open  (policy/scholarship.lua)");
+    contains(r.out, "  parameter  renewal_fee  (policy/state.lua)\n"); /* no case here renews */
+    lacks(r.out, "parameter  hire_grace_days"); /* every grace case reads it */
     cft_run_free(&r);
     json_decref(all);
     json_decref(one);
     json_decref(u_all);
     json_decref(u_one);
+}
+
+/* Parameter coverage: a parameter counts as exercised when a policy call of some case
+ * read it (params.NAME, through a county's overlay too, or all of them by
+ * pairs(params)); one the cases never read is listed with kind "parameter". */
+static void test_policy_test_parameter_coverage(void **state)
+{
+    fx *f = *state;
+    free(cft_write(f->dir, "pc/workflows/w.lua",
+                   "return { name = 'w', initial = 'open', events = { 'go', 'scan' },\n"
+                   "  states = { open = {}, done = { terminal = true } },\n"
+                   "  transitions = { { from = 'open', event = 'go', to = 'done', guard = 'direct' },\n"
+                   "                  { from = 'open', event = 'scan', to = 'done', guard = 'scan_all' } } }\n"));
+    free(cft_write(f->dir, "pc/lua/policy/state.lua",
+                   "return {\n"
+                   "  params = { days = 10, unused_fee = 5, flag = true },\n"
+                   "  overridable = { days = { kind = 'integer', min = 1, max = 99 } },\n"
+                   "  guards = {\n"
+                   "    direct = function(inst, ev, ctx) return params.days > 5, 'too few days' end,\n"
+                   "    scan_all = function(inst, ev, ctx)\n"
+                   "      local n = 0\n"
+                   "      for k, v in pairs(params) do n = n + 1 end\n"
+                   "      return n == 3, 'expected 3 parameters, saw ' .. n\n"
+                   "    end,\n"
+                   "  },\n"
+                   "}\n"));
+    free(cft_write(f->dir, "pc/lua/counties/kern.lua", "return { params = { days = 20 } }\n"));
+    free(cft_write(f->dir, "pc/cases.lua",
+                   "return {\n"
+                   "  { name = 'direct in kern', county = 'kern', workflow = 'w', state = 'open', today = '2025-01-02',\n"
+                   "    event = 'go', expect = { outcome = 'applied', to = 'done' } },\n"
+                   "  { name = 'every parameter', county = 'alameda', workflow = 'w', state = 'open',\n"
+                   "    today = '2025-01-02', event = 'scan', expect = { outcome = 'applied', to = 'done' } },\n"
+                   "}\n"));
+    char *wf = cft_path(f->dir, "pc/workflows"), *pol = cft_path(f->dir, "pc/lua"), *cases = cft_path(f->dir, "pc/cases.lua");
+    const char *args[] = {"--db", f->db, "--workflows", wf, "--policies", pol, "policy", "test", cases, "--coverage",
+                          "--case", "direct in kern", NULL};
+    /* Only params.days read (in kern, through its overlay): the other two are listed. */
+    cft_run r = cft_certflow(f->dir, args);
+    expect(&r, 0);
+    contains(r.out, "coverage: 3 not exercised (guard or deadline functions no case ran, parameters no case read):\n"
+                    "  guard      scan_all  (policy/state.lua)\n"
+                    "  parameter  flag  (policy/state.lua)\n"
+                    "  parameter  unused_fee  (policy/state.lua)\n");
+    lacks(r.out, "parameter  days");
+    cft_run_free(&r);
+    /* pairs(params) reads them all. */
+    args[10] = NULL;
+    r = cft_certflow(f->dir, args);
+    expect(&r, 0);
+    contains(r.out, "2 cases: 2 passed, 0 failed\n"
+                    "coverage: every guard and deadline function ran, and every parameter was read, in some case\n");
+    cft_run_free(&r);
+    /* --json: {"kind": "parameter", "name", "file"} */
+    const char *jargs[] = {"--db", f->db, "--workflows", wf, "--policies", pol, "--json", "policy", "test", cases,
+                           "--coverage", "--case", "every parameter", NULL};
+    r = cft_certflow(f->dir, jargs);
+    expect(&r, 0);
+    json_t *doc = parse(r.out);
+    json_t *u = json_object_get(doc, "uncovered");
+    assert_int_equal(json_array_size(u), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(u, 0), "kind")), "guard");
+    json_decref(doc);
+    cft_run_free(&r);
+    /* The policies still cannot write params through the counting proxy. */
+    free(cft_write(f->dir, "pc/lua/policy/state.lua",
+                   "return {\n"
+                   "  params = { days = 10, unused_fee = 5, flag = true },\n"
+                   "  guards = {\n"
+                   "    direct = function(inst, ev, ctx) params.days = 1; return true end,\n"
+                   "    scan_all = function(inst, ev, ctx) return getmetatable(params) == false, 'metatable shown' end,\n"
+                   "  },\n"
+                   "}\n"));
+    free(cft_write(f->dir, "pc/lua/counties/kern.lua", "return {}\n"));
+    args[10] = NULL;
+    r = cft_certflow(f->dir, args);
+    expect(&r, 4);
+    contains(r.out, "FAIL  cases.lua  direct in kern");
+    contains(r.out, "params are read-only");
+    contains(r.out, "PASS  cases.lua  every parameter");
+    cft_run_free(&r);
+    free(wf);
+    free(pol);
+    free(cases);
 }
 
 /* ---- Plugin developer (item 5) ---- */
@@ -893,6 +979,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_commands_naming_an_instance_show_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_one_file_one_case_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_test_parameter_coverage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugins_add_to_the_shipped_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_list_shows_a_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_runs_plugin_migrations, setup, teardown),

@@ -625,8 +625,8 @@ CF_API int cf_policy_test(cf_engine *engine, const char *cases_dir, const char *
 /* Since issue 14: cf_policy_test with options: one named case, and coverage. */
 typedef struct cf_policy_uncovered {
     size_t size;
-    const char *kind; /* "guard" or "deadline" */
-    const char *name; /* the policy function no case ran */
+    const char *kind; /* "guard", "deadline" or "parameter" */
+    const char *name; /* the policy function no case ran, or the parameter no case's policy call read */
     const char *file; /* the policy file defining it (its label, e.g. policy/state.lua) */
 } cf_policy_uncovered;
 
@@ -638,7 +638,8 @@ typedef struct cf_policy_test_options {
     const char *county;       /* with overlay_path, as cf_policy_test; NULL: none */
     const char *overlay_path;
     const char *case_name;    /* run only the case(s) of this name; NULL: all. None: CF_ENOTFOUND */
-    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran */
+    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran, then
+                                       * each state parameter no policy call of a case read (kind, then name order) */
     void *uncovered_ud;
 } cf_policy_test_options;
 
