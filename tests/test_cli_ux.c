@@ -764,6 +764,14 @@ static void test_host_plain_values_and_null(void **state)
     assert_true(json_is_true(json_object_get(seen, "missing_notfound")));
     assert_true(json_is_true(json_object_get(seen, "string_not_number")));
     assert_int_equal(json_integer_value(json_object_get(seen, "null_rows")), 1); /* the NULL was bound */
+    /* a double bound and read back exactly, NULL and the column types, NaN refused */
+    assert_true(json_is_true(json_object_get(seen, "ratio_exact")));
+    assert_true(json_real_value(json_object_get(seen, "ratio")) == 12.5 / 8 + 1e-9);
+    assert_string_equal(json_string_value(json_object_get(seen, "types")), "INTEGER,FLOAT,TEXT");
+    assert_string_equal(json_string_value(json_object_get(seen, "null_types")), "INTEGER,NULL,TEXT");
+    assert_true(json_number_value(json_object_get(seen, "null_ratio")) == 0);
+    assert_int_equal(json_integer_value(json_object_get(seen, "past_end_type")), 0);
+    assert_true(json_is_true(json_object_get(seen, "nan_refused")));
     json_decref(doc);
     cft_run_free(&r);
     free(wf);
