@@ -39,6 +39,13 @@ static const struct {
     {"(cf_verify_options.key)", "(--key-file)"},
     {"(cf_engine_open without read_only)", "(any certflow command that writes)"},
     {"options.plugin_dir", "--plugins"},
+    /* the storage backends' messages */
+    {"cf_engine_verify_full shows", "`certflow verify` shows"},
+    {"cf_engine_verify finds", "`certflow verify` finds"},
+    {"cf_token_list", "`certflow token list`"},
+    {"choose another token name", "choose another --name"},
+    {"run cf_engine_open once", "run `certflow init` once"},
+    {"give cf_engine_open", "point --db at"},
 };
 
 static void reword(const char *msg, char *out, size_t size)

@@ -836,6 +836,41 @@ static void test_messages_speak_api_terms_from_c(void **state)
     contains(r.err, "`certflow graph` of 'ticket' shows its events");
     lacks(r.err, "cf_workflow_dot");
     cft_run_free(&r);
+
+    /* The storage backend's messages too: from C they name the API's functions, and the
+     * command says its own commands. */
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, "00000000-0000-4000-8000-000000000000", &info), CF_ENOTFOUND);
+    contains(cf_errmsg(e), "(list instances with cf_instance_list)");
+    lacks(cf_errmsg(e), "certflow ");
+    assert_int_equal(cf_token_revoke(e, "nobody", "api"), CF_ENOTFOUND);
+    contains(cf_errmsg(e), "(list them with cf_token_list;");
+    lacks(cf_errmsg(e), "certflow ");
+    cf_engine_close(e);
+    const char *show[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                          CF_TEST_FIXTURES "/cli/lua", "show", "00000000-0000-4000-8000-000000000000", NULL};
+    r = cft_certflow(f->dir, show);
+    expect(&r, 3);
+    contains(r.err, "(list instances with `certflow list`)");
+    lacks(r.err, "cf_instance_list");
+    cft_run_free(&r);
+    const char *revoke[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                            CF_TEST_FIXTURES "/cli/lua", "token", "revoke", "nobody", NULL};
+    r = cft_certflow(f->dir, revoke);
+    expect(&r, 3);
+    contains(r.err, "(list them with `certflow token list`;");
+    lacks(r.err, "cf_token_list");
+    cft_run_free(&r);
+    /* a folder where the database should be: a read-only open names the API's function */
+    free(cft_write(f->dir, "adir/keep", ""));
+    char *folder = cft_path(f->dir, "adir");
+    o.read_only = 1;
+    assert_int_equal(cf_engine_open(folder, &o, &e), CF_EIO);
+    contains(cf_errmsg(e), "it is not a regular file (give cf_engine_open a certflow database)");
+    lacks(cf_errmsg(e), "--db");
+    cf_engine_close(e);
+    free(folder);
 }
 
 /* The shipped workflows without their plugins: the message names the plugin folder. */
