@@ -99,7 +99,7 @@ static const cli_opt_spec OPTS[CLI_OPT__COUNT] = {
     [CLI_OPT_EVENT] = {"event", 0, 1, CLI_MAX_NAME, "EVENT", "only rows of this event (\"\" for the creation rows)"},
     [CLI_OPT_OUTCOME] = {"outcome", 0, 1, CLI_MAX_NAME, "OUTCOME", "only created, applied or rejected rows"},
     [CLI_OPT_CASE] = {"case", 0, 1, CLI_MAX_NAME, "NAME", "run only the test case of this name"},
-    [CLI_OPT_COVERAGE] = {"coverage", 0, 0, 0, NULL, "also list the guards and deadline functions no case ran"},
+    [CLI_OPT_COVERAGE] = {"coverage", 0, 0, 0, NULL, "also list the guards and deadline functions no case ran and the parameters no case read"},
     [CLI_OPT_WITHIN] = {"within", 0, 1, CLI_MAX_NAME, "DURATION",
                         "how far ahead to look: Nw weeks, Nd days, Nh hours, Nm minutes, Ns seconds (default 30d)"},
 };
@@ -221,7 +221,7 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                         "how many instances each moved. test runs the policy test cases (*.lua data files) in DIR (or\n"
                         "the one FILE; --case NAME: only that case) against the workflows and policies,\n"
                         "one line per case (PASS, or FAIL with expected and got), with --coverage the\n"
-                        "guards and deadline functions no case ran; exit 4 if any fails. To test a proposed overlay, copy the policy\n"
+                        "guards and deadline functions no case ran and the parameters no case read; exit 4 if any fails. To test a proposed overlay, copy the policy\n"
                         "folder, put it there and pass --policies COPY. See docs/administrators.md.",
                         1},
     [CLI_CMD_REGISTRY] = {"registry", 1, 1,
@@ -316,14 +316,18 @@ static const cli_cmd_spec CMDS[CLI_CMD__COUNT] = {
                              "with the reasons and the history rows relied on. --csv answers one row per\n"
                              "\"employment id,date\" line, as CSV (or --json). Reads only. docs/billing.md.",
                              1},
-    [CLI_CMD_WORKFLOW] = {"workflow", 1, 4, 0, 0, "certflow workflow versions [NAME] | workflow diff NAME OLD NEW",
+    [CLI_CMD_WORKFLOW] = {"workflow", 1, 4, BIT(CLI_OPT_FORMAT), 0,
+                          "certflow workflow versions [NAME] | workflow diff NAME OLD NEW | workflow fields [NAME] "
+                          "[--format text|markdown]",
                           "the stored versions of a workflow, or what changed between two",
                           "versions lists every definition of NAME (or of every workflow) stored by hash,\n"
                           "oldest first: its hash, when it was first stored, whether it is the one the\n"
                           "workflow files hold now, and how many live and ended instances run on it.\n"
                           "diff lists the states, events, transitions, guards, actions and timers added,\n"
                           "removed or changed from OLD to NEW, each a hash, a unique prefix of one, or\n"
-                          "current. Reads only. See docs/workflows.md, \"Changing a shipped workflow safely\".",
+                          "current. fields lists the data each event is fired with, as the workflow declares\n"
+                          "it (event_data): field, type, required, example (--format markdown: the tables of\n"
+                          "docs/events.md). Reads only. See docs/workflows.md, \"Changing a shipped workflow safely\".",
                           1},
     [CLI_CMD_MIGRATE] = {"migrate", 1, 1,
                          BIT(CLI_OPT_TO) | BIT(CLI_OPT_FROM) | BIT(CLI_OPT_MAP) | BIT(CLI_OPT_WHERE) |

@@ -227,6 +227,16 @@ __attribute__((format(printf, 3, 4)))
 #endif
 int cli_usage(cli_run *r, cli_cmd c, const char *fmt, ...);
 
+/* Who instance id is (cli_who of its data) into buf of size bytes: "" when its
+ * data names neither, or it cannot be read (the caller's command has already
+ * succeeded or failed on its own; this read changes neither). Returns buf. */
+const char *cli_who_of(cli_run *r, const char *id, char *buf, size_t size);
+/* The name line of a command that names one instance: "who: NAME (NUMBER)"
+ * (escaped) on r->out, nothing when the data names nobody. */
+void cli_who_line(cli_run *r, const char *id);
+/* Add "who" to a JSON object when instance id's data names someone. */
+void cli_who_json(cli_run *r, const char *id, json_t *o);
+
 /* --data: inline JSON, @FILE, or @- for stdin. *buf is malloc'd when read from a
  * file (free it). Refuses an empty value or file, and a file with anything but
  * blanks after its JSON value (a NUL included), naming it and the offset.
@@ -300,7 +310,14 @@ json_t *cli_json_history(const cf_history_entry *h);
 json_t *cli_json_timer(const cf_timer_info *t);
 json_t *cli_json_fire(const cf_fire_result *r, const char *id, const char *event);
 
-/* Print an instance as "key: value" lines, data indented JSON. */
+/* Who an instance is, from its own data: "NAME (CERTIFICATION_NUMBER)", either
+ * alone, or "" when the data has neither (a complaint's person is its
+ * "respondent"). Written into buf (truncated to size); returns buf. Not escaped:
+ * print it through cli_textf or cli_put. */
+const char *cli_who(const char *data, char *buf, size_t size);
+
+/* Print an instance as "key: value" lines (a "who:" line when the data names
+ * someone), data indented JSON. */
 void cli_print_instance(FILE *f, const cf_instance_info *info);
 
 /* Dump doc (steals the reference) to f with two-space indent and a final newline.

@@ -58,6 +58,7 @@ static void print_explanation(cli_run *r, json_t *doc, json_t *fees)
     const char *outcome = str(doc, "outcome");
     cli_textf(r->out, "%s on %s (%s, %s) in state %s at %s\n", str(doc, "event"), str(doc, "instance"),
               str(doc, "workflow"), str(doc, "county"), str(doc, "state"), str(doc, "at"));
+    cli_who_line(r, str(doc, "instance"));
     if (strcmp(outcome, "applied") == 0)
         cli_textf(r->out, "would apply: %s -> %s\n", str(doc, "state"), str(doc, "to_state"));
     else if (strcmp(outcome, "rejected") == 0)
@@ -156,6 +157,7 @@ int cli_cmd_explain(cli_run *r)
     int applied = strcmp(str(doc, "outcome"), "applied") == 0;
     int code = applied ? CLI_EXIT_OK : CLI_EXIT_REJECTED;
     if (r->a->opt[CLI_OPT_JSON]) {
+        cli_who_json(r, str(doc, "instance"), doc);
         json_object_set_new(doc, "fees", fees ? fees : json_array());
         if (cli_json_print(r->out, doc))
             code = CLI_EXIT_OTHER;
@@ -222,10 +224,12 @@ int cli_cmd_events(cli_run *r)
     } else if (c.arr) {
         json_incref(c.arr);
         code = cli_json_print(r->out, c.arr) ? CLI_EXIT_OTHER : 0;
-    } else if (cli_table_rows(c.table) == 0) {
-        fputs("no event applies in this state (it is final)\n", r->out);
     } else {
-        cli_table_print(r->out, c.table);
+        cli_who_line(r, r->a->pos[0]);
+        if (cli_table_rows(c.table) == 0)
+            fputs("no event applies in this state (it is final)\n", r->out);
+        else
+            cli_table_print(r->out, c.table);
     }
     json_decref(c.arr);
     cli_table_free(c.table);

@@ -417,8 +417,13 @@ static int print_instance(cli_run *r, const char *id)
     int rc = cf_instance_get(r->e, id, &info);
     if (rc != CF_OK)
         return cli_fail(r, rc);
-    if (r->a->opt[CLI_OPT_JSON])
-        return cli_json_print(r->out, cli_json_instance(&info)) ? CLI_EXIT_OTHER : 0;
+    if (r->a->opt[CLI_OPT_JSON]) {
+        json_t *o = cli_json_instance(&info);
+        char who[280];
+        if (o && *cli_who(info.data, who, sizeof who))
+            json_object_set_new(o, "who", json_string(who));
+        return cli_json_print(r->out, o) ? CLI_EXIT_OTHER : 0;
+    }
     cli_print_instance(r->out, &info);
     return 0;
 }
@@ -455,7 +460,9 @@ static int cmd_fire(cli_run *r)
     if (rc != CF_OK && rc != CF_REJECTED)
         return cli_fail(r, rc);
     if (r->a->opt[CLI_OPT_JSON]) {
-        if (cli_json_print(r->out, cli_json_fire(&res, id, event)))
+        json_t *o = cli_json_fire(&res, id, event);
+        cli_who_json(r, id, o);
+        if (cli_json_print(r->out, o))
             return CLI_EXIT_OTHER;
         return cli_exit_code(rc);
     }
@@ -482,6 +489,7 @@ static int cmd_fire(cli_run *r)
     if (res.replayed)
         cli_textf(r->out, "replayed: key '%s' was fired before; this is its recorded outcome (nothing changed)\n",
                 key ? key : "");
+    cli_who_line(r, id); /* last: the read replaces the engine's strings in res */
     return cli_exit_code(rc);
 }
 
@@ -501,22 +509,6 @@ typedef struct collect {
     json_t *who;        /* instance id -> who it is (cli_who), for rows that carry only the id */
     int live;           /* list --live */
 } collect;
-
-/* Who an instance is, from its data: "NAME (CERTIFICATION_NUMBER)", either alone,
- * or "" when the data has neither. Written into buf. */
-static const char *cli_who(const char *data, char *buf, size_t size)
-{
-    buf[0] = '\0';
-    json_t *d = data ? json_loads(data, 0, NULL) : NULL;
-    const char *name = json_string_value(json_object_get(d, "name"));
-    const char *number = json_string_value(json_object_get(d, "certification_number"));
-    if (name && number)
-        snprintf(buf, size, "%.200s (%.60s)", name, number);
-    else if (name || number)
-        snprintf(buf, size, "%.200s", name ? name : number);
-    json_decref(d);
-    return buf;
-}
 
 static int who_row(void *ud, const cf_instance_info *info)
 {

@@ -378,10 +378,29 @@ json_t *cli_json_fire(const cf_fire_result *r, const char *id, const char *event
     return o;
 }
 
+const char *cli_who(const char *data, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    json_t *d = data ? json_loads(data, 0, NULL) : NULL;
+    const char *name = json_string_value(json_object_get(d, "name"));
+    if (!name) /* a complaint names its person as the respondent */
+        name = json_string_value(json_object_get(d, "respondent"));
+    const char *number = json_string_value(json_object_get(d, "certification_number"));
+    if (name && number)
+        snprintf(buf, size, "%.200s (%.60s)", name, number);
+    else if (name || number)
+        snprintf(buf, size, "%.200s", name ? name : number);
+    json_decref(d);
+    return buf;
+}
+
 void cli_print_instance(FILE *f, const cf_instance_info *info)
 {
     char created[32], updated[32];
+    char who[280];
     cli_textf(f, "id:         %s\n", info->id ? info->id : "");
+    if (*cli_who(info->data, who, sizeof who))
+        cli_textf(f, "who:        %s\n", who);
     cli_textf(f, "workflow:   %s\n", info->workflow ? info->workflow : "");
     cli_textf(f, "county:     %s\n", info->county ? info->county : "");
     cli_textf(f, "state:      %s%s\n", info->state ? info->state : "", info->terminal ? " (terminal)" : "");

@@ -224,7 +224,7 @@ typedef struct test_out {
     cli_run *r;
     json_t *cases; /* --json */
     int passed, failed;
-    json_t *uncovered; /* --coverage: {"kind", "name", "file"} of each function no case ran */
+    json_t *uncovered; /* --coverage: {"kind", "name", "file"} of each function no case ran, parameter no case read */
 } test_out;
 
 static int collect_uncovered(void *ud, const cf_policy_uncovered *u)
@@ -307,11 +307,13 @@ static int cmd_test(cli_run *r)
         size_t nu = json_array_size(t.uncovered), i;
         json_t *u;
         if (nu == 0)
-            fputs("coverage: every guard and deadline function ran in some case\n", r->out);
+            fputs("coverage: every guard and deadline function ran, and every parameter was read, in some case\n",
+                  r->out);
         else
-            fprintf(r->out, "coverage: %zu guard or deadline function%s no case ran:\n", nu, nu == 1 ? "" : "s");
+            fprintf(r->out, "coverage: %zu not exercised (guard or deadline functions no case ran, parameters no case "
+                            "read):\n", nu);
         json_array_foreach(t.uncovered, i, u)
-            cli_textf(r->out, "  %-8s  %s  (%s)\n", json_string_value(json_object_get(u, "kind")),
+            cli_textf(r->out, "  %-9s  %s  (%s)\n", json_string_value(json_object_get(u, "kind")),
                       json_string_value(json_object_get(u, "name")), json_string_value(json_object_get(u, "file")));
         json_decref(t.uncovered);
     }

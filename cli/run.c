@@ -39,6 +39,13 @@ static const struct {
     {"(cf_verify_options.key)", "(--key-file)"},
     {"(cf_engine_open without read_only)", "(any certflow command that writes)"},
     {"options.plugin_dir", "--plugins"},
+    /* the storage backends' messages */
+    {"cf_engine_verify_full shows", "`certflow verify` shows"},
+    {"cf_engine_verify finds", "`certflow verify` finds"},
+    {"cf_token_list", "`certflow token list`"},
+    {"choose another token name", "choose another --name"},
+    {"run cf_engine_open once", "run `certflow init` once"},
+    {"give cf_engine_open", "point --db at"},
 };
 
 static void reword(const char *msg, char *out, size_t size)
@@ -70,6 +77,29 @@ int cli_fail(cli_run *r, int rc)
     reword(msg, text, sizeof text);
     cli_textf(r->err, "certflow: %s\n", text);
     return cli_exit_code(rc);
+}
+
+const char *cli_who_of(cli_run *r, const char *id, char *buf, size_t size)
+{
+    buf[0] = '\0';
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    if (r->e && id && cf_instance_get(r->e, id, &info) == CF_OK)
+        cli_who(info.data, buf, size);
+    return buf;
+}
+
+void cli_who_line(cli_run *r, const char *id)
+{
+    char who[280];
+    if (*cli_who_of(r, id, who, sizeof who))
+        cli_textf(r->out, "who: %s\n", who);
+}
+
+void cli_who_json(cli_run *r, const char *id, json_t *o)
+{
+    char who[280];
+    if (o && *cli_who_of(r, id, who, sizeof who))
+        json_object_set_new(o, "who", json_string(who));
 }
 
 /* A --data file holds one JSON object and nothing after it but blanks: a NUL or

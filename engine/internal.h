@@ -222,6 +222,14 @@ int cf__policy_count_calls(cf__policy *p);
  * file defining it and how many times it was called since cf__policy_count_calls. */
 size_t cf__policy_function_count(const cf__policy *p, cf__role role);
 const char *cf__policy_function(const cf__policy *p, cf__role role, size_t i, const char **origin, uint64_t *calls);
+/* Count, from now on, which state parameters the policy calls read (`params.NAME`,
+ * whatever the county; a `pairs(params)` reads them all): policy test coverage
+ * (policy_params.c). CF_OK or CF_ENOMEM. */
+int cf__policy_count_param_reads(cf__policy *p);
+/* Call fn with each state parameter's name and its reads since
+ * cf__policy_count_param_reads (0 for every one when not counting), in no
+ * particular order; stops at fn's first non-zero return, which it returns. */
+int cf__policy_param_reads(cf__policy *p, int (*fn)(void *ud, const char *name, uint64_t reads), void *ud);
 /* SHA-256 hex of the policy text a county's decisions use (state + its overlay).
  * Counties without an overlay use the state policy alone. Owned by p. */
 const char *cf__policy_hash(cf__policy *p, const char *county);
@@ -333,6 +341,18 @@ typedef struct cf__owned {
     const char *why; /* "when ...": how the program sets it, quoted in the refusal */
 } cf__owned;
 
+/* One field of an event's data as the workflow declares it (`event_data`,
+ * event_data.c): checked when a caller fires the event, listed by
+ * cf_workflow_event_data (docs/events.md). */
+typedef struct cf__event_field {
+    int event;           /* index into events */
+    const char *field;
+    int type;            /* index into event_data.c's type names */
+    bool required;
+    const char *example; /* JSON text */
+    const char *about;
+} cf__event_field;
+
 typedef struct cf__workflow {
     char *name;
     char *path;                 /* file it came from ("(database)" for stored versions) */
@@ -346,6 +366,7 @@ typedef struct cf__workflow {
     int *first;                 /* [state * nevents + event] -> first transition or -1 */
     cf__link *links; int nlinks;
     cf__owned *owned; int nowned; /* sorted by field */
+    cf__event_field *event_fields; int nevent_fields; /* sorted by event index, then field */
     void *arena;                /* owns every string and array above except name/path/source */
 } cf__workflow;
 
@@ -368,6 +389,11 @@ void cf__workflow_free(cf__workflow *wf);
 /* Index of a state by its full path or by its key (as written in the file), or -1. */
 int cf__workflow_state(const cf__workflow *wf, const char *name);
 int cf__workflow_event(const cf__workflow *wf, const char *name); /* index or -1 */
+/* A caller's event data against what workflow wf declares for event ev (event_data.c):
+ * appends to reasons one sentence per missing required or mistyped field, saying
+ * where the field belongs (instance_data: the instance's own, to say it does not
+ * stand in). Returns how many, or -1 out of memory. */
+int cf__event_data_reasons(const cf__workflow *wf, int ev, json_t *event_data, json_t *instance_data, json_t *reasons);
 int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1 */
 
 /* Graphviz DOT text (malloc'd) of the workflow (workflow_dot.c). */

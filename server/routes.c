@@ -35,7 +35,7 @@ static int role_bit(srv_role r)
 static void not_found(srv_response *out, const char *id)
 {
     char msg[256];
-    snprintf(msg, sizeof msg, "no instance '%.100s' (list instances with `certflow list`)", id);
+    snprintf(msg, sizeof msg, "no instance '%.100s' (list instances with cf_instance_list)", id);
     json_decref(out->body);
     out->status = 404;
     out->body = srv_error_json(CF_ENOTFOUND, "CF_ENOTFOUND", msg);

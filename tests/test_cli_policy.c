@@ -244,6 +244,8 @@ static void test_EMP_1_administrators_doc_runs(void **state)
             dir = shipped;
             shipped_blocks++;
             p += 9;
+        } else if (strncmp(p, " empty\n", 7) == 0) {
+            continue; /* the worked example: test_administrators_worked_example_from_an_empty_folder */
         } else if (*p++ != '\n') {
             fail_msg("docs/administrators.md: a console block is fenced ```console or ```console shipped");
         }
@@ -469,6 +471,172 @@ static void test_EMP_1_policy_for_and_log(void **state)
     cft_rmtree(dir);
 }
 
+/* ---- docs/administrators.md, "Start here": the whole job from an empty folder ---- */
+
+/* The program's own folder as the page shows it (an installed program's). */
+#define SHOWN_PREFIX "/usr/local/share/certflow"
+
+/* s with every `from` replaced by `to` (malloc'd). */
+static char *replace_all(const char *s, const char *from, const char *to)
+{
+    size_t nf = strlen(from), nt = strlen(to), n = 0;
+    for (const char *p = strstr(s, from); p; p = strstr(p + nf, from))
+        n++;
+    char *out = malloc(strlen(s) + n * (nt > nf ? nt - nf : 0) + 1), *o = out;
+    assert_non_null(out);
+    for (const char *p; (p = strstr(s, from)) != NULL; s = p + nf) {
+        memcpy(o, s, (size_t)(p - s));
+        o += p - s;
+        memcpy(o, to, nt);
+        o += nt;
+    }
+    strcpy(o, s);
+    return out;
+}
+
+/* One command of the section: its text (continuation lines "> " joined with '\n')
+ * and the output the page shows. */
+typedef struct doc_cmd {
+    char *cmd;
+    char *want;
+} doc_cmd;
+
+/* Every ```console empty block of the page, in order: its "$ " commands, their
+ * "> " continuation lines (a here-document's body), and the output shown. */
+static size_t empty_folder_commands(char *doc, doc_cmd *cmds, size_t max)
+{
+    size_t n = 0;
+    for (char *p = strstr(doc, "```console empty\n"); p; p = strstr(p, "```console empty\n")) {
+        p += strlen("```console empty\n");
+        char *end = strstr(p, "```");
+        assert_non_null(end);
+        *end = '\0';
+        bool in_cmd = false;
+        for (char *l = p; *l;) {
+            char *nl = strchr(l, '\n');
+            size_t len = nl ? (size_t)(nl - l) : strlen(l);
+            if (len >= 2 && l[0] == '$' && l[1] == ' ') {
+                assert_true(n < max);
+                cmds[n].cmd = strndup(l + 2, len - 2);
+                cmds[n].want = strdup("");
+                n++;
+                in_cmd = true;
+            } else if (in_cmd && len >= 2 && l[0] == '>' && l[1] == ' ') {
+                char *c = cmds[n - 1].cmd;
+                size_t had = strlen(c);
+                c = realloc(c, had + len + 1);
+                assert_non_null(c);
+                c[had] = '\n';
+                memcpy(c + had + 1, l + 2, len - 2);
+                c[had + len - 1] = '\0';
+                cmds[n - 1].cmd = c;
+            } else {
+                assert_true(n > 0);
+                in_cmd = false;
+                char *w = cmds[n - 1].want;
+                size_t had = strlen(w);
+                w = realloc(w, had + len + 2);
+                assert_non_null(w);
+                memcpy(w + had, l, len);
+                w[had + len] = '\n';
+                w[had + len + 1] = '\0';
+                cmds[n - 1].want = w;
+            }
+            l = nl ? nl + 1 : l + len;
+        }
+        p = end + 3;
+    }
+    return n;
+}
+
+static void test_administrators_worked_example_from_an_empty_folder(void **state)
+{
+    (void)state;
+    char *doc = cft_slurp(DOC);
+    doc_cmd cmds[64];
+    size_t n = empty_folder_commands(doc, cmds, 64);
+    assert_true(n >= 15);
+    /* One shell runs every command in order (variables carry over), each one's
+     * output (stdout and stderr) after a separator line. */
+    char *base = cft_tmpdir(), *dir = cft_path(base, "empty");
+    assert_int_equal(mkdir(dir, 0777), 0);
+    size_t cap = 4096;
+    for (size_t i = 0; i < n; i++)
+        cap += strlen(cmds[i].cmd) + 64;
+    char *script = malloc(cap), *o = script;
+    assert_non_null(script);
+    o += sprintf(o, "cd '%s' || exit 99\n", dir);
+    for (size_t i = 0; i < n; i++) {
+        char *cmd = replace_all(cmds[i].cmd, SHOWN_PREFIX, CF_SOURCE_DIR);
+        o += sprintf(o, "printf '\\036\\n'\n{ %s\n} 2>&1\n", cmd);
+        free(cmd);
+    }
+    char *script_path = cft_write(base, "worked-example.sh", script);
+    char *out_path = cft_path(base, "worked-example.out");
+    fflush(NULL);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        unsetenv("CERTFLOW_DB");
+        unsetenv("CERTFLOW_WORKFLOWS");
+        unsetenv("CERTFLOW_POLICIES");
+        unsetenv("CERTFLOW_PLUGINS");
+        unsetenv("CERTFLOW_PLUGIN_CONFIG");
+        setenv("USER", "ann", 1);
+        const char *path = getenv("PATH");
+        char *newpath = malloc(strlen(CF_BINARY_DIR) + strlen(path ? path : "/usr/bin:/bin") + 2);
+        if (!newpath)
+            _exit(125);
+        sprintf(newpath, "%s:%s", CF_BINARY_DIR, path ? path : "/usr/bin:/bin");
+        setenv("PATH", newpath, 1);
+        int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644), in = open("/dev/null", O_RDONLY);
+        if (out < 0 || in < 0)
+            _exit(126);
+        dup2(in, 0);
+        dup2(out, 1);
+        dup2(out, 2);
+        execl("/bin/sh", "sh", script_path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0)
+        assert_int_equal(errno, EINTR);
+    assert_true(WIFEXITED(status));
+    char *all = cft_slurp(out_path);
+    /* the outputs, in order: split at the separator lines */
+    char *got = all;
+    assert_true(strncmp(got, "\036\n", 2) == 0);
+    for (size_t i = 0; i < n; i++) {
+        got += 2;
+        char *next = strstr(got, "\036\n");
+        if (next)
+            *next = '\0';
+        else
+            assert_int_equal(i, n - 1);
+        char *shown = replace_all(got, CF_SOURCE_DIR, SHOWN_PREFIX);
+        mask_ids(shown);
+        mask_hashes(shown);
+        mask_ids(cmds[i].want);
+        mask_hashes(cmds[i].want);
+        if (strcmp(shown, cmds[i].want) != 0)
+            fail_msg("docs/administrators.md (from an empty folder): `%s` printed\n%s\nbut the page shows\n%s",
+                     cmds[i].cmd, shown, cmds[i].want);
+        free(shown);
+        free(cmds[i].cmd);
+        free(cmds[i].want);
+        got = next ? next : got + strlen(got);
+        if (next)
+            *next = '\036';
+    }
+    free(all);
+    free(script_path);
+    free(out_path);
+    free(script);
+    free(dir);
+    cft_rmtree(base);
+    free(doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -476,6 +644,7 @@ int main(void)
         cmocka_unit_test(test_policy_exit_codes),
         cmocka_unit_test(test_hostile_overlays_are_refused),
         cmocka_unit_test(test_EMP_1_policy_for_and_log),
+        cmocka_unit_test(test_administrators_worked_example_from_an_empty_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

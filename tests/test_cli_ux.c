@@ -337,6 +337,90 @@ static void test_history_search(void **state)
     json_decref(march);
 }
 
+/* Every command that names one instance shows who it is beside the id: fire, show,
+ * explain and events print a "who:" line (name and certification number from the
+ * instance's own data, escaped like every stored value), and their JSON a "who". */
+static void test_commands_naming_an_instance_show_who(void **state)
+{
+    fx *f = *state;
+    simulate_year(f);
+    json_t *all = RUN_JSON(f, "list", "--workflow", "certification", "--state", "certified");
+    json_t *held = NULL, *x;
+    size_t i;
+    json_array_foreach(all, i, x) {
+        const char *who = json_string_value(json_object_get(x, "who"));
+        if (who && strstr(who, "(CMPSS-")) {
+            held = x;
+            break;
+        }
+    }
+    assert_non_null(held);
+    const char *id = json_string_value(json_object_get(held, "id"));
+    char line[400];
+    snprintf(line, sizeof line, "\nwho: %s\n", json_string_value(json_object_get(held, "who")));
+
+    cft_run r = CF(f, "show", id);
+    expect(&r, 0);
+    char show_line[400];
+    snprintf(show_line, sizeof show_line, "\nwho:        %s\n", json_string_value(json_object_get(held, "who")));
+    contains(r.out, show_line);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "events", id);
+    expect(&r, 0);
+    contains(r.out, line + 1); /* the first line */
+    assert_true(strncmp(r.out, line + 1, strlen(line + 1)) == 0);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "explain", id, "submit");
+    expect(&r, 1);
+    contains(r.out, line);
+    cft_run_free(&r);
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "fire", id, "submit");
+    expect(&r, 1);
+    contains(r.out, "rejected: ");
+    contains(r.out, line);
+    cft_run_free(&r);
+
+    /* JSON: "who" beside "id" for show, fire and explain. */
+    json_t *doc = RUN_JSON(f, "show", id);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    doc = run_json(f, 1, "--now", "2024-01-15T17:00:00Z", "fire", id, "submit", (const char *)NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    doc = run_json(f, 1, "--now", "2024-01-15T17:00:00Z", "explain", id, "submit", (const char *)NULL);
+    assert_string_equal(json_string_value(json_object_get(doc, "who")), json_string_value(json_object_get(held, "who")));
+    json_decref(doc);
+    json_decref(all);
+
+    /* A stored name cannot drive the terminal: it is escaped on every name line. */
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "new", "certification", "--county", "alameda", "--data",
+           "{\"name\": \"Ana\\u001b[31m Ruiz\\u2028x\"}");
+    expect(&r, 0);
+    char fresh[64];
+    snprintf(fresh, sizeof fresh, "%.36s", r.out);
+    cft_run_free(&r);
+    const char *const cmds[][3] = {{"show", fresh, NULL}, {"events", fresh, NULL}, {"explain", fresh, "withdraw"},
+                                   {"fire", fresh, "withdraw"}};
+    for (i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        r = CF(f, "--now", "2024-01-16T17:00:00Z", cmds[i][0], cmds[i][1], cmds[i][2]);
+        expect(&r, 0);
+        contains(r.out, "Ana\\x1b[31m Ruiz\\u2028x\n");
+        lacks(r.out, "\x1b");
+        cft_run_free(&r);
+    }
+    /* An instance whose data names nobody yet gets no name line. */
+    r = CF(f, "--now", "2024-01-15T17:00:00Z", "new", "certification", "--county", "alameda", "--data", "{}");
+    expect(&r, 0);
+    snprintf(fresh, sizeof fresh, "%.36s", r.out);
+    cft_run_free(&r);
+    for (i = 0; i < sizeof cmds / sizeof *cmds; i++) {
+        r = CF(f, "--now", "2024-01-16T17:00:00Z", cmds[i][0], cmds[i][1], cmds[i][2]);
+        expect(&r, 0);
+        lacks(r.out, "who:");
+        cft_run_free(&r);
+    }
+}
+
 /* ---- County administrator: check (item 4) ---- */
 
 /* A copy of the shipped policy folder in f->dir/COPY (policy/ only), returned malloc'd. */
@@ -437,13 +521,201 @@ static void test_policy_test_one_file_one_case_coverage(void **state)
     assert_true(json_object_size(u_one) > json_object_size(u_all));
     r = CF(f, "policy", "test", GRACE_CASES, "--coverage");
     expect(&r, 0);
-    contains(r.out, "guard or deadline functions no case ran:");
-    contains(r.out, "  guard     sch_pool_open  (policy/scholarship.lua)");
+    contains(r.out, "not exercised (guard or deadline functions no case ran, parameters no case read):");
+    contains(r.out, "  guard      sch_pool_open  (policy/scholarship.lua)");
+    contains(r.out, "  parameter  renewal_fee  (policy/state.lua)\n"); /* no case here renews */
+    lacks(r.out, "parameter  hire_grace_days"); /* every grace case reads it */
     cft_run_free(&r);
     json_decref(all);
     json_decref(one);
     json_decref(u_all);
     json_decref(u_one);
+}
+
+/* Parameter coverage: a parameter counts as exercised when a policy call of some case
+ * read it (params.NAME, through a county's overlay too, or all of them by
+ * pairs(params)); one the cases never read is listed with kind "parameter". */
+static void test_policy_test_parameter_coverage(void **state)
+{
+    fx *f = *state;
+    free(cft_write(f->dir, "pc/workflows/w.lua",
+                   "return { name = 'w', initial = 'open', events = { 'go', 'scan' },\n"
+                   "  states = { open = {}, done = { terminal = true } },\n"
+                   "  transitions = { { from = 'open', event = 'go', to = 'done', guard = 'direct' },\n"
+                   "                  { from = 'open', event = 'scan', to = 'done', guard = 'scan_all' } } }\n"));
+    free(cft_write(f->dir, "pc/lua/policy/state.lua",
+                   "return {\n"
+                   "  params = { days = 10, unused_fee = 5, flag = true },\n"
+                   "  overridable = { days = { kind = 'integer', min = 1, max = 99 } },\n"
+                   "  guards = {\n"
+                   "    direct = function(inst, ev, ctx) return params.days > 5, 'too few days' end,\n"
+                   "    scan_all = function(inst, ev, ctx)\n"
+                   "      local n = 0\n"
+                   "      for k, v in pairs(params) do n = n + 1 end\n"
+                   "      return n == 3, 'expected 3 parameters, saw ' .. n\n"
+                   "    end,\n"
+                   "  },\n"
+                   "}\n"));
+    free(cft_write(f->dir, "pc/lua/counties/kern.lua", "return { params = { days = 20 } }\n"));
+    free(cft_write(f->dir, "pc/cases.lua",
+                   "return {\n"
+                   "  { name = 'direct in kern', county = 'kern', workflow = 'w', state = 'open', today = '2025-01-02',\n"
+                   "    event = 'go', expect = { outcome = 'applied', to = 'done' } },\n"
+                   "  { name = 'every parameter', county = 'alameda', workflow = 'w', state = 'open',\n"
+                   "    today = '2025-01-02', event = 'scan', expect = { outcome = 'applied', to = 'done' } },\n"
+                   "}\n"));
+    char *wf = cft_path(f->dir, "pc/workflows"), *pol = cft_path(f->dir, "pc/lua"), *cases = cft_path(f->dir, "pc/cases.lua");
+    const char *args[] = {"--db", f->db, "--workflows", wf, "--policies", pol, "policy", "test", cases, "--coverage",
+                          "--case", "direct in kern", NULL};
+    /* Only params.days read (in kern, through its overlay): the other two are listed. */
+    cft_run r = cft_certflow(f->dir, args);
+    expect(&r, 0);
+    contains(r.out, "coverage: 3 not exercised (guard or deadline functions no case ran, parameters no case read):\n"
+                    "  guard      scan_all  (policy/state.lua)\n"
+                    "  parameter  flag  (policy/state.lua)\n"
+                    "  parameter  unused_fee  (policy/state.lua)\n");
+    lacks(r.out, "parameter  days");
+    cft_run_free(&r);
+    /* pairs(params) reads them all. */
+    args[10] = NULL;
+    r = cft_certflow(f->dir, args);
+    expect(&r, 0);
+    contains(r.out, "2 cases: 2 passed, 0 failed\n"
+                    "coverage: every guard and deadline function ran, and every parameter was read, in some case\n");
+    cft_run_free(&r);
+    /* --json: {"kind": "parameter", "name", "file"} */
+    const char *jargs[] = {"--db", f->db, "--workflows", wf, "--policies", pol, "--json", "policy", "test", cases,
+                           "--coverage", "--case", "every parameter", NULL};
+    r = cft_certflow(f->dir, jargs);
+    expect(&r, 0);
+    json_t *doc = parse(r.out);
+    json_t *u = json_object_get(doc, "uncovered");
+    assert_int_equal(json_array_size(u), 1);
+    assert_string_equal(json_string_value(json_object_get(json_array_get(u, 0), "kind")), "guard");
+    json_decref(doc);
+    cft_run_free(&r);
+    /* The policies still cannot write params through the counting proxy. */
+    free(cft_write(f->dir, "pc/lua/policy/state.lua",
+                   "return {\n"
+                   "  params = { days = 10, unused_fee = 5, flag = true },\n"
+                   "  guards = {\n"
+                   "    direct = function(inst, ev, ctx) params.days = 1; return true end,\n"
+                   "    scan_all = function(inst, ev, ctx) return getmetatable(params) == false, 'metatable shown' end,\n"
+                   "  },\n"
+                   "}\n"));
+    free(cft_write(f->dir, "pc/lua/counties/kern.lua", "return {}\n"));
+    args[10] = NULL;
+    r = cft_certflow(f->dir, args);
+    expect(&r, 4);
+    contains(r.out, "FAIL  cases.lua  direct in kern");
+    contains(r.out, "params are read-only");
+    contains(r.out, "PASS  cases.lua  every parameter");
+    cft_run_free(&r);
+    free(wf);
+    free(pol);
+    free(cases);
+}
+
+/* ---- Platform engineer: event data from one source (docs/events.md) ---- */
+
+static void test_events_doc_is_generated(void **state)
+{
+    fx *f = *state;
+    /* docs/events.md's tables are what the workflows declare */
+    cft_run r = CF(f, "workflow", "fields", "--format", "markdown");
+    expect(&r, 0);
+    char *doc = cft_slurp(CF_SOURCE_DIR "/docs/events.md");
+    const char *begin_mark = "<!-- generated by: certflow workflow fields --format markdown -->\n";
+    char *begin = strstr(doc, begin_mark), *end = begin ? strstr(begin, "<!-- end of generated tables -->") : NULL;
+    assert_non_null(begin);
+    assert_non_null(end);
+    begin += strlen(begin_mark);
+    *end = '\0';
+    if (strcmp(begin, r.out) != 0)
+        fail_msg("docs/events.md's tables differ from `certflow workflow fields --format markdown`; the page shows\n%s\n"
+                 "the workflows declare\n%s",
+                 begin, r.out);
+    assert_true(strstr(r.out, "### extend") != NULL);
+    cft_run_free(&r);
+    /* the page's example: a missing field is a rejection saying where it belongs */
+    *end = '<';
+    char *line = strstr(doc, "\nrejected: ");
+    assert_non_null(line);
+    line++;
+    char *nl = strchr(line, '\n');
+    assert_non_null(nl);
+    *nl = '\0';
+    r = CF(f, "--now", T0, "new", "employment", "--county", "kern", "--data",
+           "{\"hired_on\": \"2025-01-01\", \"approved_by\": \"an old note\"}");
+    expect(&r, 0);
+    char id[64];
+    snprintf(id, sizeof id, "%.36s", r.out);
+    cft_run_free(&r);
+    r = CF(f, "--now", T0, "fire", id, "start");
+    expect(&r, 0);
+    cft_run_free(&r);
+    r = CF(f, "--now", T0, "fire", id, "extend", "--data", "{\"new_date\": \"2025-05-01\"}");
+    expect(&r, 1);
+    /* the instance's own data holds an approved_by: the reason says it does not stand in */
+    contains(r.out, "'approved_by' is missing from the event data of 'extend'");
+    contains(r.out, "and the instance's own data holding it does not stand in");
+    cft_run_free(&r);
+    r = CF(f, "--now", T0, "new", "employment", "--county", "kern", "--data", "{\"hired_on\": \"2025-01-01\"}");
+    expect(&r, 0);
+    snprintf(id, sizeof id, "%.36s", r.out);
+    cft_run_free(&r);
+    r = CF(f, "--now", T0, "fire", id, "start");
+    cft_run_free(&r);
+    r = CF(f, "--now", T0, "fire", id, "extend", "--data", "{\"new_date\": \"2025-05-01\"}");
+    expect(&r, 1);
+    char want[2048];
+    snprintf(want, sizeof want, "%s\n", line);
+    assert_string_equal(r.out, want);
+    cft_run_free(&r);
+    free(doc);
+    /* recorded like a guard's rejection */
+    json_t *h = RUN_JSON(f, "history", id);
+    json_t *last = json_array_get(h, json_array_size(h) - 1);
+    assert_string_equal(json_string_value(json_object_get(last, "outcome")), "rejected");
+    json_decref(h);
+    /* --json, one workflow, an unknown one */
+    json_t *rows = RUN_JSON(f, "workflow", "fields", "employment");
+    assert_true(json_array_size(rows) >= 5);
+    json_t *first = json_array_get(rows, 0);
+    assert_string_equal(json_string_value(json_object_get(first, "workflow")), "employment");
+    assert_non_null(json_string_value(json_object_get(first, "example")));
+    json_decref(rows);
+    r = CF(f, "workflow", "fields", "nosuch");
+    expect(&r, 3);
+    cft_run_free(&r);
+    r = CF(f, "workflow", "versions", "--format", "markdown");
+    expect(&r, 2);
+    cft_run_free(&r);
+    /* a declaration the loader refuses names the place and says what fits */
+    static const char *const bad[][2] = {
+        {"{ nosuch = { x = { type = 'string', example = 'a', about = 'b' } } }", "event_data.nosuch: unknown event"},
+        {"{ go = { x = { type = 'text', example = 'a', about = 'b' } } }", "event_data.go.x.type"},
+        {"{ go = { x = { type = 'date', example = '2025-13-01', about = 'b' } } }", "event_data.go.x.example"},
+        {"{ go = { x = { type = 'string', example = 'a' } } }", "event_data.go.x.about"},
+        {"{ go = { x = { type = 'string', example = 'a', about = 'b', requried = true } } }", "did you mean 'required'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[512];
+        snprintf(text, sizeof text,
+                 "return { name = 'w', initial = 'a', events = { 'go' }, states = { a = {}, b = {} },\n"
+                 "  transitions = { { from = 'a', event = 'go', to = 'b' } }, event_data = %s }\n",
+                 bad[i][0]);
+        free(cft_write(f->dir, "ed/workflows/w.lua", text));
+        free(cft_write(f->dir, "ed/lua/policy/state.lua", "return { params = {} }\n"));
+        char *wf = cft_path(f->dir, "ed/workflows"), *pol = cft_path(f->dir, "ed/lua");
+        const char *args[] = {"--workflows", wf, "--policies", pol, "--no-shipped-plugins", "check", NULL};
+        r = cft_certflow(f->dir, args);
+        expect(&r, 4);
+        contains(r.out, bad[i][1]);
+        cft_run_free(&r);
+        free(wf);
+        free(pol);
+    }
 }
 
 /* ---- Plugin developer (item 5) ---- */
@@ -597,6 +869,14 @@ static void test_host_plain_values_and_null(void **state)
     assert_true(json_is_true(json_object_get(seen, "missing_notfound")));
     assert_true(json_is_true(json_object_get(seen, "string_not_number")));
     assert_int_equal(json_integer_value(json_object_get(seen, "null_rows")), 1); /* the NULL was bound */
+    /* a double bound and read back exactly, NULL and the column types, NaN refused */
+    assert_true(json_is_true(json_object_get(seen, "ratio_exact")));
+    assert_true(json_real_value(json_object_get(seen, "ratio")) == 12.5 / 8 + 1e-9);
+    assert_string_equal(json_string_value(json_object_get(seen, "types")), "INTEGER,FLOAT,TEXT");
+    assert_string_equal(json_string_value(json_object_get(seen, "null_types")), "INTEGER,NULL,TEXT");
+    assert_true(json_number_value(json_object_get(seen, "null_ratio")) == 0);
+    assert_int_equal(json_integer_value(json_object_get(seen, "past_end_type")), 0);
+    assert_true(json_is_true(json_object_get(seen, "nan_refused")));
     json_decref(doc);
     cft_run_free(&r);
     free(wf);
@@ -661,6 +941,41 @@ static void test_messages_speak_api_terms_from_c(void **state)
     contains(r.err, "`certflow graph` of 'ticket' shows its events");
     lacks(r.err, "cf_workflow_dot");
     cft_run_free(&r);
+
+    /* The storage backend's messages too: from C they name the API's functions, and the
+     * command says its own commands. */
+    assert_int_equal(cf_engine_open(f->db, &o, &e), CF_OK);
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, "00000000-0000-4000-8000-000000000000", &info), CF_ENOTFOUND);
+    contains(cf_errmsg(e), "(list instances with cf_instance_list)");
+    lacks(cf_errmsg(e), "certflow ");
+    assert_int_equal(cf_token_revoke(e, "nobody", "api"), CF_ENOTFOUND);
+    contains(cf_errmsg(e), "(list them with cf_token_list;");
+    lacks(cf_errmsg(e), "certflow ");
+    cf_engine_close(e);
+    const char *show[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                          CF_TEST_FIXTURES "/cli/lua", "show", "00000000-0000-4000-8000-000000000000", NULL};
+    r = cft_certflow(f->dir, show);
+    expect(&r, 3);
+    contains(r.err, "(list instances with `certflow list`)");
+    lacks(r.err, "cf_instance_list");
+    cft_run_free(&r);
+    const char *revoke[] = {"--db", f->db, "--workflows", CF_TEST_FIXTURES "/cli/workflows", "--policies",
+                            CF_TEST_FIXTURES "/cli/lua", "token", "revoke", "nobody", NULL};
+    r = cft_certflow(f->dir, revoke);
+    expect(&r, 3);
+    contains(r.err, "(list them with `certflow token list`;");
+    lacks(r.err, "cf_token_list");
+    cft_run_free(&r);
+    /* a folder where the database should be: a read-only open names the API's function */
+    free(cft_write(f->dir, "adir/keep", ""));
+    char *folder = cft_path(f->dir, "adir");
+    o.read_only = 1;
+    assert_int_equal(cf_engine_open(folder, &o, &e), CF_EIO);
+    contains(cf_errmsg(e), "it is not a regular file (give cf_engine_open a certflow database)");
+    lacks(cf_errmsg(e), "--db");
+    cf_engine_close(e);
+    free(folder);
 }
 
 /* The shipped workflows without their plugins: the message names the plugin folder. */
@@ -809,8 +1124,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_due_overdue_and_county, setup, teardown),
         cmocka_unit_test_setup_teardown(test_list_live_shows_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_history_search, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_commands_naming_an_instance_show_who, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_bad_county_reports_each_problem_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_policy_test_one_file_one_case_coverage, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_policy_test_parameter_coverage, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugins_add_to_the_shipped_ones, setup, teardown),
         cmocka_unit_test_setup_teardown(test_plugin_list_shows_a_refusal, setup, teardown),
         cmocka_unit_test_setup_teardown(test_check_runs_plugin_migrations, setup, teardown),
@@ -821,6 +1138,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_unknown_action_names_the_plugin_folder, setup, teardown),
         cmocka_unit_test_setup_teardown(test_schema_doc, setup, teardown),
         cmocka_unit_test_setup_teardown(test_graph_readable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_events_doc_is_generated, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

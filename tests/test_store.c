@@ -498,10 +498,10 @@ static void test_instances(void **state)
     /* Missing rows. */
     snprintf(row.id, sizeof row.id, "nope");
     assert_int_equal(cf__store_instance_update(s, &row, &err), CF_ENOTFOUND);
-    assert_string_equal(err.msg, "no instance 'nope' (list instances with `certflow list`)");
+    assert_string_equal(err.msg, "no instance 'nope' (list instances with cf_instance_list)");
     cf__instance_row_clear(&row);
     assert_int_equal(cf__store_instance_get(s, "ghost", &row, &err), CF_ENOTFOUND);
-    assert_string_equal(err.msg, "no instance 'ghost' (list instances with `certflow list`)");
+    assert_string_equal(err.msg, "no instance 'ghost' (list instances with cf_instance_list)");
 
     /* Lists: ordered by created_at, then creation order; NULL filters match everything. */
     seen c = {0};

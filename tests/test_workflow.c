@@ -336,7 +336,7 @@ static const bad_case bad_cases[] = {
      "})"},
     {"bad/unknown_key.lua",
      "bad/unknown_key.lua: descripton: unknown key 'descripton' (hint: did you mean 'description'? allowed keys: "
-     "name, description, initial, events, states, transitions, links, owned)"},
+     "name, description, initial, events, states, transitions, links, owned, event_data)"},
     {"bad/missing_initial.lua",
      "bad/missing_initial.lua: initial: missing required key 'initial' (hint: name the state new instances start "
      "in, e.g. initial = \"draft\")"},
@@ -558,7 +558,7 @@ static void test_more_errors(void **state)
                      "... })");
     expect_error("return { 'x' }",
                  "t.lua: [1]: unexpected list entry (hint: every entry here needs a name: one of name, description, "
-                 "initial, events, states, transitions, links, owned)");
+                 "initial, events, states, transitions, links, owned, event_data)");
     expect_error("return { name = 'm', initial = 'a', events = {}, states = { a = {} } }",
                  "t.lua: transitions: missing required key 'transitions' (hint: list the transitions in priority "
                  "order, e.g. transitions = { { from = \"draft\", event = \"submit\", to = \"submitted\" } })");

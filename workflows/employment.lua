@@ -140,6 +140,41 @@ return {
     { from = "*", event = "end", to = "ended", actions = { "emp_record_end" } },
   },
   -- policy_pins: the county parameters `policy apply --for new` kept this hire on
+  -- The data each event is fired with (docs/events.md is printed from this table by
+  -- `certflow workflow fields --format markdown`). A caller's event that lacks a
+  -- required field, or gives one of another type, is rejected before the policies run,
+  -- the reason saying where the field belongs; lua/policy/employment.lua reads these.
+  event_data = {
+    link_certification = {
+      certification_id = { type = "string", required = true, example = "99fd4828-0f4e-4c59-9a55-0d2f6c0b7a31",
+                           about = "the id of the person's certification instance" },
+    },
+    extend = {
+      approved_by = { type = "string", required = true, example = "COR J. Park",
+                      about = "the county contract officer (COR) who approved the extension" },
+      new_date = { type = "date", required = true, example = "2025-05-01",
+                   about = "the new last day of the grace period, after the current one" },
+      reason = { type = "string", example = "exam date", about = "why the grace period is extended" },
+    },
+    record_oqp = {
+      recorded_by = { type = "string", required = true, example = "M. Chen, program manager",
+                      about = "who at the program recorded the Other Qualified Provider criteria" },
+      criteria = { type = "string", required = true, example = "OPOH Section M",
+                   about = "the Other Qualified Provider criteria the hire meets" },
+    },
+    bill = {
+      code_type = { type = "string", example = "peer", about = "peer (peer service codes) or non_peer" },
+      code = { type = "string", example = "H0025", about = "the service code billed" },
+      service_on = { type = "date", example = "2025-03-01", about = "the date of service (default: the event's day)" },
+    },
+    assign_supervisor = {
+      supervisor_id = { type = "string", required = true, example = "5b1e2c3d-7a8b-4c9d-9e0f-1a2b3c4d5e6f",
+                        about = "the id of the supervisor's supervision instance" },
+    },
+    ["end"] = {
+      reason = { type = "string", example = "resigned", about = "why the employment ended" },
+    },
+  },
   owned = {
     policy_pins = "when a county's policy change is applied for new hires only (policy apply --for new)",
   },

@@ -839,7 +839,11 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
     transit t = {e, wf, &row, NULL, in, row.state, false, NULL, 0, 0};
     const cf__transition *chosen = NULL;
-    if (rc == CF_OK)
+    int bad_data = 0; /* the event's data as its workflow declares it (event_data.c): else rejected */
+    if (rc == CF_OK && in->from_caller && wf->first[s * wf->nevents + ev] >= 0 &&
+        (bad_data = cf__event_data_reasons(wf, ev, in->event_data, data, reasons)) < 0)
+        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    if (rc == CF_OK && bad_data == 0)
         rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
         rc = chosen ? fire_apply(&t, chosen, out) : fire_reject(&t, s, ev, &reasons, out);

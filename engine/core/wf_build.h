@@ -134,6 +134,9 @@ static inline void closest_hint(char *hint, size_t size, const char *name, const
         sfmt(hint, size, "%s", where);
 }
 
+/* event_data.c: the workflow's optional `event_data` (table at absolute index t). */
+int cf__wf_load_event_data(ctx *c, int t);
+
 /* One transition as written in the file, before expanding `from`. */
 typedef struct file_trans {
     int *froms;

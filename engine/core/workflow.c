@@ -1062,7 +1062,8 @@ static int walk(ctx *c, int t)
 {
     cf__workflow *wf = c->wf;
     static const char *const keys[] = {"name",        "description", "initial", "events",
-                                       "states",      "transitions", "links",   "owned"};
+                                       "states",      "transitions", "links",   "owned",
+                                       "event_data"};
     int rc = check_keys(c, t, "", keys, sizeof keys / sizeof *keys);
     if (rc != CF_OK)
         return rc;
@@ -1094,6 +1095,8 @@ static int walk(ctx *c, int t)
     if ((rc = load_links(c, t)) != CF_OK)
         return rc;
     if ((rc = load_owned(c, t)) != CF_OK)
+        return rc;
+    if ((rc = cf__wf_load_event_data(c, t)) != CF_OK)
         return rc;
     if ((rc = load_state_bodies(c, t)) != CF_OK)
         return rc;

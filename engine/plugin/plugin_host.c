@@ -8,6 +8,7 @@
 #include "plugin/plugin_private.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -550,6 +551,21 @@ static int host_sql_bind_int(cf_stmt *s, int i, int64_t value)
     return call_fail(s->call, rc, "binding parameter %d of '%s': %s", i, s->sql, err.msg);
 }
 
+static int host_sql_bind_double(cf_stmt *s, int i, double value)
+{
+    if (!stmt_usable(s))
+        return CF_PLUGIN_EINVAL;
+    if (!isfinite(value))
+        return call_fail(s->call, CF_PLUGIN_EINVAL,
+                         "binding parameter %d of '%s': %s is not a number a table can hold (bind NULL instead)", i,
+                         s->sql, isnan(value) ? "NaN" : value > 0 ? "infinity" : "-infinity");
+    cf__err err;
+    int rc = cf__store_plugin_bind_double(s->st, i, value, &err);
+    if (rc == CF_PLUGIN_OK)
+        return CF_PLUGIN_OK;
+    return call_fail(s->call, rc, "binding parameter %d of '%s': %s", i, s->sql, err.msg);
+}
+
 static int host_sql_step(cf_stmt *s)
 {
     if (!stmt_usable(s))
@@ -575,6 +591,16 @@ static const char *host_sql_column_text(cf_stmt *s, int i)
 static int64_t host_sql_column_int(cf_stmt *s, int i)
 {
     return stmt_usable(s) ? cf__store_plugin_column_int(s->st, i) : 0;
+}
+
+static double host_sql_column_double(cf_stmt *s, int i)
+{
+    return stmt_usable(s) ? cf__store_plugin_column_double(s->st, i) : 0;
+}
+
+static int host_sql_column_type(cf_stmt *s, int i)
+{
+    return stmt_usable(s) ? cf__store_plugin_column_type(s->st, i) : CF_PLUGIN_TYPE_NULL;
 }
 
 void cf__plugin_stmt_free(struct cf_plugin *pl, struct cf_stmt *s)
@@ -722,4 +748,7 @@ const cf_host cf__plugin_host = {
     .data_number = host_data_number,
     .event_data_number = host_event_data_number,
     .today = host_today,
+    .sql_bind_double = host_sql_bind_double,
+    .sql_column_double = host_sql_column_double,
+    .sql_column_type = host_sql_column_type,
 };

@@ -454,3 +454,146 @@ const char *cf__params_override_problem(loader *ld, lua_State *L, const char *ke
     }
     return NULL;
 }
+
+/* ---- which parameters the calls read (policy test coverage) ----
+ *
+ * Each county's params proxy is wrapped, for the scratch engine of a policy test
+ * only, in one more read-only proxy whose reads go through count_index: a read of
+ * a declared parameter during a policy call adds one to its count in the hits
+ * table (upvalue 1), then the inner proxy (upvalue 2) answers as before. Reads by
+ * the host (cf__policy_param) are not counted. */
+
+static int count_index(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(3));
+    if (p->call && lua_type(L, 2) == LUA_TSTRING) {
+        lua_pushvalue(L, 2);
+        if (lua_rawget(L, lua_upvalueindex(1)) == LUA_TNUMBER) {
+            lua_Integer n = lua_tointeger(L, -1);
+            lua_pushvalue(L, 2);
+            lua_pushinteger(L, n + 1);
+            lua_rawset(L, lua_upvalueindex(1));
+        }
+        lua_pop(L, 1);
+    }
+    lua_pushvalue(L, 2);
+    lua_gettable(L, lua_upvalueindex(2));
+    return 1;
+}
+
+/* pairs(params) reads every parameter: all count; then the inner proxy's pairs. */
+static int count_pairs(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, lua_upvalueindex(3));
+    if (p->call) {
+        int hits = lua_upvalueindex(1);
+        lua_pushnil(L);
+        while (lua_next(L, hits)) {
+            lua_Integer n = lua_tointeger(L, -1);
+            lua_pop(L, 1);
+            lua_pushvalue(L, -1);
+            lua_pushinteger(L, n + 1);
+            lua_rawset(L, hits); /* an existing key: allowed during the traversal */
+        }
+    }
+    lua_settop(L, 0);
+    lua_pushvalue(L, lua_upvalueindex(2));
+    return cf__ro_pairs(L); /* its next function, the inner proxy, nil */
+}
+
+static int count_len(lua_State *L)
+{
+    lua_pushinteger(L, (lua_Integer)luaL_len(L, lua_upvalueindex(2)));
+    return 1;
+}
+
+static int count_install(lua_State *L)
+{
+    cf__policy *p = lua_touserdata(L, 1);
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->params_ref);
+    int all = lua_gettop(L);
+    lua_Integer n = (lua_Integer)p->ncounties + 1;
+    /* the declared parameters: the defaults' (the last proxy's) real table */
+    lua_newtable(L);
+    int hits = lua_gettop(L);
+    lua_rawgeti(L, all, n);
+    if (lua_getmetatable(L, -1) && lua_getfield(L, -1, "__index") == LUA_TTABLE) {
+        lua_pushnil(L);
+        while (lua_next(L, -2)) {
+            lua_pop(L, 1);
+            if (lua_type(L, -1) == LUA_TSTRING) {
+                lua_pushvalue(L, -1);
+                lua_pushinteger(L, 0);
+                lua_rawset(L, hits);
+            }
+        }
+    }
+    lua_settop(L, hits);
+    for (lua_Integer i = 1; i <= n; i++) {
+        lua_rawgeti(L, all, i);
+        int inner = lua_gettop(L);
+        lua_newtable(L);
+        lua_createtable(L, 0, 6);
+        int mt = lua_gettop(L);
+        lua_pushvalue(L, hits);
+        lua_pushvalue(L, inner);
+        lua_pushlightuserdata(L, p);
+        lua_pushcclosure(L, count_index, 3);
+        lua_setfield(L, mt, "__index");
+        lua_getmetatable(L, inner);
+        lua_getfield(L, -1, "__newindex"); /* the same refusal */
+        lua_setfield(L, mt, "__newindex");
+        lua_pop(L, 1);
+        lua_pushvalue(L, hits);
+        lua_pushvalue(L, inner);
+        lua_pushlightuserdata(L, p);
+        lua_pushcclosure(L, count_pairs, 3);
+        lua_setfield(L, mt, "__pairs");
+        lua_pushvalue(L, hits);
+        lua_pushvalue(L, inner);
+        lua_pushcclosure(L, count_len, 2);
+        lua_setfield(L, mt, "__len");
+        lua_pushboolean(L, 0);
+        lua_setfield(L, mt, "__metatable");
+        lua_setmetatable(L, mt - 1);
+        lua_rawseti(L, all, i);
+        lua_settop(L, hits);
+    }
+    lua_pushvalue(L, hits);
+    p->param_reads_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    return 0;
+}
+
+int cf__policy_count_param_reads(cf__policy *p)
+{
+    if (p->param_reads_ref > 0)
+        return CF_OK;
+    if (p->params_ref == LUA_NOREF)
+        return CF_OK; /* nothing loaded */
+    lua_State *L = p->L;
+    lua_pushcfunction(L, count_install);
+    lua_pushlightuserdata(L, p);
+    if (lua_pcall(L, 1, 0, 0) != LUA_OK) {
+        lua_pop(L, 1);
+        return CF_ENOMEM;
+    }
+    p->params_index = 0; /* the next call takes the counting proxy */
+    return CF_OK;
+}
+
+int cf__policy_param_reads(cf__policy *p, int (*fn)(void *ud, const char *name, uint64_t reads), void *ud)
+{
+    if (p->param_reads_ref <= 0)
+        return 0;
+    lua_State *L = p->L;
+    lua_rawgeti(L, LUA_REGISTRYINDEX, p->param_reads_ref);
+    int hits = lua_gettop(L), stop = 0;
+    lua_pushnil(L);
+    while (!stop && lua_next(L, hits)) {
+        lua_Integer n = lua_tointeger(L, -1);
+        lua_pop(L, 1);
+        stop = fn(ud, lua_tostring(L, -1), n > 0 ? (uint64_t)n : 0);
+    }
+    lua_settop(L, hits - 1);
+    return stop;
+}

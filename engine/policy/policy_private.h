@@ -102,6 +102,8 @@ struct cf__policy {
     cf_time now;
     long params_index; /* index into UV_PARAMS that `params` holds, 0 = unknown */
     uint64_t *hits[3]; /* calls per function, once cf__policy_count_calls asked for it (policy test coverage) */
+    int param_reads_ref; /* registry: parameter name -> reads in policy calls, once
+                          * cf__policy_count_param_reads asked for it; 0 = not counted */
 };
 
 /* A view of nested data (see views.c). */

@@ -334,7 +334,30 @@ static int open_scratch(case_run *r, const char *county, const char *overlay_pat
     return CF_OK;
 }
 
-/* Add what the scratch policy's guards and deadlines were called to r->coverage. */
+/* One coverage entry: "kind\nname" -> {"kind", "name", "file", "calls"}, calls added up. */
+static void coverage_count(json_t *coverage, const char *kind, const char *name, const char *file, uint64_t calls)
+{
+    char key[600];
+    snprintf(key, sizeof key, "%s\n%s", kind, name);
+    json_t *o = json_object_get(coverage, key);
+    if (!o) {
+        o = json_pack("{s:s,s:s,s:s,s:I}", "kind", kind, "name", name, "file", file ? file : "", "calls",
+                      (json_int_t)0);
+        if (!o || json_object_set_new(coverage, key, o) != 0)
+            return;
+    }
+    json_object_set_new(o, "calls", json_integer(json_integer_value(json_object_get(o, "calls")) + (json_int_t)calls));
+}
+
+static int param_read(void *ud, const char *name, uint64_t reads)
+{
+    /* parameters live in the state's params (policy_load.c, load_state) */
+    coverage_count(ud, "parameter", name, "policy/state.lua", reads);
+    return 0;
+}
+
+/* Add what the scratch policy's guards and deadlines were called, and which of its
+ * parameters the calls read, to r->coverage. */
 static void coverage_add(case_run *r)
 {
     if (!r->coverage || !r->scratch || !r->scratch->policy)
@@ -350,19 +373,10 @@ static void coverage_add(case_run *r)
             const char *origin = NULL;
             uint64_t calls = 0;
             const char *name = cf__policy_function(p, ROLES[k].role, i, &origin, &calls);
-            char key[600];
-            snprintf(key, sizeof key, "%s\n%s", ROLES[k].kind, name);
-            json_t *o = json_object_get(r->coverage, key);
-            if (!o) {
-                o = json_pack("{s:s,s:s,s:s,s:I}", "kind", ROLES[k].kind, "name", name, "file", origin ? origin : "",
-                              "calls", (json_int_t)0);
-                if (!o || json_object_set_new(r->coverage, key, o) != 0)
-                    continue;
-            }
-            json_object_set_new(o, "calls", json_integer(json_integer_value(json_object_get(o, "calls")) +
-                                                         (json_int_t)calls));
+            coverage_count(r->coverage, ROLES[k].kind, name, origin, calls);
         }
     }
+    cf__policy_param_reads(r->scratch->policy, param_read, r->coverage);
 }
 
 static int run_tests(cf_engine *e, const cf_policy_test_options *opts, cf_policy_case_fn fn, void *ud, int *failed);
@@ -451,7 +465,9 @@ static int run_tests(cf_engine *e, const cf_policy_test_options *opts, cf_policy
             continue;
         }
         rc = open_scratch(&r, county, overlay_path);
-        if (rc == CF_OK && r.coverage && r.scratch->policy && cf__policy_count_calls(r.scratch->policy) != CF_OK)
+        if (rc == CF_OK && r.coverage && r.scratch->policy &&
+            (cf__policy_count_calls(r.scratch->policy) != CF_OK ||
+             cf__policy_count_param_reads(r.scratch->policy) != CF_OK))
             rc = cf__fail(&e->err, CF_ENOMEM, "out of memory for the coverage of the test cases");
         for (size_t k = 0; rc == CF_OK && k < json_array_size(cases) && !r.stop; k++)
             run_case(&r, json_array_get(cases, k), k);

@@ -746,6 +746,15 @@ int cf__store_plugin_bind_int(cf__pstmt *p, int i, int64_t value, cf__err *err)
     return cf__sqlite_plugin_bind_int((cf__sqlite_pstmt *)p, i, value, err);
 }
 
+int cf__store_plugin_bind_double(cf__pstmt *p, int i, double value, cf__err *err)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (p->backend == CF__BACKEND_PG)
+        return cf__pg_plugin_bind_double((cf__pg_pstmt *)p, i, value, err);
+#endif
+    return cf__sqlite_plugin_bind_double((cf__sqlite_pstmt *)p, i, value, err);
+}
+
 int cf__store_plugin_step(cf__store *s, cf__pstmt *p, const char *plugin, bool read_only, const char *sql, int64_t *changes, cf__err *err)
 {
 #ifdef CERTFLOW_POSTGRESQL
@@ -780,6 +789,24 @@ int64_t cf__store_plugin_column_int(cf__pstmt *p, int i)
         return cf__pg_plugin_column_int((cf__pg_pstmt *)p, i);
 #endif
     return cf__sqlite_plugin_column_int((cf__sqlite_pstmt *)p, i);
+}
+
+double cf__store_plugin_column_double(cf__pstmt *p, int i)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (p->backend == CF__BACKEND_PG)
+        return cf__pg_plugin_column_double((cf__pg_pstmt *)p, i);
+#endif
+    return cf__sqlite_plugin_column_double((cf__sqlite_pstmt *)p, i);
+}
+
+int cf__store_plugin_column_type(cf__pstmt *p, int i)
+{
+#ifdef CERTFLOW_POSTGRESQL
+    if (p->backend == CF__BACKEND_PG)
+        return cf__pg_plugin_column_type((cf__pg_pstmt *)p, i);
+#endif
+    return cf__sqlite_plugin_column_type((cf__sqlite_pstmt *)p, i);
 }
 
 void cf__store_plugin_reset(cf__pstmt *p)

@@ -375,6 +375,7 @@ bool cf__store_plugin_reads_only(const cf__pstmt *p);
 /* Bind parameter i (1-based): value NULL binds SQL NULL. CF_PLUGIN_EINVAL when i is out of range. */
 int cf__store_plugin_bind_text(cf__pstmt *p, int i, const char *value, cf__err *err);
 int cf__store_plugin_bind_int(cf__pstmt *p, int i, int64_t value, cf__err *err);
+int cf__store_plugin_bind_double(cf__pstmt *p, int i, double value, cf__err *err); /* value is finite */
 /* CF_PLUGIN_ROW, CF_PLUGIN_DONE (*changes: rows the statement changed), or an
  * error: CF_PLUGIN_EDENIED also when the statement ended the transaction. The same
  * rules as at prepare stay in force (sql names the statement in messages). */
@@ -384,6 +385,8 @@ int cf__store_plugin_column_count(cf__pstmt *p);
 /* NULL for SQL NULL; valid until the next step, reset or finalize. */
 const char *cf__store_plugin_column_text(cf__pstmt *p, int i);
 int64_t cf__store_plugin_column_int(cf__pstmt *p, int i);
+double cf__store_plugin_column_double(cf__pstmt *p, int i);
+int cf__store_plugin_column_type(cf__pstmt *p, int i); /* a CF_PLUGIN_TYPE_* */
 /* Ready the statement for another use and drop its bindings. */
 void cf__store_plugin_reset(cf__pstmt *p);
 void cf__store_plugin_finalize(cf__pstmt *p); /* NULL is fine */

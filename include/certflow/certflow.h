@@ -638,8 +638,8 @@ CF_API int cf_policy_test(cf_engine *engine, const char *cases_dir, const char *
 /* Since issue 14: cf_policy_test with options: one named case, and coverage. */
 typedef struct cf_policy_uncovered {
     size_t size;
-    const char *kind; /* "guard" or "deadline" */
-    const char *name; /* the policy function no case ran */
+    const char *kind; /* "guard", "deadline" or "parameter" */
+    const char *name; /* the policy function no case ran, or the parameter no case's policy call read */
     const char *file; /* the policy file defining it (its label, e.g. policy/state.lua) */
 } cf_policy_uncovered;
 
@@ -651,7 +651,8 @@ typedef struct cf_policy_test_options {
     const char *county;       /* with overlay_path, as cf_policy_test; NULL: none */
     const char *overlay_path;
     const char *case_name;    /* run only the case(s) of this name; NULL: all. None: CF_ENOTFOUND */
-    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran */
+    cf_policy_uncovered_fn uncovered; /* after the cases: each guard and deadline function no case ran, then
+                                       * each state parameter no policy call of a case read (kind, then name order) */
     void *uncovered_ud;
 } cf_policy_test_options;
 
@@ -685,6 +686,29 @@ typedef struct cf_graph_options {
 /* Render workflow `name` with options into *out (free with cf_free). CF_ENOTFOUND for
  * an unknown workflow, phase or highlighted state; CF_EINVAL for an unknown format. */
 CF_API int cf_workflow_graph(cf_engine *engine, const char *name, const cf_graph_options *opts, char **out);
+
+/* Since issue 14: the data an event is fired with, as its workflow declares it
+ * (`event_data`, docs/workflows.md; the shipped program's in docs/events.md). A
+ * caller's fire (cf_instance_fire, cf_instance_explain) of an event its state takes,
+ * whose event data lacks a required field or holds a declared field of another
+ * type, is rejected before any guard runs (CF_REJECTED, recorded), each reason
+ * naming the field, its type and example, and saying it belongs in the event's data;
+ * the engine's own events (timers, link sends, policy_changed) are not checked. */
+typedef struct cf_event_field {
+    size_t size;
+    const char *event;
+    const char *field;
+    const char *type;    /* "string", "integer", "number", "boolean", "date" ("YYYY-MM-DD"), "object", "array" */
+    int required;        /* 1: an event without it is refused */
+    const char *example; /* JSON text */
+    const char *about;   /* what it holds, a sentence */
+} cf_event_field;
+
+typedef int (*cf_event_field_fn)(void *ud, const cf_event_field *field);
+/* Call fn for each declared field of the current definition of workflow `name`, in
+ * the workflow's event order, then by field name; fn returning non-zero stops.
+ * CF_ENOTFOUND for an unknown workflow. */
+CF_API int cf_workflow_event_data(cf_engine *engine, const char *name, cf_event_field_fn fn, void *ud);
 
 /* One problem found by cf_check. */
 typedef struct cf_diagnostic {

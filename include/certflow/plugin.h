@@ -67,6 +67,18 @@ enum {
 #undef CF__PLUGIN_RESULT_ENUM
 };
 
+/* What cf_host.sql_column_type answers: the type of the value in a column of the
+ * current row. SQLite answers per value (its columns hold any type); PostgreSQL by
+ * the column's declared type (integer types INTEGER; real, double precision and
+ * numeric FLOAT; bytea BLOB; the rest TEXT), NULL wherever the value is NULL. */
+enum {
+    CF_PLUGIN_TYPE_NULL = 0,
+    CF_PLUGIN_TYPE_INTEGER = 1,
+    CF_PLUGIN_TYPE_FLOAT = 2,
+    CF_PLUGIN_TYPE_TEXT = 3,
+    CF_PLUGIN_TYPE_BLOB = 4
+};
+
 /* Log levels for cf_host.log. */
 enum { CF_PLUGIN_LOG_DEBUG = 0, CF_PLUGIN_LOG_INFO = 1, CF_PLUGIN_LOG_WARN = 2, CF_PLUGIN_LOG_ERROR = 3 };
 
@@ -287,6 +299,19 @@ typedef struct cf_host {
      * into buf (at least 11 bytes): the date a policy sees as ctx.today.
      * CF_PLUGIN_EINVAL if buf is too small or the instant has no date. */
     int (*today)(cf_call *call, char *buf, size_t size);
+
+    /* ---- numbers and column types (added in certflow 0.1.0 after the local date: test
+     * with CF_HOST_HAS(host, sql_bind_double) before using them) ---- */
+
+    /* Bind a double to parameter i (1-based). NaN and the infinities are
+     * CF_PLUGIN_EINVAL (neither backend stores them alike): bind NULL instead. */
+    int (*sql_bind_double)(cf_stmt *st, int i, double value);
+    /* Column i (0-based) of the current row as a double (0 for NULL; text is
+     * converted as far as it reads as a number). */
+    double (*sql_column_double)(cf_stmt *st, int i);
+    /* The CF_PLUGIN_TYPE_* of column i of the current row (CF_PLUGIN_TYPE_NULL for a
+     * NULL, and for a column that does not exist). */
+    int (*sql_column_type)(cf_stmt *st, int i);
 
     /* New members are added here, at the end; test them with CF_HOST_HAS. */
 } cf_host;

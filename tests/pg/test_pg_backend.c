@@ -14,6 +14,7 @@
 
 #include "testutil.h"
 
+#include <jansson.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -266,6 +267,53 @@ static void test_sqlite_only_plugin_refused(void **state)
                                           " THEN RAISE EXCEPTION 'made'; END IF; END$$"));
 }
 
+/* The host table's later members work on PostgreSQL as on SQLite (test_cli_ux,
+ * test_host_plain_values_and_null): plain values, a NULL bound, a double bound and
+ * read back exactly, and each column's type (the plugin tests/plugins/host_ext.c). */
+static void test_plugin_host_numbers_and_types(void **state)
+{
+    (void)state;
+    char *dir = cft_tmpdir();
+    free(cft_write(dir, "workflows/ext.lua",
+                   "return { name = 'ext', initial = 'open', events = { 'go' },\n"
+                   "  states = { open = {}, done = { terminal = true } },\n"
+                   "  transitions = { { from = 'open', event = 'go', to = 'done', actions = { 'host_ext_record' } } } }\n"));
+    free(cft_write(dir, "lua/policy/state.lua", "return { params = {} }\n"));
+    char *wf = cft_path(dir, "workflows"), *pol = cft_path(dir, "lua");
+    cft_clock clock = {START};
+    cf_options o = fixture_options(&clock);
+    o.workflow_dir = wf;
+    o.policy_dir = pol;
+    o.plugin_dir = CF_BINARY_DIR "/tests/plugins/nested/host_ext.so";
+    cf_engine *e = NULL;
+    if (cft_engine_open("hostext.db", &o, &e) != CF_OK)
+        fail_msg("open: %s", cf_errmsg(e));
+    char id[37];
+    assert_int_equal(cf_instance_create(e, "ext", "kern", "{\"name\": \"Ana Ruiz\", \"amount\": 12.5, \"nothing\": null}",
+                                        "t", id),
+                     CF_OK);
+    cf_fire_result res = CF_FIRE_RESULT_INIT;
+    if (cf_instance_fire(e, id, "go", "{\"note\": \"hi\", \"count\": 3}", "t", NULL, &res) != CF_OK)
+        fail_msg("fire: %s", cf_errmsg(e));
+    cf_instance_info info = CF_INSTANCE_INFO_INIT;
+    assert_int_equal(cf_instance_get(e, id, &info), CF_OK);
+    json_t *data = json_loads(info.data, 0, NULL), *seen = json_object_get(data, "seen");
+    assert_non_null(seen);
+    assert_string_equal(json_string_value(json_object_get(seen, "name")), "Ana Ruiz");
+    assert_int_equal(json_integer_value(json_object_get(seen, "null_rows")), 1);
+    assert_true(json_is_true(json_object_get(seen, "ratio_exact")));
+    assert_true(json_real_value(json_object_get(seen, "ratio")) == 12.5 / 8 + 1e-9);
+    assert_string_equal(json_string_value(json_object_get(seen, "types")), "INTEGER,FLOAT,TEXT");
+    assert_string_equal(json_string_value(json_object_get(seen, "null_types")), "INTEGER,NULL,TEXT");
+    assert_int_equal(json_integer_value(json_object_get(seen, "past_end_type")), 0);
+    assert_true(json_is_true(json_object_get(seen, "nan_refused")));
+    json_decref(data);
+    cf_engine_close(e);
+    free(wf);
+    free(pol);
+    cft_rmtree(dir);
+}
+
 /* ---- several engine processes ---- */
 
 enum { INSTANCES = 6, PROCS = 4, BUMPS = 15 };
@@ -454,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_server_restarted),
         cmocka_unit_test(test_plugin_roles_reach_only_their_schema),
         cmocka_unit_test(test_sqlite_only_plugin_refused),
+        cmocka_unit_test(test_plugin_host_numbers_and_types),
         cmocka_unit_test(test_four_processes_fire_and_tick),
         cmocka_unit_test(test_killed_writers_lose_nothing_acknowledged),
     };

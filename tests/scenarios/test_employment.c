@@ -92,7 +92,13 @@ static void test_EMP_1_cor_extension_moves_the_timer(void **state)
 
     on_day(s, "2025-03-20");
     sc_expect(s, emp, "extend", "{\"new_date\": \"2025-05-01\"}", CF_REJECTED);
-    ASSERT_REASON_IS(s, "a grace period extension needs the approving contract officer (COR) in approved_by");
+    /* The workflow declares extend's data (event_data): a missing field is a rejection saying where it belongs. */
+    ASSERT_REASON_IS(s, "'approved_by' is missing from the event data of 'extend' (string: the county contract officer "
+                        "(COR) who approved the extension; e.g. {\"approved_by\": \"COR J. Park\"}): it belongs in the "
+                        "data the event is fired with, not in the instance's data");
+    sc_expect(s, emp, "extend", "{\"approved_by\": \"COR J. Park\", \"new_date\": 20250501}", CF_REJECTED);
+    ASSERT_REASON_IS(s, "'new_date' in the event data of 'extend' must be a date \"YYYY-MM-DD\" (the new last day of the "
+                        "grace period, after the current one; e.g. \"2025-05-01\"), not a number");
     sc_expect(s, emp, "extend", "{\"approved_by\": \"COR J. Park\", \"new_date\": \"2025-04-01\"}", CF_REJECTED);
     ASSERT_REASON_IS(s, "the new date 2025-04-01 is not after the current end of the grace period, 2025-04-01 "
                         "(90 days after hire on 2025-01-01)");
@@ -260,7 +266,9 @@ static void test_EMP_2_uncertified_bills_non_peer_only_with_oqp(void **state)
     sc_expect(s, emp, "bill", "{\"code\": \"H2017\"}", CF_REJECTED);
     ASSERT_REASON(s, "a bill names its code_type");
     sc_expect(s, emp, "record_oqp", "{\"criteria\": \"OPOH Section M\"}", CF_REJECTED);
-    ASSERT_REASON_IS(s, "say who at the program recorded the Other Qualified Provider criteria (recorded_by)");
+    ASSERT_REASON_IS(s, "'recorded_by' is missing from the event data of 'record_oqp' (string: who at the program "
+                        "recorded the Other Qualified Provider criteria; e.g. {\"recorded_by\": \"M. Chen, program "
+                        "manager\"}): it belongs in the data the event is fired with, not in the instance's data");
     sc_expect(s, emp, "record_oqp", "{\"recorded_by\": \"M. Chen, program manager\", \"criteria\": \"OPOH Section M\"}",
               CF_OK);
     assert_string_equal(dget(s, emp, "oqp.criteria"), "OPOH Section M");

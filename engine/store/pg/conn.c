@@ -506,8 +506,8 @@ static int migrate(cf__pg *s, cf__err *err)
             rc = exec_const(s, "CREATE SCHEMA certflow", "creating the schema certflow", err);
             if (rc == CF_EREADONLY)
                 rc = cf__fail(err, CF_EREADONLY,
-                              "%s holds no certflow schema yet, and role \"%s\" may not create one: run `certflow "
-                              "init` once as a role that may (GRANT CREATE ON DATABASE ... TO it), or open "
+                              "%s holds no certflow schema yet, and role \"%s\" may not create one: run "
+                              "cf_engine_open once as a role that may (GRANT CREATE ON DATABASE ... TO it), or open "
                               "read-only a database that has one; nothing was changed",
                               s->name, PQuser(s->conn));
         }
@@ -648,7 +648,7 @@ static int open_store(const char *conninfo, int busy_timeout_ms, bool read_only,
     if (rc == CF_OK && read_only && (!present || version < PG_SCHEMA_VERSION))
         rc = cf__fail(err, CF_EREADONLY,
                       "%s %s, and a database opened read-only cannot be migrated: open it once read-write "
-                      "(`certflow init`), or read a migrated copy",
+                      "(cf_engine_open without read_only), or read a migrated copy",
                       s->name, present ? "needs its schema migrated" : "holds no certflow schema yet");
     if (rc == CF_OK && !read_only && (!present || version < PG_SCHEMA_VERSION))
         rc = migrate(s, err);

@@ -112,12 +112,12 @@ int cf__pg_audit_check_instance(cf__pg *s, const char *id, int64_t version, cons
         return cf__fail(err, CF_ECORRUPT,
                         "the %s of instance %s is not what its history row %lld recorded: it was changed outside "
                         "certflow, and certflow does not write over it; restore the database from a backup "
-                        "(`certflow verify` shows everything that is wrong)",
+                        "(cf_engine_verify_full shows everything that is wrong)",
                         what, id, (long long)seq);
     return cf__fail(err, CF_ECORRUPT,
                     "instance %s is at version %lld, which its history does not have: it was changed outside "
-                    "certflow, and certflow does not write over it; restore the database from a backup (`certflow "
-                    "verify` shows everything that is wrong)",
+                    "certflow, and certflow does not write over it; restore the database from a backup "
+                    "(cf_engine_verify_full shows everything that is wrong)",
                     id, (long long)version);
 }
 

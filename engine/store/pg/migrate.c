@@ -56,7 +56,7 @@ int cf__pg_instance_redefine(cf__pg *s, const cf__instance_row *row, cf__err *er
     bool changed = strcmp(PQcmdTuples(r), "0") != 0;
     PQclear(r);
     if (!changed)
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", row->id);
     cf__pg_watch_note(s, "instance", row->id, 'u');
     return CF_OK;
 }

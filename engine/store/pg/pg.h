@@ -84,10 +84,13 @@ int cf__pg_plugin_prepare(cf__pg *s, const char *plugin, bool read_only, const c
 bool cf__pg_plugin_reads_only(const cf__pg_pstmt *p);
 int cf__pg_plugin_bind_text(cf__pg_pstmt *p, int i, const char *value, cf__err *err);
 int cf__pg_plugin_bind_int(cf__pg_pstmt *p, int i, int64_t value, cf__err *err);
+int cf__pg_plugin_bind_double(cf__pg_pstmt *p, int i, double value, cf__err *err);
 int cf__pg_plugin_step(cf__pg *s, cf__pg_pstmt *p, const char *plugin, bool read_only, const char *sql, int64_t *changes, cf__err *err);
 int cf__pg_plugin_column_count(cf__pg_pstmt *p);
 const char *cf__pg_plugin_column_text(cf__pg_pstmt *p, int i);
 int64_t cf__pg_plugin_column_int(cf__pg_pstmt *p, int i);
+double cf__pg_plugin_column_double(cf__pg_pstmt *p, int i);
+int cf__pg_plugin_column_type(cf__pg_pstmt *p, int i);
 void cf__pg_plugin_reset(cf__pg_pstmt *p);
 void cf__pg_plugin_finalize(cf__pg_pstmt *p);
 int cf__pg_plugin_version(cf__pg *s, const char *plugin, int *version, cf__err *err);

@@ -19,6 +19,7 @@
 
 #include <ctype.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -259,6 +260,13 @@ int cf__pg_plugin_bind_int(cf__pg_pstmt *p, int i, int64_t value, cf__err *err)
     return bind(p, i, cf__strdup(num), true, err);
 }
 
+int cf__pg_plugin_bind_double(cf__pg_pstmt *p, int i, double value, cf__err *err)
+{
+    char num[40];
+    snprintf(num, sizeof num, "%.17g", value); /* reads back as the same double */
+    return bind(p, i, cf__strdup(num), true, err);
+}
+
 int cf__pg_plugin_step(cf__pg *s, cf__pg_pstmt *p, const char *plugin, bool read_only, const char *sql,
                        int64_t *changes, cf__err *err)
 {
@@ -312,6 +320,33 @@ int64_t cf__pg_plugin_column_int(cf__pg_pstmt *p, int i)
 {
     const char *t = cf__pg_plugin_column_text(p, i);
     return t ? strtoll(t, NULL, 10) : 0;
+}
+
+double cf__pg_plugin_column_double(cf__pg_pstmt *p, int i)
+{
+    const char *t = cf__pg_plugin_column_text(p, i);
+    return t ? strtod(t, NULL) : 0;
+}
+
+int cf__pg_plugin_column_type(cf__pg_pstmt *p, int i)
+{
+    if (!cf__pg_plugin_column_text(p, i))
+        return CF_PLUGIN_TYPE_NULL; /* a NULL, or no such row or column */
+    switch (PQftype(p->res, i)) { /* the built-in types' fixed OIDs (pg_type.dat) */
+    case 20: /* int8 */
+    case 21: /* int2 */
+    case 23: /* int4 */
+    case 26: /* oid */
+        return CF_PLUGIN_TYPE_INTEGER;
+    case 700:  /* float4 */
+    case 701:  /* float8 */
+    case 1700: /* numeric */
+        return CF_PLUGIN_TYPE_FLOAT;
+    case 17: /* bytea */
+        return CF_PLUGIN_TYPE_BLOB;
+    default:
+        return CF_PLUGIN_TYPE_TEXT;
+    }
 }
 
 void cf__pg_plugin_reset(cf__pg_pstmt *p)

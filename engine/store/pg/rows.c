@@ -279,7 +279,7 @@ int cf__pg_instance_get(cf__pg *s, const char *id, cf__instance_row *row, cf__er
         return rc;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", id);
     }
     cf__instance_row b;
     instance_borrow(r, 0, &b);
@@ -314,7 +314,7 @@ int cf__pg_instance_update(cf__pg *s, const cf__instance_row *row, cf__err *err)
     bool changed = strcmp(PQcmdTuples(r), "0") != 0;
     PQclear(r);
     if (!changed)
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", row->id);
     cf__pg_watch_note(s, "instance", row->id, 'u');
     return CF_OK;
 }

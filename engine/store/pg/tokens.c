@@ -31,7 +31,7 @@ int cf__pg_token_add(cf__pg *s, const cf__token_row *row, int64_t *id, cf__err *
     PQclear(r);
     if (taken)
         return cf__fail(err, CF_ECONFLICT,
-                        "a token named '%s' exists already (revoked tokens keep their names): choose another --name",
+                        "a token named '%s' exists already (revoked tokens keep their names): choose another token name",
                         row->name);
     cf__pgp q = {0};
     cf__pgp_text(&q, row->name);
@@ -95,7 +95,7 @@ int cf__pg_token_revoke(cf__pg *s, const char *name, cf_time at, const char *act
     PQclear(r);
     if (!changed)
         return cf__fail(err, CF_ENOTFOUND,
-                        "no active token named '%s' (list them with `certflow token list`; a revoked token stays "
+                        "no active token named '%s' (list them with cf_token_list; a revoked token stays "
                         "revoked)",
                         name);
     return CF_OK;

@@ -167,7 +167,7 @@ bool cf__pg_in_transaction(cf__pg *s)
 /* ---- the integrity mark (docs/reliability.md, "What verify proves") ---- */
 
 static const char recover_advice[] =
-    "restore the database from a backup (pg_dump or a base backup with its WAL); `certflow verify` shows what is "
+    "restore the database from a backup (pg_dump or a base backup with its WAL); cf_engine_verify_full shows what is "
     "wrong";
 
 void cf__pg_mark_save(cf__pg *s)
@@ -247,6 +247,6 @@ int cf__pg_refuse_if_corrupt(cf__pg *s, cf__err *err)
         return CF_OK;
     return cf__fail(err, CF_ECORRUPT,
                     "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
-                    "`certflow verify` finds nothing wrong, writing is allowed again",
+                    "cf_engine_verify finds nothing wrong, writing is allowed again",
                     s->name, s->corrupt_why, recover_advice);
 }

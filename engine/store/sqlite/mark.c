@@ -14,7 +14,7 @@
  * file is too damaged (or read-only) to take it, only this handle refuses. */
 
 static const char recover_advice[] =
-    "restore the database from a backup; `certflow verify` shows what is wrong; as a last resort, `sqlite3 "
+    "restore the database from a backup; cf_engine_verify_full shows what is wrong; as a last resort, `sqlite3 "
     "DAMAGED.db .recover | sqlite3 NEW.db` salvages what can still be read";
 
 /* Save the mark now if no transaction is open; failures are ignored (see above). */
@@ -140,7 +140,7 @@ int cf__sqlite_refuse_if_corrupt(cf__sqlite *s, cf__err *err)
         return CF_OK;
     return cf__fail(err, CF_ECORRUPT,
                     "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
-                    "`certflow verify` finds nothing wrong, writing is allowed again",
+                    "cf_engine_verify finds nothing wrong, writing is allowed again",
                     s->path, s->corrupt_why, recover_advice);
 }
 

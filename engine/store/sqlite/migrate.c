@@ -73,7 +73,7 @@ int cf__sqlite_instance_redefine(cf__sqlite *s, const cf__instance_row *row, cf_
     int changes = sqlite3_changes(s->db);
     sqlite3_finalize(st);
     if (changes == 0)
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", row->id);
     return CF_OK;
 }
 

@@ -94,7 +94,7 @@ static int connect_read_only(cf__sqlite *s, cf__err *err)
                         "cannot read %s: %s (a read-only open never creates a database: check the path)", path,
                         strerror(errno));
     if (!S_ISREG(st.st_mode))
-        return cf__fail(err, CF_EIO, "cannot read %s: it is not a regular file (point --db at a certflow database)",
+        return cf__fail(err, CF_EIO, "cannot read %s: it is not a regular file (give cf_engine_open a certflow database)",
                         path);
     if (exists_with_suffix(path, "-journal"))
         return cf__fail(err, CF_EREADONLY,

@@ -244,6 +244,11 @@ int cf__sqlite_plugin_bind_int(cf__sqlite_pstmt *p, int i, int64_t value, cf__er
     return bind_result(sqlite3_bind_int64(p->st, i, value), err);
 }
 
+int cf__sqlite_plugin_bind_double(cf__sqlite_pstmt *p, int i, double value, cf__err *err)
+{
+    return bind_result(sqlite3_bind_double(p->st, i, value), err);
+}
+
 int cf__sqlite_plugin_step(cf__sqlite *s, cf__sqlite_pstmt *p, const char *plugin, bool read_only, const char *sql,
                           int64_t *changes, cf__err *err)
 {
@@ -281,6 +286,29 @@ const char *cf__sqlite_plugin_column_text(cf__sqlite_pstmt *p, int i)
 int64_t cf__sqlite_plugin_column_int(cf__sqlite_pstmt *p, int i)
 {
     return sqlite3_column_int64(p->st, i);
+}
+
+double cf__sqlite_plugin_column_double(cf__sqlite_pstmt *p, int i)
+{
+    return sqlite3_column_double(p->st, i);
+}
+
+int cf__sqlite_plugin_column_type(cf__sqlite_pstmt *p, int i)
+{
+    if (i < 0 || i >= sqlite3_data_count(p->st))
+        return CF_PLUGIN_TYPE_NULL;
+    switch (sqlite3_column_type(p->st, i)) {
+    case SQLITE_INTEGER:
+        return CF_PLUGIN_TYPE_INTEGER;
+    case SQLITE_FLOAT:
+        return CF_PLUGIN_TYPE_FLOAT;
+    case SQLITE_TEXT:
+        return CF_PLUGIN_TYPE_TEXT;
+    case SQLITE_BLOB:
+        return CF_PLUGIN_TYPE_BLOB;
+    default:
+        return CF_PLUGIN_TYPE_NULL;
+    }
 }
 
 void cf__sqlite_plugin_reset(cf__sqlite_pstmt *p)

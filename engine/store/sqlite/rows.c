@@ -121,7 +121,7 @@ int cf__sqlite_instance_get(cf__sqlite *s, const char *id, cf__instance_row *row
         rc = sqlite3_step(st);
     if (rc == SQLITE_DONE) {
         cf__sqlite_done(st);
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", id);
     }
     if (rc != SQLITE_ROW)
         return cf__sqlite_step_fail(s, st, rc, "reading an instance", err);
@@ -155,7 +155,7 @@ int cf__sqlite_instance_update(cf__sqlite *s, const cf__instance_row *row, cf__e
     int changes = 0;
     int r = cf__sqlite_run_named(s, st, brc, "updating instance", row->id, &changes, err);
     if (r == CF_OK && changes == 0)
-        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with `certflow list`)", row->id);
+        return cf__fail(err, CF_ENOTFOUND, "no instance '%s' (list instances with cf_instance_list)", row->id);
     return r;
 }
 

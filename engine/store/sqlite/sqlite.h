@@ -84,10 +84,13 @@ int cf__sqlite_plugin_prepare(cf__sqlite *s, const char *plugin, bool read_only,
 bool cf__sqlite_plugin_reads_only(const cf__sqlite_pstmt *p);
 int cf__sqlite_plugin_bind_text(cf__sqlite_pstmt *p, int i, const char *value, cf__err *err);
 int cf__sqlite_plugin_bind_int(cf__sqlite_pstmt *p, int i, int64_t value, cf__err *err);
+int cf__sqlite_plugin_bind_double(cf__sqlite_pstmt *p, int i, double value, cf__err *err);
 int cf__sqlite_plugin_step(cf__sqlite *s, cf__sqlite_pstmt *p, const char *plugin, bool read_only, const char *sql, int64_t *changes, cf__err *err);
 int cf__sqlite_plugin_column_count(cf__sqlite_pstmt *p);
 const char *cf__sqlite_plugin_column_text(cf__sqlite_pstmt *p, int i);
 int64_t cf__sqlite_plugin_column_int(cf__sqlite_pstmt *p, int i);
+double cf__sqlite_plugin_column_double(cf__sqlite_pstmt *p, int i);
+int cf__sqlite_plugin_column_type(cf__sqlite_pstmt *p, int i);
 void cf__sqlite_plugin_reset(cf__sqlite_pstmt *p);
 void cf__sqlite_plugin_finalize(cf__sqlite_pstmt *p);
 int cf__sqlite_plugin_version(cf__sqlite *s, const char *plugin, int *version, cf__err *err);

@@ -56,7 +56,7 @@ int cf__sqlite_fail(cf__sqlite *s, int sqlite_rc, const char *what, cf__err *err
     case SQLITE_NOMEM:
         return cf__fail(err, CF_ENOMEM, "%s: out of memory", what);
     case SQLITE_NOTADB:
-        return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; point --db at a certflow database or a new file)",
+        return cf__fail(err, CF_ESCHEMA, "%s: %s (%s is not a database; give cf_engine_open a certflow database or a new file)",
                         what, detail, path);
     case SQLITE_CORRUPT:
         if (s) {

@@ -25,7 +25,7 @@ int cf__sqlite_token_add(cf__sqlite *s, const cf__token_row *row, int64_t *id, c
     sqlite3_finalize(st);
     if (rc == SQLITE_ROW)
         return cf__fail(err, CF_ECONFLICT,
-                        "a token named '%s' exists already (revoked tokens keep their names): choose another --name",
+                        "a token named '%s' exists already (revoked tokens keep their names): choose another token name",
                         row->name);
     if (rc != SQLITE_DONE)
         return cf__sqlite_fail(s, rc, "looking up a token name", err);
@@ -98,7 +98,7 @@ int cf__sqlite_token_revoke(cf__sqlite *s, const char *name, cf_time at, const c
     r = cf__sqlite_run_once(s, st, brc, "revoking a token", err);
     if (r == CF_OK && sqlite3_changes(s->db) == 0)
         return cf__fail(err, CF_ENOTFOUND,
-                        "no active token named '%s' (list them with `certflow token list`; a revoked token stays "
+                        "no active token named '%s' (list them with cf_token_list; a revoked token stays "
                         "revoked)",
                         name);
     return r;
