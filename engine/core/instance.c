@@ -840,9 +840,11 @@ int cf__fire_locked(cf_engine *e, const cf__fire_in *in, cf_fire_result *out)
     transit t = {e, wf, &row, NULL, in, row.state, false, NULL, 0, 0};
     const cf__transition *chosen = NULL;
     int bad_data = 0; /* the event's data as its workflow declares it (event_data.c): else rejected */
-    if (rc == CF_OK && in->from_caller && wf->first[s * wf->nevents + ev] >= 0 &&
-        (bad_data = cf__event_data_reasons(wf, ev, in->event_data, data, reasons)) < 0)
-        rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    if (rc == CF_OK && in->from_caller && wf->nevent_fields > 0 && wf->first[s * wf->nevents + ev] >= 0) {
+        rc = load_data(&t); /* the reason says whether the instance's own copy holds the field */
+        if (rc == CF_OK && (bad_data = cf__event_data_reasons(wf, ev, in->event_data, t.data, reasons)) < 0)
+            rc = cf__fail(&e->err, CF_ENOMEM, "out of memory");
+    }
     if (rc == CF_OK && bad_data == 0)
         rc = evaluate_guards(&t, s, ev, in->explain, &chosen, reasons);
     if (rc == CF_OK)
