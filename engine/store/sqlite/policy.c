@@ -81,14 +81,16 @@ int cf__sqlite_policy_log_each(cf__sqlite *s, const char *county, cf__policy_log
     return r;
 }
 
-/* Read through history_by_number backwards: no sort, and a caller that found what it
- * looks for stops after the newest rows. */
+/* Read by the instance's back-links (schema 11: CF__SQLITE_CHAIN), newest first; a
+ * caller that found what it looks for stops early. */
 int cf__sqlite_audit_moves(cf__sqlite *s, const char *instance_id, cf__history_row_fn fn, void *ud, cf__err *err)
 {
     sqlite3_stmt *st = NULL;
     int r = cf__sqlite_prepare_kept(s, CF__KEPT_MOVES,
-                                    "SELECT number, effective_at, event, outcome, from_state, to_state, def_hash"
-                                    " FROM history WHERE instance_id = ?1 ORDER BY number DESC",
+                                    "WITH RECURSIVE " CF__SQLITE_CHAIN
+                                    " SELECT h.number, h.effective_at, h.event, h.outcome, h.from_state, h.to_state,"
+                                    " h.def_hash FROM chain JOIN history h ON h.seq = chain.s"
+                                    " WHERE h.instance_id = ?1 ORDER BY h.number DESC",
                                     &st, "reading an instance's moves", err);
     if (r != CF_OK)
         return r;
