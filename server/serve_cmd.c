@@ -111,16 +111,46 @@ int cli_cmd_serve(cli_run *r)
     return 0;
 }
 
-/* ---- token ---- */
+/* ---- the listings of token and webhook: a JSON array or a table ---- */
 
-typedef struct token_out {
+typedef struct listing {
     json_t *rows;
     cli_table *table;
-} token_out;
+} listing;
+
+/* Run list (which feeds each row to the row callback it passes with o) and print
+ * what it gave: a JSON array under --json, else the table, or empty when none. */
+static int print_listing(cli_run *r, const char *const *headers, int ncols, int (*list)(cli_run *r, listing *o),
+                         const char *empty)
+{
+    listing o = {NULL, NULL};
+    if (r->a->opt[CLI_OPT_JSON])
+        o.rows = json_array();
+    else
+        o.table = cli_table_new(ncols, headers);
+    if (!o.rows && !o.table)
+        return cli_fail(r, CF_ENOMEM);
+    int rc = list(r, &o);
+    if (rc != CF_OK) {
+        json_decref(o.rows);
+        cli_table_free(o.table);
+        return cli_fail(r, rc);
+    }
+    if (o.rows)
+        return cli_json_print(r->out, o.rows) ? CLI_EXIT_OTHER : 0;
+    if (cli_table_rows(o.table) == 0)
+        fputs(empty, r->out);
+    else
+        cli_table_print(r->out, o.table);
+    cli_table_free(o.table);
+    return 0;
+}
+
+/* ---- token ---- */
 
 static int token_row(void *ud, const cf_token_info *t)
 {
-    token_out *o = ud;
+    listing *o = ud;
     char created[32], expires[32] = "never", revoked[32] = "";
     cli_time(t->created_at, created);
     if (t->expires_at)
@@ -139,6 +169,11 @@ static int token_row(void *ud, const cf_token_info *t)
         cli_table_add(o->table, cells);
     }
     return 0;
+}
+
+static int list_tokens(cli_run *r, listing *o)
+{
+    return cf_token_list(r->e, token_row, o);
 }
 
 int cli_cmd_token(cli_run *r)
@@ -182,27 +217,8 @@ int cli_cmd_token(cli_run *r)
         if (a->npos != 1)
             return cli_usage(r, CLI_CMD_TOKEN, "token list takes no arguments");
         static const char *const headers[] = {"name", "role", "county", "created", "expires", "revoked"};
-        token_out o = {NULL, NULL};
-        if (a->opt[CLI_OPT_JSON])
-            o.rows = json_array();
-        else
-            o.table = cli_table_new(6, headers);
-        if (!o.rows && !o.table)
-            return cli_fail(r, CF_ENOMEM);
-        int rc = cf_token_list(r->e, token_row, &o);
-        if (rc != CF_OK) {
-            json_decref(o.rows);
-            cli_table_free(o.table);
-            return cli_fail(r, rc);
-        }
-        if (o.rows)
-            return cli_json_print(r->out, o.rows) ? CLI_EXIT_OTHER : 0;
-        if (cli_table_rows(o.table) == 0)
-            fputs("no tokens (create one with certflow token create --role ROLE)\n", r->out);
-        else
-            cli_table_print(r->out, o.table);
-        cli_table_free(o.table);
-        return 0;
+        return print_listing(r, headers, 6, list_tokens,
+                             "no tokens (create one with certflow token create --role ROLE)\n");
     }
     if (strcmp(verb, "revoke") == 0) {
         if (a->npos != 2)
@@ -218,14 +234,10 @@ int cli_cmd_token(cli_run *r)
 
 /* ---- webhook ---- */
 
-typedef struct webhook_out {
-    json_t *rows;
-    cli_table *table;
-} webhook_out;
 
 static int webhook_row(void *ud, const cf_webhook_info *w)
 {
-    webhook_out *o = ud;
+    listing *o = ud;
     char created[32], removed[32] = "";
     cli_time(w->created_at, created);
     if (w->removed_at)
@@ -246,6 +258,11 @@ static int webhook_row(void *ud, const cf_webhook_info *w)
         cli_table_add(o->table, cells);
     }
     return 0;
+}
+
+static int list_webhooks(cli_run *r, listing *o)
+{
+    return cf_webhook_list(r->e, webhook_row, o);
 }
 
 int cli_cmd_webhook(cli_run *r)
@@ -275,27 +292,8 @@ int cli_cmd_webhook(cli_run *r)
         if (a->npos != 1)
             return cli_usage(r, CLI_CMD_WEBHOOK, "webhook list takes no arguments");
         static const char *const headers[] = {"name", "county", "url", "created", "cursor", "failed", "removed"};
-        webhook_out o = {NULL, NULL};
-        if (a->opt[CLI_OPT_JSON])
-            o.rows = json_array();
-        else
-            o.table = cli_table_new(7, headers);
-        if (!o.rows && !o.table)
-            return cli_fail(r, CF_ENOMEM);
-        int rc = cf_webhook_list(r->e, webhook_row, &o);
-        if (rc != CF_OK) {
-            json_decref(o.rows);
-            cli_table_free(o.table);
-            return cli_fail(r, rc);
-        }
-        if (o.rows)
-            return cli_json_print(r->out, o.rows) ? CLI_EXIT_OTHER : 0;
-        if (cli_table_rows(o.table) == 0)
-            fputs("no webhooks (subscribe one with certflow webhook create NAME URL)\n", r->out);
-        else
-            cli_table_print(r->out, o.table);
-        cli_table_free(o.table);
-        return 0;
+        return print_listing(r, headers, 7, list_webhooks,
+                             "no webhooks (subscribe one with certflow webhook create NAME URL)\n");
     }
     if (strcmp(verb, "remove") == 0) {
         if (a->npos != 2)
