@@ -394,6 +394,7 @@ int cf__workflow_event(const cf__workflow *wf, const char *name); /* index or -1
  * where the field belongs (instance_data: the instance's own, to say it does not
  * stand in). Returns how many, or -1 out of memory. */
 int cf__event_data_reasons(const cf__workflow *wf, int ev, json_t *event_data, json_t *instance_data, json_t *reasons);
+const char *cf__event_type_name(int type);
 int cf__workflow_link(const cf__workflow *wf, const char *name);  /* index or -1 */
 
 /* Graphviz DOT text (malloc'd) of the workflow (workflow_dot.c). */

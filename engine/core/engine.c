@@ -551,3 +551,24 @@ done:
         return CF_EWORKFLOW;
     return plugin_problems && sink.count == plugin_problems ? CF_EPLUGIN : CF_EPOLICY;
 }
+
+/* The data fields each event of a workflow declares (event_data.c reads them). */
+int cf_workflow_event_data(cf_engine *e, const char *name, cf_event_field_fn fn, void *ud)
+{
+    int rc = cf__engine_usable(e);
+    if (rc != CF_OK)
+        return rc;
+    if (!name || !fn)
+        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_event_data: name and fn are required");
+    cf__workflow *wf = cf__engine_workflow(e, name);
+    if (!wf)
+        return cf__engine_unknown_workflow(e, name);
+    for (int i = 0; i < wf->nevent_fields; i++) {
+        const cf__event_field *f = &wf->event_fields[i];
+        cf_event_field out = {sizeof out, wf->events[f->event], f->field, cf__event_type_name(f->type), f->required,
+                              f->example, f->about};
+        if (fn(ud, &out) != 0)
+            break;
+    }
+    return CF_OK;
+}

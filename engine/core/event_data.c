@@ -299,22 +299,9 @@ int cf__event_data_reasons(const cf__workflow *wf, int ev, json_t *event_data, j
     return n;
 }
 
-int cf_workflow_event_data(cf_engine *e, const char *name, cf_event_field_fn fn, void *ud)
+/* The name of a declared field's type ("string", "integer", ...), as the
+ * workflow file writes it (cf_workflow_event_data, engine.c). */
+const char *cf__event_type_name(int type)
 {
-    int rc = cf__engine_usable(e);
-    if (rc != CF_OK)
-        return rc;
-    if (!name || !fn)
-        return cf__fail(&e->err, CF_EINVAL, "cf_workflow_event_data: name and fn are required");
-    cf__workflow *wf = cf__engine_workflow(e, name);
-    if (!wf)
-        return cf__engine_unknown_workflow(e, name);
-    for (int i = 0; i < wf->nevent_fields; i++) {
-        const cf__event_field *f = &wf->event_fields[i];
-        cf_event_field out = {sizeof out, wf->events[f->event], f->field, TYPE_NAMES[f->type], f->required,
-                              f->example, f->about};
-        if (fn(ud, &out) != 0)
-            break;
-    }
-    return CF_OK;
+    return type >= 0 && type < (int)(sizeof TYPE_NAMES / sizeof TYPE_NAMES[0]) ? TYPE_NAMES[type] : "?";
 }
