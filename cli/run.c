@@ -32,6 +32,8 @@ static const struct {
     const char *api, *cli;
 } REWORD[] = {
     {"cf_workflow_dot of '", "`certflow graph` of '"},
+    {"cf_workflow_versions of '", "`certflow workflow versions` of '"},
+    {"(cf_migrate_apply, workflow '", "(`certflow migrate` of '"},
     {"cf_instance_events", "`certflow events ID`"},
     {"cf_instance_list", "`certflow list`"},
     {"(cf_policy_apply)", "(certflow policy apply)"},

@@ -127,6 +127,8 @@ static void test_versions_and_diff(void **state)
 
     r = cf(f, "wf2", "lua", "workflow", "diff", "app", "ffffffff", "current", NULL);
     expect(&r, 3, "no stored version of workflow 'app' has a hash starting with 'ffffffff'");
+    r = cf(f, "wf2", "lua", "workflow", "diff", "app", "ffffffff", "current", NULL);
+    expect(&r, 3, "see `certflow workflow versions` of 'app'"); /* the command's terms */
     r = cf(f, "wf2", "lua", "workflow", "diff", "app", old, NULL);
     expect(&r, 2, "workflow diff takes NAME OLD NEW");
     r = cf(f, "wf2", "lua", "workflow", "show", NULL);
@@ -176,7 +178,7 @@ static void test_check_refuses_a_policy_that_breaks_a_live_version(void **state)
     cft_run r = cf(f, "wf2", "reduced", "check", NULL);
     expect(&r, 4, "names guard 'old_check' at transition draft --submit--> review, which the policy no longer defines");
     r = cf(f, "wf2", "reduced", "list", NULL);
-    expect(&r, 4, "migrate them first with `certflow migrate app --to current`");
+    expect(&r, 4, "migrate them first (`certflow migrate` of 'app', to the current version)");
     r = cf(f, "wf2", "lua", "migrate", "app", "--to", "current", "--map", "review=checking", NULL);
     expect(&r, 0, "2 migrated");
     r = cf(f, "wf2", "reduced", "check", NULL);

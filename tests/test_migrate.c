@@ -318,6 +318,8 @@ static void test_diff_names_every_kind(void **state)
 
     assert_int_equal(cf_workflow_diff(f->e, "app", "ffff", "current", &text), CF_ENOTFOUND);
     assert_non_null(strstr(cf_errmsg(f->e), "no stored version of workflow 'app' has a hash starting with 'ffff'"));
+    assert_non_null(strstr(cf_errmsg(f->e), "see cf_workflow_versions of 'app'")); /* the API's terms from C */
+    assert_null(strstr(cf_errmsg(f->e), "certflow "));
     assert_int_equal(cf_workflow_diff(f->e, "app", "zz", "current", &text), CF_EINVAL);
     assert_int_equal(cf_workflow_diff(f->e, "nope", "current", "current", &text), CF_ENOTFOUND);
     assert_null(text);

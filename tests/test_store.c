@@ -253,7 +253,7 @@ static void test_open_foreign_database_refused(void **state)
     assert_int_equal(cf__store_open(path, 0, &s, &err), CF_ESCHEMA);
     assert_null(s);
     assert_contains(err.msg, "is not a certflow database (application_id 0x00000000");
-    assert_contains(err.msg, "point --db at a certflow database or a new file");
+    assert_contains(err.msg, "give cf_engine_open a certflow database or a new file");
     assert_unchanged(path, before);
     free(path);
     cft_rmtree(dir);
@@ -277,7 +277,7 @@ static void test_open_not_a_database_refused(void **state)
         assert_null(s);
         assert_contains(err.msg, path);
         assert_contains(err.msg, "is not an SQLite database");
-        assert_contains(err.msg, "point --db at a certflow database or a new file");
+        assert_contains(err.msg, "give cf_engine_open a certflow database or a new file");
         assert_unchanged(path, before);
         free(path);
     }

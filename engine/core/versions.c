@@ -56,7 +56,7 @@ int cf__version_resolve(cf_engine *e, const char *workflow, const char *ref, cha
     if (len < 4 || len > 64 || !is_lower_hex(ref))
         return cf__fail(&e->err, CF_EINVAL,
                         "'%.80s' names no version: give 'current', a definition's hash or at least its first 4 "
-                        "hex digits (list them with `certflow workflow versions %s`)",
+                        "hex digits (list them with cf_workflow_versions of '%s')",
                         ref, workflow);
     prefix_scan p = {ref, len, 0, "", {0}};
     int rc = cf__store_def_each(e->store, workflow, prefix_row, &p, &e->err);
@@ -64,7 +64,7 @@ int cf__version_resolve(cf_engine *e, const char *workflow, const char *ref, cha
         rc = cf__fail(&e->err, CF_ENOMEM, "out of memory listing the versions of '%s'", workflow);
     if (rc == CF_OK && p.matches == 0)
         rc = cf__fail(&e->err, CF_ENOTFOUND, "no stored version of workflow '%s' has a hash starting with '%s' "
-                      "(stored: %s; see `certflow workflow versions %s`)",
+                      "(stored: %s; see cf_workflow_versions of '%s')",
                       workflow, ref, p.names.len ? p.names.data : "none", workflow);
     else if (rc == CF_OK && p.matches > 1)
         rc = cf__fail(&e->err, CF_EINVAL, "'%s' starts %d stored versions of workflow '%s': give more of the hash",
@@ -371,8 +371,8 @@ int cf__versions_check_live(cf_engine *e, cf__policy *policy, cf__err *err)
             rc = cf__fail(err, CF_EPOLICY,
                           "version %.12s of workflow '%s' (%s), which %" PRId64 " live instance%s run%s on, names %s "
                           "'%s' at %s, which the policy no longer defines (hint: keep '%s' in the policy until no "
-                          "live instance runs on that version: migrate them first with `certflow migrate %s --to "
-                          "current`, see docs/workflows.md, \"Changing a shipped workflow safely\")",
+                          "live instance runs on that version: migrate them first (cf_migrate_apply, workflow '%s', to the "
+                          "current version), see docs/workflows.md, \"Changing a shipped workflow safely\")",
                           r->hash, r->workflow, r->hash, r->live, r->live == 1 ? "" : "s", r->live == 1 ? "s" : "",
                           role_noun(role), miss->name, where, miss->name, r->workflow);
     }

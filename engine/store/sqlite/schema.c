@@ -320,7 +320,7 @@ int cf__sqlite_identify(cf__sqlite *s, int *version, cf__err *err)
         rc = cf__sqlite_pragma_int(s->db, "PRAGMA user_version", version);
     if ((rc & 0xff) == SQLITE_NOTADB)
         return cf__fail(err, CF_ESCHEMA,
-                        "%s is not an SQLite database (%s); point --db at a certflow database or a new file", s->path,
+                        "%s is not an SQLite database (%s); give cf_engine_open a certflow database or a new file", s->path,
                         sqlite3_errmsg(s->db));
     if (s->read_only && ((rc & 0xff) == SQLITE_READONLY || (rc & 0xff) == SQLITE_CANTOPEN))
         return cf__fail(err, CF_EREADONLY,
@@ -335,7 +335,7 @@ int cf__sqlite_identify(cf__sqlite *s, int *version, cf__err *err)
     if (app_id != CF__APPLICATION_ID && (tables > 0 || app_id != 0 || *version != 0))
         return cf__fail(err, CF_ESCHEMA,
                         "%s is not a certflow database (application_id 0x%08X, expected 0x%08X; user_version %d); "
-                        "point --db at a certflow database or a new file",
+                        "give cf_engine_open a certflow database or a new file",
                         s->path, (unsigned)app_id, (unsigned)CF__APPLICATION_ID, *version);
     if (*version < 0)
         return cf__fail(err, CF_ESCHEMA,
