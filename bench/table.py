@@ -49,7 +49,7 @@ def stats(values):
     return statistics.median(values), min(values), max(values), len(values)
 
 
-RATE_UNITS = ("fires/s", "tx-pairs/s", "sends/s", "triggers/s")
+RATE_UNITS = ("fires/s", "tx-pairs/s", "sends/s", "triggers/s", "req/s")
 
 
 def fmt(x, unit):
@@ -62,7 +62,7 @@ def fmt(x, unit):
     if unit == "kB":
         return f"{x / 1024:,.1f} MiB"
     if unit == "ms":
-        return f"{x:,.1f} ms"
+        return f"{x:,.2f} ms" if x < 1 else f"{x:,.1f} ms"
     if unit == "s":
         if x < 0.01:
             return f"{x * 1000:,.1f} ms"
@@ -304,6 +304,24 @@ def build(res, units, notes):
         for procs in (1, 2, 4):
             t.add(f"1 fire/tx, {procs} engine process{'es' if procs > 1 else ''} (sum)",
                   f"{PG} synchronous_commit=on", f"pg_certflow_tx_{procs}_processes")
+    # 9. issue 15: certflow serve over HTTP (bench/httpbench.c)
+    for store, prefix in ((SQ, ""), (PG, "pg_")):
+        if prefix and not pg:
+            continue
+        for kind in ("registry", "show", "fire"):
+            for c in (1, 4, 16):
+                base = f"{prefix}http_{kind}_c{c}"
+                if not t.has(base + "_rps"):
+                    continue
+                t.add(f"HTTP {kind}, {c} client{'s' if c > 1 else ''}: req/s", store, base + "_rps")
+                t.add("  p50", store, base + "_p50_ms")
+                if kind == "registry" and c == 16:
+                    t.add("  p99", store, base + "_p99_ms", goal="< 10 ms", test=lambda v: v < 10)
+                else:
+                    t.add("  p99", store, base + "_p99_ms")
+        if t.has(prefix + "http_fire_c1_rps"):
+            t.add("HTTP fire (1 client) vs C API fire 1/tx", store, prefix + "http_fire_c1_rps", "C API",
+                  prefix + "capi_fire_tx", "pct", ">= 50 %", ge(0.50))
     return t
 
 

@@ -51,6 +51,7 @@ if [ "$full" = 1 ]; then
     SIM_SMALL=1000 SIM_BIG=100000   # certflow simulate --years 3 (issue 13)
     DIFF_N=100000     # live instances under a policy diff (issue 13)
     # PostgreSQL: N per fire figure, the tick's database, the simulation, the policy diff
+    HTTP_PEOPLE=1000 HTTP_REQ=500
     PG_N=2000 PG_BIG=100000 PG_DUE=10000 PG_SIM_SMALL=1000 PG_SIM_BIG=10000 PG_DIFF_N=100000
 elif [ "$full" = -1 ]; then
     ROUNDS=2
@@ -58,6 +59,7 @@ elif [ "$full" = -1 ]; then
     BIG=2000 DUE=200 SMALL=100
     CALLS=100000
     SIM_SMALL=20 SIM_BIG=40 DIFF_N=200
+    HTTP_PEOPLE=20 HTTP_REQ=20
     PG_N=20 PG_BIG=2000 PG_DUE=200 PG_SIM_SMALL=20 PG_SIM_BIG=40 PG_DIFF_N=200
 else
     ROUNDS=3
@@ -65,6 +67,7 @@ else
     BIG=100000 DUE=10000 SMALL=1000
     CALLS=1000000
     SIM_SMALL=500 SIM_BIG=2000 DIFF_N=10000
+    HTTP_PEOPLE=200 HTTP_REQ=100
     PG_N=200 PG_BIG=10000 PG_DUE=1000 PG_SIM_SMALL=50 PG_SIM_BIG=200 PG_DIFF_N=2000
 fi
 ROUNDS=${CERTFLOW_BENCH_ROUNDS:-$ROUNDS}
@@ -160,6 +163,15 @@ rm -f "$work"/big.db* "$work"/small.db* "$work"/tick.db*
 # diff over DIFF_N instances.
 run python3 "$root/bench/simbench.py" "$build/certflow" "$root" "$build/plugins" "$work" "$SIM_SMALL" "$SIM_BIG" "$SIM_ROUNDS"
 run "$build/scalebench" "$work" policy_diff "$DIFF_N" "$build/plugins" "$ROUNDS"
+# Issue 15: certflow serve over HTTP (bench/httpbench.c), registry / show / fire at 1, 4 and 16
+# clients, against the C API's fire on the same database; one fresh database per round.
+r=1
+while [ "$r" -le "$ROUNDS" ]; do
+    echo "ROUND $r" >>"$out"
+    run "$build/httpbench" "$build/certflow" "$root" "$build/plugins" "$work/http.db" "$HTTP_PEOPLE" 64 "$HTTP_REQ"
+    r=$((r + 1))
+done
+rm -f "$work"/http.db*
 
 # PostgreSQL beside SQLite (issue 13) when a server can be started on this machine
 # (scripts/pg-test-cluster.sh: initdb found through pg_config or the usual folders);
