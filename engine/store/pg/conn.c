@@ -2,7 +2,9 @@
  * conn.c — the PostgreSQL backend's connection: the statements it prepares,
  * libpq's failures as certflow's result codes (with what to do), the schema
  * `certflow` and its forward migrations, opening (read-write or read-only) and
- * closing. The connection string is libpq's own (a postgresql:// URI or
+ * closing; the integrity mark (loaded at open, saved when found, cleared by
+ * verify) and explain's watched-row notes, which live and die with the
+ * connection. The connection string is libpq's own (a postgresql:// URI or
  * keyword=value pairs; PG* environment variables fill what it leaves out).
  */
 #include "store/pg/pg_private.h"
@@ -684,6 +686,113 @@ bool cf__pg_read_only(const cf__pg *s)
 const char *cf__pg_path(const cf__pg *s)
 {
     return s->name ? s->name : "PostgreSQL";
+}
+
+/* A transaction is open on the connection (or failed and not yet rolled back). */
+bool cf__pg_txn_open(const cf__pg *s)
+{
+    PGTransactionStatusType t = PQtransactionStatus(s->conn);
+    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
+}
+
+/* Free explain's notes of watched rows (rows.c makes them). */
+void cf__pg_watch_forget(cf__pg *s)
+{
+    for (size_t i = 0; i < s->nwatched; i++) {
+        free(s->watched[i].table);
+        free(s->watched[i].key);
+    }
+    free(s->watched);
+    s->watched = NULL;
+    s->nwatched = s->capwatched = 0;
+    s->watch_oom = false;
+}
+
+/* ---- the integrity mark (docs/reliability.md, "What verify proves") ---- */
+
+static const char recover_advice[] =
+    "restore the database from a backup (pg_dump or a base backup with its WAL); cf_engine_verify_full shows what is "
+    "wrong";
+
+void cf__pg_mark_save(cf__pg *s)
+{
+    if (!s->mark_unsaved || s->lost || s->read_only || cf__pg_txn_open(s))
+        return;
+    PGresult *r = PQexec(s->conn, "BEGIN");
+    PQclear(r);
+    cf__err ignored;
+    cf__pgp p = {0};
+    cf__pgp_text(&p, s->corrupt_why);
+    int rc = cf__pg_run(s, PG_MARK_PUT, &p, NULL, "saving the integrity mark", &ignored);
+    if (rc == CF_OK)
+        rc = cf__pg_exec_const(s, "COMMIT", "saving the integrity mark", &ignored);
+    if (rc == CF_OK)
+        s->mark_unsaved = false;
+    else if (!s->lost && cf__pg_txn_open(s)) {
+        r = PQexec(s->conn, "ROLLBACK");
+        PQclear(r);
+    }
+}
+
+int cf__pg_mark_load(cf__pg *s, cf__err *err)
+{
+    PGresult *r = NULL;
+    int rc = cf__pg_run(s, PG_MARK_GET, NULL, &r, "reading the integrity mark", err);
+    if (rc != CF_OK)
+        return rc;
+    if (PQntuples(r) > 0) {
+        s->corrupt = true;
+        snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", PQgetvalue(r, 0, 0));
+    }
+    PQclear(r);
+    return CF_OK;
+}
+
+void cf__pg_mark_set(cf__pg *s, const char *problem)
+{
+    s->corrupt = true;
+    s->mark_unsaved = true;
+    snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", problem);
+    cf__pg_mark_save(s);
+}
+
+int cf__pg_mark_clear(cf__pg *s, cf__err *err)
+{
+    s->corrupt = false;
+    s->mark_unsaved = false;
+    PGresult *r = NULL;
+    int rc = cf__pg_run(s, PG_MARK_GET, NULL, &r, "reading the integrity mark", err);
+    if (rc != CF_OK)
+        return rc;
+    int marked = PQntuples(r);
+    PQclear(r);
+    if (marked == 0 || s->read_only || cf__pg_txn_open(s))
+        return CF_OK;
+    cf__err ignored;
+    if (cf__pg_exec_const(s, "BEGIN", "clearing the integrity mark", &ignored) == CF_OK) {
+        if (cf__pg_run(s, PG_MARK_DEL, NULL, NULL, "clearing the integrity mark", &ignored) == CF_OK)
+            cf__pg_exec_const(s, "COMMIT", "clearing the integrity mark", &ignored);
+        if (!s->lost && cf__pg_txn_open(s)) {
+            r = PQexec(s->conn, "ROLLBACK");
+            PQclear(r);
+        }
+    }
+    return CF_OK;
+}
+
+bool cf__pg_corrupt(const cf__pg *s)
+{
+    return s->corrupt;
+}
+
+int cf__pg_refuse_if_corrupt(cf__pg *s, cf__err *err)
+{
+    if (!s->corrupt)
+        return CF_OK;
+    return cf__fail(err, CF_ECORRUPT,
+                    "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
+                    "cf_engine_verify finds nothing wrong, writing is allowed again",
+                    s->name, s->corrupt_why, recover_advice);
 }
 
 void cf__pg_close(cf__pg *s)

@@ -113,6 +113,7 @@ void cf__pg_mark_save(cf__pg *s);
 /* Record a written row while explain watches (rows.c). */
 void cf__pg_watch_note(cf__pg *s, const char *table, const char *key, int op);
 void cf__pg_watch_forget(cf__pg *s);
+bool cf__pg_txn_open(const cf__pg *s);
 /* While watching, before a plugin's statement: start copying plugin rows (rows.c). */
 int cf__pg_watch_arm(cf__pg *s, cf__err *err);
 

@@ -11,19 +11,8 @@
 
 /* ---- explain's window (watch) ----
  * The backend notes each row its own statements write while watching (the table
- * and the row's key); watch_each reads them back as JSON before the rollback. */
-
-void cf__pg_watch_forget(cf__pg *s)
-{
-    for (size_t i = 0; i < s->nwatched; i++) {
-        free(s->watched[i].table);
-        free(s->watched[i].key);
-    }
-    free(s->watched);
-    s->watched = NULL;
-    s->nwatched = s->capwatched = 0;
-    s->watch_oom = false;
-}
+ * and the row's key); watch_each reads them back as JSON before the rollback; the
+ * notes are freed by cf__pg_watch_forget (conn.c, which frees them at close too). */
 
 void cf__pg_watch_note(cf__pg *s, const char *table, const char *key, int op)
 {

@@ -1,5 +1,6 @@
 /*
- * txn.c — the PostgreSQL backend's transactions and its integrity mark.
+ * txn.c — the PostgreSQL backend's transactions (the integrity mark they refuse to write over is
+ * conn.c's, kept with the connection it is loaded and saved on).
  *
  * A write transaction is READ COMMITTED and takes the lock of the chain head's row
  * first (pg_private.h says why); inside a batch each call is a savepoint. A
@@ -10,12 +11,6 @@
 
 #include <stdio.h>
 #include <string.h>
-
-static bool open_txn(const cf__pg *s)
-{
-    PGTransactionStatusType t = PQtransactionStatus(s->conn);
-    return t == PQTRANS_INTRANS || t == PQTRANS_INERROR || t == PQTRANS_ACTIVE;
-}
 
 static int begin_write(cf__pg *s, cf__err *err)
 {
@@ -30,7 +25,7 @@ static int begin_write(cf__pg *s, cf__err *err)
                                "BEGIN ISOLATION LEVEL READ COMMITTED;"
                                " SELECT id FROM certflow.chain_head WHERE id = 1 FOR UPDATE",
                                "starting a transaction (waiting for the other engine processes' writes)", err);
-    if (rc != CF_OK && !s->lost && open_txn(s)) {
+    if (rc != CF_OK && !s->lost && cf__pg_txn_open(s)) {
         PGresult *r = PQexec(s->conn, "ROLLBACK");
         PQclear(r);
     }
@@ -98,7 +93,7 @@ void cf__pg_rollback(cf__pg *s)
         return;
     s->last_known = false;
     s->watch_armed = false; /* the temporary table goes with what is rolled back */
-    if (s->lost || !s->conn || PQstatus(s->conn) == CONNECTION_BAD || !open_txn(s))
+    if (s->lost || !s->conn || PQstatus(s->conn) == CONNECTION_BAD || !cf__pg_txn_open(s))
         return;
     if (s->batch) {
         if (s->savepoint) {
@@ -161,92 +156,5 @@ int cf__pg_batch_rollback(cf__pg *s, cf__err *err)
 
 bool cf__pg_in_transaction(cf__pg *s)
 {
-    return !s->lost && open_txn(s);
-}
-
-/* ---- the integrity mark (docs/reliability.md, "What verify proves") ---- */
-
-static const char recover_advice[] =
-    "restore the database from a backup (pg_dump or a base backup with its WAL); cf_engine_verify_full shows what is "
-    "wrong";
-
-void cf__pg_mark_save(cf__pg *s)
-{
-    if (!s->mark_unsaved || s->lost || s->read_only || open_txn(s))
-        return;
-    PGresult *r = PQexec(s->conn, "BEGIN");
-    PQclear(r);
-    cf__err ignored;
-    cf__pgp p = {0};
-    cf__pgp_text(&p, s->corrupt_why);
-    int rc = cf__pg_run(s, PG_MARK_PUT, &p, NULL, "saving the integrity mark", &ignored);
-    if (rc == CF_OK)
-        rc = cf__pg_exec_const(s, "COMMIT", "saving the integrity mark", &ignored);
-    if (rc == CF_OK)
-        s->mark_unsaved = false;
-    else if (!s->lost && open_txn(s)) {
-        r = PQexec(s->conn, "ROLLBACK");
-        PQclear(r);
-    }
-}
-
-int cf__pg_mark_load(cf__pg *s, cf__err *err)
-{
-    PGresult *r = NULL;
-    int rc = cf__pg_run(s, PG_MARK_GET, NULL, &r, "reading the integrity mark", err);
-    if (rc != CF_OK)
-        return rc;
-    if (PQntuples(r) > 0) {
-        s->corrupt = true;
-        snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", PQgetvalue(r, 0, 0));
-    }
-    PQclear(r);
-    return CF_OK;
-}
-
-void cf__pg_mark_set(cf__pg *s, const char *problem)
-{
-    s->corrupt = true;
-    s->mark_unsaved = true;
-    snprintf(s->corrupt_why, sizeof s->corrupt_why, "%s", problem);
-    cf__pg_mark_save(s);
-}
-
-int cf__pg_mark_clear(cf__pg *s, cf__err *err)
-{
-    s->corrupt = false;
-    s->mark_unsaved = false;
-    PGresult *r = NULL;
-    int rc = cf__pg_run(s, PG_MARK_GET, NULL, &r, "reading the integrity mark", err);
-    if (rc != CF_OK)
-        return rc;
-    int marked = PQntuples(r);
-    PQclear(r);
-    if (marked == 0 || s->read_only || open_txn(s))
-        return CF_OK;
-    cf__err ignored;
-    if (cf__pg_exec_const(s, "BEGIN", "clearing the integrity mark", &ignored) == CF_OK) {
-        if (cf__pg_run(s, PG_MARK_DEL, NULL, NULL, "clearing the integrity mark", &ignored) == CF_OK)
-            cf__pg_exec_const(s, "COMMIT", "clearing the integrity mark", &ignored);
-        if (!s->lost && open_txn(s)) {
-            r = PQexec(s->conn, "ROLLBACK");
-            PQclear(r);
-        }
-    }
-    return CF_OK;
-}
-
-bool cf__pg_corrupt(const cf__pg *s)
-{
-    return s->corrupt;
-}
-
-int cf__pg_refuse_if_corrupt(cf__pg *s, cf__err *err)
-{
-    if (!s->corrupt)
-        return CF_OK;
-    return cf__fail(err, CF_ECORRUPT,
-                    "%s was found corrupt or tampered with (%s), so certflow no longer writes to it: %s. Once "
-                    "cf_engine_verify finds nothing wrong, writing is allowed again",
-                    s->name, s->corrupt_why, recover_advice);
+    return !s->lost && cf__pg_txn_open(s);
 }
